@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the probe state machines, and the registry of probes (probe.h). */
+#include "probe.h"
+#include "../core/err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int probe_tx_put(struct probe_tx *tx, const void *data, size_t n)
+{
+	if (n > tx->cap - tx->len)
+		return -ERR_TOOBIG;
+	memcpy(tx->buf + tx->len, data, n);
+	tx->len += n;
+	return 0;
+}
+
+void probe_add_finding(struct probe_result *out, const char *id, enum severity sev,
+		       enum confidence conf, const char *reason)
+{
+	struct finding *f = NULL;
+
+	for (size_t i = 0; i < out->n_findings; i++)
+		if (strcmp(out->findings[i].id, id) == 0)
+			f = &out->findings[i];
+	if (f == NULL) {
+		if (out->n_findings >= PROBE_MAX_FINDINGS)
+			return;
+		f = &out->findings[out->n_findings++];
+	}
+	memset(f, 0, sizeof(*f));
+	snprintf(f->id, sizeof(f->id), "%s", id);
+	f->severity = sev;
+	f->confidence = conf;
+	if (reason)
+		snprintf(f->reason, sizeof(f->reason), "%s", reason);
+}
+
+void probe_detail_set(struct probe_result *out, const char *key, json_t *value)
+{
+	if (value == NULL)
+		return;
+	if (out->details == NULL)
+		out->details = json_object();
+	if (out->details == NULL || json_object_set_new(out->details, key, value) != 0)
+		json_decref(value);
+}
+
+void probe_result_done(struct probe_result *out)
+{
+	json_decref(out->details);
+	memset(out, 0, sizeof(*out));
+}
+
+/* Explicit list, like zmap's probe_modules[]; each protocol adds itself here. */
+static const struct probe_ops *const probes[] = {
+	NULL, /* keeps the array non-empty until the first probe lands */
+};
+
+const struct probe_ops *probe_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
+		if (probes[i] && strcmp(probes[i]->name, name) == 0)
+			return probes[i];
+	return NULL;
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The probe interface: one state machine per protocol, driven by the engine. A probe never
+ * touches a socket: the engine connects, reads (bounded by max_rx), writes what the probe queued
+ * in tx, enforces the idle and total deadlines, and closes. See docs/internals/PROBES.md.
+ */
+#ifndef EXPOSURE_PROBES_PROBE_H
+#define EXPOSURE_PROBES_PROBE_H
+
+#include "../core/finding.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum probe_status {
+	PROBE_MORE = 0,      /* keep the connection, wait for more bytes */
+	PROBE_DONE = 1,      /* finished: the engine closes the connection and reports */
+	PROBE_RECONNECT = 2, /* close this connection, open a new one, call start() again */
+};
+
+/* Why a connection ended before the probe said DONE. */
+enum probe_end {
+	PROBE_END_CLOSED = 0, /* peer closed (FIN) */
+	PROBE_END_RESET,      /* peer reset, or another socket error */
+	PROBE_END_IDLE,       /* no byte for idle_ms */
+	PROBE_END_DEADLINE,   /* total_ms since the first connect: the probe must finish */
+	PROBE_END_TOOBIG,     /* the peer sent more than max_rx */
+	PROBE_END_CONNECT,    /* a reconnect did not succeed */
+	PROBE_END_X_MAX
+};
+
+/* What answered on the port (protocols.md §0.3). */
+enum service_state {
+	SERVICE_UNKNOWN = 0,    /* nothing learnt (yet) */
+	SERVICE_IDENTIFIED,     /* the protocol the check expected (or another named one) */
+	SERVICE_SILENT,         /* open, no bytes before the deadline */
+	SERVICE_TCPWRAPPED,     /* closed by the peer without a byte */
+	SERVICE_OTHER,          /* something else answers (service names it if known) */
+	SERVICE_PROTOCOL_ERROR, /* started like the protocol, then broke it */
+	SERVICE_X_MAX
+};
+
+/* Bytes to send; owned by the engine, the probe appends (probe_tx_put) and never frees. */
+struct probe_tx {
+	uint8_t *buf;
+	size_t cap;
+	size_t len;
+};
+
+#define PROBE_MAX_FINDINGS 8
+#define PROBE_SERVICE_MAX  24
+
+/* What a probe learnt. The engine zeroes it before start() and hands it to the caller after. */
+struct probe_result {
+	enum service_state state;
+	char service[PROBE_SERVICE_MAX]; /* "ssh", "smb", ...; "" if not identified */
+	json_t *details; /* JSON object owned by the result (NULL = none); see docs/json.md */
+	struct finding findings[PROBE_MAX_FINDINGS];
+	size_t n_findings;
+};
+
+struct probe_ops {
+	const char *name;   /* stable id, the check's protocol: "ssh", "smb", ... */
+	size_t state_size;  /* the engine allocates and zeroes this much per probe */
+	size_t max_rx;      /* hard cap on bytes buffered per connection */
+	unsigned idle_ms;   /* no-byte timeout per connection */
+	unsigned total_ms;  /* deadline for the whole probe, reconnects included */
+	unsigned max_conns; /* how many connections start() may be called for (>= 1) */
+
+	/*
+	 * A connection is established (conn is 0 for the first, then 1, 2, ... after RECONNECT).
+	 * May queue bytes in tx. Returns PROBE_MORE, PROBE_DONE or a negative error.
+	 */
+	int (*start)(void *state, unsigned conn, struct probe_tx *tx, struct probe_result *out);
+
+	/*
+	 * Bytes arrived. buf holds every byte received on this connection and not yet consumed
+	 * (at most max_rx); set *consumed to what was used (the rest is offered again with the
+	 * next bytes). Returns PROBE_MORE, PROBE_DONE, PROBE_RECONNECT or a negative error;
+	 * on error *out keeps what was learnt and the engine ends the probe.
+	 */
+	int (*feed)(void *state, const uint8_t *buf, size_t len, size_t *consumed,
+		    struct probe_tx *tx, struct probe_result *out);
+
+	/*
+	 * The connection ended without DONE (why). Finish *out from what was seen. May return
+	 * PROBE_RECONNECT (if conns remain and why != PROBE_END_DEADLINE); otherwise PROBE_DONE.
+	 */
+	int (*end)(void *state, enum probe_end why, struct probe_result *out);
+};
+
+/* Append n bytes to tx. Returns 0 or -ERR_TOOBIG (nothing appended). */
+int probe_tx_put(struct probe_tx *tx, const void *data, size_t n);
+
+/*
+ * Add a finding to out (ignored past PROBE_MAX_FINDINGS; the first ones are the most
+ * important by convention). reason may be NULL. Replaces an existing finding with the same id.
+ */
+void probe_add_finding(struct probe_result *out, const char *id, enum severity sev,
+		       enum confidence conf, const char *reason);
+
+/* Set details[key] = value (takes ownership of value), creating the object if needed. */
+void probe_detail_set(struct probe_result *out, const char *key, json_t *value);
+
+/* Release what out owns and zero it. */
+void probe_result_done(struct probe_result *out);
+
+/* The probe registered under name, or NULL. */
+const struct probe_ops *probe_by_name(const char *name);
+
+#endif
