@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian 12 machine for exposure: install what is missing, then build.
+# Usage: scripts/setup.sh [release|test]   (release: build/, test: build-test/ with ASan+UBSan)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_packages=(meson ninja-build pkg-config gcc libuv1-dev libjansson-dev libsodium-dev
+	libsqlite3-dev libmicrohttpd-dev libcmocka-dev python3)
+test_packages=(iproute2 nftables socat jq nmap openssh-server inetutils-telnetd inetutils-inetd
+	samba smbclient tigervnc-standalone-server tigervnc-tools xrdp python3-impacket openssl
+	chromium nodejs npm clang libclang-rt-14-dev)
+
+missing_packages() {
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+	done
+}
+
+install_missing() {
+	local missing
+	missing=$(missing_packages "$@")
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "setup: missing packages (run as root to install): $missing" >&2
+		return 1
+	fi
+	echo "setup: installing $missing" >&2
+	# Services in these packages must not start on their own: the tests start their own copies.
+	local made_policy=0
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+		made_policy=1
+	fi
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	local rc=$?
+	[ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+	return $rc
+}
+
+# Node.js (for the browser test) may come from Debian or from another repository whose nodejs
+# bundles npm: install Debian's only when neither command exists.
+install_node() {
+	command -v node >/dev/null && command -v npm >/dev/null && return 0
+	install_missing nodejs npm
+}
+
+mode=${1:-release}
+install_missing "${build_packages[@]}"
+if [ "$mode" = test ]; then
+	install_missing "${test_packages[@]}"
+	install_node
+	dir=build-test
+	opts=(-Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true -Dtests=enabled)
+else
+	dir=build
+	opts=(-Dbuildtype=release -Dtests=disabled)
+fi
+if [ ! -f "$dir/build.ninja" ]; then
+	meson setup "$dir" "${opts[@]}" >/dev/null
+fi
+ninja -C "$dir" >/dev/null
+echo "$dir"
