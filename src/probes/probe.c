@@ -52,15 +52,17 @@ void probe_result_done(struct probe_result *out)
 	memset(out, 0, sizeof(*out));
 }
 
+extern const struct probe_ops probe_skysea;
+
 /* Explicit list, like zmap's probe_modules[]; each protocol adds itself here. */
 static const struct probe_ops *const probes[] = {
-	NULL, /* keeps the array non-empty until the first probe lands */
+	&probe_skysea,
 };
 
 const struct probe_ops *probe_by_name(const char *name)
 {
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
-		if (probes[i] && strcmp(probes[i]->name, name) == 0)
+		if (strcmp(probes[i]->name, name) == 0)
 			return probes[i];
 	return NULL;
 }
