@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: MIT */
+/* The backend-neutral front of the store: argument checks, then a call through the vtable. */
+#include "store_impl.h"
+
+#include "../core/err.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static const char *const status_names[STORE_STATUS_X_MAX] = {
+	[STORE_QUEUED] = "queued",
+	[STORE_RUNNING] = "running",
+	[STORE_DONE] = "done",
+	[STORE_INTERRUPTED] = "interrupted",
+};
+
+const char *store_status_name(enum store_status s)
+{
+	if ((unsigned)s >= STORE_STATUS_X_MAX)
+		return "?";
+	return status_names[s];
+}
+
+int store_status_parse(const char *name, enum store_status *out)
+{
+	for (unsigned i = 0; i < STORE_STATUS_X_MAX; i++) {
+		if (name && strcmp(name, status_names[i]) == 0) {
+			*out = (enum store_status)i;
+			return 0;
+		}
+	}
+	return -ERR_SYNTAX;
+}
+
+void store_set_err(const struct store_opts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!o || !o->errbuf || o->errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(o->errbuf, o->errlen, fmt, ap);
+	va_end(ap);
+}
+
+int store_open(const char *path, const struct store_opts *o, struct store **out)
+{
+	static const char sqlite_scheme[] = "sqlite:";
+
+	*out = NULL;
+	if (!path || !*path) {
+		store_set_err(o, "no database path");
+		return -EINVAL;
+	}
+	if (strncmp(path, sqlite_scheme, sizeof(sqlite_scheme) - 1) == 0)
+		return store_sqlite_ops.open(path + sizeof(sqlite_scheme) - 1, o, out);
+	if (strncmp(path, "postgres:", 9) == 0 || strncmp(path, "postgresql:", 11) == 0) {
+		store_set_err(o, "the PostgreSQL backend is not built into this program");
+		return -ERR_UNSUPPORTED;
+	}
+	return store_sqlite_ops.open(path, o, out);
+}
+
+void store_close(struct store *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+
+int store_flush(struct store *s)
+{
+	return s->ops->flush(s);
+}
+
+const char *store_backend(const struct store *s)
+{
+	return s->ops->name;
+}
+
+int store_check_integrity(struct store *s, char *msg, size_t n)
+{
+	return s->ops->check_integrity(s, msg, n);
+}
+
+void store_get_stats(struct store *s, struct store_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	s->ops->get_stats(s, out);
+}
+
+static bool is_hex_lower(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = p[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+	}
+	return p[len] == '\0';
+}
+
+bool store_id_valid(const char *id)
+{
+	return id && strnlen(id, STORE_ID_LEN + 1) == STORE_ID_LEN && is_hex_lower(id, STORE_ID_LEN);
+}
+
+static int hexval(char c)
+{
+	return c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+int store_hex_to_hash(const char *hex, uint8_t out[STORE_HASH_BYTES])
+{
+	if (!hex || strnlen(hex, STORE_HASH_HEX) != STORE_HASH_HEX - 1 ||
+	    !is_hex_lower(hex, STORE_HASH_HEX - 1))
+		return -ERR_SYNTAX;
+	for (size_t i = 0; i < STORE_HASH_BYTES; i++)
+		out[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+	return 0;
+}
+
+static bool is_token_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '+' || c == '-';
+}
+
+enum name_kind { NAME_TOKEN, NAME_OPTIONAL_TEXT };
+
+/*
+ * A short name shorter than max. A token (check, state, finding id, risk, language) is
+ * non-empty and of token characters, so it can sit in a summary between separators; optional
+ * text (reason, service) may be NULL or any printable ASCII.
+ */
+static int check_name_max(const char *s, enum name_kind kind, size_t max)
+{
+	size_t len;
+
+	if (!s)
+		return kind == NAME_OPTIONAL_TEXT ? 0 : -ERR_SYNTAX;
+	len = strnlen(s, max);
+	if (len >= max)
+		return -ERR_RANGE;
+	if (len == 0 && kind == NAME_TOKEN)
+		return -ERR_SYNTAX;
+	for (size_t i = 0; i < len; i++) {
+		if (kind == NAME_TOKEN ? !is_token_char(s[i]) : s[i] < 0x20 || s[i] > 0x7e)
+			return -ERR_SYNTAX;
+	}
+	return 0;
+}
+
+static int check_name(const char *s, enum name_kind kind)
+{
+	return check_name_max(s, kind, STORE_NAME_MAX);
+}
+
+static int check_new(const struct store_new *d)
+{
+	uint8_t h[STORE_HASH_BYTES];
+	size_t plen;
+	int r;
+
+	if (!store_id_valid(d->id) || !d->token_hash)
+		return -ERR_SYNTAX;
+	if ((r = store_hex_to_hash(d->requester_hash, h)) < 0)
+		return r;
+	if (d->family != AF_INET && d->family != AF_INET6)
+		return -ERR_SYNTAX;
+	if (!d->prefix)
+		return -ERR_SYNTAX;
+	plen = strnlen(d->prefix, STORE_PREFIX_MAX);
+	if (plen == 0 || plen >= STORE_PREFIX_MAX)
+		return -ERR_SYNTAX;
+	return check_name(d->lang, NAME_TOKEN);
+}
+
+int store_create(struct store *s, const struct store_new *d)
+{
+	int r;
+
+	if ((r = check_new(d)) < 0)
+		return r;
+	return s->ops->create(s, d, true);
+}
+
+int store_create_async(struct store *s, const struct store_new *d)
+{
+	int r;
+
+	if ((r = check_new(d)) < 0)
+		return r;
+	return s->ops->create(s, d, false);
+}
+
+int store_set_status(struct store *s, const char *id, enum store_status st, int64_t at_ms)
+{
+	if (!store_id_valid(id) || (unsigned)st >= STORE_STATUS_X_MAX)
+		return -ERR_SYNTAX;
+	if (st == STORE_QUEUED)
+		return -ERR_RANGE;
+	return s->ops->set_status(s, id, st, at_ms);
+}
+
+int store_save_result(struct store *s, const struct store_result *r)
+{
+	int e;
+
+	if (!store_id_valid(r->id) || !r->json)
+		return -ERR_SYNTAX;
+	if ((e = check_name(r->risk, NAME_TOKEN)) < 0)
+		return e;
+	if (r->n_checks > STORE_ITER_ROWS_MAX || r->n_findings > STORE_ITER_ROWS_MAX)
+		return -ERR_RANGE;
+	if ((r->n_checks && !r->checks) || (r->n_findings && !r->findings))
+		return -ERR_SYNTAX;
+	for (size_t i = 0; i < r->n_checks; i++) {
+		const struct store_check_row *c = &r->checks[i];
+
+		if ((e = check_name(c->check, NAME_TOKEN)) < 0 ||
+		    (e = check_name(c->state, NAME_TOKEN)) < 0 ||
+		    (e = check_name(c->reason, NAME_OPTIONAL_TEXT)) < 0 ||
+		    (e = check_name(c->service, NAME_OPTIONAL_TEXT)) < 0)
+			return e;
+	}
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct store_finding_row *f = &r->findings[i];
+
+		if ((e = check_name(f->check, NAME_TOKEN)) < 0 ||
+		    (e = check_name_max(f->id, NAME_TOKEN, FINDING_ID_MAX)) < 0)
+			return e;
+		if ((unsigned)f->severity >= SEVERITY_X_MAX ||
+		    (unsigned)f->confidence >= CONFIDENCE_X_MAX)
+			return -ERR_SYNTAX;
+	}
+	return s->ops->save_result(s, r);
+}
+
+int store_delete(struct store *s, const char *id, const char *token)
+{
+	uint8_t h[STORE_HASH_BYTES];
+
+	if (!store_id_valid(id))
+		return -ERR_SYNTAX;
+	store_token_hash(token ? token : "", h);
+	return s->ops->del(s, id, h);
+}
+
+int store_purge_older_than(struct store *s, int64_t cutoff_ms)
+{
+	return s->ops->purge(s, cutoff_ms);
+}
+
+int store_get(struct store *s, const char *id, struct store_diagnosis *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!store_id_valid(id))
+		return -ERR_SYNTAX;
+	return s->ops->get(s, id, out);
+}
+
+void store_diagnosis_done(struct store_diagnosis *d)
+{
+	if (!d)
+		return;
+	free(d->json);
+	memset(d, 0, sizeof(*d));
+}
+
+int store_count_inflight(struct store *s)
+{
+	return s->ops->count_inflight(s);
+}
+
+int store_iter_results(struct store *s, const struct store_period *p, store_iter_cb *cb,
+		       void *ud)
+{
+	return s->ops->iter(s, p, cb, ud);
+}
+
+int store_count_results(struct store *s, const struct store_period *p, uint64_t *out)
+{
+	*out = 0;
+	return s->ops->count_results(s, p, out);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Summaries kept on the diagnosis row for the report.                                        */
+
+/* Higher wins when a check has several ports; an undecided port never reads as closed. */
+static int state_rank(const char *state)
+{
+	if (strcmp(state, "open") == 0)
+		return 3;
+	if (strcmp(state, "filtered") == 0)
+		return 1;
+	if (strcmp(state, "closed") == 0)
+		return 0;
+	return 2; /* "error" and anything unknown */
+}
+
+int store_summarize(const struct store_result *r, char **checks, char **findings)
+{
+	/* Every name is < STORE_NAME_MAX (ids < FINDING_ID_MAX), plus separators. */
+	size_t cap_c = r->n_checks * (2 * STORE_NAME_MAX + 2) + 1;
+	size_t cap_f = r->n_findings * (STORE_NAME_MAX + FINDING_ID_MAX + 40) + 1;
+	size_t used = 0, len = 0;
+	const char **seen_check = NULL, **seen_state = NULL;
+	char *c = NULL, *f = NULL;
+	int ret = -ENOMEM;
+
+	*checks = NULL;
+	*findings = NULL;
+	c = malloc(cap_c);
+	f = malloc(cap_f);
+	seen_check = calloc(r->n_checks + 1, sizeof(*seen_check));
+	seen_state = calloc(r->n_checks + 1, sizeof(*seen_state));
+	if (!c || !f || !seen_check || !seen_state)
+		goto out;
+	/* Checks in first-seen order, each with its best state. */
+	for (size_t i = 0; i < r->n_checks; i++) {
+		const struct store_check_row *row = &r->checks[i];
+		size_t k;
+
+		for (k = 0; k < used && strcmp(seen_check[k], row->check) != 0; k++)
+			;
+		if (k == used) {
+			seen_check[used] = row->check;
+			seen_state[used++] = row->state;
+		} else if (state_rank(row->state) > state_rank(seen_state[k])) {
+			seen_state[k] = row->state;
+		}
+	}
+	c[0] = '\0';
+	for (size_t k = 0; k < used; k++)
+		len += (size_t)snprintf(c + len, cap_c - len, "%s%s=%s", k ? "," : "",
+					seen_check[k], seen_state[k]);
+	f[0] = '\0';
+	len = 0;
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct store_finding_row *x = &r->findings[i];
+
+		len += (size_t)snprintf(f + len, cap_f - len, "%s%s/%s/%s/%s", i ? "," : "",
+					x->check, x->id, severity_name(x->severity),
+					confidence_name(x->confidence));
+	}
+	*checks = c;
+	*findings = f;
+	c = f = NULL;
+	ret = 0;
+out:
+	free(c);
+	free(f);
+	free(seen_check);
+	free(seen_state);
+	return ret;
+}
+
+static int grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	if (need > STORE_ITER_ROWS_MAX)
+		return -ERR_TOOBIG;
+	ncap = *cap ? *cap * 2 : 16;
+	while (ncap < need)
+		ncap *= 2;
+	p = realloc(*arr, ncap * size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+/* Copy the field [p, end) into dst (size n). Returns -ERR_SYNTAX if empty or too long. */
+static int field(const char *p, const char *end, char *dst, size_t n)
+{
+	size_t len = (size_t)(end - p);
+
+	if (len == 0 || len >= n)
+		return -ERR_SYNTAX;
+	memcpy(dst, p, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+static int parse_checks(struct store_summary_buf *b, const char *s)
+{
+	int r;
+
+	b->n_checks = 0;
+	while (s && *s) {
+		const char *end = strchr(s, ','), *eq;
+		struct store_iter_check *c;
+
+		if (!end)
+			end = s + strlen(s);
+		eq = memchr(s, '=', (size_t)(end - s));
+		if (!eq)
+			return -ERR_SYNTAX;
+		if ((r = grow((void **)&b->checks, &b->cap_checks, b->n_checks + 1,
+			      sizeof(*b->checks))) < 0)
+			return r;
+		c = &b->checks[b->n_checks];
+		if ((r = field(s, eq, c->check, sizeof(c->check))) < 0 ||
+		    (r = field(eq + 1, end, c->state, sizeof(c->state))) < 0)
+			return r;
+		b->n_checks++;
+		s = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+static int parse_findings(struct store_summary_buf *b, const char *s)
+{
+	char sev[STORE_NAME_MAX], conf[STORE_NAME_MAX];
+	int r;
+
+	b->n_findings = 0;
+	while (s && *s) {
+		const char *end = strchr(s, ','), *p1, *p2, *p3;
+		struct store_iter_finding *f;
+
+		if (!end)
+			end = s + strlen(s);
+		p1 = memchr(s, '/', (size_t)(end - s));
+		p2 = p1 ? memchr(p1 + 1, '/', (size_t)(end - p1 - 1)) : NULL;
+		p3 = p2 ? memchr(p2 + 1, '/', (size_t)(end - p2 - 1)) : NULL;
+		if (!p3)
+			return -ERR_SYNTAX;
+		if ((r = grow((void **)&b->findings, &b->cap_findings, b->n_findings + 1,
+			      sizeof(*b->findings))) < 0)
+			return r;
+		f = &b->findings[b->n_findings];
+		if ((r = field(s, p1, f->check, sizeof(f->check))) < 0 ||
+		    (r = field(p1 + 1, p2, f->id, sizeof(f->id))) < 0 ||
+		    (r = field(p2 + 1, p3, sev, sizeof(sev))) < 0 ||
+		    (r = field(p3 + 1, end, conf, sizeof(conf))) < 0)
+			return r;
+		if (severity_parse(sev, &f->severity) < 0 ||
+		    confidence_parse(conf, &f->confidence) < 0)
+			return -ERR_SYNTAX;
+		b->n_findings++;
+		s = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+int store_summary_parse(struct store_summary_buf *b, const char *checks, const char *findings)
+{
+	int r;
+
+	if ((r = parse_checks(b, checks)) < 0)
+		return r;
+	return parse_findings(b, findings);
+}
+
+void store_summary_buf_done(struct store_summary_buf *b)
+{
+	free(b->checks);
+	free(b->findings);
+	memset(b, 0, sizeof(*b));
+}

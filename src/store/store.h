@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The result store: diagnoses, their per-port check results and findings, behind a small
+ * backend-neutral interface (SQLite today; PostgreSQL can follow). See docs/internals/STORE.md.
+ * The requester's address is never stored: only a keyed hash and the truncated prefix.
+ */
+#ifndef EXPOSURE_STORE_STORE_H
+#define EXPOSURE_STORE_STORE_H
+
+#include "../core/addr.h"
+#include "../core/finding.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_KEY_BYTES   32 /* secret key for the requester hash */
+#define STORE_HASH_BYTES  32 /* keyed requester hash and token hash */
+#define STORE_HASH_HEX    (2 * STORE_HASH_BYTES + 1)
+#define STORE_ID_BYTES    16 /* 128 random bits */
+#define STORE_ID_LEN      (2 * STORE_ID_BYTES) /* lowercase hex */
+#define STORE_TOKEN_BYTES 32
+#define STORE_TOKEN_LEN   43 /* base64url, no padding */
+#define STORE_PREFIX_MAX  (ADDR_STRLEN + 4)
+#define STORE_NAME_MAX    32 /* check, state, reason, service, risk, language names */
+
+/* Version of the newest schema this code knows (PRAGMA user_version). */
+#define STORE_SCHEMA_VERSION 1
+
+enum store_status {
+	STORE_QUEUED = 0,
+	STORE_RUNNING,
+	STORE_DONE,
+	STORE_INTERRUPTED,
+	STORE_STATUS_X_MAX
+};
+
+/* "queued", "running", "done", "interrupted"; "?" for anything else. */
+const char *store_status_name(enum store_status s);
+/* Return 0 or -ERR_SYNTAX. */
+int store_status_parse(const char *name, enum store_status *out);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Secrets, identifiers, hashing (store_key.c; libsodium, no database).                       */
+
+struct store_key {
+	uint8_t bytes[STORE_KEY_BYTES];
+};
+
+/*
+ * Load the requester-hash key from path, or create it if absent (O_CREAT|O_EXCL on a temporary
+ * name, fchmod 0600 whatever the umask, fsync, then link() into place so a crash never leaves a
+ * short key). Returns 1 if created, 0 if loaded; -EPERM if the file is readable or writable by
+ * group or others, or not owned by us; -ERR_SYNTAX if it is not a regular file of exactly
+ * STORE_KEY_BYTES bytes; -errno otherwise. *out is zeroed on entry.
+ */
+int store_key_load(const char *path, struct store_key *out);
+
+/*
+ * Keyed hash (BLAKE2b, crypto_generichash with the key) of a requester's address, as 64
+ * lowercase hex chars + NUL. An IPv4-mapped IPv6 address hashes as its IPv4 form. Stable for a
+ * key; unlinkable without it. Returns 0 or -ERR_UNSUPPORTED (family).
+ */
+int store_requester_hash(const struct store_key *k, const struct addr *a,
+			 char out_hex[STORE_HASH_HEX]);
+
+/*
+ * The prefix kept for statistics: /24 for IPv4, /48 for IPv6 ("198.18.5.0/24",
+ * "2001:db8:1::/48"); IPv4-mapped IPv6 is treated as IPv4. Returns the length, -ERR_RANGE if n
+ * is too small (use STORE_PREFIX_MAX), -ERR_UNSUPPORTED for another family.
+ */
+int store_prefix(const struct addr *a, char *out, size_t n);
+
+/* A fresh 128-bit random id: 32 lowercase hex chars + NUL. Returns 0. */
+int store_random_id(char out[STORE_ID_LEN + 1]);
+
+/* A fresh 256-bit delete token, base64url without padding (43 chars + NUL). Returns 0. */
+int store_random_token(char out[STORE_TOKEN_LEN + 1]);
+
+/* The hash kept for a token (unkeyed BLAKE2b-256; the token has 256 bits of entropy). */
+void store_token_hash(const char *token, uint8_t out[STORE_HASH_BYTES]);
+
+/* True if id is exactly STORE_ID_LEN lowercase hex characters. */
+bool store_id_valid(const char *id);
+
+/* Wall-clock milliseconds since the epoch. */
+int64_t store_now_ms(void);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Opening and closing.                                                                       */
+
+struct store;
+
+enum store_open_flags {
+	/* Reader only (exposure report): no migrations, no restart marking, no writer thread,
+	 * no lock; the schema must already be current. */
+	STORE_READONLY = 1 << 0,
+	/* When the asynchronous queue is full, wait for room instead of failing with -EAGAIN
+	 * (bulk generation and tests; never from the event loop). */
+	STORE_QUEUE_BLOCK = 1 << 1,
+	/* Commit synchronous creates with synchronous=NORMAL instead of FULL: survives kill -9
+	 * but not power loss (bulk generation). */
+	STORE_FAST_CREATE = 1 << 2,
+};
+
+struct store_opts {
+	unsigned flags;           /* enum store_open_flags */
+	unsigned busy_timeout_ms; /* wait for a lock held by another connection (default 5000) */
+	unsigned queue_max;       /* bound of the asynchronous write queue (default 4096) */
+	unsigned batch_max;       /* queued writes applied per transaction (default 256) */
+	char *errbuf;             /* optional: a one-line reason when store_open fails */
+	size_t errlen;
+};
+
+/*
+ * Open (creating if needed) the store at path: a file name for SQLite (the only backend built
+ * today; "sqlite:PATH" is accepted too). Applies pending schema migrations in one transaction,
+ * then, unless STORE_READONLY, marks every queued or running diagnosis interrupted (they were
+ * left by a process that died) and starts the writer thread. o may be NULL (defaults).
+ * A writable open takes an exclusive lock on PATH.lock: a second service on the same database
+ * gets -EBUSY instead of marking the first one's diagnoses interrupted.
+ * Returns the number of diagnoses marked interrupted (>= 0) and *out, or: -ERR_UNSUPPORTED
+ * (schema newer than this code, or an unknown backend), -EBUSY, -ERR_INTERNAL (database error),
+ * -errno. *out is NULL on failure; o->errbuf, if set, gets the reason.
+ */
+int store_open(const char *path, const struct store_opts *o, struct store **out);
+
+/* Flush the queue, stop the writer, close. Takes NULL. Never marks anything interrupted. */
+void store_close(struct store *s);
+
+/*
+ * Wait until every asynchronous write queued before this call is applied (committed or
+ * failed). Returns 0, or the negative code of the first write that failed since the last flush.
+ * Blocks: not from the event loop except at shutdown.
+ */
+int store_flush(struct store *s);
+
+/* Backend name ("sqlite") and a database self-check ("ok" from PRAGMA integrity_check). */
+const char *store_backend(const struct store *s);
+int store_check_integrity(struct store *s, char *msg, size_t n);
+
+/* Counters for /metrics. Read without locking beyond a mutex; cheap. */
+struct store_stats {
+	uint64_t queued;        /* writes accepted into the queue, ever */
+	uint64_t applied;       /* writes applied (committed or failed) */
+	uint64_t failed;        /* writes that failed */
+	uint64_t rejected_full; /* writes refused with -EAGAIN (queue full) */
+	uint64_t transactions;  /* writer transactions committed */
+	size_t queue_len;       /* writes waiting now */
+};
+void store_get_stats(struct store *s, struct store_stats *out);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Writing.                                                                                   */
+
+/* A new diagnosis, status queued. Strings are copied. */
+struct store_new {
+	const char *id;                            /* store_random_id() */
+	const uint8_t *token_hash;                 /* STORE_HASH_BYTES: store_token_hash() */
+	const char *requester_hash;                /* 64 hex: store_requester_hash() */
+	const char *prefix;                        /* store_prefix() */
+	sa_family_t family;                        /* AF_INET or AF_INET6 */
+	const char *lang;                          /* "ja", "en" */
+	int64_t created_ms;
+};
+
+/*
+ * Record a new diagnosis, synchronously and durably: committed (WAL fsynced, unless
+ * STORE_FAST_CREATE) before this returns, so the caller may answer 202 afterwards.
+ * Blocks for one commit (~ an fsync): call from a worker thread or accept the cost.
+ * Returns 0; -ERR_SYNTAX (malformed id, hash, prefix), -ERR_RANGE (string too long), -EEXIST
+ * (id already used), -ERR_INTERNAL.
+ */
+int store_create(struct store *s, const struct store_new *d);
+
+/* The same through the asynchronous queue (bulk generation; no durability promise). */
+int store_create_async(struct store *s, const struct store_new *d);
+
+/*
+ * Queue a status change (asynchronous: returns once queued). RUNNING sets started_ms and
+ * applies only to a queued diagnosis; INTERRUPTED and DONE set finished_ms and apply only to a
+ * queued or running one (a finished diagnosis never goes back). Returns 0; -EAGAIN if the queue
+ * is full (unless STORE_QUEUE_BLOCK); -ERR_SYNTAX (id, status); -ERR_RANGE (QUEUED).
+ */
+int store_set_status(struct store *s, const char *id, enum store_status st, int64_t at_ms);
+
+/*
+ * One port of one check, as in the JSON document. check, state and finding ids are tokens:
+ * letters, digits and ". _ + -" only; reason and service may be any printable ASCII.
+ */
+struct store_check_row {
+	const char *check;   /* catalogue name: "ssh", "smb", ... */
+	uint16_t port;
+	const char *state;   /* port_state_name(): "open", "closed", "filtered", "error" */
+	const char *reason;  /* port_reason_name() or NULL */
+	double rtt_ms;       /* < 0: none */
+	const char *service; /* identified service or NULL */
+};
+
+struct store_finding_row {
+	const char *check;
+	const char *id; /* finding id, "smb1-enabled" */
+	enum severity severity;
+	enum confidence confidence;
+};
+
+/* The final result of a diagnosis. Everything is copied at the call. */
+struct store_result {
+	const char *id;
+	int64_t finished_ms;
+	const char *risk; /* risk_name() */
+	const char *json; /* the document of `exposure check --json` (docs/json.md), UTF-8 */
+	const struct store_check_row *checks;
+	size_t n_checks;
+	const struct store_finding_row *findings;
+	size_t n_findings;
+};
+
+/*
+ * Queue the result: in ONE transaction the document, its check_results and findings rows, and
+ * status done with finished_ms. Applied only if the diagnosis is still queued or running (a
+ * deleted or interrupted one is left alone). Returns 0 once queued; -EAGAIN (queue full),
+ * -ERR_SYNTAX, -ERR_RANGE (a name longer than STORE_NAME_MAX-1), -ENOMEM.
+ */
+int store_save_result(struct store *s, const struct store_result *r);
+
+/*
+ * Delete a diagnosis (and its rows) if token hashes to its stored token hash (constant-time
+ * comparison). Synchronous. Returns 0; -ENOENT (no such id), -EACCES (wrong token),
+ * -ERR_SYNTAX (malformed id).
+ */
+int store_delete(struct store *s, const char *id, const char *token);
+
+/*
+ * Delete every diagnosis created before cutoff_ms, in short transactions of a few hundred so
+ * creates are never held up for long. Synchronous: call from a worker thread. Returns the
+ * number deleted.
+ */
+int store_purge_older_than(struct store *s, int64_t cutoff_ms);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Reading. Reads see committed writes only: store_flush() first to read your own queued ones. */
+
+struct store_diagnosis {
+	char id[STORE_ID_LEN + 1];
+	enum store_status status;
+	int64_t created_ms;
+	int64_t started_ms;  /* 0 = not started */
+	int64_t finished_ms; /* 0 = not finished */
+	char requester_hash[STORE_HASH_HEX];
+	char prefix[STORE_PREFIX_MAX];
+	sa_family_t family;
+	char lang[STORE_NAME_MAX];
+	char risk[STORE_NAME_MAX]; /* "" until done */
+	char *json;                /* the result document or NULL; freed by store_diagnosis_done */
+};
+
+/* Fetch one diagnosis. Returns 0; -ENOENT; -ERR_SYNTAX (malformed id). out zeroed on entry. */
+int store_get(struct store *s, const char *id, struct store_diagnosis *out);
+
+/* Free what store_get() allocated and zero out. */
+void store_diagnosis_done(struct store_diagnosis *d);
+
+/* Diagnoses queued or running now (as committed). Returns the count, or a negative error. */
+int store_count_inflight(struct store *s);
+
+/* A period [since_ms, until_ms); 0 and INT64_MAX (or 0) mean open ends. */
+struct store_period {
+	int64_t since_ms;
+	int64_t until_ms;
+};
+
+/*
+ * One check of a result, all its ports taken together: "open" if any port is open, else
+ * "error" if any could not be decided, else "filtered" if any is, else "closed" (an undecided
+ * port never makes a check look closed). Per-port rows stay in the check_results table.
+ */
+struct store_iter_check {
+	char check[STORE_NAME_MAX];
+	char state[STORE_NAME_MAX];
+};
+
+struct store_iter_finding {
+	char check[STORE_NAME_MAX];
+	char id[FINDING_ID_MAX];
+	enum severity severity;
+	enum confidence confidence;
+};
+
+/* One finished diagnosis. Every pointer is valid only during the callback. */
+struct store_iter_row {
+	uint64_t serial; /* stable per database, increasing with insertion */
+	const char *id;
+	int64_t created_ms;
+	int64_t finished_ms;
+	const char *requester_hash; /* 64 hex */
+	const char *prefix;
+	sa_family_t family;
+	const char *risk;
+	const char *lang;
+	const struct store_iter_check *checks;
+	size_t n_checks;
+	const struct store_iter_finding *findings;
+	size_t n_findings;
+};
+
+/* Return 0 to go on; any other value stops the iteration, which returns it. */
+typedef int store_iter_cb(void *ud, const struct store_iter_row *row);
+
+/*
+ * Call cb for every diagnosis with status done created in period p (NULL = all), in order of
+ * (created_ms, serial). Streams from the database on its own read connection (a consistent
+ * snapshot; writers are not blocked); memory does not grow with the number of results. It
+ * reads only the diagnoses table (with its per-check summary), never the per-port rows or the
+ * documents. Returns the number of rows visited, cb's non-zero value, or a negative error.
+ */
+int store_iter_results(struct store *s, const struct store_period *p, store_iter_cb *cb,
+		       void *ud);
+
+/* Number of done diagnoses in p (for sampling without replacement). */
+int store_count_results(struct store *s, const struct store_period *p, uint64_t *out);
+
+#endif

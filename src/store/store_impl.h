@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal: the backend vtable behind struct store. Only store.c and backends include this. */
+#ifndef EXPOSURE_STORE_STORE_IMPL_H
+#define EXPOSURE_STORE_STORE_IMPL_H
+
+#include "store.h"
+
+/*
+ * Each backend embeds struct store as its first member. store.c validates arguments (ids,
+ * lengths, hex) before calling, so a backend may trust them.
+ */
+struct store_ops {
+	const char *name;
+	int (*open)(const char *path, const struct store_opts *o, struct store **out);
+	void (*close)(struct store *s);
+	int (*flush)(struct store *s);
+	int (*check_integrity)(struct store *s, char *msg, size_t n);
+	void (*get_stats)(struct store *s, struct store_stats *out);
+	int (*create)(struct store *s, const struct store_new *d, bool sync);
+	int (*set_status)(struct store *s, const char *id, enum store_status st, int64_t at_ms);
+	int (*save_result)(struct store *s, const struct store_result *r);
+	int (*del)(struct store *s, const char *id, const uint8_t token_hash[STORE_HASH_BYTES]);
+	int (*purge)(struct store *s, int64_t cutoff_ms);
+	int (*get)(struct store *s, const char *id, struct store_diagnosis *out);
+	int (*count_inflight)(struct store *s);
+	int (*iter)(struct store *s, const struct store_period *p, store_iter_cb *cb, void *ud);
+	int (*count_results)(struct store *s, const struct store_period *p, uint64_t *out);
+};
+
+struct store {
+	const struct store_ops *ops;
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+/* Write a one-line message into o->errbuf if the caller gave one. */
+void store_set_err(const struct store_opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Convert 64 hex chars to 32 bytes. Returns 0 or -ERR_SYNTAX. */
+int store_hex_to_hash(const char *hex, uint8_t out[STORE_HASH_BYTES]);
+
+/* At most this many checks or findings in one result (the catalogue has a handful). */
+#define STORE_ITER_ROWS_MAX 256
+
+/*
+ * The per-check summary kept on the diagnosis row ("ssh=open,smb=closed") and the findings
+ * summary ("smb/smb1-enabled/critical/likely,..."). Caller frees both. Returns 0, -ENOMEM,
+ * -ERR_TOOBIG.
+ */
+int store_summarize(const struct store_result *r, char **checks, char **findings);
+
+/* Growable arrays for parsing summaries back, reused from row to row. */
+struct store_summary_buf {
+	struct store_iter_check *checks;
+	size_t n_checks, cap_checks;
+	struct store_iter_finding *findings;
+	size_t n_findings, cap_findings;
+};
+
+/* Parse both summaries (NULL = empty) into b. Returns 0, -ENOMEM, -ERR_TOOBIG, -ERR_SYNTAX. */
+int store_summary_parse(struct store_summary_buf *b, const char *checks, const char *findings);
+void store_summary_buf_done(struct store_summary_buf *b);
+
+#endif

@@ -1,0 +1,1272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SQLite backend of the store: WAL, migrations at open, restart marking, ONE writer thread that
+ * owns the only writing connection and applies every write in queue order, batched in
+ * transactions (callers of synchronous writes wait for their batch to commit: group commit), a
+ * mutex-guarded connection for point reads, and a fresh read connection per report iteration.
+ * Threading model: docs/internals/STORE.md.
+ */
+#include "store_sqlite.h"
+
+#include "../core/err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define PURGE_CHUNK     500
+#define DEFAULT_BUSY_MS 5000
+#define DEFAULT_QUEUE   4096
+#define DEFAULT_BATCH   256
+
+/* Statements cached per connection, prepared on first use. */
+enum sql_id {
+	SQL_BEGIN = 0,
+	SQL_COMMIT,
+	SQL_ROLLBACK,
+	SQL_SAVEPOINT,
+	SQL_RELEASE,
+	SQL_ROLLBACK_TO,
+	SQL_INSERT,
+	SQL_RUNNING,
+	SQL_FINISH,
+	SQL_RESULT,
+	SQL_CHECK_INS,
+	SQL_FINDING_INS,
+	SQL_GET,
+	SQL_TOKEN,
+	SQL_DOC_INS,
+	SQL_DELETE_N,
+	SQL_PURGE,
+	SQL_INFLIGHT,
+	SQL_SYNC_FULL,
+	SQL_SYNC_NORMAL,
+	SQL_X_MAX
+};
+
+static const char *const sql_text[SQL_X_MAX] = {
+	[SQL_BEGIN] = "BEGIN IMMEDIATE",
+	[SQL_COMMIT] = "COMMIT",
+	[SQL_ROLLBACK] = "ROLLBACK",
+	[SQL_SAVEPOINT] = "SAVEPOINT w",
+	[SQL_RELEASE] = "RELEASE w",
+	[SQL_ROLLBACK_TO] = "ROLLBACK TO w",
+	[SQL_INSERT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, requester_hash,"
+		       " requester_prefix, family, lang) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7)",
+	[SQL_RUNNING] = "UPDATE diagnoses SET status = 'running', started_ms = ?2"
+			" WHERE id = ?1 AND status = 'queued'",
+	[SQL_FINISH] = "UPDATE diagnoses SET status = ?3, finished_ms = ?2"
+		       " WHERE id = ?1 AND status IN ('queued', 'running')",
+	[SQL_RESULT] = "UPDATE diagnoses SET status = 'done', finished_ms = ?2, risk = ?3,"
+		       " checks_summary = ?4, findings_summary = ?5"
+		       " WHERE id = ?1 AND status IN ('queued', 'running') RETURNING n",
+	[SQL_DOC_INS] = "INSERT OR REPLACE INTO documents (diag, json) VALUES (?1, ?2)",
+	[SQL_CHECK_INS] = "INSERT OR REPLACE INTO check_results (diag, check_name, port, state,"
+			  " reason, rtt_ms, service) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[SQL_FINDING_INS] = "INSERT INTO findings (diag, seq, check_name, finding, severity,"
+			    " confidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[SQL_GET] = "SELECT d.id, d.status, d.created_ms, d.started_ms, d.finished_ms,"
+		    " d.requester_hash, d.requester_prefix, d.family, d.lang, d.risk, x.json"
+		    " FROM diagnoses d LEFT JOIN documents x ON x.diag = d.n WHERE d.id = ?1",
+	[SQL_TOKEN] = "SELECT n, token_hash FROM diagnoses WHERE id = ?1",
+	[SQL_DELETE_N] = "DELETE FROM diagnoses WHERE n = ?1",
+	[SQL_PURGE] = "DELETE FROM diagnoses WHERE n IN (SELECT n FROM diagnoses"
+		      " WHERE created_ms < ?1 ORDER BY created_ms LIMIT ?2)",
+	[SQL_INFLIGHT] = "SELECT count(*) FROM diagnoses WHERE status IN ('queued', 'running')",
+	[SQL_SYNC_FULL] = "PRAGMA synchronous = FULL",
+	[SQL_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+};
+
+struct conn {
+	sqlite3 *db;
+	sqlite3_stmt *st[SQL_X_MAX];
+	bool full_sync; /* PRAGMA synchronous is FULL now */
+};
+
+enum wop_type { WOP_CREATE = 0, WOP_STATUS, WOP_RESULT, WOP_DELETE, WOP_PURGE };
+
+/* A caller waiting for its write (store_create, store_delete, purge chunks). */
+struct wwait {
+	bool done;
+	int result;
+};
+
+struct wcheck {
+	char check[STORE_NAME_MAX];
+	char state[STORE_NAME_MAX];
+	char reason[STORE_NAME_MAX];
+	char service[STORE_NAME_MAX];
+	uint16_t port;
+	bool has_reason, has_service;
+	double rtt_ms;
+};
+
+struct wfinding {
+	char check[STORE_NAME_MAX];
+	char id[FINDING_ID_MAX];
+	enum severity severity;
+	enum confidence confidence;
+};
+
+/* One queued write; owns everything it points to except wait (the caller's). */
+struct wop {
+	struct wop *next;
+	enum wop_type type;
+	struct wwait *wait; /* NULL: asynchronous */
+	bool durable;       /* commit its batch with synchronous=FULL */
+	int result;
+	char id[STORE_ID_LEN + 1];
+	int64_t at_ms;
+	enum store_status status;
+	/* WOP_CREATE */
+	struct store_new nd;
+	uint8_t token_hash[STORE_HASH_BYTES];
+	char requester_hash[STORE_HASH_HEX];
+	char prefix[STORE_PREFIX_MAX];
+	char lang[STORE_NAME_MAX];
+	/* WOP_DELETE */
+	uint8_t given_hash[STORE_HASH_BYTES];
+	/* WOP_RESULT */
+	char risk[STORE_NAME_MAX];
+	char *json;
+	char *checks_summary;
+	char *findings_summary;
+	struct wcheck *checks;
+	size_t n_checks;
+	struct wfinding *findings;
+	size_t n_findings;
+};
+
+struct sq {
+	struct store base;
+	char *path;
+	unsigned flags;
+	unsigned busy_ms;
+	unsigned queue_max;
+	unsigned batch_max;
+	int lock_fd;
+
+	pthread_mutex_t sync_mu; /* guards sync */
+	struct conn sync;        /* migrations and marking at open; then point reads only */
+
+	struct conn wr;          /* the writer thread's own */
+	pthread_t thread;
+	bool thread_started;
+
+	pthread_mutex_t mu;      /* guards everything below */
+	pthread_cond_t cv_work;  /* queue became non-empty, or stopping */
+	pthread_cond_t cv_room;  /* queue shrank */
+	pthread_cond_t cv_done;  /* applied grew; a waiter's write is done */
+	struct wop *head, *tail;
+	size_t qlen;
+	bool stopping;
+	int flush_err;
+	struct store_stats stats;
+};
+
+static struct sq *to_sq(struct store *s)
+{
+	return (struct sq *)s;
+}
+
+static int map_rc(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_IOERR:
+		return -EIO;
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return -EEXIST;
+		return -ERR_INTERNAL;
+	default:
+		return -ERR_INTERNAL;
+	}
+}
+
+/* The cached statement id on c, reset and unbound; NULL if it cannot be prepared. */
+static sqlite3_stmt *stmt(struct conn *c, enum sql_id id)
+{
+	sqlite3_stmt *st = c->st[id];
+
+	if (st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return st;
+	}
+	if (sqlite3_prepare_v3(c->db, sql_text[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+	    SQLITE_OK)
+		return NULL;
+	c->st[id] = st;
+	return st;
+}
+
+/* Run a cached statement that returns no rows we need. */
+static int run(struct conn *c, enum sql_id id)
+{
+	sqlite3_stmt *st = stmt(c, id);
+	int rc;
+
+	if (!st)
+		return map_rc(sqlite3_errcode(c->db));
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : map_rc(rc);
+}
+
+static void conn_close(struct conn *c)
+{
+	for (unsigned i = 0; i < SQL_X_MAX; i++) {
+		sqlite3_finalize(c->st[i]);
+		c->st[i] = NULL;
+	}
+	sqlite3_close(c->db);
+	c->db = NULL;
+}
+
+/* The first column of the first row of sql as an integer. */
+static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = 0;
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return map_rc(rc);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+static int conn_open(struct conn *c, const char *path, bool readonly, bool full_sync,
+		     unsigned busy_ms, const struct store_opts *o)
+{
+	int flags = SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW;
+	char sql[64];
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	flags |= readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		store_set_err(o, "cannot open %s: %s", path,
+			      c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		goto out_close;
+	}
+	c->full_sync = full_sync;
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, (int)busy_ms);
+	snprintf(sql, sizeof(sql), "PRAGMA synchronous = %s", full_sync ? "FULL" : "NORMAL");
+	rc = sqlite3_exec(c->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		store_set_err(o, "cannot configure %s: %s", path, sqlite3_errmsg(c->db));
+		goto out_close;
+	}
+	return 0;
+out_close:
+	if (rc == SQLITE_OK)
+		rc = SQLITE_ERROR;
+	conn_close(c);
+	return map_rc(rc);
+}
+
+static int set_wal(struct conn *c, const char *path, const struct store_opts *o)
+{
+	sqlite3_stmt *st;
+	int rc;
+	bool wal = false;
+
+	rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		wal = sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	if (!wal) {
+		store_set_err(o, "%s: cannot switch to WAL mode: %s", path, sqlite3_errmsg(c->db));
+		return rc == SQLITE_ROW ? -ERR_UNSUPPORTED : map_rc(rc);
+	}
+	return 0;
+}
+
+/* Apply pending migrations in one transaction; refuse a schema newer than ours. */
+static int migrate(struct conn *c, const char *path, const struct store_opts *o)
+{
+	int64_t v;
+	char sql[48];
+	int r, rc;
+
+	if ((r = run(c, SQL_BEGIN)) < 0) {
+		store_set_err(o, "%s: cannot lock the database: %s", path, sqlite3_errmsg(c->db));
+		return r;
+	}
+	if ((r = query_int(c->db, "PRAGMA user_version", &v)) < 0)
+		goto out_rollback;
+	if (v > STORE_SCHEMA_VERSION || v < 0) {
+		store_set_err(o,
+			      "%s: database schema version %lld is newer than this program knows "
+			      "(%d); use a newer exposure or another database",
+			      path, (long long)v, STORE_SCHEMA_VERSION);
+		r = -ERR_UNSUPPORTED;
+		goto out_rollback;
+	}
+	for (int64_t i = v; i < STORE_SCHEMA_VERSION; i++) {
+		rc = sqlite3_exec(c->db, store_sqlite_migrations[i], NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			store_set_err(o, "%s: migration to version %lld failed: %s", path,
+				      (long long)i + 1, sqlite3_errmsg(c->db));
+			r = map_rc(rc);
+			goto out_rollback;
+		}
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+	if ((rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL)) != SQLITE_OK) {
+		r = map_rc(rc);
+		goto out_rollback;
+	}
+	if ((r = run(c, SQL_COMMIT)) < 0)
+		goto out_rollback;
+	return 0;
+out_rollback:
+	run(c, SQL_ROLLBACK);
+	return r;
+}
+
+static int check_version_readonly(struct conn *c, const char *path, const struct store_opts *o)
+{
+	int64_t v;
+	int r;
+
+	if ((r = query_int(c->db, "PRAGMA user_version", &v)) < 0) {
+		store_set_err(o, "%s: not a readable database: %s", path, sqlite3_errmsg(c->db));
+		return r;
+	}
+	if (v == STORE_SCHEMA_VERSION)
+		return 0;
+	store_set_err(o, "%s: database schema version %lld, this program reads %d%s", path,
+		      (long long)v, STORE_SCHEMA_VERSION,
+		      v > STORE_SCHEMA_VERSION ? "; use a newer exposure"
+						: "; start exposure serve on it once to migrate");
+	return -ERR_UNSUPPORTED;
+}
+
+/* The previous process died: whatever it had queued or running will never finish. */
+static int mark_interrupted(struct conn *c)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(c->db,
+				"UPDATE diagnoses SET status = 'interrupted', finished_ms = ?1"
+				" WHERE status IN ('queued', 'running')",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return map_rc(rc);
+	sqlite3_bind_int64(st, 1, store_now_ms());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return map_rc(rc);
+	return sqlite3_changes(c->db);
+}
+
+static int take_lock(struct sq *s, const struct store_opts *o)
+{
+	char lp[4096];
+
+	if (snprintf(lp, sizeof(lp), "%s.lock", s->path) >= (int)sizeof(lp))
+		return -ENAMETOOLONG;
+	s->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (s->lock_fd < 0) {
+		store_set_err(o, "cannot open %s: %s", lp, strerror(errno));
+		return -errno;
+	}
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		store_set_err(o, "%s is in use by another process (%s held)", s->path, lp);
+		return e == EWOULDBLOCK ? -EBUSY : -e;
+	}
+	return 0;
+}
+
+static void *writer_main(void *arg);
+
+static void sq_close(struct store *base)
+{
+	struct sq *s = to_sq(base);
+
+	if (s->thread_started) {
+		pthread_mutex_lock(&s->mu);
+		s->stopping = true;
+		pthread_cond_broadcast(&s->cv_work);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->thread, NULL);
+	}
+	conn_close(&s->wr);
+	conn_close(&s->sync);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	pthread_mutex_destroy(&s->sync_mu);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv_work);
+	pthread_cond_destroy(&s->cv_room);
+	pthread_cond_destroy(&s->cv_done);
+	free(s->path);
+	free(s);
+}
+
+static int sq_open(const char *path, const struct store_opts *o, struct store **out)
+{
+	static const struct store_opts defaults = {0};
+	bool ro, full;
+	struct sq *s;
+	int r, marked = 0;
+
+	if (!o)
+		o = &defaults;
+	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0) {
+		store_set_err(o, "the store needs a plain file name");
+		return -EINVAL;
+	}
+	if (sodium_init() < 0)
+		return -ERR_INTERNAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->base.ops = &store_sqlite_ops;
+	s->lock_fd = -1;
+	s->flags = o->flags;
+	s->busy_ms = o->busy_timeout_ms ? o->busy_timeout_ms : DEFAULT_BUSY_MS;
+	s->queue_max = o->queue_max ? o->queue_max : DEFAULT_QUEUE;
+	s->batch_max = o->batch_max ? o->batch_max : DEFAULT_BATCH;
+	pthread_mutex_init(&s->sync_mu, NULL);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv_work, NULL);
+	pthread_cond_init(&s->cv_room, NULL);
+	pthread_cond_init(&s->cv_done, NULL);
+	s->path = strdup(path);
+	if (!s->path) {
+		r = -ENOMEM;
+		goto out_close;
+	}
+	ro = s->flags & STORE_READONLY;
+	full = !(s->flags & STORE_FAST_CREATE);
+	if (!ro && (r = take_lock(s, o)) < 0)
+		goto out_close;
+	if ((r = conn_open(&s->sync, path, ro, full, s->busy_ms, o)) < 0)
+		goto out_close;
+	if (ro) {
+		if ((r = check_version_readonly(&s->sync, path, o)) < 0)
+			goto out_close;
+		*out = &s->base;
+		return 0;
+	}
+	if ((r = set_wal(&s->sync, path, o)) < 0 || (r = migrate(&s->sync, path, o)) < 0)
+		goto out_close;
+	if ((marked = mark_interrupted(&s->sync)) < 0) {
+		r = marked;
+		store_set_err(o, "%s: cannot mark unfinished diagnoses: %s", path,
+			      sqlite3_errmsg(s->sync.db));
+		goto out_close;
+	}
+	/* The writer's connection: NORMAL by default (a commit is in the WAL, in the page cache,
+	 * before the writer moves on: a kill -9 loses none, a power cut may lose the last few);
+	 * a batch holding a synchronous create switches to FULL (apply_batch). */
+	if ((r = conn_open(&s->wr, path, false, false, s->busy_ms, o)) < 0)
+		goto out_close;
+	if ((r = -pthread_create(&s->thread, NULL, writer_main, s)) < 0) {
+		store_set_err(o, "cannot start the store writer thread");
+		goto out_close;
+	}
+	s->thread_started = true;
+	*out = &s->base;
+	return marked;
+out_close:
+	sq_close(&s->base);
+	return r;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Applying writes: on the writer thread only.                                              */
+
+static int apply_create(struct conn *c, const struct store_new *d)
+{
+	uint8_t rh[STORE_HASH_BYTES];
+	sqlite3_stmt *st = stmt(c, SQL_INSERT);
+	int rc;
+
+	if (!st)
+		return map_rc(sqlite3_errcode(c->db));
+	if (store_hex_to_hash(d->requester_hash, rh) < 0)
+		return -ERR_SYNTAX;
+	sqlite3_bind_text(st, 1, d->id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, d->token_hash, STORE_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, d->created_ms);
+	sqlite3_bind_blob(st, 4, rh, sizeof(rh), SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, d->prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, d->family == AF_INET ? 4 : 6);
+	sqlite3_bind_text(st, 7, d->lang, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+static int apply_status(struct conn *c, const struct wop *w)
+{
+	sqlite3_stmt *st = stmt(c, w->status == STORE_RUNNING ? SQL_RUNNING : SQL_FINISH);
+	int rc;
+
+	if (!st)
+		return map_rc(sqlite3_errcode(c->db));
+	sqlite3_bind_text(st, 1, w->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, w->at_ms);
+	if (w->status != STORE_RUNNING)
+		sqlite3_bind_text(st, 3, store_status_name(w->status), -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+static int insert_rows(struct conn *c, const struct wop *w, int64_t n)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (!(st = stmt(c, SQL_DOC_INS)))
+		return map_rc(sqlite3_errcode(c->db));
+	sqlite3_bind_int64(st, 1, n);
+	sqlite3_bind_text(st, 2, w->json, -1, SQLITE_STATIC);
+	if ((r = step_done(st)) < 0)
+		return r;
+	for (size_t i = 0; i < w->n_checks; i++) {
+		const struct wcheck *k = &w->checks[i];
+
+		if (!(st = stmt(c, SQL_CHECK_INS)))
+			return map_rc(sqlite3_errcode(c->db));
+		sqlite3_bind_int64(st, 1, n);
+		sqlite3_bind_text(st, 2, k->check, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, k->port);
+		sqlite3_bind_text(st, 4, k->state, -1, SQLITE_STATIC);
+		if (k->has_reason)
+			sqlite3_bind_text(st, 5, k->reason, -1, SQLITE_STATIC);
+		if (k->rtt_ms >= 0)
+			sqlite3_bind_double(st, 6, k->rtt_ms);
+		if (k->has_service)
+			sqlite3_bind_text(st, 7, k->service, -1, SQLITE_STATIC);
+		if ((r = step_done(st)) < 0)
+			return r;
+	}
+	for (size_t i = 0; i < w->n_findings; i++) {
+		const struct wfinding *f = &w->findings[i];
+
+		if (!(st = stmt(c, SQL_FINDING_INS)))
+			return map_rc(sqlite3_errcode(c->db));
+		sqlite3_bind_int64(st, 1, n);
+		sqlite3_bind_int64(st, 2, (int64_t)i);
+		sqlite3_bind_text(st, 3, f->check, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, f->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, severity_name(f->severity), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, confidence_name(f->confidence), -1, SQLITE_STATIC);
+		if ((r = step_done(st)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int apply_result(struct conn *c, const struct wop *w)
+{
+	sqlite3_stmt *st = stmt(c, SQL_RESULT);
+	int64_t n;
+	int rc;
+
+	if (!st)
+		return map_rc(sqlite3_errcode(c->db));
+	sqlite3_bind_text(st, 1, w->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, w->at_ms);
+	sqlite3_bind_text(st, 3, w->risk, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, w->checks_summary, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, w->findings_summary, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		/* Deleted, interrupted or already done meanwhile: nothing to attach rows to. */
+		sqlite3_reset(st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return map_rc(rc);
+	}
+	n = sqlite3_column_int64(st, 0);
+	if ((rc = step_done(st)) < 0) /* finish the RETURNING statement before the inserts */
+		return rc;
+	return insert_rows(c, w, n);
+}
+
+/* Delete if the token hash matches (constant time). 0, -ENOENT or -EACCES. */
+static int apply_delete(struct conn *c, const struct wop *w)
+{
+	sqlite3_stmt *st = stmt(c, SQL_TOKEN);
+	int64_t n;
+	int rc, r;
+
+	if (!st)
+		return map_rc(sqlite3_errcode(c->db));
+	sqlite3_bind_text(st, 1, w->id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
+	}
+	n = sqlite3_column_int64(st, 0);
+	r = -EACCES;
+	if (sqlite3_column_bytes(st, 1) == STORE_HASH_BYTES &&
+	    sodium_memcmp(sqlite3_column_blob(st, 1), w->given_hash, STORE_HASH_BYTES) == 0)
+		r = 0;
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	if (!(st = stmt(c, SQL_DELETE_N)))
+		return map_rc(sqlite3_errcode(c->db));
+	sqlite3_bind_int64(st, 1, n);
+	return step_done(st);
+}
+
+/* One chunk of a purge. Returns the number deleted. */
+static int apply_purge(struct conn *c, const struct wop *w)
+{
+	sqlite3_stmt *st = stmt(c, SQL_PURGE);
+	int r;
+
+	if (!st)
+		return map_rc(sqlite3_errcode(c->db));
+	sqlite3_bind_int64(st, 1, w->at_ms);
+	sqlite3_bind_int(st, 2, PURGE_CHUNK);
+	if ((r = step_done(st)) < 0)
+		return r;
+	return sqlite3_changes(c->db);
+}
+
+static int apply_one(struct conn *c, const struct wop *w)
+{
+	switch (w->type) {
+	case WOP_CREATE:
+		return apply_create(c, &w->nd);
+	case WOP_STATUS:
+		return apply_status(c, w);
+	case WOP_RESULT:
+		return apply_result(c, w);
+	case WOP_DELETE:
+		return apply_delete(c, w);
+	case WOP_PURGE:
+		return apply_purge(c, w);
+	}
+	return -ERR_INTERNAL;
+}
+
+static void wop_free(struct wop *w)
+{
+	if (!w)
+		return;
+	free(w->json);
+	free(w->checks_summary);
+	free(w->findings_summary);
+	free(w->checks);
+	free(w->findings);
+	free(w);
+}
+
+/*
+ * A batch that holds a durable write (store_create) commits with synchronous=FULL, so the WAL
+ * is fsynced before its caller answers 202; others commit with NORMAL (see STORE.md).
+ */
+static void set_sync_mode(struct conn *c, bool full)
+{
+	if (c->full_sync == full)
+		return;
+	if (run(c, full ? SQL_SYNC_FULL : SQL_SYNC_NORMAL) == 0)
+		c->full_sync = full;
+}
+
+/*
+ * Apply n writes in one transaction, each under a savepoint so one bad write (a duplicate id)
+ * does not undo the others. Each op's result goes to w->result; a failed COMMIT fails them all.
+ */
+static void apply_batch(struct conn *c, struct wop *head, size_t n)
+{
+	bool durable = false;
+	struct wop *w;
+	int r;
+
+	for (w = head; w; w = w->next)
+		durable |= w->durable;
+	set_sync_mode(c, durable);
+	if ((r = run(c, SQL_BEGIN)) < 0)
+		goto out_fail_all;
+	w = head;
+	for (size_t i = 0; i < n; i++, w = w->next) {
+		if ((r = run(c, SQL_SAVEPOINT)) < 0) {
+			w->result = r;
+			continue;
+		}
+		w->result = apply_one(c, w);
+		if (w->result < 0)
+			run(c, SQL_ROLLBACK_TO);
+		run(c, SQL_RELEASE);
+	}
+	if ((r = run(c, SQL_COMMIT)) < 0) {
+		run(c, SQL_ROLLBACK);
+		goto out_fail_all;
+	}
+	return;
+out_fail_all:
+	for (w = head; w; w = w->next)
+		w->result = r;
+}
+
+/* Take up to batch_max writes off the queue; NULL when stopping with nothing left. */
+static struct wop *take_batch(struct sq *s, size_t *n)
+{
+	struct wop *batch, *last;
+
+	pthread_mutex_lock(&s->mu);
+	while (!s->head && !s->stopping)
+		pthread_cond_wait(&s->cv_work, &s->mu);
+	batch = last = s->head;
+	*n = 0;
+	if (batch) {
+		*n = 1;
+		while (last->next && *n < s->batch_max) {
+			last = last->next;
+			(*n)++;
+		}
+		s->head = last->next;
+		if (!s->head)
+			s->tail = NULL;
+		last->next = NULL;
+		s->qlen -= *n;
+		pthread_cond_broadcast(&s->cv_room);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return batch;
+}
+
+static void *writer_main(void *arg)
+{
+	struct sq *s = arg;
+	struct wop *batch;
+	size_t n;
+
+	while ((batch = take_batch(s, &n)) != NULL) {
+		apply_batch(&s->wr, batch, n);
+
+		pthread_mutex_lock(&s->mu);
+		s->stats.applied += n;
+		s->stats.transactions++;
+		for (struct wop *w = batch; w; w = w->next) {
+			if (w->wait) {
+				w->wait->result = w->result;
+				w->wait->done = true;
+			} else if (w->result < 0) {
+				s->stats.failed++;
+				if (!s->flush_err)
+					s->flush_err = w->result;
+			}
+		}
+		pthread_cond_broadcast(&s->cv_done);
+		pthread_mutex_unlock(&s->mu);
+
+		while (batch) {
+			struct wop *next = batch->next;
+
+			wop_free(batch);
+			batch = next;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Hand w to the writer (takes ownership, frees it on failure). With w->wait set, wait for it to
+ * be applied and return its result; such writes are not held to the queue bound, since each
+ * blocks its own caller (the bound is then the number of calling threads).
+ */
+static int enqueue(struct sq *s, struct wop *w)
+{
+	struct wwait *wait = w->wait;
+	int r = 0;
+
+	if (s->flags & STORE_READONLY) {
+		wop_free(w);
+		return -EROFS;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (!wait && s->qlen >= s->queue_max && !s->stopping &&
+	       (s->flags & STORE_QUEUE_BLOCK))
+		pthread_cond_wait(&s->cv_room, &s->mu);
+	if (s->stopping) {
+		r = -ESHUTDOWN;
+	} else if (!wait && s->qlen >= s->queue_max) {
+		s->stats.rejected_full++;
+		r = -EAGAIN;
+	} else {
+		if (s->tail)
+			s->tail->next = w;
+		else
+			s->head = w;
+		s->tail = w;
+		s->qlen++;
+		s->stats.queued++;
+		pthread_cond_signal(&s->cv_work);
+		while (wait && !wait->done)
+			pthread_cond_wait(&s->cv_done, &s->mu);
+		if (wait)
+			r = wait->result;
+		w = NULL; /* the writer owns it now */
+	}
+	pthread_mutex_unlock(&s->mu);
+	wop_free(w);
+	return r;
+}
+
+static int sq_flush(struct store *base)
+{
+	struct sq *s = to_sq(base);
+	uint64_t target;
+	int r;
+
+	pthread_mutex_lock(&s->mu);
+	target = s->stats.queued;
+	while (s->stats.applied < target && s->thread_started)
+		pthread_cond_wait(&s->cv_done, &s->mu);
+	r = s->flush_err;
+	s->flush_err = 0;
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+static void sq_get_stats(struct store *base, struct store_stats *out)
+{
+	struct sq *s = to_sq(base);
+
+	pthread_mutex_lock(&s->mu);
+	*out = s->stats;
+	out->queue_len = s->qlen;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* snprintf into a fixed field; the front end has already checked the length. */
+static void copy_name(char *dst, const char *src)
+{
+	snprintf(dst, STORE_NAME_MAX, "%s", src ? src : "");
+}
+
+static int sq_create(struct store *base, const struct store_new *d, bool sync)
+{
+	struct sq *s = to_sq(base);
+	struct wwait wait = {0};
+	struct wop *w;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->type = WOP_CREATE;
+	if (sync) {
+		w->wait = &wait;
+		w->durable = !(s->flags & STORE_FAST_CREATE);
+	}
+	memcpy(w->token_hash, d->token_hash, STORE_HASH_BYTES);
+	snprintf(w->id, sizeof(w->id), "%s", d->id);
+	snprintf(w->requester_hash, sizeof(w->requester_hash), "%s", d->requester_hash);
+	snprintf(w->prefix, sizeof(w->prefix), "%s", d->prefix);
+	copy_name(w->lang, d->lang);
+	w->nd = (struct store_new){
+		.id = w->id,
+		.token_hash = w->token_hash,
+		.requester_hash = w->requester_hash,
+		.prefix = w->prefix,
+		.family = d->family,
+		.lang = w->lang,
+		.created_ms = d->created_ms,
+	};
+	return enqueue(s, w);
+}
+
+static int sq_set_status(struct store *base, const char *id, enum store_status st,
+			 int64_t at_ms)
+{
+	struct wop *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->type = WOP_STATUS;
+	snprintf(w->id, sizeof(w->id), "%s", id);
+	w->status = st;
+	w->at_ms = at_ms;
+	return enqueue(to_sq(base), w);
+}
+
+static int sq_save_result(struct store *base, const struct store_result *r)
+{
+	struct wop *w = calloc(1, sizeof(*w));
+	int e;
+
+	if (!w)
+		return -ENOMEM;
+	w->type = WOP_RESULT;
+	snprintf(w->id, sizeof(w->id), "%s", r->id);
+	w->at_ms = r->finished_ms;
+	copy_name(w->risk, r->risk);
+	if ((e = store_summarize(r, &w->checks_summary, &w->findings_summary)) < 0) {
+		wop_free(w);
+		return e;
+	}
+	w->json = strdup(r->json);
+	w->checks = r->n_checks ? calloc(r->n_checks, sizeof(*w->checks)) : NULL;
+	w->findings = r->n_findings ? calloc(r->n_findings, sizeof(*w->findings)) : NULL;
+	if (!w->json || (r->n_checks && !w->checks) || (r->n_findings && !w->findings)) {
+		wop_free(w);
+		return -ENOMEM;
+	}
+	w->n_checks = r->n_checks;
+	w->n_findings = r->n_findings;
+	for (size_t i = 0; i < r->n_checks; i++) {
+		const struct store_check_row *c = &r->checks[i];
+		struct wcheck *k = &w->checks[i];
+
+		copy_name(k->check, c->check);
+		copy_name(k->state, c->state);
+		copy_name(k->reason, c->reason);
+		copy_name(k->service, c->service);
+		k->has_reason = c->reason != NULL;
+		k->has_service = c->service && *c->service;
+		k->port = c->port;
+		k->rtt_ms = c->rtt_ms;
+	}
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct store_finding_row *f = &r->findings[i];
+		struct wfinding *k = &w->findings[i];
+
+		copy_name(k->check, f->check);
+		snprintf(k->id, sizeof(k->id), "%s", f->id);
+		k->severity = f->severity;
+		k->confidence = f->confidence;
+	}
+	return enqueue(to_sq(base), w);
+}
+
+static int sq_delete(struct store *base, const char *id, const uint8_t *token_hash)
+{
+	struct wwait wait = {0};
+	struct wop *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->type = WOP_DELETE;
+	w->wait = &wait;
+	snprintf(w->id, sizeof(w->id), "%s", id);
+	memcpy(w->given_hash, token_hash, STORE_HASH_BYTES);
+	return enqueue(to_sq(base), w);
+}
+
+/* In chunks, each its own write, so creates queued meanwhile wait for one chunk at most. */
+static int sq_purge(struct store *base, int64_t cutoff_ms)
+{
+	int total = 0;
+
+	for (;;) {
+		struct wwait wait = {0};
+		struct wop *w = calloc(1, sizeof(*w));
+		int r;
+
+		if (!w)
+			return total > 0 ? total : -ENOMEM;
+		w->type = WOP_PURGE;
+		w->wait = &wait;
+		w->at_ms = cutoff_ms;
+		r = enqueue(to_sq(base), w);
+		if (r < 0)
+			return total > 0 ? total : r;
+		total += r;
+		if (r < PURGE_CHUNK)
+			return total;
+	}
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Reads on the sync connection.                                                            */
+
+static void col_text(sqlite3_stmt *st, int i, char *dst, size_t n)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+static int fill_diagnosis(sqlite3_stmt *st, struct store_diagnosis *out)
+{
+	const unsigned char *json;
+	enum store_status status;
+
+	col_text(st, 0, out->id, sizeof(out->id));
+	if (store_status_parse((const char *)sqlite3_column_text(st, 1), &status) < 0)
+		return -ERR_INTERNAL;
+	out->status = status;
+	out->created_ms = sqlite3_column_int64(st, 2);
+	out->started_ms = sqlite3_column_int64(st, 3);
+	out->finished_ms = sqlite3_column_int64(st, 4);
+	if (sqlite3_column_bytes(st, 5) == STORE_HASH_BYTES)
+		sodium_bin2hex(out->requester_hash, sizeof(out->requester_hash),
+			       sqlite3_column_blob(st, 5), STORE_HASH_BYTES);
+	col_text(st, 6, out->prefix, sizeof(out->prefix));
+	out->family = sqlite3_column_int(st, 7) == 4 ? AF_INET : AF_INET6;
+	col_text(st, 8, out->lang, sizeof(out->lang));
+	col_text(st, 9, out->risk, sizeof(out->risk));
+	json = sqlite3_column_text(st, 10);
+	if (json && !(out->json = strdup((const char *)json)))
+		return -ENOMEM;
+	return 0;
+}
+
+static int sq_get(struct store *base, const char *id, struct store_diagnosis *out)
+{
+	struct sq *s = to_sq(base);
+	sqlite3_stmt *st;
+	int rc, r;
+
+	pthread_mutex_lock(&s->sync_mu);
+	st = stmt(&s->sync, SQL_GET);
+	if (!st) {
+		r = map_rc(sqlite3_errcode(s->sync.db));
+		goto out_unlock;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = fill_diagnosis(st, out);
+	else
+		r = rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
+	sqlite3_reset(st);
+out_unlock:
+	pthread_mutex_unlock(&s->sync_mu);
+	if (r < 0)
+		store_diagnosis_done(out);
+	return r;
+}
+
+static int sq_count_inflight(struct store *base)
+{
+	struct sq *s = to_sq(base);
+	sqlite3_stmt *st;
+	int rc, r;
+
+	pthread_mutex_lock(&s->sync_mu);
+	st = stmt(&s->sync, SQL_INFLIGHT);
+	if (!st) {
+		r = map_rc(sqlite3_errcode(s->sync.db));
+	} else {
+		rc = sqlite3_step(st);
+		r = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : map_rc(rc);
+		sqlite3_reset(st);
+	}
+	pthread_mutex_unlock(&s->sync_mu);
+	return r;
+}
+
+static int sq_check_integrity(struct store *base, char *msg, size_t n)
+{
+	struct sq *s = to_sq(base);
+	sqlite3_stmt *st;
+	int rc, r = -ERR_INTERNAL;
+
+	if (n > 0)
+		msg[0] = '\0';
+	pthread_mutex_lock(&s->sync_mu);
+	rc = sqlite3_prepare_v2(s->sync.db, "PRAGMA integrity_check", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+
+		if (n > 0)
+			snprintf(msg, n, "%s", t ? t : "");
+		r = t && strcmp(t, "ok") == 0 ? 0 : -ERR_INTERNAL;
+	} else if (n > 0) {
+		snprintf(msg, n, "%s", sqlite3_errmsg(s->sync.db));
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->sync_mu);
+	return r;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Report iteration: one indexed scan of diagnoses, summaries parsed per row.               */
+
+static const char iter_sql[] =
+	"SELECT n, id, created_ms, finished_ms, requester_hash, requester_prefix, family, risk,"
+	" lang, checks_summary, findings_summary FROM diagnoses"
+	" WHERE status = 'done' AND created_ms >= ?1 AND created_ms < ?2"
+	" ORDER BY created_ms, n";
+
+static void period_bind(sqlite3_stmt *st, const struct store_period *p)
+{
+	int64_t until = p && p->until_ms > 0 ? p->until_ms : INT64_MAX;
+
+	sqlite3_bind_int64(st, 1, p ? p->since_ms : 0);
+	sqlite3_bind_int64(st, 2, until);
+}
+
+static const char *col_str(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : "";
+}
+
+static int emit(sqlite3_stmt *st, struct store_summary_buf *b, store_iter_cb *cb, void *ud)
+{
+	char hash[STORE_HASH_HEX] = "";
+	struct store_iter_row row;
+	int r;
+
+	if ((r = store_summary_parse(b, col_str(st, 9), col_str(st, 10))) < 0)
+		return r;
+	if (sqlite3_column_bytes(st, 4) == STORE_HASH_BYTES)
+		sodium_bin2hex(hash, sizeof(hash), sqlite3_column_blob(st, 4), STORE_HASH_BYTES);
+	row = (struct store_iter_row){
+		.serial = (uint64_t)sqlite3_column_int64(st, 0),
+		.id = col_str(st, 1),
+		.created_ms = sqlite3_column_int64(st, 2),
+		.finished_ms = sqlite3_column_int64(st, 3),
+		.requester_hash = hash,
+		.prefix = col_str(st, 5),
+		.family = sqlite3_column_int(st, 6) == 4 ? AF_INET : AF_INET6,
+		.risk = col_str(st, 7),
+		.lang = col_str(st, 8),
+		.checks = b->checks,
+		.n_checks = b->n_checks,
+		.findings = b->findings,
+		.n_findings = b->n_findings,
+	};
+	return cb(ud, &row);
+}
+
+static int read_conn(struct sq *s, sqlite3 **db)
+{
+	int rc = sqlite3_open_v2(s->path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+
+	if (rc != SQLITE_OK) {
+		sqlite3_close(*db);
+		*db = NULL;
+		return map_rc(rc);
+	}
+	sqlite3_busy_timeout(*db, (int)s->busy_ms);
+	return 0;
+}
+
+static int sq_iter(struct store *base, const struct store_period *p, store_iter_cb *cb, void *ud)
+{
+	struct sq *s = to_sq(base);
+	struct store_summary_buf b = {0};
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+	int rc, r, count = 0;
+
+	if ((r = read_conn(s, &db)) < 0)
+		return r;
+	rc = sqlite3_prepare_v2(db, iter_sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		r = map_rc(rc);
+		goto out;
+	}
+	period_bind(st, p);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((r = emit(st, &b, cb, ud)) != 0)
+			goto out;
+		if (count < INT32_MAX)
+			count++;
+	}
+	r = rc == SQLITE_DONE ? count : map_rc(rc);
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	store_summary_buf_done(&b);
+	return r;
+}
+
+static int sq_count_results(struct store *base, const struct store_period *p, uint64_t *out)
+{
+	struct sq *s = to_sq(base);
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+	int rc, r;
+
+	if ((r = read_conn(s, &db)) < 0)
+		return r;
+	rc = sqlite3_prepare_v2(db,
+				"SELECT count(*) FROM diagnoses WHERE status = 'done'"
+				" AND created_ms >= ?1 AND created_ms < ?2",
+				-1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		period_bind(st, p);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*out = (uint64_t)sqlite3_column_int64(st, 0);
+	}
+	r = rc == SQLITE_ROW ? 0 : map_rc(rc);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return r;
+}
+
+const struct store_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.flush = sq_flush,
+	.check_integrity = sq_check_integrity,
+	.get_stats = sq_get_stats,
+	.create = sq_create,
+	.set_status = sq_set_status,
+	.save_result = sq_save_result,
+	.del = sq_delete,
+	.purge = sq_purge,
+	.get = sq_get,
+	.count_inflight = sq_count_inflight,
+	.iter = sq_iter,
+	.count_results = sq_count_results,
+};
