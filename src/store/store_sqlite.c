@@ -418,6 +418,23 @@ static int take_lock(struct sq *s, const struct store_opts *o)
 	return 0;
 }
 
+/*
+ * Create the database file 0600 before SQLite does (it would use 0644 minus the umask): the
+ * documents hold what people's devices answered. SQLite gives -wal and -shm the same mode.
+ * Done before SQLite opens the file, so closing this fd cannot drop any of its POSIX locks.
+ */
+static int precreate(const char *path, const struct store_opts *o)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0) {
+		store_set_err(o, "cannot open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
 static void *writer_main(void *arg);
 
 static void sq_close(struct store *base)
@@ -481,6 +498,8 @@ static int sq_open(const char *path, const struct store_opts *o, struct store **
 	ro = s->flags & STORE_READONLY;
 	full = !(s->flags & STORE_FAST_CREATE);
 	if (!ro && (r = take_lock(s, o)) < 0)
+		goto out_close;
+	if (!ro && (r = precreate(path, o)) < 0)
 		goto out_close;
 	if ((r = conn_open(&s->sync, path, ro, full, s->busy_ms, o)) < 0)
 		goto out_close;

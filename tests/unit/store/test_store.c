@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static struct store_key key1 = {.bytes = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}};
@@ -75,6 +76,16 @@ static void test_migrations_new_and_reopen(void **state)
 	char msg[64];
 
 	assert_string_equal(store_backend(st), "sqlite");
+	{
+		struct stat sb;
+		char wal[200];
+
+		assert_int_equal(stat(sc->db, &sb), 0);
+		assert_int_equal(sb.st_mode & 0777, 0600);
+		snprintf(wal, sizeof(wal), "%s-wal", sc->db);
+		assert_int_equal(stat(wal, &sb), 0);
+		assert_int_equal(sb.st_mode & 0777, 0600);
+	}
 	assert_int_equal(store_check_integrity(st, msg, sizeof(msg)), 0);
 	assert_string_equal(msg, "ok");
 	store_close(st);
