@@ -74,13 +74,14 @@ static void test_many(void **state)
 	struct new_diag d;
 	struct rusage ru;
 	const char *env = getenv("STORE_PERF_N");
-	long n = env ? strtol(env, NULL, 10) : 10000;
+	char *end = NULL;
+	long n = env ? strtol(env, &end, 10) : 10000;
 	double t0, t_ins, t_iter, t_count, t_purge;
 	char addr[64];
 	int r;
 
 	(void)state;
-	if (n < 100 || n > 2000000)
+	if ((env && (end == env || *end != '\0')) || n < 100 || n > 2000000)
 		n = 10000;
 	assert_int_equal(scratch_make(&sc), 0);
 	assert_int_equal(store_open(sc.db, &o, &st), 0);
