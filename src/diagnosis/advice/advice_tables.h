@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal: the tables gen_advice.py generates from en.json / ja.json (advice_data.c). */
+#ifndef EXPOSURE_DIAGNOSIS_ADVICE_TABLES_H
+#define EXPOSURE_DIAGNOSIS_ADVICE_TABLES_H
+
+#include "advice.h"
+
+struct advice_table {
+	const struct advice *items;
+	size_t count;
+};
+
+/* Indexed by enum advice_lang; every entry is filled (the generator fails otherwise). */
+extern const struct advice_table advice_tables[ADVICE_X_MAX];
+
+#endif
