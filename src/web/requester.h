@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Who is asking, and may they be diagnosed. Pure functions (no I/O): the requester is the TCP
+ * peer, or, only when the peer is a trusted reverse proxy, the right-most address of the
+ * forwarding header that is not itself a trusted proxy.
+ */
+#ifndef EXPOSURE_WEB_REQUESTER_H
+#define EXPOSURE_WEB_REQUESTER_H
+
+#include "../core/addr.h"
+#include "../core/policy.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define WEB_MAX_TRUSTED 16
+
+enum proxy_header { PROXY_HDR_XFF = 0, PROXY_HDR_FORWARDED };
+
+struct trust {
+	struct cidr proxies[WEB_MAX_TRUSTED];
+	size_t n;
+	enum proxy_header header; /* which header the operator's proxy writes */
+};
+
+bool trust_contains(const struct trust *t, const struct addr *a);
+
+/*
+ * Resolve the requester. peer is the TCP peer of the HTTP connection; header is the value of
+ * the configured forwarding header (all occurrences joined by ", "), or NULL if absent.
+ * When the peer is not trusted, header is ignored and *out = *peer. When it is, the header's
+ * elements are read from the right, skipping trusted proxies; the first other one is the
+ * requester (if every element is trusted, the left-most one; if the header is absent, the
+ * peer). *via_proxy says whether the header was used. Returns 0, or -ERR_SYNTAX when the
+ * element that would be the requester is not an address ("unknown", obfuscated, garbage).
+ */
+int requester_resolve(const struct trust *t, const struct addr *peer, const char *header,
+		      struct addr *out, bool *via_proxy);
+
+/* Which requesters the service may diagnose. */
+struct target_rules {
+	bool public_mode;            /* --public */
+	struct cidr allow[POLICY_MAX_ALLOW]; /* operator --allow blocks */
+	size_t n_allow;
+};
+
+/* Why a requester may not be diagnosed, in plain words. */
+struct target_decision {
+	bool allowed;
+	enum addr_class cls;
+	const char *code; /* "ok", "loopback", "private", "cgnat", "link-local", "special",
+			     "not-local", "policy" */
+	const char *why_en;
+	const char *why_ja;
+};
+
+/*
+ * Decide for requester a. Local mode: loopback and --allow blocks. Public mode: any global
+ * unicast address and --allow blocks; every special class is refused with its explanation.
+ * The result has also passed the core policy (policy.h). Returns d->allowed.
+ */
+bool target_decide(const struct target_rules *r, const struct addr *a,
+		   struct target_decision *d);
+
+/* "/24" for IPv4, "/64" for IPv6: the block a rate limit per prefix counts together. */
+void addr_rate_prefix(const struct addr *a, struct addr *out);
+
+/* True if an Accept-Language header prefers Japanese over English (q-values honoured). */
+bool lang_prefers_ja(const char *accept_language);
+
+#endif

@@ -1,0 +1,613 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Diagnosis jobs and the loop thread that runs them (web.h). The HTTP threads reserve and
+ * enqueue jobs; the loop thread starts at most max_inflight diagnoses at once on its engine,
+ * turns each finished check into a JSON string under web->lock, saves the result through the
+ * store's asynchronous writer (never blocking the loop) and purges old results on a uv_timer
+ * with the purge itself on libuv's worker pool.
+ */
+#include "web.h"
+#include "../core/err.h"
+#include "../diagnosis/diagnosis.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int64_t web_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static unsigned hash_str(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h % WEB_HBUCKETS;
+}
+
+static unsigned hash_addr(const struct addr *a)
+{
+	unsigned h = 2166136261u ^ a->family;
+
+	for (size_t i = 0; i < sizeof(a->bytes); i++)
+		h = (h ^ a->bytes[i]) * 16777619u;
+	return h % WEB_HBUCKETS;
+}
+
+struct job *job_new(struct web *w)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->n_checks = w->n_checks;
+	j->check_json = calloc(j->n_checks, sizeof(*j->check_json));
+	j->order = calloc(j->n_checks, sizeof(*j->order));
+	if (!j->check_json || !j->order) {
+		free(j->check_json);
+		free(j->order);
+		free(j);
+		return NULL;
+	}
+	j->refs = 1;
+	j->status = STORE_QUEUED;
+	j->web = w;
+	return j;
+}
+
+static void job_free(struct job *j)
+{
+	for (size_t i = 0; i < j->n_checks; i++)
+		free(j->check_json[i]);
+	free(j->check_json);
+	free(j->order);
+	free(j->doc);
+	free(j);
+}
+
+void job_ref_locked(struct job *j)
+{
+	j->refs++;
+}
+
+void job_unref_locked(struct web *w, struct job *j)
+{
+	(void)w;
+	if (--j->refs == 0)
+		job_free(j);
+}
+
+void job_unref(struct web *w, struct job *j)
+{
+	pthread_mutex_lock(&w->lock);
+	job_unref_locked(w, j);
+	pthread_mutex_unlock(&w->lock);
+}
+
+struct job *job_find_locked(struct web *w, const char *id)
+{
+	for (struct job *j = w->table[hash_str(id)]; j; j = j->hnext)
+		if (strcmp(j->id, id) == 0)
+			return j;
+	return NULL;
+}
+
+struct job *active_find_locked(struct web *w, const struct addr *a)
+{
+	for (struct job *j = w->active[hash_addr(a)]; j; j = j->anext)
+		if (addr_equal(&j->requester, a))
+			return j;
+	return NULL;
+}
+
+void active_add_locked(struct web *w, struct job *j)
+{
+	unsigned h = hash_addr(&j->requester);
+
+	j->anext = w->active[h];
+	w->active[h] = j;
+	job_ref_locked(j);
+}
+
+void active_del_locked(struct web *w, struct job *j)
+{
+	struct job **pp = &w->active[hash_addr(&j->requester)];
+
+	for (; *pp; pp = &(*pp)->anext) {
+		if (*pp == j) {
+			*pp = j->anext;
+			j->anext = NULL;
+			job_unref_locked(w, j);
+			return;
+		}
+	}
+}
+
+static void table_del_locked(struct web *w, struct job *j)
+{
+	struct job **pp = &w->table[hash_str(j->id)];
+
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == j) {
+			*pp = j->hnext;
+			j->hnext = NULL;
+			j->listed = false;
+			job_unref_locked(w, j);
+			return;
+		}
+	}
+}
+
+void job_wake_locked(struct job *j)
+{
+	struct waiter *wt = j->waiters;
+
+	j->waiters = NULL;
+	while (wt) {
+		struct waiter *next = wt->next;
+
+		MHD_resume_connection(wt->conn);
+		free(wt);
+		wt = next;
+	}
+}
+
+void job_enqueue(struct web *w, struct job *j)
+{
+	unsigned h = hash_str(j->id);
+
+	pthread_mutex_lock(&w->lock);
+	j->hnext = w->table[h];
+	w->table[h] = j;
+	j->listed = true;
+	job_ref_locked(j); /* the table's */
+	job_ref_locked(j); /* the queue's */
+	j->qnext = NULL;
+	if (w->q_tail)
+		w->q_tail->qnext = j;
+	else
+		w->q_head = j;
+	w->q_tail = j;
+	w->reserved--;
+	w->q_len++;
+	pthread_mutex_unlock(&w->lock);
+	uv_async_send(&w->wake);
+}
+
+/* A finished job joins the in-memory cache; the oldest leave it (they stay in the store). */
+static void finished_add_locked(struct web *w, struct job *j)
+{
+	j->dnext = NULL;
+	j->dprev = w->d_tail;
+	if (w->d_tail)
+		w->d_tail->dnext = j;
+	else
+		w->d_head = j;
+	w->d_tail = j;
+	w->d_len++;
+	while (w->d_len > w->cfg.done_cache && w->d_head) {
+		struct job *old = w->d_head;
+
+		w->d_head = old->dnext;
+		if (w->d_head)
+			w->d_head->dprev = NULL;
+		else
+			w->d_tail = NULL;
+		w->d_len--;
+		old->dnext = old->dprev = NULL;
+		table_del_locked(w, old);
+	}
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The result in the store's rows.                                                             */
+
+static const char *jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : NULL;
+}
+
+/*
+ * The ports of one check object (docs/json.md): a port range lists every port in
+ * details.ports; a single port is the check object itself.
+ */
+static json_t *check_ports(json_t *check, size_t *n)
+{
+	json_t *ports = json_object_get(json_object_get(check, "details"), "ports");
+
+	if (json_is_array(ports)) {
+		*n = json_array_size(ports);
+		return ports;
+	}
+	*n = 1;
+	return NULL;
+}
+
+static json_t *check_port(json_t *check, json_t *ports, size_t k)
+{
+	return ports ? json_array_get(ports, k) : check;
+}
+
+/* Count port states for /metrics from one check's JSON object. */
+static void count_ports(struct web *w, json_t *check)
+{
+	size_t n;
+	json_t *ports = check_ports(check, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		const char *st = jstr(check_port(check, ports, i), "state");
+		unsigned k = 4;
+
+		if (st && strcmp(st, "open") == 0)
+			k = 0;
+		else if (st && strcmp(st, "closed") == 0)
+			k = 1;
+		else if (st && strcmp(st, "filtered") == 0)
+			k = 2;
+		else if (st && strcmp(st, "error") == 0)
+			k = 3;
+		atomic_fetch_add(&w->m.ports_by_state[k], 1);
+	}
+}
+
+/* Queue the result: one row per probed port of every check, one per finding. */
+static int save_result(struct web *w, struct job *j, json_t *doc, const char *text)
+{
+	json_t *checks = json_object_get(doc, "checks"), *c;
+	size_t nc = 0, nf = 0, i, k, n;
+	struct store_check_row *rows = NULL;
+	struct store_finding_row *frows = NULL;
+	int r;
+
+	json_array_foreach(checks, i, c) {
+		check_ports(c, &n);
+		nc += n;
+		nf += json_array_size(json_object_get(c, "findings"));
+	}
+	rows = calloc(nc ? nc : 1, sizeof(*rows));
+	frows = calloc(nf ? nf : 1, sizeof(*frows));
+	if (!rows || !frows) {
+		r = -ENOMEM;
+		goto out;
+	}
+	nc = nf = 0;
+	json_array_foreach(checks, i, c) {
+		const char *name = jstr(c, "check");
+		json_t *ports = check_ports(c, &n), *f;
+
+		if (!name)
+			continue;
+		for (k = 0; k < n; k++) {
+			json_t *p = check_port(c, ports, k);
+			json_t *rtt = json_object_get(p, "rtt_ms");
+			json_int_t port = json_integer_value(json_object_get(p, "port"));
+
+			if (port <= 0 || port > 65535 || !jstr(p, "state"))
+				continue;
+			rows[nc++] = (struct store_check_row){
+				.check = name,
+				.port = (uint16_t)port,
+				.state = jstr(p, "state"),
+				.reason = jstr(p, "reason"),
+				.rtt_ms = json_is_number(rtt) ? json_number_value(rtt) : -1,
+				.service = p == c ? jstr(c, "service") : NULL,
+			};
+		}
+		json_array_foreach(json_object_get(c, "findings"), k, f) {
+			enum severity sev = SEVERITY_INFO;
+			enum confidence conf = CONFIDENCE_UNKNOWN;
+
+			if (!jstr(f, "id"))
+				continue;
+			if (jstr(f, "severity"))
+				severity_parse(jstr(f, "severity"), &sev);
+			if (jstr(f, "confidence"))
+				confidence_parse(jstr(f, "confidence"), &conf);
+			frows[nf++] = (struct store_finding_row){
+				.check = name, .id = jstr(f, "id"), .severity = sev, .confidence = conf};
+		}
+	}
+	r = store_save_result(w->store, &(struct store_result){
+						.id = j->id,
+						.finished_ms = store_now_ms(),
+						.risk = j->risk,
+						.json = text,
+						.checks = rows,
+						.n_checks = nc,
+						.findings = frows,
+						.n_findings = nf,
+					});
+out:
+	free(rows);
+	free(frows);
+	return r;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Loop thread.                                                                                */
+
+static void finish_locked(struct web *w, struct job *j, enum store_status st)
+{
+	j->status = st;
+	j->finished_ms = store_now_ms();
+	active_del_locked(w, j);
+	job_wake_locked(j);
+	if (j->listed)
+		finished_add_locked(w, j);
+}
+
+static void on_check(void *ud, struct diagnosis *d, size_t i)
+{
+	struct job *j = ud;
+	struct web *w = j->web;
+	json_t *o = diagnosis_check_json(d, i);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	if (o)
+		count_ports(w, o);
+	json_decref(o);
+	pthread_mutex_lock(&w->lock);
+	if (i < j->n_checks && !j->check_json[i] && s) {
+		j->check_json[i] = s;
+		j->order[j->n_done++] = i;
+		s = NULL;
+	}
+	job_wake_locked(j);
+	pthread_mutex_unlock(&w->lock);
+	free(s);
+}
+
+static void on_done(void *ud, struct diagnosis *d)
+{
+	struct job *j = ud;
+	struct web *w = j->web;
+	json_t *doc = diagnosis_json(d);
+	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	double run_ms = (double)(store_now_ms() - j->started_ms);
+	bool deleted;
+	int r = 0;
+
+	snprintf(j->risk, sizeof(j->risk), "%s", risk_name(diagnosis_risk(d)));
+	pthread_mutex_lock(&w->lock);
+	deleted = j->deleted;
+	pthread_mutex_unlock(&w->lock);
+	if (doc && text && !deleted)
+		r = save_result(w, j, doc, text);
+	if (r < 0)
+		fprintf(stderr, "exposure serve: saving %s failed: %s\n", j->id, err_str(r));
+	json_decref(doc);
+
+	pthread_mutex_lock(&w->lock);
+	j->doc = text;
+	w->inflight--;
+	w->avg_run_ms = w->avg_run_ms == 0 ? run_ms : 0.9 * w->avg_run_ms + 0.1 * run_ms;
+	finish_locked(w, j, STORE_DONE);
+	j->gnext = w->graveyard; /* diagnosis_free once this callback has returned */
+	w->graveyard = j;
+	pthread_mutex_unlock(&w->lock);
+	atomic_fetch_add(&w->m.done, 1);
+	metrics_observe_latency(w, (double)(j->finished_ms - j->created_ms) / 1000.0);
+	uv_async_send(&w->wake);
+}
+
+static void start_one(struct web *w, struct job *j)
+{
+	struct diag_options o = {
+		.ports = w->cfg.ports_set ? &w->cfg.ports : NULL,
+		.timeout_ms = j->timeout_ms,
+	};
+	int err = 0;
+
+	j->started_ms = store_now_ms();
+	store_set_status(w->store, j->id, STORE_RUNNING, j->started_ms);
+	j->diag = diagnosis_start(w->engine, j->target, &j->requester, &o, on_check, on_done, j,
+				  &err);
+	if (j->diag)
+		return;
+	fprintf(stderr, "exposure serve: diagnosis %s did not start: %s\n", j->id, err_str(err));
+	atomic_fetch_add(&w->m.failed_start, 1);
+	atomic_fetch_add(&w->m.interrupted, 1);
+	store_set_status(w->store, j->id, STORE_INTERRUPTED, store_now_ms());
+	pthread_mutex_lock(&w->lock);
+	w->inflight--;
+	finish_locked(w, j, STORE_INTERRUPTED);
+	job_unref_locked(w, j); /* the queue's */
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void purge_work(uv_work_t *req)
+{
+	struct web *w = req->data;
+	int64_t cutoff = store_now_ms() - (int64_t)w->cfg.retention_days * 86400000;
+	int n = store_purge_older_than(w->store, cutoff);
+
+	if (n > 0)
+		atomic_fetch_add(&w->m.purged, (unsigned long long)n);
+}
+
+static void purge_after(uv_work_t *req, int status)
+{
+	struct web *w = req->data;
+
+	(void)status;
+	free(req);
+	atomic_store(&w->purge_running, false);
+}
+
+static void on_purge_timer(uv_timer_t *t)
+{
+	struct web *w = t->data;
+	uv_work_t *req;
+
+	if (atomic_load(&w->purge_running))
+		return;
+	req = calloc(1, sizeof(*req));
+	if (!req)
+		return;
+	req->data = w;
+	atomic_store(&w->purge_running, true);
+	if (uv_queue_work(&w->loop, req, purge_work, purge_after) < 0) {
+		atomic_store(&w->purge_running, false);
+		free(req);
+	}
+}
+
+static void on_wake(uv_async_t *a)
+{
+	struct web *w = a->data;
+	struct job *grave, *start = NULL, **tail = &start;
+	bool stop;
+
+	pthread_mutex_lock(&w->lock);
+	grave = w->graveyard;
+	w->graveyard = NULL;
+	stop = w->stopping;
+	while (!stop && w->q_head && w->inflight < w->cfg.max_inflight) {
+		struct job *j = w->q_head;
+
+		w->q_head = j->qnext;
+		if (!w->q_head)
+			w->q_tail = NULL;
+		w->q_len--;
+		j->qnext = NULL;
+		if (j->deleted) {
+			finish_locked(w, j, STORE_INTERRUPTED);
+			job_unref_locked(w, j);
+			continue;
+		}
+		j->status = STORE_RUNNING;
+		job_wake_locked(j);
+		w->inflight++;
+		*tail = j;
+		tail = &j->qnext;
+	}
+	pthread_mutex_unlock(&w->lock);
+
+	while (grave) {
+		struct job *j = grave;
+
+		grave = j->gnext;
+		diagnosis_free(j->diag);
+		j->diag = NULL;
+		job_unref(w, j); /* the queue's */
+	}
+	while (start) {
+		struct job *j = start;
+
+		start = j->qnext;
+		j->qnext = NULL;
+		start_one(w, j);
+	}
+	if (stop) {
+		pthread_mutex_lock(&w->lock);
+		bool idle = w->inflight == 0 && !w->graveyard;
+		pthread_mutex_unlock(&w->lock);
+		if (idle && !w->loop_closed) {
+			w->loop_closed = true;
+			uv_close((uv_handle_t *)&w->wake, NULL);
+			uv_close((uv_handle_t *)&w->purge_timer, NULL);
+		}
+	}
+}
+
+static void *loop_main(void *arg)
+{
+	struct web *w = arg;
+
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	return NULL;
+}
+
+int runner_start(struct web *w)
+{
+	struct engine_opts eo;
+	int r;
+
+	r = uv_loop_init(&w->loop);
+	if (r < 0)
+		return r;
+	engine_opts_default(&eo);
+	if (w->cfg.engine_inflight)
+		eo.max_inflight = w->cfg.engine_inflight;
+	w->engine = engine_new(&w->loop, &eo);
+	if (!w->engine) {
+		uv_loop_close(&w->loop);
+		return -ENOMEM;
+	}
+	uv_async_init(&w->loop, &w->wake, on_wake);
+	w->wake.data = w;
+	uv_timer_init(&w->loop, &w->purge_timer);
+	w->purge_timer.data = w;
+	uv_timer_start(&w->purge_timer, on_purge_timer, 1000,
+		       (uint64_t)w->cfg.purge_interval_s * 1000);
+	r = pthread_create(&w->thread, NULL, loop_main, w);
+	if (r != 0) {
+		uv_close((uv_handle_t *)&w->wake, NULL);
+		uv_close((uv_handle_t *)&w->purge_timer, NULL);
+		uv_run(&w->loop, UV_RUN_DEFAULT);
+		engine_free(w->engine);
+		uv_loop_close(&w->loop);
+		return -r;
+	}
+	return 0;
+}
+
+bool runner_stop(struct web *w, unsigned wait_ms)
+{
+	int64_t deadline = web_mono_ms() + wait_ms;
+	struct job *j;
+
+	pthread_mutex_lock(&w->lock);
+	w->stopping = true;
+	/* Queued diagnoses never start: they are interrupted. */
+	while ((j = w->q_head)) {
+		w->q_head = j->qnext;
+		w->q_len--;
+		j->qnext = NULL;
+		store_set_status(w->store, j->id, STORE_INTERRUPTED, store_now_ms());
+		finish_locked(w, j, STORE_INTERRUPTED);
+		job_unref_locked(w, j);
+	}
+	w->q_tail = NULL;
+	pthread_mutex_unlock(&w->lock);
+	uv_async_send(&w->wake);
+	for (;;) {
+		struct timespec ts;
+		bool closed;
+
+		pthread_mutex_lock(&w->lock);
+		closed = w->inflight == 0;
+		pthread_mutex_unlock(&w->lock);
+		if (closed || web_mono_ms() > deadline)
+			break;
+		ts = (struct timespec){.tv_nsec = 20 * 1000000};
+		nanosleep(&ts, NULL);
+		uv_async_send(&w->wake);
+	}
+	pthread_mutex_lock(&w->lock);
+	bool idle = w->inflight == 0;
+	pthread_mutex_unlock(&w->lock);
+	if (!idle) {
+		/* Probes still running past the wait: leave them; the next start marks them
+		 * interrupted (store_open). The loop thread is abandoned with the process. */
+		fprintf(stderr, "exposure serve: %zu diagnoses still running at exit\n", w->inflight);
+		pthread_detach(w->thread);
+		return false;
+	}
+	uv_async_send(&w->wake);
+	pthread_join(w->thread, NULL);
+	engine_free(w->engine);
+	uv_loop_close(&w->loop);
+	return true;
+}

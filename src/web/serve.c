@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/* `exposure serve`: start-up, signals, shutdown (serve.h). */
+#include "serve.h"
+#include "web.h"
+#include "../core/err.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void free_jobs(struct web *w)
+{
+	for (size_t b = 0; b < WEB_HBUCKETS; b++) {
+		while (w->table[b]) {
+			struct job *j = w->table[b];
+
+			w->table[b] = j->hnext;
+			j->hnext = NULL;
+			job_unref_locked(w, j);
+		}
+		while (w->active[b]) {
+			struct job *j = w->active[b];
+
+			w->active[b] = j->anext;
+			job_unref_locked(w, j);
+		}
+	}
+}
+
+int serve_main(int argc, char **argv)
+{
+	struct web *w = calloc(1, sizeof(*w));
+	char errbuf[256] = "";
+	sigset_t set;
+	int r, sig, status = 2;
+
+	if (!w) {
+		fputs("exposure serve: out of memory\n", stderr);
+		return 2;
+	}
+	r = web_config_parse(&w->cfg, argc, argv);
+	if (r != 0) {
+		free(w);
+		return r > 0 ? 0 : 2;
+	}
+	catalogue_checks(&w->n_checks);
+	pthread_mutex_init(&w->lock, NULL);
+
+	/* Signals are taken synchronously by this thread; every other thread inherits the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (csrf_init(&w->csrf, 24 * 3600 * 1000LL) < 0) {
+		fputs("exposure serve: libsodium does not start\n", stderr);
+		goto out_free;
+	}
+	r = store_key_load(w->cfg.key_path, &w->key);
+	if (r < 0) {
+		fprintf(stderr, "exposure serve: key file %s: %s\n", w->cfg.key_path,
+			r == -EPERM ? "must be 0600 and ours" : err_str(r));
+		goto out_free;
+	}
+	r = store_open(w->cfg.store_path,
+		       &(struct store_opts){.errbuf = errbuf, .errlen = sizeof(errbuf)}, &w->store);
+	if (r < 0) {
+		fprintf(stderr, "exposure serve: store %s: %s\n", w->cfg.store_path,
+			errbuf[0] ? errbuf : err_str(r));
+		goto out_free;
+	}
+	if (r > 0)
+		fprintf(stderr, "exposure serve: %d unfinished diagnoses marked interrupted\n", r);
+	if (rate_limit_init(&w->rl, 65536, w->cfg.addr_per_hour, w->cfg.addr_burst,
+			    w->cfg.prefix_per_hour, w->cfg.prefix_burst) < 0)
+		goto out_store;
+	r = runner_start(w);
+	if (r < 0) {
+		fprintf(stderr, "exposure serve: probe engine: %s\n", err_str(r));
+		goto out_rl;
+	}
+	if (httpd_start(w) < 0) {
+		httpd_stop(w);
+		runner_stop(w, 10000);
+		goto out_rl;
+	}
+	fprintf(stderr, "exposure serve: %s mode, store %s\n",
+		w->cfg.rules.public_mode ? "public" : "local", w->cfg.store_path);
+	do {
+		r = sigwait(&set, &sig);
+	} while (r == EINTR);
+	fprintf(stderr, "exposure serve: stopping\n");
+	httpd_stop(w);
+	if (!runner_stop(w, 15000)) {
+		/* Probes outlived the wait: keep what is saved, leave the rest to the next start. */
+		store_flush(w->store);
+		_exit(0);
+	}
+	status = 0;
+out_rl:
+	rate_limit_free(&w->rl);
+out_store:
+	store_close(w->store);
+out_free:
+	free_jobs(w);
+	pthread_mutex_destroy(&w->lock);
+	sodium_memzero(&w->key, sizeof(w->key));
+	free(w);
+	return status;
+}

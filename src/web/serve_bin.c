@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: MIT */
+/* Stand-alone `exposure-serve` for tests until `exposure serve` is wired in src/cli/main.c. */
+#include "serve.h"
+
+int main(int argc, char **argv)
+{
+	return serve_main(argc, argv);
+}

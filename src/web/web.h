@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals of the web service shared by its files: configuration, the diagnosis jobs, the
+ * loop thread that runs them (runner.c), the HTTP side (httpd.c), metrics. Threads: the
+ * libmicrohttpd threads handle requests and never wait for a probe; ONE libuv loop thread owns
+ * the engine and every struct diagnosis. Work goes to the loop through a mutex-protected queue
+ * and a uv_async_t; results come back as strings in struct job, under web->lock.
+ */
+#ifndef EXPOSURE_WEB_WEB_H
+#define EXPOSURE_WEB_WEB_H
+
+#include "../diagnosis/catalogue.h"
+#include "../store/store.h"
+#include "csrf.h"
+#include "ratelimit.h"
+#include "requester.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define WEB_MAX_LISTEN 4
+#define WEB_LABEL_MAX  128
+
+struct web_config {
+	char listen[WEB_MAX_LISTEN][ADDR_STRLEN + 8]; /* "127.0.0.1:8080", "[::1]:8080" */
+	size_t n_listen;
+	const char *store_path;
+	const char *key_path;
+	const char *probe_source; /* shown on the page: where the probes come from */
+	const char *origin;       /* expected Origin of POSTs; NULL = "http://" + Host */
+	bool secure_cookie;
+	struct target_rules rules;
+	struct trust trust;
+	struct port_overrides ports;
+	bool ports_set;
+	/* Abuse limits. */
+	unsigned max_inflight; /* diagnoses running at once */
+	unsigned queue_max;    /* diagnoses waiting to run */
+	double addr_per_hour, addr_burst, prefix_per_hour, prefix_burst;
+	unsigned max_body;          /* request body bytes */
+	unsigned conn_memory;       /* per-connection memory (headers), bytes */
+	unsigned conn_timeout_s;    /* idle connection timeout */
+	unsigned conn_limit;        /* connections at once */
+	unsigned per_ip_conn_limit; /* connections at once per peer address */
+	unsigned threads;           /* HTTP threads */
+	/* Probe deadlines from the requester's round-trip time. */
+	unsigned rtt_factor, rtt_margin_ms, rtt_floor_ms, rtt_ceiling_ms;
+	/* Retention. */
+	unsigned retention_days;
+	unsigned purge_interval_s;
+	unsigned done_cache; /* finished diagnoses kept in memory for fast reads */
+	unsigned engine_inflight; /* engine max_inflight (sockets) */
+};
+
+/* Parse argv into c (defaults first). Returns 0, 1 after --help, or -1 (message printed). */
+int web_config_parse(struct web_config *c, int argc, char **argv);
+
+/* A suspended SSE connection waiting for news of a job. */
+struct waiter {
+	struct MHD_Connection *conn;
+	struct waiter *next;
+};
+
+struct job {
+	char id[STORE_ID_LEN + 1];
+	uint8_t token_hash[STORE_HASH_BYTES];
+	struct addr requester;
+	char target[ADDR_STRLEN];
+	char lang[4];
+	unsigned timeout_ms; /* 0: adaptive */
+	int64_t created_ms, started_ms, finished_ms;
+	/* Under web->lock: */
+	int refs;
+	enum store_status status;
+	bool deleted;
+	bool listed; /* in the id table */
+	size_t n_checks;
+	char **check_json;  /* per catalogue entry, NULL until finished */
+	size_t *order;      /* order[k]: the k-th check to finish */
+	size_t n_done;
+	char *doc;          /* the docs/json.md document once done */
+	char risk[16];
+	struct waiter *waiters;
+	/* Links. */
+	struct job *hnext;           /* id table chain */
+	struct job *anext;           /* active-requester table chain */
+	struct job *qnext;           /* pending queue */
+	struct job *dprev, *dnext;   /* finished list, oldest first */
+	struct diagnosis *diag;      /* loop thread only */
+	struct job *gnext;           /* loop thread only: diagnoses to free */
+	struct web *web;
+};
+
+#define WEB_HBUCKETS 4096
+#define WEB_LAT_BUCKETS 11
+
+struct metrics {
+	atomic_ullong http_by_code[6][100]; /* [code/100][code%100] */
+	atomic_ullong created, refused_policy, refused_rate, refused_busy, refused_csrf;
+	atomic_ullong done, interrupted, deleted, failed_start;
+	atomic_ullong ports_by_state[5]; /* open closed filtered error other */
+	atomic_ullong lat_buckets[WEB_LAT_BUCKETS]; /* created -> done, cumulative at export */
+	atomic_ullong lat_count;
+	atomic_ullong lat_sum_us;
+	atomic_ullong purged;
+};
+
+struct web {
+	struct web_config cfg;
+	struct store *store;
+	struct store_key key;
+	struct csrf csrf;
+	struct rate_limit rl;
+	struct metrics m;
+	size_t n_checks;
+
+	pthread_mutex_t lock; /* everything below, and the locked fields of struct job */
+	struct job *table[WEB_HBUCKETS];
+	struct job *active[WEB_HBUCKETS];
+	struct job *q_head, *q_tail;
+	size_t q_len;     /* queued, reservations included */
+	size_t inflight;  /* running on the engine */
+	size_t reserved;  /* accepted by POST, not yet queued */
+	struct job *d_head, *d_tail;
+	size_t d_len;
+	bool stopping;
+	double avg_run_ms; /* moving average of a diagnosis's duration, for Retry-After */
+
+	/* Loop thread. */
+	uv_loop_t loop;
+	uv_async_t wake;
+	uv_timer_t purge_timer;
+	struct engine *engine;
+	pthread_t thread;
+	struct job *graveyard;
+	bool loop_closed;
+	atomic_bool purge_running;
+
+	struct MHD_Daemon *daemons[WEB_MAX_LISTEN];
+	size_t n_daemons;
+};
+
+/* Jobs (runner.c). Every function takes web->lock itself unless it says "locked". */
+struct job *job_new(struct web *w);
+void job_ref_locked(struct job *j);
+void job_unref(struct web *w, struct job *j);
+void job_unref_locked(struct web *w, struct job *j);
+struct job *job_find_locked(struct web *w, const char *id);
+struct job *active_find_locked(struct web *w, const struct addr *a);
+void active_add_locked(struct web *w, struct job *j);
+void active_del_locked(struct web *w, struct job *j);
+/* Publish a reserved job: id table + pending queue; wakes the loop. */
+void job_enqueue(struct web *w, struct job *j);
+/* Wake every SSE waiter of j. */
+void job_wake_locked(struct job *j);
+
+int runner_start(struct web *w);
+/*
+ * Stop: no new diagnoses; waits (bounded) for running ones; joins the thread. Returns false if
+ * diagnoses were still running at the deadline (the loop thread is then left running and the
+ * caller must not free anything it uses).
+ */
+bool runner_stop(struct web *w, unsigned wait_ms);
+
+/* HTTP (httpd.c). */
+int httpd_start(struct web *w);
+void httpd_stop(struct web *w);
+void httpd_wake_all_locked(struct web *w);
+
+/* Metrics (metrics.c). */
+void metrics_count_http(struct web *w, unsigned code);
+void metrics_observe_latency(struct web *w, double seconds);
+char *metrics_render(struct web *w); /* malloc'ed Prometheus text */
+
+/* Milliseconds on the monotonic clock. */
+int64_t web_mono_ms(void);
+
+#endif
