@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests of the compiled-in advice (advice.h): coverage of the finding ids, both languages, commands. */
+/* Tests of the compiled-in advice (advice.h): every finding id, both languages, commands. */
 #include "diagnosis/advice/advice.h"
 #include "diagnosis/catalogue.h"
 #include "core/err.h"
