@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Every TCP state verdict of `exposure check`, asserted exactly on the lab's "mixed" host, IPv4
+# and IPv6: listener -> open/syn-ack; nothing -> closed/reset; nft drop -> filtered/timeout;
+# nft reject with ICMP admin-prohibited, host-unreachable, port-unreachable -> filtered/unreachable
+# with the ICMP type/code (as nmap -sS; -sT says closed for port-unreachable); nft reject with
+# tcp reset -> closed/reset. Exit status 1 when an open risky port, 0 when none.
+# Usage: test_tcp_states.sh PATH-TO-exposure   (root; exit 77 otherwise)
+set -u
+. "$(dirname "$0")/common.sh"
+t_setup "${1:-}"
+trap lab_down EXIT
+lab_up mixed allclosed || { echo "lab did not come up"; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/xp-states.XXXXXX")
+trap 'lab_down; rm -rf -- "$work"' EXIT
+
+P_NOLISTEN=10009 # no listener, no rule: a second closed port
+
+for fam in 4 6; do
+	if [ $fam = 4 ]; then
+		addr=$(lab_addr4 mixed)
+		adm=(3 13) hun=(3 1) pun=(3 3)
+	else
+		addr=$(lab_addr6 mixed)
+		adm=(1 1) hun=(1 3) pun=(1 4)
+	fi
+
+	# Mapping A: one check per kind of port, two of them open -> exit 1.
+	label="IPv$fam A"
+	t_check "$work/a$fam.json" --port ssh=$LAB_PORT_OPEN --port telnet=$LAB_PORT_CLOSED \
+		--port netbios=$LAB_PORT_DROP --port smb=$LAB_PORT_ADMIN \
+		--port rdp=$LAB_PORT_PORTUNREACH --port vnc=$LAB_PORT_RESET \
+		--port skysea=$LAB_PORT_OPEN2 "$addr"
+	echo "# $label: exit $T_RC, wall ${T_WALL_MS} ms"
+	if t_expect_run "$work/a$fam.json" "$label" 1; then
+		tj=$(t_target_json "$work/a$fam.json" "$addr")
+		t_expect_top "$tj" "$label" "$addr" no
+		n=$(jq '.checks | length' <<<"$tj")
+		[ "$n" = 7 ] && t_ok "$label: 7 checks" || t_fail "$label: $n checks, expected 7"
+		t_expect "$tj" "$label" ssh $LAB_PORT_OPEN open syn-ack
+		t_expect "$tj" "$label" telnet $LAB_PORT_CLOSED closed reset
+		t_expect "$tj" "$label" netbios $LAB_PORT_DROP filtered timeout
+		t_expect "$tj" "$label" smb $LAB_PORT_ADMIN filtered unreachable "${adm[@]}"
+		t_expect "$tj" "$label" rdp $LAB_PORT_PORTUNREACH filtered unreachable "${pun[@]}"
+		t_expect "$tj" "$label" vnc $LAB_PORT_RESET closed reset
+		t_expect "$tj" "$label" skysea $LAB_PORT_OPEN2 open syn-ack
+	fi
+
+	# Mapping B: the kinds rotated onto other checks, host-unreachable added, nothing open
+	# -> exit 0, risk none.
+	label="IPv$fam B"
+	t_check "$work/b$fam.json" --port ssh=$LAB_PORT_RESET --port telnet=$LAB_PORT_PORTUNREACH \
+		--port netbios=$LAB_PORT_ADMIN --port smb=$LAB_PORT_HOSTUNREACH \
+		--port rdp=$LAB_PORT_DROP --port vnc=$LAB_PORT_CLOSED \
+		--port skysea=$P_NOLISTEN "$addr"
+	echo "# $label: exit $T_RC, wall ${T_WALL_MS} ms"
+	if t_expect_run "$work/b$fam.json" "$label" 0; then
+		tj=$(t_target_json "$work/b$fam.json" "$addr")
+		t_expect_top "$tj" "$label" "$addr" yes
+		t_expect "$tj" "$label" ssh $LAB_PORT_RESET closed reset
+		t_expect "$tj" "$label" telnet $LAB_PORT_PORTUNREACH filtered unreachable "${pun[@]}"
+		t_expect "$tj" "$label" netbios $LAB_PORT_ADMIN filtered unreachable "${adm[@]}"
+		t_expect "$tj" "$label" smb $LAB_PORT_HOSTUNREACH filtered unreachable "${hun[@]}"
+		t_expect "$tj" "$label" rdp $LAB_PORT_DROP filtered timeout
+		t_expect "$tj" "$label" vnc $LAB_PORT_CLOSED closed reset
+		t_expect "$tj" "$label" skysea $P_NOLISTEN closed reset
+	fi
+done
+
+# The default catalogue (no overrides) on a host where nothing listens: 22 ports, all
+# closed/reset, exit 0.
+for addr in "$(lab_addr4 allclosed)" "$(lab_addr6 allclosed)"; do
+	label="defaults $addr"
+	t_check "$work/c.json" "$addr"
+	echo "# $label: exit $T_RC, wall ${T_WALL_MS} ms"
+	if t_expect_run "$work/c.json" "$label" 0; then
+		tj=$(t_target_json "$work/c.json" "$addr")
+		got=$(jq -c '[.checks[] | "\(.check):\(.port)"] | sort' <<<"$tj")
+		want=$(printf '%s\n' ssh:22 telnet:23 netbios:139 smb:445 rdp:3389 vnc:5900 \
+			$(seq -f 'skysea:%g' 52300 52315) | jq -R . | jq -sc sort)
+		[ "$got" = "$want" ] && t_ok "$label: default ports" ||
+			t_fail "$label: ports $got, expected $want"
+		bad=$(jq -c '[.checks[] | select(.state != "closed" or .reason != "reset")]' <<<"$tj")
+		[ "$bad" = "[]" ] && t_ok "$label: all closed/reset" || t_fail "$label: not closed: $bad"
+	fi
+done
+
+t_finish
