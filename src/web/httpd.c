@@ -1019,7 +1019,7 @@ int httpd_start(struct web *w)
 		struct sockaddr_storage ss;
 		socklen_t len;
 		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-				 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+				 MHD_ALLOW_SUSPEND_RESUME;
 		const union MHD_DaemonInfo *di;
 		struct MHD_Daemon *d;
 

@@ -1,0 +1,398 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""API tests of `exposure serve` over real HTTP on loopback, requesters from distinct
+127.0.x.y source addresses: every status code, SSE, rate limits and the queue bound,
+trusted-proxy handling, CSRF and same-origin refusal, delete, retention purge, restart
+safety with a real kill -9. Usage: test_api.py PATH/TO/exposure-serve"""
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from webtest import CHECKS, Listener, Server, free_ports, free_range, port_args  # noqa: E402
+
+EXE = sys.argv[1]
+FAST = ["127.0.0.1", "127.0.1.1", "127.0.3.1", "127.0.3.2", "127.0.6.2", "127.0.6.3",
+        "127.0.66.1", "127.0.8.1", "127.0.9.1"] + ["127.0.4.%d" % i for i in range(1, 7)]
+SLOW = ["127.0.2.1"] + ["127.0.5.%d" % i for i in range(1, 4)] + \
+       ["127.0.7.%d" % i for i in range(1, 5)]
+ALL = FAST + SLOW
+SSH_BANNER = b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n"
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def sec_headers(r, what):
+    csp = r.headers.get("Content-Security-Policy") or ""
+    check("default-src 'self'" in csp, what + ": CSP default-src")
+    check("frame-ancestors 'none'" in csp, what + ": CSP frame-ancestors")
+    check("unsafe-inline" not in csp, what + ": no unsafe-inline")
+    check(r.headers.get("X-Content-Type-Options") == "nosniff", what + ": nosniff")
+    check(r.headers.get("Referrer-Policy") == "no-referrer", what + ": referrer")
+
+
+def setup():
+    ports = free_ports(7, ALL)
+    sky = free_range(16, ALL)
+    env = {
+        "ssh": ports[0], "telnet": ports[1], "netbios": ports[2], "smb": ports[3],
+        "rdp": ports[4], "vnc": ports[5], "skysea": "%d-%d" % (sky, sky + 15),
+    }
+    ssh = Listener(ALL, ports[0], SSH_BANNER, hold=0.3)
+    # A silent VNC on the slow addresses: the probe waits for its idle deadline there.
+    vnc = Listener(SLOW, ports[5], b"", hold=30)
+    return env, [ssh, vnc]
+
+
+def t_basics(srv):
+    c = srv.client("127.0.0.1")
+    r = c.get("/healthz")
+    check(r.status == 200 and r.json["status"] == "ok", "healthz")
+    sec_headers(r, "healthz")
+    r = c.whoami()
+    check(r.status == 200, "whoami 200")
+    sec_headers(r, "whoami")
+    w = r.json
+    check(w["address"] == "127.0.0.1" and w["class"] == "loopback", "whoami address")
+    check(w["may_diagnose"] is True and w["mode"] == "local", "whoami may diagnose")
+    check([x["check"] for x in w["checks"]] == CHECKS, "whoami lists the catalogue")
+    check(w["checks"][0]["ports"] != "22", "port overrides shown")
+    check(w["probe_source"] == "lab 127.0.0.1", "probe source label")
+    check("exposure_csrf" in c.cookies and c.cookies["exposure_csrf"] == w["csrf_token"],
+          "csrf cookie set")
+    rtt_timeout = w["probe_timeout_ms"]
+    check(300 <= rtt_timeout <= 5000, "timeout from TCP_INFO within floor..ceiling")
+    check("rtt_ms" in w and w["rtt_ms"] >= 0, "rtt measured")
+    # Page and assets.
+    r = c.get("/", headers={"Accept-Language": "ja-JP,ja;q=0.9,en;q=0.8"})
+    check(r.status == 200 and '<html lang="ja">' in r.raw, "page lang ja")
+    sec_headers(r, "page")
+    check(not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", r.raw), "no inline script")
+    r = c.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})
+    check('<html lang="en">' in r.raw, "page lang en")
+    r = c.get("/d/" + "0" * 32)
+    check(r.status == 200 and "<html" in r.raw, "permanent URL serves the page")
+    r = c.get("/app.js")
+    check(r.status == 200 and r.headers["Content-Type"].startswith("text/javascript"), "js")
+    check(not re.search(r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write", r.raw),
+          "app.js never inserts markup")
+    r = c.get("/api/advice?lang=ja")
+    check(r.status == 200 and r.json["lang"] == "ja", "advice")
+    # Errors.
+    r = c.get("/nope")
+    check(r.status == 404, "404 unknown path")
+    sec_headers(r, "404")
+    r = c.get("/api/diagnoses/" + "a" * 32)
+    check(r.status == 404, "404 unknown id")
+    r = c.get("/api/diagnoses/XYZ")
+    check(r.status == 404, "404 malformed id")
+    r = c.request("PUT", "/api/diagnoses")
+    check(r.status == 405 and "POST" in r.headers["Allow"], "405")
+    r = c.request("GET", "/api/diagnoses")
+    check(r.status == 405, "405 GET on collection")
+    r = c.post(body=b"x" * 5000)
+    check(r.status == 413, "413 body too large: %d" % r.status)
+    r = c.post(body=b"[not json")
+    check(r.status == 400, "400 bad body")
+    return rtt_timeout
+
+
+def t_csrf(srv):
+    c = srv.client("127.0.0.1")
+    c.whoami()
+    good = c.csrf
+    r = c.post(headers={"X-CSRF-Token": None})
+    check(r.status == 403 and r.json["reason"] == "csrf", "no token -> 403 csrf")
+    r = c.post(headers={"X-CSRF-Token": "A" * 54})
+    check(r.status == 403 and r.json["reason"] == "csrf", "forged token -> 403")
+    saved = dict(c.cookies)
+    c.cookies.clear()
+    r = c.post(headers={"X-CSRF-Token": good})
+    check(r.status == 403 and r.json["reason"] == "csrf", "token without cookie -> 403")
+    c.cookies.update(saved)
+    r = c.post(headers={"Origin": "http://evil.example"})
+    check(r.status == 403 and r.json["reason"] == "origin", "cross origin -> 403")
+    r = c.post(headers={"Sec-Fetch-Site": "cross-site", "Origin": None})
+    check(r.status == 403 and r.json["reason"] == "origin", "Sec-Fetch-Site cross-site -> 403")
+    sec_headers(r, "403")
+
+
+def t_flow(srv):
+    c = srv.client("127.0.1.1")
+    r = c.post()
+    check(r.status == 202, "202: %d %s" % (r.status, r.raw))
+    sec_headers(r, "202")
+    d = r.json
+    check(re.fullmatch(r"[0-9a-f]{32}", d["id"]), "128-bit hex id")
+    check(len(d["delete_token"]) == 43, "delete token")
+    check(d["links"]["page"] == "/d/" + d["id"], "page link")
+    check(r.headers["Location"] == "/api/diagnoses/" + d["id"], "Location")
+    ev = c.events(d["id"])
+    names = [e for e, _ in ev]
+    checks = [x for e, x in ev if e == "check"]
+    check(names[-1] == "done", "SSE ends with done: %s" % names)
+    check(sorted(x["check"]["check"] for x in checks) == sorted(CHECKS),
+          "one SSE event per check: %s" % names)
+    check(all(CHECKS[x["index"]] == x["check"]["check"] for x in checks), "event index")
+    r = c.wait_done(d["id"])
+    g = r.json
+    check(g["status"] == "done" and g["checks_done"] == len(CHECKS), "GET done")
+    doc = g["result"]
+    check(doc["address"] == "127.0.1.1", "probed the requester's address")
+    by = {x["check"]: x for x in doc["checks"]}
+    check(by["ssh"]["state"] == "open", "ssh open: %s" % by["ssh"])
+    check(any(f["id"] == "ssh-exposed" for f in by["ssh"]["findings"]), "ssh-exposed finding")
+    check(by["telnet"]["state"] == "closed", "telnet closed")
+    check(g["risk"] in ("medium", "high", "critical"), "risk %s" % g["risk"])
+    # SSE after the fact still ends with done.
+    ev = c.events(d["id"])
+    check(ev[-1][0] == "done", "late SSE")
+    # Delete: needs the token.
+    other = srv.client("127.0.1.2")
+    r = other.request("DELETE", "/api/diagnoses/" + d["id"])
+    check(r.status == 401, "DELETE without token 401")
+    r = other.request("DELETE", "/api/diagnoses/" + d["id"],
+                      headers={"X-Delete-Token": "x" * 43})
+    check(r.status == 403, "DELETE wrong token 403")
+    r = c.request("DELETE", "/api/diagnoses/" + d["id"],
+                  headers={"X-Delete-Token": d["delete_token"], "Origin": "http://evil.example"})
+    check(r.status == 403, "DELETE cross-origin 403")
+    r = c.request("DELETE", "/api/diagnoses/" + d["id"],
+                  headers={"X-Delete-Token": d["delete_token"]})
+    check(r.status == 204, "DELETE 204: %d" % r.status)
+    check(c.get("/api/diagnoses/" + d["id"]).status == 404, "deleted -> 404")
+    r = c.request("DELETE", "/api/diagnoses/" + d["id"],
+                  headers={"X-Delete-Token": d["delete_token"]})
+    check(r.status == 404, "DELETE again 404")
+
+
+def t_one_at_a_time(srv):
+    c = srv.client("127.0.2.1")
+    r = c.post()
+    check(r.status == 202, "first 202")
+    did = r.json["id"]
+    r = c.post()
+    check(r.status == 429 and r.json["reason"] == "one-at-a-time", "second 429: %d" % r.status)
+    check(int(r.headers["Retry-After"]) >= 1, "Retry-After")
+    check(r.json["active"] == did, "names the running one")
+    c.wait_done(did)
+
+
+def t_rate(srv):
+    c = srv.client("127.0.3.1")
+    for i in range(2):  # --addr-burst 2
+        r = c.post()
+        check(r.status == 202, "burst %d: %d" % (i, r.status))
+        c.wait_done(r.json["id"])
+    r = c.post()
+    check(r.status == 429 and r.json["reason"] == "rate", "per-address 429: %d" % r.status)
+    check(int(r.headers["Retry-After"]) >= 30, "Retry-After %s" % r.headers["Retry-After"])
+    # Another address in another /24 is not limited by it... but the same /24 shares a prefix
+    # bucket: 127.0.4.0/24 allows --prefix-burst 4.
+    ids = []
+    for i in range(1, 5):
+        r = srv.client("127.0.4.%d" % i).post()
+        check(r.status == 202, "prefix burst %d: %d" % (i, r.status))
+        ids.append((i, r.json["id"]))
+    r = srv.client("127.0.4.5").post()
+    check(r.status == 429 and r.json["reason"] == "rate", "per-prefix 429: %d" % r.status)
+    for i, did in ids:
+        srv.client("127.0.4.%d" % i).wait_done(did)
+
+
+def t_proxy(srv, env):
+    # Untrusted peer: a spoofed X-Forwarded-For is ignored.
+    c = srv.client("127.0.6.3")
+    r = c.whoami(headers={"X-Forwarded-For": "127.0.66.1"})
+    check(r.json["address"] == "127.0.6.3" and not r.json["via_proxy"], "spoof ignored")
+    # Trusted proxy: the right-most untrusted address.
+    p = srv.client("127.0.6.2")
+    r = p.whoami(headers={"X-Forwarded-For": "6.6.6.6, 127.0.66.1"})
+    check(r.json["address"] == "127.0.66.1" and r.json["via_proxy"], "via proxy: %s" % r.json)
+    check(r.json["probe_timeout_ms"] == 0, "no RTT deadline through a proxy")
+    r = p.whoami(headers={"X-Forwarded-For": "127.0.66.1, 127.0.6.2"})
+    check(r.json["address"] == "127.0.66.1", "trusted hops skipped")
+    r = p.whoami(headers={"X-Forwarded-For": "1.2.3.4, unknown"})
+    check(r.status == 400, "malformed forwarding 400")
+    r = p.post(headers={"X-Forwarded-For": "8.8.8.8, 127.0.66.1"})
+    check(r.status == 202, "POST via proxy 202: %d %s" % (r.status, r.raw))
+    g = p.wait_done(r.json["id"]).json
+    check(g["result"]["address"] == "127.0.66.1", "probed the forwarded requester")
+    # Spoofing through an untrusted peer cannot name a target.
+    r = c.post(headers={"X-Forwarded-For": "127.0.66.1"})
+    check(r.status == 202, "untrusted POST 202")
+    g = c.wait_done(r.json["id"]).json
+    check(g["result"]["address"] == "127.0.6.3", "untrusted peer probed itself")
+
+
+def t_metrics(srv):
+    r = srv.client().get("/metrics")
+    check(r.status == 200 and r.headers["Content-Type"].startswith("text/plain"), "metrics")
+    m = {}
+    for line in r.raw.splitlines():
+        if line and not line.startswith("#"):
+            k, v = line.rsplit(" ", 1)
+            m[k] = float(v)
+    check(m['exposure_http_responses_total{code="202"}'] >= 5, "202 counted")
+    check(m['exposure_http_responses_total{code="429"}'] >= 3, "429 counted")
+    check(m['exposure_http_responses_total{code="403"}'] >= 5, "403 counted")
+    check(m['exposure_diagnoses_total{status="done"}'] >= 5, "done counted")
+    check(m['exposure_probe_ports_total{state="open"}'] >= 5, "open ports counted")
+    check(m['exposure_probe_ports_total{state="closed"}'] >= 20, "closed ports counted")
+    check(m["exposure_diagnoses_in_flight"] == 0, "none in flight")
+    check(m["exposure_queue_length"] == 0, "queue empty")
+    check(m["exposure_diagnosis_seconds_count"] >= 5, "histogram count")
+    check(m['exposure_diagnosis_seconds_bucket{le="+Inf"}'] ==
+          m["exposure_diagnosis_seconds_count"], "histogram +Inf")
+
+
+def t_queue(env, workdir):
+    srv = Server(EXE, port_args(env) + ["--max-inflight", "1", "--queue-max", "1"],
+                 workdir=workdir)
+    try:
+        a, b, c = (srv.client("127.0.5.%d" % i) for i in (1, 2, 3))
+        ra = a.post()
+        check(ra.status == 202, "queue a 202")
+        time.sleep(0.3)
+        rb = b.post()
+        check(rb.status == 202, "queue b 202: %d" % rb.status)
+        check(b.get("/api/diagnoses/" + rb.json["id"]).json["status"] == "queued", "b queued")
+        rc = c.post()
+        check(rc.status == 429 and rc.json["reason"] == "busy", "queue full 429: %d" % rc.status)
+        check(int(rc.headers["Retry-After"]) >= 1, "Retry-After")
+        m = srv.client().get("/metrics").raw
+        check("exposure_queue_length 1" in m and "exposure_diagnoses_in_flight 1" in m,
+              "gauges while busy")
+        check(a.wait_done(ra.json["id"]).json["status"] == "done", "a done")
+        check(b.wait_done(rb.json["id"]).json["status"] == "done", "b done after a")
+    finally:
+        check(srv.stop() == 0, "clean stop")
+
+
+def t_public(env, workdir):
+    srv = Server(EXE, port_args(env) + ["--public", "--allow", "127.0.9.0/24"], workdir=workdir)
+    try:
+        c = srv.client("127.0.0.1")
+        w = c.whoami().json
+        check(not w["may_diagnose"] and w["reason"] == "loopback", "public: loopback refused")
+        check(len(w["message"]) > 20 and len(w["message_ja"]) > 20, "reason in words")
+        r = c.post()
+        check(r.status == 403 and r.json["reason"] == "loopback", "public POST 403")
+        sec_headers(r, "403 policy")
+        a = srv.client("127.0.9.1")
+        check(a.whoami().json["may_diagnose"], "--allow lab range")
+        r = a.post()
+        check(r.status == 202, "allowed lab requester 202")
+        a.wait_done(r.json["id"])
+    finally:
+        check(srv.stop() == 0, "clean stop")
+
+
+def t_restart(env, workdir):
+    db = os.path.join(workdir, "restart.db")
+    srv = Server(EXE, port_args(env), workdir=workdir, db=db)
+    ids = []
+    for i in range(1, 5):
+        r = srv.client("127.0.7.%d" % i).post()
+        check(r.status == 202, "restart 202")
+        ids.append(r.json["id"])
+    time.sleep(0.3)
+    srv.stop(signal.SIGKILL)  # a real kill -9 during the diagnoses
+    srv.start()
+    try:
+        c = srv.client("127.0.0.1")
+        for did in ids:
+            r = c.get("/api/diagnoses/" + did)
+            check(r.status == 200, "answered 202, found after kill -9")
+            check(r.json["status"] == "interrupted", "marked interrupted: %s" % r.json["status"])
+        check("marked interrupted" in open(srv.log.name).read(), "start-up says so")
+    finally:
+        check(srv.stop() == 0, "clean stop")
+
+
+def t_retention(env, workdir):
+    db = os.path.join(workdir, "retention.db")
+    srv = Server(EXE, port_args(env), workdir=workdir, db=db)
+    c = srv.client("127.0.8.1")
+    r = c.post()
+    check(r.status == 202, "retention 202")
+    did = r.json["id"]
+    c.wait_done(did)
+    check(srv.stop() == 0, "clean stop")
+    # Still there after a restart with the default 30 days, read from the store.
+    srv.args = port_args(env)
+    srv.start()
+    g = srv.client().get("/api/diagnoses/" + did)
+    check(g.status == 200 and g.json["status"] == "done" and g.json["result"], "kept")
+    check(srv.stop() == 0, "clean stop")
+    srv.args = port_args(env) + ["--retention-days", "0", "--purge-interval", "1"]
+    srv.start()
+    try:
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            if srv.client().get("/api/diagnoses/" + did).status == 404:
+                break
+            time.sleep(0.2)
+        check(srv.client().get("/api/diagnoses/" + did).status == 404, "purged")
+        check("exposure_purged_total 1" in srv.client().get("/metrics").raw, "purge counted")
+    finally:
+        check(srv.stop() == 0, "clean stop")
+
+
+def run(name, fn, *args):
+    t0 = time.monotonic()
+    try:
+        fn(*args)
+        print("ok   %-16s %.1fs" % (name, time.monotonic() - t0), flush=True)
+    except Exception:  # noqa: BLE001
+        failures.append(name)
+        print("FAIL %s" % name, flush=True)
+        traceback.print_exc()
+
+
+def main():
+    env, listeners = setup()
+    work = os.path.join(os.environ.get("MESON_BUILD_ROOT", "/tmp"), "web-api-test-%d" % os.getpid())
+    os.makedirs(work, exist_ok=True)
+    srv = Server(EXE, port_args(env) + [
+        "--addr-rate", "60", "--addr-burst", "2", "--prefix-rate", "60", "--prefix-burst", "4",
+        "--trusted-proxy", "127.0.6.2", "--probe-source-label", "lab 127.0.0.1",
+        "--max-body", "1024"], workdir=work)
+    try:
+        run("basics", t_basics, srv)
+        run("csrf", t_csrf, srv)
+        run("flow", t_flow, srv)
+        run("one-at-a-time", t_one_at_a_time, srv)
+        run("rate", t_rate, srv)
+        run("proxy", t_proxy, srv, env)
+        run("metrics", t_metrics, srv)
+    finally:
+        rc = srv.stop()
+        if rc != 0:
+            failures.append("server exit %s" % rc)
+            print(srv.log_text)
+    run("queue", t_queue, env, work)
+    run("public", t_public, env, work)
+    run("restart", t_restart, env, work)
+    run("retention", t_retention, env, work)
+    for lst in listeners:
+        lst.close()
+    if failures:
+        print("FAILED: %s (logs in %s)" % (", ".join(failures), work))
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
