@@ -1,9 +1,51 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder entry point until the CLI lands. */
-#include <stdio.h>
+/* The `exposure` command: dispatch to its subcommands. */
+#include "cli.h"
+#include "../web/serve.h"
 
-int main(void)
+#include <stdio.h>
+#include <string.h>
+
+#ifndef EXPOSURE_VERSION
+#define EXPOSURE_VERSION "unknown"
+#endif
+
+static void usage(FILE *f)
 {
-	fputs("exposure: not built yet\n", stderr);
+	fputs("Usage: exposure COMMAND [OPTIONS]\n"
+	      "\n"
+	      "Which dangerous doors (SSH, Telnet, NetBIOS, SMB, RDP, VNC, SKYSEA) does a machine\n"
+	      "leave open to the network, in plain words.\n"
+	      "\n"
+	      "Commands:\n"
+	      "  check TARGET...   diagnose addresses you may test ('exposure check --help')\n"
+	      "  serve             the web self-diagnosis service ('exposure serve --help')\n"
+	      "\n"
+	      "Options:\n"
+	      "  --help            this text\n"
+	      "  --version         the version\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs("exposure: no command given (try 'exposure --help')\n", stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("exposure %s\n", EXPOSURE_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "serve") == 0)
+		return serve_main(argc - 1, argv + 1);
+	fprintf(stderr, "exposure: unknown command '%s' (try 'exposure --help')\n", argv[1]);
 	return 2;
 }

@@ -25,7 +25,10 @@ struct diagnosis;
 
 /* A check finished (index into catalogue_checks()). Called from the loop. */
 typedef void diag_check_cb(void *ud, struct diagnosis *d, size_t check);
-/* Every check finished. Called once, from the loop; d stays valid until diagnosis_free(). */
+/*
+ * Every check finished. Called once, from the loop, after the last on_check; d stays valid until
+ * diagnosis_free(), which the callee may call from inside this callback.
+ */
 typedef void diag_done_cb(void *ud, struct diagnosis *d);
 
 /*
@@ -40,6 +43,20 @@ struct diagnosis *diagnosis_start(struct engine *e, const char *target, const st
 /* Number of checks (== catalogue count) and whether check i has finished. */
 size_t diagnosis_checks(const struct diagnosis *d);
 bool diagnosis_check_done(const struct diagnosis *d, size_t i);
+
+/* How many checks have finished, and whether all have (on_done was called). */
+size_t diagnosis_checks_done(const struct diagnosis *d);
+bool diagnosis_done(const struct diagnosis *d);
+
+/* The target as given to diagnosis_start() and the address; valid until diagnosis_free(). */
+const char *diagnosis_target(const struct diagnosis *d);
+const struct addr *diagnosis_addr(const struct diagnosis *d);
+
+/*
+ * True if a finished check ended in PORT_ERROR (a local failure: we could not test, which is
+ * never a verdict about the target). Its JSON "state" is "error".
+ */
+bool diagnosis_has_error(const struct diagnosis *d);
 
 /* The JSON object of one finished check (schema: docs/json.md); new reference. */
 json_t *diagnosis_check_json(const struct diagnosis *d, size_t i);

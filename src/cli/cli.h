@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* The command-line tool: options, targets, output. Shared by the files of src/cli. */
+#ifndef EXPOSURE_CLI_CLI_H
+#define EXPOSURE_CLI_CLI_H
+
+#include "../core/addr.h"
+#include "../core/policy.h"
+#include "../diagnosis/catalogue.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <uv.h>
+
+#define CLI_ERR_MAX         512
+#define CLI_TIMEOUT_MAX_MS  60000
+#define CLI_INFLIGHT_MAX    65536
+#define CLI_CONFIG_LINE_MAX 512
+
+/* Everything `exposure check` was asked to do. */
+struct check_config {
+	struct policy policy;
+	struct port_overrides ports;
+	unsigned timeout_ms;   /* 0 = adaptive */
+	unsigned max_inflight; /* 0 = the engine's default */
+	bool json, explain, no_color, help;
+	char *const *targets; /* into argv */
+	size_t n_targets;
+};
+
+/*
+ * Parse the arguments of `exposure check` (argv[0] is "check"), --config files included, into
+ * cfg. Returns 0 (cfg->help set if --help was given: nothing else is checked then), or a negative
+ * code with a one-line message in err (no trailing newline).
+ */
+int options_parse(int argc, char **argv, struct check_config *cfg, char *err, size_t errlen);
+
+/*
+ * Read a config file: lines `allow CIDR`, `port CHECK=PORT[-LAST]`, `timeout MS`, blank lines
+ * and `#` comments. Errors name the file and line. Returns 0 or negative with err set.
+ */
+int config_load(struct check_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Parse a decimal in [min, max] with nothing after it. Returns 0, -ERR_SYNTAX or -ERR_RANGE. */
+int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
+
+/* One address to diagnose and the target text it came from. */
+struct target_addr {
+	const char *name; /* as the user typed it: address, block or host name (not owned) */
+	struct addr addr;
+};
+
+struct target_list {
+	struct target_addr *v;
+	size_t n, cap;
+};
+
+#define TARGETS_MAX_BLOCK    65536u  /* addresses per CIDR block: /16 or /112 */
+#define TARGETS_MAX_TOTAL    262144u /* addresses per run */
+#define TARGETS_RESOLVE_MS   10000u  /* a name that has not resolved by then is an error */
+
+/*
+ * Turn the target arguments into addresses: literals, CIDR blocks (at most TARGETS_MAX_BLOCK
+ * addresses) and host names (resolved on loop with uv_getaddrinfo; each distinct address
+ * once). Then check EVERY address against the policy, before anything is probed. Returns 0,
+ * or a negative code with a one-line message in err; on failure list is empty.
+ */
+int targets_resolve(uv_loop_t *loop, char *const *args, size_t n, const struct policy *p,
+		    struct target_list *list, char *err, size_t errlen);
+
+/* Classify one argument without resolving: 0 literal address, 1 CIDR block, 2 host name;
+ * or -ERR_SYNTAX / -ERR_RANGE with a message in err. */
+enum target_kind { TARGET_ADDR = 0, TARGET_BLOCK, TARGET_NAME };
+int target_classify(const char *arg, struct cidr *block, char *err, size_t errlen);
+
+void target_list_done(struct target_list *list);
+
+/*
+ * Copy peer-controlled text into out (size >= 1), made safe for a terminal: control
+ * characters, escape sequences, C1 controls, bidirectional overrides and invalid UTF-8
+ * become \xNN (or \u{NNNN}) escapes; the result is cut (with "...") to fit. Returns the length.
+ */
+size_t sanitize_text(const char *in, size_t len, char *out, size_t size);
+
+/* `exposure check`: returns the process exit status (0, 1 or 2). */
+int cmd_check(int argc, char **argv);
+
+/* The usage text of `exposure check`. */
+void check_usage(FILE *f);
+
+#endif

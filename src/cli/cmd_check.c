@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `exposure check`: resolve and police every target, then diagnose the addresses on one engine,
+ * a window of them at a time, and print text or one JSON document. Exit status: 0 nothing risky
+ * reachable, 1 something risky (medium or worse) on any target, 2 usage or runtime error.
+ */
+#include "cli.h"
+#include "output.h"
+#include "../core/err.h"
+#include "../diagnosis/diagnosis.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#define FD_RESERVE 32 /* descriptors kept for stdio, the loop, the resolver... */
+
+struct slot {
+	struct diagnosis *d;
+	bool done;
+};
+
+struct run {
+	uv_loop_t loop;
+	struct engine *engine;
+	const struct check_config *cfg;
+	struct target_list targets;
+	struct diag_options dopts;
+	struct slot *slots;
+	size_t next_start, next_emit;
+	struct diagnosis **active; /* in flight, for the progress lines */
+	size_t n_active, window;
+	bool in_order; /* emit results in target order (JSON, pipes) */
+	bool array;    /* --json and more than one address */
+	size_t emitted;
+	struct text_out *text;
+	enum risk worst;
+	bool failed;   /* a runtime error: exit 2 unless something risky was found */
+	bool reported; /* ...and its one line is already on stderr */
+};
+
+void check_usage(FILE *f)
+{
+	fputs("Usage: exposure check [OPTIONS] TARGET...\n"
+	      "\n"
+	      "Probe the dangerous doors (ssh 22, telnet 23, netbios 139, smb 445, rdp 3389,\n"
+	      "vnc 5900, skysea 52300-52315) of each TARGET and say what is reachable.\n"
+	      "TARGET: an IPv4 or IPv6 address ([brackets] allowed), a CIDR block of at most\n"
+	      "65536 addresses (/16 for IPv4, /112 for IPv6), or a host name (every address it\n"
+	      "resolves to is probed). Only loopback may be probed unless --allow covers the\n"
+	      "target; multicast, broadcast, unspecified and reserved addresses never are.\n"
+	      "\n"
+	      "Options:\n"
+	      "  --json              print one JSON document (docs/json.md) and nothing else\n"
+	      "  --allow CIDR        also allow probing this block (repeatable)\n"
+	      "  --config FILE       read settings: 'allow CIDR', 'port CHECK=PORT', 'timeout MS'\n"
+	      "  --port CHECK=PORT   probe CHECK on another port, or CHECK=FIRST-LAST (<= 16 ports)\n"
+	      "  --timeout MS        fixed per-attempt connect timeout, 1..60000 (default: adaptive)\n"
+	      "  --explain           show all advice for each finding\n"
+	      "  --no-color          no colours (also when NO_COLOR is set)\n"
+	      "  --max-inflight N    connections open at once (default 512)\n"
+	      "  --help              this text\n"
+	      "\n"
+	      "Exit status: 0 nothing risky reachable, 1 something risky reachable (medium or\n"
+	      "worse), 2 usage or runtime error.\n",
+	      f);
+}
+
+/* Many targets mean many sockets: take every descriptor the hard limit allows. */
+static rlim_t raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur;
+}
+
+static void fail(const char *what)
+{
+	fprintf(stderr, "exposure check: %s\n", what);
+}
+
+static void emit_json(struct run *run, struct diagnosis *d)
+{
+	json_t *doc = diagnosis_json(d);
+
+	if (doc == NULL) {
+		run->failed = true;
+		return;
+	}
+	if (run->array)
+		fputs(run->emitted ? ",\n" : "[\n", stdout);
+	json_dumpf(doc, stdout, JSON_INDENT(2));
+	json_decref(doc);
+	run->emitted++;
+	if (!run->array)
+		fputc('\n', stdout);
+}
+
+static void account(struct run *run, struct diagnosis *d)
+{
+	enum risk r = diagnosis_risk(d);
+
+	if (r > run->worst)
+		run->worst = r;
+	if (diagnosis_has_error(d))
+		run->failed = true;
+}
+
+static void emit(struct run *run, struct slot *s)
+{
+	account(run, s->d);
+	if (run->cfg->json)
+		emit_json(run, s->d);
+	else
+		text_target_done(run->text, s->d);
+	diagnosis_free(s->d);
+	s->d = NULL;
+}
+
+static void progress(struct run *run, bool force)
+{
+	if (run->text)
+		text_progress(run->text, run->active, run->n_active, uv_now(&run->loop), force);
+}
+
+static void start_more(struct run *run);
+
+static void on_check(void *ud, struct diagnosis *d, size_t check)
+{
+	struct run *run = ud;
+
+	if (run->text) {
+		text_check_done(run->text, d, check);
+		progress(run, false);
+	}
+}
+
+static void on_done(void *ud, struct diagnosis *d)
+{
+	struct run *run = ud;
+
+	for (size_t i = 0; i < run->n_active; i++) {
+		if (run->active[i] == d) {
+			run->active[i] = run->active[--run->n_active];
+			break;
+		}
+	}
+	for (size_t i = run->next_emit; i < run->next_start; i++) {
+		if (run->slots[i].d == d) {
+			run->slots[i].done = true;
+			if (!run->in_order)
+				emit(run, &run->slots[i]);
+			break;
+		}
+	}
+	while (run->next_emit < run->next_start && run->slots[run->next_emit].done) {
+		if (run->slots[run->next_emit].d)
+			emit(run, &run->slots[run->next_emit]);
+		run->next_emit++;
+	}
+	start_more(run);
+	progress(run, true);
+}
+
+/*
+ * Keep the engine fed without holding every address's diagnosis in memory: at most window in
+ * flight, and (for in-order output) at most 4 * window finished ones waiting for a slow one.
+ */
+static void start_more(struct run *run)
+{
+	char msg[CLI_ERR_MAX], addr[ADDR_STRLEN];
+	int err;
+
+	while (!run->failed && run->n_active < run->window &&
+	       run->next_start < run->targets.n && run->next_start - run->next_emit < 4 * run->window) {
+		struct target_addr *t = &run->targets.v[run->next_start];
+		struct slot *s = &run->slots[run->next_start];
+
+		s->d = diagnosis_start(run->engine, t->name, &t->addr, &run->dopts, on_check,
+				       on_done, run, &err);
+		if (s->d == NULL) {
+			if (addr_format(&t->addr, addr, sizeof(addr)) < 0)
+				snprintf(addr, sizeof(addr), "?");
+			snprintf(msg, sizeof(msg), "cannot start probing %s: %s", addr,
+				 err_str(err));
+			fail(msg);
+			run->failed = true;
+			run->reported = true;
+			return;
+		}
+		run->active[run->n_active++] = s->d;
+		run->next_start++;
+	}
+}
+
+static bool want_color(const struct check_config *cfg)
+{
+	const char *no_color = getenv("NO_COLOR");
+
+	/* no-color.org: set and not empty disables colour. */
+	return !cfg->no_color && !(no_color && no_color[0]) && isatty(STDOUT_FILENO);
+}
+
+static int setup_engine(struct run *run, rlim_t nofile)
+{
+	struct engine_opts eo;
+
+	engine_opts_default(&eo);
+	if (run->cfg->max_inflight)
+		eo.max_inflight = run->cfg->max_inflight;
+	if (nofile > FD_RESERVE * 2 && eo.max_inflight > nofile - FD_RESERVE)
+		eo.max_inflight = (unsigned)(nofile - FD_RESERVE);
+	if (eo.per_target > eo.max_inflight)
+		eo.per_target = eo.max_inflight;
+	run->engine = engine_new(&run->loop, &eo);
+	if (run->engine == NULL)
+		return -ERR_INTERNAL;
+	/* A diagnosis is ~22 connections: enough of them to keep every slot busy. */
+	run->window = eo.max_inflight / 16;
+	if (run->window < 4)
+		run->window = 4;
+	if (run->window > run->targets.n)
+		run->window = run->targets.n;
+	return 0;
+}
+
+static int run_diagnoses(struct run *run)
+{
+	bool tty = isatty(STDOUT_FILENO);
+
+	run->slots = calloc(run->targets.n, sizeof(*run->slots));
+	run->active = calloc(run->window, sizeof(*run->active));
+	if (run->slots == NULL || run->active == NULL)
+		return -ERR_NOMEM;
+	run->array = run->cfg->json && run->targets.n > 1;
+	run->in_order = run->cfg->json || !tty || run->targets.n == 1;
+	if (!run->cfg->json) {
+		struct text_out_opts to = {
+			.tty = tty,
+			.color = want_color(run->cfg),
+			.explain = run->cfg->explain,
+			.multi = run->targets.n > 1,
+			.total = run->targets.n,
+		};
+		if ((run->text = text_out_new(stdout, &to)) == NULL)
+			return -ERR_NOMEM;
+	}
+	start_more(run);
+	progress(run, true);
+	uv_run(&run->loop, UV_RUN_DEFAULT);
+	if (run->text)
+		text_finish(run->text);
+	if (run->cfg->json && run->array)
+		fputs(run->emitted ? "\n]\n" : "[]\n", stdout);
+	/* A diagnosis that never finished (failed start, engine trouble) is a runtime error. */
+	if (run->next_emit < run->targets.n)
+		run->failed = true;
+	return 0;
+}
+
+static void close_handle(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void run_done(struct run *run)
+{
+	for (size_t i = 0; run->slots && i < run->targets.n; i++)
+		diagnosis_free(run->slots[i].d);
+	free(run->slots);
+	free(run->active);
+	text_out_free(run->text);
+	engine_free(run->engine);
+	target_list_done(&run->targets);
+	/* Close what remains (nothing when all went well) so that the loop can be closed. */
+	uv_walk(&run->loop, close_handle, NULL);
+	uv_run(&run->loop, UV_RUN_DEFAULT);
+	uv_loop_close(&run->loop);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct check_config cfg;
+	struct run run = {.cfg = &cfg};
+	char err[CLI_ERR_MAX];
+	rlim_t nofile;
+	int r;
+
+	if (options_parse(argc, argv, &cfg, err, sizeof(err)) < 0) {
+		fail(err);
+		return 2;
+	}
+	if (cfg.help) {
+		check_usage(stdout);
+		return 0;
+	}
+	nofile = raise_nofile();
+	run.dopts = (struct diag_options){.ports = &cfg.ports, .timeout_ms = cfg.timeout_ms};
+	if ((r = uv_loop_init(&run.loop)) < 0) {
+		fail(uv_strerror(r));
+		return 2;
+	}
+	r = targets_resolve(&run.loop, cfg.targets, cfg.n_targets, &cfg.policy, &run.targets, err,
+			    sizeof(err));
+	if (r == -ETIMEDOUT) {
+		/* A resolver thread still runs: the loop cannot be closed, only left. */
+		fail(err);
+		return 2;
+	}
+	if (r < 0) {
+		fail(err);
+		run_done(&run);
+		return 2;
+	}
+	if (setup_engine(&run, nofile) < 0) {
+		fail("cannot start the probe engine");
+		run_done(&run);
+		return 2;
+	}
+	if ((r = run_diagnoses(&run)) < 0) {
+		fail(err_str(r));
+		run.failed = run.reported = true;
+	}
+	fflush(stdout);
+	run_done(&run);
+	if (run.worst >= RISK_MEDIUM)
+		return 1;
+	if (run.failed) {
+		if (!run.reported)
+			fail("some checks could not be run (state \"error\")");
+		return 2;
+	}
+	return 0;
+}

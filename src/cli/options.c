@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/* Options and config file of `exposure check` (cli.h). */
+#include "cli.h"
+#include "../core/err.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	unsigned long v = 0;
+
+	if (s == NULL || *s == '\0')
+		return -ERR_SYNTAX;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -ERR_SYNTAX;
+		v = v * 10 + (unsigned long)(*p - '0');
+		if (v > max)
+			return -ERR_RANGE;
+	}
+	if (v < min)
+		return -ERR_RANGE;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int opt_allow(struct check_config *cfg, const char *text, const char *where, char *err,
+		     size_t errlen)
+{
+	struct cidr c;
+	int r;
+
+	if ((r = cidr_parse(text, &c)) < 0) {
+		snprintf(err, errlen,
+			 "%s: '%s' is not a CIDR block (ADDRESS/PREFIX with the host bits clear, "
+			 "e.g. 198.18.0.0/24)",
+			 where, text);
+		return r;
+	}
+	if ((r = policy_allow(&cfg->policy, &c)) < 0) {
+		snprintf(err, errlen, "%s: at most %d allowed blocks", where, POLICY_MAX_ALLOW);
+		return r;
+	}
+	return 0;
+}
+
+static int opt_timeout(struct check_config *cfg, const char *text, const char *where, char *err,
+		       size_t errlen)
+{
+	int r = parse_uint(text, 1, CLI_TIMEOUT_MAX_MS, &cfg->timeout_ms);
+
+	if (r < 0)
+		snprintf(err, errlen, "%s: '%s' is not a timeout in milliseconds from 1 to %d", where,
+			 text, CLI_TIMEOUT_MAX_MS);
+	return r;
+}
+
+static int opt_port(struct check_config *cfg, const char *text, const char *where, char *err,
+		    size_t errlen)
+{
+	char why[256];
+	int r = port_override_parse(&cfg->ports, text, why, sizeof(why));
+
+	/* The catalogue's message names --port already; a config file adds where. */
+	if (r < 0 && strncmp(where, "--", 2) == 0)
+		snprintf(err, errlen, "%s", why);
+	else if (r < 0)
+		snprintf(err, errlen, "%s: %s", where, why);
+	return r;
+}
+
+/* Split a config line into keyword and value around the first run of blanks. */
+static int config_line(struct check_config *cfg, char *line, const char *where, char *err,
+		       size_t errlen)
+{
+	char *key = line, *val, *end;
+
+	while (*key == ' ' || *key == '\t')
+		key++;
+	end = key + strlen(key);
+	while (end > key && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	if (*key == '\0' || *key == '#')
+		return 0;
+	val = key + strcspn(key, " \t");
+	if (*val == '\0') {
+		snprintf(err, errlen, "%s: '%s' needs a value", where, key);
+		return -ERR_SYNTAX;
+	}
+	*val++ = '\0';
+	while (*val == ' ' || *val == '\t')
+		val++;
+	if (strcmp(key, "allow") == 0)
+		return opt_allow(cfg, val, where, err, errlen);
+	if (strcmp(key, "port") == 0)
+		return opt_port(cfg, val, where, err, errlen);
+	if (strcmp(key, "timeout") == 0)
+		return opt_timeout(cfg, val, where, err, errlen);
+	snprintf(err, errlen, "%s: unknown setting '%s' (allow, port, timeout)", where, key);
+	return -ERR_SYNTAX;
+}
+
+int config_load(struct check_config *cfg, const char *path, char *err, size_t errlen)
+{
+	char where[CLI_ERR_MAX / 2];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned lineno = 0;
+	int r = 0;
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL) {
+		r = -errno;
+		snprintf(err, errlen, "--config %s: %s", path, strerror(-r));
+		return r;
+	}
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > CLI_CONFIG_LINE_MAX) {
+			snprintf(err, errlen, "%s: line longer than %d bytes", where,
+				 CLI_CONFIG_LINE_MAX);
+			r = -ERR_TOOBIG;
+			goto out;
+		}
+		if (strlen(line) != (size_t)len) {
+			snprintf(err, errlen, "%s: NUL byte in the line", where);
+			r = -ERR_SYNTAX;
+			goto out;
+		}
+		if ((r = config_line(cfg, line, where, err, errlen)) < 0)
+			goto out;
+	}
+	if (ferror(f)) {
+		r = -EIO;
+		snprintf(err, errlen, "--config %s: read error", path);
+	}
+out:
+	free(line);
+	fclose(f);
+	return r;
+}
+
+enum { OPT_JSON = 256, OPT_ALLOW, OPT_CONFIG, OPT_PORT, OPT_TIMEOUT, OPT_EXPLAIN, OPT_NO_COLOR,
+       OPT_MAX_INFLIGHT, OPT_HELP };
+
+static const struct option long_options[] = {
+	{"json", no_argument, NULL, OPT_JSON},
+	{"allow", required_argument, NULL, OPT_ALLOW},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"port", required_argument, NULL, OPT_PORT},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"explain", no_argument, NULL, OPT_EXPLAIN},
+	{"no-color", no_argument, NULL, OPT_NO_COLOR},
+	{"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+static int one_option(struct check_config *cfg, int c, const char *arg, char *err, size_t errlen)
+{
+	int r;
+
+	switch (c) {
+	case OPT_JSON:
+		cfg->json = true;
+		return 0;
+	case OPT_ALLOW:
+		return opt_allow(cfg, arg, "--allow", err, errlen);
+	case OPT_CONFIG:
+		return config_load(cfg, arg, err, errlen);
+	case OPT_PORT:
+		return opt_port(cfg, arg, "--port", err, errlen);
+	case OPT_TIMEOUT:
+		return opt_timeout(cfg, arg, "--timeout", err, errlen);
+	case OPT_EXPLAIN:
+		cfg->explain = true;
+		return 0;
+	case OPT_NO_COLOR:
+		cfg->no_color = true;
+		return 0;
+	case OPT_MAX_INFLIGHT:
+		if ((r = parse_uint(arg, 1, CLI_INFLIGHT_MAX, &cfg->max_inflight)) < 0)
+			snprintf(err, errlen, "--max-inflight: '%s' is not a number from 1 to %d",
+				 arg, CLI_INFLIGHT_MAX);
+		return r;
+	case OPT_HELP:
+		cfg->help = true;
+		return 0;
+	default:
+		snprintf(err, errlen, "internal error: option %d", c);
+		return -ERR_INTERNAL;
+	}
+}
+
+int options_parse(int argc, char **argv, struct check_config *cfg, char *err, size_t errlen)
+{
+	int c, r = 0;
+
+	*cfg = (struct check_config){0};
+	policy_init(&cfg->policy);
+	err[0] = '\0';
+	/* optind = 0 re-initialises glibc's getopt, so this can run more than once (tests). */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
+		if (c == '?') {
+			/* A long option's word is argv[optind - 1]; a short one is optopt. */
+			const char *word = argv[optind - 1];
+			if (strncmp(word, "--", 2) != 0)
+				snprintf(err, errlen, "unknown option '-%c' (try --help)", optopt);
+			else if (strchr(word, '=') && optopt)
+				snprintf(err, errlen, "option '%s' takes no value", word);
+			else
+				snprintf(err, errlen, "unknown option '%s' (try --help)", word);
+			return -ERR_SYNTAX;
+		}
+		if (c == ':') {
+			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			return -ERR_SYNTAX;
+		}
+		if ((r = one_option(cfg, c, optarg, err, errlen)) < 0)
+			return r;
+	}
+	if (cfg->help)
+		return 0;
+	cfg->targets = argv + optind;
+	cfg->n_targets = (size_t)(argc - optind);
+	if (cfg->n_targets == 0) {
+		snprintf(err, errlen, "no target given (try 'exposure check --help')");
+		return -ERR_SYNTAX;
+	}
+	return 0;
+}

@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Human output of `exposure check` (output.h). Everything is rendered from the same check JSON
+ * objects that --json prints, so the two never disagree. Text that came from the probed host
+ * goes through sanitize_text() before it reaches the terminal.
+ */
+#include "output.h"
+#include "cli.h"
+#include "../diagnosis/advice/advice.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PROGRESS_SHOWN 8
+#define PEER_TEXT_MAX  160
+
+struct text_out {
+	FILE *f;
+	struct text_out_opts o;
+	unsigned progress_lines; /* lines of the progress block on screen now */
+	uint64_t last_draw_ms;
+	size_t targets_done;
+	bool header_done; /* single address: the header was printed */
+};
+
+enum color { C_RESET, C_BOLD, C_DIM, C_RED, C_GREEN, C_YELLOW, C_MAGENTA, C_BOLD_RED };
+
+static const char *col(const struct text_out *t, enum color c)
+{
+	static const char *const seq[] = {
+		[C_RESET] = "\033[0m",	 [C_BOLD] = "\033[1m",	     [C_DIM] = "\033[2m",
+		[C_RED] = "\033[31m",	 [C_GREEN] = "\033[32m",     [C_YELLOW] = "\033[33m",
+		[C_MAGENTA] = "\033[35m", [C_BOLD_RED] = "\033[1;31m",
+	};
+	return t->o.color ? seq[c] : "";
+}
+
+struct text_out *text_out_new(FILE *f, const struct text_out_opts *o)
+{
+	struct text_out *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	t->f = f;
+	t->o = *o;
+	t->o.color = o->color && o->tty;
+	return t;
+}
+
+void text_out_free(struct text_out *t)
+{
+	free(t);
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static void print_peer(struct text_out *t, const char *s, size_t len)
+{
+	char buf[PEER_TEXT_MAX * 4 + 8];
+
+	if (len > PEER_TEXT_MAX * 4)
+		len = PEER_TEXT_MAX * 4;
+	sanitize_text(s, len, buf, PEER_TEXT_MAX + 1);
+	fputs(buf, t->f);
+}
+
+const char *text_sentence(const json_t *check)
+{
+	const char *state = jstr(check, "state"), *reason = jstr(check, "reason");
+	const struct check_def *def = catalogue_find(jstr(check, "check"));
+
+	if (strcmp(state, "open") == 0)
+		return def ? def->open_en : "Something answers on this port.";
+	if (strcmp(state, "closed") == 0)
+		return "Not reachable: the device answered that nothing listens here.";
+	if (strcmp(state, "filtered") == 0 && strcmp(reason, "unreachable") == 0)
+		return "Not reachable: a router or firewall refused the connection.";
+	if (strcmp(state, "filtered") == 0)
+		return "Not reachable: no answer (a firewall probably drops the connection).";
+	return "Could not test this port: a problem on this computer, not an answer from the target.";
+}
+
+static enum color state_color(const json_t *check)
+{
+	const char *state = jstr(check, "state");
+
+	if (strcmp(state, "open") == 0)
+		return json_array_size(json_object_get(check, "findings")) ? C_BOLD_RED : C_YELLOW;
+	if (strcmp(state, "error") == 0)
+		return C_MAGENTA;
+	return C_GREEN;
+}
+
+static void format_why(const json_t *check, char *buf, size_t size)
+{
+	const json_t *icmp = json_object_get(check, "icmp");
+	const char *err = jstr(check, "error");
+
+	if (icmp)
+		snprintf(buf, size, "%s (ICMP %lld/%lld)", jstr(check, "reason"),
+			 (long long)json_integer_value(json_object_get(icmp, "type")),
+			 (long long)json_integer_value(json_object_get(icmp, "code")));
+	else if (err[0])
+		snprintf(buf, size, "%s (%s)", jstr(check, "reason"), err);
+	else
+		snprintf(buf, size, "%s", jstr(check, "reason"));
+}
+
+/* "16 ports: 1 open, 15 closed" for a check over a port range. */
+static void print_port_counts(struct text_out *t, const json_t *check)
+{
+	const json_t *ports = json_object_get(json_object_get(check, "details"), "ports");
+	static const char *const states[] = {"open", "closed", "filtered", "error"};
+	size_t n[4] = {0};
+	const char *sep = "";
+	size_t i;
+	json_t *p;
+
+	if (!json_is_array(ports) || json_array_size(ports) < 2)
+		return;
+	json_array_foreach(ports, i, p) {
+		for (size_t s = 0; s < 4; s++)
+			n[s] += strcmp(jstr(p, "state"), states[s]) == 0;
+	}
+	fprintf(t->f, "%s        [%zu ports:", col(t, C_DIM), json_array_size(ports));
+	for (size_t s = 0; s < 4; s++) {
+		if (n[s] == 0)
+			continue;
+		fprintf(t->f, "%s %zu %s", sep, n[s], states[s]);
+		sep = ",";
+	}
+	fprintf(t->f, "]%s\n", col(t, C_RESET));
+}
+
+/* What answered: the service and the scalar details, all of it peer-derived text. */
+static void print_details(struct text_out *t, const json_t *check)
+{
+	const json_t *service = json_object_get(check, "service");
+	const json_t *details = json_object_get(check, "details");
+	const char *key;
+	json_t *v;
+	int shown = 0;
+
+	if (json_is_string(service)) {
+		fputs("        answers: ", t->f);
+		print_peer(t, json_string_value(service), json_string_length(service));
+		fputc('\n', t->f);
+	}
+	if (!json_is_object(details))
+		return;
+	json_object_foreach((json_t *)details, key, v) {
+		char num[32];
+
+		if (shown >= 6 || strcmp(key, "ports") == 0)
+			continue;
+		fputs("        ", t->f);
+		print_peer(t, key, strlen(key));
+		fputs(": ", t->f);
+		if (json_is_string(v)) {
+			print_peer(t, json_string_value(v), json_string_length(v));
+		} else if (json_is_integer(v)) {
+			snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+			fputs(num, t->f);
+		} else if (json_is_boolean(v)) {
+			fputs(json_is_true(v) ? "yes" : "no", t->f);
+		} else {
+			fputs("(see --json)", t->f);
+		}
+		fputc('\n', t->f);
+		shown++;
+	}
+}
+
+static void print_advice(struct text_out *t, const char *id)
+{
+	const struct advice *a = advice_get(id, ADVICE_EN);
+
+	if (a == NULL)
+		return;
+	if (!t->o.explain) {
+		fprintf(t->f, "          -> %s\n", a->actions[0].text);
+		return;
+	}
+	fprintf(t->f, "          %s\n", a->meaning);
+	for (size_t k = 0; k < a->n_actions; k++) {
+		const struct advice_action *act = &a->actions[k];
+
+		fprintf(t->f, "          -> [%s] %s\n", act->platform, act->text);
+		if (act->command)
+			fprintf(t->f, "             $ %s\n", act->command);
+	}
+}
+
+static enum color severity_color(const char *sev)
+{
+	if (strcmp(sev, "critical") == 0 || strcmp(sev, "high") == 0)
+		return C_BOLD_RED;
+	if (strcmp(sev, "medium") == 0)
+		return C_YELLOW;
+	return C_DIM;
+}
+
+static void print_findings(struct text_out *t, const json_t *check)
+{
+	const json_t *findings = json_object_get(check, "findings");
+	size_t i;
+	json_t *f;
+
+	json_array_foreach(findings, i, f) {
+		const char *id = jstr(f, "id"), *sev = jstr(f, "severity");
+		const json_t *reason = json_object_get(f, "reason");
+		const struct advice *a = advice_get(id, ADVICE_EN);
+
+		fprintf(t->f, "        %s! %-8s%s %s (%s)", col(t, severity_color(sev)), sev,
+			col(t, C_RESET), id, jstr(f, "confidence"));
+		if (a)
+			fprintf(t->f, ": %s", a->title);
+		fputc('\n', t->f);
+		if (json_is_string(reason)) {
+			fputs("          because: ", t->f);
+			print_peer(t, json_string_value(reason), json_string_length(reason));
+			fputc('\n', t->f);
+		}
+		print_advice(t, id);
+	}
+}
+
+static void print_row(struct text_out *t, const json_t *check)
+{
+	char why[64], rtt[24];
+	const json_t *jr = json_object_get(check, "rtt_ms");
+
+	format_why(check, why, sizeof(why));
+	if (json_is_number(jr))
+		snprintf(rtt, sizeof(rtt), "%.2f ms", json_number_value(jr));
+	else
+		snprintf(rtt, sizeof(rtt), "-");
+	fprintf(t->f, "  %-8s %5lld  %s%-8s%s  %-24s %10s  %s\n", jstr(check, "check"),
+		(long long)json_integer_value(json_object_get(check, "port")),
+		col(t, state_color(check)), jstr(check, "state"), col(t, C_RESET), why, rtt,
+		text_sentence(check));
+	print_port_counts(t, check);
+	if (strcmp(jstr(check, "state"), "open") == 0) {
+		print_details(t, check);
+		print_findings(t, check);
+	}
+}
+
+static void clear_progress(struct text_out *t)
+{
+	if (t->progress_lines == 0)
+		return;
+	fprintf(t->f, "\033[%uA\033[J", t->progress_lines);
+	t->progress_lines = 0;
+}
+
+static void print_header(struct text_out *t, const struct diagnosis *d)
+{
+	char addr[ADDR_STRLEN];
+
+	if (addr_format(diagnosis_addr(d), addr, sizeof(addr)) < 0)
+		snprintf(addr, sizeof(addr), "?");
+	fprintf(t->f, "%s%s%s", col(t, C_BOLD), addr, col(t, C_RESET));
+	if (strcmp(addr, diagnosis_target(d)) != 0) {
+		fputs(" (", t->f);
+		print_peer(t, diagnosis_target(d), strlen(diagnosis_target(d)));
+		fputc(')', t->f);
+	}
+	fputc('\n', t->f);
+}
+
+void text_check_done(struct text_out *t, const struct diagnosis *d, size_t check)
+{
+	json_t *c;
+
+	/* Rows as they finish only where someone watches: one address on a terminal. */
+	if (!t->o.tty || t->o.multi)
+		return;
+	if (!t->header_done) {
+		print_header(t, d);
+		t->header_done = true;
+	}
+	if ((c = diagnosis_check_json(d, check)) == NULL)
+		return;
+	print_row(t, c);
+	json_decref(c);
+	fflush(t->f);
+}
+
+static const char *risk_words(enum risk r)
+{
+	switch (r) {
+	case RISK_CRITICAL:
+		return "something critical is reachable: act now";
+	case RISK_HIGH:
+		return "something dangerous is reachable";
+	case RISK_MEDIUM:
+		return "something risky is reachable";
+	case RISK_LOW:
+		return "something answers, nothing known to be risky";
+	default:
+		return "nothing risky is reachable";
+	}
+}
+
+static void print_summary(struct text_out *t, const struct diagnosis *d)
+{
+	enum risk r = diagnosis_risk(d);
+	enum color c = r >= RISK_HIGH ? C_BOLD_RED : r == RISK_MEDIUM ? C_YELLOW : C_GREEN;
+	size_t open = 0, n = diagnosis_checks(d);
+	char upper[16];
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *j = diagnosis_check_json(d, i);
+		if (j && strcmp(jstr(j, "state"), "open") == 0)
+			open++;
+		json_decref(j);
+	}
+	snprintf(upper, sizeof(upper), "%s", risk_name(r));
+	for (char *p = upper; *p; p++)
+		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+	fprintf(t->f, "  %sRisk: %s%s - %s (%zu of %zu checks open).\n", col(t, c), upper,
+		col(t, C_RESET), risk_words(r), open, n);
+	if (diagnosis_has_error(d))
+		fprintf(t->f, "  %sSome checks could not be run: see the rows marked error.%s\n",
+			col(t, C_MAGENTA), col(t, C_RESET));
+}
+
+void text_target_done(struct text_out *t, const struct diagnosis *d)
+{
+	bool live = t->o.tty && !t->o.multi;
+
+	clear_progress(t);
+	t->targets_done++;
+	if (!live || !t->header_done)
+		print_header(t, d);
+	for (size_t i = 0; !live && i < diagnosis_checks(d); i++) {
+		json_t *c = diagnosis_check_json(d, i);
+		if (c)
+			print_row(t, c);
+		json_decref(c);
+	}
+	print_summary(t, d);
+	if (t->o.multi)
+		fputc('\n', t->f);
+	fflush(t->f);
+}
+
+void text_progress(struct text_out *t, struct diagnosis *const *active, size_t n,
+		   uint64_t now_ms, bool force)
+{
+	char addr[ADDR_STRLEN];
+
+	if (!t->o.tty || !t->o.multi)
+		return;
+	if (!force && now_ms - t->last_draw_ms < 100)
+		return;
+	t->last_draw_ms = now_ms;
+	clear_progress(t);
+	fprintf(t->f, "%s  %zu/%zu targets done%s\n", col(t, C_DIM), t->targets_done, t->o.total,
+		col(t, C_RESET));
+	t->progress_lines = 1;
+	for (size_t i = 0; i < n && i < PROGRESS_SHOWN; i++) {
+		if (addr_format(diagnosis_addr(active[i]), addr, sizeof(addr)) < 0)
+			continue;
+		fprintf(t->f, "  %-39s %zu/%zu checks\n", addr, diagnosis_checks_done(active[i]),
+			diagnosis_checks(active[i]));
+		t->progress_lines++;
+	}
+	if (n > PROGRESS_SHOWN) {
+		fprintf(t->f, "  ... and %zu more running\n", n - PROGRESS_SHOWN);
+		t->progress_lines++;
+	}
+	fflush(t->f);
+}
+
+void text_finish(struct text_out *t)
+{
+	clear_progress(t);
+	fflush(t->f);
+}

@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: MIT */
+/* CLI pieces in-process: options, config files, target parsing and policy, the sanitiser. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cli/cli.h"
+#include "core/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ARGV(...) ((char *[]){"check", __VA_ARGS__, NULL})
+
+static int parse(char **argv, int argc, struct check_config *cfg, char *err)
+{
+	return options_parse(argc, argv, cfg, err, CLI_ERR_MAX);
+}
+
+static void test_options_good(void **state)
+{
+	struct check_config cfg;
+	char err[CLI_ERR_MAX];
+	char **v = ARGV("--json", "--allow", "198.18.0.0/15", "--allow=2001:db8::/32", "--port",
+			"smb=10445", "--timeout", "250", "--explain", "--no-color", "--max-inflight",
+			"64", "127.0.0.1", "::1");
+
+	(void)state;
+	assert_int_equal(parse(v, 15, &cfg, err), 0);
+	assert_true(cfg.json && cfg.explain && cfg.no_color && !cfg.help);
+	assert_int_equal(cfg.policy.n_allow, 2);
+	assert_int_equal(cfg.timeout_ms, 250);
+	assert_int_equal(cfg.max_inflight, 64);
+	assert_true(cfg.ports.set[3]);
+	assert_int_equal(cfg.ports.ports[3].first, 10445);
+	assert_int_equal(cfg.n_targets, 2);
+	assert_string_equal(cfg.targets[0], "127.0.0.1");
+	assert_string_equal(cfg.targets[1], "::1");
+
+	/* Options after targets work too (GNU order). */
+	char **w = ARGV("127.0.0.1", "--json");
+	assert_int_equal(parse(w, 3, &cfg, err), 0);
+	assert_true(cfg.json);
+	assert_int_equal(cfg.n_targets, 1);
+
+	char **h = ARGV("--help");
+	assert_int_equal(parse(h, 2, &cfg, err), 0);
+	assert_true(cfg.help);
+}
+
+static void bad_options(char **argv, int argc, const char *msg_part)
+{
+	struct check_config cfg;
+	char err[CLI_ERR_MAX];
+	int r = parse(argv, argc, &cfg, err);
+
+	if (r >= 0)
+		fail_msg("accepted, expected an error naming '%s'", msg_part);
+	if (strstr(err, msg_part) == NULL)
+		fail_msg("message '%s' lacks '%s'", err, msg_part);
+	assert_null(strchr(err, '\n'));
+}
+
+static void test_options_bad(void **state)
+{
+	(void)state;
+	bad_options(ARGV("--bogus", "127.0.0.1"), 3, "--bogus");
+	bad_options(ARGV("-x", "127.0.0.1"), 3, "-x");
+	bad_options(ARGV("--json"), 2, "no target");
+	bad_options(ARGV("127.0.0.1", "--timeout"), 3, "needs a value");
+	bad_options(ARGV("--timeout", "0", "127.0.0.1"), 4, "from 1 to 60000");
+	bad_options(ARGV("--timeout", "60001", "127.0.0.1"), 4, "from 1 to 60000");
+	bad_options(ARGV("--timeout", "12ms", "127.0.0.1"), 4, "12ms");
+	bad_options(ARGV("--timeout", "-5", "127.0.0.1"), 4, "-5");
+	bad_options(ARGV("--max-inflight", "0", "127.0.0.1"), 4, "--max-inflight");
+	bad_options(ARGV("--max-inflight", "65537", "127.0.0.1"), 4, "--max-inflight");
+	bad_options(ARGV("--allow", "10.0.0.1/8", "127.0.0.1"), 4, "not a CIDR block");
+	bad_options(ARGV("--allow", "banana", "127.0.0.1"), 4, "banana");
+	bad_options(ARGV("--port", "smb=70000", "127.0.0.1"), 4, "1 to 65535");
+	bad_options(ARGV("--port", "nope=1", "127.0.0.1"), 4, "unknown check 'nope'");
+	bad_options(ARGV("--port", "smb", "127.0.0.1"), 4, "CHECK=PORT");
+	bad_options(ARGV("--json=yes", "127.0.0.1"), 3, "--json=yes");
+	bad_options(ARGV("--config", "/nonexistent/exposure.conf", "127.0.0.1"), 4,
+		    "/nonexistent/exposure.conf");
+}
+
+static char *write_config(const char *text)
+{
+	static char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/exposure-cli-test-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void test_config_good(void **state)
+{
+	struct check_config cfg;
+	char err[CLI_ERR_MAX];
+	char *path = write_config("# lab settings\n"
+				  "\n"
+				  "allow 198.18.0.0/24\n"
+				  "  allow\t2001:db8::/64   \n"
+				  "port ssh=10022\r\n"
+				  "port skysea=20000-20015\n"
+				  "timeout 300\n"
+				  "   # indented comment\n"
+				  "timeout 400"); /* no final newline */
+	char *v[] = {"check", "--config", path, "--timeout", "500", "127.0.0.1", NULL};
+
+	(void)state;
+	assert_int_equal(parse(v, 6, &cfg, err), 0);
+	assert_int_equal(cfg.policy.n_allow, 2);
+	assert_true(cfg.ports.set[0]);
+	assert_int_equal(cfg.ports.ports[0].first, 10022);
+	assert_int_equal(cfg.ports.ports[6].last, 20015);
+	assert_int_equal(cfg.timeout_ms, 500); /* later on the command line wins */
+	char *v2[] = {"check", "--timeout", "500", "--config", path, "127.0.0.1", NULL};
+	assert_int_equal(parse(v2, 6, &cfg, err), 0);
+	assert_int_equal(cfg.timeout_ms, 400); /* ...and the other way round */
+	unlink(path);
+}
+
+static void config_bad(const char *text, const char *msg_part)
+{
+	struct check_config cfg;
+	char err[CLI_ERR_MAX];
+	char *path = write_config(text);
+	char *v[] = {"check", "--config", path, "127.0.0.1", NULL};
+
+	if (parse(v, 4, &cfg, err) >= 0)
+		fail_msg("config accepted, expected '%s'", msg_part);
+	if (strstr(err, msg_part) == NULL || strstr(err, path) == NULL)
+		fail_msg("message '%s' lacks '%s' or the path", err, msg_part);
+	unlink(path);
+}
+
+static void test_config_bad(void **state)
+{
+	char big[CLI_CONFIG_LINE_MAX + 40];
+
+	(void)state;
+	config_bad("allow 198.18.0.0/24\nallow 198.18.0.1/24\n", ":2: '198.18.0.1/24'");
+	config_bad("# c\n\nport smb=0\n", ":3: ");
+	config_bad("timeout\n", ":1: 'timeout' needs a value");
+	config_bad("timeout 70000\n", ":1: '70000'");
+	config_bad("allow 127.0.0.1\ndeny 1.2.3.4\n", ":2: unknown setting 'deny'");
+	config_bad("port nope=1\n", ":1: --port: unknown check");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	config_bad(big, ":1: line longer than");
+	/* A NUL byte in a line. */
+	struct check_config cfg;
+	char err[CLI_ERR_MAX];
+	char *path = write_config("timeout 100\n");
+	FILE *f = fopen(path, "ab");
+	fwrite("allow 1\0x\n", 1, 10, f);
+	fclose(f);
+	char *v[] = {"check", "--config", path, "127.0.0.1", NULL};
+	assert_true(parse(v, 4, &cfg, err) < 0);
+	assert_non_null(strstr(err, ":2: NUL byte"));
+	unlink(path);
+}
+
+static void test_parse_uint(void **state)
+{
+	unsigned v = 7;
+
+	(void)state;
+	assert_int_equal(parse_uint("0", 0, 10, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(parse_uint("10", 0, 10, &v), 0);
+	assert_int_equal(parse_uint("11", 0, 10, &v), -ERR_RANGE);
+	assert_int_equal(parse_uint("4294967296", 0, 4294967295u, &v), -ERR_RANGE);
+	assert_int_equal(parse_uint("", 0, 10, &v), -ERR_SYNTAX);
+	assert_int_equal(parse_uint(" 1", 0, 10, &v), -ERR_SYNTAX);
+	assert_int_equal(parse_uint("+1", 0, 10, &v), -ERR_SYNTAX);
+	assert_int_equal(parse_uint("0x1", 0, 10, &v), -ERR_SYNTAX);
+	assert_int_equal(parse_uint("3", 5, 10, &v), -ERR_RANGE);
+	assert_int_equal(v, 10); /* untouched by failures */
+}
+
+static void classify(const char *arg, int want, const char *msg_part)
+{
+	struct cidr c;
+	char err[CLI_ERR_MAX] = "";
+	int r = target_classify(arg, &c, err, sizeof(err));
+
+	if (r != want)
+		fail_msg("'%s': got %d, expected %d (%s)", arg, r, want, err);
+	if (msg_part && strstr(err, msg_part) == NULL)
+		fail_msg("'%s': message '%s' lacks '%s'", arg, err, msg_part);
+}
+
+static void test_target_classify(void **state)
+{
+	(void)state;
+	classify("127.0.0.1", TARGET_ADDR, NULL);
+	classify("::1", TARGET_ADDR, NULL);
+	classify("[::1]", TARGET_ADDR, NULL);
+	classify("[2001:db8::2]", TARGET_ADDR, NULL);
+	classify("::ffff:127.0.0.1", TARGET_ADDR, NULL);
+	classify("198.18.0.0/16", TARGET_BLOCK, NULL);
+	classify("2001:db8::/112", TARGET_BLOCK, NULL);
+	classify("198.18.0.0/32", TARGET_BLOCK, NULL);
+	classify("localhost", TARGET_NAME, NULL);
+	classify("host-1.example.test.", TARGET_NAME, NULL);
+	classify("_srv.example", TARGET_NAME, NULL);
+	classify("198.18.0.0/15", -ERR_RANGE, "/16 for IPv4");
+	classify("10.0.0.0/8", -ERR_RANGE, "too large");
+	classify("2001:db8::/111", -ERR_RANGE, "/112 for IPv6");
+	classify("198.18.0.1/24", -ERR_SYNTAX, "did you mean 198.18.0.0/24?");
+	classify("2001:db8::1/112", -ERR_SYNTAX, "did you mean 2001:db8::/112?");
+	classify("198.18.0.0/33", -ERR_RANGE, "prefix is too long");
+	classify("198.18.0.0/x", -ERR_SYNTAX, "not a valid CIDR block");
+	classify("banana/24", -ERR_SYNTAX, "not a valid CIDR block");
+	classify("999.1.1.1", -ERR_SYNTAX, "not a valid IPv4 or IPv6 address");
+	classify("1.2.3", -ERR_SYNTAX, "not a valid IPv4");
+	classify("2130706433", -ERR_SYNTAX, "not a valid IPv4");
+	classify("::g", -ERR_SYNTAX, "not a valid");
+	classify("[::1", -ERR_SYNTAX, "not a valid");
+	classify("bad_name!", -ERR_SYNTAX, "neither");
+	classify("-leading.example", -ERR_SYNTAX, "neither");
+	classify("trailing-.example", -ERR_SYNTAX, "neither");
+	classify("a..b", -ERR_SYNTAX, "neither");
+	classify("", -ERR_SYNTAX, "neither");
+	classify("x\x1b[31m", -ERR_SYNTAX, "neither");
+}
+
+/* Resolve and police on a real loop, without network: literals, blocks, .invalid names. */
+static int resolve(const char *const *args, size_t n, const char *allow, struct target_list *l,
+		   char *err)
+{
+	uv_loop_t loop;
+	struct policy p;
+	struct cidr c;
+	int r;
+
+	policy_init(&p);
+	if (allow) {
+		assert_int_equal(cidr_parse(allow, &c), 0);
+		policy_allow(&p, &c);
+	}
+	assert_int_equal(uv_loop_init(&loop), 0);
+	r = targets_resolve(&loop, (char *const *)args, n, &p, l, err, CLI_ERR_MAX);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	return r;
+}
+
+static void test_targets_resolve(void **state)
+{
+	struct target_list l;
+	char err[CLI_ERR_MAX], text[ADDR_STRLEN];
+
+	(void)state;
+	const char *ok[] = {"127.0.0.1", "[::1]", "127.0.0.0/30"};
+	assert_int_equal(resolve(ok, 3, NULL, &l, err), 0);
+	assert_int_equal(l.n, 6);
+	addr_format(&l.v[5].addr, text, sizeof(text));
+	assert_string_equal(text, "127.0.0.3");
+	assert_string_equal(l.v[5].name, "127.0.0.0/30");
+	assert_string_equal(l.v[1].name, "[::1]");
+	target_list_done(&l);
+
+	/* One refused address anywhere refuses the run, naming the rule. */
+	const char *mixed[] = {"127.0.0.1", "198.18.0.1"};
+	assert_int_equal(resolve(mixed, 2, NULL, &l, err), -ERR_POLICY);
+	assert_non_null(strstr(err, "198.18.0.1 refused"));
+	assert_non_null(strstr(err, "--allow"));
+	assert_int_equal(l.n, 0);
+	assert_int_equal(resolve(mixed, 2, "198.18.0.0/24", &l, err), 0);
+	assert_int_equal(l.n, 2);
+	target_list_done(&l);
+
+	/* A block that is allowed except for one always-refused address in it. */
+	const char *v6[] = {"2001:db8::/120"};
+	assert_int_equal(resolve(v6, 1, "2001:db8::/32", &l, err), 0);
+	assert_int_equal(l.n, 256);
+	target_list_done(&l);
+	const char *edge[] = {"255.255.255.0/24"};
+	assert_int_equal(resolve(edge, 1, "0.0.0.0/0", &l, err), -ERR_POLICY);
+	assert_non_null(strstr(err, "refused"));
+	assert_non_null(strstr(err, "reserved addresses are never probed"));
+
+	const char *bcast[] = {"255.255.255.255"};
+	assert_int_equal(resolve(bcast, 1, "0.0.0.0/0", &l, err), -ERR_POLICY);
+	assert_non_null(strstr(err, "broadcast"));
+	const char *mcast[] = {"ff02::1"};
+	assert_int_equal(resolve(mcast, 1, "::/0", &l, err), -ERR_POLICY);
+	assert_non_null(strstr(err, "multicast"));
+
+	/* RFC 6761: .invalid never resolves, and no query is sent for it. */
+	const char *inv[] = {"127.0.0.1", "nothing.invalid"};
+	assert_int_equal(resolve(inv, 2, NULL, &l, err), -ERR_RESOLVE);
+	assert_non_null(strstr(err, "nothing.invalid"));
+	const char *inv2[] = {"INVALID."};
+	assert_int_equal(resolve(inv2, 1, NULL, &l, err), -ERR_RESOLVE);
+
+	/* localhost resolves from /etc/hosts; each address once; named after the name. */
+	const char *lh[] = {"localhost", "x.localhost"};
+	assert_int_equal(resolve(lh, 2, NULL, &l, err), 0);
+	assert_true(l.n >= 2);
+	assert_string_equal(l.v[0].name, "localhost");
+	assert_string_equal(l.v[l.n - 1].name, "x.localhost");
+	for (size_t k = 0; k < l.n; k++) {
+		struct policy_decision d;
+		struct policy p;
+		policy_init(&p);
+		assert_true(policy_check(&p, &l.v[k].addr, &d));
+		assert_int_equal(d.rule, POLICY_ALLOWED_LOOPBACK);
+		for (size_t j = k + 1; j < l.n; j++)
+			if (strcmp(l.v[k].name, l.v[j].name) == 0)
+				assert_false(addr_equal(&l.v[k].addr, &l.v[j].addr));
+	}
+	target_list_done(&l);
+
+	/* Too many addresses in total. */
+	const char *many[] = {"198.18.0.0/16", "198.19.0.0/16", "198.20.0.0/16", "198.21.0.0/16",
+			      "198.22.0.0/16"};
+	assert_int_equal(resolve(many, 5, "0.0.0.0/0", &l, err), -ERR_RANGE);
+	assert_non_null(strstr(err, "too many addresses"));
+}
+
+#define SANE(lit, want) sane(lit, sizeof(lit) - 1, want)
+
+static void sane(const char *in, size_t len, const char *want)
+{
+	char out[256];
+
+	sanitize_text(in, len, out, sizeof(out));
+	if (strcmp(out, want) != 0)
+		fail_msg("sanitised to '%s', expected '%s'", out, want);
+}
+
+static void test_sanitize(void **state)
+{
+	char out[16];
+
+	(void)state;
+	SANE("SSH-2.0-OpenSSH_9.2p1", "SSH-2.0-OpenSSH_9.2p1");
+	SANE("\x1b[2J\x1b]0;pwned\x07", "\\x1b[2J\\x1b]0;pwned\\x07");
+	SANE("a\r\nb\tc", "a\\x0d\\x0ab\\x09c");
+	SANE("nul\0byte", "nul\\x00byte");
+	SANE("del\x7f", "del\\x7f");
+	SANE("back\\slash", "back\\\\slash");
+	SANE("\xff\xfe", "\\xff\\xfe");
+	SANE("\xc0\xaf", "\\xc0\\xaf");		/* overlong '/' */
+	SANE("\xed\xa0\x80", "\\xed\\xa0\\x80");	/* surrogate */
+	SANE("\xc2\x9b" "31m", "\\u009b31m");	/* C1 CSI */
+	SANE("abc\xe2\x80\xae" "cba", "abc\\u202ecba"); /* RTL override */
+	SANE("日本語", "日本語");
+	SANE("<script>alert(1)</script>", "<script>alert(1)</script>"); /* text, not markup */
+	SANE("\xe6\x97", "\\xe6\\x97");		/* truncated sequence */
+	/* Cut to fit, with an ellipsis, never in the middle of an escape. */
+	assert_int_equal(sanitize_text("0123456789abcdefghij", 20, out, sizeof(out)), 15);
+	assert_string_equal(out, "0123456789ab...");
+	sanitize_text("\x1b\x1b\x1b\x1b\x1b", 5, out, sizeof(out));
+	assert_string_equal(out, "\\x1b\\x1b\\x1b...");
+	assert_int_equal(sanitize_text("abc", 3, out, 1), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(sanitize_text("0123456789abcde", 15, out, sizeof(out)), 15);
+	assert_string_equal(out, "0123456789abcde"); /* exactly fits: no ellipsis */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_options_good),	cmocka_unit_test(test_options_bad),
+		cmocka_unit_test(test_config_good),	cmocka_unit_test(test_config_bad),
+		cmocka_unit_test(test_parse_uint),	cmocka_unit_test(test_target_classify),
+		cmocka_unit_test(test_targets_resolve), cmocka_unit_test(test_sanitize),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `exposure check` end to end on loopback: a listener (open) and unused ports (closed), JSON
+# parsed back and checked field by field, exit codes 1 (something risky) and 0 (all closed).
+# Every check's port is overridden onto high ports, so nothing touches this machine's real
+# services. Skips (77) until the engine is built in.
+set -u
+exe=${1:?usage: $0 path/to/exposure}
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+failed=0
+ok() { echo "ok - $*"; }
+bad() { echo "not ok - $*"; failed=$((failed + 1)); }
+
+# Ports 10000-32767 (below the ephemeral range, so no self-connect), none listening now.
+listening() { ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://' ; }
+pick_base() {
+	local used base p clash
+	used=$(listening)
+	for _ in $(seq 1 50); do
+		base=$((10000 + RANDOM % 22000))
+		clash=0
+		for p in $(seq "$base" $((base + 23))); do
+			if grep -qx "$p" <<<"$used"; then clash=1; break; fi
+		done
+		[ "$clash" -eq 0 ] && { echo "$base"; return; }
+	done
+	echo "no free port range" >&2
+	exit 1
+}
+base=$(pick_base)
+open_port=$base
+ports=(--port ssh=$((base + 1)) --port telnet=$((base + 2)) --port netbios=$((base + 3))
+	--port smb=$((base + 4)) --port rdp=$((base + 5)) --port vnc=$((base + 6))
+	--port skysea=$((base + 8))-$((base + 23)))
+
+# A listener on 127.0.0.1 and ::1 that accepts and holds each connection a moment; it exits
+# by itself after 60 s whatever happens.
+cat >"$tmp/listen.py" <<'PY'
+import socket, sys, threading, time
+port = int(sys.argv[1])
+socks = []
+for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+    try:
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, port))
+        s.listen(64)
+        socks.append(s)
+    except OSError:
+        pass
+def serve(s):
+    while True:
+        c, _ = s.accept()
+        threading.Timer(2.0, c.close).start()
+for s in socks:
+    threading.Thread(target=serve, args=(s,), daemon=True).start()
+print("ready", len(socks), flush=True)
+time.sleep(60)
+PY
+python3 "$tmp/listen.py" "$open_port" >"$tmp/listen.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 50); do grep -q ready "$tmp/listen.out" && break; sleep 0.1; done
+grep -q ready "$tmp/listen.out" || { echo "listener did not start"; exit 1; }
+have_v6=0
+grep -q "ready 2" "$tmp/listen.out" && have_v6=1
+
+run() { # run NAME args... -> $tmp/NAME.out/.err/.rc, duration in $tmp/NAME.ms
+	local name=$1 start end
+	shift
+	start=$(date +%s%N)
+	timeout 30 "$exe" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+	echo $? >"$tmp/$name.rc"
+	end=$(date +%s%N)
+	echo $(((end - start) / 1000000)) >"$tmp/$name.ms"
+}
+
+run probe check --json --port ssh=$open_port "${ports[@]:2}" 127.0.0.1
+if grep -q "cannot start the probe engine" "$tmp/probe.err"; then
+	echo "# SKIP: the engine is not built in yet"
+	exit 77
+fi
+
+# 1. ssh open (medium: risky), everything else closed: exit 1.
+run open check --json "${ports[@]}" --port ssh=$open_port 127.0.0.1
+python3 - "$tmp/open.out" "$open_port" "$base" <<'PY' && ok "JSON open/closed verdicts" || bad "JSON open/closed verdicts"
+import json, re, sys
+doc = json.load(open(sys.argv[1]))
+open_port, base = int(sys.argv[2]), int(sys.argv[3])
+assert isinstance(doc, dict), "one target: one object"
+assert set(doc) == {"target", "address", "started", "elapsed_ms", "risk", "checks"}, sorted(doc)
+assert doc["target"] == "127.0.0.1" and doc["address"] == "127.0.0.1"
+assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", doc["started"]), doc["started"]
+assert doc["risk"] == "medium", doc["risk"]
+assert isinstance(doc["elapsed_ms"], (int, float)) and doc["elapsed_ms"] < 2000
+names = [c["check"] for c in doc["checks"]]
+assert names == ["ssh", "telnet", "netbios", "smb", "rdp", "vnc", "skysea"], names
+expect_port = {"ssh": open_port, "telnet": base + 2, "netbios": base + 3, "smb": base + 4,
+               "rdp": base + 5, "vnc": base + 6, "skysea": base + 8}
+for c in doc["checks"]:
+    assert c["port"] == expect_port[c["check"]], (c["check"], c["port"])
+    assert isinstance(c["rtt_ms"], (int, float)) and c["rtt_ms"] >= 0, c
+    assert "icmp" not in c, c
+    if c["check"] == "ssh":
+        assert c["state"] == "open" and c["reason"] == "syn-ack", c
+        assert c["findings"] == [{"id": "ssh-exposed", "severity": "medium",
+                                  "confidence": "likely"}] or \
+            (len(c["findings"]) >= 1 and c["findings"][0]["id"] == "ssh-exposed"), c["findings"]
+    else:
+        assert c["state"] == "closed" and c["reason"] == "reset", c
+        assert c["findings"] == [], c
+        assert c["service"] is None
+sky = doc["checks"][6]["details"]["ports"]
+assert [p["port"] for p in sky] == list(range(base + 8, base + 24))
+assert all(p["state"] == "closed" for p in sky)
+PY
+[ "$(cat "$tmp/open.rc")" = 1 ] && ok "exit 1 when something risky is open" ||
+	bad "exit $(cat "$tmp/open.rc"), want 1; stderr: $(cat "$tmp/open.err")"
+[ -s "$tmp/open.err" ] && bad "stderr not empty: $(cat "$tmp/open.err")"
+[ "$(cat "$tmp/open.ms")" -lt 2000 ] && ok "finished in $(cat "$tmp/open.ms") ms" ||
+	bad "took $(cat "$tmp/open.ms") ms on loopback"
+
+# 2. Everything closed: risk none, exit 0.
+run closed check --json "${ports[@]}" 127.0.0.1
+python3 - "$tmp/closed.out" <<'PY' && ok "all closed: risk none" || bad "all closed: risk none"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["risk"] == "none"
+assert all(c["state"] == "closed" and c["findings"] == [] for c in doc["checks"])
+PY
+[ "$(cat "$tmp/closed.rc")" = 0 ] && ok "exit 0 when nothing is reachable" ||
+	bad "exit $(cat "$tmp/closed.rc"), want 0; stderr: $(cat "$tmp/closed.err")"
+
+# 3. Text on a pipe: rows, a summary, no colour or escape sequences, nothing on stderr.
+run text check "${ports[@]}" --port ssh=$open_port 127.0.0.1
+if [ "$(cat "$tmp/text.rc")" = 1 ] && grep -qE '^  ssh +[0-9]+  open +syn-ack' "$tmp/text.out" &&
+	grep -q "Risk: MEDIUM" "$tmp/text.out" && grep -q "ssh-exposed" "$tmp/text.out" &&
+	grep -qE '^  smb +[0-9]+  closed +reset' "$tmp/text.out" &&
+	! grep -q $'\x1b' "$tmp/text.out" && [ ! -s "$tmp/text.err" ]; then
+	ok "text output"
+else
+	bad "text output (rc $(cat "$tmp/text.rc"))"
+	sed 's/^/#   /' "$tmp/text.out" "$tmp/text.err"
+fi
+
+# 4. Several targets (and a name): a JSON array, one document per address.
+targets=(127.0.0.1 localhost)
+[ "$have_v6" = 1 ] && targets+=("[::1]")
+run multi check --json "${ports[@]}" --port ssh=$open_port "${targets[@]}"
+python3 - "$tmp/multi.out" "${#targets[@]}" <<'PY' && ok "JSON array for ${#targets[@]} targets" || bad "JSON array"
+import json, sys
+docs = json.load(open(sys.argv[1]))
+assert isinstance(docs, list) and len(docs) >= int(sys.argv[2]), docs
+assert docs[0]["target"] == "127.0.0.1"
+assert docs[1]["target"] == "localhost"
+for d in docs:
+    assert d["risk"] == "medium", d
+    assert d["checks"][0]["state"] == "open"
+if int(sys.argv[2]) == 3:
+    assert docs[-1]["address"] == "::1" and docs[-1]["target"] == "[::1]"
+PY
+[ "$(cat "$tmp/multi.rc")" = 1 ] || bad "multi: exit $(cat "$tmp/multi.rc"), want 1"
+
+# 5. A fixed timeout is accepted and changes nothing on loopback.
+run fixed check --json --timeout 200 "${ports[@]}" 127.0.0.1
+[ "$(cat "$tmp/fixed.rc")" = 0 ] && ok "--timeout 200" || bad "--timeout 200: exit $(cat "$tmp/fixed.rc")"
+
+echo "# $failed failed"
+[ "$failed" -eq 0 ]
