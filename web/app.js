@@ -248,16 +248,23 @@
     const box = el('div', 'answers');
     const lines = [];
     if (c.service) lines.push(c.service);
-    const det = c.details;
-    if (det && typeof det === 'object' && !Array.isArray(det)) {
-      for (const k of Object.keys(det)) {
-        const v = det[k];
+    // Flatten details two levels deep (e.g. "ssh.banner: ..."), skipping the per-port list.
+    const walk = (obj, prefix, depth) => {
+      for (const k of Object.keys(obj)) {
+        if (lines.length >= 8) return;
+        const v = obj[k];
+        if (k === 'ports' && Array.isArray(v)) continue;
         if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
-          lines.push(k + ': ' + String(v));
+          lines.push(prefix + k + ': ' + String(v));
+        } else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
+          lines.push(prefix + k + ': ' + v.join(', '));
+        } else if (v && typeof v === 'object' && !Array.isArray(v) && depth < 2) {
+          walk(v, prefix + k + '.', depth + 1);
         }
-        if (lines.length >= 6) break;
       }
-    }
+    };
+    const det = c.details;
+    if (det && typeof det === 'object' && !Array.isArray(det)) walk(det, '', 1);
     if (c.state !== 'open') return null;
     box.appendChild(el('span', 'label', t('answers') + ' '));
     if (lines.length === 0) {
