@@ -105,7 +105,9 @@ echo
 # exposure: from JSON; nmap: from -oX (state and reason attributes).
 exp_verdicts()
 {
-	jq -r 'if type == "array" then .[0] else . end | .checks[] | "\(.port) \(.state) \(.reason)"' \
+	jq -r 'if type == "array" then .[0] else . end | .checks[]
+		| if (.details | type) == "object" and (.details.ports | type) == "array"
+		  then .details.ports[] else . end | "\(.port) \(.state) \(.reason)"' \
 		"$1" 2>/dev/null | sort -n
 }
 nmap_verdicts()

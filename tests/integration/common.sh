@@ -61,7 +61,7 @@ t_entry()
 # Assert one check exactly: t_expect TARGET_JSON LABEL CHECK PORT STATE REASON [ICMP_TYPE ICMP_CODE]
 t_expect()
 {
-	local tj=$1 label=$2 check=$3 port=$4 state=$5 reason=$6 itype=${7:-} icode=${8:-} e got
+	local tj=$1 label=$2 check=$3 port=$4 state=$5 reason=$6 itype=${7:-} icode=${8:-} e got id
 	e=$(t_entry "$tj" "$check" "$port")
 	if [ -z "$e" ]; then
 		t_fail "$label: no entry for $check port $port"
@@ -95,13 +95,26 @@ t_expect()
 		fi
 		;;
 	esac
-	# The finding <check>-exposed exactly when open.
-	if jq -e --arg id "$check-exposed" '[.findings[]?.id] | index($id) != null' <<<"$e" >/dev/null; then
-		[ "$state" = open ] && t_ok "$label: $check:$port finding $check-exposed" ||
-			t_fail "$label: $check:$port has $check-exposed but is not open"
+	# The finding <check>-exposed exactly when open (docs/json.md: no finding when not open).
+	id=$(t_exposed_id "$check")
+	if jq -e --arg id "$id" '[.findings[]?.id] | index($id) != null' <<<"$e" >/dev/null; then
+		[ "$state" = open ] && t_ok "$label: $check:$port finding $id" ||
+			t_fail "$label: $check:$port has $id but is not open"
 	else
-		[ "$state" = open ] && t_fail "$label: $check:$port open without finding $check-exposed ($e)"
+		[ "$state" = open ] && t_fail "$label: $check:$port open without finding $id ($e)"
 	fi
+	if [ "$state" != open ] && ! jq -e '.findings == []' <<<"$e" >/dev/null; then
+		t_fail "$label: $check:$port not open but has findings ($e)"
+	fi
+}
+
+# The finding id of an open port of a check (issue 3's contract).
+t_exposed_id()
+{
+	case $1 in
+	skysea) echo skysea-port-exposed ;;
+	*) echo "$1-exposed" ;;
+	esac
 }
 
 # Assert the top-level fields.

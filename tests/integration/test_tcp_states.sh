@@ -68,21 +68,49 @@ for fam in 4 6; do
 	fi
 done
 
-# The default catalogue (no overrides) on a host where nothing listens: 22 ports, all
-# closed/reset, exit 0.
+# The default catalogue (no overrides) on a host where nothing listens: the seven checks on
+# their default ports, skysea over its range 52300-52315 (one check, details.ports per port),
+# everything closed/reset, exit 0.
 for addr in "$(lab_addr4 allclosed)" "$(lab_addr6 allclosed)"; do
 	label="defaults $addr"
 	t_check "$work/c.json" "$addr"
 	echo "# $label: exit $T_RC, wall ${T_WALL_MS} ms"
 	if t_expect_run "$work/c.json" "$label" 0; then
 		tj=$(t_target_json "$work/c.json" "$addr")
-		got=$(jq -c '[.checks[] | "\(.check):\(.port)"] | sort' <<<"$tj")
-		want=$(printf '%s\n' ssh:22 telnet:23 netbios:139 smb:445 rdp:3389 vnc:5900 \
-			$(seq -f 'skysea:%g' 52300 52315) | jq -R . | jq -sc sort)
-		[ "$got" = "$want" ] && t_ok "$label: default ports" ||
-			t_fail "$label: ports $got, expected $want"
+		t_expect_top "$tj" "$label" "$addr" yes
+		got=$(jq -c '[.checks[] | "\(.check):\(.port)"]' <<<"$tj")
+		want='["ssh:22","telnet:23","netbios:139","smb:445","rdp:3389","vnc:5900","skysea:52300"]'
+		[ "$got" = "$want" ] && t_ok "$label: checks and ports in catalogue order" ||
+			t_fail "$label: checks $got, expected $want"
 		bad=$(jq -c '[.checks[] | select(.state != "closed" or .reason != "reset")]' <<<"$tj")
 		[ "$bad" = "[]" ] && t_ok "$label: all closed/reset" || t_fail "$label: not closed: $bad"
+		got=$(jq -c '[.checks[] | select(.check == "skysea") | .details.ports[]
+			| "\(.port):\(.state)/\(.reason)"]' <<<"$tj")
+		want=$(seq -f '%g:closed/reset' 52300 52315 | jq -R . | jq -sc .)
+		[ "$got" = "$want" ] && t_ok "$label: skysea details.ports 52300-52315 closed/reset" ||
+			t_fail "$label: skysea details.ports $got"
+	fi
+done
+
+# A range with one open port: skysea=10001-10008 on mixed reports the first open port (10001),
+# and details.ports carries every kind exactly.
+for fam in 4 6; do
+	if [ $fam = 4 ]; then addr=$(lab_addr4 mixed) adm="3/13" hun="3/1" pun="3/3"
+	else addr=$(lab_addr6 mixed) adm="1/1" hun="1/3" pun="1/4"; fi
+	label="IPv$fam range"
+	t_check "$work/r.json" --port skysea=$LAB_PORT_OPEN-$LAB_PORT_OPEN2 "$addr"
+	echo "# $label: exit $T_RC, wall ${T_WALL_MS} ms"
+	if t_expect_run "$work/r.json" "$label" 1; then
+		tj=$(t_target_json "$work/r.json" "$addr")
+		t_expect "$tj" "$label" skysea $LAB_PORT_OPEN open syn-ack
+		got=$(jq -r '.checks[] | select(.check == "skysea") | .details.ports[]
+			| "\(.port) \(.state)/\(.reason)\(if .icmp then " \(.icmp.type)/\(.icmp.code)" else "" end)"' \
+			<<<"$tj" | tr '\n' ';')
+		want="10001 open/syn-ack;10002 closed/reset;10003 filtered/timeout;"
+		want+="10004 filtered/unreachable $adm;10005 filtered/unreachable $hun;"
+		want+="10006 filtered/unreachable $pun;10007 closed/reset;10008 open/syn-ack;"
+		[ "$got" = "$want" ] && t_ok "$label: details.ports $got" ||
+			t_fail "$label: details.ports $got, expected $want"
 	fi
 done
 
