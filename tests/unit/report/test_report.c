@@ -1,0 +1,616 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * exposure report: statistics, labels, sampling, --per requester, folding and rendering over a
+ * generated store of known composition; every expectation is recomputed here from gen_row().
+ */
+#include "gen_spec.h"
+
+#include "core/err.h"
+#include "report/labels.h"
+#include "report/report.h"
+#include "report/report_dashboard.h"
+#include "report/stats.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define N_RESULTS 12000
+#define STEP_MS   60000 /* one a minute: 12,000 results over 8.3 days */
+
+static char dir[64], db[128];
+
+static const char labels_csv[] =
+	"prefix,label\n"
+	"# the benchmark network, with a mobile part inside it\n"
+	"198.18.0.0/16, benchnet\n"
+	"198.18.0.0/20,mobile\n"
+	"\n"
+	"2001:db8::/32,v6\n"
+	"2001:db8:1::/48,v6-one\n"
+	"2001:db8:beef::/48,lab\n";
+
+/* The label of an address by the rules above, written out by hand (not via labels.c). */
+static const char *expect_label(uint64_t a)
+{
+	if (a == 3 || a == 7)
+		return "lab";
+	if (a % 4 == 3)
+		return a % 5 == 1 ? "v6-one" : "v6";
+	if (a % 3 == 0)
+		return "unlabelled";
+	return a % 50 < 16 ? "mobile" : "benchnet";
+}
+
+struct expect {
+	uint64_t n, headline, risky, open[GEN_N_CHECKS], smb1, vnc, hint;
+};
+
+static void expect_add(struct expect *e, const struct gen_row *g)
+{
+	bool vnc = false;
+
+	e->n++;
+	e->headline += strcmp(g->state[2], "open") == 0 || strcmp(g->state[3], "open") == 0;
+	e->risky += strcmp(g->risk, "medium") == 0 || strcmp(g->risk, "high") == 0 ||
+		    strcmp(g->risk, "critical") == 0;
+	for (int c = 0; c < GEN_N_CHECKS; c++)
+		e->open[c] += strcmp(g->state[c], "open") == 0;
+	for (size_t k = 0; k < g->n_find; k++) {
+		e->smb1 += strcmp(g->find[k].id, "smb1-enabled") == 0;
+		e->hint += strcmp(g->find[k].id, "ssh-hint") == 0;
+		vnc |= strcmp(g->find[k].id, "vnc-exposed") == 0;
+	}
+	e->vnc += vnc;
+}
+
+static int check_index(const struct report *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_checks; i++)
+		if (strcmp(r->check_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int finding_index(const struct report *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (strcmp(r->finding_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void assert_acc(const struct report *r, const struct report_acc *a, const struct expect *e)
+{
+	assert_int_equal(a->n, e->n);
+	assert_int_equal(a->headline, e->headline);
+	assert_int_equal(a->risky, e->risky);
+	for (int c = 0; c < GEN_N_CHECKS; c++) {
+		int k = check_index(r, gen_checks[c]);
+
+		assert_true(k >= 0);
+		assert_int_equal(a->check_open[k], e->open[c]);
+	}
+	assert_int_equal(a->finding[finding_index(r, "smb1-enabled")], e->smb1);
+	assert_int_equal(a->finding[finding_index(r, "vnc-exposed")], e->vnc);
+	assert_int_equal(a->finding[finding_index(r, "ssh-hint")], e->hint);
+	assert_int_equal(a->finding[finding_index(r, "smb-exposed")], e->open[3]);
+}
+
+static struct store *open_ro(void)
+{
+	struct store_opts o = {.flags = STORE_READONLY};
+	struct store *st = NULL;
+
+	assert_true(store_open(db, &o, &st) >= 0);
+	return st;
+}
+
+static struct report_labels *load_labels(void)
+{
+	struct report_labels *l = NULL;
+	char err[200];
+
+	assert_int_equal(report_labels_parse("t.csv", labels_csv, strlen(labels_csv), &l, err,
+					     sizeof(err)), 0);
+	return l;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/exposure-report-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(db, sizeof(db), "%s/store.db", dir);
+	return gen_store(db, N_RESULTS, STEP_MS) < 0 ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	char p[200];
+	static const char *const files[] = {"store.db", "store.db-wal", "store.db-shm",
+					    "store.db.lock"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+static long double wilson_ld(uint64_t x, uint64_t n, int sign)
+{
+	long double z = 1.959964L, p = (long double)x / n, nn = n;
+
+	return (p + z * z / (2 * nn) + sign * z * sqrtl(p * (1 - p) / nn + z * z / (4 * nn * nn))) /
+	       (1 + z * z / nn);
+}
+
+static void test_wilson(void **state)
+{
+	static const uint64_t cases[][2] = {{3, 100}, {1, 2}, {90, 3000}, {0, 50}, {50, 50},
+					    {1, 1000000}, {499999, 1000000}, {7, 9}};
+	double lo, hi;
+
+	(void)state;
+	/* The published value for the 2017 sample size scale: 3 of 100. */
+	assert_int_equal(stats_wilson(3, 100, STATS_Z95, &lo, &hi), 0);
+	assert_true(fabs(lo - 0.0103) < 5e-5);
+	assert_true(fabs(hi - 0.0845) < 5e-5);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t x = cases[i][0], n = cases[i][1];
+
+		assert_int_equal(stats_wilson(x, n, STATS_Z95, &lo, &hi), 0);
+		assert_true(fabsl(lo - fmaxl(0, wilson_ld(x, n, -1))) < 1e-12L);
+		assert_true(fabsl(hi - fminl(1, wilson_ld(x, n, 1))) < 1e-12L);
+		assert_true(lo <= (double)x / n && (double)x / n <= hi);
+	}
+	assert_int_equal(stats_wilson(0, 0, STATS_Z95, &lo, &hi), -ERR_RANGE);
+	assert_int_equal(stats_wilson(5, 4, STATS_Z95, &lo, &hi), -ERR_RANGE);
+}
+
+static void test_dates(void **state)
+{
+	int64_t ms;
+	bool d;
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(stats_parse_date("2024-01-01", &ms, &d), 0);
+	assert_true(d);
+	assert_int_equal(ms, GEN_BASE_MS);
+	assert_int_equal(stats_parse_date("2024-02-29T23:59:59Z", &ms, &d), 0);
+	assert_false(d);
+	stats_format_time(ms, buf, sizeof(buf));
+	assert_string_equal(buf, "2024-02-29T23:59:59Z");
+	static const char *const bad[] = {"2023-02-29", "2024-13-01", "2024-1-01", "2024-01-01x",
+					  "2024-04-31", "", "yesterday", "2024-01-01T24:00:00Z",
+					  "2024-01-01 00:00:00Z", "1969-12-31", "2024-00-10"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(stats_parse_date(bad[i], &ms, &d), -ERR_SYNTAX);
+	/* 2024-01-03 is a Wednesday; its ISO week starts on Monday 2024-01-01. */
+	stats_format_day(stats_week_start(GEN_BASE_MS + 2 * STATS_DAY_MS + 5000), buf, sizeof(buf));
+	assert_string_equal(buf, "2024-01-01");
+	stats_format_day(stats_week_start(GEN_BASE_MS - 1), buf, sizeof(buf));
+	assert_string_equal(buf, "2023-12-25");
+	stats_format_day(stats_day_start(GEN_BASE_MS + STATS_DAY_MS - 1), buf, sizeof(buf));
+	assert_string_equal(buf, "2024-01-01");
+}
+
+static void test_sample_uniform(void **state)
+{
+	enum { N = 100, K = 10, DRAWS = 20000 };
+	uint64_t hits[N] = {0}, *v = NULL, *w = NULL;
+	double chi2 = 0, expect = (double)DRAWS * K / N;
+
+	(void)state;
+	for (uint64_t t = 0; t < DRAWS; t++) {
+		assert_int_equal(stats_sample(N, K, 0x5eed0000ULL + t, &v), 0);
+		for (int i = 0; i < K; i++) {
+			assert_true(v[i] < N);
+			if (i > 0)
+				assert_true(v[i] > v[i - 1]); /* sorted, distinct */
+			hits[v[i]]++;
+		}
+		free(v);
+	}
+	for (int i = 0; i < N; i++)
+		chi2 += (hits[i] - expect) * (hits[i] - expect) / expect;
+	/* 99 degrees of freedom: P(chi2 > 148.2) = 0.001. */
+	print_message("chi-square over %d draws: %.1f (99 dof)\n", DRAWS, chi2);
+	assert_true(chi2 < 148.2);
+	/* Same seed, same sample; another seed, another one. */
+	assert_int_equal(stats_sample(1000000, 3000, 42, &v), 0);
+	assert_int_equal(stats_sample(1000000, 3000, 42, &w), 0);
+	assert_memory_equal(v, w, 3000 * sizeof(*v));
+	free(w);
+	assert_int_equal(stats_sample(1000000, 3000, 43, &w), 0);
+	assert_true(memcmp(v, w, 3000 * sizeof(*v)) != 0);
+	free(v);
+	free(w);
+	/* All of them, and none too many. */
+	assert_int_equal(stats_sample(50, 50, 1, &v), 0);
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(v[i], i);
+	free(v);
+	assert_int_equal(stats_sample(50, 51, 1, &v), -ERR_RANGE);
+	assert_null(v);
+}
+
+static void test_labels(void **state)
+{
+	struct report_labels *l = load_labels();
+	struct report_labels *bad = NULL;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(report_labels_count(l), 5);
+	assert_string_equal(report_labels_name(l, (size_t)report_labels_match(l, "198.18.3.0/24")),
+			    "mobile");
+	assert_string_equal(report_labels_name(l, (size_t)report_labels_match(l, "198.18.16.0/24")),
+			    "benchnet");
+	assert_int_equal(report_labels_match(l, "198.19.3.0/24"), -1);
+	assert_string_equal(report_labels_name(l, (size_t)report_labels_match(l, "2001:db8:1::/48")),
+			    "v6-one");
+	assert_string_equal(report_labels_name(l, (size_t)report_labels_match(l, "2001:db8:2::/48")),
+			    "v6");
+	assert_int_equal(report_labels_match(l, "2001:db9::/48"), -1);
+	assert_int_equal(report_labels_match(l, "not a prefix"), -1);
+	assert_int_equal(report_labels_match(NULL, "198.18.3.0/24"), -1);
+	report_labels_free(l);
+
+	/* A label more specific than the stored /24 cannot claim it. */
+	assert_int_equal(report_labels_parse("x", "198.18.3.128/25,half\n", 21, &l, err,
+					     sizeof(err)), 0);
+	assert_int_equal(report_labels_match(l, "198.18.3.0/24"), -1);
+	report_labels_free(l);
+
+	static const struct {
+		const char *text, *msg;
+	} cases[] = {
+		{"198.18.0.0/16,a\n# c\n10.0.0.1/8,b\n", "x.csv:3: malformed prefix '10.0.0.1/8'"},
+		{"198.18.0.0/16,a\n198.18.0.0/33,b\n", "x.csv:2: malformed prefix"},
+		{"2001:db8::/129,a\n", "x.csv:1: malformed prefix"},
+		{"198.18.0.0/16\n", "x.csv:1: expected PREFIX,LABEL"},
+		{"198.18.0.0/16,\n", "x.csv:1: malformed label"},
+		{"198.18.0.0/16,other\n", "x.csv:1: label 'other' is reserved"},
+		{"\n198.18.0.0/16,a\n198.18.0.0/16,b\n", "x.csv:3: prefix already labelled on line 2"},
+		{"198.18.0.0/16,a,b\n", "x.csv:1: malformed label"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(report_labels_parse("x.csv", cases[i].text, strlen(cases[i].text),
+						     &bad, err, sizeof(err)), -ERR_SYNTAX);
+		assert_null(bad);
+		assert_non_null(strstr(err, cases[i].msg));
+	}
+	assert_int_equal(report_labels_load("/nonexistent/labels.csv", &bad, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "cannot read labels file"));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+static void test_full_counts(void **state)
+{
+	struct store *st = open_ro();
+	struct report_labels *l = load_labels();
+	struct report_opts o = {.labels = l};
+	struct report *r = NULL;
+	struct expect all = {0}, by[6] = {{0}};
+	static const char *const names[6] = {"benchnet", "mobile", "v6", "v6-one", "lab",
+					     "unlabelled"};
+	struct gen_row g;
+	char err[200];
+
+	(void)state;
+	for (uint64_t i = 0; i < N_RESULTS; i++) {
+		gen_row(i, N_RESULTS, STEP_MS, &g);
+		expect_add(&all, &g);
+		for (int k = 0; k < 6; k++)
+			if (strcmp(expect_label(g.requester), names[k]) == 0)
+				expect_add(&by[k], &g);
+	}
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r->population, N_RESULTS);
+	assert_acc(r, &r->total, &all);
+	assert_string_equal(report_counting_name(r), "results");
+	/* lab has 4 results (requesters 3 and 7, each twice: results 3, 7, 9003, 9007): folded,
+	 * and "other" would be those 4 alone, too small to show. */
+	assert_int_equal(by[4].n, 4);
+	assert_int_equal(r->suppressed, 4);
+	assert_int_equal(r->n_groups, 5);
+	for (size_t gi = 0; gi < r->n_groups; gi++) {
+		int k = 0;
+
+		while (k < 6 && strcmp(names[k], r->groups[gi].name) != 0)
+			k++;
+		assert_true(k < 6 && k != 4);
+		assert_acc(r, &r->groups[gi].acc, &by[k]);
+		if (gi > 0)
+			assert_true(r->groups[gi].acc.n <= r->groups[gi - 1].acc.n);
+	}
+	report_free(r);
+
+	/* With a threshold of 3 the lab group stands alone; with 2000, mobile, v6-one and lab (and
+	 * anything else that small) are folded into a visible "other". */
+	o.min_group = 3;
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r->n_groups, 6);
+	assert_int_equal(r->suppressed, 0);
+	report_free(r);
+	o.min_group = 2000;
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+	{
+		struct expect other = {0};
+		const struct report_group *last = &r->groups[r->n_groups - 1];
+		size_t big = 0;
+
+		for (int k = 0; k < 6; k++) {
+			if (by[k].n >= 2000) {
+				big++;
+				continue;
+			}
+			for (uint64_t i = 0; i < N_RESULTS; i++) {
+				gen_row(i, N_RESULTS, STEP_MS, &g);
+				if (strcmp(expect_label(g.requester), names[k]) == 0)
+					expect_add(&other, &g);
+			}
+		}
+		assert_true(other.n >= 2000);
+		assert_int_equal(r->n_groups, big + 1);
+		assert_string_equal(last->name, "other");
+		assert_acc(r, &last->acc, &other);
+	}
+	report_free(r);
+	report_labels_free(l);
+	store_close(st);
+}
+
+static void test_period_and_trend(void **state)
+{
+	struct store *st = open_ro();
+	struct report_opts o = {.trend = REPORT_TREND_DAY};
+	struct report *r = NULL;
+	struct expect e = {0}, day[10] = {{0}};
+	struct gen_row g;
+	char err[200];
+
+	(void)state;
+	o.period.since_ms = GEN_BASE_MS + 2 * STATS_DAY_MS;
+	o.period.until_ms = GEN_BASE_MS + 5 * STATS_DAY_MS;
+	for (uint64_t i = 0; i < N_RESULTS; i++) {
+		gen_row(i, N_RESULTS, STEP_MS, &g);
+		if (g.created_ms < o.period.since_ms || g.created_ms >= o.period.until_ms)
+			continue;
+		expect_add(&e, &g);
+		expect_add(&day[(g.created_ms - GEN_BASE_MS) / STATS_DAY_MS], &g);
+	}
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(e.n, 3 * 1440);
+	assert_acc(r, &r->total, &e);
+	assert_int_equal(r->n_buckets, 3);
+	for (size_t b = 0; b < 3; b++) {
+		assert_int_equal(r->buckets[b].start_ms, GEN_BASE_MS + (int64_t)(b + 2) * STATS_DAY_MS);
+		assert_acc(r, &r->buckets[b].acc, &day[b + 2]);
+	}
+	report_free(r);
+
+	/* Weekly: 2024-01-01 is a Monday, so days 0-6 and 7-8. */
+	o = (struct report_opts){.trend = REPORT_TREND_WEEK};
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r->n_buckets, 2);
+	assert_int_equal(r->buckets[0].acc.n, 7 * 1440);
+	assert_int_equal(r->buckets[1].acc.n, N_RESULTS - 7 * 1440);
+	report_free(r);
+
+	/* A period with nothing in it: a report with n == 0, no division anywhere. */
+	o = (struct report_opts){.period = {.since_ms = GEN_BASE_MS + 400 * STATS_DAY_MS},
+				 .trend = REPORT_TREND_DAY};
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r->total.n, 0);
+	for (int f = 0; f < REPORT_FORMAT_X_MAX; f++) {
+		char *text = NULL;
+		size_t len = 0;
+
+		assert_int_equal(report_render(r, (enum report_format)f, NULL, &text, &len), 0);
+		assert_null(strstr(text, "nan"));
+		free(text);
+	}
+	report_free(r);
+	store_close(st);
+}
+
+static void test_per_requester(void **state)
+{
+	struct store *st = open_ro();
+	uint64_t nreq = gen_n_req(N_RESULTS);
+	struct report_opts o = {.per = REPORT_PER_REQUESTER,
+				.period = {.until_ms = GEN_BASE_MS + 6000 * (int64_t)STEP_MS}};
+	struct report *r = NULL;
+	struct expect e = {0};
+	struct gen_row g;
+	char err[200];
+
+	(void)state;
+	/* Results 0..5999 in the period: requester a's latest is the largest i < 6000 with
+	 * i % nreq == a; requesters 0..5999 each appear once there (nreq = 9000). */
+	for (uint64_t i = 0; i < 6000; i++) {
+		gen_row(i, N_RESULTS, STEP_MS, &g);
+		expect_add(&e, &g);
+	}
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+	assert_string_equal(report_counting_name(r), "requesters");
+	assert_acc(r, &r->total, &e);
+	report_free(r);
+
+	/* Over everything: 9,000 requesters, those below 3,000 seen twice (latest = i + 9000). */
+	memset(&e, 0, sizeof(e));
+	for (uint64_t a = 0; a < nreq; a++) {
+		uint64_t i = a + nreq < N_RESULTS ? a + nreq : a;
+
+		gen_row(i, N_RESULTS, STEP_MS, &g);
+		expect_add(&e, &g);
+	}
+	o.period.until_ms = 0;
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r->total.n, nreq);
+	assert_int_equal(r->population, nreq);
+	assert_acc(r, &r->total, &e);
+	report_free(r);
+	store_close(st);
+}
+
+static void test_sampling(void **state)
+{
+	struct store *st = open_ro();
+	struct report_opts o = {.sample_n = 3000, .seed = 2017};
+	struct report *r = NULL, *r2 = NULL;
+	struct expect e = {0};
+	struct gen_row g;
+	uint64_t *pick = NULL;
+	char err[200], *a = NULL, *b = NULL;
+	size_t la, lb;
+
+	(void)state;
+	/* Rows come in created order == generation order, so position k is result k. */
+	assert_int_equal(stats_sample(N_RESULTS, 3000, 2017, &pick), 0);
+	for (size_t k = 0; k < 3000; k++) {
+		gen_row(pick[k], N_RESULTS, STEP_MS, &g);
+		expect_add(&e, &g);
+	}
+	free(pick);
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r->population, N_RESULTS);
+	assert_acc(r, &r->total, &e);
+	assert_int_equal(report_run(st, &o, &r2, err, sizeof(err)), 0);
+	assert_int_equal(report_render(r, REPORT_FORMAT_CSV, NULL, &a, &la), 0);
+	assert_int_equal(report_render(r2, REPORT_FORMAT_CSV, NULL, &b, &lb), 0);
+	assert_int_equal(la, lb);
+	assert_memory_equal(a, b, la);
+	free(b);
+	report_free(r2);
+	o.seed = 2018;
+	assert_int_equal(report_run(st, &o, &r2, err, sizeof(err)), 0);
+	assert_int_equal(report_render(r2, REPORT_FORMAT_CSV, NULL, &b, &lb), 0);
+	assert_true(la != lb || memcmp(a, b, la) != 0);
+	free(a);
+	free(b);
+	report_free(r2);
+	report_free(r);
+
+	/* N larger than the population. */
+	o.sample_n = N_RESULTS + 1;
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), -ERR_RANGE);
+	assert_null(r);
+	assert_non_null(strstr(err, "larger than the 12000 results"));
+	/* Sampling requesters with a label filter. */
+	{
+		struct report_labels *l = load_labels();
+		struct expect m = {0};
+		uint64_t nreq = gen_n_req(N_RESULTS), pop = 0;
+
+		for (uint64_t a2 = 0; a2 < nreq; a2++)
+			pop += strcmp(expect_label(a2), "mobile") == 0;
+		o = (struct report_opts){.per = REPORT_PER_REQUESTER, .labels = l,
+					 .label_filter = "mobile", .sample_n = pop, .seed = 1};
+		assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+		assert_int_equal(r->population, pop);
+		assert_int_equal(r->total.n, pop);
+		for (uint64_t a2 = 0; a2 < nreq; a2++) {
+			uint64_t i = a2 + nreq < N_RESULTS ? a2 + nreq : a2;
+
+			if (strcmp(expect_label(a2), "mobile") != 0)
+				continue;
+			gen_row(i, N_RESULTS, STEP_MS, &g);
+			expect_add(&m, &g);
+		}
+		assert_acc(r, &r->total, &m);
+		report_free(r);
+		o.label_filter = "lab"; /* 2 requesters: too small to show on its own */
+		o.sample_n = 0;
+		assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), -ERR_RANGE);
+		assert_non_null(strstr(err, "fewer than 10"));
+		o.label_filter = "nosuch";
+		assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), -ERR_SYNTAX);
+		report_labels_free(l);
+	}
+	store_close(st);
+}
+
+static void test_render(void **state)
+{
+	struct store *st = open_ro();
+	struct report_labels *l = load_labels();
+	struct report_opts o = {.labels = l, .trend = REPORT_TREND_WEEK};
+	struct report *r = NULL;
+	char err[200], *text = NULL, *csv = NULL;
+	size_t len, clen;
+	struct report_dashboard_query q = {.trend = "week"};
+
+	(void)state;
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+	for (int f = 0; f < REPORT_FORMAT_X_MAX; f++) {
+		assert_int_equal(report_render(r, (enum report_format)f, "/admin/stats.csv?a=1&b=2",
+					       &text, &len), 0);
+		assert_int_equal(strlen(text), len);
+		/* No address and no stored prefix, ever. */
+		assert_null(strstr(text, "198.1"));
+		assert_null(strstr(text, "2001:db8"));
+		assert_null(strstr(text, "/24"));
+		assert_null(strstr(text, "nan"));
+		if (f == REPORT_FORMAT_HTML) {
+			assert_non_null(strstr(text, "href=\"/admin/stats.csv?a=1&amp;b=2\""));
+			assert_null(strstr(text, "<script"));
+			assert_non_null(strstr(text, "<svg"));
+		}
+		if (f == REPORT_FORMAT_TABLE)
+			assert_non_null(strstr(text, "counting results"));
+		free(text);
+	}
+	assert_int_equal(report_render(r, REPORT_FORMAT_CSV, NULL, &text, &len), 0);
+	/* The dashboard's CSV is the same document. */
+	assert_int_equal(report_dashboard_csv(st, l, &q, &csv, &clen, err, sizeof(err)), 0);
+	assert_int_equal(len, clen);
+	assert_memory_equal(text, csv, len);
+	free(csv);
+	free(text);
+	report_free(r);
+	q.since = "2024-13-01";
+	assert_int_equal(report_dashboard_html(st, l, &q, NULL, &text, &len, err, sizeof(err)),
+			 -ERR_SYNTAX);
+	assert_non_null(strstr(err, "malformed since date"));
+	q = (struct report_dashboard_query){.since = "2030-01-01"};
+	assert_int_equal(report_dashboard_html(st, l, &q, NULL, &text, &len, err, sizeof(err)), 0);
+	assert_non_null(strstr(text, "No results in this period."));
+	free(text);
+	report_labels_free(l);
+	store_close(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_wilson),
+		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_sample_uniform),
+		cmocka_unit_test(test_labels),
+		cmocka_unit_test(test_full_counts),
+		cmocka_unit_test(test_period_and_trend),
+		cmocka_unit_test(test_per_requester),
+		cmocka_unit_test(test_sampling),
+		cmocka_unit_test(test_render),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
