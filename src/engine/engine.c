@@ -1,49 +1,301 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder until the engine lands: every call fails. */
-#include "engine.h"
+/*
+ * The engine's public face: targets, the job queues, the global and per-target socket caps, and
+ * the job life cycle (exactly one callback, always from the loop). See docs/internals/ENGINE.md.
+ */
+#include "engine_internal.h"
 #include "../core/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_RETRIES_CAP 10 /* nmap's MAX_RETRANSMISSIONS */
 
 void engine_opts_default(struct engine_opts *o)
 {
-	*o = (struct engine_opts){512, 64, 0, 1000, 100, 10000, 6};
+	*o = (struct engine_opts){
+	    .max_inflight = 512,
+	    .per_target = 64,
+	    .fixed_timeout_ms = 0,
+	    .initial_timeout_ms = 1000,
+	    .min_timeout_ms = 100,
+	    .max_timeout_ms = 10000,
+	    .max_retries = 6,
+	};
+}
+
+/* Replace zeros and contradictions by something that cannot stall the engine. */
+static void opts_sanitize(struct engine_opts *o)
+{
+	struct engine_opts d;
+
+	engine_opts_default(&d);
+	if (o->max_inflight == 0)
+		o->max_inflight = d.max_inflight;
+	if (o->per_target == 0)
+		o->per_target = d.per_target;
+	if (o->initial_timeout_ms == 0)
+		o->initial_timeout_ms = d.initial_timeout_ms;
+	if (o->min_timeout_ms == 0)
+		o->min_timeout_ms = 1;
+	if (o->max_timeout_ms < o->min_timeout_ms)
+		o->max_timeout_ms = o->min_timeout_ms;
+	if (o->max_retries > MAX_RETRIES_CAP)
+		o->max_retries = MAX_RETRIES_CAP;
 }
 
 struct engine *engine_new(uv_loop_t *loop, const struct engine_opts *o)
 {
-	(void)loop;
-	(void)o;
-	return NULL;
+	struct engine *e = calloc(1, sizeof(*e));
+
+	if (e == NULL)
+		return NULL;
+	e->loop = loop;
+	if (o)
+		e->o = *o;
+	else
+		engine_opts_default(&e->o);
+	opts_sanitize(&e->o);
+	elist_init(&e->targets);
+	elist_init(&e->ready);
+	return e;
+}
+
+/* Jobs never started hold no handle, so they can be freed directly. */
+static void free_queued(struct elist *q)
+{
+	while (!elist_empty(q)) {
+		struct eng_job *j = elist_entry(q->next, struct eng_job, link);
+
+		elist_del(&j->link);
+		free(j);
+	}
 }
 
 void engine_free(struct engine *e)
 {
-	(void)e;
+	if (e == NULL)
+		return;
+	while (!elist_empty(&e->targets)) {
+		struct engine_target *t = elist_entry(e->targets.next, struct engine_target, link);
+
+		elist_del(&t->link);
+		free_queued(&t->queue);
+		free(t);
+	}
+	free(e);
 }
 
 struct engine_target *engine_target_new(struct engine *e, const struct addr *a)
 {
-	(void)e;
-	(void)a;
-	return NULL;
+	struct engine_target *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	t->e = e;
+	t->addr = *a;
+	t->max_ok_tryno = -1;
+	elist_init(&t->ready_link);
+	elist_init(&t->queue);
+	elist_init(&t->retry);
+	elist_add_tail(&e->targets, &t->link);
+	return t;
 }
 
 void engine_target_set_timeout(struct engine_target *t, unsigned timeout_ms)
 {
-	(void)t;
-	(void)timeout_ms;
+	t->fixed_ms = timeout_ms;
+}
+
+uint64_t engine_now_ns(void)
+{
+	return uv_hrtime();
+}
+
+/*
+ * Precedence: the target's own fixed timeout (the caller knows this path, e.g. from TCP_INFO),
+ * then --timeout, then the estimate from this target's answers.
+ */
+unsigned engine_target_timeout_ms(const struct engine_target *t)
+{
+	const struct engine_opts *o = &t->e->o;
+
+	if (t->fixed_ms)
+		return t->fixed_ms;
+	if (o->fixed_timeout_ms)
+		return o->fixed_timeout_ms;
+	return rtt_timeout_ms(&t->rtt, o->initial_timeout_ms, o->min_timeout_ms, o->max_timeout_ms);
+}
+
+/* nmap's allowedTryno: one retransmission, more only once a retransmission was answered. */
+unsigned engine_target_allowed_tries(const struct engine_target *t)
+{
+	int earned = t->max_ok_tryno + 1;
+	unsigned retries = earned > 1 ? (unsigned)earned : 1;
+
+	if (retries > t->e->o.max_retries)
+		retries = t->e->o.max_retries;
+	return 1 + retries;
+}
+
+bool engine_target_has_room(const struct engine_target *t)
+{
+	return t->inflight < t->e->o.per_target && t->e->st.inflight < t->e->o.max_inflight;
+}
+
+static bool target_has_work(const struct engine_target *t)
+{
+	return !elist_empty(&t->queue) || !elist_empty(&t->retry);
+}
+
+/*
+ * Put t on the ready list if it has work and a per-target slot. front: t already holds sockets
+ * (its jobs were submitted earlier, or a started job waits to retransmit), so it goes first,
+ * which keeps service close to submission order.
+ */
+static void target_kick(struct engine_target *t, bool front)
+{
+	if (t->in_ready || !target_has_work(t) || t->inflight >= t->e->o.per_target)
+		return;
+	if (front)
+		elist_add_head(&t->e->ready, &t->ready_link);
+	else
+		elist_add_tail(&t->e->ready, &t->ready_link);
+	t->in_ready = true;
+}
+
+/* Start one piece of t's work: a waiting retransmission first, else the oldest queued job. */
+static void target_serve_one(struct engine_target *t)
+{
+	struct eng_job *j;
+
+	if (!elist_empty(&t->retry)) {
+		j = elist_entry(t->retry.next, struct eng_job, link);
+		elist_del(&j->link);
+		j->waiting_slot = false;
+		engine_job_retry(j);
+		return;
+	}
+	j = elist_entry(t->queue.next, struct eng_job, link);
+	elist_del(&j->link);
+	engine_job_start(j);
+}
+
+void engine_dispatch(struct engine *e)
+{
+	if (e->hold)
+		return;
+	e->hold++;
+	while (e->st.inflight < e->o.max_inflight && !elist_empty(&e->ready)) {
+		struct engine_target *t =
+		    elist_entry(e->ready.next, struct engine_target, ready_link);
+
+		elist_del(&t->ready_link);
+		t->in_ready = false;
+		while (engine_target_has_room(t) && target_has_work(t))
+			target_serve_one(t);
+		target_kick(t, true);
+	}
+	e->hold--;
+}
+
+void engine_slot_released(struct engine_target *t)
+{
+	target_kick(t, true);
+	engine_dispatch(t->e);
 }
 
 int engine_submit(struct engine *e, struct engine_target *t, uint16_t port,
-		  const struct probe_ops *probe, engine_done_cb *cb, void *ud)
+                  const struct probe_ops *probe, engine_done_cb *cb, void *ud)
 {
-	(void)e, (void)t, (void)port, (void)probe, (void)cb, (void)ud;
-	return -ERR_INTERNAL;
+	if (e == NULL || t == NULL || t->e != e || cb == NULL || port == 0)
+		return -EINVAL;
+	if (t->addr.family != AF_INET && t->addr.family != AF_INET6)
+		return -ERR_UNSUPPORTED;
+
+	struct eng_job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return -ERR_NOMEM;
+	*j = (struct eng_job){
+	    .e = e,
+	    .t = t,
+	    .port = port,
+	    .probe = probe,
+	    .cb = cb,
+	    .ud = ud,
+	    .phase = JOB_QUEUED,
+	};
+	elist_init(&j->socks);
+	elist_add_tail(&t->queue, &j->link);
+	e->pending++;
+	/* The loop's clock may be stale before uv_run(); timers are armed from it. */
+	uv_update_time(e->loop);
+	target_kick(t, false);
+	engine_dispatch(e);
+	return 0;
 }
 
 size_t engine_pending(const struct engine *e)
 {
-	(void)e;
-	return 0;
+	return e ? e->pending : 0;
+}
+
+void engine_get_stats(const struct engine *e, struct engine_stats *out)
+{
+	*out = e->st;
+}
+
+void engine_job_unref(struct eng_job *j)
+{
+	j->refs--;
+	if (j->refs == 0 && j->phase == JOB_DELIVERED)
+		free(j);
+}
+
+static void job_timer_closed(uv_handle_t *h)
+{
+	engine_job_unref(h->data);
+}
+
+/* Runs from the loop one turn after engine_job_finish(), so the callback is never synchronous. */
+static void job_deliver(uv_timer_t *timer)
+{
+	struct eng_job *j = timer->data;
+	struct probe_result *res = j->run ? &j->run->res : NULL;
+
+	j->e->pending--;
+	j->cb(j->ud, &j->pr, res);
+	if (res)
+		probe_result_done(res);
+	engine_run_free(j->run);
+	j->run = NULL;
+	j->phase = JOB_DELIVERED;
+	j->refs++; /* the close callbacks below must not free j under us */
+	uv_close((uv_handle_t *)&j->timer, job_timer_closed);
+	uv_close((uv_handle_t *)&j->deadline, job_timer_closed);
+	engine_job_unref(j);
+}
+
+/* The verdict is in j->pr: close every socket and hand the result over on the next loop turn. */
+void engine_job_finish(struct eng_job *j)
+{
+	if (j->phase >= JOB_FINISHED)
+		return;
+	j->phase = JOB_FINISHED;
+	if (j->waiting_slot) {
+		elist_del(&j->link);
+		j->waiting_slot = false;
+	}
+	j->e->hold++;
+	if (j->run)
+		j->run->s = NULL;
+	while (!elist_empty(&j->socks))
+		engine_sock_close(elist_entry(j->socks.next, struct eng_sock, link));
+	j->e->hold--;
+	uv_timer_stop(&j->deadline);
+	uv_timer_start(&j->timer, job_deliver, 0, 0);
+	engine_slot_released(j->t);
 }
 
 const char *port_state_name(enum port_state s)
@@ -55,6 +307,6 @@ const char *port_state_name(enum port_state s)
 const char *port_reason_name(enum port_reason r)
 {
 	static const char *const n[REASON_X_MAX] = {"syn-ack", "reset", "timeout", "unreachable",
-						    "local-error"};
+	                                            "local-error"};
 	return (unsigned)r < REASON_X_MAX ? n[r] : "unknown";
 }

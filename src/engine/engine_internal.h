@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/* Engine internals shared by engine.c (queues, jobs), connect.c (attempts) and conn.c (probes). */
+#ifndef EXPOSURE_ENGINE_INTERNAL_H
+#define EXPOSURE_ENGINE_INTERNAL_H
+
+#include "engine.h"
+#include "rtt.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Intrusive circular doubly-linked list; a head is a node that links to itself when empty. */
+struct elist {
+	struct elist *prev, *next;
+};
+
+#define elist_entry(p, type, member) ((type *)(void *)((char *)(p)-offsetof(type, member)))
+
+static inline void elist_init(struct elist *h)
+{
+	h->prev = h;
+	h->next = h;
+}
+
+static inline bool elist_empty(const struct elist *h)
+{
+	return h->next == h;
+}
+
+static inline void elist_insert(struct elist *prev, struct elist *n)
+{
+	n->prev = prev;
+	n->next = prev->next;
+	prev->next->prev = n;
+	prev->next = n;
+}
+
+static inline void elist_add_tail(struct elist *h, struct elist *n)
+{
+	elist_insert(h->prev, n);
+}
+
+static inline void elist_add_head(struct elist *h, struct elist *n)
+{
+	elist_insert(h, n);
+}
+
+/* Unlink n; it then links to itself, so unlinking twice is harmless. */
+static inline void elist_del(struct elist *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	elist_init(n);
+}
+
+/* Counters for tests and diagnostics. */
+struct engine_stats {
+	unsigned inflight;      /* sockets open now */
+	unsigned inflight_peak; /* most sockets open at once, all targets */
+	unsigned target_peak;   /* most sockets open at once for one target */
+	unsigned long connects; /* connect() calls made */
+};
+
+struct engine {
+	uv_loop_t *loop;
+	struct engine_opts o;
+	struct elist targets; /* every target, freed with the engine */
+	struct elist ready;   /* targets with queued work and a free per-target slot */
+	size_t pending;       /* submitted, callback not yet called */
+	unsigned hold;        /* > 0: dispatching or swapping sockets; dispatch() waits */
+	struct engine_stats st;
+};
+
+struct engine_target {
+	struct engine *e;
+	struct elist link;       /* e->targets */
+	struct elist ready_link; /* e->ready while in_ready */
+	bool in_ready;
+	struct addr addr;
+	struct rtt rtt;
+	unsigned fixed_ms;  /* engine_target_set_timeout(); 0 = adapt */
+	int max_ok_tryno;   /* highest 0-based attempt index ever answered; -1 none */
+	unsigned inflight;  /* sockets open for this target */
+	struct elist queue; /* jobs not started yet (FIFO) */
+	struct elist retry; /* started jobs waiting for a slot for their next attempt */
+};
+
+enum job_phase {
+	JOB_QUEUED = 0,
+	JOB_CONNECTING, /* attempts in flight */
+	JOB_PROBING,    /* probe conversation on an open connection */
+	JOB_RECONNECT,  /* probe asked for a new connection; it is connecting */
+	JOB_FINISHED,   /* verdict known; the callback runs on the next loop turn */
+	JOB_DELIVERED,  /* callback ran; handles closing */
+};
+
+/* One socket: a connect attempt, or the connection a probe talks on. */
+struct eng_sock {
+	uv_poll_t poll;
+	struct eng_job *job;
+	struct elist link; /* job->socks */
+	int fd;
+	unsigned tryno;  /* 0-based attempt index */
+	uint64_t t0_ns;  /* when connect() was called */
+	unsigned events; /* UV_* events the poll handle watches now */
+};
+
+/* The probe conversation of an open port (conn.c). */
+struct probe_run {
+	struct eng_sock *s; /* current connection; NULL between connections */
+	void *state;
+	uint8_t *rx;
+	size_t rx_len;
+	size_t max_rx;
+	struct probe_tx tx;
+	size_t tx_off; /* bytes of tx already sent */
+	struct probe_result res;
+	unsigned conn; /* index of the current connection */
+	unsigned max_conns;
+	unsigned idle_ms;
+	bool ended_deadline; /* end(DEADLINE) was called: no more reconnects */
+};
+
+struct eng_job {
+	struct engine *e;
+	struct engine_target *t;
+	struct elist link; /* t->queue or t->retry */
+	bool waiting_slot; /* linked in t->retry */
+	uint16_t port;
+	const struct probe_ops *probe;
+	engine_done_cb *cb;
+	void *ud;
+	enum job_phase phase;
+	uv_timer_t timer;    /* connect: retransmit/verdict; probe: idle; finished: deliver */
+	uv_timer_t deadline; /* probe: total_ms */
+	unsigned refs;       /* handles not yet closed; the job is freed at 0 once delivered */
+	struct elist socks;  /* open sockets */
+	unsigned tries;      /* connect attempts made */
+	uint64_t last_ns;    /* start of the latest attempt */
+	struct port_result pr;
+	struct probe_run *run;
+};
+
+/* engine.c */
+uint64_t engine_now_ns(void);
+unsigned engine_target_timeout_ms(const struct engine_target *t);
+unsigned engine_target_allowed_tries(const struct engine_target *t);
+bool engine_target_has_room(const struct engine_target *t);
+void engine_dispatch(struct engine *e);
+void engine_slot_released(struct engine_target *t);
+void engine_job_finish(struct eng_job *j);
+void engine_job_unref(struct eng_job *j);
+void engine_get_stats(const struct engine *e, struct engine_stats *out);
+
+/* connect.c */
+int engine_sock_open(struct eng_job *j, unsigned tryno, struct eng_sock **out);
+void engine_sock_close(struct eng_sock *s);
+/* Watch s for events (UV_* flags) with the engine's poll callback. */
+void engine_sock_watch(struct eng_sock *s, unsigned events);
+int engine_sock_classify(int fd, struct port_result *pr);
+/* Read the whole ICMP error queue; true if an ICMP error was in it (type/code into pr). */
+bool engine_sock_errqueue(int fd, struct port_result *pr);
+void engine_classify_errno(int err, struct port_result *pr);
+void engine_job_start(struct eng_job *j);
+void engine_job_retry(struct eng_job *j);
+
+/* conn.c */
+void engine_run_start(struct eng_job *j, struct eng_sock *s);
+void engine_run_io(struct eng_job *j, struct eng_sock *s, int status, int events);
+void engine_run_reconnect(struct eng_job *j, struct eng_sock *s);
+void engine_run_free(struct probe_run *run);
+
+#endif
