@@ -214,20 +214,20 @@ int report_labels_load(const char *path, struct report_labels **out, char *err, 
 		snprintf(err, errlen, "%s: cannot read labels file: %s", path, strerror(-r));
 		return r;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > LABELS_FILE_MAX) {
-		r = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
-		snprintf(err, errlen, "%s: cannot read labels file: not a regular file under 16 MiB",
-			 path);
+	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+		r = -EISDIR;
+		snprintf(err, errlen, "%s: cannot read labels file: is a directory", path);
 		goto out;
 	}
-	buf = malloc((size_t)st.st_size + 1);
+	buf = malloc(LABELS_FILE_MAX + 1);
 	if (buf == NULL) {
 		r = -ENOMEM;
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
+	/* Read to the end (a pipe such as <(...) works too), at most LABELS_FILE_MAX bytes. */
+	for (;;) {
+		ssize_t k = read(fd, buf + got, LABELS_FILE_MAX + 1 - got);
 
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -240,6 +240,11 @@ int report_labels_load(const char *path, struct report_labels **out, char *err, 
 		if (k == 0)
 			break;
 		got += (size_t)k;
+		if (got > LABELS_FILE_MAX) {
+			r = -EFBIG;
+			snprintf(err, errlen, "%s: labels file larger than 16 MiB", path);
+			goto out;
+		}
 	}
 	r = report_labels_parse(path, buf, got, out, err, errlen);
 out:

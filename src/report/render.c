@@ -451,7 +451,7 @@ static void render_json(struct rbuf *b, const struct report *r)
 /* ------------------------------------------------------------------------------------------ */
 /* SVG.                                                                                       */
 
-#define SVG_W 760
+#define SVG_W 820
 #define COLOR_BAR "#2c6fbb"
 #define COLOR_HEAD "#b03a2e"
 #define COLOR_RISK "#1f5fa8"

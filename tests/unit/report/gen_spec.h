@@ -62,7 +62,7 @@ static inline void gen_addr(uint64_t a, char *buf, size_t n)
 		snprintf(buf, n, "2001:db8:beef:%llx::1", (unsigned long long)a);
 	else if (a % 4 == 3)
 		snprintf(buf, n, "2001:db8:%llx:%llx::1", (unsigned long long)(a % 5),
-			 (unsigned long long)(a / 5));
+			 (unsigned long long)((a / 5) % 65536));
 	else
 		snprintf(buf, n, "198.%d.%llu.%llu", a % 3 == 0 ? 19 : 18,
 			 (unsigned long long)(a % 50), (unsigned long long)((a / 50) % 256));
