@@ -271,6 +271,30 @@ static bool answer_measures_path(const struct port_result *pr)
 	return pr->state == PORT_FILTERED && pr->reason == REASON_UNREACHABLE && pr->icmp_type >= 0;
 }
 
+static void job_arm(struct eng_job *j);
+
+/*
+ * A round trip of t was measured. If the timeout shrank, the other jobs of t that wait on a
+ * timer armed from the old value are re-armed: a host whose other ports answer fast gets its
+ * silent ports' verdict from the new estimate, not from the initial 1 s.
+ */
+static void target_learn(struct engine_target *t, int64_t rtt_us, unsigned tryno)
+{
+	unsigned before = engine_target_timeout_ms(t);
+
+	rtt_sample(&t->rtt, rtt_us);
+	if ((int)tryno > t->max_ok_tryno)
+		t->max_ok_tryno = (int)tryno;
+	if (engine_target_timeout_ms(t) >= before)
+		return;
+	for (struct elist *n = t->connecting.next; n != &t->connecting; n = n->next) {
+		struct eng_job *o = elist_entry(n, struct eng_job, tlink);
+
+		if (!o->waiting_slot)
+			job_arm(o);
+	}
+}
+
 /* Attempt s answered with pr: first answer wins. */
 static void job_answer(struct eng_job *j, struct eng_sock *s, const struct port_result *pr)
 {
@@ -280,12 +304,10 @@ static void job_answer(struct eng_job *j, struct eng_sock *s, const struct port_
 	j->pr = *pr;
 	j->pr.tries = j->tries;
 	j->pr.rtt_ms = (double)(now - s->t0_ns) / (double)NS_PER_MS;
-	if (answer_measures_path(pr)) {
-		rtt_sample(&j->t->rtt, rtt_us);
-		if ((int)s->tryno > j->t->max_ok_tryno)
-			j->t->max_ok_tryno = (int)s->tryno;
-	}
+	elist_del(&j->tlink);
 	uv_timer_stop(&j->timer);
+	if (answer_measures_path(pr))
+		target_learn(j->t, rtt_us, s->tryno);
 	if (pr->state == PORT_OPEN && j->probe) {
 		/* Only the winning connection stays; its slot is the probe's. */
 		j->e->hold++;
@@ -375,6 +397,7 @@ void engine_job_start(struct eng_job *j)
 	j->deadline.data = j;
 	j->refs += 2;
 	j->phase = JOB_CONNECTING;
+	elist_add_tail(&j->t->connecting, &j->tlink);
 	if (attempt_start(j))
 		job_arm(j);
 }

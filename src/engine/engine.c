@@ -98,6 +98,7 @@ struct engine_target *engine_target_new(struct engine *e, const struct addr *a)
 	elist_init(&t->ready_link);
 	elist_init(&t->queue);
 	elist_init(&t->retry);
+	elist_init(&t->connecting);
 	elist_add_tail(&e->targets, &t->link);
 	return t;
 }
@@ -227,6 +228,7 @@ int engine_submit(struct engine *e, struct engine_target *t, uint16_t port,
 	    .phase = JOB_QUEUED,
 	};
 	elist_init(&j->socks);
+	elist_init(&j->tlink);
 	elist_add_tail(&t->queue, &j->link);
 	e->pending++;
 	/* The loop's clock may be stale before uv_run(); timers are armed from it. */
@@ -283,6 +285,7 @@ void engine_job_finish(struct eng_job *j)
 	if (j->phase >= JOB_FINISHED)
 		return;
 	j->phase = JOB_FINISHED;
+	elist_del(&j->tlink);
 	if (j->waiting_slot) {
 		elist_del(&j->link);
 		j->waiting_slot = false;

@@ -79,11 +79,12 @@ struct engine_target {
 	bool in_ready;
 	struct addr addr;
 	struct rtt rtt;
-	unsigned fixed_ms;  /* engine_target_set_timeout(); 0 = adapt */
-	int max_ok_tryno;   /* highest 0-based attempt index ever answered; -1 none */
-	unsigned inflight;  /* sockets open for this target */
-	struct elist queue; /* jobs not started yet (FIFO) */
-	struct elist retry; /* started jobs waiting for a slot for their next attempt */
+	unsigned fixed_ms;       /* engine_target_set_timeout(); 0 = adapt */
+	int max_ok_tryno;        /* highest 0-based attempt index ever answered; -1 none */
+	unsigned inflight;       /* sockets open for this target */
+	struct elist queue;      /* jobs not started yet (FIFO) */
+	struct elist retry;      /* started jobs waiting for a slot for their next attempt */
+	struct elist connecting; /* jobs in JOB_CONNECTING, re-armed when the timeout shrinks */
 };
 
 enum job_phase {
@@ -125,8 +126,9 @@ struct probe_run {
 struct eng_job {
 	struct engine *e;
 	struct engine_target *t;
-	struct elist link; /* t->queue or t->retry */
-	bool waiting_slot; /* linked in t->retry */
+	struct elist link;  /* t->queue or t->retry */
+	struct elist tlink; /* t->connecting while JOB_CONNECTING */
+	bool waiting_slot;  /* linked in t->retry */
 	uint16_t port;
 	const struct probe_ops *probe;
 	engine_done_cb *cb;
