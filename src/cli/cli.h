@@ -55,9 +55,9 @@ struct target_list {
 	size_t n, cap;
 };
 
-#define TARGETS_MAX_BLOCK    65536u  /* addresses per CIDR block: /16 or /112 */
-#define TARGETS_MAX_TOTAL    262144u /* addresses per run */
-#define TARGETS_RESOLVE_MS   10000u  /* a name that has not resolved by then is an error */
+#define TARGETS_MAX_BLOCK  65536u  /* addresses per CIDR block: /16 or /112 */
+#define TARGETS_MAX_TOTAL  262144u /* addresses per run */
+#define TARGETS_RESOLVE_MS 10000u  /* a name that has not resolved by then is an error */
 
 /*
  * Turn the target arguments into addresses: literals, CIDR blocks (at most TARGETS_MAX_BLOCK
@@ -66,7 +66,7 @@ struct target_list {
  * or a negative code with a one-line message in err; on failure list is empty.
  */
 int targets_resolve(uv_loop_t *loop, char *const *args, size_t n, const struct policy *p,
-		    struct target_list *list, char *err, size_t errlen);
+                    struct target_list *list, char *err, size_t errlen);
 
 /* Classify one argument without resolving: 0 literal address, 1 CIDR block, 2 host name;
  * or -ERR_SYNTAX / -ERR_RANGE with a message in err. */

@@ -43,29 +43,31 @@ struct run {
 
 void check_usage(FILE *f)
 {
-	fputs("Usage: exposure check [OPTIONS] TARGET...\n"
-	      "\n"
-	      "Probe the dangerous doors (ssh 22, telnet 23, netbios 139, smb 445, rdp 3389,\n"
-	      "vnc 5900, skysea 52300-52315) of each TARGET and say what is reachable.\n"
-	      "TARGET: an IPv4 or IPv6 address ([brackets] allowed), a CIDR block of at most\n"
-	      "65536 addresses (/16 for IPv4, /112 for IPv6), or a host name (every address it\n"
-	      "resolves to is probed). Only loopback may be probed unless --allow covers the\n"
-	      "target; multicast, broadcast, unspecified and reserved addresses never are.\n"
-	      "\n"
-	      "Options:\n"
-	      "  --json              print one JSON document (docs/json.md) and nothing else\n"
-	      "  --allow CIDR        also allow probing this block (repeatable)\n"
-	      "  --config FILE       read settings: 'allow CIDR', 'port CHECK=PORT', 'timeout MS'\n"
-	      "  --port CHECK=PORT   probe CHECK on another port, or CHECK=FIRST-LAST (<= 16 ports)\n"
-	      "  --timeout MS        fixed per-attempt connect timeout, 1..60000 (default: adaptive)\n"
-	      "  --explain           show all advice for each finding\n"
-	      "  --no-color          no colours (also when NO_COLOR is set)\n"
-	      "  --max-inflight N    connections open at once (default 512)\n"
-	      "  --help              this text\n"
-	      "\n"
-	      "Exit status: 0 nothing risky reachable, 1 something risky reachable (medium or\n"
-	      "worse), 2 usage or runtime error.\n",
-	      f);
+	fputs(
+	    "Usage: exposure check [OPTIONS] TARGET...\n"
+	    "\n"
+	    "Probe the dangerous doors (ssh 22, telnet 23, netbios 139, smb 445, rdp 3389,\n"
+	    "vnc 5900, skysea 52300-52315) of each TARGET and say what is reachable.\n"
+	    "TARGET: an IPv4 or IPv6 address ([brackets] allowed), a CIDR block of at most\n"
+	    "65536 addresses (/16 for IPv4, /112 for IPv6), or a host name (every address it\n"
+	    "resolves to is probed). Only loopback may be probed unless --allow covers the\n"
+	    "target; multicast, broadcast, unspecified and reserved addresses never are.\n"
+	    "\n"
+	    "Options:\n"
+	    "  --json              print one JSON document (docs/json.md) and nothing else\n"
+	    "  --allow CIDR        also allow probing this block (repeatable)\n"
+	    "  --config FILE       read settings: 'allow CIDR', 'port CHECK=PORT', 'timeout MS'\n"
+	    "  --port CHECK=PORT   probe CHECK on another port, or CHECK=FIRST-LAST (<= 16 ports)\n"
+	    "  --timeout MS        fixed per-attempt connect timeout, 1..60000 (default: "
+	    "adaptive)\n"
+	    "  --explain           show all advice for each finding\n"
+	    "  --no-color          no colours (also when NO_COLOR is set)\n"
+	    "  --max-inflight N    connections open at once (default 512)\n"
+	    "  --help              this text\n"
+	    "\n"
+	    "Exit status: 0 nothing risky reachable, 1 something risky reachable (medium or\n"
+	    "worse), 2 usage or runtime error.\n",
+	    f);
 }
 
 /* Many targets mean many sockets: take every descriptor the hard limit allows. */
@@ -98,7 +100,8 @@ static void emit_json(struct run *run, struct diagnosis *d)
 	}
 	if (run->array)
 		fputs(run->emitted ? ",\n" : "[\n", stdout);
-	json_dumpf(doc, stdout, JSON_INDENT(2));
+	/* 12 digits: the millisecond values (microsecond resolution) print as written. */
+	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
 	json_decref(doc);
 	run->emitted++;
 	if (!run->array)
@@ -180,18 +183,18 @@ static void start_more(struct run *run)
 	char msg[CLI_ERR_MAX], addr[ADDR_STRLEN];
 	int err;
 
-	while (!run->failed && run->n_active < run->window &&
-	       run->next_start < run->targets.n && run->next_start - run->next_emit < 4 * run->window) {
+	while (!run->failed && run->n_active < run->window && run->next_start < run->targets.n &&
+	       run->next_start - run->next_emit < 4 * run->window) {
 		struct target_addr *t = &run->targets.v[run->next_start];
 		struct slot *s = &run->slots[run->next_start];
 
 		s->d = diagnosis_start(run->engine, t->name, &t->addr, &run->dopts, on_check,
-				       on_done, run, &err);
+		                       on_done, run, &err);
 		if (s->d == NULL) {
 			if (addr_format(&t->addr, addr, sizeof(addr)) < 0)
 				snprintf(addr, sizeof(addr), "?");
 			snprintf(msg, sizeof(msg), "cannot start probing %s: %s", addr,
-				 err_str(err));
+			         err_str(err));
 			fail(msg);
 			run->failed = true;
 			run->reported = true;
@@ -245,11 +248,11 @@ static int run_diagnoses(struct run *run)
 	run->in_order = run->cfg->json || !tty || run->targets.n == 1;
 	if (!run->cfg->json) {
 		struct text_out_opts to = {
-			.tty = tty,
-			.color = want_color(run->cfg),
-			.explain = run->cfg->explain,
-			.multi = run->targets.n > 1,
-			.total = run->targets.n,
+		    .tty = tty,
+		    .color = want_color(run->cfg),
+		    .explain = run->cfg->explain,
+		    .multi = run->targets.n > 1,
+		    .total = run->targets.n,
 		};
 		if ((run->text = text_out_new(stdout, &to)) == NULL)
 			return -ERR_NOMEM;
@@ -312,7 +315,7 @@ int cmd_check(int argc, char **argv)
 		return 2;
 	}
 	r = targets_resolve(&run.loop, cfg.targets, cfg.n_targets, &cfg.policy, &run.targets, err,
-			    sizeof(err));
+	                    sizeof(err));
 	if (r == -ETIMEDOUT) {
 		/* A resolver thread still runs: the loop cannot be closed, only left. */
 		fail(err);

@@ -28,16 +28,16 @@ int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 }
 
 static int opt_allow(struct check_config *cfg, const char *text, const char *where, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	struct cidr c;
 	int r;
 
 	if ((r = cidr_parse(text, &c)) < 0) {
 		snprintf(err, errlen,
-			 "%s: '%s' is not a CIDR block (ADDRESS/PREFIX with the host bits clear, "
-			 "e.g. 198.18.0.0/24)",
-			 where, text);
+		         "%s: '%s' is not a CIDR block (ADDRESS/PREFIX with the host bits clear, "
+		         "e.g. 198.18.0.0/24)",
+		         where, text);
 		return r;
 	}
 	if ((r = policy_allow(&cfg->policy, &c)) < 0) {
@@ -48,18 +48,18 @@ static int opt_allow(struct check_config *cfg, const char *text, const char *whe
 }
 
 static int opt_timeout(struct check_config *cfg, const char *text, const char *where, char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	int r = parse_uint(text, 1, CLI_TIMEOUT_MAX_MS, &cfg->timeout_ms);
 
 	if (r < 0)
-		snprintf(err, errlen, "%s: '%s' is not a timeout in milliseconds from 1 to %d", where,
-			 text, CLI_TIMEOUT_MAX_MS);
+		snprintf(err, errlen, "%s: '%s' is not a timeout in milliseconds from 1 to %d",
+		         where, text, CLI_TIMEOUT_MAX_MS);
 	return r;
 }
 
 static int opt_port(struct check_config *cfg, const char *text, const char *where, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	char why[256];
 	int r = port_override_parse(&cfg->ports, text, why, sizeof(why));
@@ -74,7 +74,7 @@ static int opt_port(struct check_config *cfg, const char *text, const char *wher
 
 /* Split a config line into keyword and value around the first run of blanks. */
 static int config_line(struct check_config *cfg, char *line, const char *where, char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	char *key = line, *val, *end;
 
@@ -125,7 +125,7 @@ int config_load(struct check_config *cfg, const char *path, char *err, size_t er
 			line[--len] = '\0';
 		if (len > CLI_CONFIG_LINE_MAX) {
 			snprintf(err, errlen, "%s: line longer than %d bytes", where,
-				 CLI_CONFIG_LINE_MAX);
+			         CLI_CONFIG_LINE_MAX);
 			r = -ERR_TOOBIG;
 			goto out;
 		}
@@ -147,20 +147,29 @@ out:
 	return r;
 }
 
-enum { OPT_JSON = 256, OPT_ALLOW, OPT_CONFIG, OPT_PORT, OPT_TIMEOUT, OPT_EXPLAIN, OPT_NO_COLOR,
-       OPT_MAX_INFLIGHT, OPT_HELP };
+enum {
+	OPT_JSON = 256,
+	OPT_ALLOW,
+	OPT_CONFIG,
+	OPT_PORT,
+	OPT_TIMEOUT,
+	OPT_EXPLAIN,
+	OPT_NO_COLOR,
+	OPT_MAX_INFLIGHT,
+	OPT_HELP
+};
 
 static const struct option long_options[] = {
-	{"json", no_argument, NULL, OPT_JSON},
-	{"allow", required_argument, NULL, OPT_ALLOW},
-	{"config", required_argument, NULL, OPT_CONFIG},
-	{"port", required_argument, NULL, OPT_PORT},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"explain", no_argument, NULL, OPT_EXPLAIN},
-	{"no-color", no_argument, NULL, OPT_NO_COLOR},
-	{"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
-	{"help", no_argument, NULL, OPT_HELP},
-	{NULL, 0, NULL, 0},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"allow", required_argument, NULL, OPT_ALLOW},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"explain", no_argument, NULL, OPT_EXPLAIN},
+    {"no-color", no_argument, NULL, OPT_NO_COLOR},
+    {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 static int one_option(struct check_config *cfg, int c, const char *arg, char *err, size_t errlen)
@@ -188,7 +197,7 @@ static int one_option(struct check_config *cfg, int c, const char *arg, char *er
 	case OPT_MAX_INFLIGHT:
 		if ((r = parse_uint(arg, 1, CLI_INFLIGHT_MAX, &cfg->max_inflight)) < 0)
 			snprintf(err, errlen, "--max-inflight: '%s' is not a number from 1 to %d",
-				 arg, CLI_INFLIGHT_MAX);
+			         arg, CLI_INFLIGHT_MAX);
 		return r;
 	case OPT_HELP:
 		cfg->help = true;

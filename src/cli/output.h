@@ -32,8 +32,8 @@ void text_target_done(struct text_out *t, const struct diagnosis *d);
  * Redraw the live progress lines of the diagnoses in flight (terminal, several addresses).
  * Throttled to one redraw per 100 ms unless force. now_ms: a monotonic clock.
  */
-void text_progress(struct text_out *t, struct diagnosis *const *active, size_t n,
-		   uint64_t now_ms, bool force);
+void text_progress(struct text_out *t, struct diagnosis *const *active, size_t n, uint64_t now_ms,
+                   bool force);
 
 /* Erase the progress lines for good (end of run). */
 void text_finish(struct text_out *t);

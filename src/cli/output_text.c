@@ -28,9 +28,9 @@ enum color { C_RESET, C_BOLD, C_DIM, C_RED, C_GREEN, C_YELLOW, C_MAGENTA, C_BOLD
 static const char *col(const struct text_out *t, enum color c)
 {
 	static const char *const seq[] = {
-		[C_RESET] = "\033[0m",	 [C_BOLD] = "\033[1m",	     [C_DIM] = "\033[2m",
-		[C_RED] = "\033[31m",	 [C_GREEN] = "\033[32m",     [C_YELLOW] = "\033[33m",
-		[C_MAGENTA] = "\033[35m", [C_BOLD_RED] = "\033[1;31m",
+	    [C_RESET] = "\033[0m",    [C_BOLD] = "\033[1m",        [C_DIM] = "\033[2m",
+	    [C_RED] = "\033[31m",     [C_GREEN] = "\033[32m",      [C_YELLOW] = "\033[33m",
+	    [C_MAGENTA] = "\033[35m", [C_BOLD_RED] = "\033[1;31m",
 	};
 	return t->o.color ? seq[c] : "";
 }
@@ -81,7 +81,8 @@ const char *text_sentence(const json_t *check)
 		return "Not reachable: a router or firewall refused the connection.";
 	if (strcmp(state, "filtered") == 0)
 		return "Not reachable: no answer (a firewall probably drops the connection).";
-	return "Could not test this port: a problem on this computer, not an answer from the target.";
+	return "Could not test this port: a problem on this computer, not an answer from the "
+	       "target.";
 }
 
 static enum color state_color(const json_t *check)
@@ -102,8 +103,8 @@ static void format_why(const json_t *check, char *buf, size_t size)
 
 	if (icmp)
 		snprintf(buf, size, "%s (ICMP %lld/%lld)", jstr(check, "reason"),
-			 (long long)json_integer_value(json_object_get(icmp, "type")),
-			 (long long)json_integer_value(json_object_get(icmp, "code")));
+		         (long long)json_integer_value(json_object_get(icmp, "type")),
+		         (long long)json_integer_value(json_object_get(icmp, "code")));
 	else if (err[0])
 		snprintf(buf, size, "%s (%s)", jstr(check, "reason"), err);
 	else
@@ -122,7 +123,8 @@ static void print_port_counts(struct text_out *t, const json_t *check)
 
 	if (!json_is_array(ports) || json_array_size(ports) < 2)
 		return;
-	json_array_foreach(ports, i, p) {
+	json_array_foreach(ports, i, p)
+	{
 		for (size_t s = 0; s < 4; s++)
 			n[s] += strcmp(jstr(p, "state"), states[s]) == 0;
 	}
@@ -152,7 +154,8 @@ static void print_details(struct text_out *t, const json_t *check)
 	}
 	if (!json_is_object(details))
 		return;
-	json_object_foreach((json_t *)details, key, v) {
+	json_object_foreach((json_t *)details, key, v)
+	{
 		char num[32];
 
 		if (shown >= 6 || strcmp(key, "ports") == 0)
@@ -210,13 +213,14 @@ static void print_findings(struct text_out *t, const json_t *check)
 	size_t i;
 	json_t *f;
 
-	json_array_foreach(findings, i, f) {
+	json_array_foreach(findings, i, f)
+	{
 		const char *id = jstr(f, "id"), *sev = jstr(f, "severity");
 		const json_t *reason = json_object_get(f, "reason");
 		const struct advice *a = advice_get(id, ADVICE_EN);
 
 		fprintf(t->f, "        %s! %-8s%s %s (%s)", col(t, severity_color(sev)), sev,
-			col(t, C_RESET), id, jstr(f, "confidence"));
+		        col(t, C_RESET), id, jstr(f, "confidence"));
 		if (a)
 			fprintf(t->f, ": %s", a->title);
 		fputc('\n', t->f);
@@ -240,9 +244,9 @@ static void print_row(struct text_out *t, const json_t *check)
 	else
 		snprintf(rtt, sizeof(rtt), "-");
 	fprintf(t->f, "  %-8s %5lld  %s%-8s%s  %-24s %10s  %s\n", jstr(check, "check"),
-		(long long)json_integer_value(json_object_get(check, "port")),
-		col(t, state_color(check)), jstr(check, "state"), col(t, C_RESET), why, rtt,
-		text_sentence(check));
+	        (long long)json_integer_value(json_object_get(check, "port")),
+	        col(t, state_color(check)), jstr(check, "state"), col(t, C_RESET), why, rtt,
+	        text_sentence(check));
 	print_port_counts(t, check);
 	if (strcmp(jstr(check, "state"), "open") == 0) {
 		print_details(t, check);
@@ -324,10 +328,10 @@ static void print_summary(struct text_out *t, const struct diagnosis *d)
 	for (char *p = upper; *p; p++)
 		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
 	fprintf(t->f, "  %sRisk: %s%s - %s (%zu of %zu checks open).\n", col(t, c), upper,
-		col(t, C_RESET), risk_words(r), open, n);
+	        col(t, C_RESET), risk_words(r), open, n);
 	if (diagnosis_has_error(d))
 		fprintf(t->f, "  %sSome checks could not be run: see the rows marked error.%s\n",
-			col(t, C_MAGENTA), col(t, C_RESET));
+		        col(t, C_MAGENTA), col(t, C_RESET));
 }
 
 void text_target_done(struct text_out *t, const struct diagnosis *d)
@@ -350,8 +354,8 @@ void text_target_done(struct text_out *t, const struct diagnosis *d)
 	fflush(t->f);
 }
 
-void text_progress(struct text_out *t, struct diagnosis *const *active, size_t n,
-		   uint64_t now_ms, bool force)
+void text_progress(struct text_out *t, struct diagnosis *const *active, size_t n, uint64_t now_ms,
+                   bool force)
 {
 	char addr[ADDR_STRLEN];
 
@@ -362,13 +366,13 @@ void text_progress(struct text_out *t, struct diagnosis *const *active, size_t n
 	t->last_draw_ms = now_ms;
 	clear_progress(t);
 	fprintf(t->f, "%s  %zu/%zu targets done%s\n", col(t, C_DIM), t->targets_done, t->o.total,
-		col(t, C_RESET));
+	        col(t, C_RESET));
 	t->progress_lines = 1;
 	for (size_t i = 0; i < n && i < PROGRESS_SHOWN; i++) {
 		if (addr_format(diagnosis_addr(active[i]), addr, sizeof(addr)) < 0)
 			continue;
 		fprintf(t->f, "  %-39s %zu/%zu checks\n", addr, diagnosis_checks_done(active[i]),
-			diagnosis_checks(active[i]));
+		        diagnosis_checks(active[i]));
 		t->progress_lines++;
 	}
 	if (n > PROGRESS_SHOWN) {

@@ -54,7 +54,7 @@ static bool unsafe_cp(uint32_t c)
 /* The output for the character at s[i]: *piece (in esc or in s) of *plen bytes. Returns the
  * input bytes it stands for. */
 static size_t next_piece(const unsigned char *s, size_t len, size_t i, char esc[16],
-			 const char **piece, size_t *plen)
+                         const char **piece, size_t *plen)
 {
 	uint32_t cp;
 	size_t n = utf8_decode(s + i, len - i, &cp);

@@ -56,7 +56,8 @@ static bool valid_hostname(const char *s)
 			label = 0;
 			continue;
 		}
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		bool alnum =
+		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 		if (!alnum && c != '-' && c != '_')
 			return false;
 		if (c == '-' && label == 0)
@@ -78,8 +79,9 @@ static void explain_cidr(const char *text, int r, char *err, size_t errlen)
 	struct cidr c;
 
 	if (r == -ERR_RANGE) {
-		snprintf(err, errlen, "'%s': the prefix is too long (at most /32 for IPv4, /128 for IPv6)",
-			 text);
+		snprintf(err, errlen,
+		         "'%s': the prefix is too long (at most /32 for IPv4, /128 for IPv6)",
+		         text);
 		return;
 	}
 	if (alen < sizeof(addr_part)) {
@@ -93,14 +95,13 @@ static void explain_cidr(const char *text, int r, char *err, size_t errlen)
 				c.base.bytes[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
 			if (cidr_format(&c, fixed, sizeof(fixed)) < 0)
 				snprintf(fixed, sizeof(fixed), "?");
-			snprintf(err, errlen,
-				 "'%s' has host bits set after /%u: did you mean %s?", text, prefix,
-				 fixed);
+			snprintf(err, errlen, "'%s' has host bits set after /%u: did you mean %s?",
+			         text, prefix, fixed);
 			return;
 		}
 	}
-	snprintf(err, errlen, "'%s' is not a valid CIDR block (e.g. 198.18.0.0/24 or 2001:db8::/120)",
-		 text);
+	snprintf(err, errlen,
+	         "'%s' is not a valid CIDR block (e.g. 198.18.0.0/24 or 2001:db8::/120)", text);
 }
 
 int target_classify(const char *arg, struct cidr *block, char *err, size_t errlen)
@@ -115,9 +116,9 @@ int target_classify(const char *arg, struct cidr *block, char *err, size_t errle
 		}
 		if (cidr_size(block) > TARGETS_MAX_BLOCK) {
 			snprintf(err, errlen,
-				 "block '%s' is too large: at most %u addresses per block (/16 for "
-				 "IPv4, /112 for IPv6)",
-				 arg, TARGETS_MAX_BLOCK);
+			         "block '%s' is too large: at most %u addresses per block (/16 for "
+			         "IPv4, /112 for IPv6)",
+			         arg, TARGETS_MAX_BLOCK);
 			return -ERR_RANGE;
 		}
 		return TARGET_BLOCK;
@@ -130,7 +131,8 @@ int target_classify(const char *arg, struct cidr *block, char *err, size_t errle
 		return TARGET_ADDR;
 	}
 	if (!valid_hostname(arg)) {
-		snprintf(err, errlen, "'%s' is neither an address, a CIDR block nor a host name", arg);
+		snprintf(err, errlen, "'%s' is neither an address, a CIDR block nor a host name",
+		         arg);
 		return -ERR_SYNTAX;
 	}
 	return TARGET_NAME;
@@ -194,8 +196,8 @@ static int resolve_all(uv_loop_t *loop, size_t n, struct resolve *rs, char *err,
 			continue;
 		if (has_suffix(rs[i].name, ".invalid")) {
 			snprintf(err, errlen,
-				 "name '%s' does not resolve (.invalid names never do, RFC 6761)",
-				 rs[i].name);
+			         "name '%s' does not resolve (.invalid names never do, RFC 6761)",
+			         rs[i].name);
 			return -ERR_RESOLVE;
 		}
 	}
@@ -229,7 +231,7 @@ static int resolve_all(uv_loop_t *loop, size_t n, struct resolve *rs, char *err,
 		for (size_t i = 0; i < n; i++) {
 			if (rs[i].name && rs[i].status == 1) {
 				snprintf(err, errlen, "name '%s' did not resolve within %u s",
-					 rs[i].name, TARGETS_RESOLVE_MS / 1000);
+				         rs[i].name, TARGETS_RESOLVE_MS / 1000);
 				break;
 			}
 		}
@@ -245,7 +247,7 @@ static int add_resolved(struct target_list *list, struct resolve *rs, char *err,
 
 	if (rs->status < 0 || rs->res == NULL) {
 		snprintf(err, errlen, "name '%s' does not resolve: %s", rs->name,
-			 rs->status < 0 ? uv_strerror(rs->status) : "no address");
+		         rs->status < 0 ? uv_strerror(rs->status) : "no address");
 		return -ERR_RESOLVE;
 	}
 	for (struct addrinfo *ai = rs->res; ai; ai = ai->ai_next) {
@@ -282,7 +284,7 @@ static int add_block(struct target_list *list, const char *name, const struct ci
 
 /* The safety default: every address, before any probe. */
 static int check_policy(const struct target_list *list, const struct policy *p, char *err,
-			size_t errlen)
+                        size_t errlen)
 {
 	char why[CLI_ERR_MAX], text[ADDR_STRLEN];
 
@@ -303,7 +305,7 @@ static int check_policy(const struct target_list *list, const struct policy *p, 
 }
 
 int targets_resolve(uv_loop_t *loop, char *const *args, size_t n, const struct policy *p,
-		    struct target_list *list, char *err, size_t errlen)
+                    struct target_list *list, char *err, size_t errlen)
 {
 	struct resolve *rs = calloc(n ? n : 1, sizeof(*rs));
 	struct cidr *blocks = calloc(n ? n : 1, sizeof(*blocks));
@@ -330,7 +332,7 @@ int targets_resolve(uv_loop_t *loop, char *const *args, size_t n, const struct p
 	}
 	if (total > TARGETS_MAX_TOTAL) {
 		snprintf(err, errlen, "too many addresses: %llu (at most %u per run)",
-			 (unsigned long long)total, TARGETS_MAX_TOTAL);
+		         (unsigned long long)total, TARGETS_MAX_TOTAL);
 		r = -ERR_RANGE;
 		goto out;
 	}
@@ -349,7 +351,7 @@ int targets_resolve(uv_loop_t *loop, char *const *args, size_t n, const struct p
 	}
 	if (list->n > TARGETS_MAX_TOTAL) {
 		snprintf(err, errlen, "too many addresses: %zu (at most %u per run)", list->n,
-			 TARGETS_MAX_TOTAL);
+		         TARGETS_MAX_TOTAL);
 		r = -ERR_RANGE;
 		goto out;
 	}

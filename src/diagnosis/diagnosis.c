@@ -55,8 +55,8 @@ struct diagnosis {
 const char *risk_name(enum risk r)
 {
 	static const char *const names[RISK_X_MAX] = {
-		[RISK_NONE] = "none",	  [RISK_LOW] = "low",	      [RISK_MEDIUM] = "medium",
-		[RISK_HIGH] = "high",	  [RISK_CRITICAL] = "critical",
+	    [RISK_NONE] = "none", [RISK_LOW] = "low",           [RISK_MEDIUM] = "medium",
+	    [RISK_HIGH] = "high", [RISK_CRITICAL] = "critical",
 	};
 	return (unsigned)r < RISK_X_MAX ? names[r] : "unknown";
 }
@@ -88,8 +88,8 @@ void diagnosis_free(struct diagnosis *d)
 }
 
 struct diagnosis *diagnosis_new(const char *target, const struct addr *a,
-				const struct diag_options *o, diag_check_cb *on_check,
-				diag_done_cb *on_done, void *ud)
+                                const struct diag_options *o, diag_check_cb *on_check,
+                                diag_done_cb *on_done, void *ud)
 {
 	const struct check_def *defs;
 	struct diagnosis *d;
@@ -100,12 +100,12 @@ struct diagnosis *diagnosis_new(const char *target, const struct addr *a,
 	if (d == NULL)
 		return NULL;
 	*d = (struct diagnosis){
-		.addr = *a,
-		.on_check = on_check,
-		.on_done = on_done,
-		.ud = ud,
-		.n_checks = n,
-		.t0_ns = uv_hrtime(),
+	    .addr = *a,
+	    .on_check = on_check,
+	    .on_done = on_done,
+	    .ud = ud,
+	    .n_checks = n,
+	    .t0_ns = uv_hrtime(),
 	};
 	clock_gettime(CLOCK_REALTIME, &d->started);
 	d->target = strdup(target ? target : "");
@@ -127,9 +127,9 @@ struct diagnosis *diagnosis_new(const char *target, const struct addr *a,
 	for (size_t i = 0; i < n; i++) {
 		for (size_t p = 0; p < d->checks[i].n_jobs; p++, job++) {
 			d->jobs[job] = (struct diag_port){
-				.d = d,
-				.check = i,
-				.port = (uint16_t)(d->checks[i].ports.first + p),
+			    .d = d,
+			    .check = i,
+			    .port = (uint16_t)(d->checks[i].ports.first + p),
 			};
 		}
 	}
@@ -201,14 +201,15 @@ static void conclude(struct diagnosis *d, struct diag_check *c)
 	exposed.severity = c->def->exposed_severity;
 	exposed.confidence = confirmed ? CONFIDENCE_CONFIRMED : c->def->exposed_confidence;
 	add_finding(c, &exposed, true);
-	/* The probes know more than the port state: their findings refine ours, same id included. */
+	/* The probes know more than the port state: their findings refine ours, same id included.
+	 */
 	for (size_t p = 0; p < c->n_jobs; p++) {
 		if (jobs[p].pr.state != PORT_OPEN || !jobs[p].has_probe)
 			continue;
 		for (size_t k = 0; k < jobs[p].res.n_findings && k < PROBE_MAX_FINDINGS; k++)
 			add_finding(c, &jobs[p].res.findings[k],
-				    strcmp(jobs[p].res.findings[k].id, c->def->exposed_id) == 0 &&
-					    p + c->first_job == c->chosen);
+			            strcmp(jobs[p].res.findings[k].id, c->def->exposed_id) == 0 &&
+			                p + c->first_job == c->chosen);
 	}
 }
 
@@ -244,7 +245,7 @@ static struct diag_port *find_job(struct diagnosis *d, size_t i, uint16_t port)
 
 /* Store one port's result; conclude its check if it was the last. Never calls back. */
 static int store_result(struct diag_port *job, const struct port_result *pr,
-			struct probe_result *res)
+                        struct probe_result *res)
 {
 	struct diagnosis *d = job->d;
 	struct diag_check *c = &d->checks[job->check];
@@ -259,7 +260,7 @@ static int store_result(struct diag_port *job, const struct port_result *pr,
 		memcpy(job->res.service, res->service, sizeof(job->res.service));
 		job->res.service[sizeof(job->res.service) - 1] = '\0';
 		job->res.n_findings =
-			res->n_findings < PROBE_MAX_FINDINGS ? res->n_findings : PROBE_MAX_FINDINGS;
+		    res->n_findings < PROBE_MAX_FINDINGS ? res->n_findings : PROBE_MAX_FINDINGS;
 		memcpy(job->res.findings, res->findings,
 		       job->res.n_findings * sizeof(job->res.findings[0]));
 		if (json_is_object(res->details))
@@ -277,7 +278,7 @@ static int store_result(struct diag_port *job, const struct port_result *pr,
 }
 
 int diagnosis_record(struct diagnosis *d, size_t i, uint16_t port, const struct port_result *pr,
-		     struct probe_result *res)
+                     struct probe_result *res)
 {
 	struct diag_port *job = find_job(d, i, port);
 	int r;
@@ -299,8 +300,8 @@ static void on_port_done(void *ud, const struct port_result *pr, struct probe_re
 }
 
 struct diagnosis *diagnosis_start(struct engine *e, const char *target, const struct addr *a,
-				  const struct diag_options *o, diag_check_cb *on_check,
-				  diag_done_cb *on_done, void *ud, int *err)
+                                  const struct diag_options *o, diag_check_cb *on_check,
+                                  diag_done_cb *on_done, void *ud, int *err)
 {
 	struct engine_target *t;
 	struct diagnosis *d;
@@ -338,12 +339,12 @@ struct diagnosis *diagnosis_start(struct engine *e, const char *target, const st
 		 * on every engine callback), so no callback runs inside this call.
 		 */
 		struct port_result pr = {
-			.state = PORT_ERROR,
-			.reason = REASON_LOCAL_ERROR,
-			.icmp_type = -1,
-			.icmp_code = -1,
-			.sys_errno = r < 0 && -r < ERR_BASE ? -r : 0,
-			.rtt_ms = -1,
+		    .state = PORT_ERROR,
+		    .reason = REASON_LOCAL_ERROR,
+		    .icmp_type = -1,
+		    .icmp_code = -1,
+		    .sys_errno = r < 0 && -r < ERR_BASE ? -r : 0,
+		    .rtt_ms = -1,
 		};
 		store_result(job, &pr, NULL);
 	}

@@ -15,8 +15,8 @@
  * diagnosis_record(). started is the current time. NULL on out of memory.
  */
 struct diagnosis *diagnosis_new(const char *target, const struct addr *a,
-				const struct diag_options *o, diag_check_cb *on_check,
-				diag_done_cb *on_done, void *ud);
+                                const struct diag_options *o, diag_check_cb *on_check,
+                                diag_done_cb *on_done, void *ud);
 
 /*
  * The result of one port of check i. Takes res->details (sets it to NULL); res may be NULL
@@ -25,6 +25,6 @@ struct diagnosis *diagnosis_new(const char *target, const struct addr *a,
  * already has its result.
  */
 int diagnosis_record(struct diagnosis *d, size_t i, uint16_t port, const struct port_result *pr,
-		     struct probe_result *res);
+                     struct probe_result *res);
 
 #endif

@@ -131,7 +131,7 @@ static void on_timeout(uv_timer_t *t)
 }
 
 int engine_submit(struct engine *e, struct engine_target *t, uint16_t port,
-		  const struct probe_ops *probe, engine_done_cb *cb, void *ud)
+                  const struct probe_ops *probe, engine_done_cb *cb, void *ud)
 {
 	struct sockaddr_storage ss;
 	struct job *j = calloc(1, sizeof(*j));
@@ -141,11 +141,11 @@ int engine_submit(struct engine *e, struct engine_target *t, uint16_t port,
 	if (j == NULL)
 		return -ERR_NOMEM;
 	*j = (struct job){
-		.pr = {.icmp_type = -1, .icmp_code = -1, .rtt_ms = -1, .tries = 1},
-		.cb = cb,
-		.ud = ud,
-		.e = e,
-		.t0 = uv_hrtime(),
+	    .pr = {.icmp_type = -1, .icmp_code = -1, .rtt_ms = -1, .tries = 1},
+	    .cb = cb,
+	    .ud = ud,
+	    .e = e,
+	    .t0 = uv_hrtime(),
 	};
 	uv_tcp_init(e->loop, &j->tcp);
 	uv_timer_init(e->loop, &j->timer);
@@ -179,6 +179,6 @@ const char *port_state_name(enum port_state s)
 const char *port_reason_name(enum port_reason r)
 {
 	static const char *const n[REASON_X_MAX] = {"syn-ack", "reset", "timeout", "unreachable",
-						    "local-error"};
+	                                            "local-error"};
 	return (unsigned)r < REASON_X_MAX ? n[r] : "unknown";
 }

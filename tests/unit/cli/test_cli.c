@@ -25,8 +25,8 @@ static void test_options_good(void **state)
 	struct check_config cfg;
 	char err[CLI_ERR_MAX];
 	char **v = ARGV("--json", "--allow", "198.18.0.0/15", "--allow=2001:db8::/32", "--port",
-			"smb=10445", "--timeout", "250", "--explain", "--no-color", "--max-inflight",
-			"64", "127.0.0.1", "::1");
+	                "smb=10445", "--timeout", "250", "--explain", "--no-color",
+	                "--max-inflight", "64", "127.0.0.1", "::1");
 
 	(void)state;
 	assert_int_equal(parse(v, 15, &cfg, err), 0);
@@ -84,7 +84,7 @@ static void test_options_bad(void **state)
 	bad_options(ARGV("--port", "smb", "127.0.0.1"), 4, "CHECK=PORT");
 	bad_options(ARGV("--json=yes", "127.0.0.1"), 3, "--json=yes");
 	bad_options(ARGV("--config", "/nonexistent/exposure.conf", "127.0.0.1"), 4,
-		    "/nonexistent/exposure.conf");
+	            "/nonexistent/exposure.conf");
 }
 
 static char *write_config(const char *text)
@@ -105,14 +105,14 @@ static void test_config_good(void **state)
 	struct check_config cfg;
 	char err[CLI_ERR_MAX];
 	char *path = write_config("# lab settings\n"
-				  "\n"
-				  "allow 198.18.0.0/24\n"
-				  "  allow\t2001:db8::/64   \n"
-				  "port ssh=10022\r\n"
-				  "port skysea=20000-20015\n"
-				  "timeout 300\n"
-				  "   # indented comment\n"
-				  "timeout 400"); /* no final newline */
+	                          "\n"
+	                          "allow 198.18.0.0/24\n"
+	                          "  allow\t2001:db8::/64   \n"
+	                          "port ssh=10022\r\n"
+	                          "port skysea=20000-20015\n"
+	                          "timeout 300\n"
+	                          "   # indented comment\n"
+	                          "timeout 400"); /* no final newline */
 	char *v[] = {"check", "--config", path, "--timeout", "500", "127.0.0.1", NULL};
 
 	(void)state;
@@ -236,7 +236,7 @@ static void test_target_classify(void **state)
 
 /* Resolve and police on a real loop, without network: literals, blocks, .invalid names. */
 static int resolve(const char *const *args, size_t n, const char *allow, struct target_list *l,
-		   char *err)
+                   char *err)
 {
 	uv_loop_t loop;
 	struct policy p;
@@ -323,7 +323,7 @@ static void test_targets_resolve(void **state)
 
 	/* Too many addresses in total. */
 	const char *many[] = {"198.18.0.0/16", "198.19.0.0/16", "198.20.0.0/16", "198.21.0.0/16",
-			      "198.22.0.0/16"};
+	                      "198.22.0.0/16"};
 	assert_int_equal(resolve(many, 5, "0.0.0.0/0", &l, err), -ERR_RANGE);
 	assert_non_null(strstr(err, "too many addresses"));
 }
@@ -351,13 +351,17 @@ static void test_sanitize(void **state)
 	SANE("del\x7f", "del\\x7f");
 	SANE("back\\slash", "back\\\\slash");
 	SANE("\xff\xfe", "\\xff\\xfe");
-	SANE("\xc0\xaf", "\\xc0\\xaf");		/* overlong '/' */
-	SANE("\xed\xa0\x80", "\\xed\\xa0\\x80");	/* surrogate */
-	SANE("\xc2\x9b" "31m", "\\u009b31m");	/* C1 CSI */
-	SANE("abc\xe2\x80\xae" "cba", "abc\\u202ecba"); /* RTL override */
+	SANE("\xc0\xaf", "\\xc0\\xaf");          /* overlong '/' */
+	SANE("\xed\xa0\x80", "\\xed\\xa0\\x80"); /* surrogate */
+	SANE("\xc2\x9b"
+	     "31m",
+	     "\\u009b31m"); /* C1 CSI */
+	SANE("abc\xe2\x80\xae"
+	     "cba",
+	     "abc\\u202ecba"); /* RTL override */
 	SANE("日本語", "日本語");
 	SANE("<script>alert(1)</script>", "<script>alert(1)</script>"); /* text, not markup */
-	SANE("\xe6\x97", "\\xe6\\x97");		/* truncated sequence */
+	SANE("\xe6\x97", "\\xe6\\x97");                                 /* truncated sequence */
 	/* Cut to fit, with an ellipsis, never in the middle of an escape. */
 	assert_int_equal(sanitize_text("0123456789abcdefghij", 20, out, sizeof(out)), 15);
 	assert_string_equal(out, "0123456789ab...");
@@ -372,10 +376,10 @@ static void test_sanitize(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_options_good),	cmocka_unit_test(test_options_bad),
-		cmocka_unit_test(test_config_good),	cmocka_unit_test(test_config_bad),
-		cmocka_unit_test(test_parse_uint),	cmocka_unit_test(test_target_classify),
-		cmocka_unit_test(test_targets_resolve), cmocka_unit_test(test_sanitize),
+	    cmocka_unit_test(test_options_good),    cmocka_unit_test(test_options_bad),
+	    cmocka_unit_test(test_config_good),     cmocka_unit_test(test_config_bad),
+	    cmocka_unit_test(test_parse_uint),      cmocka_unit_test(test_target_classify),
+	    cmocka_unit_test(test_targets_resolve), cmocka_unit_test(test_sanitize),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

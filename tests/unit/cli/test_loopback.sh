@@ -40,8 +40,9 @@ ports=(--port ssh=$((base + 1)) --port telnet=$((base + 2)) --port netbios=$((ba
 	--port smb=$((base + 4)) --port rdp=$((base + 5)) --port vnc=$((base + 6))
 	--port skysea=$((base + 8))-$((base + 23)))
 
-# A listener on 127.0.0.1 and ::1 that accepts and holds each connection a moment; it exits
-# by itself after 60 s whatever happens.
+# A listener on 127.0.0.1 and ::1 that accepts and closes each connection at once (so a
+# protocol check behind the port ends quickly: "open, closed by the peer"); it exits by itself
+# after 60 s whatever happens.
 cat >"$tmp/listen.py" <<'PY'
 import socket, sys, threading, time
 port = int(sys.argv[1])
@@ -58,7 +59,7 @@ for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
 def serve(s):
     while True:
         c, _ = s.accept()
-        threading.Timer(2.0, c.close).start()
+        c.close()
 for s in socks:
     threading.Thread(target=serve, args=(s,), daemon=True).start()
 print("ready", len(socks), flush=True)
@@ -170,6 +171,52 @@ PY
 # 5. A fixed timeout is accepted and changes nothing on loopback.
 run fixed check --json --timeout 200 "${ports[@]}" 127.0.0.1
 [ "$(cat "$tmp/fixed.rc")" = 0 ] && ok "--timeout 200" || bad "--timeout 200: exit $(cat "$tmp/fixed.rc")"
+
+# 6. A hostile banner (escape sequences, C1 CSI, a bidi override, markup, invalid UTF-8) on
+#    the ssh port: whatever the layers do, no control sequence of the peer reaches the
+#    terminal, on a pipe or on a pseudo-terminal (where our own colours are allowed).
+cat >"$tmp/hostile.py" <<'PY'
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+s.settimeout(30)
+end = time.time() + 30
+while time.time() < end:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        break
+    c.sendall(b"SSH-2.0-Evil\x1b]0;pwned\x07\x1b[2J\xc2\x9b31m\xe2\x80\xae<script>x</script>\xff\r\n")
+    time.sleep(0.1)
+    c.close()
+PY
+hostile_port=$((base + 7))
+python3 "$tmp/hostile.py" "$hostile_port" &
+pids+=($!)
+for _ in $(seq 1 50); do ss -Htln | grep -q ":$hostile_port " && break; sleep 0.1; done
+run hostile check "${ports[@]}" --port ssh=$hostile_port 127.0.0.1
+if [ "$(cat "$tmp/hostile.rc")" = 1 ] && grep -q "ssh-exposed" "$tmp/hostile.out" &&
+	! LC_ALL=C grep -qP '[\x00-\x09\x0b-\x1f\x7f\x80-\x9f\xff]' "$tmp/hostile.out" &&
+	! grep -qP '\x{202e}' "$tmp/hostile.out"; then
+	ok "hostile banner neutralised on a pipe"
+else
+	bad "hostile banner on a pipe (rc $(cat "$tmp/hostile.rc"))"
+	cat -v "$tmp/hostile.out" | sed 's/^/#   /'
+fi
+if command -v script >/dev/null; then
+	script -qec "$(printf '%q ' "$exe" check "${ports[@]}" --port ssh=$hostile_port 127.0.0.1)" \
+		/dev/null >"$tmp/pty.out" 2>&1 </dev/null
+	# Our colours are SGR sequences (ESC [ digits m); nothing else may appear.
+	if grep -q "ssh-exposed" "$tmp/pty.out" &&
+		! LC_ALL=C grep -qP '\x1b(?!\[[0-9;]*m)|\x07|\xc2\x9b|\xe2\x80\xae' "$tmp/pty.out"; then
+		ok "hostile banner neutralised on a terminal"
+	else
+		bad "hostile banner on a terminal"
+		cat -v "$tmp/pty.out" | sed 's/^/#   /'
+	fi
+fi
 
 echo "# $failed failed"
 [ "$failed" -eq 0 ]

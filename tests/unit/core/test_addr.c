@@ -68,10 +68,32 @@ static void test_addr_bad(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"", "1.2.3", "1.2.3.4.5", "256.0.0.1", "1.2.3.-1", "01.2.3.4", "1.2.3.04",
-		"1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4 ", " 1.2.3.4", "0x7f.0.0.1", "2130706433",
-		"::g", ":::", "1:2:3:4:5:6:7:8:9", "[::1", "::1]", "[]", "[1.2.3.4", "localhost",
-		"1.2.3.4/32", "fe80::1%eth0", "1.2.3.4:22", "1234.1.1.1",
+	    "",
+	    "1.2.3",
+	    "1.2.3.4.5",
+	    "256.0.0.1",
+	    "1.2.3.-1",
+	    "01.2.3.4",
+	    "1.2.3.04",
+	    "1..2.3",
+	    ".1.2.3",
+	    "1.2.3.",
+	    "1.2.3.4 ",
+	    " 1.2.3.4",
+	    "0x7f.0.0.1",
+	    "2130706433",
+	    "::g",
+	    ":::",
+	    "1:2:3:4:5:6:7:8:9",
+	    "[::1",
+	    "::1]",
+	    "[]",
+	    "[1.2.3.4",
+	    "localhost",
+	    "1.2.3.4/32",
+	    "fe80::1%eth0",
+	    "1.2.3.4:22",
+	    "1234.1.1.1",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		check_addr(bad[i], NULL);
@@ -124,7 +146,7 @@ static void check_cidr(const char *in, int want_r, const char *canonical, uint64
 		fail_msg("cidr '%s' formatted '%s', expected '%s'", in, buf, canonical);
 	if (cidr_size(&c) != size)
 		fail_msg("cidr '%s' size %llu, expected %llu", in,
-			 (unsigned long long)cidr_size(&c), (unsigned long long)size);
+		         (unsigned long long)cidr_size(&c), (unsigned long long)size);
 }
 
 static void test_cidr(void **state)
@@ -206,26 +228,46 @@ struct class_case {
 static void test_classify(void **state)
 {
 	static const struct class_case cases[] = {
-		{"127.0.0.1", ADDR_LOOPBACK},	     {"127.255.255.254", ADDR_LOOPBACK},
-		{"::1", ADDR_LOOPBACK},		     {"::ffff:127.0.0.1", ADDR_LOOPBACK},
-		{"0.0.0.0", ADDR_UNSPECIFIED},	     {"::", ADDR_UNSPECIFIED},
-		{"0.1.2.3", ADDR_THIS_NETWORK},	     {"224.0.0.1", ADDR_MULTICAST},
-		{"239.255.255.250", ADDR_MULTICAST}, {"ff02::1", ADDR_MULTICAST},
-		{"255.255.255.255", ADDR_BROADCAST}, {"240.0.0.1", ADDR_RESERVED},
-		{"192.0.0.8", ADDR_RESERVED},	     {"100::1", ADDR_RESERVED},
-		{"fec0::1", ADDR_RESERVED},	     {"::1.2.3.4", ADDR_RESERVED},
-		{"10.1.2.3", ADDR_PRIVATE},	     {"172.16.0.1", ADDR_PRIVATE},
-		{"172.31.255.255", ADDR_PRIVATE},    {"192.168.1.1", ADDR_PRIVATE},
-		{"fd00::2", ADDR_PRIVATE},	     {"100.64.0.1", ADDR_SHARED},
-		{"100.127.255.255", ADDR_SHARED},    {"169.254.1.1", ADDR_LINK_LOCAL},
-		{"fe80::1", ADDR_LINK_LOCAL},	     {"192.0.2.1", ADDR_DOCUMENTATION},
-		{"198.51.100.1", ADDR_DOCUMENTATION}, {"203.0.113.9", ADDR_DOCUMENTATION},
-		{"2001:db8::1", ADDR_DOCUMENTATION}, {"198.18.0.1", ADDR_BENCHMARK},
-		{"198.19.255.255", ADDR_BENCHMARK},  {"2001:2::1", ADDR_BENCHMARK},
-		{"64:ff9b::1.2.3.4", ADDR_TRANSLATED}, {"2002::1", ADDR_TRANSLATED},
-		{"8.8.8.8", ADDR_GLOBAL},	     {"172.32.0.1", ADDR_GLOBAL},
-		{"100.128.0.1", ADDR_GLOBAL},	     {"198.20.0.1", ADDR_GLOBAL},
-		{"2606:4700::1", ADDR_GLOBAL},	     {"223.255.255.255", ADDR_GLOBAL},
+	    {"127.0.0.1", ADDR_LOOPBACK},
+	    {"127.255.255.254", ADDR_LOOPBACK},
+	    {"::1", ADDR_LOOPBACK},
+	    {"::ffff:127.0.0.1", ADDR_LOOPBACK},
+	    {"0.0.0.0", ADDR_UNSPECIFIED},
+	    {"::", ADDR_UNSPECIFIED},
+	    {"0.1.2.3", ADDR_THIS_NETWORK},
+	    {"224.0.0.1", ADDR_MULTICAST},
+	    {"239.255.255.250", ADDR_MULTICAST},
+	    {"ff02::1", ADDR_MULTICAST},
+	    {"255.255.255.255", ADDR_BROADCAST},
+	    {"240.0.0.1", ADDR_RESERVED},
+	    {"192.0.0.8", ADDR_RESERVED},
+	    {"100::1", ADDR_RESERVED},
+	    {"fec0::1", ADDR_RESERVED},
+	    {"::1.2.3.4", ADDR_RESERVED},
+	    {"10.1.2.3", ADDR_PRIVATE},
+	    {"172.16.0.1", ADDR_PRIVATE},
+	    {"172.31.255.255", ADDR_PRIVATE},
+	    {"192.168.1.1", ADDR_PRIVATE},
+	    {"fd00::2", ADDR_PRIVATE},
+	    {"100.64.0.1", ADDR_SHARED},
+	    {"100.127.255.255", ADDR_SHARED},
+	    {"169.254.1.1", ADDR_LINK_LOCAL},
+	    {"fe80::1", ADDR_LINK_LOCAL},
+	    {"192.0.2.1", ADDR_DOCUMENTATION},
+	    {"198.51.100.1", ADDR_DOCUMENTATION},
+	    {"203.0.113.9", ADDR_DOCUMENTATION},
+	    {"2001:db8::1", ADDR_DOCUMENTATION},
+	    {"198.18.0.1", ADDR_BENCHMARK},
+	    {"198.19.255.255", ADDR_BENCHMARK},
+	    {"2001:2::1", ADDR_BENCHMARK},
+	    {"64:ff9b::1.2.3.4", ADDR_TRANSLATED},
+	    {"2002::1", ADDR_TRANSLATED},
+	    {"8.8.8.8", ADDR_GLOBAL},
+	    {"172.32.0.1", ADDR_GLOBAL},
+	    {"100.128.0.1", ADDR_GLOBAL},
+	    {"198.20.0.1", ADDR_GLOBAL},
+	    {"2606:4700::1", ADDR_GLOBAL},
+	    {"223.255.255.255", ADDR_GLOBAL},
 	};
 	struct addr a;
 
@@ -235,7 +277,7 @@ static void test_classify(void **state)
 		enum addr_class got = addr_classify(&a);
 		if (got != cases[i].cls)
 			fail_msg("%s classified %s, expected %s", cases[i].addr,
-				 addr_class_name(got), addr_class_name(cases[i].cls));
+			         addr_class_name(got), addr_class_name(cases[i].cls));
 	}
 	for (int c = 0; c < ADDR_X_MAX; c++)
 		assert_string_not_equal(addr_class_name((enum addr_class)c), "unknown");
@@ -271,11 +313,11 @@ static void test_sockaddr(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_addr_good),	  cmocka_unit_test(test_addr_mapped_family),
-		cmocka_unit_test(test_addr_bad),	  cmocka_unit_test(test_addr_format_short),
-		cmocka_unit_test(test_addr_equal),	  cmocka_unit_test(test_cidr),
-		cmocka_unit_test(test_cidr_contains_nth), cmocka_unit_test(test_classify),
-		cmocka_unit_test(test_sockaddr),
+	    cmocka_unit_test(test_addr_good),         cmocka_unit_test(test_addr_mapped_family),
+	    cmocka_unit_test(test_addr_bad),          cmocka_unit_test(test_addr_format_short),
+	    cmocka_unit_test(test_addr_equal),        cmocka_unit_test(test_cidr),
+	    cmocka_unit_test(test_cidr_contains_nth), cmocka_unit_test(test_classify),
+	    cmocka_unit_test(test_sockaddr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

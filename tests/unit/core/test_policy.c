@@ -13,8 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
-static struct addr A(const char *text)
-{
+static struct addr A(const char *text) {
 	struct addr a;
 
 	if (addr_parse(text, &a) != 0)
@@ -22,7 +21,8 @@ static struct addr A(const char *text)
 	return a;
 }
 
-static void allow(struct policy *p, const char *block)
+static void
+allow(struct policy *p, const char *block)
 {
 	struct cidr c;
 
@@ -33,7 +33,7 @@ static void allow(struct policy *p, const char *block)
 
 /* Decide; compare allowed, rule and (for refusals) that the explanation names the rule. */
 static void expect(const struct policy *p, const char *addr, bool allowed, enum policy_rule rule,
-		   const char *explain_part)
+                   const char *explain_part)
 {
 	struct policy_decision d;
 	struct addr a = A(addr);
@@ -41,7 +41,7 @@ static void expect(const struct policy *p, const char *addr, bool allowed, enum 
 
 	if (policy_check(p, &a, &d) != allowed || d.allowed != allowed || d.rule != rule)
 		fail_msg("%s: allowed=%d rule=%d, expected allowed=%d rule=%d", addr, d.allowed,
-			 d.rule, allowed, rule);
+		         d.rule, allowed, rule);
 	assert_true(policy_explain(p, &a, &d, buf, sizeof(buf)) > 0);
 	assert_true(addr_format(&a, text, sizeof(text)) > 0);
 	assert_non_null(strstr(buf, text)); /* names the address, in canonical form */
@@ -70,11 +70,11 @@ static void test_always_denied(void **state)
 {
 	struct policy p;
 	static const char *const never[][2] = {
-		{"0.0.0.0", "unspecified"}, {"::", "unspecified"},
-		{"0.1.2.3", "this-network"}, {"224.0.0.1", "multicast"},
-		{"239.1.2.3", "multicast"}, {"ff02::1", "multicast"},
-		{"255.255.255.255", "broadcast"}, {"240.0.0.1", "reserved"},
-		{"100::1", "reserved"},
+	    {"0.0.0.0", "unspecified"},       {"::", "unspecified"},
+	    {"0.1.2.3", "this-network"},      {"224.0.0.1", "multicast"},
+	    {"239.1.2.3", "multicast"},       {"ff02::1", "multicast"},
+	    {"255.255.255.255", "broadcast"}, {"240.0.0.1", "reserved"},
+	    {"100::1", "reserved"},
 	};
 
 	(void)state;
@@ -188,14 +188,14 @@ static void test_finding_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_default_loopback_only),
-		cmocka_unit_test(test_always_denied),
-		cmocka_unit_test(test_deny_loopback),
-		cmocka_unit_test(test_allowed_by_block),
-		cmocka_unit_test(test_allow_limit),
-		cmocka_unit_test(test_explain_truncates),
-		cmocka_unit_test(test_err_names),
-		cmocka_unit_test(test_finding_names),
+	    cmocka_unit_test(test_default_loopback_only),
+	    cmocka_unit_test(test_always_denied),
+	    cmocka_unit_test(test_deny_loopback),
+	    cmocka_unit_test(test_allowed_by_block),
+	    cmocka_unit_test(test_allow_limit),
+	    cmocka_unit_test(test_explain_truncates),
+	    cmocka_unit_test(test_err_names),
+	    cmocka_unit_test(test_finding_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

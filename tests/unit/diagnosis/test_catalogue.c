@@ -20,13 +20,13 @@ struct expected_check {
 
 /* The default catalogue of issue 2, in display order; severities as protocols.md gives them. */
 static const struct expected_check expected[] = {
-	{"ssh", "ssh-exposed", 22, 22, SEVERITY_MEDIUM},
-	{"telnet", "telnet-exposed", 23, 23, SEVERITY_HIGH},
-	{"netbios", "netbios-exposed", 139, 139, SEVERITY_HIGH},
-	{"smb", "smb-exposed", 445, 445, SEVERITY_HIGH},
-	{"rdp", "rdp-exposed", 3389, 3389, SEVERITY_HIGH},
-	{"vnc", "vnc-exposed", 5900, 5900, SEVERITY_HIGH},
-	{"skysea", "skysea-port-exposed", 52300, 52315, SEVERITY_MEDIUM},
+    {"ssh", "ssh-exposed", 22, 22, SEVERITY_MEDIUM},
+    {"telnet", "telnet-exposed", 23, 23, SEVERITY_HIGH},
+    {"netbios", "netbios-exposed", 139, 139, SEVERITY_HIGH},
+    {"smb", "smb-exposed", 445, 445, SEVERITY_HIGH},
+    {"rdp", "rdp-exposed", 3389, 3389, SEVERITY_HIGH},
+    {"vnc", "vnc-exposed", 5900, 5900, SEVERITY_HIGH},
+    {"skysea", "skysea-port-exposed", 52300, 52315, SEVERITY_MEDIUM},
 };
 
 static void test_catalogue_contents(void **state)
@@ -73,7 +73,7 @@ static void test_catalogue_ports_default(void **state)
 }
 
 static void override_ok(struct port_overrides *o, const char *text, size_t idx, uint16_t first,
-			uint16_t last)
+                        uint16_t last)
 {
 	char err[256] = "";
 	int r = port_override_parse(o, text, err, sizeof(err));
@@ -155,9 +155,11 @@ static void test_probe_registry(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_catalogue_contents), cmocka_unit_test(test_catalogue_ports_default),
-		cmocka_unit_test(test_override_good),	   cmocka_unit_test(test_override_bad),
-		cmocka_unit_test(test_probe_registry),
+	    cmocka_unit_test(test_catalogue_contents),
+	    cmocka_unit_test(test_catalogue_ports_default),
+	    cmocka_unit_test(test_override_good),
+	    cmocka_unit_test(test_override_bad),
+	    cmocka_unit_test(test_probe_registry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

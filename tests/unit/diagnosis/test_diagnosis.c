@@ -27,24 +27,48 @@
 #define IDX_SKYSEA  6
 
 static const struct port_result CLOSED = {
-	.state = PORT_CLOSED, .reason = REASON_RESET, .icmp_type = -1, .icmp_code = -1,
-	.sys_errno = ECONNREFUSED, .rtt_ms = 0.25, .tries = 1,
+    .state = PORT_CLOSED,
+    .reason = REASON_RESET,
+    .icmp_type = -1,
+    .icmp_code = -1,
+    .sys_errno = ECONNREFUSED,
+    .rtt_ms = 0.25,
+    .tries = 1,
 };
 static const struct port_result OPEN = {
-	.state = PORT_OPEN, .reason = REASON_SYN_ACK, .icmp_type = -1, .icmp_code = -1,
-	.rtt_ms = 1.2345678, .tries = 1,
+    .state = PORT_OPEN,
+    .reason = REASON_SYN_ACK,
+    .icmp_type = -1,
+    .icmp_code = -1,
+    .rtt_ms = 1.2345678,
+    .tries = 1,
 };
 static const struct port_result TIMEOUT = {
-	.state = PORT_FILTERED, .reason = REASON_TIMEOUT, .icmp_type = -1, .icmp_code = -1,
-	.sys_errno = ETIMEDOUT, .rtt_ms = -1, .tries = 2,
+    .state = PORT_FILTERED,
+    .reason = REASON_TIMEOUT,
+    .icmp_type = -1,
+    .icmp_code = -1,
+    .sys_errno = ETIMEDOUT,
+    .rtt_ms = -1,
+    .tries = 2,
 };
 static const struct port_result UNREACH = {
-	.state = PORT_FILTERED, .reason = REASON_UNREACHABLE, .icmp_type = 3, .icmp_code = 13,
-	.sys_errno = EHOSTUNREACH, .rtt_ms = 0.5, .tries = 1,
+    .state = PORT_FILTERED,
+    .reason = REASON_UNREACHABLE,
+    .icmp_type = 3,
+    .icmp_code = 13,
+    .sys_errno = EHOSTUNREACH,
+    .rtt_ms = 0.5,
+    .tries = 1,
 };
 static const struct port_result LOCALERR = {
-	.state = PORT_ERROR, .reason = REASON_LOCAL_ERROR, .icmp_type = -1, .icmp_code = -1,
-	.sys_errno = EMFILE, .rtt_ms = -1, .tries = 0,
+    .state = PORT_ERROR,
+    .reason = REASON_LOCAL_ERROR,
+    .icmp_type = -1,
+    .icmp_code = -1,
+    .sys_errno = EMFILE,
+    .rtt_ms = -1,
+    .tries = 0,
 };
 
 struct counts {
@@ -72,8 +96,8 @@ static void on_done(void *ud, struct diagnosis *d)
 	c->done++;
 }
 
-static struct diagnosis *make(const char *target, const char *addr,
-			      const struct port_overrides *po, struct counts *counts)
+static struct diagnosis *make(const char *target, const char *addr, const struct port_overrides *po,
+                              struct counts *counts)
 {
 	struct diag_options o = {.ports = po};
 	struct addr a;
@@ -87,7 +111,7 @@ static struct diagnosis *make(const char *target, const char *addr,
 
 /* Record pr for every port of check i. */
 static void record_check(struct diagnosis *d, const struct port_overrides *po, size_t i,
-			 const struct port_result *pr)
+                         const struct port_result *pr)
 {
 	struct check_ports p = catalogue_ports(po, i);
 
@@ -144,9 +168,8 @@ static json_t *check_named(json_t *doc, const char *name)
 	size_t k;
 	json_t *c;
 
-	json_array_foreach(json_object_get(doc, "checks"), k, c)
-		if (strcmp(s(c, "check"), name) == 0)
-			return c;
+	json_array_foreach(json_object_get(doc, "checks"), k,
+	                   c) if (strcmp(s(c, "check"), name) == 0) return c;
 	fail_msg("no check %s", name);
 	return NULL;
 }
@@ -154,13 +177,14 @@ static json_t *check_named(json_t *doc, const char *name)
 /* Every key of a check object is one that docs/json.md lists. */
 static void assert_check_schema(const json_t *c)
 {
-	static const char *const keys[] = {"check", "port",    "state",   "reason",  "icmp",
-					   "error", "rtt_ms",  "tries",   "service", "details",
-					   "findings"};
+	static const char *const keys[] = {"check",   "port",    "state",   "reason",
+	                                   "icmp",    "error",   "rtt_ms",  "tries",
+	                                   "service", "details", "findings"};
 	const char *key;
 	json_t *v;
 
-	json_object_foreach((json_t *)c, key, v) {
+	json_object_foreach((json_t *)c, key, v)
+	{
 		bool known = false;
 		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
 			known |= strcmp(key, keys[k]) == 0;
@@ -176,7 +200,7 @@ static void assert_check_schema(const json_t *c)
 	const json_t *rtt = json_object_get(c, "rtt_ms");
 	assert_true(json_is_number(rtt) || json_is_null(rtt));
 	assert_true(json_is_string(json_object_get(c, "service")) ||
-		    json_is_null(json_object_get(c, "service")));
+	            json_is_null(json_object_get(c, "service")));
 	assert_true(json_is_array(json_object_get(c, "findings")));
 }
 
@@ -206,16 +230,17 @@ static void test_all_closed(void **state)
 	assert_string_equal(s(doc, "risk"), "none");
 	assert_true(json_is_number(json_object_get(doc, "elapsed_ms")));
 	assert_true(json_number_value(json_object_get(doc, "elapsed_ms")) >= 0);
-	assert_int_equal(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\."
-				      "[0-9]{3}Z$",
-				 REG_EXTENDED | REG_NOSUB),
-			 0);
+	assert_int_equal(regcomp(&re,
+	                         "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\."
+	                         "[0-9]{3}Z$",
+	                         REG_EXTENDED | REG_NOSUB),
+	                 0);
 	assert_int_equal(regexec(&re, s(doc, "started"), 0, NULL, 0), 0);
 	regfree(&re);
 	json_t *checks = json_object_get(doc, "checks");
 	assert_int_equal(json_array_size(checks), 7);
-	static const char *const order[] = {"ssh", "telnet", "netbios", "smb", "rdp", "vnc",
-					    "skysea"};
+	static const char *const order[] = {"ssh", "telnet", "netbios", "smb",
+	                                    "rdp", "vnc",    "skysea"};
 	static const int ports[] = {22, 23, 139, 445, 3389, 5900, 52300};
 	for (size_t k = 0; k < 7; k++) {
 		json_t *c = json_array_get(checks, k);
@@ -232,7 +257,8 @@ static void test_all_closed(void **state)
 	}
 	/* One port: details null. A range: details.ports for each port. */
 	assert_true(json_is_null(json_object_get(json_array_get(checks, 0), "details")));
-	json_t *sky = json_object_get(json_object_get(json_array_get(checks, 6), "details"), "ports");
+	json_t *sky =
+	    json_object_get(json_object_get(json_array_get(checks, 6), "details"), "ports");
 	assert_int_equal(json_array_size(sky), 16);
 	for (size_t k = 0; k < 16; k++) {
 		json_t *p = json_array_get(sky, k);
@@ -287,7 +313,7 @@ static void test_probe_merge(void **state)
 	snprintf(res.service, sizeof(res.service), "smb");
 	probe_add_finding(&res, "smb1-enabled", SEVERITY_HIGH, CONFIDENCE_CONFIRMED, NULL);
 	probe_add_finding(&res, "ms17-010-vulnerable", SEVERITY_CRITICAL, CONFIDENCE_LIKELY,
-			  "PeekNamedPipe answered STATUS_INSUFF_SERVER_RESOURCES \xff");
+	                  "PeekNamedPipe answered STATUS_INSUFF_SERVER_RESOURCES \xff");
 	probe_detail_set(&res, "dialects", json_pack("[s,s]", "NT LM 0.12", "2.1"));
 	probe_detail_set(&res, "ms17_010", json_string("vulnerable"));
 	for (size_t k = 0; k < 7; k++)
@@ -304,8 +330,8 @@ static void test_probe_merge(void **state)
 	assert_check_schema(c);
 	assert_string_equal(s(c, "service"), "smb");
 	assert_string_equal(s(json_object_get(c, "details"), "ms17_010"), "vulnerable");
-	assert_int_equal(json_array_size(json_object_get(json_object_get(c, "details"), "dialects")),
-			 2);
+	assert_int_equal(
+	    json_array_size(json_object_get(json_object_get(c, "details"), "dialects")), 2);
 	json_t *findings = json_object_get(c, "findings");
 	assert_int_equal(json_array_size(findings), 3);
 	/* The exposed finding first, confirmed since the probe identified SMB. */
@@ -346,7 +372,7 @@ static void test_probe_other_service(void **state)
 	/* Something else answers: the door is open, but not confirmed as VNC. */
 	assert_string_equal(s(c, "service"), "http");
 	assert_string_equal(s(json_array_get(json_object_get(c, "findings"), 0), "confidence"),
-			    "likely");
+	                    "likely");
 	json_decref(doc);
 	diagnosis_free(d);
 }
@@ -361,14 +387,13 @@ static void test_range_fold(void **state)
 	for (size_t k = 0; k < 6; k++)
 		record_check(d, NULL, k, &UNREACH);
 	probe_add_finding(&res, "skysea-port-exposed", SEVERITY_MEDIUM, CONFIDENCE_POSSIBLE,
-			  "port reachable; protocol not identified");
+	                  "port reachable; protocol not identified");
 	probe_detail_set(&res, "unprompted_bytes", json_integer(0));
 	for (unsigned p = 52300; p <= 52315; p++) {
 		const struct port_result *pr = p == 52305 ? &OPEN : p == 52301 ? &CLOSED : &TIMEOUT;
 		assert_false(diagnosis_check_done(d, IDX_SKYSEA));
-		assert_int_equal(diagnosis_record(d, IDX_SKYSEA, (uint16_t)p, pr,
-						  p == 52305 ? &res : NULL),
-				 0);
+		assert_int_equal(
+		    diagnosis_record(d, IDX_SKYSEA, (uint16_t)p, pr, p == 52305 ? &res : NULL), 0);
 	}
 	probe_result_done(&res);
 	assert_true(diagnosis_check_done(d, IDX_SKYSEA));
@@ -430,7 +455,7 @@ static void test_range_states(void **state)
 	json_decref(c);
 	for (unsigned p = 52300; p <= 52315; p++)
 		assert_int_equal(diagnosis_record(d, IDX_RDP, (uint16_t)p, &CLOSED, NULL),
-				 -ERR_RANGE);
+		                 -ERR_RANGE);
 	assert_int_equal(diagnosis_record(d, IDX_RDP, 3389, &LOCALERR, NULL), 0);
 	assert_true(diagnosis_has_error(d));
 	c = diagnosis_check_json(d, IDX_RDP);
@@ -489,7 +514,7 @@ static void test_overrides(void **state)
 	json_t *sky = check_named(doc, "skysea");
 	assert_int_equal(i(sky, "port"), 20000);
 	assert_int_equal(json_array_size(json_object_get(json_object_get(sky, "details"), "ports")),
-			 3);
+	                 3);
 	json_decref(doc);
 	diagnosis_free(d);
 }
@@ -555,12 +580,12 @@ static void test_start_without_engine(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_all_closed),	    cmocka_unit_test(test_open_ssh_medium),
-		cmocka_unit_test(test_probe_merge),	    cmocka_unit_test(test_probe_other_service),
-		cmocka_unit_test(test_range_fold),	    cmocka_unit_test(test_range_states),
-		cmocka_unit_test(test_record_errors),	    cmocka_unit_test(test_overrides),
-		cmocka_unit_test(test_risk_levels),	    cmocka_unit_test(test_risk_info_is_low),
-		cmocka_unit_test(test_start_without_engine),
+	    cmocka_unit_test(test_all_closed),           cmocka_unit_test(test_open_ssh_medium),
+	    cmocka_unit_test(test_probe_merge),          cmocka_unit_test(test_probe_other_service),
+	    cmocka_unit_test(test_range_fold),           cmocka_unit_test(test_range_states),
+	    cmocka_unit_test(test_record_errors),        cmocka_unit_test(test_overrides),
+	    cmocka_unit_test(test_risk_levels),          cmocka_unit_test(test_risk_info_is_low),
+	    cmocka_unit_test(test_start_without_engine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
