@@ -53,10 +53,18 @@ void probe_result_done(struct probe_result *out)
 }
 
 extern const struct probe_ops probe_skysea;
+extern const struct probe_ops probe_ssh;
+extern const struct probe_ops probe_telnet;
+extern const struct probe_ops probe_rdp;
+extern const struct probe_ops probe_vnc;
 
 /* Explicit list, like zmap's probe_modules[]; each protocol adds itself here. */
 static const struct probe_ops *const probes[] = {
 	&probe_skysea,
+	&probe_ssh,
+	&probe_telnet,
+	&probe_rdp,
+	&probe_vnc,
 };
 
 const struct probe_ops *probe_by_name(const char *name)

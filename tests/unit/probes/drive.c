@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT */
+/* Test drivers for the probe state machines (drive.h). */
+#include "drive.h"
+#include "core/err.h"
+#include "core/finding.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TX_CAP 4096
+
+char drive_error[256];
+
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(drive_error, sizeof(drive_error), fmt, ap);
+	va_end(ap);
+	return -ERR_INTERNAL;
+}
+
+static bool valid_status(int r, bool feed)
+{
+	return r == PROBE_MORE || r == PROBE_DONE || (feed && r == PROBE_RECONNECT) || r < 0;
+}
+
+static void note_tx(struct drive_stats *st, const struct probe_tx *tx, unsigned conn)
+{
+	st->tx_total += tx->len;
+	if (conn == 0)
+		for (size_t i = 0; i < tx->len && st->tx_first_len < sizeof(st->tx_first); i++)
+			st->tx_first[st->tx_first_len++] = tx->buf[i];
+}
+
+int sim_run(const struct probe_ops *ops, const struct sim_conn *conns, size_t n_conns,
+	    const struct sim_opts *o, struct probe_result *out, struct drive_stats *st)
+{
+	void *state = calloc(1, ops->state_size ? ops->state_size : 1);
+	uint8_t *rx = malloc(ops->max_rx + 1);
+	uint8_t txbuf[TX_CAP];
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(st, 0, sizeof(*st));
+	st->last_end = PROBE_END_X_MAX;
+	drive_error[0] = '\0';
+	if (state == NULL || rx == NULL) {
+		ret = -ERR_NOMEM;
+		goto out;
+	}
+	for (unsigned c = 0;; c++) {
+		struct probe_tx tx = {.buf = txbuf, .cap = TX_CAP, .len = 0};
+		const struct sim_conn *sc = c < n_conns ? &conns[c] : NULL;
+		size_t avail = sc ? sc->len : 0, pos = 0, have = 0;
+		enum probe_end why = o->tail_why;
+		int r;
+
+		if (c >= ops->max_conns) {
+			ret = fail("%s: connection %u beyond max_conns %u", ops->name, c, ops->max_conns);
+			goto out;
+		}
+		st->conns++;
+		if (c == o->cut_conn && o->cut_at < avail) {
+			avail = o->cut_at;
+			why = o->cut_why;
+		}
+		r = ops->start(state, c, &tx, out);
+		if (!valid_status(r, false) || tx.len > tx.cap) {
+			ret = fail("%s: start returned %d", ops->name, r);
+			goto out;
+		}
+		note_tx(st, &tx, c);
+		if (r == PROBE_DONE)
+			goto out;
+		if (r < 0) {
+			ret = r;
+			goto out;
+		}
+		for (;;) {
+			size_t n, consumed = SIZE_MAX;
+
+			if (pos == avail) {
+				r = ops->end(state, why, out);
+				st->last_end = why;
+				break;
+			}
+			n = o->chunk ? o->chunk : avail - pos;
+			if (n > avail - pos)
+				n = avail - pos;
+			if (have + n > ops->max_rx) {
+				r = ops->end(state, PROBE_END_TOOBIG, out);
+				st->last_end = PROBE_END_TOOBIG;
+				break;
+			}
+			memcpy(rx + have, sc->data + pos, n);
+			pos += n;
+			have += n;
+			tx.len = 0;
+			r = ops->feed(state, rx, have, &consumed, &tx, out);
+			if (!valid_status(r, true) || consumed > have || tx.len > tx.cap) {
+				ret = fail("%s: feed returned %d, consumed %zu of %zu", ops->name, r,
+					   consumed, have);
+				goto out;
+			}
+			note_tx(st, &tx, c);
+			memmove(rx, rx + consumed, have - consumed);
+			have -= consumed;
+			if (r != PROBE_MORE)
+				break;
+		}
+		if (r == PROBE_RECONNECT)
+			continue;
+		if (r < 0)
+			ret = r;
+		else if (r != PROBE_DONE)
+			ret = fail("%s: end returned %d", ops->name, r);
+		break;
+	}
+out:
+	if (out->n_findings > PROBE_MAX_FINDINGS)
+		ret = fail("%s: %zu findings", ops->name, out->n_findings);
+	if ((unsigned)out->state >= SERVICE_X_MAX)
+		ret = fail("%s: state %d", ops->name, (int)out->state);
+	if (memchr(out->service, '\0', sizeof(out->service)) == NULL)
+		ret = fail("%s: service not terminated", ops->name);
+	free(state);
+	free(rx);
+	return ret;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int connect_to(const char *host, uint16_t port, int timeout_ms)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t sl;
+	int fd, err = 0;
+	socklen_t el = sizeof(err);
+	struct pollfd p;
+
+	if (strchr(host, ':')) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(port);
+		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
+			return -EINVAL;
+		sl = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+			return -EINVAL;
+		sl = sizeof(*a);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	p = (struct pollfd){.fd = fd, .events = POLLOUT};
+	if (poll(&p, 1, timeout_ms) != 1) {
+		close(fd);
+		return -ETIMEDOUT;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err != 0) {
+		close(fd);
+		return -(err ? err : EIO);
+	}
+	return fd;
+}
+
+static int send_all(int fd, const uint8_t *b, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EAGAIN) {
+			struct pollfd p = {.fd = fd, .events = POLLOUT};
+			poll(&p, 1, 1000);
+			continue;
+		}
+		if (w <= 0)
+			return -errno;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int net_run(const struct probe_ops *ops, const char *host, uint16_t port, struct probe_result *out,
+	    struct drive_stats *st)
+{
+	void *state = calloc(1, ops->state_size ? ops->state_size : 1);
+	uint8_t *rx = malloc(ops->max_rx + 1);
+	uint8_t txbuf[TX_CAP];
+	double t0 = now_ms(), deadline = t0 + ops->total_ms;
+	int ret = 0, fd = -1;
+
+	memset(out, 0, sizeof(*out));
+	memset(st, 0, sizeof(*st));
+	st->last_end = PROBE_END_X_MAX;
+	drive_error[0] = '\0';
+	if (state == NULL || rx == NULL) {
+		ret = -ERR_NOMEM;
+		goto out;
+	}
+	for (unsigned c = 0;; c++) {
+		struct probe_tx tx = {.buf = txbuf, .cap = TX_CAP, .len = 0};
+		double last = now_ms();
+		size_t have = 0;
+		enum probe_end why;
+		int r;
+
+		fd = connect_to(host, port, 3000);
+		if (fd < 0) {
+			if (c == 0) {
+				ret = fd;
+				fd = -1;
+				goto out;
+			}
+			fd = -1;
+			r = ops->end(state, PROBE_END_CONNECT, out);
+			st->last_end = PROBE_END_CONNECT;
+			break;
+		}
+		st->conns++;
+		r = ops->start(state, c, &tx, out);
+		note_tx(st, &tx, c);
+		if (r == PROBE_MORE && tx.len && send_all(fd, tx.buf, tx.len) < 0)
+			r = PROBE_MORE; /* the read side will see the error */
+		while (r == PROBE_MORE) {
+			double t = now_ms();
+			double wait = last + ops->idle_ms - t;
+			struct pollfd p = {.fd = fd, .events = POLLIN};
+			ssize_t n;
+			size_t consumed = SIZE_MAX;
+
+			if (deadline - t < wait)
+				wait = deadline - t;
+			if (wait <= 0) {
+				why = t >= deadline ? PROBE_END_DEADLINE : PROBE_END_IDLE;
+				goto ended;
+			}
+			if (poll(&p, 1, (int)wait + 1) == 0)
+				continue;
+			if (have == ops->max_rx) {
+				why = PROBE_END_TOOBIG;
+				goto ended;
+			}
+			n = recv(fd, rx + have, ops->max_rx - have, 0);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (n <= 0) {
+				why = n == 0 ? PROBE_END_CLOSED : PROBE_END_RESET;
+				goto ended;
+			}
+			last = now_ms();
+			have += (size_t)n;
+			tx.len = 0;
+			r = ops->feed(state, rx, have, &consumed, &tx, out);
+			if (consumed > have) {
+				ret = fail("%s: consumed %zu of %zu", ops->name, consumed, have);
+				goto out;
+			}
+			note_tx(st, &tx, c);
+			if (tx.len && send_all(fd, tx.buf, tx.len) < 0 && r == PROBE_MORE)
+				continue;
+			memmove(rx, rx + consumed, have - consumed);
+			have -= consumed;
+		}
+		goto next;
+ended:
+		r = ops->end(state, why, out);
+		st->last_end = why;
+next:
+		close(fd);
+		fd = -1;
+		if (r == PROBE_RECONNECT && c + 1 < ops->max_conns && now_ms() < deadline)
+			continue;
+		if (r == PROBE_RECONNECT) {
+			r = ops->end(state, PROBE_END_DEADLINE, out);
+			st->last_end = PROBE_END_DEADLINE;
+		}
+		if (r < 0)
+			ret = r;
+		break;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	st->elapsed_ms = now_ms() - t0;
+	free(state);
+	free(rx);
+	return ret;
+}
+
+bool drive_details_clean(const json_t *j)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	switch (json_typeof(j)) {
+	case JSON_STRING: {
+		const char *s = json_string_value(j);
+		size_t n = json_string_length(j);
+
+		if (n > 4096)
+			return false;
+		for (i = 0; i < n; i++)
+			if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+				if (s[i] != '\n')
+					return false;
+		return true;
+	}
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)j, k, v)
+			if (!drive_details_clean(v))
+				return false;
+		return true;
+	case JSON_ARRAY:
+		json_array_foreach(j, i, v)
+			if (!drive_details_clean(v))
+				return false;
+		return true;
+	default:
+		return true;
+	}
+}
+
+json_t *drive_result_json(const struct probe_result *r)
+{
+	static const char *const states[SERVICE_X_MAX] = {
+		"unknown", "identified", "silent", "tcpwrapped", "other", "protocol-error"};
+	json_t *o = json_object(), *f = json_array();
+
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct finding *x = &r->findings[i];
+		json_array_append_new(f, json_pack("{s:s,s:s,s:s,s:s}", "id", x->id, "severity",
+						   severity_name(x->severity), "confidence",
+						   confidence_name(x->confidence), "reason",
+						   x->reason));
+	}
+	json_object_set_new(o, "state", json_string((unsigned)r->state < SERVICE_X_MAX
+							    ? states[r->state]
+							    : "invalid"));
+	json_object_set_new(o, "service", json_string(r->service));
+	json_object_set_new(o, "findings", f);
+	json_object_set_new(o, "details", r->details ? json_deep_copy(r->details) : json_null());
+	return o;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test drivers for the probe state machines (probe.h), shared by the probe tests:
+ * - sim_run: feeds canned server bytes to a probe in memory (whole, in chunks, or cut short),
+ *   the way the engine does (unconsumed bytes offered again, max_rx, reconnects), and checks the
+ *   contract on every call (consumed <= len, valid return values, tx within its capacity);
+ * - net_run: a small blocking driver on real sockets (poll, idle and total deadlines, max_rx,
+ *   reconnects) for emulators and real servers, used until/besides the engine.
+ * Both return 0 or a negative error; contract violations are reported as -ERR_INTERNAL with a
+ * message in drive_error.
+ */
+#ifndef EXPOSURE_TESTS_PROBES_DRIVE_H
+#define EXPOSURE_TESTS_PROBES_DRIVE_H
+
+#include "probes/probe.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The bytes a server sends on one connection. */
+struct sim_conn {
+	const uint8_t *data;
+	size_t len;
+};
+
+struct sim_opts {
+	size_t chunk;          /* bytes per feed (0 = everything available at once) */
+	unsigned cut_conn;     /* connection that is cut short ... */
+	size_t cut_at;         /* ... after this many bytes (SIZE_MAX = never) */
+	enum probe_end cut_why;  /* how a cut connection ends (default CLOSED) */
+	enum probe_end tail_why; /* how a connection whose bytes ran out ends (default IDLE) */
+};
+
+struct drive_stats {
+	unsigned conns;        /* connections started */
+	size_t tx_total;       /* bytes the probe queued */
+	uint8_t tx_first[512]; /* what the probe queued on the first connection */
+	size_t tx_first_len;
+	enum probe_end last_end; /* why the last connection ended, PROBE_END_X_MAX if DONE */
+	double elapsed_ms;     /* net_run only */
+};
+
+extern char drive_error[256];
+
+int sim_run(const struct probe_ops *ops, const struct sim_conn *conns, size_t n_conns,
+	    const struct sim_opts *o, struct probe_result *out, struct drive_stats *st);
+
+/* Connect to host:port (numeric IPv4 or IPv6) and run the probe like the engine would. */
+int net_run(const struct probe_ops *ops, const char *host, uint16_t port, struct probe_result *out,
+	    struct drive_stats *st);
+
+/* Check that every string in details (recursively) is printable ASCII; false otherwise. */
+bool drive_details_clean(const json_t *j);
+
+/* The result as one JSON object {"state","service","findings":[...],"details"}; caller decrefs. */
+json_t *drive_result_json(const struct probe_result *r);
+
+#endif
