@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Statistics for `exposure report`: Wilson intervals, a seeded PRNG, sampling, dates and buckets. */
+/* Statistics for `exposure report`: Wilson intervals, seeded PRNG, sampling, dates, buckets. */
 #ifndef EXPOSURE_REPORT_STATS_H
 #define EXPOSURE_REPORT_STATS_H
 
