@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The `exposure` command: dispatch to its subcommands. */
 #include "cli.h"
+#include "../report/report_cmd.h"
 #include "../web/serve.h"
 
 #include <stdio.h>
@@ -20,6 +21,7 @@ static void usage(FILE *f)
 	      "Commands:\n"
 	      "  check TARGET...   diagnose addresses you may test ('exposure check --help')\n"
 	      "  serve             the web self-diagnosis service ('exposure serve --help')\n"
+	      "  report            statistics of the stored results ('exposure report --help')\n"
 	      "\n"
 	      "Options:\n"
 	      "  --help            this text\n"
@@ -46,6 +48,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "serve") == 0)
 		return serve_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "report") == 0)
+		return report_main(argc - 1, argv + 1);
 	fprintf(stderr, "exposure: unknown command '%s' (try 'exposure --help')\n", argv[1]);
 	return 2;
 }
