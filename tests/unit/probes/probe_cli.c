@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * probe_cli PROBE HOST PORT: run one probe against a real socket with the test driver (drive.h)
+ * and print its result as one JSON object (state, service, findings, details, plus the driver's
+ * elapsed_ms, conns and end). For emulator and lab tests; the product path is the engine.
+ */
+#include "drive.h"
+#include "core/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv)
+{
+	static const char *const ends[PROBE_END_X_MAX + 1] = {
+		"closed", "reset", "idle", "deadline", "toobig", "connect", "done"};
+	const struct probe_ops *ops;
+	struct probe_result r;
+	struct drive_stats st;
+	json_t *j;
+	long port;
+	int rc;
+
+	if (argc != 4 || (ops = probe_by_name(argv[1])) == NULL ||
+	    (port = strtol(argv[3], NULL, 10)) <= 0 || port > 65535) {
+		fprintf(stderr, "usage: probe_cli ssh|telnet|rdp|vnc HOST PORT\n");
+		return 2;
+	}
+	rc = net_run(ops, argv[2], (uint16_t)port, &r, &st);
+	if (rc < 0) {
+		fprintf(stderr, "probe_cli: %s %s\n", err_name(rc), drive_error);
+		probe_result_done(&r);
+		return 1;
+	}
+	j = drive_result_json(&r);
+	json_object_set_new(j, "elapsed_ms", json_integer((json_int_t)st.elapsed_ms));
+	json_object_set_new(j, "conns", json_integer(st.conns));
+	json_object_set_new(j, "end", json_string(ends[st.last_end]));
+	json_dumpf(j, stdout, JSON_COMPACT | JSON_SORT_KEYS);
+	putchar('\n');
+	json_decref(j);
+	probe_result_done(&r);
+	return 0;
+}
