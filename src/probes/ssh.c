@@ -162,6 +162,11 @@ static void finish(struct ssh_state *s, struct probe_result *out)
 	if (!s->have_ident) {
 		if (!s->any_bytes) {
 			/* state set by ssh_end() */
+		} else if (strncmp(s->other_text, "SSH-", 4) == 0) {
+			/* an identification line that never ended: SSH-like, then broken */
+			out->state = SERVICE_PROTOCOL_ERROR;
+			snprintf(out->service, sizeof(out->service), "ssh");
+			probe_detail_set(out, "first_line", json_string(s->other_text));
 		} else {
 			out->state = SERVICE_OTHER;
 			if (s->other)

@@ -21,6 +21,7 @@ struct vnc_state {
 	bool have_types;     /* 3.7/3.8 list parsed */
 	bool have_33;        /* 3.3 type parsed */
 	bool have_sub;       /* VeNCrypt subtypes parsed */
+	bool partial_version; /* the start of an RFB ProtocolVersion, never completed */
 	bool proto_error;    /* reason longer than VNC_REASON_MAX, or an invalid 3.3 type */
 	const char *problem;
 	struct vnc_version ver;
@@ -232,8 +233,10 @@ static int step(struct vnc_state *s, const uint8_t *buf, size_t len, size_t *use
 	switch (s->phase) {
 	case VNC_VERSION:
 		r = vnc_parse_version(buf, len, &s->ver);
-		if (r == PARSE_AGAIN)
+		if (r == PARSE_AGAIN) {
+			s->partial_version = len > 0;
 			return PROBE_MORE;
+		}
 		if (r < 0 && (prefix_of(buf, len, "HTTP/") || prefix_of(buf, len, "SSH-")))
 			return PROBE_MORE; /* wait for enough bytes to name the other service */
 		if (r < 0) {
@@ -383,7 +386,11 @@ static int vnc_end(void *state, enum probe_end why, struct probe_result *out)
 		s->phase = VNC_FINISHED;
 		return PROBE_DONE;
 	}
-	if (!s->have_version) {
+	if (!s->have_version && s->partial_version) {
+		out->state = SERVICE_PROTOCOL_ERROR;
+		snprintf(out->service, sizeof(out->service), "vnc");
+		s->problem = "incomplete RFB ProtocolVersion";
+	} else if (!s->have_version) {
 		out->state = SERVICE_OTHER;
 		s->problem = "no RFB ProtocolVersion";
 	} else if (s->phase == VNC_SEC || s->phase == VNC_SEC33) {

@@ -171,13 +171,14 @@ for probe in ("ssh", "telnet", "rdp", "vnc"):
                     TOTAL_MS[probe] + MARGIN_MS, None, ["other", "protocol-error"]))
 # one byte per second: the total deadline ends it
 DRIP = [
-    ("hostile: ssh one byte per second", "ssh", "ssh-15", "other", "", [], None,
+    ("hostile: ssh one byte per second", "ssh", "ssh-15", "protocol-error", "ssh", [], None,
      TOTAL_MS["ssh"] + MARGIN_MS, "deadline"),
     ("hostile: telnet one byte per second", "telnet", "telnet-busybox-login", "identified",
      "telnet", ["telnet-exposed=confirmed"], None, TOTAL_MS["telnet"] + MARGIN_MS, "deadline"),
     ("hostile: rdp one byte per second", "rdp", "rdp-nla", "protocol-error", "rdp", [],
      {"nla": "unknown"}, TOTAL_MS["rdp"] + MARGIN_MS, "deadline"),
-    ("hostile: vnc one byte per second", "vnc", "vnc-none", "other", "", [], None,
+    ("hostile: vnc one byte per second", "vnc", "vnc-none", "protocol-error", "vnc",
+     [], {"reason": "incomplete RFB ProtocolVersion"},
      TOTAL_MS["vnc"] + MARGIN_MS, "deadline"),
 ]
 
