@@ -57,6 +57,8 @@ extern const struct probe_ops probe_ssh;
 extern const struct probe_ops probe_telnet;
 extern const struct probe_ops probe_rdp;
 extern const struct probe_ops probe_vnc;
+extern const struct probe_ops probe_netbios;
+extern const struct probe_ops probe_smb;
 
 /* Explicit list, like zmap's probe_modules[]; each protocol adds itself here. */
 static const struct probe_ops *const probes[] = {
@@ -65,6 +67,8 @@ static const struct probe_ops *const probes[] = {
 	&probe_telnet,
 	&probe_rdp,
 	&probe_vnc,
+	&probe_netbios,
+	&probe_smb,
 };
 
 const struct probe_ops *probe_by_name(const char *name)

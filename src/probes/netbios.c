@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NetBIOS Session Service probe (TCP 139), protocols.md §4: a SESSION REQUEST for each called name
+ * in turn on a fresh connection (a server closes after a negative answer, §4.4), then, after a
+ * POSITIVE SESSION RESPONSE, the SMB conversation of the smb probe over the session (SMB over
+ * NBT, smb_internal.h), each of its connections opened with the name that worked.
+ * nmap's order is: the NBSTAT name (UDP 137), *SMBSERVER, the reverse-DNS name. The engine speaks
+ * TCP only and the probe does not know the target's names, so the list is *SMBSERVER (NT/2000,
+ * Samba answers positive for any name) then *SMBSERV (XP). A RETARGET is recorded, never followed.
+ */
+#include "smb_internal.h"
+#include "parse/nbss_parse.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define NB_CALLING "SELFCHECK"
+
+static const char *const nb_names[] = {"*SMBSERVER", "*SMBSERV"};
+#define NB_NAMES (sizeof(nb_names) / sizeof(nb_names[0]))
+
+enum nb_phase { NB_SESSION = 0, NB_SMB };
+
+enum nb_outcome { NB_NONE = 0, NB_POSITIVE, NB_NEGATIVE, NB_RETARGET, NB_OTHER, NB_BROKEN };
+
+struct nb_state {
+	struct smb_run smb;
+	enum nb_phase phase;
+	enum nb_outcome outcome;   /* what the session requests gave */
+	unsigned name_idx;         /* called name in use */
+	bool any_bytes;
+	bool conn_bytes;
+	bool finished;
+	uint8_t neg_codes[NB_NAMES];
+	unsigned n_neg;
+	uint8_t retarget_ip[4];
+	uint16_t retarget_port;
+	char end_reason[64];       /* how the session request ended without an answer */
+};
+
+static void nb_report(struct nb_state *s, struct probe_result *out)
+{
+	char text[FINDING_REASON_MAX];
+	json_t *codes;
+
+	if (s->outcome == NB_POSITIVE)
+		smb_run_report(&s->smb, out);
+	switch (s->outcome) {
+	case NB_POSITIVE:
+		out->state = SERVICE_IDENTIFIED;
+		snprintf(out->service, sizeof(out->service), "netbios");
+		probe_detail_set(out, "session", json_string("positive"));
+		probe_detail_set(out, "called_name", json_string(nb_names[s->name_idx]));
+		probe_detail_set(out, "smb_over_netbios", json_boolean(s->smb.any_smb));
+		probe_add_finding(out, "netbios-exposed", SEVERITY_HIGH, CONFIDENCE_CONFIRMED,
+				  "NetBIOS session accepted");
+		break;
+	case NB_NEGATIVE:
+		out->state = SERVICE_IDENTIFIED;
+		snprintf(out->service, sizeof(out->service), "netbios");
+		probe_detail_set(out, "session", json_string("negative"));
+		codes = json_array();
+		for (unsigned i = 0; i < s->n_neg; i++)
+			json_array_append_new(codes, json_string(nbss_error_name(s->neg_codes[i])));
+		probe_detail_set(out, "negative_codes", codes);
+		snprintf(text, sizeof(text), "session refused for every called name (%s)",
+			 s->n_neg ? nbss_error_name(s->neg_codes[s->n_neg - 1]) : "?");
+		probe_add_finding(out, "netbios-exposed", SEVERITY_HIGH, CONFIDENCE_LIKELY, text);
+		break;
+	case NB_RETARGET:
+		out->state = SERVICE_IDENTIFIED;
+		snprintf(out->service, sizeof(out->service), "netbios");
+		probe_detail_set(out, "session", json_string("retarget"));
+		snprintf(text, sizeof(text), "%u.%u.%u.%u:%u", s->retarget_ip[0], s->retarget_ip[1],
+			 s->retarget_ip[2], s->retarget_ip[3], s->retarget_port);
+		probe_detail_set(out, "retarget", json_string(text));
+		probe_add_finding(out, "netbios-exposed", SEVERITY_HIGH, CONFIDENCE_LIKELY,
+				  "session retargeted (not followed)");
+		break;
+	case NB_OTHER:
+		out->state = SERVICE_OTHER;
+		probe_detail_set(out, "session", json_string("not netbios"));
+		break;
+	case NB_BROKEN:
+		out->state = SERVICE_PROTOCOL_ERROR;
+		probe_detail_set(out, "session", json_string("malformed"));
+		break;
+	default:
+		if (s->end_reason[0]) {
+			probe_detail_set(out, "session", json_string("no answer"));
+			probe_detail_set(out, "session_reason", json_string(s->end_reason));
+		}
+		break;
+	}
+}
+
+static int nb_finish(struct nb_state *s, struct probe_result *out)
+{
+	s->finished = true;
+	nb_report(s, out);
+	return PROBE_DONE;
+}
+
+static int nb_start(void *state, unsigned conn, struct probe_tx *tx, struct probe_result *out)
+{
+	struct nb_state *s = state;
+	uint8_t req[NBSS_REQUEST_LEN];
+	int n;
+
+	(void)out;
+	if (conn == 0) {
+		memset(s, 0, sizeof(*s));
+		smb_run_init(&s->smb, true);
+	}
+	s->phase = NB_SESSION;
+	s->conn_bytes = false;
+	n = nbss_build_session_request(req, sizeof(req), nb_names[s->name_idx], NBSS_SUFFIX_SERVER,
+				       NB_CALLING, NBSS_SUFFIX_WORKSTATION);
+	if (n < 0)
+		return n;
+	n = probe_tx_put(tx, req, (size_t)n);
+	if (n < 0)
+		return n;
+	return PROBE_MORE;
+}
+
+/* After the last of its SMB calls: keep the netbios view of the result on top. */
+static int nb_after_smb(struct nb_state *s, int r, struct probe_result *out)
+{
+	if (r == PROBE_DONE || r < 0)
+		s->finished = true;
+	nb_report(s, out);
+	return r;
+}
+
+static int nb_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed,
+		   struct probe_tx *tx, struct probe_result *out)
+{
+	struct nb_state *s = state;
+	size_t off = 0;
+
+	*consumed = 0;
+	if (len > 0)
+		s->conn_bytes = s->any_bytes = true;
+	while (s->phase == NB_SESSION && off < len) {
+		struct nbss_packet p;
+		int r = nbss_parse(buf + off, len - off, &p);
+
+		if (r == PARSE_AGAIN)
+			break;
+		if (r < 0) {
+			*consumed = len;
+			if (s->outcome == NB_POSITIVE) /* a later connection broke: keep what we have */
+				return nb_finish(s, out);
+			s->outcome = r == -ERR_SYNTAX ? NB_OTHER : NB_BROKEN;
+			return nb_finish(s, out);
+		}
+		off += (size_t)r;
+		switch (p.type) {
+		case NBSS_KEEPALIVE:
+			continue;
+		case NBSS_POSITIVE: {
+			size_t used = 0;
+			int sr;
+
+			s->outcome = NB_POSITIVE;
+			s->phase = NB_SMB;
+			sr = smb_run_start(&s->smb, tx, out);
+			if (sr != PROBE_MORE) {
+				*consumed = off;
+				return nb_after_smb(s, sr, out);
+			}
+			if (off < len) {
+				sr = smb_run_feed(&s->smb, buf + off, len - off, &used, tx, out);
+				off += used;
+				*consumed = off;
+				return nb_after_smb(s, sr, out);
+			}
+			*consumed = off;
+			nb_report(s, out);
+			return PROBE_MORE;
+		}
+		case NBSS_NEGATIVE:
+			*consumed = off;
+			if (s->outcome == NB_POSITIVE)
+				return nb_finish(s, out);
+			if (s->n_neg < NB_NAMES)
+				s->neg_codes[s->n_neg++] = p.error_code;
+			s->outcome = NB_NEGATIVE;
+			if (s->name_idx + 1 < NB_NAMES) {
+				s->name_idx++;
+				nb_report(s, out);
+				return PROBE_RECONNECT;
+			}
+			return nb_finish(s, out);
+		case NBSS_RETARGET:
+			*consumed = off;
+			if (s->outcome == NB_POSITIVE)
+				return nb_finish(s, out);
+			s->outcome = NB_RETARGET;
+			memcpy(s->retarget_ip, p.retarget_ip, sizeof(s->retarget_ip));
+			s->retarget_port = p.retarget_port;
+			return nb_finish(s, out);
+		default:
+			/* A SESSION MESSAGE or REQUEST before any session: not a session service. */
+			*consumed = len;
+			if (s->outcome != NB_POSITIVE)
+				s->outcome = NB_BROKEN;
+			return nb_finish(s, out);
+		}
+	}
+	if (s->phase == NB_SMB) {
+		size_t used = 0;
+		int r = smb_run_feed(&s->smb, buf + off, len - off, &used, tx, out);
+
+		*consumed = off + used;
+		return nb_after_smb(s, r, out);
+	}
+	*consumed = off;
+	return PROBE_MORE;
+}
+
+static int nb_end(void *state, enum probe_end why, struct probe_result *out)
+{
+	struct nb_state *s = state;
+
+	if (s->finished)
+		return nb_finish(s, out);
+	if (s->phase == NB_SMB)
+		return nb_after_smb(s, smb_run_end(&s->smb, why, out), out);
+	if (s->outcome == NB_POSITIVE) /* a later session request was not answered */
+		return nb_finish(s, out);
+	snprintf(s->end_reason, sizeof(s->end_reason), "session request: %s", smb_end_name(why));
+	nb_report(s, out);
+	s->finished = true;
+	if (!s->any_bytes)
+		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
+		             : why == PROBE_END_IDLE || why == PROBE_END_DEADLINE ? SERVICE_SILENT
+									  : out->state;
+	else if (s->outcome == NB_NONE)
+		out->state = SERVICE_PROTOCOL_ERROR; /* a partial session packet */
+	return PROBE_DONE;
+}
+
+const struct probe_ops probe_netbios = {
+	.name = "netbios",
+	.state_size = sizeof(struct nb_state),
+	.max_rx = 4 + SMB_FRAME_MAX,
+	.idle_ms = 5000,
+	.total_ms = 30000,
+	.max_conns = NB_NAMES + SMB_RUN_CONNS,
+	.start = nb_start,
+	.feed = nb_feed,
+	.end = nb_end,
+};

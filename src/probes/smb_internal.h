@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SMB conversation shared by the smb probe (TCP 445) and the netbios probe (TCP 139, SMB over
+ * a NetBIOS session), protocols.md §5 and §6. One smb_run walks these connections:
+ *   1. SMB1 NEGOTIATE (§5.3); if SMB1 answers with NT LM 0.12, the MS17-010 sequence on the same
+ *      connection (§6.3 anonymous SESSION_SETUP_ANDX, §6.4 TREE_CONNECT_ANDX to IPC$, §6.5
+ *      PeekNamedPipe on FID 0) and, only after "vulnerable", the DoublePulsar ping (§6.6);
+ *   2. SMB2 NEGOTIATE offering every dialect (3.1.1 only on direct TCP, [MS-SMB2] §3.2.5.2):
+ *      the highest dialect and the signing mode;
+ *   3. one connection per lower SMB2 dialect with DialectCount 1 (as nmap's smb-protocols).
+ * Every step runs on a fresh connection where the protocol needs one (one NEGOTIATE per TCP
+ * connection, §5.1). The caller owns the transport: the smb probe calls smb_run_start() as soon
+ * as a connection is up, the netbios probe after its POSITIVE SESSION RESPONSE.
+ */
+#ifndef EXPOSURE_PROBES_SMB_INTERNAL_H
+#define EXPOSURE_PROBES_SMB_INTERNAL_H
+
+#include "probe.h"
+#include "parse/smb1_parse.h"
+#include "parse/smb2_parse.h"
+
+/* Connections an smb_run may use: SMB1, SMB2 max, four lower SMB2 dialects. */
+#define SMB_RUN_CONNS 6
+/* Lower SMB2 dialects enumerated one per connection. */
+#define SMB2_ENUM_N 4
+
+enum smb_conn_kind {
+	SMB_CONN_SMB1 = 0, /* NEGOTIATE, then MS17-010 and DoublePulsar */
+	SMB_CONN_SMB2_MAX, /* NEGOTIATE with every dialect */
+	SMB_CONN_SMB2_ONE, /* NEGOTIATE with one dialect (enum_idx) */
+	SMB_CONN_NONE,     /* nothing left to do */
+};
+
+enum smb_step {
+	SMB_STEP_NEG = 0,
+	SMB_STEP_SESSION,
+	SMB_STEP_TREE,
+	SMB_STEP_TRANS,
+	SMB_STEP_DP,
+	SMB_STEP_DONE,
+};
+
+enum smb1_state { SMB1_UNTESTED = 0, SMB1_ON, SMB1_OFF, SMB1_UNDECIDED };
+
+/* details.ms17_010 words (plus the internal "not tested yet"). */
+enum ms17_state {
+	MS17_STATE_UNTESTED = 0,
+	MS17_STATE_VULNERABLE,
+	MS17_STATE_NOT_VULNERABLE,
+	MS17_STATE_UNKNOWN,
+	MS17_STATE_NOT_APPLICABLE,
+};
+
+enum dp_state { DP_STATE_UNTESTED = 0, DP_STATE_PRESENT, DP_STATE_ABSENT, DP_STATE_UNKNOWN };
+
+#define SMB_REASON_MAX 120
+
+struct smb_run {
+	bool nbt;                  /* over a NetBIOS session: no 3.1.1 */
+	enum smb_conn_kind kind;   /* what the current connection does */
+	enum smb_step step;
+	bool conn_bytes;           /* this connection received a byte */
+	bool any_bytes;            /* any connection received a byte */
+	bool any_smb;              /* a well-framed SMB reply was seen */
+	bool other;                /* the first bytes were not SMB framing */
+	bool broken;               /* an SMB reply was malformed */
+	bool finished;             /* nothing left to do */
+	uint16_t uid, tid;
+	bool retried;              /* REQUEST_NOT_ACCEPTED retry used */
+	bool session_ok;
+
+	enum smb1_state smb1;
+	char smb1_reason[SMB_REASON_MAX];
+	uint16_t smb1_dialect_index;
+	bool smb1_lanman;
+	uint8_t smb1_secmode;
+	char server_name[SMB1_NAME_MAX];
+	char domain[SMB1_NAME_MAX];
+	char native_os[SMB1_TEXT_MAX];
+	char native_lanman[SMB1_TEXT_MAX];
+
+	enum ms17_state ms17;
+	char ms17_reason[SMB_REASON_MAX];
+	enum dp_state dp;
+	char dp_reason[SMB_REASON_MAX];
+	bool dp_x64;
+	uint32_t dp_key;
+
+	bool smb2_answered;        /* the max NEGOTIATE got status 0 */
+	char smb2_reason[SMB_REASON_MAX];
+	uint16_t smb2_dialect;
+	uint16_t smb2_secmode;
+	uint32_t smb2_caps;
+	unsigned enum_idx;         /* next of smb2_enum[] to try */
+	bool enum_ok[SMB2_ENUM_N]; /* lower dialect accepted alone */
+	bool enum_tried[SMB2_ENUM_N];
+};
+
+/* Reset s for a new probe; nbt: SMB over NetBIOS (139). */
+void smb_run_init(struct smb_run *s, bool nbt);
+
+/* A connection is ready for SMB: queue the request for the current step. PROBE_MORE / DONE. */
+int smb_run_start(struct smb_run *s, struct probe_tx *tx, struct probe_result *out);
+
+/* Bytes (SMB frames, 4-byte header first). PROBE_MORE, PROBE_RECONNECT or PROBE_DONE. */
+int smb_run_feed(struct smb_run *s, const uint8_t *buf, size_t len, size_t *consumed,
+		 struct probe_tx *tx, struct probe_result *out);
+
+/* The connection ended without DONE. PROBE_RECONNECT (more to do) or PROBE_DONE. */
+int smb_run_end(struct smb_run *s, enum probe_end why, struct probe_result *out);
+
+/* Write every SMB detail and finding into out (idempotent: call again as knowledge grows). */
+void smb_run_report(const struct smb_run *s, struct probe_result *out);
+
+/* "closed", "reset", "timeout"... */
+const char *smb_end_name(enum probe_end why);
+
+#endif
