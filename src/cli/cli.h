@@ -24,6 +24,7 @@ struct check_config {
 	unsigned timeout_ms;   /* 0 = adaptive */
 	unsigned max_inflight; /* 0 = the engine's default */
 	bool json, explain, no_color, help;
+	bool ports_only; /* port states only: no protocol checks */
 	char *const *targets; /* into argv */
 	size_t n_targets;
 };

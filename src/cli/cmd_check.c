@@ -60,6 +60,7 @@ void check_usage(FILE *f)
 	    "  --port CHECK=PORT   probe CHECK on another port, or CHECK=FIRST-LAST (<= 16 ports)\n"
 	    "  --timeout MS        fixed per-attempt connect timeout, 1..60000 (default: "
 	    "adaptive)\n"
+	    "  --ports-only        port states only, no protocol checks (like nmap -sT)\n"
 	    "  --explain           show all advice for each finding\n"
 	    "  --no-color          no colours (also when NO_COLOR is set)\n"
 	    "  --max-inflight N    connections open at once (default 512)\n"
@@ -309,7 +310,11 @@ int cmd_check(int argc, char **argv)
 		return 0;
 	}
 	nofile = raise_nofile();
-	run.dopts = (struct diag_options){.ports = &cfg.ports, .timeout_ms = cfg.timeout_ms};
+	run.dopts = (struct diag_options){
+		.ports = &cfg.ports,
+		.timeout_ms = cfg.timeout_ms,
+		.ports_only = cfg.ports_only,
+	};
 	if ((r = uv_loop_init(&run.loop)) < 0) {
 		fail(uv_strerror(r));
 		return 2;

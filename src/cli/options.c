@@ -156,6 +156,7 @@ enum {
 	OPT_EXPLAIN,
 	OPT_NO_COLOR,
 	OPT_MAX_INFLIGHT,
+	OPT_PORTS_ONLY,
 	OPT_HELP
 };
 
@@ -168,6 +169,7 @@ static const struct option long_options[] = {
     {"explain", no_argument, NULL, OPT_EXPLAIN},
     {"no-color", no_argument, NULL, OPT_NO_COLOR},
     {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
+    {"ports-only", no_argument, NULL, OPT_PORTS_ONLY},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -199,6 +201,9 @@ static int one_option(struct check_config *cfg, int c, const char *arg, char *er
 			snprintf(err, errlen, "--max-inflight: '%s' is not a number from 1 to %d",
 			         arg, CLI_INFLIGHT_MAX);
 		return r;
+	case OPT_PORTS_ONLY:
+		cfg->ports_only = true;
+		return 0;
 	case OPT_HELP:
 		cfg->help = true;
 		return 0;

@@ -322,11 +322,13 @@ struct diagnosis *diagnosis_start(struct engine *e, const char *target, const st
 	}
 	if (o && o->timeout_ms)
 		engine_target_set_timeout(t, o->timeout_ms);
+	bool ports_only = o && o->ports_only;
 	for (size_t j = 0; j < d->n_jobs; j++) {
 		struct diag_port *job = &d->jobs[j];
 		const struct check_def *def = d->checks[job->check].def;
 
-		r = engine_submit(e, t, job->port, probe_by_name(def->probe), on_port_done, job);
+		r = engine_submit(e, t, job->port, ports_only ? NULL : probe_by_name(def->probe),
+				  on_port_done, job);
 		if (r == 0) {
 			submitted++;
 			continue;

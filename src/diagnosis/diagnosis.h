@@ -19,6 +19,7 @@ enum risk { RISK_NONE = 0, RISK_LOW, RISK_MEDIUM, RISK_HIGH, RISK_CRITICAL, RISK
 struct diag_options {
 	const struct port_overrides *ports; /* NULL = the catalogue's ports */
 	unsigned timeout_ms; /* 0 = adaptive (engine); else a fixed per-attempt timeout */
+	bool ports_only;     /* port states only, like nmap -sT: no protocol check runs */
 };
 
 struct diagnosis;

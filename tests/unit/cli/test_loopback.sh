@@ -127,6 +127,19 @@ PY
 [ "$(cat "$tmp/open.ms")" -lt 2000 ] && ok "finished in $(cat "$tmp/open.ms") ms" ||
 	bad "took $(cat "$tmp/open.ms") ms on loopback"
 
+# 1b. --ports-only: the same verdicts, and no protocol check ran (no service, no details).
+run portsonly check --json --ports-only "${ports[@]}" --port ssh=$open_port 127.0.0.1
+python3 - "$tmp/portsonly.out" <<'PY' && ok "--ports-only runs no protocol check" || bad "--ports-only"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+ssh = doc["checks"][0]
+assert ssh["state"] == "open" and ssh["service"] is None, ssh
+assert ssh.get("details") in (None, {}), ssh
+assert [f["id"] for f in ssh["findings"]] == ["ssh-exposed"], ssh["findings"]
+assert ssh["findings"][0]["confidence"] == "likely", ssh["findings"]
+PY
+[ "$(cat "$tmp/portsonly.rc")" = 1 ] && ok "--ports-only exit 1" || bad "--ports-only exit $(cat "$tmp/portsonly.rc")"
+
 # 2. Everything closed: risk none, exit 0.
 run closed check --json "${ports[@]}" 127.0.0.1
 python3 - "$tmp/closed.out" <<'PY' && ok "all closed: risk none" || bad "all closed: risk none"
