@@ -96,6 +96,9 @@ static const char *data_dir = "tests/data";
 #define NB_KEEPALIVE "85000000"
 #define HTTP "485454502f312e3020343030200d0a0d0a" /* HTTP/1.0 400 \r\n\r\n */
 
+#define SAMBA "@smb/samba-4.17-"
+#define NBSAMBA "@netbios/samba-4.17-"
+
 #define MAX_PARTS 8
 #define MAX_CONNS 8
 
@@ -214,6 +217,57 @@ static const struct scase cases[] = {
 	 {{"ms17_010", "not vulnerable"}}},
 	{"HTTP on 139", &probe_netbios, {{HTTP}}, PROBE_END_CLOSED, -1, SERVICE_OTHER, "", "",
 	 {{"session", "not netbios"}}},
+	/* Real Samba 4.17 (tests/data/smb, tests/data/netbios; no single-dialect captures, so the
+	 * lower-dialect connections get no answer) */
+	{"Samba SMB1 on, signing default", &probe_smb,
+	 {{SAMBA "nt1-default-ms17-1-negotiate.bin", SAMBA "nt1-default-ms17-2-session-setup.bin",
+	   SAMBA "nt1-default-ms17-3-tree-connect.bin", SAMBA "nt1-default-ms17-4-trans.bin"},
+	  {SAMBA "nt1-default-negotiate2-311.bin"}},
+	 PROBE_END_CLOSED, 3, SERVICE_IDENTIFIED, "smb",
+	 "smb1-enabled=confirmed,smb-signing-not-required=confirmed",
+	 {{"ms17_010", "not vulnerable"}, {"ms17_010_reason", "STATUS_INVALID_HANDLE"},
+	  {"max_dialect", "3.1.1"}, {"native_lanman", "Samba 4.17.12-Debian"},
+	  {"signing", "enabled"}, {"smb1_signing", "disabled"}},
+	 "smb1", true},
+	{"Samba SMB1 on, signing mandatory", &probe_smb,
+	 {{SAMBA "nt1-mandatory-ms17-1-negotiate.bin", SAMBA "nt1-mandatory-ms17-2-session-setup.bin",
+	   SAMBA "nt1-mandatory-ms17-3-tree-connect.bin", SAMBA "nt1-mandatory-ms17-4-trans.bin"},
+	  {SAMBA "nt1-mandatory-negotiate2-311.bin"}},
+	 PROBE_END_CLOSED, 3, SERVICE_IDENTIFIED, "smb", "smb1-enabled=confirmed",
+	 {{"ms17_010", "not vulnerable"}, {"signing", "required"}, {"smb1_signing", "required"}},
+	 "smb1", true},
+	{"Samba SMB1 on, restrict anonymous = 2", &probe_smb,
+	 {{SAMBA "nt1-restrict2-ms17-1-negotiate.bin", SAMBA "nt1-restrict2-ms17-2-session-setup.bin",
+	   SAMBA "nt1-restrict2-ms17-3-tree-connect.bin"},
+	  {SAMBA "nt1-default-negotiate2-311.bin"}},
+	 PROBE_END_CLOSED, -1, SERVICE_IDENTIFIED, "smb",
+	 "smb1-enabled=confirmed,smb-signing-not-required=confirmed",
+	 {{"ms17_010", "unknown"},
+	  {"ms17_010_reason", "needs credentials: IPC$ refused, STATUS_ACCESS_DENIED (0xC0000022)"}}},
+	{"Samba SMB1 off, signing default", &probe_smb,
+	 {{SAMBA "smb1off-default-negotiate1.bin"}, {SAMBA "smb1off-default-negotiate2-311.bin"}},
+	 PROBE_END_CLOSED, -1, SERVICE_IDENTIFIED, "smb", "smb-signing-not-required=confirmed",
+	 {{"ms17_010", "not applicable"}, {"signing", "enabled"}, {"max_dialect", "3.1.1"}},
+	 "smb1", false},
+	{"Samba SMB1 off, signing mandatory", &probe_smb,
+	 {{SAMBA "smb1off-mandatory-negotiate1.bin"}, {SAMBA "smb1off-mandatory-negotiate2-311.bin"}},
+	 PROBE_END_CLOSED, -1, SERVICE_IDENTIFIED, "smb", "",
+	 {{"ms17_010", "not applicable"}, {"signing", "required"}}, "smb1", false},
+	{"Samba SMB1 off, max SMB2_02", &probe_smb,
+	 {{SAMBA "smb1off-default-negotiate1.bin"}, {SAMBA "smb1off-max202-negotiate2-311.bin"}},
+	 PROBE_END_CLOSED, -1, SERVICE_IDENTIFIED, "smb", "smb-signing-not-required=confirmed",
+	 {{"max_dialect", "2.0.2"}}},
+	{"Samba NetBIOS session, SMB1 on", &probe_netbios,
+	 {{NBSAMBA "nt1-default-nbss-positive.bin", NBSAMBA "nt1-default-nbt-negotiate1.bin",
+	   SAMBA "nt1-default-ms17-2-session-setup.bin", SAMBA "nt1-default-ms17-3-tree-connect.bin",
+	   SAMBA "nt1-default-ms17-4-trans.bin"}},
+	 PROBE_END_CLOSED, 4, SERVICE_IDENTIFIED, "netbios",
+	 "netbios-exposed=confirmed,smb1-enabled=confirmed,smb-signing-not-required=confirmed",
+	 {{"session", "positive"}, {"ms17_010", "not vulnerable"}}},
+	{"Samba NetBIOS negative (calling suffix R)", &probe_netbios,
+	 {{NBSAMBA "nt1-default-nbss-negative.bin"}, {NBSAMBA "nt1-default-nbss-negative.bin"}},
+	 PROBE_END_CLOSED, -1, SERVICE_IDENTIFIED, "netbios", "netbios-exposed=likely",
+	 {{"session", "negative"}}},
 	{"closed 139", &probe_netbios, {{NULL}}, PROBE_END_CLOSED, -1, SERVICE_TCPWRAPPED, "", ""},
 };
 
@@ -235,18 +289,46 @@ static size_t unhex(const char *h, uint8_t *out)
 	return n;
 }
 
+/* A capture of tests/data ("@smb/x.bin"): its bytes appended at out (NULL: only the size). */
+static size_t read_capture(const char *name, uint8_t *out)
+{
+	char path[512];
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", data_dir, name + 1);
+	f = fopen(path, "rb");
+	if (f == NULL)
+		fail_msg("cannot open %s", path);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n > 0 && n < 70000);
+	rewind(f);
+	if (out)
+		assert_int_equal(fread(out, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return (size_t)n;
+}
+
+static size_t part_bytes(const char *part, uint8_t *out)
+{
+	if (part[0] == '@')
+		return read_capture(part, out);
+	return out ? unhex(part, out) : strlen(part) / 2;
+}
+
 static void load_parts(const char *const parts[MAX_PARTS], size_t nparts, int verdict_part,
 		       struct loaded *l)
 {
 	size_t total = 0, c = l->n;
 
 	for (size_t p = 0; p < nparts && parts[p]; p++)
-		total += strlen(parts[p]) / 2;
+		total += part_bytes(parts[p], NULL);
 	l->data[c] = malloc(total + 1);
 	assert_non_null(l->data[c]);
 	total = 0;
 	for (size_t p = 0; p < nparts && parts[p]; p++) {
-		total += unhex(parts[p], l->data[c] + total);
+		total += part_bytes(parts[p], l->data[c] + total);
 		if (c == 0 && (int)p == verdict_part)
 			l->verdict_at = total;
 	}
