@@ -147,6 +147,7 @@ int smb_run_start(struct smb_run *s, struct probe_tx *tx, struct probe_result *o
 	int r;
 
 	s->conn_bytes = false;
+	s->partial = false;
 	s->step = SMB_STEP_NEG;
 	switch (s->kind) {
 	case SMB_CONN_SMB1:
@@ -505,6 +506,7 @@ int smb_run_feed(struct smb_run *s, const uint8_t *buf, size_t len, size_t *cons
 		off += (size_t)r;
 	}
 	*consumed = off;
+	s->partial = ret == PROBE_MORE && off < len;
 	return ret;
 }
 
@@ -516,6 +518,9 @@ int smb_run_end(struct smb_run *s, enum probe_end why, struct probe_result *out)
 		smb_run_report(s, out);
 		return PROBE_DONE;
 	}
+	if (s->partial)
+		s->broken = true; /* a frame that never completed */
+	s->partial = false;
 	switch (s->kind) {
 	case SMB_CONN_SMB1:
 		if (s->step == SMB_STEP_NEG) {

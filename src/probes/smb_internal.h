@@ -63,7 +63,8 @@ struct smb_run {
 	bool any_bytes;            /* any connection received a byte */
 	bool any_smb;              /* a well-framed SMB reply was seen */
 	bool other;                /* the first bytes were not SMB framing */
-	bool broken;               /* an SMB reply was malformed */
+	bool broken;               /* an SMB reply was malformed or cut short */
+	bool partial;              /* this connection holds an incomplete frame */
 	bool finished;             /* nothing left to do */
 	uint16_t uid, tid;
 	bool retried;              /* REQUEST_NOT_ACCEPTED retry used */

@@ -268,6 +268,15 @@ static const struct scase cases[] = {
 	 {{NBSAMBA "nt1-default-nbss-negative.bin"}, {NBSAMBA "nt1-default-nbss-negative.bin"}},
 	 PROBE_END_CLOSED, -1, SERVICE_IDENTIFIED, "netbios", "netbios-exposed=likely",
 	 {{"session", "negative"}}},
+	/* Hostile peers (tests/data/smb hand-made captures) */
+	{"hostile names in NEGOTIATE (escape, <script>, 255-byte name)", &probe_smb,
+	 {{"@smb/emul-hostile-names-negotiate1.bin"}}, PROBE_END_CLOSED, -1, SERVICE_IDENTIFIED,
+	 "smb", "smb1-enabled=likely,smb-signing-not-required=confirmed",
+	 {{"domain", "W?[31mX<script>???"}, {"ms17_010", "unknown"}}},
+	{"NEGOTIATE length over the cap", &probe_smb, {{"@smb/emul-over-cap-negotiate1.bin"}},
+	 PROBE_END_CLOSED, -1, SERVICE_PROTOCOL_ERROR, "", "", {{"ms17_010", "unknown"}}},
+	{"length field past the data, then close", &probe_smb, {{"0000ffffff534d4272"}},
+	 PROBE_END_CLOSED, -1, SERVICE_PROTOCOL_ERROR, "", "", {{"ms17_010", "unknown"}}},
 	{"closed 139", &probe_netbios, {{NULL}}, PROBE_END_CLOSED, -1, SERVICE_TCPWRAPPED, "", ""},
 };
 
