@@ -568,12 +568,57 @@ static void test_first_bytes(void **unused)
 	probe_result_done(&r);
 }
 
+/* 1 MiB of garbage (pseudo-random, zeros, 0xFF) on every connection, in 1460-byte chunks. */
+static void test_garbage(void **unused)
+{
+	const size_t n = 1u << 20;
+	uint8_t *g = malloc(n);
+	uint32_t x = 12345;
+
+	(void)unused;
+	assert_non_null(g);
+	for (int kind = 0; kind < 3; kind++) {
+		const struct probe_ops *ops[] = {&probe_smb, &probe_netbios};
+
+		for (size_t i = 0; i < n; i++) {
+			x = x * 1103515245u + 12345u;
+			g[i] = kind == 0 ? (uint8_t)(x >> 16) : kind == 1 ? 0 : 0xff;
+		}
+		for (size_t k = 0; k < 2; k++) {
+			struct sim_conn c[MAX_CONNS];
+			struct sim_opts o = {.chunk = 1460, .cut_at = SIZE_MAX,
+					     .tail_why = PROBE_END_CLOSED};
+			struct probe_result r;
+			struct drive_stats st;
+			const char *ms17;
+
+			for (size_t i = 0; i < MAX_CONNS; i++)
+				c[i] = (struct sim_conn){.data = g, .len = n};
+			if (sim_run(ops[k], c, MAX_CONNS, &o, &r, &st) != 0)
+				fail_msg("garbage %d %s: %s", kind, ops[k]->name, drive_error);
+			ms17 = detail(&r, "ms17_010");
+			if (ms17 && strcmp(ms17, "unknown") != 0)
+				fail_msg("garbage %d %s: ms17_010 %s", kind, ops[k]->name, ms17);
+			if (r.n_findings > 0 && strcmp(r.findings[0].id, "netbios-exposed") != 0)
+				fail_msg("garbage %d %s: finding %s", kind, ops[k]->name,
+					 r.findings[0].id);
+			if (r.state == SERVICE_IDENTIFIED)
+				fail_msg("garbage %d %s: identified", kind, ops[k]->name);
+			if (r.details && !drive_details_clean(r.details))
+				fail_msg("garbage %d %s: details", kind, ops[k]->name);
+			probe_result_done(&r);
+		}
+	}
+	free(g);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_bytes),
 		cmocka_unit_test(test_exact),
 		cmocka_unit_test(test_cut_everywhere),
+		cmocka_unit_test(test_garbage),
 	};
 
 	if (argc > 1)
