@@ -230,7 +230,7 @@ static int nb_end(void *state, enum probe_end why, struct probe_result *out)
 		return nb_after_smb(s, smb_run_end(&s->smb, why, out), out);
 	if (s->outcome == NB_POSITIVE) /* a later session request was not answered */
 		return nb_finish(s, out);
-	snprintf(s->end_reason, sizeof(s->end_reason), "session request: %s", smb_end_name(why));
+	snprintf(s->end_reason, sizeof(s->end_reason), "session request: %s", probe_end_name(why));
 	nb_report(s, out);
 	s->finished = true;
 	if (!s->any_bytes)

@@ -46,6 +46,20 @@ void probe_detail_set(struct probe_result *out, const char *key, json_t *value)
 		json_decref(value);
 }
 
+static const char *const end_names[PROBE_END_X_MAX] = {
+	[PROBE_END_CLOSED] = "closed by the server",
+	[PROBE_END_RESET] = "connection reset",
+	[PROBE_END_IDLE] = "no data before the idle timeout",
+	[PROBE_END_DEADLINE] = "deadline reached",
+	[PROBE_END_TOOBIG] = "the server sent too much",
+	[PROBE_END_CONNECT] = "connection failed",
+};
+
+const char *probe_end_name(enum probe_end why)
+{
+	return (unsigned)why < PROBE_END_X_MAX && end_names[why] ? end_names[why] : "ended";
+}
+
 void probe_result_done(struct probe_result *out)
 {
 	json_decref(out->details);

@@ -104,6 +104,9 @@ void probe_add_finding(struct probe_result *out, const char *id, enum severity s
 /* Set details[key] = value (takes ownership of value), creating the object if needed. */
 void probe_detail_set(struct probe_result *out, const char *key, json_t *value);
 
+/* Why a connection ended, in words: "closed by the server", "no data before the idle timeout". */
+const char *probe_end_name(enum probe_end why);
+
 /* Release what out owns and zero it. */
 void probe_result_done(struct probe_result *out);
 

@@ -51,20 +51,6 @@ struct rdp_state {
 	struct rdp_one p[RDP_PROBES];
 };
 
-static const char *const end_names[PROBE_END_X_MAX] = {
-	[PROBE_END_CLOSED] = "closed",
-	[PROBE_END_RESET] = "reset",
-	[PROBE_END_IDLE] = "timeout",
-	[PROBE_END_DEADLINE] = "deadline",
-	[PROBE_END_TOOBIG] = "too-much-data",
-	[PROBE_END_CONNECT] = "connect-failed",
-};
-
-static const char *end_name(enum probe_end why)
-{
-	return (unsigned)why < PROBE_END_X_MAX && end_names[why] ? end_names[why] : "ended";
-}
-
 static const char *proto_name(uint32_t p)
 {
 	switch (p) {
@@ -154,7 +140,7 @@ static json_t *probe_json(const struct rdp_one *o, unsigned i)
 										 : "unexpected-tpdu"));
 		break;
 	case RDP_OUT_ENDED:
-		json_object_set_new(j, "reply", json_string(end_name(o->why)));
+		json_object_set_new(j, "reply", json_string(probe_end_name(o->why)));
 		break;
 	}
 	return j;
@@ -362,7 +348,7 @@ static int rdp_end(void *state, enum probe_end why, struct probe_result *out)
 	if (s->conn == 0 && !o->any_bytes) {
 		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
 									       : SERVICE_SILENT;
-		probe_detail_set(out, "reason", json_string(end_name(why)));
+		probe_detail_set(out, "reason", json_string(probe_end_name(why)));
 		finish(s, out);
 		return PROBE_DONE;
 	}

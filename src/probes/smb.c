@@ -22,20 +22,6 @@
 
 static const uint16_t smb2_enum[SMB2_ENUM_N] = {0x0202, 0x0210, 0x0300, 0x0302};
 
-static const char *const end_names[PROBE_END_X_MAX] = {
-	[PROBE_END_CLOSED] = "connection closed",
-	[PROBE_END_RESET] = "connection reset",
-	[PROBE_END_IDLE] = "no reply (timeout)",
-	[PROBE_END_DEADLINE] = "deadline reached",
-	[PROBE_END_TOOBIG] = "reply too large",
-	[PROBE_END_CONNECT] = "reconnect failed",
-};
-
-const char *smb_end_name(enum probe_end why)
-{
-	return (unsigned)why < PROBE_END_X_MAX && end_names[why] ? end_names[why] : "ended";
-}
-
 static const char *const step_names[] = {
 	[SMB_STEP_NEG] = "NEGOTIATE",
 	[SMB_STEP_SESSION] = "SESSION_SETUP",
@@ -524,7 +510,7 @@ int smb_run_end(struct smb_run *s, enum probe_end why, struct probe_result *out)
 	switch (s->kind) {
 	case SMB_CONN_SMB1:
 		if (s->step == SMB_STEP_NEG) {
-			snprintf(s->smb1_reason, sizeof(s->smb1_reason), "%s%s", smb_end_name(why),
+			snprintf(s->smb1_reason, sizeof(s->smb1_reason), "%s%s", probe_end_name(why),
 				 s->conn_bytes ? " in the middle of a reply" : " without a reply");
 			if (!s->conn_bytes && (why == PROBE_END_CLOSED || why == PROBE_END_RESET)) {
 				/* [MS-SMB2] §3.3.5.3.2: a server without SMB1 disconnects. */
@@ -533,22 +519,22 @@ int smb_run_end(struct smb_run *s, enum probe_end why, struct probe_result *out)
 			} else {
 				s->smb1 = SMB1_UNDECIDED;
 				snprintf(why_text, sizeof(why_text),
-					 "SMB1 NEGOTIATE not answered: %s", smb_end_name(why));
+					 "SMB1 NEGOTIATE not answered: %s", probe_end_name(why));
 				ms17_set(s, MS17_STATE_UNKNOWN, why_text);
 			}
 		} else if (s->step == SMB_STEP_DP) {
 			s->dp = DP_STATE_UNKNOWN;
 			snprintf(s->dp_reason, sizeof(s->dp_reason), "%s after the ping",
-				 smb_end_name(why));
+				 probe_end_name(why));
 		} else if (s->step < SMB_STEP_DONE) {
-			snprintf(why_text, sizeof(why_text), "%s after %s", smb_end_name(why),
+			snprintf(why_text, sizeof(why_text), "%s after %s", probe_end_name(why),
 				 step_names[s->step]);
 			ms17_set(s, MS17_STATE_UNKNOWN, why_text);
 		}
 		break;
 	case SMB_CONN_SMB2_MAX:
 		snprintf(s->smb2_reason, sizeof(s->smb2_reason), "SMB2 NEGOTIATE: %s",
-			 smb_end_name(why));
+			 probe_end_name(why));
 		break;
 	case SMB_CONN_SMB2_ONE:
 		if (s->enum_idx < SMB2_ENUM_N)

@@ -114,6 +114,5 @@ int smb_run_end(struct smb_run *s, enum probe_end why, struct probe_result *out)
 void smb_run_report(const struct smb_run *s, struct probe_result *out);
 
 /* "closed", "reset", "timeout"... */
-const char *smb_end_name(enum probe_end why);
 
 #endif

@@ -33,20 +33,6 @@ struct ssh_state {
 	struct ssh_kexinit k;
 };
 
-static const char *const end_names[PROBE_END_X_MAX] = {
-	[PROBE_END_CLOSED] = "closed by the server",
-	[PROBE_END_RESET] = "connection reset",
-	[PROBE_END_IDLE] = "no data before the idle timeout",
-	[PROBE_END_DEADLINE] = "deadline reached",
-	[PROBE_END_TOOBIG] = "the server sent too much",
-	[PROBE_END_CONNECT] = "connection failed",
-};
-
-static const char *end_name(enum probe_end why)
-{
-	return (unsigned)why < PROBE_END_X_MAX && end_names[why] ? end_names[why] : "ended";
-}
-
 static int ssh_start(void *state, unsigned conn, struct probe_tx *tx, struct probe_result *out)
 {
 	(void)state, (void)conn, (void)tx, (void)out;
@@ -330,7 +316,7 @@ static int ssh_end(void *state, enum probe_end why, struct probe_result *out)
 	if (!s->any_bytes) {
 		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
 									       : SERVICE_SILENT;
-		probe_detail_set(out, "reason", json_string(end_name(why)));
+		probe_detail_set(out, "reason", json_string(probe_end_name(why)));
 		s->phase = SSH_FINISHED;
 		return PROBE_DONE;
 	}
@@ -343,7 +329,7 @@ static int ssh_end(void *state, enum probe_end why, struct probe_result *out)
 				     ? "no KEXINIT before the timeout"
 				     : "connection ended before KEXINIT";
 	finish(s, out);
-	probe_detail_set(out, "end", json_string(end_name(why)));
+	probe_detail_set(out, "end", json_string(probe_end_name(why)));
 	return PROBE_DONE;
 }
 

@@ -31,20 +31,6 @@ struct vnc_state {
 	struct vnc_vencrypt_subtypes sub;
 };
 
-static const char *const end_names[PROBE_END_X_MAX] = {
-	[PROBE_END_CLOSED] = "closed by the server",
-	[PROBE_END_RESET] = "connection reset",
-	[PROBE_END_IDLE] = "no data before the idle timeout",
-	[PROBE_END_DEADLINE] = "deadline reached",
-	[PROBE_END_TOOBIG] = "the server sent too much",
-	[PROBE_END_CONNECT] = "connection failed",
-};
-
-static const char *end_name(enum probe_end why)
-{
-	return (unsigned)why < PROBE_END_X_MAX && end_names[why] ? end_names[why] : "ended";
-}
-
 static const char *sec_name(uint32_t t)
 {
 	switch (t) {
@@ -382,7 +368,7 @@ static int vnc_end(void *state, enum probe_end why, struct probe_result *out)
 	if (!s->any_bytes) {
 		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
 									       : SERVICE_SILENT;
-		probe_detail_set(out, "reason", json_string(end_name(why)));
+		probe_detail_set(out, "reason", json_string(probe_end_name(why)));
 		s->phase = VNC_FINISHED;
 		return PROBE_DONE;
 	}
@@ -399,7 +385,7 @@ static int vnc_end(void *state, enum probe_end why, struct probe_result *out)
 		s->problem = "VeNCrypt sub-negotiation did not complete";
 	}
 	finish(s, out);
-	probe_detail_set(out, "end", json_string(end_name(why)));
+	probe_detail_set(out, "end", json_string(probe_end_name(why)));
 	return PROBE_DONE;
 }
 

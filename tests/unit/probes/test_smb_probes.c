@@ -180,7 +180,7 @@ static const struct scase cases[] = {
 	{"emulator SMB1 off (closed), signing not required", &probe_smb,
 	 {{NULL}, {SMB2_210}, {SMB2_202}}, PROBE_END_CLOSED, -1, SERVICE_IDENTIFIED, "smb",
 	 "smb-signing-not-required=confirmed",
-	 {{"ms17_010", "not applicable"}, {"smb1_reason", "connection closed without a reply"}},
+	 {{"ms17_010", "not applicable"}, {"smb1_reason", "closed by the server without a reply"}},
 	 "smb1", false},
 	{"emulator SMB1 only (SMB2 closed)", &probe_smb, {{NEG, SESS, TREE, TRANS_INVALID}, {NULL}},
 	 PROBE_END_CLOSED, 3, SERVICE_IDENTIFIED, "smb",
