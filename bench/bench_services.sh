@@ -27,7 +27,8 @@ EXE=$(realpath "${1:-$root/build-bench3/src/cli/exposure}")
 [ -x "$EXE" ] || { echo "bench: no exposure binary at $EXE" >&2; exit 2; }
 REPS=${REPS:-10}
 PORTS=22,23,139,445,3389,5900,52300-52315
-SCRIPTS=smb-protocols,smb2-security-mode,smb-vuln-ms17-010,rdp-enum-encryption,vnc-info,ssh2-enum-algos
+SCRIPTS=smb-protocols,smb2-security-mode,smb-vuln-ms17-010,rdp-enum-encryption,vnc-info
+SCRIPTS+=,ssh2-enum-algos
 # vulns.showall only makes smb-vuln-ms17-010 print NOT VULNERABLE too (otherwise it prints
 # nothing for a host that is not vulnerable); it changes no packet.
 NMAP_ARGS=(-sT -Pn -n -sV --script "$SCRIPTS" --script-args vulns.showall -p "$PORTS")
@@ -56,7 +57,9 @@ wall_ms()
 
 median()
 {
-	sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+	sort -n | awk '{ a[NR] = $1 }
+		END { if (NR % 2) print a[(NR + 1) / 2]
+		      else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
 : >"$work/t-exposure"
@@ -64,28 +67,34 @@ median()
 for rep in $(seq 1 "$REPS"); do
 	wall_ms "$work/exposure.json" "$EXE" check --json "${ALLOW[@]}" "$A" >>"$work/t-exposure"
 	wall_ms "$work/nmap.txt" nmap "${NMAP_ARGS[@]}" -oX "$work/nmap.xml" "$A" >>"$work/t-nmap"
-	echo "bench: rep $rep: exposure $(tail -1 "$work/t-exposure") ms, nmap $(tail -1 "$work/t-nmap") ms" >&2
+	echo "bench: rep $rep: exposure $(tail -1 "$work/t-exposure") ms," \
+		"nmap $(tail -1 "$work/t-nmap") ms" >&2
 done
 me=$(median <"$work/t-exposure")
 mn=$(median <"$work/t-nmap")
 
-echo "## Issue 3: full check of the all-services host, exposure check vs nmap -sV + scripts ($(date -u +%Y-%m-%d), $REPS repetitions)"
+echo "### Full check of the all-services host: exposure check vs nmap -sV + scripts" \
+	"($(date -u +%Y-%m-%d), $REPS repetitions)"
 echo
-echo "Machine: $(nproc) CPUs, kernel $(uname -r), $(nmap --version | head -1 | sed 's/ ( .*//'), exposure" \
-	"$(git -C "$root" log -1 --format=%h 2>/dev/null) (release build: \`meson setup build-bench3" \
+nv=$(nmap --version | head -1 | sed 's/ ( .*//')
+echo "Machine: $(nproc) CPUs, kernel $(uname -r), $nv, exposure" \
+	"$(git -C "$root" log -1 --format=%h 2>/dev/null)" \
+	"(release build: \`meson setup build-bench3" \
 	"-Dbuildtype=release -Dtests=disabled\`). Host $A (\`tests/lab/lab.sh\` host srv, prefix" \
 	"$LAB_PREFIX): OpenSSH $(dpkg-query -W -f '${Version}' openssh-server) on 22," \
 	"inetutils-telnetd $(dpkg-query -W -f '${Version}' inetutils-telnetd) on 23, Samba" \
 	"$(dpkg-query -W -f '${Version}' samba) on 445+139 (SMB1 on, signing default), xrdp" \
 	"$(dpkg-query -W -f '${Version}' xrdp) on 3389 (tls), Xtigervnc" \
-	"$(dpkg-query -W -f '${Version}' tigervnc-standalone-server) on 5900 (None); 52300-52315 closed."
+	"$(dpkg-query -W -f '${Version}' tigervnc-standalone-server) on 5900 (None);" \
+	"52300-52315 closed."
 echo
 echo "| tool | median wall time | runs (ms) |"
 echo "| --- | --- | --- |"
 echo "| exposure check (all 7 checks) | **$me ms** | $(tr '\n' ' ' <"$work/t-exposure")|"
 echo "| nmap -sT -sV + 6 scripts | **$mn ms** | $(tr '\n' ' ' <"$work/t-nmap")|"
 echo
-echo "Ratio nmap / exposure: **$(awk -v a="$mn" -v b="$me" 'BEGIN { printf "%.0f", a / b }')x**" \
+ratio=$(awk -v a="$mn" -v b="$me" 'BEGIN { printf "%.0f", a / b }')
+echo "Ratio nmap / exposure: **${ratio}x**" \
 	"(goal: at least 20x; exposure under one second)."
 echo
 echo "Commands (runs interleaved, whole-process wall time measured around \`ip netns exec\`):"
@@ -118,7 +127,8 @@ for p in root.iter("port"):
         desc = " ".join(x for x in (s.get("name"), s.get("product"), s.get("version"),
                                      s.get("extrainfo")) if x)
         if s.get("servicefp"):
-            desc += " (unrecognised: name from the port number)"
+            desc += (" (not recognised)" if s.get("name") == "unknown" else
+                     " (soft match only: no product, service fingerprint printed)")
     print("nmap     %s open %s" % (p.get("portid"), desc))
     for sc in p.iter("script"):
         out = sc.get("output").strip()
