@@ -326,6 +326,23 @@ xc_emul()
 	lab_wait_listen "$NS" "$3" >/dev/null || echo "emulator $2 did not start" >&2
 }
 
+# xc_emul_x509none PORT : EMULATOR of a VNC server offering only VeNCrypt X509None (260), a case
+# emul.py does not have, added to its CASES at run time (protocols.md §8.5: nmap's vnc-info
+# does not treat 260 as "no authentication").
+xc_emul_x509none()
+{
+	lab_spawn "xc-x509none" "$NS" /usr/bin/python3 -c '
+import sys
+sys.path.insert(0, sys.argv.pop(1))
+import emul
+emul.CASES["vnc-vencrypt-x509none"] = [[("send", b"RFB 003.008\n"), ("recv", 12),
+    ("send", b"\x01\x13"), ("recv", 1), ("send", b"\x00\x02"), ("recv", 2),
+    ("send", b"\x00\x01\x00\x00\x01\x04")]]
+sys.exit(emul.main())' "$ROOT/tests/emul" --host "$A" --port "$1" --hold 2 vnc-vencrypt-x509none \
+		>/dev/null
+	lab_wait_listen "$NS" "$1" >/dev/null || echo "emulator x509none did not start" >&2
+}
+
 xc_up() { "$@" >/dev/null || echo "could not start: $*" >&2; }
 
 # The all-services host: real servers on the catalogue's real ports, the full check against the
@@ -392,6 +409,8 @@ xc_vnc()
 	xc_run "Xtigervnc None -Protocol3.3" vnc 15902 vnc-info
 	xc_emul vtls vnc-vencrypt-tlsnone 25901
 	xc_run "EMULATOR VeNCrypt TLSNone only" vnc 25901 vnc-info
+	xc_emul_x509none 25905
+	xc_run "EMULATOR VeNCrypt X509None only" vnc 25905 vnc-info
 	xc_emul vquirk vnc-tigervnc-quirk 25902
 	xc_run "EMULATOR old TigerVNC (19 before 1)" vnc 25902 vnc-info
 	xc_emul vrvnc vnc-realvnc-5 25903
