@@ -60,13 +60,19 @@ static const char usage[] =
 	"  --retention-days N        delete results older than N days (default 30)\n"
 	"  --purge-interval SEC      how often to purge (default 3600)\n"
 	"  --done-cache N            finished diagnoses kept in memory (default 4096)\n"
+	"Operator dashboard (/admin/stats, docs/api.md):\n"
+	"  --admin-token-file PATH   the operator token (16..512 printable characters; the file\n"
+	"                            must not be group or world accessible: chmod 600). Without\n"
+	"                            it, $EXPOSURE_ADMIN_TOKEN; without both the dashboard is off\n"
+	"  --labels FILE             prefix,label CSV for the breakdown by network (as\n"
+	"                            exposure report --labels), read once at start\n"
 	"  -h, --help                this text\n";
 
 enum {
 	O_LISTEN = 256, O_STORE, O_KEY, O_LABEL, O_PUBLIC, O_ALLOW, O_TRUSTED, O_PROXY_HDR,
 	O_ORIGIN, O_SECURE, O_PORT, O_INFLIGHT, O_QUEUE, O_ARATE, O_ABURST, O_PRATE, O_PBURST,
 	O_BODY, O_CMEM, O_CTIME, O_CLIMIT, O_IPLIMIT, O_THREADS, O_RFACTOR, O_RMARGIN, O_RFLOOR,
-	O_RCEIL, O_ESOCK, O_RETENTION, O_PURGE, O_DCACHE,
+	O_RCEIL, O_ESOCK, O_RETENTION, O_PURGE, O_DCACHE, O_ADMIN_TOKEN, O_LABELS,
 };
 
 static const struct option opts[] = {
@@ -101,6 +107,8 @@ static const struct option opts[] = {
 	{"retention-days", required_argument, NULL, O_RETENTION},
 	{"purge-interval", required_argument, NULL, O_PURGE},
 	{"done-cache", required_argument, NULL, O_DCACHE},
+	{"admin-token-file", required_argument, NULL, O_ADMIN_TOKEN},
+	{"labels", required_argument, NULL, O_LABELS},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -315,6 +323,12 @@ int web_config_parse(struct web_config *c, int argc, char **argv)
 		case O_DCACHE:
 			if (number(name, optarg, 0, 10000000, &c->done_cache) < 0)
 				return -1;
+			break;
+		case O_ADMIN_TOKEN:
+			c->admin_token_file = optarg;
+			break;
+		case O_LABELS:
+			c->labels_path = optarg;
 			break;
 		default:
 			fputs("Try 'exposure serve --help'.\n", stderr);

@@ -6,6 +6,7 @@
  * and the loop thread resumes it (job_wake_locked).
  */
 #include "web.h"
+#include "admin.h"
 #include "assets.h"
 #include "../core/err.h"
 #include "../diagnosis/advice/advice.h"
@@ -242,6 +243,29 @@ static bool same_origin(struct web *w, struct MHD_Connection *c)
 	if (strncmp(origin, "https://", 8) == 0)
 		return strcmp(origin + 8, host) == 0;
 	return false;
+}
+
+/* Shared with admin.c (admin.h). */
+enum MHD_Result httpd_queue(struct web *w, struct MHD_Connection *c, unsigned code,
+			    struct MHD_Response *r)
+{
+	return queue(w, c, code, r);
+}
+
+struct MHD_Response *httpd_text(const char *type, char *body, size_t len)
+{
+	return text_response(type, body, len);
+}
+
+enum MHD_Result httpd_error(struct web *w, struct MHD_Connection *c, unsigned code,
+			    const char *reason, const char *message)
+{
+	return send_error(w, c, code, reason, message);
+}
+
+bool httpd_same_origin(struct web *w, struct MHD_Connection *c)
+{
+	return same_origin(w, c);
 }
 
 static bool csrf_ok(struct web *w, struct MHD_Connection *c)
@@ -914,6 +938,8 @@ static enum MHD_Result route(struct web *w, struct MHD_Connection *c, const char
 			return h_delete(w, c, id);
 		return method_not_allowed(w, c, "GET, DELETE");
 	}
+	if (strcmp(url, "/admin") == 0 || strncmp(url, "/admin/", 7) == 0)
+		return admin_route(w, c, url, method, rq->body, rq->len);
 	if (!get)
 		return method_not_allowed(w, c, "GET");
 	if (strcmp(url, "/api/whoami") == 0)

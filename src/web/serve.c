@@ -2,6 +2,7 @@
 /* `exposure serve`: start-up, signals, shutdown (serve.h). */
 #include "serve.h"
 #include "web.h"
+#include "admin.h"
 #include "../core/err.h"
 
 #include <errno.h>
@@ -61,6 +62,8 @@ int serve_main(int argc, char **argv)
 		fputs("exposure serve: libsodium does not start\n", stderr);
 		goto out_free;
 	}
+	if (admin_init(w) < 0)
+		goto out_free;
 	r = store_key_load(w->cfg.key_path, &w->key);
 	if (r < 0) {
 		fprintf(stderr, "exposure serve: key file %s: %s\n", w->cfg.key_path,
@@ -108,6 +111,7 @@ out_store:
 	store_close(w->store);
 out_free:
 	free_jobs(w);
+	admin_free(w);
 	pthread_mutex_destroy(&w->lock);
 	sodium_memzero(&w->key, sizeof(w->key));
 	free(w);

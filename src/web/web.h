@@ -10,6 +10,7 @@
 #define EXPOSURE_WEB_WEB_H
 
 #include "../diagnosis/catalogue.h"
+#include "../report/labels.h"
 #include "../store/store.h"
 #include "csrf.h"
 #include "ratelimit.h"
@@ -53,6 +54,9 @@ struct web_config {
 	unsigned purge_interval_s;
 	unsigned done_cache; /* finished diagnoses kept in memory for fast reads */
 	unsigned engine_inflight; /* engine max_inflight (sockets) */
+	/* Operator dashboard (admin.c). */
+	const char *admin_token_file; /* NULL: $EXPOSURE_ADMIN_TOKEN, else the dashboard is off */
+	const char *labels_path;      /* operator labels for the statistics, or NULL */
 };
 
 /* Parse argv into c (defaults first). Returns 0, 1 after --help, or -1 (message printed). */
@@ -141,6 +145,13 @@ struct web {
 
 	struct MHD_Daemon *daemons[WEB_MAX_LISTEN];
 	size_t n_daemons;
+
+	/* Operator dashboard (admin.c); set before the HTTP threads start, read-only after. */
+	bool admin_on;
+	uint8_t admin_key[32];        /* per-process key of the token hash */
+	uint8_t admin_hash[32];       /* keyed hash of the operator token */
+	struct csrf admin_session;    /* session cookies: its own key, never the CSRF one */
+	struct report_labels *labels; /* NULL: no label breakdown */
 };
 
 /* Jobs (runner.c). Every function takes web->lock itself unless it says "locked". */

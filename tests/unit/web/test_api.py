@@ -6,6 +6,7 @@ trusted-proxy handling, CSRF and same-origin refusal, delete, retention purge, r
 safety with a real kill -9. Usage: test_api.py PATH/TO/exposure-serve"""
 import json
 import os
+import subprocess
 import re
 import shutil
 import signal
@@ -17,6 +18,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from webtest import CHECKS, Listener, Server, free_ports, free_range, port_args  # noqa: E402
 
 EXE = sys.argv[1]
+EXPOSURE = sys.argv[2] if len(sys.argv) > 2 else None  # `exposure` (for `exposure report`)
+GEN = sys.argv[3] if len(sys.argv) > 3 else None       # report-gen-store
+ADMIN_TOKEN = "lab-operator-token-0123456789"
 FAST = ["127.0.0.1", "127.0.1.1", "127.0.3.1", "127.0.3.2", "127.0.6.2", "127.0.6.3",
         "127.0.66.1", "127.0.8.1", "127.0.9.1"] + ["127.0.4.%d" % i for i in range(1, 7)]
 SLOW = ["127.0.2.1"] + ["127.0.5.%d" % i for i in range(1, 4)] + \
@@ -49,9 +53,13 @@ def setup():
         "rdp": ports[4], "vnc": ports[5], "skysea": "%d-%d" % (sky, sky + 15),
     }
     ssh = Listener(ALL, ports[0], SSH_BANNER, hold=0.3)
-    # A silent VNC on the slow addresses: the probe waits for its idle deadline there.
+    # The SLOW requesters must stay busy for a while whatever the other probes do: a silent
+    # port in their SKYSEA range makes the skysea probe (always registered: it sends nothing)
+    # wait for its idle deadline (1 s, total 2 s). A silent VNC adds its own wait when the VNC
+    # probe is registered.
+    sky_silent = Listener(SLOW, sky, b"", hold=30)
     vnc = Listener(SLOW, ports[5], b"", hold=30)
-    return env, [ssh, vnc]
+    return env, [ssh, sky_silent, vnc]
 
 
 def t_basics(srv):
@@ -349,6 +357,134 @@ def t_retention(env, workdir):
         check(srv.stop() == 0, "clean stop")
 
 
+def t_admin_off(env, workdir):
+    # No token anywhere: the route does not exist.
+    srv = Server(EXE, port_args(env), workdir=workdir, env={"EXPOSURE_ADMIN_TOKEN": None})
+    try:
+        c = srv.client()
+        for path in ("/admin/stats", "/admin/stats.csv", "/admin/login", "/admin"):
+            check(c.get(path).status == 404, "dashboard off: %s 404" % path)
+        r = c.request("POST", "/admin/login", body=b"token=" + ADMIN_TOKEN.encode(),
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+        check(r.status == 404, "login off")
+    finally:
+        check(srv.stop() == 0, "clean stop")
+    # A token file readable by others is refused at start; so is a short token.
+    tok = os.path.join(workdir, "token-open")
+    with open(tok, "w") as f:
+        f.write(ADMIN_TOKEN + "\n")
+    os.chmod(tok, 0o644)
+    p = subprocess.run([EXE, "--listen", "127.0.0.1:0", "--store",
+                        os.path.join(workdir, "off.db"), "--key", os.path.join(workdir, "off.key"),
+                        "--admin-token-file", tok], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 2 and "chmod 600" in p.stderr, "0644 token file refused: %s"
+          % p.stderr)
+    os.chmod(tok, 0o600)
+    with open(tok, "w") as f:
+        f.write("short\n")
+    p = subprocess.run([EXE, "--listen", "127.0.0.1:0", "--store",
+                        os.path.join(workdir, "off.db"), "--key", os.path.join(workdir, "off.key"),
+                        "--admin-token-file", tok], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 2 and "printable" in p.stderr, "short token refused: %s" % p.stderr)
+
+
+def t_admin(env, workdir):
+    if not GEN or not EXPOSURE:
+        raise AssertionError("test_api.py needs the exposure and report-gen-store programs")
+    db = os.path.join(workdir, "admin.db")
+    # 3,000 results, 10 minutes apart from 2024-01-01: about three weeks.
+    subprocess.run([GEN, db, "3000", "600000"], check=True, timeout=120)
+    labels = os.path.join(workdir, "labels.csv")
+    with open(labels, "w") as f:
+        f.write("prefix,label\n198.18.0.0/16,benchnet\n198.18.0.0/20,mobile\n"
+                "2001:db8::/32,v6\n")
+    tok = os.path.join(workdir, "token")
+    fd = os.open(tok, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, (ADMIN_TOKEN + "\n").encode())
+    os.close(fd)
+    srv = Server(EXE, port_args(env) + ["--admin-token-file", tok, "--labels", labels,
+                                        "--retention-days", "36500"], workdir=workdir, db=db,
+                 env={"EXPOSURE_ADMIN_TOKEN": "env-token-is-not-used-1234"})
+    bearer = {"Authorization": "Bearer " + ADMIN_TOKEN}
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    try:
+        c = srv.client()
+        r = c.get("/admin/stats")
+        check(r.status == 401 and 'name="token"' in r.raw and "<svg" not in r.raw,
+              "no token: 401 with the login form")
+        sec_headers(r, "admin 401")
+        check(c.get("/admin/stats.csv").status == 401, "CSV without token 401")
+        r = c.get("/admin/stats", headers={"Authorization": "Bearer " + ADMIN_TOKEN[:-1] + "x"})
+        check(r.status == 401, "wrong bearer 401")
+        r = c.get("/admin/stats", headers={"Authorization": "Bearer env-token-is-not-used-1234"})
+        check(r.status == 401, "the file wins over the environment")
+        r = c.get("/admin/stats?token=" + ADMIN_TOKEN)
+        check(r.status == 401, "a token in the URL is not accepted")
+        r = c.get("/admin/stats", headers=bearer)
+        check(r.status == 200 and "<svg" in r.raw and 'class="bar"' in r.raw, "bearer: page")
+        sec_headers(r, "admin page")
+        check(r.headers["Cache-Control"] == "no-store", "admin page not cached")
+        check(not re.search(r"<script", r.raw) and "style=" not in r.raw, "no script, no style")
+        check("198.18." not in r.raw and "2001:db8" not in r.raw, "no prefix on the page")
+        check('option value="mobile"' in r.raw, "label filter lists the labels")
+        # Login form: wrong, cross-site, right.
+        r = c.request("POST", "/admin/login", body=b"token=nope", headers=form)
+        check(r.status == 401 and "Wrong operator token" in r.raw, "wrong login 401")
+        r = c.request("POST", "/admin/login", body=("token=" + ADMIN_TOKEN).encode(),
+                      headers=dict(form, Origin="http://evil.example"))
+        check(r.status == 403 and "exposure_admin" not in c.cookies, "cross-site login 403")
+        r = c.request("POST", "/admin/login", body=("token=" + ADMIN_TOKEN).encode(),
+                      headers=dict(form, Origin="http://127.0.0.1:%d" % srv.port))
+        check(r.status == 303 and r.headers["Location"] == "/admin/stats", "login 303")
+        sc = r.headers["Set-Cookie"]
+        check("HttpOnly" in sc and "SameSite=Strict" in sc and "Path=/admin" in sc and
+              "Secure" not in sc and ADMIN_TOKEN not in sc, "session cookie: %s" % sc)
+        r = c.get("/admin/stats?since=2024-01-08&until=2024-01-14&label=mobile&trend=day")
+        check(r.status == 200 and "<svg" in r.raw, "cookie: page with filters")
+        m = re.search(r'href="(/admin/stats\.csv[^"]*)"', r.raw)
+        check(m is not None, "CSV link")
+        href = m.group(1).replace("&amp;", "&")
+        check(href == "/admin/stats.csv?since=2024-01-08&until=2024-01-14&label=mobile"
+              "&trend=day", "CSV link keeps the filters: %s" % href)
+        got = c.get(href)
+        check(got.status == 200 and got.headers["Content-Type"].startswith("text/csv"), "CSV")
+        check("attachment" in got.headers["Content-Disposition"], "CSV is a download")
+        want = subprocess.run([EXPOSURE, "report", "--db", db, "--format", "csv", "--labels",
+                               labels, "--since", "2024-01-08", "--until", "2024-01-14",
+                               "--label", "mobile", "--trend", "day"],
+                              capture_output=True, timeout=60, check=True).stdout
+        check(got.raw.encode() == want, "CSV = exposure report --format csv, filtered")
+        got = c.get("/admin/stats.csv", headers=bearer)
+        want = subprocess.run([EXPOSURE, "report", "--db", db, "--format", "csv", "--labels",
+                               labels, "--trend", "week"],
+                              capture_output=True, timeout=60, check=True).stdout
+        check(got.raw.encode() == want and len(want) > 1000,
+              "default CSV = exposure report --format csv --trend week")
+        r = c.get("/admin/stats?since=yesterday")
+        check(r.status == 400 and "malformed since" in r.raw, "bad date 400 in words")
+        r = c.get("/admin/stats?label=%3Cscript%3E")
+        check(r.status == 400 and "<script>" not in r.raw, "unknown label 400, escaped")
+        # Logout clears the cookie.
+        r = c.request("POST", "/admin/logout",
+                      headers={"Origin": "http://127.0.0.1:%d" % srv.port})
+        check(r.status == 303 and "Max-Age=0" in r.headers["Set-Cookie"], "logout")
+        check(c.get("/admin/stats").status == 401, "logged out")
+        # A CSRF token of the public page is not an admin session.
+        c.whoami()
+        c.cookies["exposure_admin"] = c.csrf
+        check(c.get("/admin/stats").status == 401, "CSRF token is no session")
+    finally:
+        check(srv.stop() == 0, "clean stop")
+    # The token from the environment when there is no file.
+    srv = Server(EXE, port_args(env) + ["--retention-days", "36500"], workdir=workdir, db=db,
+                 env={"EXPOSURE_ADMIN_TOKEN": ADMIN_TOKEN})
+    try:
+        check(srv.client().get("/admin/stats.csv", headers=bearer).status == 200,
+              "token from EXPOSURE_ADMIN_TOKEN")
+    finally:
+        check(srv.stop() == 0, "clean stop")
+
+
 def run(name, fn, *args):
     t0 = time.monotonic()
     try:
@@ -385,6 +521,8 @@ def main():
     run("public", t_public, env, work)
     run("restart", t_restart, env, work)
     run("retention", t_retention, env, work)
+    run("admin-off", t_admin_off, env, work)
+    run("admin", t_admin, env, work)
     for lst in listeners:
         lst.close()
     if failures:

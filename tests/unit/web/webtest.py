@@ -134,6 +134,8 @@ class Server:
         self.log = open(os.path.join(self.dir, "server-%d.log" % self.port), "w+")
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+        env.update(self.env or {})
+        env = {k: v for k, v in env.items() if v is not None}
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log, text=True,
                                      env=env)
         line = self.proc.stdout.readline()
