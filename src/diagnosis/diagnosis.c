@@ -61,9 +61,16 @@ const char *risk_name(enum risk r)
 	return (unsigned)r < RISK_X_MAX ? names[r] : "unknown";
 }
 
-static enum risk risk_of(enum severity s)
+/*
+ * A finding that could not be confirmed (confidence unknown: "could not check whether...") keeps
+ * the result out of "nothing risky" but does not by itself claim the worst: it counts as medium
+ * at most. The confirmed findings beside it (smb1-enabled, rdp-exposed) carry their own weight.
+ */
+static enum risk risk_of(const struct finding *f)
 {
-	switch (s) {
+	if (f->confidence == CONFIDENCE_UNKNOWN && f->severity > SEVERITY_MEDIUM)
+		return RISK_MEDIUM;
+	switch (f->severity) {
 	case SEVERITY_CRITICAL:
 		return RISK_CRITICAL;
 	case SEVERITY_HIGH:
@@ -405,7 +412,7 @@ enum risk diagnosis_risk(const struct diagnosis *d)
 		const struct diag_check *c = &d->checks[i];
 
 		for (size_t k = 0; c->done && k < c->n_findings; k++) {
-			enum risk r = risk_of(c->findings[k].severity);
+			enum risk r = risk_of(&c->findings[k]);
 			if (r > worst)
 				worst = r;
 		}

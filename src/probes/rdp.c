@@ -238,8 +238,9 @@ static void finish(struct rdp_state *s, struct probe_result *out)
 		else
 			why_nla = "refused without saying NLA is required";
 		snprintf(reason, sizeof(reason), "NLA status unknown: %s", why_nla);
-		/* said on the exposed finding so the uncertainty is never read as "safe" */
-		probe_add_finding(out, "rdp-exposed", SEVERITY_HIGH, CONFIDENCE_CONFIRMED, reason);
+		/* a finding with confidence unknown, so the doubt is never read as "safe" */
+		probe_add_finding(out, "rdp-nla-not-required", SEVERITY_HIGH, CONFIDENCE_UNKNOWN,
+				  reason);
 	}
 	if (!legacy && standard)
 		probe_add_finding(out, "rdp-standard-security", SEVERITY_HIGH, CONFIDENCE_CONFIRMED,

@@ -684,6 +684,15 @@ void smb_run_report(const struct smb_run *s, struct probe_result *out)
 	if (ms17 == MS17_STATE_VULNERABLE)
 		probe_add_finding(out, "ms17-010-vulnerable", SEVERITY_CRITICAL, CONFIDENCE_LIKELY,
 				  "PeekNamedPipe on FID 0 answered STATUS_INSUFF_SERVER_RESOURCES");
+	if (ms17 == MS17_STATE_UNKNOWN && smb1_on) {
+		/* SMB1 is on but the check could not run to the end: say so as a finding with
+		 * confidence unknown, so that no report can read it as "not vulnerable". */
+		char unknown[FINDING_REASON_MAX];
+
+		snprintf(unknown, sizeof(unknown), "could not check: %.140s", ms17_reason);
+		probe_add_finding(out, "ms17-010-vulnerable", SEVERITY_CRITICAL,
+				  CONFIDENCE_UNKNOWN, unknown);
+	}
 	if (smb1_on)
 		/* §5.6: LIKELY unless the anonymous session also worked (honeypots answer
 		 * NEGOTIATE). */

@@ -109,7 +109,7 @@ echo "# run C: exit $T_RC, wall $T_WALL_MS ms"
 tj=$(t_target_json "$work/c.json" "$a4")
 t_probe C "$tj" vnc 15902 vnc "vnc-exposed=confirmed vnc-no-auth=confirmed" \
 	'.details.version_used' '"3.3"'
-t_probe C "$tj" rdp 13391 rdp "rdp-exposed=confirmed" '[.details.nla, .details.failure_codes]' \
+t_probe C "$tj" rdp 13391 rdp "rdp-exposed=confirmed rdp-nla-not-required=unknown" '[.details.nla, .details.failure_codes]' \
 	'["unknown",[3,3,3]]'
 
 echo "# $T_OKS ok, $T_FAILS failed"

@@ -122,8 +122,9 @@ run "Samba SMB1 off, signing default" --port smb=13445 --port netbios=13139 "$A4
 		"netbios-exposed,smb-signing-not-required" "not applicable"
 }
 run "Samba SMB1 on, restrict anonymous = 2" --port smb=14445 "$A4" &&
-	expect "$O" "$A4" "Samba restrict anonymous" smb 14445 "$S1" "unknown" \
-		'(.details.ms17_010_reason | startswith("needs credentials"))'
+	expect "$O" "$A4" "Samba restrict anonymous" smb 14445 "ms17-010-vulnerable,$S1" "unknown" \
+		'(.details.ms17_010_reason | startswith("needs credentials")) and
+		 ([.findings[] | select(.id == "ms17-010-vulnerable") | .confidence] == ["unknown"])'
 
 # Emulators
 run "EMULATOR unpatched MS17-010" --port smb=20445 --port netbios=20139 "$A4" && {
@@ -154,10 +155,10 @@ run "EMULATOR DoublePulsar" --port smb=20447 "$A4" &&
 		 ([.findings[] | select(.id == "doublepulsar-implant") |
 		   .severity + "/" + .confidence] == ["critical/confirmed"])'
 run "EMULATOR LOGON_FAILURE" --port smb=20448 "$A4" &&
-	expect "$O" "$A4" "EMULATOR LOGON_FAILURE" smb 20448 "$S1" "unknown" \
+	expect "$O" "$A4" "EMULATOR LOGON_FAILURE" smb 20448 "ms17-010-vulnerable,$S1" "unknown" \
 		'(.details.ms17_010_reason | test("needs credentials.*LOGON_FAILURE"))'
 run "EMULATOR RST after TRANSACTION" --port smb=20449 "$A4" &&
-	expect "$O" "$A4" "EMULATOR RST" smb 20449 "$S1" "unknown" \
+	expect "$O" "$A4" "EMULATOR RST" smb 20449 "ms17-010-vulnerable,$S1" "unknown" \
 		'.details.ms17_010_reason == "connection reset after TRANSACTION"'
 
 t_finish

@@ -130,7 +130,7 @@ CASES = [
     ("emulator: RDP requiring NLA", "rdp", "rdp-nla", "identified", "rdp", [],
      {"nla": "required", "best_protocol": "HYBRID_EX", "failure_codes": [5, 5]}, 1000),
     ("emulator: RDP NLA, P3 unanswered => unknown", "rdp", "rdp-nla-p3-silent", "identified",
-     "rdp", ["rdp-exposed=confirmed"], {"nla": "unknown"}, 6500),
+     "rdp", ["rdp-nla-not-required=unknown"], {"nla": "unknown"}, 6500),
     ("emulator: RDP legacy CC", "rdp", "rdp-legacy", "identified", "rdp",
      ["rdp-nla-not-required=likely", "rdp-standard-security=likely"], {"nla": "not-required"},
      1000),

@@ -147,17 +147,17 @@ static const struct scase cases[] = {
 	 {{"ms17_010", "not vulnerable"}, {"ms17_010_reason", "ERRDOS/ERRbadfid"}}},
 	{"emulator LOGON_FAILURE at session setup", &probe_smb, {{NEG, SESS_LOGON_FAIL}, SMB2_CONNS},
 	 PROBE_END_IDLE, 1, SERVICE_IDENTIFIED, "smb",
-	 "smb1-enabled=likely,smb-signing-not-required=confirmed",
+	 "ms17-010-vulnerable=unknown,smb1-enabled=likely,smb-signing-not-required=confirmed",
 	 {{"ms17_010", "unknown"},
 	  {"ms17_010_reason",
 	   "needs credentials: anonymous login refused, STATUS_LOGON_FAILURE (0xC000006D)"}}},
 	{"emulator IPC$ refused", &probe_smb, {{NEG, SESS, TREE_DENIED}, SMB2_CONNS}, PROBE_END_IDLE,
-	 2, SERVICE_IDENTIFIED, "smb", "smb1-enabled=confirmed,smb-signing-not-required=confirmed",
+	 2, SERVICE_IDENTIFIED, "smb", "ms17-010-vulnerable=unknown,smb1-enabled=confirmed,smb-signing-not-required=confirmed",
 	 {{"ms17_010", "unknown"},
 	  {"ms17_010_reason", "needs credentials: IPC$ refused, STATUS_ACCESS_DENIED (0xC0000022)"}}},
 	{"emulator REQUEST_NOT_ACCEPTED twice", &probe_smb, {{NEG, SESS_BUSY, SESS_BUSY}, SMB2_CONNS},
 	 PROBE_END_IDLE, 2, SERVICE_IDENTIFIED, "smb",
-	 "smb1-enabled=likely,smb-signing-not-required=confirmed",
+	 "ms17-010-vulnerable=unknown,smb1-enabled=likely,smb-signing-not-required=confirmed",
 	 {{"ms17_010", "unknown"}}},
 	{"emulator REQUEST_NOT_ACCEPTED once, then vulnerable", &probe_smb,
 	 {{NEG, SESS_BUSY, SESS, TREE, TRANS_VULN, DP_ABSENT}, SMB2_CONNS}, PROBE_END_IDLE, 4,
@@ -166,13 +166,13 @@ static const struct scase cases[] = {
 	 {{"ms17_010", "vulnerable"}}},
 	{"emulator RST after TRANSACTION", &probe_smb, {{NEG, SESS, TREE}, SMB2_CONNS},
 	 PROBE_END_RESET, -1, SERVICE_IDENTIFIED, "smb",
-	 "smb1-enabled=confirmed,smb-signing-not-required=confirmed",
+	 "ms17-010-vulnerable=unknown,smb1-enabled=confirmed,smb-signing-not-required=confirmed",
 	 {{"ms17_010", "unknown"}, {"ms17_010_reason", "connection reset after TRANSACTION"}}},
 	{"emulator TRANSACTION answered with command 0x32", &probe_smb,
 	 {{NEG, SESS, TREE, TRANS_CMD32}, SMB2_CONNS}, PROBE_END_IDLE, 3, SERVICE_IDENTIFIED, "smb",
-	 "smb1-enabled=confirmed,smb-signing-not-required=confirmed", {{"ms17_010", "unknown"}}},
+	 "ms17-010-vulnerable=unknown,smb1-enabled=confirmed,smb-signing-not-required=confirmed", {{"ms17_010", "unknown"}}},
 	{"emulator LANMAN dialect", &probe_smb, {{NEG_LANMAN}, SMB2_CONNS}, PROBE_END_IDLE, 0,
-	 SERVICE_IDENTIFIED, "smb", "smb1-enabled=likely,smb-signing-not-required=confirmed",
+	 SERVICE_IDENTIFIED, "smb", "ms17-010-vulnerable=unknown,smb1-enabled=likely,smb-signing-not-required=confirmed",
 	 {{"ms17_010", "unknown"}, {"max_dialect", "2.1"}}, "smb1", true},
 	{"emulator SMB1 off (index 0xFFFF), signing required", &probe_smb,
 	 {{NEG_NONE}, {SMB2_210_REQ}, {SMB2_202_REQ}}, PROBE_END_CLOSED, 0, SERVICE_IDENTIFIED,
@@ -241,7 +241,7 @@ static const struct scase cases[] = {
 	   SAMBA "nt1-restrict2-ms17-3-tree-connect.bin"},
 	  {SAMBA "nt1-default-negotiate2-311.bin"}},
 	 PROBE_END_CLOSED, -1, SERVICE_IDENTIFIED, "smb",
-	 "smb1-enabled=confirmed,smb-signing-not-required=confirmed",
+	 "ms17-010-vulnerable=unknown,smb1-enabled=confirmed,smb-signing-not-required=confirmed",
 	 {{"ms17_010", "unknown"},
 	  {"ms17_010_reason", "needs credentials: IPC$ refused, STATUS_ACCESS_DENIED (0xC0000022)"}}},
 	{"Samba SMB1 off, signing default", &probe_smb,
@@ -271,7 +271,7 @@ static const struct scase cases[] = {
 	/* Hostile peers (tests/data/smb hand-made captures) */
 	{"hostile names in NEGOTIATE (escape, <script>, 255-byte name)", &probe_smb,
 	 {{"@smb/emul-hostile-names-negotiate1.bin"}}, PROBE_END_CLOSED, -1, SERVICE_IDENTIFIED,
-	 "smb", "smb1-enabled=likely,smb-signing-not-required=confirmed",
+	 "smb", "ms17-010-vulnerable=unknown,smb1-enabled=likely,smb-signing-not-required=confirmed",
 	 {{"domain", "W?[31mX<script>???"}, {"ms17_010", "unknown"}}},
 	{"NEGOTIATE length over the cap", &probe_smb, {{"@smb/emul-over-cap-negotiate1.bin"}},
 	 PROBE_END_CLOSED, -1, SERVICE_PROTOCOL_ERROR, "", "", {{"ms17_010", "unknown"}}},
@@ -522,6 +522,7 @@ static void test_cut_everywhere(void **unused)
 					for (size_t k = 0; k < r.n_findings; k++)
 						if (strcmp(r.findings[k].id, "ms17-010-vulnerable") ==
 							    0 &&
+						    r.findings[k].confidence != CONFIDENCE_UNKNOWN &&
 						    c == 0 && at < l.verdict_at)
 							fail_msg("%s: cut %u/%zu: vulnerable",
 								 t->name, c, at);
