@@ -566,6 +566,31 @@ static void test_risk_info_is_low(void **state)
 	diagnosis_free(d);
 }
 
+static void test_risk_unknown_is_medium_at_most(void **state)
+{
+	struct counts counts = {0};
+	struct diagnosis *d = make("127.0.0.1", "127.0.0.1", NULL, &counts);
+	struct probe_result res = {.state = SERVICE_IDENTIFIED};
+
+	(void)state;
+	/* Only an undecided critical finding: never "nothing risky", never "critical" either. */
+	probe_add_finding(&res, "ssh-exposed", SEVERITY_INFO, CONFIDENCE_CONFIRMED, "test");
+	probe_add_finding(&res, "ms17-010-vulnerable", SEVERITY_CRITICAL, CONFIDENCE_UNKNOWN,
+			  "could not check: needs credentials");
+	snprintf(res.service, sizeof(res.service), "ssh");
+	for (size_t k = 1; k < 7; k++)
+		record_check(d, NULL, k, &CLOSED);
+	assert_int_equal(diagnosis_record(d, IDX_SSH, 22, &OPEN, &res), 0);
+	assert_int_equal(diagnosis_risk(d), RISK_MEDIUM);
+	json_t *doc = doc_of(d);
+	json_t *f = json_array_get(json_object_get(check_named(doc, "ssh"), "findings"), 1);
+	assert_string_equal(s(f, "confidence"), "unknown");
+	assert_string_equal(s(f, "severity"), "critical");
+	assert_string_equal(s(f, "reason"), "could not check: needs credentials");
+	json_decref(doc);
+	diagnosis_free(d);
+}
+
 static void test_start_without_engine(void **state)
 {
 	struct addr a;
@@ -585,6 +610,7 @@ int main(void)
 	    cmocka_unit_test(test_range_fold),           cmocka_unit_test(test_range_states),
 	    cmocka_unit_test(test_record_errors),        cmocka_unit_test(test_overrides),
 	    cmocka_unit_test(test_risk_levels),          cmocka_unit_test(test_risk_info_is_low),
+	    cmocka_unit_test(test_risk_unknown_is_medium_at_most),
 	    cmocka_unit_test(test_start_without_engine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
