@@ -113,6 +113,4 @@ int smb_run_end(struct smb_run *s, enum probe_end why, struct probe_result *out)
 /* Write every SMB detail and finding into out (idempotent: call again as knowledge grows). */
 void smb_run_report(const struct smb_run *s, struct probe_result *out);
 
-/* "closed", "reset", "timeout"... */
-
 #endif
