@@ -138,6 +138,26 @@ static void print_port_counts(struct text_out *t, const json_t *check)
 	fprintf(t->f, "]%s\n", col(t, C_RESET));
 }
 
+/* A short array of strings (dialects, security types) on one line; false if v is not one. */
+static bool print_string_list(struct text_out *t, const json_t *v)
+{
+	size_t i;
+	json_t *item;
+
+	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 16)
+		return false;
+	json_array_foreach(v, i, item)
+		if (!json_is_string(item))
+			return false;
+	json_array_foreach(v, i, item)
+	{
+		if (i > 0)
+			fputs(", ", t->f);
+		print_peer(t, json_string_value(item), json_string_length(item));
+	}
+	return true;
+}
+
 /* What answered: the service and the scalar details, all of it peer-derived text. */
 static void print_details(struct text_out *t, const json_t *check)
 {
@@ -170,7 +190,7 @@ static void print_details(struct text_out *t, const json_t *check)
 			fputs(num, t->f);
 		} else if (json_is_boolean(v)) {
 			fputs(json_is_true(v) ? "yes" : "no", t->f);
-		} else {
+		} else if (!print_string_list(t, v)) {
 			fputs("(see --json)", t->f);
 		}
 		fputc('\n', t->f);
@@ -186,6 +206,8 @@ static void print_advice(struct text_out *t, const char *id)
 		return;
 	if (!t->o.explain) {
 		fprintf(t->f, "          -> %s\n", a->actions[0].text);
+		if (a->actions[0].command)
+			fprintf(t->f, "             $ %s\n", a->actions[0].command);
 		return;
 	}
 	fprintf(t->f, "          %s\n", a->meaning);
