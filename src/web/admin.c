@@ -481,6 +481,22 @@ static enum MHD_Result stats_csv(struct web *w, struct MHD_Connection *c)
 /* ------------------------------------------------------------------------------------------ */
 /* Login and logout.                                                                           */
 
+/*
+ * A form POST from our own page. The site sends Referrer-Policy: no-referrer, so a browser's
+ * form submission carries "Origin: null"; Sec-Fetch-Site (set by the browser, not by a page)
+ * then decides. Without Sec-Fetch-Site, the Origin must be ours (httpd_same_origin).
+ */
+static bool form_same_origin(struct web *w, struct MHD_Connection *c)
+{
+	const char *site = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site");
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+
+	if (site)
+		return strcmp(site, "same-origin") == 0 &&
+		       (!origin || strcmp(origin, "null") == 0 || httpd_same_origin(w, c));
+	return httpd_same_origin(w, c);
+}
+
 static int hexval(char ch)
 {
 	if (ch >= '0' && ch <= '9')
@@ -557,7 +573,7 @@ static enum MHD_Result login(struct web *w, struct MHD_Connection *c, const char
 	int n;
 	bool ok;
 
-	if (!httpd_same_origin(w, c))
+	if (!form_same_origin(w, c))
 		return login_page(w, c, 403, "Cross-site login refused.");
 	n = form_value(body ? body : "", body ? len : 0, "token", token, sizeof(token));
 	ok = n > 0 && token_matches(w, token, (size_t)n);
@@ -575,7 +591,7 @@ static enum MHD_Result logout(struct web *w, struct MHD_Connection *c)
 {
 	char cookie[128];
 
-	if (!httpd_same_origin(w, c))
+	if (!form_same_origin(w, c))
 		return httpd_error(w, c, 403, "origin", "Cross-site request refused.");
 	snprintf(cookie, sizeof(cookie), "%s=; Path=/admin; Max-Age=0; HttpOnly; SameSite=Strict%s",
 		 ADMIN_COOKIE, secure_site(w) ? "; Secure" : "");

@@ -434,6 +434,15 @@ def t_admin(env, workdir):
                       headers=dict(form, Origin="http://evil.example"))
         check(r.status == 403 and "exposure_admin" not in c.cookies, "cross-site login 403")
         r = c.request("POST", "/admin/login", body=("token=" + ADMIN_TOKEN).encode(),
+                      headers=dict(form, Origin="null", **{"Sec-Fetch-Site": "cross-site"}))
+        check(r.status == 403, "cross-site login (Sec-Fetch-Site) 403")
+        r = c.request("POST", "/admin/login", body=("token=" + ADMIN_TOKEN).encode(),
+                      headers=dict(form, Origin="null"))
+        check(r.status == 403, "Origin null without Sec-Fetch-Site 403")
+        r = c.request("POST", "/admin/login", body=("token=" + ADMIN_TOKEN).encode(),
+                      headers=dict(form, Origin="null", **{"Sec-Fetch-Site": "same-origin"}))
+        check(r.status == 303, "browser form post (Origin null, same-origin) 303")
+        r = c.request("POST", "/admin/login", body=("token=" + ADMIN_TOKEN).encode(),
                       headers=dict(form, Origin="http://127.0.0.1:%d" % srv.port))
         check(r.status == 303 and r.headers["Location"] == "/admin/stats", "login 303")
         sc = r.headers["Set-Cookie"]
