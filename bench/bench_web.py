@@ -11,9 +11,11 @@ bound on every requester address; every other check on a closed port, answered b
 RST). Limits are raised for the run. Reports completed diagnoses per second, p50/p99 from POST
 to done, the server's peak RSS (VmHWM), errors, 5xx, and whether every 202 reached done.
 
-inflight: inside a fresh network namespace (its own loopback; nftables drops SYNs to the probed
-ports, so every probe waits for its deadline), COUNT requesters each start one diagnosis; we
-sample the server's in-flight gauge and RSS. The namespace is deleted at the end.
+inflight: inside a fresh network namespace (its own loopback, where 198.18.0.0/15 is made
+local; nftables drops SYNs to the probed ports, so every probe waits for its deadline), COUNT
+requesters from 198.18.x.y (--allow 198.18.0.0/15) each start one diagnosis from 4 processes
+x 32 threads; we sample the in-flight gauge, open fds and the server's RSS until every
+diagnosis is done, then count the store's rows. The namespace is deleted at the end.
 
 Every loop is bounded in count and in time; all traffic stays on loopback.
 """
@@ -232,88 +234,194 @@ def throughput(a):
     created = float(re.search(r'status="created"\} (\S+)', mtext).group(1))
     done = float(re.search(r'status="done"\} (\S+)', mtext).group(1))
     srv.terminate()
-    srv.wait(30)
+    rc = srv.wait(30)
     stop.set()
+    counts = store_counts(os.path.join(work, "b.db"))
     print("requesters %d, client processes %d, server threads %d" % (len(addrs), a.procs, a.threads))
     print("completed %d diagnoses in %.1f s: %.0f per second" % (ok, elapsed, ok / elapsed))
     print("POST -> done: p50 %.1f ms, p99 %.1f ms" % (pct(lat, 50) * 1000, pct(lat, 99) * 1000))
     print("server peak RSS %.1f MiB" % (rss / 1024.0))
-    print("errors %d, 5xx %d, not done %d; server created %d done %d" %
-          (errors, e5xx, lost, created, done))
+    print("errors %d, 5xx %d, not done %d; server created %d done %d; exit %s; store %s" %
+          (errors, e5xx, lost, created, done, rc, counts))
 
 
 def sh(*cmd):
     subprocess.run(cmd, check=True)
 
 
+def store_counts(db):
+    """Diagnoses by status in the store, read after the server stopped."""
+    import sqlite3
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        return dict(con.execute("SELECT status, count(*) FROM diagnoses GROUP BY status"))
+    finally:
+        con.close()
+
+
+def post_many(port, host, addrs, deadline, q):
+    """One process: POST one diagnosis from each source address (32 threads)."""
+    ok, errs, e5xx = [], 0, 0
+    lock = threading.Lock()
+    it = iter(addrs)
+
+    def worker():
+        nonlocal errs, e5xx
+        token = None
+        while time.time() < deadline:
+            with lock:
+                src = next(it, None)
+            if src is None:
+                return
+            c = http.client.HTTPConnection(host, port, timeout=60, source_address=(src, 0))
+            try:
+                if token is None:
+                    c.request("GET", "/api/whoami")
+                    token = json.loads(c.getresponse().read())["csrf_token"]
+                c.request("POST", "/api/diagnoses", body=b"{}", headers={
+                    "X-CSRF-Token": token, "Cookie": "exposure_csrf=" + token})
+                r = c.getresponse()
+                body = r.read()
+                with lock:
+                    if r.status == 202:
+                        ok.append(json.loads(body)["id"])
+                    else:
+                        errs += 1
+                        e5xx += r.status >= 500
+            except Exception:  # noqa: BLE001
+                with lock:
+                    errs += 1
+            finally:
+                c.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    q.put((ok, errs, e5xx))
+
+
+def metric(text, name):
+    m = re.search(r"^%s (\S+)$" % re.escape(name), text, re.M)
+    return float(m.group(1)) if m else 0.0
+
+
 def inflight(a):
+    """COUNT requesters from 198.18.0.0/15 (--allow) in a private network namespace whose
+    nftables drop every SYN to the probed ports: every diagnosis waits for its deadlines."""
     if os.geteuid() != 0:
         raise SystemExit("inflight needs root (a private network namespace)")
-    ns = "webbench%d" % os.getpid()
+    ns = "web2bench%d" % os.getpid()
     if not os.environ.get("BENCH_IN_NS"):
         sh("ip", "netns", "add", ns)
         try:
             env = dict(os.environ, BENCH_IN_NS="1")
             subprocess.run(["ip", "netns", "exec", ns, sys.executable] + sys.argv, env=env,
-                           check=True)
+                           check=True, timeout=a.seconds + 300)
         finally:
             sh("ip", "netns", "del", ns)
         return
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if a.engine_sockets + 1000 > hard:
+        raise SystemExit("--engine-sockets %d needs RLIMIT_NOFILE above %d (hard limit %d)" %
+                         (a.engine_sockets, a.engine_sockets + 1000, hard))
     sh("ip", "link", "set", "lo", "up")
-    ports = [free_port() for _ in range(7)]
-    # Drop SYNs to the probed ports: every probe waits for its deadline (a "filtered" port).
-    rules = "table inet webbench { chain in { type filter hook input priority 0; " \
-            "tcp dport { %s } tcp flags syn drop; } }" % ", ".join(str(p) for p in ports[:6] +
-                                                                 list(range(ports[6], ports[6] + 16)))
+    # Every address of 198.18.0.0/15 is local in this namespace (an AnyIP route on lo): the
+    # requesters bind to them and the service probes them back; nothing leaves the namespace.
+    sh("ip", "route", "add", "local", "198.18.0.0/15", "dev", "lo")
+    host = "198.18.0.1"
+    ports = [free_port(host) for _ in range(7)]
+    probed = ports[:6] + list(range(ports[6], ports[6] + 16))
+    rules = "table inet web2bench {\n chain in {\n  type filter hook input priority 0;\n" \
+            "  tcp dport { %s } tcp flags syn drop\n }\n}\n" % ", ".join(str(p) for p in probed)
     subprocess.run(["nft", "-f", "-"], input=rules, text=True, check=True)
     work = tempfile.mkdtemp(prefix="bench-web-inflight-")
-    port = free_port()
-    srv = start_server(a.exe, port, [
-        "--port", "ssh=%d" % ports[0], "--port", "telnet=%d" % ports[1],
-        "--port", "netbios=%d" % ports[2], "--port", "smb=%d" % ports[3],
-        "--port", "rdp=%d" % ports[4], "--port", "vnc=%d" % ports[5],
-        "--port", "skysea=%d-%d" % (ports[6], ports[6] + 15),
-        "--addr-rate", "100000000", "--addr-burst", "100000000", "--prefix-rate", "100000000",
-        "--prefix-burst", "100000000", "--max-inflight", str(a.count + 10),
-        "--queue-max", str(a.count + 10), "--conn-limit", "20000", "--per-ip-conn-limit", "0",
-        "--engine-sockets", "65536", "--rtt-floor-ms", "20000", "--rtt-ceiling-ms", "20000",
-        "--threads", "2"], work)
-    import resource
-    resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
-    addrs = addresses(a.count)
+    port = free_port(host)
+    timeout_ms = str(a.probe_timeout_ms)
+    cmd = [a.exe, "--listen", "%s:%d" % (host, port), "--store", os.path.join(work, "b.db"),
+           "--key", os.path.join(work, "b.key"), "--allow", "198.18.0.0/15",
+           "--port", "ssh=%d" % ports[0], "--port", "telnet=%d" % ports[1],
+           "--port", "netbios=%d" % ports[2], "--port", "smb=%d" % ports[3],
+           "--port", "rdp=%d" % ports[4], "--port", "vnc=%d" % ports[5],
+           "--port", "skysea=%d-%d" % (ports[6], ports[6] + 15),
+           "--addr-rate", "100000000", "--addr-burst", "100000000",
+           "--prefix-rate", "100000000", "--prefix-burst", "100000000",
+           "--max-inflight", str(a.count + 10), "--queue-max", str(a.count + 10),
+           "--conn-limit", "20000", "--per-ip-conn-limit", "0",
+           "--engine-sockets", str(a.engine_sockets),
+           "--rtt-floor-ms", timeout_ms, "--rtt-ceiling-ms", timeout_ms,
+           "--done-cache", str(a.count + 10), "--threads", "2"]
+    srv = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                           stderr=open(os.path.join(work, "log"), "w"), text=True)
+    if "listening" not in srv.stdout.readline():
+        raise SystemExit("server did not start: " + open(os.path.join(work, "log")).read())
+    addrs = ["198.18.%d.%d" % (1 + i // 250, 1 + i % 250) for i in range(a.count)]
     t0 = time.monotonic()
-    accepted = errors = 0
-    token = None
-    for src in addrs:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(src, 0))
-        try:
-            if token is None:
-                c.request("GET", "/api/whoami")
-                token = json.loads(c.getresponse().read())["csrf_token"]
-            c.request("POST", "/api/diagnoses", body=b"{}", headers={
-                "X-CSRF-Token": token, "Cookie": "exposure_csrf=" + token})
-            r = c.getresponse()
-            r.read()
-            accepted += r.status == 202
-            errors += r.status != 202
-        except Exception:  # noqa: BLE001
-            errors += 1
-        c.close()
-        if time.monotonic() - t0 > a.seconds:
-            break
-    post_s = time.monotonic() - t0
-    peak_inflight = 0
-    for _ in range(20):
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    deadline = time.time() + a.seconds
+    q = mp.Queue()
+    chunks = [addrs[i::a.procs] for i in range(a.procs)]
+    procs = [mp.Process(target=post_many, args=(port, host, ch, deadline, q)) for ch in chunks]
+    for p in procs:
+        p.start()
+    ids, errors, e5xx = [], 0, 0
+    peak_inflight = peak_sockets = 0
+    pending = len(procs)
+
+    def sample():
+        nonlocal peak_inflight
+        c = http.client.HTTPConnection(host, port, timeout=10)
         c.request("GET", "/metrics")
         m = c.getresponse().read().decode()
-        peak_inflight = max(peak_inflight, int(re.search(r"exposure_diagnoses_in_flight (\d+)", m).group(1)))
-        time.sleep(0.25)
+        c.close()
+        peak_inflight = max(peak_inflight, int(metric(m, "exposure_diagnoses_in_flight")))
+        return m
+
+    post_s = None
+    while time.time() < deadline:
+        try:
+            r = q.get(timeout=0.5)
+            ids += r[0]
+            errors += r[1]
+            e5xx += r[2]
+            pending -= 1
+        except Exception:  # noqa: BLE001 (queue.Empty)
+            pass
+        m = sample()
+        try:
+            n = len(os.listdir("/proc/%d/fd" % srv.pid))
+            peak_sockets = max(peak_sockets, n)
+        except OSError:
+            pass
+        if pending == 0 and post_s is None:
+            post_s = time.monotonic() - t0
+        if pending == 0 and metric(m, "exposure_diagnoses_in_flight") == 0 and \
+                metric(m, "exposure_queue_length") == 0:
+            break
+        if post_s is not None and time.monotonic() - t0 > post_s + a.hold:
+            break
+    for p in procs:
+        p.join(5)
+    m = sample()
+    total_s = time.monotonic() - t0
     rss = vm(srv.pid, "VmHWM")
-    srv.kill()
-    srv.wait()
-    print("accepted %d (errors %d) in %.1f s; peak in flight %d; server peak RSS %.1f MiB" %
-          (accepted, errors, post_s, peak_inflight, rss / 1024.0))
+    done = metric(m, 'exposure_diagnoses_total{status="done"}')
+    hist_count = metric(m, "exposure_diagnosis_seconds_count")
+    hist_sum = metric(m, "exposure_diagnosis_seconds_sum")
+    srv.terminate()
+    rc = srv.wait(60)
+    counts = store_counts(os.path.join(work, "b.db"))
+    print("requesters %d (198.18.0.0/15, --allow), probe timeout %s ms, engine sockets %d" %
+          (a.count, timeout_ms, a.engine_sockets))
+    print("accepted %d (errors %d, 5xx %d); all POSTs answered in %.1f s" %
+          (len(ids), errors, e5xx, post_s or float("nan")))
+    print("peak diagnoses in flight %d; peak open fds %d; server peak RSS %.1f MiB" %
+          (peak_inflight, peak_sockets, rss / 1024.0))
+    print("stopped after %.1f s (SIGTERM): done %d, mean POST->done %.1f s; server exit %s; "
+          "store rows %d %s" % (total_s, done, hist_sum / hist_count if hist_count else
+                                float("nan"), rc, sum(counts.values()), counts))
 
 
 def main():
@@ -326,6 +434,10 @@ def main():
     ap.add_argument("--total", type=int, default=6000)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--count", type=int, default=10000)
+    ap.add_argument("--probe-timeout-ms", type=int, default=20000)
+    ap.add_argument("--engine-sockets", type=int, default=18000)
+    ap.add_argument("--hold", type=float, default=30,
+                    help="inflight: seconds to keep sampling after the last POST")
     a = ap.parse_args()
     a.exe = os.path.abspath(a.exe)
     (throughput if a.mode == "throughput" else inflight)(a)
