@@ -20,9 +20,10 @@ struct diag_port {
 	size_t check;
 	uint16_t port;
 	bool done;
-	bool has_probe; /* a probe ran and res holds what it learnt */
 	struct port_result pr;
-	struct probe_result res; /* details owned here */
+	/* What a probe learnt, details owned here; NULL when no probe ran. Allocated only then,
+	 * so that thousands of diagnoses of silent targets stay small. */
+	struct probe_result *res;
 };
 
 struct diag_check {
@@ -33,7 +34,7 @@ struct diag_check {
 	/* Set when done: */
 	size_t chosen; /* job index whose state, reason and rtt the check reports */
 	enum port_state state;
-	struct finding findings[DIAG_MAX_FINDINGS];
+	struct finding *findings; /* DIAG_MAX_FINDINGS, allocated at the first finding */
 	size_t n_findings;
 };
 
@@ -86,8 +87,13 @@ void diagnosis_free(struct diagnosis *d)
 {
 	if (d == NULL)
 		return;
-	for (size_t j = 0; j < d->n_jobs; j++)
-		probe_result_done(&d->jobs[j].res);
+	for (size_t j = 0; j < d->n_jobs; j++) {
+		if (d->jobs[j].res)
+			probe_result_done(d->jobs[j].res);
+		free(d->jobs[j].res);
+	}
+	for (size_t i = 0; d->checks && i < d->n_checks; i++)
+		free(d->checks[i].findings);
 	free(d->jobs);
 	free(d->checks);
 	free(d->target);
@@ -159,14 +165,17 @@ static void add_finding(struct diag_check *c, const struct finding *f, bool repl
 			*g = *f;
 		return;
 	}
-	if (c->n_findings < DIAG_MAX_FINDINGS)
+	if (c->findings == NULL)
+		c->findings = calloc(DIAG_MAX_FINDINGS, sizeof(*c->findings));
+	/* Out of memory drops the finding; the check's state and risk of others stay right. */
+	if (c->findings && c->n_findings < DIAG_MAX_FINDINGS)
 		c->findings[c->n_findings++] = *f;
 }
 
 static bool identified_expected(const struct check_def *def, const struct diag_port *p)
 {
-	return p->has_probe && p->res.state == SERVICE_IDENTIFIED &&
-	       (strcmp(p->res.service, def->probe) == 0 || strcmp(p->res.service, def->name) == 0);
+	return p->res && p->res->state == SERVICE_IDENTIFIED &&
+	       (strcmp(p->res->service, def->probe) == 0 || strcmp(p->res->service, def->name) == 0);
 }
 
 /*
@@ -211,11 +220,13 @@ static void conclude(struct diagnosis *d, struct diag_check *c)
 	/* The probes know more than the port state: their findings refine ours, same id included.
 	 */
 	for (size_t p = 0; p < c->n_jobs; p++) {
-		if (jobs[p].pr.state != PORT_OPEN || !jobs[p].has_probe)
+		const struct probe_result *res = jobs[p].res;
+
+		if (jobs[p].pr.state != PORT_OPEN || res == NULL)
 			continue;
-		for (size_t k = 0; k < jobs[p].res.n_findings && k < PROBE_MAX_FINDINGS; k++)
-			add_finding(c, &jobs[p].res.findings[k],
-			            strcmp(jobs[p].res.findings[k].id, c->def->exposed_id) == 0 &&
+		for (size_t k = 0; k < res->n_findings && k < PROBE_MAX_FINDINGS; k++)
+			add_finding(c, &res->findings[k],
+			            strcmp(res->findings[k].id, c->def->exposed_id) == 0 &&
 			                p + c->first_job == c->chosen);
 	}
 }
@@ -261,19 +272,23 @@ static int store_result(struct diag_port *job, const struct port_result *pr,
 		return -EALREADY;
 	job->done = true;
 	job->pr = *pr;
-	if (res) {
-		job->has_probe = true;
-		job->res.state = res->state;
-		memcpy(job->res.service, res->service, sizeof(job->res.service));
-		job->res.service[sizeof(job->res.service) - 1] = '\0';
-		job->res.n_findings =
+	if (res && (job->res = calloc(1, sizeof(*job->res))) != NULL) {
+		struct probe_result *mine = job->res;
+
+		mine->state = res->state;
+		memcpy(mine->service, res->service, sizeof(mine->service));
+		mine->service[sizeof(mine->service) - 1] = '\0';
+		mine->n_findings =
 		    res->n_findings < PROBE_MAX_FINDINGS ? res->n_findings : PROBE_MAX_FINDINGS;
-		memcpy(job->res.findings, res->findings,
-		       job->res.n_findings * sizeof(job->res.findings[0]));
-		if (json_is_object(res->details))
-			job->res.details = res->details;
-		else
-			json_decref(res->details);
+		memcpy(mine->findings, res->findings, mine->n_findings * sizeof(mine->findings[0]));
+		if (json_is_object(res->details)) {
+			mine->details = res->details;
+			res->details = NULL;
+		}
+	}
+	if (res) {
+		/* Taken above, or not an object, or no memory to keep it: never leaked. */
+		json_decref(res->details);
 		res->details = NULL;
 	}
 	if (++c->n_done == c->n_jobs) {
@@ -505,8 +520,8 @@ static json_t *details_json(const struct diagnosis *d, const struct diag_check *
 	const struct diag_port *chosen = &d->jobs[c->chosen];
 	json_t *details = NULL;
 
-	if (chosen->has_probe && chosen->res.details)
-		details = json_deep_copy(chosen->res.details);
+	if (chosen->res && chosen->res->details)
+		details = json_deep_copy(chosen->res->details);
 	if (c->n_jobs == 1)
 		return details ? details : json_null();
 	if (details == NULL)
@@ -555,8 +570,8 @@ json_t *diagnosis_check_json(const struct diagnosis *d, size_t i)
 	put_port_fields(o, &pr, &ok);
 	put(o, "rtt_ms", json_ms_or_null(pr.rtt_ms), &ok);
 	put(o, "tries", json_integer(pr.tries), &ok);
-	if (chosen->has_probe && chosen->res.service[0])
-		put(o, "service", json_text(chosen->res.service, sizeof(chosen->res.service)), &ok);
+	if (chosen->res && chosen->res->service[0])
+		put(o, "service", json_text(chosen->res->service, sizeof(chosen->res->service)), &ok);
 	else
 		put(o, "service", json_null(), &ok);
 	put(o, "details", details_json(d, c, &ok), &ok);
