@@ -13,8 +13,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define NS_PER_MS    1000000ull
-#define ERRQUEUE_MAX 16 /* error-queue entries read per drain; more is a flood */
+#define NS_PER_MS 1000000ull
+/* Next-hop questions (neigh.h): how often, above which "round trip", and how long to wait. */
+#define NEIGH_ASK_MS      50
+#define NEIGH_SUSPECT_MS  20
+#define NEIGH_WAIT_MAX_MS 8000
+#define ERRQUEUE_MAX      16 /* error-queue entries read per drain; more is a flood */
 
 static void sock_poll_cb(uv_poll_t *p, int status, int events);
 
@@ -274,6 +278,54 @@ static bool answer_measures_path(const struct port_result *pr)
 static void job_arm(struct eng_job *j);
 
 /*
+ * Ask (again) for the neighbour entry of t's next hop; at most every NEIGH_ASK_MS, since all of
+ * a target's jobs reach their verdict together and one question serves them.
+ */
+static void target_ask_neigh(struct engine_target *t)
+{
+	uint64_t now = engine_now_ns();
+	struct neigh_info n;
+
+	if (t->neigh_ns != 0 && now - t->neigh_ns < NEIGH_ASK_MS * NS_PER_MS)
+		return;
+	if (neigh_lookup(&t->addr, &n) < 0)
+		n = (struct neigh_info){.state = NEIGH_UNKNOWN};
+	t->neigh = n.state;
+	t->neigh_ns = now;
+	t->neigh_change_ns = now - (uint64_t)n.age_ms * NS_PER_MS;
+	if (n.state == NEIGH_RESOLVING || n.state == NEIGH_FAILED)
+		t->neigh_unres_ns = now;
+}
+
+/*
+ * When the SYN of attempt s left, as near as we can tell. On our own link a SYN waits in the
+ * kernel until the next hop is resolved (neigh.h); timed from connect() the round trip would
+ * include that wait (a lost ARP reply: a "round trip" of a second or more) and inflate the
+ * target's timeout for every other port. So the first slow answer of a target asks about the
+ * next hop. The SYN left no earlier than an entry's resolution after s started (exact for a new
+ * entry: the kernel stamps it when the address is learnt) and no earlier than the last moment we
+ * saw the entry unresolved (a re-resolved entry keeps its old stamp; this errs long by at most
+ * the time between two looks, never short).
+ */
+static uint64_t sock_sent_ns(struct eng_job *j, const struct eng_sock *s, uint64_t now)
+{
+	struct engine_target *t = j->t;
+	uint64_t sent = s->t0_ns;
+
+	if (!t->rtt.valid && now - s->t0_ns >= NEIGH_SUSPECT_MS * NS_PER_MS) {
+		t->neigh_ns = 0; /* the state may have changed a moment ago: ask afresh */
+		target_ask_neigh(t);
+	}
+	if (t->neigh != NEIGH_RESOLVED)
+		return sent;
+	if (t->neigh_change_ns > sent)
+		sent = t->neigh_change_ns;
+	if (t->neigh_unres_ns > sent)
+		sent = t->neigh_unres_ns;
+	return sent < now ? sent : now;
+}
+
+/*
  * A round trip of t was measured. If the timeout shrank, the other jobs of t that wait on a
  * timer armed from the old value are re-armed: a host whose other ports answer fast gets its
  * silent ports' verdict from the new estimate, not from the initial 1 s.
@@ -299,11 +351,12 @@ static void target_learn(struct engine_target *t, int64_t rtt_us, unsigned tryno
 static void job_answer(struct eng_job *j, struct eng_sock *s, const struct port_result *pr)
 {
 	uint64_t now = engine_now_ns();
-	int64_t rtt_us = (int64_t)(now - s->t0_ns) / 1000;
+	uint64_t sent = sock_sent_ns(j, s, now);
+	int64_t rtt_us = (int64_t)(now - sent) / 1000;
 
 	j->pr = *pr;
 	j->pr.tries = j->tries;
-	j->pr.rtt_ms = (double)(now - s->t0_ns) / (double)NS_PER_MS;
+	j->pr.rtt_ms = (double)(now - sent) / (double)NS_PER_MS;
 	elist_del(&j->tlink);
 	uv_timer_stop(&j->timer);
 	if (answer_measures_path(pr))
@@ -398,6 +451,7 @@ void engine_job_start(struct eng_job *j)
 	j->refs += 2;
 	j->phase = JOB_CONNECTING;
 	elist_add_tail(&j->t->connecting, &j->tlink);
+	j->first_ns = engine_now_ns();
 	if (attempt_start(j))
 		job_arm(j);
 }
@@ -425,6 +479,34 @@ static bool job_last_look(struct eng_job *j)
 	return false;
 }
 
+/*
+ * Before a silent port of a target that never answered is called filtered: did its SYNs leave?
+ * On our own link they wait for ARP / neighbour discovery, and a lost reply there costs a second
+ * per retry (neigh.h). While the next hop is being resolved, wait; once it resolved after this
+ * job started, give the SYNs that left at that moment a full timeout. The kernel ends the first
+ * case itself (after its solicitations, ~3 s, the sockets fail with EHOSTUNREACH: filtered /
+ * unreachable), and NEIGH_WAIT_MAX_MS bounds both. Returns true if the verdict was postponed.
+ */
+static bool job_waits_for_neighbour(struct eng_job *j)
+{
+	struct engine_target *t = j->t;
+	uint64_t now = engine_now_ns(), to_ns, wait_ns;
+
+	if (t->rtt.valid || now - j->first_ns >= NEIGH_WAIT_MAX_MS * NS_PER_MS)
+		return false;
+	target_ask_neigh(t);
+	to_ns = (uint64_t)engine_target_timeout_ms(t) * NS_PER_MS;
+	if (t->neigh == NEIGH_RESOLVING)
+		wait_ns = to_ns / 2;
+	else if (t->neigh == NEIGH_RESOLVED && t->neigh_change_ns > j->first_ns &&
+	         now - t->neigh_change_ns < to_ns)
+		wait_ns = to_ns - (now - t->neigh_change_ns);
+	else
+		return false;
+	uv_timer_start(&j->timer, job_timer_cb, wait_ns / NS_PER_MS + 1, 0);
+	return true;
+}
+
 static void job_timer_cb(uv_timer_t *timer)
 {
 	struct eng_job *j = timer->data;
@@ -448,8 +530,45 @@ static void job_timer_cb(uv_timer_t *timer)
 		engine_slot_released(j->t);
 		return;
 	}
-	if (!job_last_look(j))
+	if (!job_last_look(j) && !job_waits_for_neighbour(j))
 		job_verdict(j, PORT_FILTERED, REASON_TIMEOUT, 0);
+}
+
+/*
+ * The kernel's own "host unreachable": the next hop never answered its solicitations (three, a
+ * second apart). On a lossy link that can be three lost replies in a row rather than an absent
+ * host, and every attempt of the job waited on that same resolution, so none was an independent
+ * try. A target that never answered gets one more resolution cycle (~3 s) before it is the
+ * verdict; an absent on-link host is then filtered / unreachable after ~6 s instead of ~3 s.
+ * Returns true if the job went on with a new attempt.
+ */
+static bool job_retries_resolution(struct eng_job *j, const struct port_result *pr)
+{
+	struct engine_target *t = j->t;
+	bool going_on;
+
+	if (j->neigh_retried || j->waiting_slot || t->rtt.valid || pr->state != PORT_FILTERED ||
+	    pr->reason != REASON_UNREACHABLE)
+		return false;
+	t->neigh_ns = 0;
+	target_ask_neigh(t);
+	/*
+	 * Failed, or resolving again: another job of this target, hit by the same failure a moment
+	 * ago, has already started the next cycle. (A router's "host unreachable" comes through a
+	 * resolved next hop.)
+	 */
+	if (t->neigh != NEIGH_FAILED && t->neigh != NEIGH_RESOLVING)
+		return false;
+	j->neigh_retried = true;
+	j->e->hold++;
+	while (!elist_empty(&j->socks))
+		engine_sock_close(elist_entry(j->socks.next, struct eng_sock, link));
+	going_on = attempt_start(j);
+	j->e->hold--;
+	if (going_on)
+		job_arm(j);
+	engine_dispatch(j->e);
+	return true;
 }
 
 static void connecting_event(struct eng_job *j, struct eng_sock *s)
@@ -457,6 +576,8 @@ static void connecting_event(struct eng_job *j, struct eng_sock *s)
 	struct port_result pr = {0};
 
 	if (engine_sock_classify(s->fd, &pr)) {
+		if (job_retries_resolution(j, &pr))
+			return;
 		job_answer(j, s, &pr);
 		return;
 	}

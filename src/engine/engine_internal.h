@@ -4,6 +4,7 @@
 #define EXPOSURE_ENGINE_INTERNAL_H
 
 #include "engine.h"
+#include "neigh.h"
 #include "rtt.h"
 
 #include <stdbool.h>
@@ -79,12 +80,16 @@ struct engine_target {
 	bool in_ready;
 	struct addr addr;
 	struct rtt rtt;
-	unsigned fixed_ms;       /* engine_target_set_timeout(); 0 = adapt */
-	int max_ok_tryno;        /* highest 0-based attempt index ever answered; -1 none */
-	unsigned inflight;       /* sockets open for this target */
-	struct elist queue;      /* jobs not started yet (FIFO) */
-	struct elist retry;      /* started jobs waiting for a slot for their next attempt */
-	struct elist connecting; /* jobs in JOB_CONNECTING, re-armed when the timeout shrinks */
+	unsigned fixed_ms;        /* engine_target_set_timeout(); 0 = adapt */
+	int max_ok_tryno;         /* highest 0-based attempt index ever answered; -1 none */
+	unsigned inflight;        /* sockets open for this target */
+	struct elist queue;       /* jobs not started yet (FIFO) */
+	struct elist retry;       /* started jobs waiting for a slot for their next attempt */
+	struct elist connecting;  /* jobs in JOB_CONNECTING, re-armed when the timeout shrinks */
+	enum neigh_state neigh;   /* next hop's neighbour entry, as last asked (neigh.h) */
+	uint64_t neigh_ns;        /* when it was asked; 0 never */
+	uint64_t neigh_change_ns; /* when that entry last changed state (resolved: when) */
+	uint64_t neigh_unres_ns; /* when it was last seen unresolved (resolving, failed); 0 never */
 };
 
 enum job_phase {
@@ -139,6 +144,8 @@ struct eng_job {
 	unsigned refs;       /* handles not yet closed; the job is freed at 0 once delivered */
 	struct elist socks;  /* open sockets */
 	unsigned tries;      /* connect attempts made */
+	uint64_t first_ns;   /* start of the first attempt */
+	bool neigh_retried;  /* the next hop's resolution failed once and was retried */
 	uint64_t last_ns;    /* start of the latest attempt */
 	struct port_result pr;
 	struct probe_run *run;

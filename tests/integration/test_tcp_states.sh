@@ -4,7 +4,8 @@
 # and IPv6: listener -> open/syn-ack; nothing -> closed/reset; nft drop -> filtered/timeout;
 # nft reject with ICMP admin-prohibited, host-unreachable, port-unreachable -> filtered/unreachable
 # with the ICMP type/code (as nmap -sS; -sT says closed for port-unreachable); nft reject with
-# tcp reset -> closed/reset. Exit status 1 when an open risky port, 0 when none.
+# tcp reset -> closed/reset. Exit status 1 when an open risky port, 0 when none. Also: a cold
+# neighbour entry with lost ARP/ND replies, and an on-link address where no host answers.
 # Usage: test_tcp_states.sh PATH-TO-exposure   (root; exit 77 otherwise)
 set -u
 . "$(dirname "$0")/common.sh"
@@ -111,6 +112,100 @@ for fam in 4 6; do
 		want+="10006 filtered/unreachable $pun;10007 closed/reset;10008 open/syn-ack;"
 		[ "$got" = "$want" ] && t_ok "$label: details.ports $got" ||
 			t_fail "$label: details.ports $got, expected $want"
+	fi
+done
+
+# A cold neighbour entry whose first answers are lost: the mixed host drops its ARP replies and
+# neighbour advertisements for 1.4 s, so the scanner's SYNs wait in the kernel's neighbour queue
+# until its third solicitation (2 s). On the clock alone every port would be "filtered" at 1.2 s
+# (a false "safe"); the engine asks the kernel whether the next hop was resolved (neigh.c) and
+# must report the exact verdicts. Then an address of the link where no host answers at all: the
+# kernel gives up after its solicitations and the verdict is filtered/unreachable, not timeout.
+slow_neigh_on()
+{
+	lab_exec mixed nft -f - <<-'EOF'
+	table arp xpslow {
+		chain out {
+			type filter hook output priority 0; policy drop;
+		}
+	}
+	table ip6 xpslow {
+		chain out {
+			type filter hook output priority 0;
+			icmpv6 type nd-neighbor-advert drop
+		}
+	}
+	EOF
+}
+slow_neigh_off()
+{
+	lab_exec mixed nft delete table arp xpslow 2>/dev/null
+	lab_exec mixed nft delete table ip6 xpslow 2>/dev/null
+	return 0
+}
+for fam in 4 6; do
+	if [ $fam = 4 ]; then addr=$(lab_addr4 mixed) absent=198.18.1.99 adm=(3 13) pun=(3 3) hun=(3 1)
+	else addr=$(lab_addr6 mixed) absent=2001:db8:1::99 adm=(1 1) pun=(1 4) hun=(1 3); fi
+	label="IPv$fam cold neighbour"
+	lab_scan ip neigh flush all
+	slow_neigh_on || t_fail "$label: could not install the ARP/ND drop rules"
+	( sleep 1.4; slow_neigh_off ) &
+	undo=$!
+	t_check "$work/n$fam.json" --port ssh=$LAB_PORT_OPEN --port telnet=$LAB_PORT_CLOSED \
+		--port netbios=$LAB_PORT_DROP --port smb=$LAB_PORT_ADMIN \
+		--port rdp=$LAB_PORT_PORTUNREACH --port vnc=$LAB_PORT_RESET \
+		--port skysea=$LAB_PORT_OPEN2 "$addr"
+	wait "$undo"
+	slow_neigh_off
+	echo "# $label: exit $T_RC, wall ${T_WALL_MS} ms"
+	if t_expect_run "$work/n$fam.json" "$label" 1; then
+		tj=$(t_target_json "$work/n$fam.json" "$addr")
+		el=$(jq -r '.elapsed_ms | floor' <<<"$tj")
+		# Proof that the neighbour really was slow: no answer can come before 1.4 s.
+		[ "$el" -ge 1400 ] && t_ok "$label: elapsed $el ms (answers held until resolution)" ||
+			t_fail "$label: elapsed $el ms; the ARP/ND drop did not hold the SYNs"
+		t_expect "$tj" "$label" ssh $LAB_PORT_OPEN open syn-ack
+		t_expect "$tj" "$label" skysea $LAB_PORT_OPEN2 open syn-ack
+		t_expect "$tj" "$label" telnet $LAB_PORT_CLOSED closed reset
+		t_expect "$tj" "$label" vnc $LAB_PORT_RESET closed reset
+		t_expect "$tj" "$label" netbios $LAB_PORT_DROP filtered timeout
+		t_expect "$tj" "$label" smb $LAB_PORT_ADMIN filtered unreachable "${adm[@]}"
+		t_expect "$tj" "$label" rdp $LAB_PORT_PORTUNREACH filtered unreachable "${pun[@]}"
+		# The RTT is the path's, not the wait for ARP (that would inflate every timeout).
+		rtt=$(jq -r '.checks[] | select(.check == "ssh") | .rtt_ms' <<<"$tj")
+		jq -e --argjson r "$rtt" -n '$r < 500' >/dev/null &&
+			t_ok "$label: ssh rtt_ms $rtt excludes the wait for ARP/ND" ||
+			t_fail "$label: ssh rtt_ms $rtt includes the wait for ARP/ND"
+	fi
+
+	# Every solicitation of the kernel's first resolution cycle lost (drop for 3.5 s): the
+	# kernel fails the neighbour at ~3 s; the engine gives it one more cycle (ENGINE.md).
+	label="IPv$fam failed resolution"
+	lab_scan ip neigh flush all
+	slow_neigh_on || t_fail "$label: could not install the ARP/ND drop rules"
+	( sleep 3.5; slow_neigh_off ) &
+	undo=$!
+	t_check "$work/f$fam.json" --ports-only --port ssh=$LAB_PORT_OPEN \
+		--port telnet=$LAB_PORT_CLOSED --port netbios=$LAB_PORT_DROP "$addr"
+	wait "$undo"
+	slow_neigh_off
+	echo "# $label: exit $T_RC, wall ${T_WALL_MS} ms"
+	if t_expect_run "$work/f$fam.json" "$label" 1; then
+		tj=$(t_target_json "$work/f$fam.json" "$addr")
+		el=$(jq -r '.elapsed_ms | floor' <<<"$tj")
+		[ "$el" -ge 3500 ] && t_ok "$label: elapsed $el ms (first resolution failed)" ||
+			t_fail "$label: elapsed $el ms; the ARP/ND drop did not last a resolution cycle"
+		t_expect "$tj" "$label" ssh $LAB_PORT_OPEN open syn-ack
+		t_expect "$tj" "$label" telnet $LAB_PORT_CLOSED closed reset
+		t_expect "$tj" "$label" netbios $LAB_PORT_DROP filtered timeout
+	fi
+
+	label="IPv$fam absent on-link host"
+	t_check "$work/x$fam.json" --port ssh=$LAB_PORT_OPEN "$absent"
+	echo "# $label: exit $T_RC, wall ${T_WALL_MS} ms"
+	if t_expect_run "$work/x$fam.json" "$label" 0; then
+		tj=$(t_target_json "$work/x$fam.json" "$absent")
+		t_expect "$tj" "$label" ssh $LAB_PORT_OPEN filtered unreachable "${hun[@]}"
 	fi
 done
 

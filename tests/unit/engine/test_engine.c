@@ -11,6 +11,7 @@
 
 #include "core/err.h"
 #include "engine/engine.h"
+#include "engine/neigh.h"
 #include "engine/engine_internal.h"
 
 #include <errno.h>
@@ -765,6 +766,24 @@ static void names(void **unused)
 	assert_string_equal(port_reason_name(REASON_X_MAX), "unknown");
 }
 
+/* neigh.c: loopback has no link layer, so there is no neighbour to wait for; bad input refused. */
+static void neigh_loopback_unknown(void **unused)
+{
+	struct addr a;
+	struct neigh_info n = {.state = NEIGH_FAILED, .age_ms = 7};
+
+	(void)unused;
+	assert_int_equal(addr_parse("127.0.0.1", &a), 0);
+	assert_int_equal(neigh_lookup(&a, &n), 0);
+	assert_int_equal(n.state, NEIGH_UNKNOWN);
+	assert_int_equal(addr_parse("::1", &a), 0);
+	n.state = NEIGH_FAILED;
+	assert_int_equal(neigh_lookup(&a, &n), 0);
+	assert_int_equal(n.state, NEIGH_UNKNOWN);
+	a.family = AF_UNIX;
+	assert_int_equal(neigh_lookup(&a, &n), -EAFNOSUPPORT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -783,6 +802,7 @@ int main(void)
 	    cmocka_unit_test(probe_toobig),
 	    cmocka_unit_test(probe_peer_closes),
 	    cmocka_unit_test(names),
+	    cmocka_unit_test(neigh_loopback_unknown),
 	};
 
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
