@@ -278,15 +278,16 @@ static bool answer_measures_path(const struct port_result *pr)
 static void job_arm(struct eng_job *j);
 
 /*
- * Ask (again) for the neighbour entry of t's next hop; at most every NEIGH_ASK_MS, since all of
- * a target's jobs reach their verdict together and one question serves them.
+ * Ask (again) for the neighbour entry of t's next hop. Verdict timers ask at most every
+ * NEIGH_ASK_MS (all of a target's jobs reach their verdict together; one question serves them);
+ * an answer or an error on a socket asks afresh (the entry may have changed a moment ago).
  */
-static void target_ask_neigh(struct engine_target *t)
+static void target_ask_neigh(struct engine_target *t, bool fresh)
 {
 	uint64_t now = engine_now_ns();
 	struct neigh_info n;
 
-	if (t->neigh_ns != 0 && now - t->neigh_ns < NEIGH_ASK_MS * NS_PER_MS)
+	if (!fresh && t->neigh_ns != 0 && now - t->neigh_ns < NEIGH_ASK_MS * NS_PER_MS)
 		return;
 	if (neigh_lookup(&t->addr, &n) < 0)
 		n = (struct neigh_info){.state = NEIGH_UNKNOWN};
@@ -313,8 +314,7 @@ static uint64_t sock_sent_ns(struct eng_job *j, const struct eng_sock *s, uint64
 	uint64_t sent = s->t0_ns;
 
 	if (!t->rtt.valid && now - s->t0_ns >= NEIGH_SUSPECT_MS * NS_PER_MS) {
-		t->neigh_ns = 0; /* the state may have changed a moment ago: ask afresh */
-		target_ask_neigh(t);
+		target_ask_neigh(t, true);
 	}
 	if (t->neigh != NEIGH_RESOLVED)
 		return sent;
@@ -494,7 +494,7 @@ static bool job_waits_for_neighbour(struct eng_job *j)
 
 	if (t->rtt.valid || now - j->first_ns >= NEIGH_WAIT_MAX_MS * NS_PER_MS)
 		return false;
-	target_ask_neigh(t);
+	target_ask_neigh(t, false);
 	to_ns = (uint64_t)engine_target_timeout_ms(t) * NS_PER_MS;
 	if (t->neigh == NEIGH_RESOLVING)
 		wait_ns = to_ns / 2;
@@ -550,8 +550,7 @@ static bool job_retries_resolution(struct eng_job *j, const struct port_result *
 	if (j->neigh_retried || j->waiting_slot || t->rtt.valid || pr->state != PORT_FILTERED ||
 	    pr->reason != REASON_UNREACHABLE)
 		return false;
-	t->neigh_ns = 0;
-	target_ask_neigh(t);
+	target_ask_neigh(t, true);
 	/*
 	 * Failed, or resolving again: another job of this target, hit by the same failure a moment
 	 * ago, has already started the next cycle. (A router's "host unreachable" comes through a
