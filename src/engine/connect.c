@@ -421,7 +421,17 @@ static void job_arm(struct eng_job *j)
 	uv_timer_start(&j->timer, job_timer_cb, due > age_ms ? due - age_ms : 0, 0);
 }
 
-/* Start attempt number j->tries now. Returns false if it ended the job. */
+/* Our side ran out of something that other sockets' closing gives back. */
+static bool out_of_sockets(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM ||
+	       err == EADDRNOTAVAIL;
+}
+
+/*
+ * Start attempt number j->tries now. Returns true if an attempt is in flight (arm its timer);
+ * false if it ended the job or the job waits for a socket (engine_out_of_sockets()).
+ */
 static bool attempt_start(struct eng_job *j)
 {
 	struct eng_sock *s;
@@ -436,6 +446,12 @@ static bool attempt_start(struct eng_job *j)
 		/* A local failure of a retransmission (EMFILE...) leaves the earlier attempts. */
 		if (pr.state == PORT_ERROR && !elist_empty(&j->socks))
 			return true;
+		/* Nothing of this job in flight, but others are: wait for one of theirs to close.
+		 */
+		if (out_of_sockets(-r) && j->e->st.inflight > 0) {
+			engine_out_of_sockets(j);
+			return false;
+		}
 		job_verdict(j, pr.state, pr.reason, -r);
 		return false;
 	}

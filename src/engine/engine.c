@@ -56,6 +56,7 @@ struct engine *engine_new(uv_loop_t *loop, const struct engine_opts *o)
 	else
 		engine_opts_default(&e->o);
 	opts_sanitize(&e->o);
+	e->fd_cap = e->o.max_inflight;
 	elist_init(&e->targets);
 	elist_init(&e->ready);
 	return e;
@@ -146,9 +147,15 @@ unsigned engine_target_allowed_tries(const struct engine_target *t)
 	return 1 + retries;
 }
 
+/* The global socket cap: the operator's, or fewer once the process ran out of descriptors. */
+static unsigned global_cap(const struct engine *e)
+{
+	return e->fd_cap < e->o.max_inflight ? e->fd_cap : e->o.max_inflight;
+}
+
 bool engine_target_has_room(const struct engine_target *t)
 {
-	return t->inflight < t->e->o.per_target && t->e->st.inflight < t->e->o.max_inflight;
+	return t->inflight < t->e->o.per_target && t->e->st.inflight < global_cap(t->e);
 }
 
 static bool target_has_work(const struct engine_target *t)
@@ -170,6 +177,24 @@ static void target_kick(struct engine_target *t, bool front)
 	else
 		elist_add_tail(&t->e->ready, &t->ready_link);
 	t->in_ready = true;
+}
+
+/*
+ * socket() or connect() failed for want of descriptors or local ports (EMFILE, ENFILE,
+ * EADDRNOTAVAIL...) while other sockets are open: that says nothing about the target, and the
+ * sockets open now will close. The attempt did not happen; j waits for a slot like a
+ * retransmission, and the global cap drops to what fits now. Each finished job raises it by one
+ * again (descriptors are shared with the rest of the process, e.g. the web server's clients).
+ */
+void engine_out_of_sockets(struct eng_job *j)
+{
+	struct engine *e = j->e;
+
+	j->tries--;
+	e->fd_cap = e->st.inflight;
+	j->waiting_slot = true;
+	elist_add_tail(&j->t->retry, &j->link);
+	target_kick(j->t, true);
 }
 
 /* Start one piece of t's work: a waiting retransmission first, else the oldest queued job. */
@@ -194,7 +219,7 @@ void engine_dispatch(struct engine *e)
 	if (e->hold)
 		return;
 	e->hold++;
-	while (e->st.inflight < e->o.max_inflight && !elist_empty(&e->ready)) {
+	while (e->st.inflight < global_cap(e) && !elist_empty(&e->ready)) {
 		struct engine_target *t =
 		    elist_entry(e->ready.next, struct engine_target, ready_link);
 
@@ -293,6 +318,8 @@ void engine_job_finish(struct eng_job *j)
 		return;
 	j->phase = JOB_FINISHED;
 	elist_del(&j->tlink);
+	if (j->e->fd_cap < j->e->o.max_inflight)
+		j->e->fd_cap++;
 	if (j->waiting_slot) {
 		elist_del(&j->link);
 		j->waiting_slot = false;

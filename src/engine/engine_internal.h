@@ -69,6 +69,7 @@ struct engine {
 	struct elist targets; /* every target, freed with the engine */
 	struct elist ready;   /* targets with queued work and a free per-target slot */
 	size_t pending;       /* submitted, callback not yet called */
+	unsigned fd_cap;      /* sockets that fit in the process's descriptors (<= max_inflight) */
 	unsigned hold;        /* > 0: dispatching or swapping sockets; dispatch() waits */
 	struct engine_stats st;
 };
@@ -156,6 +157,8 @@ uint64_t engine_now_ns(void);
 unsigned engine_target_timeout_ms(const struct engine_target *t);
 unsigned engine_target_allowed_tries(const struct engine_target *t);
 bool engine_target_has_room(const struct engine_target *t);
+/* Out of descriptors (or local ports) with sockets open: j waits for one to close. */
+void engine_out_of_sockets(struct eng_job *j);
 void engine_dispatch(struct engine *e);
 void engine_slot_released(struct engine_target *t);
 void engine_job_finish(struct eng_job *j);

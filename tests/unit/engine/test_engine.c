@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -766,6 +767,85 @@ static void names(void **unused)
 	assert_string_equal(port_reason_name(REASON_X_MAX), "unknown");
 }
 
+/*
+ * Out of file descriptors on our side: the port's state is "error" (local-error, EMFILE), never
+ * a verdict about the target. The soft limit is set to the lowest free descriptor, so the
+ * engine's socket() is the first call to fail; a listener is up, so a verdict "open" would be
+ * the right one if the engine could test.
+ */
+static void local_emfile_is_error(void **unused)
+{
+	struct fixture fx;
+	struct srv s;
+	struct done d = {0};
+	struct rlimit saved, low;
+	int lowest;
+
+	(void)unused;
+	fx_init(&fx, NULL, "127.0.0.1");
+	srv_start(&fx.loop, &s, SRV_SILENT, false);
+	d.e = fx.e;
+	d.stop_when_done[0] = &s;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	lowest = dup(0);
+	assert_true(lowest >= 0);
+	close(lowest);
+	low = saved;
+	low.rlim_cur = (rlim_t)lowest;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(engine_submit(fx.e, fx.t, s.port, NULL, on_done, &d), 0);
+	uv_run(&fx.loop, UV_RUN_DEFAULT);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	fx_run_and_free(&fx);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.pr.state, PORT_ERROR);
+	assert_int_equal(d.pr.reason, REASON_LOCAL_ERROR);
+	assert_int_equal(d.pr.sys_errno, EMFILE);
+	assert_int_equal(s.accepted, 0);
+}
+
+/*
+ * Room for three sockets only, twenty closed ports to test: the jobs that find no descriptor wait
+ * for one to close instead of ending in "error", and every port gets its real verdict.
+ */
+static void few_descriptors_wait(void **unused)
+{
+	enum { N = 20, ROOM = 3 };
+	struct fixture fx;
+	struct done d[N];
+	uint16_t ports[N];
+	struct rlimit saved, low;
+	struct engine_stats st;
+	int lowest;
+
+	(void)unused;
+	memset(d, 0, sizeof(d));
+	fx_init(&fx, NULL, "127.0.0.1");
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	for (int i = 0; i < N; i++) {
+		d[i].pr.state = PORT_X_MAX;
+		ports[i] = closed_port(); /* needs a descriptor: before the limit drops */
+	}
+	lowest = dup(0);
+	assert_true(lowest >= 0);
+	close(lowest);
+	low = saved;
+	low.rlim_cur = (rlim_t)lowest + ROOM;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(engine_submit(fx.e, fx.t, ports[i], NULL, on_done, &d[i]), 0);
+	uv_run(&fx.loop, UV_RUN_DEFAULT);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	engine_get_stats(fx.e, &st);
+	fx_run_and_free(&fx);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(d[i].calls, 1);
+		assert_int_equal(d[i].pr.state, PORT_CLOSED);
+		assert_int_equal(d[i].pr.reason, REASON_RESET);
+	}
+	assert_true(st.inflight_peak <= ROOM);
+}
+
 /* neigh.c: loopback has no link layer, so there is no neighbour to wait for; bad input refused. */
 static void neigh_loopback_unknown(void **unused)
 {
@@ -802,6 +882,8 @@ int main(void)
 	    cmocka_unit_test(probe_toobig),
 	    cmocka_unit_test(probe_peer_closes),
 	    cmocka_unit_test(names),
+	    cmocka_unit_test(local_emfile_is_error),
+	    cmocka_unit_test(few_descriptors_wait),
 	    cmocka_unit_test(neigh_loopback_unknown),
 	};
 
