@@ -146,9 +146,7 @@ static bool print_string_list(struct text_out *t, const json_t *v)
 
 	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 16)
 		return false;
-	json_array_foreach(v, i, item)
-		if (!json_is_string(item))
-			return false;
+	json_array_foreach(v, i, item) if (!json_is_string(item)) return false;
 	json_array_foreach(v, i, item)
 	{
 		if (i > 0)
@@ -349,6 +347,16 @@ static void print_summary(struct text_out *t, const struct diagnosis *d)
 	snprintf(upper, sizeof(upper), "%s", risk_name(r));
 	for (char *p = upper; *p; p++)
 		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+	/* A check that could not run is never shown as safe: no green "nothing risky" then. */
+	if (diagnosis_has_error(d) && r <= RISK_LOW) {
+		fprintf(t->f,
+		        "  %sRisk: not known%s - nothing risky among the checks that ran "
+		        "(%zu of %zu checks open), but not every check could run.\n",
+		        col(t, C_MAGENTA), col(t, C_RESET), open, n);
+		fprintf(t->f, "  %sSee the rows marked error.%s\n", col(t, C_MAGENTA),
+		        col(t, C_RESET));
+		return;
+	}
 	fprintf(t->f, "  %sRisk: %s%s - %s (%zu of %zu checks open).\n", col(t, c), upper,
 	        col(t, C_RESET), risk_words(r), open, n);
 	if (diagnosis_has_error(d))

@@ -231,5 +231,35 @@ if command -v script >/dev/null; then
 	fi
 fi
 
+# Few descriptors: from the lowest limit that lets the tool start upwards, a port is "error" only
+# while not even one socket fits; above that every port gets its verdict (the engine waits for a
+# socket to close). A run with error rows must exit 2 and never print the green "nothing risky".
+saw_error=0
+saw_full=0
+for n in $(seq 6 24); do
+	# LeakSanitizer needs descriptors of its own at exit (/proc): leaks are checked elsewhere.
+	(ulimit -n "$n"; ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		timeout 30 "$exe" check --ports-only --no-color "${ports[@]}" 127.0.0.1) \
+		>"$tmp/fd.out" 2>"$tmp/fd.err"
+	rc=$?
+	grep -q "too many open files" "$tmp/fd.err" && [ "$rc" = 2 ] && continue
+	if grep -qE "[0-9]+ error\]| error +local-error" "$tmp/fd.out"; then
+		saw_error=1
+		[ "$rc" = 2 ] || bad "ulimit -n $n: error rows but exit $rc"
+		grep -q "nothing risky is reachable" "$tmp/fd.out" &&
+			bad "ulimit -n $n: error rows under a 'nothing risky' summary"
+		grep -q "Risk: not known" "$tmp/fd.out" || bad "ulimit -n $n: no 'Risk: not known'"
+	else
+		saw_full=1
+		[ "$rc" = 0 ] || bad "ulimit -n $n: exit $rc without error rows: $(head -c 300 "$tmp/fd.err")"
+		[ "$(grep -c "closed    reset" "$tmp/fd.out")" -ge 7 ] ||
+			bad "ulimit -n $n: not every check closed/reset: $(cat "$tmp/fd.out")"
+	fi
+done
+[ $saw_error = 1 ] && ok "few descriptors: error rows say 'Risk: not known', exit 2" ||
+	bad "few descriptors: no limit between 6 and 24 produced error rows"
+[ $saw_full = 1 ] && ok "few descriptors: above that, every port gets its verdict" ||
+	bad "few descriptors: no limit between 6 and 24 gave full verdicts"
+
 echo "# $failed failed"
 [ "$failed" -eq 0 ]
