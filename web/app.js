@@ -339,10 +339,13 @@
     line.textContent = t('status_' + st, { done: done, total: state.checks.length });
     const sum = $('summary');
     if (st === 'done' && state.risk) {
-      sum.className = 'summary risk-' + state.risk;
+      // A check that could not run is never shown as safe: no "no risk found" then.
+      const undecided = Object.values(state.results).some((c) => c.state === 'error');
+      const shown = undecided && (state.risk === 'none' || state.risk === 'low') ? 'unknown' : state.risk;
+      sum.className = 'summary risk-' + shown;
       sum.replaceChildren();
-      sum.appendChild(el('span', 'risk-word', t('risk_word_' + state.risk)));
-      sum.appendChild(document.createTextNode(' ' + t('risk_' + state.risk)));
+      sum.appendChild(el('span', 'risk-word', t('risk_word_' + shown)));
+      sum.appendChild(document.createTextNode(' ' + t('risk_' + shown)));
       sum.hidden = false;
     } else {
       sum.hidden = true;

@@ -145,6 +145,30 @@ async function main() {
     await page.waitForSelector('#summary:not([hidden])');
     check(true, 'permanent URL shows the result after reload');
 
+    // A result where a check could not run (state "error") and nothing else is open must not be
+    // shown as safe. The server cannot be made to fail on demand here, so this one result is
+    // served by the test itself (page.route), in the shape of GET /api/diagnoses/{id}.
+    const pe = await ctx.newPage();
+    const fakeId = 'e'.repeat(32);
+    const row = (check, port, st) => ({ check, port, state: st, reason: st === 'error' ? 'local-error' : 'reset',
+      rtt_ms: null, tries: 1, service: null, details: null, findings: [] });
+    const fake = { id: fakeId, status: 'done', risk: 'none',
+      checks: [row('ssh', 22, 'error'), row('telnet', 23, 'closed'), row('netbios', 139, 'closed'),
+        row('smb', 445, 'closed'), row('rdp', 3389, 'closed'), row('vnc', 5900, 'closed'),
+        row('skysea', 52300, 'closed')] };
+    fake.result = { target: '127.0.0.1', address: '127.0.0.1', risk: 'none', checks: fake.checks };
+    await pe.route(`**/api/diagnoses/${fakeId}/events`, (r) => r.abort());
+    await pe.route(`**/api/diagnoses/${fakeId}`, (r) => r.fulfill({ status: 200,
+      contentType: 'application/json', body: JSON.stringify(fake) }));
+    await pe.goto(base + '/d/' + fakeId);
+    await pe.waitForSelector('#summary:not([hidden])');
+    const cls = await pe.getAttribute('#summary', 'class');
+    const words = await pe.textContent('#summary');
+    check(/risk-unknown/.test(cls) && !/risk-none/.test(cls), 'a check that could not run: summary ' + cls);
+    check(/cannot say you are safe/.test(words) && !/No risk found/.test(words),
+      'a check that could not run: never "no risk found" (' + words.trim().slice(0, 60) + '...)');
+    await pe.close();
+
     // Delete.
     await page.click('#delete');
     await page.waitForSelector('#deleted:not([hidden])');
