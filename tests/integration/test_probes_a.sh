@@ -33,6 +33,7 @@ up lab_telnetd srv 10025 "--exec-login=$work/fake-shell"
 up lab_xrdp srv 13389 tls
 up lab_xrdp srv 13390 negotiate
 up lab_xrdp srv 13391 tls nocert
+up lab_xrdp srv 13392 tls
 up lab_vncd srv 15900 none
 up lab_vncd srv 15901 vncauth secret
 up lab_vncd srv 15902 none -Protocol3.3
@@ -111,6 +112,25 @@ t_probe C "$tj" vnc 15902 vnc "vnc-exposed=confirmed vnc-no-auth=confirmed" \
 	'.details.version_used' '"3.3"'
 t_probe C "$tj" rdp 13391 rdp "rdp-exposed=confirmed rdp-nla-not-required=unknown" '[.details.nla, .details.failure_codes]' \
 	'["unknown",[3,3,3]]'
+
+# Run D, IPv4: every second SYN to 13392 is dropped, so each of the NLA test's later connections
+# needs the kernel's SYN retransmission (1 s). The test must still complete: no "unknown".
+lab_exec srv nft -f - <<-'EOF' || t_fail "D: could not install the SYN drop rule"
+	table inet xpsyn {
+		chain input {
+			type filter hook input priority 0; policy accept;
+			tcp dport 13392 tcp flags & (syn | ack) == syn numgen inc mod 2 == 1 counter drop
+		}
+	}
+	EOF
+t_check "$work/d.json" --port rdp=13392 "$a4"
+echo "# run D: exit $T_RC, wall $T_WALL_MS ms"
+dropped=$(lab_exec srv nft list table inet xpsyn | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+lab_exec srv nft delete table inet xpsyn
+[ "${dropped:-0}" -ge 2 ] && t_ok "D: $dropped SYNs dropped" || t_fail "D: ${dropped:-0} SYNs dropped"
+tj=$(t_target_json "$work/d.json" "$a4")
+t_probe D "$tj" rdp 13392 rdp "rdp-exposed=confirmed rdp-nla-not-required=confirmed" \
+	'[.details.probes[].reply]' '["selected","failure","selected"]'
 
 echo "# $T_OKS ok, $T_FAILS failed"
 [ "$T_FAILS" = 0 ]
