@@ -126,6 +126,23 @@ static void conn_begin(struct eng_job *j, struct eng_sock *s)
 	conn_after(j, r);
 }
 
+/*
+ * A probe's idle timeout: its own, or longer on a slow path. A lost segment costs the sender a
+ * retransmission timeout, about the target's timeout here, and it doubles per loss; four of them
+ * cover two losses in a row and the trip back, so a slow lossy link reads as slow, not as
+ * "nothing answered". Never more than half the probe's total deadline.
+ */
+static unsigned probe_idle_ms(const struct probe_ops *p, unsigned target_timeout_ms)
+{
+	unsigned own = p->idle_ms ? p->idle_ms : DEFAULT_IDLE_MS;
+	unsigned half_total = (p->total_ms ? p->total_ms : DEFAULT_TOTAL_MS) / 2;
+	unsigned path = 4 * target_timeout_ms;
+
+	if (path > half_total)
+		path = half_total;
+	return path > own ? path : own;
+}
+
 void engine_run_start(struct eng_job *j, struct eng_sock *s)
 {
 	const struct probe_ops *p = j->probe;
@@ -141,7 +158,7 @@ void engine_run_start(struct eng_job *j, struct eng_sock *s)
 	if (run->state == NULL || run->rx == NULL || run->tx.buf == NULL)
 		goto out_nomem;
 	run->max_conns = p->max_conns ? p->max_conns : 1;
-	run->idle_ms = p->idle_ms ? p->idle_ms : DEFAULT_IDLE_MS;
+	run->idle_ms = probe_idle_ms(p, engine_target_timeout_ms(j->t));
 	j->run = run;
 	uv_timer_start(&j->deadline, deadline_cb, p->total_ms ? p->total_ms : DEFAULT_TOTAL_MS, 0);
 	conn_begin(j, s);
