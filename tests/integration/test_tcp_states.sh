@@ -14,7 +14,10 @@ trap lab_down EXIT
 lab_up mixed allclosed || { echo "lab did not come up"; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/xp-states.XXXXXX")
-trap 'lab_down; rm -rf -- "$work"' EXIT
+# Host names for the scanner: `ip netns exec` binds /etc/netns/NS/hosts over /etc/hosts, so the
+# names resolve from this file only, inside the scanner namespace (no resolver is asked).
+names_dir=/etc/netns/$(lab_scanner_ns)
+trap 'lab_down; rm -rf -- "$work" "$names_dir"; rmdir /etc/netns 2>/dev/null' EXIT
 
 P_NOLISTEN=10009 # no listener, no rule: a second closed port
 
@@ -208,5 +211,39 @@ for fam in 4 6; do
 		t_expect "$tj" "$label" ssh $LAB_PORT_OPEN filtered unreachable "${hun[@]}"
 	fi
 done
+
+# Names: every address a name resolves to is diagnosed (one result each, "target" = the name),
+# and every one goes through the policy: one refused address refuses the run before any probe.
+mkdir -p "$names_dir"
+printf '%s mixed.lab.test\n%s mixed.lab.test\n' "$(lab_addr4 mixed)" "$(lab_addr6 mixed)" \
+	>"$names_dir/hosts"
+label="name"
+t_check "$work/name.json" --ports-only --port ssh=$LAB_PORT_OPEN --port telnet=$LAB_PORT_CLOSED \
+	--port netbios=$LAB_PORT_DROP mixed.lab.test
+echo "# $label: exit $T_RC, wall ${T_WALL_MS} ms"
+if t_expect_run "$work/name.json" "$label" 1; then
+	got=$(jq -c 'if type == "array" then map("\(.target) \(.address)") | sort else . end' \
+		"$work/name.json")
+	want=$(jq -cn --arg a "mixed.lab.test $(lab_addr4 mixed)" --arg b "mixed.lab.test $(lab_addr6 mixed)" \
+		'[$a, $b] | sort')
+	[ "$got" = "$want" ] && t_ok "$label: both addresses diagnosed under the name" ||
+		t_fail "$label: results $got, expected $want"
+	for a in "$(lab_addr4 mixed)" "$(lab_addr6 mixed)"; do
+		tj=$(t_target_json "$work/name.json" "$a")
+		t_expect "$tj" "$label $a" ssh $LAB_PORT_OPEN open syn-ack
+		t_expect "$tj" "$label $a" telnet $LAB_PORT_CLOSED closed reset
+		t_expect "$tj" "$label $a" netbios $LAB_PORT_DROP filtered timeout
+	done
+fi
+label="name, IPv6 not allowed"
+lab_scan "$EXPOSURE" check --json --ports-only --allow 198.18.0.0/15 --port ssh=$LAB_PORT_OPEN \
+	mixed.lab.test >"$work/name6.json" 2>"$work/name6.err"
+rc=$?
+[ "$rc" = 2 ] && t_ok "$label: exit 2" || t_fail "$label: exit $rc, expected 2"
+[ ! -s "$work/name6.json" ] && t_ok "$label: nothing probed, nothing on stdout" ||
+	t_fail "$label: stdout: $(head -c 200 "$work/name6.json")"
+grep -q "mixed.lab.test.*$(lab_addr6 mixed) refused" "$work/name6.err" &&
+	t_ok "$label: the refusal names the address and the rule: $(cat "$work/name6.err")" ||
+	t_fail "$label: stderr: $(cat "$work/name6.err")"
 
 t_finish
