@@ -43,6 +43,15 @@ static int nl_open(void)
 	return fd;
 }
 
+static void req_init(struct nl_req *r, unsigned short type, size_t body, unsigned seq)
+{
+	memset(r, 0, sizeof(*r));
+	r->h.nlmsg_len = NLMSG_LENGTH(body);
+	r->h.nlmsg_type = type;
+	r->h.nlmsg_flags = NLM_F_REQUEST;
+	r->h.nlmsg_seq = seq;
+}
+
 static void req_add_attr(struct nl_req *r, unsigned short type, const void *data, size_t len)
 {
 	struct rtattr *a = (struct rtattr *)((char *)r + NLMSG_ALIGN(r->h.nlmsg_len));
@@ -91,15 +100,12 @@ static int nl_exchange(int fd, struct nl_req *r, char *buf, size_t cap, struct n
 static int route_next_hop(int fd, const struct addr *dst, struct addr *hop, int *ifindex)
 {
 	char buf[NL_BUF];
-	struct nl_req r = {0};
+	struct nl_req r;
 	struct nlmsghdr *h;
 	size_t alen = dst->family == AF_INET ? 4 : 16;
 	int rc;
 
-	r.h.nlmsg_len = NLMSG_LENGTH(sizeof r.u.rt);
-	r.h.nlmsg_type = RTM_GETROUTE;
-	r.h.nlmsg_flags = NLM_F_REQUEST;
-	r.h.nlmsg_seq = 1;
+	req_init(&r, RTM_GETROUTE, sizeof r.u.rt, 1);
 	r.u.rt.rtm_family = dst->family;
 	r.u.rt.rtm_dst_len = (unsigned char)(alen * 8);
 	req_add_attr(&r, RTA_DST, dst->bytes, alen);
@@ -139,16 +145,13 @@ static enum neigh_state state_of(uint16_t nud)
 static int neigh_get(int fd, const struct addr *hop, int ifindex, struct neigh_info *out)
 {
 	char buf[NL_BUF];
-	struct nl_req r = {0};
+	struct nl_req r;
 	struct nlmsghdr *h;
 	size_t alen = hop->family == AF_INET ? 4 : 16;
 	long ticks = sysconf(_SC_CLK_TCK);
 	int rc;
 
-	r.h.nlmsg_len = NLMSG_LENGTH(sizeof r.u.nd);
-	r.h.nlmsg_type = RTM_GETNEIGH;
-	r.h.nlmsg_flags = NLM_F_REQUEST;
-	r.h.nlmsg_seq = 2;
+	req_init(&r, RTM_GETNEIGH, sizeof r.u.nd, 2);
 	r.u.nd.ndm_family = hop->family;
 	r.u.nd.ndm_ifindex = ifindex;
 	req_add_attr(&r, NDA_DST, hop->bytes, alen);

@@ -146,21 +146,29 @@ slow_neigh_off()
 	lab_exec mixed nft delete table ip6 xpslow 2>/dev/null
 	return 0
 }
+# t_check_slow_neigh SECONDS LABEL OUTFILE ARGS...: t_check from a cold neighbour cache while the
+# mixed host answers no ARP / neighbour solicitation for SECONDS.
+t_check_slow_neigh()
+{
+	local secs=$1 label=$2 undo
+	shift 2
+	lab_scan ip neigh flush all
+	slow_neigh_on || t_fail "$label: could not install the ARP/ND drop rules"
+	( sleep "$secs"; slow_neigh_off ) &
+	undo=$!
+	t_check "$@"
+	wait "$undo"
+	slow_neigh_off
+	echo "# $label: exit $T_RC, wall ${T_WALL_MS} ms"
+}
 for fam in 4 6; do
 	if [ $fam = 4 ]; then addr=$(lab_addr4 mixed) absent=198.18.1.99 adm=(3 13) pun=(3 3) hun=(3 1)
 	else addr=$(lab_addr6 mixed) absent=2001:db8:1::99 adm=(1 1) pun=(1 4) hun=(1 3); fi
 	label="IPv$fam cold neighbour"
-	lab_scan ip neigh flush all
-	slow_neigh_on || t_fail "$label: could not install the ARP/ND drop rules"
-	( sleep 1.4; slow_neigh_off ) &
-	undo=$!
-	t_check "$work/n$fam.json" --port ssh=$LAB_PORT_OPEN --port telnet=$LAB_PORT_CLOSED \
-		--port netbios=$LAB_PORT_DROP --port smb=$LAB_PORT_ADMIN \
-		--port rdp=$LAB_PORT_PORTUNREACH --port vnc=$LAB_PORT_RESET \
-		--port skysea=$LAB_PORT_OPEN2 "$addr"
-	wait "$undo"
-	slow_neigh_off
-	echo "# $label: exit $T_RC, wall ${T_WALL_MS} ms"
+	t_check_slow_neigh 1.4 "$label" "$work/n$fam.json" --port ssh=$LAB_PORT_OPEN \
+		--port telnet=$LAB_PORT_CLOSED --port netbios=$LAB_PORT_DROP \
+		--port smb=$LAB_PORT_ADMIN --port rdp=$LAB_PORT_PORTUNREACH \
+		--port vnc=$LAB_PORT_RESET --port skysea=$LAB_PORT_OPEN2 "$addr"
 	if t_expect_run "$work/n$fam.json" "$label" 1; then
 		tj=$(t_target_json "$work/n$fam.json" "$addr")
 		el=$(jq -r '.elapsed_ms | floor' <<<"$tj")
@@ -184,15 +192,8 @@ for fam in 4 6; do
 	# Every solicitation of the kernel's first resolution cycle lost (drop for 3.5 s): the
 	# kernel fails the neighbour at ~3 s; the engine gives it one more cycle (ENGINE.md).
 	label="IPv$fam failed resolution"
-	lab_scan ip neigh flush all
-	slow_neigh_on || t_fail "$label: could not install the ARP/ND drop rules"
-	( sleep 3.5; slow_neigh_off ) &
-	undo=$!
-	t_check "$work/f$fam.json" --ports-only --port ssh=$LAB_PORT_OPEN \
+	t_check_slow_neigh 3.5 "$label" "$work/f$fam.json" --ports-only --port ssh=$LAB_PORT_OPEN \
 		--port telnet=$LAB_PORT_CLOSED --port netbios=$LAB_PORT_DROP "$addr"
-	wait "$undo"
-	slow_neigh_off
-	echo "# $label: exit $T_RC, wall ${T_WALL_MS} ms"
 	if t_expect_run "$work/f$fam.json" "$label" 1; then
 		tj=$(t_target_json "$work/f$fam.json" "$addr")
 		el=$(jq -r '.elapsed_ms | floor' <<<"$tj")
