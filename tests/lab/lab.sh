@@ -232,9 +232,9 @@ lab_host_add()
 	a4=$(lab_addr4 "$name")
 	a6=$(lab_addr6 "$name")
 	lab_ns_base "$ns" || return 1
-	if [ "$name" = lossy ]; then
+	if [ "$name" = lossy ] && ! lab_netem_link "$name"; then
 		lab_relay_link "$name" || return 1
-	else
+	elif [ "$name" != lossy ]; then
 		ip link add "$sif" netns "$scan" type veth peer name eth0 netns "$ns" || return 1
 	fi
 	ip -n "$scan" addr add "198.18.$idx.1/24" dev "$sif"
@@ -266,7 +266,29 @@ lab_wait_link()
 	return 1
 }
 
-# The lossy host's link: this kernel has no sch_netem, so instead of a veth pair with
+# The lossy host's link where the kernel has sch_netem: a veth pair and `tc netem` on the
+# target's egress (and the scanner's with LAB_LOSSY_BOTH=1). Returns non-zero, leaving nothing
+# behind, where netem is missing; LAB_NETEM=relay forces the relay below.
+lab_netem_link()
+{
+	local name=$1 ns scan sif netem
+	[ "${LAB_NETEM:-}" = relay ] && return 1
+	ns=$(lab_ns "$name")
+	scan=$(lab_scanner_ns)
+	sif="s-$name"
+	netem=(netem delay "${LAB_LOSSY_DELAY_MS}ms" loss "${LAB_LOSSY_LOSS}%")
+	ip link add "$sif" netns "$scan" type veth peer name eth0 netns "$ns" || return 1
+	if ! ip netns exec "$ns" tc qdisc add dev eth0 root "${netem[@]}" 2>/dev/null ||
+		{ [ "$LAB_LOSSY_BOTH" = 1 ] &&
+			! ip netns exec "$scan" tc qdisc add dev "$sif" root "${netem[@]}" 2>/dev/null; }; then
+		ip -n "$scan" link del "$sif" 2>/dev/null
+		return 1
+	fi
+	lab_log "lossy link: tc netem ${netem[*]:1}"
+	return 0
+}
+
+# The lossy host's link where the kernel has no sch_netem (this machine): instead of a veth pair with
 # `tc qdisc add dev eth0 root netem delay 300ms loss 10%` the link is a pair of TAP devices
 # bridged by tests/lab/netem.py, which delays and drops frames the same way. Frames from the
 # target to the scanner (the target's egress, where netem would sit) get LAB_LOSSY_DELAY_MS and
