@@ -25,11 +25,19 @@ nmap_ss()
 	awk '$1 ~ /^[0-9]+\/tcp$/ { sub("/tcp", "", $1); print $1, $2, $4 }' "$LAB_STATE/nmap.out"
 }
 
+# On the lossy host the oracle itself can lose both of a port's answers (nmap retransmits once
+# until it sees loss), so there it gets three tries; the mixed host must match the first time.
 for addr in "$(lab_addr4 mixed)" "$(lab_addr6 mixed)" "$(lab_addr4 lossy)" "$(lab_addr6 lossy)"; do
-	got=$(nmap_ss "$addr" | tr '\n' ';')
 	want="10001 open syn-ack;10002 closed reset;10003 filtered no-response;"
 	want+="10004 filtered admin-prohibited;10005 filtered host-unreach;"
 	want+="10006 filtered port-unreach;10007 closed reset;10008 open syn-ack;"
+	tries=1
+	[ "$addr" = "$(lab_addr4 lossy)" ] || [ "$addr" = "$(lab_addr6 lossy)" ] && tries=3
+	for try in $(seq 1 "$tries"); do
+		got=$(nmap_ss "$addr" | tr '\n' ';')
+		[ "$got" = "$want" ] && break
+		echo "# nmap -sS $addr try $try: $got"
+	done
 	[ "$got" = "$want" ] && t_ok "nmap -sS $addr: $got" || {
 		t_fail "nmap -sS $addr: got $got, want $want"
 		sed 's/^/# /' "$LAB_STATE/nmap.out"
