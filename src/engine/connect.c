@@ -313,9 +313,8 @@ static uint64_t sock_sent_ns(struct eng_job *j, const struct eng_sock *s, uint64
 	struct engine_target *t = j->t;
 	uint64_t sent = s->t0_ns;
 
-	if (!t->rtt.valid && now - s->t0_ns >= NEIGH_SUSPECT_MS * NS_PER_MS) {
+	if (!t->rtt.valid && now - s->t0_ns >= NEIGH_SUSPECT_MS * NS_PER_MS)
 		target_ask_neigh(t, true);
-	}
 	if (t->neigh != NEIGH_RESOLVED)
 		return sent;
 	if (t->neigh_change_ns > sent)
@@ -446,8 +445,7 @@ static bool attempt_start(struct eng_job *j)
 		/* A local failure of a retransmission (EMFILE...) leaves the earlier attempts. */
 		if (pr.state == PORT_ERROR && !elist_empty(&j->socks))
 			return true;
-		/* Nothing of this job in flight, but others are: wait for one of theirs to close.
-		 */
+		/* None of this job's sockets open, others are: wait for one of those to close. */
 		if (out_of_sockets(-r) && j->e->st.inflight > 0) {
 			engine_out_of_sockets(j);
 			return false;
