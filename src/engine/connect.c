@@ -17,7 +17,7 @@
 /* Next-hop questions (neigh.h): how often, above which "round trip", and how long to wait. */
 #define NEIGH_ASK_MS      50
 #define NEIGH_SUSPECT_MS  20
-#define NEIGH_WAIT_MAX_MS 8000
+#define NEIGH_WAIT_MAX_MS 6500
 #define ERRQUEUE_MAX      16 /* error-queue entries read per drain; more is a flood */
 
 static void sock_poll_cb(uv_poll_t *p, int status, int events);
@@ -466,6 +466,8 @@ void engine_job_start(struct eng_job *j)
 	j->phase = JOB_CONNECTING;
 	elist_add_tail(&j->t->connecting, &j->tlink);
 	j->first_ns = engine_now_ns();
+	if (j->t->first_ns == 0)
+		j->t->first_ns = j->first_ns;
 	if (attempt_start(j))
 		job_arm(j);
 }
@@ -493,31 +495,55 @@ static bool job_last_look(struct eng_job *j)
 	return false;
 }
 
+/* The next hop has not been resolved (resolving, failed, or its failed entry dropped). */
+static bool target_unresolved(const struct engine_target *t)
+{
+	return t->neigh == NEIGH_RESOLVING || t->neigh == NEIGH_FAILED ||
+	       (t->neigh == NEIGH_UNKNOWN && t->neigh_unres_ns != 0);
+}
+
 /*
- * Before a silent port of a target that never answered is called filtered: did its SYNs leave?
- * On our own link they wait for ARP / neighbour discovery, and a lost reply there costs a second
- * per retry (neigh.h). While the next hop is being resolved, wait; once it resolved after this
- * job started, give the SYNs that left at that moment a full timeout. The kernel ends the first
- * case itself (after its solicitations, ~3 s, the sockets fail with EHOSTUNREACH: filtered /
- * unreachable), and NEIGH_WAIT_MAX_MS bounds both. Returns true if the verdict was postponed.
+ * A target that never answered, whose next hop on our own link is not resolved: its SYNs wait in
+ * the kernel's neighbour queue (neigh.h), so neither a retransmission (it would queue behind
+ * them) nor a verdict makes sense yet. Wait, up to NEIGH_WAIT_MAX_MS from the target's first job
+ * (jobs queued behind the caps start late): two of the kernel's three-second resolution cycles.
+ * Still unresolved then, the address answers no ARP / neighbour discovery at all: filtered /
+ * unreachable. (The kernel's own ICMP "host unreachable" for it is rate-limited, a burst of 50,
+ * so it cannot be relied on when many addresses of a link are probed.) Returns true if the job
+ * was re-armed or decided here.
  */
-static bool job_waits_for_neighbour(struct eng_job *j)
+static bool job_waits_for_next_hop(struct eng_job *j)
 {
 	struct engine_target *t = j->t;
-	uint64_t now = engine_now_ns(), to_ns, wait_ns;
 
-	if (t->rtt.valid || now - j->first_ns >= NEIGH_WAIT_MAX_MS * NS_PER_MS)
+	if (t->rtt.valid)
 		return false;
 	target_ask_neigh(t, false);
-	to_ns = (uint64_t)engine_target_timeout_ms(t) * NS_PER_MS;
-	if (t->neigh == NEIGH_RESOLVING)
-		wait_ns = to_ns / 2;
-	else if (t->neigh == NEIGH_RESOLVED && t->neigh_change_ns > j->first_ns &&
-	         now - t->neigh_change_ns < to_ns)
-		wait_ns = to_ns - (now - t->neigh_change_ns);
-	else
+	if (!target_unresolved(t))
 		return false;
-	uv_timer_start(&j->timer, job_timer_cb, wait_ns / NS_PER_MS + 1, 0);
+	if (engine_now_ns() - t->first_ns >= NEIGH_WAIT_MAX_MS * NS_PER_MS) {
+		job_verdict(j, PORT_FILTERED, REASON_UNREACHABLE, EHOSTUNREACH);
+		return true;
+	}
+	uv_timer_start(&j->timer, job_timer_cb, engine_target_timeout_ms(t) / 2 + 1, 0);
+	return true;
+}
+
+/*
+ * The next hop resolved after this job started: its SYNs left at that moment, so they get a full
+ * timeout from it before the port is called filtered. Returns true if the job was re-armed.
+ */
+static bool job_waits_for_late_syns(struct eng_job *j)
+{
+	struct engine_target *t = j->t;
+	uint64_t now = engine_now_ns();
+	uint64_t to_ns = (uint64_t)engine_target_timeout_ms(t) * NS_PER_MS;
+
+	if (t->rtt.valid || t->neigh != NEIGH_RESOLVED || t->neigh_change_ns <= j->first_ns ||
+	    now - t->neigh_change_ns >= to_ns)
+		return false;
+	uv_timer_start(&j->timer, job_timer_cb,
+	               (to_ns - (now - t->neigh_change_ns)) / NS_PER_MS + 1, 0);
 	return true;
 }
 
@@ -533,6 +559,8 @@ static void job_timer_cb(uv_timer_t *timer)
 		job_arm(j);
 		return;
 	}
+	if (job_waits_for_next_hop(j))
+		return;
 	if (j->tries < engine_target_allowed_tries(j->t)) {
 		if (engine_target_has_room(j->t)) {
 			engine_job_retry(j);
@@ -544,7 +572,7 @@ static void job_timer_cb(uv_timer_t *timer)
 		engine_slot_released(j->t);
 		return;
 	}
-	if (!job_last_look(j) && !job_waits_for_neighbour(j))
+	if (!job_last_look(j) && !job_waits_for_late_syns(j))
 		job_verdict(j, PORT_FILTERED, REASON_TIMEOUT, 0);
 }
 
@@ -563,6 +591,9 @@ static bool job_retries_resolution(struct eng_job *j, const struct port_result *
 
 	if (j->neigh_retried || j->waiting_slot || t->rtt.valid || pr->state != PORT_FILTERED ||
 	    pr->reason != REASON_UNREACHABLE)
+		return false;
+	/* Only the first cycle's failure: a later one ends the job (two cycles, as the timers). */
+	if (engine_now_ns() - t->first_ns >= NEIGH_WAIT_MAX_MS * NS_PER_MS / 2)
 		return false;
 	target_ask_neigh(t, true);
 	/*

@@ -91,6 +91,7 @@ struct engine_target {
 	uint64_t neigh_ns;        /* when it was asked; 0 never */
 	uint64_t neigh_change_ns; /* when that entry last changed state (resolved: when) */
 	uint64_t neigh_unres_ns; /* when it was last seen unresolved (resolving, failed); 0 never */
+	uint64_t first_ns;       /* when its first job started; 0 not yet */
 };
 
 enum job_phase {

@@ -213,6 +213,24 @@ for fam in 4 6; do
 	fi
 done
 
+# Many absent on-link addresses at once: 16 addresses x 22 ports. The kernel's own ICMP "host
+# unreachable" for them is rate-limited (a burst of 50), so most sockets never hear it; the
+# verdict must come from the next hop's neighbour state: filtered/unreachable, never timeout.
+label="absent block"
+t_check "$work/blk.json" --ports-only 198.18.1.8/29 2001:db8:1::8/125
+echo "# $label: exit $T_RC, wall ${T_WALL_MS} ms"
+if t_expect_run "$work/blk.json" "$label" 0; then
+	got=$(jq -c '[.[] | .checks[] | select(.check == "skysea") | .details.ports[]
+		| "\(.state)/\(.reason)"] + [.[] | .checks[] | "\(.state)/\(.reason)"]
+		| group_by(.) | map("\(.[0]) x\(length)")' "$work/blk.json")
+	[ "$got" = '["filtered/unreachable x368"]' ] &&
+		t_ok "$label: 16 addresses, every port filtered/unreachable" ||
+		t_fail "$label: verdicts $got, expected 368 x filtered/unreachable (16 x 7 checks + 16 x 16 SKYSEA ports)"
+	# Two resolution cycles (~6.5 s); one target in 16 sometimes needs a third (~9.2 s).
+	[ "$T_WALL_MS" -le 12000 ] && t_ok "$label: done in $T_WALL_MS ms" ||
+		t_fail "$label: took $T_WALL_MS ms (two or three resolution cycles of ~3 s)"
+fi
+
 # Names: every address a name resolves to is diagnosed (one result each, "target" = the name),
 # and every one goes through the policy: one refused address refuses the run before any probe.
 mkdir -p "$names_dir"
