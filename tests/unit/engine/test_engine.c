@@ -768,6 +768,25 @@ static void names(void **unused)
 }
 
 /*
+ * Leave room for exactly `room` more descriptors: the soft limit becomes the lowest free
+ * descriptor plus room. Returns the limits to restore.
+ */
+static struct rlimit nofile_room(unsigned room)
+{
+	struct rlimit saved, low;
+	int lowest;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	lowest = dup(0);
+	assert_true(lowest >= 0);
+	close(lowest);
+	low = saved;
+	low.rlim_cur = (rlim_t)lowest + room;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	return saved;
+}
+
+/*
  * Out of file descriptors on our side: the port's state is "error" (local-error, EMFILE), never
  * a verdict about the target. The soft limit is set to the lowest free descriptor, so the
  * engine's socket() is the first call to fail; a listener is up, so a verdict "open" would be
@@ -778,21 +797,14 @@ static void local_emfile_is_error(void **unused)
 	struct fixture fx;
 	struct srv s;
 	struct done d = {0};
-	struct rlimit saved, low;
-	int lowest;
+	struct rlimit saved;
 
 	(void)unused;
 	fx_init(&fx, NULL, "127.0.0.1");
 	srv_start(&fx.loop, &s, SRV_SILENT, false);
 	d.e = fx.e;
 	d.stop_when_done[0] = &s;
-	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
-	lowest = dup(0);
-	assert_true(lowest >= 0);
-	close(lowest);
-	low = saved;
-	low.rlim_cur = (rlim_t)lowest;
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	saved = nofile_room(0);
 	assert_int_equal(engine_submit(fx.e, fx.t, s.port, NULL, on_done, &d), 0);
 	uv_run(&fx.loop, UV_RUN_DEFAULT);
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
@@ -814,24 +826,17 @@ static void few_descriptors_wait(void **unused)
 	struct fixture fx;
 	struct done d[N];
 	uint16_t ports[N];
-	struct rlimit saved, low;
+	struct rlimit saved;
 	struct engine_stats st;
-	int lowest;
 
 	(void)unused;
 	memset(d, 0, sizeof(d));
 	fx_init(&fx, NULL, "127.0.0.1");
-	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
 	for (int i = 0; i < N; i++) {
 		d[i].pr.state = PORT_X_MAX;
 		ports[i] = closed_port(); /* needs a descriptor: before the limit drops */
 	}
-	lowest = dup(0);
-	assert_true(lowest >= 0);
-	close(lowest);
-	low = saved;
-	low.rlim_cur = (rlim_t)lowest + ROOM;
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	saved = nofile_room(ROOM);
 	for (int i = 0; i < N; i++)
 		assert_int_equal(engine_submit(fx.e, fx.t, ports[i], NULL, on_done, &d[i]), 0);
 	uv_run(&fx.loop, UV_RUN_DEFAULT);
