@@ -34,6 +34,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cookie[n] = '\0';
 	r = rdp_build_cr(cr, sizeof(cr), cookie, size & 1, size > 0 ? data[0] : 0);
 	CHECK(r == -ERR_RANGE || (r > 0 && (size_t)r <= sizeof(cr) && cr[0] == 3 &&
-				  (cr[2] << 8 | cr[3]) == r && cr[4] + 5 == r));
+	                          (cr[2] << 8 | cr[3]) == r && cr[4] + 5 == r));
 	return 0;
 }

@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(a.structure_size == 65);
 			CHECK(!a.security_buffer_length ||
 			      (uint32_t)a.security_buffer_offset + a.security_buffer_length <=
-				      (uint32_t)r - 4);
+			          (uint32_t)r - 4);
 			CHECK(a.contexts_seen <= a.context_count &&
 			      a.contexts_seen <= SMB2_CONTEXTS_MAX);
 		}

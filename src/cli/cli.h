@@ -3,9 +3,9 @@
 #ifndef EXPOSURE_CLI_CLI_H
 #define EXPOSURE_CLI_CLI_H
 
-#include "../core/addr.h"
-#include "../core/policy.h"
-#include "../diagnosis/catalogue.h"
+#include "core/addr.h"
+#include "core/policy.h"
+#include "diagnosis/catalogue.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,7 +24,7 @@ struct check_config {
 	unsigned timeout_ms;   /* 0 = adaptive */
 	unsigned max_inflight; /* 0 = the engine's default */
 	bool json, explain, no_color, help;
-	bool ports_only; /* port states only: no protocol checks */
+	bool ports_only;      /* port states only: no protocol checks */
 	char *const *targets; /* into argv */
 	size_t n_targets;
 };

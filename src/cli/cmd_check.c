@@ -4,10 +4,10 @@
  * a window of them at a time, and print text or one JSON document. Exit status: 0 nothing risky
  * reachable, 1 something risky (medium or worse) on any target, 2 usage or runtime error.
  */
-#include "cli.h"
-#include "output.h"
-#include "../core/err.h"
-#include "../diagnosis/diagnosis.h"
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "core/err.h"
+#include "diagnosis/diagnosis.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -311,9 +311,9 @@ int cmd_check(int argc, char **argv)
 	}
 	nofile = raise_nofile();
 	run.dopts = (struct diag_options){
-		.ports = &cfg.ports,
-		.timeout_ms = cfg.timeout_ms,
-		.ports_only = cfg.ports_only,
+	    .ports = &cfg.ports,
+	    .timeout_ms = cfg.timeout_ms,
+	    .ports_only = cfg.ports_only,
 	};
 	if ((r = uv_loop_init(&run.loop)) < 0) {
 		fail(uv_strerror(r));

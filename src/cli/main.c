@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The `exposure` command: dispatch to its subcommands. */
-#include "cli.h"
-#include "../report/report_cmd.h"
-#include "../web/serve.h"
+#include "cli/cli.h"
+#include "report/report_cmd.h"
+#include "web/serve.h"
 
 #include <stdio.h>
 #include <string.h>

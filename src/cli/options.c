@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Options and config file of `exposure check` (cli.h). */
-#include "cli.h"
-#include "../core/err.h"
+#include "cli/cli.h"
+#include "core/err.h"
 
 #include <errno.h>
 #include <getopt.h>

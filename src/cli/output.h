@@ -3,7 +3,7 @@
 #ifndef EXPOSURE_CLI_OUTPUT_H
 #define EXPOSURE_CLI_OUTPUT_H
 
-#include "../diagnosis/diagnosis.h"
+#include "diagnosis/diagnosis.h"
 
 #include <stdbool.h>
 #include <stdint.h>

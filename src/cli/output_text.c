@@ -4,9 +4,9 @@
  * objects that --json prints, so the two never disagree. Text that came from the probed host
  * goes through sanitize_text() before it reaches the terminal.
  */
-#include "output.h"
-#include "cli.h"
-#include "../diagnosis/advice/advice.h"
+#include "cli/output.h"
+#include "cli/cli.h"
+#include "diagnosis/advice/advice.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -198,7 +198,7 @@ static void print_details(struct text_out *t, const json_t *check)
 
 static void print_advice(struct text_out *t, const char *id)
 {
-	const struct advice *a = advice_get(id, ADVICE_EN);
+	const struct advice *a = advice_get(id, LANG_EN);
 
 	if (a == NULL)
 		return;
@@ -237,7 +237,7 @@ static void print_findings(struct text_out *t, const json_t *check)
 	{
 		const char *id = jstr(f, "id"), *sev = jstr(f, "severity");
 		const json_t *reason = json_object_get(f, "reason");
-		const struct advice *a = advice_get(id, ADVICE_EN);
+		const struct advice *a = advice_get(id, LANG_EN);
 
 		fprintf(t->f, "        %s! %-8s%s %s (%s)", col(t, severity_color(sev)), sev,
 		        col(t, C_RESET), id, jstr(f, "confidence"));

@@ -6,7 +6,7 @@
  * printable, valid UTF-8 is written as an escape instead; a backslash is doubled so an escape
  * in the output always came from us.
  */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -3,8 +3,8 @@
  * Targets of `exposure check` (cli.h): literal addresses, CIDR blocks and host names, turned
  * into a list of addresses of which every one has passed the policy before anything is probed.
  */
-#include "cli.h"
-#include "../core/err.h"
+#include "cli/cli.h"
+#include "core/err.h"
 
 #include <errno.h>
 #include <netdb.h>

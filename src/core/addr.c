@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Address parsing, formatting and classification (addr.h). */
-#include "addr.h"
-#include "err.h"
+#include "core/addr.h"
+#include "core/err.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -119,35 +119,35 @@ struct special_block {
 };
 
 static const struct special_block special_blocks[] = {
-	{"0.0.0.0/32", ADDR_UNSPECIFIED},
-	{"255.255.255.255/32", ADDR_BROADCAST},
-	{"0.0.0.0/8", ADDR_THIS_NETWORK},
-	{"127.0.0.0/8", ADDR_LOOPBACK},
-	{"10.0.0.0/8", ADDR_PRIVATE},
-	{"172.16.0.0/12", ADDR_PRIVATE},
-	{"192.168.0.0/16", ADDR_PRIVATE},
-	{"100.64.0.0/10", ADDR_SHARED},
-	{"169.254.0.0/16", ADDR_LINK_LOCAL},
-	{"192.0.2.0/24", ADDR_DOCUMENTATION},
-	{"198.51.100.0/24", ADDR_DOCUMENTATION},
-	{"203.0.113.0/24", ADDR_DOCUMENTATION},
-	{"198.18.0.0/15", ADDR_BENCHMARK},
-	{"192.0.0.0/24", ADDR_RESERVED},
-	{"224.0.0.0/4", ADDR_MULTICAST},
-	{"240.0.0.0/4", ADDR_RESERVED},
-	{"::/128", ADDR_UNSPECIFIED},
-	{"::1/128", ADDR_LOOPBACK},
-	{"::/96", ADDR_RESERVED}, /* deprecated IPv4-compatible addresses */
-	{"64:ff9b::/96", ADDR_TRANSLATED},
-	{"64:ff9b:1::/48", ADDR_TRANSLATED},
-	{"100::/64", ADDR_RESERVED},
-	{"2001:db8::/32", ADDR_DOCUMENTATION},
-	{"2001:2::/48", ADDR_BENCHMARK},
-	{"2002::/16", ADDR_TRANSLATED},
-	{"fc00::/7", ADDR_PRIVATE},
-	{"fe80::/10", ADDR_LINK_LOCAL},
-	{"fec0::/10", ADDR_RESERVED},
-	{"ff00::/8", ADDR_MULTICAST},
+    {"0.0.0.0/32", ADDR_UNSPECIFIED},
+    {"255.255.255.255/32", ADDR_BROADCAST},
+    {"0.0.0.0/8", ADDR_THIS_NETWORK},
+    {"127.0.0.0/8", ADDR_LOOPBACK},
+    {"10.0.0.0/8", ADDR_PRIVATE},
+    {"172.16.0.0/12", ADDR_PRIVATE},
+    {"192.168.0.0/16", ADDR_PRIVATE},
+    {"100.64.0.0/10", ADDR_SHARED},
+    {"169.254.0.0/16", ADDR_LINK_LOCAL},
+    {"192.0.2.0/24", ADDR_DOCUMENTATION},
+    {"198.51.100.0/24", ADDR_DOCUMENTATION},
+    {"203.0.113.0/24", ADDR_DOCUMENTATION},
+    {"198.18.0.0/15", ADDR_BENCHMARK},
+    {"192.0.0.0/24", ADDR_RESERVED},
+    {"224.0.0.0/4", ADDR_MULTICAST},
+    {"240.0.0.0/4", ADDR_RESERVED},
+    {"::/128", ADDR_UNSPECIFIED},
+    {"::1/128", ADDR_LOOPBACK},
+    {"::/96", ADDR_RESERVED}, /* deprecated IPv4-compatible addresses */
+    {"64:ff9b::/96", ADDR_TRANSLATED},
+    {"64:ff9b:1::/48", ADDR_TRANSLATED},
+    {"100::/64", ADDR_RESERVED},
+    {"2001:db8::/32", ADDR_DOCUMENTATION},
+    {"2001:2::/48", ADDR_BENCHMARK},
+    {"2002::/16", ADDR_TRANSLATED},
+    {"fc00::/7", ADDR_PRIVATE},
+    {"fe80::/10", ADDR_LINK_LOCAL},
+    {"fec0::/10", ADDR_RESERVED},
+    {"ff00::/8", ADDR_MULTICAST},
 };
 
 enum addr_class addr_classify(const struct addr *a)
@@ -165,19 +165,19 @@ enum addr_class addr_classify(const struct addr *a)
 const char *addr_class_name(enum addr_class c)
 {
 	static const char *const names[ADDR_X_MAX] = {
-		[ADDR_GLOBAL] = "global",
-		[ADDR_LOOPBACK] = "loopback",
-		[ADDR_UNSPECIFIED] = "unspecified",
-		[ADDR_THIS_NETWORK] = "this-network",
-		[ADDR_MULTICAST] = "multicast",
-		[ADDR_BROADCAST] = "broadcast",
-		[ADDR_RESERVED] = "reserved",
-		[ADDR_PRIVATE] = "private",
-		[ADDR_SHARED] = "shared (carrier-grade NAT)",
-		[ADDR_LINK_LOCAL] = "link-local",
-		[ADDR_DOCUMENTATION] = "documentation",
-		[ADDR_BENCHMARK] = "benchmarking",
-		[ADDR_TRANSLATED] = "translated (NAT64/6to4)",
+	    [ADDR_GLOBAL] = "global",
+	    [ADDR_LOOPBACK] = "loopback",
+	    [ADDR_UNSPECIFIED] = "unspecified",
+	    [ADDR_THIS_NETWORK] = "this-network",
+	    [ADDR_MULTICAST] = "multicast",
+	    [ADDR_BROADCAST] = "broadcast",
+	    [ADDR_RESERVED] = "reserved",
+	    [ADDR_PRIVATE] = "private",
+	    [ADDR_SHARED] = "shared (carrier-grade NAT)",
+	    [ADDR_LINK_LOCAL] = "link-local",
+	    [ADDR_DOCUMENTATION] = "documentation",
+	    [ADDR_BENCHMARK] = "benchmarking",
+	    [ADDR_TRANSLATED] = "translated (NAT64/6to4)",
 	};
 	return (unsigned)c < ADDR_X_MAX ? names[c] : "unknown";
 }
@@ -267,7 +267,8 @@ int cidr_nth(const struct cidr *c, uint64_t index, struct addr *out)
 	if (index >= cidr_size(c) && !(cidr_size(c) == UINT64_MAX))
 		return -ERR_RANGE;
 	*out = c->base;
-	/* Add index to the low 64 bits; host bits are clear so there is no carry into the prefix. */
+	/* Add index to the low 64 bits; host bits are clear so there is no carry into the prefix.
+	 */
 	for (unsigned i = 0; i < 8 && index; i++) {
 		unsigned byte = bits / 8 - 1 - i;
 		out->bytes[byte] = (uint8_t)(out->bytes[byte] | (index & 0xff));

@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* Names and messages for error codes (err.h). */
-#include "err.h"
+#include "core/err.h"
 
 #include <errno.h>
 #include <string.h>
 
 static const char *const err_names[] = {
 #define ERR_NAME(name, text) "ERR_" #name,
-	ERR_MAP(ERR_NAME)
+    ERR_MAP(ERR_NAME)
 #undef ERR_NAME
 };
 
 static const char *const err_texts[] = {
 #define ERR_TEXT(name, text) text,
-	ERR_MAP(ERR_TEXT)
+    ERR_MAP(ERR_TEXT)
 #undef ERR_TEXT
 };
 

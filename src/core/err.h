@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Error codes shared by every layer: negative errno for system failures, negative ERR_* for ours. */
+/* Error codes shared by every layer: negative errno for system failures, negative ERR_* for ours.
+ */
 #ifndef EXPOSURE_CORE_ERR_H
 #define EXPOSURE_CORE_ERR_H
 
@@ -25,7 +26,7 @@ enum {
 #define ERR_ENUM(name, text) ERR_##name,
 	ERR_MAP(ERR_ENUM)
 #undef ERR_ENUM
-	ERR_X_MAX
+	    ERR_X_MAX
 };
 
 /* "ERR_PROTO" or "ECONNREFUSED"; never NULL, static storage. */

@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* Names of severities and confidences (finding.h). */
-#include "finding.h"
-#include "err.h"
+#include "core/finding.h"
+#include "core/err.h"
 
 #include <string.h>
 
 static const char *const severity_names[SEVERITY_X_MAX] = {
-	[SEVERITY_INFO] = "info",	  [SEVERITY_LOW] = "low",	    [SEVERITY_MEDIUM] = "medium",
-	[SEVERITY_HIGH] = "high",	  [SEVERITY_CRITICAL] = "critical",
+    [SEVERITY_INFO] = "info", [SEVERITY_LOW] = "low",           [SEVERITY_MEDIUM] = "medium",
+    [SEVERITY_HIGH] = "high", [SEVERITY_CRITICAL] = "critical",
 };
 
 static const char *const confidence_names[CONFIDENCE_X_MAX] = {
-	[CONFIDENCE_CONFIRMED] = "confirmed",
-	[CONFIDENCE_LIKELY] = "likely",
-	[CONFIDENCE_POSSIBLE] = "possible",
-	[CONFIDENCE_UNKNOWN] = "unknown",
+    [CONFIDENCE_CONFIRMED] = "confirmed",
+    [CONFIDENCE_LIKELY] = "likely",
+    [CONFIDENCE_POSSIBLE] = "possible",
+    [CONFIDENCE_UNKNOWN] = "unknown",
 };
 
 const char *severity_name(enum severity s)

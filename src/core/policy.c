@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Target policy (policy.h). */
-#include "policy.h"
-#include "err.h"
+#include "core/policy.h"
+#include "core/err.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -61,7 +61,7 @@ bool policy_check(const struct policy *p, const struct addr *a, struct policy_de
 }
 
 int policy_explain(const struct policy *p, const struct addr *a, const struct policy_decision *d,
-		   char *buf, size_t size)
+                   char *buf, size_t size)
 {
 	char text[ADDR_STRLEN], block[ADDR_STRLEN + 8] = "?";
 	int n = 0;
@@ -79,17 +79,17 @@ int policy_explain(const struct policy *p, const struct addr *a, const struct po
 		break;
 	case POLICY_DENIED_ALWAYS:
 		n = snprintf(buf, size, "%s refused: %s addresses are never probed", text,
-			     addr_class_name(d->cls));
+		             addr_class_name(d->cls));
 		break;
 	case POLICY_DENIED_LOOPBACK:
-		n = snprintf(buf, size, "%s refused: loopback addresses are not probed in this mode",
-			     text);
+		n = snprintf(buf, size,
+		             "%s refused: loopback addresses are not probed in this mode", text);
 		break;
 	case POLICY_DENIED_NOT_ALLOWED:
 		n = snprintf(buf, size,
-			     "%s refused: %s address outside every --allow block (by default only "
-			     "loopback may be probed; add --allow CIDR for networks you may test)",
-			     text, addr_class_name(d->cls));
+		             "%s refused: %s address outside every --allow block (by default only "
+		             "loopback may be probed; add --allow CIDR for networks you may test)",
+		             text, addr_class_name(d->cls));
 		break;
 	}
 	return n < 0 ? 0 : n;

@@ -3,7 +3,7 @@
 #ifndef EXPOSURE_CORE_POLICY_H
 #define EXPOSURE_CORE_POLICY_H
 
-#include "addr.h"
+#include "core/addr.h"
 
 #define POLICY_MAX_ALLOW 64
 
@@ -15,7 +15,8 @@
 struct policy {
 	struct cidr allow[POLICY_MAX_ALLOW];
 	size_t n_allow;
-	bool deny_loopback; /* the web service's --public mode: requesters on loopback are refused */
+	bool
+	    deny_loopback; /* the web service's --public mode: requesters on loopback are refused */
 };
 
 enum policy_rule {
@@ -48,6 +49,6 @@ bool policy_check(const struct policy *p, const struct addr *a, struct policy_de
  * loopback)". Returns the length written, truncated to size.
  */
 int policy_explain(const struct policy *p, const struct addr *a, const struct policy_decision *d,
-		   char *buf, size_t size);
+                   char *buf, size_t size);
 
 #endif

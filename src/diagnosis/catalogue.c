@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The default catalogue of checks (catalogue.h). */
-#include "catalogue.h"
-#include "../core/err.h"
+#include "diagnosis/catalogue.h"
+#include "core/err.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,62 +13,104 @@
  * not public (protocols.md §9), so the whole range is probed; it is 16 parallel connects.
  */
 static const struct check_def checks[] = {
-	{
-		.name = "ssh", .probe = "ssh", .first_port = 22, .last_port = 22,
-		.exposed_id = "ssh-exposed", .exposed_severity = SEVERITY_MEDIUM,
-		.exposed_confidence = CONFIDENCE_LIKELY,
-		.label_en = "Remote login (SSH)", .label_ja = "リモートログイン (SSH)",
-		.open_en = "Anyone on the Internet can try to log in to this device with SSH.",
-		.open_ja = "インターネット上の誰でも SSH でこの機器へのログインを試せます。",
-	},
-	{
-		.name = "telnet", .probe = "telnet", .first_port = 23, .last_port = 23,
-		.exposed_id = "telnet-exposed", .exposed_severity = SEVERITY_HIGH,
-		.exposed_confidence = CONFIDENCE_LIKELY,
-		.label_en = "Remote login (Telnet)", .label_ja = "リモートログイン (Telnet)",
-		.open_en = "Telnet sends passwords unencrypted and is a favourite target of botnets.",
-		.open_ja = "Telnet はパスワードを暗号化せずに送り、ボットネットに狙われやすいサービスです。",
-	},
-	{
-		.name = "netbios", .probe = "netbios", .first_port = 139, .last_port = 139,
-		.exposed_id = "netbios-exposed", .exposed_severity = SEVERITY_HIGH,
-		.exposed_confidence = CONFIDENCE_LIKELY,
-		.label_en = "Windows file sharing (NetBIOS)", .label_ja = "Windows ファイル共有 (NetBIOS)",
-		.open_en = "Windows file sharing over NetBIOS is reachable from the Internet.",
-		.open_ja = "NetBIOS による Windows ファイル共有がインターネットから到達できます。",
-	},
-	{
-		.name = "smb", .probe = "smb", .first_port = 445, .last_port = 445,
-		.exposed_id = "smb-exposed", .exposed_severity = SEVERITY_HIGH,
-		.exposed_confidence = CONFIDENCE_LIKELY,
-		.label_en = "Windows file sharing (SMB)", .label_ja = "Windows ファイル共有 (SMB)",
-		.open_en = "File sharing (SMB) is reachable from the Internet: the door WannaCry used.",
-		.open_ja = "ファイル共有 (SMB) がインターネットから到達できます。WannaCry が使った入口です。",
-	},
-	{
-		.name = "rdp", .probe = "rdp", .first_port = 3389, .last_port = 3389,
-		.exposed_id = "rdp-exposed", .exposed_severity = SEVERITY_HIGH,
-		.exposed_confidence = CONFIDENCE_LIKELY,
-		.label_en = "Remote desktop (RDP)", .label_ja = "リモートデスクトップ (RDP)",
-		.open_en = "Windows Remote Desktop is reachable: attackers try passwords and flaws on it.",
-		.open_ja = "リモートデスクトップに到達できます。パスワード攻撃や脆弱性攻撃の標的になります。",
-	},
-	{
-		.name = "vnc", .probe = "vnc", .first_port = 5900, .last_port = 5900,
-		.exposed_id = "vnc-exposed", .exposed_severity = SEVERITY_HIGH,
-		.exposed_confidence = CONFIDENCE_LIKELY,
-		.label_en = "Remote screen (VNC)", .label_ja = "画面共有 (VNC)",
-		.open_en = "A VNC screen-sharing server is reachable: whoever gets in sees and controls the screen.",
-		.open_ja = "VNC 画面共有に到達できます。侵入されると画面を見られ、操作されます。",
-	},
-	{
-		.name = "skysea", .probe = "skysea", .first_port = 52300, .last_port = 52315,
-		.exposed_id = "skysea-port-exposed", .exposed_severity = SEVERITY_MEDIUM,
-		.exposed_confidence = CONFIDENCE_POSSIBLE,
-		.label_en = "SKYSEA Client View ports", .label_ja = "SKYSEA Client View のポート",
-		.open_en = "A port SKYSEA Client View uses is reachable; old versions can be taken over (CVE-2016-7836).",
-		.open_ja = "SKYSEA Client View が使うポートに到達できます。古い版は乗っ取られる恐れがあります (CVE-2016-7836)。",
-	},
+    {
+        .name = "ssh",
+        .probe = "ssh",
+        .first_port = 22,
+        .last_port = 22,
+        .exposed_id = "ssh-exposed",
+        .exposed_severity = SEVERITY_MEDIUM,
+        .exposed_confidence = CONFIDENCE_LIKELY,
+        .label_en = "Remote login (SSH)",
+        .label_ja = "リモートログイン (SSH)",
+        .open_en = "Anyone on the Internet can try to log in to this device with SSH.",
+        .open_ja = "インターネット上の誰でも SSH でこの機器へのログインを試せます。",
+    },
+    {
+        .name = "telnet",
+        .probe = "telnet",
+        .first_port = 23,
+        .last_port = 23,
+        .exposed_id = "telnet-exposed",
+        .exposed_severity = SEVERITY_HIGH,
+        .exposed_confidence = CONFIDENCE_LIKELY,
+        .label_en = "Remote login (Telnet)",
+        .label_ja = "リモートログイン (Telnet)",
+        .open_en = "Telnet sends passwords unencrypted and is a favourite target of botnets.",
+        .open_ja =
+            "Telnet はパスワードを暗号化せずに送り、ボットネットに狙われやすいサービスです。",
+    },
+    {
+        .name = "netbios",
+        .probe = "netbios",
+        .first_port = 139,
+        .last_port = 139,
+        .exposed_id = "netbios-exposed",
+        .exposed_severity = SEVERITY_HIGH,
+        .exposed_confidence = CONFIDENCE_LIKELY,
+        .label_en = "Windows file sharing (NetBIOS)",
+        .label_ja = "Windows ファイル共有 (NetBIOS)",
+        .open_en = "Windows file sharing over NetBIOS is reachable from the Internet.",
+        .open_ja = "NetBIOS による Windows ファイル共有がインターネットから到達できます。",
+    },
+    {
+        .name = "smb",
+        .probe = "smb",
+        .first_port = 445,
+        .last_port = 445,
+        .exposed_id = "smb-exposed",
+        .exposed_severity = SEVERITY_HIGH,
+        .exposed_confidence = CONFIDENCE_LIKELY,
+        .label_en = "Windows file sharing (SMB)",
+        .label_ja = "Windows ファイル共有 (SMB)",
+        .open_en = "File sharing (SMB) is reachable from the Internet: the door WannaCry used.",
+        .open_ja =
+            "ファイル共有 (SMB) がインターネットから到達できます。WannaCry が使った入口です。",
+    },
+    {
+        .name = "rdp",
+        .probe = "rdp",
+        .first_port = 3389,
+        .last_port = 3389,
+        .exposed_id = "rdp-exposed",
+        .exposed_severity = SEVERITY_HIGH,
+        .exposed_confidence = CONFIDENCE_LIKELY,
+        .label_en = "Remote desktop (RDP)",
+        .label_ja = "リモートデスクトップ (RDP)",
+        .open_en = "Windows Remote Desktop is reachable: attackers try passwords and flaws on it.",
+        .open_ja =
+            "リモートデスクトップに到達できます。パスワード攻撃や脆弱性攻撃の標的になります。",
+    },
+    {
+        .name = "vnc",
+        .probe = "vnc",
+        .first_port = 5900,
+        .last_port = 5900,
+        .exposed_id = "vnc-exposed",
+        .exposed_severity = SEVERITY_HIGH,
+        .exposed_confidence = CONFIDENCE_LIKELY,
+        .label_en = "Remote screen (VNC)",
+        .label_ja = "画面共有 (VNC)",
+        .open_en = "A VNC screen-sharing server is reachable: whoever gets in sees and controls "
+                   "the screen.",
+        .open_ja = "VNC 画面共有に到達できます。侵入されると画面を見られ、操作されます。",
+    },
+    {
+        .name = "skysea",
+        .probe = "skysea",
+        .first_port = 52300,
+        .last_port = 52315,
+        .exposed_id = "skysea-port-exposed",
+        .exposed_severity = SEVERITY_MEDIUM,
+        .exposed_confidence = CONFIDENCE_POSSIBLE,
+        .label_en = "SKYSEA Client View ports",
+        .label_ja = "SKYSEA Client View のポート",
+        .open_en = "A port SKYSEA Client View uses is reachable; old versions can be taken over "
+                   "(CVE-2016-7836).",
+        .open_ja =
+            "SKYSEA Client View が使うポートに到達できます。古い版は乗っ取られる恐れがあります "
+            "(CVE-2016-7836)。",
+    },
 };
 
 #define N_CHECKS (sizeof(checks) / sizeof(checks[0]))
@@ -117,15 +159,17 @@ int port_override_parse(struct port_overrides *o, const char *text, char *err, s
 	int r;
 
 	if (eq == NULL || eq == text || (size_t)(eq - text) >= sizeof(name)) {
-		snprintf(err, errlen, "--port takes CHECK=PORT or CHECK=FIRST-LAST, not '%s'", text);
+		snprintf(err, errlen, "--port takes CHECK=PORT or CHECK=FIRST-LAST, not '%s'",
+		         text);
 		return -ERR_SYNTAX;
 	}
 	memcpy(name, text, (size_t)(eq - text));
 	name[eq - text] = '\0';
 	const struct check_def *c = catalogue_find(name);
 	if (c == NULL) {
-		snprintf(err, errlen, "--port: unknown check '%s' (ssh telnet netbios smb rdp vnc skysea)",
-			 name);
+		snprintf(err, errlen,
+		         "--port: unknown check '%s' (ssh telnet netbios smb rdp vnc skysea)",
+		         name);
 		return -ERR_UNSUPPORTED;
 	}
 	end = eq + 1 + strlen(eq + 1);
@@ -136,8 +180,8 @@ int port_override_parse(struct port_overrides *o, const char *text, char *err, s
 	if (dash && (r = parse_port(dash + 1, end, &cp.last)) < 0)
 		goto bad_port;
 	if (cp.last < cp.first || cp.last - cp.first >= CHECK_MAX_PORTS) {
-		snprintf(err, errlen, "--port %s: a range must go up and hold at most %d ports", text,
-			 CHECK_MAX_PORTS);
+		snprintf(err, errlen, "--port %s: a range must go up and hold at most %d ports",
+		         text, CHECK_MAX_PORTS);
 		return -ERR_RANGE;
 	}
 	o->set[c - checks] = true;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* The catalogue of checks: which doors exposure looks at, on which ports, and what an open one means. */
+/* The catalogue of checks: which doors exposure looks at, on which ports, and what an open one
+ * means. */
 #ifndef EXPOSURE_DIAGNOSIS_CATALOGUE_H
 #define EXPOSURE_DIAGNOSIS_CATALOGUE_H
 
-#include "../core/finding.h"
+#include "core/finding.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,7 +16,7 @@ struct check_def {
 	const char *name;  /* stable id: "ssh", "smb", ... (JSON "check", --port CHECK=) */
 	const char *probe; /* probe_by_name() key; the protocol check behind an open port */
 	uint16_t first_port, last_port; /* default range, inclusive (one port: first == last) */
-	const char *exposed_id;          /* finding for an open port: "ssh-exposed" */
+	const char *exposed_id;         /* finding for an open port: "ssh-exposed" */
 	enum severity exposed_severity;
 	enum confidence exposed_confidence; /* before the protocol check confirms anything */
 	const char *label_en;               /* "Remote login (SSH)" */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* One diagnosis: every catalogue check against one address, its verdicts and JSON (diagnosis.h). */
-#include "diagnosis.h"
-#include "diagnosis_internal.h"
-#include "../core/err.h"
+#include "diagnosis/diagnosis.h"
+#include "diagnosis/diagnosis_internal.h"
+#include "core/err.h"
 
 #include <errno.h>
 #include <math.h>
@@ -175,7 +175,8 @@ static void add_finding(struct diag_check *c, const struct finding *f, bool repl
 static bool identified_expected(const struct check_def *def, const struct diag_port *p)
 {
 	return p->res && p->res->state == SERVICE_IDENTIFIED &&
-	       (strcmp(p->res->service, def->probe) == 0 || strcmp(p->res->service, def->name) == 0);
+	       (strcmp(p->res->service, def->probe) == 0 ||
+	        strcmp(p->res->service, def->name) == 0);
 }
 
 /*
@@ -350,7 +351,7 @@ struct diagnosis *diagnosis_start(struct engine *e, const char *target, const st
 		const struct check_def *def = d->checks[job->check].def;
 
 		r = engine_submit(e, t, job->port, ports_only ? NULL : probe_by_name(def->probe),
-				  on_port_done, job);
+		                  on_port_done, job);
 		if (r == 0) {
 			submitted++;
 			continue;
@@ -571,7 +572,8 @@ json_t *diagnosis_check_json(const struct diagnosis *d, size_t i)
 	put(o, "rtt_ms", json_ms_or_null(pr.rtt_ms), &ok);
 	put(o, "tries", json_integer(pr.tries), &ok);
 	if (chosen->res && chosen->res->service[0])
-		put(o, "service", json_text(chosen->res->service, sizeof(chosen->res->service)), &ok);
+		put(o, "service", json_text(chosen->res->service, sizeof(chosen->res->service)),
+		    &ok);
 	else
 		put(o, "service", json_null(), &ok);
 	put(o, "details", details_json(d, c, &ok), &ok);

@@ -8,8 +8,8 @@
 #ifndef EXPOSURE_DIAGNOSIS_DIAGNOSIS_H
 #define EXPOSURE_DIAGNOSIS_DIAGNOSIS_H
 
-#include "../engine/engine.h"
-#include "catalogue.h"
+#include "engine/engine.h"
+#include "diagnosis/catalogue.h"
 
 #include <jansson.h>
 
@@ -38,8 +38,8 @@ typedef void diag_done_cb(void *ud, struct diagnosis *d);
  * callback is ever called.
  */
 struct diagnosis *diagnosis_start(struct engine *e, const char *target, const struct addr *a,
-				  const struct diag_options *o, diag_check_cb *on_check,
-				  diag_done_cb *on_done, void *ud, int *err);
+                                  const struct diag_options *o, diag_check_cb *on_check,
+                                  diag_done_cb *on_done, void *ud, int *err);
 
 /* Number of checks (== catalogue count) and whether check i has finished. */
 size_t diagnosis_checks(const struct diagnosis *d);

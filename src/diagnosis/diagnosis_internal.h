@@ -8,7 +8,7 @@
 #ifndef EXPOSURE_DIAGNOSIS_DIAGNOSIS_INTERNAL_H
 #define EXPOSURE_DIAGNOSIS_DIAGNOSIS_INTERNAL_H
 
-#include "diagnosis.h"
+#include "diagnosis/diagnosis.h"
 
 /*
  * A diagnosis of every catalogue check on a, with no engine: results arrive only through

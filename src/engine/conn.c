@@ -4,7 +4,7 @@
  * probe queued, enforces the idle and total deadlines, reconnects on request, and closes. The
  * peer's bytes are hostile: they only ever land in the max_rx buffer.
  */
-#include "engine_internal.h"
+#include "engine/engine_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * Connect attempts and port classification. Sockets are our own (not uv_tcp_t) so that
  * IP_RECVERR can be set before connect() and the ICMP error queue read: see ENGINE.md.
  */
-#include "engine_internal.h"
+#include "engine/engine_internal.h"
 
 #include <errno.h>
 #include <linux/errqueue.h>

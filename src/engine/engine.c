@@ -3,8 +3,8 @@
  * The engine's public face: targets, the job queues, the global and per-target socket caps, and
  * the job life cycle (exactly one callback, always from the loop). See docs/internals/ENGINE.md.
  */
-#include "engine_internal.h"
-#include "../core/err.h"
+#include "engine/engine_internal.h"
+#include "core/err.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,8 +10,8 @@
 #ifndef EXPOSURE_ENGINE_ENGINE_H
 #define EXPOSURE_ENGINE_ENGINE_H
 
-#include "../core/addr.h"
-#include "../probes/probe.h"
+#include "core/addr.h"
+#include "probes/probe.h"
 
 #include <stdint.h>
 #include <uv.h>
@@ -82,12 +82,12 @@ void engine_target_set_timeout(struct engine_target *t, unsigned timeout_ms);
  * called).
  */
 int engine_submit(struct engine *e, struct engine_target *t, uint16_t port,
-		  const struct probe_ops *probe, engine_done_cb *cb, void *ud);
+                  const struct probe_ops *probe, engine_done_cb *cb, void *ud);
 
 /* Jobs submitted and not yet completed. */
 size_t engine_pending(const struct engine *e);
 
-const char *port_state_name(enum port_state s); /* "open", "closed", "filtered", "error" */
+const char *port_state_name(enum port_state s);   /* "open", "closed", "filtered", "error" */
 const char *port_reason_name(enum port_reason r); /* "syn-ack", "reset", "timeout", ... */
 
 #endif

@@ -3,9 +3,9 @@
 #ifndef EXPOSURE_ENGINE_INTERNAL_H
 #define EXPOSURE_ENGINE_INTERNAL_H
 
-#include "engine.h"
-#include "neigh.h"
-#include "rtt.h"
+#include "engine/engine.h"
+#include "engine/neigh.h"
+#include "engine/rtt.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -4,7 +4,7 @@
  * Two request/response exchanges on a private netlink socket; every reply is hostile-free kernel
  * data, but it is still parsed with the bounded NLMSG_OK / RTA_OK walks.
  */
-#include "neigh.h"
+#include "engine/neigh.h"
 
 #include <errno.h>
 #include <linux/neighbour.h>

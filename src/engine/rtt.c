@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* nmap's RTT estimator (timing.cc adjust_timeouts2): RFC 6298 gains 1/8 and 1/4, microseconds. */
-#include "rtt.h"
+#include "engine/rtt.h"
 
 #define US_PER_MS          1000
 #define RTTVAR_MIN_US      (5 * 1000)        /* first sample's variance floor */

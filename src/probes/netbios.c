@@ -8,8 +8,8 @@
  * TCP only and the probe does not know the target's names, so the list is *SMBSERVER (NT/2000,
  * Samba answers positive for any name) then *SMBSERV (XP). A RETARGET is recorded, never followed.
  */
-#include "smb_internal.h"
-#include "parse/nbss_parse.h"
+#include "probes/smb_internal.h"
+#include "probes/parse/nbss_parse.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -26,8 +26,8 @@ enum nb_outcome { NB_NONE = 0, NB_POSITIVE, NB_NEGATIVE, NB_RETARGET, NB_OTHER, 
 struct nb_state {
 	struct smb_run smb;
 	enum nb_phase phase;
-	enum nb_outcome outcome;   /* what the session requests gave */
-	unsigned name_idx;         /* called name in use */
+	enum nb_outcome outcome; /* what the session requests gave */
+	unsigned name_idx;       /* called name in use */
 	bool any_bytes;
 	bool conn_bytes;
 	bool finished;
@@ -35,7 +35,7 @@ struct nb_state {
 	unsigned n_neg;
 	uint8_t retarget_ip[4];
 	uint16_t retarget_port;
-	char end_reason[64];       /* how the session request ended without an answer */
+	char end_reason[64]; /* how the session request ended without an answer */
 };
 
 static void nb_report(struct nb_state *s, struct probe_result *out)
@@ -53,7 +53,7 @@ static void nb_report(struct nb_state *s, struct probe_result *out)
 		probe_detail_set(out, "called_name", json_string(nb_names[s->name_idx]));
 		probe_detail_set(out, "smb_over_netbios", json_boolean(s->smb.any_smb));
 		probe_add_finding(out, "netbios-exposed", SEVERITY_HIGH, CONFIDENCE_CONFIRMED,
-				  "NetBIOS session accepted");
+		                  "NetBIOS session accepted");
 		break;
 	case NB_NEGATIVE:
 		out->state = SERVICE_IDENTIFIED;
@@ -64,7 +64,7 @@ static void nb_report(struct nb_state *s, struct probe_result *out)
 			json_array_append_new(codes, json_string(nbss_error_name(s->neg_codes[i])));
 		probe_detail_set(out, "negative_codes", codes);
 		snprintf(text, sizeof(text), "session refused for every called name (%s)",
-			 s->n_neg ? nbss_error_name(s->neg_codes[s->n_neg - 1]) : "?");
+		         s->n_neg ? nbss_error_name(s->neg_codes[s->n_neg - 1]) : "?");
 		probe_add_finding(out, "netbios-exposed", SEVERITY_HIGH, CONFIDENCE_LIKELY, text);
 		break;
 	case NB_RETARGET:
@@ -72,10 +72,10 @@ static void nb_report(struct nb_state *s, struct probe_result *out)
 		snprintf(out->service, sizeof(out->service), "netbios");
 		probe_detail_set(out, "session", json_string("retarget"));
 		snprintf(text, sizeof(text), "%u.%u.%u.%u:%u", s->retarget_ip[0], s->retarget_ip[1],
-			 s->retarget_ip[2], s->retarget_ip[3], s->retarget_port);
+		         s->retarget_ip[2], s->retarget_ip[3], s->retarget_port);
 		probe_detail_set(out, "retarget", json_string(text));
 		probe_add_finding(out, "netbios-exposed", SEVERITY_HIGH, CONFIDENCE_LIKELY,
-				  "session retargeted (not followed)");
+		                  "session retargeted (not followed)");
 		break;
 	case NB_OTHER:
 		out->state = SERVICE_OTHER;
@@ -115,7 +115,7 @@ static int nb_start(void *state, unsigned conn, struct probe_tx *tx, struct prob
 	s->phase = NB_SESSION;
 	s->conn_bytes = false;
 	n = nbss_build_session_request(req, sizeof(req), nb_names[s->name_idx], NBSS_SUFFIX_SERVER,
-				       NB_CALLING, NBSS_SUFFIX_WORKSTATION);
+	                               NB_CALLING, NBSS_SUFFIX_WORKSTATION);
 	if (n < 0)
 		return n;
 	n = probe_tx_put(tx, req, (size_t)n);
@@ -134,7 +134,7 @@ static int nb_after_smb(struct nb_state *s, int r, struct probe_result *out)
 }
 
 static int nb_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed,
-		   struct probe_tx *tx, struct probe_result *out)
+                   struct probe_tx *tx, struct probe_result *out)
 {
 	struct nb_state *s = state;
 	size_t off = 0;
@@ -150,7 +150,8 @@ static int nb_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed
 			break;
 		if (r < 0) {
 			*consumed = len;
-			if (s->outcome == NB_POSITIVE) /* a later connection broke: keep what we have */
+			if (s->outcome ==
+			    NB_POSITIVE) /* a later connection broke: keep what we have */
 				return nb_finish(s, out);
 			s->outcome = r == -ERR_SYNTAX ? NB_OTHER : NB_BROKEN;
 			return nb_finish(s, out);
@@ -202,7 +203,8 @@ static int nb_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed
 			s->retarget_port = p.retarget_port;
 			return nb_finish(s, out);
 		default:
-			/* A SESSION MESSAGE or REQUEST before any session: not a session service. */
+			/* A SESSION MESSAGE or REQUEST before any session: not a session service.
+			 */
 			*consumed = len;
 			if (s->outcome != NB_POSITIVE)
 				s->outcome = NB_BROKEN;
@@ -236,20 +238,20 @@ static int nb_end(void *state, enum probe_end why, struct probe_result *out)
 	if (!s->any_bytes)
 		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
 		             : why == PROBE_END_IDLE || why == PROBE_END_DEADLINE ? SERVICE_SILENT
-									  : out->state;
+		                                                                  : out->state;
 	else if (s->outcome == NB_NONE)
 		out->state = SERVICE_PROTOCOL_ERROR; /* a partial session packet */
 	return PROBE_DONE;
 }
 
 const struct probe_ops probe_netbios = {
-	.name = "netbios",
-	.state_size = sizeof(struct nb_state),
-	.max_rx = 4 + SMB_FRAME_MAX,
-	.idle_ms = 5000,
-	.total_ms = 30000,
-	.max_conns = NB_NAMES + SMB_RUN_CONNS,
-	.start = nb_start,
-	.feed = nb_feed,
-	.end = nb_end,
+    .name = "netbios",
+    .state_size = sizeof(struct nb_state),
+    .max_rx = 4 + SMB_FRAME_MAX,
+    .idle_ms = 5000,
+    .total_ms = 30000,
+    .max_conns = NB_NAMES + SMB_RUN_CONNS,
+    .start = nb_start,
+    .feed = nb_feed,
+    .end = nb_end,
 };

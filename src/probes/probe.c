@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the probe state machines, and the registry of probes (probe.h). */
-#include "probe.h"
-#include "../core/err.h"
+#include "probes/probe.h"
+#include "core/err.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +16,7 @@ int probe_tx_put(struct probe_tx *tx, const void *data, size_t n)
 }
 
 void probe_add_finding(struct probe_result *out, const char *id, enum severity sev,
-		       enum confidence conf, const char *reason)
+                       enum confidence conf, const char *reason)
 {
 	struct finding *f = NULL;
 
@@ -47,12 +47,9 @@ void probe_detail_set(struct probe_result *out, const char *key, json_t *value)
 }
 
 static const char *const end_names[PROBE_END_X_MAX] = {
-	[PROBE_END_CLOSED] = "closed by the server",
-	[PROBE_END_RESET] = "connection reset",
-	[PROBE_END_IDLE] = "no data before the idle timeout",
-	[PROBE_END_DEADLINE] = "deadline reached",
-	[PROBE_END_TOOBIG] = "the server sent too much",
-	[PROBE_END_CONNECT] = "connection failed",
+    [PROBE_END_CLOSED] = "closed by the server",          [PROBE_END_RESET] = "connection reset",
+    [PROBE_END_IDLE] = "no data before the idle timeout", [PROBE_END_DEADLINE] = "deadline reached",
+    [PROBE_END_TOOBIG] = "the server sent too much",      [PROBE_END_CONNECT] = "connection failed",
 };
 
 const char *probe_end_name(enum probe_end why)
@@ -76,13 +73,7 @@ extern const struct probe_ops probe_smb;
 
 /* Explicit list, like zmap's probe_modules[]; each protocol adds itself here. */
 static const struct probe_ops *const probes[] = {
-	&probe_skysea,
-	&probe_ssh,
-	&probe_telnet,
-	&probe_rdp,
-	&probe_vnc,
-	&probe_netbios,
-	&probe_smb,
+    &probe_skysea, &probe_ssh, &probe_telnet, &probe_rdp, &probe_vnc, &probe_netbios, &probe_smb,
 };
 
 const struct probe_ops *probe_by_name(const char *name)

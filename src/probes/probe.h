@@ -7,7 +7,7 @@
 #ifndef EXPOSURE_PROBES_PROBE_H
 #define EXPOSURE_PROBES_PROBE_H
 
-#include "../core/finding.h"
+#include "core/finding.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -82,7 +82,7 @@ struct probe_ops {
 	 * on error *out keeps what was learnt and the engine ends the probe.
 	 */
 	int (*feed)(void *state, const uint8_t *buf, size_t len, size_t *consumed,
-		    struct probe_tx *tx, struct probe_result *out);
+	            struct probe_tx *tx, struct probe_result *out);
 
 	/*
 	 * The connection ended without DONE (why). Finish *out from what was seen. May return
@@ -99,7 +99,7 @@ int probe_tx_put(struct probe_tx *tx, const void *data, size_t n);
  * important by convention). reason may be NULL. Replaces an existing finding with the same id.
  */
 void probe_add_finding(struct probe_result *out, const char *id, enum severity sev,
-		       enum confidence conf, const char *reason);
+                       enum confidence conf, const char *reason);
 
 /* Set details[key] = value (takes ownership of value), creating the object if needed. */
 void probe_detail_set(struct probe_result *out, const char *key, json_t *value);

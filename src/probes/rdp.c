@@ -10,8 +10,8 @@
  * P2 or P3 could not be completed the answer is "unknown", never "required". P1 alone never
  * decides (nmap issue #174). Handshake level: nothing after the Connection Confirm is sent.
  */
-#include "probe.h"
-#include "parse/rdp_parse.h"
+#include "probes/probe.h"
+#include "probes/parse/rdp_parse.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -20,9 +20,9 @@
 #define RDP_COOKIE "selfcheck"
 
 static const uint32_t requested[RDP_PROBES] = {
-	RDP_PROTO_SSL | RDP_PROTO_HYBRID | RDP_PROTO_HYBRID_EX,
-	RDP_PROTO_RDP,
-	RDP_PROTO_SSL,
+    RDP_PROTO_SSL | RDP_PROTO_HYBRID | RDP_PROTO_HYBRID_EX,
+    RDP_PROTO_RDP,
+    RDP_PROTO_SSL,
 };
 
 /* What one connection gave. */
@@ -37,30 +37,37 @@ enum rdp_outcome {
 
 struct rdp_one {
 	enum rdp_outcome outcome;
-	enum probe_end why;  /* RDP_OUT_ENDED */
+	enum probe_end why; /* RDP_OUT_ENDED */
 	bool any_bytes;
-	bool partial;        /* a TPKT start that never completed */
-	uint8_t tpdu_code;   /* RDP_OUT_DISCONNECT: byte 5 */
+	bool partial;      /* a TPKT start that never completed */
+	uint8_t tpdu_code; /* RDP_OUT_DISCONNECT: byte 5 */
 	struct rdp_cc cc;
 };
 
 struct rdp_state {
 	unsigned conn;
 	bool finished;
-	const char *other;   /* guessed other service */
+	const char *other; /* guessed other service */
 	struct rdp_one p[RDP_PROBES];
 };
 
 static const char *proto_name(uint32_t p)
 {
 	switch (p) {
-	case RDP_PROTO_RDP: return "RDP";
-	case RDP_PROTO_SSL: return "SSL";
-	case RDP_PROTO_HYBRID: return "HYBRID";
-	case RDP_PROTO_RDSTLS: return "RDSTLS";
-	case RDP_PROTO_HYBRID_EX: return "HYBRID_EX";
-	case RDP_PROTO_RDSAAD: return "RDSAAD";
-	default: return "UNKNOWN";
+	case RDP_PROTO_RDP:
+		return "RDP";
+	case RDP_PROTO_SSL:
+		return "SSL";
+	case RDP_PROTO_HYBRID:
+		return "HYBRID";
+	case RDP_PROTO_RDSTLS:
+		return "RDSTLS";
+	case RDP_PROTO_HYBRID_EX:
+		return "HYBRID_EX";
+	case RDP_PROTO_RDSAAD:
+		return "RDSAAD";
+	default:
+		return "UNKNOWN";
 	}
 }
 
@@ -118,13 +125,13 @@ static json_t *probe_json(const struct rdp_one *o, unsigned i)
 		if (o->cc.kind == RDP_CC_NEG_RSP) {
 			json_object_set_new(j, "reply", json_string("selected"));
 			json_object_set_new(j, "selected",
-					    json_string(proto_name(o->cc.selected_protocol)));
+			                    json_string(proto_name(o->cc.selected_protocol)));
 			json_object_set_new(j, "flags", json_integer(o->cc.neg_flags));
 		} else if (o->cc.kind == RDP_CC_NEG_FAILURE) {
 			json_object_set_new(j, "reply", json_string("failure"));
 			json_object_set_new(j, "failure_code", json_integer(o->cc.failure_code));
 			json_object_set_new(j, "failure",
-					    json_string(rdp_failure_name(o->cc.failure_code)));
+			                    json_string(rdp_failure_name(o->cc.failure_code)));
 		} else {
 			json_object_set_new(j, "reply", json_string("legacy"));
 		}
@@ -136,8 +143,9 @@ static json_t *probe_json(const struct rdp_one *o, unsigned i)
 		json_object_set_new(j, "reply", json_string("malformed"));
 		break;
 	case RDP_OUT_DISCONNECT:
-		json_object_set_new(j, "reply", json_string(o->tpdu_code == 0x80 ? "disconnect"
-										 : "unexpected-tpdu"));
+		json_object_set_new(
+		    j, "reply",
+		    json_string(o->tpdu_code == 0x80 ? "disconnect" : "unexpected-tpdu"));
 		break;
 	case RDP_OUT_ENDED:
 		json_object_set_new(j, "reply", json_string(probe_end_name(o->why)));
@@ -168,8 +176,8 @@ static void finish(struct rdp_state *s, struct probe_result *out)
 			legacy = true;
 		else if (o->cc.kind == RDP_CC_NEG_RSP) {
 			if (sel)
-				json_array_append_new(sel,
-						      json_string(proto_name(o->cc.selected_protocol)));
+				json_array_append_new(
+				    sel, json_string(proto_name(o->cc.selected_protocol)));
 			if (o->cc.selected_protocol == RDP_PROTO_RDP)
 				standard = true;
 		} else if (codes) {
@@ -188,42 +196,44 @@ static void finish(struct rdp_state *s, struct probe_result *out)
 		bool malformed = false;
 		for (unsigned i = 0; i < RDP_PROBES; i++)
 			malformed |= s->p[i].outcome == RDP_OUT_MALFORMED ||
-				     s->p[i].outcome == RDP_OUT_DISCONNECT ||
-				     (s->p[i].outcome == RDP_OUT_ENDED && s->p[i].partial);
+			             s->p[i].outcome == RDP_OUT_DISCONNECT ||
+			             (s->p[i].outcome == RDP_OUT_ENDED && s->p[i].partial);
 		out->state = malformed ? SERVICE_PROTOCOL_ERROR : SERVICE_OTHER;
 		snprintf(out->service, sizeof(out->service), "%s",
-			 malformed ? "rdp" : (s->other ? s->other : ""));
+		         malformed ? "rdp" : (s->other ? s->other : ""));
 		probe_detail_set(out, "nla", json_string("unknown"));
-		probe_detail_set(out, "nla_reason",
-				 json_string(malformed ? "no valid Connection Confirm"
-						       : "not an RDP server"));
+		probe_detail_set(
+		    out, "nla_reason",
+		    json_string(malformed ? "no valid Connection Confirm" : "not an RDP server"));
 		return;
 	}
 	out->state = SERVICE_IDENTIFIED;
 	snprintf(out->service, sizeof(out->service), "rdp");
 	if (p1->outcome == RDP_OUT_CC && p1->cc.kind == RDP_CC_NEG_RSP)
 		probe_detail_set(out, "best_protocol",
-				 json_string(proto_name(p1->cc.selected_protocol)));
+		                 json_string(proto_name(p1->cc.selected_protocol)));
 
 	if (legacy) {
-		/* §7.3: no negotiation data at all; pre-Vista or non-Microsoft stack [unverified] */
+		/* §7.3: no negotiation data at all; pre-Vista or non-Microsoft stack [unverified]
+		 */
 		nla = "not-required";
 		why_nla = "Connection Confirm without negotiation data (legacy RDP stack)";
 		probe_add_finding(out, "rdp-nla-not-required", SEVERITY_HIGH, CONFIDENCE_LIKELY,
-				  "legacy server without security negotiation: no NLA");
-		probe_add_finding(out, "rdp-standard-security", SEVERITY_HIGH, CONFIDENCE_LIKELY,
-				  "legacy server without security negotiation: RDP standard security");
+		                  "legacy server without security negotiation: no NLA");
+		probe_add_finding(
+		    out, "rdp-standard-security", SEVERITY_HIGH, CONFIDENCE_LIKELY,
+		    "legacy server without security negotiation: RDP standard security");
 		probe_detail_set(out, "legacy", json_true());
 	} else if (accepted(p2, 1) || accepted(p3, 2)) {
 		nla = "not-required";
 		why_nla = accepted(p2, 1) ? "a connection without NLA or TLS was accepted"
-					  : "a TLS connection without NLA was accepted";
+		                          : "a TLS connection without NLA was accepted";
 		snprintf(reason, sizeof(reason), "%s", why_nla);
 		probe_add_finding(out, "rdp-nla-not-required", SEVERITY_HIGH, CONFIDENCE_CONFIRMED,
-				  reason);
+		                  reason);
 	} else if (completed(p2) && completed(p3) &&
-		   (failed_with(p2, RDP_FAIL_HYBRID_REQUIRED_BY_SERVER) ||
-		    failed_with(p3, RDP_FAIL_HYBRID_REQUIRED_BY_SERVER))) {
+	           (failed_with(p2, RDP_FAIL_HYBRID_REQUIRED_BY_SERVER) ||
+	            failed_with(p3, RDP_FAIL_HYBRID_REQUIRED_BY_SERVER))) {
 		nla = "required";
 		why_nla = "connections without NLA were refused (HYBRID_REQUIRED_BY_SERVER)";
 	} else {
@@ -231,7 +241,7 @@ static void finish(struct rdp_state *s, struct probe_result *out)
 		if (!completed(p2) || !completed(p3))
 			why_nla = "a test connection without NLA did not complete";
 		else if (failed_with(p2, RDP_FAIL_SSL_WITH_USER_AUTH_REQUIRED) ||
-			 failed_with(p3, RDP_FAIL_SSL_WITH_USER_AUTH_REQUIRED))
+		         failed_with(p3, RDP_FAIL_SSL_WITH_USER_AUTH_REQUIRED))
 			why_nla = "the server requires TLS with a client certificate";
 		else if (failed_with(p3, RDP_FAIL_SSL_CERT_NOT_ON_SERVER))
 			why_nla = "the server has no usable TLS certificate";
@@ -240,11 +250,11 @@ static void finish(struct rdp_state *s, struct probe_result *out)
 		snprintf(reason, sizeof(reason), "NLA status unknown: %s", why_nla);
 		/* a finding with confidence unknown, so the doubt is never read as "safe" */
 		probe_add_finding(out, "rdp-nla-not-required", SEVERITY_HIGH, CONFIDENCE_UNKNOWN,
-				  reason);
+		                  reason);
 	}
 	if (!legacy && standard)
 		probe_add_finding(out, "rdp-standard-security", SEVERITY_HIGH, CONFIDENCE_CONFIRMED,
-				  "the server accepts RDP standard security (no TLS, legacy RC4)");
+		                  "the server accepts RDP standard security (no TLS, legacy RC4)");
 	probe_detail_set(out, "nla", json_string(nla));
 	probe_detail_set(out, "nla_reason", json_string(why_nla));
 }
@@ -287,7 +297,7 @@ static int next(struct rdp_state *s, struct probe_result *out)
 }
 
 static int rdp_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed,
-		    struct probe_tx *tx, struct probe_result *out)
+                    struct probe_tx *tx, struct probe_result *out)
 {
 	struct rdp_state *s = state;
 	struct rdp_one *o = &s->p[s->conn];
@@ -348,7 +358,7 @@ static int rdp_end(void *state, enum probe_end why, struct probe_result *out)
 	/* a port that gave nothing to P1 is not RDP: do not spend two more timeouts on it */
 	if (s->conn == 0 && !o->any_bytes) {
 		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-									       : SERVICE_SILENT;
+		                                                               : SERVICE_SILENT;
 		probe_detail_set(out, "reason", json_string(probe_end_name(why)));
 		finish(s, out);
 		return PROBE_DONE;
@@ -360,13 +370,13 @@ static int rdp_end(void *state, enum probe_end why, struct probe_result *out)
 }
 
 const struct probe_ops probe_rdp = {
-	.name = "rdp",
-	.state_size = sizeof(struct rdp_state),
-	.max_rx = 2 * RDP_CC_MAX,
-	.idle_ms = 5000,
-	.total_ms = 15000,
-	.max_conns = RDP_PROBES,
-	.start = rdp_start,
-	.feed = rdp_feed,
-	.end = rdp_end,
+    .name = "rdp",
+    .state_size = sizeof(struct rdp_state),
+    .max_rx = 2 * RDP_CC_MAX,
+    .idle_ms = 5000,
+    .total_ms = 15000,
+    .max_conns = RDP_PROBES,
+    .start = rdp_start,
+    .feed = rdp_feed,
+    .end = rdp_end,
 };

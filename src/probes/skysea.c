@@ -5,7 +5,7 @@
  * so the probe sends nothing: it waits briefly and records whether the port talks first (length
  * and the first bytes in hex), as evidence for a future signature. It never changes the verdict.
  */
-#include "probe.h"
+#include "probes/probe.h"
 
 #include <stdio.h>
 
@@ -35,7 +35,7 @@ static void put_evidence(const struct skysea_state *s, struct probe_result *out)
 }
 
 static int skysea_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed,
-		       struct probe_tx *tx, struct probe_result *out)
+                       struct probe_tx *tx, struct probe_result *out)
 {
 	struct skysea_state *s = state;
 
@@ -63,13 +63,13 @@ static int skysea_end(void *state, enum probe_end why, struct probe_result *out)
 }
 
 const struct probe_ops probe_skysea = {
-	.name = "skysea",
-	.state_size = sizeof(struct skysea_state),
-	.max_rx = 4096,
-	.idle_ms = 1000,
-	.total_ms = 2000,
-	.max_conns = 1,
-	.start = skysea_start,
-	.feed = skysea_feed,
-	.end = skysea_end,
+    .name = "skysea",
+    .state_size = sizeof(struct skysea_state),
+    .max_rx = 4096,
+    .idle_ms = 1000,
+    .total_ms = 2000,
+    .max_conns = 1,
+    .start = skysea_start,
+    .feed = skysea_feed,
+    .end = skysea_end,
 };

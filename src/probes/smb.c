@@ -6,7 +6,7 @@
  * the DoublePulsar ping only after "vulnerable". Never credentials, never a write, never the
  * implant's uninstall command.
  */
-#include "smb_internal.h"
+#include "probes/smb_internal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,12 +23,9 @@
 static const uint16_t smb2_enum[SMB2_ENUM_N] = {0x0202, 0x0210, 0x0300, 0x0302};
 
 static const char *const step_names[] = {
-	[SMB_STEP_NEG] = "NEGOTIATE",
-	[SMB_STEP_SESSION] = "SESSION_SETUP",
-	[SMB_STEP_TREE] = "TREE_CONNECT",
-	[SMB_STEP_TRANS] = "TRANSACTION",
-	[SMB_STEP_DP] = "TRANSACTION2",
-	[SMB_STEP_DONE] = "end",
+    [SMB_STEP_NEG] = "NEGOTIATE",     [SMB_STEP_SESSION] = "SESSION_SETUP",
+    [SMB_STEP_TREE] = "TREE_CONNECT", [SMB_STEP_TRANS] = "TRANSACTION",
+    [SMB_STEP_DP] = "TRANSACTION2",   [SMB_STEP_DONE] = "end",
 };
 
 void smb_run_init(struct smb_run *s, bool nbt)
@@ -116,7 +113,7 @@ static int send_step(struct smb_run *s, struct probe_tx *tx)
 
 		if (n == -ERR_RANGE) /* a name we cannot put in a path ('\\', '?'...) */
 			n = smb1_build_tree_connect_ipc(b, sizeof(b), s->uid, MID_STEPS,
-							TREE_HOST_FALLBACK);
+			                                TREE_HOST_FALLBACK);
 		return queue(tx, b, n);
 	}
 	case SMB_STEP_TRANS:
@@ -194,7 +191,7 @@ static int next_conn(struct smb_run *s, struct probe_result *out)
 /* ---- SMB1 conversation */
 
 static int on_negotiate(struct smb_run *s, const uint8_t *buf, size_t len, struct probe_tx *tx,
-			struct probe_result *out)
+                        struct probe_result *out)
 {
 	struct smb1_negotiate n;
 	int r = smb1_parse_negotiate(buf, len, &n);
@@ -212,7 +209,7 @@ static int on_negotiate(struct smb_run *s, const uint8_t *buf, size_t len, struc
 		s->broken = true;
 		s->smb1 = SMB1_UNDECIDED;
 		snprintf(s->smb1_reason, sizeof(s->smb1_reason), "malformed NEGOTIATE reply (%s)",
-			 err_name(r));
+		         err_name(r));
 		ms17_set(s, MS17_STATE_UNKNOWN, "malformed SMB1 NEGOTIATE reply");
 		return next_conn(s, out);
 	}
@@ -222,10 +219,10 @@ static int on_negotiate(struct smb_run *s, const uint8_t *buf, size_t len, struc
 		if (n.form == SMB1_NEG_ERROR) {
 			status_text(st, sizeof(st), &n.hdr);
 			snprintf(s->smb1_reason, sizeof(s->smb1_reason), "NEGOTIATE refused: %s",
-				 st);
+			         st);
 		} else {
 			snprintf(s->smb1_reason, sizeof(s->smb1_reason),
-				 "no SMB1 dialect accepted (index 0x%04X)", n.dialect_index);
+			         "no SMB1 dialect accepted (index 0x%04X)", n.dialect_index);
 		}
 		ms17_set(s, MS17_STATE_NOT_APPLICABLE, "SMBv1 is disabled");
 		return next_conn(s, out);
@@ -237,7 +234,7 @@ static int on_negotiate(struct smb_run *s, const uint8_t *buf, size_t len, struc
 	snprintf(s->server_name, sizeof(s->server_name), "%s", n.server);
 	snprintf(s->domain, sizeof(s->domain), "%s", n.domain);
 	snprintf(s->smb1_reason, sizeof(s->smb1_reason), "NEGOTIATE answered (WordCount %u)",
-		 n.hdr.word_count);
+	         n.hdr.word_count);
 	if (n.form != SMB1_NEG_NT || n.dialect_index != SMB1_DIALECT_NT_LM) {
 		ms17_set(s, MS17_STATE_UNKNOWN, "server chose a LANMAN dialect, not NT LM 0.12");
 		return next_conn(s, out);
@@ -257,7 +254,7 @@ static int on_negotiate(struct smb_run *s, const uint8_t *buf, size_t len, struc
 }
 
 static int on_session(struct smb_run *s, const uint8_t *buf, size_t len, struct probe_tx *tx,
-		      struct probe_result *out)
+                      struct probe_result *out)
 {
 	struct smb1_session_setup ss;
 	int r = smb1_parse_session_setup(buf, len, &ss);
@@ -269,7 +266,8 @@ static int on_session(struct smb_run *s, const uint8_t *buf, size_t len, struct 
 		return next_conn(s, out);
 	}
 	if (ss.hdr.nt_status && ss.hdr.status == SMB_STATUS_REQUEST_NOT_ACCEPTED && !s->retried) {
-		/* Too many sessions: one retry (§6.3; the probe has no timer for nmap's back-off). */
+		/* Too many sessions: one retry (§6.3; the probe has no timer for nmap's back-off).
+		 */
 		s->retried = true;
 		r = send_step(s, tx);
 		return r < 0 ? r : PROBE_MORE;
@@ -293,7 +291,7 @@ static int on_session(struct smb_run *s, const uint8_t *buf, size_t len, struct 
 }
 
 static int on_tree(struct smb_run *s, const uint8_t *buf, size_t len, struct probe_tx *tx,
-		   struct probe_result *out)
+                   struct probe_result *out)
 {
 	struct smb1_tree_connect tc;
 	int r = smb1_parse_tree_connect(buf, len, &tc);
@@ -317,7 +315,7 @@ static int on_tree(struct smb_run *s, const uint8_t *buf, size_t len, struct pro
 }
 
 static int on_trans(struct smb_run *s, const uint8_t *buf, size_t len, struct probe_tx *tx,
-		    struct probe_result *out)
+                    struct probe_result *out)
 {
 	struct smb1_header h;
 	const char *reason = "";
@@ -391,8 +389,8 @@ static int on_smb2(struct smb_run *s, const uint8_t *buf, size_t len, struct pro
 			s->broken = true;
 		if (s->kind == SMB_CONN_SMB2_MAX)
 			snprintf(s->smb2_reason, sizeof(s->smb2_reason), "%s",
-				 r == -ERR_UNSUPPORTED ? "SMB1 reply to SMB2 NEGOTIATE"
-						       : "malformed SMB2 NEGOTIATE reply");
+			         r == -ERR_UNSUPPORTED ? "SMB1 reply to SMB2 NEGOTIATE"
+			                               : "malformed SMB2 NEGOTIATE reply");
 		return next_conn(s, out);
 	}
 	s->any_smb = true;
@@ -405,7 +403,7 @@ static int on_smb2(struct smb_run *s, const uint8_t *buf, size_t len, struct pro
 			snprintf(s->smb2_reason, sizeof(s->smb2_reason), "NEGOTIATE answered");
 		} else {
 			snprintf(s->smb2_reason, sizeof(s->smb2_reason), "NEGOTIATE refused: %s",
-				 smb_status_name(n.status));
+			         smb_status_name(n.status));
 		}
 	} else if (s->kind == SMB_CONN_SMB2_ONE && s->enum_idx < SMB2_ENUM_N) {
 		s->enum_tried[s->enum_idx] = true;
@@ -415,7 +413,7 @@ static int on_smb2(struct smb_run *s, const uint8_t *buf, size_t len, struct pro
 }
 
 int smb_run_feed(struct smb_run *s, const uint8_t *buf, size_t len, size_t *consumed,
-		 struct probe_tx *tx, struct probe_result *out)
+                 struct probe_tx *tx, struct probe_result *out)
 {
 	size_t off = 0;
 	int ret = PROBE_MORE;
@@ -440,8 +438,8 @@ int smb_run_feed(struct smb_run *s, const uint8_t *buf, size_t len, size_t *cons
 			if (s->kind == SMB_CONN_SMB1 && s->step == SMB_STEP_NEG) {
 				s->smb1 = SMB1_UNDECIDED;
 				snprintf(s->smb1_reason, sizeof(s->smb1_reason), "%s",
-					 r == -ERR_SYNTAX ? "reply is not SMB"
-							  : "malformed or oversized reply");
+				         r == -ERR_SYNTAX ? "reply is not SMB"
+				                          : "malformed or oversized reply");
 				ms17_set(s, MS17_STATE_UNKNOWN, "SMB1 NEGOTIATE got no SMB reply");
 			} else if (s->kind == SMB_CONN_SMB1 && s->step < SMB_STEP_DP) {
 				ms17_set(s, MS17_STATE_UNKNOWN, "malformed reply");
@@ -510,8 +508,9 @@ int smb_run_end(struct smb_run *s, enum probe_end why, struct probe_result *out)
 	switch (s->kind) {
 	case SMB_CONN_SMB1:
 		if (s->step == SMB_STEP_NEG) {
-			snprintf(s->smb1_reason, sizeof(s->smb1_reason), "%s%s", probe_end_name(why),
-				 s->conn_bytes ? " in the middle of a reply" : " without a reply");
+			snprintf(s->smb1_reason, sizeof(s->smb1_reason), "%s%s",
+			         probe_end_name(why),
+			         s->conn_bytes ? " in the middle of a reply" : " without a reply");
 			if (!s->conn_bytes && (why == PROBE_END_CLOSED || why == PROBE_END_RESET)) {
 				/* [MS-SMB2] §3.3.5.3.2: a server without SMB1 disconnects. */
 				s->smb1 = SMB1_OFF;
@@ -519,22 +518,22 @@ int smb_run_end(struct smb_run *s, enum probe_end why, struct probe_result *out)
 			} else {
 				s->smb1 = SMB1_UNDECIDED;
 				snprintf(why_text, sizeof(why_text),
-					 "SMB1 NEGOTIATE not answered: %s", probe_end_name(why));
+				         "SMB1 NEGOTIATE not answered: %s", probe_end_name(why));
 				ms17_set(s, MS17_STATE_UNKNOWN, why_text);
 			}
 		} else if (s->step == SMB_STEP_DP) {
 			s->dp = DP_STATE_UNKNOWN;
 			snprintf(s->dp_reason, sizeof(s->dp_reason), "%s after the ping",
-				 probe_end_name(why));
+			         probe_end_name(why));
 		} else if (s->step < SMB_STEP_DONE) {
 			snprintf(why_text, sizeof(why_text), "%s after %s", probe_end_name(why),
-				 step_names[s->step]);
+			         step_names[s->step]);
 			ms17_set(s, MS17_STATE_UNKNOWN, why_text);
 		}
 		break;
 	case SMB_CONN_SMB2_MAX:
 		snprintf(s->smb2_reason, sizeof(s->smb2_reason), "SMB2 NEGOTIATE: %s",
-			 probe_end_name(why));
+		         probe_end_name(why));
 		break;
 	case SMB_CONN_SMB2_ONE:
 		if (s->enum_idx < SMB2_ENUM_N)
@@ -563,7 +562,7 @@ static void drop_finding(struct probe_result *out, const char *id)
 		if (strcmp(out->findings[i].id, id) != 0)
 			continue;
 		memmove(&out->findings[i], &out->findings[i + 1],
-			(out->n_findings - i - 1) * sizeof(out->findings[0]));
+		        (out->n_findings - i - 1) * sizeof(out->findings[0]));
 		out->n_findings--;
 		return;
 	}
@@ -592,10 +591,10 @@ void smb_run_report(const struct smb_run *s, struct probe_result *out)
 {
 	bool smb1_on = s->smb1 == SMB1_ON;
 	bool smb1_req = smb1_on && !s->smb1_lanman &&
-			(s->smb1_secmode & SMB1_SECMODE_SIGNATURES_ENABLED) &&
-			(s->smb1_secmode & SMB1_SECMODE_SIGNATURES_REQUIRED);
-	bool smb1_en = smb1_on && !s->smb1_lanman &&
-		       (s->smb1_secmode & SMB1_SECMODE_SIGNATURES_ENABLED);
+	                (s->smb1_secmode & SMB1_SECMODE_SIGNATURES_ENABLED) &&
+	                (s->smb1_secmode & SMB1_SECMODE_SIGNATURES_REQUIRED);
+	bool smb1_en =
+	    smb1_on && !s->smb1_lanman && (s->smb1_secmode & SMB1_SECMODE_SIGNATURES_ENABLED);
 	bool smb2_req = s->smb2_answered && (s->smb2_secmode & SMB2_NEGOTIATE_SIGNING_REQUIRED);
 	bool smb2_en = s->smb2_answered && (s->smb2_secmode & SMB2_NEGOTIATE_SIGNING_ENABLED);
 	json_t *dialects = json_array();
@@ -615,12 +614,13 @@ void smb_run_report(const struct smb_run *s, struct probe_result *out)
 
 	if (smb1_on) {
 		json_array_append_new(dialects,
-				      json_string(s->smb1_lanman ? "LANMAN" : "NT LM 0.12"));
+		                      json_string(s->smb1_lanman ? "LANMAN" : "NT LM 0.12"));
 		max_dialect = s->smb1_lanman ? "LANMAN" : "NT LM 0.12";
 	}
 	for (unsigned i = 0; i < SMB2_ENUM_N; i++)
 		if (s->enum_ok[i])
-			json_array_append_new(dialects, json_string(smb2_dialect_name(smb2_enum[i])));
+			json_array_append_new(dialects,
+			                      json_string(smb2_dialect_name(smb2_enum[i])));
 	if (s->smb2_answered) {
 		max_dialect = smb2_dialect_name(s->smb2_dialect);
 		json_array_append_new(dialects, json_string(max_dialect));
@@ -640,16 +640,14 @@ void smb_run_report(const struct smb_run *s, struct probe_result *out)
 	probe_detail_set(out, "max_dialect", max_dialect ? json_string(max_dialect) : json_null());
 	if (smb1_on || s->smb2_answered)
 		probe_detail_set(out, "signing",
-				 json_string(s->smb2_answered ? signing_word(smb2_req, smb2_en)
-							      : signing_word(smb1_req, smb1_en)));
+		                 json_string(s->smb2_answered ? signing_word(smb2_req, smb2_en)
+		                                              : signing_word(smb1_req, smb1_en)));
 	else
 		probe_detail_set(out, "signing", json_string("unknown"));
 	if (smb1_on && !s->smb1_lanman)
-		probe_detail_set(out, "smb1_signing",
-				 json_string(signing_word(smb1_req, smb1_en)));
+		probe_detail_set(out, "smb1_signing", json_string(signing_word(smb1_req, smb1_en)));
 	if (s->smb2_answered)
-		probe_detail_set(out, "smb2_signing",
-				 json_string(signing_word(smb2_req, smb2_en)));
+		probe_detail_set(out, "smb2_signing", json_string(signing_word(smb2_req, smb2_en)));
 	else if (s->smb2_reason[0])
 		probe_detail_set(out, "smb2_reason", json_string(s->smb2_reason));
 	probe_detail_set(out, "ms17_010", json_string(ms17_word(ms17)));
@@ -664,9 +662,9 @@ void smb_run_report(const struct smb_run *s, struct probe_result *out)
 		probe_detail_set(out, "domain", json_string(s->domain));
 	if (s->dp != DP_STATE_UNTESTED) {
 		probe_detail_set(out, "doublepulsar",
-				 json_string(s->dp == DP_STATE_PRESENT  ? "present"
-					     : s->dp == DP_STATE_ABSENT ? "absent"
-									: "unknown"));
+		                 json_string(s->dp == DP_STATE_PRESENT  ? "present"
+		                             : s->dp == DP_STATE_ABSENT ? "absent"
+		                                                        : "unknown"));
 		probe_detail_set(out, "doublepulsar_reason", json_string(s->dp_reason));
 	}
 
@@ -677,34 +675,34 @@ void smb_run_report(const struct smb_run *s, struct probe_result *out)
 	drop_finding(out, "smb-signing-not-required");
 	if (s->dp == DP_STATE_PRESENT) {
 		snprintf(text, sizeof(text), "implant answered the ping (MID 0x51, %s)",
-			 s->dp_x64 ? "x64" : "x86");
+		         s->dp_x64 ? "x64" : "x86");
 		probe_add_finding(out, "doublepulsar-implant", SEVERITY_CRITICAL,
-				  CONFIDENCE_CONFIRMED, text);
+		                  CONFIDENCE_CONFIRMED, text);
 	}
 	if (ms17 == MS17_STATE_VULNERABLE)
 		probe_add_finding(out, "ms17-010-vulnerable", SEVERITY_CRITICAL, CONFIDENCE_LIKELY,
-				  "PeekNamedPipe on FID 0 answered STATUS_INSUFF_SERVER_RESOURCES");
+		                  "PeekNamedPipe on FID 0 answered STATUS_INSUFF_SERVER_RESOURCES");
 	if (ms17 == MS17_STATE_UNKNOWN && smb1_on) {
 		/* SMB1 is on but the check could not run to the end: say so as a finding with
 		 * confidence unknown, so that no report can read it as "not vulnerable". */
 		char unknown[FINDING_REASON_MAX];
 
 		snprintf(unknown, sizeof(unknown), "could not check: %.140s", ms17_reason);
-		probe_add_finding(out, "ms17-010-vulnerable", SEVERITY_CRITICAL,
-				  CONFIDENCE_UNKNOWN, unknown);
+		probe_add_finding(out, "ms17-010-vulnerable", SEVERITY_CRITICAL, CONFIDENCE_UNKNOWN,
+		                  unknown);
 	}
 	if (smb1_on)
 		/* §5.6: LIKELY unless the anonymous session also worked (honeypots answer
 		 * NEGOTIATE). */
 		probe_add_finding(out, "smb1-enabled", SEVERITY_HIGH,
-				  s->session_ok ? CONFIDENCE_CONFIRMED : CONFIDENCE_LIKELY,
-				  s->smb1_lanman ? "SMB1 NEGOTIATE answered (LANMAN dialect)"
-						 : "SMB1 NEGOTIATE answered (NT LM 0.12)");
+		                  s->session_ok ? CONFIDENCE_CONFIRMED : CONFIDENCE_LIKELY,
+		                  s->smb1_lanman ? "SMB1 NEGOTIATE answered (LANMAN dialect)"
+		                                 : "SMB1 NEGOTIATE answered (NT LM 0.12)");
 	if ((smb1_on || s->smb2_answered) && !smb1_req && !smb2_req)
 		probe_add_finding(out, "smb-signing-not-required", SEVERITY_MEDIUM,
-				  CONFIDENCE_CONFIRMED,
-				  s->smb2_answered ? "SMB2 NEGOTIATE: signing not required"
-						   : "SMB1 NEGOTIATE: signing not required");
+		                  CONFIDENCE_CONFIRMED,
+		                  s->smb2_answered ? "SMB2 NEGOTIATE: signing not required"
+		                                   : "SMB1 NEGOTIATE: signing not required");
 }
 
 /* ---- the smb probe (TCP 445) */
@@ -719,7 +717,7 @@ static int smb_start(void *state, unsigned conn, struct probe_tx *tx, struct pro
 }
 
 static int smb_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed,
-		    struct probe_tx *tx, struct probe_result *out)
+                    struct probe_tx *tx, struct probe_result *out)
 {
 	return smb_run_feed(state, buf, len, consumed, tx, out);
 }
@@ -732,18 +730,18 @@ static int smb_end(void *state, enum probe_end why, struct probe_result *out)
 	if (r == PROBE_DONE && !s->any_bytes && !s->other && !s->broken)
 		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
 		             : why == PROBE_END_IDLE || why == PROBE_END_DEADLINE ? SERVICE_SILENT
-									  : out->state;
+		                                                                  : out->state;
 	return r;
 }
 
 const struct probe_ops probe_smb = {
-	.name = "smb",
-	.state_size = sizeof(struct smb_run),
-	.max_rx = 4 + SMB_FRAME_MAX,
-	.idle_ms = 5000,
-	.total_ms = 25000,
-	.max_conns = SMB_RUN_CONNS,
-	.start = smb_start,
-	.feed = smb_feed,
-	.end = smb_end,
+    .name = "smb",
+    .state_size = sizeof(struct smb_run),
+    .max_rx = 4 + SMB_FRAME_MAX,
+    .idle_ms = 5000,
+    .total_ms = 25000,
+    .max_conns = SMB_RUN_CONNS,
+    .start = smb_start,
+    .feed = smb_feed,
+    .end = smb_end,
 };

@@ -15,9 +15,9 @@
 #ifndef EXPOSURE_PROBES_SMB_INTERNAL_H
 #define EXPOSURE_PROBES_SMB_INTERNAL_H
 
-#include "probe.h"
-#include "parse/smb1_parse.h"
-#include "parse/smb2_parse.h"
+#include "probes/probe.h"
+#include "probes/parse/smb1_parse.h"
+#include "probes/parse/smb2_parse.h"
 
 /* Connections an smb_run may use: SMB1, SMB2 max, four lower SMB2 dialects. */
 #define SMB_RUN_CONNS 6
@@ -56,18 +56,18 @@ enum dp_state { DP_STATE_UNTESTED = 0, DP_STATE_PRESENT, DP_STATE_ABSENT, DP_STA
 #define SMB_REASON_MAX 120
 
 struct smb_run {
-	bool nbt;                  /* over a NetBIOS session: no 3.1.1 */
-	enum smb_conn_kind kind;   /* what the current connection does */
+	bool nbt;                /* over a NetBIOS session: no 3.1.1 */
+	enum smb_conn_kind kind; /* what the current connection does */
 	enum smb_step step;
-	bool conn_bytes;           /* this connection received a byte */
-	bool any_bytes;            /* any connection received a byte */
-	bool any_smb;              /* a well-framed SMB reply was seen */
-	bool other;                /* the first bytes were not SMB framing */
-	bool broken;               /* an SMB reply was malformed or cut short */
-	bool partial;              /* this connection holds an incomplete frame */
-	bool finished;             /* nothing left to do */
+	bool conn_bytes; /* this connection received a byte */
+	bool any_bytes;  /* any connection received a byte */
+	bool any_smb;    /* a well-framed SMB reply was seen */
+	bool other;      /* the first bytes were not SMB framing */
+	bool broken;     /* an SMB reply was malformed or cut short */
+	bool partial;    /* this connection holds an incomplete frame */
+	bool finished;   /* nothing left to do */
 	uint16_t uid, tid;
-	bool retried;              /* REQUEST_NOT_ACCEPTED retry used */
+	bool retried; /* REQUEST_NOT_ACCEPTED retry used */
 	bool session_ok;
 
 	enum smb1_state smb1;
@@ -87,7 +87,7 @@ struct smb_run {
 	bool dp_x64;
 	uint32_t dp_key;
 
-	bool smb2_answered;        /* the max NEGOTIATE got status 0 */
+	bool smb2_answered; /* the max NEGOTIATE got status 0 */
 	char smb2_reason[SMB_REASON_MAX];
 	uint16_t smb2_dialect;
 	uint16_t smb2_secmode;
@@ -105,7 +105,7 @@ int smb_run_start(struct smb_run *s, struct probe_tx *tx, struct probe_result *o
 
 /* Bytes (SMB frames, 4-byte header first). PROBE_MORE, PROBE_RECONNECT or PROBE_DONE. */
 int smb_run_feed(struct smb_run *s, const uint8_t *buf, size_t len, size_t *consumed,
-		 struct probe_tx *tx, struct probe_result *out);
+                 struct probe_tx *tx, struct probe_result *out);
 
 /* The connection ended without DONE. PROBE_RECONNECT (more to do) or PROBE_DONE. */
 int smb_run_end(struct smb_run *s, enum probe_end why, struct probe_result *out);

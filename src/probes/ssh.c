@@ -6,8 +6,8 @@
  * unprompted, RFC 4253 §7.1, possibly in the same segment as its banner) and stop. Nothing else is
  * sent: no KEXINIT of ours, no authentication.
  */
-#include "probe.h"
-#include "parse/ssh_parse.h"
+#include "probes/probe.h"
+#include "probes/parse/ssh_parse.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -90,8 +90,8 @@ static json_t *pre_lines_json(const struct ssh_banner *b)
 
 static json_t *flags_json(unsigned f)
 {
-	static const char *const names[] = {"no-cr", "overlong", "non-printable", "nul",
-					    "no-dash", "malformed"};
+	static const char *const names[] = {"no-cr", "overlong", "non-printable",
+	                                    "nul",   "no-dash",  "malformed"};
 	json_t *a = json_array();
 
 	for (unsigned i = 0; a && i < sizeof(names) / sizeof(names[0]); i++)
@@ -108,30 +108,31 @@ static void add_findings(const struct ssh_state *s, struct probe_result *out)
 
 	if (id->kind == SSH_PROTO_1_99)
 		probe_add_finding(out, "ssh1-enabled", SEVERITY_HIGH, CONFIDENCE_CONFIRMED,
-				  "protocol 1.99: SSH-2 with SSH-1 compatibility");
+		                  "protocol 1.99: SSH-2 with SSH-1 compatibility");
 	else if (id->kind == SSH_PROTO_1)
 		probe_add_finding(out, "ssh1-enabled", SEVERITY_HIGH, CONFIDENCE_CONFIRMED,
-				  "protocol 1.x: SSH-1 only");
+		                  "protocol 1.x: SSH-1 only");
 	if (!s->have_kex)
 		return;
 
 	unsigned f = s->k.alg_flags;
 	unsigned weak = SSH_ALG_WEAK_KEX | SSH_ALG_WEAK_HOSTKEY | SSH_ALG_WEAK_CIPHER |
-			SSH_ALG_WEAK_MAC | SSH_ALG_NONE_CIPHER | SSH_ALG_NONE_MAC;
+	                SSH_ALG_WEAK_MAC | SSH_ALG_NONE_CIPHER | SSH_ALG_NONE_MAC;
 	if (f & weak) {
 		bool none = f & (SSH_ALG_NONE_CIPHER | SSH_ALG_NONE_MAC);
 		int n = ssh_kexinit_weak_names(&s->k, names, sizeof(names) - 16);
 
 		snprintf(reason, sizeof(reason), "offers %s%s", n > 0 ? names : "weak algorithms",
-			 n == -ERR_TOOBIG ? ",..." : "");
-		probe_add_finding(out, "ssh-weak-algorithms", none ? SEVERITY_HIGH : SEVERITY_MEDIUM,
-				  CONFIDENCE_CONFIRMED, reason);
+		         n == -ERR_TOOBIG ? ",..." : "");
+		probe_add_finding(out, "ssh-weak-algorithms",
+		                  none ? SEVERITY_HIGH : SEVERITY_MEDIUM, CONFIDENCE_CONFIRMED,
+		                  reason);
 	}
 	if (f & SSH_ALG_TERRAPIN_PRONE)
 		probe_add_finding(out, "ssh-terrapin-prone", SEVERITY_MEDIUM, CONFIDENCE_LIKELY,
-				  f & SSH_ALG_CHACHA20
-					  ? "chacha20-poly1305 without strict key exchange"
-					  : "CBC cipher with an EtM MAC without strict key exchange");
+		                  f & SSH_ALG_CHACHA20
+		                      ? "chacha20-poly1305 without strict key exchange"
+		                      : "CBC cipher with an EtM MAC without strict key exchange");
 }
 
 /* Write everything learnt so far into out (idempotent). */
@@ -165,8 +166,8 @@ static void finish(struct ssh_state *s, struct probe_result *out)
 		return;
 	}
 	snprintf(line, sizeof(line), "SSH-%s%s%s%s%s", id->proto,
-		 id->flags & SSH_IDENT_F_NO_DASH ? "" : "-", id->software, id->comment[0] ? " " : "",
-		 id->comment);
+	         id->flags & SSH_IDENT_F_NO_DASH ? "" : "-", id->software,
+	         id->comment[0] ? " " : "", id->comment);
 	snprintf(out->service, sizeof(out->service), "ssh");
 	out->state = id->kind == SSH_PROTO_OTHER ? SERVICE_PROTOCOL_ERROR : SERVICE_IDENTIFIED;
 	probe_detail_set(out, "banner", json_string(line));
@@ -220,7 +221,7 @@ static void keep_first_line(struct ssh_state *s, const uint8_t *buf, size_t len)
 }
 
 static int feed_kex(struct ssh_state *s, const uint8_t *buf, size_t len, size_t *off,
-		    struct probe_result *out)
+                    struct probe_result *out)
 {
 	for (;;) {
 		struct ssh_packet pkt;
@@ -241,14 +242,14 @@ static int feed_kex(struct ssh_state *s, const uint8_t *buf, size_t len, size_t 
 			continue;
 		}
 		s->problem = r == -ERR_UNSUPPORTED ? "no KEXINIT among the first packets"
-						   : "malformed KEXINIT packet";
+		                                   : "malformed KEXINIT packet";
 		finish(s, out);
 		return PROBE_DONE;
 	}
 }
 
 static int ssh_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed,
-		    struct probe_tx *tx, struct probe_result *out)
+                    struct probe_tx *tx, struct probe_result *out)
 {
 	struct ssh_state *s = state;
 	size_t off = 0;
@@ -282,7 +283,7 @@ static int ssh_feed(void *state, const uint8_t *buf, size_t len, size_t *consume
 		keep_first_line(s, buf, len);
 		s->other = other_service(buf, len);
 		s->problem = r == -ERR_TOOBIG ? "no SSH identification within the pre-banner caps"
-					      : "binary data instead of an SSH identification";
+		                              : "binary data instead of an SSH identification";
 		finish(s, out);
 		*consumed = len;
 		return PROBE_DONE;
@@ -315,33 +316,34 @@ static int ssh_end(void *state, enum probe_end why, struct probe_result *out)
 		return PROBE_DONE;
 	if (!s->any_bytes) {
 		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-									       : SERVICE_SILENT;
+		                                                               : SERVICE_SILENT;
 		probe_detail_set(out, "reason", json_string(probe_end_name(why)));
 		s->phase = SSH_FINISHED;
 		return PROBE_DONE;
 	}
 	if (s->phase == SSH_BANNER)
 		s->problem = why == PROBE_END_TOOBIG ? "no SSH identification within the byte cap"
-			     : why == PROBE_END_DEADLINE ? "no SSH identification before the deadline"
-							 : "no SSH identification line";
+		             : why == PROBE_END_DEADLINE
+		                 ? "no SSH identification before the deadline"
+		                 : "no SSH identification line";
 	else
 		s->problem = why == PROBE_END_IDLE || why == PROBE_END_DEADLINE
-				     ? "no KEXINIT before the timeout"
-				     : "connection ended before KEXINIT";
+		                 ? "no KEXINIT before the timeout"
+		                 : "connection ended before KEXINIT";
 	finish(s, out);
 	probe_detail_set(out, "end", json_string(probe_end_name(why)));
 	return PROBE_DONE;
 }
 
 const struct probe_ops probe_ssh = {
-	.name = "ssh",
-	.state_size = sizeof(struct ssh_state),
-	/* pre-banner caps (8 KiB) + identification (8 KiB scan) + one KEXINIT (35000) */
-	.max_rx = SSH_PRE_MAX_TOTAL + SSH_IDENT_SCAN_MAX + SSH_PACKET_MAX + 4,
-	.idle_ms = 5000,
-	.total_ms = 10000,
-	.max_conns = 1,
-	.start = ssh_start,
-	.feed = ssh_feed,
-	.end = ssh_end,
+    .name = "ssh",
+    .state_size = sizeof(struct ssh_state),
+    /* pre-banner caps (8 KiB) + identification (8 KiB scan) + one KEXINIT (35000) */
+    .max_rx = SSH_PRE_MAX_TOTAL + SSH_IDENT_SCAN_MAX + SSH_PACKET_MAX + 4,
+    .idle_ms = 5000,
+    .total_ms = 10000,
+    .max_conns = 1,
+    .start = ssh_start,
+    .feed = ssh_feed,
+    .end = ssh_end,
 };

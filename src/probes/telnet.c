@@ -7,24 +7,24 @@
  * given one more chance (§3.2 step 5): a second connection on which we send a single CR LF after
  * our refusals. Never a user name, never a password.
  */
-#include "probe.h"
-#include "parse/telnet_parse.h"
+#include "probes/probe.h"
+#include "probes/parse/telnet_parse.h"
 
 #include <stdio.h>
 #include <string.h>
 
 /* Text kept in details (the scan keeps 4 KiB). */
-#define TELNET_DETAIL_TEXT 512
+#define TELNET_DETAIL_TEXT    512
 #define TELNET_MAX_OPTS_SHOWN 32
 
 struct telnet_state {
 	unsigned conn;
-	bool any_bytes;     /* on any connection */
-	bool iac_ever;      /* option negotiation seen on any connection */
+	bool any_bytes; /* on any connection */
+	bool iac_ever;  /* option negotiation seen on any connection */
 	bool crlf_sent;
 	bool finished;
-	bool scan_error;    /* a subnegotiation past TELNET_SB_MAX */
-	bool binary;        /* binary data before any negotiation */
+	bool scan_error; /* a subnegotiation past TELNET_SB_MAX */
+	bool binary;     /* binary data before any negotiation */
 	const char *problem;
 	struct telnet_answered ans;
 	struct telnet_scan scan; /* of the current connection, from its first byte */
@@ -34,34 +34,56 @@ struct telnet_state {
 static const char *opt_name(uint8_t o)
 {
 	switch (o) {
-	case 0: return "BINARY";
-	case 1: return "ECHO";
-	case 3: return "SGA";
-	case 5: return "STATUS";
-	case 6: return "TIMING-MARK";
-	case 24: return "TTYPE";
-	case 31: return "NAWS";
-	case 32: return "TSPEED";
-	case 33: return "LFLOW";
-	case 34: return "LINEMODE";
-	case 35: return "XDISPLOC";
-	case 36: return "OLD-ENVIRON";
-	case 37: return "AUTHENTICATION";
-	case 38: return "ENCRYPT";
-	case 39: return "NEW-ENVIRON";
-	default: return NULL;
+	case 0:
+		return "BINARY";
+	case 1:
+		return "ECHO";
+	case 3:
+		return "SGA";
+	case 5:
+		return "STATUS";
+	case 6:
+		return "TIMING-MARK";
+	case 24:
+		return "TTYPE";
+	case 31:
+		return "NAWS";
+	case 32:
+		return "TSPEED";
+	case 33:
+		return "LFLOW";
+	case 34:
+		return "LINEMODE";
+	case 35:
+		return "XDISPLOC";
+	case 36:
+		return "OLD-ENVIRON";
+	case 37:
+		return "AUTHENTICATION";
+	case 38:
+		return "ENCRYPT";
+	case 39:
+		return "NEW-ENVIRON";
+	default:
+		return NULL;
 	}
 }
 
 static const char *verb_name(uint8_t v)
 {
 	switch (v) {
-	case TELNET_WILL: return "WILL";
-	case TELNET_WONT: return "WONT";
-	case TELNET_DO: return "DO";
-	case TELNET_DONT: return "DONT";
-	case TELNET_SB: return "SB";
-	default: return "?";
+	case TELNET_WILL:
+		return "WILL";
+	case TELNET_WONT:
+		return "WONT";
+	case TELNET_DO:
+		return "DO";
+	case TELNET_DONT:
+		return "DONT";
+	case TELNET_SB:
+		return "SB";
+	default:
+		return "?";
 	}
 }
 
@@ -78,7 +100,7 @@ static json_t *options_json(const struct telnet_scan *sc)
 			snprintf(s, sizeof(s), "%s %s", verb_name(sc->cmds[i].verb), on);
 		else
 			snprintf(s, sizeof(s), "%s %u", verb_name(sc->cmds[i].verb),
-				 (unsigned)sc->cmds[i].option);
+			         (unsigned)sc->cmds[i].option);
 		json_array_append_new(a, json_string(s));
 	}
 	return a;
@@ -173,11 +195,11 @@ static void finish(struct telnet_state *s, struct probe_result *out)
 	if (s->iac_ever) {
 		out->state = SERVICE_IDENTIFIED;
 		probe_add_finding(out, "telnet-exposed", SEVERITY_HIGH, CONFIDENCE_CONFIRMED,
-				  "the server negotiates Telnet options");
+		                  "the server negotiates Telnet options");
 	} else if (c->login_prompt || c->password_prompt) {
 		out->state = SERVICE_IDENTIFIED;
 		probe_add_finding(out, "telnet-exposed", SEVERITY_HIGH, CONFIDENCE_LIKELY,
-				  "a login prompt in clear text, without option negotiation");
+		                  "a login prompt in clear text, without option negotiation");
 	} else if (c->no_auth_shell) {
 		out->state = SERVICE_IDENTIFIED;
 	} else if (text) {
@@ -192,12 +214,12 @@ static void finish(struct telnet_state *s, struct probe_result *out)
 	snprintf(out->service, sizeof(out->service), "telnet");
 	if (c->no_auth_shell)
 		probe_add_finding(out, "telnet-no-auth-shell", SEVERITY_CRITICAL, CONFIDENCE_LIKELY,
-				  c->shell_banner ? "a shell banner before any login prompt"
-						  : "a shell prompt before any login prompt");
+		                  c->shell_banner ? "a shell banner before any login prompt"
+		                                  : "a shell prompt before any login prompt");
 }
 
 static int telnet_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed,
-		       struct probe_tx *tx, struct probe_result *out)
+                       struct probe_tx *tx, struct probe_result *out)
 {
 	struct telnet_state *s = state;
 	int r;
@@ -268,7 +290,7 @@ static int telnet_end(void *state, enum probe_end why, struct probe_result *out)
 	}
 	if (!s->any_bytes) {
 		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-									       : SERVICE_SILENT;
+		                                                               : SERVICE_SILENT;
 		probe_detail_set(out, "reason", json_string(probe_end_name(why)));
 		s->finished = true;
 		return PROBE_DONE;
@@ -279,14 +301,14 @@ static int telnet_end(void *state, enum probe_end why, struct probe_result *out)
 }
 
 const struct probe_ops probe_telnet = {
-	.name = "telnet",
-	.state_size = sizeof(struct telnet_state),
-	/* 4 KiB of text plus room for the negotiation around it */
-	.max_rx = 2 * TELNET_TEXT_MAX,
-	.idle_ms = 3000,
-	.total_ms = 10000,
-	.max_conns = 2,
-	.start = telnet_start,
-	.feed = telnet_feed,
-	.end = telnet_end,
+    .name = "telnet",
+    .state_size = sizeof(struct telnet_state),
+    /* 4 KiB of text plus room for the negotiation around it */
+    .max_rx = 2 * TELNET_TEXT_MAX,
+    .idle_ms = 3000,
+    .total_ms = 10000,
+    .max_conns = 2,
+    .start = telnet_start,
+    .feed = telnet_feed,
+    .end = telnet_end,
 };

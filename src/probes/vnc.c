@@ -6,8 +6,8 @@
  * (19) is offered and None (1) is not, pick 19 and read its subtype list (§8.3, handshake level),
  * then close without choosing a subtype. Never a type that authenticates, never a password.
  */
-#include "probe.h"
-#include "parse/vnc_parse.h"
+#include "probes/probe.h"
+#include "probes/parse/vnc_parse.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -18,11 +18,11 @@ struct vnc_state {
 	enum vnc_phase phase;
 	bool any_bytes;
 	bool have_version;
-	bool have_types;     /* 3.7/3.8 list parsed */
-	bool have_33;        /* 3.3 type parsed */
-	bool have_sub;       /* VeNCrypt subtypes parsed */
+	bool have_types;      /* 3.7/3.8 list parsed */
+	bool have_33;         /* 3.3 type parsed */
+	bool have_sub;        /* VeNCrypt subtypes parsed */
 	bool partial_version; /* the start of an RFB ProtocolVersion, never completed */
-	bool proto_error;    /* reason longer than VNC_REASON_MAX, or an invalid 3.3 type */
+	bool proto_error;     /* reason longer than VNC_REASON_MAX, or an invalid 3.3 type */
 	const char *problem;
 	struct vnc_version ver;
 	struct vnc_sec_types st;
@@ -34,36 +34,68 @@ struct vnc_state {
 static const char *sec_name(uint32_t t)
 {
 	switch (t) {
-	case 0: return "Invalid";
-	case 1: return "None";
-	case 2: return "VncAuth";
-	case 5: return "RA2";
-	case 6: return "RA2ne";
-	case 13: return "RSA-AES-two-step";
-	case 16: return "Tight";
-	case 17: return "Ultra";
-	case 18: return "TLS";
-	case 19: return "VeNCrypt";
-	case 20: return "SASL";
-	case 21: return "MD5";
-	case 22: return "xvp";
-	case 30: return "Apple-DH";
-	case 35: return "Apple";
-	case 113: return "MSLogonII";
-	case 129: case 130: case 133: return "RSA-AES-256";
-	case 256: return "Plain";
-	case 257: return "TLSNone";
-	case 258: return "TLSVnc";
-	case 259: return "TLSPlain";
-	case 260: return "X509None";
-	case 261: return "X509Vnc";
-	case 262: return "X509Plain";
-	case 263: return "TLSSASL";
-	case 264: return "X509SASL";
-	case 265: return "Ident";
-	case 266: return "TLSIdent";
-	case 267: return "X509Ident";
-	default: return NULL;
+	case 0:
+		return "Invalid";
+	case 1:
+		return "None";
+	case 2:
+		return "VncAuth";
+	case 5:
+		return "RA2";
+	case 6:
+		return "RA2ne";
+	case 13:
+		return "RSA-AES-two-step";
+	case 16:
+		return "Tight";
+	case 17:
+		return "Ultra";
+	case 18:
+		return "TLS";
+	case 19:
+		return "VeNCrypt";
+	case 20:
+		return "SASL";
+	case 21:
+		return "MD5";
+	case 22:
+		return "xvp";
+	case 30:
+		return "Apple-DH";
+	case 35:
+		return "Apple";
+	case 113:
+		return "MSLogonII";
+	case 129:
+	case 130:
+	case 133:
+		return "RSA-AES-256";
+	case 256:
+		return "Plain";
+	case 257:
+		return "TLSNone";
+	case 258:
+		return "TLSVnc";
+	case 259:
+		return "TLSPlain";
+	case 260:
+		return "X509None";
+	case 261:
+		return "X509Vnc";
+	case 262:
+		return "X509Plain";
+	case 263:
+		return "TLSSASL";
+	case 264:
+		return "X509SASL";
+	case 265:
+		return "Ident";
+	case 266:
+		return "TLSIdent";
+	case 267:
+		return "X509Ident";
+	default:
+		return NULL;
 	}
 }
 
@@ -114,9 +146,9 @@ static void put_reason(const struct vnc_reason *r, struct probe_result *out)
 		probe_detail_set(out, "refused_reason_truncated", json_true());
 	if (contains_ci(r->text, "too many"))
 		probe_detail_set(out, "note",
-				 json_string("the server blocks new connections after repeated "
-					     "failed logins: someone may be trying to guess the "
-					     "password"));
+		                 json_string("the server blocks new connections after repeated "
+		                             "failed logins: someone may be trying to guess the "
+		                             "password"));
 }
 
 static void finish(struct vnc_state *s, struct probe_result *out)
@@ -137,9 +169,10 @@ static void finish(struct vnc_state *s, struct probe_result *out)
 	out->state = s->proto_error ? SERVICE_PROTOCOL_ERROR : SERVICE_IDENTIFIED;
 	snprintf(v, sizeof(v), "%u.%u", s->ver.major, s->ver.minor);
 	probe_detail_set(out, "version", json_string(v));
-	probe_detail_set(out, "version_used", json_string(s->ver.rfb_minor == 8   ? "3.8"
-							  : s->ver.rfb_minor == 7 ? "3.7"
-										  : "3.3"));
+	probe_detail_set(out, "version_used",
+	                 json_string(s->ver.rfb_minor == 8   ? "3.8"
+	                             : s->ver.rfb_minor == 7 ? "3.7"
+	                                                     : "3.3"));
 	if (s->have_types && !s->st.failed) {
 		for (unsigned i = 0; types && i < s->st.count && i < 255; i++)
 			json_array_append_new(types, type_json(s->st.types[i]));
@@ -168,8 +201,8 @@ static void finish(struct vnc_state *s, struct probe_result *out)
 			no_auth_via = "vencrypt-tlsnone";
 		else if (no_auth_via == NULL && has_subtype(s, VNC_VENCRYPT_X509NONE))
 			no_auth_via = "vencrypt-x509none";
-		vnc_auth_tls = has_subtype(s, VNC_VENCRYPT_TLSVNC) ||
-			       has_subtype(s, VNC_VENCRYPT_X509VNC);
+		vnc_auth_tls =
+		    has_subtype(s, VNC_VENCRYPT_TLSVNC) || has_subtype(s, VNC_VENCRYPT_X509VNC);
 		if (has_subtype(s, VNC_VENCRYPT_PLAIN))
 			probe_detail_set(out, "cleartext_password", json_true());
 	}
@@ -179,15 +212,16 @@ static void finish(struct vnc_state *s, struct probe_result *out)
 	if (no_auth_via) {
 		probe_detail_set(out, "no_auth_via", json_string(no_auth_via));
 		probe_add_finding(out, "vnc-no-auth", SEVERITY_CRITICAL, CONFIDENCE_CONFIRMED,
-				  strcmp(no_auth_via, "none") == 0
-					  ? "security type None offered: no password"
-					  : "VeNCrypt offers TLS without authentication");
+		                  strcmp(no_auth_via, "none") == 0
+		                      ? "security type None offered: no password"
+		                      : "VeNCrypt offers TLS without authentication");
 	} else if (vnc_auth) {
 		probe_add_finding(out, "vnc-password-only", SEVERITY_HIGH, CONFIDENCE_CONFIRMED,
-				  "VNC authentication: one password of at most 8 characters");
+		                  "VNC authentication: one password of at most 8 characters");
 	} else if (vnc_auth_tls) {
-		probe_add_finding(out, "vnc-password-only", SEVERITY_HIGH, CONFIDENCE_CONFIRMED,
-				  "VNC authentication inside TLS: one password of at most 8 characters");
+		probe_add_finding(
+		    out, "vnc-password-only", SEVERITY_HIGH, CONFIDENCE_CONFIRMED,
+		    "VNC authentication inside TLS: one password of at most 8 characters");
 	}
 }
 
@@ -210,7 +244,7 @@ static bool looks_33_failure(const uint8_t *buf, size_t len)
 
 /* One step of the conversation on buf: sets *used, and *again when the next step may run now. */
 static int step(struct vnc_state *s, const uint8_t *buf, size_t len, size_t *used,
-		struct probe_tx *tx, struct probe_result *out, bool *again)
+                struct probe_tx *tx, struct probe_result *out, bool *again)
 {
 	int r;
 
@@ -338,7 +372,7 @@ static int step(struct vnc_state *s, const uint8_t *buf, size_t len, size_t *use
 }
 
 static int vnc_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed,
-		    struct probe_tx *tx, struct probe_result *out)
+                    struct probe_tx *tx, struct probe_result *out)
 {
 	struct vnc_state *s = state;
 	size_t off = 0;
@@ -367,7 +401,7 @@ static int vnc_end(void *state, enum probe_end why, struct probe_result *out)
 		return PROBE_DONE;
 	if (!s->any_bytes) {
 		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-									       : SERVICE_SILENT;
+		                                                               : SERVICE_SILENT;
 		probe_detail_set(out, "reason", json_string(probe_end_name(why)));
 		s->phase = VNC_FINISHED;
 		return PROBE_DONE;
@@ -390,14 +424,14 @@ static int vnc_end(void *state, enum probe_end why, struct probe_result *out)
 }
 
 const struct probe_ops probe_vnc = {
-	.name = "vnc",
-	.state_size = sizeof(struct vnc_state),
-	/* version + a 255-type list or a reason cut at 1024 + VeNCrypt subtypes (255 x 4) */
-	.max_rx = 4096,
-	.idle_ms = 5000,
-	.total_ms = 8000,
-	.max_conns = 1,
-	.start = vnc_start,
-	.feed = vnc_feed,
-	.end = vnc_end,
+    .name = "vnc",
+    .state_size = sizeof(struct vnc_state),
+    /* version + a 255-type list or a reason cut at 1024 + VeNCrypt subtypes (255 x 4) */
+    .max_rx = 4096,
+    .idle_ms = 5000,
+    .total_ms = 8000,
+    .max_conns = 1,
+    .start = vnc_start,
+    .feed = vnc_feed,
+    .end = vnc_end,
 };

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Query parsing shared by the dashboard and the command line; dashboard rendering. */
-#include "report_dashboard.h"
+#include "report/report_dashboard.h"
 
-#include "../core/err.h"
-#include "stats.h"
+#include "core/err.h"
+#include "report/stats.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,13 +16,15 @@ static bool given(const char *s)
 }
 
 static int parse_bound(const char *what, const char *text, bool until, int64_t *ms, char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	bool date_only;
 
 	if (stats_parse_date(text, ms, &date_only) < 0) {
-		snprintf(err, errlen, "malformed %s date '%.40s' (YYYY-MM-DD or "
-			 "YYYY-MM-DDTHH:MM:SSZ, UTC)", what, text);
+		snprintf(err, errlen,
+		         "malformed %s date '%.40s' (YYYY-MM-DD or "
+		         "YYYY-MM-DDTHH:MM:SSZ, UTC)",
+		         what, text);
 		return -ERR_SYNTAX;
 	}
 	/* "--until 2024-05-31" means up to the end of that day. */
@@ -32,18 +34,18 @@ static int parse_bound(const char *what, const char *text, bool until, int64_t *
 }
 
 int report_dashboard_opts(const struct report_dashboard_query *q,
-			  const struct report_labels *labels, struct report_opts *o, char *err,
-			  size_t errlen)
+                          const struct report_labels *labels, struct report_opts *o, char *err,
+                          size_t errlen)
 {
 	int r;
 
-	*o = (struct report_opts){.labels = labels, .min_group = REPORT_MIN_GROUP,
-				  .trend = REPORT_TREND_WEEK};
-	if (given(q->since) && (r = parse_bound("since", q->since, false, &o->period.since_ms,
-						err, errlen)) < 0)
+	*o = (struct report_opts){
+	    .labels = labels, .min_group = REPORT_MIN_GROUP, .trend = REPORT_TREND_WEEK};
+	if (given(q->since) &&
+	    (r = parse_bound("since", q->since, false, &o->period.since_ms, err, errlen)) < 0)
 		return r;
-	if (given(q->until) && (r = parse_bound("until", q->until, true, &o->period.until_ms,
-						err, errlen)) < 0)
+	if (given(q->until) &&
+	    (r = parse_bound("until", q->until, true, &o->period.until_ms, err, errlen)) < 0)
 		return r;
 	if (o->period.until_ms != 0 && o->period.until_ms <= o->period.since_ms) {
 		snprintf(err, errlen, "empty period: since is not before until");
@@ -77,7 +79,8 @@ int report_dashboard_opts(const struct report_dashboard_query *q,
 
 		errno = 0;
 		v = q->min_group[0] >= '0' && q->min_group[0] <= '9'
-			    ? strtoul(q->min_group, &end, 10) : 0;
+		        ? strtoul(q->min_group, &end, 10)
+		        : 0;
 		if (end == NULL || *end != '\0' || errno != 0 || v < 1 || v > 1000000) {
 			snprintf(err, errlen, "min-group must be a whole number from 1 to 1000000");
 			return -ERR_SYNTAX;
@@ -99,8 +102,8 @@ int report_dashboard_opts(const struct report_dashboard_query *q,
 }
 
 static int dashboard(struct store *s, const struct report_labels *labels,
-		     const struct report_dashboard_query *q, enum report_format f,
-		     const char *csv_href, char **out, size_t *len, char *err, size_t errlen)
+                     const struct report_dashboard_query *q, enum report_format f,
+                     const char *csv_href, char **out, size_t *len, char *err, size_t errlen)
 {
 	struct report_opts o;
 	struct report *rep = NULL;
@@ -118,15 +121,15 @@ static int dashboard(struct store *s, const struct report_labels *labels,
 }
 
 int report_dashboard_html(struct store *s, const struct report_labels *labels,
-			  const struct report_dashboard_query *q, const char *csv_href, char **out,
-			  size_t *len, char *err, size_t errlen)
+                          const struct report_dashboard_query *q, const char *csv_href, char **out,
+                          size_t *len, char *err, size_t errlen)
 {
 	return dashboard(s, labels, q, REPORT_FORMAT_HTML, csv_href, out, len, err, errlen);
 }
 
 int report_dashboard_csv(struct store *s, const struct report_labels *labels,
-			 const struct report_dashboard_query *q, char **out, size_t *len,
-			 char *err, size_t errlen)
+                         const struct report_dashboard_query *q, char **out, size_t *len, char *err,
+                         size_t errlen)
 {
 	return dashboard(s, labels, q, REPORT_FORMAT_CSV, NULL, out, len, err, errlen);
 }

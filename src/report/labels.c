@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Labels file parsing and longest-prefix matching of stored prefixes. */
-#include "labels.h"
+#include "report/labels.h"
 
-#include "../core/addr.h"
-#include "../core/err.h"
+#include "core/addr.h"
+#include "core/err.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -92,7 +92,7 @@ static bool label_ok(const char *s)
 
 /* One non-comment line; returns 0 or -ERR_SYNTAX / -ENOMEM with err filled. */
 static int parse_line(struct report_labels *l, const char *name, unsigned lineno, char *line,
-		      char *err, size_t errlen)
+                      char *err, size_t errlen)
 {
 	char *comma = strchr(line, ',');
 	char *pfx, *lab;
@@ -112,8 +112,8 @@ static int parse_line(struct report_labels *l, const char *name, unsigned lineno
 	}
 	if (!label_ok(lab)) {
 		snprintf(err, errlen,
-			 "%s:%u: malformed label (1-63 printable characters, no comma or quote)",
-			 name, lineno);
+		         "%s:%u: malformed label (1-63 printable characters, no comma or quote)",
+		         name, lineno);
 		return -ERR_SYNTAX;
 	}
 	if (strcmp(lab, LABELS_UNLABELLED) == 0 || strcmp(lab, LABELS_OTHER) == 0) {
@@ -123,7 +123,7 @@ static int parse_line(struct report_labels *l, const char *name, unsigned lineno
 	for (size_t i = 0; i < l->n; i++) {
 		if (l->e[i].net.prefix == c.prefix && addr_equal(&l->e[i].net.base, &c.base)) {
 			snprintf(err, errlen, "%s:%u: prefix already labelled on line %u", name,
-				 lineno, l->e[i].line);
+			         lineno, l->e[i].line);
 			return -ERR_SYNTAX;
 		}
 	}
@@ -154,8 +154,8 @@ static int cmp_entry(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-int report_labels_parse(const char *name, const char *text, size_t len,
-			struct report_labels **out, char *err, size_t errlen)
+int report_labels_parse(const char *name, const char *text, size_t len, struct report_labels **out,
+                        char *err, size_t errlen)
 {
 	struct report_labels *l = calloc(1, sizeof(*l));
 	char line[512];
@@ -234,7 +234,7 @@ int report_labels_load(const char *path, struct report_labels **out, char *err, 
 		if (k < 0) {
 			r = -errno;
 			snprintf(err, errlen, "%s: cannot read labels file: %s", path,
-				 strerror(-r));
+			         strerror(-r));
 			goto out;
 		}
 		if (k == 0)

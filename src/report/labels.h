@@ -5,9 +5,9 @@
 
 #include <stddef.h>
 
-#define LABELS_NAME_MAX 64
+#define LABELS_NAME_MAX   64
 #define LABELS_UNLABELLED "unlabelled"
-#define LABELS_OTHER "other"
+#define LABELS_OTHER      "other"
 
 struct report_labels;
 
@@ -23,8 +23,8 @@ struct report_labels;
 int report_labels_load(const char *path, struct report_labels **out, char *err, size_t errlen);
 
 /* The same from a buffer (name is used in messages). */
-int report_labels_parse(const char *name, const char *text, size_t len,
-			struct report_labels **out, char *err, size_t errlen);
+int report_labels_parse(const char *name, const char *text, size_t len, struct report_labels **out,
+                        char *err, size_t errlen);
 
 void report_labels_free(struct report_labels *l);
 

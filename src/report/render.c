@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Rendering a report: aligned table, JSON, CSV (same fields), SVG charts, dashboard HTML. */
-#include "report.h"
+#include "report/report.h"
 
-#include "../core/err.h"
-#include "stats.h"
+#include "core/err.h"
+#include "report/stats.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -58,11 +58,21 @@ static void put_xml(struct rbuf *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '&': put(b, "&amp;"); break;
-		case '<': put(b, "&lt;"); break;
-		case '>': put(b, "&gt;"); break;
-		case '"': put(b, "&quot;"); break;
-		case '\'': put(b, "&#39;"); break;
+		case '&':
+			put(b, "&amp;");
+			break;
+		case '<':
+			put(b, "&lt;");
+			break;
+		case '>':
+			put(b, "&gt;");
+			break;
+		case '"':
+			put(b, "&quot;");
+			break;
+		case '\'':
+			put(b, "&#39;");
+			break;
 		default:
 			if ((unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f)
 				put(b, "%c", *s);
@@ -80,7 +90,7 @@ struct measure {
 #define MEASURES_MAX (2 + REPORT_MAX_CHECKS + REPORT_MAX_FINDINGS)
 
 static size_t measures(const struct report *r, const struct report_acc *a, bool findings,
-		       struct measure *m)
+                       struct measure *m)
 {
 	size_t k = 0;
 
@@ -104,9 +114,13 @@ static const char *check_title(const char *name)
 	static const struct {
 		const char *name, *title;
 	} t[] = {
-		{"ssh", "SSH (22)"},   {"telnet", "Telnet (23)"}, {"netbios", "NetBIOS (139)"},
-		{"smb", "SMB (445)"},  {"rdp", "RDP (3389)"},     {"vnc", "VNC (5900)"},
-		{"skysea", "SKYSEA (52300-52315)"},
+	    {"ssh", "SSH (22)"},
+	    {"telnet", "Telnet (23)"},
+	    {"netbios", "NetBIOS (139)"},
+	    {"smb", "SMB (445)"},
+	    {"rdp", "RDP (3389)"},
+	    {"vnc", "VNC (5900)"},
+	    {"skysea", "SKYSEA (52300-52315)"},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -174,8 +188,8 @@ static void header_lines(struct rbuf *b, const struct report *r, const char *lea
 	period_text(r, from, to, sizeof(from));
 	put(b, "%scounting %s (%s)\n", lead, report_counting_name(r),
 	    r->opts.per == REPORT_PER_REQUESTER
-		    ? "each requester once: its latest result in the period"
-		    : "each finished diagnosis once");
+	        ? "each requester once: its latest result in the period"
+	        : "each finished diagnosis once");
 	put(b, "%speriod: %s .. %s (UTC, end exclusive)\n", lead, from[0] ? from : "start",
 	    to[0] ? to : "now");
 	if (r->label_filter[0])
@@ -210,8 +224,9 @@ static void render_table(struct rbuf *b, const struct report *r)
 	if (r->opts.labels != NULL && !r->label_filter[0]) {
 		put(b, "\nby network label (groups under %u folded into \"%s\")\n", r->min_group,
 		    LABELS_OTHER);
-		put(b, "%-24s %10s  %-28s %s\n", "label", r->opts.per == REPORT_PER_REQUESTER
-			    ? "requesters" : "results", "139 or 445 reachable", "risk medium or worse");
+		put(b, "%-24s %10s  %-28s %s\n", "label",
+		    r->opts.per == REPORT_PER_REQUESTER ? "requesters" : "results",
+		    "139 or 445 reachable", "risk medium or worse");
 		for (size_t g = 0; g < r->n_groups; g++) {
 			const struct report_acc *a = &r->groups[g].acc;
 			char s2[64];
@@ -244,8 +259,8 @@ static void render_table(struct rbuf *b, const struct report *r)
 				snprintf(share, sizeof(share), "(too few)");
 				snprintf(s2, sizeof(s2), "(too few)");
 			}
-			put(b, "%-12s %10llu  %-28s %s\n", day, (unsigned long long)bk->acc.n, share,
-			    s2);
+			put(b, "%-12s %10llu  %-28s %s\n", day, (unsigned long long)bk->acc.n,
+			    share, s2);
 		}
 	}
 	free(m);
@@ -267,7 +282,7 @@ struct row {
 typedef void row_cb(void *ud, const struct row *row);
 
 static void emit_acc(const struct report *r, const struct report_acc *a, struct row base,
-		     bool shares, struct measure *m, row_cb *cb, void *ud)
+                     bool shares, struct measure *m, row_cb *cb, void *ud)
 {
 	struct row row = base;
 	size_t k;
@@ -302,23 +317,23 @@ static int emit_rows(const struct report *r, row_cb *cb, void *ud)
 		return -ENOMEM;
 	period_text(r, from, to, sizeof(from));
 	emit_acc(r, &r->total,
-		 (struct row){.scope = "all", .group = scope_group(r), .from = from, .to = to},
-		 r->total.n > 0, m, cb, ud);
+	         (struct row){.scope = "all", .group = scope_group(r), .from = from, .to = to},
+	         r->total.n > 0, m, cb, ud);
 	for (size_t g = 0; g < r->n_groups && !r->label_filter[0]; g++)
 		emit_acc(r, &r->groups[g].acc,
-			 (struct row){.scope = "group", .group = r->groups[g].name, .from = from,
-				      .to = to},
-			 true, m, cb, ud);
+		         (struct row){
+		             .scope = "group", .group = r->groups[g].name, .from = from, .to = to},
+		         true, m, cb, ud);
 	for (size_t i = 0; i < r->n_buckets; i++) {
 		const struct report_bucket *bk = &r->buckets[i];
 		char bf[32], bt[32];
 
 		stats_format_time(bk->start_ms, bf, sizeof(bf));
 		stats_format_time(bk->end_ms, bt, sizeof(bt));
-		emit_acc(r, &bk->acc,
-			 (struct row){.scope = "trend", .group = scope_group(r), .from = bf,
-				      .to = bt},
-			 bucket_shown(r, bk), m, cb, ud);
+		emit_acc(
+		    r, &bk->acc,
+		    (struct row){.scope = "trend", .group = scope_group(r), .from = bf, .to = bt},
+		    bucket_shown(r, bk), m, cb, ud);
 	}
 	free(m);
 	return 0;
@@ -350,8 +365,8 @@ static void csv_row(void *ud, const struct row *row)
 {
 	struct csv_ctx *c = ud;
 	struct rbuf *b = c->b;
-	const char *f[] = {c->counting, row->scope, row->group, row->from, row->to, row->measure,
-			   row->name};
+	const char *f[] = {c->counting, row->scope,   row->group, row->from,
+	                   row->to,     row->measure, row->name};
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		put_csv_field(b, f[i]);
@@ -389,20 +404,22 @@ static double round6(double v)
 static void json_row(void *ud, const struct row *row)
 {
 	struct json_ctx *c = ud;
-	json_t *o = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s,s:s,s:I,s:I}", "counting", c->counting,
-			      "scope", row->scope, "group", row->group, "from",
-			      row->from[0] ? row->from : NULL, "to", row->to[0] ? row->to : NULL,
-			      "measure", row->measure, "name", row->name, "count",
-			      (json_int_t)row->count, "n", (json_int_t)row->n);
+	json_t *o =
+	    json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s,s:s,s:I,s:I}", "counting", c->counting, "scope",
+	              row->scope, "group", row->group, "from", row->from[0] ? row->from : NULL,
+	              "to", row->to[0] ? row->to : NULL, "measure", row->measure, "name", row->name,
+	              "count", (json_int_t)row->count, "n", (json_int_t)row->n);
 
 	if (o == NULL) {
 		c->err = -ENOMEM;
 		return;
 	}
-	json_object_set_new(o, "share", row->has_share ? json_real(round6(row->share)) : json_null());
-	json_object_set_new(o, "wilson_low", row->has_share ? json_real(round6(row->lo)) : json_null());
+	json_object_set_new(o, "share",
+	                    row->has_share ? json_real(round6(row->share)) : json_null());
+	json_object_set_new(o, "wilson_low",
+	                    row->has_share ? json_real(round6(row->lo)) : json_null());
 	json_object_set_new(o, "wilson_high",
-			    row->has_share ? json_real(round6(row->hi)) : json_null());
+	                    row->has_share ? json_real(round6(row->hi)) : json_null());
 	if (json_array_append_new(c->rows, o) < 0)
 		c->err = -ENOMEM;
 }
@@ -416,23 +433,24 @@ static void render_json(struct rbuf *b, const struct report *r)
 
 	period_text(r, from, to, sizeof(from));
 	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)r->opts.seed);
-	doc = json_pack("{s:s,s:s?,s:s?,s:s?,s:I,s:I,s:I,s:I,s:o}", "counting", c.counting,
-			"from", from[0] ? from : NULL, "to", to[0] ? to : NULL, "label",
-			r->label_filter[0] ? r->label_filter : NULL, "population",
-			(json_int_t)r->population, "counted", (json_int_t)r->total.n,
-			"min_group", (json_int_t)r->min_group, "suppressed",
-			(json_int_t)r->suppressed, "rows", c.rows);
+	doc = json_pack("{s:s,s:s?,s:s?,s:s?,s:I,s:I,s:I,s:I,s:o}", "counting", c.counting, "from",
+	                from[0] ? from : NULL, "to", to[0] ? to : NULL, "label",
+	                r->label_filter[0] ? r->label_filter : NULL, "population",
+	                (json_int_t)r->population, "counted", (json_int_t)r->total.n, "min_group",
+	                (json_int_t)r->min_group, "suppressed", (json_int_t)r->suppressed, "rows",
+	                c.rows);
 	if (doc == NULL) {
 		b->err = -ENOMEM;
 		return;
 	}
 	json_object_set_new(doc, "sample",
-			    r->opts.sample_n ? json_pack("{s:I,s:s}", "n",
-							 (json_int_t)r->opts.sample_n, "seed", seed)
-					     : json_null());
+	                    r->opts.sample_n ? json_pack("{s:I,s:s}", "n",
+	                                                 (json_int_t)r->opts.sample_n, "seed", seed)
+	                                     : json_null());
 	json_object_set_new(doc, "trend",
-			    r->opts.trend == REPORT_TREND_NONE ? json_null()
-			    : json_string(r->opts.trend == REPORT_TREND_DAY ? "day" : "week"));
+	                    r->opts.trend == REPORT_TREND_NONE
+	                        ? json_null()
+	                        : json_string(r->opts.trend == REPORT_TREND_DAY ? "day" : "week"));
 	if (emit_rows(r, json_row, &c) < 0 || c.err < 0) {
 		json_decref(doc);
 		b->err = -ENOMEM;
@@ -451,11 +469,11 @@ static void render_json(struct rbuf *b, const struct report *r)
 /* ------------------------------------------------------------------------------------------ */
 /* SVG.                                                                                       */
 
-#define SVG_W 820
-#define COLOR_BAR "#2c6fbb"
+#define SVG_W      820
+#define COLOR_BAR  "#2c6fbb"
 #define COLOR_HEAD "#b03a2e"
 #define COLOR_RISK "#1f5fa8"
-#define COLOR_INK "#1a1a1a"
+#define COLOR_INK  "#1a1a1a"
 #define COLOR_GRID "#d0d0d0"
 
 /* The smallest "nice" axis maximum (a fraction) at or above v. */
@@ -470,10 +488,11 @@ static double nice_max(double v)
 }
 
 static void svg_text(struct rbuf *b, double x, double y, const char *anchor, int size,
-		     const char *weight, const char *text)
+                     const char *weight, const char *text)
 {
-	put(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\"%s%s%s "
-	       "fill=\"" COLOR_INK "\" font-family=\"sans-serif\">",
+	put(b,
+	    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\"%s%s%s "
+	    "fill=\"" COLOR_INK "\" font-family=\"sans-serif\">",
 	    x, y, anchor, size, weight ? " font-weight=\"" : "", weight ? weight : "",
 	    weight ? "\"" : "");
 	put_xml(b, text);
@@ -487,12 +506,12 @@ static void svg_subtitle(const struct report *r, char *buf, size_t n)
 
 	period_text(r, from, to, sizeof(from));
 	snprintf(buf, n, "%llu %s, %s to %s (UTC)", (unsigned long long)r->total.n,
-		 report_counting_name(r), from[0] ? from : "start", to[0] ? to : "now");
+	         report_counting_name(r), from[0] ? from : "start", to[0] ? to : "now");
 	len = strlen(buf);
 	if (r->opts.sample_n > 0 && len < n) {
 		snprintf(tmp, sizeof(tmp), "; random sample of %llu from %llu, seed %llu",
-			 (unsigned long long)r->opts.sample_n, (unsigned long long)r->population,
-			 (unsigned long long)r->opts.seed);
+		         (unsigned long long)r->opts.sample_n, (unsigned long long)r->population,
+		         (unsigned long long)r->opts.seed);
 		snprintf(buf + len, n - len, "%s", tmp);
 		len = strlen(buf);
 	}
@@ -525,9 +544,10 @@ static double svg_bars(struct rbuf *b, const struct report *r, double y0)
 	}
 	max = nice_max(max);
 	snprintf(title, sizeof(title), "Share of %s with each door reachable from the Internet",
-		 report_counting_name(r));
-	put(b, "<svg x=\"0\" y=\"%.0f\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
-	       "role=\"img\" aria-labelledby=\"bars-title\">\n",
+	         report_counting_name(r));
+	put(b,
+	    "<svg x=\"0\" y=\"%.0f\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
+	    "role=\"img\" aria-labelledby=\"bars-title\">\n",
 	    y0, SVG_W, height, SVG_W, height);
 	put(b, "<title id=\"bars-title\">");
 	put_xml(b, title);
@@ -539,9 +559,9 @@ static double svg_bars(struct rbuf *b, const struct report *r, double y0)
 	put(b, "<rect x=\"16\" y=\"58\" width=\"14\" height=\"10\" fill=\"" COLOR_BAR "\"/>\n");
 	svg_text(b, 36, 67, "start", 12, NULL, "share (bar)");
 	put(b, "<line x1=\"130\" y1=\"63\" x2=\"160\" y2=\"63\" stroke=\"" COLOR_INK
-	       "\" stroke-width=\"1.5\"/><line x1=\"130\" y1=\"58\" x2=\"130\" y2=\"68\" stroke=\""
-	       COLOR_INK "\"/><line x1=\"160\" y1=\"58\" x2=\"160\" y2=\"68\" stroke=\"" COLOR_INK
-	       "\"/>\n");
+	       "\" stroke-width=\"1.5\"/><line x1=\"130\" y1=\"58\" x2=\"130\" y2=\"68\" "
+	       "stroke=\"" COLOR_INK
+	       "\"/><line x1=\"160\" y1=\"58\" x2=\"160\" y2=\"68\" stroke=\"" COLOR_INK "\"/>\n");
 	svg_text(b, 166, 67, "start", 12, NULL, "95% interval (Wilson)");
 	put(b, "<rect x=\"330\" y=\"58\" width=\"14\" height=\"10\" fill=\"" COLOR_HEAD "\"/>\n");
 	svg_text(b, 350, 67, "start", 12, NULL, "the 2017 headline: 139 or 445");
@@ -555,8 +575,10 @@ static double svg_bars(struct rbuf *b, const struct report *r, double y0)
 		double x = left + plot_w * t / 5.0;
 		double y1 = top + (double)k * row_h;
 
-		put(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" COLOR_GRID
-		       "\"/>\n", x, top - 6, x, y1);
+		put(b,
+		    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" COLOR_GRID
+		    "\"/>\n",
+		    x, top - 6, x, y1);
 		snprintf(buf, sizeof(buf), "%g%%", 100.0 * max * t / 5.0);
 		svg_text(b, x, y1 + 16, "middle", 11, NULL, buf);
 	}
@@ -575,17 +597,23 @@ static double svg_bars(struct rbuf *b, const struct report *r, double y0)
 		svg_text(b, left - 8, cy + 4, "end", 12, NULL, title);
 		put(b, "<rect class=\"bar\" data-measure=\"%s\" data-name=\"", m[i].measure);
 		put_xml(b, m[i].name);
-		put(b, "\" x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"/>\n", left,
-		    y + 6, w, row_h - 12, i == 0 ? COLOR_HEAD : COLOR_BAR);
-		put(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" COLOR_INK
-		       "\" stroke-width=\"1.5\"/>\n", xl, cy, xh, cy);
-		put(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" COLOR_INK
-		       "\"/>\n", xl, cy - 6, xl, cy + 6);
-		put(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" COLOR_INK
-		       "\"/>\n", xh, cy - 6, xh, cy + 6);
+		put(b, "\" x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"/>\n",
+		    left, y + 6, w, row_h - 12, i == 0 ? COLOR_HEAD : COLOR_BAR);
+		put(b,
+		    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" COLOR_INK
+		    "\" stroke-width=\"1.5\"/>\n",
+		    xl, cy, xh, cy);
+		put(b,
+		    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" COLOR_INK
+		    "\"/>\n",
+		    xl, cy - 6, xl, cy + 6);
+		put(b,
+		    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" COLOR_INK
+		    "\"/>\n",
+		    xh, cy - 6, xh, cy + 6);
 		snprintf(buf, sizeof(buf), "%.1f%% (%llu of %llu) [%.1f%%, %.1f%%]", 100 * share,
-			 (unsigned long long)m[i].count, (unsigned long long)r->total.n, 100 * lo,
-			 100 * hi);
+		         (unsigned long long)m[i].count, (unsigned long long)r->total.n, 100 * lo,
+		         100 * hi);
 		svg_text(b, left + plot_w + 8, cy + 4, "start", 11, NULL, buf);
 	}
 	put(b, "</svg>\n");
@@ -615,10 +643,11 @@ static double svg_trend(struct rbuf *b, const struct report *r, double y0)
 		max = fmax(max, fmax(hi, hi2));
 	}
 	max = nice_max(max);
-	snprintf(title, sizeof(title), "Trend per %s: 139 or 445 reachable, and risk medium or worse",
-		 unit);
-	put(b, "<svg x=\"0\" y=\"%.0f\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
-	       "role=\"img\" aria-labelledby=\"trend-title\">\n",
+	snprintf(title, sizeof(title),
+	         "Trend per %s: 139 or 445 reachable, and risk medium or worse", unit);
+	put(b,
+	    "<svg x=\"0\" y=\"%.0f\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
+	    "role=\"img\" aria-labelledby=\"trend-title\">\n",
 	    y0, SVG_W, height, SVG_W, height);
 	put(b, "<title id=\"trend-title\">");
 	put_xml(b, title);
@@ -632,38 +661,44 @@ static double svg_trend(struct rbuf *b, const struct report *r, double y0)
 	put(b, "<line x1=\"200\" y1=\"62\" x2=\"224\" y2=\"62\" stroke=\"" COLOR_RISK
 	       "\" stroke-width=\"2.5\" stroke-dasharray=\"6 3\"/>\n");
 	svg_text(b, 230, 66, "start", 12, NULL, "risk medium or worse");
-	snprintf(buf, sizeof(buf), "vertical lines: 95%% interval; %ss with fewer than %u %s not "
-		 "plotted", unit, r->min_group, report_counting_name(r));
+	snprintf(buf, sizeof(buf),
+	         "vertical lines: 95%% interval; %ss with fewer than %u %s not "
+	         "plotted",
+	         unit, r->min_group, report_counting_name(r));
 	svg_text(b, 380, 66, "start", 11, NULL, buf);
 	if (shown == 0) {
 		svg_text(b, SVG_W / 2.0, top + plot_h / 2, "middle", 14, NULL,
-			 "too few results per period to plot a trend");
+		         "too few results per period to plot a trend");
 		put(b, "</svg>\n");
 		return height;
 	}
 	for (int t = 0; t <= 5; t++) {
 		double y = top + plot_h - plot_h * t / 5.0;
 
-		put(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" COLOR_GRID
-		       "\"/>\n", left, y, left + plot_w, y);
+		put(b,
+		    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" COLOR_GRID
+		    "\"/>\n",
+		    left, y, left + plot_w, y);
 		snprintf(buf, sizeof(buf), "%g%%", 100.0 * max * t / 5.0);
 		svg_text(b, left - 6, y + 4, "end", 11, NULL, buf);
 	}
 	snprintf(buf, sizeof(buf), "share of %s (%%)", report_counting_name(r));
-	put(b, "<text x=\"18\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\" fill=\"" COLOR_INK
-	       "\" font-family=\"sans-serif\" transform=\"rotate(-90 18 %.1f)\">",
+	put(b,
+	    "<text x=\"18\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\" fill=\"" COLOR_INK
+	    "\" font-family=\"sans-serif\" transform=\"rotate(-90 18 %.1f)\">",
 	    top + plot_h / 2, top + plot_h / 2);
 	put_xml(b, buf);
 	put(b, "</text>\n");
 	snprintf(buf, sizeof(buf), "%s starting (UTC%s)", unit,
-		 r->opts.trend == REPORT_TREND_DAY ? "" : ", Monday");
+	         r->opts.trend == REPORT_TREND_DAY ? "" : ", Monday");
 	svg_text(b, left + plot_w / 2, top + plot_h + 44, "middle", 12, NULL, buf);
 	for (int series = 0; series < 2; series++) {
 		const char *color = series == 0 ? COLOR_HEAD : COLOR_RISK;
 		size_t label_every = shown / 8 + 1, j = 0;
 
-		put(b, "<polyline class=\"trend\" data-series=\"%s\" fill=\"none\" stroke=\"%s\" "
-		       "stroke-width=\"2.5\"%s points=\"",
+		put(b,
+		    "<polyline class=\"trend\" data-series=\"%s\" fill=\"none\" stroke=\"%s\" "
+		    "stroke-width=\"2.5\"%s points=\"",
 		    series == 0 ? "headline" : "risky", color,
 		    series == 0 ? "" : " stroke-dasharray=\"6 3\"");
 		for (size_t i = 0; i < r->n_buckets; i++) {
@@ -673,8 +708,9 @@ static double svg_trend(struct rbuf *b, const struct report *r, double y0)
 
 			if (!bucket_shown(r, bk))
 				continue;
-			px = t1 > t0 ? left + plot_w * (double)(bk->start_ms - t0) / (double)(t1 - t0)
-				     : left + plot_w / 2;
+			px = t1 > t0
+			         ? left + plot_w * (double)(bk->start_ms - t0) / (double)(t1 - t0)
+			         : left + plot_w / 2;
 			py = top + plot_h - plot_h * ((double)x / (double)bk->acc.n) / max;
 			put(b, "%.1f,%.1f ", px, py);
 		}
@@ -687,11 +723,15 @@ static double svg_trend(struct rbuf *b, const struct report *r, double y0)
 			if (!bucket_shown(r, bk))
 				continue;
 			stats_wilson(x, bk->acc.n, STATS_Z95, &lo, &hi);
-			px = t1 > t0 ? left + plot_w * (double)(bk->start_ms - t0) / (double)(t1 - t0)
-				     : left + plot_w / 2;
+			px = t1 > t0
+			         ? left + plot_w * (double)(bk->start_ms - t0) / (double)(t1 - t0)
+			         : left + plot_w / 2;
 			py = top + plot_h - plot_h * ((double)x / (double)bk->acc.n) / max;
-			put(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n", px, py, color);
-			put(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n",
+			put(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n", px, py,
+			    color);
+			put(b,
+			    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+			    "stroke=\"%s\"/>\n",
 			    px + (series ? 2 : -2), top + plot_h - plot_h * lo / max,
 			    px + (series ? 2 : -2), top + plot_h - plot_h * hi / max, color);
 			if (series == 0 && j++ % label_every == 0) {
@@ -711,8 +751,10 @@ static void render_svg(struct rbuf *b, const struct report *r)
 	if (r->opts.trend != REPORT_TREND_NONE)
 		h += SVG_TREND_H;
 	put(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	put(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" "
-	       "viewBox=\"0 0 %d %.0f\">\n", SVG_W, h, SVG_W, h);
+	put(b,
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" "
+	    "viewBox=\"0 0 %d %.0f\">\n",
+	    SVG_W, h, SVG_W, h);
 	h = svg_bars(b, r, 0);
 	if (r->opts.trend != REPORT_TREND_NONE)
 		svg_trend(b, r, h);
@@ -786,11 +828,12 @@ static void render_html(struct rbuf *b, const struct report *r, const char *csv_
 	}
 	put(b, "</tbody>\n</table>\n");
 	if (r->n_groups > 0 && !r->label_filter[0]) {
-		put(b, "<table class=\"report-table\">\n<caption>By network label (groups under %u "
-		       "folded into &quot;other&quot;)</caption>\n<thead><tr><th scope=\"col\">label"
-		       "</th><th scope=\"col\">%s</th><th scope=\"col\">139 or 445</th>"
-		       "<th scope=\"col\">95%% interval</th><th scope=\"col\">risk medium or worse"
-		       "</th><th scope=\"col\">95%% interval</th></tr></thead>\n<tbody>\n",
+		put(b,
+		    "<table class=\"report-table\">\n<caption>By network label (groups under %u "
+		    "folded into &quot;other&quot;)</caption>\n<thead><tr><th scope=\"col\">label"
+		    "</th><th scope=\"col\">%s</th><th scope=\"col\">139 or 445</th>"
+		    "<th scope=\"col\">95%% interval</th><th scope=\"col\">risk medium or worse"
+		    "</th><th scope=\"col\">95%% interval</th></tr></thead>\n<tbody>\n",
 		    r->min_group, report_counting_name(r));
 		for (size_t g = 0; g < r->n_groups; g++) {
 			const struct report_acc *a = &r->groups[g].acc;
@@ -821,7 +864,7 @@ static void render_html(struct rbuf *b, const struct report *r, const char *csv_
 int report_format_parse(const char *s, enum report_format *out)
 {
 	static const char *const names[REPORT_FORMAT_X_MAX] = {"table", "json", "csv", "svg",
-							       "html"};
+	                                                       "html"};
 
 	for (int i = 0; i < REPORT_FORMAT_X_MAX; i++) {
 		if (s && strcmp(s, names[i]) == 0) {
@@ -832,20 +875,31 @@ int report_format_parse(const char *s, enum report_format *out)
 	return -ERR_SYNTAX;
 }
 
-int report_render(const struct report *r, enum report_format f, const char *csv_href,
-		  char **out, size_t *len)
+int report_render(const struct report *r, enum report_format f, const char *csv_href, char **out,
+                  size_t *len)
 {
 	struct rbuf b = {0};
 
 	*out = NULL;
 	*len = 0;
 	switch (f) {
-	case REPORT_FORMAT_TABLE: render_table(&b, r); break;
-	case REPORT_FORMAT_JSON: render_json(&b, r); break;
-	case REPORT_FORMAT_CSV: render_csv(&b, r); break;
-	case REPORT_FORMAT_SVG: render_svg(&b, r); break;
-	case REPORT_FORMAT_HTML: render_html(&b, r, csv_href); break;
-	default: b.err = -ERR_SYNTAX;
+	case REPORT_FORMAT_TABLE:
+		render_table(&b, r);
+		break;
+	case REPORT_FORMAT_JSON:
+		render_json(&b, r);
+		break;
+	case REPORT_FORMAT_CSV:
+		render_csv(&b, r);
+		break;
+	case REPORT_FORMAT_SVG:
+		render_svg(&b, r);
+		break;
+	case REPORT_FORMAT_HTML:
+		render_html(&b, r, csv_href);
+		break;
+	default:
+		b.err = -ERR_SYNTAX;
 	}
 	if (b.err == 0 && b.p == NULL)
 		put(&b, "%s", "");

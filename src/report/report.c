@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Aggregation: one or two streaming passes over the store's results, memory bounded by groups. */
-#include "report.h"
+#include "report/report.h"
 
-#include "../core/err.h"
-#include "stats.h"
+#include "core/err.h"
+#include "report/stats.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -39,8 +39,8 @@ struct run {
 	uint64_t min_serial, max_serial, nbits;
 	uint64_t *pick; /* sorted sample positions */
 	size_t n_pick, next_pick;
-	uint64_t pos;     /* eligible rows seen in the counting pass */
-	uint64_t rowno;   /* for the per-row finding de-duplication */
+	uint64_t pos;   /* eligible rows seen in the counting pass */
+	uint64_t rowno; /* for the per-row finding de-duplication */
 	uint64_t seen[REPORT_MAX_FINDINGS];
 	size_t bucket_cap;
 	int err;
@@ -239,7 +239,8 @@ static int req_grow(struct run *u)
 
 		if (s->k0 == 0 && s->k1 == 0)
 			continue;
-		for (j = (size_t)(s->k0 ^ s->k1) & (cap - 1); n[j].k0 || n[j].k1; j = (j + 1) & (cap - 1))
+		for (j = (size_t)(s->k0 ^ s->k1) & (cap - 1); n[j].k0 || n[j].k1;
+		     j = (j + 1) & (cap - 1))
 			;
 		n[j] = *s;
 	}
@@ -269,8 +270,8 @@ static int pass_requesters(void *ud, const struct store_iter_row *row)
 			break;
 	if (u->req[j].k0 == 0 && u->req[j].k1 == 0)
 		u->req_used++;
-	u->req[j] = (struct req_slot){.k0 = k0, .k1 = k1, .serial = row->serial,
-				      .label = label_of(u, row->prefix)};
+	u->req[j] = (struct req_slot){
+	    .k0 = k0, .k1 = k1, .serial = row->serial, .label = label_of(u, row->prefix)};
 	return 0;
 }
 
@@ -358,8 +359,8 @@ static int build_bitmap(struct run *u)
 
 static int catalogue_rank(const char *name)
 {
-	static const char *const order[] = {"ssh", "telnet", "netbios", "smb", "rdp", "vnc",
-					    "skysea"};
+	static const char *const order[] = {"ssh", "telnet", "netbios", "smb",
+	                                    "rdp", "vnc",    "skysea"};
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
 		if (strcmp(order[i], name) == 0)
@@ -421,8 +422,8 @@ static int fold_groups(struct run *u)
 	}
 	for (size_t i = 0; i < u->n_raw; i++) {
 		const struct report_acc *a = &u->raw[i];
-		const char *name = i == 0 ? LABELS_UNLABELLED
-					  : report_labels_name(u->o->labels, i - 1);
+		const char *name =
+		    i == 0 ? LABELS_UNLABELLED : report_labels_name(u->o->labels, i - 1);
 
 		if (a->n == 0)
 			continue;
@@ -505,9 +506,9 @@ static int prepare(struct run *u, struct store *s)
 		return 0;
 	if (o->sample_n > u->r->population) {
 		snprintf(u->errbuf, u->errlen,
-			 "sample of %llu is larger than the %llu %s in the period",
-			 (unsigned long long)o->sample_n, (unsigned long long)u->r->population,
-			 report_counting_name(u->r));
+		         "sample of %llu is larger than the %llu %s in the period",
+		         (unsigned long long)o->sample_n, (unsigned long long)u->r->population,
+		         report_counting_name(u->r));
 		return -ERR_RANGE;
 	}
 	if ((r = stats_sample(u->r->population, o->sample_n, o->seed, &u->pick)) < 0)
@@ -517,7 +518,7 @@ static int prepare(struct run *u, struct store *s)
 }
 
 int report_run(struct store *s, const struct report_opts *o, struct report **out, char *err,
-	       size_t errlen)
+               size_t errlen)
 {
 	struct run u = {.o = o, .errbuf = err, .errlen = errlen};
 	struct report *r;
@@ -549,7 +550,7 @@ int report_run(struct store *s, const struct report_opts *o, struct report **out
 	if (u.has_filter && r->total.n > 0 && r->total.n < r->min_group) {
 		/* A small label group on its own could point at a person. */
 		snprintf(err, errlen, "label '%s' has fewer than %u %s in the period",
-			 r->label_filter, r->min_group, report_counting_name(r));
+		         r->label_filter, r->min_group, report_counting_name(r));
 		ret = -ERR_RANGE;
 		goto out;
 	}
@@ -569,7 +570,7 @@ out:
 		snprintf(err, errlen, "out of memory");
 	if (ret == -ERR_RANGE && err && err[0] == '\0')
 		snprintf(err, errlen, "more than %d checks or %d finding ids in the store",
-			 REPORT_MAX_CHECKS, REPORT_MAX_FINDINGS);
+		         REPORT_MAX_CHECKS, REPORT_MAX_FINDINGS);
 	report_free(r);
 	free(u.raw);
 	free(u.cache);

@@ -8,8 +8,8 @@
 #ifndef EXPOSURE_REPORT_REPORT_H
 #define EXPOSURE_REPORT_REPORT_H
 
-#include "../store/store.h"
-#include "labels.h"
+#include "store/store.h"
+#include "report/labels.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,8 +31,8 @@ enum report_format {
 };
 
 struct report_opts {
-	struct store_period period;         /* created_ms in [since, until); 0 = open end */
-	uint64_t sample_n;                  /* 0 = every result */
+	struct store_period period; /* created_ms in [since, until); 0 = open end */
+	uint64_t sample_n;          /* 0 = every result */
 	uint64_t seed;
 	enum report_per per;
 	const struct report_labels *labels; /* NULL: no breakdown by label */
@@ -71,7 +71,7 @@ struct report {
 	char finding_names[REPORT_MAX_FINDINGS][FINDING_ID_MAX];
 	size_t check_order[REPORT_MAX_CHECKS];     /* display order: catalogue, then by name */
 	size_t finding_order[REPORT_MAX_FINDINGS]; /* by name */
-	struct report_group *groups; /* shown groups, largest first; "other" last */
+	struct report_group *groups;               /* shown groups, largest first; "other" last */
 	size_t n_groups;
 	uint64_t suppressed; /* counted results in groups too small to show, even folded */
 	struct report_bucket *buckets;
@@ -85,7 +85,7 @@ struct report {
  * -ERR_SYNTAX (label_filter names no label), -ENOMEM, or the store's error. err gets one line.
  */
 int report_run(struct store *s, const struct report_opts *o, struct report **out, char *err,
-	       size_t errlen);
+               size_t errlen);
 
 void report_free(struct report *r);
 
@@ -100,7 +100,7 @@ int report_format_parse(const char *s, enum report_format *out);
  * Returns 0 or -ENOMEM. HTML is a fragment for the dashboard: csv_href, if not NULL, is the
  * (already URL-safe) link of the CSV download. Every label is escaped for its format.
  */
-int report_render(const struct report *r, enum report_format f, const char *csv_href,
-		  char **out, size_t *len);
+int report_render(const struct report *r, enum report_format f, const char *csv_href, char **out,
+                  size_t *len);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* exposure-report: `exposure report` as its own program, for tests and benchmarks. */
-#include "report_cmd.h"
+#include "report/report_cmd.h"
 
 int main(int argc, char **argv)
 {

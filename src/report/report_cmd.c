@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* `exposure report`: options, store, labels, output, exit codes. */
-#include "report_cmd.h"
+#include "report/report_cmd.h"
 
-#include "../core/err.h"
-#include "report.h"
-#include "report_dashboard.h"
+#include "core/err.h"
+#include "report/report.h"
+#include "report/report_dashboard.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -15,24 +15,24 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-	"usage: exposure report [--db PATH] [--since DATE] [--until DATE]\n"
-	"                       [--sample N --seed S] [--per diagnosis|requester]\n"
-	"                       [--labels FILE] [--label NAME] [--min-group N]\n"
-	"                       [--trend day|week] [--format table|json|csv|svg|html]\n"
-	"\n"
-	"Statistics over the finished diagnoses in a store (see docs/report.md).\n"
-	"  --db PATH        the store (default " REPORT_DEFAULT_DB "), opened read-only\n"
-	"  --since DATE     first day counted: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)\n"
-	"  --until DATE     last day counted (a bare date includes that whole day)\n"
-	"  --sample N       a uniform random sample of N, without replacement...\n"
-	"  --seed S         ...reproducible from the seed S (0..2^64-1); both or neither\n"
-	"  --per WHAT       diagnosis (default: every result) or requester (its latest result)\n"
-	"  --labels FILE    CSV of PREFIX,LABEL; breakdown by label, longest prefix wins\n"
-	"  --label NAME     only the results of one label (or \"unlabelled\")\n"
-	"  --min-group N    groups smaller than N are folded into \"other\" (default 10)\n"
-	"  --trend WHAT     the same shares per day or week\n"
-	"  --format F       table (default), json, csv, svg, html\n"
-	"Exit: 0 ok, 1 store or output failure, 2 usage error, 3 no results in the period.\n";
+    "usage: exposure report [--db PATH] [--since DATE] [--until DATE]\n"
+    "                       [--sample N --seed S] [--per diagnosis|requester]\n"
+    "                       [--labels FILE] [--label NAME] [--min-group N]\n"
+    "                       [--trend day|week] [--format table|json|csv|svg|html]\n"
+    "\n"
+    "Statistics over the finished diagnoses in a store (see docs/report.md).\n"
+    "  --db PATH        the store (default " REPORT_DEFAULT_DB "), opened read-only\n"
+    "  --since DATE     first day counted: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)\n"
+    "  --until DATE     last day counted (a bare date includes that whole day)\n"
+    "  --sample N       a uniform random sample of N, without replacement...\n"
+    "  --seed S         ...reproducible from the seed S (0..2^64-1); both or neither\n"
+    "  --per WHAT       diagnosis (default: every result) or requester (its latest result)\n"
+    "  --labels FILE    CSV of PREFIX,LABEL; breakdown by label, longest prefix wins\n"
+    "  --label NAME     only the results of one label (or \"unlabelled\")\n"
+    "  --min-group N    groups smaller than N are folded into \"other\" (default 10)\n"
+    "  --trend WHAT     the same shares per day or week\n"
+    "  --format F       table (default), json, csv, svg, html\n"
+    "Exit: 0 ok, 1 store or output failure, 2 usage error, 3 no results in the period.\n";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -76,22 +76,34 @@ struct cmd {
 
 static int parse_args(int argc, char **argv, struct cmd *c)
 {
-	enum { O_DB = 256, O_SINCE, O_UNTIL, O_SAMPLE, O_SEED, O_PER, O_LABELS, O_LABEL,
-	       O_MIN_GROUP, O_TREND, O_FORMAT, O_HELP };
+	enum {
+		O_DB = 256,
+		O_SINCE,
+		O_UNTIL,
+		O_SAMPLE,
+		O_SEED,
+		O_PER,
+		O_LABELS,
+		O_LABEL,
+		O_MIN_GROUP,
+		O_TREND,
+		O_FORMAT,
+		O_HELP
+	};
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, O_DB},
-		{"since", required_argument, NULL, O_SINCE},
-		{"until", required_argument, NULL, O_UNTIL},
-		{"sample", required_argument, NULL, O_SAMPLE},
-		{"seed", required_argument, NULL, O_SEED},
-		{"per", required_argument, NULL, O_PER},
-		{"labels", required_argument, NULL, O_LABELS},
-		{"label", required_argument, NULL, O_LABEL},
-		{"min-group", required_argument, NULL, O_MIN_GROUP},
-		{"trend", required_argument, NULL, O_TREND},
-		{"format", required_argument, NULL, O_FORMAT},
-		{"help", no_argument, NULL, O_HELP},
-		{0},
+	    {"db", required_argument, NULL, O_DB},
+	    {"since", required_argument, NULL, O_SINCE},
+	    {"until", required_argument, NULL, O_UNTIL},
+	    {"sample", required_argument, NULL, O_SAMPLE},
+	    {"seed", required_argument, NULL, O_SEED},
+	    {"per", required_argument, NULL, O_PER},
+	    {"labels", required_argument, NULL, O_LABELS},
+	    {"label", required_argument, NULL, O_LABEL},
+	    {"min-group", required_argument, NULL, O_MIN_GROUP},
+	    {"trend", required_argument, NULL, O_TREND},
+	    {"format", required_argument, NULL, O_FORMAT},
+	    {"help", no_argument, NULL, O_HELP},
+	    {0},
 	};
 	int ch;
 
@@ -100,18 +112,42 @@ static int parse_args(int argc, char **argv, struct cmd *c)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (ch) {
-		case O_DB: c->db = optarg; break;
-		case O_SINCE: c->q.since = optarg; break;
-		case O_UNTIL: c->q.until = optarg; break;
-		case O_SAMPLE: c->sample = optarg; break;
-		case O_SEED: c->seed = optarg; break;
-		case O_PER: c->q.per = optarg; break;
-		case O_LABELS: c->labels_path = optarg; break;
-		case O_LABEL: c->q.label = optarg; break;
-		case O_MIN_GROUP: c->q.min_group = optarg; break;
-		case O_TREND: c->q.trend = optarg; break;
-		case O_FORMAT: c->format = optarg; break;
-		case O_HELP: fputs(usage_text, stdout); return 1;
+		case O_DB:
+			c->db = optarg;
+			break;
+		case O_SINCE:
+			c->q.since = optarg;
+			break;
+		case O_UNTIL:
+			c->q.until = optarg;
+			break;
+		case O_SAMPLE:
+			c->sample = optarg;
+			break;
+		case O_SEED:
+			c->seed = optarg;
+			break;
+		case O_PER:
+			c->q.per = optarg;
+			break;
+		case O_LABELS:
+			c->labels_path = optarg;
+			break;
+		case O_LABEL:
+			c->q.label = optarg;
+			break;
+		case O_MIN_GROUP:
+			c->q.min_group = optarg;
+			break;
+		case O_TREND:
+			c->q.trend = optarg;
+			break;
+		case O_FORMAT:
+			c->format = optarg;
+			break;
+		case O_HELP:
+			fputs(usage_text, stdout);
+			return 1;
 		default:
 			usage_error("unknown option or missing value: %.60s", argv[optind - 1]);
 			return -1;
@@ -140,7 +176,8 @@ int report_main(int argc, char **argv)
 	if ((r = parse_args(argc, argv, &c)) != 0)
 		return r > 0 ? REPORT_EXIT_OK : REPORT_EXIT_USAGE;
 	if (report_format_parse(c.format, &fmt) < 0)
-		return usage_error("unknown format '%.20s' (table, json, csv, svg, html)", c.format);
+		return usage_error("unknown format '%.20s' (table, json, csv, svg, html)",
+		                   c.format);
 	if (!c.sample != !c.seed)
 		return usage_error("%s", "--sample and --seed go together");
 	if (c.labels_path != NULL &&
@@ -156,12 +193,12 @@ int report_main(int argc, char **argv)
 	}
 	if (c.seed && parse_u64(c.seed, &o.seed) < 0) {
 		ret = usage_error("--seed needs a whole number from 0 to 2^64-1, not '%.30s'",
-				  c.seed);
+		                  c.seed);
 		goto out;
 	}
 	if ((r = store_open(c.db, &so, &st)) < 0) {
 		fprintf(stderr, "exposure report: cannot open store %s: %s\n", c.db,
-			err[0] ? err : err_str(r));
+		        err[0] ? err : err_str(r));
 		goto out;
 	}
 	if ((r = report_run(st, &o, &rep, err, sizeof(err))) < 0) {
@@ -173,7 +210,7 @@ int report_main(int argc, char **argv)
 	}
 	if (rep->total.n == 0) {
 		fprintf(stderr, "exposure report: no results in the period%s%s\n",
-			c.q.label ? " for label " : "", c.q.label ? c.q.label : "");
+		        c.q.label ? " for label " : "", c.q.label ? c.q.label : "");
 		ret = REPORT_EXIT_NO_RESULTS;
 		goto out;
 	}

@@ -7,8 +7,8 @@
 #ifndef EXPOSURE_REPORT_REPORT_DASHBOARD_H
 #define EXPOSURE_REPORT_REPORT_DASHBOARD_H
 
-#include "labels.h"
-#include "report.h"
+#include "report/labels.h"
+#include "report/report.h"
 
 #include <stddef.h>
 
@@ -29,8 +29,8 @@ struct report_dashboard_query {
  * 400).
  */
 int report_dashboard_opts(const struct report_dashboard_query *q,
-			  const struct report_labels *labels, struct report_opts *o, char *err,
-			  size_t errlen);
+                          const struct report_labels *labels, struct report_opts *o, char *err,
+                          size_t errlen);
 
 /*
  * The HTML fragment (a <section>, no <html> or <head>; no script, no style element, SVG
@@ -41,12 +41,12 @@ int report_dashboard_opts(const struct report_dashboard_query *q,
  * 400); -ERR_RANGE (err has the reason, answer 400); other negative (answer 500).
  */
 int report_dashboard_html(struct store *s, const struct report_labels *labels,
-			  const struct report_dashboard_query *q, const char *csv_href, char **out,
-			  size_t *len, char *err, size_t errlen);
+                          const struct report_dashboard_query *q, const char *csv_href, char **out,
+                          size_t *len, char *err, size_t errlen);
 
 /* The same report as CSV (text/csv; charset=utf-8), byte for byte `--format csv`. */
 int report_dashboard_csv(struct store *s, const struct report_labels *labels,
-			 const struct report_dashboard_query *q, char **out, size_t *len,
-			 char *err, size_t errlen);
+                         const struct report_dashboard_query *q, char **out, size_t *len, char *err,
+                         size_t errlen);
 
 #endif

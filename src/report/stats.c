@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Wilson intervals, xoshiro256**, Floyd's sampling, UTC dates: no I/O, no globals. */
-#include "stats.h"
+#include "report/stats.h"
 
-#include "../core/err.h"
+#include "core/err.h"
 
 #include <errno.h>
 #include <math.h>
@@ -196,8 +196,7 @@ int stats_parse_date(const char *text, int64_t *ms, bool *date_only)
 	if (digits(text, 4, &y) < 0 || text[4] != '-' || digits(text + 5, 2, &mo) < 0 ||
 	    text[7] != '-' || digits(text + 8, 2, &d) < 0)
 		return -ERR_SYNTAX;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
-	    d > mdays[mo - 1] + (mo == 2 && leap(y)))
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap(y)))
 		return -ERR_SYNTAX;
 	if (len == 20) {
 		if (text[10] != 'T' || digits(text + 11, 2, &h) < 0 || text[13] != ':' ||
@@ -239,7 +238,7 @@ void stats_format_time(int64_t ms, char *buf, size_t n)
 
 	split(ms, &tm);
 	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 int64_t stats_day_start(int64_t ms)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The backend-neutral front of the store: argument checks, then a call through the vtable. */
-#include "store_impl.h"
+#include "store/store_impl.h"
 
-#include "../core/err.h"
+#include "core/err.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -12,10 +12,10 @@
 #include <sys/socket.h>
 
 static const char *const status_names[STORE_STATUS_X_MAX] = {
-	[STORE_QUEUED] = "queued",
-	[STORE_RUNNING] = "running",
-	[STORE_DONE] = "done",
-	[STORE_INTERRUPTED] = "interrupted",
+    [STORE_QUEUED] = "queued",
+    [STORE_RUNNING] = "running",
+    [STORE_DONE] = "done",
+    [STORE_INTERRUPTED] = "interrupted",
 };
 
 const char *store_status_name(enum store_status s)
@@ -105,7 +105,8 @@ static bool is_hex_lower(const char *p, size_t len)
 
 bool store_id_valid(const char *id)
 {
-	return id && strnlen(id, STORE_ID_LEN + 1) == STORE_ID_LEN && is_hex_lower(id, STORE_ID_LEN);
+	return id && strnlen(id, STORE_ID_LEN + 1) == STORE_ID_LEN &&
+	       is_hex_lower(id, STORE_ID_LEN);
 }
 
 static int hexval(char c)
@@ -276,8 +277,7 @@ int store_count_inflight(struct store *s)
 	return s->ops->count_inflight(s);
 }
 
-int store_iter_results(struct store *s, const struct store_period *p, store_iter_cb *cb,
-		       void *ud)
+int store_iter_results(struct store *s, const struct store_period *p, store_iter_cb *cb, void *ud)
 {
 	return s->ops->iter(s, p, cb, ud);
 }
@@ -338,15 +338,15 @@ int store_summarize(const struct store_result *r, char **checks, char **findings
 	c[0] = '\0';
 	for (size_t k = 0; k < used; k++)
 		len += (size_t)snprintf(c + len, cap_c - len, "%s%s=%s", k ? "," : "",
-					seen_check[k], seen_state[k]);
+		                        seen_check[k], seen_state[k]);
 	f[0] = '\0';
 	len = 0;
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const struct store_finding_row *x = &r->findings[i];
 
 		len += (size_t)snprintf(f + len, cap_f - len, "%s%s/%s/%s/%s", i ? "," : "",
-					x->check, x->id, severity_name(x->severity),
-					confidence_name(x->confidence));
+		                        x->check, x->id, severity_name(x->severity),
+		                        confidence_name(x->confidence));
 	}
 	*checks = c;
 	*findings = f;
@@ -407,7 +407,7 @@ static int parse_checks(struct store_summary_buf *b, const char *s)
 		if (!eq)
 			return -ERR_SYNTAX;
 		if ((r = grow((void **)&b->checks, &b->cap_checks, b->n_checks + 1,
-			      sizeof(*b->checks))) < 0)
+		              sizeof(*b->checks))) < 0)
 			return r;
 		c = &b->checks[b->n_checks];
 		if ((r = field(s, eq, c->check, sizeof(c->check))) < 0 ||
@@ -437,7 +437,7 @@ static int parse_findings(struct store_summary_buf *b, const char *s)
 		if (!p3)
 			return -ERR_SYNTAX;
 		if ((r = grow((void **)&b->findings, &b->cap_findings, b->n_findings + 1,
-			      sizeof(*b->findings))) < 0)
+		              sizeof(*b->findings))) < 0)
 			return r;
 		f = &b->findings[b->n_findings];
 		if ((r = field(s, p1, f->check, sizeof(f->check))) < 0 ||

@@ -7,8 +7,8 @@
 #ifndef EXPOSURE_STORE_STORE_H
 #define EXPOSURE_STORE_STORE_H
 
-#include "../core/addr.h"
-#include "../core/finding.h"
+#include "core/addr.h"
+#include "core/finding.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,7 +17,7 @@
 #define STORE_KEY_BYTES   32 /* secret key for the requester hash */
 #define STORE_HASH_BYTES  32 /* keyed requester hash and token hash */
 #define STORE_HASH_HEX    (2 * STORE_HASH_BYTES + 1)
-#define STORE_ID_BYTES    16 /* 128 random bits */
+#define STORE_ID_BYTES    16                   /* 128 random bits */
 #define STORE_ID_LEN      (2 * STORE_ID_BYTES) /* lowercase hex */
 #define STORE_TOKEN_BYTES 32
 #define STORE_TOKEN_LEN   43 /* base64url, no padding */
@@ -62,7 +62,7 @@ int store_key_load(const char *path, struct store_key *out);
  * key; unlinkable without it. Returns 0 or -ERR_UNSUPPORTED (family).
  */
 int store_requester_hash(const struct store_key *k, const struct addr *a,
-			 char out_hex[STORE_HASH_HEX]);
+                         char out_hex[STORE_HASH_HEX]);
 
 /*
  * The prefix kept for statistics: /24 for IPv4, /48 for IPv6 ("198.18.5.0/24",
@@ -155,12 +155,12 @@ void store_get_stats(struct store *s, struct store_stats *out);
 
 /* A new diagnosis, status queued. Strings are copied. */
 struct store_new {
-	const char *id;                            /* store_random_id() */
-	const uint8_t *token_hash;                 /* STORE_HASH_BYTES: store_token_hash() */
-	const char *requester_hash;                /* 64 hex: store_requester_hash() */
-	const char *prefix;                        /* store_prefix() */
-	sa_family_t family;                        /* AF_INET or AF_INET6 */
-	const char *lang;                          /* "ja", "en" */
+	const char *id;             /* store_random_id() */
+	const uint8_t *token_hash;  /* STORE_HASH_BYTES: store_token_hash() */
+	const char *requester_hash; /* 64 hex: store_requester_hash() */
+	const char *prefix;         /* store_prefix() */
+	sa_family_t family;         /* AF_INET or AF_INET6 */
+	const char *lang;           /* "ja", "en" */
 	int64_t created_ms;
 };
 
@@ -189,7 +189,7 @@ int store_set_status(struct store *s, const char *id, enum store_status st, int6
  * letters, digits and ". _ + -" only; reason and service may be any printable ASCII.
  */
 struct store_check_row {
-	const char *check;   /* catalogue name: "ssh", "smb", ... */
+	const char *check; /* catalogue name: "ssh", "smb", ... */
 	uint16_t port;
 	const char *state;   /* port_state_name(): "open", "closed", "filtered", "error" */
 	const char *reason;  /* port_reason_name() or NULL */
@@ -314,8 +314,7 @@ typedef int store_iter_cb(void *ud, const struct store_iter_row *row);
  * reads only the diagnoses table (with its per-check summary), never the per-port rows or the
  * documents. Returns the number of rows visited, cb's non-zero value, or a negative error.
  */
-int store_iter_results(struct store *s, const struct store_period *p, store_iter_cb *cb,
-		       void *ud);
+int store_iter_results(struct store *s, const struct store_period *p, store_iter_cb *cb, void *ud);
 
 /* Number of done diagnoses in p (for sampling without replacement). */
 int store_count_results(struct store *s, const struct store_period *p, uint64_t *out);

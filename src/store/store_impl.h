@@ -3,7 +3,7 @@
 #ifndef EXPOSURE_STORE_STORE_IMPL_H
 #define EXPOSURE_STORE_STORE_IMPL_H
 
-#include "store.h"
+#include "store/store.h"
 
 /*
  * Each backend embeds struct store as its first member. store.c validates arguments (ids,
@@ -35,7 +35,7 @@ extern const struct store_ops store_sqlite_ops;
 
 /* Write a one-line message into o->errbuf if the caller gave one. */
 void store_set_err(const struct store_opts *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Convert 64 hex chars to 32 bytes. Returns 0 or -ERR_SYNTAX. */
 int store_hex_to_hash(const char *hex, uint8_t out[STORE_HASH_BYTES]);

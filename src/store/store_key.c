@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Secrets and identifiers for the store: the key file, keyed requester hash, prefixes, ids. */
-#include "store_impl.h"
+#include "store/store_impl.h"
 
-#include "../core/err.h"
+#include "core/err.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -169,7 +169,7 @@ int store_key_load(const char *path, struct store_key *out)
 }
 
 int store_requester_hash(const struct store_key *k, const struct addr *a,
-			 char out_hex[STORE_HASH_HEX])
+                         char out_hex[STORE_HASH_HEX])
 {
 	uint8_t in[sizeof(requester_tag) + 1 + 16];
 	uint8_t h[STORE_HASH_BYTES];
@@ -231,7 +231,7 @@ int store_random_token(char out[STORE_TOKEN_LEN + 1])
 		return -ERR_INTERNAL;
 	randombytes_buf(b, sizeof(b));
 	sodium_bin2base64(out, STORE_TOKEN_LEN + 1, b, sizeof(b),
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(b, sizeof(b));
 	return 0;
 }

@@ -6,9 +6,9 @@
  * mutex-guarded connection for point reads, and a fresh read connection per report iteration.
  * Threading model: docs/internals/STORE.md.
  */
-#include "store_sqlite.h"
+#include "store/store_sqlite.h"
 
-#include "../core/err.h"
+#include "core/err.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,36 +53,36 @@ enum sql_id {
 };
 
 static const char *const sql_text[SQL_X_MAX] = {
-	[SQL_BEGIN] = "BEGIN IMMEDIATE",
-	[SQL_COMMIT] = "COMMIT",
-	[SQL_ROLLBACK] = "ROLLBACK",
-	[SQL_SAVEPOINT] = "SAVEPOINT w",
-	[SQL_RELEASE] = "RELEASE w",
-	[SQL_ROLLBACK_TO] = "ROLLBACK TO w",
-	[SQL_INSERT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, requester_hash,"
-		       " requester_prefix, family, lang) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7)",
-	[SQL_RUNNING] = "UPDATE diagnoses SET status = 'running', started_ms = ?2"
-			" WHERE id = ?1 AND status = 'queued'",
-	[SQL_FINISH] = "UPDATE diagnoses SET status = ?3, finished_ms = ?2"
-		       " WHERE id = ?1 AND status IN ('queued', 'running')",
-	[SQL_RESULT] = "UPDATE diagnoses SET status = 'done', finished_ms = ?2, risk = ?3,"
-		       " checks_summary = ?4, findings_summary = ?5"
-		       " WHERE id = ?1 AND status IN ('queued', 'running') RETURNING n",
-	[SQL_DOC_INS] = "INSERT OR REPLACE INTO documents (diag, json) VALUES (?1, ?2)",
-	[SQL_CHECK_INS] = "INSERT OR REPLACE INTO check_results (diag, check_name, port, state,"
-			  " reason, rtt_ms, service) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[SQL_FINDING_INS] = "INSERT INTO findings (diag, seq, check_name, finding, severity,"
-			    " confidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[SQL_GET] = "SELECT d.id, d.status, d.created_ms, d.started_ms, d.finished_ms,"
-		    " d.requester_hash, d.requester_prefix, d.family, d.lang, d.risk, x.json"
-		    " FROM diagnoses d LEFT JOIN documents x ON x.diag = d.n WHERE d.id = ?1",
-	[SQL_TOKEN] = "SELECT n, token_hash FROM diagnoses WHERE id = ?1",
-	[SQL_DELETE_N] = "DELETE FROM diagnoses WHERE n = ?1",
-	[SQL_PURGE] = "DELETE FROM diagnoses WHERE n IN (SELECT n FROM diagnoses"
-		      " WHERE created_ms < ?1 ORDER BY created_ms LIMIT ?2)",
-	[SQL_INFLIGHT] = "SELECT count(*) FROM diagnoses WHERE status IN ('queued', 'running')",
-	[SQL_SYNC_FULL] = "PRAGMA synchronous = FULL",
-	[SQL_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+    [SQL_BEGIN] = "BEGIN IMMEDIATE",
+    [SQL_COMMIT] = "COMMIT",
+    [SQL_ROLLBACK] = "ROLLBACK",
+    [SQL_SAVEPOINT] = "SAVEPOINT w",
+    [SQL_RELEASE] = "RELEASE w",
+    [SQL_ROLLBACK_TO] = "ROLLBACK TO w",
+    [SQL_INSERT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, requester_hash,"
+                   " requester_prefix, family, lang) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7)",
+    [SQL_RUNNING] = "UPDATE diagnoses SET status = 'running', started_ms = ?2"
+                    " WHERE id = ?1 AND status = 'queued'",
+    [SQL_FINISH] = "UPDATE diagnoses SET status = ?3, finished_ms = ?2"
+                   " WHERE id = ?1 AND status IN ('queued', 'running')",
+    [SQL_RESULT] = "UPDATE diagnoses SET status = 'done', finished_ms = ?2, risk = ?3,"
+                   " checks_summary = ?4, findings_summary = ?5"
+                   " WHERE id = ?1 AND status IN ('queued', 'running') RETURNING n",
+    [SQL_DOC_INS] = "INSERT OR REPLACE INTO documents (diag, json) VALUES (?1, ?2)",
+    [SQL_CHECK_INS] = "INSERT OR REPLACE INTO check_results (diag, check_name, port, state,"
+                      " reason, rtt_ms, service) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [SQL_FINDING_INS] = "INSERT INTO findings (diag, seq, check_name, finding, severity,"
+                        " confidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [SQL_GET] = "SELECT d.id, d.status, d.created_ms, d.started_ms, d.finished_ms,"
+                " d.requester_hash, d.requester_prefix, d.family, d.lang, d.risk, x.json"
+                " FROM diagnoses d LEFT JOIN documents x ON x.diag = d.n WHERE d.id = ?1",
+    [SQL_TOKEN] = "SELECT n, token_hash FROM diagnoses WHERE id = ?1",
+    [SQL_DELETE_N] = "DELETE FROM diagnoses WHERE n = ?1",
+    [SQL_PURGE] = "DELETE FROM diagnoses WHERE n IN (SELECT n FROM diagnoses"
+                  " WHERE created_ms < ?1 ORDER BY created_ms LIMIT ?2)",
+    [SQL_INFLIGHT] = "SELECT count(*) FROM diagnoses WHERE status IN ('queued', 'running')",
+    [SQL_SYNC_FULL] = "PRAGMA synchronous = FULL",
+    [SQL_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
 };
 
 struct conn {
@@ -157,14 +157,14 @@ struct sq {
 	pthread_mutex_t sync_mu; /* guards sync */
 	struct conn sync;        /* migrations and marking at open; then point reads only */
 
-	struct conn wr;          /* the writer thread's own */
+	struct conn wr; /* the writer thread's own */
 	pthread_t thread;
 	bool thread_started;
 
-	pthread_mutex_t mu;      /* guards everything below */
-	pthread_cond_t cv_work;  /* queue became non-empty, or stopping */
-	pthread_cond_t cv_room;  /* queue shrank */
-	pthread_cond_t cv_done;  /* applied grew; a waiter's write is done */
+	pthread_mutex_t mu;     /* guards everything below */
+	pthread_cond_t cv_work; /* queue became non-empty, or stopping */
+	pthread_cond_t cv_room; /* queue shrank */
+	pthread_cond_t cv_done; /* applied grew; a waiter's write is done */
 	struct wop *head, *tail;
 	size_t qlen;
 	bool stopping;
@@ -267,7 +267,7 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out)
 }
 
 static int conn_open(struct conn *c, const char *path, bool readonly, bool full_sync,
-		     unsigned busy_ms, const struct store_opts *o)
+                     unsigned busy_ms, const struct store_opts *o)
 {
 	int flags = SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW;
 	char sql[64];
@@ -278,7 +278,7 @@ static int conn_open(struct conn *c, const char *path, bool readonly, bool full_
 	rc = sqlite3_open_v2(path, &c->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		store_set_err(o, "cannot open %s: %s", path,
-			      c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		              c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 		goto out_close;
 	}
 	c->full_sync = full_sync;
@@ -332,9 +332,9 @@ static int migrate(struct conn *c, const char *path, const struct store_opts *o)
 		goto out_rollback;
 	if (v > STORE_SCHEMA_VERSION || v < 0) {
 		store_set_err(o,
-			      "%s: database schema version %lld is newer than this program knows "
-			      "(%d); use a newer exposure or another database",
-			      path, (long long)v, STORE_SCHEMA_VERSION);
+		              "%s: database schema version %lld is newer than this program knows "
+		              "(%d); use a newer exposure or another database",
+		              path, (long long)v, STORE_SCHEMA_VERSION);
 		r = -ERR_UNSUPPORTED;
 		goto out_rollback;
 	}
@@ -342,7 +342,7 @@ static int migrate(struct conn *c, const char *path, const struct store_opts *o)
 		rc = sqlite3_exec(c->db, store_sqlite_migrations[i], NULL, NULL, NULL);
 		if (rc != SQLITE_OK) {
 			store_set_err(o, "%s: migration to version %lld failed: %s", path,
-				      (long long)i + 1, sqlite3_errmsg(c->db));
+			              (long long)i + 1, sqlite3_errmsg(c->db));
 			r = map_rc(rc);
 			goto out_rollback;
 		}
@@ -372,9 +372,9 @@ static int check_version_readonly(struct conn *c, const char *path, const struct
 	if (v == STORE_SCHEMA_VERSION)
 		return 0;
 	store_set_err(o, "%s: database schema version %lld, this program reads %d%s", path,
-		      (long long)v, STORE_SCHEMA_VERSION,
-		      v > STORE_SCHEMA_VERSION ? "; use a newer exposure"
-						: "; start exposure serve on it once to migrate");
+	              (long long)v, STORE_SCHEMA_VERSION,
+	              v > STORE_SCHEMA_VERSION ? "; use a newer exposure"
+	                                       : "; start exposure serve on it once to migrate");
 	return -ERR_UNSUPPORTED;
 }
 
@@ -385,9 +385,9 @@ static int mark_interrupted(struct conn *c)
 	int rc;
 
 	rc = sqlite3_prepare_v2(c->db,
-				"UPDATE diagnoses SET status = 'interrupted', finished_ms = ?1"
-				" WHERE status IN ('queued', 'running')",
-				-1, &st, NULL);
+	                        "UPDATE diagnoses SET status = 'interrupted', finished_ms = ?1"
+	                        " WHERE status IN ('queued', 'running')",
+	                        -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return map_rc(rc);
 	sqlite3_bind_int64(st, 1, store_now_ms());
@@ -514,7 +514,7 @@ static int sq_open(const char *path, const struct store_opts *o, struct store **
 	if ((marked = mark_interrupted(&s->sync)) < 0) {
 		r = marked;
 		store_set_err(o, "%s: cannot mark unfinished diagnoses: %s", path,
-			      sqlite3_errmsg(s->sync.db));
+		              sqlite3_errmsg(s->sync.db));
 		goto out_close;
 	}
 	/* The writer's connection: NORMAL by default (a commit is in the WAL, in the page cache,
@@ -856,8 +856,7 @@ static int enqueue(struct sq *s, struct wop *w)
 		return -EROFS;
 	}
 	pthread_mutex_lock(&s->mu);
-	while (!wait && s->qlen >= s->queue_max && !s->stopping &&
-	       (s->flags & STORE_QUEUE_BLOCK))
+	while (!wait && s->qlen >= s->queue_max && !s->stopping && (s->flags & STORE_QUEUE_BLOCK))
 		pthread_cond_wait(&s->cv_room, &s->mu);
 	if (s->stopping) {
 		r = -ESHUTDOWN;
@@ -936,19 +935,18 @@ static int sq_create(struct store *base, const struct store_new *d, bool sync)
 	snprintf(w->prefix, sizeof(w->prefix), "%s", d->prefix);
 	copy_name(w->lang, d->lang);
 	w->nd = (struct store_new){
-		.id = w->id,
-		.token_hash = w->token_hash,
-		.requester_hash = w->requester_hash,
-		.prefix = w->prefix,
-		.family = d->family,
-		.lang = w->lang,
-		.created_ms = d->created_ms,
+	    .id = w->id,
+	    .token_hash = w->token_hash,
+	    .requester_hash = w->requester_hash,
+	    .prefix = w->prefix,
+	    .family = d->family,
+	    .lang = w->lang,
+	    .created_ms = d->created_ms,
 	};
 	return enqueue(s, w);
 }
 
-static int sq_set_status(struct store *base, const char *id, enum store_status st,
-			 int64_t at_ms)
+static int sq_set_status(struct store *base, const char *id, enum store_status st, int64_t at_ms)
 {
 	struct wop *w = calloc(1, sizeof(*w));
 
@@ -1072,7 +1070,7 @@ static int fill_diagnosis(sqlite3_stmt *st, struct store_diagnosis *out)
 	out->finished_ms = sqlite3_column_int64(st, 4);
 	if (sqlite3_column_bytes(st, 5) == STORE_HASH_BYTES)
 		sodium_bin2hex(out->requester_hash, sizeof(out->requester_hash),
-			       sqlite3_column_blob(st, 5), STORE_HASH_BYTES);
+		               sqlite3_column_blob(st, 5), STORE_HASH_BYTES);
 	col_text(st, 6, out->prefix, sizeof(out->prefix));
 	out->family = sqlite3_column_int(st, 7) == 4 ? AF_INET : AF_INET6;
 	col_text(st, 8, out->lang, sizeof(out->lang));
@@ -1156,10 +1154,10 @@ static int sq_check_integrity(struct store *base, char *msg, size_t n)
 /* Report iteration: one indexed scan of diagnoses, summaries parsed per row.               */
 
 static const char iter_sql[] =
-	"SELECT n, id, created_ms, finished_ms, requester_hash, requester_prefix, family, risk,"
-	" lang, checks_summary, findings_summary FROM diagnoses"
-	" WHERE status = 'done' AND created_ms >= ?1 AND created_ms < ?2"
-	" ORDER BY created_ms, n";
+    "SELECT n, id, created_ms, finished_ms, requester_hash, requester_prefix, family, risk,"
+    " lang, checks_summary, findings_summary FROM diagnoses"
+    " WHERE status = 'done' AND created_ms >= ?1 AND created_ms < ?2"
+    " ORDER BY created_ms, n";
 
 static void period_bind(sqlite3_stmt *st, const struct store_period *p)
 {
@@ -1187,19 +1185,19 @@ static int emit(sqlite3_stmt *st, struct store_summary_buf *b, store_iter_cb *cb
 	if (sqlite3_column_bytes(st, 4) == STORE_HASH_BYTES)
 		sodium_bin2hex(hash, sizeof(hash), sqlite3_column_blob(st, 4), STORE_HASH_BYTES);
 	row = (struct store_iter_row){
-		.serial = (uint64_t)sqlite3_column_int64(st, 0),
-		.id = col_str(st, 1),
-		.created_ms = sqlite3_column_int64(st, 2),
-		.finished_ms = sqlite3_column_int64(st, 3),
-		.requester_hash = hash,
-		.prefix = col_str(st, 5),
-		.family = sqlite3_column_int(st, 6) == 4 ? AF_INET : AF_INET6,
-		.risk = col_str(st, 7),
-		.lang = col_str(st, 8),
-		.checks = b->checks,
-		.n_checks = b->n_checks,
-		.findings = b->findings,
-		.n_findings = b->n_findings,
+	    .serial = (uint64_t)sqlite3_column_int64(st, 0),
+	    .id = col_str(st, 1),
+	    .created_ms = sqlite3_column_int64(st, 2),
+	    .finished_ms = sqlite3_column_int64(st, 3),
+	    .requester_hash = hash,
+	    .prefix = col_str(st, 5),
+	    .family = sqlite3_column_int(st, 6) == 4 ? AF_INET : AF_INET6,
+	    .risk = col_str(st, 7),
+	    .lang = col_str(st, 8),
+	    .checks = b->checks,
+	    .n_checks = b->n_checks,
+	    .findings = b->findings,
+	    .n_findings = b->n_findings,
 	};
 	return cb(ud, &row);
 }
@@ -1257,9 +1255,9 @@ static int sq_count_results(struct store *base, const struct store_period *p, ui
 	if ((r = read_conn(s, &db)) < 0)
 		return r;
 	rc = sqlite3_prepare_v2(db,
-				"SELECT count(*) FROM diagnoses WHERE status = 'done'"
-				" AND created_ms >= ?1 AND created_ms < ?2",
-				-1, &st, NULL);
+	                        "SELECT count(*) FROM diagnoses WHERE status = 'done'"
+	                        " AND created_ms >= ?1 AND created_ms < ?2",
+	                        -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		period_bind(st, p);
 		rc = sqlite3_step(st);
@@ -1273,19 +1271,19 @@ static int sq_count_results(struct store *base, const struct store_period *p, ui
 }
 
 const struct store_ops store_sqlite_ops = {
-	.name = "sqlite",
-	.open = sq_open,
-	.close = sq_close,
-	.flush = sq_flush,
-	.check_integrity = sq_check_integrity,
-	.get_stats = sq_get_stats,
-	.create = sq_create,
-	.set_status = sq_set_status,
-	.save_result = sq_save_result,
-	.del = sq_delete,
-	.purge = sq_purge,
-	.get = sq_get,
-	.count_inflight = sq_count_inflight,
-	.iter = sq_iter,
-	.count_results = sq_count_results,
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .flush = sq_flush,
+    .check_integrity = sq_check_integrity,
+    .get_stats = sq_get_stats,
+    .create = sq_create,
+    .set_status = sq_set_status,
+    .save_result = sq_save_result,
+    .del = sq_delete,
+    .purge = sq_purge,
+    .get = sq_get,
+    .count_inflight = sq_count_inflight,
+    .iter = sq_iter,
+    .count_results = sq_count_results,
 };

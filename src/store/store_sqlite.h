@@ -3,7 +3,7 @@
 #ifndef EXPOSURE_STORE_STORE_SQLITE_H
 #define EXPOSURE_STORE_STORE_SQLITE_H
 
-#include "store_impl.h"
+#include "store/store_impl.h"
 
 /* Entry i upgrades user_version i to i + 1; store_sqlite_n_migrations == STORE_SCHEMA_VERSION. */
 extern const char *const store_sqlite_migrations[];

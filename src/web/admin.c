@@ -9,9 +9,9 @@
  * in a URL. The statistics are computed in the HTTP thread that asks (the report reads the
  * store on its own read-only connection), never on the probe engine's loop.
  */
-#include "admin.h"
-#include "../core/err.h"
-#include "../report/report_dashboard.h"
+#include "web/admin.h"
+#include "core/err.h"
+#include "report/report_dashboard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define ADMIN_COOKIE "exposure_admin"
+#define ADMIN_COOKIE   "exposure_admin"
 #define ADMIN_CSV_NAME "exposure-report.csv"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -101,8 +101,8 @@ static void sb_urlenc(struct sbuf *b, const char *s)
 	for (; s && *s; s++) {
 		unsigned char ch = (unsigned char)*s;
 
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
 			sb_addn(b, s, 1);
 		} else {
 			char e[3] = {'%', hex[ch >> 4], hex[ch & 15]};
@@ -128,7 +128,7 @@ static bool token_well_formed(const char *t, size_t n)
 static void token_hash(const struct web *w, const char *t, size_t n, uint8_t out[32])
 {
 	crypto_generichash(out, 32, (const unsigned char *)t, n, w->admin_key,
-			   sizeof(w->admin_key));
+	                   sizeof(w->admin_key));
 }
 
 /* True if t (n bytes) is the operator token. Constant time in the token's content. */
@@ -181,7 +181,7 @@ static int read_token_file(const char *path, char *buf, size_t cap)
 		n += (size_t)got;
 	}
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
-			 buf[n - 1] == '\t'))
+	                 buf[n - 1] == '\t'))
 		n--;
 	buf[n] = '\0';
 	r = (int)n;
@@ -204,7 +204,7 @@ int admin_init(struct web *w)
 		r = report_labels_load(w->cfg.labels_path, &w->labels, err, sizeof(err));
 		if (r < 0) {
 			fprintf(stderr, "exposure serve: --labels: %s\n",
-				err[0] ? err : err_str(r));
+			        err[0] ? err : err_str(r));
 			return r;
 		}
 	}
@@ -213,10 +213,10 @@ int admin_init(struct web *w)
 		r = read_token_file(from, buf, sizeof(buf));
 		if (r < 0) {
 			fprintf(stderr, "exposure serve: --admin-token-file %s: %s\n", from,
-				r == -EPERM ? "must be ours and not accessible by group or others "
-					      "(chmod 600)"
-				: r == -ERR_SYNTAX ? "not a regular file"
-						   : err_str(r));
+			        r == -EPERM ? "must be ours and not accessible by group or others "
+			                      "(chmod 600)"
+			        : r == -ERR_SYNTAX ? "not a regular file"
+			                           : err_str(r));
 			return r;
 		}
 		n = (size_t)r;
@@ -229,9 +229,10 @@ int admin_init(struct web *w)
 		return 0; /* the dashboard is off */
 	}
 	if (!token_well_formed(buf, n)) {
-		fprintf(stderr, "exposure serve: operator token from %s: %d to %d printable "
-				"characters without spaces, please\n",
-			from, ADMIN_TOKEN_MIN, ADMIN_TOKEN_MAX);
+		fprintf(stderr,
+		        "exposure serve: operator token from %s: %d to %d printable "
+		        "characters without spaces, please\n",
+		        from, ADMIN_TOKEN_MIN, ADMIN_TOKEN_MAX);
 		sodium_memzero(buf, sizeof(buf));
 		return -ERR_SYNTAX;
 	}
@@ -245,7 +246,7 @@ int admin_init(struct web *w)
 		unsetenv(ADMIN_ENV_TOKEN);
 	w->admin_on = true;
 	fprintf(stderr, "exposure serve: operator dashboard on /admin/stats (token from %s)\n",
-		from);
+	        from);
 	return 0;
 }
 
@@ -275,7 +276,8 @@ static bool authorized(struct web *w, struct MHD_Connection *c)
 
 static bool secure_site(const struct web *w)
 {
-	return w->cfg.secure_cookie || (w->cfg.origin && strncmp(w->cfg.origin, "https://", 8) == 0);
+	return w->cfg.secure_cookie ||
+	       (w->cfg.origin && strncmp(w->cfg.origin, "https://", 8) == 0);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -284,15 +286,16 @@ static bool secure_site(const struct web *w)
 static void page_head(struct sbuf *b, const char *title)
 {
 	sb_add(b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-		  "<meta name=\"robots\" content=\"noindex\">\n<title>");
+	          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	          "<meta name=\"robots\" content=\"noindex\">\n<title>");
 	sb_esc(b, title);
-	sb_add(b, "</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n"
-		  "<link rel=\"stylesheet\" href=\"/admin.css\">\n</head>\n<body class=\"admin\">\n");
+	sb_add(b,
+	       "</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n"
+	       "<link rel=\"stylesheet\" href=\"/admin.css\">\n</head>\n<body class=\"admin\">\n");
 }
 
 static enum MHD_Result send_page(struct web *w, struct MHD_Connection *c, unsigned code,
-				 struct sbuf *b, const char *extra_name, const char *extra_value)
+                                 struct sbuf *b, const char *extra_name, const char *extra_value)
 {
 	struct MHD_Response *r;
 
@@ -310,7 +313,7 @@ static enum MHD_Result send_page(struct web *w, struct MHD_Connection *c, unsign
 }
 
 static enum MHD_Result login_page(struct web *w, struct MHD_Connection *c, unsigned code,
-				  const char *message)
+                                  const char *message)
 {
 	struct sbuf b = {0};
 
@@ -322,13 +325,13 @@ static enum MHD_Result login_page(struct web *w, struct MHD_Connection *c, unsig
 		sb_add(&b, "</p>\n");
 	}
 	sb_add(&b, "<form method=\"post\" action=\"/admin/login\" class=\"login\">\n"
-		   "<label for=\"token\">Operator token</label>\n"
-		   "<input id=\"token\" name=\"token\" type=\"password\" required "
-		   "autocomplete=\"current-password\" maxlength=\"512\">\n"
-		   "<button type=\"submit\" class=\"primary\" id=\"login\">Log in</button>\n"
-		   "</form>\n</main>\n</body>\n</html>\n");
+	           "<label for=\"token\">Operator token</label>\n"
+	           "<input id=\"token\" name=\"token\" type=\"password\" required "
+	           "autocomplete=\"current-password\" maxlength=\"512\">\n"
+	           "<button type=\"submit\" class=\"primary\" id=\"login\">Log in</button>\n"
+	           "</form>\n</main>\n</body>\n</html>\n");
 	return send_page(w, c, code, &b, code == 401 ? "WWW-Authenticate" : NULL,
-			 "Bearer realm=\"exposure-admin\"");
+	                 "Bearer realm=\"exposure-admin\"");
 }
 
 static const char *qarg(struct MHD_Connection *c, const char *name)
@@ -341,12 +344,12 @@ static const char *qarg(struct MHD_Connection *c, const char *name)
 static void get_query(struct MHD_Connection *c, struct report_dashboard_query *q)
 {
 	*q = (struct report_dashboard_query){
-		.since = qarg(c, "since"),
-		.until = qarg(c, "until"),
-		.label = qarg(c, "label"),
-		.trend = qarg(c, "trend"),
-		.per = qarg(c, "per"),
-		.min_group = qarg(c, "min_group"),
+	    .since = qarg(c, "since"),
+	    .until = qarg(c, "until"),
+	    .label = qarg(c, "label"),
+	    .trend = qarg(c, "trend"),
+	    .per = qarg(c, "per"),
+	    .min_group = qarg(c, "min_group"),
 	};
 }
 
@@ -386,10 +389,10 @@ static void filters(struct web *w, struct sbuf *b, const struct report_dashboard
 	const char *per = q->per ? q->per : "diagnosis";
 
 	sb_add(b, "<form method=\"get\" action=\"/admin/stats\" class=\"filters\" id=\"filters\">\n"
-		  "<label>Since (UTC) <input type=\"date\" name=\"since\" id=\"since\" value=\"");
+	          "<label>Since (UTC) <input type=\"date\" name=\"since\" id=\"since\" value=\"");
 	sb_esc(b, q->since);
 	sb_add(b, "\"></label>\n<label>Until, inclusive <input type=\"date\" name=\"until\" "
-		  "id=\"until\" value=\"");
+	          "id=\"until\" value=\"");
 	sb_esc(b, q->until);
 	sb_add(b, "\"></label>\n<label>Network label <select name=\"label\" id=\"label\">");
 	option(b, "", "every label", q->label);
@@ -405,7 +408,7 @@ static void filters(struct web *w, struct sbuf *b, const struct report_dashboard
 	option(b, "diagnosis", "every result", per);
 	option(b, "requester", "every requester once", per);
 	sb_add(b, "</select></label>\n<button type=\"submit\" class=\"primary\" id=\"show\">Show"
-		  "</button>\n</form>\n");
+	          "</button>\n</form>\n");
 }
 
 static enum MHD_Result stats_page(struct web *w, struct MHD_Connection *c)
@@ -424,13 +427,12 @@ static enum MHD_Result stats_page(struct web *w, struct MHD_Connection *c)
 		free(href.p);
 		return MHD_NO;
 	}
-	r = report_dashboard_html(w->store, w->labels, &q, href.p, &frag, &flen, err,
-				  sizeof(err));
+	r = report_dashboard_html(w->store, w->labels, &q, href.p, &frag, &flen, err, sizeof(err));
 	free(href.p);
 	page_head(&b, "exposure: statistics");
 	sb_add(&b, "<header class=\"admin-top\">\n<h1>Statistics of the self-diagnoses</h1>\n"
-		   "<form method=\"post\" action=\"/admin/logout\"><button type=\"submit\" "
-		   "id=\"logout\">Log out</button></form>\n</header>\n<main>\n");
+	           "<form method=\"post\" action=\"/admin/logout\"><button type=\"submit\" "
+	           "id=\"logout\">Log out</button></form>\n</header>\n<main>\n");
 	filters(w, &b, &q);
 	if (r == -ERR_SYNTAX || r == -ERR_RANGE) {
 		code = 400;
@@ -441,15 +443,15 @@ static enum MHD_Result stats_page(struct web *w, struct MHD_Connection *c)
 		code = 500;
 		fprintf(stderr, "exposure serve: /admin/stats: %s\n", err[0] ? err : err_str(r));
 		sb_add(&b, "<p class=\"error\" role=\"alert\">The statistics cannot be computed "
-			   "now (see the service's log).</p>\n");
+		           "now (see the service's log).</p>\n");
 	} else {
 		sb_addn(&b, frag, flen);
 	}
 	free(frag);
 	sb_add(&b, "<p class=\"muted\">The CSV is byte for byte <code>exposure report --format csv "
-		   "--trend week</code> (plus <code>--labels</code> as given to the service) with "
-		   "the same filters. No address or stored prefix is ever shown.</p>\n"
-		   "</main>\n</body>\n</html>\n");
+	           "--trend week</code> (plus <code>--labels</code> as given to the service) with "
+	           "the same filters. No address or stored prefix is ever shown.</p>\n"
+	           "</main>\n</body>\n</html>\n");
 	return send_page(w, c, code, &b, NULL, NULL);
 }
 
@@ -466,7 +468,8 @@ static enum MHD_Result stats_csv(struct web *w, struct MHD_Connection *c)
 	if (r == -ERR_SYNTAX || r == -ERR_RANGE)
 		return httpd_error(w, c, 400, "query", err[0] ? err : "bad query");
 	if (r < 0) {
-		fprintf(stderr, "exposure serve: /admin/stats.csv: %s\n", err[0] ? err : err_str(r));
+		fprintf(stderr, "exposure serve: /admin/stats.csv: %s\n",
+		        err[0] ? err : err_str(r));
 		return httpd_error(w, c, 500, "internal", "The statistics cannot be computed now.");
 	}
 	resp = httpd_text("text/csv; charset=utf-8", csv, len);
@@ -474,7 +477,7 @@ static enum MHD_Result stats_csv(struct web *w, struct MHD_Connection *c)
 		return MHD_NO;
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "Content-Disposition",
-				"attachment; filename=\"" ADMIN_CSV_NAME "\"");
+	                        "attachment; filename=\"" ADMIN_CSV_NAME "\"");
 	return httpd_queue(w, c, 200, resp);
 }
 
@@ -552,10 +555,10 @@ static int form_value(const char *body, size_t len, const char *name, char *out,
 }
 
 static enum MHD_Result redirect(struct web *w, struct MHD_Connection *c, const char *to,
-				const char *cookie)
+                                const char *cookie)
 {
 	struct MHD_Response *r =
-		MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	    MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 
 	if (!r)
 		return MHD_NO;
@@ -566,8 +569,7 @@ static enum MHD_Result redirect(struct web *w, struct MHD_Connection *c, const c
 	return httpd_queue(w, c, 303, r);
 }
 
-static enum MHD_Result login(struct web *w, struct MHD_Connection *c, const char *body,
-			     size_t len)
+static enum MHD_Result login(struct web *w, struct MHD_Connection *c, const char *body, size_t len)
 {
 	char token[ADMIN_TOKEN_MAX + 2], session[CSRF_TOKEN_LEN + 1], cookie[CSRF_TOKEN_LEN + 128];
 	int n;
@@ -581,9 +583,10 @@ static enum MHD_Result login(struct web *w, struct MHD_Connection *c, const char
 	if (!ok)
 		return login_page(w, c, 401, "Wrong operator token.");
 	csrf_issue(&w->admin_session, store_now_ms(), session);
-	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/admin; Max-Age=%lld; HttpOnly; "
-		 "SameSite=Strict%s", ADMIN_COOKIE, session, ADMIN_SESSION_MS / 1000,
-		 secure_site(w) ? "; Secure" : "");
+	snprintf(cookie, sizeof(cookie),
+	         "%s=%s; Path=/admin; Max-Age=%lld; HttpOnly; "
+	         "SameSite=Strict%s",
+	         ADMIN_COOKIE, session, ADMIN_SESSION_MS / 1000, secure_site(w) ? "; Secure" : "");
 	return redirect(w, c, "/admin/stats", cookie);
 }
 
@@ -594,19 +597,19 @@ static enum MHD_Result logout(struct web *w, struct MHD_Connection *c)
 	if (!form_same_origin(w, c))
 		return httpd_error(w, c, 403, "origin", "Cross-site request refused.");
 	snprintf(cookie, sizeof(cookie), "%s=; Path=/admin; Max-Age=0; HttpOnly; SameSite=Strict%s",
-		 ADMIN_COOKIE, secure_site(w) ? "; Secure" : "");
+	         ADMIN_COOKIE, secure_site(w) ? "; Secure" : "");
 	return redirect(w, c, "/admin/stats", cookie);
 }
 
 /* ------------------------------------------------------------------------------------------ */
 
 enum MHD_Result admin_route(struct web *w, struct MHD_Connection *c, const char *url,
-			    const char *method, const char *body, size_t len)
+                            const char *method, const char *body, size_t len)
 {
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	bool post = strcmp(method, "POST") == 0;
 	bool page = strcmp(url, "/admin") == 0 || strcmp(url, "/admin/") == 0 ||
-		    strcmp(url, "/admin/stats") == 0;
+	            strcmp(url, "/admin/stats") == 0;
 
 	if (!w->admin_on)
 		return httpd_error(w, c, 404, "not-found", "Not found.");
@@ -623,8 +626,8 @@ enum MHD_Result admin_route(struct web *w, struct MHD_Connection *c, const char 
 			return httpd_error(w, c, 405, "method", "Method not allowed.");
 		if (!authorized(w, c))
 			return page ? login_page(w, c, 401, NULL)
-				    : httpd_error(w, c, 401, "token",
-						  "The operator token is missing or wrong.");
+			            : httpd_error(w, c, 401, "token",
+			                          "The operator token is missing or wrong.");
 		return page ? stats_page(w, c) : stats_csv(w, c);
 	} else {
 		return httpd_error(w, c, 404, "not-found", "Not found.");

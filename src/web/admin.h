@@ -7,14 +7,14 @@
 #ifndef EXPOSURE_WEB_ADMIN_H
 #define EXPOSURE_WEB_ADMIN_H
 
-#include "web.h"
+#include "web/web.h"
 
 #include <microhttpd.h>
 
-#define ADMIN_ENV_TOKEN   "EXPOSURE_ADMIN_TOKEN"
-#define ADMIN_TOKEN_MIN   16
-#define ADMIN_TOKEN_MAX   512
-#define ADMIN_SESSION_MS  (12 * 3600 * 1000LL)
+#define ADMIN_ENV_TOKEN  "EXPOSURE_ADMIN_TOKEN"
+#define ADMIN_TOKEN_MIN  16
+#define ADMIN_TOKEN_MAX  512
+#define ADMIN_SESSION_MS (12 * 3600 * 1000LL)
 
 /*
  * Read the operator token (cfg.admin_token_file, else $EXPOSURE_ADMIN_TOKEN, else the
@@ -27,14 +27,14 @@ void admin_free(struct web *w);
 
 /* Handle a request under /admin (the route is off: 404). rq_body/rq_len: the request body. */
 enum MHD_Result admin_route(struct web *w, struct MHD_Connection *c, const char *url,
-			    const char *method, const char *body, size_t len);
+                            const char *method, const char *body, size_t len);
 
 /* httpd.c helpers shared with admin.c. */
 enum MHD_Result httpd_queue(struct web *w, struct MHD_Connection *c, unsigned code,
-			    struct MHD_Response *r);
+                            struct MHD_Response *r);
 struct MHD_Response *httpd_text(const char *type, char *body, size_t len);
 enum MHD_Result httpd_error(struct web *w, struct MHD_Connection *c, unsigned code,
-			    const char *reason, const char *message);
+                            const char *reason, const char *message);
 bool httpd_same_origin(struct web *w, struct MHD_Connection *c);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* CSRF tokens (csrf.h). */
-#include "csrf.h"
+#include "web/csrf.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -33,7 +33,7 @@ void csrf_issue(const struct csrf *c, int64_t now_ms, char out[CSRF_TOKEN_LEN + 
 		raw[NONCE + i] = (uint8_t)(t >> (56 - 8 * i));
 	mac(c, raw, raw + NONCE + 8);
 	sodium_bin2base64(out, CSRF_TOKEN_LEN + 1, raw, RAW,
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 bool csrf_verify(const struct csrf *c, const char *token, int64_t now_ms)
@@ -45,7 +45,7 @@ bool csrf_verify(const struct csrf *c, const char *token, int64_t now_ms)
 	if (!token || strlen(token) != CSRF_TOKEN_LEN)
 		return false;
 	if (sodium_base642bin(raw, sizeof(raw), token, CSRF_TOKEN_LEN, NULL, &len, NULL,
-			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    len != RAW)
 		return false;
 	mac(c, raw, want);

@@ -5,11 +5,11 @@
  * Nothing here waits for a probe: an SSE stream with nothing new to say suspends its connection
  * and the loop thread resumes it (job_wake_locked).
  */
-#include "web.h"
-#include "admin.h"
-#include "assets.h"
-#include "../core/err.h"
-#include "../diagnosis/advice/advice.h"
+#include "web/web.h"
+#include "web/admin.h"
+#include "web/assets.h"
+#include "core/err.h"
+#include "diagnosis/advice/advice.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,10 +23,10 @@
 #include <sys/socket.h>
 
 #define CSP                                                                                        \
-	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "               \
-	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "            \
+	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "                \
+	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "             \
 	"frame-ancestors 'none'"
-#define CSRF_COOKIE "exposure_csrf"
+#define CSRF_COOKIE     "exposure_csrf"
 #define MAX_HEADER_JOIN 2048
 
 struct req {
@@ -50,7 +50,7 @@ static void security_headers(struct MHD_Response *r)
 }
 
 static enum MHD_Result queue(struct web *w, struct MHD_Connection *c, unsigned code,
-			     struct MHD_Response *r)
+                             struct MHD_Response *r)
 {
 	enum MHD_Result ret;
 
@@ -65,8 +65,7 @@ static enum MHD_Result queue(struct web *w, struct MHD_Connection *c, unsigned c
 
 static struct MHD_Response *text_response(const char *type, char *body, size_t len)
 {
-	struct MHD_Response *r =
-		MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 
 	if (!r) {
 		free(body);
@@ -77,8 +76,8 @@ static struct MHD_Response *text_response(const char *type, char *body, size_t l
 }
 
 /* Send a JSON object (reference stolen); extra headers as name, value pairs, NULL-ended. */
-static enum MHD_Result send_json(struct web *w, struct MHD_Connection *c, unsigned code,
-				 json_t *o, ...)
+static enum MHD_Result send_json(struct web *w, struct MHD_Connection *c, unsigned code, json_t *o,
+                                 ...)
 {
 	char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 	struct MHD_Response *r;
@@ -103,20 +102,20 @@ static enum MHD_Result send_json(struct web *w, struct MHD_Connection *c, unsign
 }
 
 static enum MHD_Result send_error(struct web *w, struct MHD_Connection *c, unsigned code,
-				  const char *reason, const char *message)
+                                  const char *reason, const char *message)
 {
 	return send_json(w, c, code, json_pack("{s:s, s:s}", "reason", reason, "message", message),
-			 NULL);
+	                 NULL);
 }
 
 static enum MHD_Result send_refusal(struct web *w, struct MHD_Connection *c,
-				    const struct target_decision *d, const char *addr)
+                                    const struct target_decision *d, const char *addr)
 {
 	return send_json(w, c, 403,
-			 json_pack("{s:s, s:s, s:s, s:s, s:s}", "reason", d->code, "address", addr,
-				   "class", addr_class_name(d->cls), "message", d->why_en,
-				   "message_ja", d->why_ja),
-			 NULL);
+	                 json_pack("{s:s, s:s, s:s, s:s, s:s}", "reason", d->code, "address", addr,
+	                           "class", addr_class_name(d->cls), "message", d->why_en,
+	                           "message_ja", d->why_ja),
+	                 NULL);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -130,7 +129,7 @@ struct join_ctx {
 };
 
 static enum MHD_Result join_header(void *cls, enum MHD_ValueKind kind, const char *key,
-				   const char *value)
+                                   const char *value)
 {
 	struct join_ctx *j = cls;
 	size_t n;
@@ -168,7 +167,7 @@ static int who_is_asking(struct web *w, struct MHD_Connection *c, struct who *ou
 {
 	const union MHD_ConnectionInfo *ci;
 	struct join_ctx jc = {
-		.name = w->cfg.trust.header == PROXY_HDR_FORWARDED ? "Forwarded" : "X-Forwarded-For"};
+	    .name = w->cfg.trust.header == PROXY_HDR_FORWARDED ? "Forwarded" : "X-Forwarded-For"};
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -181,7 +180,7 @@ static int who_is_asking(struct web *w, struct MHD_Connection *c, struct who *ou
 	if (jc.overflow)
 		return -ERR_SYNTAX;
 	r = requester_resolve(&w->cfg.trust, &out->peer, jc.seen ? jc.buf : NULL, &out->requester,
-			      &out->via_proxy);
+	                      &out->via_proxy);
 	if (r < 0)
 		return r;
 	addr_format(&out->requester, out->text, sizeof(out->text));
@@ -247,7 +246,7 @@ static bool same_origin(struct web *w, struct MHD_Connection *c)
 
 /* Shared with admin.c (admin.h). */
 enum MHD_Result httpd_queue(struct web *w, struct MHD_Connection *c, unsigned code,
-			    struct MHD_Response *r)
+                            struct MHD_Response *r)
 {
 	return queue(w, c, code, r);
 }
@@ -258,7 +257,7 @@ struct MHD_Response *httpd_text(const char *type, char *body, size_t len)
 }
 
 enum MHD_Result httpd_error(struct web *w, struct MHD_Connection *c, unsigned code,
-			    const char *reason, const char *message)
+                            const char *reason, const char *message)
 {
 	return send_error(w, c, code, reason, message);
 }
@@ -308,12 +307,12 @@ static json_t *catalogue_json(struct web *w)
 			snprintf(ports, sizeof(ports), "%u", p.first);
 		else
 			snprintf(ports, sizeof(ports), "%u-%u", p.first, p.last);
-		json_array_append_new(
-			a, json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s}", "check",
-				     defs[i].name, "ports", ports, "label", "en", defs[i].label_en,
-				     "ja", defs[i].label_ja, "open", "en", defs[i].open_en, "ja",
-				     defs[i].open_ja, "severity",
-				     severity_name(defs[i].exposed_severity)));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s}",
+		                                   "check", defs[i].name, "ports", ports, "label",
+		                                   "en", defs[i].label_en, "ja", defs[i].label_ja,
+		                                   "open", "en", defs[i].open_en, "ja",
+		                                   defs[i].open_ja, "severity",
+		                                   severity_name(defs[i].exposed_severity)));
 	}
 	return a;
 }
@@ -326,16 +325,16 @@ static enum MHD_Result h_whoami(struct web *w, struct MHD_Connection *c)
 
 	if (who_is_asking(w, c, &who) < 0)
 		return send_error(w, c, 400, "forwarded",
-				  "The forwarding header from the trusted proxy is malformed.");
+		                  "The forwarding header from the trusted proxy is malformed.");
 	csrf_issue(&w->csrf, store_now_ms(), token);
 	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; SameSite=Strict; HttpOnly%s", CSRF_COOKIE,
-		 token, w->cfg.secure_cookie ? "; Secure" : "");
-	o = json_pack("{s:s, s:s, s:s, s:b, s:s, s:b, s:s, s:s, s:s?, s:o, s:s}", "address", who.text,
-		      "family", who.requester.family == AF_INET6 ? "ipv6" : "ipv4", "class",
-		      addr_class_name(who.d.cls), "may_diagnose", who.d.allowed, "mode",
-		      w->cfg.rules.public_mode ? "public" : "local", "via_proxy", who.via_proxy,
-		      "csrf_token", token, "lang", wants_ja(c) ? "ja" : "en", "probe_source",
-		      w->cfg.probe_source, "checks", catalogue_json(w), "reason", who.d.code);
+	         token, w->cfg.secure_cookie ? "; Secure" : "");
+	o = json_pack("{s:s, s:s, s:s, s:b, s:s, s:b, s:s, s:s, s:s?, s:o, s:s}", "address",
+	              who.text, "family", who.requester.family == AF_INET6 ? "ipv6" : "ipv4",
+	              "class", addr_class_name(who.d.cls), "may_diagnose", who.d.allowed, "mode",
+	              w->cfg.rules.public_mode ? "public" : "local", "via_proxy", who.via_proxy,
+	              "csrf_token", token, "lang", wants_ja(c) ? "ja" : "en", "probe_source",
+	              w->cfg.probe_source, "checks", catalogue_json(w), "reason", who.d.code);
 	if (!who.d.allowed) {
 		json_object_set_new(o, "message", json_string(who.d.why_en));
 		json_object_set_new(o, "message_ja", json_string(who.d.why_ja));
@@ -364,17 +363,18 @@ static enum MHD_Result h_create(struct web *w, struct MHD_Connection *c, struct 
 
 	if (!same_origin(w, c)) {
 		atomic_fetch_add(&w->m.refused_csrf, 1);
-		return send_error(w, c, 403, "origin",
-				  "Cross-site request refused: start the diagnosis from this site's page.");
+		return send_error(
+		    w, c, 403, "origin",
+		    "Cross-site request refused: start the diagnosis from this site's page.");
 	}
 	if (!csrf_ok(w, c)) {
 		atomic_fetch_add(&w->m.refused_csrf, 1);
 		return send_error(w, c, 403, "csrf",
-				  "Missing or stale page token: reload the page and try again.");
+		                  "Missing or stale page token: reload the page and try again.");
 	}
 	if (who_is_asking(w, c, &who) < 0)
 		return send_error(w, c, 400, "forwarded",
-				  "The forwarding header from the trusted proxy is malformed.");
+		                  "The forwarding header from the trusted proxy is malformed.");
 	if (!who.d.allowed) {
 		atomic_fetch_add(&w->m.refused_policy, 1);
 		return send_refusal(w, c, &who.d, who.text);
@@ -412,24 +412,26 @@ static enum MHD_Result h_create(struct web *w, struct MHD_Connection *c, struct 
 		pthread_mutex_unlock(&w->lock);
 		job_unref(w, j);
 		atomic_fetch_add(&w->m.refused_busy, 1);
-		return send_json(w, c, 429,
-				 json_pack("{s:s, s:s, s:s, s:o}", "reason", "one-at-a-time", "message",
-					   "A diagnosis of your address is already running: wait for it "
-					   "to finish.",
-					   "active", id, "links", links(id)),
-				 "Retry-After", ra, NULL);
+		return send_json(
+		    w, c, 429,
+		    json_pack("{s:s, s:s, s:s, s:o}", "reason", "one-at-a-time", "message",
+		              "A diagnosis of your address is already running: wait for it "
+		              "to finish.",
+		              "active", id, "links", links(id)),
+		    "Retry-After", ra, NULL);
 	}
 	if (w->stopping || w->q_len + w->reserved >= w->cfg.queue_max) {
-		int64_t est = (int64_t)((w->avg_run_ms ? w->avg_run_ms : 2000) *
-					(double)(w->q_len + 1) / (w->cfg.max_inflight ? w->cfg.max_inflight : 1));
+		int64_t est =
+		    (int64_t)((w->avg_run_ms ? w->avg_run_ms : 2000) * (double)(w->q_len + 1) /
+		              (w->cfg.max_inflight ? w->cfg.max_inflight : 1));
 		retry_after(ra, sizeof(ra), est);
 		pthread_mutex_unlock(&w->lock);
 		job_unref(w, j);
 		atomic_fetch_add(&w->m.refused_busy, 1);
 		return send_json(w, c, 429,
-				 json_pack("{s:s, s:s}", "reason", "busy", "message",
-					   "The service is busy: try again in a moment."),
-				 "Retry-After", ra, NULL);
+		                 json_pack("{s:s, s:s}", "reason", "busy", "message",
+		                           "The service is busy: try again in a moment."),
+		                 "Retry-After", ra, NULL);
 	}
 	active_add_locked(w, j);
 	w->reserved++;
@@ -448,14 +450,14 @@ static enum MHD_Result h_create(struct web *w, struct MHD_Connection *c, struct 
 	store_requester_hash(&w->key, &who.requester, rhash);
 	store_prefix(&who.requester, prefix, sizeof(prefix));
 	r = store_create(w->store, &(struct store_new){
-					   .id = j->id,
-					   .token_hash = j->token_hash,
-					   .requester_hash = rhash,
-					   .prefix = prefix,
-					   .family = who.requester.family,
-					   .lang = lang,
-					   .created_ms = j->created_ms,
-				   });
+	                               .id = j->id,
+	                               .token_hash = j->token_hash,
+	                               .requester_hash = rhash,
+	                               .prefix = prefix,
+	                               .family = who.requester.family,
+	                               .lang = lang,
+	                               .created_ms = j->created_ms,
+	                           });
 	if (r < 0) {
 		fprintf(stderr, "exposure serve: store_create: %s\n", err_str(r));
 		r = 503;
@@ -465,9 +467,9 @@ static enum MHD_Result h_create(struct web *w, struct MHD_Connection *c, struct 
 	job_enqueue(w, j);
 	atomic_fetch_add(&w->m.created, 1);
 	{
-		json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:i}", "id", j->id, "delete_token", token,
-				      "status", "queued", "links", links(j->id), "probe_timeout_ms",
-				      (json_int_t)j->timeout_ms);
+		json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:i}", "id", j->id, "delete_token",
+		                      token, "status", "queued", "links", links(j->id),
+		                      "probe_timeout_ms", (json_int_t)j->timeout_ms);
 		char loc[64];
 
 		snprintf(loc, sizeof(loc), "/api/diagnoses/%s", j->id);
@@ -482,15 +484,16 @@ unreserve:
 	pthread_mutex_unlock(&w->lock);
 	job_unref(w, j);
 	if (r == 429)
-		return send_json(w, c, 429,
-				 json_pack("{s:s, s:s}", "reason", "rate", "message",
-					   "Too many diagnoses from your address or network: try again "
-					   "later."),
-				 "Retry-After", ra, NULL);
+		return send_json(
+		    w, c, 429,
+		    json_pack("{s:s, s:s}", "reason", "rate", "message",
+		              "Too many diagnoses from your address or network: try again "
+		              "later."),
+		    "Retry-After", ra, NULL);
 	return send_json(w, c, 503,
-			 json_pack("{s:s, s:s}", "reason", "store",
-				   "message", "The result store is not available: try again later."),
-			 "Retry-After", ra, NULL);
+	                 json_pack("{s:s, s:s}", "reason", "store", "message",
+	                           "The result store is not available: try again later."),
+	                 "Retry-After", ra, NULL);
 }
 
 /* The diagnosis as JSON from a job in memory (under lock). */
@@ -509,9 +512,9 @@ static json_t *job_json_locked(struct web *w, struct job *j)
 			json_array_append_new(checks, cj);
 	}
 	o = json_pack("{s:s, s:s, s:I, s:i, s:i, s:o, s:o}", "id", j->id, "status",
-		      store_status_name(j->status), "created_ms", (json_int_t)j->created_ms,
-		      "checks_total", (json_int_t)j->n_checks, "checks_done",
-		      (json_int_t)j->n_done, "checks", checks, "links", links(j->id));
+	              store_status_name(j->status), "created_ms", (json_int_t)j->created_ms,
+	              "checks_total", (json_int_t)j->n_checks, "checks_done", (json_int_t)j->n_done,
+	              "checks", checks, "links", links(j->id));
 	(void)w;
 	if (j->started_ms)
 		json_object_set_new(o, "started_ms", json_integer(j->started_ms));
@@ -519,7 +522,8 @@ static json_t *job_json_locked(struct web *w, struct job *j)
 		json_object_set_new(o, "finished_ms", json_integer(j->finished_ms));
 	if (j->status == STORE_DONE) {
 		json_object_set_new(o, "risk", json_string(j->risk));
-		json_object_set_new(o, "result", j->doc ? json_loads(j->doc, 0, NULL) : json_null());
+		json_object_set_new(o, "result",
+		                    j->doc ? json_loads(j->doc, 0, NULL) : json_null());
 	}
 	return o;
 }
@@ -531,12 +535,15 @@ static json_t *stored_json(struct store_diagnosis *sd)
 	json_t *o;
 
 	o = json_pack("{s:s, s:s, s:I, s:o, s:o}", "id", sd->id, "status",
-		      store_status_name(sd->status), "created_ms", (json_int_t)sd->created_ms,
-		      "checks", checks ? json_incref(checks) : json_array(), "links", links(sd->id));
-	json_object_set_new(o, "checks_total", json_integer((json_int_t)json_array_size(
-						       json_object_get(o, "checks"))));
-	json_object_set_new(o, "checks_done", json_integer((json_int_t)json_array_size(
-						      json_object_get(o, "checks"))));
+	              store_status_name(sd->status), "created_ms", (json_int_t)sd->created_ms,
+	              "checks", checks ? json_incref(checks) : json_array(), "links",
+	              links(sd->id));
+	json_object_set_new(
+	    o, "checks_total",
+	    json_integer((json_int_t)json_array_size(json_object_get(o, "checks"))));
+	json_object_set_new(
+	    o, "checks_done",
+	    json_integer((json_int_t)json_array_size(json_object_get(o, "checks"))));
 	if (sd->started_ms)
 		json_object_set_new(o, "started_ms", json_integer(sd->started_ms));
 	if (sd->finished_ms)
@@ -588,7 +595,7 @@ static enum MHD_Result h_delete(struct web *w, struct MHD_Connection *c, const c
 		token = auth + 7;
 	if (!token)
 		return send_error(w, c, 401, "token",
-				  "The delete token is missing (X-Delete-Token header).");
+		                  "The delete token is missing (X-Delete-Token header).");
 	r = store_delete(w->store, id, token);
 	if (r == -ENOENT)
 		return send_error(w, c, 404, "not-found", "No such diagnosis.");
@@ -606,7 +613,7 @@ static enum MHD_Result h_delete(struct web *w, struct MHD_Connection *c, const c
 	atomic_fetch_add(&w->m.deleted, 1);
 	{
 		struct MHD_Response *resp =
-			MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		    MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 
 		return queue(w, c, 204, resp);
 	}
@@ -619,8 +626,8 @@ struct sse {
 	struct web *w;
 	struct job *job;
 	struct MHD_Connection *conn;
-	size_t next;        /* events of job->order sent */
-	int sent_status;    /* last status announced, -1 none */
+	size_t next;     /* events of job->order sent */
+	int sent_status; /* last status announced, -1 none */
 	bool ended;
 	char *buf;
 	size_t len, off, cap;
@@ -640,7 +647,7 @@ static int sse_put(struct sse *s, const char *event, const char *data)
 		s->cap = cap;
 	}
 	s->len += (size_t)snprintf(s->buf + s->len, s->cap - s->len, "event: %s\ndata: %s\n\n",
-				   event, data);
+	                           event, data);
 	return 0;
 }
 
@@ -676,7 +683,7 @@ static void sse_collect_locked(struct sse *s)
 	}
 	if (j->status == STORE_DONE || j->status == STORE_INTERRUPTED) {
 		snprintf(small, sizeof(small), "{\"status\":\"%s\",\"risk\":\"%s\"}",
-			 store_status_name(j->status), j->risk);
+		         store_status_name(j->status), j->risk);
 		sse_put(s, "done", small);
 		s->ended = true;
 	}
@@ -754,7 +761,7 @@ static enum MHD_Result h_events(struct web *w, struct MHD_Connection *c, const c
 		if (store_get(w->store, id, &sd) < 0)
 			return send_error(w, c, 404, "not-found", "No such diagnosis.");
 		if (asprintf(&body, "event: done\ndata: {\"status\":\"%s\",\"risk\":\"%s\"}\n\n",
-			     store_status_name(sd.status), sd.risk) < 0)
+		             store_status_name(sd.status), sd.risk) < 0)
 			body = NULL;
 		store_diagnosis_done(&sd);
 		if (!body)
@@ -827,8 +834,8 @@ static enum MHD_Result h_page(struct web *w, struct MHD_Connection *c)
 
 static enum MHD_Result h_asset(struct web *w, struct MHD_Connection *c, const struct web_asset *a)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(a->len, (void *)a->data,
-								  MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
 
 	if (r) {
 		MHD_add_response_header(r, "Content-Type", a->type);
@@ -841,19 +848,18 @@ static enum MHD_Result h_asset(struct web *w, struct MHD_Connection *c, const st
 static enum MHD_Result h_advice(struct web *w, struct MHD_Connection *c)
 {
 	const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
-	enum advice_lang lang = wants_ja(c) ? ADVICE_JA : ADVICE_EN;
+	enum lang lang = wants_ja(c) ? LANG_JA : LANG_EN;
 	const struct advice *all;
 	json_t *map = json_object();
 	size_t n;
 
-	if (q && advice_lang_parse(q, &lang) < 0)
-		lang = ADVICE_EN;
+	if (q && lang_choose(q, &lang) < 0)
+		lang = LANG_EN;
 	all = advice_all(lang, &n);
 	for (size_t i = 0; i < n; i++)
 		json_object_set_new(map, all[i].id, advice_json(&all[i]));
-	return send_json(w, c, 200,
-			 json_pack("{s:s, s:o}", "lang", advice_lang_name(lang), "advice", map),
-			 NULL);
+	return send_json(w, c, 200, json_pack("{s:s, s:o}", "lang", lang_name(lang), "advice", map),
+	                 NULL);
 }
 
 static enum MHD_Result h_metrics(struct web *w, struct MHD_Connection *c)
@@ -862,8 +868,8 @@ static enum MHD_Result h_metrics(struct web *w, struct MHD_Connection *c)
 
 	if (!s)
 		return MHD_NO;
-	return queue(w, c, 200, text_response("text/plain; version=0.0.4; charset=utf-8", s,
-					      strlen(s)));
+	return queue(w, c, 200,
+	             text_response("text/plain; version=0.0.4; charset=utf-8", s, strlen(s)));
 }
 
 static enum MHD_Result h_health(struct web *w, struct MHD_Connection *c)
@@ -874,21 +880,21 @@ static enum MHD_Result h_health(struct web *w, struct MHD_Connection *c)
 	stopping = w->stopping;
 	pthread_mutex_unlock(&w->lock);
 	return send_json(w, c, stopping ? 503 : 200,
-			 json_pack("{s:s, s:s}", "status", stopping ? "stopping" : "ok", "store",
-				   store_backend(w->store)),
-			 NULL);
+	                 json_pack("{s:s, s:s}", "status", stopping ? "stopping" : "ok", "store",
+	                           store_backend(w->store)),
+	                 NULL);
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* Dispatch.                                                                                   */
 
 static enum MHD_Result method_not_allowed(struct web *w, struct MHD_Connection *c,
-					  const char *allow)
+                                          const char *allow)
 {
-	return send_json(w, c, 405,
-			 json_pack("{s:s, s:s}", "reason", "method", "message",
-				   "Method not allowed."),
-			 "Allow", allow, NULL);
+	return send_json(
+	    w, c, 405,
+	    json_pack("{s:s, s:s}", "reason", "method", "message", "Method not allowed."), "Allow",
+	    allow, NULL);
 }
 
 /* "/api/diagnoses/ID" or ".../ID/events": copy ID, set *events. */
@@ -915,7 +921,7 @@ static bool diag_path(const char *url, char id[STORE_ID_LEN + 1], bool *events)
 }
 
 static enum MHD_Result route(struct web *w, struct MHD_Connection *c, const char *url,
-			     const char *method, struct req *rq)
+                             const char *method, struct req *rq)
 {
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	char id[STORE_ID_LEN + 1];
@@ -962,8 +968,8 @@ static enum MHD_Result route(struct web *w, struct MHD_Connection *c, const char
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
 	struct web *w = cls;
 	struct req *rq = *con_cls;
@@ -1002,7 +1008,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	struct req *rq = *con_cls;
 
@@ -1044,30 +1050,30 @@ int httpd_start(struct web *w)
 	for (size_t i = 0; i < w->cfg.n_listen; i++) {
 		struct sockaddr_storage ss;
 		socklen_t len;
-		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-				 MHD_ALLOW_SUSPEND_RESUME;
+		unsigned flags =
+		    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
 		const union MHD_DaemonInfo *di;
 		struct MHD_Daemon *d;
 
 		if (parse_listen(w->cfg.listen[i], &ss, &len) < 0) {
 			fprintf(stderr, "exposure serve: bad --listen %s (ADDR:PORT)\n",
-				w->cfg.listen[i]);
+			        w->cfg.listen[i]);
 			return -ERR_SYNTAX;
 		}
 		if (ss.ss_family == AF_INET6)
 			flags |= MHD_USE_IPv6;
-		d = MHD_start_daemon(
-			flags, 0, NULL, NULL, on_request, w, MHD_OPTION_SOCK_ADDR, &ss,
-			MHD_OPTION_THREAD_POOL_SIZE, (unsigned)w->cfg.threads,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)w->cfg.conn_timeout_s,
-			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)w->cfg.conn_memory,
-			MHD_OPTION_CONNECTION_LIMIT, (unsigned)w->cfg.conn_limit,
-			MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)w->cfg.per_ip_conn_limit,
-			MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED,
-			on_completed, w, MHD_OPTION_END);
+		d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w, MHD_OPTION_SOCK_ADDR, &ss,
+		                     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)w->cfg.threads,
+		                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)w->cfg.conn_timeout_s,
+		                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)w->cfg.conn_memory,
+		                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)w->cfg.conn_limit,
+		                     MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		                     (unsigned)w->cfg.per_ip_conn_limit,
+		                     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+		                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_END);
 		if (!d) {
-			fprintf(stderr, "exposure serve: cannot listen on %s: %s\n", w->cfg.listen[i],
-				strerror(errno ? errno : EADDRINUSE));
+			fprintf(stderr, "exposure serve: cannot listen on %s: %s\n",
+			        w->cfg.listen[i], strerror(errno ? errno : EADDRINUSE));
 			return -EADDRINUSE;
 		}
 		w->daemons[w->n_daemons++] = d;
@@ -1083,7 +1089,7 @@ int httpd_start(struct web *w)
 			    addr_from_sockaddr((struct sockaddr *)&b, &a, &port) == 0) {
 				addr_format(&a, text, sizeof(text));
 				printf(a.family == AF_INET6 ? "listening on http://[%s]:%u/\n"
-							    : "listening on http://%s:%u/\n",
+				                            : "listening on http://%s:%u/\n",
 				       text, port);
 				fflush(stdout);
 			}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Token buckets (ratelimit.h). */
-#include "ratelimit.h"
-#include "requester.h"
+#include "web/ratelimit.h"
+#include "web/requester.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,7 +11,7 @@
 #define PROBE_WINDOW 8
 
 int rate_limit_init(struct rate_limit *rl, size_t slots, double addr_per_hour, double addr_burst,
-		    double prefix_per_hour, double prefix_burst)
+                    double prefix_per_hour, double prefix_burst)
 {
 	size_t n = 64;
 
@@ -52,8 +52,8 @@ static uint64_t hash_key(const struct addr *a, uint8_t kind)
 
 /* The bucket of (a, kind), refilled to now; a fresh or recycled one starts full. */
 static struct rate_bucket *lookup(struct rate_limit *rl, const struct addr *a, uint8_t kind,
-				  double rate, double burst, int64_t now_ms,
-				  const struct rate_bucket *avoid)
+                                  double rate, double burst, int64_t now_ms,
+                                  const struct rate_bucket *avoid)
 {
 	size_t mask = rl->n_slots - 1, i = hash_key(a, kind) & mask;
 	struct rate_bucket *victim = NULL, *b;

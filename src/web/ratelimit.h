@@ -7,7 +7,7 @@
 #ifndef EXPOSURE_WEB_RATELIMIT_H
 #define EXPOSURE_WEB_RATELIMIT_H
 
-#include "../core/addr.h"
+#include "core/addr.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -23,8 +23,8 @@ struct rate_bucket {
 struct rate_limit {
 	pthread_mutex_t lock;
 	struct rate_bucket *slots;
-	size_t n_slots; /* power of two */
-	double addr_rate, addr_burst;     /* tokens per ms; capacity */
+	size_t n_slots;               /* power of two */
+	double addr_rate, addr_burst; /* tokens per ms; capacity */
 	double prefix_rate, prefix_burst;
 };
 
@@ -33,7 +33,7 @@ struct rate_limit {
  * that limit. Returns 0 or -ENOMEM.
  */
 int rate_limit_init(struct rate_limit *rl, size_t slots, double addr_per_hour, double addr_burst,
-		    double prefix_per_hour, double prefix_burst);
+                    double prefix_per_hour, double prefix_burst);
 void rate_limit_free(struct rate_limit *rl);
 
 /*

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Requester resolution and the web service's target rules (requester.h). */
-#include "requester.h"
-#include "../core/err.h"
+#include "web/requester.h"
+#include "core/err.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -79,7 +79,7 @@ static int forwarded_for(const char *b, const char *e, const char **vb, const ch
 }
 
 int requester_resolve(const struct trust *t, const struct addr *peer, const char *header,
-		      struct addr *out, bool *via_proxy)
+                      struct addr *out, bool *via_proxy)
 {
 	const char *end;
 
@@ -114,7 +114,8 @@ int requester_resolve(const struct trust *t, const struct addr *peer, const char
 			return -ERR_SYNTAX;
 		r = parse_node(vb, ve, &a);
 		if (r < 0)
-			return -ERR_SYNTAX; /* "unknown", "_hidden" or garbage where a hop should be */
+			return -ERR_SYNTAX; /* "unknown", "_hidden" or garbage where a hop should be
+			                     */
 		*out = a;
 		if (!trust_contains(t, &a))
 			return 0;
@@ -153,51 +154,65 @@ static void refuse_class(struct target_decision *d)
 {
 	switch (d->cls) {
 	case ADDR_LOOPBACK:
-		refuse(d, "loopback",
-		       "You are connecting from this server itself (a loopback address). This public "
-		       "service only diagnoses addresses on the Internet.",
-		       "このサーバー自身 (ループバックアドレス) からの接続です。この公開サービスはインター"
-		       "ネット上のアドレスだけを診断します。");
+		refuse(
+		    d, "loopback",
+		    "You are connecting from this server itself (a loopback address). This public "
+		    "service only diagnoses addresses on the Internet.",
+		    "このサーバー自身 (ループバックアドレス) "
+		    "からの接続です。この公開サービスはインター"
+		    "ネット上のアドレスだけを診断します。");
 		break;
 	case ADDR_PRIVATE:
 		refuse(d, "private",
-		       "Your address is a private one (home or office network), which cannot be reached "
-		       "from the Internet. Open this page from outside that network, or ask the service's "
+		       "Your address is a private one (home or office network), which cannot be "
+		       "reached "
+		       "from the Internet. Open this page from outside that network, or ask the "
+		       "service's "
 		       "operator.",
-		       "あなたのアドレスはプライベートアドレス (家庭や社内のネットワーク) で、インターネット"
+		       "あなたのアドレスはプライベートアドレス (家庭や社内のネットワーク) "
+		       "で、インターネット"
 		       "からは届きません。そのネットワークの外からこのページを開いてください。");
 		break;
 	case ADDR_SHARED:
-		refuse(d, "cgnat",
-		       "Your carrier gives you a shared address (carrier-grade NAT, 100.64.0.0/10): it hides "
-		       "your device behind the carrier's equipment, together with other customers. We "
-		       "cannot reach your device from the Internet, which is itself good news: the doors "
-		       "this service checks are not open to the Internet through this connection.",
-		       "通信事業者があなたに共有アドレス (キャリアグレード NAT, 100.64.0.0/10) を割り当てて"
-		       "います。あなたの機器は事業者の設備の奥に、ほかの利用者と一緒に隠れています。"
-		       "インターネットからあなたの機器には届きません。それ自体は良い知らせです。この接続で"
-		       "は、このサービスが調べる入口はインターネットに開いていません。");
+		refuse(
+		    d, "cgnat",
+		    "Your carrier gives you a shared address (carrier-grade NAT, 100.64.0.0/10): "
+		    "it hides "
+		    "your device behind the carrier's equipment, together with other customers. We "
+		    "cannot reach your device from the Internet, which is itself good news: the "
+		    "doors "
+		    "this service checks are not open to the Internet through this connection.",
+		    "通信事業者があなたに共有アドレス (キャリアグレード NAT, 100.64.0.0/10) "
+		    "を割り当てて"
+		    "います。あなたの機器は事業者の設備の奥に、ほかの利用者と一緒に隠れています。"
+		    "インターネットからあなたの機器には届きません。それ自体は良い知らせです。この接"
+		    "続で"
+		    "は、このサービスが調べる入口はインターネットに開いていません。");
 		break;
 	case ADDR_LINK_LOCAL:
-		refuse(d, "link-local",
-		       "Your address is a link-local one, valid only on your own network segment; it "
-		       "cannot be reached from the Internet.",
-		       "あなたのアドレスはリンクローカルアドレスで、同じネットワーク内でしか使えません。"
-		       "インターネットからは届きません。");
+		refuse(
+		    d, "link-local",
+		    "Your address is a link-local one, valid only on your own network segment; it "
+		    "cannot be reached from the Internet.",
+		    "あなたのアドレスはリンクローカルアドレスで、同じネットワーク内でしか使えません"
+		    "。"
+		    "インターネットからは届きません。");
 		break;
 	default:
-		refuse(d, "special",
-		       "Your address belongs to a special-purpose block (documentation, benchmarking, "
-		       "translation or reserved) that is not an ordinary Internet address, so it is not "
-		       "diagnosed.",
-		       "あなたのアドレスは特別な用途のブロック (文書用、ベンチマーク用、変換用、予約済み) "
-		       "に属し、通常のインターネットアドレスではないため診断しません。");
+		refuse(
+		    d, "special",
+		    "Your address belongs to a special-purpose block (documentation, benchmarking, "
+		    "translation or reserved) that is not an ordinary Internet address, so it is "
+		    "not "
+		    "diagnosed.",
+		    "あなたのアドレスは特別な用途のブロック "
+		    "(文書用、ベンチマーク用、変換用、予約済み) "
+		    "に属し、通常のインターネットアドレスではないため診断しません。");
 		break;
 	}
 }
 
-bool target_decide(const struct target_rules *r, const struct addr *a,
-		   struct target_decision *d)
+bool target_decide(const struct target_rules *r, const struct addr *a, struct target_decision *d)
 {
 	struct policy p;
 	struct policy_decision pd;
@@ -211,11 +226,13 @@ bool target_decide(const struct target_rules *r, const struct addr *a,
 			return false;
 		}
 		if (!r->public_mode && d->cls != ADDR_LOOPBACK) {
-			refuse(d, "not-local",
-			       "This service runs in local mode: it only diagnoses the machine it runs "
-			       "on (loopback) and the networks its operator allowed.",
-			       "このサービスはローカルモードで動いています。動いている機器自身 (ループ"
-			       "バック) と、運用者が許可したネットワークだけを診断します。");
+			refuse(
+			    d, "not-local",
+			    "This service runs in local mode: it only diagnoses the machine it "
+			    "runs "
+			    "on (loopback) and the networks its operator allowed.",
+			    "このサービスはローカルモードで動いています。動いている機器自身 (ループ"
+			    "バック) と、運用者が許可したネットワークだけを診断します。");
 			return false;
 		}
 	}
@@ -224,8 +241,7 @@ bool target_decide(const struct target_rules *r, const struct addr *a,
 	for (size_t i = 0; i < r->n_allow; i++)
 		policy_allow(&p, &r->allow[i]);
 	if (r->public_mode && d->cls == ADDR_GLOBAL && !allowed_block) {
-		struct cidr all = {.base = {.family = a->family},
-				   .prefix = 0};
+		struct cidr all = {.base = {.family = a->family}, .prefix = 0};
 		policy_allow(&p, &all);
 	}
 	p.deny_loopback = r->public_mode && !allowed_block;
@@ -233,7 +249,8 @@ bool target_decide(const struct target_rules *r, const struct addr *a,
 		refuse(d, "policy",
 		       "This address is of a kind that is never probed (unspecified, multicast, "
 		       "broadcast or reserved).",
-		       "このアドレスは診断の対象にならない種類 (未指定、マルチキャスト、ブロードキャスト、"
+		       "このアドレスは診断の対象にならない種類 "
+		       "(未指定、マルチキャスト、ブロードキャスト、"
 		       "予約済み) です。");
 		return false;
 	}

@@ -7,8 +7,8 @@
 #ifndef EXPOSURE_WEB_REQUESTER_H
 #define EXPOSURE_WEB_REQUESTER_H
 
-#include "../core/addr.h"
-#include "../core/policy.h"
+#include "core/addr.h"
+#include "core/policy.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,11 +35,11 @@ bool trust_contains(const struct trust *t, const struct addr *a);
  * element that would be the requester is not an address ("unknown", obfuscated, garbage).
  */
 int requester_resolve(const struct trust *t, const struct addr *peer, const char *header,
-		      struct addr *out, bool *via_proxy);
+                      struct addr *out, bool *via_proxy);
 
 /* Which requesters the service may diagnose. */
 struct target_rules {
-	bool public_mode;            /* --public */
+	bool public_mode;                    /* --public */
 	struct cidr allow[POLICY_MAX_ALLOW]; /* operator --allow blocks */
 	size_t n_allow;
 };
@@ -49,7 +49,7 @@ struct target_decision {
 	bool allowed;
 	enum addr_class cls;
 	const char *code; /* "ok", "loopback", "private", "cgnat", "link-local", "special",
-			     "not-local", "policy" */
+	                     "not-local", "policy" */
 	const char *why_en;
 	const char *why_ja;
 };
@@ -59,8 +59,7 @@ struct target_decision {
  * unicast address and --allow blocks; every special class is refused with its explanation.
  * The result has also passed the core policy (policy.h). Returns d->allowed.
  */
-bool target_decide(const struct target_rules *r, const struct addr *a,
-		   struct target_decision *d);
+bool target_decide(const struct target_rules *r, const struct addr *a, struct target_decision *d);
 
 /* "/24" for IPv4, "/64" for IPv6: the block a rate limit per prefix counts together. */
 void addr_rate_prefix(const struct addr *a, struct addr *out);

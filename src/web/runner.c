@@ -6,9 +6,9 @@
  * store's asynchronous writer (never blocking the loop) and purges old results on a uv_timer
  * with the purge itself on libuv's worker pool.
  */
-#include "web.h"
-#include "../core/err.h"
-#include "../diagnosis/diagnosis.h"
+#include "web/web.h"
+#include "core/err.h"
+#include "diagnosis/diagnosis.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -270,7 +270,8 @@ static int save_result(struct web *w, struct job *j, json_t *doc, const char *te
 	struct store_finding_row *frows = NULL;
 	int r;
 
-	json_array_foreach(checks, i, c) {
+	json_array_foreach(checks, i, c)
+	{
 		check_ports(c, &n);
 		nc += n;
 		nf += json_array_size(json_object_get(c, "findings"));
@@ -282,7 +283,8 @@ static int save_result(struct web *w, struct job *j, json_t *doc, const char *te
 		goto out;
 	}
 	nc = nf = 0;
-	json_array_foreach(checks, i, c) {
+	json_array_foreach(checks, i, c)
+	{
 		const char *name = jstr(c, "check");
 		json_t *ports = check_ports(c, &n), *f;
 
@@ -296,15 +298,16 @@ static int save_result(struct web *w, struct job *j, json_t *doc, const char *te
 			if (port <= 0 || port > 65535 || !jstr(p, "state"))
 				continue;
 			rows[nc++] = (struct store_check_row){
-				.check = name,
-				.port = (uint16_t)port,
-				.state = jstr(p, "state"),
-				.reason = jstr(p, "reason"),
-				.rtt_ms = json_is_number(rtt) ? json_number_value(rtt) : -1,
-				.service = p == c ? jstr(c, "service") : NULL,
+			    .check = name,
+			    .port = (uint16_t)port,
+			    .state = jstr(p, "state"),
+			    .reason = jstr(p, "reason"),
+			    .rtt_ms = json_is_number(rtt) ? json_number_value(rtt) : -1,
+			    .service = p == c ? jstr(c, "service") : NULL,
 			};
 		}
-		json_array_foreach(json_object_get(c, "findings"), k, f) {
+		json_array_foreach(json_object_get(c, "findings"), k, f)
+		{
 			enum severity sev = SEVERITY_INFO;
 			enum confidence conf = CONFIDENCE_UNKNOWN;
 
@@ -314,20 +317,22 @@ static int save_result(struct web *w, struct job *j, json_t *doc, const char *te
 				severity_parse(jstr(f, "severity"), &sev);
 			if (jstr(f, "confidence"))
 				confidence_parse(jstr(f, "confidence"), &conf);
-			frows[nf++] = (struct store_finding_row){
-				.check = name, .id = jstr(f, "id"), .severity = sev, .confidence = conf};
+			frows[nf++] = (struct store_finding_row){.check = name,
+			                                         .id = jstr(f, "id"),
+			                                         .severity = sev,
+			                                         .confidence = conf};
 		}
 	}
 	r = store_save_result(w->store, &(struct store_result){
-						.id = j->id,
-						.finished_ms = store_now_ms(),
-						.risk = j->risk,
-						.json = text,
-						.checks = rows,
-						.n_checks = nc,
-						.findings = frows,
-						.n_findings = nf,
-					});
+	                                    .id = j->id,
+	                                    .finished_ms = store_now_ms(),
+	                                    .risk = j->risk,
+	                                    .json = text,
+	                                    .checks = rows,
+	                                    .n_checks = nc,
+	                                    .findings = frows,
+	                                    .n_findings = nf,
+	                                });
 out:
 	free(rows);
 	free(frows);
@@ -404,15 +409,15 @@ static void on_done(void *ud, struct diagnosis *d)
 static void start_one(struct web *w, struct job *j)
 {
 	struct diag_options o = {
-		.ports = w->cfg.ports_set ? &w->cfg.ports : NULL,
-		.timeout_ms = j->timeout_ms,
+	    .ports = w->cfg.ports_set ? &w->cfg.ports : NULL,
+	    .timeout_ms = j->timeout_ms,
 	};
 	int err = 0;
 
 	j->started_ms = store_now_ms();
 	store_set_status(w->store, j->id, STORE_RUNNING, j->started_ms);
-	j->diag = diagnosis_start(w->engine, j->target, &j->requester, &o, on_check, on_done, j,
-				  &err);
+	j->diag =
+	    diagnosis_start(w->engine, j->target, &j->requester, &o, on_check, on_done, j, &err);
 	if (j->diag)
 		return;
 	fprintf(stderr, "exposure serve: diagnosis %s did not start: %s\n", j->id, err_str(err));
@@ -550,7 +555,7 @@ int runner_start(struct web *w)
 	uv_timer_init(&w->loop, &w->purge_timer);
 	w->purge_timer.data = w;
 	uv_timer_start(&w->purge_timer, on_purge_timer, 1000,
-		       (uint64_t)w->cfg.purge_interval_s * 1000);
+	               (uint64_t)w->cfg.purge_interval_s * 1000);
 	r = pthread_create(&w->thread, NULL, loop_main, w);
 	if (r != 0) {
 		uv_close((uv_handle_t *)&w->wake, NULL);
@@ -601,7 +606,8 @@ bool runner_stop(struct web *w, unsigned wait_ms)
 	if (!idle) {
 		/* Probes still running past the wait: leave them; the next start marks them
 		 * interrupted (store_open). The loop thread is abandoned with the process. */
-		fprintf(stderr, "exposure serve: %zu diagnoses still running at exit\n", w->inflight);
+		fprintf(stderr, "exposure serve: %zu diagnoses still running at exit\n",
+		        w->inflight);
 		pthread_detach(w->thread);
 		return false;
 	}

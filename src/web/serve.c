@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* `exposure serve`: start-up, signals, shutdown (serve.h). */
-#include "serve.h"
-#include "web.h"
-#include "admin.h"
-#include "../core/err.h"
+#include "web/serve.h"
+#include "web/web.h"
+#include "web/admin.h"
+#include "core/err.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -67,20 +67,20 @@ int serve_main(int argc, char **argv)
 	r = store_key_load(w->cfg.key_path, &w->key);
 	if (r < 0) {
 		fprintf(stderr, "exposure serve: key file %s: %s\n", w->cfg.key_path,
-			r == -EPERM ? "must be 0600 and ours" : err_str(r));
+		        r == -EPERM ? "must be 0600 and ours" : err_str(r));
 		goto out_free;
 	}
 	r = store_open(w->cfg.store_path,
-		       &(struct store_opts){.errbuf = errbuf, .errlen = sizeof(errbuf)}, &w->store);
+	               &(struct store_opts){.errbuf = errbuf, .errlen = sizeof(errbuf)}, &w->store);
 	if (r < 0) {
 		fprintf(stderr, "exposure serve: store %s: %s\n", w->cfg.store_path,
-			errbuf[0] ? errbuf : err_str(r));
+		        errbuf[0] ? errbuf : err_str(r));
 		goto out_free;
 	}
 	if (r > 0)
 		fprintf(stderr, "exposure serve: %d unfinished diagnoses marked interrupted\n", r);
 	if (rate_limit_init(&w->rl, 65536, w->cfg.addr_per_hour, w->cfg.addr_burst,
-			    w->cfg.prefix_per_hour, w->cfg.prefix_burst) < 0)
+	                    w->cfg.prefix_per_hour, w->cfg.prefix_burst) < 0)
 		goto out_store;
 	r = runner_start(w);
 	if (r < 0) {
@@ -93,14 +93,15 @@ int serve_main(int argc, char **argv)
 		goto out_rl;
 	}
 	fprintf(stderr, "exposure serve: %s mode, store %s\n",
-		w->cfg.rules.public_mode ? "public" : "local", w->cfg.store_path);
+	        w->cfg.rules.public_mode ? "public" : "local", w->cfg.store_path);
 	do {
 		r = sigwait(&set, &sig);
 	} while (r == EINTR);
 	fprintf(stderr, "exposure serve: stopping\n");
 	httpd_stop(w);
 	if (!runner_stop(w, 15000)) {
-		/* Probes outlived the wait: keep what is saved, leave the rest to the next start. */
+		/* Probes outlived the wait: keep what is saved, leave the rest to the next start.
+		 */
 		store_flush(w->store);
 		_exit(0);
 	}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Stand-alone `exposure-serve` for tests until `exposure serve` is wired in src/cli/main.c. */
-#include "serve.h"
+#include "web/serve.h"
 
 int main(int argc, char **argv)
 {

@@ -9,12 +9,12 @@
 #ifndef EXPOSURE_WEB_WEB_H
 #define EXPOSURE_WEB_WEB_H
 
-#include "../diagnosis/catalogue.h"
-#include "../report/labels.h"
-#include "../store/store.h"
-#include "csrf.h"
-#include "ratelimit.h"
-#include "requester.h"
+#include "diagnosis/catalogue.h"
+#include "report/labels.h"
+#include "store/store.h"
+#include "web/csrf.h"
+#include "web/ratelimit.h"
+#include "web/requester.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -52,7 +52,7 @@ struct web_config {
 	/* Retention. */
 	unsigned retention_days;
 	unsigned purge_interval_s;
-	unsigned done_cache; /* finished diagnoses kept in memory for fast reads */
+	unsigned done_cache;      /* finished diagnoses kept in memory for fast reads */
 	unsigned engine_inflight; /* engine max_inflight (sockets) */
 	/* Operator dashboard (admin.c). */
 	const char *admin_token_file; /* NULL: $EXPOSURE_ADMIN_TOKEN, else the dashboard is off */
@@ -82,30 +82,30 @@ struct job {
 	bool deleted;
 	bool listed; /* in the id table */
 	size_t n_checks;
-	char **check_json;  /* per catalogue entry, NULL until finished */
-	size_t *order;      /* order[k]: the k-th check to finish */
+	char **check_json; /* per catalogue entry, NULL until finished */
+	size_t *order;     /* order[k]: the k-th check to finish */
 	size_t n_done;
-	char *doc;          /* the docs/json.md document once done */
+	char *doc; /* the docs/json.md document once done */
 	char risk[16];
 	struct waiter *waiters;
 	/* Links. */
-	struct job *hnext;           /* id table chain */
-	struct job *anext;           /* active-requester table chain */
-	struct job *qnext;           /* pending queue */
-	struct job *dprev, *dnext;   /* finished list, oldest first */
-	struct diagnosis *diag;      /* loop thread only */
-	struct job *gnext;           /* loop thread only: diagnoses to free */
+	struct job *hnext;         /* id table chain */
+	struct job *anext;         /* active-requester table chain */
+	struct job *qnext;         /* pending queue */
+	struct job *dprev, *dnext; /* finished list, oldest first */
+	struct diagnosis *diag;    /* loop thread only */
+	struct job *gnext;         /* loop thread only: diagnoses to free */
 	struct web *web;
 };
 
-#define WEB_HBUCKETS 4096
+#define WEB_HBUCKETS    4096
 #define WEB_LAT_BUCKETS 11
 
 struct metrics {
 	atomic_ullong http_by_code[6][100]; /* [code/100][code%100] */
 	atomic_ullong created, refused_policy, refused_rate, refused_busy, refused_csrf;
 	atomic_ullong done, interrupted, deleted, failed_start;
-	atomic_ullong ports_by_state[5]; /* open closed filtered error other */
+	atomic_ullong ports_by_state[5];            /* open closed filtered error other */
 	atomic_ullong lat_buckets[WEB_LAT_BUCKETS]; /* created -> done, cumulative at export */
 	atomic_ullong lat_count;
 	atomic_ullong lat_sum_us;
@@ -125,9 +125,9 @@ struct web {
 	struct job *table[WEB_HBUCKETS];
 	struct job *active[WEB_HBUCKETS];
 	struct job *q_head, *q_tail;
-	size_t q_len;     /* queued, reservations included */
-	size_t inflight;  /* running on the engine */
-	size_t reserved;  /* accepted by POST, not yet queued */
+	size_t q_len;    /* queued, reservations included */
+	size_t inflight; /* running on the engine */
+	size_t reserved; /* accepted by POST, not yet queued */
 	struct job *d_head, *d_tail;
 	size_t d_len;
 	bool stopping;

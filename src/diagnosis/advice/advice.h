@@ -7,14 +7,10 @@
 #ifndef EXPOSURE_DIAGNOSIS_ADVICE_H
 #define EXPOSURE_DIAGNOSIS_ADVICE_H
 
+#include "core/lang.h"
+
 #include <jansson.h>
 #include <stddef.h>
-
-enum advice_lang {
-	ADVICE_EN = 0,
-	ADVICE_JA,
-	ADVICE_X_MAX
-};
 
 /* One step. platform: "all", "windows", "macos", "linux" or "router". */
 struct advice_action {
@@ -33,26 +29,13 @@ struct advice {
 };
 
 /* Advice for finding_id in lang, or NULL (unknown id, unknown lang or finding_id NULL). */
-const struct advice *advice_get(const char *finding_id, enum advice_lang lang);
+const struct advice *advice_get(const char *finding_id, enum lang lang);
 
 /*
  * Every advice of lang, in the order of its data file; *count gets the number (0 and NULL for
  * an unknown lang). Every language holds the same ids (the build checks it).
  */
-const struct advice *advice_all(enum advice_lang lang, size_t *count);
-
-/* "en", "ja"; NULL for an unknown value. */
-const char *advice_lang_name(enum advice_lang lang);
-
-/*
- * Pick the language for s: either a plain tag ("en", "ja", "ja-JP", case-insensitive) or an HTTP
- * Accept-Language value ("ja-JP,ja;q=0.9,en;q=0.8", RFC 9110 §12.5.4): the supported language
- * with the highest weight wins, the earlier one on a tie; "*" stands for English; q=0 excludes.
- * Returns 0 and sets *out; -ERR_UNSUPPORTED when no supported language is acceptable (also for
- * an empty or blank s); -ERR_SYNTAX when s is malformed (a bad tag or weight, s NULL). *out is
- * written only on success, so the caller can preset its default.
- */
-int advice_lang_parse(const char *s, enum advice_lang *out);
+const struct advice *advice_all(enum lang lang, size_t *count);
 
 /*
  * The JSON form: {"id", "title", "meaning", "actions": [{"platform", "text", "command"}]}, with

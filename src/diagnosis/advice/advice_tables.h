@@ -3,14 +3,14 @@
 #ifndef EXPOSURE_DIAGNOSIS_ADVICE_TABLES_H
 #define EXPOSURE_DIAGNOSIS_ADVICE_TABLES_H
 
-#include "advice.h"
+#include "diagnosis/advice/advice.h"
 
 struct advice_table {
 	const struct advice *items;
 	size_t count;
 };
 
-/* Indexed by enum advice_lang; every entry is filled (the generator fails otherwise). */
-extern const struct advice_table advice_tables[ADVICE_X_MAX];
+/* Indexed by enum lang; every entry is filled (the generator fails otherwise). */
+extern const struct advice_table advice_tables[LANG_X_MAX];
 
 #endif

@@ -4,7 +4,7 @@
 
 usage: gen_advice.py --output advice_data.c LANG=FILE [LANG=FILE ...]
 
-The order of LANG=FILE arguments is irrelevant; each LANG must have a constant ADVICE_<LANG> in
+The order of LANG=FILE arguments is irrelevant; each LANG must have a constant LANG_<LANG> in
 advice.h. Any problem in any file (bad JSON, duplicate key, unknown or missing field, bad id,
 empty text, control character, unknown platform, ids that differ between languages) prints
 "FILE: where: what" on stderr and exits 1 without writing the output, which fails the build.
@@ -168,9 +168,9 @@ def emit(langs):
             lines.append("\t},")
         lines.append("};")
         lines.append("")
-    lines.append("const struct advice_table advice_tables[ADVICE_X_MAX] = {")
+    lines.append("const struct advice_table advice_tables[LANG_X_MAX] = {")
     for lang, items in langs:
-        lines.append(f"\t[ADVICE_{lang.upper()}] = {{ {lang}_items, {len(items)} }},")
+        lines.append(f"\t[LANG_{lang.upper()}] = {{ {lang}_items, {len(items)} }},")
     lines.append("};")
     lines.append("")
     return "\n".join(lines)

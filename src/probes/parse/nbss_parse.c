@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* NetBIOS session service packets and SMB framing (nbss_parse.h). */
-#include "nbss_parse.h"
+#include "probes/parse/nbss_parse.h"
 
 #include <string.h>
 
@@ -94,7 +94,7 @@ int nbss_encode_name(uint8_t *dst, size_t cap, const char *name, uint8_t suffix)
 }
 
 int nbss_build_session_request(uint8_t *dst, size_t cap, const char *called, uint8_t called_suffix,
-			       const char *calling, uint8_t calling_suffix)
+                               const char *calling, uint8_t calling_suffix)
 {
 	int r;
 
@@ -108,7 +108,7 @@ int nbss_build_session_request(uint8_t *dst, size_t cap, const char *called, uin
 	if (r < 0)
 		return r;
 	r = nbss_encode_name(dst + 4 + NBSS_NAME_WIRE, cap - 4 - NBSS_NAME_WIRE, calling,
-			     calling_suffix);
+	                     calling_suffix);
 	if (r < 0)
 		return r;
 	return NBSS_REQUEST_LEN;

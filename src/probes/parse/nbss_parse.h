@@ -17,7 +17,7 @@
 #ifndef EXPOSURE_PROBES_PARSE_NBSS_PARSE_H
 #define EXPOSURE_PROBES_PARSE_NBSS_PARSE_H
 
-#include "parse.h"
+#include "probes/parse/parse.h"
 
 /* RFC 1002 §4.3.1 packet types. */
 enum nbss_type {
@@ -40,7 +40,7 @@ enum nbss_error {
 
 /* NetBIOS name suffix bytes (the 16th byte, protocols.md §4.1). */
 #define NBSS_SUFFIX_WORKSTATION 0x00
-#define NBSS_SUFFIX_SERVER 0x20
+#define NBSS_SUFFIX_SERVER      0x20
 
 #define NBSS_HDR_LEN 4
 /* Largest RFC 1002 length: 17 bits (FLAGS bit 0 = extension bit E). */
@@ -56,12 +56,12 @@ enum nbss_error {
 
 /* One RFC 1002 session packet ([RFC 1002] §4.3.1..§4.3.7). */
 struct nbss_packet {
-	uint8_t type;            /* enum nbss_type */
-	uint8_t flags;           /* 0 or 1 (E bit) */
-	uint32_t length;         /* 17-bit body length */
-	uint8_t error_code;      /* NBSS_NEGATIVE: enum nbss_error */
-	uint8_t retarget_ip[4];  /* NBSS_RETARGET: IPv4 in network order */
-	uint16_t retarget_port;  /* NBSS_RETARGET */
+	uint8_t type;           /* enum nbss_type */
+	uint8_t flags;          /* 0 or 1 (E bit) */
+	uint32_t length;        /* 17-bit body length */
+	uint8_t error_code;     /* NBSS_NEGATIVE: enum nbss_error */
+	uint8_t retarget_ip[4]; /* NBSS_RETARGET: IPv4 in network order */
+	uint16_t retarget_port; /* NBSS_RETARGET */
 };
 
 /*
@@ -90,7 +90,7 @@ int nbss_encode_name(uint8_t *dst, size_t cap, const char *name, uint8_t suffix)
  * NBSS_REQUEST_LEN; -ERR_TOOBIG if cap is too small; -ERR_RANGE for a bad name.
  */
 int nbss_build_session_request(uint8_t *dst, size_t cap, const char *called, uint8_t called_suffix,
-			       const char *calling, uint8_t calling_suffix);
+                               const char *calling, uint8_t calling_suffix);
 
 /* "not listening on called name"...; "unknown error code" otherwise. Static storage. */
 const char *nbss_error_name(uint8_t code);
@@ -106,8 +106,8 @@ enum smb_frame_kind {
 };
 
 /* Protocol identifiers ([MS-CIFS] §2.2.3.1, [MS-SMB2] §2.2.1, §2.2.41), as LE u32. */
-#define SMB1_MAGIC 0x424d53ffu
-#define SMB2_MAGIC 0x424d53feu
+#define SMB1_MAGIC           0x424d53ffu
+#define SMB2_MAGIC           0x424d53feu
 #define SMB3_TRANSFORM_MAGIC 0x424d53fdu
 /* Smallest messages: SMB1 header + WordCount + ByteCount; SMB2 header. */
 #define SMB1_MSG_MIN 35

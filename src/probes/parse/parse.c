@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared helpers of the pure parsers (parse.h). */
-#include "parse.h"
+#include "probes/parse/parse.h"
 
 bool parse_copy_text(char *dst, size_t size, const uint8_t *src, size_t len)
 {

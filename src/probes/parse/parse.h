@@ -9,7 +9,7 @@
 #ifndef EXPOSURE_PROBES_PARSE_PARSE_H
 #define EXPOSURE_PROBES_PARSE_PARSE_H
 
-#include "../../core/err.h"
+#include "core/err.h"
 
 #include <stdbool.h>
 #include <stddef.h>

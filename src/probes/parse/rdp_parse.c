@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* RDP X.224 Connection Confirm parser and Connection Request builder (rdp_parse.h). */
-#include "rdp_parse.h"
+#include "probes/parse/rdp_parse.h"
 
 #include <string.h>
 
 #define TPKT_VERSION 0x03
-#define X224_CR 0xE0
-#define X224_CC 0xD0
-#define NEG_REQ 0x01
-#define NEG_RSP 0x02
-#define NEG_FAILURE 0x03
+#define X224_CR      0xE0
+#define X224_CC      0xD0
+#define NEG_REQ      0x01
+#define NEG_RSP      0x02
+#define NEG_FAILURE  0x03
 
 int rdp_parse_cc(const uint8_t *buf, size_t len, struct rdp_cc *out)
 {

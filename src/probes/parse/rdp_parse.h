@@ -7,13 +7,13 @@
 #ifndef EXPOSURE_PROBES_PARSE_RDP_PARSE_H
 #define EXPOSURE_PROBES_PARSE_RDP_PARSE_H
 
-#include "parse.h"
+#include "probes/parse/parse.h"
 
 /* requestedProtocols / selectedProtocol bits ([MS-RDPBCGR] §2.2.1.1.1). */
 enum rdp_protocol {
-	RDP_PROTO_RDP = 0x00,       /* Standard RDP Security only */
-	RDP_PROTO_SSL = 0x01,       /* TLS */
-	RDP_PROTO_HYBRID = 0x02,    /* CredSSP = NLA */
+	RDP_PROTO_RDP = 0x00,    /* Standard RDP Security only */
+	RDP_PROTO_SSL = 0x01,    /* TLS */
+	RDP_PROTO_HYBRID = 0x02, /* CredSSP = NLA */
 	RDP_PROTO_RDSTLS = 0x04,
 	RDP_PROTO_HYBRID_EX = 0x08, /* CredSSP with Early User Authorization Result PDU */
 	RDP_PROTO_RDSAAD = 0x10,
@@ -39,9 +39,9 @@ enum rdp_failure_code {
 };
 
 enum rdp_cc_kind {
-	RDP_CC_LEGACY = 0,   /* CC without rdpNegData (LI 6) */
-	RDP_CC_NEG_RSP,      /* RDP_NEG_RSP (type 0x02): selected_protocol is valid */
-	RDP_CC_NEG_FAILURE,  /* RDP_NEG_FAILURE (type 0x03): failure_code is valid */
+	RDP_CC_LEGACY = 0,  /* CC without rdpNegData (LI 6) */
+	RDP_CC_NEG_RSP,     /* RDP_NEG_RSP (type 0x02): selected_protocol is valid */
+	RDP_CC_NEG_FAILURE, /* RDP_NEG_FAILURE (type 0x03): failure_code is valid */
 	RDP_CC_X_MAX
 };
 
@@ -53,7 +53,7 @@ enum rdp_cc_kind {
 struct rdp_cc {
 	enum rdp_cc_kind kind;
 	uint16_t tpkt_length;
-	uint16_t dst_ref, src_ref;  /* xrdp and Windows: 0x0000 / 0x1234 */
+	uint16_t dst_ref, src_ref; /* xrdp and Windows: 0x0000 / 0x1234 */
 	uint8_t class_opt;
 	uint8_t neg_flags;          /* RDP_NEG_RSP flags (enum rdp_neg_rsp_flags) */
 	uint32_t selected_protocol; /* RDP_CC_NEG_RSP: one enum rdp_protocol value */

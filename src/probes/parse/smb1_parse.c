@@ -1,25 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /* SMB1 replies, requests and MS17-010 / DoublePulsar verdicts (smb1_parse.h). */
-#include "smb1_parse.h"
+#include "probes/parse/smb1_parse.h"
 
 #include <string.h>
 
 /* Frame offsets of the SMB1 header fields ([MS-CIFS] §2.2.3.1, +4 for the NBSS header). */
-#define OFF_MSG 4
-#define OFF_COMMAND 8
-#define OFF_STATUS 9
-#define OFF_FLAGS 13
-#define OFF_FLAGS2 14
-#define OFF_PID_HIGH 16
-#define OFF_SECFEAT 18
-#define OFF_TID 28
-#define OFF_PID_LOW 30
-#define OFF_UID 32
-#define OFF_MID 34
+#define OFF_MSG       4
+#define OFF_COMMAND   8
+#define OFF_STATUS    9
+#define OFF_FLAGS     13
+#define OFF_FLAGS2    14
+#define OFF_PID_HIGH  16
+#define OFF_SECFEAT   18
+#define OFF_TID       28
+#define OFF_PID_LOW   30
+#define OFF_UID       32
+#define OFF_MID       34
 #define OFF_WORDCOUNT 36
-#define OFF_WORDS 37
+#define OFF_WORDS     37
 
-#define SMB1_PID 0xFEFF
+#define SMB1_PID       0xFEFF
 #define SMB1_REQ_FLAGS 0x18
 
 bool smb_copy_utf16(char *dst, size_t size, const uint8_t *src, size_t avail, size_t *used)
@@ -70,7 +70,7 @@ static bool copy_oem(char *dst, size_t size, const uint8_t *src, size_t avail, s
  * returns true if cut.
  */
 static bool take_string(char *dst, size_t size, const uint8_t *buf, uint32_t *pos, uint32_t end,
-			bool unicode, bool align)
+                        bool unicode, bool align)
 {
 	size_t used = 0;
 	bool cut;
@@ -216,10 +216,10 @@ int smb1_parse_negotiate(const uint8_t *buf, size_t len, struct smb1_negotiate *
 	memcpy(out->challenge, buf + pos, out->challenge_len < 8 ? out->challenge_len : 8);
 	pos += out->challenge_len;
 	unicode = out->hdr.flags2 & SMB1_FLAGS2_UNICODE;
-	out->truncated |= take_string(out->domain, sizeof(out->domain), buf, &pos, end, unicode,
-				      false);
-	out->truncated |= take_string(out->server, sizeof(out->server), buf, &pos, end, unicode,
-				      false);
+	out->truncated |=
+	    take_string(out->domain, sizeof(out->domain), buf, &pos, end, unicode, false);
+	out->truncated |=
+	    take_string(out->server, sizeof(out->server), buf, &pos, end, unicode, false);
 	return r;
 }
 
@@ -256,12 +256,12 @@ int smb1_parse_session_setup(const uint8_t *buf, size_t len, struct smb1_session
 		pos += out->security_blob_len;
 	}
 	unicode = out->hdr.flags2 & SMB1_FLAGS2_UNICODE;
-	out->truncated |= take_string(out->native_os, sizeof(out->native_os), buf, &pos, end,
-				      unicode, true);
+	out->truncated |=
+	    take_string(out->native_os, sizeof(out->native_os), buf, &pos, end, unicode, true);
 	out->truncated |= take_string(out->native_lanman, sizeof(out->native_lanman), buf, &pos,
-				      end, unicode, true);
+	                              end, unicode, true);
 	out->truncated |= take_string(out->primary_domain, sizeof(out->primary_domain), buf, &pos,
-				      end, unicode, true);
+	                              end, unicode, true);
 	return r;
 }
 
@@ -290,10 +290,10 @@ int smb1_parse_tree_connect(const uint8_t *buf, size_t len, struct smb1_tree_con
 	pos = out->hdr.bytes_off;
 	end = pos + out->hdr.byte_count;
 	/* Service is always OEM; NativeFileSystem follows the Flags2 UNICODE rule */
-	out->truncated |= take_string(out->service, sizeof(out->service), buf, &pos, end, false,
-				      false);
+	out->truncated |=
+	    take_string(out->service, sizeof(out->service), buf, &pos, end, false, false);
 	out->truncated |= take_string(out->native_fs, sizeof(out->native_fs), buf, &pos, end,
-				      out->hdr.flags2 & SMB1_FLAGS2_UNICODE, true);
+	                              out->hdr.flags2 & SMB1_FLAGS2_UNICODE, true);
 	return r;
 }
 
@@ -334,7 +334,7 @@ int smb1_parse_trans(const uint8_t *buf, size_t len, struct smb1_trans *out)
 }
 
 enum ms17_verdict smb1_ms17_classify(const struct smb1_header *h, uint16_t request_mid,
-				     const char **reason)
+                                     const char **reason)
 {
 	if (h->kind != SMB_FRAME_SMB1 || h->command != SMB1_COM_TRANSACTION) {
 		*reason = "reply is not a TRANSACTION";
@@ -401,8 +401,8 @@ enum dp_verdict smb1_doublepulsar_classify(const struct smb1_header *h, struct d
 	}
 	/* CTRCPT / MSF: key from SecurityFeatures[0..3], arch from [4..7] */
 	s = parse_le32(h->security_features);
-	out->xor_key = (2u * s) ^ ((((s & 0xff00u) | (s << 16)) << 8) |
-				   (((s >> 16) | (s & 0xff0000u)) >> 8));
+	out->xor_key =
+	    (2u * s) ^ ((((s & 0xff00u) | (s << 16)) << 8) | (((s >> 16) | (s & 0xff0000u)) >> 8));
 	out->x64 = parse_le32(h->security_features + 4) != 0;
 	out->reason = "MID 0x51: implant answered the ping";
 	out->verdict = DP_PRESENT;
@@ -457,7 +457,7 @@ static void put32(uint8_t *p, uint32_t v)
 
 /* NBSS header + SMB1 header for a frame of total length frame_len; zeroes everything else. */
 static void put_header(uint8_t *dst, size_t frame_len, uint8_t command, uint16_t flags2,
-		       uint16_t tid, uint16_t uid, uint16_t mid)
+                       uint16_t tid, uint16_t uid, uint16_t mid)
 {
 	size_t msg = frame_len - OFF_MSG;
 
@@ -476,8 +476,12 @@ static void put_header(uint8_t *dst, size_t frame_len, uint8_t command, uint16_t
 }
 
 static const char *const negotiate_dialects[] = {
-	"PC NETWORK PROGRAM 1.0", "LANMAN1.0", "Windows for Workgroups 3.1a",
-	"LM1.2X002", "LANMAN2.1", "NT LM 0.12",
+    "PC NETWORK PROGRAM 1.0",
+    "LANMAN1.0",
+    "Windows for Workgroups 3.1a",
+    "LM1.2X002",
+    "LANMAN2.1",
+    "NT LM 0.12",
 };
 
 int smb1_build_negotiate(uint8_t *dst, size_t cap, uint16_t mid)
@@ -517,16 +521,15 @@ int smb1_build_session_setup_anon(uint8_t *dst, size_t cap, uint16_t mid)
 
 	if (cap < SMB1_SESSION_SETUP_REQ_LEN)
 		return -ERR_TOOBIG;
-	put_header(dst, SMB1_SESSION_SETUP_REQ_LEN, SMB1_COM_SESSION_SETUP_ANDX, 0xC001, 0, 0,
-		   mid);
+	put_header(dst, SMB1_SESSION_SETUP_REQ_LEN, SMB1_COM_SESSION_SETUP_ANDX, 0xC001, 0, 0, mid);
 	dst[OFF_WORDCOUNT] = 13;
-	w[0] = 0xFF;               /* AndXCommand: none */
-	put16(w + 4, 0x1104);      /* MaxBufferSize */
-	put16(w + 6, 10);          /* MaxMpxCount */
-	put16(w + 14, 1);          /* OEMPasswordLen: one NUL */
+	w[0] = 0xFF;          /* AndXCommand: none */
+	put16(w + 4, 0x1104); /* MaxBufferSize */
+	put16(w + 6, 10);     /* MaxMpxCount */
+	put16(w + 14, 1);     /* OEMPasswordLen: one NUL */
 	put32(w + 22, SMB1_CAP_UNICODE | SMB1_CAP_NT_SMBS | SMB1_CAP_STATUS32 | 0x80);
 	pos = OFF_WORDS + 26 + 2;
-	pos += 5;                  /* OEMPassword 00, AccountName 00 00, PrimaryDomain 00 00 */
+	pos += 5; /* OEMPassword 00, AccountName 00 00, PrimaryDomain 00 00 */
 	pos += put_utf16(dst + pos, "Unix");
 	pos += put_utf16(dst + pos, "SelfCheck");
 	put16(w + 26, (uint16_t)(pos - OFF_WORDS - 28));
@@ -534,7 +537,7 @@ int smb1_build_session_setup_anon(uint8_t *dst, size_t cap, uint16_t mid)
 }
 
 int smb1_build_tree_connect_ipc(uint8_t *dst, size_t cap, uint16_t uid, uint16_t mid,
-				const char *host)
+                                const char *host)
 {
 	char path[2 + SMB1_HOST_MAX + 6 + 1];
 	size_t hn = strlen(host), frame_len, pos;
@@ -556,9 +559,9 @@ int smb1_build_tree_connect_ipc(uint8_t *dst, size_t cap, uint16_t uid, uint16_t
 	put_header(dst, frame_len, SMB1_COM_TREE_CONNECT_ANDX, 0xC001, 0, uid, mid);
 	dst[OFF_WORDCOUNT] = 4;
 	w[0] = 0xFF;
-	put16(w + 4, 0x0008);      /* TREE_CONNECT_ANDX_EXTENDED_RESPONSE */
-	put16(w + 6, 1);           /* PasswordLength */
-	pos = OFF_WORDS + 10 + 1;  /* password byte 00 */
+	put16(w + 4, 0x0008);     /* TREE_CONNECT_ANDX_EXTENDED_RESPONSE */
+	put16(w + 6, 1);          /* PasswordLength */
+	pos = OFF_WORDS + 10 + 1; /* password byte 00 */
 	pos += put_utf16(dst + pos, path);
 	memcpy(dst + pos, "?????", 6);
 	pos += 6;
@@ -574,14 +577,14 @@ int smb1_build_trans_peek(uint8_t *dst, size_t cap, uint16_t tid, uint16_t uid, 
 		return -ERR_TOOBIG;
 	put_header(dst, SMB1_TRANS_PEEK_REQ_LEN, SMB1_COM_TRANSACTION, 0x2801, tid, uid, mid);
 	dst[OFF_WORDCOUNT] = 16;
-	put16(w + 4, 0xFFFF);      /* MaxParameterCount */
-	put16(w + 6, 0xFFFF);      /* MaxDataCount */
-	put16(w + 20, 74);         /* ParameterOffset */
-	put16(w + 24, 74);         /* DataOffset */
-	w[26] = 2;                 /* SetupCount */
-	put16(w + 28, 0x0023);     /* TRANS_PEEK_NMPIPE */
-	put16(w + 30, 0x0000);     /* FID 0 */
-	put16(w + 32, 7);          /* ByteCount */
+	put16(w + 4, 0xFFFF);  /* MaxParameterCount */
+	put16(w + 6, 0xFFFF);  /* MaxDataCount */
+	put16(w + 20, 74);     /* ParameterOffset */
+	put16(w + 24, 74);     /* DataOffset */
+	w[26] = 2;             /* SetupCount */
+	put16(w + 28, 0x0023); /* TRANS_PEEK_NMPIPE */
+	put16(w + 30, 0x0000); /* FID 0 */
+	put16(w + 32, 7);      /* ByteCount */
 	memcpy(w + 34, "\\PIPE\\", 7);
 	return SMB1_TRANS_PEEK_REQ_LEN;
 }
@@ -593,7 +596,7 @@ int smb1_build_trans2_dp_ping(uint8_t *dst, size_t cap, uint16_t tid, uint16_t u
 	if (cap < SMB1_TRANS2_DP_REQ_LEN)
 		return -ERR_TOOBIG;
 	put_header(dst, SMB1_TRANS2_DP_REQ_LEN, SMB1_COM_TRANSACTION2, 0xC007, tid, uid,
-		   SMB1_DP_PING_MID);
+	           SMB1_DP_PING_MID);
 	dst[OFF_WORDCOUNT] = 15;
 	put16(w + 0, 12);          /* TotalParameterCount */
 	put16(w + 4, 1);           /* MaxParameterCount */

@@ -28,8 +28,8 @@
 #ifndef EXPOSURE_PROBES_PARSE_SMB1_PARSE_H
 #define EXPOSURE_PROBES_PARSE_SMB1_PARSE_H
 
-#include "nbss_parse.h"
-#include "parse.h"
+#include "probes/parse/nbss_parse.h"
+#include "probes/parse/parse.h"
 
 /* Commands ([MS-CIFS] §2.2.2.1). */
 enum smb1_command {
@@ -43,45 +43,45 @@ enum smb1_command {
 };
 
 /* Header Flags / Flags2 bits ([MS-CIFS] §2.2.3.1, protocols.md §5.2). */
-#define SMB1_FLAGS_REPLY 0x80
-#define SMB1_FLAGS2_LONG_NAMES 0x0001
-#define SMB1_FLAGS2_EAS 0x0002
+#define SMB1_FLAGS_REPLY               0x80
+#define SMB1_FLAGS2_LONG_NAMES         0x0001
+#define SMB1_FLAGS2_EAS                0x0002
 #define SMB1_FLAGS2_SECURITY_SIGNATURE 0x0004
 #define SMB1_FLAGS2_SIGNATURE_REQUIRED 0x0010
-#define SMB1_FLAGS2_IS_LONG_NAME 0x0040
-#define SMB1_FLAGS2_EXTENDED_SECURITY 0x0800
-#define SMB1_FLAGS2_PAGING_IO 0x2000
-#define SMB1_FLAGS2_NT_STATUS 0x4000
-#define SMB1_FLAGS2_UNICODE 0x8000
+#define SMB1_FLAGS2_IS_LONG_NAME       0x0040
+#define SMB1_FLAGS2_EXTENDED_SECURITY  0x0800
+#define SMB1_FLAGS2_PAGING_IO          0x2000
+#define SMB1_FLAGS2_NT_STATUS          0x4000
+#define SMB1_FLAGS2_UNICODE            0x8000
 
 /* NEGOTIATE SecurityMode bits ([MS-CIFS] §2.2.4.52.2, protocols.md §5.3). */
-#define SMB1_SECMODE_USER 0x01              /* clear: share-level security */
-#define SMB1_SECMODE_ENCRYPT_PASSWORDS 0x02 /* clear: plaintext passwords */
-#define SMB1_SECMODE_SIGNATURES_ENABLED 0x04
+#define SMB1_SECMODE_USER                0x01 /* clear: share-level security */
+#define SMB1_SECMODE_ENCRYPT_PASSWORDS   0x02 /* clear: plaintext passwords */
+#define SMB1_SECMODE_SIGNATURES_ENABLED  0x04
 #define SMB1_SECMODE_SIGNATURES_REQUIRED 0x08
 
 /* Capabilities ([MS-CIFS] §2.2.4.52.2, [MS-SMB] §2.2.4.5.2). */
-#define SMB1_CAP_UNICODE 0x00000004u
-#define SMB1_CAP_NT_SMBS 0x00000010u
-#define SMB1_CAP_STATUS32 0x00000040u
+#define SMB1_CAP_UNICODE           0x00000004u
+#define SMB1_CAP_NT_SMBS           0x00000010u
+#define SMB1_CAP_STATUS32          0x00000040u
 #define SMB1_CAP_EXTENDED_SECURITY 0x80000000u
 
 /* NT status values used by the probes ([MS-ERREF] §2.3.1). */
-#define SMB_STATUS_SUCCESS 0x00000000u
-#define SMB_STATUS_NOT_IMPLEMENTED 0xC0000002u
-#define SMB_STATUS_INVALID_HANDLE 0xC0000008u
-#define SMB_STATUS_INVALID_PARAMETER 0xC000000Du
+#define SMB_STATUS_SUCCESS                  0x00000000u
+#define SMB_STATUS_NOT_IMPLEMENTED          0xC0000002u
+#define SMB_STATUS_INVALID_HANDLE           0xC0000008u
+#define SMB_STATUS_INVALID_PARAMETER        0xC000000Du
 #define SMB_STATUS_MORE_PROCESSING_REQUIRED 0xC0000016u
-#define SMB_STATUS_ACCESS_DENIED 0xC0000022u
-#define SMB_STATUS_LOGON_FAILURE 0xC000006Du
-#define SMB_STATUS_ACCOUNT_DISABLED 0xC0000072u
-#define SMB_STATUS_NOT_SUPPORTED 0xC00000BBu
-#define SMB_STATUS_BAD_NETWORK_NAME 0xC00000CCu
-#define SMB_STATUS_REQUEST_NOT_ACCEPTED 0xC00000D0u
-#define SMB_STATUS_INSUFF_SERVER_RESOURCES 0xC0000205u
+#define SMB_STATUS_ACCESS_DENIED            0xC0000022u
+#define SMB_STATUS_LOGON_FAILURE            0xC000006Du
+#define SMB_STATUS_ACCOUNT_DISABLED         0xC0000072u
+#define SMB_STATUS_NOT_SUPPORTED            0xC00000BBu
+#define SMB_STATUS_BAD_NETWORK_NAME         0xC00000CCu
+#define SMB_STATUS_REQUEST_NOT_ACCEPTED     0xC00000D0u
+#define SMB_STATUS_INSUFF_SERVER_RESOURCES  0xC0000205u
 
 /* DOS error form ([MS-CIFS] §2.2.2.4): ERRDOS class, ERRbadfid code. */
-#define SMB1_ERRDOS 0x01
+#define SMB1_ERRDOS    0x01
 #define SMB1_ERRbadfid 0x0006
 
 /* Index of "NT LM 0.12" in the dialect list of smb1_build_negotiate (protocols.md §5.3). */
@@ -98,22 +98,22 @@ enum smb1_command {
  * against the frame. Offsets are from the start of the frame buffer (the NBSS header included).
  */
 struct smb1_header {
-	enum smb_frame_kind kind;      /* SMB_FRAME_SMB1 on success */
-	uint32_t frame_len;            /* 4 + message length = bytes consumed */
-	uint8_t command;               /* enum smb1_command */
-	uint32_t status;               /* the 4 status bytes as LE u32 (NT status if nt_status) */
-	bool nt_status;                /* Flags2 & SMB1_FLAGS2_NT_STATUS */
-	uint8_t dos_class;             /* !nt_status: ErrorClass (status byte 0) */
-	uint16_t dos_code;             /* !nt_status: ErrorCode (status bytes 2..3) */
+	enum smb_frame_kind kind; /* SMB_FRAME_SMB1 on success */
+	uint32_t frame_len;       /* 4 + message length = bytes consumed */
+	uint8_t command;          /* enum smb1_command */
+	uint32_t status;          /* the 4 status bytes as LE u32 (NT status if nt_status) */
+	bool nt_status;           /* Flags2 & SMB1_FLAGS2_NT_STATUS */
+	uint8_t dos_class;        /* !nt_status: ErrorClass (status byte 0) */
+	uint16_t dos_code;        /* !nt_status: ErrorCode (status bytes 2..3) */
 	uint8_t flags;
 	uint16_t flags2;
 	uint16_t pid_high;
-	uint8_t security_features[8];  /* signature; DoublePulsar puts its key material here */
+	uint8_t security_features[8]; /* signature; DoublePulsar puts its key material here */
 	uint16_t tid, pid_low, uid, mid;
 	uint8_t word_count;
 	uint16_t byte_count;
-	uint32_t words_off;            /* frame offset of the Words (37) */
-	uint32_t bytes_off;            /* frame offset of the Bytes (39 + 2 * word_count) */
+	uint32_t words_off; /* frame offset of the Words (37) */
+	uint32_t bytes_off; /* frame offset of the Bytes (39 + 2 * word_count) */
 };
 
 /*
@@ -138,21 +138,21 @@ struct smb1_negotiate {
 	struct smb1_header hdr;
 	enum smb1_neg_form form;
 	uint16_t dialect_index;
-	uint8_t security_mode;        /* SMB1_SECMODE_* (LANMAN: low byte of its 16-bit field) */
+	uint8_t security_mode; /* SMB1_SECMODE_* (LANMAN: low byte of its 16-bit field) */
 	uint16_t max_mpx, max_vcs;
 	uint32_t max_buffer, max_raw; /* LANMAN: max_buffer only */
 	uint32_t session_key;
-	uint32_t capabilities;        /* SMB1_CAP_* (NT form) */
-	uint64_t system_time;         /* FILETIME (NT form) */
-	int16_t time_zone;            /* minutes from UTC */
-	uint8_t challenge_len;        /* as sent; challenge[] keeps the first 8 bytes */
+	uint32_t capabilities; /* SMB1_CAP_* (NT form) */
+	uint64_t system_time;  /* FILETIME (NT form) */
+	int16_t time_zone;     /* minutes from UTC */
+	uint8_t challenge_len; /* as sent; challenge[] keeps the first 8 bytes */
 	uint8_t challenge[8];
-	bool extended;                /* CAP_EXTENDED_SECURITY: server_guid + security blob */
+	bool extended; /* CAP_EXTENDED_SECURITY: server_guid + security blob */
 	uint8_t server_guid[16];
 	uint16_t security_blob_len;
-	char domain[SMB1_NAME_MAX];   /* non-extended NT form: DomainName */
-	char server[SMB1_NAME_MAX];   /* non-extended NT form: ServerName (may be absent) */
-	bool truncated;               /* a text field was cut */
+	char domain[SMB1_NAME_MAX]; /* non-extended NT form: DomainName */
+	char server[SMB1_NAME_MAX]; /* non-extended NT form: ServerName (may be absent) */
+	bool truncated;             /* a text field was cut */
 };
 
 /*
@@ -192,9 +192,9 @@ struct smb1_tree_connect {
 	struct smb1_header hdr;
 	uint8_t andx_command;
 	uint16_t optional_support;
-	bool extended;                      /* WordCount 7 */
+	bool extended; /* WordCount 7 */
 	uint32_t max_access, guest_max_access;
-	char service[16];                   /* "IPC" for IPC$ (always OEM) */
+	char service[16]; /* "IPC" for IPC$ (always OEM) */
 	char native_fs[SMB1_NAME_MAX];
 	bool truncated;
 };
@@ -221,9 +221,9 @@ int smb1_parse_trans(const uint8_t *buf, size_t len, struct smb1_trans *out);
 /* ---- verdicts (protocols.md §6.5, §6.6) */
 
 enum ms17_verdict {
-	MS17_UNKNOWN = 0,     /* could not decide: never show as safe */
-	MS17_VULNERABLE,      /* STATUS_INSUFF_SERVER_RESOURCES: confidence LIKELY */
-	MS17_NOT_VULNERABLE,  /* INVALID_HANDLE / ACCESS_DENIED / ERRDOS ERRbadfid */
+	MS17_UNKNOWN = 0,    /* could not decide: never show as safe */
+	MS17_VULNERABLE,     /* STATUS_INSUFF_SERVER_RESOURCES: confidence LIKELY */
+	MS17_NOT_VULNERABLE, /* INVALID_HANDLE / ACCESS_DENIED / ERRDOS ERRbadfid */
 };
 
 /*
@@ -233,7 +233,7 @@ enum ms17_verdict {
  * "unexpected status" (the caller adds hdr->status).
  */
 enum ms17_verdict smb1_ms17_classify(const struct smb1_header *h, uint16_t request_mid,
-				     const char **reason);
+                                     const char **reason);
 
 /* "vulnerable", "not vulnerable", "unknown" (the details.ms17_010 words). */
 const char *ms17_verdict_name(enum ms17_verdict v);
@@ -245,7 +245,7 @@ enum dp_verdict {
 };
 
 /* MID of the DoublePulsar ping and of the implant's answer (CTRCPT, protocols.md §6.6). */
-#define SMB1_DP_PING_MID 0x0041
+#define SMB1_DP_PING_MID    0x0041
 #define SMB1_DP_PRESENT_MID 0x0051
 
 struct dp_result {
@@ -273,12 +273,12 @@ bool smb_copy_utf16(char *dst, size_t size, const uint8_t *src, size_t avail, si
  * length, or -ERR_TOOBIG when cap is too small. PID is 0xFEFF, Flags 0x18. */
 
 /* Sizes of the fixed requests. */
-#define SMB1_NEGOTIATE_REQ_LEN 137     /* §5.3, six dialects, Flags2 0xC001 */
+#define SMB1_NEGOTIATE_REQ_LEN     137 /* §5.3, six dialects, Flags2 0xC001 */
 #define SMB1_SESSION_SETUP_REQ_LEN 100 /* §6.3, anonymous, non-extended */
-#define SMB1_TRANS_PEEK_REQ_LEN 78     /* §6.5 */
-#define SMB1_TRANS2_DP_REQ_LEN 82      /* §6.6 */
+#define SMB1_TRANS_PEEK_REQ_LEN    78  /* §6.5 */
+#define SMB1_TRANS2_DP_REQ_LEN     82  /* §6.6 */
 /* Longest host text in the IPC$ path and the largest tree connect request. */
-#define SMB1_HOST_MAX 63
+#define SMB1_HOST_MAX             63
 #define SMB1_TREE_CONNECT_REQ_MAX (4 + 32 + 1 + 8 + 2 + 1 + 2 * (2 + SMB1_HOST_MAX + 6) + 6)
 
 /* NEGOTIATE with the six dialects of protocols.md §5.3 ("NT LM 0.12" = index 5). */
@@ -292,7 +292,7 @@ int smb1_build_session_setup_anon(uint8_t *dst, size_t cap, uint16_t mid);
  * ASCII, 1..SMB1_HOST_MAX, no backslash; -ERR_RANGE otherwise), uid from step 2.
  */
 int smb1_build_tree_connect_ipc(uint8_t *dst, size_t cap, uint16_t uid, uint16_t mid,
-				const char *host);
+                                const char *host);
 
 /* TRANSACTION PeekNamedPipe on FID 0 (§6.5), Flags2 0x2801, MaxParameter/DataCount 0xFFFF. */
 int smb1_build_trans_peek(uint8_t *dst, size_t cap, uint16_t tid, uint16_t uid, uint16_t mid);

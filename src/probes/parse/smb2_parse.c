@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* SMB2 NEGOTIATE request and response (smb2_parse.h). */
-#include "smb2_parse.h"
+#include "probes/parse/smb2_parse.h"
 
 #include <string.h>
 
 /* Frame offset of the SMB2 header, and sizes ([MS-SMB2] §2.2.1, §2.2.4). */
-#define HDR 4
-#define HDR_LEN 64
+#define HDR          4
+#define HDR_LEN      64
 #define NEG_BODY_LEN 64
 
 static uint64_t le64(const uint8_t *p)
@@ -113,7 +113,7 @@ static void put16(uint8_t *p, uint16_t v)
 }
 
 int smb2_build_negotiate(uint8_t *dst, size_t cap, const uint8_t client_guid[16], bool with_311,
-			 const uint8_t salt[32])
+                         const uint8_t salt[32])
 {
 	static const uint16_t dialects[] = {0x0202, 0x0210, 0x0300, 0x0302, 0x0311};
 	size_t frame_len = with_311 ? SMB2_NEGOTIATE_REQ_311_LEN : SMB2_NEGOTIATE_REQ_LEN;
@@ -128,11 +128,11 @@ int smb2_build_negotiate(uint8_t *dst, size_t cap, const uint8_t client_guid[16]
 	dst[3] = (uint8_t)msg_len;
 	msg[0] = 0xfe;
 	memcpy(msg + 1, "SMB", 3);
-	put16(msg + 4, HDR_LEN);     /* StructureSize */
-	put16(msg + 14, 1);          /* CreditRequest */
-	put16(msg + 32, 0xFEFF);     /* Reserved (ProcessId) */
-	put16(b, 36);                /* StructureSize */
-	put16(b + 2, (uint16_t)nd);  /* DialectCount */
+	put16(msg + 4, HDR_LEN);    /* StructureSize */
+	put16(msg + 14, 1);         /* CreditRequest */
+	put16(msg + 32, 0xFEFF);    /* Reserved (ProcessId) */
+	put16(b, 36);               /* StructureSize */
+	put16(b + 2, (uint16_t)nd); /* DialectCount */
 	put16(b + 4, SMB2_NEGOTIATE_SIGNING_ENABLED);
 	memcpy(b + 12, client_guid, 16);
 	for (unsigned i = 0; i < nd; i++)
@@ -141,18 +141,18 @@ int smb2_build_negotiate(uint8_t *dst, size_t cap, const uint8_t client_guid[16]
 		/* contexts at 112 from the SMB2 header: 64 + 36 + 10 dialect bytes + 2 pad */
 		uint8_t *c = msg + 112;
 
-		put16(b + 28, 112);  /* NegotiateContextOffset (4) */
-		put16(b + 32, 2);    /* NegotiateContextCount */
+		put16(b + 28, 112); /* NegotiateContextOffset (4) */
+		put16(b + 32, 2);   /* NegotiateContextCount */
 		put16(c, SMB2_PREAUTH_INTEGRITY_CAPABILITIES);
-		put16(c + 2, 38);    /* DataLength */
-		put16(c + 8, 1);     /* HashAlgorithmCount */
-		put16(c + 10, 32);   /* SaltLength */
+		put16(c + 2, 38);      /* DataLength */
+		put16(c + 8, 1);       /* HashAlgorithmCount */
+		put16(c + 10, 32);     /* SaltLength */
 		put16(c + 12, 0x0001); /* SHA-512 */
 		memcpy(c + 14, salt, 32);
-		c = msg + 160;       /* 112 + 8 + 38 = 158, aligned to 8 */
+		c = msg + 160; /* 112 + 8 + 38 = 158, aligned to 8 */
 		put16(c, SMB2_ENCRYPTION_CAPABILITIES);
 		put16(c + 2, 6);
-		put16(c + 8, 2);     /* CipherCount */
+		put16(c + 8, 2);       /* CipherCount */
 		put16(c + 10, 0x0002); /* AES-128-GCM */
 		put16(c + 12, 0x0001); /* AES-128-CCM */
 	}

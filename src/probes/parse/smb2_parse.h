@@ -15,64 +15,64 @@
 #ifndef EXPOSURE_PROBES_PARSE_SMB2_PARSE_H
 #define EXPOSURE_PROBES_PARSE_SMB2_PARSE_H
 
-#include "nbss_parse.h"
-#include "parse.h"
+#include "probes/parse/nbss_parse.h"
+#include "probes/parse/parse.h"
 
 /* SecurityMode ([MS-SMB2] §2.2.4). */
-#define SMB2_NEGOTIATE_SIGNING_ENABLED 0x0001
+#define SMB2_NEGOTIATE_SIGNING_ENABLED  0x0001
 #define SMB2_NEGOTIATE_SIGNING_REQUIRED 0x0002
 
 /* Capabilities ([MS-SMB2] §2.2.4). */
-#define SMB2_GLOBAL_CAP_DFS 0x01u
-#define SMB2_GLOBAL_CAP_LEASING 0x02u
-#define SMB2_GLOBAL_CAP_LARGE_MTU 0x04u
-#define SMB2_GLOBAL_CAP_MULTI_CHANNEL 0x08u
+#define SMB2_GLOBAL_CAP_DFS                0x01u
+#define SMB2_GLOBAL_CAP_LEASING            0x02u
+#define SMB2_GLOBAL_CAP_LARGE_MTU          0x04u
+#define SMB2_GLOBAL_CAP_MULTI_CHANNEL      0x08u
 #define SMB2_GLOBAL_CAP_PERSISTENT_HANDLES 0x10u
-#define SMB2_GLOBAL_CAP_DIRECTORY_LEASING 0x20u
-#define SMB2_GLOBAL_CAP_ENCRYPTION 0x40u
+#define SMB2_GLOBAL_CAP_DIRECTORY_LEASING  0x20u
+#define SMB2_GLOBAL_CAP_ENCRYPTION         0x40u
 
 /* Header Flags bit of a reply. */
 #define SMB2_FLAGS_SERVER_TO_REDIR 0x00000001u
 
 /* Negotiate context types ([MS-SMB2] §2.2.3.1). */
 #define SMB2_PREAUTH_INTEGRITY_CAPABILITIES 0x0001
-#define SMB2_ENCRYPTION_CAPABILITIES 0x0002
-#define SMB2_COMPRESSION_CAPABILITIES 0x0003
-#define SMB2_NETNAME_NEGOTIATE_CONTEXT_ID 0x0005
-#define SMB2_TRANSPORT_CAPABILITIES 0x0006
-#define SMB2_RDMA_TRANSFORM_CAPABILITIES 0x0007
-#define SMB2_SIGNING_CAPABILITIES 0x0008
+#define SMB2_ENCRYPTION_CAPABILITIES        0x0002
+#define SMB2_COMPRESSION_CAPABILITIES       0x0003
+#define SMB2_NETNAME_NEGOTIATE_CONTEXT_ID   0x0005
+#define SMB2_TRANSPORT_CAPABILITIES         0x0006
+#define SMB2_RDMA_TRANSFORM_CAPABILITIES    0x0007
+#define SMB2_SIGNING_CAPABILITIES           0x0008
 
 /* Most negotiate contexts walked in a response (more => -ERR_PROTO). */
 #define SMB2_CONTEXTS_MAX 16
 
 /* Sizes of the two requests smb2_build_negotiate writes. */
-#define SMB2_NEGOTIATE_REQ_LEN 112      /* dialects 0x0202 0x0210 0x0300 0x0302 */
-#define SMB2_NEGOTIATE_REQ_311_LEN 178  /* + 0x0311, preauth and encryption contexts */
+#define SMB2_NEGOTIATE_REQ_LEN     112 /* dialects 0x0202 0x0210 0x0300 0x0302 */
+#define SMB2_NEGOTIATE_REQ_311_LEN 178 /* + 0x0311, preauth and encryption contexts */
 
 struct smb2_negotiate {
-	uint32_t frame_len;           /* bytes consumed */
+	uint32_t frame_len; /* bytes consumed */
 	/* header ([MS-SMB2] §2.2.1.2) */
-	uint32_t status;              /* NT status; 0 = body below is valid */
+	uint32_t status; /* NT status; 0 = body below is valid */
 	uint16_t credit_charge, credits;
 	uint32_t flags;
 	uint64_t message_id;
 	/* body ([MS-SMB2] §2.2.4) */
-	uint16_t structure_size;      /* 65; 9 for an error body (§2.2.2) */
-	uint16_t security_mode;       /* SMB2_NEGOTIATE_SIGNING_* */
-	uint16_t dialect;             /* 0x0202..0x0311, 0x02FF wildcard */
+	uint16_t structure_size; /* 65; 9 for an error body (§2.2.2) */
+	uint16_t security_mode;  /* SMB2_NEGOTIATE_SIGNING_* */
+	uint16_t dialect;        /* 0x0202..0x0311, 0x02FF wildcard */
 	uint16_t context_count;
 	uint8_t server_guid[16];
-	uint32_t capabilities;        /* SMB2_GLOBAL_CAP_* */
+	uint32_t capabilities; /* SMB2_GLOBAL_CAP_* */
 	uint32_t max_transact, max_read, max_write;
 	uint64_t system_time, server_start_time;
 	uint16_t security_buffer_offset, security_buffer_length; /* from the SMB2 header start */
 	uint32_t context_offset;
 	/* from the 3.1.1 negotiate contexts, 0 when absent */
-	uint16_t contexts_seen;       /* contexts walked */
-	uint16_t preauth_hash;        /* first HashAlgorithm (1 = SHA-512) */
-	uint16_t cipher;              /* first Cipher (1 CCM, 2 GCM, 3/4 256-bit) */
-	uint16_t signing_alg;         /* first SigningAlgorithm */
+	uint16_t contexts_seen; /* contexts walked */
+	uint16_t preauth_hash;  /* first HashAlgorithm (1 = SHA-512) */
+	uint16_t cipher;        /* first Cipher (1 CCM, 2 GCM, 3/4 256-bit) */
+	uint16_t signing_alg;   /* first SigningAlgorithm */
 };
 
 /*
@@ -92,7 +92,7 @@ int smb2_parse_negotiate(const uint8_t *buf, size_t len, struct smb2_negotiate *
  * context (AES-128-GCM, AES-128-CCM). Returns SMB2_NEGOTIATE_REQ_LEN or _311_LEN; -ERR_TOOBIG.
  */
 int smb2_build_negotiate(uint8_t *dst, size_t cap, const uint8_t client_guid[16], bool with_311,
-			 const uint8_t salt[32]);
+                         const uint8_t salt[32]);
 
 /* "2.0.2", "2.1", "3.0", "3.0.2", "3.1.1", "2.???" (0x02FF); "unknown" otherwise. Static. */
 const char *smb2_dialect_name(uint16_t dialect);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* SSH identification line, pre-banner lines and KEXINIT parsers (ssh_parse.h). */
-#include "ssh_parse.h"
+#include "probes/parse/ssh_parse.h"
 
 #include <string.h>
 
@@ -265,8 +265,8 @@ static const int list_kind[10] = {0, 1, 2, 2, 3, 3, -1, -1, -1, -1};
 
 static char *list_text(struct ssh_kexinit *k, int i, size_t *size)
 {
-	char *const dst[8] = {k->kex, k->hostkey, k->enc_c2s, k->enc_s2c,
-			      k->mac_c2s, k->mac_s2c, k->comp_c2s, k->comp_s2c};
+	char *const dst[8] = {k->kex,     k->hostkey, k->enc_c2s,  k->enc_s2c,
+	                      k->mac_c2s, k->mac_s2c, k->comp_c2s, k->comp_s2c};
 
 	if (i >= 8)
 		return NULL;
@@ -346,10 +346,10 @@ static bool listed(const char *dst, const char *name, size_t len)
 
 int ssh_kexinit_weak_names(const struct ssh_kexinit *k, char *dst, size_t size)
 {
-	const char *const lists[6] = {k->kex, k->hostkey, k->enc_c2s,
-				      k->enc_s2c, k->mac_c2s, k->mac_s2c};
+	const char *const lists[6] = {k->kex,     k->hostkey, k->enc_c2s,
+	                              k->enc_s2c, k->mac_c2s, k->mac_s2c};
 	const unsigned weak = SSH_ALG_WEAK_KEX | SSH_ALG_WEAK_HOSTKEY | SSH_ALG_WEAK_CIPHER |
-			      SSH_ALG_WEAK_MAC | SSH_ALG_NONE_CIPHER | SSH_ALG_NONE_MAC;
+	                      SSH_ALG_WEAK_MAC | SSH_ALG_NONE_CIPHER | SSH_ALG_NONE_MAC;
 	size_t used = 0;
 	int count = 0;
 

@@ -7,7 +7,7 @@
 #ifndef EXPOSURE_PROBES_PARSE_SSH_PARSE_H
 #define EXPOSURE_PROBES_PARSE_SSH_PARSE_H
 
-#include "parse.h"
+#include "probes/parse/parse.h"
 
 /* RFC 4253 §4.2: at most 255 characters including CR LF; longer lines are parsed and flagged. */
 #define SSH_IDENT_MAX 255
@@ -16,13 +16,13 @@
 #define SSH_IDENT_SCAN_MAX 8192
 /* Pre-banner caps of protocols.md §2.2 (tighter than OpenSSH on purpose: tarpits). */
 #define SSH_PRE_MAX_LINES 32
-#define SSH_PRE_MAX_LINE 255 /* bytes of one line, CR LF included */
+#define SSH_PRE_MAX_LINE  255 /* bytes of one line, CR LF included */
 #define SSH_PRE_MAX_TOTAL 8192
 /* Pre-banner lines kept as text for display (all lines up to the caps are counted). */
 #define SSH_PRE_KEEP 8
 /* RFC 4253 §6.1: implementations must handle packets of 35000 bytes; we accept no larger. */
-#define SSH_PACKET_MIN 12
-#define SSH_PACKET_MAX 35000
+#define SSH_PACKET_MIN  12
+#define SSH_PACKET_MAX  35000
 #define SSH_MSG_KEXINIT 20
 
 /* Which protocol the protoversion field announces (protocols.md §2.4). */
@@ -46,12 +46,12 @@ enum ssh_ident_flags {
 /* "SSH-protoversion-softwareversion SP comments CR LF" (RFC 4253 §4.2). */
 struct ssh_ident {
 	enum ssh_proto_kind kind;
-	unsigned flags;          /* enum ssh_ident_flags */
-	char proto[16];          /* "2.0", "1.99", "1.5" */
-	char software[128];      /* "OpenSSH_9.2p1", "dropbear_2022.83" */
-	char comment[128];       /* text after the first SP ("Debian-2+deb12u10"), may be empty */
-	size_t line_len;         /* bytes of the line, LF (and CR) included */
-	bool truncated;          /* some field was cut to fit */
+	unsigned flags;     /* enum ssh_ident_flags */
+	char proto[16];     /* "2.0", "1.99", "1.5" */
+	char software[128]; /* "OpenSSH_9.2p1", "dropbear_2022.83" */
+	char comment[128];  /* text after the first SP ("Debian-2+deb12u10"), may be empty */
+	size_t line_len;    /* bytes of the line, LF (and CR) included */
+	bool truncated;     /* some field was cut to fit */
 };
 
 /*
@@ -69,10 +69,10 @@ int ssh_parse_ident(const uint8_t *buf, size_t len, struct ssh_ident *out);
 /* Everything up to and including the identification line (protocols.md §2.2). */
 struct ssh_banner {
 	struct ssh_ident ident;
-	unsigned pre_lines;              /* pre-banner lines before the ident line */
-	size_t pre_bytes;                /* their total size */
-	char pre[SSH_PRE_KEEP][128];     /* the first SSH_PRE_KEEP of them, sanitised, no CR LF */
-	bool pre_truncated;              /* a kept line was cut or more lines than SSH_PRE_KEEP */
+	unsigned pre_lines;          /* pre-banner lines before the ident line */
+	size_t pre_bytes;            /* their total size */
+	char pre[SSH_PRE_KEEP][128]; /* the first SSH_PRE_KEEP of them, sanitised, no CR LF */
+	bool pre_truncated;          /* a kept line was cut or more lines than SSH_PRE_KEEP */
 };
 
 /*
@@ -90,10 +90,10 @@ int ssh_parse_banner(const uint8_t *buf, size_t len, struct ssh_banner *out);
 
 /* One binary packet before NEWKEYS (no MAC, no encryption), RFC 4253 §6. */
 struct ssh_packet {
-	uint32_t packet_length;  /* bytes after this field */
+	uint32_t packet_length; /* bytes after this field */
 	uint8_t padding_length;
-	uint8_t msg;             /* first payload byte: message number */
-	size_t payload_off;      /* payload = buf[payload_off .. payload_off + payload_len) */
+	uint8_t msg;        /* first payload byte: message number */
+	size_t payload_off; /* payload = buf[payload_off .. payload_off + payload_len) */
 	size_t payload_len;
 };
 
@@ -136,7 +136,7 @@ struct ssh_kexinit {
 	char comp_c2s[256];
 	char comp_s2c[256];
 	bool first_kex_follows;
-	unsigned alg_flags;      /* enum ssh_alg_flags */
+	unsigned alg_flags; /* enum ssh_alg_flags */
 	bool truncated;
 };
 

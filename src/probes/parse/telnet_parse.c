@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Telnet IAC scanner, prompt classification and refusal builder (telnet_parse.h). */
-#include "telnet_parse.h"
+#include "probes/parse/telnet_parse.h"
 
 #include <string.h>
 
@@ -173,7 +173,7 @@ static bool starts_with(const char *text, size_t len, const char *s)
 
 /* Banner: the text before the start of the last line when that line holds the prompt. */
 static void make_banner(const char *text, size_t len, bool prompt_last,
-			struct telnet_text_class *out)
+                        struct telnet_text_class *out)
 {
 	size_t b = 0, e = len;
 
@@ -232,14 +232,14 @@ int telnet_classify(const char *text, size_t len, struct telnet_text_class *out)
 
 /* Replies for the requests of one verb set not answered yet; counts only when dst is NULL. */
 static size_t replies(const struct telnet_optset *req, struct telnet_optset *done, bool is_will,
-		      unsigned flags, uint8_t *dst)
+                      unsigned flags, uint8_t *dst)
 {
 	size_t n = 0;
 
 	for (unsigned o = 0; o < 256; o++) {
 		uint8_t opt = (uint8_t)o;
 		bool accept = is_will && (flags & TELNET_REPLY_ACCEPT_ECHO_SGA) &&
-			      (opt == TELNET_OPT_ECHO || opt == TELNET_OPT_SGA);
+		              (opt == TELNET_OPT_ECHO || opt == TELNET_OPT_SGA);
 
 		if (!telnet_optset_has(req, opt) || telnet_optset_has(done, opt))
 			continue;
@@ -255,10 +255,10 @@ static size_t replies(const struct telnet_optset *req, struct telnet_optset *don
 }
 
 int telnet_build_replies(const struct telnet_scan *scan, struct telnet_answered *ans,
-			 unsigned flags, uint8_t *dst, size_t cap)
+                         unsigned flags, uint8_t *dst, size_t cap)
 {
 	size_t need = replies(&scan->do_, &ans->do_, false, flags, NULL) +
-		      replies(&scan->will, &ans->will, true, flags, NULL);
+	              replies(&scan->will, &ans->will, true, flags, NULL);
 	size_t n;
 
 	if (need > cap)

@@ -7,7 +7,7 @@
 #ifndef EXPOSURE_PROBES_PARSE_TELNET_PARSE_H
 #define EXPOSURE_PROBES_PARSE_TELNET_PARSE_H
 
-#include "parse.h"
+#include "probes/parse/parse.h"
 
 /* RFC 854 command bytes. */
 enum telnet_cmd_byte {
@@ -44,7 +44,7 @@ enum telnet_option {
 #define TELNET_CMDS_KEEP 64
 
 struct telnet_cmd {
-	uint8_t verb;   /* TELNET_WILL / WONT / DO / DONT, or TELNET_SB for a subnegotiation */
+	uint8_t verb; /* TELNET_WILL / WONT / DO / DONT, or TELNET_SB for a subnegotiation */
 	uint8_t option;
 };
 
@@ -60,11 +60,11 @@ static inline bool telnet_optset_has(const struct telnet_optset *s, uint8_t opt)
 
 /* Result of scanning the bytes a server sent (from the start of the connection). */
 struct telnet_scan {
-	unsigned ncmds;                  /* negotiation commands (WILL/WONT/DO/DONT/SB) seen */
-	struct telnet_cmd cmds[TELNET_CMDS_KEEP]; /* the first TELNET_CMDS_KEEP of them */
+	unsigned ncmds; /* negotiation commands (WILL/WONT/DO/DONT/SB) seen */
+	struct telnet_cmd cmds[TELNET_CMDS_KEEP];       /* the first TELNET_CMDS_KEEP of them */
 	struct telnet_optset will, wont, do_, dont, sb; /* options per verb */
-	unsigned nother;                 /* two-byte commands (NOP, GA, DM, AYT...) */
-	unsigned data_ff;                /* data bytes 0xFF (sent as IAC IAC) */
+	unsigned nother;  /* two-byte commands (NOP, GA, DM, AYT...) */
+	unsigned data_ff; /* data bytes 0xFF (sent as IAC IAC) */
 	/*
 	 * The data with IAC sequences removed, NUL dropped, CR LF / CR NUL / bare CR turned into
 	 * '\n', tab into ' ', and every other byte outside printable ASCII (ESC, 0xFF, UTF-8...)
@@ -72,7 +72,7 @@ struct telnet_scan {
 	 */
 	char text[TELNET_TEXT_MAX + 1];
 	size_t text_len;
-	bool truncated;                  /* text was longer than TELNET_TEXT_MAX */
+	bool truncated; /* text was longer than TELNET_TEXT_MAX */
 };
 
 /*
@@ -101,8 +101,8 @@ struct telnet_text_class {
 	/* shell prompt or shell banner with no login/password prompt before it */
 	bool no_auth_shell;
 	enum telnet_service service;
-	char banner[512];     /* first lines before the prompt line, blank lines trimmed */
-	bool truncated;       /* banner was cut */
+	char banner[512]; /* first lines before the prompt line, blank lines trimmed */
+	bool truncated;   /* banner was cut */
 };
 
 /*
@@ -130,6 +130,6 @@ enum telnet_reply_flags {
  * small for all replies (nothing written, *ans unchanged).
  */
 int telnet_build_replies(const struct telnet_scan *scan, struct telnet_answered *ans,
-			 unsigned flags, uint8_t *dst, size_t cap);
+                         unsigned flags, uint8_t *dst, size_t cap);
 
 #endif

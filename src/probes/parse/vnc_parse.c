@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* RFB ProtocolVersion, security, SecurityResult and VeNCrypt parsers (vnc_parse.h). */
-#include "vnc_parse.h"
+#include "probes/parse/vnc_parse.h"
 
 #include <string.h>
 
@@ -11,7 +11,8 @@ int vnc_parse_version(const uint8_t *buf, size_t len, struct vnc_version *out)
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < n; i++) {
-		bool ok = pattern[i] == '9' ? (buf[i] >= '0' && buf[i] <= '9') : buf[i] == pattern[i];
+		bool ok =
+		    pattern[i] == '9' ? (buf[i] >= '0' && buf[i] <= '9') : buf[i] == pattern[i];
 
 		if (!ok)
 			return -ERR_SYNTAX;
@@ -110,7 +111,7 @@ int vnc_parse_sec33(const uint8_t *buf, size_t len, struct vnc_sec33 *out)
 }
 
 int vnc_parse_sec_result(const uint8_t *buf, size_t len, unsigned rfb_minor,
-			 struct vnc_sec_result *out)
+                         struct vnc_sec_result *out)
 {
 	int r;
 

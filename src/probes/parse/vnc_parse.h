@@ -7,7 +7,7 @@
 #ifndef EXPOSURE_PROBES_PARSE_VNC_PARSE_H
 #define EXPOSURE_PROBES_PARSE_VNC_PARSE_H
 
-#include "parse.h"
+#include "probes/parse/parse.h"
 
 /* Security type numbers (RFBPROTO list; protocols.md §8.1). */
 enum vnc_sec_type {
@@ -28,11 +28,11 @@ enum vnc_sec_type {
 
 /* VeNCrypt subtypes (protocols.md §8.3). */
 enum vnc_vencrypt_subtype {
-	VNC_VENCRYPT_PLAIN = 256,     /* cleartext user + password */
-	VNC_VENCRYPT_TLSNONE = 257,   /* TLS, no authentication */
+	VNC_VENCRYPT_PLAIN = 256,   /* cleartext user + password */
+	VNC_VENCRYPT_TLSNONE = 257, /* TLS, no authentication */
 	VNC_VENCRYPT_TLSVNC = 258,
 	VNC_VENCRYPT_TLSPLAIN = 259,
-	VNC_VENCRYPT_X509NONE = 260,  /* X.509 TLS, no authentication */
+	VNC_VENCRYPT_X509NONE = 260, /* X.509 TLS, no authentication */
 	VNC_VENCRYPT_X509VNC = 261,
 	VNC_VENCRYPT_X509PLAIN = 262,
 	VNC_VENCRYPT_TLSSASL = 263,
@@ -48,7 +48,8 @@ enum vnc_vencrypt_subtype {
 
 /* ProtocolVersion "RFB xxx.yyy\n" (RFC 6143 §7.1.1). */
 struct vnc_version {
-	unsigned major, minor;  /* 3.8, 3.889 (Apple), 4.1 / 5.0 (RealVNC), 0.0 (UltraVNC repeater) */
+	unsigned major,
+	    minor; /* 3.8, 3.889 (Apple), 4.1 / 5.0 (RealVNC), 0.0 (UltraVNC repeater) */
 	/*
 	 * The RFB 3.x layout to speak, i.e. the version the client answers (§8.1 step 2): 8 when
 	 * the server is >= 3.8 (including 4.x, 5.x, 3.889), 7 for 3.7, else 3 (3.3, and 3.5 which
@@ -70,21 +71,21 @@ const char *vnc_version_reply(unsigned rfb_minor);
 
 /* A failure reason: U32 length + text (RFC 6143 §7.1.2). */
 struct vnc_reason {
-	uint32_t length;                  /* as announced by the server */
-	char text[VNC_REASON_MAX + 1];    /* sanitised (parse_copy_text), NUL-terminated */
-	bool truncated;                   /* length > VNC_REASON_MAX: text holds the first part */
+	uint32_t length;               /* as announced by the server */
+	char text[VNC_REASON_MAX + 1]; /* sanitised (parse_copy_text), NUL-terminated */
+	bool truncated;                /* length > VNC_REASON_MAX: text holds the first part */
 };
 
 /* Security types of RFB 3.7/3.8 (RFC 6143 §7.1.2): U8 n, n x U8; n == 0: failure + reason. */
 struct vnc_sec_types {
-	unsigned count;                /* n */
-	uint8_t types[255];            /* in the server's order */
-	bool failed;                   /* n == 0: reason holds why */
+	unsigned count;     /* n */
+	uint8_t types[255]; /* in the server's order */
+	bool failed;        /* n == 0: reason holds why */
 	struct vnc_reason reason;
-	bool has_none;                 /* 1 anywhere in the list (protocols.md §8.6) */
-	bool has_vnc_auth;             /* 2 */
-	bool has_vencrypt;             /* 19 */
-	bool has_tight;                /* 16 */
+	bool has_none;     /* 1 anywhere in the list (protocols.md §8.6) */
+	bool has_vnc_auth; /* 2 */
+	bool has_vencrypt; /* 19 */
+	bool has_tight;    /* 16 */
 };
 
 /*
@@ -97,8 +98,8 @@ int vnc_parse_sec_types(const uint8_t *buf, size_t len, struct vnc_sec_types *ou
 
 /* RFB 3.3 security (RFC 6143 §7.1.2 / appendix): U32 type chosen by the server. */
 struct vnc_sec33 {
-	uint32_t type;               /* 0 failure, 1 None, 2 VNC Authentication */
-	bool failed;                 /* type 0: reason holds why */
+	uint32_t type; /* 0 failure, 1 None, 2 VNC Authentication */
+	bool failed;   /* type 0: reason holds why */
 	struct vnc_reason reason;
 };
 
@@ -113,7 +114,7 @@ int vnc_parse_sec33(const uint8_t *buf, size_t len, struct vnc_sec33 *out);
 
 /* SecurityResult (RFC 6143 §7.1.3): U32 status; with 3.8, a reason follows a failure. */
 struct vnc_sec_result {
-	uint32_t status;             /* 0 OK, 1 failed, 2 too many attempts (Tight) */
+	uint32_t status; /* 0 OK, 1 failed, 2 too many attempts (Tight) */
 	bool has_reason;
 	struct vnc_reason reason;
 };
@@ -124,11 +125,11 @@ struct vnc_sec_result {
  * overlong reason as above.
  */
 int vnc_parse_sec_result(const uint8_t *buf, size_t len, unsigned rfb_minor,
-			 struct vnc_sec_result *out);
+                         struct vnc_sec_result *out);
 
 /* VeNCrypt version the server offers after the client picked type 19: U8 major, U8 minor. */
 struct vnc_vencrypt_version {
-	uint8_t major, minor;        /* 0.2 in practice */
+	uint8_t major, minor; /* 0.2 in practice */
 };
 
 /* Returns 2; PARSE_AGAIN. Never fails (any two bytes are a version; the caller checks 0.2). */
@@ -136,11 +137,11 @@ int vnc_parse_vencrypt_version(const uint8_t *buf, size_t len, struct vnc_vencry
 
 /* After the client sent 00 02: U8 ack (0 = version accepted), then U8 count, count x U32. */
 struct vnc_vencrypt_subtypes {
-	uint8_t ack;                 /* non-zero: the server refused; no list follows */
+	uint8_t ack; /* non-zero: the server refused; no list follows */
 	unsigned count;
-	uint32_t subtypes[255];      /* in the server's order */
-	bool has_plain;              /* 256: cleartext password */
-	bool has_no_auth;            /* 257 TLSNone or 260 X509None: no password (§8.4) */
+	uint32_t subtypes[255]; /* in the server's order */
+	bool has_plain;         /* 256: cleartext password */
+	bool has_no_auth;       /* 257 TLSNone or 260 X509None: no password (§8.4) */
 };
 
 /*

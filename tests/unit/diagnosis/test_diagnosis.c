@@ -576,7 +576,7 @@ static void test_risk_unknown_is_medium_at_most(void **state)
 	/* Only an undecided critical finding: never "nothing risky", never "critical" either. */
 	probe_add_finding(&res, "ssh-exposed", SEVERITY_INFO, CONFIDENCE_CONFIRMED, "test");
 	probe_add_finding(&res, "ms17-010-vulnerable", SEVERITY_CRITICAL, CONFIDENCE_UNKNOWN,
-			  "could not check: needs credentials");
+	                  "could not check: needs credentials");
 	snprintf(res.service, sizeof(res.service), "ssh");
 	for (size_t k = 1; k < 7; k++)
 		record_check(d, NULL, k, &CLOSED);
@@ -605,11 +605,16 @@ static void test_start_without_engine(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_all_closed),           cmocka_unit_test(test_open_ssh_medium),
-	    cmocka_unit_test(test_probe_merge),          cmocka_unit_test(test_probe_other_service),
-	    cmocka_unit_test(test_range_fold),           cmocka_unit_test(test_range_states),
-	    cmocka_unit_test(test_record_errors),        cmocka_unit_test(test_overrides),
-	    cmocka_unit_test(test_risk_levels),          cmocka_unit_test(test_risk_info_is_low),
+	    cmocka_unit_test(test_all_closed),
+	    cmocka_unit_test(test_open_ssh_medium),
+	    cmocka_unit_test(test_probe_merge),
+	    cmocka_unit_test(test_probe_other_service),
+	    cmocka_unit_test(test_range_fold),
+	    cmocka_unit_test(test_range_states),
+	    cmocka_unit_test(test_record_errors),
+	    cmocka_unit_test(test_overrides),
+	    cmocka_unit_test(test_risk_levels),
+	    cmocka_unit_test(test_risk_info_is_low),
 	    cmocka_unit_test(test_risk_unknown_is_medium_at_most),
 	    cmocka_unit_test(test_start_without_engine),
 	};

@@ -68,7 +68,8 @@ static void scan(const char *ip, uint16_t first, unsigned n, struct verdict *v)
 	memset(v, 0, n * sizeof(*v));
 	t0_ns = uv_hrtime();
 	for (unsigned i = 0; i < n; i++)
-		assert_int_equal(engine_submit(e, t, (uint16_t)(first + i), NULL, on_done, &v[i]), 0);
+		assert_int_equal(engine_submit(e, t, (uint16_t)(first + i), NULL, on_done, &v[i]),
+		                 0);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	engine_free(e);
 	uv_run(&loop, UV_RUN_DEFAULT);
@@ -78,7 +79,7 @@ static void scan(const char *ip, uint16_t first, unsigned n, struct verdict *v)
 }
 
 static void expect(const struct verdict *v, enum port_state st, enum port_reason why, int type,
-		   int code)
+                   int code)
 {
 	assert_int_equal(v->pr.state, st);
 	assert_int_equal(v->pr.reason, why);
@@ -88,12 +89,12 @@ static void expect(const struct verdict *v, enum port_state st, enum port_reason
 
 static void print_times(const char *ip, const struct verdict *v)
 {
-	static const char *const what[] = {"open", "closed", "drop", "admin", "host", "port",
-					   "reset"};
+	static const char *const what[] = {"open", "closed", "drop", "admin",
+	                                   "host", "port",   "reset"};
 
 	for (int i = 0; i < 7; i++)
-		printf("# %s %u %-6s %s/%s icmp %d/%d rtt %.3f ms tries %u verdict at %.1f ms\n", ip,
-		       P_OPEN + i, what[i], port_state_name(v[i].pr.state),
+		printf("# %s %u %-6s %s/%s icmp %d/%d rtt %.3f ms tries %u verdict at %.1f ms\n",
+		       ip, P_OPEN + i, what[i], port_state_name(v[i].pr.state),
 		       port_reason_name(v[i].pr.reason), v[i].pr.icmp_type, v[i].pr.icmp_code,
 		       v[i].pr.rtt_ms, v[i].pr.tries, v[i].at_ms);
 }
@@ -108,7 +109,8 @@ static void verdicts_v4(void **unused)
 	expect(&v[0], PORT_OPEN, REASON_SYN_ACK, -1, -1);
 	expect(&v[1], PORT_CLOSED, REASON_RESET, -1, -1);
 	expect(&v[2], PORT_FILTERED, REASON_TIMEOUT, -1, -1);
-	/* nft icmpx admin-prohibited sends ICMP 3/13 (communication administratively prohibited). */
+	/* nft icmpx admin-prohibited sends ICMP 3/13 (communication administratively prohibited).
+	 */
 	expect(&v[3], PORT_FILTERED, REASON_UNREACHABLE, 3, 13);
 	expect(&v[4], PORT_FILTERED, REASON_UNREACHABLE, 3, 1);
 	/* Port unreachable: ECONNREFUSED like a reset, but the error queue tells them apart. */
@@ -195,10 +197,10 @@ static int enter_scanner_ns(void)
 static int child(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(verdicts_v4),
-		cmocka_unit_test(verdicts_v6),
-		cmocka_unit_test(all_dropped_v4),
-		cmocka_unit_test(all_dropped_v6),
+	    cmocka_unit_test(verdicts_v4),
+	    cmocka_unit_test(verdicts_v6),
+	    cmocka_unit_test(all_dropped_v4),
+	    cmocka_unit_test(all_dropped_v6),
 	};
 
 	if (enter_scanner_ns() < 0) {

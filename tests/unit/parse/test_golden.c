@@ -33,7 +33,7 @@ struct dump {
 };
 
 static void kv(struct dump *d, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void kv(struct dump *d, const char *key, const char *fmt, ...)
 {
@@ -124,12 +124,12 @@ static void flag_names(char *dst, size_t size, unsigned flags, const char *const
 /* ---- SSH: banner (pre-banner lines + identification), then one KEXINIT packet if present */
 static void walk_ssh(const uint8_t *buf, size_t len, struct dump *d)
 {
-	static const char *const iflags[] = {"no_cr", "overlong", "nonprint", "nul", "no_dash",
-					     "malformed"};
+	static const char *const iflags[] = {"no_cr", "overlong", "nonprint",
+	                                     "nul",   "no_dash",  "malformed"};
 	static const char *const kinds[] = {"other", "2", "1.99", "1"};
-	static const char *const aflags[] = {"weak_kex", "weak_hostkey", "weak_cipher", "weak_mac",
-					     "none_cipher", "none_mac", "chacha20", "cbc", "etm",
-					     "strict_kex", "terrapin_prone"};
+	static const char *const aflags[] = {
+	    "weak_kex", "weak_hostkey", "weak_cipher", "weak_mac",   "none_cipher",   "none_mac",
+	    "chacha20", "cbc",          "etm",         "strict_kex", "terrapin_prone"};
 	static struct ssh_banner b;
 	static struct ssh_kexinit k;
 	char tmp[256], key[32];
@@ -206,7 +206,7 @@ static void walk_telnet(const uint8_t *buf, size_t len, struct dump *d)
 		const char *vn = v == TELNET_SB ? verbs[0] : verbs[v - TELNET_WILL + 1];
 
 		used += (size_t)snprintf(tmp + used, sizeof(tmp) - used, "%s%s %u", used ? "," : "",
-					 vn, s.cmds[i].option);
+		                         vn, s.cmds[i].option);
 	}
 	kv(d, "cmds", "%s", tmp);
 	kv(d, "ncmds", "%u", s.ncmds);
@@ -262,7 +262,8 @@ static void kv_list8(struct dump *d, const char *key, const uint8_t *v, unsigned
 
 	tmp[0] = '\0';
 	for (unsigned i = 0; i < n; i++)
-		used += (size_t)snprintf(tmp + used, sizeof(tmp) - used, "%s%u", i ? "," : "", v[i]);
+		used +=
+		    (size_t)snprintf(tmp + used, sizeof(tmp) - used, "%s%u", i ? "," : "", v[i]);
 	kv(d, key, "%s", tmp);
 }
 
@@ -290,7 +291,7 @@ static void walk_vencrypt(const uint8_t *buf, size_t len, struct dump *d)
 	tmp[0] = '\0';
 	for (unsigned i = 0; i < st.count; i++)
 		used += (size_t)snprintf(tmp + used, sizeof(tmp) - used, "%s%u", i ? "," : "",
-					 st.subtypes[i]);
+		                         st.subtypes[i]);
 	kv(d, "subtypes", "%s", tmp);
 	kv(d, "vencrypt_no_auth", "%d", st.has_no_auth);
 	kv(d, "vencrypt_plain", "%d", st.has_plain);
@@ -378,10 +379,10 @@ static int first_vnc(const uint8_t *buf, size_t len)
 }
 
 static const struct proto protos[] = {
-	{.dir = "ssh", .walk = walk_ssh, .first = first_ssh},
-	{.dir = "telnet", .walk = walk_telnet},
-	{.dir = "rdp", .walk = walk_rdp, .first = first_rdp},
-	{.dir = "vnc", .walk = walk_vnc, .first = first_vnc},
+    {.dir = "ssh", .walk = walk_ssh, .first = first_ssh},
+    {.dir = "telnet", .walk = walk_telnet},
+    {.dir = "rdp", .walk = walk_rdp, .first = first_rdp},
+    {.dir = "vnc", .walk = walk_vnc, .first = first_vnc},
 };
 
 static uint8_t *read_file(const char *path, size_t *len)
@@ -485,8 +486,8 @@ static void test_golden(void **state)
 
 			if (l > 4 && strcmp(nm + l - 4, ".bin") == 0) {
 				snprintf(path, sizeof(path), "%s/%s", dir, nm);
-				snprintf(expect, sizeof(expect), "%s/%.*s.expect", dir, (int)(l - 4),
-					 nm);
+				snprintf(expect, sizeof(expect), "%s/%.*s.expect", dir,
+				         (int)(l - 4), nm);
 				buf = read_file(path, &len);
 				d.len = 0;
 				d.buf[0] = '\0';
@@ -512,7 +513,7 @@ static void test_golden(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden),
+	    cmocka_unit_test(test_golden),
 	};
 
 	if (argc > 1)

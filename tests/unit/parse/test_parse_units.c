@@ -85,7 +85,7 @@ static void test_ssh_banner_caps(void **state)
 	}
 	memcpy(many + n, "SSH-2.0-X\r\n", 11);
 	assert_int_equal(ssh_parse_banner((const uint8_t *)many + 4, n - 4 + 11, &b),
-			 (int)(n - 4 + 11));
+	                 (int)(n - 4 + 11));
 	assert_int_equal(b.pre_lines, 32);
 	assert_true(b.pre_truncated); /* only SSH_PRE_KEEP are kept */
 	assert_int_equal(ssh_parse_banner((const uint8_t *)many, n + 11, &b), -ERR_TOOBIG);
@@ -135,14 +135,29 @@ static void test_ssh_kexinit(void **state)
 {
 	static struct ssh_kexinit k;
 	static uint8_t buf[4096];
-	const char *const cbc_etm[10] = {"curve25519-sha256", "ssh-ed25519", "aes128-cbc",
-					 "aes128-cbc", "hmac-sha2-256-etm@openssh.com",
-					 "hmac-sha2-256-etm@openssh.com", "none", "none", "", ""};
-	const char *const cbc_only[10] = {"curve25519-sha256", "ssh-ed25519", "aes128-cbc",
-					  "aes128-cbc", "hmac-sha2-256", "hmac-sha2-256",
-					  "none", "none", "", ""};
-	const char *const nones[10] = {"diffie-hellman-group1-sha1", "ssh-dss", "none,arcfour256",
-				       "none", "none,hmac-sha1-96", "none", "none", "none", "", ""};
+	const char *const cbc_etm[10] = {"curve25519-sha256",
+	                                 "ssh-ed25519",
+	                                 "aes128-cbc",
+	                                 "aes128-cbc",
+	                                 "hmac-sha2-256-etm@openssh.com",
+	                                 "hmac-sha2-256-etm@openssh.com",
+	                                 "none",
+	                                 "none",
+	                                 "",
+	                                 ""};
+	const char *const cbc_only[10] = {
+	    "curve25519-sha256", "ssh-ed25519", "aes128-cbc", "aes128-cbc", "hmac-sha2-256",
+	    "hmac-sha2-256",     "none",        "none",       "",           ""};
+	const char *const nones[10] = {"diffie-hellman-group1-sha1",
+	                               "ssh-dss",
+	                               "none,arcfour256",
+	                               "none",
+	                               "none,hmac-sha1-96",
+	                               "none",
+	                               "none",
+	                               "none",
+	                               "",
+	                               ""};
 	char names[16];
 	size_t n;
 
@@ -187,7 +202,10 @@ static void test_ssh_packet_bounds(void **state)
 	assert_int_equal(ssh_parse_packet(S("\0\0\0\x0c\x0b"), &p), -ERR_PROTO);
 	assert_int_equal(ssh_parse_packet(S("\0\0\0\x0c\x03"), &p), -ERR_PROTO);
 	/* length pointing past the data: AGAIN, not a read past the end */
-	assert_int_equal(ssh_parse_packet(S("\0\0\x01\0\x04\x14" "abc"), &p), PARSE_AGAIN);
+	assert_int_equal(ssh_parse_packet(S("\0\0\x01\0\x04\x14"
+	                                    "abc"),
+	                                  &p),
+	                 PARSE_AGAIN);
 }
 
 static void test_telnet_partial(void **state)
@@ -206,7 +224,10 @@ static void test_telnet_partial(void **state)
 	assert_int_equal(telnet_parse(S("\xff\xfa\x18\xff\xff\xff\xf0x"), &s), 8);
 	assert_string_equal(s.text, "x");
 	/* two-byte commands (NOP, GA) produce no text */
-	assert_int_equal(telnet_parse(S("a\xff\xf1" "b\xff\xf9"), &s), 6);
+	assert_int_equal(telnet_parse(S("a\xff\xf1"
+	                                "b\xff\xf9"),
+	                              &s),
+	                 6);
 	assert_string_equal(s.text, "ab");
 	assert_int_equal(s.nother, 2);
 }
@@ -226,7 +247,8 @@ static void test_telnet_sb_cap(void **state)
 
 static void test_telnet_hostile_text(void **state)
 {
-	static const uint8_t evil[] = "\x1b[31mred\x1b[0m\x00<script>\xc3\x28\xe2\x82\r\x00x\ty\rz\xff\xff";
+	static const uint8_t evil[] =
+	    "\x1b[31mred\x1b[0m\x00<script>\xc3\x28\xe2\x82\r\x00x\ty\rz\xff\xff";
 	static struct telnet_scan s;
 
 	(void)state;
@@ -244,10 +266,10 @@ static void test_telnet_replies(void **state)
 
 	(void)state;
 	assert_true(telnet_parse(S("\xff\xfb\x01\xff\xfb\x03\xff\xfd\x18\xff\xfc\x05\xff\xfe\x06"),
-				 &s) > 0);
+	                         &s) > 0);
 	assert_int_equal(telnet_build_replies(&s, &ans, 0, out, 8), -ERR_TOOBIG);
-	assert_int_equal(telnet_build_replies(&s, &ans, TELNET_REPLY_ACCEPT_ECHO_SGA, out,
-					      sizeof(out)), 9);
+	assert_int_equal(
+	    telnet_build_replies(&s, &ans, TELNET_REPLY_ACCEPT_ECHO_SGA, out, sizeof(out)), 9);
 	assert_memory_equal(out, "\xff\xfc\x18\xff\xfd\x01\xff\xfd\x03", 9);
 	/* answered once: the same requests again give nothing */
 	assert_int_equal(telnet_build_replies(&s, &ans, 0, out, sizeof(out)), 0);
@@ -287,13 +309,13 @@ static void test_telnet_classify(void **state)
 static void test_rdp_build_cr(void **state)
 {
 	/* protocols.md §7.1 P1 and the cookie-less frame */
-	static const uint8_t p1[] = {
-		0x03, 0x00, 0x00, 0x2f, 0x2a, 0xe0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x43, 0x6f, 0x6f,
-		0x6b, 0x69, 0x65, 0x3a, 0x20, 0x6d, 0x73, 0x74, 0x73, 0x68, 0x61, 0x73, 0x68, 0x3d,
-		0x73, 0x65, 0x6c, 0x66, 0x63, 0x68, 0x65, 0x63, 0x6b, 0x0d, 0x0a, 0x01, 0x00, 0x08,
-		0x00, 0x0b, 0x00, 0x00, 0x00};
+	static const uint8_t p1[] = {0x03, 0x00, 0x00, 0x2f, 0x2a, 0xe0, 0x00, 0x00, 0x00, 0x00,
+	                             0x00, 0x43, 0x6f, 0x6f, 0x6b, 0x69, 0x65, 0x3a, 0x20, 0x6d,
+	                             0x73, 0x74, 0x73, 0x68, 0x61, 0x73, 0x68, 0x3d, 0x73, 0x65,
+	                             0x6c, 0x66, 0x63, 0x68, 0x65, 0x63, 0x6b, 0x0d, 0x0a, 0x01,
+	                             0x00, 0x08, 0x00, 0x0b, 0x00, 0x00, 0x00};
 	static const uint8_t bare[] = {0x03, 0x00, 0x00, 0x13, 0x0e, 0xe0, 0x00, 0x00, 0x00, 0x00,
-				       0x00, 0x01, 0x00, 0x08, 0x00, 0x03, 0x00, 0x00, 0x00};
+	                               0x00, 0x01, 0x00, 0x08, 0x00, 0x03, 0x00, 0x00, 0x00};
 	uint8_t out[RDP_CR_MAX];
 	char long_cookie[RDP_COOKIE_MAX + 2];
 
@@ -328,14 +350,20 @@ static void test_rdp_cc_bounds(void **state)
 	assert_int_equal(rdp_parse_cc(S("\x03\x00\xff\xff"), &cc), -ERR_PROTO);
 	/* neg length 9, unknown neg type 5, LI 10 */
 	assert_int_equal(rdp_parse_cc(S("\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00"
-					"\x02\x01\x09\x00\x01\x00\x00\x00"), &cc), -ERR_PROTO);
+	                                "\x02\x01\x09\x00\x01\x00\x00\x00"),
+	                              &cc),
+	                 -ERR_PROTO);
 	assert_int_equal(rdp_parse_cc(S("\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00"
-					"\x05\x01\x08\x00\x01\x00\x00\x00"), &cc), -ERR_PROTO);
+	                                "\x05\x01\x08\x00\x01\x00\x00\x00"),
+	                              &cc),
+	                 -ERR_PROTO);
 	assert_int_equal(rdp_parse_cc(S("\x03\x00\x00\x0f\x0a\xd0\x00\x00\x12\x34\x00"
-					"\x02\x01\x08\x00"), &cc), -ERR_PROTO);
+	                                "\x02\x01\x08\x00"),
+	                              &cc),
+	                 -ERR_PROTO);
 	/* data TPDU instead of a CC */
 	assert_int_equal(rdp_parse_cc(S("\x03\x00\x00\x0b\x06\xf0\x80\x00\x00\x00\x00"), &cc),
-			 -ERR_UNSUPPORTED);
+	                 -ERR_UNSUPPORTED);
 	assert_string_equal(rdp_failure_name(99), "UNKNOWN");
 }
 
@@ -345,10 +373,9 @@ static void test_vnc_version(void **state)
 		const char *v;
 		unsigned minor;
 	} map[] = {
-		{"RFB 003.003\n", 3}, {"RFB 003.005\n", 3}, {"RFB 003.007\n", 7},
-		{"RFB 003.008\n", 8}, {"RFB 003.889\n", 8}, {"RFB 004.001\n", 8},
-		{"RFB 005.000\n", 8}, {"RFB 000.000\n", 3}, {"RFB 103.006\n", 8},
-		{"RFB 003.130\n", 8}, {"RFB 009.123\n", 8},
+	    {"RFB 003.003\n", 3}, {"RFB 003.005\n", 3}, {"RFB 003.007\n", 7}, {"RFB 003.008\n", 8},
+	    {"RFB 003.889\n", 8}, {"RFB 004.001\n", 8}, {"RFB 005.000\n", 8}, {"RFB 000.000\n", 3},
+	    {"RFB 103.006\n", 8}, {"RFB 003.130\n", 8}, {"RFB 009.123\n", 8},
 	};
 	struct vnc_version v;
 
@@ -388,12 +415,16 @@ static void test_vnc_reason_bounds(void **state)
 	assert_int_equal(vnc_parse_sec_types(big, sizeof(big), &t), (int)sizeof(big));
 	assert_false(t.reason.truncated);
 	/* 3.3 */
-	assert_int_equal(vnc_parse_sec33(S("\x00\x00\x00\x02" "challenge"), &s), 4);
+	assert_int_equal(vnc_parse_sec33(S("\x00\x00\x00\x02"
+	                                   "challenge"),
+	                                 &s),
+	                 4);
 	assert_int_equal(s.type, VNC_SEC_VNC_AUTH);
 	assert_int_equal(vnc_parse_sec33(S("\x00\x00\x01\x00"), &s), -ERR_PROTO);
 	assert_int_equal(vnc_parse_sec33(S("\x00\x00\x00\x00\x00\x00\x00\x05no"), &s), PARSE_AGAIN);
 	/* SecurityResult: reason only with 3.8 */
-	assert_int_equal(vnc_parse_sec_result(S("\x00\x00\x00\x01\x00\x00\x00\x02no"), 8, &res), 10);
+	assert_int_equal(vnc_parse_sec_result(S("\x00\x00\x00\x01\x00\x00\x00\x02no"), 8, &res),
+	                 10);
 	assert_string_equal(res.reason.text, "no");
 	assert_int_equal(vnc_parse_sec_result(S("\x00\x00\x00\x01\x00\x00\x00\x02no"), 3, &res), 4);
 	assert_false(res.has_reason);
@@ -412,9 +443,9 @@ static void test_vnc_vencrypt(void **state)
 	assert_int_equal(vnc_parse_vencrypt_subtypes(S("\xff"), &st), 1);
 	assert_int_equal(st.ack, 0xff);
 	assert_int_equal(vnc_parse_vencrypt_subtypes(S("\x00\x02\x00\x00\x01\x04\x00\x00"), &st),
-			 PARSE_AGAIN);
-	assert_int_equal(vnc_parse_vencrypt_subtypes(S("\x00\x02\x00\x00\x01\x04\x00\x00\x01\x00"),
-						     &st), 10);
+	                 PARSE_AGAIN);
+	assert_int_equal(
+	    vnc_parse_vencrypt_subtypes(S("\x00\x02\x00\x00\x01\x04\x00\x00\x01\x00"), &st), 10);
 	assert_true(st.has_no_auth);
 	assert_true(st.has_plain);
 }
@@ -422,21 +453,14 @@ static void test_vnc_vencrypt(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ssh_ident_prefixes),
-		cmocka_unit_test(test_ssh_ident_no_lf),
-		cmocka_unit_test(test_ssh_banner_caps),
-		cmocka_unit_test(test_ssh_kexinit),
-		cmocka_unit_test(test_ssh_packet_bounds),
-		cmocka_unit_test(test_telnet_partial),
-		cmocka_unit_test(test_telnet_sb_cap),
-		cmocka_unit_test(test_telnet_hostile_text),
-		cmocka_unit_test(test_telnet_replies),
-		cmocka_unit_test(test_telnet_classify),
-		cmocka_unit_test(test_rdp_build_cr),
-		cmocka_unit_test(test_rdp_cc_bounds),
-		cmocka_unit_test(test_vnc_version),
-		cmocka_unit_test(test_vnc_reason_bounds),
-		cmocka_unit_test(test_vnc_vencrypt),
+	    cmocka_unit_test(test_ssh_ident_prefixes), cmocka_unit_test(test_ssh_ident_no_lf),
+	    cmocka_unit_test(test_ssh_banner_caps),    cmocka_unit_test(test_ssh_kexinit),
+	    cmocka_unit_test(test_ssh_packet_bounds),  cmocka_unit_test(test_telnet_partial),
+	    cmocka_unit_test(test_telnet_sb_cap),      cmocka_unit_test(test_telnet_hostile_text),
+	    cmocka_unit_test(test_telnet_replies),     cmocka_unit_test(test_telnet_classify),
+	    cmocka_unit_test(test_rdp_build_cr),       cmocka_unit_test(test_rdp_cc_bounds),
+	    cmocka_unit_test(test_vnc_version),        cmocka_unit_test(test_vnc_reason_bounds),
+	    cmocka_unit_test(test_vnc_vencrypt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,7 +45,7 @@ static void note_tx(struct drive_stats *st, const struct probe_tx *tx, unsigned 
 }
 
 int sim_run(const struct probe_ops *ops, const struct sim_conn *conns, size_t n_conns,
-	    const struct sim_opts *o, struct probe_result *out, struct drive_stats *st)
+            const struct sim_opts *o, struct probe_result *out, struct drive_stats *st)
 {
 	void *state = calloc(1, ops->state_size ? ops->state_size : 1);
 	uint8_t *rx = malloc(ops->max_rx + 1);
@@ -68,7 +68,8 @@ int sim_run(const struct probe_ops *ops, const struct sim_conn *conns, size_t n_
 		int r;
 
 		if (c >= ops->max_conns) {
-			ret = fail("%s: connection %u beyond max_conns %u", ops->name, c, ops->max_conns);
+			ret = fail("%s: connection %u beyond max_conns %u", ops->name, c,
+			           ops->max_conns);
 			goto out;
 		}
 		st->conns++;
@@ -110,8 +111,8 @@ int sim_run(const struct probe_ops *ops, const struct sim_conn *conns, size_t n_
 			tx.len = 0;
 			r = ops->feed(state, rx, have, &consumed, &tx, out);
 			if (!valid_status(r, true) || consumed > have || tx.len > tx.cap) {
-				ret = fail("%s: feed returned %d, consumed %zu of %zu", ops->name, r,
-					   consumed, have);
+				ret = fail("%s: feed returned %d, consumed %zu of %zu", ops->name,
+				           r, consumed, have);
 				goto out;
 			}
 			note_tx(st, &tx, c);
@@ -210,7 +211,7 @@ static int send_all(int fd, const uint8_t *b, size_t n)
 }
 
 int net_run(const struct probe_ops *ops, const char *host, uint16_t port, struct probe_result *out,
-	    struct drive_stats *st)
+            struct drive_stats *st)
 {
 	void *state = calloc(1, ops->state_size ? ops->state_size : 1);
 	uint8_t *rx = malloc(ops->max_rx + 1);
@@ -291,10 +292,10 @@ int net_run(const struct probe_ops *ops, const char *host, uint16_t port, struct
 			have -= consumed;
 		}
 		goto next;
-ended:
+	ended:
 		r = ops->end(state, why, out);
 		st->last_end = why;
-next:
+	next:
 		close(fd);
 		fd = -1;
 		if (r == PROBE_RECONNECT && c + 1 < ops->max_conns && now_ms() < deadline)
@@ -336,14 +337,10 @@ bool drive_details_clean(const json_t *j)
 		return true;
 	}
 	case JSON_OBJECT:
-		json_object_foreach((json_t *)j, k, v)
-			if (!drive_details_clean(v))
-				return false;
+		json_object_foreach((json_t *)j, k, v) if (!drive_details_clean(v)) return false;
 		return true;
 	case JSON_ARRAY:
-		json_array_foreach(j, i, v)
-			if (!drive_details_clean(v))
-				return false;
+		json_array_foreach(j, i, v) if (!drive_details_clean(v)) return false;
 		return true;
 	default:
 		return true;
@@ -353,19 +350,19 @@ bool drive_details_clean(const json_t *j)
 json_t *drive_result_json(const struct probe_result *r)
 {
 	static const char *const states[SERVICE_X_MAX] = {
-		"unknown", "identified", "silent", "tcpwrapped", "other", "protocol-error"};
+	    "unknown", "identified", "silent", "tcpwrapped", "other", "protocol-error"};
 	json_t *o = json_object(), *f = json_array();
 
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const struct finding *x = &r->findings[i];
 		json_array_append_new(f, json_pack("{s:s,s:s,s:s,s:s}", "id", x->id, "severity",
-						   severity_name(x->severity), "confidence",
-						   confidence_name(x->confidence), "reason",
-						   x->reason));
+		                                   severity_name(x->severity), "confidence",
+		                                   confidence_name(x->confidence), "reason",
+		                                   x->reason));
 	}
-	json_object_set_new(o, "state", json_string((unsigned)r->state < SERVICE_X_MAX
-							    ? states[r->state]
-							    : "invalid"));
+	json_object_set_new(
+	    o, "state",
+	    json_string((unsigned)r->state < SERVICE_X_MAX ? states[r->state] : "invalid"));
 	json_object_set_new(o, "service", json_string(r->service));
 	json_object_set_new(o, "findings", f);
 	json_object_set_new(o, "details", r->details ? json_deep_copy(r->details) : json_null());

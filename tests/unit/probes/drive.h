@@ -24,9 +24,9 @@ struct sim_conn {
 };
 
 struct sim_opts {
-	size_t chunk;          /* bytes per feed (0 = everything available at once) */
-	unsigned cut_conn;     /* connection that is cut short ... */
-	size_t cut_at;         /* ... after this many bytes (SIZE_MAX = never) */
+	size_t chunk;            /* bytes per feed (0 = everything available at once) */
+	unsigned cut_conn;       /* connection that is cut short ... */
+	size_t cut_at;           /* ... after this many bytes (SIZE_MAX = never) */
 	enum probe_end cut_why;  /* how a cut connection ends (default CLOSED) */
 	enum probe_end tail_why; /* how a connection whose bytes ran out ends (default IDLE) */
 };
@@ -37,17 +37,17 @@ struct drive_stats {
 	uint8_t tx_first[512]; /* what the probe queued on the first connection */
 	size_t tx_first_len;
 	enum probe_end last_end; /* why the last connection ended, PROBE_END_X_MAX if DONE */
-	double elapsed_ms;     /* net_run only */
+	double elapsed_ms;       /* net_run only */
 };
 
 extern char drive_error[256];
 
 int sim_run(const struct probe_ops *ops, const struct sim_conn *conns, size_t n_conns,
-	    const struct sim_opts *o, struct probe_result *out, struct drive_stats *st);
+            const struct sim_opts *o, struct probe_result *out, struct drive_stats *st);
 
 /* Connect to host:port (numeric IPv4 or IPv6) and run the probe like the engine would. */
 int net_run(const struct probe_ops *ops, const char *host, uint16_t port, struct probe_result *out,
-	    struct drive_stats *st);
+            struct drive_stats *st);
 
 /* Check that every string in details (recursively) is printable ASCII; false otherwise. */
 bool drive_details_clean(const json_t *j);

@@ -13,7 +13,7 @@
 int main(int argc, char **argv)
 {
 	static const char *const ends[PROBE_END_X_MAX + 1] = {
-		"closed", "reset", "idle", "deadline", "toobig", "connect", "done"};
+	    "closed", "reset", "idle", "deadline", "toobig", "connect", "done"};
 	const struct probe_ops *ops;
 	struct probe_result r;
 	struct drive_stats st;

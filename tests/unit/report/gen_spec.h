@@ -17,15 +17,15 @@
 #define GEN_MAX_FIND 12
 
 static const char *const gen_checks[GEN_N_CHECKS] = {"ssh", "telnet", "netbios", "smb",
-						      "rdp", "vnc", "skysea"};
+                                                     "rdp", "vnc",    "skysea"};
 static const uint16_t gen_ports[GEN_N_CHECKS] = {22, 23, 139, 445, 3389, 5900, 52300};
 static const enum severity gen_sev[GEN_N_CHECKS] = {
-	SEVERITY_MEDIUM, SEVERITY_HIGH, SEVERITY_HIGH, SEVERITY_HIGH,
-	SEVERITY_HIGH,	 SEVERITY_HIGH, SEVERITY_MEDIUM,
+    SEVERITY_MEDIUM, SEVERITY_HIGH, SEVERITY_HIGH,   SEVERITY_HIGH,
+    SEVERITY_HIGH,   SEVERITY_HIGH, SEVERITY_MEDIUM,
 };
 static const char *const gen_exposed[GEN_N_CHECKS] = {
-	"ssh-exposed", "telnet-exposed", "netbios-exposed", "smb-exposed",
-	"rdp-exposed", "vnc-exposed",	 "skysea-port-exposed",
+    "ssh-exposed", "telnet-exposed", "netbios-exposed",     "smb-exposed",
+    "rdp-exposed", "vnc-exposed",    "skysea-port-exposed",
 };
 
 struct gen_row {
@@ -62,10 +62,10 @@ static inline void gen_addr(uint64_t a, char *buf, size_t n)
 		snprintf(buf, n, "2001:db8:beef:%llx::1", (unsigned long long)a);
 	else if (a % 4 == 3)
 		snprintf(buf, n, "2001:db8:%llx:%llx::1", (unsigned long long)(a % 5),
-			 (unsigned long long)((a / 5) % 65536));
+		         (unsigned long long)((a / 5) % 65536));
 	else
 		snprintf(buf, n, "198.%d.%llu.%llu", a % 3 == 0 ? 19 : 18,
-			 (unsigned long long)(a % 50), (unsigned long long)((a / 50) % 256));
+		         (unsigned long long)(a % 50), (unsigned long long)((a / 50) % 256));
 }
 
 static inline void gen_row(uint64_t i, uint64_t n, int64_t step_ms, struct gen_row *r)
@@ -88,38 +88,46 @@ static inline void gen_row(uint64_t i, uint64_t n, int64_t step_ms, struct gen_r
 			r->state[c] = "error";
 		if (!open)
 			continue;
-		r->find[r->n_find++] = (struct store_finding_row){
-			.check = gen_checks[c], .id = gen_exposed[c], .severity = gen_sev[c],
-			.confidence = CONFIDENCE_CONFIRMED};
+		r->find[r->n_find++] =
+		    (struct store_finding_row){.check = gen_checks[c],
+		                               .id = gen_exposed[c],
+		                               .severity = gen_sev[c],
+		                               .confidence = CONFIDENCE_CONFIRMED};
 		if (c == 3 && (h >> 50) % 3 == 0)
-			r->find[r->n_find++] = (struct store_finding_row){
-				.check = "smb", .id = "smb1-enabled",
-				.severity = SEVERITY_CRITICAL, .confidence = CONFIDENCE_LIKELY};
+			r->find[r->n_find++] =
+			    (struct store_finding_row){.check = "smb",
+			                               .id = "smb1-enabled",
+			                               .severity = SEVERITY_CRITICAL,
+			                               .confidence = CONFIDENCE_LIKELY};
 		if (c == 5) /* the same id twice in one result: counted once */
-			r->find[r->n_find++] = (struct store_finding_row){
-				.check = "vnc", .id = "vnc-exposed", .severity = SEVERITY_HIGH,
-				.confidence = CONFIDENCE_CONFIRMED};
+			r->find[r->n_find++] =
+			    (struct store_finding_row){.check = "vnc",
+			                               .id = "vnc-exposed",
+			                               .severity = SEVERITY_HIGH,
+			                               .confidence = CONFIDENCE_CONFIRMED};
 	}
 	if (strcmp(r->state[0], "open") != 0 && (h >> 56) % 20 == 0)
-		r->find[r->n_find++] = (struct store_finding_row){
-			.check = "ssh", .id = "ssh-hint", .severity = SEVERITY_INFO,
-			.confidence = CONFIDENCE_POSSIBLE};
+		r->find[r->n_find++] =
+		    (struct store_finding_row){.check = "ssh",
+		                               .id = "ssh-hint",
+		                               .severity = SEVERITY_INFO,
+		                               .confidence = CONFIDENCE_POSSIBLE};
 	for (size_t k = 0; k < r->n_find; k++)
 		if (worst == SEVERITY_X_MAX || r->find[k].severity > worst)
 			worst = r->find[k].severity;
-	r->risk = worst == SEVERITY_X_MAX		? "none"
-		  : worst == SEVERITY_CRITICAL		? "critical"
-		  : worst == SEVERITY_HIGH		? "high"
-		  : worst == SEVERITY_MEDIUM		? "medium"
-							: "low";
+	r->risk = worst == SEVERITY_X_MAX      ? "none"
+	          : worst == SEVERITY_CRITICAL ? "critical"
+	          : worst == SEVERITY_HIGH     ? "high"
+	          : worst == SEVERITY_MEDIUM   ? "medium"
+	                                       : "low";
 }
 
 /* Write n results, one every step_ms from GEN_BASE_MS. Returns 0 or a negative code. */
 static inline int gen_store(const char *path, uint64_t n, int64_t step_ms)
 {
 	static const struct store_key key = {.bytes = {5, 4, 3}};
-	struct store_opts o = {.flags = STORE_QUEUE_BLOCK | STORE_FAST_CREATE, .batch_max = 1024,
-			       .queue_max = 8192};
+	struct store_opts o = {
+	    .flags = STORE_QUEUE_BLOCK | STORE_FAST_CREATE, .batch_max = 1024, .queue_max = 8192};
 	struct store_check_row rows[GEN_N_CHECKS];
 	struct store *st = NULL;
 	struct gen_row g;
@@ -140,19 +148,28 @@ static inline int gen_store(const char *path, uint64_t n, int64_t step_ms)
 		    (r = store_prefix(&a, prefix, sizeof(prefix))) < 0)
 			goto out;
 		store_token_hash(token, th);
-		struct store_new nd = {.id = id, .token_hash = th, .requester_hash = rhash,
-				       .prefix = prefix, .family = a.family, .lang = "en",
-				       .created_ms = g.created_ms};
+		struct store_new nd = {.id = id,
+		                       .token_hash = th,
+		                       .requester_hash = rhash,
+		                       .prefix = prefix,
+		                       .family = a.family,
+		                       .lang = "en",
+		                       .created_ms = g.created_ms};
 		if ((r = store_create_async(st, &nd)) < 0)
 			goto out;
 		for (int c = 0; c < GEN_N_CHECKS; c++)
 			rows[c] = (struct store_check_row){.check = gen_checks[c],
-							   .port = gen_ports[c],
-							   .state = g.state[c], .rtt_ms = -1};
-		struct store_result res = {.id = id, .finished_ms = g.created_ms + 1500,
-					   .risk = g.risk, .json = "{}", .checks = rows,
-					   .n_checks = GEN_N_CHECKS, .findings = g.find,
-					   .n_findings = g.n_find};
+			                                   .port = gen_ports[c],
+			                                   .state = g.state[c],
+			                                   .rtt_ms = -1};
+		struct store_result res = {.id = id,
+		                           .finished_ms = g.created_ms + 1500,
+		                           .risk = g.risk,
+		                           .json = "{}",
+		                           .checks = rows,
+		                           .n_checks = GEN_N_CHECKS,
+		                           .findings = g.find,
+		                           .n_findings = g.n_find};
 		if ((r = store_save_result(st, &res)) < 0)
 			goto out;
 	}

@@ -25,15 +25,14 @@
 
 static char dir[64], db[128];
 
-static const char labels_csv[] =
-	"prefix,label\n"
-	"# the benchmark network, with a mobile part inside it\n"
-	"198.18.0.0/16, benchnet\n"
-	"198.18.0.0/20,mobile\n"
-	"\n"
-	"2001:db8::/32,v6\n"
-	"2001:db8:1::/48,v6-one\n"
-	"2001:db8:beef::/48,lab\n";
+static const char labels_csv[] = "prefix,label\n"
+                                 "# the benchmark network, with a mobile part inside it\n"
+                                 "198.18.0.0/16, benchnet\n"
+                                 "198.18.0.0/20,mobile\n"
+                                 "\n"
+                                 "2001:db8::/32,v6\n"
+                                 "2001:db8:1::/48,v6-one\n"
+                                 "2001:db8:beef::/48,lab\n";
 
 /* The label of an address by the rules above, written out by hand (not via labels.c). */
 static const char *expect_label(uint64_t a)
@@ -58,7 +57,7 @@ static void expect_add(struct expect *e, const struct gen_row *g)
 	e->n++;
 	e->headline += strcmp(g->state[2], "open") == 0 || strcmp(g->state[3], "open") == 0;
 	e->risky += strcmp(g->risk, "medium") == 0 || strcmp(g->risk, "high") == 0 ||
-		    strcmp(g->risk, "critical") == 0;
+	            strcmp(g->risk, "critical") == 0;
 	for (int c = 0; c < GEN_N_CHECKS; c++)
 		e->open[c] += strcmp(g->state[c], "open") == 0;
 	for (size_t k = 0; k < g->n_find; k++) {
@@ -116,8 +115,8 @@ static struct report_labels *load_labels(void)
 	struct report_labels *l = NULL;
 	char err[200];
 
-	assert_int_equal(report_labels_parse("t.csv", labels_csv, strlen(labels_csv), &l, err,
-					     sizeof(err)), 0);
+	assert_int_equal(
+	    report_labels_parse("t.csv", labels_csv, strlen(labels_csv), &l, err, sizeof(err)), 0);
 	return l;
 }
 
@@ -135,7 +134,7 @@ static int teardown(void **state)
 {
 	char p[200];
 	static const char *const files[] = {"store.db", "store.db-wal", "store.db-shm",
-					    "store.db.lock"};
+	                                    "store.db.lock"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -158,8 +157,8 @@ static long double wilson_ld(uint64_t x, uint64_t n, int sign)
 
 static void test_wilson(void **state)
 {
-	static const uint64_t cases[][2] = {{3, 100}, {1, 2}, {90, 3000}, {0, 50}, {50, 50},
-					    {1, 1000000}, {499999, 1000000}, {7, 9}};
+	static const uint64_t cases[][2] = {{3, 100}, {1, 2},       {90, 3000},        {0, 50},
+	                                    {50, 50}, {1, 1000000}, {499999, 1000000}, {7, 9}};
 	double lo, hi;
 
 	(void)state;
@@ -193,9 +192,10 @@ static void test_dates(void **state)
 	assert_false(d);
 	stats_format_time(ms, buf, sizeof(buf));
 	assert_string_equal(buf, "2024-02-29T23:59:59Z");
-	static const char *const bad[] = {"2023-02-29", "2024-13-01", "2024-1-01", "2024-01-01x",
-					  "2024-04-31", "", "yesterday", "2024-01-01T24:00:00Z",
-					  "2024-01-01 00:00:00Z", "1969-12-31", "2024-00-10"};
+	static const char *const bad[] = {
+	    "2023-02-29",           "2024-13-01", "2024-1-01", "2024-01-01x",
+	    "2024-04-31",           "",           "yesterday", "2024-01-01T24:00:00Z",
+	    "2024-01-01 00:00:00Z", "1969-12-31", "2024-00-10"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(stats_parse_date(bad[i], &ms, &d), -ERR_SYNTAX);
 	/* 2024-01-03 is a Wednesday; its ISO week starts on Monday 2024-01-01. */
@@ -256,46 +256,47 @@ static void test_labels(void **state)
 	(void)state;
 	assert_int_equal(report_labels_count(l), 5);
 	assert_string_equal(report_labels_name(l, (size_t)report_labels_match(l, "198.18.3.0/24")),
-			    "mobile");
+	                    "mobile");
 	assert_string_equal(report_labels_name(l, (size_t)report_labels_match(l, "198.18.16.0/24")),
-			    "benchnet");
+	                    "benchnet");
 	assert_int_equal(report_labels_match(l, "198.19.3.0/24"), -1);
-	assert_string_equal(report_labels_name(l, (size_t)report_labels_match(l, "2001:db8:1::/48")),
-			    "v6-one");
-	assert_string_equal(report_labels_name(l, (size_t)report_labels_match(l, "2001:db8:2::/48")),
-			    "v6");
+	assert_string_equal(
+	    report_labels_name(l, (size_t)report_labels_match(l, "2001:db8:1::/48")), "v6-one");
+	assert_string_equal(
+	    report_labels_name(l, (size_t)report_labels_match(l, "2001:db8:2::/48")), "v6");
 	assert_int_equal(report_labels_match(l, "2001:db9::/48"), -1);
 	assert_int_equal(report_labels_match(l, "not a prefix"), -1);
 	assert_int_equal(report_labels_match(NULL, "198.18.3.0/24"), -1);
 	report_labels_free(l);
 
 	/* A label more specific than the stored /24 cannot claim it. */
-	assert_int_equal(report_labels_parse("x", "198.18.3.128/25,half\n", 21, &l, err,
-					     sizeof(err)), 0);
+	assert_int_equal(
+	    report_labels_parse("x", "198.18.3.128/25,half\n", 21, &l, err, sizeof(err)), 0);
 	assert_int_equal(report_labels_match(l, "198.18.3.0/24"), -1);
 	report_labels_free(l);
 
 	static const struct {
 		const char *text, *msg;
 	} cases[] = {
-		{"198.18.0.0/16,a\n# c\n10.0.0.1/8,b\n", "x.csv:3: malformed prefix '10.0.0.1/8'"},
-		{"198.18.0.0/16,a\n198.18.0.0/33,b\n", "x.csv:2: malformed prefix"},
-		{"2001:db8::/129,a\n", "x.csv:1: malformed prefix"},
-		{"198.18.0.0/16\n", "x.csv:1: expected PREFIX,LABEL"},
-		{"198.18.0.0/16,\n", "x.csv:1: malformed label"},
-		{"198.18.0.0/16,other\n", "x.csv:1: label 'other' is reserved"},
-		{"\n198.18.0.0/16,a\n198.18.0.0/16,b\n", "x.csv:3: prefix already labelled on line 2"},
-		{"198.18.0.0/16,a,b\n", "x.csv:1: malformed label"},
+	    {"198.18.0.0/16,a\n# c\n10.0.0.1/8,b\n", "x.csv:3: malformed prefix '10.0.0.1/8'"},
+	    {"198.18.0.0/16,a\n198.18.0.0/33,b\n", "x.csv:2: malformed prefix"},
+	    {"2001:db8::/129,a\n", "x.csv:1: malformed prefix"},
+	    {"198.18.0.0/16\n", "x.csv:1: expected PREFIX,LABEL"},
+	    {"198.18.0.0/16,\n", "x.csv:1: malformed label"},
+	    {"198.18.0.0/16,other\n", "x.csv:1: label 'other' is reserved"},
+	    {"\n198.18.0.0/16,a\n198.18.0.0/16,b\n", "x.csv:3: prefix already labelled on line 2"},
+	    {"198.18.0.0/16,a,b\n", "x.csv:1: malformed label"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		err[0] = '\0';
 		assert_int_equal(report_labels_parse("x.csv", cases[i].text, strlen(cases[i].text),
-						     &bad, err, sizeof(err)), -ERR_SYNTAX);
+		                                     &bad, err, sizeof(err)),
+		                 -ERR_SYNTAX);
 		assert_null(bad);
 		assert_non_null(strstr(err, cases[i].msg));
 	}
 	assert_int_equal(report_labels_load("/nonexistent/labels.csv", &bad, err, sizeof(err)),
-			 -ENOENT);
+	                 -ENOENT);
 	assert_non_null(strstr(err, "cannot read labels file"));
 }
 
@@ -308,8 +309,8 @@ static void test_full_counts(void **state)
 	struct report_opts o = {.labels = l};
 	struct report *r = NULL;
 	struct expect all = {0}, by[6] = {{0}};
-	static const char *const names[6] = {"benchnet", "mobile", "v6", "v6-one", "lab",
-					     "unlabelled"};
+	static const char *const names[6] = {"benchnet", "mobile", "v6",
+	                                     "v6-one",   "lab",    "unlabelled"};
 	struct gen_row g;
 	char err[200];
 
@@ -401,7 +402,8 @@ static void test_period_and_trend(void **state)
 	assert_acc(r, &r->total, &e);
 	assert_int_equal(r->n_buckets, 3);
 	for (size_t b = 0; b < 3; b++) {
-		assert_int_equal(r->buckets[b].start_ms, GEN_BASE_MS + (int64_t)(b + 2) * STATS_DAY_MS);
+		assert_int_equal(r->buckets[b].start_ms,
+		                 GEN_BASE_MS + (int64_t)(b + 2) * STATS_DAY_MS);
 		assert_acc(r, &r->buckets[b].acc, &day[b + 2]);
 	}
 	report_free(r);
@@ -416,7 +418,7 @@ static void test_period_and_trend(void **state)
 
 	/* A period with nothing in it: a report with n == 0, no division anywhere. */
 	o = (struct report_opts){.period = {.since_ms = GEN_BASE_MS + 400 * STATS_DAY_MS},
-				 .trend = REPORT_TREND_DAY};
+	                         .trend = REPORT_TREND_DAY};
 	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
 	assert_int_equal(r->total.n, 0);
 	for (int f = 0; f < REPORT_FORMAT_X_MAX; f++) {
@@ -436,7 +438,7 @@ static void test_per_requester(void **state)
 	struct store *st = open_ro();
 	uint64_t nreq = gen_n_req(N_RESULTS);
 	struct report_opts o = {.per = REPORT_PER_REQUESTER,
-				.period = {.until_ms = GEN_BASE_MS + 6000 * (int64_t)STEP_MS}};
+	                        .period = {.until_ms = GEN_BASE_MS + 6000 * (int64_t)STEP_MS}};
 	struct report *r = NULL;
 	struct expect e = {0};
 	struct gen_row g;
@@ -522,8 +524,11 @@ static void test_sampling(void **state)
 
 		for (uint64_t a2 = 0; a2 < nreq; a2++)
 			pop += strcmp(expect_label(a2), "mobile") == 0;
-		o = (struct report_opts){.per = REPORT_PER_REQUESTER, .labels = l,
-					 .label_filter = "mobile", .sample_n = pop, .seed = 1};
+		o = (struct report_opts){.per = REPORT_PER_REQUESTER,
+		                         .labels = l,
+		                         .label_filter = "mobile",
+		                         .sample_n = pop,
+		                         .seed = 1};
 		assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
 		assert_int_equal(r->population, pop);
 		assert_int_equal(r->total.n, pop);
@@ -562,7 +567,8 @@ static void test_render(void **state)
 	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
 	for (int f = 0; f < REPORT_FORMAT_X_MAX; f++) {
 		assert_int_equal(report_render(r, (enum report_format)f, "/admin/stats.csv?a=1&b=2",
-					       &text, &len), 0);
+		                               &text, &len),
+		                 0);
 		assert_int_equal(strlen(text), len);
 		/* No address and no stored prefix, ever. */
 		assert_null(strstr(text, "198.1"));
@@ -588,7 +594,7 @@ static void test_render(void **state)
 	report_free(r);
 	q.since = "2024-13-01";
 	assert_int_equal(report_dashboard_html(st, l, &q, NULL, &text, &len, err, sizeof(err)),
-			 -ERR_SYNTAX);
+	                 -ERR_SYNTAX);
 	assert_non_null(strstr(err, "malformed since date"));
 	q = (struct report_dashboard_query){.since = "2030-01-01"};
 	assert_int_equal(report_dashboard_html(st, l, &q, NULL, &text, &len, err, sizeof(err)), 0);
@@ -601,15 +607,11 @@ static void test_render(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_wilson),
-		cmocka_unit_test(test_dates),
-		cmocka_unit_test(test_sample_uniform),
-		cmocka_unit_test(test_labels),
-		cmocka_unit_test(test_full_counts),
-		cmocka_unit_test(test_period_and_trend),
-		cmocka_unit_test(test_per_requester),
-		cmocka_unit_test(test_sampling),
-		cmocka_unit_test(test_render),
+	    cmocka_unit_test(test_wilson),         cmocka_unit_test(test_dates),
+	    cmocka_unit_test(test_sample_uniform), cmocka_unit_test(test_labels),
+	    cmocka_unit_test(test_full_counts),    cmocka_unit_test(test_period_and_trend),
+	    cmocka_unit_test(test_per_requester),  cmocka_unit_test(test_sampling),
+	    cmocka_unit_test(test_render),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 		salt[i] = (uint8_t)(0x20 + i);
 	if (!strcmp(c, "nbss") && argc == 6)
 		r = nbss_build_session_request(buf, sizeof(buf), argv[2], (uint8_t)num(argv[3]),
-					       argv[4], (uint8_t)num(argv[5]));
+		                               argv[4], (uint8_t)num(argv[5]));
 	else if (!strcmp(c, "neg1") && argc == 3)
 		r = smb1_build_negotiate(buf, sizeof(buf), (uint16_t)num(argv[2]));
 	else if (!strcmp(c, "neg2") && argc == 2)
@@ -50,13 +50,13 @@ int main(int argc, char **argv)
 		r = smb1_build_session_setup_anon(buf, sizeof(buf), (uint16_t)num(argv[2]));
 	else if (!strcmp(c, "tcon") && argc == 5)
 		r = smb1_build_tree_connect_ipc(buf, sizeof(buf), (uint16_t)num(argv[2]),
-						(uint16_t)num(argv[3]), argv[4]);
+		                                (uint16_t)num(argv[3]), argv[4]);
 	else if (!strcmp(c, "peek") && argc == 5)
 		r = smb1_build_trans_peek(buf, sizeof(buf), (uint16_t)num(argv[2]),
-					  (uint16_t)num(argv[3]), (uint16_t)num(argv[4]));
+		                          (uint16_t)num(argv[3]), (uint16_t)num(argv[4]));
 	else if (!strcmp(c, "dp") && argc == 4)
 		r = smb1_build_trans2_dp_ping(buf, sizeof(buf), (uint16_t)num(argv[2]),
-					      (uint16_t)num(argv[3]));
+		                              (uint16_t)num(argv[3]));
 	else
 		fprintf(stderr, "usage: see the comment at the top of smb_reqgen.c\n");
 	if (r < 0) {

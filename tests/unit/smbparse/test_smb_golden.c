@@ -33,7 +33,7 @@ struct dump {
 };
 
 static void kv(struct dump *d, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void kv(struct dump *d, const char *key, const char *fmt, ...)
 {
@@ -266,8 +266,10 @@ static int trans_common(const uint8_t *buf, size_t len, struct dump *d, bool dp_
 	} else {
 		smb1_doublepulsar_classify(&h, &dp);
 		assert_non_null(dp.reason);
-		kv(d, "dp", "%s", dp.verdict == DP_PRESENT ? "present" :
-			  dp.verdict == DP_NOT_DETECTED ? "not detected" : "unknown");
+		kv(d, "dp", "%s",
+		   dp.verdict == DP_PRESENT        ? "present"
+		   : dp.verdict == DP_NOT_DETECTED ? "not detected"
+		                                   : "unknown");
 		kv(d, "dp_reason", "%s", dp.reason);
 		if (dp.verdict == DP_PRESENT) {
 			kv(d, "dp_key", "0x%08x", dp.xor_key);
@@ -327,13 +329,13 @@ struct parser {
 };
 
 static const struct parser parsers[] = {
-	{"nbss", do_nbss},
-	{"smb1_negotiate", do_smb1_negotiate},
-	{"smb1_session_setup", do_smb1_session_setup},
-	{"smb1_tree_connect", do_smb1_tree_connect},
-	{"smb1_trans", do_smb1_trans},
-	{"smb1_trans2", do_smb1_trans2},
-	{"smb2_negotiate", do_smb2_negotiate},
+    {"nbss", do_nbss},
+    {"smb1_negotiate", do_smb1_negotiate},
+    {"smb1_session_setup", do_smb1_session_setup},
+    {"smb1_tree_connect", do_smb1_tree_connect},
+    {"smb1_trans", do_smb1_trans},
+    {"smb1_trans2", do_smb1_trans2},
+    {"smb2_negotiate", do_smb2_negotiate},
 };
 
 /* ---- files */
@@ -403,9 +405,9 @@ static void check_capture(const char *dir, const char *base)
 				if (!strcmp(line + 7, parsers[i].name))
 					p = &parsers[i];
 		} else if (strncmp(line, "source=", 7) && strncmp(line, "handmade=", 9) &&
-			   line[0] != '#') {
+		           line[0] != '#') {
 			int n = snprintf(want.buf + want.len, sizeof(want.buf) - want.len, "%s\n",
-					 line);
+			                 line);
 
 			assert_true(n > 0 && (size_t)n < sizeof(want.buf) - want.len);
 			want.len += (size_t)n;
@@ -424,7 +426,7 @@ static void check_capture(const char *dir, const char *base)
 	} else {
 		if (strcmp(got.buf, want.buf) != 0)
 			fail_msg("%s/%s:\n-- expected --\n%s-- parsed --\n%s", dir, base, want.buf,
-				 got.buf);
+			         got.buf);
 		check_prefixes(p, buf, len, r);
 	}
 	free(buf);
@@ -476,8 +478,8 @@ static void test_smb(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_netbios),
-		cmocka_unit_test(test_smb),
+	    cmocka_unit_test(test_netbios),
+	    cmocka_unit_test(test_smb),
 	};
 
 	for (int i = 1; i < argc; i++) {

@@ -65,12 +65,11 @@ static void check_built(const uint8_t *got, int r, const char *dump)
 	assert_memory_equal(got, want, n);
 }
 
-static const char nbss_dump[] =
-	"0000: 81 00 00 44 20 43 4b 46 44 45 4e 45 43 46 44 45\n"
-	"0010: 46 46 43 46 47 45 46 46 43 43 41 43 41 43 41 43\n"
-	"0020: 41 43 41 43 41 00 20 46 44 45 46 45 4d 45 47 45\n"
-	"0030: 44 45 49 45 46 45 44 45 4c 43 41 43 41 43 41 43\n"
-	"0040: 41 43 41 43 41 41 41 00\n";
+static const char nbss_dump[] = "0000: 81 00 00 44 20 43 4b 46 44 45 4e 45 43 46 44 45\n"
+                                "0010: 46 46 43 46 47 45 46 46 43 43 41 43 41 43 41 43\n"
+                                "0020: 41 43 41 43 41 00 20 46 44 45 46 45 4d 45 47 45\n"
+                                "0030: 44 45 49 45 46 45 44 45 4c 43 41 43 41 43 41 43\n"
+                                "0040: 41 43 41 43 41 41 41 00\n";
 
 static void test_build_nbss(void **state)
 {
@@ -79,11 +78,11 @@ static void test_build_nbss(void **state)
 
 	(void)state;
 	r = nbss_build_session_request(b, sizeof(b), "*SMBSERVER", NBSS_SUFFIX_SERVER, "selfcheck",
-				       NBSS_SUFFIX_WORKSTATION);
+	                               NBSS_SUFFIX_WORKSTATION);
 	check_built(b, r, nbss_dump);
 	for (size_t cap = 0; cap < NBSS_REQUEST_LEN; cap++)
 		assert_int_equal(nbss_build_session_request(b, cap, "*SMBSERVER", 0x20, "X", 0),
-				 -ERR_TOOBIG);
+		                 -ERR_TOOBIG);
 	/* §4.5: the wildcard is NUL-padded */
 	assert_int_equal(nbss_encode_name(b, sizeof(b), "*", 0x00), NBSS_NAME_WIRE);
 	assert_memory_equal(b, " CKAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 33);
@@ -116,39 +115,39 @@ static void test_build_smb1(void **state)
 	(void)state;
 	r = smb1_build_negotiate(b, sizeof(b), 0x0040);
 	check_built(b, r,
-		    "0000: 00 00 00 85 ff 53 4d 42 72 00 00 00 00 18 01 c0\n"
-		    "0010: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 ff fe\n"
-		    "0020: 00 00 40 00 00 62 00 02 50 43 20 4e 45 54 57 4f\n"
-		    "0030: 52 4b 20 50 52 4f 47 52 41 4d 20 31 2e 30 00 02\n"
-		    "0040: 4c 41 4e 4d 41 4e 31 2e 30 00 02 57 69 6e 64 6f\n"
-		    "0050: 77 73 20 66 6f 72 20 57 6f 72 6b 67 72 6f 75 70\n"
-		    "0060: 73 20 33 2e 31 61 00 02 4c 4d 31 2e 32 58 30 30\n"
-		    "0070: 32 00 02 4c 41 4e 4d 41 4e 32 2e 31 00 02 4e 54\n"
-		    "0080: 20 4c 4d 20 30 2e 31 32 00\n");
+	            "0000: 00 00 00 85 ff 53 4d 42 72 00 00 00 00 18 01 c0\n"
+	            "0010: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 ff fe\n"
+	            "0020: 00 00 40 00 00 62 00 02 50 43 20 4e 45 54 57 4f\n"
+	            "0030: 52 4b 20 50 52 4f 47 52 41 4d 20 31 2e 30 00 02\n"
+	            "0040: 4c 41 4e 4d 41 4e 31 2e 30 00 02 57 69 6e 64 6f\n"
+	            "0050: 77 73 20 66 6f 72 20 57 6f 72 6b 67 72 6f 75 70\n"
+	            "0060: 73 20 33 2e 31 61 00 02 4c 4d 31 2e 32 58 30 30\n"
+	            "0070: 32 00 02 4c 41 4e 4d 41 4e 32 2e 31 00 02 4e 54\n"
+	            "0080: 20 4c 4d 20 30 2e 31 32 00\n");
 	assert_int_equal(r, SMB1_NEGOTIATE_REQ_LEN);
 	assert_int_equal(smb1_parse_header(b, (size_t)r, &h), r);
 
 	r = smb1_build_session_setup_anon(b, sizeof(b), 0x0040);
 	check_built(b, r,
-		    "0000: 00 00 00 60 ff 53 4d 42 73 00 00 00 00 18 01 c0\n"
-		    "0010: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 ff fe\n"
-		    "0020: 00 00 40 00 0d ff 00 00 00 04 11 0a 00 00 00 00\n"
-		    "0030: 00 00 00 01 00 00 00 00 00 00 00 d4 00 00 00 23\n"
-		    "0040: 00 00 00 00 00 00 55 00 6e 00 69 00 78 00 00 00\n"
-		    "0050: 53 00 65 00 6c 00 66 00 43 00 68 00 65 00 63 00\n"
-		    "0060: 6b 00 00 00\n");
+	            "0000: 00 00 00 60 ff 53 4d 42 73 00 00 00 00 18 01 c0\n"
+	            "0010: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 ff fe\n"
+	            "0020: 00 00 40 00 0d ff 00 00 00 04 11 0a 00 00 00 00\n"
+	            "0030: 00 00 00 01 00 00 00 00 00 00 00 d4 00 00 00 23\n"
+	            "0040: 00 00 00 00 00 00 55 00 6e 00 69 00 78 00 00 00\n"
+	            "0050: 53 00 65 00 6c 00 66 00 43 00 68 00 65 00 63 00\n"
+	            "0060: 6b 00 00 00\n");
 	assert_int_equal(r, SMB1_SESSION_SETUP_REQ_LEN);
 	assert_int_equal(smb1_parse_header(b, (size_t)r, &h), r);
 	assert_int_equal(h.word_count, 13);
 
 	r = smb1_build_tree_connect_ipc(b, sizeof(b), 0x0800, 0x0040, "192.0.2.1");
 	check_built(b, r,
-		    "0000: 00 00 00 54 ff 53 4d 42 75 00 00 00 00 18 01 c0\n"
-		    "0010: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 ff fe\n"
-		    "0020: 00 08 40 00 04 ff 00 00 00 08 00 01 00 29 00 00\n"
-		    "0030: 5c 00 5c 00 31 00 39 00 32 00 2e 00 30 00 2e 00\n"
-		    "0040: 32 00 2e 00 31 00 5c 00 49 00 50 00 43 00 24 00\n"
-		    "0050: 00 00 3f 3f 3f 3f 3f 00\n");
+	            "0000: 00 00 00 54 ff 53 4d 42 75 00 00 00 00 18 01 c0\n"
+	            "0010: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 ff fe\n"
+	            "0020: 00 08 40 00 04 ff 00 00 00 08 00 01 00 29 00 00\n"
+	            "0030: 5c 00 5c 00 31 00 39 00 32 00 2e 00 30 00 2e 00\n"
+	            "0040: 32 00 2e 00 31 00 5c 00 49 00 50 00 43 00 24 00\n"
+	            "0050: 00 00 3f 3f 3f 3f 3f 00\n");
 	assert_int_equal(smb1_parse_header(b, (size_t)r, &h), r);
 	/* longest host fits SMB1_TREE_CONNECT_REQ_MAX exactly */
 	memset(host, '1', SMB1_HOST_MAX);
@@ -167,35 +166,34 @@ static void test_build_smb1(void **state)
 
 	r = smb1_build_trans_peek(b, sizeof(b), 0x0800, 0x0800, 0x0041);
 	check_built(b, r,
-		    "0000: 00 00 00 4a ff 53 4d 42 25 00 00 00 00 18 01 28\n"
-		    "0010: 00 00 00 00 00 00 00 00 00 00 00 00 00 08 ff fe\n"
-		    "0020: 00 08 41 00 10 00 00 00 00 ff ff ff ff 00 00 00\n"
-		    "0030: 00 00 00 00 00 00 00 00 00 4a 00 00 00 4a 00 02\n"
-		    "0040: 00 23 00 00 00 07 00 5c 50 49 50 45 5c 00\n");
+	            "0000: 00 00 00 4a ff 53 4d 42 25 00 00 00 00 18 01 28\n"
+	            "0010: 00 00 00 00 00 00 00 00 00 00 00 00 00 08 ff fe\n"
+	            "0020: 00 08 41 00 10 00 00 00 00 ff ff ff ff 00 00 00\n"
+	            "0030: 00 00 00 00 00 00 00 00 00 4a 00 00 00 4a 00 02\n"
+	            "0040: 00 23 00 00 00 07 00 5c 50 49 50 45 5c 00\n");
 	assert_int_equal(smb1_parse_header(b, (size_t)r, &h), r);
 	assert_int_equal(h.tid, 0x0800);
 
 	r = smb1_build_trans2_dp_ping(b, sizeof(b), 0x0800, 0x0800);
 	check_built(b, r,
-		    "0000: 00 00 00 4e ff 53 4d 42 32 00 00 00 00 18 07 c0\n"
-		    "0010: 00 00 00 00 00 00 00 00 00 00 00 00 00 08 ff fe\n"
-		    "0020: 00 08 41 00 0f 0c 00 00 00 01 00 00 00 00 00 00\n"
-		    "0030: 00 a6 d9 a4 00 00 00 0c 00 42 00 00 00 4e 00 01\n"
-		    "0040: 00 0e 00 0d 00 00 00 00 00 00 00 00 00 00 00 00\n"
-		    "0050: 00 00\n");
+	            "0000: 00 00 00 4e ff 53 4d 42 32 00 00 00 00 18 07 c0\n"
+	            "0010: 00 00 00 00 00 00 00 00 00 00 00 00 00 08 ff fe\n"
+	            "0020: 00 08 41 00 0f 0c 00 00 00 01 00 00 00 00 00 00\n"
+	            "0030: 00 a6 d9 a4 00 00 00 0c 00 42 00 00 00 4e 00 01\n"
+	            "0040: 00 0e 00 0d 00 00 00 00 00 00 00 00 00 00 00 00\n"
+	            "0050: 00 00\n");
 	assert_int_equal(smb1_parse_header(b, (size_t)r, &h), r);
 	assert_int_equal(h.mid, SMB1_DP_PING_MID);
 
 	/* every builder refuses a buffer one byte short */
 	assert_int_equal(smb1_build_negotiate(b, SMB1_NEGOTIATE_REQ_LEN - 1, 1), -ERR_TOOBIG);
 	assert_int_equal(smb1_build_session_setup_anon(b, SMB1_SESSION_SETUP_REQ_LEN - 1, 1),
-			 -ERR_TOOBIG);
+	                 -ERR_TOOBIG);
 	assert_int_equal(smb1_build_trans_peek(b, SMB1_TRANS_PEEK_REQ_LEN - 1, 1, 1, 1),
-			 -ERR_TOOBIG);
+	                 -ERR_TOOBIG);
 	assert_int_equal(smb1_build_trans2_dp_ping(b, SMB1_TRANS2_DP_REQ_LEN - 1, 1, 1),
-			 -ERR_TOOBIG);
-	assert_int_equal(smb1_build_tree_connect_ipc(b, 0x58 - 1, 1, 1, "192.0.2.1"),
-			 -ERR_TOOBIG);
+	                 -ERR_TOOBIG);
+	assert_int_equal(smb1_build_tree_connect_ipc(b, 0x58 - 1, 1, 1, "192.0.2.1"), -ERR_TOOBIG);
 }
 
 static void test_build_smb2(void **state)
@@ -208,37 +206,37 @@ static void test_build_smb2(void **state)
 		guid[i] = (uint8_t)(0x10 + i);
 	r = smb2_build_negotiate(b, sizeof(b), guid, false, salt);
 	check_built(b, r,
-		    "0000: 00 00 00 6c fe 53 4d 42 40 00 00 00 00 00 00 00\n"
-		    "0010: 00 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00\n"
-		    "0020: 00 00 00 00 ff fe 00 00 00 00 00 00 00 00 00 00\n"
-		    "0030: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00\n"
-		    "0040: 00 00 00 00 24 00 04 00 01 00 00 00 00 00 00 00\n"
-		    "0050: 10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f\n"
-		    "0060: 00 00 00 00 00 00 00 00 02 02 10 02 00 03 02 03\n");
+	            "0000: 00 00 00 6c fe 53 4d 42 40 00 00 00 00 00 00 00\n"
+	            "0010: 00 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00\n"
+	            "0020: 00 00 00 00 ff fe 00 00 00 00 00 00 00 00 00 00\n"
+	            "0030: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00\n"
+	            "0040: 00 00 00 00 24 00 04 00 01 00 00 00 00 00 00 00\n"
+	            "0050: 10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f\n"
+	            "0060: 00 00 00 00 00 00 00 00 02 02 10 02 00 03 02 03\n");
 	assert_int_equal(r, SMB2_NEGOTIATE_REQ_LEN);
 	r = smb2_build_negotiate(b, sizeof(b), guid, true, salt);
 	check_built(b, r,
-		    "0000: 00 00 00 ae fe 53 4d 42 40 00 00 00 00 00 00 00\n"
-		    "0010: 00 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00\n"
-		    "0020: 00 00 00 00 ff fe 00 00 00 00 00 00 00 00 00 00\n"
-		    "0030: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00\n"
-		    "0040: 00 00 00 00 24 00 05 00 01 00 00 00 00 00 00 00\n"
-		    "0050: 10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f\n"
-		    "0060: 70 00 00 00 02 00 00 00 02 02 10 02 00 03 02 03\n"
-		    "0070: 11 03 00 00 01 00 26 00 00 00 00 00 01 00 20 00\n"
-		    "0080: 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00\n"
-		    "0090: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00\n"
-		    "00a0: 00 00 00 00 02 00 06 00 00 00 00 00 02 00 02 00\n"
-		    "00b0: 01 00\n");
+	            "0000: 00 00 00 ae fe 53 4d 42 40 00 00 00 00 00 00 00\n"
+	            "0010: 00 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00\n"
+	            "0020: 00 00 00 00 ff fe 00 00 00 00 00 00 00 00 00 00\n"
+	            "0030: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00\n"
+	            "0040: 00 00 00 00 24 00 05 00 01 00 00 00 00 00 00 00\n"
+	            "0050: 10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f\n"
+	            "0060: 70 00 00 00 02 00 00 00 02 02 10 02 00 03 02 03\n"
+	            "0070: 11 03 00 00 01 00 26 00 00 00 00 00 01 00 20 00\n"
+	            "0080: 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00\n"
+	            "0090: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00\n"
+	            "00a0: 00 00 00 00 02 00 06 00 00 00 00 00 02 00 02 00\n"
+	            "00b0: 01 00\n");
 	assert_int_equal(r, SMB2_NEGOTIATE_REQ_311_LEN);
 	/* the salt is copied */
 	salt[31] = 0x5a;
 	r = smb2_build_negotiate(b, sizeof(b), guid, true, salt);
 	assert_int_equal(b[4 + 112 + 14 + 31], 0x5a);
 	assert_int_equal(smb2_build_negotiate(b, SMB2_NEGOTIATE_REQ_LEN - 1, guid, false, salt),
-			 -ERR_TOOBIG);
+	                 -ERR_TOOBIG);
 	assert_int_equal(smb2_build_negotiate(b, SMB2_NEGOTIATE_REQ_311_LEN - 1, guid, true, salt),
-			 -ERR_TOOBIG);
+	                 -ERR_TOOBIG);
 	assert_string_equal(smb2_dialect_name(0x0311), "3.1.1");
 	assert_string_equal(smb2_dialect_name(0x02FF), "2.???");
 	assert_string_equal(smb2_dialect_name(0x1234), "unknown");
@@ -246,10 +244,10 @@ static void test_build_smb2(void **state)
 
 static void test_nbss_lengths(void **state)
 {
-	static const uint8_t over[] = {0x00, 0x01, 0x00, 0x01};    /* 65537 > cap */
-	static const uint8_t max17[] = {0x00, 0x01, 0xff, 0xff};   /* 131071 > cap */
-	static const uint8_t atcap[] = {0x00, 0x01, 0x00, 0x00};   /* 65536: AGAIN */
-	static const uint8_t big24[] = {0x00, 0xff, 0xff, 0xff};   /* direct TCP 16 MiB */
+	static const uint8_t over[] = {0x00, 0x01, 0x00, 0x01};  /* 65537 > cap */
+	static const uint8_t max17[] = {0x00, 0x01, 0xff, 0xff}; /* 131071 > cap */
+	static const uint8_t atcap[] = {0x00, 0x01, 0x00, 0x00}; /* 65536: AGAIN */
+	static const uint8_t big24[] = {0x00, 0xff, 0xff, 0xff}; /* direct TCP 16 MiB */
 	static const uint8_t past[] = {0x00, 0x00, 0x00, 0xc8, 0xff, 'S', 'M', 'B', 0x72};
 	struct nbss_packet p;
 	struct smb_frame f;
@@ -288,7 +286,7 @@ static void test_nbss_lengths(void **state)
 		assert_int_equal(smb_frame_parse(ka, sizeof(ka), &f), 4);
 		assert_int_equal(f.kind, SMB_FRAME_KEEPALIVE);
 		assert_int_equal(smb_frame_parse((const uint8_t *)"\x85\x00\x00\x02", 4, &f),
-				 -ERR_PROTO);
+		                 -ERR_PROTO);
 		assert_int_equal(smb1_parse_header(ka, sizeof(ka), &h), -ERR_PROTO);
 		assert_int_equal(smb2_parse_negotiate(ka, sizeof(ka), &n), -ERR_PROTO);
 	}
@@ -433,20 +431,20 @@ static void test_trans_offsets(void **state)
 	(void)state;
 	/* WordCount 10, SetupCount 0, 8 data bytes at SMB offset 56 (frame 60) */
 	n = make_reply(b, SMB1_COM_TRANSACTION, 0, 10, 9);
-	b[37 + 12] = 8;   /* DataCount */
-	b[37 + 14] = 56;  /* DataOffset */
-	b[37 + 20] = 9;   /* ByteCount */
+	b[37 + 12] = 8;  /* DataCount */
+	b[37 + 14] = 56; /* DataOffset */
+	b[37 + 20] = 9;  /* ByteCount */
 	assert_int_equal(smb1_parse_trans(b, n, &t), (int)n);
 	assert_int_equal(t.data_count, 8);
-	b[37 + 14] = 58;  /* data would end past the message */
+	b[37 + 14] = 58; /* data would end past the message */
 	assert_int_equal(smb1_parse_trans(b, n, &t), -ERR_PROTO);
 	b[37 + 14] = 56;
-	b[37 + 6] = 1;    /* ParameterCount 1 at offset 0xffff */
+	b[37 + 6] = 1; /* ParameterCount 1 at offset 0xffff */
 	b[37 + 8] = 0xff;
 	b[37 + 9] = 0xff;
 	assert_int_equal(smb1_parse_trans(b, n, &t), -ERR_PROTO);
 	b[37 + 6] = 0;
-	b[37 + 18] = 1;   /* SetupCount 1 but WordCount 10 */
+	b[37 + 18] = 1; /* SetupCount 1 but WordCount 10 */
 	assert_int_equal(smb1_parse_trans(b, n, &t), -ERR_PROTO);
 	n = make_reply(b, SMB1_COM_TRANSACTION, 0, 9, 0);
 	assert_int_equal(smb1_parse_trans(b, n, &t), -ERR_PROTO);
@@ -466,9 +464,9 @@ static size_t make_smb2(uint8_t *b, size_t cap, uint16_t count, uint32_t coff, s
 	b[4] = 0xfe;
 	memcpy(b + 5, "SMB", 3);
 	b[8] = 64;
-	b[4 + 16] = 1;           /* SERVER_TO_REDIR */
-	b[4 + 64] = 65;          /* StructureSize */
-	b[4 + 64 + 2] = 0x03;    /* signing enabled + required */
+	b[4 + 16] = 1;        /* SERVER_TO_REDIR */
+	b[4 + 64] = 65;       /* StructureSize */
+	b[4 + 64 + 2] = 0x03; /* signing enabled + required */
 	b[4 + 64 + 4] = 0x11;
 	b[4 + 64 + 5] = 0x03;
 	b[4 + 64 + 6] = (uint8_t)count;
@@ -533,7 +531,7 @@ static void test_smb2_offsets(void **state)
 	b[8] = 63;
 	assert_int_equal(smb2_parse_negotiate(b, len, &n), -ERR_PROTO);
 	b[8] = 64;
-	b[3] -= 1;   /* 127-byte message: body one byte short */
+	b[3] -= 1; /* 127-byte message: body one byte short */
 	assert_int_equal(smb2_parse_negotiate(b, len - 1, &n), -ERR_PROTO);
 	/* error reply: header + StructureSize 9 body, status kept */
 	len = make_smb2(b, sizeof(b), 0, 0, 0);
@@ -578,8 +576,10 @@ static void test_utf16(void **state)
 static void test_classifiers(void **state)
 {
 	struct smb1_header h = {
-		.kind = SMB_FRAME_SMB1, .command = SMB1_COM_TRANSACTION, .nt_status = true,
-		.mid = 0x41,
+	    .kind = SMB_FRAME_SMB1,
+	    .command = SMB1_COM_TRANSACTION,
+	    .nt_status = true,
+	    .mid = 0x41,
 	};
 	struct dp_result dp;
 	const char *why = NULL;
@@ -587,13 +587,13 @@ static void test_classifiers(void **state)
 		uint32_t status;
 		enum ms17_verdict v;
 	} table[] = {
-		{SMB_STATUS_INSUFF_SERVER_RESOURCES, MS17_VULNERABLE},
-		{SMB_STATUS_INVALID_HANDLE, MS17_NOT_VULNERABLE},
-		{SMB_STATUS_ACCESS_DENIED, MS17_NOT_VULNERABLE},
-		{SMB_STATUS_SUCCESS, MS17_UNKNOWN},
-		{SMB_STATUS_NOT_IMPLEMENTED, MS17_UNKNOWN},
-		{SMB_STATUS_INVALID_PARAMETER, MS17_UNKNOWN},
-		{0xC0000205u ^ 1, MS17_UNKNOWN},
+	    {SMB_STATUS_INSUFF_SERVER_RESOURCES, MS17_VULNERABLE},
+	    {SMB_STATUS_INVALID_HANDLE, MS17_NOT_VULNERABLE},
+	    {SMB_STATUS_ACCESS_DENIED, MS17_NOT_VULNERABLE},
+	    {SMB_STATUS_SUCCESS, MS17_UNKNOWN},
+	    {SMB_STATUS_NOT_IMPLEMENTED, MS17_UNKNOWN},
+	    {SMB_STATUS_INVALID_PARAMETER, MS17_UNKNOWN},
+	    {0xC0000205u ^ 1, MS17_UNKNOWN},
 	};
 
 	(void)state;
@@ -632,7 +632,7 @@ static void test_classifiers(void **state)
 	h.mid = 0x41;
 	assert_int_equal(smb1_doublepulsar_classify(&h, &dp), DP_NOT_DETECTED);
 	assert_int_equal(dp.xor_key, 0);
-	h.mid = 0x52;   /* the uninstall answer: not our question */
+	h.mid = 0x52; /* the uninstall answer: not our question */
 	assert_int_equal(smb1_doublepulsar_classify(&h, &dp), DP_UNKNOWN);
 	h.mid = 0x51;
 	h.command = SMB1_COM_TRANSACTION;
@@ -647,16 +647,11 @@ static void test_classifiers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_build_nbss),
-		cmocka_unit_test(test_build_smb1),
-		cmocka_unit_test(test_build_smb2),
-		cmocka_unit_test(test_nbss_lengths),
-		cmocka_unit_test(test_not_smb),
-		cmocka_unit_test(test_count_lies),
-		cmocka_unit_test(test_trans_offsets),
-		cmocka_unit_test(test_smb2_offsets),
-		cmocka_unit_test(test_utf16),
-		cmocka_unit_test(test_classifiers),
+	    cmocka_unit_test(test_build_nbss),    cmocka_unit_test(test_build_smb1),
+	    cmocka_unit_test(test_build_smb2),    cmocka_unit_test(test_nbss_lengths),
+	    cmocka_unit_test(test_not_smb),       cmocka_unit_test(test_count_lies),
+	    cmocka_unit_test(test_trans_offsets), cmocka_unit_test(test_smb2_offsets),
+	    cmocka_unit_test(test_utf16),         cmocka_unit_test(test_classifiers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,7 +56,7 @@ struct new_diag {
 };
 
 static inline int new_diag_make(struct new_diag *n, const struct store_key *k, const char *addr,
-				int64_t created_ms)
+                                int64_t created_ms)
 {
 	struct addr a;
 
@@ -66,13 +66,13 @@ static inline int new_diag_make(struct new_diag *n, const struct store_key *k, c
 		return -1;
 	store_token_hash(n->token, n->token_hash);
 	n->nd = (struct store_new){
-		.id = n->id,
-		.token_hash = n->token_hash,
-		.requester_hash = n->rhash,
-		.prefix = n->prefix,
-		.family = a.family,
-		.lang = "ja",
-		.created_ms = created_ms,
+	    .id = n->id,
+	    .token_hash = n->token_hash,
+	    .requester_hash = n->rhash,
+	    .prefix = n->prefix,
+	    .family = a.family,
+	    .lang = "ja",
+	    .created_ms = created_ms,
 	};
 	return 0;
 }

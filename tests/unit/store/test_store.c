@@ -91,11 +91,11 @@ static void test_migrations_new_and_reopen(void **state)
 	store_close(st);
 	assert_int_equal(raw_int(sc->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int(sc->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-					 " AND name IN ('diagnoses', 'check_results', 'findings')"),
-			 3);
+	                                 " AND name IN ('diagnoses', 'check_results', 'findings')"),
+	                 3);
 	assert_int_equal(raw_int(sc->db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
-					 " AND name LIKE 'diagnoses_%'"),
-			 3);
+	                                 " AND name LIKE 'diagnoses_%'"),
+	                 3);
 	/* WAL is persistent: a raw connection sees it. */
 	{
 		sqlite3 *h;
@@ -238,33 +238,40 @@ static void test_create_rejects_bad_input(void **state)
 }
 
 static const struct store_check_row rows_a[] = {
-	{.check = "ssh", .port = 22, .state = "open", .reason = "syn-ack", .rtt_ms = 0.4,
-	 .service = "ssh"},
-	{.check = "smb", .port = 445, .state = "open", .reason = "syn-ack", .rtt_ms = 0.5},
-	{.check = "skysea", .port = 52300, .state = "closed", .reason = "reset", .rtt_ms = -1},
-	{.check = "skysea", .port = 52301, .state = "filtered", .reason = "timeout",
-	 .rtt_ms = -1},
+    {.check = "ssh",
+     .port = 22,
+     .state = "open",
+     .reason = "syn-ack",
+     .rtt_ms = 0.4,
+     .service = "ssh"},
+    {.check = "smb", .port = 445, .state = "open", .reason = "syn-ack", .rtt_ms = 0.5},
+    {.check = "skysea", .port = 52300, .state = "closed", .reason = "reset", .rtt_ms = -1},
+    {.check = "skysea", .port = 52301, .state = "filtered", .reason = "timeout", .rtt_ms = -1},
 };
 
 static const struct store_finding_row finds_a[] = {
-	{.check = "ssh", .id = "ssh-exposed", .severity = SEVERITY_MEDIUM,
-	 .confidence = CONFIDENCE_CONFIRMED},
-	{.check = "smb", .id = "smb1-enabled", .severity = SEVERITY_CRITICAL,
-	 .confidence = CONFIDENCE_LIKELY},
+    {.check = "ssh",
+     .id = "ssh-exposed",
+     .severity = SEVERITY_MEDIUM,
+     .confidence = CONFIDENCE_CONFIRMED},
+    {.check = "smb",
+     .id = "smb1-enabled",
+     .severity = SEVERITY_CRITICAL,
+     .confidence = CONFIDENCE_LIKELY},
 };
 
-static void save(struct store *st, const char *id, int64_t fin, const char *risk,
-		 const char *json, size_t nc, size_t nf)
+static void save(struct store *st, const char *id, int64_t fin, const char *risk, const char *json,
+                 size_t nc, size_t nf)
 {
 	struct store_result r = {
-		.id = id,
-		.finished_ms = fin,
-		.risk = risk,
-		.json = json,
-		.checks = rows_a,
-		.n_checks = nc,
-		.findings = finds_a,
-		.n_findings = nf,
+	    .id = id,
+	    .finished_ms = fin,
+	    .risk = risk,
+	    .json = json,
+	    .checks = rows_a,
+	    .n_checks = nc,
+	    .findings = finds_a,
+	    .n_findings = nf,
 	};
 
 	assert_int_equal(store_save_result(st, &r), 0);
@@ -406,8 +413,8 @@ static void test_result_and_iterator(void **state)
 	/* Bad rows are refused before they reach the queue. */
 	{
 		struct store_check_row bad = rows_a[0];
-		struct store_result r = {.id = c.id, .risk = "low", .json = "{}", .checks = &bad,
-					 .n_checks = 1};
+		struct store_result r = {
+		    .id = c.id, .risk = "low", .json = "{}", .checks = &bad, .n_checks = 1};
 
 		bad.state = NULL;
 		assert_int_equal(store_save_result(st, &r), -ERR_SYNTAX);
@@ -493,8 +500,8 @@ static void test_restart_marks_interrupted(void **state)
 	save(st, dn.id, 1300, "none", "{}", 1, 0);
 	store_close(st); /* closing never marks anything */
 	assert_int_equal(raw_int(sc->db, "SELECT count(*) FROM diagnoses WHERE status"
-					 " IN ('queued', 'running')"),
-			 2);
+	                                 " IN ('queued', 'running')"),
+	                 2);
 
 	before = store_now_ms();
 	st = open_ok(sc->db, 0, 2);
@@ -691,8 +698,8 @@ static void test_threads(void **state)
 	}
 	assert_int_equal(store_flush(st), 0);
 	assert_int_equal(raw_int(sc->db, "SELECT count(*) FROM diagnoses WHERE status"
-					 " = 'running'"),
-			 400);
+	                                 " = 'running'"),
+	                 400);
 	store_close(st);
 }
 
@@ -702,16 +709,20 @@ static void test_summary(void **state)
 	static const struct {
 		const char *a, *b, *want;
 	} cases[] = {
-		{"closed", "closed", "closed"},   {"closed", "filtered", "filtered"},
-		{"filtered", "error", "error"},   {"closed", "error", "error"},
-		{"error", "open", "open"},        {"open", "closed", "open"},
-		{"closed", "weird", "weird"},     {"weird", "open", "open"},
+	    {"closed", "closed", "closed"}, {"closed", "filtered", "filtered"},
+	    {"filtered", "error", "error"}, {"closed", "error", "error"},
+	    {"error", "open", "open"},      {"open", "closed", "open"},
+	    {"closed", "weird", "weird"},   {"weird", "open", "open"},
 	};
 	struct store_finding_row f[2] = {
-		{.check = "x", .id = "x-one", .severity = SEVERITY_INFO,
-		 .confidence = CONFIDENCE_UNKNOWN},
-		{.check = "y", .id = "ms17-010", .severity = SEVERITY_CRITICAL,
-		 .confidence = CONFIDENCE_POSSIBLE},
+	    {.check = "x",
+	     .id = "x-one",
+	     .severity = SEVERITY_INFO,
+	     .confidence = CONFIDENCE_UNKNOWN},
+	    {.check = "y",
+	     .id = "ms17-010",
+	     .severity = SEVERITY_CRITICAL,
+	     .confidence = CONFIDENCE_POSSIBLE},
 	};
 	struct store_summary_buf b = {0};
 	char *cs, *fs;
@@ -719,12 +730,12 @@ static void test_summary(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct store_check_row rows[3] = {
-			{.check = "x", .port = 1, .state = cases[i].a},
-			{.check = "y", .port = 9, .state = "closed"},
-			{.check = "x", .port = 2, .state = cases[i].b},
+		    {.check = "x", .port = 1, .state = cases[i].a},
+		    {.check = "y", .port = 9, .state = "closed"},
+		    {.check = "x", .port = 2, .state = cases[i].b},
 		};
-		struct store_result r = {.checks = rows, .n_checks = 3, .findings = f,
-					 .n_findings = 2};
+		struct store_result r = {
+		    .checks = rows, .n_checks = 3, .findings = f, .n_findings = 2};
 		char want[64];
 
 		assert_int_equal(store_summarize(&r, &cs, &fs), 0);
@@ -755,20 +766,20 @@ static void test_summary(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_migrations_new_and_reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_get_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_rejects_bad_input, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_result_and_iterator, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_purge_many, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restart_marks_interrupted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_readonly_and_lock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_async_order_and_flush, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_queue_bound, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
-		cmocka_unit_test(test_summary),
+	    cmocka_unit_test_setup_teardown(test_migrations_new_and_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_create_get_delete, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_create_rejects_bad_input, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_result_and_iterator, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_purge_many, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restart_marks_interrupted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_readonly_and_lock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_async_order_and_flush, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_queue_bound, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+	    cmocka_unit_test(test_summary),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

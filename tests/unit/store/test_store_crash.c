@@ -23,13 +23,13 @@
 static struct store_key key1 = {.bytes = {7, 7, 7}};
 
 static const struct store_check_row rows[] = {
-	{.check = "ssh", .port = 22, .state = "open", .reason = "syn-ack", .rtt_ms = 0.4},
-	{.check = "telnet", .port = 23, .state = "closed", .reason = "reset", .rtt_ms = 0.1},
-	{.check = "smb", .port = 445, .state = "open", .reason = "syn-ack", .rtt_ms = 0.3},
+    {.check = "ssh", .port = 22, .state = "open", .reason = "syn-ack", .rtt_ms = 0.4},
+    {.check = "telnet", .port = 23, .state = "closed", .reason = "reset", .rtt_ms = 0.1},
+    {.check = "smb", .port = 445, .state = "open", .reason = "syn-ack", .rtt_ms = 0.3},
 };
 static const struct store_finding_row finds[] = {
-	{.check = "ssh", .id = "ssh-exposed", .severity = SEVERITY_MEDIUM},
-	{.check = "smb", .id = "smb-exposed", .severity = SEVERITY_HIGH},
+    {.check = "ssh", .id = "ssh-exposed", .severity = SEVERITY_MEDIUM},
+    {.check = "smb", .id = "smb-exposed", .severity = SEVERITY_HIGH},
 };
 
 static void write_all(int fd, const char *buf, size_t n)
@@ -57,16 +57,16 @@ static void child(const char *db, int wfd)
 		_exit(2);
 	for (int i = 0; i < CHILD_MAX_CREATES; i++) {
 		struct store_result r = {
-			.risk = "high",
-			.json = "{\"checks\":[]}",
-			.checks = rows,
-			.n_checks = 3,
-			.findings = finds,
-			.n_findings = 2,
+		    .risk = "high",
+		    .json = "{\"checks\":[]}",
+		    .checks = rows,
+		    .n_checks = 3,
+		    .findings = finds,
+		    .n_findings = 2,
 		};
 
 		if (new_diag_make(&d, &key1, i % 2 ? "198.18.3.4" : "2001:db8:5::9",
-				  store_now_ms()) < 0 ||
+		                  store_now_ms()) < 0 ||
 		    store_create(st, &d.nd) < 0)
 			_exit(4);
 		/* Only now may the service answer 202: report it. */
@@ -94,7 +94,7 @@ struct round_result {
 };
 
 static int run_round(const char *db, unsigned seed, char (*ids)[STORE_ID_LEN + 1], int *n_ids,
-		     struct round_result *res)
+                     struct round_result *res)
 {
 	int fds[2], status;
 	char line[64];
@@ -142,7 +142,7 @@ static int run_round(const char *db, unsigned seed, char (*ids)[STORE_ID_LEN + 1
 static void test_kill9(void **state)
 {
 	struct scratch sc;
-	char (*ids)[STORE_ID_LEN + 1] = calloc(MAX_IDS, STORE_ID_LEN + 1);
+	char(*ids)[STORE_ID_LEN + 1] = calloc(MAX_IDS, STORE_ID_LEN + 1);
 	unsigned seed0 = (unsigned)time(NULL) ^ (unsigned)getpid();
 	int n_ids = 0;
 
@@ -167,7 +167,7 @@ static void test_kill9(void **state)
 
 			if (store_get(st, ids[i], &g) != 0)
 				fail_msg("seed %u round %d: reported id %s lost", seed0, round,
-					 ids[i]);
+				         ids[i]);
 			assert_true(g.status == STORE_DONE || g.status == STORE_INTERRUPTED);
 			if (g.status == STORE_DONE) {
 				assert_non_null(g.json);
@@ -178,9 +178,9 @@ static void test_kill9(void **state)
 			store_diagnosis_done(&g);
 		}
 		print_message("round %d (seed %u): %d reported, killed=%d, %d marked interrupted "
-			      "at restart; %d done, %d interrupted in total\n",
-			      round, seed0 + (unsigned)round, rr.reported, rr.killed, marked, done,
-			      interrupted);
+		              "at restart; %d done, %d interrupted in total\n",
+		              round, seed0 + (unsigned)round, rr.reported, rr.killed, marked, done,
+		              interrupted);
 		/*
 		 * The child leaves every third diagnosis (i % 3 == 2) running: all are marked.
 		 * Writes apply in queue order and a create returns only after everything queued
@@ -201,7 +201,7 @@ static void test_kill9(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kill9),
+	    cmocka_unit_test(test_kill9),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -103,7 +103,7 @@ static void test_requester_hash(void **state)
 	struct store_key k1 = {.bytes = {1}}, k2 = {.bytes = {2}};
 	char h1[STORE_HASH_HEX], h1b[STORE_HASH_HEX], h2[STORE_HASH_HEX], h3[STORE_HASH_HEX];
 	struct addr mapped = {.family = AF_INET6,
-			      .bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 5, 7}};
+	                      .bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 5, 7}};
 	struct addr unix_addr = {.family = AF_UNIX};
 
 	(void)state;
@@ -136,19 +136,19 @@ static void test_prefix(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{"198.18.5.7", "198.18.5.0/24"},
-		{"198.18.5.0", "198.18.5.0/24"},
-		{"255.255.255.255", "255.255.255.0/24"},
-		{"0.0.0.0", "0.0.0.0/24"},
-		{"::ffff:198.18.5.7", "198.18.5.0/24"},
-		{"2001:db8:1:2:3::4", "2001:db8:1::/48"},
-		{"2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db8:ffff::/48"},
-		{"2001:db8::1", "2001:db8::/48"},
-		{"::1", "::/48"},
-		{"[2001:db8:abcd:12::1]", "2001:db8:abcd::/48"},
+	    {"198.18.5.7", "198.18.5.0/24"},
+	    {"198.18.5.0", "198.18.5.0/24"},
+	    {"255.255.255.255", "255.255.255.0/24"},
+	    {"0.0.0.0", "0.0.0.0/24"},
+	    {"::ffff:198.18.5.7", "198.18.5.0/24"},
+	    {"2001:db8:1:2:3::4", "2001:db8:1::/48"},
+	    {"2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db8:ffff::/48"},
+	    {"2001:db8::1", "2001:db8::/48"},
+	    {"::1", "::/48"},
+	    {"[2001:db8:abcd:12::1]", "2001:db8:abcd::/48"},
 	};
 	struct addr mapped = {.family = AF_INET6,
-			      .bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 5, 7}};
+	                      .bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 5, 7}};
 	struct addr bad = {.family = AF_UNIX};
 	char out[STORE_PREFIX_MAX];
 	struct addr a;
@@ -190,8 +190,8 @@ static void test_ids_and_tokens(void **state)
 	assert_int_equal(store_random_token(t2), 0);
 	assert_int_equal(strlen(t1), STORE_TOKEN_LEN);
 	assert_int_equal(strspn(t1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				    "0123456789-_"),
-			 STORE_TOKEN_LEN);
+	                            "0123456789-_"),
+	                 STORE_TOKEN_LEN);
 	assert_string_not_equal(t1, t2);
 	store_token_hash(t1, h1);
 	store_token_hash(t1, h1b);
@@ -222,10 +222,10 @@ static void test_ids_and_tokens(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_key_file, setup, teardown),
-		cmocka_unit_test(test_requester_hash),
-		cmocka_unit_test(test_prefix),
-		cmocka_unit_test(test_ids_and_tokens),
+	    cmocka_unit_test_setup_teardown(test_key_file, setup, teardown),
+	    cmocka_unit_test(test_requester_hash),
+	    cmocka_unit_test(test_prefix),
+	    cmocka_unit_test(test_ids_and_tokens),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

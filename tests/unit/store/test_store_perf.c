@@ -61,9 +61,9 @@ static void test_many(void **state)
 	struct store_opts o = {.flags = STORE_QUEUE_BLOCK | STORE_FAST_CREATE, .batch_max = 512};
 	struct store_check_row rows[22];
 	struct store_finding_row finds[3] = {
-		{.check = "ssh", .id = "ssh-exposed", .severity = SEVERITY_MEDIUM},
-		{.check = "smb", .id = "smb-exposed", .severity = SEVERITY_HIGH},
-		{.check = "smb", .id = "smb1-enabled", .severity = SEVERITY_CRITICAL},
+	    {.check = "ssh", .id = "ssh-exposed", .severity = SEVERITY_MEDIUM},
+	    {.check = "smb", .id = "smb-exposed", .severity = SEVERITY_HIGH},
+	    {.check = "smb", .id = "smb1-enabled", .severity = SEVERITY_CRITICAL},
 	};
 	static const char *const checks[6] = {"ssh", "telnet", "netbios", "smb", "rdp", "vnc"};
 	static const uint16_t ports[6] = {22, 23, 139, 445, 3389, 5900};
@@ -89,24 +89,28 @@ static void test_many(void **state)
 	for (long i = 0; i < n; i++) {
 		int open_smb = i % 33 == 0, open_ssh = i % 5 == 0;
 		struct store_result res = {
-			.finished_ms = 1000 * i + 500,
-			.risk = open_smb ? "high" : open_ssh ? "medium" : "none",
-			.json = "{\"checks\":[],\"risk\":\"none\"}",
-			.checks = rows,
-			.n_checks = 22,
-			.findings = open_smb ? finds + (open_ssh ? 0 : 1) : finds,
-			.n_findings = (size_t)(open_smb ? (open_ssh ? 3 : 2) : open_ssh ? 1 : 0),
+		    .finished_ms = 1000 * i + 500,
+		    .risk = open_smb   ? "high"
+		            : open_ssh ? "medium"
+		                       : "none",
+		    .json = "{\"checks\":[],\"risk\":\"none\"}",
+		    .checks = rows,
+		    .n_checks = 22,
+		    .findings = open_smb ? finds + (open_ssh ? 0 : 1) : finds,
+		    .n_findings = (size_t)(open_smb   ? (open_ssh ? 3 : 2)
+		                           : open_ssh ? 1
+		                                      : 0),
 		};
 
 		for (int k = 0; k < 22; k++) {
 			int c = k < 6 ? k : -1;
 
 			rows[k] = (struct store_check_row){
-				.check = c >= 0 ? checks[c] : "skysea",
-				.port = (uint16_t)(c >= 0 ? ports[c] : 52300 + k - 6),
-				.state = "closed",
-				.reason = "reset",
-				.rtt_ms = 0.2,
+			    .check = c >= 0 ? checks[c] : "skysea",
+			    .port = (uint16_t)(c >= 0 ? ports[c] : 52300 + k - 6),
+			    .state = "closed",
+			    .reason = "reset",
+			    .rtt_ms = 0.2,
 			};
 		}
 		if (open_ssh)
@@ -119,7 +123,8 @@ static void test_many(void **state)
 		if (i % 2)
 			snprintf(addr, sizeof(addr), "198.18.%ld.%ld", (i / 256) % 256, i % 256);
 		else
-			snprintf(addr, sizeof(addr), "2001:db8:%lx::%lx", i % 65536, (i / 65536) + 1);
+			snprintf(addr, sizeof(addr), "2001:db8:%lx::%lx", i % 65536,
+			         (i / 65536) + 1);
 		assert_int_equal(new_diag_make(&d, &key1, addr, 1000 * i), 0);
 		assert_int_equal(store_create_async(st, &d.nd), 0);
 		res.id = d.id;
@@ -152,10 +157,10 @@ static void test_many(void **state)
 
 	getrusage(RUSAGE_SELF, &ru);
 	print_message("store_perf: n=%ld (22 check rows each): insert+flush %.2f s (%.0f/s), "
-		      "iterate %.3f s (%.0f rows/s), count %.4f s, purge half %.2f s, "
-		      "peak RSS %ld MiB\n",
-		      n, t_ins, (double)n / t_ins, t_iter, (double)n / t_iter, t_count, t_purge,
-		      ru.ru_maxrss / 1024);
+	              "iterate %.3f s (%.0f rows/s), count %.4f s, purge half %.2f s, "
+	              "peak RSS %ld MiB\n",
+	              n, t_ins, (double)n / t_ins, t_iter, (double)n / t_iter, t_count, t_purge,
+	              ru.ru_maxrss / 1024);
 	/* "fast": generous enough for sanitizers and a busy 2-core machine */
 	if (n == 10000)
 		assert_true(t_iter < 5.0);
@@ -225,9 +230,9 @@ static void test_sync_create(void **state)
 	store_get_stats(st, &stats);
 	assert_int_equal(store_count_inflight(st), 1000);
 	print_message("store_perf: durable creates: 1 caller %.0f/s (%.2f ms each); 8 callers "
-		      "%.0f/s in %llu commits, worst %.1f ms\n",
-		      200 / one, one * 1e3 / 200, 800 / eight,
-		      (unsigned long long)stats.transactions - 200, worst);
+	              "%.0f/s in %llu commits, worst %.1f ms\n",
+	              200 / one, one * 1e3 / 200, 800 / eight,
+	              (unsigned long long)stats.transactions - 200, worst);
 	store_close(st);
 	scratch_remove(&sc);
 }
@@ -235,8 +240,8 @@ static void test_sync_create(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_many),
-		cmocka_unit_test(test_sync_create),
+	    cmocka_unit_test(test_many),
+	    cmocka_unit_test(test_sync_create),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,15 +11,15 @@
 #include <stdio.h>
 #include <string.h>
 
-static struct addr A(const char *s)
-{
+static struct addr A(const char *s) {
 	struct addr a;
 
 	assert_int_equal(addr_parse(s, &a), 0);
 	return a;
 }
 
-static void test_addr_bucket(void **st)
+static void
+test_addr_bucket(void **st)
 {
 	struct rate_limit rl;
 	struct addr a = A("127.0.0.5"), b = A("127.0.1.5");
@@ -63,8 +63,8 @@ static void test_prefix_bucket(void **st)
 	assert_int_equal(rate_limit_take(&rl, &y, t), 0);
 	/* IPv6: the /64 counts together. */
 	struct addr v1 = A("2001:db8:1:2::1"), v2 = A("2001:db8:1:2:ffff::9"),
-		    v3 = A("2001:db8:1:2::77"), v4 = A("2001:db8:1:2::88"),
-		    other = A("2001:db8:1:3::1");
+	            v3 = A("2001:db8:1:2::77"), v4 = A("2001:db8:1:2::88"),
+	            other = A("2001:db8:1:3::1");
 	assert_int_equal(rate_limit_take(&rl, &v1, t), 0);
 	assert_int_equal(rate_limit_take(&rl, &v2, t), 0);
 	assert_int_equal(rate_limit_take(&rl, &v3, t), 0);
@@ -101,7 +101,7 @@ static void test_flood_table(void **st)
 		struct addr a;
 
 		snprintf(text, sizeof(text), "127.%d.%d.%d", (i >> 16) & 255, (i >> 8) & 255,
-			 i & 255);
+		         i & 255);
 		a = A(text);
 		assert_int_equal(rate_limit_take(&rl, &a, i), 0);
 	}
@@ -123,7 +123,7 @@ static void test_csrf(void **st)
 	assert_true(csrf_verify(&c, tok, now));
 	assert_true(csrf_verify(&c, tok, now + 3599000));
 	assert_false(csrf_verify(&c, tok, now + 3601000)); /* expired */
-	assert_false(csrf_verify(&other, tok, now));        /* another key */
+	assert_false(csrf_verify(&other, tok, now));       /* another key */
 	csrf_issue(&c, now, tok2);
 	assert_string_not_equal(tok, tok2);
 	tok2[10] = tok2[10] == 'A' ? 'B' : 'A';
@@ -150,12 +150,12 @@ static void test_cookie(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_addr_bucket),
-		cmocka_unit_test(test_prefix_bucket),
-		cmocka_unit_test(test_refused_take_consumes_nothing),
-		cmocka_unit_test(test_flood_table),
-		cmocka_unit_test(test_csrf),
-		cmocka_unit_test(test_cookie),
+	    cmocka_unit_test(test_addr_bucket),
+	    cmocka_unit_test(test_prefix_bucket),
+	    cmocka_unit_test(test_refused_take_consumes_nothing),
+	    cmocka_unit_test(test_flood_table),
+	    cmocka_unit_test(test_csrf),
+	    cmocka_unit_test(test_cookie),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

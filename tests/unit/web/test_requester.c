@@ -10,21 +10,21 @@
 
 #include <string.h>
 
-static struct addr A(const char *s)
-{
+static struct addr A(const char *s) {
 	struct addr a;
 
 	assert_int_equal(addr_parse(s, &a), 0);
 	return a;
 }
 
-static void trust_add(struct trust *t, const char *cidr)
+static void
+trust_add(struct trust *t, const char *cidr)
 {
 	assert_int_equal(cidr_parse(cidr, &t->proxies[t->n++]), 0);
 }
 
 static void expect_resolve(const struct trust *t, const char *peer, const char *hdr,
-			   const char *want, bool want_proxy)
+                           const char *want, bool want_proxy)
 {
 	struct addr p = A(peer), out, w = A(want);
 	bool via;
@@ -35,7 +35,7 @@ static void expect_resolve(const struct trust *t, const char *peer, const char *
 
 		addr_format(&out, got, sizeof(got));
 		fail_msg("peer %s header \"%s\": got %s, want %s", peer, hdr ? hdr : "(none)", got,
-			 want);
+		         want);
 	}
 	assert_int_equal(via, want_proxy);
 }
@@ -64,7 +64,7 @@ static void test_trusted_rightmost_untrusted(void **st)
 	expect_resolve(&t, "127.0.0.2", "6.6.6.6, 127.0.5.5", "127.0.5.5", true);
 	expect_resolve(&t, "127.0.0.2", "6.6.6.6, 127.0.5.5, 127.0.1.7", "127.0.5.5", true);
 	expect_resolve(&t, "127.0.0.2", "6.6.6.6,127.0.5.5 ,  127.0.1.7,127.0.1.8", "127.0.5.5",
-		       true);
+	               true);
 	/* Every hop trusted: the left-most. */
 	expect_resolve(&t, "127.0.0.2", "127.0.1.3, 127.0.1.4", "127.0.1.3", true);
 	/* No header: the proxy itself asked. */
@@ -95,22 +95,20 @@ static void test_forwarded(void **st)
 
 	(void)st;
 	trust_add(&t, "127.0.0.2");
-	expect_resolve(&t, "127.0.0.2", "for=6.6.6.6, for=127.0.5.5;proto=https", "127.0.5.5", true);
-	expect_resolve(&t, "127.0.0.2", "for=\"[2001:db8::7]:443\";by=127.0.0.2",
-		       "2001:db8::7", true);
+	expect_resolve(&t, "127.0.0.2", "for=6.6.6.6, for=127.0.5.5;proto=https", "127.0.5.5",
+	               true);
+	expect_resolve(&t, "127.0.0.2", "for=\"[2001:db8::7]:443\";by=127.0.0.2", "2001:db8::7",
+	               true);
 	{
 		struct addr p = A("127.0.0.2"), out;
 		bool via;
 
-		assert_int_equal(requester_resolve(&t, &p, "for=_hidden", &out, &via),
-				 -ERR_SYNTAX);
-		assert_int_equal(requester_resolve(&t, &p, "proto=https", &out, &via),
-				 -ERR_SYNTAX);
+		assert_int_equal(requester_resolve(&t, &p, "for=_hidden", &out, &via), -ERR_SYNTAX);
+		assert_int_equal(requester_resolve(&t, &p, "proto=https", &out, &via), -ERR_SYNTAX);
 	}
 }
 
-static void decide(const struct target_rules *r, const char *addr, bool allowed,
-		   const char *code)
+static void decide(const struct target_rules *r, const char *addr, bool allowed, const char *code)
 {
 	struct addr a = A(addr);
 	struct target_decision d;
@@ -189,13 +187,13 @@ static void test_lang(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_untrusted_peer_ignores_header),
-		cmocka_unit_test(test_trusted_rightmost_untrusted),
-		cmocka_unit_test(test_bad_header),
-		cmocka_unit_test(test_forwarded),
-		cmocka_unit_test(test_local_mode),
-		cmocka_unit_test(test_public_mode),
-		cmocka_unit_test(test_lang),
+	    cmocka_unit_test(test_untrusted_peer_ignores_header),
+	    cmocka_unit_test(test_trusted_rightmost_untrusted),
+	    cmocka_unit_test(test_bad_header),
+	    cmocka_unit_test(test_forwarded),
+	    cmocka_unit_test(test_local_mode),
+	    cmocka_unit_test(test_public_mode),
+	    cmocka_unit_test(test_lang),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

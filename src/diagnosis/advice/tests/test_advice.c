@@ -26,34 +26,40 @@ struct expect {
 	unsigned ports[4][2]; /* allowed inclusive ranges; {0, 0} ends */
 };
 
-#define SMB_PORTS {{445, 445}, {137, 139}}
+#define SMB_PORTS                                                                                  \
+	{                                                                                          \
+		{445, 445},                                                                        \
+		{                                                                                  \
+			137, 139                                                                   \
+		}                                                                                  \
+	}
 
 static const struct expect expected[] = {
-	{"ssh-exposed", 22, {{22, 22}}},
-	{"ssh1-enabled", 22, {{22, 22}}},
-	{"ssh-weak-algorithms", 22, {{22, 22}}},
-	{"ssh-terrapin-prone", 22, {{22, 22}}},
-	{"telnet-exposed", 23, {{23, 23}}},
-	{"telnet-no-auth-shell", 23, {{23, 23}}},
-	{"netbios-exposed", 139, {{137, 139}}},
-	{"smb-exposed", 445, SMB_PORTS},
-	{"smb1-enabled", 445, SMB_PORTS},
-	{"smb-signing-not-required", 445, SMB_PORTS},
-	{"ms17-010-vulnerable", 445, SMB_PORTS},
-	{"doublepulsar-implant", 445, SMB_PORTS},
-	{"rdp-exposed", 3389, {{3389, 3389}}},
-	{"rdp-nla-not-required", 3389, {{3389, 3389}}},
-	{"rdp-standard-security", 3389, {{3389, 3389}}},
-	{"vnc-exposed", 5900, {{5900, 5900}}},
-	{"vnc-no-auth", 5900, {{5900, 5900}}},
-	{"vnc-password-only", 5900, {{5900, 5900}}},
-	{"skysea-port-exposed", 52300, {{52300, 52315}}},
-	{"check-unknown", 0, {{0, 0}}},
+    {"ssh-exposed", 22, {{22, 22}}},
+    {"ssh1-enabled", 22, {{22, 22}}},
+    {"ssh-weak-algorithms", 22, {{22, 22}}},
+    {"ssh-terrapin-prone", 22, {{22, 22}}},
+    {"telnet-exposed", 23, {{23, 23}}},
+    {"telnet-no-auth-shell", 23, {{23, 23}}},
+    {"netbios-exposed", 139, {{137, 139}}},
+    {"smb-exposed", 445, SMB_PORTS},
+    {"smb1-enabled", 445, SMB_PORTS},
+    {"smb-signing-not-required", 445, SMB_PORTS},
+    {"ms17-010-vulnerable", 445, SMB_PORTS},
+    {"doublepulsar-implant", 445, SMB_PORTS},
+    {"rdp-exposed", 3389, {{3389, 3389}}},
+    {"rdp-nla-not-required", 3389, {{3389, 3389}}},
+    {"rdp-standard-security", 3389, {{3389, 3389}}},
+    {"vnc-exposed", 5900, {{5900, 5900}}},
+    {"vnc-no-auth", 5900, {{5900, 5900}}},
+    {"vnc-password-only", 5900, {{5900, 5900}}},
+    {"skysea-port-exposed", 52300, {{52300, 52315}}},
+    {"check-unknown", 0, {{0, 0}}},
 };
 
 #define N_EXPECTED (sizeof(expected) / sizeof(expected[0]))
 
-static const enum advice_lang langs[] = {ADVICE_EN, ADVICE_JA};
+static const enum lang langs[] = {LANG_EN, LANG_JA};
 
 static const struct expect *find_expect(const char *id)
 {
@@ -95,8 +101,8 @@ static void test_every_id_in_both_languages(void **state)
 			const struct advice *a = advice_get(expected[i].id, langs[l]);
 
 			if (a == NULL)
-				fail_msg("no %s advice for %s", advice_lang_name(langs[l]),
-					 expected[i].id);
+				fail_msg("no %s advice for %s", lang_name(langs[l]),
+				         expected[i].id);
 			assert_string_equal(a->id, expected[i].id);
 			assert_non_null(a->title);
 			assert_true(a->title[0] != '\0');
@@ -108,7 +114,7 @@ static void test_every_id_in_both_languages(void **state)
 			for (size_t k = 0; k < a->n_actions; k++) {
 				const struct advice_action *act = &a->actions[k];
 				static const char *const platforms[] = {"all", "windows", "macos",
-									"linux", "router"};
+				                                        "linux", "router"};
 				bool known = false;
 
 				for (size_t p = 0; p < 5; p++)
@@ -131,14 +137,14 @@ static void test_every_id_in_both_languages(void **state)
 static void test_same_ids_and_commands_in_both_languages(void **state)
 {
 	size_t n_en, n_ja;
-	const struct advice *en = advice_all(ADVICE_EN, &n_en);
-	const struct advice *ja = advice_all(ADVICE_JA, &n_ja);
+	const struct advice *en = advice_all(LANG_EN, &n_en);
+	const struct advice *ja = advice_all(LANG_JA, &n_ja);
 
 	(void)state;
 	assert_int_equal(n_en, n_ja);
 	assert_int_equal(n_en, N_EXPECTED);
 	for (size_t i = 0; i < n_en; i++) {
-		const struct advice *other = advice_get(en[i].id, ADVICE_JA);
+		const struct advice *other = advice_get(en[i].id, LANG_JA);
 		size_t cmds_en = 0, cmds_ja = 0;
 
 		if (other == NULL)
@@ -158,7 +164,7 @@ static void test_same_ids_and_commands_in_both_languages(void **state)
 			cmds_en++;
 			for (size_t m = 0; m < other->n_actions && !found; m++)
 				found = other->actions[m].command &&
-					strcmp(other->actions[m].command, c) == 0;
+				        strcmp(other->actions[m].command, c) == 0;
 			if (!found)
 				fail_msg("%s: command only in English: %s", en[i].id, c);
 		}
@@ -202,8 +208,8 @@ static size_t unix_ports(const struct expect *e, const char *id, const char *cmd
 
 			if (end - p >= 2) {
 				if (!port_allowed(e, v))
-					fail_msg("%s: port %u is not one of this finding's: %s", id, v,
-						 cmd);
+					fail_msg("%s: port %u is not one of this finding's: %s", id,
+					         v, cmd);
 				n++;
 			}
 			p = end;
@@ -241,28 +247,30 @@ static void test_firewall_commands_name_the_right_port(void **state)
 						fail_msg("%s: wrong port in %s", e->id, cmd);
 					/* The rule's name says which port it blocks. */
 					assert_non_null(strstr(cmd, "Block "));
-					primary_blocked |= e->primary >= first && e->primary <= last;
+					primary_blocked |=
+					    e->primary >= first && e->primary <= last;
 				}
 				if (strstr(cmd, "ufw deny") || strstr(cmd, "nft add rule") ||
 				    strstr(cmd, "pfctl")) {
 					if (e->primary == 0)
-						fail_msg("%s: a port rule in generic advice", e->id);
+						fail_msg("%s: a port rule in generic advice",
+						         e->id);
 					assert_true(unix_ports(e, e->id, cmd) >= 1);
 				}
 			}
 			if (e->primary != 0 && !primary_blocked)
 				fail_msg("%s (%s): no New-NetFirewallRule blocks port %u", e->id,
-					 advice_lang_name(langs[l]), e->primary);
+				         lang_name(langs[l]), e->primary);
 		}
 	}
 }
 
 /* Sentences in a meaning: ". " or a final "." (also "!" "?") in English, "。" in Japanese. */
-static size_t sentences(const char *s, enum advice_lang lang)
+static size_t sentences(const char *s, enum lang lang)
 {
 	size_t n = 0;
 
-	if (lang == ADVICE_JA) {
+	if (lang == LANG_JA) {
 		for (const char *p = s; (p = strstr(p, "\xe3\x80\x82")) != NULL; p += 3)
 			n++;
 		return n;
@@ -285,7 +293,7 @@ static void test_meaning_is_two_to_four_sentences(void **state)
 
 			if (k < 2 || k > 4)
 				fail_msg("%s (%s): meaning has %zu sentences", all[i].id,
-					 advice_lang_name(langs[l]), k);
+				         lang_name(langs[l]), k);
 		}
 	}
 }
@@ -303,8 +311,8 @@ static bool ends_with(const char *s, size_t len, const char *suffix)
  */
 static bool polite_sentence(const char *s, size_t len)
 {
-	static const char *const endings[] = {"ます", "です", "ません", "ください", "ました",
-					      "でした"};
+	static const char *const endings[] = {"ます",     "です",   "ません",
+	                                      "ください", "ました", "でした"};
 	static const char open[] = "\xef\xbc\x88", close[] = "\xef\xbc\x89"; /* （ ） */
 
 	while (len > 0 && s[0] == ' ')
@@ -339,7 +347,7 @@ static void check_japanese_text(const char *id, const char *text, bool sentence_
 static void test_japanese_is_polite_and_english_is_ascii(void **state)
 {
 	size_t n;
-	const struct advice *ja = advice_all(ADVICE_JA, &n);
+	const struct advice *ja = advice_all(LANG_JA, &n);
 	const struct advice *en;
 
 	(void)state;
@@ -350,7 +358,7 @@ static void test_japanese_is_polite_and_english_is_ascii(void **state)
 		/* The Japanese title is Japanese, not an untranslated copy. */
 		assert_false(is_ascii(ja[i].title));
 	}
-	en = advice_all(ADVICE_EN, &n);
+	en = advice_all(LANG_EN, &n);
 	for (size_t i = 0; i < n; i++) {
 		assert_true(is_ascii(en[i].title));
 		assert_true(is_ascii(en[i].meaning));
@@ -375,10 +383,11 @@ static void test_specific_facts(void **state)
 		for (size_t k = 0; k < a->n_actions; k++) {
 			const char *c = a->actions[k].command;
 
-			smb1 |= c && strcmp(c, "Disable-WindowsOptionalFeature -Online -FeatureName "
-					       "SMB1Protocol") == 0;
+			smb1 |=
+			    c && strcmp(c, "Disable-WindowsOptionalFeature -Online -FeatureName "
+			                   "SMB1Protocol") == 0;
 			smb1_server |= c && strcmp(c, "Set-SmbServerConfiguration "
-						      "-EnableSMB1Protocol $false") == 0;
+			                              "-EnableSMB1Protocol $false") == 0;
 		}
 		assert_true(smb1 && smb1_server);
 		a = advice_get("ms17-010-vulnerable", langs[l]);
@@ -413,24 +422,24 @@ static void test_specific_facts(void **state)
 static void test_get_edges(void **state)
 {
 	size_t n;
-	const struct advice *all = advice_all(ADVICE_JA, &n);
+	const struct advice *all = advice_all(LANG_JA, &n);
 
 	(void)state;
-	assert_null(advice_get("no-such-finding", ADVICE_EN));
-	assert_null(advice_get("", ADVICE_EN));
-	assert_null(advice_get(NULL, ADVICE_EN));
-	assert_null(advice_get("SMB-EXPOSED", ADVICE_EN));
-	assert_null(advice_get("smb-exposed", (enum advice_lang)7));
-	assert_null(advice_get("smb-exposed", ADVICE_X_MAX));
-	assert_ptr_equal(advice_get(all[3].id, ADVICE_JA), &all[3]);
-	assert_null(advice_all(ADVICE_X_MAX, &n));
+	assert_null(advice_get("no-such-finding", LANG_EN));
+	assert_null(advice_get("", LANG_EN));
+	assert_null(advice_get(NULL, LANG_EN));
+	assert_null(advice_get("SMB-EXPOSED", LANG_EN));
+	assert_null(advice_get("smb-exposed", (enum lang)7));
+	assert_null(advice_get("smb-exposed", LANG_X_MAX));
+	assert_ptr_equal(advice_get(all[3].id, LANG_JA), &all[3]);
+	assert_null(advice_all(LANG_X_MAX, &n));
 	assert_int_equal(n, 0);
-	assert_string_equal(advice_lang_name(ADVICE_EN), "en");
-	assert_string_equal(advice_lang_name(ADVICE_JA), "ja");
-	assert_null(advice_lang_name(ADVICE_X_MAX));
+	assert_string_equal(lang_name(LANG_EN), "en");
+	assert_string_equal(lang_name(LANG_JA), "ja");
+	assert_null(lang_name(LANG_X_MAX));
 	/* English and Japanese are different texts. */
-	assert_string_not_equal(advice_get("vnc-no-auth", ADVICE_EN)->title,
-				advice_get("vnc-no-auth", ADVICE_JA)->title);
+	assert_string_not_equal(advice_get("vnc-no-auth", LANG_EN)->title,
+	                        advice_get("vnc-no-auth", LANG_JA)->title);
 }
 
 /* Every door of the catalogue has advice: the check's first finding is always explainable. */
@@ -449,7 +458,7 @@ static void test_catalogue_ids_have_advice(void **state)
 
 static void test_json(void **state)
 {
-	const struct advice *a = advice_get("smb1-enabled", ADVICE_JA);
+	const struct advice *a = advice_get("smb1-enabled", LANG_JA);
 	json_t *j, *actions;
 	bool saw_null = false, saw_command = false;
 
@@ -470,9 +479,9 @@ static void test_json(void **state)
 
 		assert_int_equal(json_object_size(act), 3);
 		assert_string_equal(json_string_value(json_object_get(act, "platform")),
-				    a->actions[k].platform);
+		                    a->actions[k].platform);
 		assert_string_equal(json_string_value(json_object_get(act, "text")),
-				    a->actions[k].text);
+		                    a->actions[k].text);
 		if (a->actions[k].command) {
 			assert_string_equal(json_string_value(cmd), a->actions[k].command);
 			saw_command = true;
@@ -497,78 +506,78 @@ static void test_json(void **state)
 struct lang_case {
 	const char *in;
 	int ret;
-	enum advice_lang out;
+	enum lang out;
 };
 
 static void test_lang_parse(void **state)
 {
 	static const struct lang_case cases[] = {
-		{"en", 0, ADVICE_EN},
-		{"ja", 0, ADVICE_JA},
-		{"JA", 0, ADVICE_JA},
-		{"ja-JP", 0, ADVICE_JA},
-		{"en-GB", 0, ADVICE_EN},
-		{"ja-JP,ja;q=0.9,en;q=0.8", 0, ADVICE_JA},
-		{"en-US,en;q=0.9,ja;q=0.8", 0, ADVICE_EN},
-		{"fr-FR,fr;q=0.9,ja;q=0.8,en;q=0.7", 0, ADVICE_JA},
-		{"fr, en;q=0.5", 0, ADVICE_EN},
-		{"en;q=0.5, ja;q=0.6", 0, ADVICE_JA},
-		{"en;q=0.8, ja;q=0.8", 0, ADVICE_EN},  /* tie: the earlier one */
-		{"ja;q=0.8, en;q=0.8", 0, ADVICE_JA},
-		{"ja;q=0.1, ja-JP;q=0.9, en;q=0.5", 0, ADVICE_JA}, /* best weight per language */
-		{"ja;q=0, en", 0, ADVICE_EN},
-		{"en;q=0, ja;q=0.001", 0, ADVICE_JA},
-		{"en;q=0.000, *;q=0.5", 0, ADVICE_JA}, /* "*" covers only the unnamed */
-		{"*", 0, ADVICE_EN},
-		{"de, *;q=0.1", 0, ADVICE_EN},
-		{"ja;q=1.000", 0, ADVICE_JA},
-		{" ja ; q=0.5 ,en;Q=0.4", 0, ADVICE_JA},
-		{",,ja,,", 0, ADVICE_JA},
-		{"zh-Hant-TW, ja;q=0.3", 0, ADVICE_JA},
-		{"", -ERR_UNSUPPORTED, ADVICE_EN},
-		{"  ", -ERR_UNSUPPORTED, ADVICE_EN},
-		{"fr", -ERR_UNSUPPORTED, ADVICE_EN},
-		{"fr-FR, de;q=0.5", -ERR_UNSUPPORTED, ADVICE_EN},
-		{"ja;q=0, en;q=0", -ERR_UNSUPPORTED, ADVICE_EN},
-		{"*;q=0", -ERR_UNSUPPORTED, ADVICE_EN},
-		{"japanese", -ERR_UNSUPPORTED, ADVICE_EN}, /* a valid tag, not ours */
-		{"ja_JP", -ERR_SYNTAX, ADVICE_EN},
-		{"ja-", -ERR_SYNTAX, ADVICE_EN},
-		{"ja--JP", -ERR_SYNTAX, ADVICE_EN},
-		{"-ja", -ERR_SYNTAX, ADVICE_EN},
-		{"ja;q=1.5", -ERR_SYNTAX, ADVICE_EN},
-		{"ja;q=1.001", -ERR_SYNTAX, ADVICE_EN},
-		{"ja;q=0.1234", -ERR_SYNTAX, ADVICE_EN},
-		{"ja;q=", -ERR_SYNTAX, ADVICE_EN},
-		{"ja;q=.5", -ERR_SYNTAX, ADVICE_EN},
-		{"ja;level=1", -ERR_SYNTAX, ADVICE_EN},
-		{"ja;", -ERR_SYNTAX, ADVICE_EN},
-		{";q=0.5", -ERR_SYNTAX, ADVICE_EN},
-		{"ja-abcdefghi", -ERR_SYNTAX, ADVICE_EN},
-		{"abcdefghi", -ERR_SYNTAX, ADVICE_EN},
-		{"ja\x1b[31m", -ERR_SYNTAX, ADVICE_EN},
-		{"\xe6\x97\xa5\xe6\x9c\xac", -ERR_SYNTAX, ADVICE_EN},
-		{"en, ja;q=x", -ERR_SYNTAX, ADVICE_EN},
+	    {"en", 0, LANG_EN},
+	    {"ja", 0, LANG_JA},
+	    {"JA", 0, LANG_JA},
+	    {"ja-JP", 0, LANG_JA},
+	    {"en-GB", 0, LANG_EN},
+	    {"ja-JP,ja;q=0.9,en;q=0.8", 0, LANG_JA},
+	    {"en-US,en;q=0.9,ja;q=0.8", 0, LANG_EN},
+	    {"fr-FR,fr;q=0.9,ja;q=0.8,en;q=0.7", 0, LANG_JA},
+	    {"fr, en;q=0.5", 0, LANG_EN},
+	    {"en;q=0.5, ja;q=0.6", 0, LANG_JA},
+	    {"en;q=0.8, ja;q=0.8", 0, LANG_EN}, /* tie: the earlier one */
+	    {"ja;q=0.8, en;q=0.8", 0, LANG_JA},
+	    {"ja;q=0.1, ja-JP;q=0.9, en;q=0.5", 0, LANG_JA}, /* best weight per language */
+	    {"ja;q=0, en", 0, LANG_EN},
+	    {"en;q=0, ja;q=0.001", 0, LANG_JA},
+	    {"en;q=0.000, *;q=0.5", 0, LANG_JA}, /* "*" covers only the unnamed */
+	    {"*", 0, LANG_EN},
+	    {"de, *;q=0.1", 0, LANG_EN},
+	    {"ja;q=1.000", 0, LANG_JA},
+	    {" ja ; q=0.5 ,en;Q=0.4", 0, LANG_JA},
+	    {",,ja,,", 0, LANG_JA},
+	    {"zh-Hant-TW, ja;q=0.3", 0, LANG_JA},
+	    {"", -ERR_UNSUPPORTED, LANG_EN},
+	    {"  ", -ERR_UNSUPPORTED, LANG_EN},
+	    {"fr", -ERR_UNSUPPORTED, LANG_EN},
+	    {"fr-FR, de;q=0.5", -ERR_UNSUPPORTED, LANG_EN},
+	    {"ja;q=0, en;q=0", -ERR_UNSUPPORTED, LANG_EN},
+	    {"*;q=0", -ERR_UNSUPPORTED, LANG_EN},
+	    {"japanese", -ERR_UNSUPPORTED, LANG_EN}, /* a valid tag, not ours */
+	    {"ja_JP", -ERR_SYNTAX, LANG_EN},
+	    {"ja-", -ERR_SYNTAX, LANG_EN},
+	    {"ja--JP", -ERR_SYNTAX, LANG_EN},
+	    {"-ja", -ERR_SYNTAX, LANG_EN},
+	    {"ja;q=1.5", -ERR_SYNTAX, LANG_EN},
+	    {"ja;q=1.001", -ERR_SYNTAX, LANG_EN},
+	    {"ja;q=0.1234", -ERR_SYNTAX, LANG_EN},
+	    {"ja;q=", -ERR_SYNTAX, LANG_EN},
+	    {"ja;q=.5", -ERR_SYNTAX, LANG_EN},
+	    {"ja;level=1", -ERR_SYNTAX, LANG_EN},
+	    {"ja;", -ERR_SYNTAX, LANG_EN},
+	    {";q=0.5", -ERR_SYNTAX, LANG_EN},
+	    {"ja-abcdefghi", -ERR_SYNTAX, LANG_EN},
+	    {"abcdefghi", -ERR_SYNTAX, LANG_EN},
+	    {"ja\x1b[31m", -ERR_SYNTAX, LANG_EN},
+	    {"\xe6\x97\xa5\xe6\x9c\xac", -ERR_SYNTAX, LANG_EN},
+	    {"en, ja;q=x", -ERR_SYNTAX, LANG_EN},
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		/* Preset to a value no case expects on failure: *out is untouched then. */
-		enum advice_lang out = ADVICE_X_MAX;
-		int r = advice_lang_parse(cases[i].in, &out);
+		enum lang out = LANG_X_MAX;
+		int r = lang_choose(cases[i].in, &out);
 
 		if (r != cases[i].ret)
 			fail_msg("'%s': returned %d, expected %d", cases[i].in, r, cases[i].ret);
 		if (r == 0 && out != cases[i].out)
-			fail_msg("'%s': chose %s", cases[i].in, advice_lang_name(out));
-		if (r < 0 && out != ADVICE_X_MAX)
+			fail_msg("'%s': chose %s", cases[i].in, lang_name(out));
+		if (r < 0 && out != LANG_X_MAX)
 			fail_msg("'%s': wrote *out on failure", cases[i].in);
 	}
 	{
-		enum advice_lang out = ADVICE_JA;
+		enum lang out = LANG_JA;
 
-		assert_int_equal(advice_lang_parse(NULL, &out), -ERR_SYNTAX);
-		assert_int_equal(out, ADVICE_JA);
+		assert_int_equal(lang_choose(NULL, &out), -ERR_SYNTAX);
+		assert_int_equal(out, LANG_JA);
 	}
 }
 
@@ -577,30 +586,30 @@ static void test_lang_parse_long(void **state)
 {
 	char buf[8192];
 	size_t len = 0;
-	enum advice_lang out = ADVICE_X_MAX;
+	enum lang out = LANG_X_MAX;
 
 	(void)state;
 	for (int i = 0; i < 500; i++)
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "x%d;q=0.5,", i % 10);
 	snprintf(buf + len, sizeof(buf) - len, "ja;q=0.2,en;q=0.1");
-	assert_int_equal(advice_lang_parse(buf, &out), 0);
-	assert_int_equal(out, ADVICE_JA);
+	assert_int_equal(lang_choose(buf, &out), 0);
+	assert_int_equal(out, LANG_JA);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_id_in_both_languages),
-		cmocka_unit_test(test_same_ids_and_commands_in_both_languages),
-		cmocka_unit_test(test_firewall_commands_name_the_right_port),
-		cmocka_unit_test(test_meaning_is_two_to_four_sentences),
-		cmocka_unit_test(test_japanese_is_polite_and_english_is_ascii),
-		cmocka_unit_test(test_specific_facts),
-		cmocka_unit_test(test_get_edges),
-		cmocka_unit_test(test_catalogue_ids_have_advice),
-		cmocka_unit_test(test_json),
-		cmocka_unit_test(test_lang_parse),
-		cmocka_unit_test(test_lang_parse_long),
+	    cmocka_unit_test(test_every_id_in_both_languages),
+	    cmocka_unit_test(test_same_ids_and_commands_in_both_languages),
+	    cmocka_unit_test(test_firewall_commands_name_the_right_port),
+	    cmocka_unit_test(test_meaning_is_two_to_four_sentences),
+	    cmocka_unit_test(test_japanese_is_polite_and_english_is_ascii),
+	    cmocka_unit_test(test_specific_facts),
+	    cmocka_unit_test(test_get_edges),
+	    cmocka_unit_test(test_catalogue_ids_have_advice),
+	    cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_lang_parse),
+	    cmocka_unit_test(test_lang_parse_long),
 	};
 
 	return cmocka_run_group_tests_name("advice", tests, NULL, NULL);
