@@ -5,7 +5,7 @@
 
 #include "core/addr.h"
 #include "core/policy.h"
-#include "diagnosis/catalogue.h"
+#include "catalogue/catalogue.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,9 +41,6 @@ int options_parse(int argc, char **argv, struct check_config *cfg, char *err, si
  * and `#` comments. Errors name the file and line. Returns 0 or negative with err set.
  */
 int config_load(struct check_config *cfg, const char *path, char *err, size_t errlen);
-
-/* Parse a decimal in [min, max] with nothing after it. Returns 0, -ERR_SYNTAX or -ERR_RANGE. */
-int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
 
 /* One address to diagnose and the target text it came from. */
 struct target_addr {

@@ -1,31 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Options and config file of `exposure check` (cli.h). */
 #include "cli/cli.h"
+#include "core/decimal.h"
 #include "core/err.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-
-int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
-{
-	unsigned long v = 0;
-
-	if (s == NULL || *s == '\0')
-		return -ERR_SYNTAX;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -ERR_SYNTAX;
-		v = v * 10 + (unsigned long)(*p - '0');
-		if (v > max)
-			return -ERR_RANGE;
-	}
-	if (v < min)
-		return -ERR_RANGE;
-	*out = (unsigned)v;
-	return 0;
-}
 
 static int opt_allow(struct check_config *cfg, const char *text, const char *where, char *err,
                      size_t errlen)
@@ -50,12 +32,16 @@ static int opt_allow(struct check_config *cfg, const char *text, const char *whe
 static int opt_timeout(struct check_config *cfg, const char *text, const char *where, char *err,
                        size_t errlen)
 {
-	int r = parse_uint(text, 1, CLI_TIMEOUT_MAX_MS, &cfg->timeout_ms);
+	uint32_t ms;
+	int r = decimal_u32_in(text, 1, CLI_TIMEOUT_MAX_MS, &ms);
 
-	if (r < 0)
+	if (r < 0) {
 		snprintf(err, errlen, "%s: '%s' is not a timeout in milliseconds from 1 to %d",
 		         where, text, CLI_TIMEOUT_MAX_MS);
-	return r;
+		return r;
+	}
+	cfg->timeout_ms = ms;
+	return 0;
 }
 
 static int opt_port(struct check_config *cfg, const char *text, const char *where, char *err,
@@ -174,9 +160,22 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+static int opt_max_inflight(struct check_config *cfg, const char *text, char *err, size_t errlen)
+{
+	uint32_t n;
+	int r = decimal_u32_in(text, 1, CLI_INFLIGHT_MAX, &n);
+
+	if (r < 0) {
+		snprintf(err, errlen, "--max-inflight: '%s' is not a number from 1 to %d", text,
+		         CLI_INFLIGHT_MAX);
+		return r;
+	}
+	cfg->max_inflight = n;
+	return 0;
+}
+
 static int one_option(struct check_config *cfg, int c, const char *arg, char *err, size_t errlen)
 {
-	int r;
 
 	switch (c) {
 	case OPT_JSON:
@@ -197,10 +196,7 @@ static int one_option(struct check_config *cfg, int c, const char *arg, char *er
 		cfg->no_color = true;
 		return 0;
 	case OPT_MAX_INFLIGHT:
-		if ((r = parse_uint(arg, 1, CLI_INFLIGHT_MAX, &cfg->max_inflight)) < 0)
-			snprintf(err, errlen, "--max-inflight: '%s' is not a number from 1 to %d",
-			         arg, CLI_INFLIGHT_MAX);
-		return r;
+		return opt_max_inflight(cfg, arg, err, errlen);
 	case OPT_PORTS_ONLY:
 		cfg->ports_only = true;
 		return 0;

@@ -4,6 +4,7 @@
  * into a list of addresses of which every one has passed the policy before anything is probed.
  */
 #include "cli/cli.h"
+#include "core/decimal.h"
 #include "core/err.h"
 
 #include <errno.h>
@@ -74,7 +75,7 @@ static void explain_cidr(const char *text, int r, char *err, size_t errlen)
 	char addr_part[ADDR_STRLEN + 8], fixed[ADDR_STRLEN + 8];
 	const char *slash = strchr(text, '/');
 	size_t alen = (size_t)(slash - text);
-	unsigned prefix;
+	uint32_t prefix;
 	struct addr a;
 	struct cidr c;
 
@@ -88,7 +89,7 @@ static void explain_cidr(const char *text, int r, char *err, size_t errlen)
 		memcpy(addr_part, text, alen);
 		addr_part[alen] = '\0';
 		if (addr_parse(addr_part, &a) == 0 &&
-		    parse_uint(slash + 1, 0, a.family == AF_INET ? 32 : 128, &prefix) == 0) {
+		    decimal_u32(slash + 1, a.family == AF_INET ? 32 : 128, &prefix) == 0) {
 			/* Address and prefix are fine: host bits are set. Suggest the block. */
 			c = (struct cidr){.base = a, .prefix = prefix};
 			for (unsigned b = prefix; b < (a.family == AF_INET ? 32u : 128u); b++)

@@ -169,24 +169,6 @@ static void test_config_bad(void **state)
 	unlink(path);
 }
 
-static void test_parse_uint(void **state)
-{
-	unsigned v = 7;
-
-	(void)state;
-	assert_int_equal(parse_uint("0", 0, 10, &v), 0);
-	assert_int_equal(v, 0);
-	assert_int_equal(parse_uint("10", 0, 10, &v), 0);
-	assert_int_equal(parse_uint("11", 0, 10, &v), -ERR_RANGE);
-	assert_int_equal(parse_uint("4294967296", 0, 4294967295u, &v), -ERR_RANGE);
-	assert_int_equal(parse_uint("", 0, 10, &v), -ERR_SYNTAX);
-	assert_int_equal(parse_uint(" 1", 0, 10, &v), -ERR_SYNTAX);
-	assert_int_equal(parse_uint("+1", 0, 10, &v), -ERR_SYNTAX);
-	assert_int_equal(parse_uint("0x1", 0, 10, &v), -ERR_SYNTAX);
-	assert_int_equal(parse_uint("3", 5, 10, &v), -ERR_RANGE);
-	assert_int_equal(v, 10); /* untouched by failures */
-}
-
 static void classify(const char *arg, int want, const char *msg_part)
 {
 	struct cidr c;
@@ -378,8 +360,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_options_good),    cmocka_unit_test(test_options_bad),
 	    cmocka_unit_test(test_config_good),     cmocka_unit_test(test_config_bad),
-	    cmocka_unit_test(test_parse_uint),      cmocka_unit_test(test_target_classify),
-	    cmocka_unit_test(test_targets_resolve), cmocka_unit_test(test_sanitize),
+	    cmocka_unit_test(test_target_classify), cmocka_unit_test(test_targets_resolve),
+	    cmocka_unit_test(test_sanitize),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
