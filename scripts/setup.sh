@@ -8,7 +8,7 @@ build_packages=(meson ninja-build pkg-config gcc libuv1-dev libjansson-dev libso
 	libsqlite3-dev libmicrohttpd-dev libcmocka-dev python3)
 test_packages=(iproute2 nftables socat jq nmap openssh-server inetutils-telnetd inetutils-inetd
 	samba smbclient tigervnc-standalone-server tigervnc-tools xrdp python3-impacket openssl
-	chromium fonts-noto-cjk clang libclang-rt-14-dev)
+	chromium fonts-noto-cjk clang libclang-rt-14-dev clang-format)
 
 missing_packages() {
 	local p
@@ -47,11 +47,20 @@ install_node() {
 	install_missing nodejs npm
 }
 
+# The browser test's pinned playwright-core (tests/browser/package-lock.json): the tests install
+# nothing themselves.
+install_browser_modules() {
+	[ -d tests/browser/node_modules/playwright-core ] && return 0
+	(cd tests/browser && npm ci --no-audit --no-fund >/dev/null) ||
+		echo "setup: npm ci in tests/browser failed: the browser tests cannot run" >&2
+}
+
 mode=${1:-release}
 install_missing "${build_packages[@]}"
 if [ "$mode" = test ]; then
 	install_missing "${test_packages[@]}"
 	install_node
+	install_browser_modules
 	dir=build-test
 	opts=(-Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true -Dtests=enabled)
 else

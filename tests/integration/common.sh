@@ -15,7 +15,7 @@ T_OKS=0
 t_ok() { T_OKS=$((T_OKS + 1)); printf 'ok   %s\n' "$*"; }
 t_fail() { T_FAILS=$((T_FAILS + 1)); printf 'FAIL %s\n' "$*"; }
 
-# Set up: root (else exit 77), the exposure binary, jq.
+# Set up: root (else exit 77), the exposure binary; jq must be there (scripts/setup.sh test).
 t_setup()
 {
 	lab_require_root
@@ -25,11 +25,8 @@ t_setup()
 		exit 2
 	fi
 	EXPOSURE=$(realpath "$EXPOSURE")
-	if ! command -v jq >/dev/null 2>&1; then
-		{ apt-get install -y -q jq || { apt-get update -q && apt-get install -y -q jq; }; } \
-			>/dev/null 2>&1
-		command -v jq >/dev/null 2>&1 || { echo "jq missing and not installable" >&2; exit 1; }
-	fi
+	# The tests install nothing: scripts/setup.sh test brings jq (test_packages).
+	command -v jq >/dev/null 2>&1 || { echo "jq missing: run scripts/setup.sh test" >&2; exit 1; }
 }
 
 # Run `exposure check --json` in the scanner namespace with the lab allowed.
