@@ -2,6 +2,8 @@
 # Run every test: set up (packages, ASan+UBSan build), run the suites, print "N passed, N failed".
 # Integration tests build network namespaces and start real servers: they need root and
 # skip themselves (exit 77, reported as skipped) without it.
+# The lint (scripts/lint.sh: clang-format, banned functions) is the meson test 'lint': a hit is a
+# failed test. Arguments go to meson test (e.g. --suite cli).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
