@@ -66,7 +66,7 @@ struct engine *engine_new(uv_loop_t *loop, const struct engine_opts *o)
 static void free_queued(struct elist *q)
 {
 	while (!elist_empty(q)) {
-		struct eng_job *j = elist_entry(q->next, struct eng_job, link);
+		struct engine_job *j = elist_entry(q->next, struct engine_job, link);
 
 		elist_del(&j->link);
 		free(j);
@@ -186,7 +186,7 @@ static void target_kick(struct engine_target *t, bool front)
  * retransmission, and the global cap drops to what fits now. Each finished job raises it by one
  * again (descriptors are shared with the rest of the process, e.g. the web server's clients).
  */
-void engine_out_of_sockets(struct eng_job *j)
+void engine_out_of_sockets(struct engine_job *j)
 {
 	struct engine *e = j->e;
 
@@ -200,18 +200,18 @@ void engine_out_of_sockets(struct eng_job *j)
 /* Start one piece of t's work: a waiting retransmission first, else the oldest queued job. */
 static void target_serve_one(struct engine_target *t)
 {
-	struct eng_job *j;
+	struct engine_job *j;
 
 	if (!elist_empty(&t->retry)) {
-		j = elist_entry(t->retry.next, struct eng_job, link);
+		j = elist_entry(t->retry.next, struct engine_job, link);
 		elist_del(&j->link);
 		j->waiting_slot = false;
-		engine_job_retry(j);
+		attempt_retry(j);
 		return;
 	}
-	j = elist_entry(t->queue.next, struct eng_job, link);
+	j = elist_entry(t->queue.next, struct engine_job, link);
 	elist_del(&j->link);
-	engine_job_start(j);
+	attempt_begin(j);
 }
 
 void engine_dispatch(struct engine *e)
@@ -246,11 +246,11 @@ int engine_submit(struct engine *e, struct engine_target *t, uint16_t port,
 	if (t->addr.family != AF_INET && t->addr.family != AF_INET6)
 		return -ERR_UNSUPPORTED;
 
-	struct eng_job *j = calloc(1, sizeof(*j));
+	struct engine_job *j = calloc(1, sizeof(*j));
 
 	if (j == NULL)
 		return -ERR_NOMEM;
-	*j = (struct eng_job){
+	*j = (struct engine_job){
 	    .e = e,
 	    .t = t,
 	    .port = port,
@@ -280,7 +280,7 @@ void engine_get_stats(const struct engine *e, struct engine_stats *out)
 	*out = e->st;
 }
 
-void engine_job_unref(struct eng_job *j)
+void engine_job_unref(struct engine_job *j)
 {
 	j->refs--;
 	if (j->refs == 0 && j->phase == JOB_DELIVERED)
@@ -295,14 +295,14 @@ static void job_timer_closed(uv_handle_t *h)
 /* Runs from the loop one turn after engine_job_finish(), so the callback is never synchronous. */
 static void job_deliver(uv_timer_t *timer)
 {
-	struct eng_job *j = timer->data;
+	struct engine_job *j = timer->data;
 	struct probe_result *res = j->run ? &j->run->res : NULL;
 
 	j->e->pending--;
 	j->cb(j->ud, &j->pr, res);
 	if (res)
 		probe_result_done(res);
-	engine_run_free(j->run);
+	probe_run_free(j->run);
 	j->run = NULL;
 	j->phase = JOB_DELIVERED;
 	j->refs++; /* the close callbacks below must not free j under us */
@@ -312,7 +312,7 @@ static void job_deliver(uv_timer_t *timer)
 }
 
 /* The verdict is in j->pr: close every socket and hand the result over on the next loop turn. */
-void engine_job_finish(struct eng_job *j)
+void engine_job_finish(struct engine_job *j)
 {
 	if (j->phase >= JOB_FINISHED)
 		return;
@@ -328,7 +328,7 @@ void engine_job_finish(struct eng_job *j)
 	if (j->run)
 		j->run->s = NULL;
 	while (!elist_empty(&j->socks))
-		engine_sock_close(elist_entry(j->socks.next, struct eng_sock, link));
+		sock_close(elist_entry(j->socks.next, struct engine_sock, link));
 	j->e->hold--;
 	uv_timer_stop(&j->deadline);
 	uv_timer_start(&j->timer, job_deliver, 0, 0);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Engine internals shared by engine.c (queues, jobs), connect.c (attempts) and conn.c (probes). */
+/*
+ * Engine internals shared by engine.c (queues, jobs), sock.c (socket mechanics), attempt.c
+ * (connect attempts and their timers) and probe_run.c (the probe conversation).
+ */
 #ifndef EXPOSURE_ENGINE_INTERNAL_H
 #define EXPOSURE_ENGINE_INTERNAL_H
 
@@ -104,9 +107,9 @@ enum job_phase {
 };
 
 /* One socket: a connect attempt, or the connection a probe talks on. */
-struct eng_sock {
+struct engine_sock {
 	uv_poll_t poll;
-	struct eng_job *job;
+	struct engine_job *job;
 	struct elist link; /* job->socks */
 	int fd;
 	unsigned tryno;  /* 0-based attempt index */
@@ -114,9 +117,9 @@ struct eng_sock {
 	unsigned events; /* UV_* events the poll handle watches now */
 };
 
-/* The probe conversation of an open port (conn.c). */
+/* The probe conversation of an open port (probe_run.c). */
 struct probe_run {
-	struct eng_sock *s; /* current connection; NULL between connections */
+	struct engine_sock *s; /* current connection; NULL between connections */
 	void *state;
 	uint8_t *rx;
 	size_t rx_len;
@@ -130,7 +133,7 @@ struct probe_run {
 	bool ended_deadline; /* end(DEADLINE) was called: no more reconnects */
 };
 
-struct eng_job {
+struct engine_job {
 	struct engine *e;
 	struct engine_target *t;
 	struct elist link;  /* t->queue or t->retry */
@@ -153,35 +156,44 @@ struct eng_job {
 	struct probe_run *run;
 };
 
-/* engine.c */
+/* engine.c: targets, queues, caps, dispatch, the job life cycle */
 uint64_t engine_now_ns(void);
 unsigned engine_target_timeout_ms(const struct engine_target *t);
 unsigned engine_target_allowed_tries(const struct engine_target *t);
 bool engine_target_has_room(const struct engine_target *t);
 /* Out of descriptors (or local ports) with sockets open: j waits for one to close. */
-void engine_out_of_sockets(struct eng_job *j);
+void engine_out_of_sockets(struct engine_job *j);
 void engine_dispatch(struct engine *e);
 void engine_slot_released(struct engine_target *t);
-void engine_job_finish(struct eng_job *j);
-void engine_job_unref(struct eng_job *j);
+void engine_job_finish(struct engine_job *j);
+void engine_job_unref(struct engine_job *j);
 void engine_get_stats(const struct engine *e, struct engine_stats *out);
 
-/* connect.c */
-int engine_sock_open(struct eng_job *j, unsigned tryno, struct eng_sock **out);
-void engine_sock_close(struct eng_sock *s);
-/* Watch s for events (UV_* flags) with the engine's poll callback. */
-void engine_sock_watch(struct eng_sock *s, unsigned events);
-int engine_sock_classify(int fd, struct port_result *pr);
+/* sock.c: socket mechanics, no policy */
+int sock_open(struct engine_job *j, unsigned tryno, struct engine_sock **out);
+void sock_close(struct engine_sock *s);
+/* Watch s for events (UV_* flags); events go to the owner of the job's phase. */
+void sock_watch(struct engine_sock *s, unsigned events);
+int sock_classify(int fd, struct port_result *pr);
 /* Read the whole ICMP error queue; true if an ICMP error was in it (type/code into pr). */
-bool engine_sock_errqueue(int fd, struct port_result *pr);
-void engine_classify_errno(int err, struct port_result *pr);
-void engine_job_start(struct eng_job *j);
-void engine_job_retry(struct eng_job *j);
+bool sock_errqueue(int fd, struct port_result *pr);
+void sock_classify_errno(int err, struct port_result *pr);
+/* err (from socket()/connect()) means our side ran short (EMFILE...), not a verdict. */
+bool sock_err_is_shortage(int err);
 
-/* conn.c */
-void engine_run_start(struct eng_job *j, struct eng_sock *s);
-void engine_run_io(struct eng_job *j, struct eng_sock *s, int status, int events);
-void engine_run_reconnect(struct eng_job *j, struct eng_sock *s);
-void engine_run_free(struct probe_run *run);
+/* attempt.c: connect attempts, retransmission and verdict timers, the next hop */
+/* The job leaves its queue: its first attempt starts now. */
+void attempt_begin(struct engine_job *j);
+/* A slot came free for the job's next attempt (it waited in its target's retry queue). */
+void attempt_retry(struct engine_job *j);
+/* An event on a socket of a job in JOB_CONNECTING. */
+void attempt_sock_event(struct engine_job *j, struct engine_sock *s);
+
+/* probe_run.c: the probe conversation on an open connection */
+void probe_run_start(struct engine_job *j, struct engine_sock *s);
+void probe_run_io(struct engine_job *j, struct engine_sock *s, int status, int events);
+/* An event on the connection a probe asked for (s), or its connect timer (s = NULL). */
+void probe_run_reconnect_event(struct engine_job *j, struct engine_sock *s);
+void probe_run_free(struct probe_run *run);
 
 #endif

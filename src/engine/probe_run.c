@@ -24,10 +24,10 @@
  */
 #define KERNEL_SYN_RTO_MS 1000
 
-static void conn_end(struct eng_job *j, enum probe_end why);
-static void conn_after(struct eng_job *j, int r);
+static void conn_end(struct engine_job *j, enum probe_end why);
+static void conn_after(struct engine_job *j, int r);
 
-void engine_run_free(struct probe_run *run)
+void probe_run_free(struct probe_run *run)
 {
 	if (run == NULL)
 		return;
@@ -37,14 +37,14 @@ void engine_run_free(struct probe_run *run)
 	free(run);
 }
 
-static bool conn_live(const struct eng_job *j, const struct eng_sock *s)
+static bool conn_live(const struct engine_job *j, const struct engine_sock *s)
 {
 	return j->phase == JOB_PROBING && j->run && j->run->s == s;
 }
 
 static void idle_cb(uv_timer_t *timer)
 {
-	struct eng_job *j = timer->data;
+	struct engine_job *j = timer->data;
 
 	if (j->phase == JOB_PROBING)
 		conn_end(j, PROBE_END_IDLE);
@@ -52,7 +52,7 @@ static void idle_cb(uv_timer_t *timer)
 
 static void deadline_cb(uv_timer_t *timer)
 {
-	struct eng_job *j = timer->data;
+	struct engine_job *j = timer->data;
 
 	if (j->phase == JOB_PROBING || j->phase == JOB_RECONNECT)
 		conn_end(j, PROBE_END_DEADLINE);
@@ -60,10 +60,10 @@ static void deadline_cb(uv_timer_t *timer)
 
 static void reconnect_timeout_cb(uv_timer_t *timer)
 {
-	struct eng_job *j = timer->data;
+	struct engine_job *j = timer->data;
 
 	if (j->phase == JOB_RECONNECT)
-		engine_run_reconnect(j, NULL);
+		probe_run_reconnect_event(j, NULL);
 }
 
 /* Send what is queued, as far as the socket takes it. Returns 0 or -errno. */
@@ -95,7 +95,7 @@ static void tx_compact(struct probe_run *run)
 }
 
 /* Flush, then watch for bytes (and for room to send, if some are left). */
-static void conn_pump(struct eng_job *j)
+static void conn_pump(struct engine_job *j)
 {
 	struct probe_run *run = j->run;
 	unsigned ev = UV_READABLE | UV_DISCONNECT;
@@ -106,11 +106,11 @@ static void conn_pump(struct eng_job *j)
 	}
 	if (run->tx_off < run->tx.len)
 		ev |= UV_WRITABLE;
-	engine_sock_watch(run->s, ev);
+	sock_watch(run->s, ev);
 }
 
 /* The connection s is established: connection number run->conn begins. */
-static void conn_begin(struct eng_job *j, struct eng_sock *s)
+static void conn_begin(struct engine_job *j, struct engine_sock *s)
 {
 	struct probe_run *run = j->run;
 	int r = PROBE_MORE;
@@ -143,7 +143,7 @@ static unsigned probe_idle_ms(const struct probe_ops *p, unsigned target_timeout
 	return path > own ? path : own;
 }
 
-void engine_run_start(struct eng_job *j, struct eng_sock *s)
+void probe_run_start(struct engine_job *j, struct engine_sock *s)
 {
 	const struct probe_ops *p = j->probe;
 	struct probe_run *run = calloc(1, sizeof(*run));
@@ -165,7 +165,7 @@ void engine_run_start(struct eng_job *j, struct eng_sock *s)
 	return;
 out_nomem:
 	/* The port is open all the same; no probe result. */
-	engine_run_free(run);
+	probe_run_free(run);
 	j->pr.sys_errno = ENOMEM;
 	engine_job_finish(j);
 }
@@ -179,11 +179,11 @@ static unsigned reconnect_wait_ms(unsigned timeout_ms)
 }
 
 /* Close the connection and open the next one (the probe asked, or end() did). */
-static void conn_reconnect(struct eng_job *j)
+static void conn_reconnect(struct engine_job *j)
 {
 	struct probe_run *run = j->run;
 	struct engine *e = j->e;
-	struct eng_sock *s;
+	struct engine_sock *s;
 	unsigned to = engine_target_timeout_ms(j->t);
 	int r;
 
@@ -196,9 +196,9 @@ static void conn_reconnect(struct eng_job *j)
 	/* Hold dispatch: the slot of the old socket passes to the new one, not to another job. */
 	e->hold++;
 	if (run->s)
-		engine_sock_close(run->s);
+		sock_close(run->s);
 	run->s = NULL;
-	r = engine_sock_open(j, 0, &s);
+	r = sock_open(j, 0, &s);
 	e->hold--;
 	if (r < 0) {
 		engine_dispatch(e);
@@ -212,18 +212,18 @@ static void conn_reconnect(struct eng_job *j)
 }
 
 /* s = NULL: the reconnect timer fired. */
-void engine_run_reconnect(struct eng_job *j, struct eng_sock *s)
+void probe_run_reconnect_event(struct engine_job *j, struct engine_sock *s)
 {
 	struct probe_run *run = j->run;
 	struct port_result pr = {0};
 
 	if (run->s == NULL || (s && s != run->s))
 		return;
-	if (!engine_sock_classify(run->s->fd, &pr)) {
+	if (!sock_classify(run->s->fd, &pr)) {
 		if (s == NULL)
 			conn_end(j, PROBE_END_CONNECT);
 		else
-			engine_sock_watch(s, s->events);
+			sock_watch(s, s->events);
 		return;
 	}
 	uv_timer_stop(&j->timer);
@@ -234,7 +234,7 @@ void engine_run_reconnect(struct eng_job *j, struct eng_sock *s)
 }
 
 /* The connection ended without DONE: let the probe conclude, or reconnect if it asks. */
-static void conn_end(struct eng_job *j, enum probe_end why)
+static void conn_end(struct engine_job *j, enum probe_end why)
 {
 	struct probe_run *run = j->run;
 	int r = PROBE_DONE;
@@ -251,7 +251,7 @@ static void conn_end(struct eng_job *j, enum probe_end why)
 }
 
 /* Act on what start() or feed() returned. */
-static void conn_after(struct eng_job *j, int r)
+static void conn_after(struct engine_job *j, int r)
 {
 	if (r == PROBE_MORE) {
 		conn_pump(j);
@@ -266,7 +266,7 @@ static void conn_after(struct eng_job *j, int r)
 	engine_job_finish(j);
 }
 
-static void conn_feed(struct eng_job *j)
+static void conn_feed(struct engine_job *j)
 {
 	struct probe_run *run = j->run;
 	size_t consumed = 0;
@@ -288,7 +288,7 @@ static void conn_feed(struct eng_job *j)
 	conn_after(j, r);
 }
 
-static void conn_read(struct eng_job *j)
+static void conn_read(struct engine_job *j)
 {
 	struct probe_run *run = j->run;
 	size_t room = run->max_rx - run->rx_len;
@@ -314,22 +314,22 @@ static void conn_read(struct eng_job *j)
 }
 
 /* POLLERR on an established connection: a reset, or only an ICMP notice on the error queue. */
-static void conn_error(struct eng_job *j, struct eng_sock *s)
+static void conn_error(struct engine_job *j, struct engine_sock *s)
 {
 	struct port_result pr = {0};
 	int soerr = 0;
 	socklen_t len = sizeof(soerr);
 
-	(void)engine_sock_errqueue(s->fd, &pr);
+	(void)sock_errqueue(s->fd, &pr);
 	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr == 0) {
 		/* libuv stopped the handle on POLLERR; the connection itself is fine. */
-		engine_sock_watch(s, s->events);
+		sock_watch(s, s->events);
 		return;
 	}
 	conn_end(j, PROBE_END_RESET);
 }
 
-void engine_run_io(struct eng_job *j, struct eng_sock *s, int status, int events)
+void probe_run_io(struct engine_job *j, struct engine_sock *s, int status, int events)
 {
 	if (!conn_live(j, s))
 		return;

@@ -1,271 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Connect attempts and port classification. Sockets are our own (not uv_tcp_t) so that
- * IP_RECVERR can be set before connect() and the ICMP error queue read: see ENGINE.md.
+ * The connect attempts of a job and the policy around them: when to retransmit (on a new socket,
+ * the earlier ones kept), when a silence becomes "filtered", what an answer teaches the target's
+ * RTT estimator, and how the next hop's neighbour entry (neigh.h) holds both back while the SYNs
+ * wait in the kernel for ARP / neighbour discovery. Timings are tuned against loss, ARP delays
+ * and rate-limited ICMP: see ENGINE.md before changing any of them.
  */
 #include "engine/engine_internal.h"
 
 #include <errno.h>
-#include <linux/errqueue.h>
-#include <netinet/in.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #define NS_PER_MS 1000000ull
 /* Next-hop questions (neigh.h): how often, above which "round trip", and how long to wait. */
 #define NEIGH_ASK_MS      50
 #define NEIGH_SUSPECT_MS  20
 #define NEIGH_WAIT_MAX_MS 6500
-#define ERRQUEUE_MAX      16 /* error-queue entries read per drain; more is a flood */
-
-static void sock_poll_cb(uv_poll_t *p, int status, int events);
-
-static void sock_closed(uv_handle_t *h)
-{
-	struct eng_sock *s = h->data;
-	struct eng_job *j = s->job;
-
-	free(s);
-	engine_job_unref(j);
-}
-
-/* Stop watching, close the fd and give the slot back; the struct goes in the close callback. */
-void engine_sock_close(struct eng_sock *s)
-{
-	struct eng_job *j = s->job;
-	struct engine_target *t = j->t;
-
-	elist_del(&s->link);
-	uv_poll_stop(&s->poll);
-	close(s->fd);
-	s->fd = -1;
-	t->inflight--;
-	j->e->st.inflight--;
-	uv_close((uv_handle_t *)&s->poll, sock_closed);
-	engine_slot_released(t);
-}
-
-static int set_recverr(int fd, sa_family_t family)
-{
-	int on = 1;
-	int r;
-
-	if (family == AF_INET6)
-		r = setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof(on));
-	else
-		r = setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof(on));
-	return r < 0 ? -errno : 0;
-}
-
-/* A non-blocking socket with IP_RECVERR, connect() called. Returns the fd or -errno. */
-static int start_connect(const struct addr *a, uint16_t port)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = addr_to_sockaddr(a, port, &ss);
-	int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int r;
-
-	if (fd < 0)
-		return -errno;
-	/* Before connect(): an ICMP error during SYN-SENT is only queued if this is already set. */
-	r = set_recverr(fd, a->family);
-	if (r < 0)
-		goto out_close;
-	if (connect(fd, (struct sockaddr *)&ss, len) == 0 || errno == EINPROGRESS)
-		return fd;
-	r = -errno;
-out_close:
-	close(fd);
-	return r;
-}
-
-int engine_sock_open(struct eng_job *j, unsigned tryno, struct eng_sock **out)
-{
-	struct eng_sock *s = calloc(1, sizeof(*s));
-	int r;
-
-	*out = NULL;
-	if (s == NULL)
-		return -ENOMEM;
-	s->t0_ns = engine_now_ns();
-	j->e->st.connects++;
-	r = start_connect(&j->t->addr, j->port);
-	if (r < 0)
-		goto out_free;
-	s->fd = r;
-	r = uv_poll_init_socket(j->e->loop, &s->poll, s->fd);
-	if (r < 0) {
-		close(s->fd);
-		goto out_free;
-	}
-	s->poll.data = s;
-	s->job = j;
-	s->tryno = tryno;
-	j->refs++;
-	elist_add_tail(&j->socks, &s->link);
-	j->t->inflight++;
-	if (j->t->inflight > j->e->st.target_peak)
-		j->e->st.target_peak = j->t->inflight;
-	if (++j->e->st.inflight > j->e->st.inflight_peak)
-		j->e->st.inflight_peak = j->e->st.inflight;
-	/* Writable = connected or failed; POLLERR also wakes us for a queued ICMP error. */
-	s->events = UV_WRITABLE;
-	uv_poll_start(&s->poll, (int)s->events, sock_poll_cb);
-	*out = s;
-	return 0;
-out_free:
-	free(s);
-	return r;
-}
-
-static void icmp_from_cmsgs(struct msghdr *m, struct port_result *pr, bool *seen)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
-		bool v4 = c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR;
-		bool v6 = c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR;
-		struct sock_extended_err ee;
-
-		if (!(v4 || v6) || c->cmsg_len < CMSG_LEN(sizeof(ee)))
-			continue;
-		memcpy(&ee, CMSG_DATA(c), sizeof(ee));
-		if (ee.ee_origin != SO_EE_ORIGIN_ICMP && ee.ee_origin != SO_EE_ORIGIN_ICMP6)
-			continue;
-		/* The first ICMP error is the answer to our SYN; later ones change nothing. */
-		if (*seen)
-			continue;
-		*seen = true;
-		pr->icmp_type = ee.ee_type;
-		pr->icmp_code = ee.ee_code;
-		pr->sys_errno = (int)ee.ee_errno;
-	}
-}
-
-/* Read the whole error queue. True if an ICMP error was in it (then pr holds type and code). */
-bool engine_sock_errqueue(int fd, struct port_result *pr)
-{
-	bool seen = false;
-
-	for (int i = 0; i < ERRQUEUE_MAX; i++) {
-		uint8_t data[64];
-		union {
-			struct cmsghdr align;
-			uint8_t buf[512];
-		} ctrl;
-		struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
-		struct msghdr m = {
-		    .msg_iov = &iov,
-		    .msg_iovlen = 1,
-		    .msg_control = ctrl.buf,
-		    .msg_controllen = sizeof(ctrl.buf),
-		};
-
-		if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-			break;
-		icmp_from_cmsgs(&m, pr, &seen);
-	}
-	return seen;
-}
-
-void engine_classify_errno(int err, struct port_result *pr)
-{
-	pr->sys_errno = err;
-	switch (err) {
-	case ECONNREFUSED:
-	case ECONNRESET:
-		pr->state = PORT_CLOSED;
-		pr->reason = REASON_RESET;
-		break;
-	case EHOSTUNREACH:
-	case ENETUNREACH:
-	case EACCES:
-	case EPERM:
-	case ENONET:
-	case ENOPROTOOPT:
-		pr->state = PORT_FILTERED;
-		pr->reason = REASON_UNREACHABLE;
-		break;
-	case ETIMEDOUT:
-	case EHOSTDOWN:
-		pr->state = PORT_FILTERED;
-		pr->reason = REASON_TIMEOUT;
-		break;
-	default:
-		pr->state = PORT_ERROR;
-		pr->reason = REASON_LOCAL_ERROR;
-		break;
-	}
-}
-
-static bool sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	struct addr x, y;
-	uint16_t px, py;
-
-	if (addr_from_sockaddr((const struct sockaddr *)a, &x, &px) < 0 ||
-	    addr_from_sockaddr((const struct sockaddr *)b, &y, &py) < 0)
-		return false;
-	return px == py && addr_equal(&x, &y);
-}
-
-/* No error pending: connected, or still in SYN-SENT? Returns 0 (waiting) or 1 (verdict). */
-static int classify_connected(int fd, struct port_result *pr)
-{
-	struct sockaddr_storage peer, self;
-	socklen_t plen = sizeof(peer), slen = sizeof(self);
-
-	if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0) {
-		if (errno == ENOTCONN)
-			return 0;
-		engine_classify_errno(errno, pr);
-		return 1;
-	}
-	if (getsockname(fd, (struct sockaddr *)&self, &slen) < 0) {
-		engine_classify_errno(errno, pr);
-		return 1;
-	}
-	/* TCP simultaneous open with ourselves (loopback, ephemeral port): nothing listens. */
-	if (sockaddr_same(&peer, &self)) {
-		pr->state = PORT_CLOSED;
-		pr->reason = REASON_RESET;
-		pr->sys_errno = 0;
-		return 1;
-	}
-	pr->state = PORT_OPEN;
-	pr->reason = REASON_SYN_ACK;
-	pr->sys_errno = 0;
-	return 1;
-}
-
-/*
- * What the kernel knows of a connecting socket. The error queue comes first: a queued ICMP error
- * can wake POLLERR while SO_ERROR is still 0 and the socket still connecting, and for ICMP port
- * unreachable SO_ERROR says ECONNREFUSED exactly as for a reset. Returns 0 (still connecting) or
- * 1 (verdict in pr; icmp_type/code stay -1 unless an ICMP error was read).
- */
-int engine_sock_classify(int fd, struct port_result *pr)
-{
-	int soerr = 0;
-	socklen_t len = sizeof(soerr);
-
-	pr->icmp_type = -1;
-	pr->icmp_code = -1;
-	if (engine_sock_errqueue(fd, pr)) {
-		/* Reading SO_ERROR also clears it, so that POLLERR does not fire again. */
-		(void)getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-		pr->state = PORT_FILTERED;
-		pr->reason = REASON_UNREACHABLE;
-		return 1;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-		soerr = errno;
-	if (soerr != 0 && soerr != EINPROGRESS && soerr != EALREADY) {
-		engine_classify_errno(soerr, pr);
-		return 1;
-	}
-	return classify_connected(fd, pr);
-}
 
 /* A round trip that measured the path (not a local refusal) feeds the target's estimator. */
 static bool answer_measures_path(const struct port_result *pr)
@@ -275,7 +24,7 @@ static bool answer_measures_path(const struct port_result *pr)
 	return pr->state == PORT_FILTERED && pr->reason == REASON_UNREACHABLE && pr->icmp_type >= 0;
 }
 
-static void job_arm(struct eng_job *j);
+static void job_arm(struct engine_job *j);
 
 /*
  * Ask (again) for the neighbour entry of t's next hop. Verdict timers ask at most every
@@ -308,7 +57,7 @@ static void target_ask_neigh(struct engine_target *t, bool fresh)
  * saw the entry unresolved (a re-resolved entry keeps its old stamp; this errs long by at most
  * the time between two looks, never short).
  */
-static uint64_t sock_sent_ns(struct eng_job *j, const struct eng_sock *s, uint64_t now)
+static uint64_t attempt_sent_ns(struct engine_job *j, const struct engine_sock *s, uint64_t now)
 {
 	struct engine_target *t = j->t;
 	uint64_t sent = s->t0_ns;
@@ -339,7 +88,7 @@ static void target_learn(struct engine_target *t, int64_t rtt_us, unsigned tryno
 	if (engine_target_timeout_ms(t) >= before)
 		return;
 	for (struct elist *n = t->connecting.next; n != &t->connecting; n = n->next) {
-		struct eng_job *o = elist_entry(n, struct eng_job, tlink);
+		struct engine_job *o = elist_entry(n, struct engine_job, tlink);
 
 		if (!o->waiting_slot)
 			job_arm(o);
@@ -347,10 +96,10 @@ static void target_learn(struct engine_target *t, int64_t rtt_us, unsigned tryno
 }
 
 /* Attempt s answered with pr: first answer wins. */
-static void job_answer(struct eng_job *j, struct eng_sock *s, const struct port_result *pr)
+static void job_answer(struct engine_job *j, struct engine_sock *s, const struct port_result *pr)
 {
 	uint64_t now = engine_now_ns();
-	uint64_t sent = sock_sent_ns(j, s, now);
+	uint64_t sent = attempt_sent_ns(j, s, now);
 	int64_t rtt_us = (int64_t)(now - sent) / 1000;
 
 	j->pr = *pr;
@@ -366,10 +115,10 @@ static void job_answer(struct eng_job *j, struct eng_sock *s, const struct port_
 		for (struct elist *n = j->socks.next, *next; n != &j->socks; n = next) {
 			next = n->next;
 			if (n != &s->link)
-				engine_sock_close(elist_entry(n, struct eng_sock, link));
+				sock_close(elist_entry(n, struct engine_sock, link));
 		}
 		j->e->hold--;
-		engine_run_start(j, s);
+		probe_run_start(j, s);
 		engine_dispatch(j->e);
 		return;
 	}
@@ -377,7 +126,7 @@ static void job_answer(struct eng_job *j, struct eng_sock *s, const struct port_
 }
 
 /* A verdict without any socket answer (synchronous failure or timeout). */
-static void job_verdict(struct eng_job *j, enum port_state st, enum port_reason why, int err)
+static void job_verdict(struct engine_job *j, enum port_state st, enum port_reason why, int err)
 {
 	j->pr = (struct port_result){
 	    .state = st,
@@ -394,7 +143,7 @@ static void job_verdict(struct eng_job *j, enum port_state st, enum port_reason 
 static void job_timer_cb(uv_timer_t *timer);
 
 /* Milliseconds after the latest attempt at which the next step (retry or verdict) is due. */
-static uint64_t next_step_ms(const struct eng_job *j)
+static uint64_t next_step_ms(const struct engine_job *j)
 {
 	const struct engine_target *t = j->t;
 	uint64_t to = engine_target_timeout_ms(t);
@@ -412,7 +161,7 @@ static uint64_t next_step_ms(const struct eng_job *j)
 }
 
 /* (Re-)arm the connect-phase timer from the target's current timeout. */
-static void job_arm(struct eng_job *j)
+static void job_arm(struct engine_job *j)
 {
 	uint64_t age_ms = (engine_now_ns() - j->last_ns) / NS_PER_MS;
 	uint64_t due = next_step_ms(j);
@@ -420,33 +169,26 @@ static void job_arm(struct eng_job *j)
 	uv_timer_start(&j->timer, job_timer_cb, due > age_ms ? due - age_ms : 0, 0);
 }
 
-/* Our side ran out of something that other sockets' closing gives back. */
-static bool out_of_sockets(int err)
-{
-	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM ||
-	       err == EADDRNOTAVAIL;
-}
-
 /*
  * Start attempt number j->tries now. Returns true if an attempt is in flight (arm its timer);
  * false if it ended the job or the job waits for a socket (engine_out_of_sockets()).
  */
-static bool attempt_start(struct eng_job *j)
+static bool attempt_start(struct engine_job *j)
 {
-	struct eng_sock *s;
-	int r = engine_sock_open(j, j->tries, &s);
+	struct engine_sock *s;
+	int r = sock_open(j, j->tries, &s);
 
 	j->tries++;
 	j->last_ns = engine_now_ns();
 	if (r < 0) {
 		struct port_result pr = {.icmp_type = -1, .icmp_code = -1};
 
-		engine_classify_errno(-r, &pr);
+		sock_classify_errno(-r, &pr);
 		/* A local failure of a retransmission (EMFILE...) leaves the earlier attempts. */
 		if (pr.state == PORT_ERROR && !elist_empty(&j->socks))
 			return true;
 		/* None of this job's sockets open, others are: wait for one of those to close. */
-		if (out_of_sockets(-r) && j->e->st.inflight > 0) {
+		if (sock_err_is_shortage(-r) && j->e->st.inflight > 0) {
 			engine_out_of_sockets(j);
 			return false;
 		}
@@ -456,7 +198,7 @@ static bool attempt_start(struct eng_job *j)
 	return true;
 }
 
-void engine_job_start(struct eng_job *j)
+void attempt_begin(struct engine_job *j)
 {
 	uv_timer_init(j->e->loop, &j->timer);
 	uv_timer_init(j->e->loop, &j->deadline);
@@ -472,7 +214,7 @@ void engine_job_start(struct eng_job *j)
 		job_arm(j);
 }
 
-void engine_job_retry(struct eng_job *j)
+void attempt_retry(struct engine_job *j)
 {
 	if (j->phase != JOB_CONNECTING)
 		return;
@@ -481,13 +223,13 @@ void engine_job_retry(struct eng_job *j)
 }
 
 /* Before calling it a timeout, look once more: an answer may sit unread (no wake-up handled). */
-static bool job_last_look(struct eng_job *j)
+static bool job_last_look(struct engine_job *j)
 {
 	for (struct elist *n = j->socks.next; n != &j->socks; n = n->next) {
-		struct eng_sock *s = elist_entry(n, struct eng_sock, link);
+		struct engine_sock *s = elist_entry(n, struct engine_sock, link);
 		struct port_result pr = {0};
 
-		if (engine_sock_classify(s->fd, &pr)) {
+		if (sock_classify(s->fd, &pr)) {
 			job_answer(j, s, &pr);
 			return true;
 		}
@@ -512,7 +254,7 @@ static bool target_unresolved(const struct engine_target *t)
  * so it cannot be relied on when many addresses of a link are probed.) Returns true if the job
  * was re-armed or decided here.
  */
-static bool job_waits_for_next_hop(struct eng_job *j)
+static bool job_waits_for_next_hop(struct engine_job *j)
 {
 	struct engine_target *t = j->t;
 
@@ -533,7 +275,7 @@ static bool job_waits_for_next_hop(struct eng_job *j)
  * The next hop resolved after this job started: its SYNs left at that moment, so they get a full
  * timeout from it before the port is called filtered. Returns true if the job was re-armed.
  */
-static bool job_waits_for_late_syns(struct eng_job *j)
+static bool job_waits_for_late_syns(struct engine_job *j)
 {
 	struct engine_target *t = j->t;
 	uint64_t now = engine_now_ns();
@@ -549,7 +291,7 @@ static bool job_waits_for_late_syns(struct eng_job *j)
 
 static void job_timer_cb(uv_timer_t *timer)
 {
-	struct eng_job *j = timer->data;
+	struct engine_job *j = timer->data;
 	uint64_t age_ms = (engine_now_ns() - j->last_ns) / NS_PER_MS;
 
 	if (j->phase != JOB_CONNECTING || j->waiting_slot)
@@ -563,7 +305,7 @@ static void job_timer_cb(uv_timer_t *timer)
 		return;
 	if (j->tries < engine_target_allowed_tries(j->t)) {
 		if (engine_target_has_room(j->t)) {
-			engine_job_retry(j);
+			attempt_retry(j);
 			return;
 		}
 		/* No slot: attempts already made stay open; dispatch() starts this one later. */
@@ -584,7 +326,7 @@ static void job_timer_cb(uv_timer_t *timer)
  * verdict; an absent on-link host is then filtered / unreachable after ~6 s instead of ~3 s.
  * Returns true if the job went on with a new attempt.
  */
-static bool job_retries_resolution(struct eng_job *j, const struct port_result *pr)
+static bool job_retries_resolution(struct engine_job *j, const struct port_result *pr)
 {
 	struct engine_target *t = j->t;
 	bool going_on;
@@ -606,7 +348,7 @@ static bool job_retries_resolution(struct eng_job *j, const struct port_result *
 	j->neigh_retried = true;
 	j->e->hold++;
 	while (!elist_empty(&j->socks))
-		engine_sock_close(elist_entry(j->socks.next, struct eng_sock, link));
+		sock_close(elist_entry(j->socks.next, struct engine_sock, link));
 	going_on = attempt_start(j);
 	j->e->hold--;
 	if (going_on)
@@ -615,11 +357,11 @@ static bool job_retries_resolution(struct eng_job *j, const struct port_result *
 	return true;
 }
 
-static void connecting_event(struct eng_job *j, struct eng_sock *s)
+void attempt_sock_event(struct engine_job *j, struct engine_sock *s)
 {
 	struct port_result pr = {0};
 
-	if (engine_sock_classify(s->fd, &pr)) {
+	if (sock_classify(s->fd, &pr)) {
 		if (job_retries_resolution(j, &pr))
 			return;
 		job_answer(j, s, &pr);
@@ -627,32 +369,5 @@ static void connecting_event(struct eng_job *j, struct eng_sock *s)
 	}
 	/* Still in SYN-SENT (a spurious or non-fatal wake-up): libuv stops the handle on POLLERR.
 	 */
-	uv_poll_start(&s->poll, (int)s->events, sock_poll_cb);
-}
-
-static void sock_poll_cb(uv_poll_t *p, int status, int events)
-{
-	struct eng_sock *s = p->data;
-	struct eng_job *j = s->job;
-
-	switch (j->phase) {
-	case JOB_CONNECTING:
-		connecting_event(j, s);
-		break;
-	case JOB_RECONNECT:
-		engine_run_reconnect(j, s);
-		break;
-	case JOB_PROBING:
-		engine_run_io(j, s, status, events);
-		break;
-	default:
-		uv_poll_stop(p);
-		break;
-	}
-}
-
-void engine_sock_watch(struct eng_sock *s, unsigned events)
-{
-	s->events = events;
-	uv_poll_start(&s->poll, (int)events, sock_poll_cb);
+	sock_watch(s, s->events);
 }
