@@ -71,31 +71,22 @@ static void random_bytes(uint8_t *b, size_t n)
 	}
 }
 
-static int send_smb2_negotiate(const struct smb_run *s, struct probe_tx *tx, int one_dialect)
+/*
+ * The first SMB2 connection offers every dialect we know, lowest first; 3.1.1 last and only on
+ * direct TCP (SMB over NetBIOS stops at 3.0.2, [MS-SMB2] §3.2.5.2).
+ */
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static const uint16_t smb2_offer_all[] = {SMB2_DIALECT_202, SMB2_DIALECT_210, SMB2_DIALECT_300,
+                                          SMB2_DIALECT_302, SMB2_DIALECT_311};
+
+static int send_smb2_negotiate(struct probe_tx *tx, const uint16_t *dialects, unsigned n_dialects)
 {
-	uint8_t b[SMB2_NEGOTIATE_REQ_311_LEN], guid[16], salt[32];
-	bool with_311 = !s->nbt && one_dialect < 0;
-	int n;
+	uint8_t b[SMB2_NEGOTIATE_REQ_MAX], guid[SMB2_GUID_LEN], salt[SMB2_SALT_LEN];
 
 	random_bytes(guid, sizeof(guid));
 	random_bytes(salt, sizeof(salt));
-	n = smb2_build_negotiate(b, sizeof(b), guid, with_311, salt);
-	if (n < 0)
-		return n;
-	if (one_dialect >= 0) {
-		/* DialectCount 1 (body offset 2) and that dialect only: 4 + 64 + 36 + 2 bytes. */
-		const size_t len = 4 + 64 + 36 + 2;
-
-		b[1] = 0;
-		b[2] = (uint8_t)((len - 4) >> 8);
-		b[3] = (uint8_t)(len - 4);
-		b[4 + 64 + 2] = 1;
-		b[4 + 64 + 3] = 0;
-		b[4 + 64 + 36] = (uint8_t)(one_dialect & 0xff);
-		b[4 + 64 + 37] = (uint8_t)(one_dialect >> 8);
-		n = (int)len;
-	}
-	return queue(tx, b, n);
+	return queue(tx, b, smb2_build_negotiate(b, sizeof(b), dialects, n_dialects, guid, salt));
 }
 
 static int send_step(struct smb_run *s, struct probe_tx *tx)
@@ -137,10 +128,11 @@ int smb_run_start(struct smb_run *s, struct probe_tx *tx, struct probe_result *o
 		r = send_step(s, tx);
 		break;
 	case SMB_CONN_SMB2_MAX:
-		r = send_smb2_negotiate(s, tx, -1);
+		/* 3.1.1 is the last of smb2_offer_all */
+		r = send_smb2_negotiate(tx, smb2_offer_all, ARRAY_LEN(smb2_offer_all) - s->nbt);
 		break;
 	case SMB_CONN_SMB2_ONE:
-		r = send_smb2_negotiate(s, tx, smb2_enum[s->enum_idx]);
+		r = send_smb2_negotiate(tx, &smb2_enum[s->enum_idx], 1);
 		break;
 	default:
 		s->finished = true;

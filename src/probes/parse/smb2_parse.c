@@ -97,7 +97,7 @@ int smb2_parse_negotiate(const uint8_t *buf, size_t len, struct smb2_negotiate *
 	    (uint32_t)out->security_buffer_offset + out->security_buffer_length > msg_len)
 		return -ERR_PROTO;
 	/* NegotiateContextOffset/Count are only defined for 3.1.1 (else Reserved) */
-	if (out->dialect == 0x0311 && out->context_count) {
+	if (out->dialect == SMB2_DIALECT_311 && out->context_count) {
 		int e = walk_contexts(msg, msg_len, out);
 
 		if (e < 0)
@@ -106,55 +106,110 @@ int smb2_parse_negotiate(const uint8_t *buf, size_t len, struct smb2_negotiate *
 	return r;
 }
 
+/* ---- the request ([MS-SMB2] §2.2.3) */
+
+#define NEG_REQ_FIXED_LEN 36 /* the body's StructureSize: the part before Dialects[] */
+#define CTX_HDR_LEN       8  /* ContextType, DataLength, Reserved */
+#define PREAUTH_DATA_LEN  (6 + SMB2_SALT_LEN) /* HashAlgorithmCount, SaltLength, one id, salt */
+#define CIPHERS_DATA_LEN  6                   /* CipherCount, two ids */
+#define ALIGN8(x)         (((x) + 7u) & ~7u)
+
+/* Where the contexts start (from the SMB2 header): after the dialects, 8-byte aligned. */
+#define CONTEXTS_AT(n) ALIGN8(HDR_LEN + NEG_REQ_FIXED_LEN + 2u * (n))
+#define REQ_LEN(n)     (HDR + HDR_LEN + NEG_REQ_FIXED_LEN + 2u * (n))
+#define REQ_311_LEN(n)                                                                             \
+	(HDR + ALIGN8(CONTEXTS_AT(n) + CTX_HDR_LEN + PREAUTH_DATA_LEN) + CTX_HDR_LEN +             \
+	 CIPHERS_DATA_LEN)
+
+_Static_assert(REQ_LEN(4) == SMB2_NEGOTIATE_REQ_LEN, "four dialects");
+_Static_assert(REQ_311_LEN(5) == SMB2_NEGOTIATE_REQ_311_LEN, "five dialects with 3.1.1");
+_Static_assert(REQ_311_LEN(SMB2_DIALECTS_MAX) == SMB2_NEGOTIATE_REQ_MAX, "the largest request");
+
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)v;
 	p[1] = (uint8_t)(v >> 8);
 }
 
-int smb2_build_negotiate(uint8_t *dst, size_t cap, const uint8_t client_guid[16], bool with_311,
-                         const uint8_t salt[32])
+static void put32(uint8_t *p, uint32_t v)
 {
-	static const uint16_t dialects[] = {0x0202, 0x0210, 0x0300, 0x0302, 0x0311};
-	size_t frame_len = with_311 ? SMB2_NEGOTIATE_REQ_311_LEN : SMB2_NEGOTIATE_REQ_LEN;
-	unsigned nd = with_311 ? 5 : 4;
-	uint8_t *msg = dst + HDR, *b = msg + HDR_LEN;
-	size_t msg_len = frame_len - HDR;
+	put16(p, (uint16_t)v);
+	put16(p + 2, (uint16_t)(v >> 16));
+}
 
+static bool offers_311(const uint16_t *dialects, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (dialects[i] == SMB2_DIALECT_311)
+			return true;
+	return false;
+}
+
+/* NBSS length, then the SMB2 sync header: a client request with MessageId 0 asking for one
+ * credit, ProcessId 0xFEFF as Windows sends it ([MS-SMB2] §2.2.1.2). */
+static void put_header(uint8_t *dst, size_t frame_len)
+{
+	uint8_t *msg = dst + HDR;
+
+	dst[2] = (uint8_t)((frame_len - HDR) >> 8);
+	dst[3] = (uint8_t)(frame_len - HDR);
+	msg[0] = 0xfe;
+	memcpy(msg + 1, "SMB", 3);
+	put16(msg + 4, HDR_LEN); /* StructureSize */
+	put16(msg + 14, 1);      /* CreditRequest */
+	put16(msg + 32, 0xFEFF); /* Reserved (ProcessId) */
+}
+
+/*
+ * The two contexts a 3.1.1 offer needs, at ctx (8-byte aligned, from the SMB2 header msg):
+ * preauth integrity with SHA-512, which 3.1.1 requires (§2.2.3.1.1), and the ciphers that every
+ * 3.x server knows (§2.2.3.1.2), so that servers which insist on encryption still answer.
+ */
+static void put_contexts(uint8_t *msg, uint32_t ctx, const uint8_t salt[SMB2_SALT_LEN])
+{
+	uint8_t *c = msg + ctx;
+
+	put16(c, SMB2_PREAUTH_INTEGRITY_CAPABILITIES);
+	put16(c + 2, PREAUTH_DATA_LEN);
+	put16(c + 8, 1);              /* HashAlgorithmCount */
+	put16(c + 10, SMB2_SALT_LEN); /* SaltLength */
+	put16(c + 12, 0x0001);        /* SHA-512 */
+	memcpy(c + 14, salt, SMB2_SALT_LEN);
+	c = msg + ALIGN8(ctx + CTX_HDR_LEN + PREAUTH_DATA_LEN);
+	put16(c, SMB2_ENCRYPTION_CAPABILITIES);
+	put16(c + 2, CIPHERS_DATA_LEN);
+	put16(c + 8, 2);       /* CipherCount */
+	put16(c + 10, 0x0002); /* AES-128-GCM */
+	put16(c + 12, 0x0001); /* AES-128-CCM */
+}
+
+int smb2_build_negotiate(uint8_t *dst, size_t cap, const uint16_t *dialects, unsigned n_dialects,
+                         const uint8_t client_guid[SMB2_GUID_LEN],
+                         const uint8_t salt[SMB2_SALT_LEN])
+{
+	uint8_t *msg = dst + HDR, *b = msg + HDR_LEN;
+	bool with_311;
+	size_t frame_len;
+
+	if (n_dialects == 0 || n_dialects > SMB2_DIALECTS_MAX)
+		return -ERR_RANGE;
+	with_311 = offers_311(dialects, n_dialects);
+	frame_len = with_311 ? REQ_311_LEN(n_dialects) : REQ_LEN(n_dialects);
 	if (cap < frame_len)
 		return -ERR_TOOBIG;
 	memset(dst, 0, frame_len);
-	dst[2] = (uint8_t)(msg_len >> 8);
-	dst[3] = (uint8_t)msg_len;
-	msg[0] = 0xfe;
-	memcpy(msg + 1, "SMB", 3);
-	put16(msg + 4, HDR_LEN);    /* StructureSize */
-	put16(msg + 14, 1);         /* CreditRequest */
-	put16(msg + 32, 0xFEFF);    /* Reserved (ProcessId) */
-	put16(b, 36);               /* StructureSize */
-	put16(b + 2, (uint16_t)nd); /* DialectCount */
+	put_header(dst, frame_len);
+	put16(b, NEG_REQ_FIXED_LEN); /* StructureSize */
+	put16(b + 2, (uint16_t)n_dialects);
 	put16(b + 4, SMB2_NEGOTIATE_SIGNING_ENABLED);
-	memcpy(b + 12, client_guid, 16);
-	for (unsigned i = 0; i < nd; i++)
-		put16(b + 36 + 2 * i, dialects[i]);
+	memcpy(b + 12, client_guid, SMB2_GUID_LEN);
+	for (unsigned i = 0; i < n_dialects; i++)
+		put16(b + NEG_REQ_FIXED_LEN + 2 * i, dialects[i]);
 	if (with_311) {
-		/* contexts at 112 from the SMB2 header: 64 + 36 + 10 dialect bytes + 2 pad */
-		uint8_t *c = msg + 112;
-
-		put16(b + 28, 112); /* NegotiateContextOffset (4) */
-		put16(b + 32, 2);   /* NegotiateContextCount */
-		put16(c, SMB2_PREAUTH_INTEGRITY_CAPABILITIES);
-		put16(c + 2, 38);      /* DataLength */
-		put16(c + 8, 1);       /* HashAlgorithmCount */
-		put16(c + 10, 32);     /* SaltLength */
-		put16(c + 12, 0x0001); /* SHA-512 */
-		memcpy(c + 14, salt, 32);
-		c = msg + 160; /* 112 + 8 + 38 = 158, aligned to 8 */
-		put16(c, SMB2_ENCRYPTION_CAPABILITIES);
-		put16(c + 2, 6);
-		put16(c + 8, 2);       /* CipherCount */
-		put16(c + 10, 0x0002); /* AES-128-GCM */
-		put16(c + 12, 0x0001); /* AES-128-CCM */
+		/* NegotiateContextOffset/Count; before 3.1.1 these 8 bytes are ClientStartTime 0 */
+		put32(b + 28, CONTEXTS_AT(n_dialects));
+		put16(b + 32, 2);
+		put_contexts(msg, CONTEXTS_AT(n_dialects), salt);
 	}
 	return (int)frame_len;
 }
@@ -162,17 +217,17 @@ int smb2_build_negotiate(uint8_t *dst, size_t cap, const uint8_t client_guid[16]
 const char *smb2_dialect_name(uint16_t dialect)
 {
 	switch (dialect) {
-	case 0x0202:
+	case SMB2_DIALECT_202:
 		return "2.0.2";
-	case 0x0210:
+	case SMB2_DIALECT_210:
 		return "2.1";
-	case 0x0300:
+	case SMB2_DIALECT_300:
 		return "3.0";
-	case 0x0302:
+	case SMB2_DIALECT_302:
 		return "3.0.2";
-	case 0x0311:
+	case SMB2_DIALECT_311:
 		return "3.1.1";
-	case 0x02FF:
+	case SMB2_DIALECT_WILDCARD:
 		return "2.???";
 	default:
 		return "unknown";

@@ -5,7 +5,7 @@
  * smb1_parse.h the parser takes the WHOLE FRAME (4-byte NBSS / direct-TCP header first).
  *
  * Probe use (one NEGOTIATE per TCP connection, protocols.md §5.1):
- *   n = smb2_build_negotiate(tx, cap, guid16, true, salt32);  random GUID and salt
+ *   n = smb2_build_negotiate(tx, cap, dialects, n_dialects, guid16, salt32);  random GUID, salt
  *   r = smb2_parse_negotiate(rx, rxlen, &neg);  until r != PARSE_AGAIN
  *   r > 0 and neg.status == 0: neg.dialect (smb2_dialect_name), neg.security_mode
  *   (SMB2_NEGOTIATE_SIGNING_REQUIRED clear => signing not required);
@@ -46,9 +46,24 @@
 /* Most negotiate contexts walked in a response (more => -ERR_PROTO). */
 #define SMB2_CONTEXTS_MAX 16
 
-/* Sizes of the two requests smb2_build_negotiate writes. */
-#define SMB2_NEGOTIATE_REQ_LEN     112 /* dialects 0x0202 0x0210 0x0300 0x0302 */
-#define SMB2_NEGOTIATE_REQ_311_LEN 178 /* + 0x0311, preauth and encryption contexts */
+/* Dialect revisions ([MS-SMB2] §2.2.3; 0x02FF only ever in a reply, §3.3.5.3.1). */
+#define SMB2_DIALECT_202      0x0202
+#define SMB2_DIALECT_210      0x0210
+#define SMB2_DIALECT_300      0x0300
+#define SMB2_DIALECT_302      0x0302
+#define SMB2_DIALECT_311      0x0311
+#define SMB2_DIALECT_WILDCARD 0x02FF
+
+#define SMB2_GUID_LEN 16 /* ClientGuid */
+#define SMB2_SALT_LEN 32 /* preauth integrity Salt, as Windows sends it */
+
+/* Most dialects one request may offer. */
+#define SMB2_DIALECTS_MAX 8
+
+/* Sizes of the requests smb2_build_negotiate writes (checked against its layout there). */
+#define SMB2_NEGOTIATE_REQ_LEN     112 /* 2.0.2, 2.1, 3.0, 3.0.2 */
+#define SMB2_NEGOTIATE_REQ_311_LEN 178 /* the same and 3.1.1, with its two contexts */
+#define SMB2_NEGOTIATE_REQ_MAX     186 /* SMB2_DIALECTS_MAX dialects, 3.1.1 among them */
 
 struct smb2_negotiate {
 	uint32_t frame_len; /* bytes consumed */
@@ -86,13 +101,17 @@ struct smb2_negotiate {
 int smb2_parse_negotiate(const uint8_t *buf, size_t len, struct smb2_negotiate *out);
 
 /*
- * Write an SMB2 NEGOTIATE request frame (protocols.md §5.4): SecurityMode 0x0001, MessageId 0,
- * CreditRequest 1, client_guid (16 bytes, should be random). With_311: dialect 0x0311 too, a
- * preauth-integrity context (SHA-512, salt = 32 bytes, should be random) and an encryption
- * context (AES-128-GCM, AES-128-CCM). Returns SMB2_NEGOTIATE_REQ_LEN or _311_LEN; -ERR_TOOBIG.
+ * Write an SMB2 NEGOTIATE request frame (protocols.md §5.4) offering dialects[0..n_dialects) in
+ * that order: SecurityMode 0x0001, MessageId 0, CreditRequest 1, client_guid (should be random).
+ * When SMB2_DIALECT_311 is offered, NegotiateContextOffset/Count and two contexts follow the
+ * dialects ([MS-SMB2] §2.2.3.1): preauth integrity (SHA-512, salt, should be random) and
+ * encryption (AES-128-GCM, AES-128-CCM); otherwise salt is not read and may be NULL.
+ * Returns the frame length (at most SMB2_NEGOTIATE_REQ_MAX); -ERR_RANGE when n_dialects is 0 or
+ * above SMB2_DIALECTS_MAX; -ERR_TOOBIG when cap is short (dst untouched on either error).
  */
-int smb2_build_negotiate(uint8_t *dst, size_t cap, const uint8_t client_guid[16], bool with_311,
-                         const uint8_t salt[32]);
+int smb2_build_negotiate(uint8_t *dst, size_t cap, const uint16_t *dialects, unsigned n_dialects,
+                         const uint8_t client_guid[SMB2_GUID_LEN],
+                         const uint8_t salt[SMB2_SALT_LEN]);
 
 /* "2.0.2", "2.1", "3.0", "3.0.2", "3.1.1", "2.???" (0x02FF); "unknown" otherwise. Static. */
 const char *smb2_dialect_name(uint16_t dialect);

@@ -29,6 +29,7 @@ static unsigned num(const char *s)
 
 int main(int argc, char **argv)
 {
+	static const uint16_t dialects[] = {0x0202, 0x0210, 0x0300, 0x0302, 0x0311};
 	uint8_t buf[512], guid[16], salt[32];
 	const char *c = argc > 1 ? argv[1] : "";
 	int r = -ERR_RANGE;
@@ -43,9 +44,9 @@ int main(int argc, char **argv)
 	else if (!strcmp(c, "neg1") && argc == 3)
 		r = smb1_build_negotiate(buf, sizeof(buf), (uint16_t)num(argv[2]));
 	else if (!strcmp(c, "neg2") && argc == 2)
-		r = smb2_build_negotiate(buf, sizeof(buf), guid, false, salt);
+		r = smb2_build_negotiate(buf, sizeof(buf), dialects, 4, guid, salt);
 	else if (!strcmp(c, "neg2-311") && argc == 2)
-		r = smb2_build_negotiate(buf, sizeof(buf), guid, true, salt);
+		r = smb2_build_negotiate(buf, sizeof(buf), dialects, 5, guid, salt);
 	else if (!strcmp(c, "ssetup") && argc == 3)
 		r = smb1_build_session_setup_anon(buf, sizeof(buf), (uint16_t)num(argv[2]));
 	else if (!strcmp(c, "tcon") && argc == 5)

@@ -198,13 +198,14 @@ static void test_build_smb1(void **state)
 
 static void test_build_smb2(void **state)
 {
+	static const uint16_t dialects[] = {0x0202, 0x0210, 0x0300, 0x0302, 0x0311};
 	uint8_t b[256], guid[16], salt[32] = {0};
 	int r;
 
 	(void)state;
 	for (int i = 0; i < 16; i++)
 		guid[i] = (uint8_t)(0x10 + i);
-	r = smb2_build_negotiate(b, sizeof(b), guid, false, salt);
+	r = smb2_build_negotiate(b, sizeof(b), dialects, 4, guid, salt);
 	check_built(b, r,
 	            "0000: 00 00 00 6c fe 53 4d 42 40 00 00 00 00 00 00 00\n"
 	            "0010: 00 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00\n"
@@ -214,7 +215,7 @@ static void test_build_smb2(void **state)
 	            "0050: 10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f\n"
 	            "0060: 00 00 00 00 00 00 00 00 02 02 10 02 00 03 02 03\n");
 	assert_int_equal(r, SMB2_NEGOTIATE_REQ_LEN);
-	r = smb2_build_negotiate(b, sizeof(b), guid, true, salt);
+	r = smb2_build_negotiate(b, sizeof(b), dialects, 5, guid, salt);
 	check_built(b, r,
 	            "0000: 00 00 00 ae fe 53 4d 42 40 00 00 00 00 00 00 00\n"
 	            "0010: 00 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00\n"
@@ -231,12 +232,32 @@ static void test_build_smb2(void **state)
 	assert_int_equal(r, SMB2_NEGOTIATE_REQ_311_LEN);
 	/* the salt is copied */
 	salt[31] = 0x5a;
-	r = smb2_build_negotiate(b, sizeof(b), guid, true, salt);
+	r = smb2_build_negotiate(b, sizeof(b), dialects, 5, guid, salt);
 	assert_int_equal(b[4 + 112 + 14 + 31], 0x5a);
-	assert_int_equal(smb2_build_negotiate(b, SMB2_NEGOTIATE_REQ_LEN - 1, guid, false, salt),
-	                 -ERR_TOOBIG);
-	assert_int_equal(smb2_build_negotiate(b, SMB2_NEGOTIATE_REQ_311_LEN - 1, guid, true, salt),
-	                 -ERR_TOOBIG);
+	assert_int_equal(
+	    smb2_build_negotiate(b, SMB2_NEGOTIATE_REQ_LEN - 1, dialects, 4, guid, salt),
+	    -ERR_TOOBIG);
+	assert_int_equal(
+	    smb2_build_negotiate(b, SMB2_NEGOTIATE_REQ_311_LEN - 1, dialects, 5, guid, salt),
+	    -ERR_TOOBIG);
+	/* one dialect alone (the probe's per-dialect connections): DialectCount 1, no contexts */
+	r = smb2_build_negotiate(b, sizeof(b), &dialects[2], 1, guid, NULL);
+	check_built(b, r,
+	            "0000: 00 00 00 66 fe 53 4d 42 40 00 00 00 00 00 00 00\n"
+	            "0010: 00 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00\n"
+	            "0020: 00 00 00 00 ff fe 00 00 00 00 00 00 00 00 00 00\n"
+	            "0030: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00\n"
+	            "0040: 00 00 00 00 24 00 01 00 01 00 00 00 00 00 00 00\n"
+	            "0050: 10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f\n"
+	            "0060: 00 00 00 00 00 00 00 00 00 03\n");
+	/* 3.1.1 anywhere in the list brings its contexts; no dialect or too many is refused */
+	r = smb2_build_negotiate(b, sizeof(b), &dialects[4], 1, guid, salt);
+	assert_int_equal(r, 4 + 104 + 46 + 2 + 14); /* contexts at 104 (102 aligned), 152 (150) */
+	assert_int_equal(b[4 + 64 + 28], 104);
+	assert_int_equal(smb2_build_negotiate(b, sizeof(b), dialects, 0, guid, salt), -ERR_RANGE);
+	assert_int_equal(
+	    smb2_build_negotiate(b, sizeof(b), dialects, SMB2_DIALECTS_MAX + 1, guid, salt),
+	    -ERR_RANGE);
 	assert_string_equal(smb2_dialect_name(0x0311), "3.1.1");
 	assert_string_equal(smb2_dialect_name(0x02FF), "2.???");
 	assert_string_equal(smb2_dialect_name(0x1234), "unknown");
