@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* The default catalogue of checks (catalogue.h). */
-#include "diagnosis/catalogue.h"
+#include "catalogue/catalogue.h"
+#include "core/decimal.h"
 #include "core/err.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /*
  * The doors of the 2017 self-diagnosis service. SKYSEA Client View: the vendor documents its
  * default ports inside 52300-52315 and which one the agent's vulnerable console channel uses is
  * not public (protocols.md §9), so the whole range is probed; it is 16 parallel connects.
+ * Finding severities are those of docs/json.md. The headline doors are the two of the 2017
+ * statistic: Windows file sharing reachable on 139 or 445.
  */
 static const struct check_def checks[] = {
     {
@@ -21,6 +23,13 @@ static const struct check_def checks[] = {
         .exposed_id = "ssh-exposed",
         .exposed_severity = SEVERITY_MEDIUM,
         .exposed_confidence = CONFIDENCE_LIKELY,
+        .findings =
+            {
+                {"ssh1-enabled", SEVERITY_HIGH},
+                {"ssh-weak-algorithms", SEVERITY_MEDIUM},
+                {"ssh-terrapin-prone", SEVERITY_MEDIUM},
+            },
+        .title = "SSH",
         .label_en = "Remote login (SSH)",
         .label_ja = "リモートログイン (SSH)",
         .open_en = "Anyone on the Internet can try to log in to this device with SSH.",
@@ -34,6 +43,8 @@ static const struct check_def checks[] = {
         .exposed_id = "telnet-exposed",
         .exposed_severity = SEVERITY_HIGH,
         .exposed_confidence = CONFIDENCE_LIKELY,
+        .findings = {{"telnet-no-auth-shell", SEVERITY_CRITICAL}},
+        .title = "Telnet",
         .label_en = "Remote login (Telnet)",
         .label_ja = "リモートログイン (Telnet)",
         .open_en = "Telnet sends passwords unencrypted and is a favourite target of botnets.",
@@ -48,6 +59,10 @@ static const struct check_def checks[] = {
         .exposed_id = "netbios-exposed",
         .exposed_severity = SEVERITY_HIGH,
         .exposed_confidence = CONFIDENCE_LIKELY,
+        .runs = "smb",
+        .advice_ports = {137, 138}, /* name and datagram services (UDP) */
+        .headline = true,
+        .title = "NetBIOS",
         .label_en = "Windows file sharing (NetBIOS)",
         .label_ja = "Windows ファイル共有 (NetBIOS)",
         .open_en = "Windows file sharing over NetBIOS is reachable from the Internet.",
@@ -61,6 +76,16 @@ static const struct check_def checks[] = {
         .exposed_id = "smb-exposed",
         .exposed_severity = SEVERITY_HIGH,
         .exposed_confidence = CONFIDENCE_LIKELY,
+        .findings =
+            {
+                {"doublepulsar-implant", SEVERITY_CRITICAL},
+                {"ms17-010-vulnerable", SEVERITY_CRITICAL},
+                {"smb1-enabled", SEVERITY_HIGH},
+                {"smb-signing-not-required", SEVERITY_MEDIUM},
+            },
+        .advice_ports = {137, 139}, /* SMB over NetBIOS: the same shares */
+        .headline = true,
+        .title = "SMB",
         .label_en = "Windows file sharing (SMB)",
         .label_ja = "Windows ファイル共有 (SMB)",
         .open_en = "File sharing (SMB) is reachable from the Internet: the door WannaCry used.",
@@ -75,6 +100,12 @@ static const struct check_def checks[] = {
         .exposed_id = "rdp-exposed",
         .exposed_severity = SEVERITY_HIGH,
         .exposed_confidence = CONFIDENCE_LIKELY,
+        .findings =
+            {
+                {"rdp-nla-not-required", SEVERITY_HIGH},
+                {"rdp-standard-security", SEVERITY_HIGH},
+            },
+        .title = "RDP",
         .label_en = "Remote desktop (RDP)",
         .label_ja = "リモートデスクトップ (RDP)",
         .open_en = "Windows Remote Desktop is reachable: attackers try passwords and flaws on it.",
@@ -89,6 +120,12 @@ static const struct check_def checks[] = {
         .exposed_id = "vnc-exposed",
         .exposed_severity = SEVERITY_HIGH,
         .exposed_confidence = CONFIDENCE_LIKELY,
+        .findings =
+            {
+                {"vnc-no-auth", SEVERITY_CRITICAL},
+                {"vnc-password-only", SEVERITY_HIGH},
+            },
+        .title = "VNC",
         .label_en = "Remote screen (VNC)",
         .label_ja = "画面共有 (VNC)",
         .open_en = "A VNC screen-sharing server is reachable: whoever gets in sees and controls "
@@ -103,6 +140,7 @@ static const struct check_def checks[] = {
         .exposed_id = "skysea-port-exposed",
         .exposed_severity = SEVERITY_MEDIUM,
         .exposed_confidence = CONFIDENCE_POSSIBLE,
+        .title = "SKYSEA",
         .label_en = "SKYSEA Client View ports",
         .label_ja = "SKYSEA Client View のポート",
         .open_en = "A port SKYSEA Client View uses is reachable; old versions can be taken over "
@@ -115,7 +153,7 @@ static const struct check_def checks[] = {
 
 #define N_CHECKS (sizeof(checks) / sizeof(checks[0]))
 
-_Static_assert(N_CHECKS <= 16, "port_overrides holds 16 checks");
+_Static_assert(N_CHECKS <= CATALOGUE_MAX_CHECKS, "per-check tables hold CATALOGUE_MAX_CHECKS");
 
 const struct check_def *catalogue_checks(size_t *count)
 {
@@ -125,31 +163,143 @@ const struct check_def *catalogue_checks(size_t *count)
 
 const struct check_def *catalogue_find(const char *name)
 {
-	for (size_t i = 0; i < N_CHECKS; i++)
+	for (size_t i = 0; name && i < N_CHECKS; i++)
 		if (strcmp(checks[i].name, name) == 0)
 			return &checks[i];
 	return NULL;
 }
 
+size_t catalogue_rank(const char *name)
+{
+	const struct check_def *c = catalogue_find(name);
+
+	return c ? (size_t)(c - checks) : N_CHECKS;
+}
+
+static size_t own_findings(const struct check_def *c)
+{
+	size_t n = 0;
+
+	while (n < CHECK_MAX_FINDINGS && c->findings[n].id != NULL)
+		n++;
+	return n;
+}
+
+bool check_finding(const struct check_def *c, size_t k, struct finding_def *out)
+{
+	const struct check_def *run;
+	size_t own = own_findings(c);
+
+	if (k == 0) {
+		*out = (struct finding_def){c->exposed_id, c->exposed_severity};
+		return true;
+	}
+	if (k - 1 < own) {
+		*out = c->findings[k - 1];
+		return true;
+	}
+	/* One level only: the check it runs contributes its protocol findings, not its door. */
+	run = c->runs ? catalogue_find(c->runs) : NULL;
+	if (run == NULL || run == c || k - 1 - own >= own_findings(run))
+		return false;
+	*out = run->findings[k - 1 - own];
+	return true;
+}
+
+bool catalogue_raises(const char *id)
+{
+	struct finding_def f;
+
+	for (size_t i = 0; id && i < N_CHECKS; i++)
+		for (size_t k = 0; check_finding(&checks[i], k, &f); k++)
+			if (strcmp(f.id, id) == 0)
+				return true;
+	return false;
+}
+
+bool catalogue_headline(const char *name)
+{
+	const struct check_def *c = catalogue_find(name);
+
+	return c != NULL && c->headline;
+}
+
+/* Append text to buf[0..n) at *len, truncating but counting what it needed. */
+static void join(char *buf, size_t n, size_t *len, const char *text)
+{
+	size_t t = strlen(text);
+
+	if (*len < n)
+		snprintf(buf + *len, n - *len, "%s", text);
+	*len += t;
+}
+
+static void ports_text(const struct check_def *c, char *buf, size_t n)
+{
+	if (c->first_port == c->last_port)
+		snprintf(buf, n, "%u", c->first_port);
+	else
+		snprintf(buf, n, "%u-%u", c->first_port, c->last_port);
+}
+
+size_t catalogue_headline_ports(char *buf, size_t n, const char *sep)
+{
+	size_t len = 0;
+	bool first = true;
+	char p[16];
+
+	if (n > 0)
+		buf[0] = '\0';
+	for (size_t i = 0; i < N_CHECKS; i++) {
+		if (!checks[i].headline)
+			continue;
+		ports_text(&checks[i], p, sizeof(p));
+		join(buf, n, &len, first ? "" : sep);
+		join(buf, n, &len, p);
+		first = false;
+	}
+	return len;
+}
+
+size_t catalogue_names(char *buf, size_t n, const char *sep)
+{
+	size_t len = 0;
+
+	if (n > 0)
+		buf[0] = '\0';
+	for (size_t i = 0; i < N_CHECKS; i++) {
+		join(buf, n, &len, i ? sep : "");
+		join(buf, n, &len, checks[i].name);
+	}
+	return len;
+}
+
+void catalogue_title(const char *name, char *buf, size_t n)
+{
+	const struct check_def *c = catalogue_find(name);
+	char p[16];
+
+	if (c == NULL) {
+		snprintf(buf, n, "%s", name);
+		return;
+	}
+	ports_text(c, p, sizeof(p));
+	snprintf(buf, n, "%s (%s)", c->title, p);
+}
+
+/* A port: 1..65535, digits only. */
 static int parse_port(const char *s, const char *end, uint16_t *out)
 {
-	unsigned long v = 0;
+	uint64_t v;
+	int r = decimal_span_u64(s, (size_t)(end - s), UINT16_MAX, &v);
 
-	if (s == end)
-		return -ERR_SYNTAX;
-	for (const char *p = s; p < end; p++) {
-		if (*p < '0' || *p > '9')
-			return -ERR_SYNTAX;
-		v = v * 10 + (unsigned long)(*p - '0');
-		if (v > 65535)
-			return -ERR_RANGE;
-	}
+	if (r < 0)
+		return r;
 	if (v == 0)
 		return -ERR_RANGE;
 	*out = (uint16_t)v;
 	return 0;
 }
-
 int port_override_parse(struct port_overrides *o, const char *text, char *err, size_t errlen)
 {
 	const char *eq = strchr(text, '=');
@@ -167,9 +317,10 @@ int port_override_parse(struct port_overrides *o, const char *text, char *err, s
 	name[eq - text] = '\0';
 	const struct check_def *c = catalogue_find(name);
 	if (c == NULL) {
-		snprintf(err, errlen,
-		         "--port: unknown check '%s' (ssh telnet netbios smb rdp vnc skysea)",
-		         name);
+		char names[CATALOGUE_MAX_CHECKS * 16];
+
+		catalogue_names(names, sizeof(names), " ");
+		snprintf(err, errlen, "--port: unknown check '%s' (%s)", name, names);
 		return -ERR_UNSUPPORTED;
 	}
 	end = eq + 1 + strlen(eq + 1);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The catalogue of checks: which doors exposure looks at, on which ports, and what an open one
- * means. */
-#ifndef EXPOSURE_DIAGNOSIS_CATALOGUE_H
-#define EXPOSURE_DIAGNOSIS_CATALOGUE_H
+/*
+ * The catalogue of checks: which doors exposure looks at, on which ports, which findings each can
+ * raise, how they are named and shown, and which count towards the 2017 headline. Pure data
+ * that depends on core only; the one list of checks (docs/internals/PROBES.md, "Adding a check").
+ */
+#ifndef EXPOSURE_CATALOGUE_CATALOGUE_H
+#define EXPOSURE_CATALOGUE_CATALOGUE_H
 
 #include "core/finding.h"
 
@@ -10,7 +13,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Checks in the catalogue at most (the size of per-check tables such as port_overrides). */
+#define CATALOGUE_MAX_CHECKS 16
+/* Ports one check probes at most (its range, default or overridden). */
 #define CHECK_MAX_PORTS 16
+/* Findings a check's protocol check can add to its exposed finding, at most. */
+#define CHECK_MAX_FINDINGS 8
+
+/*
+ * The advice id for a check that could not decide (docs/advice.md): advice exists for it, but it
+ * is never a finding id.
+ */
+#define CATALOGUE_UNDECIDED_ADVICE "check-unknown"
+
+/* A range of ports, first..last inclusive (one port: first == last; none: 0..0). */
+struct check_ports {
+	uint16_t first, last;
+};
+
+/* A finding a check can raise, with the severity it is raised with (docs/json.md). */
+struct finding_def {
+	const char *id;
+	enum severity severity; /* the usual one: a probe may raise it higher with a reason */
+};
 
 struct check_def {
 	const char *name;  /* stable id: "ssh", "smb", ... (JSON "check", --port CHECK=) */
@@ -19,7 +44,16 @@ struct check_def {
 	const char *exposed_id;         /* finding for an open port: "ssh-exposed" */
 	enum severity exposed_severity;
 	enum confidence exposed_confidence; /* before the protocol check confirms anything */
-	const char *label_en;               /* "Remote login (SSH)" */
+	/* The findings the protocol check may add, worst first; the list ends at a NULL id. */
+	struct finding_def findings[CHECK_MAX_FINDINGS];
+	/* NULL, or a check whose conversation this one also runs and whose findings it may raise
+	 * (the NetBIOS check speaks SMB over the session). */
+	const char *runs;
+	/* Other ports of the same service that the advice may tell to close (NetBIOS 137-138). */
+	struct check_ports advice_ports;
+	bool headline;     /* one of the doors of the 2017 headline statistic (139 or 445 open) */
+	const char *title; /* short name for charts and tables: "SMB", shown "SMB (445)" */
+	const char *label_en; /* "Remote login (SSH)" */
 	const char *label_ja;
 	const char *open_en; /* one plain sentence: what an open port means */
 	const char *open_ja;
@@ -31,18 +65,49 @@ const struct check_def *catalogue_checks(size_t *count);
 /* A check by name, or NULL. */
 const struct check_def *catalogue_find(const char *name);
 
-/* The ports a check probes, after overrides: first..last inclusive. */
-struct check_ports {
-	uint16_t first, last;
-};
+/* The display rank of a check: its index in catalogue_checks(), or the count if unknown. */
+size_t catalogue_rank(const char *name);
+
+/*
+ * The k-th finding check c can raise, into *out: k == 0 is exposed_id, then findings[], then the
+ * findings[] of the check it runs. Returns false (nothing written) past the last one.
+ */
+bool check_finding(const struct check_def *c, size_t k, struct finding_def *out);
+
+/* Whether any check can raise finding id (exposed or protocol finding). */
+bool catalogue_raises(const char *id);
+
+/*
+ * The 2017 headline: a result counts when any check marked headline is open. True if the check
+ * called name is one of them (unknown names: false).
+ */
+bool catalogue_headline(const char *name);
+
+/*
+ * The headline's default ports joined by sep into buf ("139" " or " "445"), always
+ * NUL-terminated. Returns the length it needed (as snprintf).
+ */
+size_t catalogue_headline_ports(char *buf, size_t n, const char *sep);
+
+/*
+ * The check names joined by sep into buf ("ssh telnet ... skysea"), always NUL-terminated.
+ * Returns the length it needed (as snprintf).
+ */
+size_t catalogue_names(char *buf, size_t n, const char *sep);
+
+/*
+ * "SMB (445)" or "SKYSEA (52300-52315)": a check's title with its default ports, into buf
+ * (always NUL-terminated). An unknown name is copied as it is.
+ */
+void catalogue_title(const char *name, char *buf, size_t n);
 
 /*
  * Per-run overrides of a check's ports (--port CHECK=PORT or CHECK=FIRST-LAST), indexed like
  * catalogue_checks(). A range is at most CHECK_MAX_PORTS ports.
  */
 struct port_overrides {
-	bool set[16];
-	struct check_ports ports[16];
+	bool set[CATALOGUE_MAX_CHECKS];
+	struct check_ports ports[CATALOGUE_MAX_CHECKS];
 };
 
 /*

@@ -6,7 +6,7 @@
  */
 #include "cli/output.h"
 #include "cli/cli.h"
-#include "diagnosis/advice/advice.h"
+#include "catalogue/advice/advice.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 #define EXPOSURE_DIAGNOSIS_DIAGNOSIS_H
 
 #include "engine/engine.h"
-#include "diagnosis/catalogue.h"
+#include "catalogue/catalogue.h"
 
 #include <jansson.h>
 

@@ -9,7 +9,7 @@
 #include "web/admin.h"
 #include "web/assets.h"
 #include "core/err.h"
-#include "diagnosis/advice/advice.h"
+#include "catalogue/advice/advice.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

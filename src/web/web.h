@@ -9,7 +9,7 @@
 #ifndef EXPOSURE_WEB_WEB_H
 #define EXPOSURE_WEB_WEB_H
 
-#include "diagnosis/catalogue.h"
+#include "catalogue/catalogue.h"
 #include "report/labels.h"
 #include "store/store.h"
 #include "web/csrf.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Advice lookup and JSON form (advice.h); the text is in advice_data.c. */
-#include "diagnosis/advice/advice.h"
-#include "diagnosis/advice/advice_tables.h"
+#include "catalogue/advice/advice.h"
+#include "catalogue/advice/advice_tables.h"
 #include "core/err.h"
 
 #include <stdbool.h>

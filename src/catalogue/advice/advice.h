@@ -4,8 +4,8 @@
  * and what to do, per platform. The text lives in en.json / ja.json and is compiled in at build
  * time (gen_advice.py); nothing is read at run time. See docs/advice.md.
  */
-#ifndef EXPOSURE_DIAGNOSIS_ADVICE_H
-#define EXPOSURE_DIAGNOSIS_ADVICE_H
+#ifndef EXPOSURE_CATALOGUE_ADVICE_H
+#define EXPOSURE_CATALOGUE_ADVICE_H
 
 #include "core/lang.h"
 

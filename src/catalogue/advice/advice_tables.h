@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Internal: the tables gen_advice.py generates from en.json / ja.json (advice_data.c). */
-#ifndef EXPOSURE_DIAGNOSIS_ADVICE_TABLES_H
-#define EXPOSURE_DIAGNOSIS_ADVICE_TABLES_H
+#ifndef EXPOSURE_CATALOGUE_ADVICE_TABLES_H
+#define EXPOSURE_CATALOGUE_ADVICE_TABLES_H
 
-#include "diagnosis/advice/advice.h"
+#include "catalogue/advice/advice.h"
 
 struct advice_table {
 	const struct advice *items;

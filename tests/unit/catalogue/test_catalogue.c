@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* The catalogue of checks and --port overrides (diagnosis/catalogue.h). */
+/* The catalogue of checks and --port overrides (catalogue/catalogue.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "catalogue/catalogue.h"
 #include "core/err.h"
-#include "diagnosis/catalogue.h"
 #include "probes/probe.h"
 
 #include <string.h>
@@ -16,18 +16,27 @@ struct expected_check {
 	const char *name, *exposed;
 	uint16_t first, last;
 	enum severity sev;
+	bool headline;
+	const char *title; /* with its ports, as reports show it */
+	size_t n_findings; /* exposed included, and those of the check it runs */
 };
 
-/* The default catalogue of issue 2, in display order; severities as protocols.md gives them. */
+/*
+ * The default catalogue of issue 2, in display order; severities as docs/json.md gives them.
+ * Written here, independently of the table, so that a lost or reordered entry fails.
+ */
 static const struct expected_check expected[] = {
-    {"ssh", "ssh-exposed", 22, 22, SEVERITY_MEDIUM},
-    {"telnet", "telnet-exposed", 23, 23, SEVERITY_HIGH},
-    {"netbios", "netbios-exposed", 139, 139, SEVERITY_HIGH},
-    {"smb", "smb-exposed", 445, 445, SEVERITY_HIGH},
-    {"rdp", "rdp-exposed", 3389, 3389, SEVERITY_HIGH},
-    {"vnc", "vnc-exposed", 5900, 5900, SEVERITY_HIGH},
-    {"skysea", "skysea-port-exposed", 52300, 52315, SEVERITY_MEDIUM},
+    {"ssh", "ssh-exposed", 22, 22, SEVERITY_MEDIUM, false, "SSH (22)", 4},
+    {"telnet", "telnet-exposed", 23, 23, SEVERITY_HIGH, false, "Telnet (23)", 2},
+    {"netbios", "netbios-exposed", 139, 139, SEVERITY_HIGH, true, "NetBIOS (139)", 5},
+    {"smb", "smb-exposed", 445, 445, SEVERITY_HIGH, true, "SMB (445)", 5},
+    {"rdp", "rdp-exposed", 3389, 3389, SEVERITY_HIGH, false, "RDP (3389)", 3},
+    {"vnc", "vnc-exposed", 5900, 5900, SEVERITY_HIGH, false, "VNC (5900)", 3},
+    {"skysea", "skysea-port-exposed", 52300, 52315, SEVERITY_MEDIUM, false, "SKYSEA (52300-52315)",
+     1},
 };
+
+#define N_EXPECTED (sizeof(expected) / sizeof(expected[0]))
 
 static void test_catalogue_contents(void **state)
 {
@@ -35,9 +44,24 @@ static void test_catalogue_contents(void **state)
 	const struct check_def *c = catalogue_checks(&n);
 
 	(void)state;
-	assert_int_equal(n, sizeof(expected) / sizeof(expected[0]));
+	assert_int_equal(n, N_EXPECTED);
+	assert_true(n <= CATALOGUE_MAX_CHECKS);
 	for (size_t i = 0; i < n; i++) {
+		char title[64];
+		size_t k = 0;
+		struct finding_def f;
+
 		assert_string_equal(c[i].name, expected[i].name);
+		assert_int_equal(catalogue_rank(c[i].name), i);
+		assert_int_equal(c[i].headline, expected[i].headline);
+		assert_int_equal(catalogue_headline(c[i].name), expected[i].headline);
+		catalogue_title(c[i].name, title, sizeof(title));
+		assert_string_equal(title, expected[i].title);
+		while (check_finding(&c[i], k, &f)) {
+			assert_true(catalogue_raises(f.id));
+			k++;
+		}
+		assert_int_equal(k, expected[i].n_findings);
 		assert_string_equal(c[i].exposed_id, expected[i].exposed);
 		assert_int_equal(c[i].first_port, expected[i].first);
 		assert_int_equal(c[i].last_port, expected[i].last);
@@ -56,6 +80,98 @@ static void test_catalogue_contents(void **state)
 	assert_null(catalogue_find("http"));
 	assert_null(catalogue_find(""));
 	assert_null(catalogue_find("SSH"));
+	assert_null(catalogue_find(NULL));
+	assert_int_equal(catalogue_rank("http"), n);
+	assert_false(catalogue_headline("http"));
+}
+
+static bool id_syntax(const char *id)
+{
+	if (id[0] == '\0' || id[0] == '-' || strlen(id) >= FINDING_ID_MAX)
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      (*p == '-' && p[1] != '-' && p[1] != '\0')))
+			return false;
+	return true;
+}
+
+/* Every id is listed directly by one check only; the netbios check raises SMB's through "runs". */
+static void test_catalogue_findings(void **state)
+{
+	size_t n;
+	const struct check_def *c = catalogue_checks(&n);
+	struct finding_def f;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < CHECK_MAX_FINDINGS && c[i].findings[k].id; k++) {
+			const char *id = c[i].findings[k].id;
+
+			if (!id_syntax(id))
+				fail_msg("%s: '%s' is not a finding id", c[i].name, id);
+			assert_string_not_equal(id, c[i].exposed_id);
+			assert_string_not_equal(id, CATALOGUE_UNDECIDED_ADVICE);
+			assert_true(c[i].findings[k].severity < SEVERITY_X_MAX);
+			for (size_t j = 0; j < n; j++) {
+				assert_string_not_equal(id, c[j].exposed_id);
+				for (size_t m = 0; m < CHECK_MAX_FINDINGS && c[j].findings[m].id;
+				     m++)
+					if ((j != i || m != k) &&
+					    strcmp(c[j].findings[m].id, id) == 0)
+						fail_msg("%s listed by %s and %s", id, c[i].name,
+						         c[j].name);
+			}
+		}
+		if (c[i].runs) {
+			assert_non_null(catalogue_find(c[i].runs));
+			assert_string_not_equal(c[i].runs, c[i].name);
+		}
+		assert_true(id_syntax(c[i].exposed_id));
+	}
+	/* The netbios check: its door, then SMB's protocol findings, worst first, not SMB's door.
+	 */
+	c = catalogue_find("netbios");
+	assert_true(check_finding(c, 0, &f));
+	assert_string_equal(f.id, "netbios-exposed");
+	assert_int_equal(f.severity, SEVERITY_HIGH);
+	assert_true(check_finding(c, 1, &f));
+	assert_string_equal(f.id, "doublepulsar-implant");
+	assert_int_equal(f.severity, SEVERITY_CRITICAL);
+	assert_true(check_finding(c, 4, &f));
+	assert_string_equal(f.id, "smb-signing-not-required");
+	assert_int_equal(f.severity, SEVERITY_MEDIUM);
+	assert_false(check_finding(c, 5, &f));
+	c = catalogue_find("ssh");
+	assert_true(check_finding(c, 2, &f));
+	assert_string_equal(f.id, "ssh-weak-algorithms");
+	assert_true(catalogue_raises("vnc-no-auth"));
+	assert_true(catalogue_raises("ms17-010-vulnerable"));
+	assert_false(catalogue_raises(CATALOGUE_UNDECIDED_ADVICE));
+	assert_false(catalogue_raises("vnc"));
+	assert_false(catalogue_raises(NULL));
+}
+
+/* The 2017 headline and the lists derived from the table, truncation included. */
+static void test_catalogue_derived_text(void **state)
+{
+	char buf[128];
+
+	(void)state;
+	assert_int_equal(catalogue_headline_ports(buf, sizeof(buf), " or "), 10);
+	assert_string_equal(buf, "139 or 445");
+	catalogue_headline_ports(buf, sizeof(buf), "-or-");
+	assert_string_equal(buf, "139-or-445");
+	assert_int_equal(catalogue_headline_ports(buf, 5, " or "), 10);
+	assert_string_equal(buf, "139 ");
+	assert_int_equal(catalogue_names(buf, sizeof(buf), " "), 37);
+	assert_string_equal(buf, "ssh telnet netbios smb rdp vnc skysea");
+	assert_int_equal(catalogue_names(buf, 4, ", "), 43);
+	assert_string_equal(buf, "ssh");
+	catalogue_title("no-such-check", buf, sizeof(buf));
+	assert_string_equal(buf, "no-such-check");
+	catalogue_title("skysea", buf, 8);
+	assert_string_equal(buf, "SKYSEA ");
 }
 
 static void test_catalogue_ports_default(void **state)
@@ -139,27 +255,52 @@ static void test_override_bad(void **state)
 	override_bad("averyveryveryveryveryverylongcheckname=1", -ERR_SYNTAX);
 }
 
+/* Every check has its probe module registered under the catalogue's name for it. */
 static void test_probe_registry(void **state)
 {
+	size_t n;
+	const struct check_def *c = catalogue_checks(&n);
+
 	(void)state;
-	/* Unknown names have no probe; a registered one answers to its own name. */
 	assert_null(probe_by_name("no-such-probe"));
-	const struct probe_ops *p = probe_by_name("skysea");
-	if (p) {
-		assert_string_equal(p->name, "skysea");
+	for (size_t i = 0; i < n; i++) {
+		const struct probe_ops *p = probe_by_name(c[i].probe);
+
+		if (p == NULL)
+			fail_msg("check %s: no probe '%s' registered", c[i].name, c[i].probe);
+		assert_string_equal(p->name, c[i].probe);
 		assert_true(p->max_conns >= 1);
 		assert_true(p->total_ms > 0);
+		assert_true(p->idle_ms > 0 && p->idle_ms <= p->total_ms);
+		assert_true(p->max_rx > 0);
+		assert_non_null(p->start);
+		assert_non_null(p->feed);
 	}
+}
+
+/* The unknown-check message lists the catalogue's names (cli tests check the same line). */
+static void test_override_unknown_message(void **state)
+{
+	struct port_overrides o = {0};
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(port_override_parse(&o, "nope=1", err, sizeof(err)), -ERR_UNSUPPORTED);
+	assert_string_equal(err,
+	                    "--port: unknown check 'nope' (ssh telnet netbios smb rdp vnc skysea)");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_catalogue_contents),
+	    cmocka_unit_test(test_catalogue_findings),
+	    cmocka_unit_test(test_catalogue_derived_text),
 	    cmocka_unit_test(test_catalogue_ports_default),
 	    cmocka_unit_test(test_override_good),
 	    cmocka_unit_test(test_override_bad),
 	    cmocka_unit_test(test_probe_registry),
+	    cmocka_unit_test(test_override_unknown_message),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Tests of the compiled-in advice (advice.h): every finding id, both languages, commands. */
-#include "diagnosis/advice/advice.h"
-#include "diagnosis/catalogue.h"
+#include "catalogue/advice/advice.h"
+#include "catalogue/catalogue.h"
+#include "core/decimal.h"
 #include "core/err.h"
 
 #include <setjmp.h>
@@ -16,9 +17,11 @@
 #include <cmocka.h>
 
 /*
- * The finding ids (a contract shared with the probes, JSON and store) and the ports their
- * firewall commands may name. primary: the port at least one New-NetFirewallRule must block; 0
- * for ids that are not about one port. Written here, independently of the data files.
+ * What the tests expect of each advice id, derived from the catalogue: every finding id a check
+ * lists (its exposed id and its protocol findings) and the advice for an undecided check.
+ * primary: the port at least one New-NetFirewallRule must block (the listing check's first
+ * port); 0 for the undecided advice, which is not about one port. ports: the inclusive ranges
+ * its commands may name: the check's own and the ports its advice may also close.
  */
 struct expect {
 	const char *id;
@@ -26,38 +29,43 @@ struct expect {
 	unsigned ports[4][2]; /* allowed inclusive ranges; {0, 0} ends */
 };
 
-#define SMB_PORTS                                                                                  \
-	{                                                                                          \
-		{445, 445},                                                                        \
-		{                                                                                  \
-			137, 139                                                                   \
-		}                                                                                  \
+#define EXPECT_MAX (CATALOGUE_MAX_CHECKS * (1 + CHECK_MAX_FINDINGS) + 1)
+
+static struct expect expected[EXPECT_MAX];
+static size_t n_expected;
+
+static void expect_add(const struct check_def *c, const char *id)
+{
+	struct expect *e = &expected[n_expected++];
+
+	assert_true(n_expected <= EXPECT_MAX);
+	*e = (struct expect){.id = id, .primary = c->first_port};
+	e->ports[0][0] = c->first_port;
+	e->ports[0][1] = c->last_port;
+	if (c->advice_ports.first != 0) {
+		e->ports[1][0] = c->advice_ports.first;
+		e->ports[1][1] = c->advice_ports.last;
 	}
+}
 
-static const struct expect expected[] = {
-    {"ssh-exposed", 22, {{22, 22}}},
-    {"ssh1-enabled", 22, {{22, 22}}},
-    {"ssh-weak-algorithms", 22, {{22, 22}}},
-    {"ssh-terrapin-prone", 22, {{22, 22}}},
-    {"telnet-exposed", 23, {{23, 23}}},
-    {"telnet-no-auth-shell", 23, {{23, 23}}},
-    {"netbios-exposed", 139, {{137, 139}}},
-    {"smb-exposed", 445, SMB_PORTS},
-    {"smb1-enabled", 445, SMB_PORTS},
-    {"smb-signing-not-required", 445, SMB_PORTS},
-    {"ms17-010-vulnerable", 445, SMB_PORTS},
-    {"doublepulsar-implant", 445, SMB_PORTS},
-    {"rdp-exposed", 3389, {{3389, 3389}}},
-    {"rdp-nla-not-required", 3389, {{3389, 3389}}},
-    {"rdp-standard-security", 3389, {{3389, 3389}}},
-    {"vnc-exposed", 5900, {{5900, 5900}}},
-    {"vnc-no-auth", 5900, {{5900, 5900}}},
-    {"vnc-password-only", 5900, {{5900, 5900}}},
-    {"skysea-port-exposed", 52300, {{52300, 52315}}},
-    {"check-unknown", 0, {{0, 0}}},
-};
+/* Only the ids a check lists itself: one it raises through "runs" has its owner's ports. */
+static int setup_expected(void **state)
+{
+	size_t n;
+	const struct check_def *c = catalogue_checks(&n);
 
-#define N_EXPECTED (sizeof(expected) / sizeof(expected[0]))
+	(void)state;
+	n_expected = 0;
+	for (size_t i = 0; i < n; i++) {
+		expect_add(&c[i], c[i].exposed_id);
+		for (size_t k = 0; k < CHECK_MAX_FINDINGS && c[i].findings[k].id; k++)
+			expect_add(&c[i], c[i].findings[k].id);
+	}
+	expected[n_expected++] = (struct expect){.id = CATALOGUE_UNDECIDED_ADVICE};
+	return 0;
+}
+
+#define N_EXPECTED n_expected
 
 static const enum lang langs[] = {LANG_EN, LANG_JA};
 
@@ -149,11 +157,11 @@ static void test_same_ids_and_commands_in_both_languages(void **state)
 
 		if (other == NULL)
 			fail_msg("%s has English advice but no Japanese", en[i].id);
-		/* Every id of the data is one the tests know the ports of. */
+		/* Every id of the data is one a check of the catalogue raises. */
 		if (find_expect(en[i].id) == NULL)
-			fail_msg("%s: add it to expected[] in this test", en[i].id);
+			fail_msg("%s: advice for an id no check of the catalogue lists", en[i].id);
 		if (find_expect(ja[i].id) == NULL)
-			fail_msg("%s: add it to expected[] in this test", ja[i].id);
+			fail_msg("%s: advice for an id no check of the catalogue lists", ja[i].id);
 		/* The commands are the same in both languages (the words around them differ). */
 		for (size_t k = 0; k < en[i].n_actions; k++) {
 			const char *c = en[i].actions[k].command;
@@ -175,24 +183,31 @@ static void test_same_ids_and_commands_in_both_languages(void **state)
 }
 
 /* The value after "-LocalPort " in a PowerShell command: "445", "137-138", "52300-52315". */
+/* The digits at p, parsed as a port; *end is set past them. 0 when there are none. */
+static unsigned port_at(const char *p, const char **end)
+{
+	size_t n = strspn(p, "0123456789");
+	uint64_t v = 0;
+
+	*end = p + n;
+	if (decimal_span_u64(p, n, 65535, &v) < 0)
+		return 0;
+	return (unsigned)v;
+}
+
 static int local_ports(const char *cmd, unsigned *first, unsigned *last)
 {
 	const char *p = strstr(cmd, "-LocalPort ");
-	char *end;
+	const char *end;
 
 	if (p == NULL)
 		return -ERR_SYNTAX;
 	p += strlen("-LocalPort ");
-	*first = (unsigned)strtoul(p, &end, 10);
-	if (end == p)
+	if ((*first = port_at(p, &end)) == 0)
 		return -ERR_SYNTAX;
 	*last = *first;
-	if (*end == '-') {
-		p = end + 1;
-		*last = (unsigned)strtoul(p, &end, 10);
-		if (end == p)
-			return -ERR_SYNTAX;
-	}
+	if (*end == '-' && (*last = port_at(end + 1, &end)) == 0)
+		return -ERR_SYNTAX;
 	return (*end == ' ' || *end == '\0') ? 0 : -ERR_SYNTAX;
 }
 
@@ -203,8 +218,8 @@ static size_t unix_ports(const struct expect *e, const char *id, const char *cmd
 
 	for (const char *p = cmd; *p;) {
 		if (*p >= '0' && *p <= '9') {
-			char *end;
-			unsigned v = (unsigned)strtoul(p, &end, 10);
+			const char *end;
+			unsigned v = port_at(p, &end);
 
 			if (end - p >= 2) {
 				if (!port_allowed(e, v))
@@ -442,18 +457,25 @@ static void test_get_edges(void **state)
 	                        advice_get("vnc-no-auth", LANG_JA)->title);
 }
 
-/* Every door of the catalogue has advice: the check's first finding is always explainable. */
+/*
+ * Every finding any check can raise has advice, those raised through another check's
+ * conversation included.
+ */
 static void test_catalogue_ids_have_advice(void **state)
 {
 	size_t n;
 	const struct check_def *c = catalogue_checks(&n);
+	struct finding_def f;
 
 	(void)state;
 	assert_true(n >= 7);
-	for (size_t i = 0; i < n; i++)
-		for (size_t l = 0; l < 2; l++)
-			if (advice_get(c[i].exposed_id, langs[l]) == NULL)
-				fail_msg("catalogue id %s has no advice", c[i].exposed_id);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; check_finding(&c[i], k, &f); k++)
+			for (size_t l = 0; l < 2; l++)
+				if (advice_get(f.id, langs[l]) == NULL)
+					fail_msg("catalogue id %s (%s) has no %s advice", f.id,
+					         c[i].name, lang_name(langs[l]));
+	}
 }
 
 static void test_json(void **state)
@@ -517,5 +539,5 @@ int main(void)
 	    cmocka_unit_test(test_json),
 	};
 
-	return cmocka_run_group_tests_name("advice", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("advice", tests, setup_expected, NULL);
 }
