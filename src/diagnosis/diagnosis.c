@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* One diagnosis: every catalogue check against one address, its verdicts and JSON (diagnosis.h). */
+/*
+ * One diagnosis: every catalogue check against one address, its verdicts and their typed read
+ * access (diagnosis.h). The JSON form is written in diagnosis_json.c.
+ */
 #include "diagnosis/diagnosis.h"
 #include "diagnosis/diagnosis_internal.h"
 #include "core/err.h"
@@ -180,37 +183,50 @@ static bool identified_expected(const struct check_def *def, const struct diag_p
 }
 
 /*
- * Fold the port results of a complete check into one verdict. The reported port is the first
- * open one, else the first; the state is open if any port is open. A local error on a port
- * that might have been open makes the check an error rather than a false "closed".
+ * THE folding rule of a check's state over its ports (diagnosis.h, docs/json.md "state"): the
+ * higher rank wins. A port we could not test might have been open, so error outranks the
+ * verdicts about the target; a reset is an answer from the host, so closed outranks the
+ * silence of filtered.
+ */
+static const unsigned char state_rank[PORT_X_MAX] = {
+    [PORT_FILTERED] = 0,
+    [PORT_CLOSED] = 1,
+    [PORT_ERROR] = 2,
+    [PORT_OPEN] = 3,
+};
+_Static_assert(PORT_X_MAX == 4, "a new port state needs its rank in the folding rule");
+
+static enum port_state fold_state(enum port_state acc, enum port_state s)
+{
+	if ((unsigned)s >= PORT_X_MAX)
+		s = PORT_ERROR; /* not a verdict we know: never a reassuring one */
+	return state_rank[s] > state_rank[acc] ? s : acc;
+}
+
+/*
+ * Conclude a complete check: its folded state and the port it reports (the first open one,
+ * else the first), then its findings: the exposed finding for an open port, refined by what
+ * the probes of its open ports found.
  */
 static void conclude(struct diagnosis *d, struct diag_check *c)
 {
 	struct diag_port *jobs = d->jobs + c->first_job;
-	bool any_open = false, any_error = false, any_closed = false, confirmed = false;
+	bool any_open = false, confirmed = false;
 	struct finding exposed = {0};
 
 	c->chosen = c->first_job;
+	c->state = PORT_FILTERED; /* the lowest rank */
 	for (size_t p = 0; p < c->n_jobs; p++) {
 		enum port_state s = jobs[p].pr.state;
 
+		c->state = fold_state(c->state, s);
 		if (s == PORT_OPEN && !any_open) {
 			any_open = true;
 			c->chosen = c->first_job + p;
 		}
-		any_error |= s == PORT_ERROR;
-		any_closed |= s == PORT_CLOSED;
 		if (s == PORT_OPEN && identified_expected(c->def, &jobs[p]))
 			confirmed = true;
 	}
-	if (any_open)
-		c->state = PORT_OPEN;
-	else if (any_error)
-		c->state = PORT_ERROR;
-	else if (any_closed)
-		c->state = PORT_CLOSED;
-	else
-		c->state = PORT_FILTERED;
 	if (!any_open)
 		return;
 
@@ -262,6 +278,19 @@ static struct diag_port *find_job(struct diagnosis *d, size_t i, uint16_t port)
 	return &d->jobs[c->first_job + (size_t)(port - c->ports.first)];
 }
 
+/*
+ * Probes promise ASCII in the names and sentences they conclude; if one slips, a byte that is
+ * not becomes '?', here once, so every reader (the JSON document, the terminal, the store's
+ * rows) gets the same valid text. Also terminates a field that filled its buffer.
+ */
+static void ascii_text(char *s, size_t size)
+{
+	s[size - 1] = '\0';
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			*s = '?';
+}
+
 /* Store one port's result; conclude its check if it was the last. Never calls back. */
 static int store_result(struct diag_port *job, const struct port_result *pr,
                         struct probe_result *res)
@@ -273,15 +302,22 @@ static int store_result(struct diag_port *job, const struct port_result *pr,
 		return -EALREADY;
 	job->done = true;
 	job->pr = *pr;
+	/* Microsecond resolution, as the document shows it: every reader sees the same figure. */
+	if (job->pr.rtt_ms >= 0)
+		job->pr.rtt_ms = round(job->pr.rtt_ms * 1000.0) / 1000.0;
 	if (res && (job->res = calloc(1, sizeof(*job->res))) != NULL) {
 		struct probe_result *mine = job->res;
 
 		mine->state = res->state;
 		memcpy(mine->service, res->service, sizeof(mine->service));
-		mine->service[sizeof(mine->service) - 1] = '\0';
+		ascii_text(mine->service, sizeof(mine->service));
 		mine->n_findings =
 		    res->n_findings < PROBE_MAX_FINDINGS ? res->n_findings : PROBE_MAX_FINDINGS;
 		memcpy(mine->findings, res->findings, mine->n_findings * sizeof(mine->findings[0]));
+		for (size_t k = 0; k < mine->n_findings; k++) {
+			ascii_text(mine->findings[k].id, sizeof(mine->findings[k].id));
+			ascii_text(mine->findings[k].reason, sizeof(mine->findings[k].reason));
+		}
 		if (json_is_object(res->details)) {
 			mine->details = res->details;
 			res->details = NULL;
@@ -436,197 +472,119 @@ enum risk diagnosis_risk(const struct diagnosis *d)
 	return worst;
 }
 
-/* Milliseconds with microsecond resolution: enough for loopback, short in the document. */
-static json_t *json_ms(double ms)
+const struct timespec *diagnosis_started(const struct diagnosis *d)
 {
-	return json_real(round(ms * 1000.0) / 1000.0);
+	return &d->started;
 }
 
-static json_t *json_ms_or_null(double ms)
+double diagnosis_elapsed_ms(const struct diagnosis *d)
 {
-	return ms < 0 ? json_null() : json_ms(ms);
-}
-
-/*
- * A bounded C string as a JSON string. Probes promise ASCII; if one slips, a byte that would
- * make the text invalid UTF-8 becomes '?', so the document stays valid.
- */
-static json_t *json_text(const char *s, size_t max)
-{
-	size_t n = strnlen(s, max);
-	json_t *j = json_stringn(s, n);
-	char copy[FINDING_REASON_MAX];
-
-	if (j != NULL)
-		return j;
-	if (n > sizeof(copy))
-		n = sizeof(copy);
-	for (size_t i = 0; i < n; i++)
-		copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
-	return json_stringn(copy, n);
-}
-
-/* Set key to value (stolen); remember a failure in *ok instead of checking every call. */
-static void put(json_t *obj, const char *key, json_t *value, bool *ok)
-{
-	if (value == NULL || json_object_set_new(obj, key, value) != 0)
-		*ok = false;
-}
-
-static void put_port_fields(json_t *o, const struct port_result *pr, bool *ok)
-{
-	put(o, "state", json_string(port_state_name(pr->state)), ok);
-	put(o, "reason", json_string(port_reason_name(pr->reason)), ok);
-	if (pr->icmp_type >= 0) {
-		json_t *icmp = json_object();
-		if (icmp) {
-			put(icmp, "type", json_integer(pr->icmp_type), ok);
-			put(icmp, "code", json_integer(pr->icmp_code), ok);
-		}
-		put(o, "icmp", icmp, ok);
-	}
-	if (pr->state == PORT_ERROR && pr->sys_errno > 0)
-		put(o, "error", json_string(err_name(-pr->sys_errno)), ok);
-}
-
-static json_t *findings_json(const struct diag_check *c, bool *ok)
-{
-	json_t *arr = json_array();
-
-	if (arr == NULL) {
-		*ok = false;
-		return NULL;
-	}
-	for (size_t k = 0; k < c->n_findings; k++) {
-		const struct finding *f = &c->findings[k];
-		json_t *o = json_object();
-
-		if (o == NULL || json_array_append_new(arr, o) != 0) {
-			json_decref(o);
-			*ok = false;
-			continue;
-		}
-		put(o, "id", json_string(f->id), ok);
-		put(o, "severity", json_string(severity_name(f->severity)), ok);
-		put(o, "confidence", json_string(confidence_name(f->confidence)), ok);
-		if (f->reason[0])
-			put(o, "reason", json_text(f->reason, sizeof(f->reason)), ok);
-	}
-	return arr;
-}
-
-/* details: what the probe of the reported port learnt, plus every port of a port range. */
-static json_t *details_json(const struct diagnosis *d, const struct diag_check *c, bool *ok)
-{
-	const struct diag_port *chosen = &d->jobs[c->chosen];
-	json_t *details = NULL;
-
-	if (chosen->res && chosen->res->details)
-		details = json_deep_copy(chosen->res->details);
-	if (c->n_jobs == 1)
-		return details ? details : json_null();
-	if (details == NULL)
-		details = json_object();
-	json_t *ports = json_array();
-	if (details == NULL || ports == NULL) {
-		json_decref(ports);
-		*ok = false;
-		return details;
-	}
-	for (size_t p = 0; p < c->n_jobs; p++) {
-		const struct diag_port *job = &d->jobs[c->first_job + p];
-		json_t *o = json_object();
-
-		if (o == NULL || json_array_append_new(ports, o) != 0) {
-			json_decref(o);
-			*ok = false;
-			continue;
-		}
-		put(o, "port", json_integer(job->port), ok);
-		put_port_fields(o, &job->pr, ok);
-		put(o, "rtt_ms", json_ms_or_null(job->pr.rtt_ms), ok);
-	}
-	put(details, "ports", ports, ok);
-	return details;
-}
-
-json_t *diagnosis_check_json(const struct diagnosis *d, size_t i)
-{
-	const struct diag_check *c;
-	const struct diag_port *chosen;
-	struct port_result pr;
-	json_t *o;
-	bool ok = true;
-
-	if (!diagnosis_check_done(d, i))
-		return NULL;
-	c = &d->checks[i];
-	chosen = &d->jobs[c->chosen];
-	pr = chosen->pr;
-	pr.state = c->state;
-	if ((o = json_object()) == NULL)
-		return NULL;
-	put(o, "check", json_string(c->def->name), &ok);
-	put(o, "port", json_integer(chosen->port), &ok);
-	put_port_fields(o, &pr, &ok);
-	put(o, "rtt_ms", json_ms_or_null(pr.rtt_ms), &ok);
-	put(o, "tries", json_integer(pr.tries), &ok);
-	if (chosen->res && chosen->res->service[0])
-		put(o, "service", json_text(chosen->res->service, sizeof(chosen->res->service)),
-		    &ok);
-	else
-		put(o, "service", json_null(), &ok);
-	put(o, "details", details_json(d, c, &ok), &ok);
-	put(o, "findings", findings_json(c, &ok), &ok);
-	if (!ok) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-/* RFC 3339, UTC, milliseconds: 2026-01-31T23:59:59.123Z. */
-static int format_time(const struct timespec *ts, char *buf, size_t size)
-{
-	struct tm tm;
-	char base[32];
-
-	if (gmtime_r(&ts->tv_sec, &tm) == NULL ||
-	    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		return -ERR_RANGE;
-	int n = snprintf(buf, size, "%s.%03ldZ", base, ts->tv_nsec / 1000000L);
-	return n < 0 || (size_t)n >= size ? -ERR_RANGE : n;
-}
-
-json_t *diagnosis_json(const struct diagnosis *d)
-{
-	char addr[ADDR_STRLEN], started[40];
-	json_t *o, *checks;
-	bool ok = true;
-
-	if (addr_format(&d->addr, addr, sizeof(addr)) < 0 ||
-	    format_time(&d->started, started, sizeof(started)) < 0)
-		return NULL;
 	uint64_t end = d->finished ? d->t1_ns : uv_hrtime();
-	if ((o = json_object()) == NULL)
-		return NULL;
-	put(o, "target", json_string(d->target), &ok);
-	put(o, "address", json_string(addr), &ok);
-	put(o, "started", json_string(started), &ok);
-	put(o, "elapsed_ms", json_ms((double)(end - d->t0_ns) / 1e6), &ok);
-	put(o, "risk", json_string(risk_name(diagnosis_risk(d))), &ok);
-	checks = json_array();
-	for (size_t i = 0; checks && i < d->n_checks; i++) {
-		if (!d->checks[i].done)
-			continue;
-		json_t *c = diagnosis_check_json(d, i);
-		if (c == NULL || json_array_append_new(checks, c) != 0)
-			ok = false;
-	}
-	put(o, "checks", checks, &ok);
-	if (!ok) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+
+	return (double)(end - d->t0_ns) / 1e6;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Typed reading (diagnosis.h). Out-of-range indexes read as "nothing", never out of bounds.  */
+
+static const struct diag_check *check_at(const struct diagnosis *d, size_t i)
+{
+	return i < d->n_checks ? &d->checks[i] : NULL;
+}
+
+/* Job k of check i, or NULL. */
+static const struct diag_port *port_at(const struct diagnosis *d, size_t i, size_t k)
+{
+	const struct diag_check *c = check_at(d, i);
+
+	return c && k < c->n_jobs ? &d->jobs[c->first_job + k] : NULL;
+}
+
+static const struct diag_check *finished_at(const struct diagnosis *d, size_t i)
+{
+	const struct diag_check *c = check_at(d, i);
+
+	return c && c->done ? c : NULL;
+}
+
+const struct check_def *diagnosis_check_def(const struct diagnosis *d, size_t i)
+{
+	const struct diag_check *c = check_at(d, i);
+
+	return c ? c->def : NULL;
+}
+
+enum port_state diagnosis_check_state(const struct diagnosis *d, size_t i)
+{
+	const struct diag_check *c = finished_at(d, i);
+
+	return c ? c->state : PORT_X_MAX;
+}
+
+size_t diagnosis_check_ports(const struct diagnosis *d, size_t i)
+{
+	const struct diag_check *c = check_at(d, i);
+
+	return c ? c->n_jobs : 0;
+}
+
+size_t diagnosis_check_reported(const struct diagnosis *d, size_t i)
+{
+	const struct diag_check *c = finished_at(d, i);
+
+	return c ? c->chosen - c->first_job : 0;
+}
+
+void diagnosis_check_result(const struct diagnosis *d, size_t i, struct port_result *out)
+{
+	const struct diag_check *c = finished_at(d, i);
+
+	memset(out, 0, sizeof(*out));
+	out->state = PORT_X_MAX;
+	if (c == NULL)
+		return;
+	*out = d->jobs[c->chosen].pr;
+	out->state = c->state;
+}
+
+uint16_t diagnosis_port(const struct diagnosis *d, size_t i, size_t k)
+{
+	const struct diag_port *p = port_at(d, i, k);
+
+	return p ? p->port : 0;
+}
+
+const struct port_result *diagnosis_port_result(const struct diagnosis *d, size_t i, size_t k)
+{
+	const struct diag_port *p = port_at(d, i, k);
+
+	return p && p->done ? &p->pr : NULL;
+}
+
+const char *diagnosis_port_service(const struct diagnosis *d, size_t i, size_t k)
+{
+	const struct diag_port *p = port_at(d, i, k);
+
+	return p && p->done && p->res ? p->res->service : "";
+}
+
+const json_t *diagnosis_port_details(const struct diagnosis *d, size_t i, size_t k)
+{
+	const struct diag_port *p = port_at(d, i, k);
+
+	return p && p->done && p->res ? p->res->details : NULL;
+}
+
+size_t diagnosis_check_findings(const struct diagnosis *d, size_t i)
+{
+	const struct diag_check *c = finished_at(d, i);
+
+	return c ? c->n_findings : 0;
+}
+
+const struct finding *diagnosis_finding(const struct diagnosis *d, size_t i, size_t k)
+{
+	const struct diag_check *c = finished_at(d, i);
+
+	return c && k < c->n_findings ? &c->findings[k] : NULL;
 }

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One diagnosis: every check of the catalogue against one address, run on an engine, with the
- * verdicts, findings and overall risk, and its JSON form (docs/json.md). Shared by
- * `exposure check` and `exposure serve`. The caller has already passed the address through the
- * policy (core/policy.h).
+ * verdicts, findings and overall risk. Shared by `exposure check` and `exposure serve`. The
+ * caller has already passed the address through the policy (core/policy.h).
+ *
+ * Read it through the typed accessors below (what the text output, the store rows and the
+ * metrics use); its JSON form (docs/json.md, diagnosis_json.c) is for the edges where JSON is
+ * the contract: `--json`, the HTTP API, the stored document.
  */
 #ifndef EXPOSURE_DIAGNOSIS_DIAGNOSIS_H
 #define EXPOSURE_DIAGNOSIS_DIAGNOSIS_H
@@ -12,6 +15,7 @@
 #include "catalogue/catalogue.h"
 
 #include <jansson.h>
+#include <time.h>
 
 /* Overall risk: the worst severity among findings (info counts as low), or none. */
 enum risk { RISK_NONE = 0, RISK_LOW, RISK_MEDIUM, RISK_HIGH, RISK_CRITICAL, RISK_X_MAX };
@@ -53,20 +57,76 @@ bool diagnosis_done(const struct diagnosis *d);
 const char *diagnosis_target(const struct diagnosis *d);
 const struct addr *diagnosis_addr(const struct diagnosis *d);
 
+/* When the diagnosis started (CLOCK_REALTIME), and milliseconds from then to the end of its
+ * last check (to now while it runs). */
+const struct timespec *diagnosis_started(const struct diagnosis *d);
+double diagnosis_elapsed_ms(const struct diagnosis *d);
+
 /*
  * True if a finished check ended in PORT_ERROR (a local failure: we could not test, which is
  * never a verdict about the target). Its JSON "state" is "error".
  */
 bool diagnosis_has_error(const struct diagnosis *d);
 
+/* Overall risk so far (final once on_done was called). */
+enum risk diagnosis_risk(const struct diagnosis *d);
+
+/*
+ * Reading one check, typed. i < diagnosis_checks(d); k < diagnosis_check_ports(d, i). Nothing
+ * allocates; what a pointer points to stays valid and unchanged until diagnosis_free() (a
+ * check's data is written once, when it finishes). Read a check only once
+ * diagnosis_check_done() says it finished: before, the state is PORT_X_MAX, the reported port
+ * 0, there are no findings and a port without its result yet reads as NULL.
+ */
+
+/* The catalogue entry of check i: its name, probe, exposed finding, labels. */
+const struct check_def *diagnosis_check_def(const struct diagnosis *d, size_t i);
+
+/*
+ * The state of check i over all its ports, by THE folding rule of a check's state (the JSON
+ * "state", the page, the report's summaries all take it from here): open if any port is
+ * open; else error if any port could not be tested (it might have been open: never a false
+ * "closed"); else closed if any port answered with a reset; else filtered.
+ */
+enum port_state diagnosis_check_state(const struct diagnosis *d, size_t i);
+
+/* How many ports check i probes: 1, or every port of a range, in port order. */
+size_t diagnosis_check_ports(const struct diagnosis *d, size_t i);
+
+/* Which of them (an index k) the check reports: its first open port, else its first port. */
+size_t diagnosis_check_reported(const struct diagnosis *d, size_t i);
+
+/*
+ * The result check i reports (the JSON check object): the reported port's reason, ICMP,
+ * errno, rtt and tries, with the check's folded state. *out is zeroed first; its state is
+ * PORT_X_MAX while the check runs.
+ */
+void diagnosis_check_result(const struct diagnosis *d, size_t i, struct port_result *out);
+
+/* Port k of check i: its number, and its result (NULL until it has one). rtt_ms has
+ * microsecond resolution (< 0: nothing answered). */
+uint16_t diagnosis_port(const struct diagnosis *d, size_t i, size_t k);
+const struct port_result *diagnosis_port_result(const struct diagnosis *d, size_t i, size_t k);
+
+/* What the protocol check named on port k ("ssh", "http"...; ASCII), "" when nothing. */
+const char *diagnosis_port_service(const struct diagnosis *d, size_t i, size_t k);
+
+/* What the probe of port k learnt (a JSON object, docs/json.md "details"), borrowed: do not
+ * change it. NULL when no probe ran or it learnt nothing. */
+const json_t *diagnosis_port_details(const struct diagnosis *d, size_t i, size_t k);
+
+/* The findings of check i, in the order of docs/json.md: the check's exposed finding first
+ * (an open port), then the probes'. Ids, reasons: ASCII. */
+size_t diagnosis_check_findings(const struct diagnosis *d, size_t i);
+const struct finding *diagnosis_finding(const struct diagnosis *d, size_t i, size_t k);
+
+/* The JSON form (diagnosis_json.c), written from the accessors above. */
+
 /* The JSON object of one finished check (schema: docs/json.md); new reference. */
 json_t *diagnosis_check_json(const struct diagnosis *d, size_t i);
 
 /* The whole document of docs/json.md for this target; new reference. */
 json_t *diagnosis_json(const struct diagnosis *d);
-
-/* Overall risk so far (final once on_done was called). */
-enum risk diagnosis_risk(const struct diagnosis *d);
 
 /* "critical", "high", "medium", "low", "none". */
 const char *risk_name(enum risk r);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Diagnoses built from fabricated port and probe results (diagnosis_internal.h, the same path
- * the engine callbacks take): verdict folding, findings, risk, and the JSON of docs/json.md
- * serialised, parsed back with jansson and compared field by field.
+ * the engine callbacks take): verdict folding, findings, risk, read through the typed accessors
+ * and as the JSON of docs/json.md serialised, parsed back with jansson and compared field by
+ * field.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -591,6 +592,188 @@ static void test_risk_unknown_is_medium_at_most(void **state)
 	diagnosis_free(d);
 }
 
+/* Record one result per port of skysea (16 ports) from a string: o open, c closed, f filtered
+ * (timeout), u filtered (unreachable), e local error. */
+static struct diagnosis *skysea_from(const char *states, struct counts *counts)
+{
+	struct diagnosis *d = make("127.0.0.1", "127.0.0.1", NULL, counts);
+
+	assert_int_equal(strlen(states), 16);
+	for (unsigned k = 0; k < 16; k++) {
+		const struct port_result *pr = states[k] == 'o'   ? &OPEN
+		                               : states[k] == 'c' ? &CLOSED
+		                               : states[k] == 'u' ? &UNREACH
+		                               : states[k] == 'e' ? &LOCALERR
+		                                                  : &TIMEOUT;
+		assert_int_equal(diagnosis_record(d, IDX_SKYSEA, (uint16_t)(52300 + k), pr, NULL),
+		                 0);
+	}
+	assert_true(diagnosis_check_done(d, IDX_SKYSEA));
+	return d;
+}
+
+/* THE folding rule, read typed, and the JSON saying the same. */
+static void test_typed_fold(void **state)
+{
+	static const struct {
+		const char *ports;
+		enum port_state want;
+		size_t reported;
+		enum port_reason reason;
+	} cases[] = {
+	    {"ffffffffffffffff", PORT_FILTERED, 0, REASON_TIMEOUT},
+	    {"ffuuffffffffffff", PORT_FILTERED, 0, REASON_TIMEOUT},
+	    {"ffffffffffofffff", PORT_OPEN, 10, REASON_SYN_ACK},      /* open + filtered */
+	    {"ufffffffffffffcf", PORT_CLOSED, 0, REASON_UNREACHABLE}, /* closed + filtered */
+	    {"cccccccccccccccc", PORT_CLOSED, 0, REASON_RESET},
+	    {"fffffefffffcffff", PORT_ERROR, 0, REASON_TIMEOUT}, /* error + filtered + closed */
+	    {"efffffffffffffff", PORT_ERROR, 0,
+	     REASON_LOCAL_ERROR},                               /* reported port is the error */
+	    {"eeeoeeeoeeeeeeee", PORT_OPEN, 3, REASON_SYN_ACK}, /* open beats error */
+	};
+
+	(void)state;
+	for (size_t n = 0; n < sizeof(cases) / sizeof(cases[0]); n++) {
+		struct counts counts = {0};
+		struct diagnosis *d;
+		struct port_result pr;
+
+		d = skysea_from(cases[n].ports, &counts);
+		assert_int_equal(diagnosis_check_state(d, IDX_SKYSEA), cases[n].want);
+		assert_int_equal(diagnosis_check_ports(d, IDX_SKYSEA), 16);
+		assert_int_equal(diagnosis_check_reported(d, IDX_SKYSEA), cases[n].reported);
+		diagnosis_check_result(d, IDX_SKYSEA, &pr);
+		assert_int_equal(pr.state, cases[n].want);
+		assert_int_equal(pr.reason, cases[n].reason);
+		for (size_t k = 0; k < 16; k++) {
+			const struct port_result *p = diagnosis_port_result(d, IDX_SKYSEA, k);
+			char c = cases[n].ports[k];
+
+			assert_non_null(p);
+			assert_int_equal(diagnosis_port(d, IDX_SKYSEA, k), 52300 + k);
+			assert_int_equal(p->state, c == 'o'   ? PORT_OPEN
+			                           : c == 'c' ? PORT_CLOSED
+			                           : c == 'e' ? PORT_ERROR
+			                                      : PORT_FILTERED);
+		}
+		assert_int_equal(diagnosis_has_error(d), cases[n].want == PORT_ERROR);
+		/* An open range has its exposed finding; nothing else has any. */
+		assert_int_equal(diagnosis_check_findings(d, IDX_SKYSEA),
+		                 cases[n].want == PORT_OPEN ? 1 : 0);
+		json_t *c = diagnosis_check_json(d, IDX_SKYSEA);
+		assert_non_null(c);
+		assert_string_equal(s(c, "state"), port_state_name(cases[n].want));
+		assert_int_equal(i(c, "port"), 52300 + (int)cases[n].reported);
+		assert_string_equal(s(c, "reason"), port_reason_name(cases[n].reason));
+		json_decref(c);
+		diagnosis_free(d);
+	}
+}
+
+/* A single port: its state is its port's; the error keeps its errno; rtt at microseconds. */
+static void test_typed_single_port(void **state)
+{
+	struct counts counts = {0};
+	struct diagnosis *d = make("127.0.0.1", "127.0.0.1", NULL, &counts);
+	struct port_result pr;
+
+	(void)state;
+	/* Nothing finished yet: nothing to read, and nothing read out of bounds. */
+	assert_int_equal(diagnosis_check_state(d, IDX_SSH), PORT_X_MAX);
+	assert_null(diagnosis_port_result(d, IDX_SSH, 0));
+	assert_int_equal(diagnosis_check_findings(d, IDX_SSH), 0);
+	diagnosis_check_result(d, IDX_SSH, &pr);
+	assert_int_equal(pr.state, PORT_X_MAX);
+	assert_int_equal(diagnosis_port(d, IDX_SSH, 0), 22);
+	assert_int_equal(diagnosis_port(d, IDX_SSH, 1), 0);
+	assert_null(diagnosis_port_result(d, IDX_SKYSEA, 16));
+	assert_null(diagnosis_check_def(d, 7));
+	assert_int_equal(diagnosis_check_ports(d, 7), 0);
+	assert_string_equal(diagnosis_check_def(d, IDX_RDP)->name, "rdp");
+
+	assert_int_equal(diagnosis_record(d, IDX_SSH, 22, &OPEN, NULL), 0);
+	assert_int_equal(diagnosis_record(d, IDX_RDP, 3389, &LOCALERR, NULL), 0);
+	assert_int_equal(diagnosis_record(d, IDX_VNC, 5900, &UNREACH, NULL), 0);
+	assert_int_equal(diagnosis_check_state(d, IDX_SSH), PORT_OPEN);
+	assert_true(diagnosis_port_result(d, IDX_SSH, 0)->rtt_ms == 1.235);
+	assert_string_equal(diagnosis_port_service(d, IDX_SSH, 0), "");
+	assert_null(diagnosis_port_details(d, IDX_SSH, 0));
+	assert_int_equal(diagnosis_check_state(d, IDX_RDP), PORT_ERROR);
+	diagnosis_check_result(d, IDX_RDP, &pr);
+	assert_int_equal(pr.reason, REASON_LOCAL_ERROR);
+	assert_int_equal(pr.sys_errno, EMFILE);
+	assert_true(pr.rtt_ms < 0);
+	assert_true(diagnosis_has_error(d));
+	assert_int_equal(diagnosis_check_state(d, IDX_VNC), PORT_FILTERED);
+	diagnosis_check_result(d, IDX_VNC, &pr);
+	assert_int_equal(pr.icmp_type, 3);
+	assert_int_equal(pr.icmp_code, 13);
+	assert_int_equal(diagnosis_check_findings(d, IDX_VNC), 0);
+	assert_int_equal(diagnosis_check_findings(d, IDX_SSH), 1);
+	assert_string_equal(diagnosis_finding(d, IDX_SSH, 0)->id, "ssh-exposed");
+	assert_null(diagnosis_finding(d, IDX_SSH, 1));
+	diagnosis_free(d);
+}
+
+/* Findings, service and details read typed, in the order and with the text of the document. */
+static void test_typed_findings(void **state)
+{
+	struct counts counts = {0};
+	struct diagnosis *d = make("127.0.0.1", "127.0.0.1", NULL, &counts);
+	struct probe_result res = {.state = SERVICE_IDENTIFIED};
+	const struct finding *f;
+
+	(void)state;
+	snprintf(res.service, sizeof(res.service), "smb\xc3\xa9");
+	probe_add_finding(&res, "smb1-enabled", SEVERITY_HIGH, CONFIDENCE_CONFIRMED, NULL);
+	probe_add_finding(&res, "ms17-010-vulnerable", SEVERITY_CRITICAL, CONFIDENCE_UNKNOWN,
+	                  "could not check \xff");
+	probe_detail_set(&res, "ms17_010", json_string("unknown"));
+	for (size_t k = 0; k < 7; k++)
+		if (k != IDX_SMB)
+			record_check(d, NULL, k, &CLOSED);
+	assert_int_equal(diagnosis_record(d, IDX_SMB, 445, &OPEN, &res), 0);
+	probe_result_done(&res);
+
+	assert_int_equal(diagnosis_check_findings(d, IDX_SMB), 3);
+	f = diagnosis_finding(d, IDX_SMB, 0);
+	assert_string_equal(f->id, "smb-exposed");
+	assert_int_equal(f->severity, SEVERITY_HIGH);
+	assert_int_equal(f->confidence, CONFIDENCE_LIKELY); /* "smb\xc3\xa9" is not "smb" */
+	f = diagnosis_finding(d, IDX_SMB, 1);
+	assert_string_equal(f->id, "smb1-enabled");
+	assert_string_equal(f->reason, "");
+	f = diagnosis_finding(d, IDX_SMB, 2);
+	assert_string_equal(f->id, "ms17-010-vulnerable");
+	assert_int_equal(f->severity, SEVERITY_CRITICAL);
+	assert_int_equal(f->confidence, CONFIDENCE_UNKNOWN);
+	/* What a probe slipped past its ASCII promise reads the same everywhere: '?'. */
+	assert_string_equal(f->reason, "could not check ?");
+	assert_string_equal(diagnosis_port_service(d, IDX_SMB, 0), "smb??");
+	assert_string_equal(
+	    json_string_value(json_object_get(diagnosis_port_details(d, IDX_SMB, 0), "ms17_010")),
+	    "unknown");
+	/* Unknown confidence on a critical finding counts as medium; smb-exposed is high. */
+	assert_int_equal(diagnosis_risk(d), RISK_HIGH);
+
+	json_t *doc = doc_of(d);
+	json_t *c = check_named(doc, "smb");
+	assert_string_equal(s(c, "service"), "smb??");
+	json_t *jf = json_object_get(c, "findings");
+	assert_int_equal(json_array_size(jf), diagnosis_check_findings(d, IDX_SMB));
+	for (size_t k = 0; k < json_array_size(jf); k++) {
+		f = diagnosis_finding(d, IDX_SMB, k);
+		assert_string_equal(s(json_array_get(jf, k), "id"), f->id);
+		assert_string_equal(s(json_array_get(jf, k), "severity"),
+		                    severity_name(f->severity));
+		assert_string_equal(s(json_array_get(jf, k), "confidence"),
+		                    confidence_name(f->confidence));
+	}
+	assert_string_equal(s(json_array_get(jf, 2), "reason"), "could not check ?");
+	json_decref(doc);
+	diagnosis_free(d);
+}
+
 static void test_start_without_engine(void **state)
 {
 	struct addr a;
@@ -616,6 +799,9 @@ int main(void)
 	    cmocka_unit_test(test_risk_levels),
 	    cmocka_unit_test(test_risk_info_is_low),
 	    cmocka_unit_test(test_risk_unknown_is_medium_at_most),
+	    cmocka_unit_test(test_typed_fold),
+	    cmocka_unit_test(test_typed_single_port),
+	    cmocka_unit_test(test_typed_findings),
 	    cmocka_unit_test(test_start_without_engine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
