@@ -2,6 +2,7 @@
 /* Rendering a report: aligned table, JSON, CSV (same fields), SVG charts, dashboard HTML. */
 #include "report/report.h"
 
+#include "catalogue/catalogue.h"
 #include "core/err.h"
 #include "report/stats.h"
 
@@ -94,7 +95,7 @@ static size_t measures(const struct report *r, const struct report_acc *a, bool 
 {
 	size_t k = 0;
 
-	m[k++] = (struct measure){"headline", "139-or-445", a->headline};
+	m[k++] = (struct measure){"headline", r->headline_name, a->headline};
 	m[k++] = (struct measure){"risky", "medium-or-worse", a->risky};
 	for (size_t i = 0; i < r->n_checks; i++) {
 		size_t c = r->check_order[i];
@@ -109,36 +110,20 @@ static size_t measures(const struct report *r, const struct report_acc *a, bool 
 	return k;
 }
 
-static const char *check_title(const char *name)
+static void measure_title(const struct report *r, const struct measure *m, char *buf, size_t n)
 {
-	static const struct {
-		const char *name, *title;
-	} t[] = {
-	    {"ssh", "SSH (22)"},
-	    {"telnet", "Telnet (23)"},
-	    {"netbios", "NetBIOS (139)"},
-	    {"smb", "SMB (445)"},
-	    {"rdp", "RDP (3389)"},
-	    {"vnc", "VNC (5900)"},
-	    {"skysea", "SKYSEA (52300-52315)"},
-	};
+	char title[64];
 
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcmp(t[i].name, name) == 0)
-			return t[i].title;
-	return name;
-}
-
-static void measure_title(const struct measure *m, char *buf, size_t n)
-{
-	if (strcmp(m->measure, "headline") == 0)
-		snprintf(buf, n, "139 or 445 reachable");
-	else if (strcmp(m->measure, "risky") == 0)
+	if (strcmp(m->measure, "headline") == 0) {
+		snprintf(buf, n, "%s reachable", r->headline_ports);
+	} else if (strcmp(m->measure, "risky") == 0) {
 		snprintf(buf, n, "risk medium or worse");
-	else if (strcmp(m->measure, "check") == 0)
-		snprintf(buf, n, "%s reachable", check_title(m->name));
-	else
+	} else if (strcmp(m->measure, "check") == 0) {
+		catalogue_title(m->name, title, sizeof(title));
+		snprintf(buf, n, "%s reachable", title);
+	} else {
 		snprintf(buf, n, "finding %s", m->name);
+	}
 }
 
 static void period_text(const struct report *r, char *from, char *to, size_t n)
@@ -206,18 +191,19 @@ static void header_lines(struct rbuf *b, const struct report *r, const char *lea
 static void render_table(struct rbuf *b, const struct report *r)
 {
 	struct measure *m = calloc(MEASURES_MAX, sizeof(*m));
-	char title[96], share[64];
+	char title[96], share[64], head[64];
 	size_t k;
 
 	if (m == NULL) {
 		b->err = -ENOMEM;
 		return;
 	}
+	snprintf(head, sizeof(head), "%s reachable", r->headline_ports);
 	header_lines(b, r, "");
 	put(b, "\n%-40s %10s  %s\n", "measure", "count", "share [95% interval, Wilson]");
 	k = measures(r, &r->total, true, m);
 	for (size_t i = 0; i < k; i++) {
-		measure_title(&m[i], title, sizeof(title));
+		measure_title(r, &m[i], title, sizeof(title));
 		share_text(share, sizeof(share), m[i].count, r->total.n);
 		put(b, "%-40s %10llu  %s\n", title, (unsigned long long)m[i].count, share);
 	}
@@ -225,8 +211,8 @@ static void render_table(struct rbuf *b, const struct report *r)
 		put(b, "\nby network label (groups under %u folded into \"%s\")\n", r->min_group,
 		    LABELS_OTHER);
 		put(b, "%-24s %10s  %-28s %s\n", "label",
-		    r->opts.per == REPORT_PER_REQUESTER ? "requesters" : "results",
-		    "139 or 445 reachable", "risk medium or worse");
+		    r->opts.per == REPORT_PER_REQUESTER ? "requesters" : "results", head,
+		    "risk medium or worse");
 		for (size_t g = 0; g < r->n_groups; g++) {
 			const struct report_acc *a = &r->groups[g].acc;
 			char s2[64];
@@ -245,8 +231,8 @@ static void render_table(struct rbuf *b, const struct report *r)
 		    r->opts.trend == REPORT_TREND_DAY ? "day" : "week",
 		    r->opts.trend == REPORT_TREND_DAY ? "" : ", weeks start on Monday",
 		    r->min_group);
-		put(b, "%-12s %10s  %-28s %s\n", "from", report_counting_name(r),
-		    "139 or 445 reachable", "risk medium or worse");
+		put(b, "%-12s %10s  %-28s %s\n", "from", report_counting_name(r), head,
+		    "risk medium or worse");
 		for (size_t i = 0; i < r->n_buckets; i++) {
 			const struct report_bucket *bk = &r->buckets[i];
 			char day[16], s2[64];
@@ -564,7 +550,8 @@ static double svg_bars(struct rbuf *b, const struct report *r, double y0)
 	       "\"/><line x1=\"160\" y1=\"58\" x2=\"160\" y2=\"68\" stroke=\"" COLOR_INK "\"/>\n");
 	svg_text(b, 166, 67, "start", 12, NULL, "95% interval (Wilson)");
 	put(b, "<rect x=\"330\" y=\"58\" width=\"14\" height=\"10\" fill=\"" COLOR_HEAD "\"/>\n");
-	svg_text(b, 350, 67, "start", 12, NULL, "the 2017 headline: 139 or 445");
+	snprintf(buf, sizeof(buf), "the 2017 headline: %s", r->headline_ports);
+	svg_text(b, 350, 67, "start", 12, NULL, buf);
 	if (r->total.n == 0) {
 		svg_text(b, SVG_W / 2.0, top + 30, "middle", 14, NULL, "no results in this period");
 		put(b, "</svg>\n");
@@ -593,7 +580,7 @@ static double svg_bars(struct rbuf *b, const struct report *r, double y0)
 		w = plot_w * share / max;
 		xl = left + plot_w * lo / max;
 		xh = left + plot_w * hi / max;
-		measure_title(&m[i], title, sizeof(title));
+		measure_title(r, &m[i], title, sizeof(title));
 		svg_text(b, left - 8, cy + 4, "end", 12, NULL, title);
 		put(b, "<rect class=\"bar\" data-measure=\"%s\" data-name=\"", m[i].measure);
 		put_xml(b, m[i].name);
@@ -643,8 +630,8 @@ static double svg_trend(struct rbuf *b, const struct report *r, double y0)
 		max = fmax(max, fmax(hi, hi2));
 	}
 	max = nice_max(max);
-	snprintf(title, sizeof(title),
-	         "Trend per %s: 139 or 445 reachable, and risk medium or worse", unit);
+	snprintf(title, sizeof(title), "Trend per %s: %s reachable, and risk medium or worse", unit,
+	         r->headline_ports);
 	put(b,
 	    "<svg x=\"0\" y=\"%.0f\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
 	    "role=\"img\" aria-labelledby=\"trend-title\">\n",
@@ -657,7 +644,8 @@ static double svg_trend(struct rbuf *b, const struct report *r, double y0)
 	svg_text(b, 16, 46, "start", 12, NULL, buf);
 	put(b, "<line x1=\"16\" y1=\"62\" x2=\"40\" y2=\"62\" stroke=\"" COLOR_HEAD
 	       "\" stroke-width=\"2.5\"/>\n");
-	svg_text(b, 46, 66, "start", 12, NULL, "139 or 445 reachable");
+	snprintf(buf, sizeof(buf), "%s reachable", r->headline_ports);
+	svg_text(b, 46, 66, "start", 12, NULL, buf);
 	put(b, "<line x1=\"200\" y1=\"62\" x2=\"224\" y2=\"62\" stroke=\"" COLOR_RISK
 	       "\" stroke-width=\"2.5\" stroke-dasharray=\"6 3\"/>\n");
 	svg_text(b, 230, 66, "start", 12, NULL, "risk medium or worse");
@@ -819,7 +807,7 @@ static void render_html(struct rbuf *b, const struct report *r, const char *csv_
 	       "<th scope=\"col\">95%% interval</th></tr></thead>\n<tbody>\n");
 	k = measures(r, &r->total, true, m);
 	for (size_t i = 0; i < k; i++) {
-		measure_title(&m[i], title, sizeof(title));
+		measure_title(r, &m[i], title, sizeof(title));
 		put(b, "<tr><th scope=\"row\">");
 		put_xml(b, title);
 		put(b, "</th><td>%llu</td>", (unsigned long long)m[i].count);
@@ -831,10 +819,10 @@ static void render_html(struct rbuf *b, const struct report *r, const char *csv_
 		put(b,
 		    "<table class=\"report-table\">\n<caption>By network label (groups under %u "
 		    "folded into &quot;other&quot;)</caption>\n<thead><tr><th scope=\"col\">label"
-		    "</th><th scope=\"col\">%s</th><th scope=\"col\">139 or 445</th>"
+		    "</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
 		    "<th scope=\"col\">95%% interval</th><th scope=\"col\">risk medium or worse"
 		    "</th><th scope=\"col\">95%% interval</th></tr></thead>\n<tbody>\n",
-		    r->min_group, report_counting_name(r));
+		    r->min_group, report_counting_name(r), r->headline_ports);
 		for (size_t g = 0; g < r->n_groups; g++) {
 			const struct report_acc *a = &r->groups[g].acc;
 

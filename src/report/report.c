@@ -2,6 +2,7 @@
 /* Aggregation: one or two streaming passes over the store's results, memory bounded by groups. */
 #include "report/report.h"
 
+#include "catalogue/catalogue.h"
 #include "core/err.h"
 #include "report/stats.h"
 
@@ -173,8 +174,7 @@ static int count_row(struct run *u, const struct store_iter_row *row, int label)
 		if (strcmp(row->checks[i].state, "open") != 0 || nci == REPORT_MAX_CHECKS)
 			continue;
 		ci[nci++] = c;
-		if (strcmp(row->checks[i].check, "netbios") == 0 ||
-		    strcmp(row->checks[i].check, "smb") == 0)
+		if (catalogue_headline(row->checks[i].check))
 			headline = true;
 	}
 	for (size_t i = 0; i < row->n_findings; i++) {
@@ -357,25 +357,17 @@ static int build_bitmap(struct run *u)
 	return 0;
 }
 
-static int catalogue_rank(const char *name)
-{
-	static const char *const order[] = {"ssh", "telnet", "netbios", "smb",
-	                                    "rdp", "vnc",    "skysea"};
-
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		if (strcmp(order[i], name) == 0)
-			return (int)i;
-	return (int)(sizeof(order) / sizeof(order[0]));
-}
-
 static int cmp_check(const void *a, const void *b, void *ctx)
 {
 	const struct report *r = ctx;
 	const char *x = r->check_names[*(const size_t *)a];
 	const char *y = r->check_names[*(const size_t *)b];
-	int rx = catalogue_rank(x), ry = catalogue_rank(y);
+	size_t rx = catalogue_rank(x), ry = catalogue_rank(y);
 
-	return rx != ry ? rx - ry : strcmp(x, y);
+	/* Checks the catalogue no longer knows (older stores) come last, by name. */
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	return strcmp(x, y);
 }
 
 static int cmp_finding(const void *a, const void *b, void *ctx)
@@ -538,6 +530,8 @@ int report_run(struct store *s, const struct report_opts *o, struct report **out
 		goto out;
 	}
 	r->opts = *o;
+	catalogue_headline_ports(r->headline_name, sizeof(r->headline_name), "-or-");
+	catalogue_headline_ports(r->headline_ports, sizeof(r->headline_ports), " or ");
 	if (r->opts.period.until_ms == 0)
 		r->opts.period.until_ms = INT64_MAX;
 	r->min_group = o->min_group ? o->min_group : REPORT_MIN_GROUP;

@@ -44,7 +44,7 @@ struct report_opts {
 /* Counts over one set of results. */
 struct report_acc {
 	uint64_t n;        /* results (or requesters) counted */
-	uint64_t headline; /* netbios (139) or smb (445) open */
+	uint64_t headline; /* a headline check of the catalogue open (netbios 139 or smb 445) */
 	uint64_t risky;    /* risk medium, high or critical */
 	uint64_t check_open[REPORT_MAX_CHECKS];
 	uint64_t finding[REPORT_MAX_FINDINGS]; /* results with the finding at least once */
@@ -60,8 +60,13 @@ struct report_bucket {
 	struct report_acc acc;
 };
 
+#define REPORT_HEADLINE_MAX 48
+
 struct report {
 	struct report_opts opts; /* as given; labels and label_filter are not owned */
+	/* The headline's ports from the catalogue: measure name "139-or-445", text "139 or 445". */
+	char headline_name[REPORT_HEADLINE_MAX];
+	char headline_ports[REPORT_HEADLINE_MAX];
 	char label_filter[LABELS_NAME_MAX];
 	unsigned min_group;
 	uint64_t population; /* eligible results (or requesters) before sampling */
