@@ -6,9 +6,7 @@
  */
 #include "probes/parse/nbss_parse.h"
 
-#include "fuzz_smb_common.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,8 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (unsigned i = 0; i < 8 && off <= size; i++) {
 		r = nbss_parse(data + off, size - off, &a);
-		CHECK(r <= (int)(size - off));
-		CHECK(r == nbss_parse(data + off, size - off, &b) && !memcmp(&a, &b, sizeof(a)));
+		FUZZ_PARSED(r, size - off, nbss_parse(data + off, size - off, &b), &a, &b);
 		if (r <= 0)
 			break;
 		CHECK((uint32_t)r == NBSS_HDR_LEN + a.length && a.length <= SMB_FRAME_MAX);
@@ -31,8 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += (size_t)r;
 	}
 	r = smb_frame_parse(data, size, &f);
-	CHECK(r <= (int)size);
-	CHECK(r == smb_frame_parse(data, size, &g) && !memcmp(&f, &g, sizeof(f)));
+	FUZZ_PARSED(r, size, smb_frame_parse(data, size, &g), &f, &g);
 	if (r > 0)
 		CHECK((uint32_t)r == NBSS_HDR_LEN + f.length && f.kind < SMB_FRAME_X_MAX);
 

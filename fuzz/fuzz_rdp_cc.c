@@ -6,16 +6,7 @@
  */
 #include "probes/parse/rdp_parse.h"
 
-#include <stdlib.h>
-#include <string.h>
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -25,8 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = size < sizeof(cookie) - 1 ? size : sizeof(cookie) - 1;
 	int r = rdp_parse_cc(data, size, &a);
 
-	CHECK(r <= (int)size);
-	CHECK(r == rdp_parse_cc(data, size, &b) && memcmp(&a, &b, sizeof(a)) == 0);
+	FUZZ_PARSED(r, size, rdp_parse_cc(data, size, &b), &a, &b);
 	if (r > 0)
 		CHECK(r == a.tpkt_length && a.kind < RDP_CC_X_MAX && r >= RDP_CC_MIN);
 	/* the builder with the input as cookie: either refused or a well-formed TPKT */

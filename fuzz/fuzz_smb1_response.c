@@ -7,9 +7,7 @@
  */
 #include "probes/parse/smb1_parse.h"
 
-#include "fuzz_smb_common.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,23 +26,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(rh <= (int)size);
 
 	r = smb1_parse_session_setup(data, size, &s1);
-	CHECK(r <= (int)size);
-	CHECK(r == smb1_parse_session_setup(data, size, &s2) && !memcmp(&s1, &s2, sizeof(s1)));
-	check_text(s1.native_os, sizeof(s1.native_os));
-	check_text(s1.native_lanman, sizeof(s1.native_lanman));
-	check_text(s1.primary_domain, sizeof(s1.primary_domain));
+	FUZZ_PARSED(r, size, smb1_parse_session_setup(data, size, &s2), &s1, &s2);
+	fuzz_text(s1.native_os, sizeof(s1.native_os), 0);
+	fuzz_text(s1.native_lanman, sizeof(s1.native_lanman), 0);
+	fuzz_text(s1.primary_domain, sizeof(s1.primary_domain), 0);
 	CHECK(r <= 0 || r == rh);
 
 	r = smb1_parse_tree_connect(data, size, &t1);
-	CHECK(r <= (int)size);
-	CHECK(r == smb1_parse_tree_connect(data, size, &t2) && !memcmp(&t1, &t2, sizeof(t1)));
-	check_text(t1.service, sizeof(t1.service));
-	check_text(t1.native_fs, sizeof(t1.native_fs));
+	FUZZ_PARSED(r, size, smb1_parse_tree_connect(data, size, &t2), &t1, &t2);
+	fuzz_text(t1.service, sizeof(t1.service), 0);
+	fuzz_text(t1.native_fs, sizeof(t1.native_fs), 0);
 	CHECK(r <= 0 || r == rh);
 
 	r = smb1_parse_trans(data, size, &x1);
-	CHECK(r <= (int)size);
-	CHECK(r == smb1_parse_trans(data, size, &x2) && !memcmp(&x1, &x2, sizeof(x1)));
+	FUZZ_PARSED(r, size, smb1_parse_trans(data, size, &x2), &x1, &x2);
 	if (r > 0) {
 		uint32_t msg = x1.hdr.frame_len - 4;
 

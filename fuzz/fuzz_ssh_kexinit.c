@@ -6,26 +6,7 @@
  */
 #include "probes/parse/ssh_parse.h"
 
-#include <stdlib.h>
-#include <string.h>
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
-
-/* NUL-terminated within size, printable ASCII before the NUL (plus extra, when not 0). */
-static void check_text(const char *s, size_t size, char extra)
-{
-	const char *nul = memchr(s, 0, size);
-
-	CHECK(nul);
-	for (const char *p = s; p < nul; p++)
-		CHECK((*p >= 0x20 && *p < 0x7f) || (extra && *p == extra));
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -39,23 +20,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rp > 0)
 		CHECK(pkt.payload_off + pkt.payload_len + pkt.padding_length == (size_t)rp);
 	r = ssh_parse_kexinit(data, size, &a);
-	CHECK(r <= (int)size);
-	CHECK(r == ssh_parse_kexinit(data, size, &b) && memcmp(&a, &b, sizeof(a)) == 0);
+	FUZZ_PARSED(r, size, ssh_parse_kexinit(data, size, &b), &a, &b);
 	if (r > 0)
 		CHECK(r == rp && pkt.msg == SSH_MSG_KEXINIT);
-	check_text(a.kex, sizeof(a.kex), 0);
-	check_text(a.hostkey, sizeof(a.hostkey), 0);
-	check_text(a.enc_c2s, sizeof(a.enc_c2s), 0);
-	check_text(a.enc_s2c, sizeof(a.enc_s2c), 0);
-	check_text(a.mac_c2s, sizeof(a.mac_c2s), 0);
-	check_text(a.mac_s2c, sizeof(a.mac_s2c), 0);
-	check_text(a.comp_c2s, sizeof(a.comp_c2s), 0);
-	check_text(a.comp_s2c, sizeof(a.comp_s2c), 0);
+	fuzz_text(a.kex, sizeof(a.kex), 0);
+	fuzz_text(a.hostkey, sizeof(a.hostkey), 0);
+	fuzz_text(a.enc_c2s, sizeof(a.enc_c2s), 0);
+	fuzz_text(a.enc_s2c, sizeof(a.enc_s2c), 0);
+	fuzz_text(a.mac_c2s, sizeof(a.mac_c2s), 0);
+	fuzz_text(a.mac_s2c, sizeof(a.mac_s2c), 0);
+	fuzz_text(a.comp_c2s, sizeof(a.comp_c2s), 0);
+	fuzz_text(a.comp_s2c, sizeof(a.comp_s2c), 0);
 	r = ssh_kexinit_weak_names(&a, names, sizeof(names));
 	CHECK(r >= 0 || r == -ERR_TOOBIG);
-	check_text(names, sizeof(names), 0);
+	fuzz_text(names, sizeof(names), 0);
 	r = ssh_kexinit_weak_names(&a, big, sizeof(big));
 	CHECK(r >= 0);
-	check_text(big, sizeof(big), 0);
+	fuzz_text(big, sizeof(big), 0);
 	return 0;
 }

@@ -6,26 +6,7 @@
  */
 #include "probes/parse/telnet_parse.h"
 
-#include <stdlib.h>
-#include <string.h>
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
-
-/* NUL-terminated within size, printable ASCII before the NUL (plus extra, when not 0). */
-static void check_text(const char *s, size_t size, char extra)
-{
-	const char *nul = memchr(s, 0, size);
-
-	CHECK(nul);
-	for (const char *p = s; p < nul; p++)
-		CHECK((*p >= 0x20 && *p < 0x7f) || (extra && *p == extra));
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -35,13 +16,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t out[3 * 512];
 	int r = telnet_parse(data, size, &a);
 
-	CHECK(r <= (int)size);
-	CHECK(r == telnet_parse(data, size, &b) && memcmp(&a, &b, sizeof(a)) == 0);
-	check_text(a.text, sizeof(a.text), '\n');
+	FUZZ_PARSED(r, size, telnet_parse(data, size, &b), &a, &b);
+	fuzz_text(a.text, sizeof(a.text), '\n');
 	CHECK(strlen(a.text) == a.text_len);
 	CHECK(telnet_classify(a.text, a.text_len, &c) == 0);
 	CHECK(telnet_classify(a.text, a.text_len, &d) == 0 && memcmp(&c, &d, sizeof(c)) == 0);
-	check_text(c.banner, sizeof(c.banner), '\n');
+	fuzz_text(c.banner, sizeof(c.banner), '\n');
 	/* every request is answered once: a second call with the same scan writes nothing */
 	r = telnet_build_replies(&a, &ans, 0, out, 2);
 	CHECK(r == -ERR_TOOBIG || r == 0);
