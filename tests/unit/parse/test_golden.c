@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Golden captures: walks tests/data/{ssh,telnet,rdp,vnc}, parses every <name>.bin the way a probe
- * would (message after message), and checks the result against <name>.expect (key=value lines).
- * Every capture is also parsed truncated at each byte offset (exact-size heap copies, so ASan sees
- * any read past the end): no crash, never more consumed than given, text fields clean.
+ * Golden captures, for every parser of src/probes/parse: walks each folder of tests/data (the
+ * table `dirs`), parses every <name>.bin with the parser named by the "parser=" line of its
+ * <name>.expect, the way a probe would (message after message), and checks that the parse, as
+ * key=value lines, is exactly the other lines of the .expect ("source=" is required and, like
+ * "note=", "handmade=" and "#" lines, descriptive). Every parser of the table `parsers` states
+ * how a capture cut short must parse (its prefix rule), and every capture is parsed truncated at
+ * each byte offset from exact-size heap copies, so ASan sees any read past the end.
  * Adding a capture needs no code: drop the .bin and its .expect in the folder.
+ * Usage: test_golden DATA_DIR [--dump]   (--dump prints each parse, to write a new .expect)
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,13 +21,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "probes/parse/nbss_parse.h"
 #include "probes/parse/rdp_parse.h"
+#include "probes/parse/smb1_parse.h"
+#include "probes/parse/smb2_parse.h"
 #include "probes/parse/ssh_parse.h"
 #include "probes/parse/telnet_parse.h"
 #include "probes/parse/vnc_parse.h"
 
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
 static const char *data_dir = "tests/data";
-/* --dump: print each capture's parse (to write a new .expect) instead of checking it */
 static bool dump_only;
 
 /* The parse result as key=value lines. */
@@ -72,22 +80,14 @@ static void kv_text(struct dump *d, const char *key, const char *text)
 	kv(d, key, "%s", esc);
 }
 
-static const char *result_name(int r, char *tmp, size_t size)
-{
-	if (r > 0)
-		snprintf(tmp, size, "%d", r);
-	else if (r == PARSE_AGAIN)
-		snprintf(tmp, size, "AGAIN");
-	else
-		snprintf(tmp, size, "%s", err_name(r));
-	return tmp;
-}
-
 static void kv_result(struct dump *d, const char *key, int r)
 {
-	char tmp[32];
-
-	kv(d, key, "%s", result_name(r, tmp, sizeof(tmp)));
+	if (r > 0)
+		kv(d, key, "%d", r);
+	else if (r == PARSE_AGAIN)
+		kv(d, key, "AGAIN");
+	else
+		kv(d, key, "%s", err_name(r));
 }
 
 /* Text must be NUL-terminated inside its array and hold only printable ASCII (and '\n' if nl). */
@@ -121,8 +121,14 @@ static void flag_names(char *dst, size_t size, unsigned flags, const char *const
 	}
 }
 
+/*
+ * One walk function per parser: parse buf as a probe would, check the invariants, dump into d
+ * (NULL: invariants only) and return the result of the first parse (what the prefix rules
+ * compare).
+ */
+
 /* ---- SSH: banner (pre-banner lines + identification), then one KEXINIT packet if present */
-static void walk_ssh(const uint8_t *buf, size_t len, struct dump *d)
+static int walk_ssh(const uint8_t *buf, size_t len, struct dump *d)
 {
 	static const char *const iflags[] = {"no_cr", "overlong", "nonprint",
 	                                     "nul",   "no_dash",  "malformed"};
@@ -133,9 +139,9 @@ static void walk_ssh(const uint8_t *buf, size_t len, struct dump *d)
 	static struct ssh_banner b;
 	static struct ssh_kexinit k;
 	char tmp[256], key[32];
-	int r;
+	int r, first;
 
-	r = ssh_parse_banner(buf, len, &b);
+	first = r = ssh_parse_banner(buf, len, &b);
 	check_consumed(r, len);
 	kv_result(d, "banner", r);
 	kv(d, "pre_lines", "%u", b.pre_lines);
@@ -150,7 +156,7 @@ static void walk_ssh(const uint8_t *buf, size_t len, struct dump *d)
 	check_text(b.ident.software, sizeof(b.ident.software), false);
 	check_text(b.ident.comment, sizeof(b.ident.comment), false);
 	if (r <= 0)
-		return;
+		return first;
 	kv(d, "proto", "%s", b.ident.proto);
 	kv(d, "kind", "%s", kinds[b.ident.kind]);
 	kv(d, "software", "%s", b.ident.software);
@@ -160,7 +166,7 @@ static void walk_ssh(const uint8_t *buf, size_t len, struct dump *d)
 	kv(d, "truncated", "%d", b.ident.truncated);
 	kv(d, "rest", "%zu", len - (size_t)r);
 	if ((size_t)r == len)
-		return;
+		return first;
 
 	buf += r;
 	len -= (size_t)r;
@@ -170,7 +176,7 @@ static void walk_ssh(const uint8_t *buf, size_t len, struct dump *d)
 	check_text(k.kex, sizeof(k.kex), false);
 	check_text(k.mac_s2c, sizeof(k.mac_s2c), false);
 	if (r <= 0)
-		return;
+		return first;
 	kv(d, "kex", "%s", k.kex);
 	kv(d, "hostkey", "%s", k.hostkey);
 	kv(d, "enc_s2c", "%s", k.enc_s2c);
@@ -181,10 +187,11 @@ static void walk_ssh(const uint8_t *buf, size_t len, struct dump *d)
 	assert_true(ssh_kexinit_weak_names(&k, tmp, sizeof(tmp)) >= 0);
 	kv(d, "weak", "%s", tmp);
 	kv(d, "kexinit_rest", "%zu", len - (size_t)r);
+	return first;
 }
 
 /* ---- Telnet: scan, classification, the replies a probe would send */
-static void walk_telnet(const uint8_t *buf, size_t len, struct dump *d)
+static int walk_telnet(const uint8_t *buf, size_t len, struct dump *d)
 {
 	static const char *const verbs[] = {"SB", "WILL", "WONT", "DO", "DONT"};
 	static const char *const svc[] = {"telnet", "ssh", "http", "rfb"};
@@ -194,9 +201,9 @@ static void walk_telnet(const uint8_t *buf, size_t len, struct dump *d)
 	uint8_t rep[1024];
 	char tmp[2048];
 	size_t used = 0;
-	int r;
+	int r, scanned;
 
-	r = telnet_parse(buf, len, &s);
+	scanned = r = telnet_parse(buf, len, &s);
 	check_consumed(r, len);
 	check_text(s.text, sizeof(s.text), true);
 	kv_result(d, "scan", r);
@@ -230,10 +237,11 @@ static void walk_telnet(const uint8_t *buf, size_t len, struct dump *d)
 	kv(d, "replies", "%s", tmp);
 	/* each request is answered once per connection */
 	assert_int_equal(telnet_build_replies(&s, &ans, 0, rep, sizeof(rep)), 0);
+	return scanned;
 }
 
 /* ---- RDP: one Connection Confirm */
-static void walk_rdp(const uint8_t *buf, size_t len, struct dump *d)
+static int walk_rdp(const uint8_t *buf, size_t len, struct dump *d)
 {
 	static const char *const kinds[] = {"legacy", "rsp", "failure"};
 	struct rdp_cc cc;
@@ -242,7 +250,7 @@ static void walk_rdp(const uint8_t *buf, size_t len, struct dump *d)
 	check_consumed(r, len);
 	kv_result(d, "cc", r);
 	if (r <= 0)
-		return;
+		return r;
 	kv(d, "kind", "%s", kinds[cc.kind]);
 	kv(d, "src_ref", "0x%04x", cc.src_ref);
 	kv(d, "rest", "%zu", len - (size_t)r);
@@ -253,6 +261,7 @@ static void walk_rdp(const uint8_t *buf, size_t len, struct dump *d)
 		kv(d, "failure", "%u", cc.failure_code);
 		kv(d, "failure_name", "%s", rdp_failure_name(cc.failure_code));
 	}
+	return r;
 }
 
 static void kv_list8(struct dump *d, const char *key, const uint8_t *v, unsigned n)
@@ -299,18 +308,18 @@ static void walk_vencrypt(const uint8_t *buf, size_t len, struct dump *d)
 }
 
 /* ---- VNC: version, then security (3.3 or 3.7/3.8 layout), then VeNCrypt when offered */
-static void walk_vnc(const uint8_t *buf, size_t len, struct dump *d)
+static int walk_vnc(const uint8_t *buf, size_t len, struct dump *d)
 {
 	static struct vnc_sec_types t;
 	static struct vnc_sec33 s33;
 	struct vnc_version v;
-	int r = vnc_parse_version(buf, len, &v);
+	int r = vnc_parse_version(buf, len, &v), first = r;
 
 	check_consumed(r, len);
 	check_text(v.text, sizeof(v.text), false);
 	kv_result(d, "version", r);
 	if (r <= 0)
-		return;
+		return first;
 	kv(d, "text", "%s", v.text);
 	kv(d, "major", "%u", v.major);
 	kv(d, "minor", "%u", v.minor);
@@ -328,7 +337,7 @@ static void walk_vnc(const uint8_t *buf, size_t len, struct dump *d)
 		kv(d, "reason_length", "%u", s33.reason.length);
 		if (r > 0)
 			kv(d, "rest", "%zu", len - (size_t)r);
-		return;
+		return first;
 	}
 	r = vnc_parse_sec_types(buf, len, &t);
 	check_consumed(r, len);
@@ -343,171 +352,514 @@ static void walk_vnc(const uint8_t *buf, size_t len, struct dump *d)
 	kv(d, "has_vnc_auth", "%d", t.has_vnc_auth);
 	kv(d, "has_vencrypt", "%d", t.has_vencrypt);
 	if (r <= 0)
-		return;
+		return first;
 	if (t.has_vencrypt && !t.has_none && len > (size_t)r)
 		walk_vencrypt(buf + r, len - (size_t)r, d);
 	else
 		kv(d, "rest", "%zu", len - (size_t)r);
+	return first;
 }
 
-struct proto {
-	const char *dir;
-	void (*walk)(const uint8_t *buf, size_t len, struct dump *d);
-	/* first parser alone, for the "shorter than one message" check; NULL for a stream scan */
-	int (*first)(const uint8_t *buf, size_t len);
+static int walk_nbss(const uint8_t *buf, size_t len, struct dump *d)
+{
+	struct nbss_packet p, q;
+	size_t off = 0;
+	unsigned i = 0;
+	char key[32];
+	int r, first = 0;
+
+	/* a probe's loop: packets one after another (keep-alive, then a response) */
+	for (;; i++) {
+		r = nbss_parse(buf + off, len - off, &p);
+		check_consumed(r, len - off);
+		assert_int_equal(r, nbss_parse(buf + off, len - off, &q));
+		assert_memory_equal(&p, &q, sizeof(p));
+		if (i == 0)
+			first = r;
+		snprintf(key, sizeof(key), "p%u", i);
+		kv_result(d, key, r);
+		if (r <= 0)
+			break;
+		snprintf(key, sizeof(key), "p%u_type", i);
+		kv(d, key, "0x%02x", p.type);
+		snprintf(key, sizeof(key), "p%u_length", i);
+		kv(d, key, "%u", p.length);
+		if (p.type == NBSS_NEGATIVE) {
+			snprintf(key, sizeof(key), "p%u_error", i);
+			kv(d, key, "0x%02x", p.error_code);
+			snprintf(key, sizeof(key), "p%u_error_name", i);
+			kv(d, key, "%s", nbss_error_name(p.error_code));
+		} else if (p.type == NBSS_RETARGET) {
+			snprintf(key, sizeof(key), "p%u_retarget", i);
+			kv(d, key, "%u.%u.%u.%u:%u", p.retarget_ip[0], p.retarget_ip[1],
+			   p.retarget_ip[2], p.retarget_ip[3], p.retarget_port);
+		}
+		off += (size_t)r;
+		if (off == len || p.type != NBSS_KEEPALIVE)
+			break;
+	}
+	kv(d, "rest", "%zu", len - off);
+	return first;
+}
+
+static void dump_header(const struct smb1_header *h, struct dump *d)
+{
+	kv(d, "command", "0x%02x", h->command);
+	kv(d, "status", "0x%08x", h->status);
+	kv(d, "status_name", "%s", smb_status_name(h->status));
+	kv(d, "nt_status", "%d", h->nt_status);
+	if (!h->nt_status)
+		kv(d, "dos", "%u/0x%04x", h->dos_class, h->dos_code);
+	kv(d, "flags", "0x%02x", h->flags);
+	kv(d, "flags2", "0x%04x", h->flags2);
+	kv(d, "tid", "0x%04x", h->tid);
+	kv(d, "uid", "0x%04x", h->uid);
+	kv(d, "mid", "0x%04x", h->mid);
+	kv(d, "word_count", "%u", h->word_count);
+	kv(d, "byte_count", "%u", h->byte_count);
+}
+
+static int walk_smb1_negotiate(const uint8_t *buf, size_t len, struct dump *d)
+{
+	static const char *const forms[] = {"error", "none", "lanman", "nt"};
+	static struct smb1_negotiate n, m;
+	int r = smb1_parse_negotiate(buf, len, &n);
+
+	check_consumed(r, len);
+	assert_int_equal(r, smb1_parse_negotiate(buf, len, &m));
+	assert_memory_equal(&n, &m, sizeof(n));
+	check_text(n.domain, sizeof(n.domain), false);
+	check_text(n.server, sizeof(n.server), false);
+	kv_result(d, "result", r);
+	if (r == -ERR_UNSUPPORTED)
+		kv(d, "frame_kind", "%d", n.hdr.kind);
+	if (r <= 0)
+		return r;
+	dump_header(&n.hdr, d);
+	kv(d, "form", "%s", forms[n.form]);
+	kv(d, "accepted", "%d", smb1_negotiate_accepted(&n));
+	if (n.form == SMB1_NEG_ERROR)
+		return r;
+	kv(d, "dialect_index", "0x%04x", n.dialect_index);
+	if (n.form == SMB1_NEG_NONE)
+		return r;
+	kv(d, "security_mode", "0x%02x", n.security_mode);
+	kv(d, "max_mpx", "%u", n.max_mpx);
+	kv(d, "max_vcs", "%u", n.max_vcs);
+	kv(d, "max_buffer", "%u", n.max_buffer);
+	kv(d, "max_raw", "%u", n.max_raw);
+	kv(d, "capabilities", "0x%08x", n.capabilities);
+	kv(d, "time_zone", "%d", n.time_zone);
+	kv(d, "challenge_len", "%u", n.challenge_len);
+	kv(d, "extended", "%d", n.extended);
+	if (n.extended) {
+		kv(d, "server_guid0", "0x%02x", n.server_guid[0]);
+		kv(d, "blob_len", "%u", n.security_blob_len);
+	}
+	kv(d, "domain", "%s", n.domain);
+	kv(d, "server", "%s", n.server);
+	kv(d, "truncated", "%d", n.truncated);
+	return r;
+}
+
+static int walk_smb1_session_setup(const uint8_t *buf, size_t len, struct dump *d)
+{
+	static struct smb1_session_setup s, t;
+	int r = smb1_parse_session_setup(buf, len, &s);
+
+	check_consumed(r, len);
+	assert_int_equal(r, smb1_parse_session_setup(buf, len, &t));
+	assert_memory_equal(&s, &t, sizeof(s));
+	check_text(s.native_os, sizeof(s.native_os), false);
+	check_text(s.native_lanman, sizeof(s.native_lanman), false);
+	check_text(s.primary_domain, sizeof(s.primary_domain), false);
+	kv_result(d, "result", r);
+	if (r <= 0)
+		return r;
+	dump_header(&s.hdr, d);
+	if (s.hdr.word_count == 0)
+		return r;
+	kv(d, "action", "0x%04x", s.action);
+	kv(d, "blob_len", "%u", s.security_blob_len);
+	kv(d, "native_os", "%s", s.native_os);
+	kv(d, "native_lanman", "%s", s.native_lanman);
+	kv(d, "primary_domain", "%s", s.primary_domain);
+	kv(d, "truncated", "%d", s.truncated);
+	return r;
+}
+
+static int walk_smb1_tree_connect(const uint8_t *buf, size_t len, struct dump *d)
+{
+	static struct smb1_tree_connect t, u;
+	int r = smb1_parse_tree_connect(buf, len, &t);
+
+	check_consumed(r, len);
+	assert_int_equal(r, smb1_parse_tree_connect(buf, len, &u));
+	assert_memory_equal(&t, &u, sizeof(t));
+	check_text(t.service, sizeof(t.service), false);
+	check_text(t.native_fs, sizeof(t.native_fs), false);
+	kv_result(d, "result", r);
+	if (r <= 0)
+		return r;
+	dump_header(&t.hdr, d);
+	if (t.hdr.word_count == 0)
+		return r;
+	kv(d, "optional_support", "0x%04x", t.optional_support);
+	kv(d, "extended", "%d", t.extended);
+	kv(d, "max_access", "0x%08x", t.max_access);
+	kv(d, "guest_max_access", "0x%08x", t.guest_max_access);
+	kv(d, "service", "%s", t.service);
+	kv(d, "native_fs", "%s", t.native_fs);
+	kv(d, "truncated", "%d", t.truncated);
+	return r;
+}
+
+/*
+ * Reply to the TRANSACTION of MS17-010 step 4 (request MID 0x41; classified with
+ * smb1_ms17_classify) or, when dp, to the TRANSACTION2 DoublePulsar ping.
+ */
+static int walk_trans(const uint8_t *buf, size_t len, struct dump *d, bool dp_ping)
+{
+	static struct smb1_trans t, u;
+	struct smb1_header h;
+	struct dp_result dp;
+	const char *reason = NULL;
+	enum ms17_verdict v;
+	int r = smb1_parse_trans(buf, len, &t);
+	int rh = smb1_parse_header(buf, len, &h);
+
+	check_consumed(r, len);
+	assert_int_equal(r, smb1_parse_trans(buf, len, &u));
+	assert_memory_equal(&t, &u, sizeof(t));
+	kv_result(d, "result", r);
+	/* the verdicts work from the header alone, as a probe does */
+	kv_result(d, "header", rh);
+	if (rh <= 0)
+		return r;
+	if (r > 0) {
+		dump_header(&t.hdr, d);
+		kv(d, "param_count", "%u", t.param_count);
+		kv(d, "data_count", "%u", t.data_count);
+		kv(d, "setup_count", "%u", t.setup_count);
+	}
+	if (!dp_ping) {
+		v = smb1_ms17_classify(&h, 0x0041, &reason);
+		assert_non_null(reason);
+		kv(d, "ms17", "%s", ms17_verdict_name(v));
+		kv(d, "ms17_reason", "%s", reason);
+	} else {
+		smb1_doublepulsar_classify(&h, &dp);
+		assert_non_null(dp.reason);
+		kv(d, "dp", "%s",
+		   dp.verdict == DP_PRESENT        ? "present"
+		   : dp.verdict == DP_NOT_DETECTED ? "not detected"
+		                                   : "unknown");
+		kv(d, "dp_reason", "%s", dp.reason);
+		if (dp.verdict == DP_PRESENT) {
+			kv(d, "dp_key", "0x%08x", dp.xor_key);
+			kv(d, "dp_arch", "%s", dp.x64 ? "x64" : "x86");
+		}
+	}
+	return r;
+}
+
+static int walk_smb1_trans(const uint8_t *buf, size_t len, struct dump *d)
+{
+	return walk_trans(buf, len, d, false);
+}
+
+static int walk_smb1_trans2(const uint8_t *buf, size_t len, struct dump *d)
+{
+	return walk_trans(buf, len, d, true);
+}
+
+static int walk_smb2_negotiate(const uint8_t *buf, size_t len, struct dump *d)
+{
+	static struct smb2_negotiate n, m;
+	int r = smb2_parse_negotiate(buf, len, &n);
+
+	check_consumed(r, len);
+	assert_int_equal(r, smb2_parse_negotiate(buf, len, &m));
+	assert_memory_equal(&n, &m, sizeof(n));
+	kv_result(d, "result", r);
+	if (r <= 0)
+		return r;
+	kv(d, "status", "0x%08x", n.status);
+	kv(d, "flags", "0x%08x", n.flags);
+	kv(d, "structure_size", "%u", n.structure_size);
+	if (n.status != 0)
+		return r;
+	kv(d, "security_mode", "0x%04x", n.security_mode);
+	kv(d, "signing_required", "%d", !!(n.security_mode & SMB2_NEGOTIATE_SIGNING_REQUIRED));
+	kv(d, "dialect", "0x%04x", n.dialect);
+	kv(d, "dialect_name", "%s", smb2_dialect_name(n.dialect));
+	kv(d, "capabilities", "0x%08x", n.capabilities);
+	kv(d, "max_transact", "%u", n.max_transact);
+	kv(d, "max_read", "%u", n.max_read);
+	kv(d, "max_write", "%u", n.max_write);
+	kv(d, "server_start_time", "%llu", (unsigned long long)n.server_start_time);
+	kv(d, "security_buffer", "%u+%u", n.security_buffer_offset, n.security_buffer_length);
+	kv(d, "context_count", "%u", n.context_count);
+	kv(d, "contexts_seen", "%u", n.contexts_seen);
+	kv(d, "preauth_hash", "%u", n.preauth_hash);
+	kv(d, "cipher", "%u", n.cipher);
+	kv(d, "signing_alg", "%u", n.signing_alg);
+	return r;
+}
+
+/* ---- how a capture cut short must parse */
+
+typedef int (*walk_fn)(const uint8_t *buf, size_t len, struct dump *d);
+typedef void (*prefix_fn)(walk_fn walk, const uint8_t *cut, size_t k, const uint8_t *whole,
+                          size_t len, int full);
+
+/*
+ * A message parser: while the first message is incomplete, PARSE_AGAIN or the same early error
+ * as the whole capture; once it is complete, the same result as the whole capture.
+ */
+static void prefix_message(walk_fn walk, const uint8_t *cut, size_t k, const uint8_t *whole,
+                           size_t len, int full)
+{
+	int r = walk(cut, k, NULL);
+
+	(void)whole;
+	(void)len;
+	check_consumed(r, k);
+	if (full > 0 && (size_t)full <= k)
+		assert_int_equal(r, full);
+	else if (r != PARSE_AGAIN && r != full)
+		fail_msg("prefix %zu: %d, whole capture %d", k, r, full);
+}
+
+/*
+ * The telnet scanner is a stream scan (telnet_parse.h): a prefix consumes everything but an
+ * incomplete command at its end, and what it found (commands, text, IAC IAC count) is the start
+ * of what the whole capture gives.
+ */
+static void prefix_stream(walk_fn walk, const uint8_t *cut, size_t k, const uint8_t *whole,
+                          size_t len, int full)
+{
+	static struct telnet_scan all, part;
+	int r = walk(cut, k, NULL);
+	unsigned kept;
+
+	check_consumed(r, k);
+	if (full < 0) {
+		assert_true(r >= 0 || r == full);
+		return;
+	}
+	assert_true(r >= 0);
+	assert_true((size_t)r == k || cut[r] == TELNET_IAC);
+	assert_int_equal(telnet_parse(whole, len, &all), full);
+	assert_int_equal(telnet_parse(cut, k, &part), r);
+	assert_true(part.ncmds <= all.ncmds);
+	kept = part.ncmds < TELNET_CMDS_KEEP ? part.ncmds : TELNET_CMDS_KEEP;
+	assert_memory_equal(part.cmds, all.cmds, kept * sizeof(part.cmds[0]));
+	assert_true(part.text_len <= all.text_len);
+	assert_memory_equal(part.text, all.text, part.text_len);
+	assert_true(part.data_ff <= all.data_ff);
+}
+
+struct parser {
+	const char *name; /* the parser= line of a .expect */
+	walk_fn walk;
+	prefix_fn prefix; /* required: a capture cut short is always checked */
+	unsigned used;    /* captures that named it (every parser must have one) */
 };
 
-static int first_ssh(const uint8_t *buf, size_t len)
-{
-	static struct ssh_banner b;
-
-	return ssh_parse_banner(buf, len, &b);
-}
-
-static int first_rdp(const uint8_t *buf, size_t len)
-{
-	struct rdp_cc cc;
-
-	return rdp_parse_cc(buf, len, &cc);
-}
-
-static int first_vnc(const uint8_t *buf, size_t len)
-{
-	struct vnc_version v;
-
-	return vnc_parse_version(buf, len, &v);
-}
-
-static const struct proto protos[] = {
-    {.dir = "ssh", .walk = walk_ssh, .first = first_ssh},
-    {.dir = "telnet", .walk = walk_telnet},
-    {.dir = "rdp", .walk = walk_rdp, .first = first_rdp},
-    {.dir = "vnc", .walk = walk_vnc, .first = first_vnc},
+static struct parser parsers[] = {
+    {.name = "ssh", .walk = walk_ssh, .prefix = prefix_message},
+    {.name = "telnet", .walk = walk_telnet, .prefix = prefix_stream},
+    {.name = "rdp_cc", .walk = walk_rdp, .prefix = prefix_message},
+    {.name = "vnc", .walk = walk_vnc, .prefix = prefix_message},
+    {.name = "nbss", .walk = walk_nbss, .prefix = prefix_message},
+    {.name = "smb1_negotiate", .walk = walk_smb1_negotiate, .prefix = prefix_message},
+    {.name = "smb1_session_setup", .walk = walk_smb1_session_setup, .prefix = prefix_message},
+    {.name = "smb1_tree_connect", .walk = walk_smb1_tree_connect, .prefix = prefix_message},
+    {.name = "smb1_trans", .walk = walk_smb1_trans, .prefix = prefix_message},
+    {.name = "smb1_trans2", .walk = walk_smb1_trans2, .prefix = prefix_message},
+    {.name = "smb2_negotiate", .walk = walk_smb2_negotiate, .prefix = prefix_message},
 };
 
-static uint8_t *read_file(const char *path, size_t *len)
+/* The folders of tests/data, each with the captures it holds at least (a lost file fails). */
+static const struct {
+	const char *name;
+	unsigned min;
+} dirs[] = {
+    {"ssh", 15}, {"telnet", 10}, {"rdp", 23}, {"vnc", 16}, {"netbios", 15}, {"smb", 65},
+};
+
+/* ---- files */
+
+static char *read_file(const char *path, size_t *len)
 {
 	struct stat st;
-	uint8_t *buf;
-	FILE *f;
+	char *buf;
+	FILE *f = fopen(path, "rb");
 
-	assert_int_equal(stat(path, &st), 0);
+	if (!f)
+		fail_msg("%s: cannot open", path);
+	assert_int_equal(fstat(fileno(f), &st), 0);
 	*len = (size_t)st.st_size;
-	buf = malloc(*len ? *len : 1);
-	assert_non_null(buf);
-	f = fopen(path, "rb");
-	assert_non_null(f);
+	buf = malloc(*len + 1);
+	if (!buf)
+		abort();
 	assert_int_equal(fread(buf, 1, *len, f), *len);
+	buf[*len] = '\0';
 	fclose(f);
 	return buf;
 }
 
-/* Every non-meta key=value of the .expect file must be in the dump with that exact value. */
-static unsigned check_expect(const char *path, const struct dump *d, const char *name)
+/* The .expect: its parser and the expected dump (every line but the descriptive ones). */
+static struct parser *read_expect(const char *path, struct dump *want)
 {
-	char line[4096], want[4200];
-	unsigned keys = 0;
+	struct parser *p = NULL;
 	bool source = false;
-	FILE *f = fopen(path, "r");
+	char *exp, *line, *next;
+	size_t elen;
 
-	if (!f)
-		fail_msg("%s: missing .expect sidecar", path);
-	while (fgets(line, sizeof(line), f)) {
-		size_t n = strcspn(line, "\r\n");
-
-		line[n] = '\0';
-		if (n == 0 || line[0] == '#')
+	exp = read_file(path, &elen);
+	want->len = 0;
+	want->buf[0] = '\0';
+	for (line = exp; *line; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = '\0';
+		if (line[0] == '\0' || line[0] == '#')
 			continue;
-		if (!strchr(line, '='))
+		if (line[strcspn(line, "=")] == '\0')
 			fail_msg("%s: not key=value: %s", path, line);
-		if (strncmp(line, "source=", 7) == 0) {
+		if (!strncmp(line, "parser=", 7)) {
+			for (size_t i = 0; i < ARRAY_LEN(parsers); i++)
+				if (!strcmp(line + 7, parsers[i].name))
+					p = &parsers[i];
+			if (!p)
+				fail_msg("%s: unknown %s", path, line);
+		} else if (!strncmp(line, "source=", 7)) {
 			source = true;
-			continue;
+		} else if (strncmp(line, "note=", 5) && strncmp(line, "handmade=", 9)) {
+			int n = snprintf(want->buf + want->len, sizeof(want->buf) - want->len,
+			                 "%s\n", line);
+
+			assert_true(n > 0 && (size_t)n < sizeof(want->buf) - want->len);
+			want->len += (size_t)n;
 		}
-		if (strncmp(line, "note=", 5) == 0)
-			continue;
-		/* match a whole line of the dump: "\nkey=value\n" */
-		snprintf(want, sizeof(want), "\n%s\n", line);
-		if (!strstr(d->buf, want) && strncmp(d->buf, want + 1, strlen(want + 1)) != 0)
-			fail_msg("%s: expected '%s'; parse gave:\n%s", name, line, d->buf);
-		keys++;
 	}
-	fclose(f);
+	free(exp);
+	if (!p)
+		fail_msg("%s: no parser= line", path);
 	if (!source)
 		fail_msg("%s: no source= line (real server version or hand-made)", path);
-	return keys;
+	if (want->len == 0)
+		fail_msg("%s: checks nothing", path);
+	return p;
 }
 
-/* Parse every prefix of the capture from an exact-size copy (ASan sees overreads). */
-static void check_prefixes(const struct proto *p, const uint8_t *buf, size_t len)
+static void check_capture(const char *dir, const char *base)
 {
-	int full = p->first ? p->first(buf, len) : 0;
+	static struct dump want, got, again;
+	char path[1024];
+	struct parser *p;
+	size_t len;
+	uint8_t *buf;
+	int full;
 
+	snprintf(path, sizeof(path), "%s/%s.expect", dir, base);
+	p = read_expect(path, &want);
+	p->used++;
+	snprintf(path, sizeof(path), "%s/%s.bin", dir, base);
+	buf = (uint8_t *)read_file(path, &len);
+	got.len = again.len = 0;
+	got.buf[0] = again.buf[0] = '\0';
+	full = p->walk(buf, len, &got);
+	/* a second parse of the same bytes gives the same result */
+	assert_int_equal(p->walk(buf, len, &again), full);
+	assert_string_equal(got.buf, again.buf);
+	if (dump_only)
+		printf("== %s/%s.bin\nparser=%s\n%s", dir, base, p->name, got.buf);
+	else if (strcmp(got.buf, want.buf) != 0)
+		fail_msg("%s/%s:\n-- expected --\n%s-- parsed --\n%s", dir, base, want.buf,
+		         got.buf);
 	for (size_t k = 0; k < len; k++) {
 		uint8_t *cut = malloc(k ? k : 1);
 
 		assert_non_null(cut);
 		memcpy(cut, buf, k);
-		p->walk(cut, k, NULL);
-		if (p->first && full > 0 && k < (size_t)full)
-			assert_true(p->first(cut, k) <= 0);
+		p->prefix(p->walk, cut, k, buf, len, full);
 		free(cut);
 	}
+	free(buf);
 }
 
-static int by_name(const struct dirent **a, const struct dirent **b)
+static unsigned walk_dir(const char *sub)
 {
-	return strcmp((*a)->d_name, (*b)->d_name);
+	struct dirent **names;
+	unsigned checked = 0;
+	char dir[512];
+	int n;
+
+	snprintf(dir, sizeof(dir), "%s/%s", data_dir, sub);
+	n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0)
+		fail_msg("%s: cannot read", dir);
+	for (int i = 0; i < n; i++) {
+		char *name = names[i]->d_name;
+		size_t l = strlen(name);
+
+		if (l > 4 && !strcmp(name + l - 4, ".bin")) {
+			name[l - 4] = '\0';
+			check_capture(dir, name);
+			checked++;
+		} else if (name[0] != '.' && (l < 7 || strcmp(name + l - 7, ".expect"))) {
+			fail_msg("%s/%s: neither a .bin nor a .expect", dir, name);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return checked;
+}
+
+/* Every folder of tests/data is in dirs[] (a new protocol cannot be skipped). */
+static int not_dot(const struct dirent *e)
+{
+	return e->d_name[0] != '.';
 }
 
 static void test_golden(void **state)
 {
-	unsigned captures = 0;
+	struct dirent **names;
+	unsigned total = 0;
+	int n;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
-		const struct proto *p = &protos[i];
-		struct dirent **ents;
-		char dir[1024];
-		int n;
+	for (size_t i = 0; i < ARRAY_LEN(parsers); i++)
+		assert_true(parsers[i].name && parsers[i].walk && parsers[i].prefix);
+	n = scandir(data_dir, &names, not_dot, alphasort);
+	if (n < 0)
+		fail_msg("%s: cannot read", data_dir);
+	for (int i = 0; i < n; i++) {
+		size_t j = 0;
 
-		snprintf(dir, sizeof(dir), "%s/%s", data_dir, p->dir);
-		n = scandir(dir, &ents, NULL, by_name);
-		if (n < 0)
-			fail_msg("%s: cannot read", dir);
-		unsigned in_dir = 0;
-
-		for (int j = 0; j < n; j++) {
-			const char *nm = ents[j]->d_name;
-			size_t l = strlen(nm), len;
-			char path[2048], expect[2048];
-			static struct dump d;
-			uint8_t *buf;
-
-			if (l > 4 && strcmp(nm + l - 4, ".bin") == 0) {
-				snprintf(path, sizeof(path), "%s/%s", dir, nm);
-				snprintf(expect, sizeof(expect), "%s/%.*s.expect", dir,
-				         (int)(l - 4), nm);
-				buf = read_file(path, &len);
-				d.len = 0;
-				d.buf[0] = '\0';
-				p->walk(buf, len, &d);
-				if (dump_only)
-					printf("== %s/%s\n%s", p->dir, nm, d.buf);
-				else if (check_expect(expect, &d, nm) == 0)
-					fail_msg("%s: .expect checks nothing", nm);
-				check_prefixes(p, buf, len);
-				free(buf);
-				in_dir++;
-			}
-			free(ents[j]);
-		}
-		free(ents);
-		if (in_dir == 0)
-			fail_msg("%s: no capture", dir);
-		captures += in_dir;
+		while (j < ARRAY_LEN(dirs) && strcmp(dirs[j].name, names[i]->d_name))
+			j++;
+		if (j == ARRAY_LEN(dirs))
+			fail_msg("%s/%s: a folder the walker does not know", data_dir,
+			         names[i]->d_name);
+		free(names[i]);
 	}
-	print_message("%u captures checked\n", captures);
+	free(names);
+	for (size_t i = 0; i < ARRAY_LEN(dirs); i++) {
+		unsigned c = walk_dir(dirs[i].name);
+
+		if (c < dirs[i].min)
+			fail_msg("%s/%s: %u captures, expected at least %u", data_dir, dirs[i].name,
+			         c, dirs[i].min);
+		total += c;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(parsers); i++)
+		if (parsers[i].used == 0)
+			fail_msg("parser %s: no capture names it", parsers[i].name);
+	print_message("%u captures checked\n", total);
 }
 
 int main(int argc, char **argv)
@@ -516,8 +868,11 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_golden),
 	};
 
-	if (argc > 1)
-		data_dir = argv[1];
-	dump_only = argc > 2 && strcmp(argv[2], "--dump") == 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--dump"))
+			dump_only = true;
+		else
+			data_dir = argv[i];
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
