@@ -17,7 +17,9 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define N_RESULTS 12000
@@ -604,6 +606,39 @@ static void test_render(void **state)
 	store_close(st);
 }
 
+/*
+ * Text in SVG and HTML is escaped by core/sbuf.h, which keeps UTF-8: a check name from a store
+ * that a later version wrote ("café" here) shows as it is. The escaper before it dropped every
+ * byte >= 0x7f ("caf"); markup characters are still entities.
+ */
+static void test_render_keeps_utf8(void **state)
+{
+	struct report *r = calloc(1, sizeof(*r));
+	char *out = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_non_null(r);
+	r->total.n = r->population = 20;
+	r->min_group = REPORT_MIN_GROUP;
+	r->n_checks = 1;
+	snprintf(r->check_names[0], sizeof(r->check_names[0]), "caf\xc3\xa9<&>");
+	r->total.check_open[0] = 5;
+	snprintf(r->headline_name, sizeof(r->headline_name), "139-or-445");
+	snprintf(r->headline_ports, sizeof(r->headline_ports), "139 or 445");
+	assert_int_equal(report_render(r, REPORT_FORMAT_SVG, NULL, &out, &len), 0);
+	assert_int_equal(strlen(out), len);
+	assert_non_null(strstr(out, "data-name=\"caf\xc3\xa9&lt;&amp;&gt;\""));
+	assert_non_null(strstr(out, ">caf\xc3\xa9&lt;&amp;&gt; reachable</text>"));
+	free(out);
+	assert_int_equal(
+	    report_render(r, REPORT_FORMAT_HTML, "/admin/stats.csv?a=1&b=\xc3\xa9", &out, &len), 0);
+	assert_non_null(strstr(out, "<th scope=\"row\">caf\xc3\xa9&lt;&amp;&gt; reachable</th>"));
+	assert_non_null(strstr(out, "href=\"/admin/stats.csv?a=1&amp;b=\xc3\xa9\""));
+	free(out);
+	report_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -611,7 +646,7 @@ int main(void)
 	    cmocka_unit_test(test_sample_uniform), cmocka_unit_test(test_labels),
 	    cmocka_unit_test(test_full_counts),    cmocka_unit_test(test_period_and_trend),
 	    cmocka_unit_test(test_per_requester),  cmocka_unit_test(test_sampling),
-	    cmocka_unit_test(test_render),
+	    cmocka_unit_test(test_render),         cmocka_unit_test(test_render_keeps_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

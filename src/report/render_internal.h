@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal to report rendering: what render_text.c (table, CSV, JSON) and render_svg.c (SVG
+ * charts, dashboard HTML) share. Every writer appends to one core/sbuf.h buffer and leaves the
+ * error in it.
+ */
+#ifndef EXPOSURE_REPORT_RENDER_INTERNAL_H
+#define EXPOSURE_REPORT_RENDER_INTERNAL_H
+
+#include "core/sbuf.h"
+#include "report/report.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One measure of one set of results. */
+struct measure {
+	const char *measure; /* "headline", "risky", "check", "finding" */
+	const char *name;
+	uint64_t count;
+};
+
+#define MEASURES_MAX (2 + REPORT_MAX_CHECKS + REPORT_MAX_FINDINGS)
+
+/* The measures of a in display order into m (MEASURES_MAX); findings too if asked. */
+size_t render_measures(const struct report *r, const struct report_acc *a, bool findings,
+                       struct measure *m);
+
+/* "139 or 445 reachable", "SMB (445) reachable", "finding smb1-enabled", ... */
+void render_measure_title(const struct report *r, const struct measure *m, char *buf, size_t n);
+
+/* The period's bounds as text, "" for an open end (n >= 21 each). */
+void render_period(const struct report *r, char *from, char *to, size_t n);
+
+/* Whether a trend bucket holds enough results to show its shares. */
+bool render_bucket_shown(const struct report *r, const struct report_bucket *b);
+
+/* What is counted, the period, label and sample: one line each, every line led by lead. */
+void render_header_lines(struct sbuf *b, const struct report *r, const char *lead);
+
+/* Record a failure in b (the first one sticks, as sbuf's own). */
+void render_fail(struct sbuf *b, int err);
+
+void render_table(struct sbuf *b, const struct report *r);
+void render_csv(struct sbuf *b, const struct report *r);
+void render_json(struct sbuf *b, const struct report *r);
+void render_svg(struct sbuf *b, const struct report *r);
+void render_html(struct sbuf *b, const struct report *r, const char *csv_href);
+
+#endif

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/* Rendering a report as text: the aligned table, and JSON and CSV with the same rows. */
+#include "report/render_internal.h"
+
+#include "core/err.h"
+#include "report/stats.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *scope_group(const struct report *r)
+{
+	return r->label_filter[0] ? r->label_filter : "all";
+}
+
+static void pct(char *buf, size_t n, double v)
+{
+	snprintf(buf, n, "%.1f%%", 100.0 * v);
+}
+
+/* "3.0% [2.4%, 3.7%]" or "-" when n == 0. */
+static void share_text(char *buf, size_t n, uint64_t x, uint64_t total)
+{
+	double lo, hi;
+	char a[16], b[16], c[16];
+
+	if (stats_wilson(x, total, STATS_Z95, &lo, &hi) < 0) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	pct(a, sizeof(a), (double)x / (double)total);
+	pct(b, sizeof(b), lo);
+	pct(c, sizeof(c), hi);
+	snprintf(buf, n, "%s [%s, %s]", a, b, c);
+}
+
+void render_table(struct sbuf *b, const struct report *r)
+{
+	struct measure *m = calloc(MEASURES_MAX, sizeof(*m));
+	char title[96], share[64], head[64];
+	size_t k;
+
+	if (m == NULL) {
+		render_fail(b, -ENOMEM);
+		return;
+	}
+	snprintf(head, sizeof(head), "%s reachable", r->headline_ports);
+	render_header_lines(b, r, "");
+	sbuf_addf(b, "\n%-40s %10s  %s\n", "measure", "count", "share [95% interval, Wilson]");
+	k = render_measures(r, &r->total, true, m);
+	for (size_t i = 0; i < k; i++) {
+		render_measure_title(r, &m[i], title, sizeof(title));
+		share_text(share, sizeof(share), m[i].count, r->total.n);
+		sbuf_addf(b, "%-40s %10llu  %s\n", title, (unsigned long long)m[i].count, share);
+	}
+	if (r->opts.labels != NULL && !r->label_filter[0]) {
+		sbuf_addf(b, "\nby network label (groups under %u folded into \"%s\")\n",
+		          r->min_group, LABELS_OTHER);
+		sbuf_addf(b, "%-24s %10s  %-28s %s\n", "label",
+		          r->opts.per == REPORT_PER_REQUESTER ? "requesters" : "results", head,
+		          "risk medium or worse");
+		for (size_t g = 0; g < r->n_groups; g++) {
+			const struct report_acc *a = &r->groups[g].acc;
+			char s2[64];
+
+			share_text(share, sizeof(share), a->headline, a->n);
+			share_text(s2, sizeof(s2), a->risky, a->n);
+			sbuf_addf(b, "%-24s %10llu  %-28s %s\n", r->groups[g].name,
+			          (unsigned long long)a->n, share, s2);
+		}
+		if (r->suppressed > 0)
+			sbuf_addf(b, "(%llu in groups too small to show, even together)\n",
+			          (unsigned long long)r->suppressed);
+	}
+	if (r->opts.trend != REPORT_TREND_NONE) {
+		sbuf_addf(b, "\ntrend per %s (UTC%s; shares only where at least %u)\n",
+		          r->opts.trend == REPORT_TREND_DAY ? "day" : "week",
+		          r->opts.trend == REPORT_TREND_DAY ? "" : ", weeks start on Monday",
+		          r->min_group);
+		sbuf_addf(b, "%-12s %10s  %-28s %s\n", "from", report_counting_name(r), head,
+		          "risk medium or worse");
+		for (size_t i = 0; i < r->n_buckets; i++) {
+			const struct report_bucket *bk = &r->buckets[i];
+			char day[16], s2[64];
+
+			stats_format_day(bk->start_ms, day, sizeof(day));
+			if (render_bucket_shown(r, bk)) {
+				share_text(share, sizeof(share), bk->acc.headline, bk->acc.n);
+				share_text(s2, sizeof(s2), bk->acc.risky, bk->acc.n);
+			} else {
+				snprintf(share, sizeof(share), "(too few)");
+				snprintf(s2, sizeof(s2), "(too few)");
+			}
+			sbuf_addf(b, "%-12s %10llu  %-28s %s\n", day, (unsigned long long)bk->acc.n,
+			          share, s2);
+		}
+	}
+	free(m);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* CSV and JSON: one row per (scope, group, period, measure).                                 */
+
+struct row {
+	const char *scope; /* "all", "group", "trend" */
+	const char *group;
+	const char *from, *to;
+	const char *measure, *name;
+	uint64_t count, n;
+	bool has_share;
+	double share, lo, hi;
+};
+
+typedef void row_cb(void *ud, const struct row *row);
+
+static void emit_acc(const struct report *r, const struct report_acc *a, struct row base,
+                     bool shares, struct measure *m, row_cb *cb, void *ud)
+{
+	struct row row = base;
+	size_t k;
+
+	row.measure = r->opts.per == REPORT_PER_REQUESTER ? "requesters" : "results";
+	row.name = "";
+	row.count = a->n;
+	row.n = strcmp(base.scope, "all") == 0 ? r->population : a->n;
+	row.has_share = false;
+	cb(ud, &row);
+	if (!shares)
+		return;
+	k = render_measures(r, a, true, m);
+	for (size_t i = 0; i < k; i++) {
+		row = base;
+		row.measure = m[i].measure;
+		row.name = m[i].name;
+		row.count = m[i].count;
+		row.n = a->n;
+		row.has_share = stats_wilson(m[i].count, a->n, STATS_Z95, &row.lo, &row.hi) == 0;
+		row.share = row.has_share ? (double)m[i].count / (double)a->n : 0.0;
+		cb(ud, &row);
+	}
+}
+
+static int emit_rows(const struct report *r, row_cb *cb, void *ud)
+{
+	struct measure *m = calloc(MEASURES_MAX, sizeof(*m));
+	char from[32], to[32];
+
+	if (m == NULL)
+		return -ENOMEM;
+	render_period(r, from, to, sizeof(from));
+	emit_acc(r, &r->total,
+	         (struct row){.scope = "all", .group = scope_group(r), .from = from, .to = to},
+	         r->total.n > 0, m, cb, ud);
+	for (size_t g = 0; g < r->n_groups && !r->label_filter[0]; g++)
+		emit_acc(r, &r->groups[g].acc,
+		         (struct row){
+		             .scope = "group", .group = r->groups[g].name, .from = from, .to = to},
+		         true, m, cb, ud);
+	for (size_t i = 0; i < r->n_buckets; i++) {
+		const struct report_bucket *bk = &r->buckets[i];
+		char bf[32], bt[32];
+
+		stats_format_time(bk->start_ms, bf, sizeof(bf));
+		stats_format_time(bk->end_ms, bt, sizeof(bt));
+		emit_acc(
+		    r, &bk->acc,
+		    (struct row){.scope = "trend", .group = scope_group(r), .from = bf, .to = bt},
+		    render_bucket_shown(r, bk), m, cb, ud);
+	}
+	free(m);
+	return 0;
+}
+
+static void put_csv_field(struct sbuf *b, const char *s)
+{
+	bool quote = strpbrk(s, ",\"\r\n") != NULL || strchr("=+-@", s[0]) != NULL;
+
+	if (!quote || s[0] == '\0') {
+		sbuf_addf(b, "%s", s);
+		return;
+	}
+	sbuf_addf(b, "\"");
+	/* A leading formula character is neutralised for spreadsheets (OWASP CSV injection). */
+	if (strchr("=+-@", s[0]) != NULL)
+		sbuf_addf(b, "'");
+	for (; *s; s++)
+		sbuf_addf(b, *s == '"' ? "\"\"" : "%c", *s);
+	sbuf_addf(b, "\"");
+}
+
+struct csv_ctx {
+	struct sbuf *b;
+	const char *counting;
+};
+
+static void csv_row(void *ud, const struct row *row)
+{
+	struct csv_ctx *c = ud;
+	struct sbuf *b = c->b;
+	const char *f[] = {c->counting, row->scope,   row->group, row->from,
+	                   row->to,     row->measure, row->name};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		put_csv_field(b, f[i]);
+		sbuf_addf(b, ",");
+	}
+	sbuf_addf(b, "%llu,%llu,", (unsigned long long)row->count, (unsigned long long)row->n);
+	if (row->has_share)
+		sbuf_addf(b, "%.6f,%.6f,%.6f\r\n", row->share, row->lo, row->hi);
+	else
+		sbuf_addf(b, ",,\r\n");
+}
+
+#define CSV_HEADER "counting,scope,group,from,to,measure,name,count,n,share,wilson_low,wilson_high"
+
+void render_csv(struct sbuf *b, const struct report *r)
+{
+	struct csv_ctx c = {.b = b, .counting = report_counting_name(r)};
+
+	sbuf_addf(b, "%s\r\n", CSV_HEADER);
+	if (emit_rows(r, csv_row, &c) < 0)
+		render_fail(b, -ENOMEM);
+}
+
+struct json_ctx {
+	json_t *rows;
+	const char *counting;
+	int err;
+};
+
+static double round6(double v)
+{
+	return round(v * 1e6) / 1e6;
+}
+
+static void json_row(void *ud, const struct row *row)
+{
+	struct json_ctx *c = ud;
+	json_t *o =
+	    json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s,s:s,s:I,s:I}", "counting", c->counting, "scope",
+	              row->scope, "group", row->group, "from", row->from[0] ? row->from : NULL,
+	              "to", row->to[0] ? row->to : NULL, "measure", row->measure, "name", row->name,
+	              "count", (json_int_t)row->count, "n", (json_int_t)row->n);
+
+	if (o == NULL) {
+		c->err = -ENOMEM;
+		return;
+	}
+	json_object_set_new(o, "share",
+	                    row->has_share ? json_real(round6(row->share)) : json_null());
+	json_object_set_new(o, "wilson_low",
+	                    row->has_share ? json_real(round6(row->lo)) : json_null());
+	json_object_set_new(o, "wilson_high",
+	                    row->has_share ? json_real(round6(row->hi)) : json_null());
+	if (json_array_append_new(c->rows, o) < 0)
+		c->err = -ENOMEM;
+}
+
+void render_json(struct sbuf *b, const struct report *r)
+{
+	struct json_ctx c = {.rows = json_array(), .counting = report_counting_name(r)};
+	char from[32], to[32], seed[24];
+	json_t *doc;
+	char *text;
+
+	render_period(r, from, to, sizeof(from));
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)r->opts.seed);
+	doc = json_pack("{s:s,s:s?,s:s?,s:s?,s:I,s:I,s:I,s:I,s:o}", "counting", c.counting, "from",
+	                from[0] ? from : NULL, "to", to[0] ? to : NULL, "label",
+	                r->label_filter[0] ? r->label_filter : NULL, "population",
+	                (json_int_t)r->population, "counted", (json_int_t)r->total.n, "min_group",
+	                (json_int_t)r->min_group, "suppressed", (json_int_t)r->suppressed, "rows",
+	                c.rows);
+	if (doc == NULL) {
+		render_fail(b, -ENOMEM);
+		return;
+	}
+	json_object_set_new(doc, "sample",
+	                    r->opts.sample_n ? json_pack("{s:I,s:s}", "n",
+	                                                 (json_int_t)r->opts.sample_n, "seed", seed)
+	                                     : json_null());
+	json_object_set_new(doc, "trend",
+	                    r->opts.trend == REPORT_TREND_NONE
+	                        ? json_null()
+	                        : json_string(r->opts.trend == REPORT_TREND_DAY ? "day" : "week"));
+	if (emit_rows(r, json_row, &c) < 0 || c.err < 0) {
+		json_decref(doc);
+		render_fail(b, -ENOMEM);
+		return;
+	}
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	json_decref(doc);
+	if (text == NULL) {
+		render_fail(b, -ENOMEM);
+		return;
+	}
+	sbuf_addf(b, "%s\n", text);
+	free(text);
+}
