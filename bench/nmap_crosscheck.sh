@@ -110,7 +110,7 @@ done
 #   nmap -sT -Pn -n -sV --script <that protocol's scripts> -p PORT ADDR
 # and prints one block per target: item | exposure | nmap | same? (the differences are explained
 # in docs/nmap-differences.md). XC_ONLY="allsvc ssh telnet rdp vnc realport ports" selects them
-# (default all). nmap -sV makes the port rules fire on non-standard ports (protocols.md §12.0).
+# (default all). nmap -sV makes the port rules fire on non-standard ports (PROTOCOLS.md §12.0).
 XC_ALLOW=(--allow 198.18.0.0/15 --allow 2001:db8::/32)
 XC_ALL_SCRIPTS=smb-protocols,smb2-security-mode,smb-vuln-ms17-010,rdp-enum-encryption,vnc-info
 XC_ALL_SCRIPTS+=,ssh2-enum-algos
@@ -327,7 +327,7 @@ xc_emul()
 }
 
 # xc_emul_x509none PORT : EMULATOR of a VNC server offering only VeNCrypt X509None (260), a case
-# emul.py does not have, added to its CASES at run time (protocols.md §8.5: nmap's vnc-info
+# emul.py does not have, added to its CASES at run time (PROTOCOLS.md §8.5: nmap's vnc-info
 # does not treat 260 as "no authentication").
 xc_emul_x509none()
 {

@@ -10,7 +10,7 @@
 /*
  * The doors of the 2017 self-diagnosis service. SKYSEA Client View: the vendor documents its
  * default ports inside 52300-52315 and which one the agent's vulnerable console channel uses is
- * not public (protocols.md §9), so the whole range is probed; it is 16 parallel connects.
+ * not public (PROTOCOLS.md §9), so the whole range is probed; it is 16 parallel connects.
  * Finding severities are those of docs/json.md. The headline doors are the two of the 2017
  * statistic: Windows file sharing reachable on 139 or 445.
  */

@@ -3,7 +3,7 @@
  * The probe engine: the only place that does probe I/O. On a libuv loop it connects to many
  * (address, port) pairs at once under a global and a per-target cap, classifies each port
  * (open / closed / filtered) from the connect result and the ICMP error queue, adapts its
- * deadlines to each target's round-trip times (nmap's estimator, protocols.md §1.4), and then,
+ * deadlines to each target's round-trip times (nmap's estimator, PROTOCOLS.md §1.4), and then,
  * on an open port, drives the probe state machine (probe.h) with byte caps and deadlines.
  * See docs/internals/ENGINE.md.
  */

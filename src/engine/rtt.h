@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Per-target round-trip-time estimator and timeout (nmap adjust_timeouts2, protocols.md §1.4). */
+/* Per-target round-trip-time estimator and timeout (nmap adjust_timeouts2, PROTOCOLS.md §1.4). */
 #ifndef EXPOSURE_ENGINE_RTT_H
 #define EXPOSURE_ENGINE_RTT_H
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * NetBIOS Session Service probe (TCP 139), protocols.md §4: a SESSION REQUEST for each called name
+ * NetBIOS Session Service probe (TCP 139), PROTOCOLS.md §4: a SESSION REQUEST for each called name
  * in turn on a fresh connection (a server closes after a negative answer, §4.4), then, after a
  * POSITIVE SESSION RESPONSE, the SMB conversation of the smb probe over the session (SMB over
  * NBT, smb_internal.h), each of its connections opened with the name that worked.

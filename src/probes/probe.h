@@ -31,7 +31,7 @@ enum probe_end {
 	PROBE_END_X_MAX
 };
 
-/* What answered on the port (protocols.md §0.3). */
+/* What answered on the port (PROTOCOLS.md §0.3). */
 enum service_state {
 	SERVICE_UNKNOWN = 0,    /* nothing learnt (yet) */
 	SERVICE_IDENTIFIED,     /* the protocol the check expected (or another named one) */

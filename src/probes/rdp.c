@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * RDP probe (protocols.md §7.3): three fresh connections, each sending one X.224 Connection
+ * RDP probe (PROTOCOLS.md §7.3): three fresh connections, each sending one X.224 Connection
  * Request with an RDP_NEG_REQ and reading the Connection Confirm, then closing:
  *   P1 requestedProtocols 0x0B (TLS | CredSSP | CredSSP-EX): what the server prefers;
  *   P2 0x00 (Standard RDP Security only);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SKYSEA Client View (CVE-2016-7836), protocols.md §9: reachability only, as the 2017 service
+ * SKYSEA Client View (CVE-2016-7836), PROTOCOLS.md §9: reachability only, as the 2017 service
  * did. The protocol is proprietary and undocumented and speaking it would be exploit-adjacent,
  * so the probe sends nothing: it waits briefly and records whether the port talks first (length
  * and the first bytes in hex), as evidence for a future signature. It never changes the verdict.

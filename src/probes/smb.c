@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SMB probe (TCP 445), protocols.md §5 and §6, and the SMB conversation it shares with the netbios
+ * SMB probe (TCP 445), PROTOCOLS.md §5 and §6, and the SMB conversation it shares with the netbios
  * probe (smb_internal.h). Non-intrusive: negotiation, an anonymous null session to IPC$ and the
  * PeekNamedPipe transaction that unpatched srv.sys answers with STATUS_INSUFF_SERVER_RESOURCES;
  * the DoublePulsar ping only after "vulnerable". Never credentials, never a write, never the
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-/* Request MIDs of protocols.md §6 (the emulators echo them). */
+/* Request MIDs of PROTOCOLS.md §6 (the emulators echo them). */
 #define MID_STEPS 0x0040
 #define MID_TRANS 0x0041
 

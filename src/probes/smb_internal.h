@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The SMB conversation shared by the smb probe (TCP 445) and the netbios probe (TCP 139, SMB over
- * a NetBIOS session), protocols.md §5 and §6. One smb_run walks these connections:
+ * a NetBIOS session), PROTOCOLS.md §5 and §6. One smb_run walks these connections:
  *   1. SMB1 NEGOTIATE (§5.3); if SMB1 answers with NT LM 0.12, the MS17-010 sequence on the same
  *      connection (§6.3 anonymous SESSION_SETUP_ANDX, §6.4 TREE_CONNECT_ANDX to IPC$, §6.5
  *      PeekNamedPipe on FID 0) and, only after "vulnerable", the DoublePulsar ping (§6.6);

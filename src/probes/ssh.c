@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SSH probe (protocols.md §2): read the identification line (pre-banner lines capped, §2.2),
+ * SSH probe (PROTOCOLS.md §2): read the identification line (pre-banner lines capped, §2.2),
  * send our own identification "SSH-2.0-SelfCheck_1.0\r\n" (handshake level: it spares the server
  * a "did not receive identification" log line), read the server's KEXINIT (which a server sends
  * unprompted, RFC 4253 §7.1, possibly in the same segment as its banner) and stop. Nothing else is

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Telnet probe (protocols.md §3): read what the server sends, refuse every option it asks for
+ * Telnet probe (PROTOCOLS.md §3): read what the server sends, refuse every option it asks for
  * (DO x -> WONT x, WILL x -> DONT x, once per option, §3.2), and collect its text until a prompt
  * shows: a login or password prompt ends the probe at once, so a real telnetd costs one round
  * trip after its negotiation, not an idle timeout. A server that negotiated but printed nothing is

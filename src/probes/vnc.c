@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * VNC / RFB probe (protocols.md §8): read the server's ProtocolVersion, answer with the highest
+ * VNC / RFB probe (PROTOCOLS.md §8): read the server's ProtocolVersion, answer with the highest
  * version we speak that is not above the server's (3.8, 3.7 or 3.3), read the security types
  * (3.7/3.8) or the type the server chose (3.3), and stop before choosing one. Only when VeNCrypt
  * (19) is offered and None (1) is not, pick 19 and read its subtype list (§8.3, handshake level),

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Scripted TCP emulator for probe tests (protocols.md §12.0): per connection, wait for N bytes or
+"""Scripted TCP emulator for probe tests (PROTOCOLS.md §12.0): per connection, wait for N bytes or
 a delimiter and answer canned bytes; plus hostile-peer modes. Loopback or lab addresses only.
 
   emul.py [--host ADDR] [--port N] [--drip SECONDS] [--close-at K] [--hold S] CASE

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""SMB EMULATOR for the probe tests (protocols.md §12.4-§12.6): answers what no Debian server
+"""SMB EMULATOR for the probe tests (PROTOCOLS.md §12.4-§12.6): answers what no Debian server
 produces - an unpatched MS17-010 Windows 7 host (PeekNamedPipe on FID 0 -> 0xC0000205), a patched
 Windows 10 (0xC0000022), a DoublePulsar-infected host (TRANS2 reply MID 0x51), refusals, resets,
 and NetBIOS session answers other than positive. It is a stateful responder, not a server: every
-reply is built from the field tables / byte dumps of protocols.md §12.6 (with the corrections noted
+reply is built from the field tables / byte dumps of PROTOCOLS.md §12.6 (with the corrections noted
 there: MaxBufferSize 4356, Capabilities 0x0001E3FC, TREE_CONNECT WordCount 7 when the extended
 response is asked for), copying PID and MID from each request; UID = TID = 0x0800.
 

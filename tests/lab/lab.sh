@@ -19,7 +19,7 @@ LAB_PY=/usr/bin/python3
 LAB_READY_TIMEOUT=${LAB_READY_TIMEOUT:-15}
 
 # Port plan of the "mixed" host (and its twin "lossy"): one port per kind, >= 10000 and below the
-# ephemeral range (32768), as protocols.md section 12.1 numbers them.
+# ephemeral range (32768), as PROTOCOLS.md §12.1 numbers them.
 LAB_PORT_OPEN=10001        # listener                                -> open / syn-ack
 LAB_PORT_CLOSED=10002      # nothing listens                         -> closed / reset
 LAB_PORT_DROP=10003        # nft drop                                -> filtered / timeout

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * NetBIOS Session Service (RFC 1002 §4.3, protocols.md §4) and the 4-byte framing of SMB
- * (direct TCP 445, [MS-SMB2] §2.1; NBT 139, protocols.md §5.1). Pure helpers with the
+ * NetBIOS Session Service (RFC 1002 §4.3, PROTOCOLS.md §4) and the 4-byte framing of SMB
+ * (direct TCP 445, [MS-SMB2] §2.1; NBT 139, PROTOCOLS.md §5.1). Pure helpers with the
  * conventions of parse.h: no I/O, no allocation, never read past buf[len - 1].
  *
  * How a probe on TCP 139 uses this file:
@@ -38,14 +38,14 @@ enum nbss_error {
 	NBSS_ERR_UNSPECIFIED = 0x8F,
 };
 
-/* NetBIOS name suffix bytes (the 16th byte, protocols.md §4.1). */
+/* NetBIOS name suffix bytes (the 16th byte, PROTOCOLS.md §4.1). */
 #define NBSS_SUFFIX_WORKSTATION 0x00
 #define NBSS_SUFFIX_SERVER      0x20
 
 #define NBSS_HDR_LEN 4
 /* Largest RFC 1002 length: 17 bits (FLAGS bit 0 = extension bit E). */
 #define NBSS_LEN_MAX 131071u
-/* Longest SMB message accepted from a peer (protocols.md §5.1 cap, the protocol allows 2^24-1). */
+/* Longest SMB message accepted from a peer (PROTOCOLS.md §5.1 cap, the protocol allows 2^24-1). */
 #define SMB_FRAME_MAX 65536u
 /* An encoded name on the wire: length byte 0x20, 32 letters A-P, empty scope 0x00. */
 #define NBSS_NAME_WIRE 34
@@ -76,7 +76,7 @@ struct nbss_packet {
 int nbss_parse(const uint8_t *buf, size_t len, struct nbss_packet *out);
 
 /*
- * Write the 34-byte wire form of a NetBIOS name (RFC 1001 §14.1, protocols.md §4.1): name upper-
+ * Write the 34-byte wire form of a NetBIOS name (RFC 1001 §14.1, PROTOCOLS.md §4.1): name upper-
  * cased, space-padded to 15 (the wildcard "*" is NUL-padded), suffix as 16th byte, first-level
  * encoded, empty scope. Returns NBSS_NAME_WIRE; -ERR_TOOBIG if cap < 34; -ERR_RANGE for an
  * empty name, more than NBSS_NAME_MAX characters, or a byte outside printable ASCII.
@@ -84,7 +84,7 @@ int nbss_parse(const uint8_t *buf, size_t len, struct nbss_packet *out);
 int nbss_encode_name(uint8_t *dst, size_t cap, const char *name, uint8_t suffix);
 
 /*
- * Write a SESSION REQUEST (protocols.md §4.3): called name then calling name. With "*SMBSERVER"
+ * Write a SESSION REQUEST (PROTOCOLS.md §4.3): called name then calling name. With "*SMBSERVER"
  * / NBSS_SUFFIX_SERVER and "SELFCHECK" / NBSS_SUFFIX_WORKSTATION the 72 bytes of §4.3. Samba
  * answers NEGATIVE (code 0x82) when the calling suffix is 'R' (0x52), §12.4. Returns
  * NBSS_REQUEST_LEN; -ERR_TOOBIG if cap is too small; -ERR_RANGE for a bad name.
@@ -95,7 +95,7 @@ int nbss_build_session_request(uint8_t *dst, size_t cap, const char *called, uin
 /* "not listening on called name"...; "unknown error code" otherwise. Static storage. */
 const char *nbss_error_name(uint8_t code);
 
-/* ---- SMB framing (protocols.md §5.1) */
+/* ---- SMB framing (PROTOCOLS.md §5.1) */
 
 enum smb_frame_kind {
 	SMB_FRAME_KEEPALIVE = 0, /* NBSS keep-alive (0x85, length 0): skip it */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Pure RDP helpers: parse the server's X.224 Connection Confirm inside TPKT ([MS-RDPBCGR]
- * §2.2.1.2, protocols.md §7.2) and build the client's X.224 Connection Request with an
- * RDP_NEG_REQ ([MS-RDPBCGR] §2.2.1.1, protocols.md §7.1). Conventions of parse.h.
+ * §2.2.1.2, PROTOCOLS.md §7.2) and build the client's X.224 Connection Request with an
+ * RDP_NEG_REQ ([MS-RDPBCGR] §2.2.1.1, PROTOCOLS.md §7.1). Conventions of parse.h.
  */
 #ifndef EXPOSURE_PROBES_PARSE_RDP_PARSE_H
 #define EXPOSURE_PROBES_PARSE_RDP_PARSE_H
@@ -45,7 +45,7 @@ enum rdp_cc_kind {
 	RDP_CC_X_MAX
 };
 
-/* Smallest / largest TPKT length accepted for a CC (protocols.md §7.2). */
+/* Smallest / largest TPKT length accepted for a CC (PROTOCOLS.md §7.2). */
 #define RDP_CC_MIN 11
 #define RDP_CC_MAX 512
 
@@ -78,7 +78,7 @@ int rdp_parse_cc(const uint8_t *buf, size_t len, struct rdp_cc *out);
 /*
  * Write a TPKT + X.224 Connection Request into dst: cookie "Cookie: mstshash=<cookie>\r\n" when
  * cookie is not NULL, then an RDP_NEG_REQ (flags 0) with requested (enum rdp_protocol bits) when
- * neg_req is true. Returns the bytes written (protocols.md §7.1: 47 with cookie "selfcheck",
+ * neg_req is true. Returns the bytes written (PROTOCOLS.md §7.1: 47 with cookie "selfcheck",
  * 19 without cookie); -ERR_TOOBIG when cap is too small; -ERR_RANGE when the cookie is longer than
  * RDP_COOKIE_MAX or holds bytes outside printable ASCII or a space.
  */

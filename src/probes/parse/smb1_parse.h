@@ -3,7 +3,7 @@
  * SMB1 (CIFS) pure helpers: parse the replies a probe needs ([MS-CIFS] §2.2.3.1 header,
  * §2.2.4.52 NEGOTIATE, §2.2.4.53 SESSION_SETUP_ANDX, §2.2.4.55 TREE_CONNECT_ANDX, §2.2.4.33
  * TRANSACTION, §2.2.4.46 TRANSACTION2; [MS-SMB] §2.2.4.5 extended forms), build the requests of
- * protocols.md §5.3 and §6.2-§6.6, and classify the MS17-010 and DoublePulsar answers (§6.5,
+ * PROTOCOLS.md §5.3 and §6.2-§6.6, and classify the MS17-010 and DoublePulsar answers (§6.5,
  * §6.6). Conventions of parse.h.
  *
  * Every parser takes a WHOLE FRAME: the 4-byte NBSS / direct-TCP header (nbss_parse.h) followed
@@ -12,7 +12,7 @@
  * frames (0x85) are not skipped here: on 139, drop them first with smb_frame_parse().
  * A reply with a non-zero status is still a successful parse (> 0): look at hdr.status.
  *
- * The MS17-010 check (protocols.md §6), one TCP connection, each reply read before the next send:
+ * The MS17-010 check (PROTOCOLS.md §6), one TCP connection, each reply read before the next send:
  *   1. smb1_build_negotiate(tx, cap, 0x0040)            -> smb1_parse_negotiate()
  *      SMB1 on: smb1_negotiate_accepted() and dialect_index == SMB1_DIALECT_NT_LM.
  *   2. smb1_build_session_setup_anon(tx, cap, 0x0040)   -> smb1_parse_session_setup()
@@ -42,7 +42,7 @@ enum smb1_command {
 	SMB1_COM_TREE_CONNECT_ANDX = 0x75,
 };
 
-/* Header Flags / Flags2 bits ([MS-CIFS] §2.2.3.1, protocols.md §5.2). */
+/* Header Flags / Flags2 bits ([MS-CIFS] §2.2.3.1, PROTOCOLS.md §5.2). */
 #define SMB1_FLAGS_REPLY               0x80
 #define SMB1_FLAGS2_LONG_NAMES         0x0001
 #define SMB1_FLAGS2_EAS                0x0002
@@ -54,7 +54,7 @@ enum smb1_command {
 #define SMB1_FLAGS2_NT_STATUS          0x4000
 #define SMB1_FLAGS2_UNICODE            0x8000
 
-/* NEGOTIATE SecurityMode bits ([MS-CIFS] §2.2.4.52.2, protocols.md §5.3). */
+/* NEGOTIATE SecurityMode bits ([MS-CIFS] §2.2.4.52.2, PROTOCOLS.md §5.3). */
 #define SMB1_SECMODE_USER                0x01 /* clear: share-level security */
 #define SMB1_SECMODE_ENCRYPT_PASSWORDS   0x02 /* clear: plaintext passwords */
 #define SMB1_SECMODE_SIGNATURES_ENABLED  0x04
@@ -84,7 +84,7 @@ enum smb1_command {
 #define SMB1_ERRDOS    0x01
 #define SMB1_ERRbadfid 0x0006
 
-/* Index of "NT LM 0.12" in the dialect list of smb1_build_negotiate (protocols.md §5.3). */
+/* Index of "NT LM 0.12" in the dialect list of smb1_build_negotiate (PROTOCOLS.md §5.3). */
 #define SMB1_DIALECT_NT_LM 5
 /* DialectIndex meaning "no dialect acceptable" (Samba with SMB1 off). */
 #define SMB1_DIALECT_NONE 0xFFFF
@@ -218,7 +218,7 @@ struct smb1_trans {
  */
 int smb1_parse_trans(const uint8_t *buf, size_t len, struct smb1_trans *out);
 
-/* ---- verdicts (protocols.md §6.5, §6.6) */
+/* ---- verdicts (PROTOCOLS.md §6.5, §6.6) */
 
 enum ms17_verdict {
 	MS17_UNKNOWN = 0,    /* could not decide: never show as safe */
@@ -244,7 +244,7 @@ enum dp_verdict {
 	DP_PRESENT,      /* MID 0x51: the implant answered (host compromised) */
 };
 
-/* MID of the DoublePulsar ping and of the implant's answer (CTRCPT, protocols.md §6.6). */
+/* MID of the DoublePulsar ping and of the implant's answer (CTRCPT, PROTOCOLS.md §6.6). */
 #define SMB1_DP_PING_MID    0x0041
 #define SMB1_DP_PRESENT_MID 0x0051
 
@@ -281,7 +281,7 @@ bool smb_copy_utf16(char *dst, size_t size, const uint8_t *src, size_t avail, si
 #define SMB1_HOST_MAX             63
 #define SMB1_TREE_CONNECT_REQ_MAX (4 + 32 + 1 + 8 + 2 + 1 + 2 * (2 + SMB1_HOST_MAX + 6) + 6)
 
-/* NEGOTIATE with the six dialects of protocols.md §5.3 ("NT LM 0.12" = index 5). */
+/* NEGOTIATE with the six dialects of PROTOCOLS.md §5.3 ("NT LM 0.12" = index 5). */
 int smb1_build_negotiate(uint8_t *dst, size_t cap, uint16_t mid);
 
 /* Anonymous SESSION_SETUP_ANDX (§6.3): empty account and password, Capabilities 0xD4. */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SMB2/3 NEGOTIATE: build the request of protocols.md §5.4 ([MS-SMB2] §2.2.3) and parse the
+ * SMB2/3 NEGOTIATE: build the request of PROTOCOLS.md §5.4 ([MS-SMB2] §2.2.3) and parse the
  * response ([MS-SMB2] §2.2.4, negotiate contexts §2.2.3.1). Conventions of parse.h; like
  * smb1_parse.h the parser takes the WHOLE FRAME (4-byte NBSS / direct-TCP header first).
  *
- * Probe use (one NEGOTIATE per TCP connection, protocols.md §5.1):
+ * Probe use (one NEGOTIATE per TCP connection, PROTOCOLS.md §5.1):
  *   n = smb2_build_negotiate(tx, cap, dialects, n_dialects, guid16, salt32);  random GUID, salt
  *   r = smb2_parse_negotiate(rx, rxlen, &neg);  until r != PARSE_AGAIN
  *   r > 0 and neg.status == 0: neg.dialect (smb2_dialect_name), neg.security_mode
@@ -101,7 +101,7 @@ struct smb2_negotiate {
 int smb2_parse_negotiate(const uint8_t *buf, size_t len, struct smb2_negotiate *out);
 
 /*
- * Write an SMB2 NEGOTIATE request frame (protocols.md §5.4) offering dialects[0..n_dialects) in
+ * Write an SMB2 NEGOTIATE request frame (PROTOCOLS.md §5.4) offering dialects[0..n_dialects) in
  * that order: SecurityMode 0x0001, MessageId 0, CreditRequest 1, client_guid (should be random).
  * When SMB2_DIALECT_311 is offered, NegotiateContextOffset/Count and two contexts follow the
  * dialects ([MS-SMB2] §2.2.3.1): preauth integrity (SHA-512, salt, should be random) and

@@ -12,9 +12,9 @@
 /* RFC 4253 §4.2: at most 255 characters including CR LF; longer lines are parsed and flagged. */
 #define SSH_IDENT_MAX 255
 /* How far we look for the LF of an identification line before giving up (OpenSSH's
- * SSH_MAX_BANNER_LEN, protocols.md §2.1). */
+ * SSH_MAX_BANNER_LEN, PROTOCOLS.md §2.1). */
 #define SSH_IDENT_SCAN_MAX 8192
-/* Pre-banner caps of protocols.md §2.2 (tighter than OpenSSH on purpose: tarpits). */
+/* Pre-banner caps of PROTOCOLS.md §2.2 (tighter than OpenSSH on purpose: tarpits). */
 #define SSH_PRE_MAX_LINES 32
 #define SSH_PRE_MAX_LINE  255 /* bytes of one line, CR LF included */
 #define SSH_PRE_MAX_TOTAL 8192
@@ -25,7 +25,7 @@
 #define SSH_PACKET_MAX  35000
 #define SSH_MSG_KEXINIT 20
 
-/* Which protocol the protoversion field announces (protocols.md §2.4). */
+/* Which protocol the protoversion field announces (PROTOCOLS.md §2.4). */
 enum ssh_proto_kind {
 	SSH_PROTO_OTHER = 0, /* anything else ("3.0", "", garbage): flag it, do not guess */
 	SSH_PROTO_2,         /* "2.0" */
@@ -66,7 +66,7 @@ struct ssh_ident {
  */
 int ssh_parse_ident(const uint8_t *buf, size_t len, struct ssh_ident *out);
 
-/* Everything up to and including the identification line (protocols.md §2.2). */
+/* Everything up to and including the identification line (PROTOCOLS.md §2.2). */
 struct ssh_banner {
 	struct ssh_ident ident;
 	unsigned pre_lines;          /* pre-banner lines before the ident line */
@@ -80,7 +80,7 @@ struct ssh_banner {
  * identification line and parse it. Returns the bytes consumed through the identification
  * line's LF; bytes after it (a KEXINIT sent in the same segment, dropbear style) are not
  * consumed and belong to the caller. PARSE_AGAIN while no ident line is complete and the caps
- * are not hit. -ERR_TOOBIG when the caps of protocols.md §2.2 are exceeded (more than
+ * are not hit. -ERR_TOOBIG when the caps of PROTOCOLS.md §2.2 are exceeded (more than
  * SSH_PRE_MAX_LINES lines, a line longer than SSH_PRE_MAX_LINE, more than SSH_PRE_MAX_TOTAL bytes):
  * a tarpit or another service. -ERR_SYNTAX when a pre-banner line holds a NUL byte (binary data,
  * not SSH). out->pre_lines/pre[] also describe the lines seen when PARSE_AGAIN or an error is
@@ -104,7 +104,7 @@ struct ssh_packet {
  */
 int ssh_parse_packet(const uint8_t *buf, size_t len, struct ssh_packet *out);
 
-/* Weak or noteworthy algorithms offered in a KEXINIT (protocols.md §2.4). Computed over the full
+/* Weak or noteworthy algorithms offered in a KEXINIT (PROTOCOLS.md §2.4). Computed over the full
  * name-lists, even when the text copies below are truncated. */
 enum ssh_alg_flags {
 	SSH_ALG_WEAK_KEX = 1 << 0,     /* diffie-hellman-group1-sha1 */

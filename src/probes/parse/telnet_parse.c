@@ -47,7 +47,7 @@ static void add_text(struct telnet_scan *out, char c)
 
 /*
  * Length of the subnegotiation starting at buf[0] = IAC, buf[1] = SB, through IAC SE; 0 when not
- * closed yet; -ERR_TOOBIG past TELNET_SB_MAX. IAC IAC inside is data (protocols.md §3.2).
+ * closed yet; -ERR_TOOBIG past TELNET_SB_MAX. IAC IAC inside is data (PROTOCOLS.md §3.2).
  */
 static int sb_len(const uint8_t *buf, size_t len)
 {

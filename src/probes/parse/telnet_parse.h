@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Pure Telnet helpers: an IAC scanner that separates option negotiation (RFC 854, RFC 855) from
- * text, the prompt classification of protocols.md §3.3, and a builder of the refusals (WONT/DONT)
+ * text, the prompt classification of PROTOCOLS.md §3.3, and a builder of the refusals (WONT/DONT)
  * a probe sends back (§3.2 step 3). Conventions of parse.h: no I/O, no allocation.
  */
 #ifndef EXPOSURE_PROBES_PARSE_TELNET_PARSE_H
@@ -23,7 +23,7 @@ enum telnet_cmd_byte {
 	TELNET_IAC = 0xFF,
 };
 
-/* A few option numbers of the IANA registry (protocols.md §3.1). */
+/* A few option numbers of the IANA registry (PROTOCOLS.md §3.1). */
 enum telnet_option {
 	TELNET_OPT_BINARY = 0,
 	TELNET_OPT_ECHO = 1,
@@ -36,9 +36,9 @@ enum telnet_option {
 	TELNET_OPT_NEW_ENVIRON = 39,
 };
 
-/* Bytes of text kept (the probe reads at most 4 KiB, protocols.md §3.2). */
+/* Bytes of text kept (the probe reads at most 4 KiB, PROTOCOLS.md §3.2). */
 #define TELNET_TEXT_MAX 4096
-/* Longest subnegotiation accepted (protocols.md §3.2 step 2). */
+/* Longest subnegotiation accepted (PROTOCOLS.md §3.2 step 2). */
 #define TELNET_SB_MAX 512
 /* Negotiation commands kept in arrival order (all of them are in the bitmaps). */
 #define TELNET_CMDS_KEEP 64
@@ -77,7 +77,7 @@ struct telnet_scan {
 
 /*
  * Scan buf (everything the server sent so far, from the first byte: the scan is stateless, call
- * it again on the grown buffer) with the IAC state machine of protocols.md §3.2 step 2.
+ * it again on the grown buffer) with the IAC state machine of PROTOCOLS.md §3.2 step 2.
  * Returns the bytes consumed: all of buf except an incomplete command at its end (IAC, IAC verb,
  * or an SB not yet closed by IAC SE), which the caller keeps for the next call. PARSE_AGAIN when
  * nothing complete is present. -ERR_TOOBIG for a subnegotiation longer than TELNET_SB_MAX.
@@ -92,7 +92,7 @@ enum telnet_service {
 	TELNET_SVC_X_MAX
 };
 
-/* Classification of the text of a telnet_scan (protocols.md §3.3). */
+/* Classification of the text of a telnet_scan (PROTOCOLS.md §3.3). */
 struct telnet_text_class {
 	bool login_prompt;    /* "login:", "username:" or "user name:" (any case) */
 	bool password_prompt; /* "password:" (any case) */

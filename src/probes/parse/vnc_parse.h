@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Pure RFB (VNC) parsers for the messages a server sends before authentication (RFC 6143 §7.1,
- * §7.2; protocols.md §8): ProtocolVersion, the security types (3.7/3.8) or security type (3.3),
+ * §7.2; PROTOCOLS.md §8): ProtocolVersion, the security types (3.7/3.8) or security type (3.3),
  * SecurityResult, and the VeNCrypt version and subtypes (§8.3). Conventions of parse.h.
  */
 #ifndef EXPOSURE_PROBES_PARSE_VNC_PARSE_H
@@ -9,7 +9,7 @@
 
 #include "probes/parse/parse.h"
 
-/* Security type numbers (RFBPROTO list; protocols.md §8.1). */
+/* Security type numbers (RFBPROTO list; PROTOCOLS.md §8.1). */
 enum vnc_sec_type {
 	VNC_SEC_INVALID = 0,
 	VNC_SEC_NONE = 1,
@@ -26,7 +26,7 @@ enum vnc_sec_type {
 	VNC_SEC_MSLOGON2 = 113,
 };
 
-/* VeNCrypt subtypes (protocols.md §8.3). */
+/* VeNCrypt subtypes (PROTOCOLS.md §8.3). */
 enum vnc_vencrypt_subtype {
 	VNC_VENCRYPT_PLAIN = 256,   /* cleartext user + password */
 	VNC_VENCRYPT_TLSNONE = 257, /* TLS, no authentication */
@@ -43,7 +43,7 @@ enum vnc_vencrypt_subtype {
 };
 
 #define VNC_VERSION_LEN 12
-/* Longest reason string read (protocols.md §8.2); longer ones are cut and reported TOOBIG. */
+/* Longest reason string read (PROTOCOLS.md §8.2); longer ones are cut and reported TOOBIG. */
 #define VNC_REASON_MAX 1024
 
 /* ProtocolVersion "RFB xxx.yyy\n" (RFC 6143 §7.1.1). */
@@ -82,7 +82,7 @@ struct vnc_sec_types {
 	uint8_t types[255]; /* in the server's order */
 	bool failed;        /* n == 0: reason holds why */
 	struct vnc_reason reason;
-	bool has_none;     /* 1 anywhere in the list (protocols.md §8.6) */
+	bool has_none;     /* 1 anywhere in the list (PROTOCOLS.md §8.6) */
 	bool has_vnc_auth; /* 2 */
 	bool has_vencrypt; /* 19 */
 	bool has_tight;    /* 16 */

@@ -74,7 +74,7 @@ static void test_catalogue_contents(void **state)
 		assert_true(strlen(c[i].open_en) > 10);
 		assert_true(strlen(c[i].open_ja) > 10);
 		assert_ptr_equal(catalogue_find(c[i].name), &c[i]);
-		/* Never the printer ports (protocols.md §0.1). */
+		/* Never the printer ports (PROTOCOLS.md §0.1). */
 		assert_false(c[i].first_port <= 9107 && c[i].last_port >= 9100);
 	}
 	assert_null(catalogue_find("http"));

@@ -2,7 +2,7 @@
 /*
  * The smb (TCP 445) and netbios (TCP 139) probes driven in memory (drive.h): per connection, the
  * bytes a server sends. EMULATOR bytes (tests/emul/smb_emul.py, equal byte for byte to the dumps
- * of protocols.md §12.6 for SESSION_SETUP, TRANSACTION and TRANSACTION2, and with the corrections
+ * of PROTOCOLS.md §12.6 for SESSION_SETUP, TRANSACTION and TRANSACTION2, and with the corrections
  * noted there for NEGOTIATE and TREE_CONNECT) for an unpatched MS17-010 Windows 7, a patched
  * Windows 10, a DoublePulsar-infected host and the failure variants; the real Samba 4.17 captures
  * of tests/data/smb when present. Each case fed whole, in chunks and byte by byte must give

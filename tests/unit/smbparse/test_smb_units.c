@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of nbss_parse, smb1_parse and smb2_parse that the golden walk does not cover:
- * the request builders byte for byte against the dumps of protocols.md §4.3, §5.3, §5.4,
+ * the request builders byte for byte against the dumps of PROTOCOLS.md §4.3, §5.3, §5.4,
  * §6.3-§6.6;
  * builder limits; hostile lengths (NBSS length over the cap, lengths past the data, WordCount /
  * ByteCount lies at every value, SMB2 offsets past the message); non-SMB bytes; the UTF-16 copy;
