@@ -11,6 +11,11 @@
  * Every step runs on a fresh connection where the protocol needs one (one NEGOTIATE per TCP
  * connection, §5.1). The caller owns the transport: the smb probe calls smb_run_start() as soon
  * as a connection is up, the netbios probe after its POSITIVE SESSION RESPONSE.
+ *
+ * Where the code lives: smb.c drives the connections (SMB framing, which connection comes next,
+ * the SMB2 dialects) and holds the smb probe; smb_ms17010.c is the SMB1 connection (NEGOTIATE,
+ * the MS17-010 steps, the DoublePulsar ping); smb_report.c turns what was seen into details and
+ * findings. Nothing here sends a credential, writes a file or uninstalls an implant.
  */
 #ifndef EXPOSURE_PROBES_SMB_INTERNAL_H
 #define EXPOSURE_PROBES_SMB_INTERNAL_H
@@ -21,16 +26,19 @@
 
 /* Connections an smb_run may use: SMB1, SMB2 max, four lower SMB2 dialects. */
 #define SMB_RUN_CONNS 6
-/* Lower SMB2 dialects enumerated one per connection. */
+/* Lower SMB2 dialects enumerated one per connection (smb_enum_dialects). */
 #define SMB2_ENUM_N 4
+
+#define SMB_REASON_MAX 120
 
 enum smb_conn_kind {
 	SMB_CONN_SMB1 = 0, /* NEGOTIATE, then MS17-010 and DoublePulsar */
 	SMB_CONN_SMB2_MAX, /* NEGOTIATE with every dialect */
-	SMB_CONN_SMB2_ONE, /* NEGOTIATE with one dialect (enum_idx) */
+	SMB_CONN_SMB2_ONE, /* NEGOTIATE with one dialect (smb2.enum_idx) */
 	SMB_CONN_NONE,     /* nothing left to do */
 };
 
+/* The request of the SMB1 connection whose reply is awaited. */
 enum smb_step {
 	SMB_STEP_NEG = 0,
 	SMB_STEP_SESSION,
@@ -53,49 +61,61 @@ enum ms17_state {
 
 enum dp_state { DP_STATE_UNTESTED = 0, DP_STATE_PRESENT, DP_STATE_ABSENT, DP_STATE_UNKNOWN };
 
-#define SMB_REASON_MAX 120
-
-struct smb_run {
-	bool nbt;                /* over a NetBIOS session: no 3.1.1 */
-	enum smb_conn_kind kind; /* what the current connection does */
-	enum smb_step step;
-	bool conn_bytes; /* this connection received a byte */
-	bool any_bytes;  /* any connection received a byte */
-	bool any_smb;    /* a well-framed SMB reply was seen */
-	bool other;      /* the first bytes were not SMB framing */
-	bool broken;     /* an SMB reply was malformed or cut short */
-	bool partial;    /* this connection holds an incomplete frame */
-	bool finished;   /* nothing left to do */
-	uint16_t uid, tid;
-	bool retried; /* REQUEST_NOT_ACCEPTED retry used */
-	bool session_ok;
-
-	enum smb1_state smb1;
-	char smb1_reason[SMB_REASON_MAX];
-	uint16_t smb1_dialect_index;
-	bool smb1_lanman;
-	uint8_t smb1_secmode;
-	char server_name[SMB1_NAME_MAX];
+/* What the SMB1 connection learnt: the NEGOTIATE answer and the anonymous session. */
+struct smb1_seen {
+	enum smb1_state state;
+	char reason[SMB_REASON_MAX]; /* how state was decided */
+	uint16_t dialect_index;
+	bool lanman; /* WordCount 13 answer: no signing fields */
+	uint8_t secmode;
+	char server_name[SMB1_NAME_MAX]; /* also the host of the IPC$ path */
 	char domain[SMB1_NAME_MAX];
+	uint16_t uid, tid;
+	bool retried;    /* REQUEST_NOT_ACCEPTED retry used */
+	bool session_ok; /* the anonymous SESSION_SETUP worked */
 	char native_os[SMB1_TEXT_MAX];
 	char native_lanman[SMB1_TEXT_MAX];
+};
 
-	enum ms17_state ms17;
-	char ms17_reason[SMB_REASON_MAX];
+/* The MS17-010 verdict, and the DoublePulsar ping sent only after "vulnerable". */
+struct ms17_seen {
+	enum ms17_state state;
+	char reason[SMB_REASON_MAX];
 	enum dp_state dp;
 	char dp_reason[SMB_REASON_MAX];
 	bool dp_x64;
 	uint32_t dp_key;
+};
 
-	bool smb2_answered; /* the max NEGOTIATE got status 0 */
-	char smb2_reason[SMB_REASON_MAX];
-	uint16_t smb2_dialect;
-	uint16_t smb2_secmode;
-	uint32_t smb2_caps;
-	unsigned enum_idx;         /* next of smb2_enum[] to try */
+/* The SMB2 NEGOTIATE with every dialect, then the lower dialects one by one. */
+struct smb2_seen {
+	bool answered; /* the every-dialect NEGOTIATE got status 0 */
+	char reason[SMB_REASON_MAX];
+	uint16_t dialect; /* the highest, as the server chose it */
+	uint16_t secmode;
+	uint32_t caps;
+	unsigned enum_idx;         /* next of smb_enum_dialects[] to try */
 	bool enum_ok[SMB2_ENUM_N]; /* lower dialect accepted alone */
 	bool enum_tried[SMB2_ENUM_N];
 };
+
+struct smb_run {
+	bool nbt;                /* over a NetBIOS session: no 3.1.1 */
+	enum smb_conn_kind kind; /* what the current connection does */
+	enum smb_step step;      /* SMB1 connection only */
+	bool conn_bytes;         /* this connection received a byte */
+	bool any_bytes;          /* any connection received a byte */
+	bool any_smb;            /* a well-framed SMB reply was seen */
+	bool other;              /* the first bytes were not SMB framing */
+	bool broken;             /* an SMB reply was malformed or cut short */
+	bool partial;            /* this connection holds an incomplete frame */
+	bool finished;           /* nothing left to do */
+	struct smb1_seen smb1;
+	struct ms17_seen ms17;
+	struct smb2_seen smb2;
+};
+
+/* ---- the conversation, for the smb and netbios probes (smb.c) */
 
 /* Reset s for a new probe; nbt: SMB over NetBIOS (139). */
 void smb_run_init(struct smb_run *s, bool nbt);
@@ -110,7 +130,39 @@ int smb_run_feed(struct smb_run *s, const uint8_t *buf, size_t len, size_t *cons
 /* The connection ended without DONE. PROBE_RECONNECT (more to do) or PROBE_DONE. */
 int smb_run_end(struct smb_run *s, enum probe_end why, struct probe_result *out);
 
-/* Write every SMB detail and finding into out (idempotent: call again as knowledge grows). */
+/* Write every SMB detail and finding into out (idempotent: call again as knowledge grows).
+ * smb_report.c. */
 void smb_run_report(const struct smb_run *s, struct probe_result *out);
+
+/* ---- between the files of the conversation */
+
+/* The lower SMB2 dialects, lowest first, each tried alone below the maximum (smb.c). */
+extern const uint16_t smb_enum_dialects[SMB2_ENUM_N];
+
+/* The current connection is over: choose the next one and report what is known. Returns
+ * PROBE_RECONNECT or PROBE_DONE (smb.c). */
+int smb_run_next_conn(struct smb_run *s, struct probe_result *out);
+
+/* Queue a request a builder returned: n bytes of b, or n < 0 its error (returned as is). */
+static inline int smb_queue(struct probe_tx *tx, const uint8_t *b, int n)
+{
+	if (n < 0)
+		return n;
+	return probe_tx_put(tx, b, (size_t)n);
+}
+
+/* The SMB1 connection (smb_ms17010.c). Queue the request of s->step: 0 or -ERR_*. */
+int smb_ms17010_send(struct smb_run *s, struct probe_tx *tx);
+
+/* One whole SMB frame answering s->step: record it and send the next step, or move on to the
+ * next connection. PROBE_MORE, PROBE_RECONNECT, PROBE_DONE or -ERR_*. */
+int smb_ms17010_feed(struct smb_run *s, const uint8_t *frame, size_t len, struct probe_tx *tx,
+                     struct probe_result *out);
+
+/* The bytes of the SMB1 connection are not an SMB frame (r: the -ERR_* of smb_frame_parse). */
+void smb_ms17010_bad_frame(struct smb_run *s, int r);
+
+/* The SMB1 connection ended (why) before its sequence was done. */
+void smb_ms17010_end(struct smb_run *s, enum probe_end why);
 
 #endif
