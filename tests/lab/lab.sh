@@ -243,7 +243,7 @@ lab_host_add()
 	ip -n "$ns" addr add "$a6/64" dev eth0 nodad
 	ip -n "$scan" link set "$sif" up
 	ip -n "$ns" link set eth0 up
-	# libpcap readers (nmap -sS) drop bursts on a veth with offloads on (lab-notes).
+	# libpcap readers (nmap -sS) drop bursts on a veth with offloads on (TESTING.md).
 	ip netns exec "$scan" ethtool -K "$sif" tso off gso off sg off tx off >/dev/null 2>&1
 	# Linux rate-limits ICMP errors per peer; REJECT answers must never turn into silence.
 	ip netns exec "$ns" sysctl -qw net.ipv4.icmp_ratemask=0 net.ipv6.icmp.ratelimit=0 >/dev/null

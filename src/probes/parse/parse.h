@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Conventions of the pure parsers (style.md B2). Each x_parse(const uint8_t *buf, size_t len,
+ * Conventions of the pure parsers (STYLE.md §5). Each x_parse(const uint8_t *buf, size_t len,
  * struct x *out) returns the bytes consumed (> 0) when a whole message was parsed, PARSE_AGAIN
  * (0) when more bytes are needed, or a negative -ERR_* when the bytes cannot be that message.
  * *out is zeroed on entry; text fields are NUL-terminated and cut to fit (truncated = true).
