@@ -2,10 +2,10 @@
 /* Query parsing shared by the dashboard and the command line; dashboard rendering. */
 #include "report/report_dashboard.h"
 
+#include "core/decimal.h"
 #include "core/err.h"
 #include "report/stats.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,18 +74,13 @@ int report_dashboard_opts(const struct report_dashboard_query *q,
 		}
 	}
 	if (given(q->min_group)) {
-		char *end = NULL;
-		unsigned long v;
+		uint32_t v;
 
-		errno = 0;
-		v = q->min_group[0] >= '0' && q->min_group[0] <= '9'
-		        ? strtoul(q->min_group, &end, 10)
-		        : 0;
-		if (end == NULL || *end != '\0' || errno != 0 || v < 1 || v > 1000000) {
+		if (decimal_u32_in(q->min_group, 1, 1000000, &v) < 0) {
 			snprintf(err, errlen, "min-group must be a whole number from 1 to 1000000");
 			return -ERR_SYNTAX;
 		}
-		o->min_group = (unsigned)v;
+		o->min_group = v;
 	}
 	if (given(q->label)) {
 		bool known = strcmp(q->label, LABELS_UNLABELLED) == 0;

@@ -2,6 +2,7 @@
 /* Wilson intervals, xoshiro256**, Floyd's sampling, UTC dates: no I/O, no globals. */
 #include "report/stats.h"
 
+#include "core/decimal.h"
 #include "core/err.h"
 
 #include <errno.h>
@@ -157,16 +158,15 @@ static bool leap(long y)
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int digits(const char *s, int n, long *out)
+/* Exactly n digits at s (fixed-width date fields). */
+static int digits(const char *s, size_t n, long *out)
 {
-	long v = 0;
+	uint64_t v;
+	int r = decimal_span_u64(s, n, 9999, &v);
 
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -ERR_SYNTAX;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
+	if (r < 0)
+		return -ERR_SYNTAX;
+	*out = (long)v;
 	return 0;
 }
 

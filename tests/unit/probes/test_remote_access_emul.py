@@ -3,7 +3,7 @@
 """Emulator and hostile-peer tests of the SSH, Telnet, RDP and VNC probes over real loopback
 sockets (tests/emul/emul.py as the server, probe_cli as the client driver).
 
-Every case named "emulator: ..." reproduces a verdict no Debian server produces (PROTOCOLS.md
+Every case named "emulator: ..." reproduces a verdict no Debian server produces (protocols.md
 §12.11); the "hostile: ..." cases check that every probe ends within its deadline with a clear
 reason and printable details. Usage: test_emul_a.py PROBE_CLI EMUL_DIR
 """
@@ -26,7 +26,7 @@ MARGIN_MS = 1500
 
 
 def free_port():
-    """A port in 20000-32767: >= 10000 and below the ephemeral range (PROTOCOLS.md §12.0)."""
+    """A port in 20000-32767: >= 10000 and below the ephemeral range (protocols.md §12.0)."""
     for _ in range(200):
         p = random.randint(20000, 32767)
         s = socket.socket()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # Write the hand-made ("emul-...") captures of tests/data/{ssh,telnet,rdp,vnc}: the cases of
-# PROTOCOLS.md §12 that no Debian server produces. Bytes follow the tables of PROTOCOLS.md §12.2,
+# protocols.md §12 that no Debian server produces. Bytes follow the tables of protocols.md §12.2,
 # §12.3, §12.7, §12.8; the .expect sidecars are written by hand.
 import os, struct, sys
 
