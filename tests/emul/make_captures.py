@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # Write the hand-made ("emul-...") captures of tests/data/{ssh,telnet,rdp,vnc}: the cases of
-# protocols.md §12 that no Debian server produces. Bytes follow the tables of protocols.md §12.2,
-# §12.3, §12.7, §12.8; the .expect sidecars are written by hand.
+# PROTOCOLS.md §12 that no Debian server produces. Bytes follow the tables of PROTOCOLS.md §12.2,
+# §12.3, §12.7, §12.8. The .expect sidecars (source=, parser=, then the whole parse) are written
+# by hand, or from `test_parse_golden DATA_DIR --dump` once checked against the spec tables.
+# Usage: make_captures.py [DATA_DIR]   (default: tests/data of this tree; writes the .bin files)
+# The SMB and NetBIOS ones: make_smb_captures.py next to this file.
 import os, struct, sys
 
-data = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'data')
+data = sys.argv[1] if len(sys.argv) > 1 else \
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'data')
 
 
 def put(proto, name, b):

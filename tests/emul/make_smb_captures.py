@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # Write the hand-made (emulator-only) captures of tests/data/{netbios,smb}/emul-*.bin from the
-# byte dumps of protocols.md §12.4, §12.5 and §12.6 (and a few hostile variants). No server
+# byte dumps of PROTOCOLS.md §12.4, §12.5 and §12.6 (and a few hostile variants). No server
 # produces these. Each .expect starts with source=/handmade=/parser= lines written here; the
 # expected parse lines below them are kept by hand (checked against the spec tables).
-# Usage: make_emul_smb.py DATA_DIR   (writes .bin always, .expect header only if missing)
+# Usage: make_smb_captures.py [DATA_DIR]   (default: tests/data of this tree; writes .bin always,
+# the .expect header only if missing). The SSH/Telnet/RDP/VNC ones: make_captures.py.
 import os, struct, sys
 
-data = sys.argv[1] if len(sys.argv) > 1 else 'tests/data'
+data = sys.argv[1] if len(sys.argv) > 1 else \
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'data')
 
 
 def hx(s):
@@ -32,13 +34,13 @@ def patch(b, off, new):
 for code, what in ((0x80, 'not listening on called name'), (0x81, 'not listening for calling name'),
                    (0x83, 'insufficient resources'), (0x8f, 'unspecified error')):
     put('netbios', f'emul-nbss-negative-{code:02x}', bytes([0x83, 0, 0, 1, code]), 'nbss',
-        f'protocols.md 12.4 negative session response code 0x{code:02x} ({what})')
+        f'PROTOCOLS.md §12.4 negative session response code 0x{code:02x} ({what})')
 put('netbios', 'emul-nbss-retarget', hx('84 00 00 06 c0 00 02 01 01 bd'), 'nbss',
-    'protocols.md 12.4 retarget to 192.0.2.1:445')
+    'PROTOCOLS.md §12.4 retarget to 192.0.2.1:445')
 put('netbios', 'emul-nbss-keepalive-positive', hx('85 00 00 00 82 00 00 00'), 'nbss',
-    'protocols.md 12.4 keep-alive before the positive response')
+    'PROTOCOLS.md §12.4 keep-alive before the positive response')
 put('netbios', 'emul-nbss-http', b'HTTP/1.0 400\r\n\r\n', 'nbss',
-    'protocols.md 12.4 non-NBSS bytes (an HTTP server on 139)')
+    'PROTOCOLS.md §12.4 non-NBSS bytes (an HTTP server on 139)')
 put('netbios', 'emul-nbss-negative-badlen', hx('83 00 00 05 82 00 00 00 00'), 'nbss',
     'hostile: negative response whose length field says 5 (must be 1)')
 put('netbios', 'emul-nbss-message-over-cap', hx('00 01 ff ff ff 53 4d 42'), 'nbss',
@@ -83,60 +85,60 @@ dp = hx('''
 0000: 00 00 00 23 ff 53 4d 42 32 02 00 00 c0 98 07 c0
 0010: 00 00 7c 7c 45 b1 00 00 00 00 00 00 00 08 ff fe
 0020: 00 08 51 00 00 00 00''')
-w7 = 'protocols.md 12.6 (b) Windows 7 emulator'
+w7 = 'PROTOCOLS.md §12.6 (b) Windows 7 emulator'
 put('smb', 'emul-win7-ms17-1-negotiate', neg, 'smb1_negotiate', w7 + ' NEGOTIATE reply')
 put('smb', 'emul-win7-ms17-2-session-setup', sess, 'smb1_session_setup', w7 + ' SESSION_SETUP_ANDX reply')
 put('smb', 'emul-win7-ms17-3-tree-connect', tcon, 'smb1_tree_connect', w7 + ' TREE_CONNECT_ANDX reply')
-put('smb', 'emul-vulnerable-ms17-4-trans', trans, 'smb1_trans', 'protocols.md 12.6 TRANSACTION reply, unpatched (0xC0000205)')
+put('smb', 'emul-vulnerable-ms17-4-trans', trans, 'smb1_trans', 'PROTOCOLS.md §12.6 TRANSACTION reply, unpatched (0xC0000205)')
 put('smb', 'emul-patched-ms17-4-trans', patch(trans, 9, hx('08 00 00 c0')), 'smb1_trans',
-    'protocols.md 12.6 TRANSACTION reply, patched (0xC0000008)')
+    'PROTOCOLS.md §12.6 TRANSACTION reply, patched (0xC0000008)')
 put('smb', 'emul-win10-ms17-4-trans', patch(trans, 9, hx('22 00 00 c0')), 'smb1_trans',
-    'protocols.md 12.6 TRANSACTION reply, patched Windows 10 (0xC0000022)')
+    'PROTOCOLS.md §12.6 TRANSACTION reply, patched Windows 10 (0xC0000022)')
 put('smb', 'emul-dos-ms17-4-trans', patch(patch(trans, 9, hx('01 00 06 00')), 14, hx('01 28')), 'smb1_trans',
-    'protocols.md 12.6 TRANSACTION reply, DOS error form ERRDOS/ERRbadfid (Flags2 0x2801)')
+    'PROTOCOLS.md §12.6 TRANSACTION reply, DOS error form ERRDOS/ERRbadfid (Flags2 0x2801)')
 put('smb', 'emul-dos-other-ms17-4-trans', patch(patch(trans, 9, hx('01 00 05 00')), 14, hx('01 28')), 'smb1_trans',
     'TRANSACTION reply, DOS error form ERRDOS/ERRnoaccess (not the badfid of 6.5: unknown)')
 put('smb', 'emul-other-status-ms17-4-trans', patch(trans, 9, hx('02 00 00 c0')), 'smb1_trans',
     'TRANSACTION reply with STATUS_NOT_IMPLEMENTED (unknown, as impacket answers)')
 put('smb', 'emul-wrong-command-ms17-4-trans', patch(trans, 8, b'\x32'), 'smb1_trans',
-    'protocols.md 12.6 failure variant: TRANSACTION reply with Command 0x32 (unknown)')
+    'PROTOCOLS.md §12.6 failure variant: TRANSACTION reply with Command 0x32 (unknown)')
 put('smb', 'emul-wrong-mid-ms17-4-trans', patch(trans, 34, hx('99 00')), 'smb1_trans',
     'TRANSACTION reply 0xC0000205 with another MID (unknown, never vulnerable)')
 put('smb', 'emul-dp-present-ms17-5-trans2', dp, 'smb1_trans2',
-    'protocols.md 12.6 TRANSACTION2 reply, DoublePulsar present (MID 0x51, x86 key)')
+    'PROTOCOLS.md §12.6 TRANSACTION2 reply, DoublePulsar present (MID 0x51, x86 key)')
 put('smb', 'emul-dp-present-x64-ms17-5-trans2', patch(dp, 22, hx('01 00 00 00')), 'smb1_trans2',
     'TRANSACTION2 reply, DoublePulsar present, SecurityFeatures bytes 4..7 non-zero (x64)')
 put('smb', 'emul-dp-absent-ms17-5-trans2', patch(patch(dp, 34, hx('41 00')), 18, bytes(8)), 'smb1_trans2',
-    'protocols.md 12.6 TRANSACTION2 reply, no implant (MID 0x41, zero SecurityFeatures)')
+    'PROTOCOLS.md §12.6 TRANSACTION2 reply, no implant (MID 0x41, zero SecurityFeatures)')
 put('smb', 'emul-fail-logon-ms17-2-session-setup',
     patch(hx('00 00 00 23') + sess[4:36] + hx('00 00 00'), 9, hx('6d 00 00 c0')), 'smb1_session_setup',
-    'protocols.md 12.6 failure variant: SESSION_SETUP refused, LOGON_FAILURE, WordCount 0')
+    'PROTOCOLS.md §12.6 failure variant: SESSION_SETUP refused, LOGON_FAILURE, WordCount 0')
 put('smb', 'emul-fail-busy-ms17-2-session-setup',
     patch(hx('00 00 00 23') + sess[4:36] + hx('00 00 00'), 9, hx('d0 00 00 c0')), 'smb1_session_setup',
-    'protocols.md 12.6 failure variant: REQUEST_NOT_ACCEPTED, WordCount 0')
+    'PROTOCOLS.md §12.6 failure variant: REQUEST_NOT_ACCEPTED, WordCount 0')
 put('smb', 'emul-fail-denied-ms17-3-tree-connect',
     patch(hx('00 00 00 23') + tcon[4:36] + hx('00 00 00'), 9, hx('22 00 00 c0')), 'smb1_tree_connect',
-    'protocols.md 12.6 failure variant: TREE_CONNECT refused, ACCESS_DENIED')
+    'PROTOCOLS.md §12.6 failure variant: TREE_CONNECT refused, ACCESS_DENIED')
 
 # ---- SMB1 NEGOTIATE variants (§12.5 emulator-only)
 lanman_words = struct.pack('<HHHHHHIHHhHH', 4, 0x0003, 4356, 10, 1, 0, 0, 0, 0, -540, 8, 0)
 lan_msg = hx('ff 53 4d 42 72 00 00 00 00 98 01 40') + bytes(12) + hx('00 00 ff fe 00 00 40 00') + \
     b'\x0d' + lanman_words + struct.pack('<H', 8 + 10) + bytes.fromhex('1122334455667788') + b'WORKGROUP\x00'
 put('smb', 'emul-lanman-negotiate1', struct.pack('>I', len(lan_msg)) + lan_msg, 'smb1_negotiate',
-    'protocols.md 12.5 LANMAN2.1 reply (WordCount 13, DialectIndex 4)')
+    'PROTOCOLS.md §12.5 LANMAN2.1 reply (WordCount 13, DialectIndex 4)')
 put('smb', 'emul-sharelevel-negotiate1', patch(neg, 39, b'\x02'), 'smb1_negotiate',
-    'protocols.md 12.5 share-level SMB1 (SecurityMode 0x02)')
+    'PROTOCOLS.md §12.5 share-level SMB1 (SecurityMode 0x02)')
 put('smb', 'emul-plaintext-negotiate1', patch(neg, 39, b'\x01'), 'smb1_negotiate',
-    'protocols.md 12.5 plaintext-password SMB1 (SecurityMode 0x01)')
+    'PROTOCOLS.md §12.5 plaintext-password SMB1 (SecurityMode 0x01)')
 # extended-security reply with a GUID of 16 x 'A' (honeypot, nuclei issue #2204) and a small blob
 blob = bytes.fromhex('6006062b0601050502')
 ext_msg = hx('ff 53 4d 42 72 00 00 00 00 98 01 c8') + bytes(12) + hx('00 00 ff fe 00 00 40 00') + b'\x11' + \
     struct.pack('<HBHHIIIIQhB', 5, 0x03, 50, 1, 16644, 65536, 0, 0x8000e3fd, 0, 0, 0) + \
     struct.pack('<H', 16 + len(blob)) + b'A' * 16 + blob
 put('smb', 'emul-honeypot-negotiate1', struct.pack('>I', len(ext_msg)) + ext_msg, 'smb1_negotiate',
-    'protocols.md 12.5 honeypot-style extended-security reply, ServerGUID 16 x "A"')
+    'PROTOCOLS.md §12.5 honeypot-style extended-security reply, ServerGUID 16 x "A"')
 put('smb', 'emul-http-negotiate1', b'HTTP/1.1 400 Bad Request\r\nServer: x\r\n\r\n', 'smb1_negotiate',
-    'protocols.md 5.1 non-SMB bytes on 445 (an HTTP server)')
+    'PROTOCOLS.md §5.1 non-SMB bytes on 445 (an HTTP server)')
 put('smb', 'emul-over-cap-negotiate1', hx('00 01 00 01') + neg[4:], 'smb1_negotiate',
     'hostile: frame length 65537, over the 64 KiB cap of 5.1')
 put('smb', 'emul-wordcount-lie-negotiate1', patch(neg, 36, b'\x40'), 'smb1_negotiate',

@@ -4,15 +4,15 @@
 # `exposure check --json` from the scanner namespace: exact service and findings per check.
 #   run A (IPv4): sshd 9.2 default; inetutils-telnetd; xrdp security_layer=tls; Xtigervnc None
 #   run B (IPv6): sshd with weak algorithms; telnetd --exec-login=fake shell (no-auth shell staged
-#                 as protocols.md §12.3 says, the fake shell only prints a prompt and sleeps);
+#                 as PROTOCOLS.md §12.3 says, the fake shell only prints a prompt and sleeps);
 #                 xrdp negotiate; Xtigervnc VncAuth
 #   run C (IPv4): Xtigervnc None with -Protocol3.3; xrdp tls without a usable certificate
 # Also: the whole check of run A (all seven checks) must take well under a second of wall time.
-# Usage: test_probes_a.sh PATH-TO-exposure   (root; exit 77 otherwise)
+# Usage: test_remote_access.sh PATH-TO-exposure   (root; exit 77 otherwise)
 set -u
 . "$(dirname "$0")/common.sh"
 t_setup "${1:-}"
-work=$(mktemp -d "${TMPDIR:-/tmp}/xp-probesa.XXXXXX")
+work=$(mktemp -d "${TMPDIR:-/tmp}/xp-remote-access.XXXXXX")
 trap 'lab_down; rm -rf -- "$work"' EXIT
 lab_up srv || { echo "lab did not come up"; exit 1; }
 

@@ -6,7 +6,7 @@
 # an unpatched MS17-010 host, a patched Windows 10, a DoublePulsar-infected host, a refused
 # anonymous login, a reset after the TRANSACTION, an XP-style NetBIOS name. Exact findings and
 # details.ms17_010 per case; the whole check must stay fast.
-# Usage: test_probes_b.sh PATH-TO-exposure   (root; exit 77 otherwise)
+# Usage: test_smb_netbios.sh PATH-TO-exposure   (root; exit 77 otherwise)
 set -u
 . "$(dirname "$0")/common.sh"
 t_setup "${1:-}"

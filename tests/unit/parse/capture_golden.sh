@@ -1,13 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Re-take the golden captures of tests/data/{ssh,telnet,rdp,vnc} from Debian's real servers, run in a
-# private network namespace (xppa-cap, loopback only) and killed by PID. Needs root. The .expect
+# private network namespace (xp-cap, loopback only) and killed by PID. Needs root. The .expect
 # sidecars are written by hand; compare new captures with them before committing.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 data=$(cd "$here/../../data" && pwd)
-ns=xppa-cap
-tmp=$(mktemp -d /tmp/xppa-cap.XXXXXX)
+ns=xp-cap
+tmp=$(mktemp -d /tmp/xp-cap.XXXXXX)
 pids=()
 
 cleanup()
@@ -49,7 +49,7 @@ sshv=$(dpkg-query -W -f '${Version}' openssh-server | sed 's/^1://; s/+/-/g')
 ssh-keygen -q -t ed25519 -N '' -f "$tmp/hk"
 ssh_run()
 {
-	start sh -c 'mount -t tmpfs -o mode=755,size=1m xppa-run /run && mkdir -m 755 /run/sshd &&
+	start sh -c 'mount -t tmpfs -o mode=755,size=1m xp-run /run && mkdir -m 755 /run/sshd &&
 		exec "$@"' sh /usr/sbin/sshd -D -e -f /dev/null -o ListenAddress=127.0.0.1 \
 		-o HostKey="$tmp/hk" -o PidFile=none -o UsePAM=no "$@"
 }
@@ -70,7 +70,7 @@ grab telnet 10123 "$data/telnet/inetutils-telnetd-$telv-refused.bin"
 
 # --- xrdp (security_layer negotiate, self-signed cert)
 xrdpv=$(dpkg-query -W -f '${Version}' xrdp | sed 's/+/-/g')
-openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=xppa \
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=xp \
 	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" >/dev/null 2>&1
 rdp_port() { case $1 in negotiate) echo 10389 ;; tls) echo 10390 ;; rdp) echo 10391 ;; esac; }
 for layer in negotiate tls rdp; do
@@ -80,7 +80,7 @@ for layer in negotiate tls rdp; do
 		-e "s|^key_file=.*|key_file=$tmp/key.pem|" \
 		-e "s|^LogFile=.*|LogFile=$tmp/xrdp-$layer.log|" \
 		-e "s|^EnableSyslog=.*|EnableSyslog=false|" /etc/xrdp/xrdp.ini >"$tmp/xrdp-$layer.ini"
-	start sh -c 'mount -t tmpfs -o mode=755,size=1m xppa-run /run &&
+	start sh -c 'mount -t tmpfs -o mode=755,size=1m xp-run /run &&
 		mkdir -p -m 755 /run/xrdp/sockdir && exec "$@"' sh /usr/sbin/xrdp --nodaemon \
 		--config "$tmp/xrdp-$layer.ini"
 done
@@ -99,9 +99,9 @@ vnc_run()
 {
 	local disp=$1
 	shift
-	start sh -c 'mount -t tmpfs -o mode=755,size=1m xppa-run /run && cp "$0" /run/pw &&
-		mount -t tmpfs -o mode=1777,size=64m xppa-tmp /tmp && exec "$@"' "$tmp/pw" \
-		/usr/bin/Xtigervnc ":$disp" -localhost -nolisten tcp -desktop xppa -geometry 320x240 "$@"
+	start sh -c 'mount -t tmpfs -o mode=755,size=1m xp-run /run && cp "$0" /run/pw &&
+		mount -t tmpfs -o mode=1777,size=64m xp-tmp /tmp && exec "$@"' "$tmp/pw" \
+		/usr/bin/Xtigervnc ":$disp" -localhost -nolisten tcp -desktop xp -geometry 320x240 "$@"
 }
 vnc_run 51 -rfbport 15901 -SecurityTypes None -UseBlacklist=0
 vnc_run 52 -rfbport 15902 -SecurityTypes VncAuth -PasswordFile /run/pw -UseBlacklist=0

@@ -3,12 +3,16 @@
  * probe_cli PROBE HOST PORT: run one probe against a real socket with the test driver (drive.h)
  * and print its result as one JSON object (state, service, findings, details, plus the driver's
  * elapsed_ms, conns and end). For emulator and lab tests; the product path is the engine.
+ * probe_cli --total-ms PROBE: print the probe's deadline (probe_ops.total_ms), so that the
+ * tests read it from the probe instead of keeping a copy.
  */
 #include "drive.h"
+#include "core/decimal.h"
 #include "core/err.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int main(int argc, char **argv)
 {
@@ -18,12 +22,18 @@ int main(int argc, char **argv)
 	struct probe_result r;
 	struct drive_stats st;
 	json_t *j;
-	long port;
+	uint32_t port;
 	int rc;
 
+	if (argc == 3 && strcmp(argv[1], "--total-ms") == 0 &&
+	    (ops = probe_by_name(argv[2])) != NULL) {
+		printf("%u\n", ops->total_ms);
+		return 0;
+	}
 	if (argc != 4 || (ops = probe_by_name(argv[1])) == NULL ||
-	    (port = strtol(argv[3], NULL, 10)) <= 0 || port > 65535) {
-		fprintf(stderr, "usage: probe_cli ssh|telnet|rdp|vnc HOST PORT\n");
+	    decimal_u32_in(argv[3], 1, 65535, &port) < 0) {
+		fprintf(stderr, "usage: probe_cli ssh|telnet|rdp|vnc HOST PORT\n"
+		                "       probe_cli --total-ms PROBE\n");
 		return 2;
 	}
 	rc = net_run(ops, argv[2], (uint16_t)port, &r, &st);

@@ -3,9 +3,9 @@
 """Emulator and hostile-peer tests of the SSH, Telnet, RDP and VNC probes over real loopback
 sockets (tests/emul/emul.py as the server, probe_cli as the client driver).
 
-Every case named "emulator: ..." reproduces a verdict no Debian server produces (protocols.md
+Every case named "emulator: ..." reproduces a verdict no Debian server produces (PROTOCOLS.md
 §12.11); the "hostile: ..." cases check that every probe ends within its deadline with a clear
-reason and printable details. Usage: test_emul_a.py PROBE_CLI EMUL_DIR
+reason and printable details. Usage: test_remote_access_emul.py PROBE_CLI EMUL_DIR
 """
 import concurrent.futures
 import json
@@ -20,13 +20,24 @@ PROBE_CLI = sys.argv[1]
 sys.path.insert(0, sys.argv[2])
 import emul  # noqa: E402
 
-# deadlines of the probes (probe_ops.total_ms), checked with a margin
-TOTAL_MS = {"ssh": 10000, "telnet": 10000, "rdp": 15000, "vnc": 8000}
+
+def total_ms(probe):
+    """The probe's deadline, read from its probe_ops.total_ms (probe_cli --total-ms)."""
+    p = subprocess.run([PROBE_CLI, "--total-ms", probe], capture_output=True, check=True,
+                       timeout=10)
+    ms = int(p.stdout)
+    if ms <= 0:
+        raise AssertionError("%s: total_ms %d" % (probe, ms))
+    return ms
+
+
+# deadlines of the probes, checked with a margin
+TOTAL_MS = {probe: total_ms(probe) for probe in ("ssh", "telnet", "rdp", "vnc")}
 MARGIN_MS = 1500
 
 
 def free_port():
-    """A port in 20000-32767: >= 10000 and below the ephemeral range (protocols.md §12.0)."""
+    """A port in 20000-32767: >= 10000 and below the ephemeral range (PROTOCOLS.md §12.0)."""
     for _ in range(200):
         p = random.randint(20000, 32767)
         s = socket.socket()
