@@ -10,12 +10,12 @@ N=${1:-1000000}
 BUILD=${2:-build-report-rel}
 DIR=${BENCH_DIR:-/tmp/exposure-bench-report}
 DB="$DIR/store-$N.db"
-REPORT="$BUILD/src/report/exposure-report"
+EXPOSURE="$BUILD/src/cli/exposure"
 GEN="$BUILD/tests/unit/report/report-gen-store"
 STEP=$((30 * 86400000 / N))
 [ "$STEP" -gt 0 ] || STEP=1
 
-if [ ! -x "$REPORT" ] || [ ! -x "$GEN" ]; then
+if [ ! -x "$EXPOSURE" ] || [ ! -x "$GEN" ]; then
 	echo "build first: meson setup $BUILD --buildtype=release && ninja -C $BUILD" >&2
 	exit 2
 fi
@@ -31,8 +31,8 @@ ls -l "$DB"
 measure() {
 	name=$1
 	shift
-	"$REPORT" --db "$DB" "$@" >/dev/null 2>"$DIR/err" || { cat "$DIR/err" >&2; exit 1; }
-	/usr/bin/time -v "$REPORT" --db "$DB" "$@" >"$DIR/out-$name" 2>"$DIR/time-$name"
+	"$EXPOSURE" report --db "$DB" "$@" >/dev/null 2>"$DIR/err" || { cat "$DIR/err" >&2; exit 1; }
+	/usr/bin/time -v "$EXPOSURE" report --db "$DB" "$@" >"$DIR/out-$name" 2>"$DIR/time-$name"
 	wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$DIR/time-$name")
 	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$DIR/time-$name")
 	printf '%-28s wall %-8s peak RSS %6d KiB (%s MiB)\n' "$name" "$wall" "$rss" \

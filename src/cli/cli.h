@@ -86,4 +86,7 @@ int cmd_check(int argc, char **argv);
 /* The usage text of `exposure check`. */
 void check_usage(FILE *f);
 
+/* `exposure report` (cmd_report.c): returns the process exit status (0 to 3, docs/report.md). */
+int cmd_report(int argc, char **argv);
+
 #endif

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""exposure report as a program: exit codes, one-line errors, JSON = CSV, SVG well-formed."""
+"""`exposure report` as a program: exit codes, one-line errors, JSON = CSV, SVG well-formed."""
 import csv
 import io
 import json
@@ -11,13 +11,14 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
-REPORT, GEN = sys.argv[1], sys.argv[2]
+# argv[1] is the exposure program: every run is `exposure report ARGS`.
+REPORT, GEN = [sys.argv[1], "report"], sys.argv[2]
 SVG = "{http://www.w3.org/2000/svg}"
 failures = 0
 
 
 def run(*args):
-    p = subprocess.run([REPORT, *args], capture_output=True, text=True, timeout=60)
+    p = subprocess.run([*REPORT, *args], capture_output=True, text=True, timeout=60)
     return p.returncode, p.stdout, p.stderr
 
 
