@@ -38,44 +38,61 @@ struct nb_state {
 	char end_reason[64]; /* how the session request ended without an answer */
 };
 
-static void nb_report(struct nb_state *s, struct probe_result *out)
+/* The session service answered as one: the check's service, whatever the SMB part says. */
+static void identified(struct probe_result *out, const char *session)
+{
+	out->state = SERVICE_IDENTIFIED;
+	snprintf(out->service, sizeof(out->service), "netbios");
+	probe_detail_set(out, "session", json_string(session));
+}
+
+static void report_positive(const struct nb_state *s, struct probe_result *out)
+{
+	smb_run_report(&s->smb, out);
+	identified(out, "positive");
+	probe_detail_set(out, "called_name", json_string(nb_names[s->name_idx]));
+	probe_detail_set(out, "smb_over_netbios", json_boolean(s->smb.any_smb));
+	probe_add_finding(out, "netbios-exposed", SEVERITY_HIGH, CONFIDENCE_CONFIRMED,
+	                  "NetBIOS session accepted");
+}
+
+static void report_negative(const struct nb_state *s, struct probe_result *out)
 {
 	char text[FINDING_REASON_MAX];
-	json_t *codes;
+	json_t *codes = json_array();
 
-	if (s->outcome == NB_POSITIVE)
-		smb_run_report(&s->smb, out);
+	identified(out, "negative");
+	for (unsigned i = 0; i < s->n_neg; i++)
+		json_array_append_new(codes, json_string(nbss_error_name(s->neg_codes[i])));
+	probe_detail_set(out, "negative_codes", codes);
+	snprintf(text, sizeof(text), "session refused for every called name (%s)",
+	         s->n_neg ? nbss_error_name(s->neg_codes[s->n_neg - 1]) : "?");
+	probe_add_finding(out, "netbios-exposed", SEVERITY_HIGH, CONFIDENCE_LIKELY, text);
+}
+
+static void report_retarget(const struct nb_state *s, struct probe_result *out)
+{
+	char text[FINDING_REASON_MAX];
+
+	identified(out, "retarget");
+	snprintf(text, sizeof(text), "%u.%u.%u.%u:%u", s->retarget_ip[0], s->retarget_ip[1],
+	         s->retarget_ip[2], s->retarget_ip[3], s->retarget_port);
+	probe_detail_set(out, "retarget", json_string(text));
+	probe_add_finding(out, "netbios-exposed", SEVERITY_HIGH, CONFIDENCE_LIKELY,
+	                  "session retargeted (not followed)");
+}
+
+static void nb_report(const struct nb_state *s, struct probe_result *out)
+{
 	switch (s->outcome) {
 	case NB_POSITIVE:
-		out->state = SERVICE_IDENTIFIED;
-		snprintf(out->service, sizeof(out->service), "netbios");
-		probe_detail_set(out, "session", json_string("positive"));
-		probe_detail_set(out, "called_name", json_string(nb_names[s->name_idx]));
-		probe_detail_set(out, "smb_over_netbios", json_boolean(s->smb.any_smb));
-		probe_add_finding(out, "netbios-exposed", SEVERITY_HIGH, CONFIDENCE_CONFIRMED,
-		                  "NetBIOS session accepted");
+		report_positive(s, out);
 		break;
 	case NB_NEGATIVE:
-		out->state = SERVICE_IDENTIFIED;
-		snprintf(out->service, sizeof(out->service), "netbios");
-		probe_detail_set(out, "session", json_string("negative"));
-		codes = json_array();
-		for (unsigned i = 0; i < s->n_neg; i++)
-			json_array_append_new(codes, json_string(nbss_error_name(s->neg_codes[i])));
-		probe_detail_set(out, "negative_codes", codes);
-		snprintf(text, sizeof(text), "session refused for every called name (%s)",
-		         s->n_neg ? nbss_error_name(s->neg_codes[s->n_neg - 1]) : "?");
-		probe_add_finding(out, "netbios-exposed", SEVERITY_HIGH, CONFIDENCE_LIKELY, text);
+		report_negative(s, out);
 		break;
 	case NB_RETARGET:
-		out->state = SERVICE_IDENTIFIED;
-		snprintf(out->service, sizeof(out->service), "netbios");
-		probe_detail_set(out, "session", json_string("retarget"));
-		snprintf(text, sizeof(text), "%u.%u.%u.%u:%u", s->retarget_ip[0], s->retarget_ip[1],
-		         s->retarget_ip[2], s->retarget_ip[3], s->retarget_port);
-		probe_detail_set(out, "retarget", json_string(text));
-		probe_add_finding(out, "netbios-exposed", SEVERITY_HIGH, CONFIDENCE_LIKELY,
-		                  "session retargeted (not followed)");
+		report_retarget(s, out);
 		break;
 	case NB_OTHER:
 		out->state = SERVICE_OTHER;
@@ -116,12 +133,8 @@ static int nb_start(void *state, unsigned conn, struct probe_tx *tx, struct prob
 	s->conn_bytes = false;
 	n = nbss_build_session_request(req, sizeof(req), nb_names[s->name_idx], NBSS_SUFFIX_SERVER,
 	                               NB_CALLING, NBSS_SUFFIX_WORKSTATION);
-	if (n < 0)
-		return n;
-	n = probe_tx_put(tx, req, (size_t)n);
-	if (n < 0)
-		return n;
-	return PROBE_MORE;
+	n = smb_queue(tx, req, n);
+	return n < 0 ? n : PROBE_MORE;
 }
 
 /* After the last of its SMB calls: keep the netbios view of the result on top. */
@@ -133,93 +146,107 @@ static int nb_after_smb(struct nb_state *s, int r, struct probe_result *out)
 	return r;
 }
 
+/* ---- the answer to the session request (RFC 1002 §4.3, PROTOCOLS.md §4.2) */
+
+/* Bytes that are no session packet (r: the -ERR_* of nbss_parse). */
+static int session_garbage(struct nb_state *s, int r, struct probe_result *out)
+{
+	if (s->outcome != NB_POSITIVE) /* a later connection broke: keep what we have */
+		s->outcome = r == -ERR_SYNTAX ? NB_OTHER : NB_BROKEN;
+	return nb_finish(s, out);
+}
+
+/* The session is up: SMB from now on. PROBE_MORE, or how the SMB start ended. */
+static int session_positive(struct nb_state *s, struct probe_tx *tx, struct probe_result *out)
+{
+	int r;
+
+	s->outcome = NB_POSITIVE;
+	s->phase = NB_SMB;
+	r = smb_run_start(&s->smb, tx, out);
+	return r == PROBE_MORE ? r : nb_after_smb(s, r, out);
+}
+
+/* This called name is refused: the next one on a fresh connection, since the server closes
+ * (PROTOCOLS.md §4.4). */
+static int session_negative(struct nb_state *s, const struct nbss_packet *p,
+                            struct probe_result *out)
+{
+	if (s->n_neg < NB_NAMES)
+		s->neg_codes[s->n_neg++] = p->error_code;
+	s->outcome = NB_NEGATIVE;
+	if (s->name_idx + 1 >= NB_NAMES)
+		return nb_finish(s, out);
+	s->name_idx++;
+	nb_report(s, out);
+	return PROBE_RECONNECT;
+}
+
+/* Any packet but a keep-alive and a POSITIVE response; *consumed_all: the rest of the bytes go
+ * too. Once a session worked, a later connection that is refused changes nothing. */
+static int session_answer(struct nb_state *s, const struct nbss_packet *p, bool *consumed_all,
+                          struct probe_result *out)
+{
+	*consumed_all = p->type != NBSS_NEGATIVE && p->type != NBSS_RETARGET;
+	if (s->outcome == NB_POSITIVE)
+		return nb_finish(s, out);
+	switch (p->type) {
+	case NBSS_NEGATIVE:
+		return session_negative(s, p, out);
+	case NBSS_RETARGET:
+		s->outcome = NB_RETARGET;
+		memcpy(s->retarget_ip, p->retarget_ip, sizeof(s->retarget_ip));
+		s->retarget_port = p->retarget_port;
+		return nb_finish(s, out);
+	default:
+		/* A SESSION MESSAGE or REQUEST before any session: not a session service. */
+		s->outcome = NB_BROKEN;
+		return nb_finish(s, out);
+	}
+}
+
 static int nb_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed,
                    struct probe_tx *tx, struct probe_result *out)
 {
 	struct nb_state *s = state;
-	size_t off = 0;
+	size_t off = 0, used = 0;
+	bool consumed_all;
+	int r;
 
 	*consumed = 0;
 	if (len > 0)
 		s->conn_bytes = s->any_bytes = true;
 	while (s->phase == NB_SESSION && off < len) {
 		struct nbss_packet p;
-		int r = nbss_parse(buf + off, len - off, &p);
 
+		r = nbss_parse(buf + off, len - off, &p);
 		if (r == PARSE_AGAIN)
 			break;
 		if (r < 0) {
 			*consumed = len;
-			if (s->outcome ==
-			    NB_POSITIVE) /* a later connection broke: keep what we have */
-				return nb_finish(s, out);
-			s->outcome = r == -ERR_SYNTAX ? NB_OTHER : NB_BROKEN;
-			return nb_finish(s, out);
+			return session_garbage(s, r, out);
 		}
 		off += (size_t)r;
-		switch (p.type) {
-		case NBSS_KEEPALIVE:
+		if (p.type == NBSS_KEEPALIVE)
 			continue;
-		case NBSS_POSITIVE: {
-			size_t used = 0;
-			int sr;
-
-			s->outcome = NB_POSITIVE;
-			s->phase = NB_SMB;
-			sr = smb_run_start(&s->smb, tx, out);
-			if (sr != PROBE_MORE) {
-				*consumed = off;
-				return nb_after_smb(s, sr, out);
-			}
-			if (off < len) {
-				sr = smb_run_feed(&s->smb, buf + off, len - off, &used, tx, out);
-				off += used;
-				*consumed = off;
-				return nb_after_smb(s, sr, out);
-			}
-			*consumed = off;
-			nb_report(s, out);
-			return PROBE_MORE;
+		if (p.type != NBSS_POSITIVE) {
+			r = session_answer(s, &p, &consumed_all, out);
+			*consumed = consumed_all ? len : off;
+			return r;
 		}
-		case NBSS_NEGATIVE:
+		r = session_positive(s, tx, out);
+		if (r != PROBE_MORE) {
 			*consumed = off;
-			if (s->outcome == NB_POSITIVE)
-				return nb_finish(s, out);
-			if (s->n_neg < NB_NAMES)
-				s->neg_codes[s->n_neg++] = p.error_code;
-			s->outcome = NB_NEGATIVE;
-			if (s->name_idx + 1 < NB_NAMES) {
-				s->name_idx++;
-				nb_report(s, out);
-				return PROBE_RECONNECT;
-			}
-			return nb_finish(s, out);
-		case NBSS_RETARGET:
-			*consumed = off;
-			if (s->outcome == NB_POSITIVE)
-				return nb_finish(s, out);
-			s->outcome = NB_RETARGET;
-			memcpy(s->retarget_ip, p.retarget_ip, sizeof(s->retarget_ip));
-			s->retarget_port = p.retarget_port;
-			return nb_finish(s, out);
-		default:
-			/* A SESSION MESSAGE or REQUEST before any session: not a session service.
-			 */
-			*consumed = len;
-			if (s->outcome != NB_POSITIVE)
-				s->outcome = NB_BROKEN;
-			return nb_finish(s, out);
+			return r;
 		}
-	}
-	if (s->phase == NB_SMB) {
-		size_t used = 0;
-		int r = smb_run_feed(&s->smb, buf + off, len - off, &used, tx, out);
-
-		*consumed = off + used;
-		return nb_after_smb(s, r, out);
 	}
 	*consumed = off;
-	return PROBE_MORE;
+	if (s->phase != NB_SMB)
+		return PROBE_MORE;
+	/* SMB frames, the first ones maybe in the same read as the POSITIVE response */
+	r = smb_run_feed(&s->smb, buf + off, len - off, &used, tx, out);
+	*consumed = off + used;
+	return nb_after_smb(s, r, out);
 }
 
 static int nb_end(void *state, enum probe_end why, struct probe_result *out)
@@ -233,12 +260,9 @@ static int nb_end(void *state, enum probe_end why, struct probe_result *out)
 	if (s->outcome == NB_POSITIVE) /* a later session request was not answered */
 		return nb_finish(s, out);
 	snprintf(s->end_reason, sizeof(s->end_reason), "session request: %s", probe_end_name(why));
-	nb_report(s, out);
-	s->finished = true;
+	nb_finish(s, out);
 	if (!s->any_bytes)
-		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-		             : why == PROBE_END_IDLE || why == PROBE_END_DEADLINE ? SERVICE_SILENT
-		                                                                  : out->state;
+		out->state = smb_silent_state(why, out->state);
 	else if (s->outcome == NB_NONE)
 		out->state = SERVICE_PROTOCOL_ERROR; /* a partial session packet */
 	return PROBE_DONE;

@@ -273,6 +273,20 @@ int smb_run_end(struct smb_run *s, enum probe_end why, struct probe_result *out)
 	return smb_run_next_conn(s, out);
 }
 
+enum service_state smb_silent_state(enum probe_end why, enum service_state current)
+{
+	switch (why) {
+	case PROBE_END_CLOSED:
+	case PROBE_END_RESET:
+		return SERVICE_TCPWRAPPED;
+	case PROBE_END_IDLE:
+	case PROBE_END_DEADLINE:
+		return SERVICE_SILENT;
+	default:
+		return current;
+	}
+}
+
 /* ---- the smb probe (TCP 445): the conversation on a direct TCP connection */
 
 static int smb_start(void *state, unsigned conn, struct probe_tx *tx, struct probe_result *out)
@@ -296,9 +310,7 @@ static int smb_end(void *state, enum probe_end why, struct probe_result *out)
 	int r = smb_run_end(s, why, out);
 
 	if (r == PROBE_DONE && !s->any_bytes && !s->other && !s->broken)
-		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-		             : why == PROBE_END_IDLE || why == PROBE_END_DEADLINE ? SERVICE_SILENT
-		                                                                  : out->state;
+		out->state = smb_silent_state(why, out->state);
 	return r;
 }
 

@@ -134,6 +134,10 @@ int smb_run_end(struct smb_run *s, enum probe_end why, struct probe_result *out)
  * smb_report.c. */
 void smb_run_report(const struct smb_run *s, struct probe_result *out);
 
+/* The state of a port that never sent a byte, from how its last connection ended: closed at
+ * once is tcpwrapped, nothing before a timeout is silent; otherwise current (smb.c). */
+enum service_state smb_silent_state(enum probe_end why, enum service_state current);
+
 /* ---- between the files of the conversation */
 
 /* The lower SMB2 dialects, lowest first, each tried alone below the maximum (smb.c). */
