@@ -38,7 +38,7 @@ void text_progress(struct text_out *t, struct diagnosis *const *active, size_t n
 /* Erase the progress lines for good (end of run). */
 void text_finish(struct text_out *t);
 
-/* The plain sentence printed for one check object of docs/json.md. */
-const char *text_sentence(const json_t *check);
+/* The plain sentence printed for a check of def whose result (diagnosis_check_result()) is pr. */
+const char *text_sentence(const struct check_def *def, const struct port_result *pr);
 
 #endif

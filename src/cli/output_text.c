@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Human output of `exposure check` (output.h). Everything is rendered from the same check JSON
- * objects that --json prints, so the two never disagree. Text that came from the probed host
- * goes through sanitize_text() before it reaches the terminal.
+ * Human output of `exposure check` (output.h). Everything is read through the typed accessors
+ * of diagnosis.h that the --json writer uses too, so the two never disagree. Text that came
+ * from the probed host goes through sanitize_text() before it reaches the terminal.
  */
 #include "cli/output.h"
 #include "cli/cli.h"
 #include "catalogue/advice/advice.h"
+#include "core/err.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define PROGRESS_SHOWN 8
-#define PEER_TEXT_MAX  160
+#define DETAILS_SHOWN  6   /* scalar details of an open port; the rest is in --json */
+#define PEER_TEXT_MAX  160 /* bytes shown of one text a peer sent; longer is cut with "..." */
+/* Bytes of it looked at: every shown byte stands for at least a quarter of one read. */
+#define PEER_SCAN_MAX (PEER_TEXT_MAX * 4)
 
 struct text_out {
 	FILE *f;
@@ -52,87 +56,74 @@ void text_out_free(struct text_out *t)
 	free(t);
 }
 
-static const char *jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
 static void print_peer(struct text_out *t, const char *s, size_t len)
 {
-	char buf[PEER_TEXT_MAX * 4 + 8];
+	char buf[PEER_TEXT_MAX + 1];
 
-	if (len > PEER_TEXT_MAX * 4)
-		len = PEER_TEXT_MAX * 4;
-	sanitize_text(s, len, buf, PEER_TEXT_MAX + 1);
+	if (len > PEER_SCAN_MAX)
+		len = PEER_SCAN_MAX;
+	sanitize_text(s, len, buf, sizeof(buf));
 	fputs(buf, t->f);
 }
 
-const char *text_sentence(const json_t *check)
+const char *text_sentence(const struct check_def *def, const struct port_result *pr)
 {
-	const char *state = jstr(check, "state"), *reason = jstr(check, "reason");
-	const struct check_def *def = catalogue_find(jstr(check, "check"));
-
-	if (strcmp(state, "open") == 0)
+	switch (pr->state) {
+	case PORT_OPEN:
 		return def ? def->open_en : "Something answers on this port.";
-	if (strcmp(state, "closed") == 0)
+	case PORT_CLOSED:
 		return "Not reachable: the device answered that nothing listens here.";
-	if (strcmp(state, "filtered") == 0 && strcmp(reason, "unreachable") == 0)
-		return "Not reachable: a router or firewall refused the connection.";
-	if (strcmp(state, "filtered") == 0)
+	case PORT_FILTERED:
+		if (pr->reason == REASON_UNREACHABLE)
+			return "Not reachable: a router or firewall refused the connection.";
 		return "Not reachable: no answer (a firewall probably drops the connection).";
-	return "Could not test this port: a problem on this computer, not an answer from the "
-	       "target.";
+	default:
+		return "Could not test this port: a problem on this computer, not an answer from "
+		       "the target.";
+	}
 }
 
-static enum color state_color(const json_t *check)
+static enum color state_color(enum port_state state, size_t n_findings)
 {
-	const char *state = jstr(check, "state");
-
-	if (strcmp(state, "open") == 0)
-		return json_array_size(json_object_get(check, "findings")) ? C_BOLD_RED : C_YELLOW;
-	if (strcmp(state, "error") == 0)
+	if (state == PORT_OPEN)
+		return n_findings ? C_BOLD_RED : C_YELLOW;
+	if (state == PORT_ERROR)
 		return C_MAGENTA;
 	return C_GREEN;
 }
 
-static void format_why(const json_t *check, char *buf, size_t size)
+/* The reason, with what the document adds to it: the ICMP type/code or our own error. */
+static void format_why(const struct port_result *pr, char *buf, size_t size)
 {
-	const json_t *icmp = json_object_get(check, "icmp");
-	const char *err = jstr(check, "error");
+	const char *reason = port_reason_name(pr->reason);
 
-	if (icmp)
-		snprintf(buf, size, "%s (ICMP %lld/%lld)", jstr(check, "reason"),
-		         (long long)json_integer_value(json_object_get(icmp, "type")),
-		         (long long)json_integer_value(json_object_get(icmp, "code")));
-	else if (err[0])
-		snprintf(buf, size, "%s (%s)", jstr(check, "reason"), err);
+	if (pr->icmp_type >= 0)
+		snprintf(buf, size, "%s (ICMP %d/%d)", reason, pr->icmp_type, pr->icmp_code);
+	else if (pr->state == PORT_ERROR && pr->sys_errno > 0)
+		snprintf(buf, size, "%s (%s)", reason, err_name(-pr->sys_errno));
 	else
-		snprintf(buf, size, "%s", jstr(check, "reason"));
+		snprintf(buf, size, "%s", reason);
 }
 
 /* "16 ports: 1 open, 15 closed" for a check over a port range. */
-static void print_port_counts(struct text_out *t, const json_t *check)
+static void print_port_counts(struct text_out *t, const struct diagnosis *d, size_t i)
 {
-	const json_t *ports = json_object_get(json_object_get(check, "details"), "ports");
-	static const char *const states[] = {"open", "closed", "filtered", "error"};
-	size_t n[4] = {0};
+	size_t ports = diagnosis_check_ports(d, i), n[PORT_X_MAX] = {0};
 	const char *sep = "";
-	size_t i;
-	json_t *p;
 
-	if (!json_is_array(ports) || json_array_size(ports) < 2)
+	if (ports < 2)
 		return;
-	json_array_foreach(ports, i, p)
-	{
-		for (size_t s = 0; s < 4; s++)
-			n[s] += strcmp(jstr(p, "state"), states[s]) == 0;
+	for (size_t k = 0; k < ports; k++) {
+		const struct port_result *pr = diagnosis_port_result(d, i, k);
+
+		if (pr && (unsigned)pr->state < PORT_X_MAX)
+			n[pr->state]++;
 	}
-	fprintf(t->f, "%s        [%zu ports:", col(t, C_DIM), json_array_size(ports));
-	for (size_t s = 0; s < 4; s++) {
+	fprintf(t->f, "%s        [%zu ports:", col(t, C_DIM), ports);
+	for (size_t s = 0; s < PORT_X_MAX; s++) {
 		if (n[s] == 0)
 			continue;
-		fprintf(t->f, "%s %zu %s", sep, n[s], states[s]);
+		fprintf(t->f, "%s %zu %s", sep, n[s], port_state_name((enum port_state)s));
 		sep = ",";
 	}
 	fprintf(t->f, "]%s\n", col(t, C_RESET));
@@ -156,18 +147,21 @@ static bool print_string_list(struct text_out *t, const json_t *v)
 	return true;
 }
 
-/* What answered: the service and the scalar details, all of it peer-derived text. */
-static void print_details(struct text_out *t, const json_t *check)
+/*
+ * What answered on the reported port k: the service and the scalar details the probe learnt
+ * (its own JSON object, docs/json.md), all of it peer-derived text.
+ */
+static void print_details(struct text_out *t, const struct diagnosis *d, size_t i, size_t k)
 {
-	const json_t *service = json_object_get(check, "service");
-	const json_t *details = json_object_get(check, "details");
+	const char *service = diagnosis_port_service(d, i, k);
+	const json_t *details = diagnosis_port_details(d, i, k);
 	const char *key;
 	json_t *v;
 	int shown = 0;
 
-	if (json_is_string(service)) {
+	if (service[0]) {
 		fputs("        answers: ", t->f);
-		print_peer(t, json_string_value(service), json_string_length(service));
+		print_peer(t, service, strlen(service));
 		fputc('\n', t->f);
 	}
 	if (!json_is_object(details))
@@ -176,7 +170,7 @@ static void print_details(struct text_out *t, const json_t *check)
 	{
 		char num[32];
 
-		if (shown >= 6 || strcmp(key, "ports") == 0)
+		if (shown >= DETAILS_SHOWN || strcmp(key, "ports") == 0)
 			continue;
 		fputs("        ", t->f);
 		print_peer(t, key, strlen(key));
@@ -218,59 +212,59 @@ static void print_advice(struct text_out *t, const char *id)
 	}
 }
 
-static enum color severity_color(const char *sev)
+static enum color severity_color(enum severity sev)
 {
-	if (strcmp(sev, "critical") == 0 || strcmp(sev, "high") == 0)
+	if (sev >= SEVERITY_HIGH)
 		return C_BOLD_RED;
-	if (strcmp(sev, "medium") == 0)
+	if (sev == SEVERITY_MEDIUM)
 		return C_YELLOW;
 	return C_DIM;
 }
 
-static void print_findings(struct text_out *t, const json_t *check)
+static void print_findings(struct text_out *t, const struct diagnosis *d, size_t i)
 {
-	const json_t *findings = json_object_get(check, "findings");
-	size_t i;
-	json_t *f;
+	for (size_t k = 0; k < diagnosis_check_findings(d, i); k++) {
+		const struct finding *f = diagnosis_finding(d, i, k);
+		const struct advice *a = advice_get(f->id, LANG_EN);
 
-	json_array_foreach(findings, i, f)
-	{
-		const char *id = jstr(f, "id"), *sev = jstr(f, "severity");
-		const json_t *reason = json_object_get(f, "reason");
-		const struct advice *a = advice_get(id, LANG_EN);
-
-		fprintf(t->f, "        %s! %-8s%s %s (%s)", col(t, severity_color(sev)), sev,
-		        col(t, C_RESET), id, jstr(f, "confidence"));
+		fprintf(t->f, "        %s! %-8s%s %s (%s)", col(t, severity_color(f->severity)),
+		        severity_name(f->severity), col(t, C_RESET), f->id,
+		        confidence_name(f->confidence));
 		if (a)
 			fprintf(t->f, ": %s", a->title);
 		fputc('\n', t->f);
-		if (json_is_string(reason)) {
+		if (f->reason[0]) {
 			fputs("          because: ", t->f);
-			print_peer(t, json_string_value(reason), json_string_length(reason));
+			print_peer(t, f->reason, strnlen(f->reason, sizeof(f->reason)));
 			fputc('\n', t->f);
 		}
-		print_advice(t, id);
+		print_advice(t, f->id);
 	}
 }
 
-static void print_row(struct text_out *t, const json_t *check)
+/* One finished check: its row, the port counts of a range, and for an open one what
+ * answered and what it means. */
+static void print_row(struct text_out *t, const struct diagnosis *d, size_t i)
 {
+	const struct check_def *def = diagnosis_check_def(d, i);
+	size_t k = diagnosis_check_reported(d, i);
 	char why[64], rtt[24];
-	const json_t *jr = json_object_get(check, "rtt_ms");
+	struct port_result pr;
 
-	format_why(check, why, sizeof(why));
-	if (json_is_number(jr))
-		snprintf(rtt, sizeof(rtt), "%.2f ms", json_number_value(jr));
+	diagnosis_check_result(d, i, &pr);
+	format_why(&pr, why, sizeof(why));
+	if (pr.rtt_ms >= 0)
+		snprintf(rtt, sizeof(rtt), "%.2f ms", pr.rtt_ms);
 	else
 		snprintf(rtt, sizeof(rtt), "-");
-	fprintf(t->f, "  %-8s %5lld  %s%-8s%s  %-24s %10s  %s\n", jstr(check, "check"),
-	        (long long)json_integer_value(json_object_get(check, "port")),
-	        col(t, state_color(check)), jstr(check, "state"), col(t, C_RESET), why, rtt,
-	        text_sentence(check));
-	print_port_counts(t, check);
-	if (strcmp(jstr(check, "state"), "open") == 0) {
-		print_details(t, check);
-		print_findings(t, check);
+	fprintf(t->f, "  %-8s %5u  %s%-8s%s  %-24s %10s  %s\n", def->name,
+	        (unsigned)diagnosis_port(d, i, k),
+	        col(t, state_color(pr.state, diagnosis_check_findings(d, i))),
+	        port_state_name(pr.state), col(t, C_RESET), why, rtt, text_sentence(def, &pr));
+	print_port_counts(t, d, i);
+	if (pr.state == PORT_OPEN) {
+		print_details(t, d, i, k);
+		print_findings(t, d, i);
 	}
 }
 
@@ -299,8 +293,6 @@ static void print_header(struct text_out *t, const struct diagnosis *d)
 
 void text_check_done(struct text_out *t, const struct diagnosis *d, size_t check)
 {
-	json_t *c;
-
 	/* Rows as they finish only where someone watches: one address on a terminal. */
 	if (!t->o.tty || t->o.multi)
 		return;
@@ -308,10 +300,9 @@ void text_check_done(struct text_out *t, const struct diagnosis *d, size_t check
 		print_header(t, d);
 		t->header_done = true;
 	}
-	if ((c = diagnosis_check_json(d, check)) == NULL)
+	if (!diagnosis_check_done(d, check))
 		return;
-	print_row(t, c);
-	json_decref(c);
+	print_row(t, d, check);
 	fflush(t->f);
 }
 
@@ -338,12 +329,8 @@ static void print_summary(struct text_out *t, const struct diagnosis *d)
 	size_t open = 0, n = diagnosis_checks(d);
 	char upper[16];
 
-	for (size_t i = 0; i < n; i++) {
-		json_t *j = diagnosis_check_json(d, i);
-		if (j && strcmp(jstr(j, "state"), "open") == 0)
-			open++;
-		json_decref(j);
-	}
+	for (size_t i = 0; i < n; i++)
+		open += diagnosis_check_state(d, i) == PORT_OPEN;
 	snprintf(upper, sizeof(upper), "%s", risk_name(r));
 	for (char *p = upper; *p; p++)
 		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
@@ -372,12 +359,9 @@ void text_target_done(struct text_out *t, const struct diagnosis *d)
 	t->targets_done++;
 	if (!live || !t->header_done)
 		print_header(t, d);
-	for (size_t i = 0; !live && i < diagnosis_checks(d); i++) {
-		json_t *c = diagnosis_check_json(d, i);
-		if (c)
-			print_row(t, c);
-		json_decref(c);
-	}
+	for (size_t i = 0; !live && i < diagnosis_checks(d); i++)
+		if (diagnosis_check_done(d, i))
+			print_row(t, d, i);
 	print_summary(t, d);
 	if (t->o.multi)
 		fputc('\n', t->f);

@@ -215,10 +215,17 @@ int store_save_result(struct store *s, const struct store_result *r)
 		return -ERR_SYNTAX;
 	if ((e = check_name(r->risk, NAME_TOKEN)) < 0)
 		return e;
-	if (r->n_checks > STORE_ITER_ROWS_MAX || r->n_findings > STORE_ITER_ROWS_MAX)
+	if (r->n_checks > STORE_ITER_ROWS_MAX || r->n_findings > STORE_ITER_ROWS_MAX ||
+	    r->n_states > STORE_ITER_ROWS_MAX)
 		return -ERR_RANGE;
-	if ((r->n_checks && !r->checks) || (r->n_findings && !r->findings))
+	if ((r->n_checks && !r->checks) || (r->n_findings && !r->findings) ||
+	    (r->n_states && !r->states))
 		return -ERR_SYNTAX;
+	for (size_t i = 0; i < r->n_states; i++) {
+		if ((e = check_name(r->states[i].check, NAME_TOKEN)) < 0 ||
+		    (e = check_name(r->states[i].state, NAME_TOKEN)) < 0)
+			return e;
+	}
 	for (size_t i = 0; i < r->n_checks; i++) {
 		const struct store_check_row *c = &r->checks[i];
 
@@ -291,54 +298,28 @@ int store_count_results(struct store *s, const struct store_period *p, uint64_t 
 /* ------------------------------------------------------------------------------------------ */
 /* Summaries kept on the diagnosis row for the report.                                        */
 
-/* Higher wins when a check has several ports; an undecided port never reads as closed. */
-static int state_rank(const char *state)
-{
-	if (strcmp(state, "open") == 0)
-		return 3;
-	if (strcmp(state, "filtered") == 0)
-		return 1;
-	if (strcmp(state, "closed") == 0)
-		return 0;
-	return 2; /* "error" and anything unknown */
-}
-
 int store_summarize(const struct store_result *r, char **checks, char **findings)
 {
 	/* Every name is < STORE_NAME_MAX (ids < FINDING_ID_MAX), plus separators. */
-	size_t cap_c = r->n_checks * (2 * STORE_NAME_MAX + 2) + 1;
+	size_t cap_c = r->n_states * (2 * STORE_NAME_MAX + 2) + 1;
 	size_t cap_f = r->n_findings * (STORE_NAME_MAX + FINDING_ID_MAX + 40) + 1;
-	size_t used = 0, len = 0;
-	const char **seen_check = NULL, **seen_state = NULL;
+	size_t len = 0;
 	char *c = NULL, *f = NULL;
-	int ret = -ENOMEM;
 
 	*checks = NULL;
 	*findings = NULL;
 	c = malloc(cap_c);
 	f = malloc(cap_f);
-	seen_check = calloc(r->n_checks + 1, sizeof(*seen_check));
-	seen_state = calloc(r->n_checks + 1, sizeof(*seen_state));
-	if (!c || !f || !seen_check || !seen_state)
-		goto out;
-	/* Checks in first-seen order, each with its best state. */
-	for (size_t i = 0; i < r->n_checks; i++) {
-		const struct store_check_row *row = &r->checks[i];
-		size_t k;
-
-		for (k = 0; k < used && strcmp(seen_check[k], row->check) != 0; k++)
-			;
-		if (k == used) {
-			seen_check[used] = row->check;
-			seen_state[used++] = row->state;
-		} else if (state_rank(row->state) > state_rank(seen_state[k])) {
-			seen_state[k] = row->state;
-		}
+	if (!c || !f) {
+		free(c);
+		free(f);
+		return -ENOMEM;
 	}
+	/* The checks as the diagnosis folded them, in its order. */
 	c[0] = '\0';
-	for (size_t k = 0; k < used; k++)
+	for (size_t k = 0; k < r->n_states; k++)
 		len += (size_t)snprintf(c + len, cap_c - len, "%s%s=%s", k ? "," : "",
-		                        seen_check[k], seen_state[k]);
+		                        r->states[k].check, r->states[k].state);
 	f[0] = '\0';
 	len = 0;
 	for (size_t i = 0; i < r->n_findings; i++) {
@@ -350,14 +331,7 @@ int store_summarize(const struct store_result *r, char **checks, char **findings
 	}
 	*checks = c;
 	*findings = f;
-	c = f = NULL;
-	ret = 0;
-out:
-	free(c);
-	free(f);
-	free(seen_check);
-	free(seen_state);
-	return ret;
+	return 0;
 }
 
 static int grow(void **arr, size_t *cap, size_t need, size_t size)

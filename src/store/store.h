@@ -204,6 +204,15 @@ struct store_finding_row {
 	enum confidence confidence;
 };
 
+/*
+ * One check with all its ports taken together, as the diagnosis folded them
+ * (diagnosis_check_state(): the one folding rule; the store never folds). Both are tokens.
+ */
+struct store_check_state {
+	const char *check; /* catalogue name */
+	const char *state; /* port_state_name() of the check's state */
+};
+
 /* The final result of a diagnosis. Everything is copied at the call. */
 struct store_result {
 	const char *id;
@@ -214,6 +223,9 @@ struct store_result {
 	size_t n_checks;
 	const struct store_finding_row *findings;
 	size_t n_findings;
+	/* Every check once, in display order: the summary the report reads. */
+	const struct store_check_state *states;
+	size_t n_states;
 };
 
 /*
@@ -271,9 +283,8 @@ struct store_period {
 };
 
 /*
- * One check of a result, all its ports taken together: "open" if any port is open, else
- * "error" if any could not be decided, else "filtered" if any is, else "closed" (an undecided
- * port never makes a check look closed). Per-port rows stay in the check_results table.
+ * One check of a result, all its ports taken together: its store_check_state as saved.
+ * Per-port rows stay in the check_results table.
  */
 struct store_iter_check {
 	char check[STORE_NAME_MAX];

@@ -211,116 +211,102 @@ static void finished_add_locked(struct web *w, struct job *j)
 /* ------------------------------------------------------------------------------------------ */
 /* The result in the store's rows.                                                             */
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
+/* /metrics counts ports in one slot per enum port_state, in its order, then one for "other". */
+#define METRICS_PORT_SLOTS                                                                         \
+	(sizeof(((struct metrics *)0)->ports_by_state) /                                           \
+	 sizeof(((struct metrics *)0)->ports_by_state[0]))
+_Static_assert(METRICS_PORT_SLOTS == PORT_X_MAX + 1,
+               "a slot per port state, and the last for \"other\"");
 
-	return s ? s : NULL;
+/* Count the state of every probed port of finished check i, for /metrics. */
+static void count_ports(struct web *w, const struct diagnosis *d, size_t i)
+{
+	for (size_t k = 0; k < diagnosis_check_ports(d, i); k++) {
+		const struct port_result *pr = diagnosis_port_result(d, i, k);
+		/* A state the metrics do not know lands in the last slot, "other". */
+		size_t slot =
+		    pr && (unsigned)pr->state < PORT_X_MAX ? (size_t)pr->state : PORT_X_MAX;
+
+		atomic_fetch_add(&w->m.ports_by_state[slot], 1);
+	}
+}
+
+/* One row per probed port of finished check i, as the document lists them; returns the count. */
+static size_t port_rows(const struct diagnosis *d, size_t i, struct store_check_row *rows)
+{
+	const char *name = diagnosis_check_def(d, i)->name;
+	size_t n = diagnosis_check_ports(d, i), nc = 0;
+
+	if (n == 1) {
+		/* A single port is the check object itself: its state, reason, rtt and service. */
+		const char *service = diagnosis_port_service(d, i, 0);
+		struct port_result pr;
+
+		diagnosis_check_result(d, i, &pr);
+		rows[nc++] = (struct store_check_row){
+		    .check = name,
+		    .port = diagnosis_port(d, i, 0),
+		    .state = port_state_name(pr.state),
+		    .reason = port_reason_name(pr.reason),
+		    .rtt_ms = pr.rtt_ms < 0 ? -1 : pr.rtt_ms,
+		    .service = service[0] ? service : NULL,
+		};
+		return nc;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct port_result *pr = diagnosis_port_result(d, i, k);
+
+		if (pr == NULL)
+			continue;
+		rows[nc++] = (struct store_check_row){
+		    .check = name,
+		    .port = diagnosis_port(d, i, k),
+		    .state = port_state_name(pr->state),
+		    .reason = port_reason_name(pr->reason),
+		    .rtt_ms = pr->rtt_ms < 0 ? -1 : pr->rtt_ms,
+		};
+	}
+	return nc;
 }
 
 /*
- * The ports of one check object (docs/json.md): a port range lists every port in
- * details.ports; a single port is the check object itself.
+ * Queue the result: the document as text, one row per probed port of every check, one per
+ * finding, and each check's folded state for the report's summary. Every string points into
+ * d or static tables; the store copies them at the call.
  */
-static json_t *check_ports(json_t *check, size_t *n)
+static int save_result(struct web *w, struct job *j, const struct diagnosis *d, const char *text)
 {
-	json_t *ports = json_object_get(json_object_get(check, "details"), "ports");
-
-	if (json_is_array(ports)) {
-		*n = json_array_size(ports);
-		return ports;
-	}
-	*n = 1;
-	return NULL;
-}
-
-static json_t *check_port(json_t *check, json_t *ports, size_t k)
-{
-	return ports ? json_array_get(ports, k) : check;
-}
-
-/* Count port states for /metrics from one check's JSON object. */
-static void count_ports(struct web *w, json_t *check)
-{
-	size_t n;
-	json_t *ports = check_ports(check, &n);
-
-	for (size_t i = 0; i < n; i++) {
-		const char *st = jstr(check_port(check, ports, i), "state");
-		unsigned k = 4;
-
-		if (st && strcmp(st, "open") == 0)
-			k = 0;
-		else if (st && strcmp(st, "closed") == 0)
-			k = 1;
-		else if (st && strcmp(st, "filtered") == 0)
-			k = 2;
-		else if (st && strcmp(st, "error") == 0)
-			k = 3;
-		atomic_fetch_add(&w->m.ports_by_state[k], 1);
-	}
-}
-
-/* Queue the result: one row per probed port of every check, one per finding. */
-static int save_result(struct web *w, struct job *j, json_t *doc, const char *text)
-{
-	json_t *checks = json_object_get(doc, "checks"), *c;
-	size_t nc = 0, nf = 0, i, k, n;
+	size_t n = diagnosis_checks(d), np = 0, nf = 0, nc = 0, ns = 0;
 	struct store_check_row *rows = NULL;
 	struct store_finding_row *frows = NULL;
-	int r;
+	struct store_check_state *states = NULL;
+	int r = -ENOMEM;
 
-	json_array_foreach(checks, i, c)
-	{
-		check_ports(c, &n);
-		nc += n;
-		nf += json_array_size(json_object_get(c, "findings"));
+	for (size_t i = 0; i < n; i++) {
+		np += diagnosis_check_ports(d, i);
+		nf += diagnosis_check_findings(d, i);
 	}
-	rows = calloc(nc ? nc : 1, sizeof(*rows));
+	rows = calloc(np ? np : 1, sizeof(*rows));
 	frows = calloc(nf ? nf : 1, sizeof(*frows));
-	if (!rows || !frows) {
-		r = -ENOMEM;
+	states = calloc(n ? n : 1, sizeof(*states));
+	if (!rows || !frows || !states)
 		goto out;
-	}
-	nc = nf = 0;
-	json_array_foreach(checks, i, c)
-	{
-		const char *name = jstr(c, "check");
-		json_t *ports = check_ports(c, &n), *f;
+	nf = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = diagnosis_check_def(d, i)->name;
 
-		if (!name)
+		if (!diagnosis_check_done(d, i))
 			continue;
-		for (k = 0; k < n; k++) {
-			json_t *p = check_port(c, ports, k);
-			json_t *rtt = json_object_get(p, "rtt_ms");
-			json_int_t port = json_integer_value(json_object_get(p, "port"));
+		nc += port_rows(d, i, rows + nc);
+		states[ns++] = (struct store_check_state){
+		    .check = name, .state = port_state_name(diagnosis_check_state(d, i))};
+		for (size_t k = 0; k < diagnosis_check_findings(d, i); k++) {
+			const struct finding *f = diagnosis_finding(d, i, k);
 
-			if (port <= 0 || port > 65535 || !jstr(p, "state"))
-				continue;
-			rows[nc++] = (struct store_check_row){
-			    .check = name,
-			    .port = (uint16_t)port,
-			    .state = jstr(p, "state"),
-			    .reason = jstr(p, "reason"),
-			    .rtt_ms = json_is_number(rtt) ? json_number_value(rtt) : -1,
-			    .service = p == c ? jstr(c, "service") : NULL,
-			};
-		}
-		json_array_foreach(json_object_get(c, "findings"), k, f)
-		{
-			enum severity sev = SEVERITY_INFO;
-			enum confidence conf = CONFIDENCE_UNKNOWN;
-
-			if (!jstr(f, "id"))
-				continue;
-			if (jstr(f, "severity"))
-				severity_parse(jstr(f, "severity"), &sev);
-			if (jstr(f, "confidence"))
-				confidence_parse(jstr(f, "confidence"), &conf);
 			frows[nf++] = (struct store_finding_row){.check = name,
-			                                         .id = jstr(f, "id"),
-			                                         .severity = sev,
-			                                         .confidence = conf};
+			                                         .id = f->id,
+			                                         .severity = f->severity,
+			                                         .confidence = f->confidence};
 		}
 	}
 	r = store_save_result(w->store, &(struct store_result){
@@ -332,10 +318,13 @@ static int save_result(struct web *w, struct job *j, json_t *doc, const char *te
 	                                    .n_checks = nc,
 	                                    .findings = frows,
 	                                    .n_findings = nf,
+	                                    .states = states,
+	                                    .n_states = ns,
 	                                });
 out:
 	free(rows);
 	free(frows);
+	free(states);
 	return r;
 }
 
@@ -356,11 +345,11 @@ static void on_check(void *ud, struct diagnosis *d, size_t i)
 {
 	struct job *j = ud;
 	struct web *w = j->web;
+	/* The check object of the HTTP API: serialised once, here, and served as these bytes. */
 	json_t *o = diagnosis_check_json(d, i);
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
-	if (o)
-		count_ports(w, o);
+	count_ports(w, d, i);
 	json_decref(o);
 	pthread_mutex_lock(&w->lock);
 	if (i < j->n_checks && !j->check_json[i] && s) {
@@ -387,8 +376,8 @@ static void on_done(void *ud, struct diagnosis *d)
 	pthread_mutex_lock(&w->lock);
 	deleted = j->deleted;
 	pthread_mutex_unlock(&w->lock);
-	if (doc && text && !deleted)
-		r = save_result(w, j, doc, text);
+	if (text && !deleted)
+		r = save_result(w, j, d, text);
 	if (r < 0)
 		fprintf(stderr, "exposure serve: saving %s failed: %s\n", j->id, err_str(r));
 	json_decref(doc);

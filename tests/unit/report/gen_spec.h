@@ -129,6 +129,7 @@ static inline int gen_store(const char *path, uint64_t n, int64_t step_ms)
 	struct store_opts o = {
 	    .flags = STORE_QUEUE_BLOCK | STORE_FAST_CREATE, .batch_max = 1024, .queue_max = 8192};
 	struct store_check_row rows[GEN_N_CHECKS];
+	struct store_check_state states[GEN_N_CHECKS];
 	struct store *st = NULL;
 	struct gen_row g;
 	int r;
@@ -157,11 +158,15 @@ static inline int gen_store(const char *path, uint64_t n, int64_t step_ms)
 		                       .created_ms = g.created_ms};
 		if ((r = store_create_async(st, &nd)) < 0)
 			goto out;
-		for (int c = 0; c < GEN_N_CHECKS; c++)
+		for (int c = 0; c < GEN_N_CHECKS; c++) {
 			rows[c] = (struct store_check_row){.check = gen_checks[c],
 			                                   .port = gen_ports[c],
 			                                   .state = g.state[c],
 			                                   .rtt_ms = -1};
+			/* One port per check: the check's state is its port's. */
+			states[c] =
+			    (struct store_check_state){.check = gen_checks[c], .state = g.state[c]};
+		}
 		struct store_result res = {.id = id,
 		                           .finished_ms = g.created_ms + 1500,
 		                           .risk = g.risk,
@@ -169,7 +174,9 @@ static inline int gen_store(const char *path, uint64_t n, int64_t step_ms)
 		                           .checks = rows,
 		                           .n_checks = GEN_N_CHECKS,
 		                           .findings = g.find,
-		                           .n_findings = g.n_find};
+		                           .n_findings = g.n_find,
+		                           .states = states,
+		                           .n_states = GEN_N_CHECKS};
 		if ((r = store_save_result(st, &res)) < 0)
 			goto out;
 	}

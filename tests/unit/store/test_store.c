@@ -249,6 +249,13 @@ static const struct store_check_row rows_a[] = {
     {.check = "skysea", .port = 52301, .state = "filtered", .reason = "timeout", .rtt_ms = -1},
 };
 
+/* Each check of rows_a once, as the diagnosis folds it (skysea: closed + filtered). */
+static const struct store_check_state states_a[] = {
+    {.check = "ssh", .state = "open"},
+    {.check = "smb", .state = "open"},
+    {.check = "skysea", .state = "closed"},
+};
+
 static const struct store_finding_row finds_a[] = {
     {.check = "ssh",
      .id = "ssh-exposed",
@@ -272,6 +279,8 @@ static void save(struct store *st, const char *id, int64_t fin, const char *risk
 	    .n_checks = nc,
 	    .findings = finds_a,
 	    .n_findings = nf,
+	    .states = states_a,
+	    .n_states = nc < 3 ? nc : 3, /* the checks of the first nc rows */
 	};
 
 	assert_int_equal(store_save_result(st, &r), 0);
@@ -383,7 +392,7 @@ static void test_result_and_iterator(void **state)
 	assert_string_equal(col.checks[1][1].check, "smb");
 	assert_string_equal(col.checks[1][1].state, "open");
 	assert_string_equal(col.checks[1][2].check, "skysea");
-	assert_string_equal(col.checks[1][2].state, "filtered"); /* closed + filtered */
+	assert_string_equal(col.checks[1][2].state, "closed"); /* as given, never refolded */
 	assert_string_equal(col.findings[1][0].id, "ssh-exposed");
 	assert_string_equal(col.findings[1][0].check, "ssh");
 	assert_int_equal(col.findings[1][0].severity, SEVERITY_MEDIUM);
@@ -427,6 +436,20 @@ static void test_result_and_iterator(void **state)
 		assert_int_equal(store_save_result(st, &r), -ERR_SYNTAX);
 		bad.service = "OpenSSH_9.2p1 Debian-2/x"; /* free text is fine there */
 		assert_int_equal(store_save_result(st, &r), 0);
+	}
+	/* So are bad check states: the summary's separators stay unambiguous. */
+	{
+		struct store_check_state bad = {.check = "ssh", .state = "open,smb=closed"};
+		struct store_result r = {
+		    .id = c.id, .risk = "low", .json = "{}", .states = &bad, .n_states = 1};
+
+		assert_int_equal(store_save_result(st, &r), -ERR_SYNTAX);
+		bad.state = NULL;
+		assert_int_equal(store_save_result(st, &r), -ERR_SYNTAX);
+		bad = (struct store_check_state){.check = "", .state = "open"};
+		assert_int_equal(store_save_result(st, &r), -ERR_SYNTAX);
+		r.states = NULL;
+		assert_int_equal(store_save_result(st, &r), -ERR_SYNTAX);
 	}
 	store_close(st);
 }
@@ -703,17 +726,13 @@ static void test_threads(void **state)
 	store_close(st);
 }
 
-/* The per-check aggregate: an undecided port never makes a check look closed. */
+/*
+ * The per-check summary holds each check's state as the diagnosis folded it, in the order
+ * given: the store never folds per-port rows itself (here they disagree on purpose).
+ */
 static void test_summary(void **state)
 {
-	static const struct {
-		const char *a, *b, *want;
-	} cases[] = {
-	    {"closed", "closed", "closed"}, {"closed", "filtered", "filtered"},
-	    {"filtered", "error", "error"}, {"closed", "error", "error"},
-	    {"error", "open", "open"},      {"open", "closed", "open"},
-	    {"closed", "weird", "weird"},   {"weird", "open", "open"},
-	};
+	static const char *const states[] = {"closed", "filtered", "error", "open", "weird"};
 	struct store_finding_row f[2] = {
 	    {.check = "x",
 	     .id = "x-one",
@@ -728,23 +747,31 @@ static void test_summary(void **state)
 	char *cs, *fs;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
 		struct store_check_row rows[3] = {
-		    {.check = "x", .port = 1, .state = cases[i].a},
-		    {.check = "y", .port = 9, .state = "closed"},
-		    {.check = "x", .port = 2, .state = cases[i].b},
+		    {.check = "x", .port = 1, .state = "open"},
+		    {.check = "y", .port = 9, .state = "filtered"},
+		    {.check = "x", .port = 2, .state = "error"},
 		};
-		struct store_result r = {
-		    .checks = rows, .n_checks = 3, .findings = f, .n_findings = 2};
+		struct store_check_state st[2] = {
+		    {.check = "x", .state = states[i]},
+		    {.check = "y", .state = "closed"},
+		};
+		struct store_result r = {.checks = rows,
+		                         .n_checks = 3,
+		                         .findings = f,
+		                         .n_findings = 2,
+		                         .states = st,
+		                         .n_states = 2};
 		char want[64];
 
 		assert_int_equal(store_summarize(&r, &cs, &fs), 0);
-		snprintf(want, sizeof(want), "x=%s,y=closed", cases[i].want);
+		snprintf(want, sizeof(want), "x=%s,y=closed", states[i]);
 		assert_string_equal(cs, want);
 		assert_string_equal(fs, "x/x-one/info/unknown,y/ms17-010/critical/possible");
 		assert_int_equal(store_summary_parse(&b, cs, fs), 0);
 		assert_int_equal(b.n_checks, 2);
-		assert_string_equal(b.checks[0].state, cases[i].want);
+		assert_string_equal(b.checks[0].state, states[i]);
 		assert_string_equal(b.checks[1].check, "y");
 		assert_int_equal(b.n_findings, 2);
 		assert_string_equal(b.findings[1].id, "ms17-010");

@@ -27,6 +27,11 @@ static const struct store_check_row rows[] = {
     {.check = "telnet", .port = 23, .state = "closed", .reason = "reset", .rtt_ms = 0.1},
     {.check = "smb", .port = 445, .state = "open", .reason = "syn-ack", .rtt_ms = 0.3},
 };
+static const struct store_check_state states[] = {
+    {.check = "ssh", .state = "open"},
+    {.check = "telnet", .state = "closed"},
+    {.check = "smb", .state = "open"},
+};
 static const struct store_finding_row finds[] = {
     {.check = "ssh", .id = "ssh-exposed", .severity = SEVERITY_MEDIUM},
     {.check = "smb", .id = "smb-exposed", .severity = SEVERITY_HIGH},
@@ -63,6 +68,8 @@ static void child(const char *db, int wfd)
 		    .n_checks = 3,
 		    .findings = finds,
 		    .n_findings = 2,
+		    .states = states,
+		    .n_states = 3,
 		};
 
 		if (new_diag_make(&d, &key1, i % 2 ? "198.18.3.4" : "2001:db8:5::9",

@@ -60,6 +60,7 @@ static void test_many(void **state)
 {
 	struct store_opts o = {.flags = STORE_QUEUE_BLOCK | STORE_FAST_CREATE, .batch_max = 512};
 	struct store_check_row rows[22];
+	struct store_check_state states[7];
 	struct store_finding_row finds[3] = {
 	    {.check = "ssh", .id = "ssh-exposed", .severity = SEVERITY_MEDIUM},
 	    {.check = "smb", .id = "smb-exposed", .severity = SEVERITY_HIGH},
@@ -100,6 +101,8 @@ static void test_many(void **state)
 		    .n_findings = (size_t)(open_smb   ? (open_ssh ? 3 : 2)
 		                           : open_ssh ? 1
 		                                      : 0),
+		    .states = states,
+		    .n_states = 7,
 		};
 
 		for (int k = 0; k < 22; k++) {
@@ -117,6 +120,10 @@ static void test_many(void **state)
 			rows[0].state = "open";
 		if (open_smb)
 			rows[3].state = "open";
+		/* Six checks of one port, then skysea's 16 closed ones. */
+		for (int c = 0; c < 7; c++)
+			states[c] = (struct store_check_state){.check = rows[c].check,
+			                                       .state = rows[c].state};
 		expect_open += (uint64_t)(open_ssh + open_smb);
 		expect_findings += res.n_findings;
 		expect_headline += (uint64_t)open_smb;
