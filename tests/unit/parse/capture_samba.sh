@@ -3,13 +3,13 @@
 # Re-take the golden captures of tests/data/{netbios,smb}/samba-* and impacket-* from Debian's
 # Samba smbd and python3-impacket, run on the loopback of a private network namespace
 # (xp-smb-cap), each killed by its PID. Needs root and a build dir with smb_reqgen:
-#   tests/unit/smbparse/capture_samba.sh BUILD_DIR
+#   tests/unit/parse/capture_samba.sh BUILD_DIR
 # The .expect sidecars are kept by hand (or from `test_parse_golden DATA_DIR --dump`); compare first.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 build=$(cd "${1:-build}" && pwd)
-reqgen=$build/tests/unit/smbparse/smb_reqgen
+reqgen=$build/tests/unit/parse/smb_reqgen
 out=${2:-$root/tests/data}
 ns=xp-smb-cap
 tmp=$(mktemp -d /tmp/xp-smb-cap.XXXXXX)
