@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Benchmark of `exposure serve` on loopback (issue 4), by hand:
 
-  bench/bench_web.py throughput --exe build/src/web/exposure-serve [--total 6000] [--seconds 60]
+  bench/bench_web.py throughput --exe build/src/cli/exposure [--total 6000] [--seconds 60]
   sudo bench/bench_web.py inflight --exe ... [--count 10000]   (in a private network namespace)
 
 throughput: requesters spread over many 127.0.x.y source addresses run diagnoses back to back
@@ -86,7 +86,8 @@ def free_port(addr="127.0.0.1"):
 
 
 def start_server(exe, port, extra, workdir):
-    cmd = [exe, "--listen", "127.0.0.1:%d" % port, "--store", os.path.join(workdir, "b.db"),
+    cmd = [exe, "serve", "--listen", "127.0.0.1:%d" % port,
+           "--store", os.path.join(workdir, "b.db"),
            "--key", os.path.join(workdir, "b.key")] + extra
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(os.path.join(workdir, "log"), "w"),
                          text=True)
@@ -341,7 +342,8 @@ def inflight(a):
     work = tempfile.mkdtemp(prefix="bench-web-inflight-")
     port = free_port(host)
     timeout_ms = str(a.probe_timeout_ms)
-    cmd = [a.exe, "--listen", "%s:%d" % (host, port), "--store", os.path.join(work, "b.db"),
+    cmd = [a.exe, "serve", "--listen", "%s:%d" % (host, port),
+           "--store", os.path.join(work, "b.db"),
            "--key", os.path.join(work, "b.key"), "--allow", "198.18.0.0/15",
            "--port", "ssh=%d" % ports[0], "--port", "telnet=%d" % ports[1],
            "--port", "netbios=%d" % ports[2], "--port", "smb=%d" % ports[3],
@@ -427,7 +429,7 @@ def inflight(a):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["throughput", "inflight"])
-    ap.add_argument("--exe", required=True)
+    ap.add_argument("--exe", required=True, help="the exposure program (runs `exposure serve`)")
     ap.add_argument("--requesters", type=int, default=200)
     ap.add_argument("--procs", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)

@@ -34,7 +34,7 @@ struct check_config {
  * cfg. Returns 0 (cfg->help set if --help was given: nothing else is checked then), or a negative
  * code with a one-line message in err (no trailing newline).
  */
-int options_parse(int argc, char **argv, struct check_config *cfg, char *err, size_t errlen);
+int check_options_parse(int argc, char **argv, struct check_config *cfg, char *err, size_t errlen);
 
 /*
  * Read a config file: lines `allow CIDR`, `port CHECK=PORT[-LAST]`, `timeout MS`, blank lines
@@ -85,6 +85,9 @@ int cmd_check(int argc, char **argv);
 
 /* The usage text of `exposure check`. */
 void check_usage(FILE *f);
+
+/* `exposure serve` (cmd_serve.c): returns the process exit status (0 or 2). */
+int cmd_serve(int argc, char **argv);
 
 /* `exposure report` (cmd_report.c): returns the process exit status (0 to 3, docs/report.md). */
 int cmd_report(int argc, char **argv);

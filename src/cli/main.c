@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The `exposure` command: dispatch to its subcommands. */
 #include "cli/cli.h"
-#include "web/serve.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -46,7 +45,7 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "serve") == 0)
-		return serve_main(argc - 1, argv + 1);
+		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(argv[1], "report") == 0)
 		return cmd_report(argc - 1, argv + 1);
 	fprintf(stderr, "exposure: unknown command '%s' (try 'exposure --help')\n", argv[1]);

@@ -11,12 +11,13 @@
  */
 #include "web/admin.h"
 #include "core/err.h"
+#include "core/sbuf.h"
+#include "web/httpd.h"
 #include "report/report_dashboard.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,92 +26,7 @@
 
 #define ADMIN_COOKIE   "exposure_admin"
 #define ADMIN_CSV_NAME "exposure-report.csv"
-
-/* ------------------------------------------------------------------------------------------ */
-/* A growing string.                                                                           */
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_grow(struct sbuf *b, size_t more)
-{
-	size_t cap;
-	char *np;
-
-	if (b->oom || b->len + more + 1 <= b->cap)
-		return;
-	cap = (b->len + more + 1) * 2;
-	np = realloc(b->p, cap);
-	if (!np) {
-		b->oom = true;
-		return;
-	}
-	b->p = np;
-	b->cap = cap;
-}
-
-static void sb_addn(struct sbuf *b, const char *s, size_t n)
-{
-	sb_grow(b, n);
-	if (b->oom)
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_add(struct sbuf *b, const char *s)
-{
-	sb_addn(b, s, strlen(s));
-}
-
-/* Text as HTML (element content or a quoted attribute value). */
-static void sb_esc(struct sbuf *b, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&':
-			sb_add(b, "&amp;");
-			break;
-		case '<':
-			sb_add(b, "&lt;");
-			break;
-		case '>':
-			sb_add(b, "&gt;");
-			break;
-		case '"':
-			sb_add(b, "&quot;");
-			break;
-		case '\'':
-			sb_add(b, "&#39;");
-			break;
-		default:
-			sb_addn(b, s, 1);
-		}
-	}
-}
-
-/* A query-string value, percent-encoded (unreserved characters kept). */
-static void sb_urlenc(struct sbuf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-			sb_addn(b, s, 1);
-		} else {
-			char e[3] = {'%', hex[ch >> 4], hex[ch & 15]};
-
-			sb_addn(b, e, 3);
-		}
-	}
-}
+#define ADMIN_PAGE_MAX (4u << 20) /* a page or link: the tables and chart stay far below */
 
 /* ------------------------------------------------------------------------------------------ */
 /* The token.                                                                                  */
@@ -239,8 +155,10 @@ int admin_init(struct web *w)
 	randombytes_buf(w->admin_key, sizeof(w->admin_key));
 	token_hash(w, buf, n, w->admin_hash);
 	sodium_memzero(buf, sizeof(buf));
-	if (csrf_init(&w->admin_session, ADMIN_SESSION_MS) < 0)
-		return -ERR_INTERNAL;
+	if ((r = csrf_init(&w->admin_session, ADMIN_SESSION_MS)) < 0) {
+		fprintf(stderr, "exposure serve: libsodium does not start: %s\n", err_str(r));
+		return r;
+	}
 	/* Nothing this process starts needs it. */
 	if (env)
 		unsetenv(ADMIN_ENV_TOKEN);
@@ -285,12 +203,12 @@ static bool secure_site(const struct web *w)
 
 static void page_head(struct sbuf *b, const char *title)
 {
-	sb_add(b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	          "<meta name=\"robots\" content=\"noindex\">\n<title>");
-	sb_esc(b, title);
-	sb_add(b,
-	       "</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n"
+	sbuf_add(b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	            "<meta name=\"robots\" content=\"noindex\">\n<title>");
+	sbuf_add_html(b, title);
+	sbuf_add(
+	    b, "</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n"
 	       "<link rel=\"stylesheet\" href=\"/admin.css\">\n</head>\n<body class=\"admin\">\n");
 }
 
@@ -298,12 +216,12 @@ static enum MHD_Result send_page(struct web *w, struct MHD_Connection *c, unsign
                                  struct sbuf *b, const char *extra_name, const char *extra_value)
 {
 	struct MHD_Response *r;
+	size_t len;
+	char *text = sbuf_take(b, &len);
 
-	if (b->oom) {
-		free(b->p);
+	if (!text)
 		return MHD_NO;
-	}
-	r = httpd_text("text/html; charset=utf-8", b->p, b->len);
+	r = httpd_text("text/html; charset=utf-8", text, len);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, "Cache-Control", "no-store");
@@ -315,21 +233,22 @@ static enum MHD_Result send_page(struct web *w, struct MHD_Connection *c, unsign
 static enum MHD_Result login_page(struct web *w, struct MHD_Connection *c, unsigned code,
                                   const char *message)
 {
-	struct sbuf b = {0};
+	struct sbuf b;
 
+	sbuf_init(&b, ADMIN_PAGE_MAX);
 	page_head(&b, "exposure: operator login");
-	sb_add(&b, "<main>\n<h1>Statistics: operator login</h1>\n");
+	sbuf_add(&b, "<main>\n<h1>Statistics: operator login</h1>\n");
 	if (message) {
-		sb_add(&b, "<p class=\"error\" id=\"login-error\" role=\"alert\">");
-		sb_esc(&b, message);
-		sb_add(&b, "</p>\n");
+		sbuf_add(&b, "<p class=\"error\" id=\"login-error\" role=\"alert\">");
+		sbuf_add_html(&b, message);
+		sbuf_add(&b, "</p>\n");
 	}
-	sb_add(&b, "<form method=\"post\" action=\"/admin/login\" class=\"login\">\n"
-	           "<label for=\"token\">Operator token</label>\n"
-	           "<input id=\"token\" name=\"token\" type=\"password\" required "
-	           "autocomplete=\"current-password\" maxlength=\"512\">\n"
-	           "<button type=\"submit\" class=\"primary\" id=\"login\">Log in</button>\n"
-	           "</form>\n</main>\n</body>\n</html>\n");
+	sbuf_add(&b, "<form method=\"post\" action=\"/admin/login\" class=\"login\">\n"
+	             "<label for=\"token\">Operator token</label>\n"
+	             "<input id=\"token\" name=\"token\" type=\"password\" required "
+	             "autocomplete=\"current-password\" maxlength=\"512\">\n"
+	             "<button type=\"submit\" class=\"primary\" id=\"login\">Log in</button>\n"
+	             "</form>\n</main>\n</body>\n</html>\n");
 	return send_page(w, c, code, &b, code == 401 ? "WWW-Authenticate" : NULL,
 	                 "Bearer realm=\"exposure-admin\"");
 }
@@ -353,8 +272,11 @@ static void get_query(struct MHD_Connection *c, struct report_dashboard_query *q
 	};
 }
 
-/* The query string of q (only the parameters given), "" if none, with a leading '?'. */
-static void query_string(struct sbuf *b, const struct report_dashboard_query *q)
+/*
+ * The query string of q (only the parameters given), "" if none, with a leading '?'. Returns 0
+ * or the buffer's error.
+ */
+static int query_string(struct sbuf *b, const struct report_dashboard_query *q)
 {
 	const char *names[] = {"since", "until", "label", "trend", "per", "min_group"};
 	const char *values[] = {q->since, q->until, q->label, q->trend, q->per, q->min_group};
@@ -363,24 +285,25 @@ static void query_string(struct sbuf *b, const struct report_dashboard_query *q)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (!values[i])
 			continue;
-		sb_add(b, first ? "?" : "&");
-		sb_add(b, names[i]);
-		sb_add(b, "=");
-		sb_urlenc(b, values[i]);
+		sbuf_add(b, first ? "?" : "&");
+		sbuf_add(b, names[i]);
+		sbuf_add(b, "=");
+		sbuf_add_urlenc(b, values[i]);
 		first = false;
 	}
+	return b->err;
 }
 
 static void option(struct sbuf *b, const char *value, const char *text, const char *current)
 {
-	sb_add(b, "<option value=\"");
-	sb_esc(b, value);
-	sb_add(b, "\"");
+	sbuf_add(b, "<option value=\"");
+	sbuf_add_html(b, value);
+	sbuf_add(b, "\"");
 	if ((current && strcmp(current, value) == 0) || (!current && !*value))
-		sb_add(b, " selected");
-	sb_add(b, ">");
-	sb_esc(b, text);
-	sb_add(b, "</option>");
+		sbuf_add(b, " selected");
+	sbuf_add(b, ">");
+	sbuf_add_html(b, text);
+	sbuf_add(b, "</option>");
 }
 
 static void filters(struct web *w, struct sbuf *b, const struct report_dashboard_query *q)
@@ -388,71 +311,75 @@ static void filters(struct web *w, struct sbuf *b, const struct report_dashboard
 	const char *trend = q->trend ? q->trend : "week";
 	const char *per = q->per ? q->per : "diagnosis";
 
-	sb_add(b, "<form method=\"get\" action=\"/admin/stats\" class=\"filters\" id=\"filters\">\n"
-	          "<label>Since (UTC) <input type=\"date\" name=\"since\" id=\"since\" value=\"");
-	sb_esc(b, q->since);
-	sb_add(b, "\"></label>\n<label>Until, inclusive <input type=\"date\" name=\"until\" "
-	          "id=\"until\" value=\"");
-	sb_esc(b, q->until);
-	sb_add(b, "\"></label>\n<label>Network label <select name=\"label\" id=\"label\">");
+	sbuf_add(b,
+	         "<form method=\"get\" action=\"/admin/stats\" class=\"filters\" id=\"filters\">\n"
+	         "<label>Since (UTC) <input type=\"date\" name=\"since\" id=\"since\" value=\"");
+	sbuf_add_html(b, q->since);
+	sbuf_add(b, "\"></label>\n<label>Until, inclusive <input type=\"date\" name=\"until\" "
+	            "id=\"until\" value=\"");
+	sbuf_add_html(b, q->until);
+	sbuf_add(b, "\"></label>\n<label>Network label <select name=\"label\" id=\"label\">");
 	option(b, "", "every label", q->label);
 	for (size_t i = 0; i < report_labels_count(w->labels); i++)
 		option(b, report_labels_name(w->labels, i), report_labels_name(w->labels, i),
 		       q->label);
 	option(b, LABELS_UNLABELLED, LABELS_UNLABELLED, q->label);
-	sb_add(b, "</select></label>\n<label>Trend <select name=\"trend\" id=\"trend\">");
+	sbuf_add(b, "</select></label>\n<label>Trend <select name=\"trend\" id=\"trend\">");
 	option(b, "week", "per week", trend);
 	option(b, "day", "per day", trend);
 	option(b, "none", "none", trend);
-	sb_add(b, "</select></label>\n<label>Count <select name=\"per\" id=\"per\">");
+	sbuf_add(b, "</select></label>\n<label>Count <select name=\"per\" id=\"per\">");
 	option(b, "diagnosis", "every result", per);
 	option(b, "requester", "every requester once", per);
-	sb_add(b, "</select></label>\n<button type=\"submit\" class=\"primary\" id=\"show\">Show"
-	          "</button>\n</form>\n");
+	sbuf_add(b, "</select></label>\n<button type=\"submit\" class=\"primary\" id=\"show\">Show"
+	            "</button>\n</form>\n");
 }
 
 static enum MHD_Result stats_page(struct web *w, struct MHD_Connection *c)
 {
 	struct report_dashboard_query q;
-	struct sbuf b = {0}, href = {0};
+	struct sbuf b, href;
 	char err[256] = "", *frag = NULL;
 	size_t flen = 0;
-	unsigned code = 200;
+	unsigned status = 200;
 	int r;
 
+	sbuf_init(&b, ADMIN_PAGE_MAX);
+	sbuf_init(&href, ADMIN_PAGE_MAX);
 	get_query(c, &q);
-	sb_add(&href, "/admin/stats.csv");
-	query_string(&href, &q);
-	if (href.oom) {
-		free(href.p);
+	sbuf_add(&href, "/admin/stats.csv");
+	if (query_string(&href, &q) < 0) {
+		sbuf_free(&href);
 		return MHD_NO;
 	}
-	r = report_dashboard_html(w->store, w->labels, &q, href.p, &frag, &flen, err, sizeof(err));
-	free(href.p);
+	r = report_dashboard_html(w->store, w->labels, &q, sbuf_str(&href), &frag, &flen, err,
+	                          sizeof(err));
+	sbuf_free(&href);
 	page_head(&b, "exposure: statistics");
-	sb_add(&b, "<header class=\"admin-top\">\n<h1>Statistics of the self-diagnoses</h1>\n"
-	           "<form method=\"post\" action=\"/admin/logout\"><button type=\"submit\" "
-	           "id=\"logout\">Log out</button></form>\n</header>\n<main>\n");
+	sbuf_add(&b, "<header class=\"admin-top\">\n<h1>Statistics of the self-diagnoses</h1>\n"
+	             "<form method=\"post\" action=\"/admin/logout\"><button type=\"submit\" "
+	             "id=\"logout\">Log out</button></form>\n</header>\n<main>\n");
 	filters(w, &b, &q);
 	if (r == -ERR_SYNTAX || r == -ERR_RANGE) {
-		code = 400;
-		sb_add(&b, "<p class=\"error\" id=\"query-error\" role=\"alert\">");
-		sb_esc(&b, err[0] ? err : "bad query");
-		sb_add(&b, "</p>\n");
+		status = 400;
+		sbuf_add(&b, "<p class=\"error\" id=\"query-error\" role=\"alert\">");
+		sbuf_add_html(&b, err[0] ? err : "bad query");
+		sbuf_add(&b, "</p>\n");
 	} else if (r < 0) {
-		code = 500;
+		status = 500;
 		fprintf(stderr, "exposure serve: /admin/stats: %s\n", err[0] ? err : err_str(r));
-		sb_add(&b, "<p class=\"error\" role=\"alert\">The statistics cannot be computed "
-		           "now (see the service's log).</p>\n");
+		sbuf_add(&b, "<p class=\"error\" role=\"alert\">The statistics cannot be computed "
+		             "now (see the service's log).</p>\n");
 	} else {
-		sb_addn(&b, frag, flen);
+		sbuf_addn(&b, frag, flen);
 	}
 	free(frag);
-	sb_add(&b, "<p class=\"muted\">The CSV is byte for byte <code>exposure report --format csv "
-	           "--trend week</code> (plus <code>--labels</code> as given to the service) with "
-	           "the same filters. No address or stored prefix is ever shown.</p>\n"
-	           "</main>\n</body>\n</html>\n");
-	return send_page(w, c, code, &b, NULL, NULL);
+	sbuf_add(&b,
+	         "<p class=\"muted\">The CSV is byte for byte <code>exposure report --format csv "
+	         "--trend week</code> (plus <code>--labels</code> as given to the service) with "
+	         "the same filters. No address or stored prefix is ever shown.</p>\n"
+	         "</main>\n</body>\n</html>\n");
+	return send_page(w, c, status, &b, NULL, NULL);
 }
 
 static enum MHD_Result stats_csv(struct web *w, struct MHD_Connection *c)
@@ -512,46 +439,53 @@ static int hexval(char ch)
 }
 
 /*
+ * Percent-decode s[0..n) ("+" is a space) into out. Returns the length, -ERR_SYNTAX for a bad
+ * escape, or -ERR_TOOBIG when it does not fit with its NUL.
+ */
+static int form_decode(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		char ch = s[k];
+
+		if (ch == '+') {
+			ch = ' ';
+		} else if (ch == '%') {
+			int hi = k + 2 < n ? hexval(s[k + 1]) : -1;
+			int lo = k + 2 < n ? hexval(s[k + 2]) : -1;
+
+			if (hi < 0 || lo < 0)
+				return -ERR_SYNTAX;
+			ch = (char)(hi << 4 | lo);
+			k += 2;
+		}
+		if (o + 1 >= cap)
+			return -ERR_TOOBIG;
+		out[o++] = ch;
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+/*
  * The value of field name in an application/x-www-form-urlencoded body, decoded into out.
- * Returns its length, or -1 if absent, malformed or too long.
+ * Returns its length, -ENOENT when absent, or form_decode's error.
  */
 static int form_value(const char *body, size_t len, const char *name, char *out, size_t cap)
 {
 	size_t nl = strlen(name), i = 0;
 
 	while (i < len) {
-		size_t end = i, o = 0;
+		size_t end = i;
 
 		while (end < len && body[end] != '&')
 			end++;
-		if (end - i > nl && memcmp(body + i, name, nl) == 0 && body[i + nl] == '=') {
-			for (size_t k = i + nl + 1; k < end; k++) {
-				char ch = body[k];
-
-				if (ch == '+') {
-					ch = ' ';
-				} else if (ch == '%') {
-					int hi, lo;
-
-					if (k + 2 >= end)
-						return -1;
-					hi = hexval(body[k + 1]);
-					lo = hexval(body[k + 2]);
-					if (hi < 0 || lo < 0)
-						return -1;
-					ch = (char)(hi << 4 | lo);
-					k += 2;
-				}
-				if (o + 1 >= cap)
-					return -1;
-				out[o++] = ch;
-			}
-			out[o] = '\0';
-			return (int)o;
-		}
+		if (end - i > nl && memcmp(body + i, name, nl) == 0 && body[i + nl] == '=')
+			return form_decode(body + i + nl + 1, end - i - nl - 1, out, cap);
 		i = end + 1;
 	}
-	return -1;
+	return -ENOENT;
 }
 
 static enum MHD_Result redirect(struct web *w, struct MHD_Connection *c, const char *to,

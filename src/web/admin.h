@@ -2,7 +2,7 @@
 /*
  * The operator's dashboard /admin/stats (docs/api.md "Operator dashboard"): the statistics of
  * `exposure report` behind an operator token, with period and label filters and a CSV
- * download. Also the few helpers of httpd.c that the dashboard shares (headers, responses).
+ * download.
  */
 #ifndef EXPOSURE_WEB_ADMIN_H
 #define EXPOSURE_WEB_ADMIN_H
@@ -28,13 +28,5 @@ void admin_free(struct web *w);
 /* Handle a request under /admin (the route is off: 404). rq_body/rq_len: the request body. */
 enum MHD_Result admin_route(struct web *w, struct MHD_Connection *c, const char *url,
                             const char *method, const char *body, size_t len);
-
-/* httpd.c helpers shared with admin.c. */
-enum MHD_Result httpd_queue(struct web *w, struct MHD_Connection *c, unsigned code,
-                            struct MHD_Response *r);
-struct MHD_Response *httpd_text(const char *type, char *body, size_t len);
-enum MHD_Result httpd_error(struct web *w, struct MHD_Connection *c, unsigned code,
-                            const char *reason, const char *message);
-bool httpd_same_origin(struct web *w, struct MHD_Connection *c);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* CSRF tokens (csrf.h). */
 #include "web/csrf.h"
+#include "core/err.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 int csrf_init(struct csrf *c, int64_t max_age_ms)
 {
 	if (sodium_init() < 0)
-		return -1;
+		return -ERR_INTERNAL;
 	randombytes_buf(c->key, sizeof(c->key));
 	c->max_age_ms = max_age_ms;
 	return 0;

@@ -19,7 +19,7 @@ struct csrf {
 	int64_t max_age_ms;
 };
 
-/* A fresh random key. Returns 0, or -1 if libsodium cannot start. */
+/* A fresh random key. Returns 0, or -ERR_INTERNAL if libsodium cannot start. */
 int csrf_init(struct csrf *c, int64_t max_age_ms);
 
 /* A token issued at now_ms into out (CSRF_TOKEN_LEN + 1 bytes). */

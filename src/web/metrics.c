@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Prometheus text for GET /metrics (web.h). Counters are atomics; gauges read under the lock. */
-#include "web/web.h"
+/*
+ * GET /metrics in Prometheus text, and GET /healthz (httpd.h). Counters are atomics; gauges
+ * are read under the lock.
+ */
+#include "web/httpd.h"
+#include "core/sbuf.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
+
+#define METRICS_TEXT_MAX (1u << 20) /* about 6 KiB with every status code seen */
 
 static const double lat_bounds[WEB_LAT_BUCKETS - 1] = {0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60};
 
@@ -25,51 +29,16 @@ void metrics_observe_latency(struct web *w, double seconds)
 	atomic_fetch_add(&w->m.lat_sum_us, (unsigned long long)(seconds * 1e6));
 }
 
-struct out {
-	char *buf;
-	size_t len, cap;
-	bool failed;
-};
-
-__attribute__((format(printf, 2, 3))) static void put(struct out *o, const char *fmt, ...)
+/* The Prometheus text of every metric, or NULL (out of memory). */
+static char *metrics_render(struct web *w, size_t *len)
 {
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(o->buf ? o->buf + o->len : NULL, o->buf ? o->cap - o->len : 0, fmt,
-		              ap);
-		va_end(ap);
-		if (n < 0) {
-			o->failed = true;
-			return;
-		}
-		if (o->buf && o->len + (size_t)n < o->cap) {
-			o->len += (size_t)n;
-			return;
-		}
-		size_t cap = (o->cap + (size_t)n + 1) * 2;
-		char *nb = realloc(o->buf, cap);
-
-		if (!nb) {
-			o->failed = true;
-			return;
-		}
-		o->buf = nb;
-		o->cap = cap;
-	}
-}
-
-char *metrics_render(struct web *w)
-{
-	struct out o = {0};
+	struct sbuf o;
 	struct metrics *m = &w->m;
-	static const char *const states[5] = {"open", "closed", "filtered", "error", "other"};
 	size_t q, inflight, cached;
 	struct store_stats ss;
 	unsigned long long cum = 0;
 
+	sbuf_init(&o, METRICS_TEXT_MAX);
 	pthread_mutex_lock(&w->lock);
 	q = w->q_len;
 	inflight = w->inflight;
@@ -77,73 +46,100 @@ char *metrics_render(struct web *w)
 	pthread_mutex_unlock(&w->lock);
 	store_get_stats(w->store, &ss);
 
-	put(&o, "# HELP exposure_diagnoses_total Diagnoses by outcome since start.\n"
-	        "# TYPE exposure_diagnoses_total counter\n");
-	put(&o, "exposure_diagnoses_total{status=\"created\"} %llu\n", atomic_load(&m->created));
-	put(&o, "exposure_diagnoses_total{status=\"done\"} %llu\n", atomic_load(&m->done));
-	put(&o, "exposure_diagnoses_total{status=\"interrupted\"} %llu\n",
-	    atomic_load(&m->interrupted));
-	put(&o, "exposure_diagnoses_total{status=\"deleted\"} %llu\n", atomic_load(&m->deleted));
-	put(&o, "# HELP exposure_refusals_total POSTs refused, by reason.\n"
-	        "# TYPE exposure_refusals_total counter\n");
-	put(&o, "exposure_refusals_total{reason=\"policy\"} %llu\n",
-	    atomic_load(&m->refused_policy));
-	put(&o, "exposure_refusals_total{reason=\"rate\"} %llu\n", atomic_load(&m->refused_rate));
-	put(&o, "exposure_refusals_total{reason=\"busy\"} %llu\n", atomic_load(&m->refused_busy));
-	put(&o, "exposure_refusals_total{reason=\"csrf\"} %llu\n", atomic_load(&m->refused_csrf));
-	put(&o,
-	    "# HELP exposure_diagnoses_in_flight Diagnoses running on the engine now.\n"
-	    "# TYPE exposure_diagnoses_in_flight gauge\nexposure_diagnoses_in_flight %zu\n",
-	    inflight);
-	put(&o,
-	    "# HELP exposure_queue_length Diagnoses waiting to start.\n"
-	    "# TYPE exposure_queue_length gauge\nexposure_queue_length %zu\n",
-	    q);
-	put(&o,
-	    "# HELP exposure_diagnoses_cached Finished diagnoses held in memory.\n"
-	    "# TYPE exposure_diagnoses_cached gauge\nexposure_diagnoses_cached %zu\n",
-	    cached);
-	put(&o, "# HELP exposure_probe_ports_total Probed ports by state.\n"
-	        "# TYPE exposure_probe_ports_total counter\n");
-	for (size_t i = 0; i < 5; i++)
-		put(&o, "exposure_probe_ports_total{state=\"%s\"} %llu\n", states[i],
-		    atomic_load(&m->ports_by_state[i]));
-	put(&o, "# HELP exposure_http_responses_total HTTP responses by status code.\n"
-	        "# TYPE exposure_http_responses_total counter\n");
+	sbuf_addf(&o, "# HELP exposure_diagnoses_total Diagnoses by outcome since start.\n"
+	              "# TYPE exposure_diagnoses_total counter\n");
+	sbuf_addf(&o, "exposure_diagnoses_total{status=\"created\"} %llu\n",
+	          atomic_load(&m->created));
+	sbuf_addf(&o, "exposure_diagnoses_total{status=\"done\"} %llu\n", atomic_load(&m->done));
+	sbuf_addf(&o, "exposure_diagnoses_total{status=\"interrupted\"} %llu\n",
+	          atomic_load(&m->interrupted));
+	sbuf_addf(&o, "exposure_diagnoses_total{status=\"deleted\"} %llu\n",
+	          atomic_load(&m->deleted));
+	sbuf_addf(&o, "# HELP exposure_refusals_total POSTs refused, by reason.\n"
+	              "# TYPE exposure_refusals_total counter\n");
+	sbuf_addf(&o, "exposure_refusals_total{reason=\"policy\"} %llu\n",
+	          atomic_load(&m->refused_policy));
+	sbuf_addf(&o, "exposure_refusals_total{reason=\"rate\"} %llu\n",
+	          atomic_load(&m->refused_rate));
+	sbuf_addf(&o, "exposure_refusals_total{reason=\"busy\"} %llu\n",
+	          atomic_load(&m->refused_busy));
+	sbuf_addf(&o, "exposure_refusals_total{reason=\"csrf\"} %llu\n",
+	          atomic_load(&m->refused_csrf));
+	sbuf_addf(&o,
+	          "# HELP exposure_diagnoses_in_flight Diagnoses running on the engine now.\n"
+	          "# TYPE exposure_diagnoses_in_flight gauge\nexposure_diagnoses_in_flight %zu\n",
+	          inflight);
+	sbuf_addf(&o,
+	          "# HELP exposure_queue_length Diagnoses waiting to start.\n"
+	          "# TYPE exposure_queue_length gauge\nexposure_queue_length %zu\n",
+	          q);
+	sbuf_addf(&o,
+	          "# HELP exposure_diagnoses_cached Finished diagnoses held in memory.\n"
+	          "# TYPE exposure_diagnoses_cached gauge\nexposure_diagnoses_cached %zu\n",
+	          cached);
+	sbuf_addf(&o, "# HELP exposure_probe_ports_total Probed ports by state.\n"
+	              "# TYPE exposure_probe_ports_total counter\n");
+	for (int i = 0; i <= PORT_X_MAX; i++)
+		sbuf_addf(&o, "exposure_probe_ports_total{state=\"%s\"} %llu\n",
+		          i < PORT_X_MAX ? port_state_name((enum port_state)i) : "other",
+		          atomic_load(&m->ports_by_state[i]));
+	sbuf_addf(&o, "# HELP exposure_http_responses_total HTTP responses by status code.\n"
+	              "# TYPE exposure_http_responses_total counter\n");
 	for (unsigned c = 100; c < 600; c++) {
 		unsigned long long v = atomic_load(&m->http_by_code[c / 100][c % 100]);
 
 		if (v)
-			put(&o, "exposure_http_responses_total{code=\"%u\"} %llu\n", c, v);
+			sbuf_addf(&o, "exposure_http_responses_total{code=\"%u\"} %llu\n", c, v);
 	}
-	put(&o, "# HELP exposure_diagnosis_seconds Time from POST to done.\n"
-	        "# TYPE exposure_diagnosis_seconds histogram\n");
+	sbuf_addf(&o, "# HELP exposure_diagnosis_seconds Time from POST to done.\n"
+	              "# TYPE exposure_diagnosis_seconds histogram\n");
 	for (size_t i = 0; i < WEB_LAT_BUCKETS; i++) {
 		cum += atomic_load(&m->lat_buckets[i]);
 		if (i < WEB_LAT_BUCKETS - 1)
-			put(&o, "exposure_diagnosis_seconds_bucket{le=\"%g\"} %llu\n",
-			    lat_bounds[i], cum);
+			sbuf_addf(&o, "exposure_diagnosis_seconds_bucket{le=\"%g\"} %llu\n",
+			          lat_bounds[i], cum);
 		else
-			put(&o, "exposure_diagnosis_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
+			sbuf_addf(&o, "exposure_diagnosis_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
 	}
-	put(&o, "exposure_diagnosis_seconds_sum %.6f\n", (double)atomic_load(&m->lat_sum_us) / 1e6);
-	put(&o, "exposure_diagnosis_seconds_count %llu\n", atomic_load(&m->lat_count));
-	put(&o,
-	    "# HELP exposure_purged_total Diagnoses deleted by the retention purge.\n"
-	    "# TYPE exposure_purged_total counter\nexposure_purged_total %llu\n",
-	    atomic_load(&m->purged));
-	put(&o,
-	    "# HELP exposure_store_queue_length Store writes waiting.\n"
-	    "# TYPE exposure_store_queue_length gauge\nexposure_store_queue_length %zu\n",
-	    ss.queue_len);
-	put(&o,
-	    "# HELP exposure_store_writes_failed_total Store writes that failed.\n"
-	    "# TYPE exposure_store_writes_failed_total counter\n"
-	    "exposure_store_writes_failed_total %llu\n",
-	    (unsigned long long)(ss.failed + ss.rejected_full));
-	if (o.failed) {
-		free(o.buf);
-		return NULL;
-	}
-	return o.buf;
+	sbuf_addf(&o, "exposure_diagnosis_seconds_sum %.6f\n",
+	          (double)atomic_load(&m->lat_sum_us) / 1e6);
+	sbuf_addf(&o, "exposure_diagnosis_seconds_count %llu\n", atomic_load(&m->lat_count));
+	sbuf_addf(&o,
+	          "# HELP exposure_purged_total Diagnoses deleted by the retention purge.\n"
+	          "# TYPE exposure_purged_total counter\nexposure_purged_total %llu\n",
+	          atomic_load(&m->purged));
+	sbuf_addf(&o,
+	          "# HELP exposure_store_queue_length Store writes waiting.\n"
+	          "# TYPE exposure_store_queue_length gauge\nexposure_store_queue_length %zu\n",
+	          ss.queue_len);
+	sbuf_addf(&o,
+	          "# HELP exposure_store_writes_failed_total Store writes that failed.\n"
+	          "# TYPE exposure_store_writes_failed_total counter\n"
+	          "exposure_store_writes_failed_total %llu\n",
+	          (unsigned long long)(ss.failed + ss.rejected_full));
+	return sbuf_take(&o, len);
+}
+
+enum MHD_Result metrics_respond(struct web *w, struct MHD_Connection *c)
+{
+	size_t len;
+	char *s = metrics_render(w, &len);
+
+	if (!s)
+		return MHD_NO;
+	return httpd_queue(w, c, 200,
+	                   httpd_text("text/plain; version=0.0.4; charset=utf-8", s, len));
+}
+
+enum MHD_Result health_respond(struct web *w, struct MHD_Connection *c)
+{
+	bool stopping;
+
+	pthread_mutex_lock(&w->lock);
+	stopping = w->stopping;
+	pthread_mutex_unlock(&w->lock);
+	return httpd_json(w, c, stopping ? 503 : 200,
+	                  json_pack("{s:s, s:s}", "status", stopping ? "stopping" : "ok", "store",
+	                            store_backend(w->store)),
+	                  NULL);
 }

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Requester resolution and the web service's target rules (requester.h). */
+/* Requester resolution, the web service's target rules, a request's language (requester.h). */
 #include "web/requester.h"
 #include "core/err.h"
 
-#include <ctype.h>
-#include <stdlib.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 bool trust_contains(const struct trust *t, const struct addr *a)
 {
@@ -261,56 +264,106 @@ bool target_decide(const struct target_rules *r, const struct addr *a, struct ta
 	return true;
 }
 
-bool lang_prefers_ja(const char *h)
+enum lang request_lang(const char *accept_language)
 {
-	double ja = 0, en = 0;
-	int first = 0; /* 1 ja listed first, 2 en listed first */
+	enum lang l = LANG_EN;
 
-	while (h && *h) {
-		const char *end = strchr(h, ',');
-		const char *semi;
-		size_t n;
-		double q = 1.0;
+	/* lang_choose writes only on success: anything else leaves English. */
+	if (accept_language)
+		lang_choose(accept_language, &l);
+	return l;
+}
 
-		if (!end)
-			end = h + strlen(h);
-		while (h < end && (*h == ' ' || *h == '\t'))
-			h++;
-		semi = memchr(h, ';', (size_t)(end - h));
-		n = (size_t)((semi ? semi : end) - h);
-		if (semi) {
-			const char *qp = semi + 1;
+/* ------------------------------------------------------------------------------------------ */
+/* An HTTP connection's requester.                                                             */
 
-			while (qp < end && *qp == ' ')
-				qp++;
-			if (end - qp >= 2 && (qp[0] == 'q' || qp[0] == 'Q') && qp[1] == '=') {
-				char *stop;
-				char buf[16];
-				size_t qn = (size_t)(end - qp - 2);
+#define HEADER_JOIN_MAX 2048
 
-				if (qn >= sizeof(buf))
-					qn = sizeof(buf) - 1;
-				memcpy(buf, qp + 2, qn);
-				buf[qn] = '\0';
-				q = strtod(buf, &stop);
-				if (stop == buf || q < 0 || q > 1)
-					q = 0;
-			}
-		}
-		if (n >= 2 && strncasecmp(h, "ja", 2) == 0 && (n == 2 || h[2] == '-')) {
-			if (q > ja)
-				ja = q;
-			if (!first && q > 0)
-				first = 1;
-		} else if (n >= 2 && strncasecmp(h, "en", 2) == 0 && (n == 2 || h[2] == '-')) {
-			if (q > en)
-				en = q;
-			if (!first && q > 0)
-				first = 2;
-		}
-		h = *end ? end + 1 : end;
+/* Every occurrence of one header, joined with ", " (RFC 9110 §5.3), within a bound. */
+struct join_ctx {
+	const char *name;
+	char buf[HEADER_JOIN_MAX];
+	size_t len;
+	bool seen, overflow;
+};
+
+static enum MHD_Result join_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+	struct join_ctx *j = cls;
+	size_t n;
+
+	(void)kind;
+	if (!key || !value || strcasecmp(key, j->name) != 0)
+		return MHD_YES;
+	n = strlen(value);
+	if (j->len + n + 3 > sizeof(j->buf)) {
+		j->overflow = true;
+		return MHD_NO;
 	}
-	if (ja > en)
-		return true;
-	return ja > 0 && ja == en && first == 1;
+	if (j->seen) {
+		memcpy(j->buf + j->len, ", ", 2);
+		j->len += 2;
+	}
+	memcpy(j->buf + j->len, value, n);
+	j->len += n;
+	j->buf[j->len] = '\0';
+	j->seen = true;
+	return MHD_YES;
+}
+
+/* The kernel's smoothed RTT of the connection, -1 when it will not say. */
+static double connection_rtt_ms(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (!ci)
+		return -1;
+	if (getsockopt(ci->connect_fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+	    len < offsetof(struct tcp_info, tcpi_rttvar))
+		return -1;
+	return ti.tcpi_rtt / 1000.0;
+}
+
+int requester_identify(struct MHD_Connection *c, const struct trust *t,
+                       const struct target_rules *rules, struct requester *out)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct join_ctx jc = {.name = t->header == PROXY_HDR_FORWARDED ? "Forwarded"
+	                                                               : "X-Forwarded-For"};
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->rtt_ms = -1;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!ci || !ci->client_addr || addr_from_sockaddr(ci->client_addr, &out->peer, NULL) < 0)
+		return -ERR_UNSUPPORTED;
+	if (trust_contains(t, &out->peer))
+		MHD_get_connection_values(c, MHD_HEADER_KIND, join_header, &jc);
+	if (jc.overflow)
+		return -ERR_SYNTAX;
+	r = requester_resolve(t, &out->peer, jc.seen ? jc.buf : NULL, &out->addr, &out->via_proxy);
+	if (r < 0)
+		return r;
+	addr_format(&out->addr, out->text, sizeof(out->text));
+	target_decide(rules, &out->addr, &out->d);
+	out->rtt_ms = connection_rtt_ms(c);
+	return 0;
+}
+
+unsigned requester_probe_timeout(const struct requester *r, const struct rtt_deadline *p)
+{
+	double t;
+
+	if (r->via_proxy || r->rtt_ms < 0)
+		return 0;
+	t = r->rtt_ms * p->factor + p->margin_ms;
+	if (t < p->floor_ms)
+		t = p->floor_ms;
+	if (t > p->ceiling_ms)
+		t = p->ceiling_ms;
+	return (unsigned)t;
 }

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Who is asking, and may they be diagnosed. Pure functions (no I/O): the requester is the TCP
- * peer, or, only when the peer is a trusted reverse proxy, the right-most address of the
- * forwarding header that is not itself a trusted proxy.
+ * Who is asking, and may they be diagnosed: the requester is the TCP peer, or, only when the
+ * peer is a trusted reverse proxy, the right-most address of the forwarding header that is not
+ * itself a trusted proxy. The rules are pure functions; requester_identify applies them to an
+ * HTTP connection and measures its round-trip time (TCP_INFO), from which the probe deadline
+ * follows.
  */
 #ifndef EXPOSURE_WEB_REQUESTER_H
 #define EXPOSURE_WEB_REQUESTER_H
 
 #include "core/addr.h"
+#include "core/lang.h"
 #include "core/policy.h"
 
 #include <stdbool.h>
@@ -64,7 +67,42 @@ bool target_decide(const struct target_rules *r, const struct addr *a, struct ta
 /* "/24" for IPv4, "/64" for IPv6: the block a rate limit per prefix counts together. */
 void addr_rate_prefix(const struct addr *a, struct addr *out);
 
-/* True if an Accept-Language header prefers Japanese over English (q-values honoured). */
-bool lang_prefers_ja(const char *accept_language);
+/*
+ * The language of a request from its Accept-Language header (NULL: absent): lang_choose's
+ * choice, English when the header is absent, malformed or accepts no language we speak.
+ */
+enum lang request_lang(const char *accept_language);
+
+/* The probe deadline from the requester's round-trip time (--rtt-* options). */
+struct rtt_deadline {
+	unsigned factor, margin_ms, floor_ms, ceiling_ms;
+};
+
+/* One HTTP request's requester. */
+struct requester {
+	struct addr peer;       /* the TCP peer */
+	struct addr addr;       /* the requester: the peer or, behind a trusted proxy, its client */
+	bool via_proxy;         /* addr came from the forwarding header */
+	char text[ADDR_STRLEN]; /* addr as text */
+	struct target_decision d;
+	double rtt_ms; /* smoothed RTT of the HTTP connection (TCP_INFO); -1 unknown */
+};
+
+struct MHD_Connection;
+
+/*
+ * Identify the requester of an HTTP connection: its peer, the forwarding header when the peer
+ * is in t (every occurrence joined), the decision under rules, the connection's RTT. Returns 0,
+ * -ERR_SYNTAX (bad or too long forwarding header) or -ERR_UNSUPPORTED (no peer address).
+ */
+int requester_identify(struct MHD_Connection *c, const struct trust *t,
+                       const struct target_rules *rules, struct requester *out);
+
+/*
+ * The per-attempt probe timeout for r: factor * rtt + margin within [floor, ceiling] when the
+ * HTTP connection is the requester's own; 0 (the engine adapts) behind a proxy, whose RTT is
+ * not the requester's, or when the RTT is unknown.
+ */
+unsigned requester_probe_timeout(const struct requester *r, const struct rtt_deadline *p);
 
 #endif

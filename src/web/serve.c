@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `exposure serve`: start-up, signals, shutdown (serve.h). */
+/* The service's life: start-up, signals, shutdown (serve.h). */
 #include "web/serve.h"
 #include "web/web.h"
 #include "web/admin.h"
@@ -32,7 +32,7 @@ static void free_jobs(struct web *w)
 	}
 }
 
-int serve_main(int argc, char **argv)
+int serve_run(const struct web_config *cfg)
 {
 	struct web *w = calloc(1, sizeof(*w));
 	char errbuf[256] = "";
@@ -43,11 +43,7 @@ int serve_main(int argc, char **argv)
 		fputs("exposure serve: out of memory\n", stderr);
 		return 2;
 	}
-	r = web_config_parse(&w->cfg, argc, argv);
-	if (r != 0) {
-		free(w);
-		return r > 0 ? 0 : 2;
-	}
+	w->cfg = *cfg;
 	catalogue_checks(&w->n_checks);
 	pthread_mutex_init(&w->lock, NULL);
 
@@ -58,8 +54,8 @@ int serve_main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (csrf_init(&w->csrf, 24 * 3600 * 1000LL) < 0) {
-		fputs("exposure serve: libsodium does not start\n", stderr);
+	if ((r = csrf_init(&w->csrf, 24 * 3600 * 1000LL)) < 0) {
+		fprintf(stderr, "exposure serve: libsodium does not start: %s\n", err_str(r));
 		goto out_free;
 	}
 	if (admin_init(w) < 0)
@@ -79,9 +75,12 @@ int serve_main(int argc, char **argv)
 	}
 	if (r > 0)
 		fprintf(stderr, "exposure serve: %d unfinished diagnoses marked interrupted\n", r);
-	if (rate_limit_init(&w->rl, 65536, w->cfg.addr_per_hour, w->cfg.addr_burst,
-	                    w->cfg.prefix_per_hour, w->cfg.prefix_burst) < 0)
+	r = rate_limit_init(&w->rl, 65536, w->cfg.addr_per_hour, w->cfg.addr_burst,
+	                    w->cfg.prefix_per_hour, w->cfg.prefix_burst);
+	if (r < 0) {
+		fprintf(stderr, "exposure serve: rate limits: %s\n", err_str(r));
 		goto out_store;
+	}
 	r = runner_start(w);
 	if (r < 0) {
 		fprintf(stderr, "exposure serve: probe engine: %s\n", err_str(r));

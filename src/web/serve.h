@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* `exposure serve`: the web self-diagnosis service (docs/api.md). */
+/* The web self-diagnosis service (docs/api.md), run by `exposure serve` (src/cli/cmd_serve.c). */
 #ifndef EXPOSURE_WEB_SERVE_H
 #define EXPOSURE_WEB_SERVE_H
 
+struct web_config;
+
 /*
- * Parse the serve options (argv[0] is the command name), run the service until SIGINT or
- * SIGTERM, and return the process exit status: 0 after a clean stop, 2 on a usage or start-up
- * error (the reason is printed on stderr).
+ * Run the service with cfg (checked by web_config_check) until SIGINT or SIGTERM, and return
+ * the process exit status: 0 after a clean stop, 2 on a start-up error (the reason is printed
+ * on stderr).
  */
-int serve_main(int argc, char **argv);
+int serve_run(const struct web_config *cfg);
 
 #endif

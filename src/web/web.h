@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internals of the web service shared by its files: configuration, the diagnosis jobs, the
- * loop thread that runs them (runner.c), the HTTP side (httpd.c), metrics. Threads: the
+ * Internals of the web service shared by its files: configuration (config.c), the diagnosis
+ * jobs, the loop thread that runs them (runner.c), the HTTP side (httpd.h), metrics. Threads: the
  * libmicrohttpd threads handle requests and never wait for a probe; ONE libuv loop thread owns
  * the engine and every struct diagnosis. Work goes to the loop through a mutex-protected queue
  * and a uv_async_t; results come back as strings in struct job, under web->lock.
@@ -10,6 +10,7 @@
 #define EXPOSURE_WEB_WEB_H
 
 #include "catalogue/catalogue.h"
+#include "engine/engine.h"
 #include "report/labels.h"
 #include "store/store.h"
 #include "web/csrf.h"
@@ -17,6 +18,7 @@
 #include "web/requester.h"
 
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -48,7 +50,7 @@ struct web_config {
 	unsigned per_ip_conn_limit; /* connections at once per peer address */
 	unsigned threads;           /* HTTP threads */
 	/* Probe deadlines from the requester's round-trip time. */
-	unsigned rtt_factor, rtt_margin_ms, rtt_floor_ms, rtt_ceiling_ms;
+	struct rtt_deadline rtt;
 	/* Retention. */
 	unsigned retention_days;
 	unsigned purge_interval_s;
@@ -59,8 +61,18 @@ struct web_config {
 	const char *labels_path;      /* operator labels for the statistics, or NULL */
 };
 
-/* Parse argv into c (defaults first). Returns 0, 1 after --help, or -1 (message printed). */
-int web_config_parse(struct web_config *c, int argc, char **argv);
+/* The defaults of every setting (docs/api.md); no --listen yet (web_config_check adds one). */
+void web_config_defaults(struct web_config *c);
+
+/*
+ * Check c as a whole, after every setting was given: each --listen is ADDR:PORT, the RTT
+ * floor is not above its ceiling. Adds the default listen address when none was given.
+ * Returns 0, or -ERR_SYNTAX / -ERR_RANGE with one line in err (no newline).
+ */
+int web_config_check(struct web_config *c, char *err, size_t errlen);
+
+/* "127.0.0.1:8080", "[::1]:0" into a socket address. Returns 0 or -ERR_SYNTAX. */
+int web_listen_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len);
 
 /* A suspended SSE connection waiting for news of a job. */
 struct waiter {
@@ -105,8 +117,8 @@ struct metrics {
 	atomic_ullong http_by_code[6][100]; /* [code/100][code%100] */
 	atomic_ullong created, refused_policy, refused_rate, refused_busy, refused_csrf;
 	atomic_ullong done, interrupted, deleted, failed_start;
-	atomic_ullong ports_by_state[5];            /* open closed filtered error other */
-	atomic_ullong lat_buckets[WEB_LAT_BUCKETS]; /* created -> done, cumulative at export */
+	atomic_ullong ports_by_state[PORT_X_MAX + 1]; /* by enum port_state, then "other" */
+	atomic_ullong lat_buckets[WEB_LAT_BUCKETS];   /* created -> done, cumulative at export */
 	atomic_ullong lat_count;
 	atomic_ullong lat_sum_us;
 	atomic_ullong purged;
@@ -176,15 +188,17 @@ int runner_start(struct web *w);
  */
 bool runner_stop(struct web *w, unsigned wait_ms);
 
-/* HTTP (httpd.c). */
+/*
+ * HTTP (httpd.c): one daemon per --listen, each announced on stdout ("listening on URL").
+ * Returns 0, or a negative error after printing why; httpd_stop then undoes what started.
+ */
 int httpd_start(struct web *w);
+/* No new requests; every event stream ends; the daemons stop. */
 void httpd_stop(struct web *w);
-void httpd_wake_all_locked(struct web *w);
 
 /* Metrics (metrics.c). */
 void metrics_count_http(struct web *w, unsigned code);
 void metrics_observe_latency(struct web *w, double seconds);
-char *metrics_render(struct web *w); /* malloc'ed Prometheus text */
 
 /* Milliseconds on the monotonic clock. */
 int64_t web_mono_ms(void);

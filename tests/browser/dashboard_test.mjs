@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Browser test of the operator dashboard /admin/stats: Debian's Chromium driven by
 // playwright-core. Usage:
-//   node dashboard_test.mjs PATH/TO/exposure-serve ARTIFACT_DIR PATH/TO/exposure PATH/TO/report-gen-store
+//   node dashboard_test.mjs PATH/TO/exposure ARTIFACT_DIR PATH/TO/report-gen-store
 // Generates a store of 3,000 results (2024-01-01 on, 10 minutes apart) through the store's own
 // interface, starts the service on it with an operator token file and a labels file, then: the
 // login refuses a wrong token and accepts the right one, the page shows the bar chart (an <svg>
@@ -15,7 +15,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-const [exe, artifacts, exposure, gen] = process.argv.slice(2);
+const [exposure, artifacts, gen] = process.argv.slice(2);
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'browser-operator-token-5f2a9c';
 const deadline = setTimeout(() => { console.error('FAIL: overall timeout'); process.exit(1); }, 150000);
@@ -60,7 +60,7 @@ async function main() {
   fs.writeFileSync(labels, 'prefix,label\n198.18.0.0/16,benchnet\n198.18.0.0/20,mobile\n2001:db8::/32,v6\n');
   fs.writeFileSync(tokenFile, TOKEN + '\n', { mode: 0o600 });
   const servePort = await freePort();
-  const srv = spawn(exe, ['--listen', `127.0.0.1:${servePort}`, '--store', db,
+  const srv = spawn(exposure, ['serve', '--listen', `127.0.0.1:${servePort}`, '--store', db,
     '--key', path.join(dir, 'x.key'), '--admin-token-file', tokenFile, '--labels', labels,
     '--retention-days', '36500'], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {

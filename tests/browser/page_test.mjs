@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Browser test of the self-diagnosis page: Debian's Chromium driven by playwright-core.
-// Usage: node page_test.mjs PATH/TO/exposure-serve ARTIFACT_DIR
+// Usage: node page_test.mjs PATH/TO/exposure ARTIFACT_DIR
 // Starts lab listeners on 127.0.0.1 (an SSH-like banner holding <script> and <img onerror>, a
 // silent VNC that keeps the diagnosis running for a while), the service with --port overrides,
 // then: open the page, consent, press the button, see live rows and the final result, switch
@@ -12,7 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-const [exe, artifacts] = process.argv.slice(2);
+const [exposure, artifacts] = process.argv.slice(2);
 const CHROMIUM = '/usr/bin/chromium';
 const BANNER = 'SSH-2.0-Evil_1.0 <script>window.__xss=1</script><img src=x onerror="window.__xss=2">\r\n';
 const deadline = setTimeout(() => { console.error('FAIL: overall timeout'); process.exit(1); }, 150000);
@@ -56,7 +56,7 @@ async function main() {
   const vnc = await listen(vncP, (c) => { c.on('error', () => {}); held.push(c); setTimeout(() => c.destroy(), 20000); });
   const servePort = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exposure-browser-'));
-  const srv = spawn(exe, ['--listen', `127.0.0.1:${servePort}`, '--store', path.join(dir, 'x.db'),
+  const srv = spawn(exposure, ['serve', '--listen', `127.0.0.1:${servePort}`, '--store', path.join(dir, 'x.db'),
     '--key', path.join(dir, 'x.key'), '--probe-source-label', 'lab (127.0.0.1)',
     '--port', `ssh=${sshP}`, '--port', `telnet=${telnetP}`, '--port', `netbios=${nbP}`,
     '--port', `smb=${smbP}`, '--port', `rdp=${rdpP}`, '--port', `vnc=${vncP}`,

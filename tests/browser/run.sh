@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Browser test wrapper (meson suite 'browser'): exit 77 when node or chromium is missing;
 # installs the pinned playwright-core with `npm ci` when node_modules is absent.
-# Usage: run.sh TEST.mjs PATH/TO/exposure-serve ARTIFACT_DIR [MORE ARGUMENTS...]
+# Usage: run.sh TEST.mjs PATH/TO/exposure ARTIFACT_DIR [MORE ARGUMENTS...]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 test=$1

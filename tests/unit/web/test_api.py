@@ -3,7 +3,7 @@
 """API tests of `exposure serve` over real HTTP on loopback, requesters from distinct
 127.0.x.y source addresses: every status code, SSE, rate limits and the queue bound,
 trusted-proxy handling, CSRF and same-origin refusal, delete, retention purge, restart
-safety with a real kill -9. Usage: test_api.py PATH/TO/exposure-serve"""
+safety with a real kill -9. Usage: test_api.py PATH/TO/exposure PATH/TO/report-gen-store"""
 import json
 import os
 import subprocess
@@ -17,9 +17,9 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from webtest import CHECKS, Listener, Server, free_ports, free_range, port_args  # noqa: E402
 
-EXE = sys.argv[1]
-EXPOSURE = sys.argv[2] if len(sys.argv) > 2 else None  # `exposure` (for `exposure report`)
-GEN = sys.argv[3] if len(sys.argv) > 3 else None       # report-gen-store
+EXPOSURE = sys.argv[1]
+SERVE = [EXPOSURE, "serve"]
+GEN = sys.argv[2] if len(sys.argv) > 2 else None  # report-gen-store
 ADMIN_TOKEN = "lab-operator-token-0123456789"
 FAST = ["127.0.0.1", "127.0.1.1", "127.0.3.1", "127.0.3.2", "127.0.6.2", "127.0.6.3",
         "127.0.66.1", "127.0.8.1", "127.0.9.1"] + ["127.0.4.%d" % i for i in range(1, 7)]
@@ -265,7 +265,7 @@ def t_metrics(srv):
 
 
 def t_queue(env, workdir):
-    srv = Server(EXE, port_args(env) + ["--max-inflight", "1", "--queue-max", "1"],
+    srv = Server(SERVE, port_args(env) + ["--max-inflight", "1", "--queue-max", "1"],
                  workdir=workdir)
     try:
         a, b, c = (srv.client("127.0.5.%d" % i) for i in (1, 2, 3))
@@ -288,7 +288,7 @@ def t_queue(env, workdir):
 
 
 def t_public(env, workdir):
-    srv = Server(EXE, port_args(env) + ["--public", "--allow", "127.0.9.0/24"], workdir=workdir)
+    srv = Server(SERVE, port_args(env) + ["--public", "--allow", "127.0.9.0/24"], workdir=workdir)
     try:
         c = srv.client("127.0.0.1")
         w = c.whoami().json
@@ -308,7 +308,7 @@ def t_public(env, workdir):
 
 def t_restart(env, workdir):
     db = os.path.join(workdir, "restart.db")
-    srv = Server(EXE, port_args(env), workdir=workdir, db=db)
+    srv = Server(SERVE, port_args(env), workdir=workdir, db=db)
     ids = []
     for i in range(1, 5):
         r = srv.client("127.0.7.%d" % i).post()
@@ -330,7 +330,7 @@ def t_restart(env, workdir):
 
 def t_retention(env, workdir):
     db = os.path.join(workdir, "retention.db")
-    srv = Server(EXE, port_args(env), workdir=workdir, db=db)
+    srv = Server(SERVE, port_args(env), workdir=workdir, db=db)
     c = srv.client("127.0.8.1")
     r = c.post()
     check(r.status == 202, "retention 202")
@@ -359,7 +359,7 @@ def t_retention(env, workdir):
 
 def t_admin_off(env, workdir):
     # No token anywhere: the route does not exist.
-    srv = Server(EXE, port_args(env), workdir=workdir, env={"EXPOSURE_ADMIN_TOKEN": None})
+    srv = Server(SERVE, port_args(env), workdir=workdir, env={"EXPOSURE_ADMIN_TOKEN": None})
     try:
         c = srv.client()
         for path in ("/admin/stats", "/admin/stats.csv", "/admin/login", "/admin"):
@@ -374,7 +374,7 @@ def t_admin_off(env, workdir):
     with open(tok, "w") as f:
         f.write(ADMIN_TOKEN + "\n")
     os.chmod(tok, 0o644)
-    p = subprocess.run([EXE, "--listen", "127.0.0.1:0", "--store",
+    p = subprocess.run(SERVE + ["--listen", "127.0.0.1:0", "--store",
                         os.path.join(workdir, "off.db"), "--key", os.path.join(workdir, "off.key"),
                         "--admin-token-file", tok], capture_output=True, text=True, timeout=30)
     check(p.returncode == 2 and "chmod 600" in p.stderr, "0644 token file refused: %s"
@@ -382,7 +382,7 @@ def t_admin_off(env, workdir):
     os.chmod(tok, 0o600)
     with open(tok, "w") as f:
         f.write("short\n")
-    p = subprocess.run([EXE, "--listen", "127.0.0.1:0", "--store",
+    p = subprocess.run(SERVE + ["--listen", "127.0.0.1:0", "--store",
                         os.path.join(workdir, "off.db"), "--key", os.path.join(workdir, "off.key"),
                         "--admin-token-file", tok], capture_output=True, text=True, timeout=30)
     check(p.returncode == 2 and "printable" in p.stderr, "short token refused: %s" % p.stderr)
@@ -402,7 +402,7 @@ def t_admin(env, workdir):
     fd = os.open(tok, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.write(fd, (ADMIN_TOKEN + "\n").encode())
     os.close(fd)
-    srv = Server(EXE, port_args(env) + ["--admin-token-file", tok, "--labels", labels,
+    srv = Server(SERVE, port_args(env) + ["--admin-token-file", tok, "--labels", labels,
                                         "--retention-days", "36500"], workdir=workdir, db=db,
                  env={"EXPOSURE_ADMIN_TOKEN": "env-token-is-not-used-1234"})
     bearer = {"Authorization": "Bearer " + ADMIN_TOKEN}
@@ -485,7 +485,7 @@ def t_admin(env, workdir):
     finally:
         check(srv.stop() == 0, "clean stop")
     # The token from the environment when there is no file.
-    srv = Server(EXE, port_args(env) + ["--retention-days", "36500"], workdir=workdir, db=db,
+    srv = Server(SERVE, port_args(env) + ["--retention-days", "36500"], workdir=workdir, db=db,
                  env={"EXPOSURE_ADMIN_TOKEN": ADMIN_TOKEN})
     try:
         check(srv.client().get("/admin/stats.csv", headers=bearer).status == 200,
@@ -509,7 +509,7 @@ def main():
     env, listeners = setup()
     work = os.path.join(os.environ.get("MESON_BUILD_ROOT", "/tmp"), "web-api-test-%d" % os.getpid())
     os.makedirs(work, exist_ok=True)
-    srv = Server(EXE, port_args(env) + [
+    srv = Server(SERVE, port_args(env) + [
         "--addr-rate", "60", "--addr-burst", "2", "--prefix-rate", "60", "--prefix-burst", "4",
         "--trusted-proxy", "127.0.6.2", "--probe-source-label", "lab 127.0.0.1",
         "--max-body", "1024"], workdir=work)

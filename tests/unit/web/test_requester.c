@@ -168,20 +168,60 @@ static void test_public_mode(void **st)
 	decide(&r, "::1", false, "loopback");
 }
 
+/* The page's language and the API's advice language come from request_lang (lang_choose). */
 static void test_lang(void **st)
 {
 	(void)st;
-	assert_true(lang_prefers_ja("ja"));
-	assert_true(lang_prefers_ja("ja-JP,ja;q=0.9,en;q=0.8"));
-	assert_true(lang_prefers_ja("en;q=0.5, ja;q=0.8"));
-	assert_true(lang_prefers_ja("ja, en"));
-	assert_false(lang_prefers_ja("en, ja"));
-	assert_false(lang_prefers_ja("en-US,en;q=0.9"));
-	assert_false(lang_prefers_ja("fr"));
-	assert_false(lang_prefers_ja(""));
-	assert_false(lang_prefers_ja(NULL));
-	assert_false(lang_prefers_ja("ja;q=0, en"));
-	assert_false(lang_prefers_ja("jam"));
+	assert_int_equal(request_lang("ja"), LANG_JA);
+	assert_int_equal(request_lang("ja-JP,ja;q=0.9,en;q=0.8"), LANG_JA);
+	assert_int_equal(request_lang("en;q=0.5, ja;q=0.8"), LANG_JA);
+	assert_int_equal(request_lang("ja, en"), LANG_JA);
+	assert_int_equal(request_lang("en, ja"), LANG_EN);
+	assert_int_equal(request_lang("en-US,en;q=0.9"), LANG_EN);
+	assert_int_equal(request_lang("fr"), LANG_EN);
+	assert_int_equal(request_lang(""), LANG_EN);
+	assert_int_equal(request_lang(NULL), LANG_EN);
+	assert_int_equal(request_lang("ja;q=0, en"), LANG_EN);
+	assert_int_equal(request_lang("jam"), LANG_EN);
+	assert_int_equal(request_lang("fr, ja;q=0.3"), LANG_JA);
+	/* Malformed: English, whatever else the header says. */
+	assert_int_equal(request_lang("ja;q=2"), LANG_EN);
+	assert_int_equal(request_lang("ja;q=abc"), LANG_EN);
+}
+
+/*
+ * "*" is every language not named (RFC 9110 §12.5.4): alone it is English, the first we speak.
+ * The page used to ignore it, so "ja;q=0.5, *" showed Japanese while the advice came in English.
+ */
+static void test_lang_wildcard(void **st)
+{
+	(void)st;
+	assert_int_equal(request_lang("*"), LANG_EN);
+	assert_int_equal(request_lang("ja;q=0.5, *"), LANG_EN);
+	assert_int_equal(request_lang("*;q=0.1, ja"), LANG_JA);
+	assert_int_equal(request_lang("en;q=0, *"), LANG_JA);
+	assert_int_equal(request_lang("en, *;q=0"), LANG_EN);
+	assert_int_equal(request_lang("*;q=0"), LANG_EN);
+}
+
+/* The probe deadline from the HTTP connection's round-trip time. */
+static void test_probe_timeout(void **st)
+{
+	const struct rtt_deadline p = {
+	    .factor = 4, .margin_ms = 250, .floor_ms = 300, .ceiling_ms = 5000};
+	struct requester r = {.rtt_ms = 100};
+
+	(void)st;
+	assert_int_equal(requester_probe_timeout(&r, &p), 650);
+	r.rtt_ms = 10; /* 290 ms: the floor */
+	assert_int_equal(requester_probe_timeout(&r, &p), 300);
+	r.rtt_ms = 2000; /* 8250 ms: the ceiling */
+	assert_int_equal(requester_probe_timeout(&r, &p), 5000);
+	r.rtt_ms = -1; /* unknown: the engine adapts */
+	assert_int_equal(requester_probe_timeout(&r, &p), 0);
+	r.rtt_ms = 100;
+	r.via_proxy = true; /* the proxy's RTT, not the requester's */
+	assert_int_equal(requester_probe_timeout(&r, &p), 0);
 }
 
 int main(void)
@@ -194,6 +234,8 @@ int main(void)
 	    cmocka_unit_test(test_local_mode),
 	    cmocka_unit_test(test_public_mode),
 	    cmocka_unit_test(test_lang),
+	    cmocka_unit_test(test_lang_wildcard),
+	    cmocka_unit_test(test_probe_timeout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Helpers for the web service's tests: start `exposure-serve`, lab listeners on loopback
+"""Helpers for the web service's tests: start `exposure serve`, lab listeners on loopback
 addresses, and an HTTP client bound to a chosen 127.x.y.z source address."""
 import http.client
 import json
@@ -116,8 +116,8 @@ def free_ports_check(p, addrs):
 
 
 class Server:
-    def __init__(self, exe, args, workdir=None, db=None, env=None):
-        self.exe = exe
+    def __init__(self, cmd, args, workdir=None, db=None, env=None):
+        self.cmd = list(cmd)  # the program and its subcommand: [exposure, "serve"]
         self.dir = workdir or tempfile.mkdtemp(prefix="exposure-web-")
         self.db = db or os.path.join(self.dir, "exposure.db")
         self.key = os.path.join(self.dir, "exposure.key")
@@ -129,7 +129,7 @@ class Server:
 
     def start(self):
         self.port = free_ports(1)[0]
-        cmd = [self.exe, "--listen", "127.0.0.1:%d" % self.port, "--store", self.db,
+        cmd = self.cmd + ["--listen", "127.0.0.1:%d" % self.port, "--store", self.db,
                "--key", self.key] + self.args
         self.log = open(os.path.join(self.dir, "server-%d.log" % self.port), "w+")
         env = dict(os.environ)

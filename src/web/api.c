@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JSON API (httpd.h, docs/api.md): who is asking, start a diagnosis, read one, delete one,
+ * the advice texts. A diagnosis is served from the strings the loop thread serialised once (a
+ * job in memory) or from the stored document's bytes (json_scan.h): a GET never parses a
+ * document and never builds one under web->lock.
+ */
+#include "web/httpd.h"
+#include "web/json_scan.h"
+#include "catalogue/advice/advice.h"
+#include "core/err.h"
+#include "core/sbuf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define CSRF_COOKIE     "exposure_csrf"
+#define API_DOC_MAX     (16u << 20) /* one diagnosis as JSON: a few KiB in practice */
+#define RETRY_AFTER_LEN 24
+
+/* ------------------------------------------------------------------------------------------ */
+/* Pieces of responses.                                                                        */
+
+static json_t *links(const char *id)
+{
+	char self[64], events[80], page[48];
+
+	snprintf(self, sizeof(self), "/api/diagnoses/%s", id);
+	snprintf(events, sizeof(events), "/api/diagnoses/%s/events", id);
+	snprintf(page, sizeof(page), "/d/%s", id);
+	return json_pack("{s:s, s:s, s:s}", "self", self, "events", events, "page", page);
+}
+
+static json_t *catalogue_json(struct web *w)
+{
+	size_t n;
+	const struct check_def *defs = catalogue_checks(&n);
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		struct check_ports p = catalogue_ports(w->cfg.ports_set ? &w->cfg.ports : NULL, i);
+		char ports[16];
+
+		if (p.first == p.last)
+			snprintf(ports, sizeof(ports), "%u", p.first);
+		else
+			snprintf(ports, sizeof(ports), "%u-%u", p.first, p.last);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s}",
+		                                   "check", defs[i].name, "ports", ports, "label",
+		                                   "en", defs[i].label_en, "ja", defs[i].label_ja,
+		                                   "open", "en", defs[i].open_en, "ja",
+		                                   defs[i].open_ja, "severity",
+		                                   severity_name(defs[i].exposed_severity)));
+	}
+	return a;
+}
+
+static void retry_after(char buf[RETRY_AFTER_LEN], int64_t ms)
+{
+	int64_t s = (ms + 999) / 1000;
+
+	snprintf(buf, RETRY_AFTER_LEN, "%lld", (long long)(s < 1 ? 1 : s));
+}
+
+static enum MHD_Result bad_forwarding(struct web *w, struct MHD_Connection *c)
+{
+	return httpd_error(w, c, 400, "forwarded",
+	                   "The forwarding header from the trusted proxy is malformed.");
+}
+
+static enum MHD_Result refusal(struct web *w, struct MHD_Connection *c, const struct requester *r)
+{
+	return httpd_json(w, c, 403,
+	                  json_pack("{s:s, s:s, s:s, s:s, s:s}", "reason", r->d.code, "address",
+	                            r->text, "class", addr_class_name(r->d.cls), "message",
+	                            r->d.why_en, "message_ja", r->d.why_ja),
+	                  NULL);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* GET /api/whoami                                                                             */
+
+enum MHD_Result api_whoami(struct web *w, struct MHD_Connection *c)
+{
+	struct requester who;
+	char token[CSRF_TOKEN_LEN + 1], cookie[CSRF_TOKEN_LEN + 96];
+	json_t *o;
+
+	if (requester_identify(c, &w->cfg.trust, &w->cfg.rules, &who) < 0)
+		return bad_forwarding(w, c);
+	csrf_issue(&w->csrf, store_now_ms(), token);
+	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; SameSite=Strict; HttpOnly%s", CSRF_COOKIE,
+	         token, w->cfg.secure_cookie ? "; Secure" : "");
+	o = json_pack("{s:s, s:s, s:s, s:b, s:s, s:b, s:s, s:s, s:s?, s:o, s:s}", "address",
+	              who.text, "family", who.addr.family == AF_INET6 ? "ipv6" : "ipv4", "class",
+	              addr_class_name(who.d.cls), "may_diagnose", who.d.allowed, "mode",
+	              w->cfg.rules.public_mode ? "public" : "local", "via_proxy", who.via_proxy,
+	              "csrf_token", token, "lang", lang_name(httpd_lang(c)), "probe_source",
+	              w->cfg.probe_source, "checks", catalogue_json(w), "reason", who.d.code);
+	if (!who.d.allowed) {
+		json_object_set_new(o, "message", json_string(who.d.why_en));
+		json_object_set_new(o, "message_ja", json_string(who.d.why_ja));
+	}
+	if (who.rtt_ms >= 0)
+		json_object_set_new(o, "rtt_ms", json_real(who.rtt_ms));
+	json_object_set_new(o, "probe_timeout_ms",
+	                    json_integer(requester_probe_timeout(&who, &w->cfg.rtt)));
+	return httpd_json(w, c, 200, o, "Set-Cookie", cookie, "Vary", "Accept-Language", NULL);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* POST /api/diagnoses                                                                         */
+
+/* The page's token in the X-CSRF-Token header and the cookie alike (double submit), verified. */
+static bool csrf_ok(struct web *w, struct MHD_Connection *c)
+{
+	const char *hdr = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+	const char *cookies = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie");
+	char cookie[CSRF_TOKEN_LEN + 2];
+
+	if (!hdr || !cookies || !cookie_value(cookies, CSRF_COOKIE, cookie, sizeof(cookie)))
+		return false;
+	if (strcmp(cookie, hdr) != 0)
+		return false;
+	return csrf_verify(&w->csrf, hdr, store_now_ms());
+}
+
+/* The body's "lang" ("en", "ja"; else *lang stays). Returns 0, or -ERR_SYNTAX: not an object. */
+static int body_lang(const char *body, size_t len, enum lang *lang)
+{
+	json_t *b;
+	const char *l;
+
+	if (!len)
+		return 0;
+	b = json_loadb(body, len, 0, NULL);
+	if (!json_is_object(b)) {
+		json_decref(b);
+		return -ERR_SYNTAX;
+	}
+	l = json_string_value(json_object_get(b, "lang"));
+	if (l && strcmp(l, "ja") == 0)
+		*lang = LANG_JA;
+	else if (l && strcmp(l, "en") == 0)
+		*lang = LANG_EN;
+	json_decref(b);
+	return 0;
+}
+
+enum reserve { RESERVED, BUSY_REQUESTER, BUSY_QUEUE };
+
+/*
+ * One diagnosis at a time per requester, and the bounded queue. RESERVED: j holds a place
+ * (active table + w->reserved); otherwise active_id (BUSY_REQUESTER) and retry are set.
+ */
+static enum reserve reserve_locked(struct web *w, struct job *j, char active_id[STORE_ID_LEN + 1],
+                                   char retry[RETRY_AFTER_LEN])
+{
+	struct job *other = active_find_locked(w, &j->requester);
+
+	if (other) {
+		memcpy(active_id, other->id, STORE_ID_LEN + 1);
+		retry_after(retry, (int64_t)w->avg_run_ms);
+		return BUSY_REQUESTER;
+	}
+	if (w->stopping || w->q_len + w->reserved >= w->cfg.queue_max) {
+		double avg = w->avg_run_ms ? w->avg_run_ms : 2000;
+		unsigned lanes = w->cfg.max_inflight ? w->cfg.max_inflight : 1;
+
+		retry_after(retry, (int64_t)(avg * (double)(w->q_len + 1) / lanes));
+		return BUSY_QUEUE;
+	}
+	active_add_locked(w, j);
+	w->reserved++;
+	return RESERVED;
+}
+
+static void unreserve(struct web *w, struct job *j)
+{
+	pthread_mutex_lock(&w->lock);
+	active_del_locked(w, j);
+	w->reserved--;
+	pthread_mutex_unlock(&w->lock);
+}
+
+static enum MHD_Result busy(struct web *w, struct MHD_Connection *c, enum reserve why,
+                            const char *active_id, const char *retry)
+{
+	atomic_fetch_add(&w->m.refused_busy, 1);
+	if (why == BUSY_REQUESTER)
+		return httpd_json(w, c, 429,
+		                  json_pack("{s:s, s:s, s:s, s:o}", "reason", "one-at-a-time",
+		                            "message",
+		                            "A diagnosis of your address is already running: wait "
+		                            "for it to finish.",
+		                            "active", active_id, "links", links(active_id)),
+		                  "Retry-After", retry, NULL);
+	return httpd_json(w, c, 429,
+	                  json_pack("{s:s, s:s}", "reason", "busy", "message",
+	                            "The service is busy: try again in a moment."),
+	                  "Retry-After", retry, NULL);
+}
+
+/* Give j its id and delete token (into token) and create its row. Returns 0 or negative. */
+static int job_register(struct web *w, struct job *j, char token[STORE_TOKEN_LEN + 1])
+{
+	char prefix[STORE_PREFIX_MAX], rhash[STORE_HASH_HEX];
+
+	store_random_id(j->id);
+	store_random_token(token);
+	store_token_hash(token, j->token_hash);
+	store_requester_hash(&w->key, &j->requester, rhash);
+	store_prefix(&j->requester, prefix, sizeof(prefix));
+	return store_create(w->store, &(struct store_new){
+	                                  .id = j->id,
+	                                  .token_hash = j->token_hash,
+	                                  .requester_hash = rhash,
+	                                  .prefix = prefix,
+	                                  .family = j->requester.family,
+	                                  .lang = j->lang,
+	                                  .created_ms = j->created_ms,
+	                              });
+}
+
+/* The requester may be diagnosed: reserve, rate-limit, register, enqueue. */
+static enum MHD_Result create(struct web *w, struct MHD_Connection *c, struct job *j)
+{
+	char retry[RETRY_AFTER_LEN], active_id[STORE_ID_LEN + 1], token[STORE_TOKEN_LEN + 1];
+	char loc[64];
+	enum reserve res;
+	int64_t wait;
+	json_t *o;
+	int r;
+
+	pthread_mutex_lock(&w->lock);
+	res = reserve_locked(w, j, active_id, retry);
+	pthread_mutex_unlock(&w->lock);
+	if (res != RESERVED) {
+		job_unref(w, j);
+		return busy(w, c, res, active_id, retry);
+	}
+	wait = rate_limit_take(&w->rl, &j->requester, web_mono_ms());
+	if (wait > 0) {
+		retry_after(retry, wait);
+		atomic_fetch_add(&w->m.refused_rate, 1);
+		unreserve(w, j);
+		job_unref(w, j);
+		return httpd_json(w, c, 429,
+		                  json_pack("{s:s, s:s}", "reason", "rate", "message",
+		                            "Too many diagnoses from your address or network: try "
+		                            "again later."),
+		                  "Retry-After", retry, NULL);
+	}
+	if ((r = job_register(w, j, token)) < 0) {
+		fprintf(stderr, "exposure serve: store_create: %s\n", err_str(r));
+		unreserve(w, j);
+		job_unref(w, j);
+		return httpd_json(w, c, 503,
+		                  json_pack("{s:s, s:s}", "reason", "store", "message",
+		                            "The result store is not available: try again later."),
+		                  "Retry-After", "5", NULL);
+	}
+	job_enqueue(w, j);
+	atomic_fetch_add(&w->m.created, 1);
+	o = json_pack("{s:s, s:s, s:s, s:o, s:i}", "id", j->id, "delete_token", token, "status",
+	              "queued", "links", links(j->id), "probe_timeout_ms",
+	              (json_int_t)j->timeout_ms);
+	snprintf(loc, sizeof(loc), "/api/diagnoses/%s", j->id);
+	job_unref(w, j);
+	return httpd_json(w, c, 202, o, "Location", loc, NULL);
+}
+
+enum MHD_Result api_create(struct web *w, struct MHD_Connection *c, const char *body, size_t len)
+{
+	struct requester who;
+	enum lang lang = httpd_lang(c);
+	struct job *j;
+
+	if (!httpd_same_origin(w, c)) {
+		atomic_fetch_add(&w->m.refused_csrf, 1);
+		return httpd_error(
+		    w, c, 403, "origin",
+		    "Cross-site request refused: start the diagnosis from this site's page.");
+	}
+	if (!csrf_ok(w, c)) {
+		atomic_fetch_add(&w->m.refused_csrf, 1);
+		return httpd_error(w, c, 403, "csrf",
+		                   "Missing or stale page token: reload the page and try again.");
+	}
+	if (requester_identify(c, &w->cfg.trust, &w->cfg.rules, &who) < 0)
+		return bad_forwarding(w, c);
+	if (!who.d.allowed) {
+		atomic_fetch_add(&w->m.refused_policy, 1);
+		return refusal(w, c, &who);
+	}
+	if (body_lang(body, len, &lang) < 0)
+		return httpd_error(w, c, 400, "body", "The body must be a JSON object.");
+	j = job_new(w);
+	if (!j)
+		return httpd_error(w, c, 503, "memory", "Out of memory.");
+	j->requester = who.addr;
+	snprintf(j->target, sizeof(j->target), "%s", who.text);
+	snprintf(j->lang, sizeof(j->lang), "%s", lang_name(lang));
+	j->timeout_ms = requester_probe_timeout(&who, &w->cfg.rtt);
+	j->created_ms = store_now_ms();
+	return create(w, c, j);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* GET /api/diagnoses/ID                                                                       */
+
+/* What a diagnosis response says besides its checks and result. */
+struct view {
+	const char *id; /* a store id: lowercase hex, nothing to escape */
+	enum store_status status;
+	int64_t created_ms, started_ms, finished_ms;
+	const char *risk;
+	size_t total, done;
+};
+
+/* A JSON string for s (the store's risk column holds text we did not check). */
+static int add_json_string(struct sbuf *b, const char *s)
+{
+	json_t *j = json_string(s);
+	char *t = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
+	int r = t ? sbuf_add(b, t) : -ENOMEM;
+
+	free(t);
+	json_decref(j);
+	return r;
+}
+
+/* Up to the opening bracket of "checks". */
+static int view_head(struct sbuf *b, const struct view *v)
+{
+	/* Ids are lowercase hex and status names ours: nothing to escape. */
+	sbuf_addf(b, "{\"id\":\"%s\",\"status\":\"%s\"", v->id, store_status_name(v->status));
+	return sbuf_addf(
+	    b, ",\"created_ms\":%lld,\"checks_total\":%zu,\"checks_done\":%zu,\"checks\":[",
+	    (long long)v->created_ms, v->total, v->done);
+}
+
+/* From the closing bracket of "checks" on; doc: the result document, NULL for null. */
+static int view_tail(struct sbuf *b, const struct view *v, const char *doc, size_t doc_len)
+{
+	sbuf_addf(b,
+	          "],\"links\":{\"self\":\"/api/diagnoses/%s\",\"events\":\"/api/diagnoses/%s/"
+	          "events\",\"page\":\"/d/%s\"}",
+	          v->id, v->id, v->id);
+	if (v->started_ms)
+		sbuf_addf(b, ",\"started_ms\":%lld", (long long)v->started_ms);
+	if (v->finished_ms)
+		sbuf_addf(b, ",\"finished_ms\":%lld", (long long)v->finished_ms);
+	if (v->status == STORE_DONE) {
+		sbuf_add(b, ",\"risk\":");
+		add_json_string(b, v->risk);
+		sbuf_add(b, ",\"result\":");
+		if (doc)
+			sbuf_addn(b, doc, doc_len);
+		else
+			sbuf_add(b, "null");
+	}
+	return sbuf_add(b, "}");
+}
+
+/* A job in memory: its check strings in catalogue order, and its document. */
+static int job_view_locked(struct job *j, struct sbuf *b)
+{
+	struct view v = {
+	    .id = j->id,
+	    .status = j->status,
+	    .created_ms = j->created_ms,
+	    .started_ms = j->started_ms,
+	    .finished_ms = j->finished_ms,
+	    .risk = j->risk,
+	    .total = j->n_checks,
+	    .done = j->n_done,
+	};
+	bool first = true;
+
+	view_head(b, &v);
+	for (size_t i = 0; i < j->n_checks; i++) {
+		if (!j->check_json[i])
+			continue;
+		if (!first)
+			sbuf_add(b, ",");
+		sbuf_add(b, j->check_json[i]);
+		first = false;
+	}
+	return view_tail(b, &v, j->doc, j->doc ? strlen(j->doc) : 0);
+}
+
+/*
+ * A stored diagnosis: "checks" is the document's own array. A document that does not scan (a
+ * damaged store) is served as no checks and a null result, as jansson's refusal was before.
+ */
+static int stored_view(const struct store_diagnosis *sd, struct sbuf *b)
+{
+	struct view v = {
+	    .id = sd->id,
+	    .status = sd->status,
+	    .created_ms = sd->created_ms,
+	    .started_ms = sd->started_ms,
+	    .finished_ms = sd->finished_ms,
+	    .risk = sd->risk,
+	};
+	struct json_span checks = {0};
+	size_t len = sd->json ? strlen(sd->json) : 0;
+	int r = sd->json ? json_scan_member(sd->json, len, "checks", &checks) : -ERR_SYNTAX;
+	bool doc_ok = r == 0 || r == -ENOENT;
+
+	if (r == 0 && checks.p[0] != '[')
+		checks = (struct json_span){0}; /* not an array: no checks, as before */
+	v.total = v.done = checks.n_elems;
+	view_head(b, &v);
+	if (checks.len > 2)
+		sbuf_addn(b, checks.p + 1, checks.len - 2);
+	return view_tail(b, &v, doc_ok ? sd->json : NULL, len);
+}
+
+static enum MHD_Result send_view(struct web *w, struct MHD_Connection *c, struct sbuf *b)
+{
+	size_t len;
+	char *text = sbuf_take(b, &len);
+
+	if (!text)
+		return httpd_error(w, c, 500, "internal", "The diagnosis cannot be shown now.");
+	return httpd_json_text(w, c, 200, text, len);
+}
+
+enum MHD_Result api_get(struct web *w, struct MHD_Connection *c, const char *id)
+{
+	struct store_diagnosis sd;
+	struct sbuf b;
+	struct job *j;
+
+	sbuf_init(&b, API_DOC_MAX);
+	pthread_mutex_lock(&w->lock);
+	j = job_find_locked(w, id);
+	if (j && !j->deleted) {
+		job_view_locked(j, &b);
+		pthread_mutex_unlock(&w->lock);
+		return send_view(w, c, &b);
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (j || store_get(w->store, id, &sd) < 0)
+		return httpd_error(w, c, 404, "not-found", "No such diagnosis.");
+	stored_view(&sd, &b);
+	store_diagnosis_done(&sd);
+	return send_view(w, c, &b);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* DELETE /api/diagnoses/ID                                                                    */
+
+enum MHD_Result api_delete(struct web *w, struct MHD_Connection *c, const char *id)
+{
+	const char *token = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Delete-Token");
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	struct MHD_Response *resp;
+	struct job *j;
+	int r;
+
+	if (!httpd_same_origin(w, c))
+		return httpd_error(w, c, 403, "origin", "Cross-site request refused.");
+	if (!token && auth && strncmp(auth, "Bearer ", 7) == 0)
+		token = auth + 7;
+	if (!token)
+		return httpd_error(w, c, 401, "token",
+		                   "The delete token is missing (X-Delete-Token header).");
+	r = store_delete(w->store, id, token);
+	if (r == -ENOENT)
+		return httpd_error(w, c, 404, "not-found", "No such diagnosis.");
+	if (r == -EACCES)
+		return httpd_error(w, c, 403, "token", "Wrong delete token.");
+	if (r < 0)
+		return httpd_error(w, c, 503, "store", "The result store is not available.");
+	pthread_mutex_lock(&w->lock);
+	j = job_find_locked(w, id);
+	if (j) {
+		j->deleted = true;
+		job_wake_locked(j);
+	}
+	pthread_mutex_unlock(&w->lock);
+	atomic_fetch_add(&w->m.deleted, 1);
+	resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	return httpd_queue(w, c, 204, resp);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* GET /api/advice                                                                             */
+
+/* Every advice text of one language, by finding id: the page shows them next to findings. */
+enum MHD_Result api_advice(struct web *w, struct MHD_Connection *c)
+{
+	const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
+	enum lang lang = httpd_lang(c);
+	const struct advice *all;
+	json_t *map = json_object();
+	size_t n;
+
+	if (q && lang_choose(q, &lang) < 0)
+		lang = LANG_EN;
+	all = advice_all(lang, &n);
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(map, all[i].id, advice_json(&all[i]));
+	return httpd_json(w, c, 200,
+	                  json_pack("{s:s, s:o}", "lang", lang_name(lang), "advice", map), NULL);
+}
