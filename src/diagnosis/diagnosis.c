@@ -14,7 +14,11 @@
 #include <string.h>
 #include <time.h>
 
-/* The exposed finding, plus what the probes of up to CHECK_MAX_PORTS ports found. */
+/*
+ * Findings of one check: the exposed finding plus two probes' worth of distinct ids. The probes
+ * of a range's ports raise the same ids, merged by add_finding(); past this a finding is
+ * dropped, never written out of bounds.
+ */
 #define DIAG_MAX_FINDINGS (1 + PROBE_MAX_FINDINGS * 2)
 
 /* One (check, port) job. */

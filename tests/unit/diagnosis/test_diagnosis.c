@@ -73,7 +73,7 @@ static const struct port_result LOCALERR = {
 };
 
 struct counts {
-	size_t checks[16];
+	size_t checks[CATALOGUE_MAX_CHECKS];
 	size_t n_checks, done;
 	bool check_after_done;
 };
