@@ -26,50 +26,155 @@ static bool answer_measures_path(const struct port_result *pr)
 
 static void job_arm(struct engine_job *j);
 
-/*
- * Ask (again) for the neighbour entry of t's next hop. Verdict timers ask at most every
- * NEIGH_ASK_MS (all of a target's jobs reach their verdict together; one question serves them);
- * an answer or an error on a socket asks afresh (the entry may have changed a moment ago).
- */
-static void target_ask_neigh(struct engine_target *t, bool fresh)
-{
-	uint64_t now = engine_now_ns();
-	struct neigh_info n;
+static void job_hop_continue(struct engine_job *j, enum hop_wait why);
 
-	if (!fresh && t->neigh_ns != 0 && now - t->neigh_ns < NEIGH_ASK_MS * NS_PER_MS)
+/* The kernel's answer about t's next hop (or "unknown" when it could not be asked). */
+static void hop_learn(struct engine_target *t, const struct neigh_info *n)
+{
+	uint64_t age_ns = (uint64_t)n->age_ms * NS_PER_MS;
+
+	t->hop.state = n->state;
+	t->hop.asked_ns = n->asked_ns;
+	t->hop.change_ns = n->seen_ns > age_ns ? n->seen_ns - age_ns : 0;
+	if (n->state == NEIGH_RESOLVING || n->state == NEIGH_FAILED)
+		t->hop.unres_ns = n->seen_ns;
+}
+
+static void hop_answered(struct neigh_query *q, int status, const struct neigh_info *n);
+
+/*
+ * Send t's question on the engine's next-hop socket, opened at the first question. Returns false
+ * if it cannot be asked (no socket: netlink refused, out of descriptors...); t then knows
+ * "unknown" as of now, and its jobs run on their plain timers as on a link without neighbours.
+ */
+static bool target_ask_hop(struct engine_target *t)
+{
+	struct engine *e = t->e;
+	uint64_t now;
+	int r = -ENOTCONN;
+
+	if (e->nl == NULL) {
+		int fd = e->nl_open();
+
+		if (fd >= 0)
+			(void)neigh_asker_new(e->loop, fd, &e->nl);
+	}
+	if (e->nl != NULL)
+		r = neigh_ask(e->nl, &t->hop.q, &t->addr, hop_answered);
+	if (r == 0) {
+		e->st.neigh_asked++;
+		return true;
+	}
+	e->st.neigh_unasked++;
+	now = engine_now_ns();
+	hop_learn(t, &(struct neigh_info){.state = NEIGH_UNKNOWN, .asked_ns = now, .seen_ns = now});
+	return false;
+}
+
+/*
+ * Can t's next-hop state be used as it is? With need_ns: only an answer to a question asked at or
+ * after need_ns (an answer or an error on a socket: the entry may have changed a moment ago).
+ * Without (0): one asked less than NEIGH_ASK_MS ago (all of a target's jobs reach their verdict
+ * together; one question serves them). Otherwise the question goes out, and false says to wait.
+ */
+static bool target_hop_ready(struct engine_target *t, uint64_t need_ns)
+{
+	const struct next_hop *h = &t->hop;
+
+	if (h->asked_ns != 0 && need_ns != 0 && h->asked_ns >= need_ns)
+		return true;
+	if (h->asked_ns != 0 && need_ns == 0 &&
+	    engine_now_ns() - h->asked_ns < NEIGH_ASK_MS * NS_PER_MS)
+		return true;
+	if (neigh_query_pending(&h->q))
+		return false;
+	return !target_ask_hop(t);
+}
+
+/* j waits, on the loop, for the answer to its target's question; why says what it then does. */
+static void job_wait_for_hop(struct engine_job *j, enum hop_wait why, uint64_t need_ns)
+{
+	struct engine_target *t = j->t;
+
+	j->hop_wait = why;
+	j->hop_need_ns = need_ns;
+	elist_add_tail(&t->hop.waiters, &j->hop_link);
+	if (++t->hop.n_waiting > j->e->st.neigh_waiting_peak)
+		j->e->st.neigh_waiting_peak = t->hop.n_waiting;
+}
+
+void attempt_hop_wait_cancel(struct engine_job *j)
+{
+	if (j->hop_wait == HOP_WAIT_NONE)
 		return;
-	if (neigh_lookup(&t->addr, &n) < 0)
-		n = (struct neigh_info){.state = NEIGH_UNKNOWN};
-	t->neigh = n.state;
-	t->neigh_ns = now;
-	t->neigh_change_ns = now - (uint64_t)n.age_ms * NS_PER_MS;
-	if (n.state == NEIGH_RESOLVING || n.state == NEIGH_FAILED)
-		t->neigh_unres_ns = now;
+	elist_del(&j->hop_link);
+	j->hop_wait = HOP_WAIT_NONE;
+	j->t->hop.n_waiting--;
+}
+
+/*
+ * The answer to t's question: every job that waited for an answer at least this fresh goes on.
+ * Jobs that wanted a fresher one (their socket answered after the question went out) wait for
+ * the next question, asked at once.
+ */
+static void hop_answered(struct neigh_query *q, int status, const struct neigh_info *n)
+{
+	struct engine_target *t = elist_entry(q, struct engine_target, hop.q);
+	struct elist ready;
+
+	/* A failed question is "unknown", as on a link without neighbours. */
+	if (status < 0)
+		t->e->st.neigh_failed++;
+	hop_learn(t, n);
+	elist_init(&ready);
+	do {
+		for (struct elist *p = t->hop.waiters.next, *next; p != &t->hop.waiters; p = next) {
+			struct engine_job *j = elist_entry(p, struct engine_job, hop_link);
+
+			next = p->next;
+			if (j->hop_need_ns <= t->hop.asked_ns) {
+				elist_del(p);
+				elist_add_tail(&ready, p);
+			}
+		}
+		/* Could not ask: "unknown" as of now satisfies every waiter on the next pass. */
+	} while (!elist_empty(&t->hop.waiters) && !target_ask_hop(t));
+	while (!elist_empty(&ready)) {
+		struct engine_job *j = elist_entry(ready.next, struct engine_job, hop_link);
+		enum hop_wait why = j->hop_wait;
+
+		attempt_hop_wait_cancel(j);
+		job_hop_continue(j, why);
+	}
+}
+
+void attempt_hop_idle(struct engine *e)
+{
+	neigh_asker_close(e->nl);
+	e->nl = NULL;
 }
 
 /*
  * When the SYN of attempt s left, as near as we can tell. On our own link a SYN waits in the
  * kernel until the next hop is resolved (neigh.h); timed from connect() the round trip would
  * include that wait (a lost ARP reply: a "round trip" of a second or more) and inflate the
- * target's timeout for every other port. So the first slow answer of a target asks about the
- * next hop. The SYN left no earlier than an entry's resolution after s started (exact for a new
- * entry: the kernel stamps it when the address is learnt) and no earlier than the last moment we
- * saw the entry unresolved (a re-resolved entry keeps its old stamp; this errs long by at most
- * the time between two looks, never short).
+ * target's timeout for every other port. So the first slow answer of a target is timed only
+ * once the next hop has been asked about (job_answer). The SYN left no earlier than an entry's
+ * resolution after s started (exact for a new entry: the kernel stamps it when the address is
+ * learnt) and no earlier than the last moment we saw the entry unresolved (a re-resolved entry
+ * keeps its old stamp; this errs long by at most the time between two looks, never short).
  */
-static uint64_t attempt_sent_ns(struct engine_job *j, const struct engine_sock *s, uint64_t now)
+static uint64_t attempt_sent_ns(const struct engine_target *t, const struct engine_sock *s,
+                                uint64_t now)
 {
-	struct engine_target *t = j->t;
 	uint64_t sent = s->t0_ns;
 
-	if (!t->rtt.valid && now - s->t0_ns >= NEIGH_SUSPECT_MS * NS_PER_MS)
-		target_ask_neigh(t, true);
-	if (t->neigh != NEIGH_RESOLVED)
+	if (t->hop.state != NEIGH_RESOLVED)
 		return sent;
-	if (t->neigh_change_ns > sent)
-		sent = t->neigh_change_ns;
-	if (t->neigh_unres_ns > sent)
-		sent = t->neigh_unres_ns;
+	if (t->hop.change_ns > sent)
+		sent = t->hop.change_ns;
+	if (t->hop.unres_ns > sent)
+		sent = t->hop.unres_ns;
 	return sent < now ? sent : now;
 }
 
@@ -90,16 +195,17 @@ static void target_learn(struct engine_target *t, int64_t rtt_us, unsigned tryno
 	for (struct elist *n = t->connecting.next; n != &t->connecting; n = n->next) {
 		struct engine_job *o = elist_entry(n, struct engine_job, tlink);
 
-		if (!o->waiting_slot)
+		/* A job waiting for the next hop decides (and arms) once it is known. */
+		if (!o->waiting_slot && o->hop_wait == HOP_WAIT_NONE)
 			job_arm(o);
 	}
 }
 
-/* Attempt s answered with pr: first answer wins. */
-static void job_answer(struct engine_job *j, struct engine_sock *s, const struct port_result *pr)
+/* Attempt s answered with pr at now, its timing known: first answer wins. */
+static void job_answer_timed(struct engine_job *j, struct engine_sock *s,
+                             const struct port_result *pr, uint64_t now)
 {
-	uint64_t now = engine_now_ns();
-	uint64_t sent = attempt_sent_ns(j, s, now);
+	uint64_t sent = attempt_sent_ns(j->t, s, now);
 	int64_t rtt_us = (int64_t)(now - sent) / 1000;
 
 	j->pr = *pr;
@@ -123,6 +229,34 @@ static void job_answer(struct engine_job *j, struct engine_sock *s, const struct
 		return;
 	}
 	engine_job_finish(j);
+}
+
+/*
+ * Keep attempt s's answer until the next hop's state is known: the job's timer and sockets are
+ * stopped meanwhile (a connected socket would wake the loop for nothing), nothing else of it runs.
+ */
+static void job_hold(struct engine_job *j, struct engine_sock *s, const struct port_result *pr,
+                     uint64_t now, enum hop_wait why)
+{
+	uv_timer_stop(&j->timer);
+	for (struct elist *n = j->socks.next; n != &j->socks; n = n->next)
+		uv_poll_stop(&elist_entry(n, struct engine_sock, link)->poll);
+	j->held_s = s;
+	j->held_pr = *pr;
+	j->held_ns = now;
+	job_wait_for_hop(j, why, now);
+}
+
+/* Attempt s answered with pr at now. A target's first slow answer waits for the next hop. */
+static void job_answer(struct engine_job *j, struct engine_sock *s, const struct port_result *pr,
+                       uint64_t now)
+{
+	if (!j->t->rtt.valid && now - s->t0_ns >= NEIGH_SUSPECT_MS * NS_PER_MS &&
+	    !target_hop_ready(j->t, now)) {
+		job_hold(j, s, pr, now, HOP_WAIT_ANSWER);
+		return;
+	}
+	job_answer_timed(j, s, pr, now);
 }
 
 /* A verdict without any socket answer (synchronous failure or timeout). */
@@ -216,7 +350,7 @@ void attempt_begin(struct engine_job *j)
 
 void attempt_retry(struct engine_job *j)
 {
-	if (j->phase != JOB_CONNECTING)
+	if (j->phase != JOB_CONNECTING || j->hop_wait != HOP_WAIT_NONE)
 		return;
 	if (attempt_start(j))
 		job_arm(j);
@@ -230,7 +364,7 @@ static bool job_last_look(struct engine_job *j)
 		struct port_result pr = {0};
 
 		if (sock_classify(s->fd, &pr)) {
-			job_answer(j, s, &pr);
+			job_answer(j, s, &pr, engine_now_ns());
 			return true;
 		}
 	}
@@ -240,8 +374,8 @@ static bool job_last_look(struct engine_job *j)
 /* The next hop has not been resolved (resolving, failed, or its failed entry dropped). */
 static bool target_unresolved(const struct engine_target *t)
 {
-	return t->neigh == NEIGH_RESOLVING || t->neigh == NEIGH_FAILED ||
-	       (t->neigh == NEIGH_UNKNOWN && t->neigh_unres_ns != 0);
+	return t->hop.state == NEIGH_RESOLVING || t->hop.state == NEIGH_FAILED ||
+	       (t->hop.state == NEIGH_UNKNOWN && t->hop.unres_ns != 0);
 }
 
 /*
@@ -252,16 +386,13 @@ static bool target_unresolved(const struct engine_target *t)
  * Still unresolved then, the address answers no ARP / neighbour discovery at all: filtered /
  * unreachable. (The kernel's own ICMP "host unreachable" for it is rate-limited, a burst of 50,
  * so it cannot be relied on when many addresses of a link are probed.) Returns true if the job
- * was re-armed or decided here.
+ * was re-armed or decided here. The next hop has just been asked about (job_timer_cb).
  */
 static bool job_waits_for_next_hop(struct engine_job *j)
 {
 	struct engine_target *t = j->t;
 
-	if (t->rtt.valid)
-		return false;
-	target_ask_neigh(t, false);
-	if (!target_unresolved(t))
+	if (t->rtt.valid || !target_unresolved(t))
 		return false;
 	if (engine_now_ns() - t->first_ns >= NEIGH_WAIT_MAX_MS * NS_PER_MS) {
 		job_verdict(j, PORT_FILTERED, REASON_UNREACHABLE, EHOSTUNREACH);
@@ -281,26 +412,30 @@ static bool job_waits_for_late_syns(struct engine_job *j)
 	uint64_t now = engine_now_ns();
 	uint64_t to_ns = (uint64_t)engine_target_timeout_ms(t) * NS_PER_MS;
 
-	if (t->rtt.valid || t->neigh != NEIGH_RESOLVED || t->neigh_change_ns <= j->first_ns ||
-	    now - t->neigh_change_ns >= to_ns)
+	if (t->rtt.valid || t->hop.state != NEIGH_RESOLVED || t->hop.change_ns <= j->first_ns ||
+	    now - t->hop.change_ns >= to_ns)
 		return false;
-	uv_timer_start(&j->timer, job_timer_cb,
-	               (to_ns - (now - t->neigh_change_ns)) / NS_PER_MS + 1, 0);
+	uv_timer_start(&j->timer, job_timer_cb, (to_ns - (now - t->hop.change_ns)) / NS_PER_MS + 1,
+	               0);
 	return true;
 }
 
-static void job_timer_cb(uv_timer_t *timer)
+/* The connect-phase timer's step is due now; if not (the timeout grew since it was armed), it is
+ * re-armed and false returned. */
+static bool job_step_due(struct engine_job *j)
 {
-	struct engine_job *j = timer->data;
 	uint64_t age_ms = (engine_now_ns() - j->last_ns) / NS_PER_MS;
 
-	if (j->phase != JOB_CONNECTING || j->waiting_slot)
-		return;
-	/* The timeout may have grown (new samples) since this was armed: then wait on. */
 	if (age_ms < next_step_ms(j)) {
 		job_arm(j);
-		return;
+		return false;
 	}
+	return true;
+}
+
+/* The timer's step, with what is known of the next hop: wait on, retransmit, or decide. */
+static void job_step(struct engine_job *j)
+{
 	if (job_waits_for_next_hop(j))
 		return;
 	if (j->tries < engine_target_allowed_tries(j->t)) {
@@ -318,32 +453,56 @@ static void job_timer_cb(uv_timer_t *timer)
 		job_verdict(j, PORT_FILTERED, REASON_TIMEOUT, 0);
 }
 
+static void job_timer_cb(uv_timer_t *timer)
+{
+	struct engine_job *j = timer->data;
+
+	if (j->phase != JOB_CONNECTING || j->waiting_slot || j->hop_wait != HOP_WAIT_NONE)
+		return;
+	if (!job_step_due(j))
+		return;
+	/* A target that never answered: the step depends on its next hop (job_waits_for_next_hop).
+	 */
+	if (!j->t->rtt.valid && !target_hop_ready(j->t, 0)) {
+		job_wait_for_hop(j, HOP_WAIT_STEP, 0);
+		return;
+	}
+	job_step(j);
+}
+
+/* Could a kernel "host unreachable" at now be retried with a new resolution (below)? */
+static bool resolution_retry_possible(const struct engine_job *j, const struct port_result *pr,
+                                      uint64_t now)
+{
+	const struct engine_target *t = j->t;
+
+	if (j->neigh_retried || j->waiting_slot || t->rtt.valid || pr->state != PORT_FILTERED ||
+	    pr->reason != REASON_UNREACHABLE)
+		return false;
+	/* Only the first cycle's failure: a later one ends the job (two cycles, as the timers). */
+	return now - t->first_ns < NEIGH_WAIT_MAX_MS * NS_PER_MS / 2;
+}
+
 /*
  * The kernel's own "host unreachable": the next hop never answered its solicitations (three, a
  * second apart). On a lossy link that can be three lost replies in a row rather than an absent
  * host, and every attempt of the job waited on that same resolution, so none was an independent
  * try. A target that never answered gets one more resolution cycle (~3 s) before it is the
  * verdict; an absent on-link host is then filtered / unreachable after ~6 s instead of ~3 s.
- * Returns true if the job went on with a new attempt.
+ * Called once the next hop was asked about after the failure; returns true if the job went on
+ * with a new attempt.
  */
-static bool job_retries_resolution(struct engine_job *j, const struct port_result *pr)
+static bool job_retries_resolution(struct engine_job *j)
 {
 	struct engine_target *t = j->t;
 	bool going_on;
 
-	if (j->neigh_retried || j->waiting_slot || t->rtt.valid || pr->state != PORT_FILTERED ||
-	    pr->reason != REASON_UNREACHABLE)
-		return false;
-	/* Only the first cycle's failure: a later one ends the job (two cycles, as the timers). */
-	if (engine_now_ns() - t->first_ns >= NEIGH_WAIT_MAX_MS * NS_PER_MS / 2)
-		return false;
-	target_ask_neigh(t, true);
 	/*
 	 * Failed, or resolving again: another job of this target, hit by the same failure a moment
 	 * ago, has already started the next cycle. (A router's "host unreachable" comes through a
 	 * resolved next hop.)
 	 */
-	if (t->neigh != NEIGH_FAILED && t->neigh != NEIGH_RESOLVING)
+	if (t->hop.state != NEIGH_FAILED && t->hop.state != NEIGH_RESOLVING)
 		return false;
 	j->neigh_retried = true;
 	j->e->hold++;
@@ -357,14 +516,52 @@ static bool job_retries_resolution(struct engine_job *j, const struct port_resul
 	return true;
 }
 
+/* Attempt s's verdict pr came at now. */
+static void job_judge(struct engine_job *j, struct engine_sock *s, const struct port_result *pr,
+                      uint64_t now)
+{
+	if (resolution_retry_possible(j, pr, now)) {
+		if (!target_hop_ready(j->t, now)) {
+			job_hold(j, s, pr, now, HOP_WAIT_UNREACHABLE);
+			return;
+		}
+		if (job_retries_resolution(j))
+			return;
+	}
+	job_answer(j, s, pr, now);
+}
+
+/* The next hop is known: j goes on from where it waited. */
+static void job_hop_continue(struct engine_job *j, enum hop_wait why)
+{
+	switch (why) {
+	case HOP_WAIT_STEP:
+		if (j->phase == JOB_CONNECTING && !j->waiting_slot && job_step_due(j))
+			job_step(j);
+		break;
+	case HOP_WAIT_ANSWER:
+		job_answer_timed(j, j->held_s, &j->held_pr, j->held_ns);
+		break;
+	case HOP_WAIT_UNREACHABLE:
+		if (!job_retries_resolution(j))
+			job_answer(j, j->held_s, &j->held_pr, j->held_ns);
+		break;
+	case HOP_WAIT_NONE:
+		break;
+	}
+}
+
 void attempt_sock_event(struct engine_job *j, struct engine_sock *s)
 {
 	struct port_result pr = {0};
 
+	/* Holding an answer: its sockets are stopped; a wake-up already queued changes nothing. */
+	if (j->hop_wait == HOP_WAIT_ANSWER || j->hop_wait == HOP_WAIT_UNREACHABLE)
+		return;
 	if (sock_classify(s->fd, &pr)) {
-		if (job_retries_resolution(j, &pr))
-			return;
-		job_answer(j, s, &pr);
+		/* An answer ends a wait of the timer's step: the answer decides now. */
+		attempt_hop_wait_cancel(j);
+		job_judge(j, s, &pr, engine_now_ns());
 		return;
 	}
 	/* Still in SYN-SENT (a spurious or non-fatal wake-up): libuv stops the handle on POLLERR.

@@ -57,6 +57,7 @@ struct engine *engine_new(uv_loop_t *loop, const struct engine_opts *o)
 		engine_opts_default(&e->o);
 	opts_sanitize(&e->o);
 	e->fd_cap = e->o.max_inflight;
+	e->nl_open = neigh_socket_open;
 	elist_init(&e->targets);
 	elist_init(&e->ready);
 	return e;
@@ -77,6 +78,7 @@ void engine_free(struct engine *e)
 {
 	if (e == NULL)
 		return;
+	attempt_hop_idle(e);
 	while (!elist_empty(&e->targets)) {
 		struct engine_target *t = elist_entry(e->targets.next, struct engine_target, link);
 
@@ -100,6 +102,8 @@ struct engine_target *engine_target_new(struct engine *e, const struct addr *a)
 	elist_init(&t->queue);
 	elist_init(&t->retry);
 	elist_init(&t->connecting);
+	neigh_query_init(&t->hop.q);
+	elist_init(&t->hop.waiters);
 	elist_add_tail(&e->targets, &t->link);
 	return t;
 }
@@ -261,6 +265,7 @@ int engine_submit(struct engine *e, struct engine_target *t, uint16_t port,
 	};
 	elist_init(&j->socks);
 	elist_init(&j->tlink);
+	elist_init(&j->hop_link);
 	elist_add_tail(&t->queue, &j->link);
 	e->pending++;
 	/* The loop's clock may be stale before uv_run(); timers are armed from it. */
@@ -296,10 +301,15 @@ static void job_timer_closed(uv_handle_t *h)
 static void job_deliver(uv_timer_t *timer)
 {
 	struct engine_job *j = timer->data;
+	struct engine *e = j->e;
 	struct probe_result *res = j->run ? &j->run->res : NULL;
 
-	j->e->pending--;
+	e->pending--;
 	j->cb(j->ud, &j->pr, res);
+	/* Idle: the next-hop socket goes, so that the loop can end (the next question reopens it).
+	 */
+	if (e->pending == 0)
+		attempt_hop_idle(e);
 	if (res)
 		probe_result_done(res);
 	probe_run_free(j->run);
@@ -318,6 +328,7 @@ void engine_job_finish(struct engine_job *j)
 		return;
 	j->phase = JOB_FINISHED;
 	elist_del(&j->tlink);
+	attempt_hop_wait_cancel(j);
 	if (j->e->fd_cap < j->e->o.max_inflight)
 		j->e->fd_cap++;
 	if (j->waiting_slot) {

@@ -6,64 +6,24 @@
 #ifndef EXPOSURE_ENGINE_INTERNAL_H
 #define EXPOSURE_ENGINE_INTERNAL_H
 
+#include "engine/elist.h"
 #include "engine/engine.h"
 #include "engine/neigh.h"
 #include "engine/rtt.h"
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
-
-/* Intrusive circular doubly-linked list; a head is a node that links to itself when empty. */
-struct elist {
-	struct elist *prev, *next;
-};
-
-#define elist_entry(p, type, member) ((type *)(void *)((char *)(p)-offsetof(type, member)))
-
-static inline void elist_init(struct elist *h)
-{
-	h->prev = h;
-	h->next = h;
-}
-
-static inline bool elist_empty(const struct elist *h)
-{
-	return h->next == h;
-}
-
-static inline void elist_insert(struct elist *prev, struct elist *n)
-{
-	n->prev = prev;
-	n->next = prev->next;
-	prev->next->prev = n;
-	prev->next = n;
-}
-
-static inline void elist_add_tail(struct elist *h, struct elist *n)
-{
-	elist_insert(h->prev, n);
-}
-
-static inline void elist_add_head(struct elist *h, struct elist *n)
-{
-	elist_insert(h, n);
-}
-
-/* Unlink n; it then links to itself, so unlinking twice is harmless. */
-static inline void elist_del(struct elist *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	elist_init(n);
-}
 
 /* Counters for tests and diagnostics. */
 struct engine_stats {
-	unsigned inflight;      /* sockets open now */
-	unsigned inflight_peak; /* most sockets open at once, all targets */
-	unsigned target_peak;   /* most sockets open at once for one target */
-	unsigned long connects; /* connect() calls made */
+	unsigned inflight;           /* sockets open now */
+	unsigned inflight_peak;      /* most sockets open at once, all targets */
+	unsigned target_peak;        /* most sockets open at once for one target */
+	unsigned long connects;      /* connect() calls made */
+	unsigned long neigh_asked;   /* next-hop questions sent to the kernel */
+	unsigned long neigh_unasked; /* next-hop questions that could not be sent (no socket...) */
+	unsigned long neigh_failed;  /* next-hop questions without an answer (timeout...) */
+	unsigned neigh_waiting_peak; /* most jobs waiting at once for one next-hop answer */
 };
 
 struct engine {
@@ -74,7 +34,21 @@ struct engine {
 	size_t pending;       /* submitted, callback not yet called */
 	unsigned fd_cap;      /* sockets that fit in the process's descriptors (<= max_inflight) */
 	unsigned hold;        /* > 0: dispatching or swapping sockets; dispatch() waits */
+	/* The next-hop questions' socket: opened at the first question, closed when idle. */
+	struct neigh_asker *nl;
+	int (*nl_open)(void); /* neigh_socket_open(); a test puts a stand-in kernel here */
 	struct engine_stats st;
+};
+
+/* What a target's jobs know of its next hop's neighbour entry (neigh.h), and who waits for it. */
+struct next_hop {
+	enum neigh_state state; /* as last answered */
+	uint64_t asked_ns;      /* when the question of that answer was asked; 0 never */
+	uint64_t change_ns;     /* when that entry last changed state (resolved: when) */
+	uint64_t unres_ns;      /* when it was last seen unresolved (resolving, failed); 0 never */
+	struct neigh_query q;   /* the question out now, if neigh_query_pending() */
+	struct elist waiters;   /* jobs waiting for an answer (engine_job.hop_link) */
+	unsigned n_waiting;     /* how many */
 };
 
 struct engine_target {
@@ -84,17 +58,14 @@ struct engine_target {
 	bool in_ready;
 	struct addr addr;
 	struct rtt rtt;
-	unsigned fixed_ms;        /* engine_target_set_timeout(); 0 = adapt */
-	int max_ok_tryno;         /* highest 0-based attempt index ever answered; -1 none */
-	unsigned inflight;        /* sockets open for this target */
-	struct elist queue;       /* jobs not started yet (FIFO) */
-	struct elist retry;       /* started jobs waiting for a slot for their next attempt */
-	struct elist connecting;  /* jobs in JOB_CONNECTING, re-armed when the timeout shrinks */
-	enum neigh_state neigh;   /* next hop's neighbour entry, as last asked (neigh.h) */
-	uint64_t neigh_ns;        /* when it was asked; 0 never */
-	uint64_t neigh_change_ns; /* when that entry last changed state (resolved: when) */
-	uint64_t neigh_unres_ns; /* when it was last seen unresolved (resolving, failed); 0 never */
-	uint64_t first_ns;       /* when its first job started; 0 not yet */
+	unsigned fixed_ms;       /* engine_target_set_timeout(); 0 = adapt */
+	int max_ok_tryno;        /* highest 0-based attempt index ever answered; -1 none */
+	unsigned inflight;       /* sockets open for this target */
+	struct elist queue;      /* jobs not started yet (FIFO) */
+	struct elist retry;      /* started jobs waiting for a slot for their next attempt */
+	struct elist connecting; /* jobs in JOB_CONNECTING, re-armed when the timeout shrinks */
+	struct next_hop hop;
+	uint64_t first_ns; /* when its first job started; 0 not yet */
 };
 
 enum job_phase {
@@ -104,6 +75,14 @@ enum job_phase {
 	JOB_RECONNECT,  /* probe asked for a new connection; it is connecting */
 	JOB_FINISHED,   /* verdict known; the callback runs on the next loop turn */
 	JOB_DELIVERED,  /* callback ran; handles closing */
+};
+
+/* What a job waiting for its target's next hop does with the answer (attempt.c). */
+enum hop_wait {
+	HOP_WAIT_NONE = 0,
+	HOP_WAIT_STEP,        /* its timer fired: retransmit, wait on, or decide */
+	HOP_WAIT_ANSWER,      /* an attempt answered: time the answer from the SYN's departure */
+	HOP_WAIT_UNREACHABLE, /* the kernel's "host unreachable": retry the resolution or not */
 };
 
 /* One socket: a connect attempt, or the connection a probe talks on. */
@@ -152,6 +131,13 @@ struct engine_job {
 	uint64_t first_ns;   /* start of the first attempt */
 	bool neigh_retried;  /* the next hop's resolution failed once and was retried */
 	uint64_t last_ns;    /* start of the latest attempt */
+	/* Waiting for the next hop (attempt.c): the answer held meanwhile, if any. */
+	enum hop_wait hop_wait;
+	struct elist hop_link;      /* t->hop.waiters while hop_wait */
+	uint64_t hop_need_ns;       /* wants an answer asked at or after this; 0 any recent one */
+	struct engine_sock *held_s; /* the attempt that answered */
+	struct port_result held_pr;
+	uint64_t held_ns; /* when it answered */
 	struct port_result pr;
 	struct probe_run *run;
 };
@@ -188,6 +174,10 @@ void attempt_begin(struct engine_job *j);
 void attempt_retry(struct engine_job *j);
 /* An event on a socket of a job in JOB_CONNECTING. */
 void attempt_sock_event(struct engine_job *j, struct engine_sock *s);
+/* The job stops waiting for its target's next hop (it finished). */
+void attempt_hop_wait_cancel(struct engine_job *j);
+/* The engine is idle: the next-hop socket is closed (the next question opens a new one). */
+void attempt_hop_idle(struct engine *e);
 
 /* probe_run.c: the probe conversation on an open connection */
 void probe_run_start(struct engine_job *j, struct engine_sock *s);

@@ -8,11 +8,23 @@
  * late, and a verdict "filtered / timeout" taken on the clock alone would call an open port
  * filtered: a false "safe". Knowing that the next hop is still being resolved, or was resolved
  * only a moment ago, lets the engine wait for the packets that really left.
+ *
+ * The questions are asked on the caller's libuv loop and never block it: one rtnetlink socket
+ * (struct neigh_asker) watched by a uv_poll_t, each request with its own sequence number, each
+ * reply matched to the question waiting for it. A question is two exchanges, `ip route get DST`
+ * then `ip neigh get HOP dev IF`; one that gets no reply within NEIGH_REPLY_MS is answered
+ * "unknown".
  */
 #ifndef EXPOSURE_ENGINE_NEIGH_H
 #define EXPOSURE_ENGINE_NEIGH_H
 
 #include "core/addr.h"
+#include "engine/elist.h"
+
+#include <stdint.h>
+#include <uv.h>
+
+#define NEIGH_REPLY_MS 100 /* a request the kernel has not answered by then is dropped */
 
 enum neigh_state {
 	NEIGH_UNKNOWN = 0, /* no entry, no link layer (loopback, tunnels), or no answer */
@@ -23,14 +35,66 @@ enum neigh_state {
 
 struct neigh_info {
 	enum neigh_state state;
-	unsigned age_ms; /* since the entry last changed state (resolved: since it resolved) */
+	unsigned age_ms;   /* since the entry last changed state (resolved: since it resolved) */
+	uint64_t asked_ns; /* uv_hrtime() when the question was asked (its first request) */
+	uint64_t seen_ns;  /* when the kernel was asked for the entry that age_ms is counted from */
 };
 
+struct neigh_asker;
+struct neigh_query;
+
 /*
- * Look up the next hop towards dst (the gateway of its route, or dst itself on-link) and that
- * hop's neighbour entry. Returns 0 and fills out (NEIGH_UNKNOWN when there is nothing to know),
- * or a negative errno if the kernel could not be asked. Blocks at most ~100 ms (local netlink).
+ * The answer to a question, from the loop. status is 0, or a negative errno when the kernel could
+ * not be asked or did not answer (-ETIMEDOUT, -EPROTO...); n->state is then NEIGH_UNKNOWN. A
+ * route or entry that does not exist is status 0, NEIGH_UNKNOWN: nothing to wait for. The callee
+ * may ask again with the same query.
  */
-int neigh_lookup(const struct addr *dst, struct neigh_info *out);
+typedef void neigh_answer_cb(struct neigh_query *q, int status, const struct neigh_info *n);
+
+/* One question; the caller embeds it (neigh_query_init() first) and keeps it while it is out. */
+struct neigh_query {
+	struct elist link; /* the asker's questions in flight, oldest request first */
+	struct neigh_asker *a;
+	neigh_answer_cb *cb;
+	struct addr dst;
+	struct addr hop;   /* the route's gateway, or dst on-link */
+	int ifindex;       /* the route's outgoing interface */
+	uint32_t seq;      /* of the request waiting for its reply */
+	bool asking_neigh; /* the route is known; the neighbour request is out */
+	uint64_t asked_ns; /* first request sent */
+	uint64_t sent_ns;  /* current request sent */
+};
+
+void neigh_query_init(struct neigh_query *q);
+
+/* True while q waits for its answer. */
+bool neigh_query_pending(const struct neigh_query *q);
+
+/* An rtnetlink socket, non-blocking and connected to the kernel (so that only the kernel's
+ * messages reach it). Returns the fd or -errno. */
+int neigh_socket_open(void);
+
+/*
+ * An asker on loop over fd (neigh_socket_open(), or a test's stand-in for the kernel), which it
+ * owns from now on, even when this fails. Returns 0 or -ENOMEM.
+ */
+int neigh_asker_new(uv_loop_t *loop, int fd, struct neigh_asker **out);
+
+/*
+ * Ask for the neighbour entry of the next hop towards dst. Returns 0 (cb will be called once,
+ * from the loop, never from inside this call) or a negative errno (-EAFNOSUPPORT, -EBUSY if q is
+ * already out, the socket's error): then cb is never called.
+ */
+int neigh_ask(struct neigh_asker *a, struct neigh_query *q, const struct addr *dst,
+              neigh_answer_cb *cb);
+
+/* Withdraw q: its callback will not be called. A reply that comes later is ignored. */
+void neigh_cancel(struct neigh_query *q);
+
+/*
+ * Close the socket. Questions still out are withdrawn without a callback. The memory goes once
+ * the loop has run the close callbacks. Takes NULL.
+ */
+void neigh_asker_close(struct neigh_asker *a);
 
 #endif

@@ -15,6 +15,9 @@
 #include "engine/engine_internal.h"
 
 #include <errno.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -356,38 +359,57 @@ static void bad_submit(void **unused)
  * answer on loopback without a firewall. With a fixed 200 ms timeout and nothing known, the
  * verdict comes after the retransmission at 100 ms plus 0.7 x 200 ms.
  */
+struct full_listener {
+	int lfd;
+	int fill[4];
+	uint16_t port;
+};
+
+static void full_listener_open(struct full_listener *fl)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sin);
+
+	fl->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	uv_inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	for (int i = 0; i < 200; i++) {
+		sin.sin_port = htobe16((uint16_t)(PORT_LO + rand() % (PORT_HI - PORT_LO)));
+		if (bind(fl->lfd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+			break;
+	}
+	assert_int_equal(listen(fl->lfd, 0), 0);
+	getsockname(fl->lfd, (struct sockaddr *)&sin, &len);
+	fl->port = be16toh(sin.sin_port);
+	/* Backlog 0 holds one connection; fill it (and a spare) with blocking-free connects. */
+	for (int i = 0; i < 4; i++) {
+		fl->fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		(void)connect(fl->fill[i], (struct sockaddr *)&sin, sizeof(sin));
+	}
+	usleep(50000);
+}
+
+static void full_listener_close(struct full_listener *fl)
+{
+	for (int i = 0; i < 4; i++)
+		close(fl->fill[i]);
+	close(fl->lfd);
+}
+
 static void timeout_filtered(void **unused)
 {
 	struct fixture fx;
 	struct done d = {0};
 	struct engine_opts o;
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), fill[4];
-	socklen_t len = sizeof(sin);
+	struct full_listener fl;
 
 	(void)unused;
 	engine_opts_default(&o);
 	o.fixed_timeout_ms = 200;
-	uv_inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-	for (int i = 0; i < 200; i++) {
-		sin.sin_port = htobe16((uint16_t)(PORT_LO + rand() % (PORT_HI - PORT_LO)));
-		if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
-			break;
-	}
-	assert_int_equal(listen(lfd, 0), 0);
-	getsockname(lfd, (struct sockaddr *)&sin, &len);
-	/* Backlog 0 holds one connection; fill it (and a spare) with blocking-free connects. */
-	for (int i = 0; i < 4; i++) {
-		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		(void)connect(fill[i], (struct sockaddr *)&sin, sizeof(sin));
-	}
-	usleep(50000);
+	full_listener_open(&fl);
 	fx_init(&fx, &o, "127.0.0.1");
-	assert_int_equal(engine_submit(fx.e, fx.t, be16toh(sin.sin_port), NULL, on_done, &d), 0);
+	assert_int_equal(engine_submit(fx.e, fx.t, fl.port, NULL, on_done, &d), 0);
 	fx_run_and_free(&fx);
-	for (int i = 0; i < 4; i++)
-		close(fill[i]);
-	close(lfd);
+	full_listener_close(&fl);
 	assert_int_equal(d.calls, 1);
 	assert_int_equal(d.pr.state, PORT_FILTERED);
 	assert_int_equal(d.pr.reason, REASON_TIMEOUT);
@@ -851,22 +873,438 @@ static void few_descriptors_wait(void **unused)
 	assert_true(st.inflight_peak <= ROOM);
 }
 
-/* neigh.c: loopback has no link layer, so there is no neighbour to wait for; bad input refused. */
+/* ---- next-hop questions (neigh.c) ---- */
+
+struct answer {
+	int calls;
+	int status;
+	struct neigh_info n;
+	unsigned ticks; /* the ticker's count when the answer came */
+};
+
+/* Counts 5 ms ticks: it only advances while the loop runs. */
+static uv_timer_t ticker;
+static unsigned ticks;
+
+static void tick(uv_timer_t *t)
+{
+	(void)t;
+	ticks++;
+}
+
+static void ticker_start(uv_loop_t *loop)
+{
+	ticks = 0;
+	uv_timer_init(loop, &ticker);
+	uv_timer_start(&ticker, tick, 5, 5);
+}
+
+/* A query with its answer record (the query first: on_answer finds the record from it). */
+struct asked {
+	struct neigh_query q;
+	struct answer a;
+};
+
+static void on_answer(struct neigh_query *q, int status, const struct neigh_info *n)
+{
+	struct answer *a = &((struct asked *)(void *)q)->a;
+
+	a->calls++;
+	a->status = status;
+	a->n = *n;
+	a->ticks = ticks;
+}
+
+/* loopback has no link layer, so there is no neighbour to wait for; bad input refused. */
 static void neigh_loopback_unknown(void **unused)
 {
+	uv_loop_t loop;
+	struct neigh_asker *nl;
+	struct asked v4, v6, bad;
 	struct addr a;
-	struct neigh_info n = {.state = NEIGH_FAILED, .age_ms = 7};
+	int fd = neigh_socket_open();
 
 	(void)unused;
-	assert_int_equal(addr_parse("127.0.0.1", &a), 0);
-	assert_int_equal(neigh_lookup(&a, &n), 0);
-	assert_int_equal(n.state, NEIGH_UNKNOWN);
-	assert_int_equal(addr_parse("::1", &a), 0);
-	n.state = NEIGH_FAILED;
-	assert_int_equal(neigh_lookup(&a, &n), 0);
-	assert_int_equal(n.state, NEIGH_UNKNOWN);
+	assert_true(fd >= 0);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(neigh_asker_new(&loop, fd, &nl), 0);
+	memset(&v4.a, 0, sizeof(v4.a));
+	memset(&v6.a, 0, sizeof(v6.a));
+	neigh_query_init(&v4.q);
+	neigh_query_init(&v6.q);
+	neigh_query_init(&bad.q);
+	a = A("127.0.0.1");
+	assert_int_equal(neigh_ask(nl, &v4.q, &a, on_answer), 0);
+	assert_int_equal(neigh_ask(nl, &v4.q, &a, on_answer), -EBUSY);
+	a = A("::1");
+	assert_int_equal(neigh_ask(nl, &v6.q, &a, on_answer), 0);
+	/* Never from inside neigh_ask(). */
+	assert_int_equal(v4.a.calls + v6.a.calls, 0);
+	assert_true(neigh_query_pending(&v4.q));
 	a.family = AF_UNIX;
-	assert_int_equal(neigh_lookup(&a, &n), -EAFNOSUPPORT);
+	assert_int_equal(neigh_ask(nl, &bad.q, &a, on_answer), -EAFNOSUPPORT);
+	for (int i = 0; i < 100 && (v4.a.calls == 0 || v6.a.calls == 0); i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_int_equal(v4.a.calls, 1);
+	assert_int_equal(v4.a.status, 0);
+	assert_int_equal(v4.a.n.state, NEIGH_UNKNOWN);
+	assert_int_equal(v6.a.calls, 1);
+	assert_int_equal(v6.a.n.state, NEIGH_UNKNOWN);
+	assert_false(neigh_query_pending(&v4.q));
+	neigh_asker_close(nl);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/*
+ * A stand-in for the kernel at the other end of a socket pair, on the test's own loop: it reads
+ * the requests and answers them delay_ms later, so that a question stays out while the loop is
+ * watched. Route requests get a gateway (198.18.0.1 on interface 3), or "network unreachable";
+ * neighbour requests get an INCOMPLETE entry that changed state two seconds ago.
+ */
+enum { FK_QUEUE = 16 };
+
+struct fake_kernel {
+	int fd[2]; /* [0] handed to the asker, [1] ours */
+	uv_poll_t poll;
+	uv_timer_t timer;
+	unsigned delay_ms;
+	bool unreachable; /* route requests: NLMSG_ERROR -ENETUNREACH */
+	bool silent;      /* never answer */
+	unsigned routes, neighs, opens;
+	unsigned ticks_at_request;
+	unsigned held_ticks; /* ticks counted between a request and its reply, the fewest seen */
+	struct {
+		struct nlmsghdr h;
+		union {
+			struct rtmsg rt;
+			struct ndmsg nd;
+		} u;
+		uint8_t dst[16];
+		int ifindex;
+	} q[FK_QUEUE];
+	unsigned nq;
+};
+
+static struct fake_kernel fk;
+
+static void fk_put_attr(uint8_t *buf, size_t *len, unsigned short type, const void *data, size_t n)
+{
+	struct rtattr *a = (struct rtattr *)(void *)(buf + NLMSG_ALIGN(*len));
+
+	a->rta_type = type;
+	a->rta_len = (unsigned short)RTA_LENGTH(n);
+	memcpy(RTA_DATA(a), data, n);
+	*len = NLMSG_ALIGN(*len) + RTA_ALIGN(a->rta_len);
+}
+
+static void fk_send(uint8_t *buf, size_t len)
+{
+	((struct nlmsghdr *)(void *)buf)->nlmsg_len = (uint32_t)len;
+	assert_int_equal(send(fk.fd[1], buf, len, 0), (ssize_t)len);
+}
+
+static void fk_reply(unsigned i)
+{
+	union {
+		struct nlmsghdr h;
+		uint8_t b[512];
+	} u;
+	size_t len;
+
+	memset(&u, 0, sizeof(u));
+	u.h.nlmsg_seq = fk.q[i].h.nlmsg_seq;
+	if (fk.q[i].h.nlmsg_type == RTM_GETROUTE && fk.unreachable) {
+		struct nlmsgerr *e = NLMSG_DATA(&u.h);
+
+		u.h.nlmsg_type = NLMSG_ERROR;
+		e->error = -ENETUNREACH;
+		e->msg = fk.q[i].h;
+		fk_send(u.b, NLMSG_LENGTH(sizeof(*e)));
+		return;
+	}
+	if (fk.q[i].h.nlmsg_type == RTM_GETROUTE) {
+		struct rtmsg *rt = NLMSG_DATA(&u.h);
+		uint8_t gw[4] = {198, 18, 0, 1};
+		int oif = 3;
+
+		/* First a reply to nothing asked (a number from before): it must be ignored. */
+		u.h.nlmsg_seq += 1000;
+		u.h.nlmsg_type = RTM_NEWROUTE;
+		rt->rtm_family = AF_INET;
+		rt->rtm_type = RTN_UNICAST;
+		len = NLMSG_LENGTH(sizeof(*rt));
+		fk_put_attr(u.b, &len, RTA_OIF, &oif, sizeof(oif));
+		fk_send(u.b, len);
+		u.h.nlmsg_seq -= 1000;
+		len = NLMSG_LENGTH(sizeof(*rt));
+		fk_put_attr(u.b, &len, RTA_GATEWAY, gw, sizeof(gw));
+		fk_put_attr(u.b, &len, RTA_OIF, &oif, sizeof(oif));
+		fk_send(u.b, len);
+		return;
+	}
+	struct ndmsg *nd = NLMSG_DATA(&u.h);
+	struct nda_cacheinfo ci = {.ndm_updated = (uint32_t)(2 * sysconf(_SC_CLK_TCK))};
+
+	u.h.nlmsg_type = RTM_NEWNEIGH;
+	nd->ndm_family = AF_INET;
+	nd->ndm_ifindex = fk.q[i].ifindex;
+	nd->ndm_state = NUD_INCOMPLETE;
+	len = NLMSG_LENGTH(sizeof(*nd));
+	fk_put_attr(u.b, &len, NDA_CACHEINFO, &ci, sizeof(ci));
+	fk_send(u.b, len);
+}
+
+static void fk_timer(uv_timer_t *t)
+{
+	unsigned held = ticks - fk.ticks_at_request;
+
+	(void)t;
+	if (held < fk.held_ticks)
+		fk.held_ticks = held;
+	for (unsigned i = 0; i < fk.nq; i++)
+		fk_reply(i);
+	fk.nq = 0;
+}
+
+static void fk_read(uv_poll_t *p, int status, int events)
+{
+	union {
+		struct nlmsghdr h;
+		uint8_t b[512];
+	} u;
+	ssize_t n;
+
+	(void)p, (void)status, (void)events;
+	while ((n = recv(fk.fd[1], u.b, sizeof(u.b), MSG_DONTWAIT)) > 0) {
+		const struct rtattr *a;
+		size_t body, left;
+
+		assert_true(NLMSG_OK(&u.h, (size_t)n));
+		assert_true(u.h.nlmsg_flags & NLM_F_REQUEST);
+		assert_true(fk.nq < FK_QUEUE);
+		body = u.h.nlmsg_type == RTM_GETROUTE ? sizeof(struct rtmsg) : sizeof(struct ndmsg);
+		fk.q[fk.nq].h = u.h;
+		memcpy(&fk.q[fk.nq].u, NLMSG_DATA(&u.h), body);
+		fk.q[fk.nq].ifindex = 0;
+		if (u.h.nlmsg_type == RTM_GETROUTE) {
+			fk.routes++;
+		} else {
+			assert_int_equal(u.h.nlmsg_type, RTM_GETNEIGH);
+			fk.neighs++;
+			fk.q[fk.nq].ifindex = fk.q[fk.nq].u.nd.ndm_ifindex;
+		}
+		a = (const struct rtattr *)(const void *)(u.b + NLMSG_LENGTH(NLMSG_ALIGN(body)));
+		left = u.h.nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(body));
+		for (; RTA_OK(a, left); a = RTA_NEXT(a, left))
+			if (RTA_PAYLOAD(a) <= 16)
+				memcpy(fk.q[fk.nq].dst, RTA_DATA(a), RTA_PAYLOAD(a));
+		fk.nq++;
+		if (!fk.silent && !uv_is_active((uv_handle_t *)&fk.timer)) {
+			fk.ticks_at_request = ticks;
+			uv_timer_start(&fk.timer, fk_timer, fk.delay_ms, 0);
+		}
+	}
+}
+
+static void fk_start(uv_loop_t *loop, unsigned delay_ms)
+{
+	memset(&fk, 0, sizeof(fk));
+	fk.delay_ms = delay_ms;
+	fk.held_ticks = UINT32_MAX;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, fk.fd), 0);
+	uv_poll_init(loop, &fk.poll, fk.fd[1]);
+	uv_poll_start(&fk.poll, UV_READABLE, fk_read);
+	uv_timer_init(loop, &fk.timer);
+}
+
+static void fk_stop(void)
+{
+	uv_close((uv_handle_t *)&fk.poll, NULL);
+	uv_close((uv_handle_t *)&fk.timer, NULL);
+	close(fk.fd[1]);
+	if (fk.opens == 0)
+		close(fk.fd[0]);
+}
+
+/* The engine's opener: the stand-in once (the asker owns that end), then nothing. */
+static int fk_open(void)
+{
+	return fk.opens++ == 0 ? fk.fd[0] : -EMFILE;
+}
+
+static int no_netlink(void)
+{
+	return -EMFILE;
+}
+
+/*
+ * A whole question on the loop: the route request, its reply (after one to an older number that
+ * must be ignored), the neighbour request for the gateway on the route's interface with a new
+ * number, its reply; 2 x 60 ms (below NEIGH_REPLY_MS) during which the loop went on ticking.
+ */
+static void neigh_two_steps_on_the_loop(void **unused)
+{
+	uv_loop_t loop;
+	struct neigh_asker *nl;
+	struct asked x = {0};
+	struct addr a = A("198.18.0.5");
+	uint8_t gw[4] = {198, 18, 0, 1};
+
+	(void)unused;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	fk_start(&loop, 60);
+	ticker_start(&loop);
+	assert_int_equal(neigh_asker_new(&loop, fk.fd[0], &nl), 0);
+	fk.opens = 1;
+	neigh_query_init(&x.q);
+	assert_int_equal(neigh_ask(nl, &x.q, &a, on_answer), 0);
+	for (int i = 0; i < 200 && x.a.calls == 0; i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_int_equal(x.a.calls, 1);
+	assert_int_equal(x.a.status, 0);
+	assert_int_equal(x.a.n.state, NEIGH_RESOLVING);
+	assert_int_equal(x.a.n.age_ms, 2000);
+	assert_true(x.a.n.seen_ns > x.a.n.asked_ns);
+	assert_int_equal(fk.routes, 1);
+	assert_int_equal(fk.neighs, 1);
+	/* The neighbour request: for the gateway, on interface 3. */
+	assert_memory_equal(fk.q[0].dst, gw, 4);
+	assert_int_equal(fk.q[0].ifindex, 3);
+	/* 60 ms per reply, 5 ms ticks: the loop ran all along (ASan slack: at least 6). */
+	assert_true(fk.held_ticks >= 6);
+	assert_true(x.a.ticks >= 12);
+	neigh_asker_close(nl);
+	fk_stop();
+	uv_close((uv_handle_t *)&ticker, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* A kernel that never answers: "unknown", -ETIMEDOUT, after NEIGH_REPLY_MS; a cancelled one
+ * never calls back. */
+static void neigh_silent_kernel_times_out(void **unused)
+{
+	uv_loop_t loop;
+	struct neigh_asker *nl;
+	struct asked x = {0}, y = {0};
+	struct addr a = A("198.18.0.5");
+	uint64_t t0;
+
+	(void)unused;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	fk_start(&loop, 0);
+	fk.silent = true;
+	ticker_start(&loop);
+	assert_int_equal(neigh_asker_new(&loop, fk.fd[0], &nl), 0);
+	fk.opens = 1;
+	neigh_query_init(&x.q);
+	neigh_query_init(&y.q);
+	t0 = uv_hrtime();
+	assert_int_equal(neigh_ask(nl, &x.q, &a, on_answer), 0);
+	assert_int_equal(neigh_ask(nl, &y.q, &a, on_answer), 0);
+	neigh_cancel(&y.q);
+	for (int i = 0; i < 200 && x.a.calls == 0; i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_int_equal(x.a.calls, 1);
+	assert_int_equal(x.a.status, -ETIMEDOUT);
+	assert_int_equal(x.a.n.state, NEIGH_UNKNOWN);
+	assert_in_range((uv_hrtime() - t0) / 1000000, NEIGH_REPLY_MS, 3 * NEIGH_REPLY_MS);
+	assert_true(x.a.ticks >= 10);
+	assert_int_equal(y.a.calls, 0);
+	assert_int_equal(fk.routes, 2);
+	neigh_asker_close(nl);
+	fk_stop();
+	uv_close((uv_handle_t *)&ticker, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(y.a.calls, 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* Runs the loop until the engine is idle, then stops the test's own handles and frees. */
+static void fx_run_until_idle(struct fixture *fx)
+{
+	for (int i = 0; i < 100000 && engine_pending(fx->e) > 0; i++)
+		uv_run(&fx->loop, UV_RUN_ONCE);
+}
+
+/*
+ * Eight silent ports of a host nothing is known of: their timers fire together and ask about the
+ * next hop. The kernel (a stand-in) takes 60 ms per reply: the loop runs meanwhile, all eight
+ * jobs wait on one question (the per-target limit), and the verdicts are those of
+ * timeout_filtered: filtered / timeout after two attempts.
+ */
+static void engine_loop_runs_while_next_hop_asked(void **unused)
+{
+	enum { N = 8 };
+	struct fixture fx;
+	struct done d[N];
+	struct engine_opts o;
+	struct full_listener fl;
+	struct engine_stats st;
+
+	(void)unused;
+	memset(d, 0, sizeof(d));
+	engine_opts_default(&o);
+	o.fixed_timeout_ms = 200;
+	full_listener_open(&fl);
+	fx_init(&fx, &o, "127.0.0.1");
+	fk_start(&fx.loop, 60);
+	fk.unreachable = true;
+	fx.e->nl_open = fk_open;
+	ticker_start(&fx.loop);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(engine_submit(fx.e, fx.t, fl.port, NULL, on_done, &d[i]), 0);
+	fx_run_until_idle(&fx);
+	engine_get_stats(fx.e, &st);
+	uv_close((uv_handle_t *)&ticker, NULL);
+	fk_stop();
+	fx_run_and_free(&fx);
+	full_listener_close(&fl);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(d[i].calls, 1);
+		assert_int_equal(d[i].pr.state, PORT_FILTERED);
+		assert_int_equal(d[i].pr.reason, REASON_TIMEOUT);
+		assert_int_equal(d[i].pr.tries, 2);
+	}
+	/* One socket for the engine; a question per step of the target, not per job. */
+	assert_int_equal(fk.opens, 1);
+	assert_in_range(fk.routes, 1, 3);
+	assert_int_equal(fk.routes, st.neigh_asked);
+	assert_int_equal(st.neigh_unasked, 0);
+	assert_int_equal(st.neigh_failed, 0);
+	assert_int_equal(st.neigh_waiting_peak, N);
+	assert_true(fk.held_ticks >= 6);
+	/* Two steps, each 60 ms late for its question: 100 + 60, + 140 + 60 ms. */
+	assert_in_range((unsigned)d[N - 1].at_ms, 330, 900);
+}
+
+/* No netlink socket to be had: the question is "unknown" at once, and nothing changes. */
+static void engine_without_netlink(void **unused)
+{
+	struct fixture fx;
+	struct done d = {0};
+	struct engine_opts o;
+	struct full_listener fl;
+	struct engine_stats st;
+
+	(void)unused;
+	engine_opts_default(&o);
+	o.fixed_timeout_ms = 200;
+	full_listener_open(&fl);
+	fx_init(&fx, &o, "127.0.0.1");
+	fx.e->nl_open = no_netlink;
+	assert_int_equal(engine_submit(fx.e, fx.t, fl.port, NULL, on_done, &d), 0);
+	uv_run(&fx.loop, UV_RUN_DEFAULT);
+	engine_get_stats(fx.e, &st);
+	fx_run_and_free(&fx);
+	full_listener_close(&fl);
+	assert_int_equal(d.pr.state, PORT_FILTERED);
+	assert_int_equal(d.pr.reason, REASON_TIMEOUT);
+	assert_int_equal(d.pr.tries, 2);
+	assert_in_range((unsigned)d.at_ms, 230, 400);
+	assert_int_equal(st.neigh_asked, 0);
+	assert_true(st.neigh_unasked >= 1);
 }
 
 int main(void)
@@ -890,6 +1328,10 @@ int main(void)
 	    cmocka_unit_test(local_emfile_is_error),
 	    cmocka_unit_test(few_descriptors_wait),
 	    cmocka_unit_test(neigh_loopback_unknown),
+	    cmocka_unit_test(neigh_two_steps_on_the_loop),
+	    cmocka_unit_test(neigh_silent_kernel_times_out),
+	    cmocka_unit_test(engine_loop_runs_while_next_hop_asked),
+	    cmocka_unit_test(engine_without_netlink),
 	};
 
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());

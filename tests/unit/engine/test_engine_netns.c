@@ -40,6 +40,7 @@ struct verdict {
 };
 
 static uint64_t t0_ns;
+static struct engine_stats last_stats; /* of the latest scan() */
 
 static void on_done(void *ud, const struct port_result *pr, struct probe_result *res)
 {
@@ -71,6 +72,7 @@ static void scan(const char *ip, uint16_t first, unsigned n, struct verdict *v)
 		assert_int_equal(engine_submit(e, t, (uint16_t)(first + i), NULL, on_done, &v[i]),
 		                 0);
 	uv_run(&loop, UV_RUN_DEFAULT);
+	engine_get_stats(e, &last_stats);
 	engine_free(e);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&loop), 0);
@@ -151,8 +153,13 @@ static void all_dropped(const char *ip)
 		if (v[i].at_ms > last)
 			last = v[i].at_ms;
 	}
-	printf("# %s all 7 dropped: last verdict at %.1f ms\n", ip, last);
+	printf("# %s all 7 dropped: last verdict at %.1f ms, %lu next-hop questions\n", ip, last,
+	       last_stats.neigh_asked);
 	assert_in_range((unsigned)last, 1150, 1450);
+	/* Nothing came back: the timers asked the kernel about the next hop (resolved), on the
+	 * loop, a few times for seven jobs, and had their answers. */
+	assert_in_range(last_stats.neigh_asked, 1, 6);
+	assert_int_equal(last_stats.neigh_unasked + last_stats.neigh_failed, 0);
 }
 
 static void all_dropped_v4(void **unused)
@@ -165,6 +172,42 @@ static void all_dropped_v6(void **unused)
 {
 	(void)unused;
 	all_dropped("2001:db8:200::2");
+}
+
+/*
+ * An on-link address that answers no ARP / neighbour discovery: the SYNs never leave, the kernel's
+ * resolution fails. Neither "timeout" nor an early verdict: filtered / unreachable once two
+ * resolution cycles (NEIGH_WAIT_MAX_MS, 6.5 s) have failed.
+ */
+static void absent(const char *ip)
+{
+	struct verdict v[3];
+	double last = 0;
+
+	scan(ip, P_OPEN, 3, v);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(v[i].pr.state, PORT_FILTERED);
+		assert_int_equal(v[i].pr.reason, REASON_UNREACHABLE);
+		if (v[i].at_ms > last)
+			last = v[i].at_ms;
+	}
+	printf("# %s absent: last verdict at %.1f ms, %lu next-hop questions\n", ip, last,
+	       last_stats.neigh_asked);
+	assert_in_range((unsigned)last, 5500, 10000);
+	assert_true(last_stats.neigh_asked >= 2);
+	assert_int_equal(last_stats.neigh_unasked + last_stats.neigh_failed, 0);
+}
+
+static void absent_v4(void **unused)
+{
+	(void)unused;
+	absent("198.18.200.99");
+}
+
+static void absent_v6(void **unused)
+{
+	(void)unused;
+	absent("2001:db8:200::99");
 }
 
 static int run_script(const char *cmd)
@@ -197,10 +240,9 @@ static int enter_scanner_ns(void)
 static int child(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(verdicts_v4),
-	    cmocka_unit_test(verdicts_v6),
-	    cmocka_unit_test(all_dropped_v4),
-	    cmocka_unit_test(all_dropped_v6),
+	    cmocka_unit_test(verdicts_v4),    cmocka_unit_test(verdicts_v6),
+	    cmocka_unit_test(all_dropped_v4), cmocka_unit_test(all_dropped_v6),
+	    cmocka_unit_test(absent_v4),      cmocka_unit_test(absent_v6),
 	};
 
 	if (enter_scanner_ns() < 0) {
