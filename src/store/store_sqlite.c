@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SQLite backend of the store: WAL, migrations at open, restart marking, ONE writer thread that
- * owns the only writing connection and applies every write in queue order, batched in
- * transactions (callers of synchronous writes wait for their batch to commit: group commit), a
- * mutex-guarded connection for point reads, and a fresh read connection per report iteration.
- * Threading model: docs/internals/STORE.md.
+ * SQLite backend of the store: WAL, migrations at open, restart marking, the writes as SQL
+ * applied by the write queue's thread (store_queue.c: order, batching, group commit, waiting
+ * callers) on the only writing connection, a mutex-guarded connection for point reads, and a
+ * fresh read connection per report iteration. Threading model: docs/internals/STORE.md.
  */
 #include "store/store_sqlite.h"
+
+#include "store/store_queue.h"
 
 #include "core/err.h"
 
@@ -14,6 +15,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +26,6 @@
 
 #define PURGE_CHUNK     500
 #define DEFAULT_BUSY_MS 5000
-#define DEFAULT_QUEUE   4096
-#define DEFAULT_BATCH   256
 
 /* Statements cached per connection, prepared on first use. */
 enum sql_id {
@@ -93,12 +93,6 @@ struct conn {
 
 enum wop_type { WOP_CREATE = 0, WOP_STATUS, WOP_RESULT, WOP_DELETE, WOP_PURGE };
 
-/* A caller waiting for its write (store_create, store_delete, purge chunks). */
-struct wwait {
-	bool done;
-	int result;
-};
-
 struct wcheck {
 	char check[STORE_NAME_MAX];
 	char state[STORE_NAME_MAX];
@@ -116,13 +110,10 @@ struct wfinding {
 	enum confidence confidence;
 };
 
-/* One queued write; owns everything it points to except wait (the caller's). */
+/* One queued write; owns everything it points to. */
 struct wop {
-	struct wop *next;
+	struct store_queue_item qi; /* the queue's part */
 	enum wop_type type;
-	struct wwait *wait; /* NULL: asynchronous */
-	bool durable;       /* commit its batch with synchronous=FULL */
-	int result;
 	char id[STORE_ID_LEN + 1];
 	int64_t at_ms;
 	enum store_status status;
@@ -150,26 +141,13 @@ struct sq {
 	char *path;
 	unsigned flags;
 	unsigned busy_ms;
-	unsigned queue_max;
-	unsigned batch_max;
 	int lock_fd;
 
 	pthread_mutex_t sync_mu; /* guards sync */
 	struct conn sync;        /* migrations and marking at open; then point reads only */
 
-	struct conn wr; /* the writer thread's own */
-	pthread_t thread;
-	bool thread_started;
-
-	pthread_mutex_t mu;     /* guards everything below */
-	pthread_cond_t cv_work; /* queue became non-empty, or stopping */
-	pthread_cond_t cv_room; /* queue shrank */
-	pthread_cond_t cv_done; /* applied grew; a waiter's write is done */
-	struct wop *head, *tail;
-	size_t qlen;
-	bool stopping;
-	int flush_err;
-	struct store_stats stats;
+	struct conn wr;        /* the queue's writer thread's own */
+	struct store_queue *q; /* NULL when read-only */
 };
 
 static struct sq *to_sq(struct store *s)
@@ -435,28 +413,18 @@ static int precreate(const char *path, const struct store_opts *o)
 	return 0;
 }
 
-static void *writer_main(void *arg);
+static const struct store_queue_ops sq_queue_ops;
 
 static void sq_close(struct store *base)
 {
 	struct sq *s = to_sq(base);
 
-	if (s->thread_started) {
-		pthread_mutex_lock(&s->mu);
-		s->stopping = true;
-		pthread_cond_broadcast(&s->cv_work);
-		pthread_mutex_unlock(&s->mu);
-		pthread_join(s->thread, NULL);
-	}
+	store_queue_stop(s->q); /* drains: every queued write is applied first */
 	conn_close(&s->wr);
 	conn_close(&s->sync);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
 	pthread_mutex_destroy(&s->sync_mu);
-	pthread_mutex_destroy(&s->mu);
-	pthread_cond_destroy(&s->cv_work);
-	pthread_cond_destroy(&s->cv_room);
-	pthread_cond_destroy(&s->cv_done);
 	free(s->path);
 	free(s);
 }
@@ -464,6 +432,7 @@ static void sq_close(struct store *base)
 static int sq_open(const char *path, const struct store_opts *o, struct store **out)
 {
 	static const struct store_opts defaults = {0};
+	struct store_queue_cfg qcfg;
 	bool ro, full;
 	struct sq *s;
 	int r, marked = 0;
@@ -483,13 +452,7 @@ static int sq_open(const char *path, const struct store_opts *o, struct store **
 	s->lock_fd = -1;
 	s->flags = o->flags;
 	s->busy_ms = o->busy_timeout_ms ? o->busy_timeout_ms : DEFAULT_BUSY_MS;
-	s->queue_max = o->queue_max ? o->queue_max : DEFAULT_QUEUE;
-	s->batch_max = o->batch_max ? o->batch_max : DEFAULT_BATCH;
 	pthread_mutex_init(&s->sync_mu, NULL);
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv_work, NULL);
-	pthread_cond_init(&s->cv_room, NULL);
-	pthread_cond_init(&s->cv_done, NULL);
 	s->path = strdup(path);
 	if (!s->path) {
 		r = -ENOMEM;
@@ -519,14 +482,18 @@ static int sq_open(const char *path, const struct store_opts *o, struct store **
 	}
 	/* The writer's connection: NORMAL by default (a commit is in the WAL, in the page cache,
 	 * before the writer moves on: a kill -9 loses none, a power cut may lose the last few);
-	 * a batch holding a synchronous create switches to FULL (apply_batch). */
+	 * a batch holding a synchronous create switches to FULL (wr_begin). */
 	if ((r = conn_open(&s->wr, path, false, false, s->busy_ms, o)) < 0)
 		goto out_close;
-	if ((r = -pthread_create(&s->thread, NULL, writer_main, s)) < 0) {
+	qcfg = (struct store_queue_cfg){
+	    .queue_max = o->queue_max,
+	    .batch_max = o->batch_max,
+	    .block_when_full = s->flags & STORE_QUEUE_BLOCK,
+	};
+	if ((r = store_queue_start(&sq_queue_ops, s, &qcfg, &s->q)) < 0) {
 		store_set_err(o, "cannot start the store writer thread");
 		goto out_close;
 	}
-	s->thread_started = true;
 	*out = &s->base;
 	return marked;
 out_close:
@@ -731,6 +698,14 @@ static void wop_free(struct wop *w)
 	free(w);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* The write queue's steps (store_queue.h), on its writer thread and the wr connection.     */
+
+static struct wop *to_wop(struct store_queue_item *it)
+{
+	return (struct wop *)(void *)((char *)it - offsetof(struct wop, qi));
+}
+
 /*
  * A batch that holds a durable write (store_create) commits with synchronous=FULL, so the WAL
  * is fsynced before its caller answers 202; others commit with NORMAL (see STORE.md).
@@ -743,170 +718,81 @@ static void set_sync_mode(struct conn *c, bool full)
 		c->full_sync = full;
 }
 
-/*
- * Apply n writes in one transaction, each under a savepoint so one bad write (a duplicate id)
- * does not undo the others. Each op's result goes to w->result; a failed COMMIT fails them all.
- */
-static void apply_batch(struct conn *c, struct wop *head, size_t n)
+static int wr_begin(void *ctx, bool durable)
 {
-	bool durable = false;
-	struct wop *w;
+	struct sq *s = ctx;
+
+	set_sync_mode(&s->wr, durable);
+	return run(&s->wr, SQL_BEGIN);
+}
+
+/* Each write under a savepoint, so one bad write (a duplicate id) does not undo the others. */
+static int wr_apply(void *ctx, struct store_queue_item *it)
+{
+	struct conn *c = &((struct sq *)ctx)->wr;
 	int r;
 
-	for (w = head; w; w = w->next)
-		durable |= w->durable;
-	set_sync_mode(c, durable);
-	if ((r = run(c, SQL_BEGIN)) < 0)
-		goto out_fail_all;
-	w = head;
-	for (size_t i = 0; i < n; i++, w = w->next) {
-		if ((r = run(c, SQL_SAVEPOINT)) < 0) {
-			w->result = r;
-			continue;
-		}
-		w->result = apply_one(c, w);
-		if (w->result < 0)
-			run(c, SQL_ROLLBACK_TO);
-		run(c, SQL_RELEASE);
-	}
-	if ((r = run(c, SQL_COMMIT)) < 0) {
-		run(c, SQL_ROLLBACK);
-		goto out_fail_all;
-	}
-	return;
-out_fail_all:
-	for (w = head; w; w = w->next)
-		w->result = r;
+	if ((r = run(c, SQL_SAVEPOINT)) < 0)
+		return r;
+	r = apply_one(c, to_wop(it));
+	if (r < 0)
+		run(c, SQL_ROLLBACK_TO);
+	run(c, SQL_RELEASE);
+	return r;
 }
 
-/* Take up to batch_max writes off the queue; NULL when stopping with nothing left. */
-static struct wop *take_batch(struct sq *s, size_t *n)
+static int wr_commit(void *ctx)
 {
-	struct wop *batch, *last;
-
-	pthread_mutex_lock(&s->mu);
-	while (!s->head && !s->stopping)
-		pthread_cond_wait(&s->cv_work, &s->mu);
-	batch = last = s->head;
-	*n = 0;
-	if (batch) {
-		*n = 1;
-		while (last->next && *n < s->batch_max) {
-			last = last->next;
-			(*n)++;
-		}
-		s->head = last->next;
-		if (!s->head)
-			s->tail = NULL;
-		last->next = NULL;
-		s->qlen -= *n;
-		pthread_cond_broadcast(&s->cv_room);
-	}
-	pthread_mutex_unlock(&s->mu);
-	return batch;
+	return run(&((struct sq *)ctx)->wr, SQL_COMMIT);
 }
 
-static void *writer_main(void *arg)
+static void wr_rollback(void *ctx)
 {
-	struct sq *s = arg;
-	struct wop *batch;
-	size_t n;
-
-	while ((batch = take_batch(s, &n)) != NULL) {
-		apply_batch(&s->wr, batch, n);
-
-		pthread_mutex_lock(&s->mu);
-		s->stats.applied += n;
-		s->stats.transactions++;
-		for (struct wop *w = batch; w; w = w->next) {
-			if (w->wait) {
-				w->wait->result = w->result;
-				w->wait->done = true;
-			} else if (w->result < 0) {
-				s->stats.failed++;
-				if (!s->flush_err)
-					s->flush_err = w->result;
-			}
-		}
-		pthread_cond_broadcast(&s->cv_done);
-		pthread_mutex_unlock(&s->mu);
-
-		while (batch) {
-			struct wop *next = batch->next;
-
-			wop_free(batch);
-			batch = next;
-		}
-	}
-	return NULL;
+	run(&((struct sq *)ctx)->wr, SQL_ROLLBACK);
 }
+
+static void wr_release(void *ctx, struct store_queue_item *it)
+{
+	(void)ctx;
+	wop_free(to_wop(it));
+}
+
+static const struct store_queue_ops sq_queue_ops = {
+    .begin = wr_begin,
+    .apply = wr_apply,
+    .commit = wr_commit,
+    .rollback = wr_rollback,
+    .release = wr_release,
+};
 
 /*
- * Hand w to the writer (takes ownership, frees it on failure). With w->wait set, wait for it to
- * be applied and return its result; such writes are not held to the queue bound, since each
- * blocks its own caller (the bound is then the number of calling threads).
+ * Hand w to the queue, which owns it from here (STORE_QUEUE_WAIT: wait for its result).
+ * A read-only store has no queue.
  */
-static int enqueue(struct sq *s, struct wop *w)
+static int enqueue(struct sq *s, struct wop *w, unsigned flags)
 {
-	struct wwait *wait = w->wait;
-	int r = 0;
-
-	if (s->flags & STORE_READONLY) {
+	if (!s->q) {
 		wop_free(w);
 		return -EROFS;
 	}
-	pthread_mutex_lock(&s->mu);
-	while (!wait && s->qlen >= s->queue_max && !s->stopping && (s->flags & STORE_QUEUE_BLOCK))
-		pthread_cond_wait(&s->cv_room, &s->mu);
-	if (s->stopping) {
-		r = -ESHUTDOWN;
-	} else if (!wait && s->qlen >= s->queue_max) {
-		s->stats.rejected_full++;
-		r = -EAGAIN;
-	} else {
-		if (s->tail)
-			s->tail->next = w;
-		else
-			s->head = w;
-		s->tail = w;
-		s->qlen++;
-		s->stats.queued++;
-		pthread_cond_signal(&s->cv_work);
-		while (wait && !wait->done)
-			pthread_cond_wait(&s->cv_done, &s->mu);
-		if (wait)
-			r = wait->result;
-		w = NULL; /* the writer owns it now */
-	}
-	pthread_mutex_unlock(&s->mu);
-	wop_free(w);
-	return r;
+	return store_queue_put(s->q, &w->qi, flags);
 }
 
 static int sq_flush(struct store *base)
 {
 	struct sq *s = to_sq(base);
-	uint64_t target;
-	int r;
 
-	pthread_mutex_lock(&s->mu);
-	target = s->stats.queued;
-	while (s->stats.applied < target && s->thread_started)
-		pthread_cond_wait(&s->cv_done, &s->mu);
-	r = s->flush_err;
-	s->flush_err = 0;
-	pthread_mutex_unlock(&s->mu);
-	return r;
+	return s->q ? store_queue_flush(s->q) : 0;
 }
 
 static void sq_get_stats(struct store *base, struct store_stats *out)
 {
 	struct sq *s = to_sq(base);
 
-	pthread_mutex_lock(&s->mu);
-	*out = s->stats;
-	out->queue_len = s->qlen;
-	pthread_mutex_unlock(&s->mu);
+	if (s->q)
+		store_queue_stats(s->q, out);
+	else
+		*out = (struct store_stats){0};
 }
 
 /* snprintf into a fixed field; the front end has already checked the length. */
@@ -918,7 +804,7 @@ static void copy_name(char *dst, const char *src)
 static int sq_create(struct store *base, const struct store_new *d, bool sync)
 {
 	struct sq *s = to_sq(base);
-	struct wwait wait = {0};
+	unsigned flags = 0;
 	struct wop *w;
 
 	w = calloc(1, sizeof(*w));
@@ -926,8 +812,9 @@ static int sq_create(struct store *base, const struct store_new *d, bool sync)
 		return -ENOMEM;
 	w->type = WOP_CREATE;
 	if (sync) {
-		w->wait = &wait;
-		w->durable = !(s->flags & STORE_FAST_CREATE);
+		flags = STORE_QUEUE_WAIT;
+		if (!(s->flags & STORE_FAST_CREATE))
+			flags |= STORE_QUEUE_DURABLE;
 	}
 	memcpy(w->token_hash, d->token_hash, STORE_HASH_BYTES);
 	snprintf(w->id, sizeof(w->id), "%s", d->id);
@@ -943,7 +830,7 @@ static int sq_create(struct store *base, const struct store_new *d, bool sync)
 	    .lang = w->lang,
 	    .created_ms = d->created_ms,
 	};
-	return enqueue(s, w);
+	return enqueue(s, w, flags);
 }
 
 static int sq_set_status(struct store *base, const char *id, enum store_status st, int64_t at_ms)
@@ -956,7 +843,7 @@ static int sq_set_status(struct store *base, const char *id, enum store_status s
 	snprintf(w->id, sizeof(w->id), "%s", id);
 	w->status = st;
 	w->at_ms = at_ms;
-	return enqueue(to_sq(base), w);
+	return enqueue(to_sq(base), w, 0);
 }
 
 static int sq_save_result(struct store *base, const struct store_result *r)
@@ -1005,21 +892,19 @@ static int sq_save_result(struct store *base, const struct store_result *r)
 		k->severity = f->severity;
 		k->confidence = f->confidence;
 	}
-	return enqueue(to_sq(base), w);
+	return enqueue(to_sq(base), w, 0);
 }
 
 static int sq_delete(struct store *base, const char *id, const uint8_t *token_hash)
 {
-	struct wwait wait = {0};
 	struct wop *w = calloc(1, sizeof(*w));
 
 	if (!w)
 		return -ENOMEM;
 	w->type = WOP_DELETE;
-	w->wait = &wait;
 	snprintf(w->id, sizeof(w->id), "%s", id);
 	memcpy(w->given_hash, token_hash, STORE_HASH_BYTES);
-	return enqueue(to_sq(base), w);
+	return enqueue(to_sq(base), w, STORE_QUEUE_WAIT);
 }
 
 /* In chunks, each its own write, so creates queued meanwhile wait for one chunk at most. */
@@ -1028,16 +913,14 @@ static int sq_purge(struct store *base, int64_t cutoff_ms)
 	int total = 0;
 
 	for (;;) {
-		struct wwait wait = {0};
 		struct wop *w = calloc(1, sizeof(*w));
 		int r;
 
 		if (!w)
 			return total > 0 ? total : -ENOMEM;
 		w->type = WOP_PURGE;
-		w->wait = &wait;
 		w->at_ms = cutoff_ms;
-		r = enqueue(to_sq(base), w);
+		r = enqueue(to_sq(base), w, STORE_QUEUE_WAIT);
 		if (r < 0)
 			return total > 0 ? total : r;
 		total += r;
