@@ -5,7 +5,7 @@
 # real Samba variants and on the SMB EMULATOR (tests/emul/smb_emul.py). Prints one table; the
 # differences are explained in docs/internals/PROBES.md ("nmap cross-check").
 # Usage: bench/nmap_crosscheck.sh [PATH-TO-exposure]   (default build/src/cli/exposure)
-# probes-a may add SSH/RDP/VNC rows below the SMB part.
+# The SSH, Telnet, RDP and VNC rows follow the SMB part.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 EXPOSURE=$(realpath "${1:-$ROOT/build/src/cli/exposure}")
