@@ -7,6 +7,7 @@
  *   smb_reqgen peek TID UID MID | dp TID UID
  * GUID and salt of neg2 are fixed (10..1f, 20..3f) so captures are reproducible.
  */
+#include "core/decimal.h"
 #include "probes/parse/nbss_parse.h"
 #include "probes/parse/smb1_parse.h"
 #include "probes/parse/smb2_parse.h"
@@ -15,16 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A decimal number from 0 to 0xffff (grab_smb.py passes Python ints as decimal text). */
 static unsigned num(const char *s)
 {
-	char *end;
-	unsigned long v = strtoul(s, &end, 0);
+	uint32_t v;
 
-	if (*s == '\0' || *end != '\0' || v > 0xffff) {
+	if (decimal_u32_in(s, 0, 0xffff, &v) < 0) {
 		fprintf(stderr, "bad number %s\n", s);
 		exit(2);
 	}
-	return (unsigned)v;
+	return v;
 }
 
 int main(int argc, char **argv)

@@ -489,14 +489,23 @@ struct loaded {
 	size_t verdict_at; /* conn 0 offset at which the verdict bytes are complete */
 };
 
+static uint8_t nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (uint8_t)(c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (uint8_t)(c - 'a' + 10);
+	fail_msg("not a lower-case hex digit: '%c'", c);
+	return 0;
+}
+
+/* The bytes of the hex string h (the replies above: lower case, two digits a byte). */
 static size_t unhex(const char *h, uint8_t *out)
 {
 	size_t n = strlen(h) / 2;
 
-	for (size_t i = 0; i < n; i++) {
-		char b[3] = {h[2 * i], h[2 * i + 1], 0};
-		out[i] = (uint8_t)strtoul(b, NULL, 16);
-	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = (uint8_t)(nibble(h[2 * i]) << 4 | nibble(h[2 * i + 1]));
 	return n;
 }
 
