@@ -301,7 +301,7 @@ int cmd_check(int argc, char **argv)
 	rlim_t nofile;
 	int r;
 
-	if (options_parse(argc, argv, &cfg, err, sizeof(err)) < 0) {
+	if (check_options_parse(argc, argv, &cfg, err, sizeof(err)) < 0) {
 		fail(err);
 		return 2;
 	}

@@ -209,7 +209,7 @@ static int one_option(struct check_config *cfg, int c, const char *arg, char *er
 	}
 }
 
-int options_parse(int argc, char **argv, struct check_config *cfg, char *err, size_t errlen)
+int check_options_parse(int argc, char **argv, struct check_config *cfg, char *err, size_t errlen)
 {
 	int c, r = 0;
 

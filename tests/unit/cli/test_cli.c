@@ -17,7 +17,7 @@
 
 static int parse(char **argv, int argc, struct check_config *cfg, char *err)
 {
-	return options_parse(argc, argv, cfg, err, CLI_ERR_MAX);
+	return check_options_parse(argc, argv, cfg, err, CLI_ERR_MAX);
 }
 
 static void test_options_good(void **state)
