@@ -328,6 +328,34 @@ def t_restart(env, workdir):
         check(srv.stop() == 0, "clean stop")
 
 
+def t_stored(env, workdir):
+    # A finished diagnosis read back from the store after a restart: the same JSON as from
+    # memory (the API serves the stored document's own bytes, docs/api.md).
+    db = os.path.join(workdir, "stored.db")
+    srv = Server(SERVE, port_args(env), workdir=workdir, db=db)
+    try:
+        c = srv.client("127.0.0.1")
+        r = c.post()
+        check(r.status == 202, "stored 202")
+        did = r.json["id"]
+        mem = c.wait_done(did).json
+        check(mem["status"] == "done", "stored: done")
+        check(srv.stop() == 0, "clean stop")
+        srv.start()
+        r = srv.client("127.0.0.1").get("/api/diagnoses/" + did)
+        check(r.status == 200 and r.json is not None, "stored: found after restart")
+        got = r.json
+        # finished_ms: the runner reads the clock once for the store and once for memory.
+        check(abs(got.pop("finished_ms") - mem.pop("finished_ms")) < 1000, "stored: finished")
+        check(got == mem, "stored: same JSON as from memory:\n%s\n%s" % (mem, got))
+        check(got["checks"] == got["result"]["checks"] and
+              got["checks_total"] == got["checks_done"] == len(CHECKS), "stored: the checks")
+        ev = srv.client("127.0.0.1").events(did)
+        check(ev == [("done", {"status": "done", "risk": mem["risk"]})], "stored: one done event")
+    finally:
+        check(srv.stop() == 0, "clean stop")
+
+
 def t_retention(env, workdir):
     db = os.path.join(workdir, "retention.db")
     srv = Server(SERVE, port_args(env), workdir=workdir, db=db)
@@ -529,6 +557,7 @@ def main():
     run("queue", t_queue, env, work)
     run("public", t_public, env, work)
     run("restart", t_restart, env, work)
+    run("stored", t_stored, env, work)
     run("retention", t_retention, env, work)
     run("admin-off", t_admin_off, env, work)
     run("admin", t_admin, env, work)
