@@ -379,17 +379,18 @@ static int mark_interrupted(struct conn *c)
 static int take_lock(struct sq *s, const struct store_opts *o)
 {
 	char lp[4096];
+	int e;
 
 	if (snprintf(lp, sizeof(lp), "%s.lock", s->path) >= (int)sizeof(lp))
 		return -ENAMETOOLONG;
 	s->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (s->lock_fd < 0) {
-		store_set_err(o, "cannot open %s: %s", lp, strerror(errno));
-		return -errno;
+		e = errno; /* before the message's formatting can change it */
+		store_set_err(o, "cannot open %s: %s", lp, strerror(e));
+		return -e;
 	}
 	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno;
-
+		e = errno;
 		store_set_err(o, "%s is in use by another process (%s held)", s->path, lp);
 		return e == EWOULDBLOCK ? -EBUSY : -e;
 	}
@@ -404,10 +405,12 @@ static int take_lock(struct sq *s, const struct store_opts *o)
 static int precreate(const char *path, const struct store_opts *o)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int e;
 
 	if (fd < 0) {
-		store_set_err(o, "cannot open %s: %s", path, strerror(errno));
-		return -errno;
+		e = errno; /* before the message's formatting can change it */
+		store_set_err(o, "cannot open %s: %s", path, strerror(e));
+		return -e;
 	}
 	close(fd);
 	return 0;

@@ -6,6 +6,8 @@
  */
 #include "store_test_util.h"
 
+#include "core/decimal.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -75,15 +77,16 @@ static void test_many(void **state)
 	struct new_diag d;
 	struct rusage ru;
 	const char *env = getenv("STORE_PERF_N");
-	char *end = NULL;
-	long n = env ? strtol(env, &end, 10) : 10000;
+	uint64_t want = 10000;
+	long n;
 	double t0, t_ins, t_iter, t_count, t_purge;
 	char addr[64];
 	int r;
 
 	(void)state;
-	if ((env && (end == env || *end != '\0')) || n < 100 || n > 2000000)
-		n = 10000;
+	if (env && (decimal_u64(env, 2000000, &want) < 0 || want < 100))
+		want = 10000;
+	n = (long)want;
 	assert_int_equal(scratch_make(&sc), 0);
 	assert_int_equal(store_open(sc.db, &o, &st), 0);
 	t0 = now_s();
