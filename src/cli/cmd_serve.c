@@ -107,34 +107,34 @@ struct number_opt {
 	bool real; /* the field is a double (the rate limits), else unsigned */
 };
 
-#define U(f) offsetof(struct web_config, f), false
-#define D(f) offsetof(struct web_config, f), true
+#define NUM_U(f) offsetof(struct web_config, f), false
+#define NUM_D(f) offsetof(struct web_config, f), true
 
 static const struct number_opt numbers[] = {
-    {"max-inflight", 1, 100000, U(max_inflight)},
-    {"queue-max", 0, 1000000, U(queue_max)},
-    {"addr-rate", 0, 100000000, D(addr_per_hour)},
-    {"addr-burst", 0, 100000000, D(addr_burst)},
-    {"prefix-rate", 0, 100000000, D(prefix_per_hour)},
-    {"prefix-burst", 0, 100000000, D(prefix_burst)},
-    {"max-body", 0, 65536, U(max_body)},
-    {"conn-memory", 4096, 1 << 20, U(conn_memory)},
-    {"conn-timeout", 1, 3600, U(conn_timeout_s)},
-    {"conn-limit", 1, 1000000, U(conn_limit)},
-    {"per-ip-conn-limit", 0, 1000000, U(per_ip_conn_limit)},
-    {"threads", 1, 64, U(threads)},
-    {"rtt-factor", 1, 100, U(rtt.factor)},
-    {"rtt-margin-ms", 0, 60000, U(rtt.margin_ms)},
-    {"rtt-floor-ms", 1, 60000, U(rtt.floor_ms)},
-    {"rtt-ceiling-ms", 1, 60000, U(rtt.ceiling_ms)},
-    {"engine-sockets", 1, 1000000, U(engine_inflight)},
-    {"retention-days", 0, 36500, U(retention_days)},
-    {"purge-interval", 1, 86400 * 7, U(purge_interval_s)},
-    {"done-cache", 0, 10000000, U(done_cache)},
+    {"max-inflight", 1, 100000, NUM_U(max_inflight)},
+    {"queue-max", 0, 1000000, NUM_U(queue_max)},
+    {"addr-rate", 0, 100000000, NUM_D(addr_per_hour)},
+    {"addr-burst", 0, 100000000, NUM_D(addr_burst)},
+    {"prefix-rate", 0, 100000000, NUM_D(prefix_per_hour)},
+    {"prefix-burst", 0, 100000000, NUM_D(prefix_burst)},
+    {"max-body", 0, 65536, NUM_U(max_body)},
+    {"conn-memory", 4096, 1 << 20, NUM_U(conn_memory)},
+    {"conn-timeout", 1, 3600, NUM_U(conn_timeout_s)},
+    {"conn-limit", 1, 1000000, NUM_U(conn_limit)},
+    {"per-ip-conn-limit", 0, 1000000, NUM_U(per_ip_conn_limit)},
+    {"threads", 1, 64, NUM_U(threads)},
+    {"rtt-factor", 1, 100, NUM_U(rtt.factor)},
+    {"rtt-margin-ms", 0, 60000, NUM_U(rtt.margin_ms)},
+    {"rtt-floor-ms", 1, 60000, NUM_U(rtt.floor_ms)},
+    {"rtt-ceiling-ms", 1, 60000, NUM_U(rtt.ceiling_ms)},
+    {"engine-sockets", 1, 1000000, NUM_U(engine_inflight)},
+    {"retention-days", 0, 36500, NUM_U(retention_days)},
+    {"purge-interval", 1, 86400 * 7, NUM_U(purge_interval_s)},
+    {"done-cache", 0, 10000000, NUM_U(done_cache)},
 };
 
-#undef U
-#undef D
+#undef NUM_U
+#undef NUM_D
 
 #define N_NUMBERS (sizeof(numbers) / sizeof(numbers[0]))
 

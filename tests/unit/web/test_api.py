@@ -416,6 +416,37 @@ def t_admin_off(env, workdir):
     check(p.returncode == 2 and "printable" in p.stderr, "short token refused: %s" % p.stderr)
 
 
+def t_options(workdir):
+    # `exposure serve` refuses bad options before it starts anything: exit 2, one line.
+    def run_serve(*args):
+        return subprocess.run(SERVE + list(args) + ["--store", os.path.join(workdir, "o.db"),
+                                                    "--key", os.path.join(workdir, "o.key")],
+                              capture_output=True, text=True, timeout=30)
+    p = subprocess.run(SERVE + ["--help"], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 0 and p.stdout.startswith("Usage: exposure serve") and not p.stderr,
+          "--help: %r" % p.stderr)
+    for args, want in [
+            (["--threads", "0"], 'exposure serve: --threads wants a number in 1..64, not "0"\n'),
+            (["--max-body", "12x"],
+             'exposure serve: --max-body wants a number in 0..65536, not "12x"\n'),
+            (["--addr-rate", "-1"],
+             'exposure serve: --addr-rate wants a number in 0..100000000, not "-1"\n'),
+            (["--listen", "127.0.0.1:65536"],
+             "exposure serve: bad --listen 127.0.0.1:65536 (ADDR:PORT)\n"),
+            (["--rtt-floor-ms", "6000"],
+             "exposure serve: --rtt-floor-ms is above --rtt-ceiling-ms\n"),
+            (["--proxy-header", "via"],
+             "exposure serve: --proxy-header is x-forwarded-for or forwarded\n"),
+            (["--trusted-proxy", "10.0.0.1/33"],
+             'exposure serve: --trusted-proxy wants ADDR/PREFIX, not "10.0.0.1/33"\n'),
+            (["--no-such-thing"], "exposure serve: unknown option '--no-such-thing' (try --help)\n"),
+            (["extra"], 'exposure serve: unexpected argument "extra"\n')]:
+        p = run_serve(*args)
+        check(p.returncode == 2 and p.stderr == want and not p.stdout,
+              "%s: %d %r" % (args, p.returncode, p.stderr))
+    check(not os.path.exists(os.path.join(workdir, "o.db")), "nothing started")
+
+
 def t_admin(env, workdir):
     if not GEN or not EXPOSURE:
         raise AssertionError("test_api.py needs the exposure and report-gen-store programs")
@@ -560,6 +591,7 @@ def main():
     run("stored", t_stored, env, work)
     run("retention", t_retention, env, work)
     run("admin-off", t_admin_off, env, work)
+    run("options", t_options, work)
     run("admin", t_admin, env, work)
     for lst in listeners:
         lst.close()
