@@ -24,7 +24,11 @@ failed=0
 
 # clang-format: file:line (file:first-last for a run of lines) of every place --dry-run reports.
 mapfile -t fmt_files < <(c_files src tests fuzz bench)
-fmt_hits=$(clang-format --dry-run --Werror "${fmt_files[@]}" 2>&1 |
+# No file at all would make clang-format read stdin: a tree that lost its sources fails instead.
+[ "${#fmt_files[@]}" -gt 0 ] || { echo "lint: no C files under src tests fuzz bench" >&2; exit 1; }
+fmt_out=$(clang-format --dry-run --Werror "${fmt_files[@]}" 2>&1)
+fmt_rc=$?
+fmt_hits=$(printf '%s\n' "$fmt_out" |
 	sed -n 's/^\([^ :]*\):\([0-9]*\):[0-9]*: \(error\|warning\): code should be clang-formatted.*/\1 \2/p' |
 	awk 'function flush() { if (f != "") print f ":" (a == b ? a : a "-" b) ": clang-format would change this" }
 	     $1 == f && $2 <= b + 1 { if ($2 > b) b = $2; next }
@@ -34,6 +38,11 @@ if [ -n "$fmt_hits" ]; then
 	printf '%s\n' "$fmt_hits"
 	n=$(printf '%s\n' "$fmt_hits" | cut -d: -f1 | sort -u | wc -l)
 	echo "lint: clang-format would change $n file(s) (clang-format -i FILE)"
+	failed=1
+elif [ "$fmt_rc" -ne 0 ]; then
+	# Failed without naming a line (a bad .clang-format, an unreadable file): say what it said.
+	printf '%s\n' "$fmt_out" | head -20
+	echo "lint: clang-format failed (exit $fmt_rc)"
 	failed=1
 else
 	echo "lint: clang-format: ${#fmt_files[@]} files unchanged"
