@@ -3,8 +3,8 @@
  * probe_cli PROBE HOST PORT: run one probe against a real socket with the test driver (drive.h)
  * and print its result as one JSON object (state, service, findings, details, plus the driver's
  * elapsed_ms, conns and end). For emulator and lab tests; the product path is the engine.
- * probe_cli --total-ms PROBE: print the probe's deadline (probe_ops.total_ms), so that the
- * tests read it from the probe instead of keeping a copy.
+ * probe_cli --deadlines PROBE: print the probe's idle_ms and total_ms (probe_ops) as one JSON
+ * object, so that the tests read them from the probe instead of keeping a copy.
  */
 #include "drive.h"
 #include "core/decimal.h"
@@ -25,15 +25,15 @@ int main(int argc, char **argv)
 	uint32_t port;
 	int rc;
 
-	if (argc == 3 && strcmp(argv[1], "--total-ms") == 0 &&
+	if (argc == 3 && strcmp(argv[1], "--deadlines") == 0 &&
 	    (ops = probe_by_name(argv[2])) != NULL) {
-		printf("%u\n", ops->total_ms);
+		printf("{\"idle_ms\": %u, \"total_ms\": %u}\n", ops->idle_ms, ops->total_ms);
 		return 0;
 	}
 	if (argc != 4 || (ops = probe_by_name(argv[1])) == NULL ||
 	    decimal_u32_in(argv[3], 1, 65535, &port) < 0) {
 		fprintf(stderr, "usage: probe_cli ssh|telnet|rdp|vnc HOST PORT\n"
-		                "       probe_cli --total-ms PROBE\n");
+		                "       probe_cli --deadlines PROBE\n");
 		return 2;
 	}
 	rc = net_run(ops, argv[2], (uint16_t)port, &r, &st);

@@ -21,18 +21,20 @@ sys.path.insert(0, sys.argv[2])
 import emul  # noqa: E402
 
 
-def total_ms(probe):
-    """The probe's deadline, read from its probe_ops.total_ms (probe_cli --total-ms)."""
-    p = subprocess.run([PROBE_CLI, "--total-ms", probe], capture_output=True, check=True,
+def deadlines(probe):
+    """The probe's idle_ms and total_ms, read from its probe_ops (probe_cli --deadlines)."""
+    p = subprocess.run([PROBE_CLI, "--deadlines", probe], capture_output=True, check=True,
                        timeout=10)
-    ms = int(p.stdout)
-    if ms <= 0:
-        raise AssertionError("%s: total_ms %d" % (probe, ms))
-    return ms
+    d = json.loads(p.stdout)
+    if not 0 < d["idle_ms"] <= d["total_ms"]:
+        raise AssertionError("%s: deadlines %r" % (probe, d))
+    return d
 
 
-# deadlines of the probes, checked with a margin
-TOTAL_MS = {probe: total_ms(probe) for probe in ("ssh", "telnet", "rdp", "vnc")}
+# the probes' deadlines, checked with a margin
+DEADLINES = {probe: deadlines(probe) for probe in ("ssh", "telnet", "rdp", "vnc")}
+TOTAL_MS = {probe: d["total_ms"] for probe, d in DEADLINES.items()}
+IDLE_MS = {probe: d["idle_ms"] for probe, d in DEADLINES.items()}
 MARGIN_MS = 1500
 
 
@@ -124,11 +126,11 @@ def check(name, probe, case, state, service, findings, details=None, max_ms=None
 CASES = [
     # emulators (§12.11): what no Debian server produces
     ("emulator: SSH-1.99", "ssh", "ssh-199", "identified", "ssh", ["ssh1-enabled=confirmed"],
-     {"proto": "1.99"}, 6500),
+     {"proto": "1.99"}, IDLE_MS["ssh"] + MARGIN_MS),
     ("emulator: SSH-1.5 only", "ssh", "ssh-15", "identified", "ssh", ["ssh1-enabled"],
      {"proto": "1.5", "software": "1.2.27"}, 1000),
     ("emulator: SSH pre-banner lines", "ssh", "ssh-prebanner", "identified", "ssh", [],
-     {"pre_banner_lines": 2, "software": "Test_1.0"}, 6500),
+     {"pre_banner_lines": 2, "software": "Test_1.0"}, IDLE_MS["ssh"] + MARGIN_MS),
     ("emulator: SSH tarpit (endless lines, 1/s)", "ssh", "ssh-tarpit", "other", "", [],
      {"reason": "no SSH identification before the deadline"}, None, "deadline"),
     ("emulator: telnet BusyBox no-auth shell", "telnet", "telnet-busybox-shell", "identified",
@@ -137,11 +139,11 @@ CASES = [
      ["telnet-exposed=confirmed"], {"prompt": "fixture login:"}, 1000),
     ("emulator: telnet IAC only, CR LF on a second connection", "telnet", "telnet-iac-only",
      "identified", "telnet", ["telnet-exposed=confirmed"],
-     {"prompt": "router login:", "sent_crlf": True}, 4500),
+     {"prompt": "router login:", "sent_crlf": True}, IDLE_MS["telnet"] + MARGIN_MS),
     ("emulator: RDP requiring NLA", "rdp", "rdp-nla", "identified", "rdp", [],
      {"nla": "required", "best_protocol": "HYBRID_EX", "failure_codes": [5, 5]}, 1000),
     ("emulator: RDP NLA, P3 unanswered => unknown", "rdp", "rdp-nla-p3-silent", "identified",
-     "rdp", ["rdp-nla-not-required=unknown"], {"nla": "unknown"}, 6500),
+     "rdp", ["rdp-nla-not-required=unknown"], {"nla": "unknown"}, IDLE_MS["rdp"] + MARGIN_MS),
     ("emulator: RDP legacy CC", "rdp", "rdp-legacy", "identified", "rdp",
      ["rdp-nla-not-required=likely", "rdp-standard-security=likely"], {"nla": "not-required"},
      1000),
@@ -166,7 +168,7 @@ CASES = [
      [], {"refused_reason_truncated": True}, 1000),
     # hostile peers: deadlines and clear reasons
     ("hostile: SSH banner with escapes/HTML/NUL/bad UTF-8", "ssh", "ssh-hostile", "identified",
-     "ssh", [], None, 6500),
+     "ssh", [], None, IDLE_MS["ssh"] + MARGIN_MS),
     ("hostile: telnet banner with escapes/HTML/NUL", "telnet", "telnet-hostile", "identified",
      "telnet", ["telnet-exposed=confirmed"], {"prompt": "Password:"}, 1000),
 ]
