@@ -13,6 +13,9 @@
 
 #define PREFIX_CACHE_SLOTS 65536 /* power of two; filled to 3/4 at most */
 
+/* Every check of the catalogue fits, with room for names only older stores hold. */
+_Static_assert(CATALOGUE_MAX_CHECKS <= REPORT_MAX_CHECKS, "a report holds every catalogue check");
+
 struct prefix_slot {
 	char key[STORE_PREFIX_MAX];
 	int label;
