@@ -2,30 +2,26 @@
 /* report-gen-store PATH N [STEP_MS]: a store of N generated results (tests, bench/). */
 #include "gen_spec.h"
 
+#include "core/decimal.h"
 #include "core/err.h"
 
-#include <errno.h>
-#include <stdlib.h>
+#include <stdio.h>
 
 int main(int argc, char **argv)
 {
-	unsigned long long n, step = 60000;
-	char *end = NULL;
+	uint64_t n, step = 60000;
 	int r;
 
 	if (argc < 3 || argc > 4) {
 		fprintf(stderr, "usage: report-gen-store PATH N [STEP_MS]\n");
 		return 2;
 	}
-	errno = 0;
-	n = strtoull(argv[2], &end, 10);
-	if (errno || *end || n == 0 || n > 10000000) {
+	if (decimal_u64(argv[2], 10000000, &n) < 0 || n == 0) {
 		fprintf(stderr, "report-gen-store: N must be 1..10000000\n");
 		return 2;
 	}
 	if (argc == 4) {
-		step = strtoull(argv[3], &end, 10);
-		if (errno || *end || step == 0) {
+		if (decimal_u64(argv[3], INT64_MAX, &step) < 0 || step == 0) {
 			fprintf(stderr, "report-gen-store: STEP_MS must be a positive number\n");
 			return 2;
 		}
