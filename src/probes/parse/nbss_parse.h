@@ -129,4 +129,17 @@ struct smb_frame {
  */
 int smb_frame_parse(const uint8_t *buf, size_t len, struct smb_frame *out);
 
+/* Little-endian writers of the SMB request builders (every SMB field is little-endian). */
+static inline void smb_put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void smb_put_le32(uint8_t *p, uint32_t v)
+{
+	smb_put_le16(p, (uint16_t)v);
+	smb_put_le16(p + 2, (uint16_t)(v >> 16));
+}
+
 #endif

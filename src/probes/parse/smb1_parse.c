@@ -145,49 +145,58 @@ static int parse_cmd(const uint8_t *buf, size_t len, struct smb1_header *h, uint
 	return r;
 }
 
-int smb1_parse_negotiate(const uint8_t *buf, size_t len, struct smb1_negotiate *out)
+/* The LANMAN 2.1 form, WordCount 13 ([MS-CIFS] §2.2.4.52.2): no signing, an OEM challenge. */
+static int negotiate_lanman(const uint8_t *buf, struct smb1_negotiate *out)
 {
-	const uint8_t *w;
-	uint32_t pos, end;
-	bool unicode;
-	int r;
+	const uint8_t *w = buf + out->hdr.words_off;
 
-	memset(out, 0, sizeof(*out));
-	r = parse_cmd(buf, len, &out->hdr, SMB1_COM_NEGOTIATE);
-	if (r <= 0)
-		return r;
-	w = buf + out->hdr.words_off;
-	if (out->hdr.status != 0) {
-		out->form = SMB1_NEG_ERROR;
-		return r;
-	}
-	switch (out->hdr.word_count) {
-	case 1:
-		out->form = SMB1_NEG_NONE;
-		out->dialect_index = parse_le16(w);
-		return r;
-	case 13:
-		/* [MS-CIFS] §2.2.4.52.2, LANMAN 2.1 form */
-		out->form = SMB1_NEG_LANMAN;
-		out->dialect_index = parse_le16(w);
-		out->security_mode = w[2];
-		out->max_buffer = parse_le16(w + 4);
-		out->max_mpx = parse_le16(w + 6);
-		out->max_vcs = parse_le16(w + 8);
-		out->session_key = parse_le32(w + 12);
-		out->time_zone = (int16_t)parse_le16(w + 20);
-		out->challenge_len = w[22];
-		if (out->challenge_len > out->hdr.byte_count)
-			return -ERR_PROTO;
-		memcpy(out->challenge, buf + out->hdr.bytes_off,
-		       out->challenge_len < 8 ? out->challenge_len : 8);
-		return r;
-	case 17:
-		break;
-	default:
+	out->form = SMB1_NEG_LANMAN;
+	out->dialect_index = parse_le16(w);
+	out->security_mode = w[2];
+	out->max_buffer = parse_le16(w + 4);
+	out->max_mpx = parse_le16(w + 6);
+	out->max_vcs = parse_le16(w + 8);
+	out->session_key = parse_le32(w + 12);
+	out->time_zone = (int16_t)parse_le16(w + 20);
+	out->challenge_len = w[22];
+	if (out->challenge_len > out->hdr.byte_count)
 		return -ERR_PROTO;
+	memcpy(out->challenge, buf + out->hdr.bytes_off,
+	       out->challenge_len < 8 ? out->challenge_len : 8);
+	return 0;
+}
+
+/* The Bytes of the NT form: ServerGUID and a security blob with extended security ([MS-SMB]
+ * §2.2.4.5.2), else the challenge, DomainName and ServerName. */
+static int negotiate_nt_bytes(const uint8_t *buf, struct smb1_negotiate *out)
+{
+	uint32_t pos = out->hdr.bytes_off, end = pos + out->hdr.byte_count;
+	bool unicode = out->hdr.flags2 & SMB1_FLAGS2_UNICODE;
+
+	if (out->capabilities & SMB1_CAP_EXTENDED_SECURITY) {
+		out->extended = true;
+		if (out->hdr.byte_count < 16)
+			return -ERR_PROTO;
+		memcpy(out->server_guid, buf + pos, 16);
+		out->security_blob_len = (uint16_t)(out->hdr.byte_count - 16);
+		return 0;
 	}
-	/* NT LM 0.12 form: 34 bytes of words */
+	if (out->challenge_len > out->hdr.byte_count)
+		return -ERR_PROTO;
+	memcpy(out->challenge, buf + pos, out->challenge_len < 8 ? out->challenge_len : 8);
+	pos += out->challenge_len;
+	out->truncated |=
+	    take_string(out->domain, sizeof(out->domain), buf, &pos, end, unicode, false);
+	out->truncated |=
+	    take_string(out->server, sizeof(out->server), buf, &pos, end, unicode, false);
+	return 0;
+}
+
+/* The NT LM 0.12 form, WordCount 17: 34 bytes of words ([MS-CIFS] §2.2.4.52.2). */
+static int negotiate_nt(const uint8_t *buf, struct smb1_negotiate *out)
+{
+	const uint8_t *w = buf + out->hdr.words_off;
+
 	out->form = SMB1_NEG_NT;
 	out->dialect_index = parse_le16(w);
 	out->security_mode = w[2];
@@ -200,27 +209,36 @@ int smb1_parse_negotiate(const uint8_t *buf, size_t len, struct smb1_negotiate *
 	out->system_time = (uint64_t)parse_le32(w + 23) | (uint64_t)parse_le32(w + 27) << 32;
 	out->time_zone = (int16_t)parse_le16(w + 31);
 	out->challenge_len = w[33];
-	pos = out->hdr.bytes_off;
-	end = pos + out->hdr.byte_count;
-	if (out->capabilities & SMB1_CAP_EXTENDED_SECURITY) {
-		/* [MS-SMB] §2.2.4.5.2: ServerGUID (16) + SecurityBlob */
-		out->extended = true;
-		if (out->hdr.byte_count < 16)
-			return -ERR_PROTO;
-		memcpy(out->server_guid, buf + pos, 16);
-		out->security_blob_len = (uint16_t)(out->hdr.byte_count - 16);
+	return negotiate_nt_bytes(buf, out);
+}
+
+int smb1_parse_negotiate(const uint8_t *buf, size_t len, struct smb1_negotiate *out)
+{
+	int r, e;
+
+	memset(out, 0, sizeof(*out));
+	r = parse_cmd(buf, len, &out->hdr, SMB1_COM_NEGOTIATE);
+	if (r <= 0)
+		return r;
+	if (out->hdr.status != 0) {
+		out->form = SMB1_NEG_ERROR;
 		return r;
 	}
-	if (out->challenge_len > out->hdr.byte_count)
+	switch (out->hdr.word_count) {
+	case 1: /* the answer "none of these dialects" (DialectIndex 0xFFFF) */
+		out->form = SMB1_NEG_NONE;
+		out->dialect_index = parse_le16(buf + out->hdr.words_off);
+		return r;
+	case 13:
+		e = negotiate_lanman(buf, out);
+		break;
+	case 17:
+		e = negotiate_nt(buf, out);
+		break;
+	default:
 		return -ERR_PROTO;
-	memcpy(out->challenge, buf + pos, out->challenge_len < 8 ? out->challenge_len : 8);
-	pos += out->challenge_len;
-	unicode = out->hdr.flags2 & SMB1_FLAGS2_UNICODE;
-	out->truncated |=
-	    take_string(out->domain, sizeof(out->domain), buf, &pos, end, unicode, false);
-	out->truncated |=
-	    take_string(out->server, sizeof(out->server), buf, &pos, end, unicode, false);
-	return r;
+	}
+	return e < 0 ? e : r;
 }
 
 bool smb1_negotiate_accepted(const struct smb1_negotiate *n)
@@ -443,18 +461,6 @@ const char *smb_status_name(uint32_t status)
 
 /* ---- builders */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
 /* NBSS header + SMB1 header for a frame of total length frame_len; zeroes everything else. */
 static void put_header(uint8_t *dst, size_t frame_len, uint8_t command, uint16_t flags2,
                        uint16_t tid, uint16_t uid, uint16_t mid)
@@ -465,14 +471,14 @@ static void put_header(uint8_t *dst, size_t frame_len, uint8_t command, uint16_t
 	dst[1] = (uint8_t)(msg >> 16);
 	dst[2] = (uint8_t)(msg >> 8);
 	dst[3] = (uint8_t)msg;
-	put32(dst + OFF_MSG, SMB1_MAGIC);
+	smb_put_le32(dst + OFF_MSG, SMB1_MAGIC);
 	dst[OFF_COMMAND] = command;
 	dst[OFF_FLAGS] = SMB1_REQ_FLAGS;
-	put16(dst + OFF_FLAGS2, flags2);
-	put16(dst + OFF_TID, tid);
-	put16(dst + OFF_PID_LOW, SMB1_PID);
-	put16(dst + OFF_UID, uid);
-	put16(dst + OFF_MID, mid);
+	smb_put_le16(dst + OFF_FLAGS2, flags2);
+	smb_put_le16(dst + OFF_TID, tid);
+	smb_put_le16(dst + OFF_PID_LOW, SMB1_PID);
+	smb_put_le16(dst + OFF_UID, uid);
+	smb_put_le16(dst + OFF_MID, mid);
 }
 
 static const char *const negotiate_dialects[] = {
@@ -499,7 +505,7 @@ int smb1_build_negotiate(uint8_t *dst, size_t cap, uint16_t mid)
 		memcpy(dst + pos, negotiate_dialects[i], n + 1);
 		pos += n + 1;
 	}
-	put16(dst + OFF_WORDS, (uint16_t)(pos - OFF_WORDS - 2));
+	smb_put_le16(dst + OFF_WORDS, (uint16_t)(pos - OFF_WORDS - 2));
 	return (int)pos;
 }
 
@@ -509,8 +515,8 @@ static size_t put_utf16(uint8_t *p, const char *s)
 	size_t n = 0;
 
 	for (; *s; s++, n += 2)
-		put16(p + n, (uint8_t)*s);
-	put16(p + n, 0);
+		smb_put_le16(p + n, (uint8_t)*s);
+	smb_put_le16(p + n, 0);
 	return n + 2;
 }
 
@@ -523,16 +529,16 @@ int smb1_build_session_setup_anon(uint8_t *dst, size_t cap, uint16_t mid)
 		return -ERR_TOOBIG;
 	put_header(dst, SMB1_SESSION_SETUP_REQ_LEN, SMB1_COM_SESSION_SETUP_ANDX, 0xC001, 0, 0, mid);
 	dst[OFF_WORDCOUNT] = 13;
-	w[0] = 0xFF;          /* AndXCommand: none */
-	put16(w + 4, 0x1104); /* MaxBufferSize */
-	put16(w + 6, 10);     /* MaxMpxCount */
-	put16(w + 14, 1);     /* OEMPasswordLen: one NUL */
-	put32(w + 22, SMB1_CAP_UNICODE | SMB1_CAP_NT_SMBS | SMB1_CAP_STATUS32 | 0x80);
+	w[0] = 0xFF;                 /* AndXCommand: none */
+	smb_put_le16(w + 4, 0x1104); /* MaxBufferSize */
+	smb_put_le16(w + 6, 10);     /* MaxMpxCount */
+	smb_put_le16(w + 14, 1);     /* OEMPasswordLen: one NUL */
+	smb_put_le32(w + 22, SMB1_CAP_UNICODE | SMB1_CAP_NT_SMBS | SMB1_CAP_STATUS32 | 0x80);
 	pos = OFF_WORDS + 26 + 2;
 	pos += 5; /* OEMPassword 00, AccountName 00 00, PrimaryDomain 00 00 */
 	pos += put_utf16(dst + pos, "Unix");
 	pos += put_utf16(dst + pos, "SelfCheck");
-	put16(w + 26, (uint16_t)(pos - OFF_WORDS - 28));
+	smb_put_le16(w + 26, (uint16_t)(pos - OFF_WORDS - 28));
 	return (int)pos;
 }
 
@@ -559,13 +565,13 @@ int smb1_build_tree_connect_ipc(uint8_t *dst, size_t cap, uint16_t uid, uint16_t
 	put_header(dst, frame_len, SMB1_COM_TREE_CONNECT_ANDX, 0xC001, 0, uid, mid);
 	dst[OFF_WORDCOUNT] = 4;
 	w[0] = 0xFF;
-	put16(w + 4, 0x0008);     /* TREE_CONNECT_ANDX_EXTENDED_RESPONSE */
-	put16(w + 6, 1);          /* PasswordLength */
-	pos = OFF_WORDS + 10 + 1; /* password byte 00 */
+	smb_put_le16(w + 4, 0x0008); /* TREE_CONNECT_ANDX_EXTENDED_RESPONSE */
+	smb_put_le16(w + 6, 1);      /* PasswordLength */
+	pos = OFF_WORDS + 10 + 1;    /* password byte 00 */
 	pos += put_utf16(dst + pos, path);
 	memcpy(dst + pos, "?????", 6);
 	pos += 6;
-	put16(w + 8, (uint16_t)(pos - OFF_WORDS - 10));
+	smb_put_le16(w + 8, (uint16_t)(pos - OFF_WORDS - 10));
 	return (int)pos;
 }
 
@@ -577,14 +583,14 @@ int smb1_build_trans_peek(uint8_t *dst, size_t cap, uint16_t tid, uint16_t uid, 
 		return -ERR_TOOBIG;
 	put_header(dst, SMB1_TRANS_PEEK_REQ_LEN, SMB1_COM_TRANSACTION, 0x2801, tid, uid, mid);
 	dst[OFF_WORDCOUNT] = 16;
-	put16(w + 4, 0xFFFF);  /* MaxParameterCount */
-	put16(w + 6, 0xFFFF);  /* MaxDataCount */
-	put16(w + 20, 74);     /* ParameterOffset */
-	put16(w + 24, 74);     /* DataOffset */
-	w[26] = 2;             /* SetupCount */
-	put16(w + 28, 0x0023); /* TRANS_PEEK_NMPIPE */
-	put16(w + 30, 0x0000); /* FID 0 */
-	put16(w + 32, 7);      /* ByteCount */
+	smb_put_le16(w + 4, 0xFFFF);  /* MaxParameterCount */
+	smb_put_le16(w + 6, 0xFFFF);  /* MaxDataCount */
+	smb_put_le16(w + 20, 74);     /* ParameterOffset */
+	smb_put_le16(w + 24, 74);     /* DataOffset */
+	w[26] = 2;                    /* SetupCount */
+	smb_put_le16(w + 28, 0x0023); /* TRANS_PEEK_NMPIPE */
+	smb_put_le16(w + 30, 0x0000); /* FID 0 */
+	smb_put_le16(w + 32, 7);      /* ByteCount */
 	memcpy(w + 34, "\\PIPE\\", 7);
 	return SMB1_TRANS_PEEK_REQ_LEN;
 }
@@ -598,14 +604,14 @@ int smb1_build_trans2_dp_ping(uint8_t *dst, size_t cap, uint16_t tid, uint16_t u
 	put_header(dst, SMB1_TRANS2_DP_REQ_LEN, SMB1_COM_TRANSACTION2, 0xC007, tid, uid,
 	           SMB1_DP_PING_MID);
 	dst[OFF_WORDCOUNT] = 15;
-	put16(w + 0, 12);          /* TotalParameterCount */
-	put16(w + 4, 1);           /* MaxParameterCount */
-	put32(w + 12, 0x00A4D9A6); /* Timeout: the implant's ping */
-	put16(w + 18, 12);         /* ParameterCount */
-	put16(w + 20, 66);         /* ParameterOffset */
-	put16(w + 24, 78);         /* DataOffset */
-	w[26] = 1;                 /* SetupCount */
-	put16(w + 28, 0x000E);     /* TRANS2_SESSION_SETUP */
-	put16(w + 30, 13);         /* ByteCount: pad + 12 parameter bytes, all zero */
+	smb_put_le16(w + 0, 12);          /* TotalParameterCount */
+	smb_put_le16(w + 4, 1);           /* MaxParameterCount */
+	smb_put_le32(w + 12, 0x00A4D9A6); /* Timeout: the implant's ping */
+	smb_put_le16(w + 18, 12);         /* ParameterCount */
+	smb_put_le16(w + 20, 66);         /* ParameterOffset */
+	smb_put_le16(w + 24, 78);         /* DataOffset */
+	w[26] = 1;                        /* SetupCount */
+	smb_put_le16(w + 28, 0x000E);     /* TRANS2_SESSION_SETUP */
+	smb_put_le16(w + 30, 13);         /* ByteCount: pad + 12 parameter bytes, all zero */
 	return SMB1_TRANS2_DP_REQ_LEN;
 }

@@ -125,18 +125,6 @@ _Static_assert(REQ_LEN(4) == SMB2_NEGOTIATE_REQ_LEN, "four dialects");
 _Static_assert(REQ_311_LEN(5) == SMB2_NEGOTIATE_REQ_311_LEN, "five dialects with 3.1.1");
 _Static_assert(REQ_311_LEN(SMB2_DIALECTS_MAX) == SMB2_NEGOTIATE_REQ_MAX, "the largest request");
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
 static bool offers_311(const uint16_t *dialects, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -155,9 +143,9 @@ static void put_header(uint8_t *dst, size_t frame_len)
 	dst[3] = (uint8_t)(frame_len - HDR);
 	msg[0] = 0xfe;
 	memcpy(msg + 1, "SMB", 3);
-	put16(msg + 4, HDR_LEN); /* StructureSize */
-	put16(msg + 14, 1);      /* CreditRequest */
-	put16(msg + 32, 0xFEFF); /* Reserved (ProcessId) */
+	smb_put_le16(msg + 4, HDR_LEN); /* StructureSize */
+	smb_put_le16(msg + 14, 1);      /* CreditRequest */
+	smb_put_le16(msg + 32, 0xFEFF); /* Reserved (ProcessId) */
 }
 
 /*
@@ -169,18 +157,18 @@ static void put_contexts(uint8_t *msg, uint32_t ctx, const uint8_t salt[SMB2_SAL
 {
 	uint8_t *c = msg + ctx;
 
-	put16(c, SMB2_PREAUTH_INTEGRITY_CAPABILITIES);
-	put16(c + 2, PREAUTH_DATA_LEN);
-	put16(c + 8, 1);              /* HashAlgorithmCount */
-	put16(c + 10, SMB2_SALT_LEN); /* SaltLength */
-	put16(c + 12, 0x0001);        /* SHA-512 */
+	smb_put_le16(c, SMB2_PREAUTH_INTEGRITY_CAPABILITIES);
+	smb_put_le16(c + 2, PREAUTH_DATA_LEN);
+	smb_put_le16(c + 8, 1);              /* HashAlgorithmCount */
+	smb_put_le16(c + 10, SMB2_SALT_LEN); /* SaltLength */
+	smb_put_le16(c + 12, 0x0001);        /* SHA-512 */
 	memcpy(c + 14, salt, SMB2_SALT_LEN);
 	c = msg + ALIGN8(ctx + CTX_HDR_LEN + PREAUTH_DATA_LEN);
-	put16(c, SMB2_ENCRYPTION_CAPABILITIES);
-	put16(c + 2, CIPHERS_DATA_LEN);
-	put16(c + 8, 2);       /* CipherCount */
-	put16(c + 10, 0x0002); /* AES-128-GCM */
-	put16(c + 12, 0x0001); /* AES-128-CCM */
+	smb_put_le16(c, SMB2_ENCRYPTION_CAPABILITIES);
+	smb_put_le16(c + 2, CIPHERS_DATA_LEN);
+	smb_put_le16(c + 8, 2);       /* CipherCount */
+	smb_put_le16(c + 10, 0x0002); /* AES-128-GCM */
+	smb_put_le16(c + 12, 0x0001); /* AES-128-CCM */
 }
 
 int smb2_build_negotiate(uint8_t *dst, size_t cap, const uint16_t *dialects, unsigned n_dialects,
@@ -199,16 +187,16 @@ int smb2_build_negotiate(uint8_t *dst, size_t cap, const uint16_t *dialects, uns
 		return -ERR_TOOBIG;
 	memset(dst, 0, frame_len);
 	put_header(dst, frame_len);
-	put16(b, NEG_REQ_FIXED_LEN); /* StructureSize */
-	put16(b + 2, (uint16_t)n_dialects);
-	put16(b + 4, SMB2_NEGOTIATE_SIGNING_ENABLED);
+	smb_put_le16(b, NEG_REQ_FIXED_LEN); /* StructureSize */
+	smb_put_le16(b + 2, (uint16_t)n_dialects);
+	smb_put_le16(b + 4, SMB2_NEGOTIATE_SIGNING_ENABLED);
 	memcpy(b + 12, client_guid, SMB2_GUID_LEN);
 	for (unsigned i = 0; i < n_dialects; i++)
-		put16(b + NEG_REQ_FIXED_LEN + 2 * i, dialects[i]);
+		smb_put_le16(b + NEG_REQ_FIXED_LEN + 2 * i, dialects[i]);
 	if (with_311) {
 		/* NegotiateContextOffset/Count; before 3.1.1 these 8 bytes are ClientStartTime 0 */
-		put32(b + 28, CONTEXTS_AT(n_dialects));
-		put16(b + 32, 2);
+		smb_put_le32(b + 28, CONTEXTS_AT(n_dialects));
+		smb_put_le16(b + 32, 2);
 		put_contexts(msg, CONTEXTS_AT(n_dialects), salt);
 	}
 	return (int)frame_len;
