@@ -3,7 +3,7 @@
  * Writes one request built by the pure builders (nbss_parse.h, smb1_parse.h, smb2_parse.h) to
  * stdout, so capture_samba.sh sends the probes' exact bytes to real servers:
  *   smb_reqgen nbss CALLED CALLED_SUFFIX CALLING CALLING_SUFFIX   (suffixes as numbers)
- *   smb_reqgen neg1 MID | neg2 | neg2-311 | ssetup MID | tcon UID MID HOST
+ *   smb_reqgen neg1 MID | neg2 | neg2-311 | neg2-one DIALECT | ssetup MID | tcon UID MID HOST
  *   smb_reqgen peek TID UID MID | dp TID UID
  * GUID and salt of neg2 are fixed (10..1f, 20..3f) so captures are reproducible.
  */
@@ -48,6 +48,9 @@ int main(int argc, char **argv)
 		r = smb2_build_negotiate(buf, sizeof(buf), dialects, 4, guid, salt);
 	else if (!strcmp(c, "neg2-311") && argc == 2)
 		r = smb2_build_negotiate(buf, sizeof(buf), dialects, 5, guid, salt);
+	else if (!strcmp(c, "neg2-one") && argc == 3) /* the probe's one-dialect connections */
+		r = smb2_build_negotiate(buf, sizeof(buf), &(uint16_t){(uint16_t)num(argv[2])}, 1,
+		                         guid, salt);
 	else if (!strcmp(c, "ssetup") && argc == 3)
 		r = smb1_build_session_setup_anon(buf, sizeof(buf), (uint16_t)num(argv[2]));
 	else if (!strcmp(c, "tcon") && argc == 5)
