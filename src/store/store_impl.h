@@ -7,7 +7,9 @@
 
 /*
  * Each backend embeds struct store as its first member. store.c validates arguments (ids,
- * lengths, hex) before calling, so a backend may trust them.
+ * lengths, hex) before calling, so a backend may trust them. A backend's writes go through the
+ * shared write queue (store_queue.h): create, set_status, save_result, del and purge build a
+ * record and put it; flush and get_stats are the queue's.
  */
 struct store_ops {
 	const char *name;
