@@ -274,7 +274,8 @@ static size_t port_rows(const struct diagnosis *d, size_t i, struct store_check_
  * finding, and each check's folded state for the report's summary. Every string points into
  * d or static tables; the store copies them at the call.
  */
-static int save_result(struct web *w, struct job *j, const struct diagnosis *d, const char *text)
+static int save_result(struct web *w, struct job *j, const struct diagnosis *d, const char *text,
+                       int64_t finished_ms)
 {
 	size_t n = diagnosis_checks(d), np = 0, nf = 0, nc = 0, ns = 0;
 	struct store_check_row *rows = NULL;
@@ -311,7 +312,7 @@ static int save_result(struct web *w, struct job *j, const struct diagnosis *d, 
 	}
 	r = store_save_result(w->store, &(struct store_result){
 	                                    .id = j->id,
-	                                    .finished_ms = store_now_ms(),
+	                                    .finished_ms = finished_ms,
 	                                    .risk = j->risk,
 	                                    .json = text,
 	                                    .checks = rows,
@@ -331,10 +332,10 @@ out:
 /* ------------------------------------------------------------------------------------------ */
 /* Loop thread.                                                                                */
 
-static void finish_locked(struct web *w, struct job *j, enum store_status st)
+static void finish_locked(struct web *w, struct job *j, enum store_status st, int64_t now_ms)
 {
 	j->status = st;
-	j->finished_ms = store_now_ms();
+	j->finished_ms = now_ms;
 	active_del_locked(w, j);
 	job_wake_locked(j);
 	if (j->listed)
@@ -368,7 +369,10 @@ static void on_done(void *ud, struct diagnosis *d)
 	struct web *w = j->web;
 	json_t *doc = diagnosis_json(d);
 	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-	double run_ms = (double)(store_now_ms() - j->started_ms);
+	/* One reading of the clock: the stored result and the one in memory finish at the same ms.
+	 */
+	int64_t now_ms = store_now_ms();
+	double run_ms = (double)(now_ms - j->started_ms);
 	bool deleted;
 	int r = 0;
 
@@ -377,7 +381,7 @@ static void on_done(void *ud, struct diagnosis *d)
 	deleted = j->deleted;
 	pthread_mutex_unlock(&w->lock);
 	if (text && !deleted)
-		r = save_result(w, j, d, text);
+		r = save_result(w, j, d, text, now_ms);
 	if (r < 0)
 		fprintf(stderr, "exposure serve: saving %s failed: %s\n", j->id, err_str(r));
 	json_decref(doc);
@@ -386,7 +390,7 @@ static void on_done(void *ud, struct diagnosis *d)
 	j->doc = text;
 	w->inflight--;
 	w->avg_run_ms = w->avg_run_ms == 0 ? run_ms : 0.9 * w->avg_run_ms + 0.1 * run_ms;
-	finish_locked(w, j, STORE_DONE);
+	finish_locked(w, j, STORE_DONE, now_ms);
 	j->gnext = w->graveyard; /* diagnosis_free once this callback has returned */
 	w->graveyard = j;
 	pthread_mutex_unlock(&w->lock);
@@ -415,7 +419,7 @@ static void start_one(struct web *w, struct job *j)
 	store_set_status(w->store, j->id, STORE_INTERRUPTED, store_now_ms());
 	pthread_mutex_lock(&w->lock);
 	w->inflight--;
-	finish_locked(w, j, STORE_INTERRUPTED);
+	finish_locked(w, j, STORE_INTERRUPTED, store_now_ms());
 	job_unref_locked(w, j); /* the queue's */
 	pthread_mutex_unlock(&w->lock);
 }
@@ -476,7 +480,7 @@ static void on_wake(uv_async_t *a)
 		w->q_len--;
 		j->qnext = NULL;
 		if (j->deleted) {
-			finish_locked(w, j, STORE_INTERRUPTED);
+			finish_locked(w, j, STORE_INTERRUPTED, store_now_ms());
 			job_unref_locked(w, j);
 			continue;
 		}
@@ -570,7 +574,7 @@ bool runner_stop(struct web *w, unsigned wait_ms)
 		w->q_len--;
 		j->qnext = NULL;
 		store_set_status(w->store, j->id, STORE_INTERRUPTED, store_now_ms());
-		finish_locked(w, j, STORE_INTERRUPTED);
+		finish_locked(w, j, STORE_INTERRUPTED, store_now_ms());
 		job_unref_locked(w, j);
 	}
 	w->q_tail = NULL;

@@ -345,8 +345,7 @@ def t_stored(env, workdir):
         r = srv.client("127.0.0.1").get("/api/diagnoses/" + did)
         check(r.status == 200 and r.json is not None, "stored: found after restart")
         got = r.json
-        # finished_ms: the runner reads the clock once for the store and once for memory.
-        check(abs(got.pop("finished_ms") - mem.pop("finished_ms")) < 1000, "stored: finished")
+        # finished_ms too: the runner reads the clock once for the store and for memory.
         check(got == mem, "stored: same JSON as from memory:\n%s\n%s" % (mem, got))
         check(got["checks"] == got["result"]["checks"] and
               got["checks_total"] == got["checks_done"] == len(CHECKS), "stored: the checks")
