@@ -234,12 +234,17 @@ static void join(char *buf, size_t n, size_t *len, const char *text)
 	*len += t;
 }
 
+size_t check_ports_text(struct check_ports p, char *buf, size_t n)
+{
+	int len = p.first == p.last ? snprintf(buf, n, "%u", p.first)
+	                            : snprintf(buf, n, "%u-%u", p.first, p.last);
+
+	return len < 0 ? 0 : (size_t)len;
+}
+
 static void ports_text(const struct check_def *c, char *buf, size_t n)
 {
-	if (c->first_port == c->last_port)
-		snprintf(buf, n, "%u", c->first_port);
-	else
-		snprintf(buf, n, "%u-%u", c->first_port, c->last_port);
+	check_ports_text((struct check_ports){c->first_port, c->last_port}, buf, n);
 }
 
 size_t catalogue_headline_ports(char *buf, size_t n, const char *sep)

@@ -117,6 +117,12 @@ struct port_overrides {
  */
 int port_override_parse(struct port_overrides *o, const char *text, char *err, size_t errlen);
 
+/*
+ * "445" or "52300-52315": ports p as text into buf (always NUL-terminated). Returns the length
+ * it needed (as snprintf). The one way the catalogue's ports are written for people.
+ */
+size_t check_ports_text(struct check_ports p, char *buf, size_t n);
+
 /* The effective ports of catalogue entry i. */
 struct check_ports catalogue_ports(const struct port_overrides *o, size_t i);
 

@@ -6,6 +6,7 @@
 #include "core/addr.h"
 #include "core/policy.h"
 #include "catalogue/catalogue.h"
+#include "core/sbuf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,6 +26,7 @@ struct check_config {
 	unsigned max_inflight; /* 0 = the engine's default */
 	bool json, explain, no_color, help;
 	bool ports_only;      /* port states only: no protocol checks */
+	bool list;            /* --list: print the checks and their ports, probe nothing */
 	char *const *targets; /* into argv */
 	size_t n_targets;
 };
@@ -85,6 +87,28 @@ int cmd_check(int argc, char **argv);
 
 /* The usage text of `exposure check`. */
 void check_usage(FILE *f);
+
+/* How a usage text names the catalogue's checks (checks.c). */
+enum doors_style {
+	DOORS_NAME_PORTS, /* "ssh 22, telnet 23, ..., skysea 52300-52315" */
+	DOORS_TITLES,     /* "SSH, Telnet, ..., SKYSEA" */
+};
+
+/* Add the catalogue's checks, in catalogue order and joined by ", ", to b (its error tells). */
+void checks_doors(struct sbuf *b, enum doors_style style);
+
+/*
+ * Print text (one paragraph: words separated by spaces) on f, wrapped greedily so that no line
+ * is wider than width columns unless a single word is; ends with a newline.
+ */
+void text_wrap(FILE *f, const char *text, size_t width);
+
+/*
+ * `exposure check --list`: each check of the catalogue with its ports (po: the --port
+ * overrides, or NULL) as aligned text (check, ports, label), or as one JSON document
+ * (docs/json.md, "The list of checks"). Returns 0 or -ERR_* / -errno.
+ */
+int checks_list(FILE *f, const struct port_overrides *po, bool json);
 
 /* `exposure serve` (cmd_serve.c): returns the process exit status (0 or 2). */
 int cmd_serve(int argc, char **argv);

@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #define FD_RESERVE 32 /* descriptors kept for stdio, the loop, the resolver... */
+/* The usage text's width, and a ceiling on its paragraph that names every check. */
+#define USAGE_WIDTH    80
+#define USAGE_PARA_MAX 4096
 
 struct slot {
 	struct diagnosis *d;
@@ -41,13 +44,29 @@ struct run {
 	bool reported; /* ...and its one line is already on stderr */
 };
 
+/* "Probe the dangerous doors (ssh 22, ...) of each TARGET": the doors read from the catalogue. */
+static void usage_doors(FILE *f)
+{
+	struct sbuf b;
+
+	sbuf_init(&b, USAGE_PARA_MAX);
+	sbuf_add(&b, "Probe the dangerous doors (");
+	checks_doors(&b, DOORS_NAME_PORTS);
+	sbuf_add(&b, ") of each TARGET and say what is reachable.");
+	text_wrap(f,
+	          b.err ? "Probe the dangerous doors of each TARGET and say what is reachable."
+	                : sbuf_str(&b),
+	          USAGE_WIDTH);
+	sbuf_free(&b);
+}
+
 void check_usage(FILE *f)
 {
+	fputs("Usage: exposure check [OPTIONS] TARGET...\n"
+	      "\n",
+	      f);
+	usage_doors(f);
 	fputs(
-	    "Usage: exposure check [OPTIONS] TARGET...\n"
-	    "\n"
-	    "Probe the dangerous doors (ssh 22, telnet 23, netbios 139, smb 445, rdp 3389,\n"
-	    "vnc 5900, skysea 52300-52315) of each TARGET and say what is reachable.\n"
 	    "TARGET: an IPv4 or IPv6 address ([brackets] allowed), a CIDR block of at most\n"
 	    "65536 addresses (/16 for IPv4, /112 for IPv6), or a host name (every address it\n"
 	    "resolves to is probed). Only loopback may be probed unless --allow covers the\n"
@@ -61,6 +80,7 @@ void check_usage(FILE *f)
 	    "  --timeout MS        fixed per-attempt connect timeout, 1..60000 (default: "
 	    "adaptive)\n"
 	    "  --ports-only        port states only, no protocol checks (like nmap -sT)\n"
+	    "  --list              print the checks and their ports (JSON with --json)\n"
 	    "  --explain           show all advice for each finding\n"
 	    "  --no-color          no colours (also when NO_COLOR is set)\n"
 	    "  --max-inflight N    connections open at once (default 512)\n"
@@ -307,6 +327,13 @@ int cmd_check(int argc, char **argv)
 	}
 	if (cfg.help) {
 		check_usage(stdout);
+		return 0;
+	}
+	if (cfg.list) {
+		if ((r = checks_list(stdout, &cfg.ports, cfg.json)) < 0 || fflush(stdout) != 0) {
+			fail(r < 0 ? err_str(r) : strerror(errno));
+			return 2;
+		}
 		return 0;
 	}
 	nofile = raise_nofile();

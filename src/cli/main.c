@@ -5,17 +5,38 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The intro's width (as first written, so that it reads the same), and its paragraph's ceiling. */
+#define USAGE_WIDTH    82
+#define USAGE_PARA_MAX 4096
+
 #ifndef EXPOSURE_VERSION
 #define EXPOSURE_VERSION "unknown"
 #endif
 
+/* "Which dangerous doors (SSH, Telnet, ...) does a machine...": the doors from the catalogue. */
+static void usage_doors(FILE *f)
+{
+	struct sbuf b;
+
+	sbuf_init(&b, USAGE_PARA_MAX);
+	sbuf_add(&b, "Which dangerous doors (");
+	checks_doors(&b, DOORS_TITLES);
+	sbuf_add(&b, ") does a machine leave open to the network, in plain words.");
+	text_wrap(f,
+	          b.err ? "Which dangerous doors does a machine leave open to the network, in "
+	                  "plain words."
+	                : sbuf_str(&b),
+	          USAGE_WIDTH);
+	sbuf_free(&b);
+}
+
 static void usage(FILE *f)
 {
 	fputs("Usage: exposure COMMAND [OPTIONS]\n"
-	      "\n"
-	      "Which dangerous doors (SSH, Telnet, NetBIOS, SMB, RDP, VNC, SKYSEA) does a machine\n"
-	      "leave open to the network, in plain words.\n"
-	      "\n"
+	      "\n",
+	      f);
+	usage_doors(f);
+	fputs("\n"
 	      "Commands:\n"
 	      "  check TARGET...   diagnose addresses you may test ('exposure check --help')\n"
 	      "  serve             the web self-diagnosis service ('exposure serve --help')\n"

@@ -143,6 +143,7 @@ enum {
 	OPT_NO_COLOR,
 	OPT_MAX_INFLIGHT,
 	OPT_PORTS_ONLY,
+	OPT_LIST,
 	OPT_HELP
 };
 
@@ -156,6 +157,7 @@ static const struct option long_options[] = {
     {"no-color", no_argument, NULL, OPT_NO_COLOR},
     {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
     {"ports-only", no_argument, NULL, OPT_PORTS_ONLY},
+    {"list", no_argument, NULL, OPT_LIST},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -200,6 +202,9 @@ static int one_option(struct check_config *cfg, int c, const char *arg, char *er
 	case OPT_PORTS_ONLY:
 		cfg->ports_only = true;
 		return 0;
+	case OPT_LIST:
+		cfg->list = true;
+		return 0;
 	case OPT_HELP:
 		cfg->help = true;
 		return 0;
@@ -242,7 +247,11 @@ int check_options_parse(int argc, char **argv, struct check_config *cfg, char *e
 		return 0;
 	cfg->targets = argv + optind;
 	cfg->n_targets = (size_t)(argc - optind);
-	if (cfg->n_targets == 0) {
+	if (cfg->list && cfg->n_targets > 0) {
+		snprintf(err, errlen, "--list takes no TARGET: it probes nothing");
+		return -ERR_SYNTAX;
+	}
+	if (cfg->n_targets == 0 && !cfg->list) {
 		snprintf(err, errlen, "no target given (try 'exposure check --help')");
 		return -ERR_SYNTAX;
 	}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The catalogue's checks as the command line shows them: the door lists of the usage texts and
+ * `exposure check --list` (cli.h). Everything here is read from catalogue_checks() at run time,
+ * so that a check added to the catalogue shows up without an edit (docs/internals/PROBES.md,
+ * "Adding a check").
+ */
+#include "cli/cli.h"
+#include "core/err.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+
+#define PORTS_TEXT_MAX 16 /* "65535-65535" and its NUL */
+
+void checks_doors(struct sbuf *b, enum doors_style style)
+{
+	size_t n;
+	const struct check_def *c = catalogue_checks(&n);
+	char ports[PORTS_TEXT_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		sbuf_add(b, i ? ", " : "");
+		if (style == DOORS_TITLES) {
+			sbuf_add(b, c[i].title);
+			continue;
+		}
+		check_ports_text((struct check_ports){c[i].first_port, c[i].last_port}, ports,
+		                 sizeof(ports));
+		sbuf_addf(b, "%s %s", c[i].name, ports);
+	}
+}
+
+/* Terminal columns of n bytes of UTF-8: one per character (no wide characters here). */
+static size_t columns(const char *s, size_t n)
+{
+	size_t cols = 0;
+
+	for (size_t k = 0; k < n; k++)
+		cols += ((unsigned char)s[k] & 0xC0) != 0x80;
+	return cols;
+}
+
+void text_wrap(FILE *f, const char *text, size_t width)
+{
+	size_t col = 0;
+
+	while (*text) {
+		size_t n = strcspn(text, " ");
+		size_t w = columns(text, n);
+
+		if (n == 0) {
+			text++;
+			continue;
+		}
+		if (col > 0 && col + 1 + w > width) {
+			fputc('\n', f);
+			col = 0;
+		} else if (col > 0) {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(text, 1, n, f);
+		col += w;
+		text += n;
+	}
+	fputc('\n', f);
+}
+
+/* One check for --list --json: what `GET /api/whoami` says of it, and more for scripts. */
+static json_t *check_json(const struct check_def *c, struct check_ports p)
+{
+	char ports[PORTS_TEXT_MAX];
+	struct finding_def f;
+	json_t *ids = json_array();
+	json_t *o;
+
+	for (size_t k = 0; ids && check_finding(c, k, &f); k++)
+		if (json_array_append_new(ids, json_string(f.id)) < 0) {
+			json_decref(ids);
+			return NULL;
+		}
+	check_ports_text(p, ports, sizeof(ports));
+	/* "o" takes ids, also when packing fails. */
+	o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:{s:s, s:s}, s:o}", "check", c->name, "ports",
+	              ports, "first_port", (int)p.first, "last_port", (int)p.last, "title",
+	              c->title, "label", "en", c->label_en, "ja", c->label_ja, "findings", ids);
+	return o;
+}
+
+static int list_json(FILE *f, const struct port_overrides *po)
+{
+	size_t n;
+	const struct check_def *c = catalogue_checks(&n);
+	json_t *checks = json_array();
+	json_t *doc = json_pack("{s:o}", "checks", checks);
+	int r = -ENOMEM;
+
+	if (doc == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (json_array_append_new(checks, check_json(&c[i], catalogue_ports(po, i))) < 0)
+			goto out;
+	r = json_dumpf(doc, f, JSON_INDENT(2)) == 0 && fputc('\n', f) != EOF ? 0 : -EIO;
+out:
+	json_decref(doc);
+	return r;
+}
+
+/* Columns: the widest name and the widest ports, then the label. */
+static int list_text(FILE *f, const struct port_overrides *po)
+{
+	size_t n, name_w = 0, ports_w = 0;
+	const struct check_def *c = catalogue_checks(&n);
+	char ports[PORTS_TEXT_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = check_ports_text(catalogue_ports(po, i), ports, sizeof(ports));
+
+		if (strlen(c[i].name) > name_w)
+			name_w = strlen(c[i].name);
+		if (len > ports_w)
+			ports_w = len;
+	}
+	for (size_t i = 0; i < n; i++) {
+		check_ports_text(catalogue_ports(po, i), ports, sizeof(ports));
+		fprintf(f, "%-*s  %-*s  %s\n", (int)name_w, c[i].name, (int)ports_w, ports,
+		        c[i].label_en);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int checks_list(FILE *f, const struct port_overrides *po, bool json)
+{
+	return json ? list_json(f, po) : list_text(f, po);
+}
