@@ -3,6 +3,7 @@
 #include "store/store_impl.h"
 
 #include "core/err.h"
+#include "core/sbuf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -300,38 +301,33 @@ int store_count_results(struct store *s, const struct store_period *p, uint64_t 
 
 int store_summarize(const struct store_result *r, char **checks, char **findings)
 {
-	/* Every name is < STORE_NAME_MAX (ids < FINDING_ID_MAX), plus separators. */
-	size_t cap_c = r->n_states * (2 * STORE_NAME_MAX + 2) + 1;
-	size_t cap_f = r->n_findings * (STORE_NAME_MAX + FINDING_ID_MAX + 40) + 1;
-	size_t len = 0;
-	char *c = NULL, *f = NULL;
+	/* Every name is < STORE_NAME_MAX (ids < FINDING_ID_MAX), plus separators: a ceiling that
+	 * a valid result never reaches. */
+	struct sbuf c, f;
+	int rc;
 
-	*checks = NULL;
-	*findings = NULL;
-	c = malloc(cap_c);
-	f = malloc(cap_f);
-	if (!c || !f) {
-		free(c);
-		free(f);
-		return -ENOMEM;
-	}
+	sbuf_init(&c, r->n_states * (2 * STORE_NAME_MAX + 2));
+	sbuf_init(&f, r->n_findings * (STORE_NAME_MAX + FINDING_ID_MAX + 40));
 	/* The checks as the diagnosis folded them, in its order. */
-	c[0] = '\0';
 	for (size_t k = 0; k < r->n_states; k++)
-		len += (size_t)snprintf(c + len, cap_c - len, "%s%s=%s", k ? "," : "",
-		                        r->states[k].check, r->states[k].state);
-	f[0] = '\0';
-	len = 0;
+		sbuf_addf(&c, "%s%s=%s", k ? "," : "", r->states[k].check, r->states[k].state);
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const struct store_finding_row *x = &r->findings[i];
 
-		len += (size_t)snprintf(f + len, cap_f - len, "%s%s/%s/%s/%s", i ? "," : "",
-		                        x->check, x->id, severity_name(x->severity),
-		                        confidence_name(x->confidence));
+		sbuf_addf(&f, "%s%s/%s/%s/%s", i ? "," : "", x->check, x->id,
+		          severity_name(x->severity), confidence_name(x->confidence));
 	}
-	*checks = c;
-	*findings = f;
-	return 0;
+	rc = c.err ? c.err : f.err;
+	*checks = sbuf_take(&c, NULL);
+	*findings = sbuf_take(&f, NULL);
+	if (rc == 0 && (!*checks || !*findings))
+		rc = -ENOMEM;
+	if (rc < 0) {
+		free(*checks);
+		free(*findings);
+		*checks = *findings = NULL;
+	}
+	return rc;
 }
 
 static int grow(void **arr, size_t *cap, size_t need, size_t size)
