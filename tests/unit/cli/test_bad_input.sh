@@ -86,9 +86,11 @@ expect_error "No such file" check --config "$tmp/missing.conf" 127.0.0.1
 # a config's allow reaches the policy like --allow does (then refused for another rule)
 printf 'allow 198.18.0.0/24\n' >"$tmp/ok.conf"
 expect_error "198.18.1.1 refused" check --config "$tmp/ok.conf" 198.18.0.1 198.18.1.1
+expect_error "--list takes no TARGET" check --list 127.0.0.1
+expect_error "unknown check 'nope'" check --list --port nope=1
 
 # --help and --version: exit 0, text on stdout, nothing on stderr
-for args in "--help" "--version" "check --help"; do
+for args in "--help" "--version" "check --help" "check --list" "check --list --json"; do
 	# shellcheck disable=SC2086
 	"$exe" $args >"$tmp/out" 2>"$tmp/err"
 	rc=$?
@@ -100,6 +102,33 @@ for args in "--help" "--version" "check --help"; do
 	fi
 done
 grep -q -- "--max-inflight" <("$exe" check --help) || { echo "not ok - check --help lists options"; failed=$((failed + 1)); }
+
+# check --list: a line per check of the JSON list, the same names, ports and labels, in order;
+# --port shows; the usage texts name every check (exposure: its title; check: name and ports).
+if python3 - "$exe" <<'PY'; then echo "ok - check --list, --list --json and the usage texts agree"; else echo "not ok - check --list"; failed=$((failed + 1)); fi
+import json, subprocess, sys
+exe = sys.argv[1]
+run = lambda *a: subprocess.run([exe, *a], check=True, capture_output=True, text=True).stdout
+checks = json.loads(run("check", "--list", "--json"))["checks"]
+lines = run("check", "--list").splitlines()
+assert len(checks) >= 7 and len(lines) == len(checks), (len(checks), lines)
+for c, line in zip(checks, lines):
+    assert line.split()[:2] == [c["check"], c["ports"]], (line, c)
+    assert line.endswith("  " + c["label"]["en"]), (line, c)
+    first, last = c["first_port"], c["last_port"]
+    assert c["ports"] == (str(first) if first == last else "%d-%d" % (first, last)), c
+    assert c["findings"] and all(isinstance(f, str) for f in c["findings"]), c
+moved = json.loads(run("check", "--list", "--json", "--port", "smb=10445"))["checks"]
+smb = next(c for c in moved if c["check"] == "smb")
+assert (smb["ports"], smb["first_port"], smb["last_port"]) == ("10445", 10445, 10445), smb
+assert [c for c in moved if c["check"] != "smb"] == [c for c in checks if c["check"] != "smb"]
+sky = next(c for c in checks if c["check"] == "skysea")
+assert (sky["first_port"], sky["last_port"], sky["findings"]) == (52300, 52315, ["skysea-port-exposed"])
+main_help = " ".join(run("--help").split())
+check_help = " ".join(run("check", "--help").split())
+assert "(%s)" % ", ".join(c["title"] for c in checks) in main_help, main_help
+assert "(%s)" % ", ".join("%s %s" % (c["check"], c["ports"]) for c in checks) in check_help
+PY
 
 echo "# $failed failed"
 [ "$failed" -eq 0 ]

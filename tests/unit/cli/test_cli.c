@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "core/err.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,8 +35,8 @@ static void test_options_good(void **state)
 	assert_int_equal(cfg.policy.n_allow, 2);
 	assert_int_equal(cfg.timeout_ms, 250);
 	assert_int_equal(cfg.max_inflight, 64);
-	assert_true(cfg.ports.set[3]);
-	assert_int_equal(cfg.ports.ports[3].first, 10445);
+	assert_true(cfg.ports.set[catalogue_rank("smb")]);
+	assert_int_equal(cfg.ports.ports[catalogue_rank("smb")].first, 10445);
 	assert_int_equal(cfg.n_targets, 2);
 	assert_string_equal(cfg.targets[0], "127.0.0.1");
 	assert_string_equal(cfg.targets[1], "::1");
@@ -49,6 +50,13 @@ static void test_options_good(void **state)
 	char **h = ARGV("--help");
 	assert_int_equal(parse(h, 2, &cfg, err), 0);
 	assert_true(cfg.help);
+
+	/* --list needs no target; --port still applies to what it shows. */
+	char **l = ARGV("--list", "--json", "--port", "ssh=10022");
+	assert_int_equal(parse(l, 5, &cfg, err), 0);
+	assert_true(cfg.list && cfg.json);
+	assert_int_equal(cfg.n_targets, 0);
+	assert_true(cfg.ports.set[catalogue_rank("ssh")]);
 }
 
 static void bad_options(char **argv, int argc, const char *msg_part)
@@ -70,6 +78,7 @@ static void test_options_bad(void **state)
 	bad_options(ARGV("--bogus", "127.0.0.1"), 3, "--bogus");
 	bad_options(ARGV("-x", "127.0.0.1"), 3, "-x");
 	bad_options(ARGV("--json"), 2, "no target");
+	bad_options(ARGV("--list", "127.0.0.1"), 3, "--list takes no TARGET");
 	bad_options(ARGV("127.0.0.1", "--timeout"), 3, "needs a value");
 	bad_options(ARGV("--timeout", "0", "127.0.0.1"), 4, "from 1 to 60000");
 	bad_options(ARGV("--timeout", "60001", "127.0.0.1"), 4, "from 1 to 60000");
@@ -118,9 +127,9 @@ static void test_config_good(void **state)
 	(void)state;
 	assert_int_equal(parse(v, 6, &cfg, err), 0);
 	assert_int_equal(cfg.policy.n_allow, 2);
-	assert_true(cfg.ports.set[0]);
-	assert_int_equal(cfg.ports.ports[0].first, 10022);
-	assert_int_equal(cfg.ports.ports[6].last, 20015);
+	assert_true(cfg.ports.set[catalogue_rank("ssh")]);
+	assert_int_equal(cfg.ports.ports[catalogue_rank("ssh")].first, 10022);
+	assert_int_equal(cfg.ports.ports[catalogue_rank("skysea")].last, 20015);
 	assert_int_equal(cfg.timeout_ms, 500); /* later on the command line wins */
 	char *v2[] = {"check", "--timeout", "500", "--config", path, "127.0.0.1", NULL};
 	assert_int_equal(parse(v2, 6, &cfg, err), 0);
@@ -355,13 +364,165 @@ static void test_sanitize(void **state)
 	assert_string_equal(out, "0123456789abcde"); /* exactly fits: no ellipsis */
 }
 
+/* What fn printed on a memory stream, NUL-terminated; free() it. */
+#define CAPTURE(out, call)                                                                         \
+	do {                                                                                       \
+		size_t len_;                                                                       \
+		FILE *f = open_memstream(&(out), &len_);                                           \
+		assert_non_null(f);                                                                \
+		call;                                                                              \
+		assert_int_equal(fclose(f), 0);                                                    \
+	} while (0)
+
+static void wraps(const char *text, size_t width, const char *want)
+{
+	char *out;
+
+	CAPTURE(out, text_wrap(f, text, width));
+	assert_string_equal(out, want);
+	free(out);
+}
+
+static void test_text_wrap(void **state)
+{
+	(void)state;
+	wraps("", 10, "\n");
+	wraps("one", 10, "one\n");
+	wraps("aaa bbb ccc", 7, "aaa bbb\nccc\n");            /* exactly 7 columns fit */
+	wraps("aaa bbb ccc", 6, "aaa\nbbb\nccc\n");           /* 7 do not */
+	wraps("  aaa   bbb ", 80, "aaa bbb\n");               /* runs of spaces are one */
+	wraps("a verylongword b", 4, "a\nverylongword\nb\n"); /* a long word stands alone */
+	/* Columns are characters: "日本" is 2 columns of 6 bytes. */
+	wraps("\xe6\x97\xa5\xe6\x9c\xac ab", 5, "\xe6\x97\xa5\xe6\x9c\xac ab\n");
+	wraps("\xe6\x97\xa5\xe6\x9c\xac abc", 5, "\xe6\x97\xa5\xe6\x9c\xac\nabc\n");
+}
+
+/* The usage texts' door lists name every check of the catalogue, in order, and nothing else. */
+static void test_doors(void **state)
+{
+	size_t n;
+	const struct check_def *c = catalogue_checks(&n);
+	struct sbuf names, titles, want_names, want_titles;
+	char ports[16];
+
+	(void)state;
+	sbuf_init(&names, 4096);
+	sbuf_init(&titles, 4096);
+	sbuf_init(&want_names, 4096);
+	sbuf_init(&want_titles, 4096);
+	checks_doors(&names, DOORS_NAME_PORTS);
+	checks_doors(&titles, DOORS_TITLES);
+	for (size_t i = 0; i < n; i++) {
+		check_ports_text(catalogue_ports(NULL, i), ports, sizeof(ports));
+		sbuf_addf(&want_names, "%s%s %s", i ? ", " : "", c[i].name, ports);
+		sbuf_addf(&want_titles, "%s%s", i ? ", " : "", c[i].title);
+	}
+	assert_int_equal(names.err, 0);
+	assert_string_equal(sbuf_str(&names), sbuf_str(&want_names));
+	assert_string_equal(sbuf_str(&titles), sbuf_str(&want_titles));
+	/* The seven doors of issue 2 are among them, written as they always were. */
+	assert_non_null(strstr(sbuf_str(&names), "smb 445"));
+	assert_non_null(strstr(sbuf_str(&names), "skysea 52300-52315"));
+	assert_non_null(strstr(sbuf_str(&titles), "NetBIOS, SMB"));
+	sbuf_free(&names);
+	sbuf_free(&titles);
+	sbuf_free(&want_names);
+	sbuf_free(&want_titles);
+
+	/* check --help: the doors' paragraph, up to "reachable.", fits 80 columns; unwrapped, it
+	 * names every check with its ports. */
+	char *out, *line, *end;
+	CAPTURE(out, check_usage(f));
+	line = strstr(out, "Probe the dangerous doors (");
+	end = strstr(out, "say what is reachable.\n");
+	assert_non_null(line);
+	assert_non_null(end);
+	for (; line < end; line += strcspn(line, "\n") + 1)
+		if (strcspn(line, "\n") > 80)
+			fail_msg("check --help: a line of %zu columns", strcspn(line, "\n"));
+	for (line = out; (line = strchr(line, '\n')) != NULL; line++)
+		*line = ' '; /* unwrap */
+	for (size_t i = 0; i < n; i++) {
+		char want[64];
+
+		check_ports_text(catalogue_ports(NULL, i), ports, sizeof(ports));
+		snprintf(want, sizeof(want), "%s %s", c[i].name, ports);
+		if (strstr(out, want) == NULL)
+			fail_msg("check --help does not name '%s'", want);
+	}
+	free(out);
+}
+
+/* --list: one line per check (name, effective ports, label); --json: the same as a document. */
+static void test_list(void **state)
+{
+	size_t n;
+	const struct check_def *c = catalogue_checks(&n);
+	struct port_overrides po = {0};
+	char err[128], ports[16], *out, *line, *save = NULL;
+	json_error_t je;
+	json_t *doc, *checks;
+	size_t k = 0;
+
+	(void)state;
+	assert_int_equal(port_override_parse(&po, "smb=10445", err, sizeof(err)), 0);
+	CAPTURE(out, assert_int_equal(checks_list(f, &po, false), 0));
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), k++) {
+		char name[32], got_ports[16];
+
+		assert_true(k < n);
+		assert_int_equal(sscanf(line, "%31s %15s", name, got_ports), 2);
+		check_ports_text(catalogue_ports(&po, k), ports, sizeof(ports));
+		assert_string_equal(name, c[k].name);
+		assert_string_equal(got_ports, ports);
+		assert_non_null(strstr(line, c[k].label_en));
+	}
+	assert_int_equal(k, n);
+	free(out);
+
+	CAPTURE(out, assert_int_equal(checks_list(f, &po, true), 0));
+	doc = json_loads(out, JSON_REJECT_DUPLICATES, &je);
+	if (doc == NULL)
+		fail_msg("--list --json does not parse: %s", je.text);
+	checks = json_object_get(doc, "checks");
+	assert_int_equal(json_array_size(checks), n);
+	for (k = 0; k < n; k++) {
+		json_t *o = json_array_get(checks, k);
+		struct check_ports p = catalogue_ports(&po, k);
+		struct finding_def fd;
+		size_t m;
+
+		check_ports_text(p, ports, sizeof(ports));
+		assert_string_equal(json_string_value(json_object_get(o, "check")), c[k].name);
+		assert_string_equal(json_string_value(json_object_get(o, "ports")), ports);
+		assert_int_equal(json_integer_value(json_object_get(o, "first_port")), p.first);
+		assert_int_equal(json_integer_value(json_object_get(o, "last_port")), p.last);
+		assert_string_equal(json_string_value(json_object_get(o, "title")), c[k].title);
+		assert_string_equal(
+		    json_string_value(json_object_get(json_object_get(o, "label"), "ja")),
+		    c[k].label_ja);
+		json_t *ids = json_object_get(o, "findings");
+		for (m = 0; check_finding(&c[k], m, &fd); m++)
+			assert_string_equal(json_string_value(json_array_get(ids, m)), fd.id);
+		assert_int_equal(json_array_size(ids), m);
+	}
+	/* The override shows; what is not overridden keeps its default. */
+	json_t *smb = json_array_get(checks, catalogue_rank("smb"));
+	assert_int_equal(json_integer_value(json_object_get(smb, "first_port")), 10445);
+	json_t *sky = json_array_get(checks, catalogue_rank("skysea"));
+	assert_string_equal(json_string_value(json_object_get(sky, "ports")), "52300-52315");
+	json_decref(doc);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_options_good),    cmocka_unit_test(test_options_bad),
 	    cmocka_unit_test(test_config_good),     cmocka_unit_test(test_config_bad),
 	    cmocka_unit_test(test_target_classify), cmocka_unit_test(test_targets_resolve),
-	    cmocka_unit_test(test_sanitize),
+	    cmocka_unit_test(test_sanitize),        cmocka_unit_test(test_text_wrap),
+	    cmocka_unit_test(test_doors),           cmocka_unit_test(test_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

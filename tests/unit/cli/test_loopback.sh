@@ -3,7 +3,8 @@
 # `exposure check` end to end on loopback: a listener (open) and unused ports (closed), JSON
 # parsed back and checked field by field, exit codes 1 (something risky) and 0 (all closed).
 # Every check's port is overridden onto high ports, so nothing touches this machine's real
-# services. Skips (77) until the engine is built in.
+# services; the checks and their ports come from the catalogue (`exposure check --list --json`).
+# Skips (77) until the engine is built in.
 set -u
 exe=${1:?usage: $0 path/to/exposure}
 tmp=$(mktemp -d)
@@ -18,15 +19,25 @@ failed=0
 ok() { echo "ok - $*"; }
 bad() { echo "not ok - $*"; failed=$((failed + 1)); }
 
+# The catalogue's checks: "name width" per line, width the number of ports of its default range.
+"$exe" check --list --json >"$tmp/list.json" || { echo "exposure check --list --json failed"; exit 1; }
+mapfile -t catalogue < <(python3 -c '
+import json, sys
+for c in json.load(open(sys.argv[1]))["checks"]:
+    print(c["check"], c["last_port"] - c["first_port"] + 1)' "$tmp/list.json")
+[ "${#catalogue[@]}" -gt 0 ] || { echo "no checks in exposure check --list --json"; exit 1; }
+span=2 # the open listener's port and the hostile banner's, then every check's ports
+for c in "${catalogue[@]}"; do span=$((span + ${c#* })); done
+
 # Ports 10000-32767 (below the ephemeral range, so no self-connect), none listening now.
 listening() { ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://' ; }
 pick_base() {
 	local used base p clash
 	used=$(listening)
 	for _ in $(seq 1 50); do
-		base=$((10000 + RANDOM % 22000))
+		base=$((10000 + RANDOM % (22768 - span)))
 		clash=0
-		for p in $(seq "$base" $((base + 23))); do
+		for p in $(seq "$base" $((base + span - 1))); do
 			if grep -qx "$p" <<<"$used"; then clash=1; break; fi
 		done
 		[ "$clash" -eq 0 ] && { echo "$base"; return; }
@@ -36,9 +47,15 @@ pick_base() {
 }
 base=$(pick_base)
 open_port=$base
-ports=(--port ssh=$((base + 1)) --port telnet=$((base + 2)) --port netbios=$((base + 3))
-	--port smb=$((base + 4)) --port rdp=$((base + 5)) --port vnc=$((base + 6))
-	--port skysea=$((base + 8))-$((base + 23)))
+hostile_port=$((base + 1))
+# Every check on its own unused ports from base + 2 on, as many as its default range holds.
+ports=()
+next=$((base + 2))
+for c in "${catalogue[@]}"; do
+	name=${c% *} width=${c#* }
+	if [ "$width" = 1 ]; then ports+=(--port "$name=$next"); else ports+=(--port "$name=$next-$((next + width - 1))"); fi
+	next=$((next + width))
+done
 
 # A listener on 127.0.0.1 and ::1 that accepts and closes each connection at once (so a
 # protocol check behind the port ends quickly: "open, closed by the peer"); it exits by itself
@@ -82,7 +99,7 @@ run() { # run NAME args... -> $tmp/NAME.out/.err/.rc, duration in $tmp/NAME.ms
 	echo $(((end - start) / 1000000)) >"$tmp/$name.ms"
 }
 
-run probe check --json --port ssh=$open_port "${ports[@]:2}" 127.0.0.1
+run probe check --json "${ports[@]}" --port ssh=$open_port 127.0.0.1
 if grep -q "cannot start the probe engine" "$tmp/probe.err"; then
 	echo "# SKIP: the engine is not built in yet"
 	exit 77
@@ -90,10 +107,11 @@ fi
 
 # 1. ssh open (medium: risky), everything else closed: exit 1.
 run open check --json "${ports[@]}" --port ssh=$open_port 127.0.0.1
-python3 - "$tmp/open.out" "$open_port" "$base" <<'PY' && ok "JSON open/closed verdicts" || bad "JSON open/closed verdicts"
+python3 - "$tmp/open.out" "$open_port" "$base" "$tmp/list.json" <<'PY' && ok "JSON open/closed verdicts" || bad "JSON open/closed verdicts"
 import json, re, sys
 doc = json.load(open(sys.argv[1]))
 open_port, base = int(sys.argv[2]), int(sys.argv[3])
+catalogue = json.load(open(sys.argv[4]))["checks"]
 assert isinstance(doc, dict), "one target: one object"
 assert set(doc) == {"target", "address", "started", "elapsed_ms", "risk", "checks"}, sorted(doc)
 assert doc["target"] == "127.0.0.1" and doc["address"] == "127.0.0.1"
@@ -101,9 +119,16 @@ assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", doc["started"]), 
 assert doc["risk"] == "medium", doc["risk"]
 assert isinstance(doc["elapsed_ms"], (int, float)) and doc["elapsed_ms"] < 2000
 names = [c["check"] for c in doc["checks"]]
-assert names == ["ssh", "telnet", "netbios", "smb", "rdp", "vnc", "skysea"], names
-expect_port = {"ssh": open_port, "telnet": base + 2, "netbios": base + 3, "smb": base + 4,
-               "rdp": base + 5, "vnc": base + 6, "skysea": base + 8}
+assert names == [c["check"] for c in catalogue], names
+assert {"ssh", "telnet", "netbios", "smb", "rdp", "vnc", "skysea"} <= set(names), names
+# The ports the shell gave each check: in catalogue order from base + 2, its range's width each.
+expect_port, expect_range, nxt = {}, {}, base + 2
+for c in catalogue:
+    width = c["last_port"] - c["first_port"] + 1
+    expect_port[c["check"]] = nxt
+    expect_range[c["check"]] = list(range(nxt, nxt + width))
+    nxt += width
+expect_port["ssh"] = open_port
 for c in doc["checks"]:
     assert c["port"] == expect_port[c["check"]], (c["check"], c["port"])
     assert isinstance(c["rtt_ms"], (int, float)) and c["rtt_ms"] >= 0, c
@@ -117,9 +142,13 @@ for c in doc["checks"]:
         assert c["state"] == "closed" and c["reason"] == "reset", c
         assert c["findings"] == [], c
         assert c["service"] is None
-sky = doc["checks"][6]["details"]["ports"]
-assert [p["port"] for p in sky] == list(range(base + 8, base + 24))
-assert all(p["state"] == "closed" for p in sky)
+for c in doc["checks"]:
+    if len(expect_range[c["check"]]) > 1:  # a range: every port in details.ports
+        got = c["details"]["ports"]
+        assert [p["port"] for p in got] == expect_range[c["check"]], (c["check"], got)
+        assert all(p["state"] == "closed" for p in got), got
+sky = next(c for c in doc["checks"] if c["check"] == "skysea")["details"]["ports"]
+assert len(sky) == 16 and all(p["state"] == "closed" for p in sky), sky
 PY
 [ "$(cat "$tmp/open.rc")" = 1 ] && ok "exit 1 when something risky is open" ||
 	bad "exit $(cat "$tmp/open.rc"), want 1; stderr: $(cat "$tmp/open.err")"
@@ -132,7 +161,7 @@ run portsonly check --json --ports-only "${ports[@]}" --port ssh=$open_port 127.
 python3 - "$tmp/portsonly.out" <<'PY' && ok "--ports-only runs no protocol check" || bad "--ports-only"
 import json, sys
 doc = json.load(open(sys.argv[1]))
-ssh = doc["checks"][0]
+ssh = next(c for c in doc["checks"] if c["check"] == "ssh")
 assert ssh["state"] == "open" and ssh["service"] is None, ssh
 assert ssh.get("details") in (None, {}), ssh
 assert [f["id"] for f in ssh["findings"]] == ["ssh-exposed"], ssh["findings"]
@@ -175,7 +204,7 @@ assert docs[0]["target"] == "127.0.0.1"
 assert docs[1]["target"] == "localhost"
 for d in docs:
     assert d["risk"] == "medium", d
-    assert d["checks"][0]["state"] == "open"
+    assert next(c for c in d["checks"] if c["check"] == "ssh")["state"] == "open"
 if int(sys.argv[2]) == 3:
     assert docs[-1]["address"] == "::1" and docs[-1]["target"] == "[::1]"
 PY
@@ -205,7 +234,6 @@ while time.time() < end:
     time.sleep(0.1)
     c.close()
 PY
-hostile_port=$((base + 7))
 python3 "$tmp/hostile.py" "$hostile_port" &
 pids+=($!)
 for _ in $(seq 1 50); do ss -Htln | grep -q ":$hostile_port " && break; sleep 0.1; done
@@ -252,7 +280,7 @@ for n in $(seq 6 24); do
 	else
 		saw_full=1
 		[ "$rc" = 0 ] || bad "ulimit -n $n: exit $rc without error rows: $(head -c 300 "$tmp/fd.err")"
-		[ "$(grep -c "closed    reset" "$tmp/fd.out")" -ge 7 ] ||
+		[ "$(grep -c "closed    reset" "$tmp/fd.out")" -ge "${#catalogue[@]}" ] ||
 			bad "ulimit -n $n: not every check closed/reset: $(cat "$tmp/fd.out")"
 	fi
 done
