@@ -19,13 +19,12 @@
 #include <regex.h>
 #include <string.h>
 
-#define IDX_SSH     0
-#define IDX_TELNET  1
-#define IDX_NETBIOS 2
-#define IDX_SMB     3
-#define IDX_RDP     4
-#define IDX_VNC     5
-#define IDX_SKYSEA  6
+/* The checks these tests speak of, wherever the catalogue puts them. */
+#define IDX_SSH    catalogue_rank("ssh")
+#define IDX_SMB    catalogue_rank("smb")
+#define IDX_RDP    catalogue_rank("rdp")
+#define IDX_VNC    catalogue_rank("vnc")
+#define IDX_SKYSEA catalogue_rank("skysea")
 
 static const struct port_result CLOSED = {
     .state = PORT_CLOSED,
@@ -110,6 +109,15 @@ static struct diagnosis *make(const char *target, const char *addr, const struct
 	return d;
 }
 
+/* How many checks a diagnosis has: every one of the catalogue. */
+static size_t n_checks(void)
+{
+	size_t n;
+
+	catalogue_checks(&n);
+	return n;
+}
+
 /* Record pr for every port of check i. */
 static void record_check(struct diagnosis *d, const struct port_overrides *po, size_t i,
                          const struct port_result *pr)
@@ -118,6 +126,15 @@ static void record_check(struct diagnosis *d, const struct port_overrides *po, s
 
 	for (unsigned port = p.first; port <= p.last; port++)
 		assert_int_equal(diagnosis_record(d, i, (uint16_t)port, pr, NULL), 0);
+}
+
+/* Record pr for every check but the one at index except. */
+static void record_others(struct diagnosis *d, const struct port_overrides *po, size_t except,
+                          const struct port_result *pr)
+{
+	for (size_t k = 0; k < n_checks(); k++)
+		if (k != except)
+			record_check(d, po, k, pr);
 }
 
 /* Serialise, parse back: what a consumer of --json sees. */
@@ -212,15 +229,16 @@ static void test_all_closed(void **state)
 	regex_t re;
 
 	(void)state;
-	assert_int_equal(diagnosis_checks(d), 7);
-	for (size_t k = 0; k < 7; k++) {
+	assert_true(n_checks() >= 7);
+	assert_int_equal(diagnosis_checks(d), n_checks());
+	for (size_t k = 0; k < n_checks(); k++) {
 		assert_false(diagnosis_done(d));
 		record_check(d, NULL, k, &CLOSED);
 		assert_int_equal(diagnosis_checks_done(d), k + 1);
 	}
 	assert_int_equal(counts.done, 1);
-	assert_int_equal(counts.n_checks, 7);
-	for (size_t k = 0; k < 7; k++)
+	assert_int_equal(counts.n_checks, n_checks());
+	for (size_t k = 0; k < n_checks(); k++)
 		assert_int_equal(counts.checks[k], 1);
 	assert_int_equal(diagnosis_risk(d), RISK_NONE);
 	assert_false(diagnosis_has_error(d));
@@ -239,15 +257,15 @@ static void test_all_closed(void **state)
 	assert_int_equal(regexec(&re, s(doc, "started"), 0, NULL, 0), 0);
 	regfree(&re);
 	json_t *checks = json_object_get(doc, "checks");
-	assert_int_equal(json_array_size(checks), 7);
-	static const char *const order[] = {"ssh", "telnet", "netbios", "smb",
-	                                    "rdp", "vnc",    "skysea"};
-	static const int ports[] = {22, 23, 139, 445, 3389, 5900, 52300};
-	for (size_t k = 0; k < 7; k++) {
+	assert_int_equal(json_array_size(checks), n_checks());
+	/* Every check of the catalogue, in its order, reported on its first default port. */
+	size_t n;
+	const struct check_def *defs = catalogue_checks(&n);
+	for (size_t k = 0; k < n; k++) {
 		json_t *c = json_array_get(checks, k);
 		assert_check_schema(c);
-		assert_string_equal(s(c, "check"), order[k]);
-		assert_int_equal(i(c, "port"), ports[k]);
+		assert_string_equal(s(c, "check"), defs[k].name);
+		assert_int_equal(i(c, "port"), defs[k].first_port);
 		assert_string_equal(s(c, "state"), "closed");
 		assert_string_equal(s(c, "reason"), "reset");
 		assert_int_equal(json_array_size(json_object_get(c, "findings")), 0);
@@ -257,9 +275,18 @@ static void test_all_closed(void **state)
 		assert_true(json_number_value(json_object_get(c, "rtt_ms")) == 0.25);
 	}
 	/* One port: details null. A range: details.ports for each port. */
-	assert_true(json_is_null(json_object_get(json_array_get(checks, 0), "details")));
-	json_t *sky =
-	    json_object_get(json_object_get(json_array_get(checks, 6), "details"), "ports");
+	for (size_t k = 0; k < n; k++) {
+		json_t *det = json_object_get(json_array_get(checks, k), "details");
+		size_t width = (size_t)defs[k].last_port - defs[k].first_port + 1;
+
+		if (width == 1)
+			assert_true(json_is_null(det));
+		else
+			assert_int_equal(json_array_size(json_object_get(det, "ports")), width);
+	}
+	assert_true(json_is_null(json_object_get(json_array_get(checks, IDX_SSH), "details")));
+	json_t *sky = json_object_get(
+	    json_object_get(json_array_get(checks, IDX_SKYSEA), "details"), "ports");
 	assert_int_equal(json_array_size(sky), 16);
 	for (size_t k = 0; k < 16; k++) {
 		json_t *p = json_array_get(sky, k);
@@ -277,8 +304,7 @@ static void test_open_ssh_medium(void **state)
 	struct diagnosis *d = make("localhost", "127.0.0.1", NULL, &counts);
 
 	(void)state;
-	for (size_t k = 1; k < 7; k++)
-		record_check(d, NULL, k, &CLOSED);
+	record_others(d, NULL, IDX_SSH, &CLOSED);
 	assert_int_equal(diagnosis_risk(d), RISK_NONE);
 	assert_int_equal(counts.done, 0);
 	assert_int_equal(diagnosis_record(d, IDX_SSH, 22, &OPEN, NULL), 0);
@@ -317,9 +343,7 @@ static void test_probe_merge(void **state)
 	                  "PeekNamedPipe answered STATUS_INSUFF_SERVER_RESOURCES \xff");
 	probe_detail_set(&res, "dialects", json_pack("[s,s]", "NT LM 0.12", "2.1"));
 	probe_detail_set(&res, "ms17_010", json_string("vulnerable"));
-	for (size_t k = 0; k < 7; k++)
-		if (k != IDX_SMB)
-			record_check(d, NULL, k, &TIMEOUT);
+	record_others(d, NULL, IDX_SMB, &TIMEOUT);
 	assert_int_equal(diagnosis_record(d, IDX_SMB, 445, &OPEN, &res), 0);
 	assert_null(res.details); /* taken */
 	probe_result_done(&res);
@@ -364,9 +388,7 @@ static void test_probe_other_service(void **state)
 
 	(void)state;
 	snprintf(res.service, sizeof(res.service), "http");
-	for (size_t k = 0; k < 7; k++)
-		if (k != IDX_VNC)
-			record_check(d, NULL, k, &CLOSED);
+	record_others(d, NULL, IDX_VNC, &CLOSED);
 	assert_int_equal(diagnosis_record(d, IDX_VNC, 5900, &OPEN, &res), 0);
 	json_t *doc = doc_of(d);
 	json_t *c = check_named(doc, "vnc");
@@ -385,8 +407,7 @@ static void test_range_fold(void **state)
 	struct probe_result res = {.state = SERVICE_SILENT};
 
 	(void)state;
-	for (size_t k = 0; k < 6; k++)
-		record_check(d, NULL, k, &UNREACH);
+	record_others(d, NULL, IDX_SKYSEA, &UNREACH);
 	probe_add_finding(&res, "skysea-port-exposed", SEVERITY_MEDIUM, CONFIDENCE_POSSIBLE,
 	                  "port reachable; protocol not identified");
 	probe_detail_set(&res, "unprompted_bytes", json_integer(0));
@@ -477,7 +498,7 @@ static void test_record_errors(void **state)
 	assert_int_equal(diagnosis_record(d, IDX_SSH, 22, &CLOSED, NULL), 0);
 	assert_int_equal(diagnosis_record(d, IDX_SSH, 22, &OPEN, NULL), -EALREADY);
 	assert_int_equal(diagnosis_record(d, IDX_SSH, 23, &OPEN, NULL), -ERR_RANGE);
-	assert_int_equal(diagnosis_record(d, 7, 22, &OPEN, NULL), -ERR_RANGE);
+	assert_int_equal(diagnosis_record(d, n_checks(), 22, &OPEN, NULL), -ERR_RANGE);
 	assert_int_equal(diagnosis_record(d, 100, 22, &OPEN, NULL), -ERR_RANGE);
 	assert_int_equal(counts.checks[IDX_SSH], 1);
 	/* The first result stands. */
@@ -503,8 +524,8 @@ static void test_overrides(void **state)
 	assert_int_equal(port_override_parse(&po, "skysea=20000-20002", err, sizeof(err)), 0);
 	struct diagnosis *d = make("::1", "::1", &po, &counts);
 	assert_int_equal(diagnosis_record(d, IDX_SMB, 445, &OPEN, NULL), -ERR_RANGE);
-	for (size_t k = 0; k < 7; k++)
-		record_check(d, &po, k, k == IDX_SMB ? &OPEN : &CLOSED);
+	record_others(d, &po, IDX_SMB, &CLOSED);
+	record_check(d, &po, IDX_SMB, &OPEN);
 	assert_int_equal(counts.done, 1);
 	json_t *doc = doc_of(d);
 	assert_string_equal(s(doc, "address"), "::1");
@@ -529,9 +550,7 @@ static void test_risk_levels(void **state)
 	struct diagnosis *d = make("127.0.0.1", "127.0.0.1", NULL, &counts);
 	struct probe_result res = {.state = SERVICE_IDENTIFIED};
 	probe_add_finding(&res, "note", SEVERITY_INFO, CONFIDENCE_CONFIRMED, NULL);
-	for (size_t k = 0; k < 7; k++)
-		if (k != IDX_SSH)
-			record_check(d, NULL, k, &CLOSED);
+	record_others(d, NULL, IDX_SSH, &CLOSED);
 	/* A closed port's probe findings are ignored: there was no conversation. */
 	assert_int_equal(diagnosis_record(d, IDX_SSH, 22, &CLOSED, &res), 0);
 	assert_int_equal(diagnosis_risk(d), RISK_NONE);
@@ -557,8 +576,7 @@ static void test_risk_info_is_low(void **state)
 	 * whose exposed finding the probe replaces on the reported port. */
 	probe_add_finding(&res, "ssh-exposed", SEVERITY_INFO, CONFIDENCE_CONFIRMED, "test");
 	snprintf(res.service, sizeof(res.service), "ssh");
-	for (size_t k = 1; k < 7; k++)
-		record_check(d, NULL, k, &CLOSED);
+	record_others(d, NULL, IDX_SSH, &CLOSED);
 	assert_int_equal(diagnosis_record(d, IDX_SSH, 22, &OPEN, &res), 0);
 	assert_int_equal(diagnosis_risk(d), RISK_LOW);
 	json_t *doc = doc_of(d);
@@ -579,8 +597,7 @@ static void test_risk_unknown_is_medium_at_most(void **state)
 	probe_add_finding(&res, "ms17-010-vulnerable", SEVERITY_CRITICAL, CONFIDENCE_UNKNOWN,
 	                  "could not check: needs credentials");
 	snprintf(res.service, sizeof(res.service), "ssh");
-	for (size_t k = 1; k < 7; k++)
-		record_check(d, NULL, k, &CLOSED);
+	record_others(d, NULL, IDX_SSH, &CLOSED);
 	assert_int_equal(diagnosis_record(d, IDX_SSH, 22, &OPEN, &res), 0);
 	assert_int_equal(diagnosis_risk(d), RISK_MEDIUM);
 	json_t *doc = doc_of(d);
@@ -687,8 +704,8 @@ static void test_typed_single_port(void **state)
 	assert_int_equal(diagnosis_port(d, IDX_SSH, 0), 22);
 	assert_int_equal(diagnosis_port(d, IDX_SSH, 1), 0);
 	assert_null(diagnosis_port_result(d, IDX_SKYSEA, 16));
-	assert_null(diagnosis_check_def(d, 7));
-	assert_int_equal(diagnosis_check_ports(d, 7), 0);
+	assert_null(diagnosis_check_def(d, n_checks()));
+	assert_int_equal(diagnosis_check_ports(d, n_checks()), 0);
 	assert_string_equal(diagnosis_check_def(d, IDX_RDP)->name, "rdp");
 
 	assert_int_equal(diagnosis_record(d, IDX_SSH, 22, &OPEN, NULL), 0);
@@ -729,9 +746,7 @@ static void test_typed_findings(void **state)
 	probe_add_finding(&res, "ms17-010-vulnerable", SEVERITY_CRITICAL, CONFIDENCE_UNKNOWN,
 	                  "could not check \xff");
 	probe_detail_set(&res, "ms17_010", json_string("unknown"));
-	for (size_t k = 0; k < 7; k++)
-		if (k != IDX_SMB)
-			record_check(d, NULL, k, &CLOSED);
+	record_others(d, NULL, IDX_SMB, &CLOSED);
 	assert_int_equal(diagnosis_record(d, IDX_SMB, 445, &OPEN, &res), 0);
 	probe_result_done(&res);
 
