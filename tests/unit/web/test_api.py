@@ -15,9 +15,10 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from webtest import CHECKS, Listener, Server, free_ports, free_range, port_args  # noqa: E402
+from webtest import Listener, Server, catalogue, lab_ports, port_args  # noqa: E402
 
 EXPOSURE = sys.argv[1]
+CHECKS = [c["check"] for c in catalogue(EXPOSURE)]  # the catalogue's, in its order
 SERVE = [EXPOSURE, "serve"]
 GEN = sys.argv[2] if len(sys.argv) > 2 else None  # report-gen-store
 ADMIN_TOKEN = "lab-operator-token-0123456789"
@@ -46,19 +47,16 @@ def sec_headers(r, what):
 
 
 def setup():
-    ports = free_ports(7, ALL)
-    sky = free_range(16, ALL)
-    env = {
-        "ssh": ports[0], "telnet": ports[1], "netbios": ports[2], "smb": ports[3],
-        "rdp": ports[4], "vnc": ports[5], "skysea": "%d-%d" % (sky, sky + 15),
-    }
-    ssh = Listener(ALL, ports[0], SSH_BANNER, hold=0.3)
+    # Every check of the catalogue on free loopback ports, a range as wide as its own.
+    env = lab_ports(catalogue(EXPOSURE), ALL)
+    sky = int(env["skysea"].split("-")[0])
+    ssh = Listener(ALL, int(env["ssh"]), SSH_BANNER, hold=0.3)
     # The SLOW requesters must stay busy for a while whatever the other probes do: a silent
     # port in their SKYSEA range makes the skysea probe (always registered: it sends nothing)
     # wait for its idle deadline (1 s, total 2 s). A silent VNC adds its own wait when the VNC
     # probe is registered.
     sky_silent = Listener(SLOW, sky, b"", hold=30)
-    vnc = Listener(SLOW, ports[5], b"", hold=30)
+    vnc = Listener(SLOW, int(env["vnc"]), b"", hold=30)
     return env, [ssh, sky_silent, vnc]
 
 

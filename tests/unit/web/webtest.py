@@ -13,7 +13,13 @@ import tempfile
 import threading
 import time
 
-CHECKS = ["ssh", "telnet", "netbios", "smb", "rdp", "vnc", "skysea"]
+
+def catalogue(exposure):
+    """The catalogue's checks, in its order, as `exposure check --list --json` gives them:
+    [{"check", "ports", "first_port", "last_port", "title", "label", "findings"}]."""
+    out = subprocess.run([exposure, "check", "--list", "--json"], check=True,
+                         capture_output=True, text=True, timeout=30).stdout
+    return json.loads(out)["checks"]
 
 
 class Listener:
@@ -251,6 +257,24 @@ class Client:
                 ev, data = None, []
         c.close()
         return out
+
+
+def lab_ports(checks, addrs=("127.0.0.1",)):
+    """Free ports on every addr for every check of checks (catalogue()), a range as wide as the
+    check's own, no port given twice: {check: "port" or "first-last"}, for port_args()."""
+    out, used = {}, set()
+    for c in checks:
+        width = c["last_port"] - c["first_port"] + 1
+        for _ in range(1000):
+            first = free_range(width, addrs)
+            span = set(range(first, first + width))
+            if not span & used:
+                break
+        else:
+            raise RuntimeError("no free ports for %s" % c["check"])
+        used |= span
+        out[c["check"]] = str(first) if width == 1 else "%d-%d" % (first, first + width - 1)
+    return out
 
 
 def port_args(ports):
