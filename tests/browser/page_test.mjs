@@ -6,7 +6,7 @@
 // then: open the page, consent, press the button, see live rows and the final result, switch
 // language, delete; screenshots at 390 px and 1280 px.
 import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -41,16 +41,36 @@ function listen(port, onConn) {
   });
 }
 
+// The catalogue's checks, in its order: `exposure check --list --json`.
+const CHECKS = JSON.parse(execFileSync(exposure, ['check', '--list', '--json'], { encoding: 'utf8' })).checks;
+
+// Every check on free loopback ports (a range as wide as its own), no port twice:
+// { check: 'port' or 'first-last' }.
+async function labPorts() {
+  const used = new Set();
+  const out = {};
+  for (const c of CHECKS) {
+    const width = c.last_port - c.first_port + 1;
+    let first = 0;
+    for (let tries = 0; tries < 1000 && !first; tries++) {
+      let p = await freePort();
+      if (p > 32767 - width) p -= width;
+      const span = Array.from({ length: width }, (_, k) => p + k);
+      if (span.some((q) => used.has(q))) continue;
+      span.forEach((q) => used.add(q));
+      first = p;
+    }
+    if (!first) fail('no free ports for ' + c.check);
+    out[c.check] = width === 1 ? String(first) : `${first}-${first + width - 1}`;
+  }
+  return out;
+}
+
 async function main() {
   fs.mkdirSync(artifacts, { recursive: true });
-  const ports = [];
-  while (ports.length < 7 + 16) {
-    const p = await freePort();
-    if (!ports.includes(p)) ports.push(p);
-  }
-  const [sshP, telnetP, nbP, smbP, rdpP, vncP] = ports;
-  let sky = await freePort();
-  if (sky > 32767 - 16) sky -= 16;
+  const lab = await labPorts();
+  const sshP = Number(lab.ssh);
+  const vncP = Number(lab.vnc);
   const held = [];
   const ssh = await listen(sshP, (c) => { c.on('error', () => {}); c.end(BANNER); });
   const vnc = await listen(vncP, (c) => { c.on('error', () => {}); held.push(c); setTimeout(() => c.destroy(), 20000); });
@@ -58,9 +78,8 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exposure-browser-'));
   const srv = spawn(exposure, ['serve', '--listen', `127.0.0.1:${servePort}`, '--store', path.join(dir, 'x.db'),
     '--key', path.join(dir, 'x.key'), '--probe-source-label', 'lab (127.0.0.1)',
-    '--port', `ssh=${sshP}`, '--port', `telnet=${telnetP}`, '--port', `netbios=${nbP}`,
-    '--port', `smb=${smbP}`, '--port', `rdp=${rdpP}`, '--port', `vnc=${vncP}`,
-    '--port', `skysea=${sky}-${sky + 15}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    ...Object.entries(lab).flatMap(([check, p]) => ['--port', `${check}=${p}`])],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     srv.stdout.once('data', (d) => (String(d).includes('listening') ? resolve() : reject(new Error(String(d)))));
     srv.once('exit', (code) => reject(new Error('server exited ' + code)));
@@ -86,7 +105,12 @@ async function main() {
     await page.waitForSelector('#intro:not([hidden])');
     check(await page.getAttribute('html', 'lang') === 'en', 'English by default for en-US');
     check((await page.textContent('#address')) === '127.0.0.1', 'shows "your address is 127.0.0.1"');
-    check((await page.locator('#plan-body tr').count()) === 7, 'lists the 7 checks to be probed');
+    check((await page.locator('#plan-body tr').count()) === CHECKS.length,
+      `lists the ${CHECKS.length} checks to be probed`);
+    const plan = await page.locator('#plan-body tr').evaluateAll((trs) =>
+      trs.map((tr) => Array.from(tr.cells, (td) => td.textContent)));
+    check(plan.every(([label, ports], k) => label === CHECKS[k].label.en && ports === lab[CHECKS[k].check]),
+      'each planned check with its label and its (moved) ports, in catalogue order');
     check((await page.textContent('#probe-source')) === 'lab (127.0.0.1)', 'shows the probe source');
     check(await page.isDisabled('#start'), 'button disabled before consent');
     // Keyboard: reach the checkbox with Tab and tick it with Space.
@@ -153,9 +177,7 @@ async function main() {
     const row = (check, port, st) => ({ check, port, state: st, reason: st === 'error' ? 'local-error' : 'reset',
       rtt_ms: null, tries: 1, service: null, details: null, findings: [] });
     const fake = { id: fakeId, status: 'done', risk: 'none',
-      checks: [row('ssh', 22, 'error'), row('telnet', 23, 'closed'), row('netbios', 139, 'closed'),
-        row('smb', 445, 'closed'), row('rdp', 3389, 'closed'), row('vnc', 5900, 'closed'),
-        row('skysea', 52300, 'closed')] };
+      checks: CHECKS.map((c) => row(c.check, c.first_port, c.check === 'ssh' ? 'error' : 'closed')) };
     fake.result = { target: '127.0.0.1', address: '127.0.0.1', risk: 'none', checks: fake.checks };
     await pe.route(`**/api/diagnoses/${fakeId}/events`, (r) => r.abort());
     await pe.route(`**/api/diagnoses/${fakeId}`, (r) => r.fulfill({ status: 200,
