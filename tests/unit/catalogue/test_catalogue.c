@@ -340,8 +340,20 @@ static void test_override_unknown_message(void **state)
 	snprintf(want, sizeof(want), "--port: unknown check 'nope' (%s)", names);
 	assert_int_equal(port_override_parse(&o, "nope=1", err, sizeof(err)), -ERR_UNSUPPORTED);
 	assert_string_equal(err, want);
-	/* The message of issue 2, as the command line has always printed it. */
-	assert_non_null(strstr(err, "(ssh telnet netbios smb rdp vnc skysea"));
+	/* The message of issue 2, as the command line has always printed it: the checks of issue 2
+	 * named as words, in their relative order (a check added to the catalogue may come
+	 * between). */
+	const char *at = strchr(err, '(');
+	for (size_t i = 0; i < N_EXPECTED && at != NULL; i++) {
+		size_t len = strlen(expected[i].name);
+
+		do
+			at = strstr(at + 1, expected[i].name);
+		while (at &&
+		       !((at[-1] == ' ' || at[-1] == '(') && (at[len] == ' ' || at[len] == ')')));
+		if (at == NULL)
+			fail_msg("'%s' does not name %s in its place", err, expected[i].name);
+	}
 }
 
 int main(void)
