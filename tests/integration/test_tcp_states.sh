@@ -41,7 +41,9 @@ for fam in 4 6; do
 		tj=$(t_target_json "$work/a$fam.json" "$addr")
 		t_expect_top "$tj" "$label" "$addr" no
 		n=$(jq '.checks | length' <<<"$tj")
-		[ "$n" = 7 ] && t_ok "$label: 7 checks" || t_fail "$label: $n checks, expected 7"
+		want=$("$EXPOSURE" check --list --json | jq '.checks | length')
+		[ "$n" = "$want" ] && t_ok "$label: $n checks (the catalogue's)" ||
+			t_fail "$label: $n checks, expected the catalogue's $want"
 		t_expect "$tj" "$label" ssh $LAB_PORT_OPEN open syn-ack
 		t_expect "$tj" "$label" telnet $LAB_PORT_CLOSED closed reset
 		t_expect "$tj" "$label" netbios $LAB_PORT_DROP filtered timeout
