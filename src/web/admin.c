@@ -8,6 +8,11 @@
  * Secure behind HTTPS. Scripts send `Authorization: Bearer TOKEN`. The token is never accepted
  * in a URL. The statistics are computed in the HTTP thread that asks (the report reads the
  * store on its own read-only connection), never on the probe engine's loop.
+ *
+ * A session is a random cookie value that this process remembers (its keyed hash, in a small
+ * table), not a stateless MAC: logging out forgets it at once, and a restart with another
+ * operator token (the only way to change it) starts with an empty table. The table is bounded:
+ * a login when it is full replaces the session that expires first.
  */
 #include "web/admin.h"
 #include "core/err.h"
@@ -17,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +33,19 @@
 #define ADMIN_COOKIE   "exposure_admin"
 #define ADMIN_CSV_NAME "exposure-report.csv"
 #define ADMIN_PAGE_MAX (4u << 20) /* a page or link: the tables and chart stay far below */
+#define SESSION_BYTES  32
+#define SESSION_LEN    43 /* base64url of SESSION_BYTES, no padding */
+#define SESSIONS_MAX   64 /* browsers logged in at once; one operator needs a few */
+
+struct admin_session {
+	uint8_t hash[32];   /* keyed hash of the cookie value; all zero when free */
+	int64_t expires_ms; /* 0 when free */
+};
+
+struct admin_sessions {
+	pthread_mutex_t mu; /* the HTTP threads log in, out and check concurrently */
+	struct admin_session s[SESSIONS_MAX];
+};
 
 /* ------------------------------------------------------------------------------------------ */
 /* The token.                                                                                  */
@@ -60,6 +79,80 @@ static bool token_matches(const struct web *w, const char *t, size_t n)
 	sodium_memzero(h, sizeof(h));
 	return ok;
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sessions.                                                                                   */
+
+/* A new session into out (SESSION_LEN + 1): remembered until logout or ADMIN_SESSION_MS. */
+static void session_open(struct web *w, int64_t now_ms, char out[SESSION_LEN + 1])
+{
+	struct admin_sessions *t = w->admin_sessions;
+	uint8_t raw[SESSION_BYTES];
+	size_t slot = 0;
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(out, SESSION_LEN + 1, raw, sizeof(raw),
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+	pthread_mutex_lock(&t->mu);
+	/* A free or expired slot, else the one that expires first. */
+	for (size_t i = 0; i < SESSIONS_MAX; i++) {
+		if (t->s[i].expires_ms <= now_ms) {
+			slot = i;
+			break;
+		}
+		if (t->s[i].expires_ms < t->s[slot].expires_ms)
+			slot = i;
+	}
+	token_hash(w, out, SESSION_LEN, t->s[slot].hash);
+	t->s[slot].expires_ms = now_ms + ADMIN_SESSION_MS;
+	pthread_mutex_unlock(&t->mu);
+}
+
+/*
+ * The slot of session value v if this process issued it and it is neither logged out nor
+ * expired, else -1. Every slot is compared (constant time in v). Under t->mu.
+ */
+static int session_find_locked(struct web *w, const char *v, int64_t now_ms)
+{
+	struct admin_sessions *t = w->admin_sessions;
+	uint8_t h[32];
+	int found = -1;
+
+	if (strlen(v) != SESSION_LEN)
+		return -1;
+	token_hash(w, v, SESSION_LEN, h);
+	for (size_t i = 0; i < SESSIONS_MAX; i++)
+		if (sodium_memcmp(h, t->s[i].hash, sizeof(h)) == 0 && t->s[i].expires_ms > now_ms)
+			found = (int)i;
+	sodium_memzero(h, sizeof(h));
+	return found;
+}
+
+static bool session_valid(struct web *w, const char *v, int64_t now_ms)
+{
+	int slot;
+
+	pthread_mutex_lock(&w->admin_sessions->mu);
+	slot = session_find_locked(w, v, now_ms);
+	pthread_mutex_unlock(&w->admin_sessions->mu);
+	return slot >= 0;
+}
+
+/* Logout: the session is forgotten, its cookie worthless from now on. */
+static void session_close(struct web *w, const char *v, int64_t now_ms)
+{
+	struct admin_sessions *t = w->admin_sessions;
+	int slot;
+
+	pthread_mutex_lock(&t->mu);
+	slot = session_find_locked(w, v, now_ms);
+	if (slot >= 0)
+		sodium_memzero(&t->s[slot], sizeof(t->s[slot]));
+	pthread_mutex_unlock(&t->mu);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 
 /* Read the token file into buf (trailing white space trimmed). Returns the length or -errno. */
 static int read_token_file(const char *path, char *buf, size_t cap)
@@ -106,6 +199,21 @@ out:
 	return r;
 }
 
+/*
+ * Nothing this process starts needs the token, and unsetenv() only drops the pointer: the
+ * bytes would stay in the environment block that /proc/PID/environ shows to anyone with the
+ * same uid (and to core dumps). Overwrite them in place, then unset.
+ */
+static void env_scrub(const char *name)
+{
+	char *v = getenv(name);
+
+	if (!v)
+		return;
+	sodium_memzero(v, strlen(v));
+	unsetenv(name);
+}
+
 int admin_init(struct web *w)
 {
 	char buf[ADMIN_TOKEN_MAX + 2];
@@ -144,6 +252,7 @@ int admin_init(struct web *w)
 	} else {
 		return 0; /* the dashboard is off */
 	}
+	env_scrub(ADMIN_ENV_TOKEN); /* buf has it; also when the file took precedence */
 	if (!token_well_formed(buf, n)) {
 		fprintf(stderr,
 		        "exposure serve: operator token from %s: %d to %d printable "
@@ -155,13 +264,12 @@ int admin_init(struct web *w)
 	randombytes_buf(w->admin_key, sizeof(w->admin_key));
 	token_hash(w, buf, n, w->admin_hash);
 	sodium_memzero(buf, sizeof(buf));
-	if ((r = csrf_init(&w->admin_session, ADMIN_SESSION_MS)) < 0) {
-		fprintf(stderr, "exposure serve: libsodium does not start: %s\n", err_str(r));
-		return r;
+	w->admin_sessions = calloc(1, sizeof(*w->admin_sessions));
+	if (!w->admin_sessions) {
+		fputs("exposure serve: out of memory\n", stderr);
+		return -ENOMEM;
 	}
-	/* Nothing this process starts needs it. */
-	if (env)
-		unsetenv(ADMIN_ENV_TOKEN);
+	pthread_mutex_init(&w->admin_sessions->mu, NULL);
 	w->admin_on = true;
 	fprintf(stderr, "exposure serve: operator dashboard on /admin/stats (token from %s)\n",
 	        from);
@@ -174,7 +282,12 @@ void admin_free(struct web *w)
 	w->labels = NULL;
 	sodium_memzero(w->admin_key, sizeof(w->admin_key));
 	sodium_memzero(w->admin_hash, sizeof(w->admin_hash));
-	sodium_memzero(&w->admin_session, sizeof(w->admin_session));
+	if (w->admin_sessions) {
+		pthread_mutex_destroy(&w->admin_sessions->mu);
+		sodium_memzero(w->admin_sessions, sizeof(*w->admin_sessions));
+		free(w->admin_sessions);
+		w->admin_sessions = NULL;
+	}
 	w->admin_on = false;
 }
 
@@ -183,12 +296,12 @@ static bool authorized(struct web *w, struct MHD_Connection *c)
 {
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	const char *cookies = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie");
-	char v[CSRF_TOKEN_LEN + 2];
+	char v[SESSION_LEN + 2];
 
 	if (auth && strncasecmp(auth, "Bearer ", 7) == 0)
 		return token_matches(w, auth + 7, strlen(auth + 7));
 	if (cookies && cookie_value(cookies, ADMIN_COOKIE, v, sizeof(v)))
-		return csrf_verify(&w->admin_session, v, store_now_ms());
+		return session_valid(w, v, store_now_ms());
 	return false;
 }
 
@@ -505,7 +618,7 @@ static enum MHD_Result redirect(struct web *w, struct MHD_Connection *c, const c
 
 static enum MHD_Result login(struct web *w, struct MHD_Connection *c, const char *body, size_t len)
 {
-	char token[ADMIN_TOKEN_MAX + 2], session[CSRF_TOKEN_LEN + 1], cookie[CSRF_TOKEN_LEN + 128];
+	char token[ADMIN_TOKEN_MAX + 2], session[SESSION_LEN + 1], cookie[SESSION_LEN + 128];
 	int n;
 	bool ok;
 
@@ -516,7 +629,7 @@ static enum MHD_Result login(struct web *w, struct MHD_Connection *c, const char
 	sodium_memzero(token, sizeof(token));
 	if (!ok)
 		return login_page(w, c, 401, "Wrong operator token.");
-	csrf_issue(&w->admin_session, store_now_ms(), session);
+	session_open(w, store_now_ms(), session);
 	snprintf(cookie, sizeof(cookie),
 	         "%s=%s; Path=/admin; Max-Age=%lld; HttpOnly; "
 	         "SameSite=Strict%s",
@@ -526,10 +639,14 @@ static enum MHD_Result login(struct web *w, struct MHD_Connection *c, const char
 
 static enum MHD_Result logout(struct web *w, struct MHD_Connection *c)
 {
-	char cookie[128];
+	const char *cookies = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie");
+	char cookie[128], v[SESSION_LEN + 2];
 
 	if (!form_same_origin(w, c))
 		return httpd_error(w, c, 403, "origin", "Cross-site request refused.");
+	/* Forget it here, not only in the browser: a copied cookie dies with the logout. */
+	if (cookies && cookie_value(cookies, ADMIN_COOKIE, v, sizeof(v)))
+		session_close(w, v, store_now_ms());
 	snprintf(cookie, sizeof(cookie), "%s=; Path=/admin; Max-Age=0; HttpOnly; SameSite=Strict%s",
 	         ADMIN_COOKIE, secure_site(w) ? "; Secure" : "");
 	return redirect(w, c, "/admin/stats", cookie);

@@ -160,9 +160,10 @@ struct web {
 
 	/* Operator dashboard (admin.c); set before the HTTP threads start, read-only after. */
 	bool admin_on;
-	uint8_t admin_key[32];        /* per-process key of the token hash */
-	uint8_t admin_hash[32];       /* keyed hash of the operator token */
-	struct csrf admin_session;    /* session cookies: its own key, never the CSRF one */
+	uint8_t admin_key[32];  /* per-process key of the token hash */
+	uint8_t admin_hash[32]; /* keyed hash of the operator token */
+	/* The browsers logged in (admin.c); NULL when the dashboard is off. */
+	struct admin_sessions *admin_sessions;
 	struct report_labels *labels; /* NULL: no label breakdown */
 };
 
