@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PURGE_CHUNK     500
@@ -398,22 +399,68 @@ static int take_lock(struct sq *s, const struct store_opts *o)
 }
 
 /*
+ * Refuse a store file (the database, its -wal or -shm) that group or others may read or write,
+ * or that is not ours, as the key file is refused: the documents hold what people's devices
+ * answered, and a file that was readable may have been copied already, so the operator must
+ * look at it and chmod 600 (a silent repair would hide that). fd is open on it (fstat: the
+ * file itself, never a path swapped meanwhile).
+ */
+static int private_file(int fd, const char *name, const struct store_opts *o)
+{
+	struct stat st;
+	int e;
+
+	if (fstat(fd, &st) < 0) {
+		e = errno;
+		store_set_err(o, "cannot stat %s: %s", name, strerror(e));
+		return -e;
+	}
+	if ((st.st_mode & 077) == 0 && st.st_uid == geteuid())
+		return 0;
+	store_set_err(o, "%s must be ours and not accessible by group or others (chmod 600)", name);
+	return -EPERM;
+}
+
+/* An existing -wal or -shm next to path: refused like the database if it is not private. */
+static int private_sidecar(const char *path, const char *suffix, const struct store_opts *o)
+{
+	char side[4096];
+	int fd, r;
+
+	if (snprintf(side, sizeof(side), "%s%s", path, suffix) >= (int)sizeof(side))
+		return -ENAMETOOLONG;
+	fd = open(side, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	r = private_file(fd, side, o);
+	close(fd);
+	return r;
+}
+
+/*
  * Create the database file 0600 before SQLite does (it would use 0644 minus the umask): the
- * documents hold what people's devices answered. SQLite gives -wal and -shm the same mode.
- * Done before SQLite opens the file, so closing this fd cannot drop any of its POSIX locks.
+ * documents hold what people's devices answered. SQLite creates -wal and -shm with the
+ * database's own mode, so they are 0600 as well; an existing file of any of the three with
+ * wider permissions is refused (private_file). Done before SQLite opens the file, so closing
+ * this fd cannot drop any of its POSIX locks.
  */
 static int precreate(const char *path, const struct store_opts *o)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int e;
+	int e, r;
 
 	if (fd < 0) {
 		e = errno; /* before the message's formatting can change it */
 		store_set_err(o, "cannot open %s: %s", path, strerror(e));
 		return -e;
 	}
+	r = private_file(fd, path, o);
 	close(fd);
-	return 0;
+	if (r == 0)
+		r = private_sidecar(path, "-wal", o);
+	if (r == 0)
+		r = private_sidecar(path, "-shm", o);
+	return r;
 }
 
 static const struct store_queue_ops sq_queue_ops;
