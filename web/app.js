@@ -151,6 +151,8 @@
       msg = t('err_rate', { s: s });
     } else if (r.status === 429) {
       msg = t('err_busy', { s: s });
+    } else if (r.status === 503 && body && body.reason === 'store') {
+      msg = t('err_store', { s: s });
     } else if (r.status === 403 && body && (body.reason === 'csrf' || body.reason === 'origin')) {
       await whoami();
       msg = t('err_csrf');
@@ -184,6 +186,12 @@
     follow();
   }
 
+  // A diagnosis that will not change any more. 'failed': it ran, but the service could not
+  // store its result, so it is never shown as done (a reload would not find it).
+  function ended(s) {
+    return s === 'done' || s === 'interrupted' || s === 'failed';
+  }
+
   function follow() {
     const id = state.id;
     if (window.EventSource) {
@@ -206,7 +214,7 @@
         // Fall back to polling (proxies that buffer, old browsers, a restart).
         es.close();
         state.source = null;
-        if (state.status !== 'done' && state.status !== 'interrupted') refresh();
+        if (!ended(state.status)) refresh();
       };
       refresh(true);
     } else {
@@ -234,7 +242,7 @@
         stopFollowing();
       }
       renderRun();
-      if (d.status === 'done' || d.status === 'interrupted') return;
+      if (ended(d.status)) return;
     }
     if (!once && !state.source) state.poll = setTimeout(() => refresh(), 1000);
   }
@@ -355,7 +363,7 @@
     if (st !== 'not_found') {
       for (const def of state.checks) rows.appendChild(renderRow(def, state.results[def.check]));
     }
-    const finished = st === 'done' || st === 'interrupted';
+    const finished = ended(st);
     show('result-actions', finished || st === 'not_found');
     const link = $('permalink');
     link.href = '/d/' + state.id;

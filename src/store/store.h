@@ -147,6 +147,11 @@ struct store_stats {
 	uint64_t rejected_full; /* writes refused with -EAGAIN (queue full) */
 	uint64_t transactions;  /* writer transactions committed */
 	size_t queue_len;       /* writes waiting now */
+	/* Writes that failed for the database's sake (full disk, I/O error, read-only, locked; not
+	 * a refused write such as a duplicate id or a wrong token) since the last batch that
+	 * committed without one, waited ones included: > 0 while the store cannot write. */
+	uint64_t failing;
+	int last_err; /* the negative code of the last such failure, 0 if none ever */
 };
 void store_get_stats(struct store *s, struct store_stats *out);
 
@@ -226,6 +231,14 @@ struct store_result {
 	/* Every check once, in display order: the summary the report reads. */
 	const struct store_check_state *states;
 	size_t n_states;
+	/*
+	 * Optional: called once with the write's outcome (0: committed, or nothing to update; a
+	 * negative code: not stored) when store_save_result returned 0, on the store's writer
+	 * thread, after the write is applied. It must not wait for the store (no store_create,
+	 * store_flush, store_delete, store_close from it). Not called when store_save_result fails.
+	 */
+	void (*saved)(void *ud, int result);
+	void *saved_ud;
 };
 
 /*

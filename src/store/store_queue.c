@@ -5,6 +5,7 @@
  * Backend-neutral: nothing here knows SQL (store_queue.h, docs/internals/STORE.md).
  */
 #include "store/store_queue.h"
+#include "core/err.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -87,13 +88,30 @@ out_fail_all:
 		it->result = r;
 }
 
+/*
+ * A write refused for what it is (a duplicate id, a wrong delete token, a malformed field, an
+ * id already gone) says nothing about the database; any other failure (a full disk, an I/O
+ * error, a read-only or locked file) means the store cannot write now.
+ */
+static bool store_trouble(int r)
+{
+	return r < 0 && r != -EEXIST && r != -ENOENT && r != -EACCES && r != -ERR_SYNTAX &&
+	       r != -ERR_RANGE;
+}
+
 /* Hand the results over: waiters get theirs, unwaited failures are counted and kept for flush. */
 static void finish_batch(struct store_queue *q, struct store_queue_item *batch, size_t n)
 {
+	uint64_t trouble = 0;
+
 	pthread_mutex_lock(&q->mu);
 	q->stats.applied += n;
 	q->stats.transactions++;
 	for (struct store_queue_item *it = batch; it; it = it->next) {
+		if (store_trouble(it->result)) {
+			trouble++;
+			q->stats.last_err = it->result;
+		}
 		if (it->wait) {
 			it->wait->result = it->result;
 			it->wait->done = true;
@@ -103,6 +121,8 @@ static void finish_batch(struct store_queue *q, struct store_queue_item *batch, 
 				q->flush_err = it->result;
 		}
 	}
+	/* A clean batch is the store writing again. */
+	q->stats.failing = trouble ? q->stats.failing + trouble : 0;
 	pthread_cond_broadcast(&q->cv_done);
 	pthread_mutex_unlock(&q->mu);
 }
@@ -117,10 +137,12 @@ static void *writer_main(void *arg)
 		apply_batch(q, batch);
 		finish_batch(q, batch, n);
 		/* it->wait pointed into a caller's stack: the caller may be gone now, so no
-		 * item is read after finish_batch other than its link. */
+		 * item's wait is read after finish_batch. */
 		while (batch) {
 			struct store_queue_item *next = batch->next;
 
+			if (batch->done)
+				batch->done(batch->done_ud, batch->result);
 			q->ops->release(q->ctx, batch);
 			batch = next;
 		}

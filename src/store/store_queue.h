@@ -26,6 +26,11 @@ struct store_queue_item {
 	struct store_queue_wait *wait; /* NULL: nobody waits */
 	bool durable;                  /* its batch commits durably */
 	int result;                    /* what apply returned, or the batch's failure */
+	/* Set by the backend (the queue never changes them): called with result on the writer
+	 * thread once the write is applied and its batch committed or failed, before release;
+	 * never for a put that was refused. NULL: nobody is told. */
+	void (*done)(void *ud, int result);
+	void *done_ud;
 };
 
 /*
@@ -106,7 +111,7 @@ int store_queue_put(struct store_queue *q, struct store_queue_item *it, unsigned
 int store_queue_flush(struct store_queue *q);
 
 /* The counters of struct store_stats (queued, applied, failed, rejected_full, transactions,
- * queue_len). */
+ * queue_len, failing, last_err). */
 void store_queue_stats(struct store_queue *q, struct store_stats *out);
 
 #endif

@@ -942,6 +942,8 @@ static int sq_save_result(struct store *base, const struct store_result *r)
 		k->severity = f->severity;
 		k->confidence = f->confidence;
 	}
+	w->qi.done = r->saved;
+	w->qi.done_ud = r->saved_ud;
 	return enqueue(to_sq(base), w, 0);
 }
 

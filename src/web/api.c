@@ -235,6 +235,16 @@ static enum MHD_Result create(struct web *w, struct MHD_Connection *c, struct jo
 	json_t *o;
 	int r;
 
+	if ((wait = store_retry_ms(w)) > 0) {
+		/* The store cannot write: a diagnosis now would end as "failed". */
+		retry_after(retry, wait);
+		job_unref(w, j);
+		return httpd_json(w, c, 503,
+		                  json_pack("{s:s, s:s}", "reason", "store", "message",
+		                            "The result store cannot save results now: try again "
+		                            "later."),
+		                  "Retry-After", retry, NULL);
+	}
 	pthread_mutex_lock(&w->lock);
 	res = reserve_locked(w, j, active_id, retry);
 	pthread_mutex_unlock(&w->lock);
@@ -255,7 +265,7 @@ static enum MHD_Result create(struct web *w, struct MHD_Connection *c, struct jo
 		                  "Retry-After", retry, NULL);
 	}
 	if ((r = job_register(w, j, token)) < 0) {
-		fprintf(stderr, "exposure serve: store_create: %s\n", err_str(r));
+		store_failure_note(w, "the new diagnosis", NULL, r);
 		unreserve(w, j);
 		job_unref(w, j);
 		return httpd_json(w, c, 503,
@@ -316,6 +326,7 @@ enum MHD_Result api_create(struct web *w, struct MHD_Connection *c, const char *
 struct view {
 	const char *id; /* a store id: lowercase hex, nothing to escape */
 	enum store_status status;
+	const char *status_name; /* NULL: store_status_name(status) */
 	int64_t created_ms, started_ms, finished_ms;
 	const char *risk;
 	size_t total, done;
@@ -337,7 +348,8 @@ static int add_json_string(struct sbuf *b, const char *s)
 static int view_head(struct sbuf *b, const struct view *v)
 {
 	/* Ids are lowercase hex and status names ours: nothing to escape. */
-	sbuf_addf(b, "{\"id\":\"%s\",\"status\":\"%s\"", v->id, store_status_name(v->status));
+	sbuf_addf(b, "{\"id\":\"%s\",\"status\":\"%s\"", v->id,
+	          v->status_name ? v->status_name : store_status_name(v->status));
 	return sbuf_addf(
 	    b, ",\"created_ms\":%lld,\"checks_total\":%zu,\"checks_done\":%zu,\"checks\":[",
 	    (long long)v->created_ms, v->total, v->done);
@@ -372,6 +384,7 @@ static int job_view_locked(struct job *j, struct sbuf *b)
 	struct view v = {
 	    .id = j->id,
 	    .status = j->status,
+	    .status_name = job_status_name(j),
 	    .created_ms = j->created_ms,
 	    .started_ms = j->started_ms,
 	    .finished_ms = j->finished_ms,

@@ -4,6 +4,7 @@
  * are read under the lock.
  */
 #include "web/httpd.h"
+#include "core/err.h"
 #include "core/sbuf.h"
 
 #include <stdlib.h>
@@ -55,6 +56,8 @@ static char *metrics_render(struct web *w, size_t *len)
 	          atomic_load(&m->interrupted));
 	sbuf_addf(&o, "exposure_diagnoses_total{status=\"deleted\"} %llu\n",
 	          atomic_load(&m->deleted));
+	sbuf_addf(&o, "exposure_diagnoses_total{status=\"failed\"} %llu\n",
+	          atomic_load(&m->not_stored));
 	sbuf_addf(&o, "# HELP exposure_refusals_total POSTs refused, by reason.\n"
 	              "# TYPE exposure_refusals_total counter\n");
 	sbuf_addf(&o, "exposure_refusals_total{reason=\"policy\"} %llu\n",
@@ -131,15 +134,27 @@ enum MHD_Result metrics_respond(struct web *w, struct MHD_Connection *c)
 	                   httpd_text("text/plain; version=0.0.4; charset=utf-8", s, len));
 }
 
+/*
+ * 200 "ok"; 503 "stopping"; 503 "degraded" while the store fails to write (every write since
+ * the last clean one failed): results would not be kept, so a load balancer should send
+ * visitors elsewhere, and the operator's monitoring sees it without reading the log.
+ */
 enum MHD_Result health_respond(struct web *w, struct MHD_Connection *c)
 {
+	struct store_stats ss;
 	bool stopping;
+	json_t *o;
 
 	pthread_mutex_lock(&w->lock);
 	stopping = w->stopping;
 	pthread_mutex_unlock(&w->lock);
-	return httpd_json(w, c, stopping ? 503 : 200,
-	                  json_pack("{s:s, s:s}", "status", stopping ? "stopping" : "ok", "store",
-	                            store_backend(w->store)),
-	                  NULL);
+	store_get_stats(w->store, &ss);
+	o = json_pack("{s:s, s:s}", "status",
+	              stopping     ? "stopping"
+	              : ss.failing ? "degraded"
+	                           : "ok",
+	              "store", store_backend(w->store));
+	if (!stopping && ss.failing)
+		json_object_set_new(o, "store_error", json_string(err_str(ss.last_err)));
+	return httpd_json(w, c, stopping || ss.failing ? 503 : 200, o, NULL);
 }

@@ -269,10 +269,12 @@ static size_t port_rows(const struct diagnosis *d, size_t i, struct store_check_
 	return nc;
 }
 
+static void on_saved(void *ud, int result);
+
 /*
  * Queue the result: the document as text, one row per probed port of every check, one per
  * finding, and each check's folded state for the report's summary. Every string points into
- * d or static tables; the store copies them at the call.
+ * d or static tables; the store copies them at the call. On 0, on_saved follows.
  */
 static int save_result(struct web *w, struct job *j, const struct diagnosis *d, const char *text,
                        int64_t finished_ms)
@@ -321,12 +323,61 @@ static int save_result(struct web *w, struct job *j, const struct diagnosis *d, 
 	                                    .n_findings = nf,
 	                                    .states = states,
 	                                    .n_states = ns,
+	                                    .saved = on_saved,
+	                                    .saved_ud = j,
 	                                });
 out:
 	free(rows);
 	free(frows);
 	free(states);
 	return r;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Failed store writes: logged, told to /healthz (metrics.c) and to new POSTs (api.c).        */
+
+#define STORE_LOG_EVERY_MS 10000 /* one line per 10 s at most, however many writes fail */
+#define STORE_RETRY_MS     5000  /* new diagnoses refused this long after a failure */
+
+void store_failure_note(struct web *w, const char *what, const char *id, int err)
+{
+	int64_t now = web_mono_ms();
+	unsigned long quiet = 0;
+	bool say = false;
+
+	atomic_store(&w->store_fail_ms, now);
+	pthread_mutex_lock(&w->lock);
+	if (!w->store_log_ms || now - w->store_log_ms >= STORE_LOG_EVERY_MS) {
+		say = true;
+		quiet = w->store_log_quiet;
+		w->store_log_ms = now;
+		w->store_log_quiet = 0;
+	} else {
+		w->store_log_quiet++;
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (say)
+		fprintf(stderr,
+		        "exposure serve: store write failed: %s%s%s not stored: %s (%lu more "
+		        "failures not logged)\n",
+		        what, id ? " " : "", id ? id : "", err_str(err), quiet);
+}
+
+int64_t store_retry_ms(struct web *w)
+{
+	struct store_stats ss;
+	int64_t since = web_mono_ms() - atomic_load(&w->store_fail_ms);
+
+	if (!atomic_load(&w->store_fail_ms) || since >= STORE_RETRY_MS)
+		return 0; /* none lately: let one through, its write tells whether the store is back
+		           */
+	store_get_stats(w->store, &ss);
+	return ss.failing ? STORE_RETRY_MS - since : 0;
+}
+
+const char *job_status_name(const struct job *j)
+{
+	return j->not_stored ? "failed" : store_status_name(j->status);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -340,6 +391,38 @@ static void finish_locked(struct web *w, struct job *j, enum store_status st, in
 	job_wake_locked(j);
 	if (j->listed)
 		finished_add_locked(w, j);
+}
+
+/*
+ * The diagnosis ended at j->end_ms and its result is kept (result 0) or not (negative): only
+ * now is it done, so the page never says done for a result that a reload would not find.
+ */
+static void settle(struct web *w, struct job *j, int result)
+{
+	pthread_mutex_lock(&w->lock);
+	j->not_stored = result < 0;
+	finish_locked(w, j, result < 0 ? STORE_INTERRUPTED : STORE_DONE, j->end_ms);
+	pthread_mutex_unlock(&w->lock);
+	if (result < 0) {
+		atomic_fetch_add(&w->m.not_stored, 1);
+		store_failure_note(w, "the result of", j->id, result);
+		/* Its row says running: interrupted if the store takes this write, else the next
+		 * start marks it so. */
+		store_set_status(w->store, j->id, STORE_INTERRUPTED, j->end_ms);
+		return;
+	}
+	atomic_fetch_add(&w->m.done, 1);
+	metrics_observe_latency(w, (double)(j->end_ms - j->created_ms) / 1000.0);
+}
+
+/* The store's answer for a result, on its writer thread (store_result.saved). */
+static void on_saved(void *ud, int result)
+{
+	struct job *j = ud;
+	struct web *w = j->web;
+
+	settle(w, j, result);
+	job_unref(w, j); /* the save's */
 }
 
 static void on_check(void *ud, struct diagnosis *d, size_t i)
@@ -374,28 +457,33 @@ static void on_done(void *ud, struct diagnosis *d)
 	int64_t now_ms = store_now_ms();
 	double run_ms = (double)(now_ms - j->started_ms);
 	bool deleted;
-	int r = 0;
+	int r = text ? 0 : -ENOMEM;
 
 	snprintf(j->risk, sizeof(j->risk), "%s", risk_name(diagnosis_risk(d)));
 	pthread_mutex_lock(&w->lock);
 	deleted = j->deleted;
-	pthread_mutex_unlock(&w->lock);
+	/* Before the save: on_saved may run on the store's thread before the next lines. */
+	j->doc = text;
+	j->end_ms = now_ms;
 	if (text && !deleted)
+		job_ref_locked(j); /* the save's, until on_saved */
+	pthread_mutex_unlock(&w->lock);
+	if (text && !deleted) {
 		r = save_result(w, j, d, text, now_ms);
-	if (r < 0)
-		fprintf(stderr, "exposure serve: saving %s failed: %s\n", j->id, err_str(r));
+		if (r < 0)
+			job_unref(w, j);
+	}
 	json_decref(doc);
 
 	pthread_mutex_lock(&w->lock);
-	j->doc = text;
 	w->inflight--;
 	w->avg_run_ms = w->avg_run_ms == 0 ? run_ms : 0.9 * w->avg_run_ms + 0.1 * run_ms;
-	finish_locked(w, j, STORE_DONE, now_ms);
 	j->gnext = w->graveyard; /* diagnosis_free once this callback has returned */
 	w->graveyard = j;
 	pthread_mutex_unlock(&w->lock);
-	atomic_fetch_add(&w->m.done, 1);
-	metrics_observe_latency(w, (double)(j->finished_ms - j->created_ms) / 1000.0);
+	/* Nothing to keep (deleted meanwhile), or the save was refused at once: settled now. */
+	if (deleted || r < 0)
+		settle(w, j, r);
 	uv_async_send(&w->wake);
 }
 

@@ -39,7 +39,7 @@ static int collect_locked(struct sse *s)
 	}
 	if ((int)j->status != s->sent_status && j->status != STORE_DONE) {
 		sbuf_addf(&s->out, "event: status\ndata: {\"status\":\"%s\"}\n\n",
-		          store_status_name(j->status));
+		          job_status_name(j));
 		s->sent_status = (int)j->status;
 	}
 	while (s->next < j->n_done) {
@@ -50,7 +50,7 @@ static int collect_locked(struct sse *s)
 	}
 	if (j->status == STORE_DONE || j->status == STORE_INTERRUPTED) {
 		sbuf_addf(&s->out, "event: done\ndata: {\"status\":\"%s\",\"risk\":\"%s\"}\n\n",
-		          store_status_name(j->status), j->risk);
+		          job_status_name(j), j->risk);
 		s->ended = true;
 	}
 	return s->out.err;

@@ -92,7 +92,9 @@ struct job {
 	int refs;
 	enum store_status status;
 	bool deleted;
-	bool listed; /* in the id table */
+	bool listed;     /* in the id table */
+	bool not_stored; /* finished, but the store could not keep the result: "failed" */
+	int64_t end_ms;  /* when the probes ended: finished_ms once the store has the result */
 	size_t n_checks;
 	char **check_json; /* per catalogue entry, NULL until finished */
 	size_t *order;     /* order[k]: the k-th check to finish */
@@ -116,7 +118,7 @@ struct job {
 struct metrics {
 	atomic_ullong http_by_code[6][100]; /* [code/100][code%100] */
 	atomic_ullong created, refused_policy, refused_rate, refused_busy, refused_csrf;
-	atomic_ullong done, interrupted, deleted, failed_start;
+	atomic_ullong done, interrupted, deleted, failed_start, not_stored;
 	atomic_ullong ports_by_state[PORT_X_MAX + 1]; /* by enum port_state, then "other" */
 	atomic_ullong lat_buckets[WEB_LAT_BUCKETS];   /* created -> done, cumulative at export */
 	atomic_ullong lat_count;
@@ -151,6 +153,11 @@ struct web {
 	uv_timer_t purge_timer;
 	struct engine *engine;
 	pthread_t thread;
+	/* Failed store writes (runner.c): the last logged, those not logged since (one line per
+	 * 10 s), and the last seen by anyone (web_mono_ms(), 0: none), read without the lock. */
+	int64_t store_log_ms;
+	unsigned long store_log_quiet;
+	atomic_llong store_fail_ms;
 	struct job *graveyard;
 	bool loop_closed;
 	atomic_bool purge_running;
@@ -192,6 +199,18 @@ bool runner_stop(struct web *w, unsigned wait_ms);
 /*
  * HTTP (httpd.c): one daemon per --listen, each announced on stdout ("listening on URL").
  * Returns 0, or a negative error after printing why; httpd_stop then undoes what started.
+/* The status a client sees: the store's name, or "failed" for a result the store did not keep. */
+const char *job_status_name(const struct job *j);
+/*
+ * A store write failed (err): log one line on stderr at most every 10 s (what: "the result of",
+ * "the new diagnosis"; id may be NULL) and refuse new diagnoses for a while (store_retry_ms).
+ */
+void store_failure_note(struct web *w, const char *what, const char *id, int err);
+/*
+ * While the store fails to write (store_stats.failing) and a failure was seen in the last
+ * few seconds: the milliseconds a client should wait before a new diagnosis; else 0.
+ */
+int64_t store_retry_ms(struct web *w);
  */
 int httpd_start(struct web *w);
 /* No new requests; every event stream ends; the daemons stop. */

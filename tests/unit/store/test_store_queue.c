@@ -545,6 +545,80 @@ static void test_queue_full(void **state)
 	fake_free(f);
 }
 
+/* What a write's done callback was told: how often, and the last result. */
+struct told {
+	int calls, result;
+};
+
+static void on_done(void *ud, int result)
+{
+	struct told *t = ud;
+
+	t->calls++;
+	t->result = result;
+}
+
+static int put_told(struct store_queue *q, int id, int result, unsigned flags, struct told *t)
+{
+	struct fake_item *fi = item(id, result);
+
+	fi->qi.done = on_done;
+	fi->qi.done_ud = t;
+	return store_queue_put(q, &fi->qi, flags);
+}
+
+/*
+ * stats.failing counts the writes that failed for the database's sake (not a refused write
+ * such as a duplicate id or a wrong token), waited or not, since the last clean batch, which
+ * resets it; last_err keeps the last such code. A write's done callback is told its result
+ * once, after its batch; a put refused at once is never told.
+ */
+static void test_failing_and_done(void **state)
+{
+	struct fake *f = fake_new();
+	struct store_queue *q = start(f, 1, 1, false);
+	struct told t[6] = {0};
+	struct store_stats st;
+
+	(void)state;
+	assert_int_equal(put_told(q, 0, -EEXIST, STORE_QUEUE_WAIT, &t[0]), -EEXIST);
+	assert_int_equal(put_told(q, 1, -EACCES, STORE_QUEUE_WAIT, &t[1]), -EACCES);
+	store_queue_stats(q, &st);
+	assert_int_equal(st.failing, 0);
+	assert_int_equal(st.last_err, 0);
+	assert_int_equal(put_told(q, 2, -ENOSPC, STORE_QUEUE_WAIT, &t[2]), -ENOSPC);
+	assert_int_equal(put_told(q, 3, -EIO, 0, &t[3]), 0);
+	assert_int_equal(store_queue_flush(q), -EIO);
+	store_queue_stats(q, &st);
+	assert_int_equal(st.failing, 2);
+	assert_int_equal(st.last_err, -EIO);
+	/* A refused put: released, never told. */
+	gate_close(f);
+	assert_int_equal(put(q, 4, 0, 0), 0);
+	wait_at_gate(f);
+	assert_int_equal(put(q, 5, 0, 0), 0);
+	assert_int_equal(put_told(q, 6, -EIO, 0, &t[4]), -EAGAIN);
+	gate_open(f);
+	assert_int_equal(store_queue_flush(q), 0);
+	store_queue_stats(q, &st);
+	assert_int_equal(st.failing, 0); /* clean batches: the store writes again */
+	assert_int_equal(st.last_err, -EIO);
+	assert_int_equal(put_told(q, 7, 0, 0, &t[5]), 0);
+	store_queue_stop(q);
+
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(t[i].calls, 1);
+	assert_int_equal(t[0].result, -EEXIST);
+	assert_int_equal(t[2].result, -ENOSPC);
+	assert_int_equal(t[3].result, -EIO);
+	assert_int_equal(t[4].calls, 0);
+	assert_int_equal(t[5].calls, 1);
+	assert_int_equal(t[5].result, 0);
+	assert_int_equal(f->released[6], 1);
+	assert_int_equal(f->violations, 0);
+	fake_free(f);
+}
+
 /* block_when_full (STORE_QUEUE_BLOCK): the put waits for room instead, and keeps its place. */
 static void test_block_when_full(void **state)
 {
@@ -692,6 +766,7 @@ int main(void)
 	    cmocka_unit_test(test_failed_commit_reaches_every_waiter),
 	    cmocka_unit_test(test_failed_begin),
 	    cmocka_unit_test(test_queue_full),
+	    cmocka_unit_test(test_failing_and_done),
 	    cmocka_unit_test(test_block_when_full),
 	    cmocka_unit_test(test_flush),
 	    cmocka_unit_test(test_stop_drains),
