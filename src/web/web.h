@@ -146,6 +146,11 @@ struct web {
 	size_t d_len;
 	bool stopping;
 	double avg_run_ms; /* moving average of a diagnosis's duration, for Retry-After */
+	/* Failed store writes (runner.c): the last logged, those not logged since (one line per
+	 * 10 s), and the last seen by anyone (web_mono_ms(), 0: none), read without the lock. */
+	int64_t store_log_ms;
+	unsigned long store_log_quiet;
+	atomic_llong store_fail_ms;
 
 	/* Loop thread. */
 	uv_loop_t loop;
@@ -153,11 +158,6 @@ struct web {
 	uv_timer_t purge_timer;
 	struct engine *engine;
 	pthread_t thread;
-	/* Failed store writes (runner.c): the last logged, those not logged since (one line per
-	 * 10 s), and the last seen by anyone (web_mono_ms(), 0: none), read without the lock. */
-	int64_t store_log_ms;
-	unsigned long store_log_quiet;
-	atomic_llong store_fail_ms;
 	struct job *graveyard;
 	bool loop_closed;
 	atomic_bool purge_running;
@@ -187,18 +187,6 @@ void active_del_locked(struct web *w, struct job *j);
 void job_enqueue(struct web *w, struct job *j);
 /* Wake every SSE waiter of j. */
 void job_wake_locked(struct job *j);
-
-int runner_start(struct web *w);
-/*
- * Stop: no new diagnoses; waits (bounded) for running ones; joins the thread. Returns false if
- * diagnoses were still running at the deadline (the loop thread is then left running and the
- * caller must not free anything it uses).
- */
-bool runner_stop(struct web *w, unsigned wait_ms);
-
-/*
- * HTTP (httpd.c): one daemon per --listen, each announced on stdout ("listening on URL").
- * Returns 0, or a negative error after printing why; httpd_stop then undoes what started.
 /* The status a client sees: the store's name, or "failed" for a result the store did not keep. */
 const char *job_status_name(const struct job *j);
 /*
@@ -211,6 +199,18 @@ void store_failure_note(struct web *w, const char *what, const char *id, int err
  * few seconds: the milliseconds a client should wait before a new diagnosis; else 0.
  */
 int64_t store_retry_ms(struct web *w);
+
+int runner_start(struct web *w);
+/*
+ * Stop: no new diagnoses; waits (bounded) for running ones; joins the thread. Returns false if
+ * diagnoses were still running at the deadline (the loop thread is then left running and the
+ * caller must not free anything it uses).
+ */
+bool runner_stop(struct web *w, unsigned wait_ms);
+
+/*
+ * HTTP (httpd.c): one daemon per --listen, each announced on stdout ("listening on URL").
+ * Returns 0, or a negative error after printing why; httpd_stop then undoes what started.
  */
 int httpd_start(struct web *w);
 /* No new requests; every event stream ends; the daemons stop. */
