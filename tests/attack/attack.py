@@ -179,3 +179,73 @@ def is_json(text):
         return True
     except ValueError:
         return False
+
+
+class Hostile(Listener):
+    """A hostile probed host: a Listener whose every connection gets payload, either at once
+    (bytes) or one byte every `drip` seconds, then is held open `hold` seconds (or until the
+    peer closes). Bounded like Listener: at most 256 connections, hold seconds each."""
+
+    def __init__(self, addrs, port, payload, hold=0.3, drip=0):
+        self.payload, self.drip = payload, drip
+        super().__init__(addrs, port, b"", hold=hold)
+
+    def _serve(self, c):
+        try:
+            c.settimeout(0.1)
+            end = time.monotonic() + self.hold
+            if not self.drip:
+                c.sendall(self.payload)
+            sent = 0
+            while time.monotonic() < end and not self.stop:
+                if self.drip and sent < len(self.payload):
+                    c.sendall(self.payload[sent:sent + 1])
+                    sent += 1
+                    time.sleep(self.drip)
+                    continue
+                try:
+                    if c.recv(4096) == b"":
+                        break
+                except socket.timeout:
+                    pass
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+
+def sse_events(port, did, src="127.0.0.1", timeout=60):
+    """The raw bytes of a diagnosis's event stream to its end, and its events parsed strictly:
+    (bytes, [(event, data)]); data that is not JSON is kept as the text."""
+    st, got = raw(port, b"GET /api/diagnoses/%s/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n"
+                  % (did.encode(), port), src=src, timeout=timeout,
+                  until=lambda b: re.search(rb"event: (done|deleted)\n[^\n]*\n\n", b) is not None)
+    body = got.partition(b"\r\n\r\n")[2]
+    # Chunked transfer coding: take the chunks' data.
+    text, rest = b"", body
+    while rest:
+        size, _, rest = rest.partition(b"\r\n")
+        try:
+            n = int(size.split(b";")[0], 16)
+        except ValueError:
+            text += size + rest  # not chunked
+            break
+        if n == 0:
+            break
+        text, rest = text + rest[:n], rest[n + 2:]
+    out = []
+    for block in text.decode("utf-8", "replace").split("\n\n"):
+        ev, data = None, []
+        for line in block.split("\n"):
+            if line.startswith("event: "):
+                ev = line[7:]
+            elif line.startswith("data: "):
+                data.append(line[6:])
+        if ev:
+            d = "\n".join(data)
+            try:
+                d = json.loads(d)
+            except ValueError:
+                pass
+            out.append((ev, d))
+    return got, out
