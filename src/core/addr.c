@@ -2,6 +2,7 @@
 /* Address parsing, formatting and classification (addr.h). */
 #include "core/addr.h"
 #include "core/err.h"
+#include "core/special.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -112,54 +113,11 @@ bool cidr_contains(const struct cidr *c, const struct addr *a)
 	return c->base.family == a->family && prefix_match(c->base.bytes, a->bytes, c->prefix);
 }
 
-/* Special-purpose blocks, most specific first where they nest. */
-struct special_block {
-	const char *text;
-	enum addr_class cls;
-};
-
-static const struct special_block special_blocks[] = {
-    {"0.0.0.0/32", ADDR_UNSPECIFIED},
-    {"255.255.255.255/32", ADDR_BROADCAST},
-    {"0.0.0.0/8", ADDR_THIS_NETWORK},
-    {"127.0.0.0/8", ADDR_LOOPBACK},
-    {"10.0.0.0/8", ADDR_PRIVATE},
-    {"172.16.0.0/12", ADDR_PRIVATE},
-    {"192.168.0.0/16", ADDR_PRIVATE},
-    {"100.64.0.0/10", ADDR_SHARED},
-    {"169.254.0.0/16", ADDR_LINK_LOCAL},
-    {"192.0.2.0/24", ADDR_DOCUMENTATION},
-    {"198.51.100.0/24", ADDR_DOCUMENTATION},
-    {"203.0.113.0/24", ADDR_DOCUMENTATION},
-    {"198.18.0.0/15", ADDR_BENCHMARK},
-    {"192.0.0.0/24", ADDR_RESERVED},
-    {"224.0.0.0/4", ADDR_MULTICAST},
-    {"240.0.0.0/4", ADDR_RESERVED},
-    {"::/128", ADDR_UNSPECIFIED},
-    {"::1/128", ADDR_LOOPBACK},
-    {"::/96", ADDR_RESERVED}, /* deprecated IPv4-compatible addresses */
-    {"64:ff9b::/96", ADDR_TRANSLATED},
-    {"64:ff9b:1::/48", ADDR_TRANSLATED},
-    {"100::/64", ADDR_RESERVED},
-    {"2001:db8::/32", ADDR_DOCUMENTATION},
-    {"2001:2::/48", ADDR_BENCHMARK},
-    {"2002::/16", ADDR_TRANSLATED},
-    {"fc00::/7", ADDR_PRIVATE},
-    {"fe80::/10", ADDR_LINK_LOCAL},
-    {"fec0::/10", ADDR_RESERVED},
-    {"ff00::/8", ADDR_MULTICAST},
-};
-
 enum addr_class addr_classify(const struct addr *a)
 {
-	for (size_t i = 0; i < sizeof(special_blocks) / sizeof(special_blocks[0]); i++) {
-		struct cidr c;
+	const struct special_block *b = special_lookup(a);
 
-		/* The table is constant and parses; a failure here is a bug caught by the tests. */
-		if (cidr_parse(special_blocks[i].text, &c) == 0 && cidr_contains(&c, a))
-			return special_blocks[i].cls;
-	}
-	return ADDR_GLOBAL;
+	return b ? b->cls : ADDR_GLOBAL;
 }
 
 const char *addr_class_name(enum addr_class c)
@@ -178,6 +136,7 @@ const char *addr_class_name(enum addr_class c)
 	    [ADDR_DOCUMENTATION] = "documentation",
 	    [ADDR_BENCHMARK] = "benchmarking",
 	    [ADDR_TRANSLATED] = "translated (NAT64/6to4)",
+	    [ADDR_ANYCAST] = "anycast",
 	};
 	return (unsigned)c < ADDR_X_MAX ? names[c] : "unknown";
 }

@@ -23,7 +23,10 @@ struct cidr {
 	unsigned prefix; /* 0..32 or 0..128 */
 };
 
-/* What a special-purpose block is (IANA special-purpose registries, RFC 6890 and successors). */
+/*
+ * What a special-purpose block is (IANA special-purpose registries, RFC 6890 and successors).
+ * Which block is which class: the one table in core/special.c.
+ */
 enum addr_class {
 	ADDR_GLOBAL = 0,    /* ordinary global unicast */
 	ADDR_LOOPBACK,      /* 127.0.0.0/8, ::1 */
@@ -38,6 +41,7 @@ enum addr_class {
 	ADDR_DOCUMENTATION, /* 192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32 */
 	ADDR_BENCHMARK,     /* 198.18.0.0/15 (RFC 2544) */
 	ADDR_TRANSLATED,    /* 64:ff9b::/96, 2002::/16: another address hides inside */
+	ADDR_ANYCAST,       /* 192.0.0.9, AS112, AMT...: one service address of many servers */
 	ADDR_X_MAX
 };
 
@@ -54,7 +58,7 @@ int addr_format(const struct addr *a, char *buf, size_t size);
 /* True if both are the same family and address. */
 bool addr_equal(const struct addr *a, const struct addr *b);
 
-/* Classify a by the most specific special-purpose block that holds it. */
+/* Classify a by the most specific special-purpose block that holds it (core/special.h). */
 enum addr_class addr_classify(const struct addr *a);
 
 /* "loopback", "private", ...; static storage. */

@@ -19,27 +19,14 @@ int policy_allow(struct policy *p, const struct cidr *c)
 	return 0;
 }
 
-static bool always_denied(enum addr_class cls)
-{
-	switch (cls) {
-	case ADDR_UNSPECIFIED:
-	case ADDR_THIS_NETWORK:
-	case ADDR_MULTICAST:
-	case ADDR_BROADCAST:
-	case ADDR_RESERVED:
-		return true;
-	default:
-		return false;
-	}
-}
-
 bool policy_check(const struct policy *p, const struct addr *a, struct policy_decision *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->block = -1;
-	d->cls = addr_classify(a);
+	d->special = special_lookup(a);
+	d->cls = d->special ? d->special->cls : ADDR_GLOBAL;
 
-	if (always_denied(d->cls)) {
+	if (special_never_probed(d->cls)) {
 		d->rule = POLICY_DENIED_ALWAYS;
 		return false;
 	}
@@ -78,8 +65,9 @@ int policy_explain(const struct policy *p, const struct addr *a, const struct po
 		n = snprintf(buf, size, "%s allowed: inside --allow %s", text, block);
 		break;
 	case POLICY_DENIED_ALWAYS:
-		n = snprintf(buf, size, "%s refused: %s addresses are never probed", text,
-		             addr_class_name(d->cls));
+		n = snprintf(buf, size, "%s refused: %s addresses are never probed (%s, %s)", text,
+		             addr_class_name(d->cls), d->special ? d->special->name : "?",
+		             d->special ? d->special->rfc : "?");
 		break;
 	case POLICY_DENIED_LOOPBACK:
 		n = snprintf(buf, size,

@@ -4,13 +4,15 @@
 #define EXPOSURE_CORE_POLICY_H
 
 #include "core/addr.h"
+#include "core/special.h"
 
 #define POLICY_MAX_ALLOW 64
 
 /*
  * Loopback is allowed by default; everything else must be inside an operator's --allow block.
- * Unspecified, this-network, multicast, broadcast and reserved addresses are refused even when
- * an allow block covers them: no operator setting makes probing them meaningful or safe.
+ * Unspecified, this-network, multicast, broadcast and reserved addresses (the classes of
+ * special_never_probed, read from the one table of core/special.c) are refused even when an
+ * allow block covers them: no operator setting makes probing them meaningful or safe.
  */
 struct policy {
 	struct cidr allow[POLICY_MAX_ALLOW];
@@ -31,6 +33,7 @@ struct policy_decision {
 	bool allowed;
 	enum policy_rule rule;
 	enum addr_class cls;
+	const struct special_block *special; /* the special-purpose block holding it, or NULL */
 	int block; /* index into allow[] for POLICY_ALLOWED_BY_BLOCK, else -1 */
 };
 
