@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Requester resolution, the web service's target rules, a request's language (requester.h). */
 #include "web/requester.h"
+#include "core/decimal.h"
 #include "core/err.h"
+#include "core/special.h"
 
+#include <ctype.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -29,12 +32,37 @@ static void trim(const char **b, const char **e)
 }
 
 /*
+ * The part after an address in a node: nothing, or ":PORT" with PORT a decimal port or an
+ * obfuscated one ("_" then letters, digits, ".", "_", "-"; RFC 7239 §6.3). Anything else
+ * ("[2600::1]junk", "1.2.3.4:80x") makes the element malformed, not a shorter address.
+ */
+static int node_port(const char *b, const char *e)
+{
+	uint64_t port;
+
+	if (b == e)
+		return 0;
+	if (*b++ != ':' || b == e)
+		return -ERR_SYNTAX;
+	if (*b == '_') {
+		if (++b == e)
+			return -ERR_SYNTAX;
+		for (; b < e; b++)
+			if (!isalnum((unsigned char)*b) && *b != '.' && *b != '_' && *b != '-')
+				return -ERR_SYNTAX;
+		return 0;
+	}
+	return decimal_span_u64(b, (size_t)(e - b), 65535, &port) < 0 ? -ERR_SYNTAX : 0;
+}
+
+/*
  * Parse one node: "1.2.3.4", "1.2.3.4:80", "2001:db8::1", "[2001:db8::1]:80", optionally in
  * double quotes (Forwarded). Returns 0 or -ERR_SYNTAX.
  */
 static int parse_node(const char *b, const char *e, struct addr *out)
 {
 	char buf[ADDR_STRLEN + 16];
+	const char *ab, *ae, *rest; /* the address, what follows it */
 	size_t n;
 
 	trim(&b, &e);
@@ -42,22 +70,28 @@ static int parse_node(const char *b, const char *e, struct addr *out)
 		b++;
 		e--;
 	}
+	ab = b;
+	ae = e;
 	if (b < e && *b == '[') {
 		const char *close = memchr(b, ']', (size_t)(e - b));
 		if (!close)
 			return -ERR_SYNTAX;
-		b++;
-		e = close;
+		ab = b + 1;
+		ae = close;
+		rest = close + 1;
 	} else {
 		/* An IPv4 with a port has exactly one colon. */
 		const char *c = memchr(b, ':', (size_t)(e - b));
 		if (c && !memchr(c + 1, ':', (size_t)(e - c - 1)))
-			e = c;
+			ae = c;
+		rest = ae;
 	}
-	n = (size_t)(e - b);
+	if (node_port(rest, e) < 0)
+		return -ERR_SYNTAX;
+	n = (size_t)(ae - ab);
 	if (n == 0 || n >= sizeof(buf))
 		return -ERR_SYNTAX;
-	memcpy(buf, b, n);
+	memcpy(buf, ab, n);
 	buf[n] = '\0';
 	return addr_parse(buf, out);
 }
@@ -128,6 +162,17 @@ int requester_resolve(const struct trust *t, const struct addr *peer, const char
 	return 0; /* every hop trusted: the left-most one (or the peer) asked */
 }
 
+int forwarding_value_check(const char *value, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)value[i];
+
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			return -ERR_SYNTAX;
+	}
+	return 0;
+}
+
 void addr_rate_prefix(const struct addr *a, struct addr *out)
 {
 	*out = *a;
@@ -153,79 +198,19 @@ static void refuse(struct target_decision *d, const char *code, const char *en, 
 	d->why_ja = ja;
 }
 
-static void refuse_class(struct target_decision *d)
-{
-	switch (d->cls) {
-	case ADDR_LOOPBACK:
-		refuse(
-		    d, "loopback",
-		    "You are connecting from this server itself (a loopback address). This public "
-		    "service only diagnoses addresses on the Internet.",
-		    "このサーバー自身 (ループバックアドレス) "
-		    "からの接続です。この公開サービスはインター"
-		    "ネット上のアドレスだけを診断します。");
-		break;
-	case ADDR_PRIVATE:
-		refuse(d, "private",
-		       "Your address is a private one (home or office network), which cannot be "
-		       "reached "
-		       "from the Internet. Open this page from outside that network, or ask the "
-		       "service's "
-		       "operator.",
-		       "あなたのアドレスはプライベートアドレス (家庭や社内のネットワーク) "
-		       "で、インターネット"
-		       "からは届きません。そのネットワークの外からこのページを開いてください。");
-		break;
-	case ADDR_SHARED:
-		refuse(
-		    d, "cgnat",
-		    "Your carrier gives you a shared address (carrier-grade NAT, 100.64.0.0/10): "
-		    "it hides "
-		    "your device behind the carrier's equipment, together with other customers. We "
-		    "cannot reach your device from the Internet, which is itself good news: the "
-		    "doors "
-		    "this service checks are not open to the Internet through this connection.",
-		    "通信事業者があなたに共有アドレス (キャリアグレード NAT, 100.64.0.0/10) "
-		    "を割り当てて"
-		    "います。あなたの機器は事業者の設備の奥に、ほかの利用者と一緒に隠れています。"
-		    "インターネットからあなたの機器には届きません。それ自体は良い知らせです。この接"
-		    "続で"
-		    "は、このサービスが調べる入口はインターネットに開いていません。");
-		break;
-	case ADDR_LINK_LOCAL:
-		refuse(
-		    d, "link-local",
-		    "Your address is a link-local one, valid only on your own network segment; it "
-		    "cannot be reached from the Internet.",
-		    "あなたのアドレスはリンクローカルアドレスで、同じネットワーク内でしか使えません"
-		    "。"
-		    "インターネットからは届きません。");
-		break;
-	default:
-		refuse(
-		    d, "special",
-		    "Your address belongs to a special-purpose block (documentation, benchmarking, "
-		    "translation or reserved) that is not an ordinary Internet address, so it is "
-		    "not "
-		    "diagnosed.",
-		    "あなたのアドレスは特別な用途のブロック "
-		    "(文書用、ベンチマーク用、変換用、予約済み) "
-		    "に属し、通常のインターネットアドレスではないため診断しません。");
-		break;
-	}
-}
-
 bool target_decide(const struct target_rules *r, const struct addr *a, struct target_decision *d)
 {
 	struct policy p;
 	struct policy_decision pd;
 	bool allowed_block = in_allow(r, a);
+	const struct special_block *sb = special_lookup(a);
 
 	memset(d, 0, sizeof(*d));
-	d->cls = addr_classify(a);
+	d->cls = sb ? sb->cls : ADDR_GLOBAL;
 	if (!allowed_block) {
-		if (r->public_mode && d->cls != ADDR_GLOBAL) {
-			refuse_class(d);
+		/* --public: every special-purpose block is refused, with its own reason. */
+		if (r->public_mode && sb) {
+			refuse(d, sb->reason->code, sb->reason->en, sb->reason->ja);
 			return false;
 		}
 		if (!r->public_mode && d->cls != ADDR_LOOPBACK) {
@@ -284,19 +269,26 @@ struct join_ctx {
 	const char *name;
 	char buf[HEADER_JOIN_MAX];
 	size_t len;
-	bool seen, overflow;
+	bool seen, overflow, malformed;
 };
 
+/*
+ * Sized (the _n iterator): libmicrohttpd hands over a value with a NUL byte inside, and as a C
+ * string "1.2.3.4\0, 10.0.0.1" would read as "1.2.3.4", the right-most hop cut off.
+ */
 static enum MHD_Result join_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
+                                   size_t key_size, const char *value, size_t n)
 {
 	struct join_ctx *j = cls;
-	size_t n;
 
 	(void)kind;
+	(void)key_size;
 	if (!key || !value || strcasecmp(key, j->name) != 0)
 		return MHD_YES;
-	n = strlen(value);
+	if (forwarding_value_check(value, n) < 0) {
+		j->malformed = true;
+		return MHD_NO;
+	}
 	if (j->len + n + 3 > sizeof(j->buf)) {
 		j->overflow = true;
 		return MHD_NO;
@@ -311,6 +303,96 @@ static enum MHD_Result join_header(void *cls, enum MHD_ValueKind kind, const cha
 	j->seen = true;
 	return MHD_YES;
 }
+
+/*
+ * A NUL byte inside a forwarding header's line. libmicrohttpd from 0.9.76 refuses such a
+ * request itself (400). Older ones measure a header's value with strlen, so the NUL ends the
+ * value and hides the rest: "1.2.3.4\0, 10.0.0.1", a client's part then the proxy's own hop,
+ * reads as "1.2.3.4". Those keep the request head in place, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE
+ * bytes from the method, with NULs written over each line's CR LF: a value arrived whole when
+ * only that line end (1 or 2 NULs) lies between it and the next header's name, or, after the
+ * last header, the line end and the empty line (2 to 4 NULs) up to the end of the head.
+ */
+#if MHD_VERSION < 0x00097600
+struct head_scan {
+	const char *name;         /* the forwarding header */
+	uintptr_t head, head_end; /* the request head: [method, method + header size) */
+	uintptr_t end, next;      /* one value's end; the nearest header name after it */
+	struct MHD_Connection *conn;
+	bool cut;
+};
+
+static enum MHD_Result nearest_name(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    size_t key_size, const char *value, size_t value_size)
+{
+	struct head_scan *s = cls;
+	uintptr_t k = (uintptr_t)key;
+
+	(void)kind, (void)key_size, (void)value, (void)value_size;
+	if (k > s->end && k < s->next)
+		s->next = k;
+	return MHD_YES;
+}
+
+static bool value_whole(struct MHD_Connection *c, struct head_scan *s, const char *value, size_t n)
+{
+	bool last;
+	size_t gap;
+
+	s->end = (uintptr_t)value + n;
+	s->next = s->head_end;
+	if ((uintptr_t)value < s->head || s->end >= s->head_end)
+		return false; /* not in place (a folded line): it cannot be checked */
+	MHD_get_connection_values_n(c, MHD_HEADER_KIND, nearest_name, s);
+	last = s->next == s->head_end;
+	gap = (size_t)(s->next - s->end);
+	if (gap < (last ? 2 : 1) || gap > (last ? 4 : 2))
+		return false;
+	for (size_t i = 0; i < gap; i++)
+		if (((const char *)s->end)[i] != '\0')
+			return false;
+	return true;
+}
+
+static enum MHD_Result check_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t n)
+{
+	struct head_scan *s = cls;
+
+	(void)kind, (void)key_size;
+	if (!key || !value || strcasecmp(key, s->name) != 0)
+		return MHD_YES;
+	s->cut = !value_whole(s->conn, s, value, n);
+	return s->cut ? MHD_NO : MHD_YES;
+}
+
+int requester_head_check(struct MHD_Connection *c, const struct trust *t, const char *method)
+{
+	const union MHD_ConnectionInfo *ci, *hs;
+	struct addr peer;
+	struct head_scan s = {.name = t->header == PROXY_HDR_FORWARDED ? "Forwarded"
+	                                                               : "X-Forwarded-For"};
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!ci || !ci->client_addr || addr_from_sockaddr(ci->client_addr, &peer, NULL) < 0 ||
+	    !trust_contains(t, &peer))
+		return 0; /* the header is not read */
+	hs = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	if (!hs || !method)
+		return -ERR_SYNTAX;
+	s.head = (uintptr_t)method;
+	s.head_end = s.head + hs->header_size;
+	s.conn = c;
+	MHD_get_connection_values_n(c, MHD_HEADER_KIND, check_value, &s);
+	return s.cut ? -ERR_SYNTAX : 0;
+}
+#else
+int requester_head_check(struct MHD_Connection *c, const struct trust *t, const char *method)
+{
+	(void)c, (void)t, (void)method;
+	return 0;
+}
+#endif
 
 /* The kernel's smoothed RTT of the connection, -1 when it will not say. */
 static double connection_rtt_ms(struct MHD_Connection *c)
@@ -342,8 +424,8 @@ int requester_identify(struct MHD_Connection *c, const struct trust *t,
 	if (!ci || !ci->client_addr || addr_from_sockaddr(ci->client_addr, &out->peer, NULL) < 0)
 		return -ERR_UNSUPPORTED;
 	if (trust_contains(t, &out->peer))
-		MHD_get_connection_values(c, MHD_HEADER_KIND, join_header, &jc);
-	if (jc.overflow)
+		MHD_get_connection_values_n(c, MHD_HEADER_KIND, join_header, &jc);
+	if (jc.overflow || jc.malformed)
 		return -ERR_SYNTAX;
 	r = requester_resolve(t, &out->peer, jc.seen ? jc.buf : NULL, &out->addr, &out->via_proxy);
 	if (r < 0)

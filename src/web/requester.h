@@ -35,10 +35,18 @@ bool trust_contains(const struct trust *t, const struct addr *a);
  * elements are read from the right, skipping trusted proxies; the first other one is the
  * requester (if every element is trusted, the left-most one; if the header is absent, the
  * peer). *via_proxy says whether the header was used. Returns 0, or -ERR_SYNTAX when the
- * element that would be the requester is not an address ("unknown", obfuscated, garbage).
+ * element that would be the requester is not an address ("unknown", obfuscated, garbage) or
+ * has anything but a port after it ("[2600::1]junk", "1.2.3.4:80x").
  */
 int requester_resolve(const struct trust *t, const struct addr *peer, const char *header,
                       struct addr *out, bool *via_proxy);
+
+/*
+ * One occurrence of the forwarding header, as received (len bytes): -ERR_SYNTAX when it holds a
+ * NUL or another control byte (RFC 9110 §5.5 allows only HTAB), which would cut or disguise the
+ * hop list; 0 otherwise. requester_identify answers such a request as malformed (400).
+ */
+int forwarding_value_check(const char *value, size_t len);
 
 /* Which requesters the service may diagnose. */
 struct target_rules {
@@ -59,7 +67,8 @@ struct target_decision {
 
 /*
  * Decide for requester a. Local mode: loopback and --allow blocks. Public mode: any global
- * unicast address and --allow blocks; every special class is refused with its explanation.
+ * unicast address and --allow blocks; every special-purpose block (core/special.h) is refused
+ * with its reason.
  * The result has also passed the core policy (policy.h). Returns d->allowed.
  */
 bool target_decide(const struct target_rules *r, const struct addr *a, struct target_decision *d);
@@ -93,10 +102,20 @@ struct MHD_Connection;
 /*
  * Identify the requester of an HTTP connection: its peer, the forwarding header when the peer
  * is in t (every occurrence joined), the decision under rules, the connection's RTT. Returns 0,
- * -ERR_SYNTAX (bad or too long forwarding header) or -ERR_UNSUPPORTED (no peer address).
+ * -ERR_SYNTAX (bad, too long or control bytes in the forwarding header) or -ERR_UNSUPPORTED
+ * (no peer address).
  */
 int requester_identify(struct MHD_Connection *c, const struct trust *t,
                        const struct target_rules *rules, struct requester *out);
+
+/*
+ * Whether every occurrence of the forwarding header arrived whole, for a request from a trusted
+ * proxy (0 for any other peer): -ERR_SYNTAX when a NUL byte inside its line made libmicrohttpd
+ * (before 0.9.76, which measures values with strlen) cut the value short, hiding the hops after
+ * it. method is the access handler's method argument, where the request head begins. The
+ * caller answers -ERR_SYNTAX as a malformed forwarding header (400) before anything else.
+ */
+int requester_head_check(struct MHD_Connection *c, const struct trust *t, const char *method);
 
 /*
  * The per-attempt probe timeout for r: factor * rtt + margin within [floor, ceiling] when the

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "core/err.h"
+#include "core/special.h"
 #include "web/requester.h"
 
 #include <string.h>
@@ -89,6 +90,57 @@ static void test_bad_header(void **st)
 	assert_int_equal(requester_resolve(&t, &p, "garbage, 127.0.3.3", &out, &via), 0);
 }
 
+/*
+ * Anything after the requester's address but a port makes the header malformed: it used to be
+ * cut off, so "[2600::1]junk" read as 2600::1 (issue 9 §4).
+ */
+static void test_trailing_junk(void **st)
+{
+	static const char *const bad[] = {
+	    "[2600::1]junk",   "[2600::1] :80",       "[2600::1]:",    "[2600::1]:80x",
+	    "[2600::1]:65536", "1.2.3.4:80x",         "1.2.3.4:",      "1.2.3.4:-1",
+	    "1.2.3.4:_",       "8.8.8.8, [2600::1]x", "[2600::1]:_a b"};
+	struct trust t = {0};
+	struct trust f = {.header = PROXY_HDR_FORWARDED};
+	struct addr p = A("127.0.0.2"), out;
+	bool via;
+
+	(void)st;
+	trust_add(&t, "127.0.0.2");
+	trust_add(&f, "127.0.0.2");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (requester_resolve(&t, &p, bad[i], &out, &via) != -ERR_SYNTAX)
+			fail_msg("\"%s\" accepted", bad[i]);
+	assert_int_equal(requester_resolve(&f, &p, "for=\"[2600::1]junk\"", &out, &via),
+	                 -ERR_SYNTAX);
+	assert_int_equal(requester_resolve(&f, &p, "for=\"[2600::1]:80\"x", &out, &via),
+	                 -ERR_SYNTAX);
+	/* Ports, obfuscated ports (RFC 7239 §6.3) and spaces around a node stay fine. */
+	expect_resolve(&t, "127.0.0.2", "[2600::1]:65535", "2600::1", true);
+	expect_resolve(&t, "127.0.0.2", "1.2.3.4:0", "1.2.3.4", true);
+	expect_resolve(&t, "127.0.0.2", " 1.2.3.4:443 ", "1.2.3.4", true);
+	expect_resolve(&f, "127.0.0.2", "for=\"[2600::1]:_hidden-port.1\"", "2600::1", true);
+	/* Junk left of the requester is still not the requester's business. */
+	expect_resolve(&t, "127.0.0.2", "[2600::1]junk, 1.2.3.4", "1.2.3.4", true);
+}
+
+/* A NUL or another control byte in the header, as received, is malformed (issue 9 §4). */
+static void test_control_bytes(void **st)
+{
+	static const char nul[] = "1.2.3.4\0, 10.0.0.1";
+
+	(void)st;
+	assert_int_equal(forwarding_value_check(nul, sizeof(nul) - 1), -ERR_SYNTAX);
+	assert_int_equal(forwarding_value_check("1.2.3.4\r", 8), -ERR_SYNTAX);
+	assert_int_equal(forwarding_value_check("1.2.3.4\x7f", 8), -ERR_SYNTAX);
+	assert_int_equal(forwarding_value_check("\x01", 1), -ERR_SYNTAX);
+	assert_int_equal(forwarding_value_check("1.2.3.4,\t5.6.7.8", 16), 0);
+	assert_int_equal(forwarding_value_check("for=\"[2600::1]:80\"", 18), 0);
+	assert_int_equal(forwarding_value_check("", 0), 0);
+	/* The length is what counts, not the first NUL. */
+	assert_int_equal(forwarding_value_check(nul, 7), 0);
+}
+
 static void test_forwarded(void **st)
 {
 	struct trust t = {.header = PROXY_HDR_FORWARDED};
@@ -168,6 +220,66 @@ static void test_public_mode(void **st)
 	decide(&r, "::1", false, "loopback");
 }
 
+/* The last address of c: every host bit set. */
+static void last_address(const struct cidr *c, struct addr *a)
+{
+	unsigned bits = c->base.family == AF_INET ? 32 : 128;
+
+	*a = c->base;
+	for (unsigned b = c->prefix; b < bits; b++)
+		a->bytes[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+}
+
+/*
+ * --public refuses every block of the special-purpose table (core/special.h) with that block's
+ * reason: those found accepted as global by issue 9 §4 first, then one address of every row.
+ */
+static void test_public_special(void **st)
+{
+	static const char *const found[] = {
+	    "2001::1", "2001:0:4136:e378::1", "2001:20::1",  "3fff::1",   "3fff:fff:ffff::1",
+	    "5f00::1", "::ffff:0:808:808",    "192.88.99.1", "192.0.0.9", "2620:4f:8000::53",
+	    "4000::1"};
+	struct target_rules r = {.public_mode = true};
+	struct target_decision d;
+	size_t n;
+	const struct special_block *t = special_table(&n);
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(found) / sizeof(found[0]); i++)
+		decide(&r, found[i], false, "special");
+	for (size_t i = 0; i < n; i++) {
+		struct cidr c;
+		struct addr a;
+
+		assert_int_equal(special_cidr(&t[i], &c), 0);
+		last_address(&c, &a); /* the first is often a nested block's */
+		if (special_lookup(&a) != &t[i])
+			continue; /* a more specific row holds it: tested there */
+		if (target_decide(&r, &a, &d) || strcmp(d.code, t[i].reason->code) != 0 ||
+		    strcmp(d.why_en, t[i].reason->en) != 0 ||
+		    strcmp(d.why_ja, t[i].reason->ja) != 0)
+			fail_msg("%s: allowed %d code %s", t[i].cidr, d.allowed, d.code);
+	}
+	/* Ordinary addresses next to them stay diagnosable. */
+	decide(&r, "2001:200::1", true, "ok");
+	decide(&r, "3fff:1000::1", true, "ok");
+	decide(&r, "3ffe:ffff::1", true, "ok");
+	decide(&r, "192.88.100.1", true, "ok");
+	decide(&r, "::ffff:8.8.8.8", true, "ok"); /* judged as the IPv4 it is */
+	decide(&r, "::ffff:198.51.100.1", false, "special");
+	/* The lab's blocks: refused to a visitor, allowed when the operator names them. */
+	decide(&r, "198.18.0.1", false, "special");
+	decide(&r, "2001:db8::1", false, "special");
+	assert_int_equal(cidr_parse("198.18.0.0/15", &r.allow[r.n_allow++]), 0);
+	assert_int_equal(cidr_parse("2001:db8::/32", &r.allow[r.n_allow++]), 0);
+	decide(&r, "198.18.0.1", true, "ok");
+	decide(&r, "2001:db8::1", true, "ok");
+	/* ...but no --allow opens a never-probed block. */
+	assert_int_equal(cidr_parse("2001:20::/28", &r.allow[r.n_allow++]), 0);
+	decide(&r, "2001:20::1", false, "policy");
+}
+
 /* The page's language and the API's advice language come from request_lang (lang_choose). */
 static void test_lang(void **st)
 {
@@ -231,8 +343,11 @@ int main(void)
 	    cmocka_unit_test(test_trusted_rightmost_untrusted),
 	    cmocka_unit_test(test_bad_header),
 	    cmocka_unit_test(test_forwarded),
+	    cmocka_unit_test(test_trailing_junk),
+	    cmocka_unit_test(test_control_bytes),
 	    cmocka_unit_test(test_local_mode),
 	    cmocka_unit_test(test_public_mode),
+	    cmocka_unit_test(test_public_special),
 	    cmocka_unit_test(test_lang),
 	    cmocka_unit_test(test_lang_wildcard),
 	    cmocka_unit_test(test_probe_timeout),
