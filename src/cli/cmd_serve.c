@@ -51,6 +51,8 @@ static const char usage[] =
     "  --addr-burst N            of which at once (default 5)\n"
     "  --prefix-rate N           per hour per /24 (IPv4) or /64 (IPv6) (default 120; 0 off)\n"
     "  --prefix-burst N          of which at once (default 20)\n"
+    "  --site-rate N             per hour per IPv6 /48 (default 240; 0 off)\n"
+    "  --site-burst N            of which at once (default 40)\n"
     "  (one diagnosis at a time per requester always holds)\n"
     "  --max-body BYTES          request body limit (default 1024)\n"
     "  --conn-memory BYTES       per-connection memory, bounds headers (default 16384)\n"
@@ -117,6 +119,8 @@ static const struct number_opt numbers[] = {
     {"addr-burst", 0, 100000000, NUM_D(addr_burst)},
     {"prefix-rate", 0, 100000000, NUM_D(prefix_per_hour)},
     {"prefix-burst", 0, 100000000, NUM_D(prefix_burst)},
+    {"site-rate", 0, 100000000, NUM_D(site_per_hour)},
+    {"site-burst", 0, 100000000, NUM_D(site_burst)},
     {"max-body", 0, 65536, NUM_U(max_body)},
     {"conn-memory", 4096, 1 << 20, NUM_U(conn_memory)},
     {"conn-timeout", 1, 3600, NUM_U(conn_timeout_s)},

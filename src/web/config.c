@@ -6,6 +6,7 @@
 #include "web/web.h"
 #include "core/decimal.h"
 #include "core/err.h"
+#include "web/hostcheck.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,8 @@ void web_config_defaults(struct web_config *c)
 	    .addr_burst = 5,
 	    .prefix_per_hour = 120,
 	    .prefix_burst = 20,
+	    .site_per_hour = 240,
+	    .site_burst = 40,
 	    .max_body = 1024,
 	    .conn_memory = 16384,
 	    .conn_timeout_s = 15,
@@ -68,6 +71,10 @@ int web_config_check(struct web_config *c, char *err, size_t errlen)
 			snprintf(err, errlen, "bad --listen %s (ADDR:PORT)", c->listen[i]);
 			return -ERR_SYNTAX;
 		}
+	}
+	if (hostcheck_init(&(struct hostcheck){0}, c->origin) < 0) {
+		snprintf(err, errlen, "bad --origin %s (http(s)://HOST[:PORT])", c->origin);
+		return -ERR_SYNTAX;
 	}
 	if (c->rtt.floor_ms > c->rtt.ceiling_ms) {
 		snprintf(err, errlen, "--rtt-floor-ms is above --rtt-ceiling-ms");

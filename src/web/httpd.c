@@ -145,6 +145,31 @@ bool httpd_same_origin(struct web *w, struct MHD_Connection *c)
 	return false;
 }
 
+/*
+ * Is the Host one this service answers (hostcheck.h)? Checked first on every request, so that a
+ * DNS-rebinding page gets nothing, not even a CSRF token. GET /healthz is exempt: a load
+ * balancer's health check may name the backend any way it likes, and the answer ("ok" and the
+ * store's kind) tells a page nothing.
+ */
+static bool host_known(struct web *w, struct MHD_Connection *c, const char *url, const char *method)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct addr local;
+	uint16_t port;
+
+	if (strcmp(url, "/healthz") == 0 &&
+	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
+		return true;
+	if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&ss, &len) != 0 ||
+	    addr_from_sockaddr((struct sockaddr *)&ss, &local, &port) != 0)
+		return hostcheck_allows(&w->hosts, host, NULL, 0);
+	return hostcheck_allows(&w->hosts, host, &local, port);
+}
+
 enum lang httpd_lang(struct MHD_Connection *c)
 {
 	return request_lang(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language"));
@@ -259,8 +284,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct req *rq = *con_cls;
 
 	(void)version;
-	if (!rq)
+	if (!rq) {
+		if (!host_known(w, c, url, method))
+			return httpd_error(w, c, 421, "host",
+			                   "Misdirected request: this service does not answer for "
+			                   "that Host name.");
 		return request_begin(w, c, con_cls);
+	}
 	if (*upload_data_size) {
 		if (!rq->too_big && rq->len + *upload_data_size <= w->cfg.max_body) {
 			char *nb = realloc(rq->body, rq->len + *upload_data_size + 1);

@@ -54,6 +54,11 @@ int serve_run(const struct web_config *cfg)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* web_config_check accepted --origin already. */
+	if (hostcheck_init(&w->hosts, w->cfg.origin) < 0) {
+		fprintf(stderr, "exposure serve: bad --origin %s\n", w->cfg.origin);
+		goto out_free;
+	}
 	if ((r = csrf_init(&w->csrf, 24 * 3600 * 1000LL)) < 0) {
 		fprintf(stderr, "exposure serve: libsodium does not start: %s\n", err_str(r));
 		goto out_free;
@@ -75,8 +80,12 @@ int serve_run(const struct web_config *cfg)
 	}
 	if (r > 0)
 		fprintf(stderr, "exposure serve: %d unfinished diagnoses marked interrupted\n", r);
-	r = rate_limit_init(&w->rl, 65536, w->cfg.addr_per_hour, w->cfg.addr_burst,
-	                    w->cfg.prefix_per_hour, w->cfg.prefix_burst);
+	r = rate_limit_init(&w->rl, 65536,
+	                    (const struct rate_spec[RATE_LEVELS]){
+	                        [RATE_ADDR] = {w->cfg.addr_per_hour, w->cfg.addr_burst},
+	                        [RATE_PREFIX] = {w->cfg.prefix_per_hour, w->cfg.prefix_burst},
+	                        [RATE_SITE] = {w->cfg.site_per_hour, w->cfg.site_burst},
+	                    });
 	if (r < 0) {
 		fprintf(stderr, "exposure serve: rate limits: %s\n", err_str(r));
 		goto out_store;

@@ -14,6 +14,7 @@
 #include "report/labels.h"
 #include "store/store.h"
 #include "web/csrf.h"
+#include "web/hostcheck.h"
 #include "web/ratelimit.h"
 #include "web/requester.h"
 
@@ -42,7 +43,9 @@ struct web_config {
 	/* Abuse limits. */
 	unsigned max_inflight; /* diagnoses running at once */
 	unsigned queue_max;    /* diagnoses waiting to run */
+	/* Per address, per /24 or /64, per IPv6 /48 (ratelimit.h). */
 	double addr_per_hour, addr_burst, prefix_per_hour, prefix_burst;
+	double site_per_hour, site_burst;
 	unsigned max_body;          /* request body bytes */
 	unsigned conn_memory;       /* per-connection memory (headers), bytes */
 	unsigned conn_timeout_s;    /* idle connection timeout */
@@ -132,6 +135,7 @@ struct web {
 	struct store_key key;
 	struct csrf csrf;
 	struct rate_limit rl;
+	struct hostcheck hosts; /* the Host names answered */
 	struct metrics m;
 	size_t n_checks;
 

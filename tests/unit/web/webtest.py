@@ -188,12 +188,16 @@ class Client:
         self.cookies = {}
         self.csrf = None
 
+    def authority(self):
+        """host:port as a Host header writes it (an IPv6 literal in brackets)."""
+        return ("[%s]:%d" if ":" in self.host else "%s:%d") % (self.host, self.port)
+
     def conn(self, timeout=30):
         return http.client.HTTPConnection(self.host, self.port, timeout=timeout,
                                           source_address=(self.src, 0))
 
     def request(self, method, path, body=None, headers=None, cookies=True):
-        h = {"Host": "%s:%d" % (self.host, self.port)}
+        h = {"Host": self.authority()}
         if cookies and self.cookies:
             h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
         h.update(headers or {})
@@ -220,7 +224,7 @@ class Client:
         if self.csrf is None:
             self.whoami()
         h = {"X-CSRF-Token": self.csrf, "Content-Type": "application/json",
-             "Origin": "http://%s:%d" % (self.host, self.port), "Sec-Fetch-Site": "same-origin"}
+             "Origin": "http://" + self.authority(), "Sec-Fetch-Site": "same-origin"}
         h.update(headers or {})
         h = {k: v for k, v in h.items() if v is not None}
         return self.request("POST", "/api/diagnoses", body=body, headers=h)
