@@ -44,6 +44,7 @@ static const struct check_def checks[] = {
         .exposed_severity = SEVERITY_HIGH,
         .exposed_confidence = CONFIDENCE_LIKELY,
         .findings = {{"telnet-no-auth-shell", SEVERITY_CRITICAL}},
+        .questions = {"telnet-no-auth-shell"},
         .title = "Telnet",
         .label_en = "Remote login (Telnet)",
         .label_ja = "リモートログイン (Telnet)",
@@ -83,6 +84,7 @@ static const struct check_def checks[] = {
                 {"smb1-enabled", SEVERITY_HIGH},
                 {"smb-signing-not-required", SEVERITY_MEDIUM},
             },
+        .questions = {"smb1-enabled", "ms17-010-vulnerable", "doublepulsar-implant"},
         .advice_ports = {137, 139}, /* SMB over NetBIOS: the same shares */
         .headline = true,
         .title = "SMB",
@@ -105,6 +107,7 @@ static const struct check_def checks[] = {
                 {"rdp-nla-not-required", SEVERITY_HIGH},
                 {"rdp-standard-security", SEVERITY_HIGH},
             },
+        .questions = {"rdp-nla-not-required"},
         .title = "RDP",
         .label_en = "Remote desktop (RDP)",
         .label_ja = "リモートデスクトップ (RDP)",
@@ -125,6 +128,7 @@ static const struct check_def checks[] = {
                 {"vnc-no-auth", SEVERITY_CRITICAL},
                 {"vnc-password-only", SEVERITY_HIGH},
             },
+        .questions = {"vnc-no-auth"},
         .title = "VNC",
         .label_en = "Remote screen (VNC)",
         .label_ja = "画面共有 (VNC)",
@@ -203,6 +207,42 @@ bool check_finding(const struct check_def *c, size_t k, struct finding_def *out)
 	if (run == NULL || run == c || k - 1 - own >= own_findings(run))
 		return false;
 	*out = run->findings[k - 1 - own];
+	return true;
+}
+
+static size_t own_questions(const struct check_def *c)
+{
+	size_t n = 0;
+
+	while (n < CHECK_MAX_QUESTIONS && c->questions[n] != NULL)
+		n++;
+	return n;
+}
+
+/* The severity check c raises finding id with (SEVERITY_X_MAX: not one of its findings). */
+static enum severity finding_severity(const struct check_def *c, const char *id)
+{
+	struct finding_def f;
+
+	for (size_t k = 0; check_finding(c, k, &f); k++)
+		if (strcmp(f.id, id) == 0)
+			return f.severity;
+	return SEVERITY_X_MAX;
+}
+
+bool check_question(const struct check_def *c, size_t k, struct finding_def *out)
+{
+	const struct check_def *run = c->runs ? catalogue_find(c->runs) : NULL;
+	size_t own = own_questions(c);
+	const char *id;
+
+	if (k < own)
+		id = c->questions[k];
+	else if (run != NULL && run != c && k - own < own_questions(run))
+		id = run->questions[k - own];
+	else
+		return false;
+	*out = (struct finding_def){id, finding_severity(c, id)};
 	return true;
 }
 

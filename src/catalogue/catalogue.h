@@ -19,6 +19,8 @@
 #define CHECK_MAX_PORTS 16
 /* Findings a check's protocol check can add to its exposed finding, at most. */
 #define CHECK_MAX_FINDINGS 8
+/* Questions a check declares, at most (each one of its findings). */
+#define CHECK_MAX_QUESTIONS 4
 
 /*
  * The advice id for a check that could not decide (docs/advice.md): advice exists for it, but it
@@ -46,6 +48,14 @@ struct check_def {
 	enum confidence exposed_confidence; /* before the protocol check confirms anything */
 	/* The findings the protocol check may add, worst first; the list ends at a NULL id. */
 	struct finding_def findings[CHECK_MAX_FINDINGS];
+	/*
+	 * The questions the check exists to decide: ids of its findings (own or of the check it
+	 * runs) that every protocol check of an open port must answer, yes (the finding, any
+	 * confidence) or no (probe_answer()); the list ends at a NULL id. A question left open
+	 * becomes the finding with confidence unknown and a reason, added by the diagnosis, so it
+	 * is never silently missing (docs/internals/PROBES.md, "Questions").
+	 */
+	const char *questions[CHECK_MAX_QUESTIONS];
 	/* NULL, or a check whose conversation this one also runs and whose findings it may raise
 	 * (the NetBIOS check speaks SMB over the session). */
 	const char *runs;
@@ -73,6 +83,13 @@ size_t catalogue_rank(const char *name);
  * findings[] of the check it runs. Returns false (nothing written) past the last one.
  */
 bool check_finding(const struct check_def *c, size_t k, struct finding_def *out);
+
+/*
+ * The k-th question of check c, into *out (its id and the severity of that finding): its own
+ * questions[], then those of the check it runs (the NetBIOS check asks SMB's over its session).
+ * Returns false (nothing written) past the last one.
+ */
+bool check_question(const struct check_def *c, size_t k, struct finding_def *out);
 
 /* Whether any check can raise finding id (exposed or protocol finding). */
 bool catalogue_raises(const char *id);

@@ -31,7 +31,11 @@ struct diag_port {
 	/* What a probe learnt, details owned here; NULL when no probe ran. Allocated only then,
 	 * so that thousands of diagnoses of silent targets stay small. */
 	struct probe_result *res;
+	bool probe_failed; /* open, the probe ran or should have, and no result is kept */
 };
+
+/* Questions of one check: its own and those of the check it runs (catalogue.h). */
+#define DIAG_MAX_QUESTIONS (2 * CHECK_MAX_QUESTIONS)
 
 struct diag_check {
 	const struct check_def *def;
@@ -43,6 +47,7 @@ struct diag_check {
 	enum port_state state;
 	struct finding *findings; /* DIAG_MAX_FINDINGS, allocated at the first finding */
 	size_t n_findings;
+	unsigned char questions[DIAG_MAX_QUESTIONS]; /* enum question_state, catalogue order */
 };
 
 struct diagnosis {
@@ -55,6 +60,7 @@ struct diagnosis {
 	void *ud;
 	size_t n_checks, checks_done;
 	bool finished;
+	bool ports_only; /* no protocol check runs: no question is asked */
 	struct diag_check *checks;
 	size_t n_jobs;
 	struct diag_port *jobs;
@@ -126,6 +132,7 @@ struct diagnosis *diagnosis_new(const char *target, const struct addr *a,
 	    .ud = ud,
 	    .n_checks = n,
 	    .t0_ns = uv_hrtime(),
+	    .ports_only = o && o->ports_only,
 	};
 	clock_gettime(CLOCK_REALTIME, &d->started);
 	d->target = strdup(target ? target : "");
@@ -207,6 +214,147 @@ static enum port_state fold_state(enum port_state acc, enum port_state s)
 	return state_rank[s] > state_rank[acc] ? s : acc;
 }
 
+static void ascii_text(char *s, size_t size);
+
+static const struct finding *find_finding(const struct diag_check *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_findings; i++)
+		if (strcmp(c->findings[i].id, id) == 0)
+			return &c->findings[i];
+	return NULL;
+}
+
+/* A string of the probe's details, or NULL. */
+static const char *detail_text(const struct probe_result *res, const char *key)
+{
+	const json_t *v = res && res->details ? json_object_get(res->details, key) : NULL;
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/*
+ * Why the probe of open port p left question id undecided, in words (docs/json.md): its own
+ * reason if it gave one (probe_undecided()); else what it heard, then how its conversation
+ * ended when it said so (details.reason, else details.end).
+ */
+static void undecided_reason(const struct check_def *def, const struct diag_port *p, const char *id,
+                             char *buf, size_t n)
+{
+	const struct probe_result *res = p->res;
+	const struct probe_answer_rec *rec = NULL;
+	const char *how = detail_text(res, "reason");
+	char what[96];
+
+	if (res && probe_answer_of(res, id, &rec) == PROBE_ANSWER_UNDECIDED && rec->reason[0]) {
+		snprintf(buf, n, "%s", rec->reason);
+		ascii_text(buf, n);
+		return;
+	}
+	if (how == NULL)
+		how = detail_text(res, "end");
+	switch (res ? res->state : SERVICE_X_MAX) {
+	case SERVICE_SILENT:
+		snprintf(what, sizeof(what), "the service sent nothing");
+		break;
+	case SERVICE_TCPWRAPPED:
+		snprintf(what, sizeof(what), "the service closed the connection without a byte");
+		break;
+	case SERVICE_PROTOCOL_ERROR:
+		snprintf(what, sizeof(what), "the service broke the %s protocol", def->title);
+		break;
+	case SERVICE_IDENTIFIED:
+		snprintf(what, sizeof(what), "the %s conversation stopped before the answer",
+		         def->title);
+		break;
+	case SERVICE_X_MAX: /* no result kept */
+		snprintf(what, sizeof(what), "the protocol check could not run on our side");
+		break;
+	default: /* SERVICE_OTHER, SERVICE_UNKNOWN */
+		snprintf(what, sizeof(what), "not identified as %s%s%s%s", def->title,
+		         res->service[0] ? " (" : "", res->service,
+		         res->service[0] ? " answers)" : "");
+		break;
+	}
+	snprintf(buf, n, "could not check: %s%s%s%s", what, how ? " (" : "", how ? how : "",
+	         how ? ")" : "");
+	ascii_text(buf, n);
+}
+
+/* Folding the answers of a range's ports: an undecided port leaves the question undecided. */
+static const unsigned char answer_rank[QUESTION_X_MAX] = {
+    [QUESTION_NOT_ASKED] = 0, [QUESTION_NOT_APPLICABLE] = 1, [QUESTION_NO] = 2,
+    [QUESTION_YES] = 3,       [QUESTION_UNKNOWN] = 4,
+};
+
+/* How the probe of open port p settled question id (yes is its finding, seen by the caller). */
+static enum question_state port_answer(const struct diag_port *p, const char *id)
+{
+	if (p->res == NULL)
+		return QUESTION_UNKNOWN;
+	switch (probe_answer_of(p->res, id, NULL)) {
+	case PROBE_ANSWER_NO:
+		return QUESTION_NO;
+	case PROBE_ANSWER_NOT_APPLICABLE:
+		return QUESTION_NOT_APPLICABLE;
+	default:
+		return QUESTION_UNKNOWN;
+	}
+}
+
+/*
+ * Open ports whose protocol check ran: a probe result, or a probe that could not start (a
+ * local error on an open port). Without either no question was asked (--ports-only, or a
+ * caller that records port states only).
+ */
+static bool asked(const struct diag_port *p)
+{
+	return p->pr.state == PORT_OPEN && (p->res != NULL || p->probe_failed);
+}
+
+/*
+ * The questions of the catalogue (check_def.questions) on a concluded check: the finding, or
+ * every asked port's "no", settles one; else the check could not decide it, and says so with
+ * the finding at confidence unknown (counted medium at most: risk_of) and the reason of the
+ * first port that left it open. Never silently missing.
+ */
+static void ask_questions(struct diagnosis *d, struct diag_check *c)
+{
+	struct diag_port *jobs = d->jobs + c->first_job;
+	struct finding_def q;
+
+	for (size_t k = 0; k < DIAG_MAX_QUESTIONS && check_question(c->def, k, &q); k++) {
+		const struct finding *f = find_finding(c, q.id);
+		enum question_state st = QUESTION_NOT_ASKED;
+		const struct diag_port *open = NULL;
+
+		for (size_t p = 0; p < c->n_jobs; p++) {
+			enum question_state a;
+
+			if (!asked(&jobs[p]))
+				continue;
+			a = port_answer(&jobs[p], q.id);
+			if (a == QUESTION_UNKNOWN && open == NULL)
+				open = &jobs[p];
+			if (answer_rank[a] > answer_rank[st])
+				st = a;
+		}
+		if (f != NULL) {
+			st = f->confidence == CONFIDENCE_UNKNOWN ? QUESTION_UNKNOWN : QUESTION_YES;
+		} else if (st == QUESTION_UNKNOWN && open != NULL) {
+			struct finding u = {.severity = q.severity,
+			                    .confidence = CONFIDENCE_UNKNOWN};
+
+			snprintf(u.id, sizeof(u.id), "%s", q.id);
+			undecided_reason(c->def, open, q.id, u.reason, sizeof(u.reason));
+			if ((unsigned)u.severity >= SEVERITY_X_MAX)
+				u.severity =
+				    SEVERITY_HIGH; /* a question that is none of its findings */
+			add_finding(c, &u, false);
+		}
+		c->questions[k] = (unsigned char)st;
+	}
+}
+
 /*
  * Conclude a complete check: its folded state and the port it reports (the first open one,
  * else the first), then its findings: the exposed finding for an open port, refined by what
@@ -250,6 +398,8 @@ static void conclude(struct diagnosis *d, struct diag_check *c)
 			            strcmp(res->findings[k].id, c->def->exposed_id) == 0 &&
 			                p + c->first_job == c->chosen);
 	}
+	if (!d->ports_only)
+		ask_questions(d, c);
 }
 
 /* Tell the caller about finished checks, then about the end, each exactly once. */
@@ -318,6 +468,9 @@ static int store_result(struct diag_port *job, const struct port_result *pr,
 		mine->n_findings =
 		    res->n_findings < PROBE_MAX_FINDINGS ? res->n_findings : PROBE_MAX_FINDINGS;
 		memcpy(mine->findings, res->findings, mine->n_findings * sizeof(mine->findings[0]));
+		mine->n_answers =
+		    res->n_answers < PROBE_MAX_ANSWERS ? res->n_answers : PROBE_MAX_ANSWERS;
+		memcpy(mine->answers, res->answers, mine->n_answers * sizeof(mine->answers[0]));
 		for (size_t k = 0; k < mine->n_findings; k++) {
 			ascii_text(mine->findings[k].id, sizeof(mine->findings[k].id));
 			ascii_text(mine->findings[k].reason, sizeof(mine->findings[k].reason));
@@ -327,6 +480,10 @@ static int store_result(struct diag_port *job, const struct port_result *pr,
 			res->details = NULL;
 		}
 	}
+	/* An open port whose probe ran but left us no result (out of memory here or in the
+	 * engine, which then sets sys_errno): its questions were asked and not answered. */
+	job->probe_failed = job->res == NULL && pr->state == PORT_OPEN && !d->ports_only &&
+	                    (res != NULL || pr->sys_errno != 0);
 	if (res) {
 		/* Taken above, or not an object, or no memory to keep it: never leaked. */
 		json_decref(res->details);
@@ -591,4 +748,40 @@ const struct finding *diagnosis_finding(const struct diagnosis *d, size_t i, siz
 	const struct diag_check *c = finished_at(d, i);
 
 	return c && k < c->n_findings ? &c->findings[k] : NULL;
+}
+
+size_t diagnosis_check_questions(const struct diagnosis *d, size_t i)
+{
+	const struct diag_check *c = check_at(d, i);
+	struct finding_def q;
+	size_t n = 0;
+
+	while (c && n < DIAG_MAX_QUESTIONS && check_question(c->def, n, &q))
+		n++;
+	return n;
+}
+
+enum question_state diagnosis_question(const struct diagnosis *d, size_t i, size_t k,
+                                       const char **id)
+{
+	const struct diag_check *c = finished_at(d, i);
+	struct finding_def q = {0};
+
+	if (id)
+		*id = check_at(d, i) && check_question(d->checks[i].def, k, &q) ? q.id : NULL;
+	if (c == NULL || k >= diagnosis_check_questions(d, i))
+		return QUESTION_NOT_ASKED;
+	return (enum question_state)c->questions[k];
+}
+
+const char *question_state_name(enum question_state s)
+{
+	static const char *const names[QUESTION_X_MAX] = {
+	    [QUESTION_NOT_ASKED] = "not-asked",
+	    [QUESTION_YES] = "yes",
+	    [QUESTION_NO] = "no",
+	    [QUESTION_NOT_APPLICABLE] = "not-applicable",
+	    [QUESTION_UNKNOWN] = "unknown",
+	};
+	return (unsigned)s < QUESTION_X_MAX ? names[s] : "unknown";
 }

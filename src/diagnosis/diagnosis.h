@@ -120,6 +120,28 @@ const json_t *diagnosis_port_details(const struct diagnosis *d, size_t i, size_t
 size_t diagnosis_check_findings(const struct diagnosis *d, size_t i);
 const struct finding *diagnosis_finding(const struct diagnosis *d, size_t i, size_t k);
 
+/*
+ * The questions of check i (catalogue.h, check_question()): how the check settled each on its
+ * open ports. A question never goes missing: left undecided on an open port, it is a finding
+ * with confidence unknown and a reason (added by the diagnosis when the probe did not).
+ */
+enum question_state {
+	QUESTION_NOT_ASKED = 0,  /* no open port, or no protocol check ran (--ports-only) */
+	QUESTION_YES,            /* its finding, confirmed, likely or possible */
+	QUESTION_NO,             /* the probe answered no */
+	QUESTION_NOT_APPLICABLE, /* cannot arise there (MS17-010 with SMB1 off) */
+	QUESTION_UNKNOWN,        /* its finding with confidence unknown */
+	QUESTION_X_MAX
+};
+
+/* How many questions check i has, and the k-th: its id (*id, may be NULL) and state. */
+size_t diagnosis_check_questions(const struct diagnosis *d, size_t i);
+enum question_state diagnosis_question(const struct diagnosis *d, size_t i, size_t k,
+                                       const char **id);
+
+/* "yes", "no", "not-applicable", "unknown", "not-asked". */
+const char *question_state_name(enum question_state s);
+
 /* The JSON form (diagnosis_json.c), written from the accessors above. */
 
 /* The JSON object of one finished check (schema: docs/json.md); new reference. */

@@ -56,6 +56,16 @@ static void report_positive(const struct nb_state *s, struct probe_result *out)
 	                  "NetBIOS session accepted");
 }
 
+/* No session, so none of SMB's questions could be asked over this port: say why. */
+static void smb_unasked(struct probe_result *out, const char *why)
+{
+	static const char *const questions[] = {"smb1-enabled", "ms17-010-vulnerable",
+	                                        "doublepulsar-implant"};
+
+	for (size_t i = 0; i < sizeof(questions) / sizeof(questions[0]); i++)
+		probe_undecided(out, questions[i], why);
+}
+
 static void report_negative(const struct nb_state *s, struct probe_result *out)
 {
 	char text[FINDING_REASON_MAX];
@@ -68,6 +78,7 @@ static void report_negative(const struct nb_state *s, struct probe_result *out)
 	snprintf(text, sizeof(text), "session refused for every called name (%s)",
 	         s->n_neg ? nbss_error_name(s->neg_codes[s->n_neg - 1]) : "?");
 	probe_add_finding(out, "netbios-exposed", SEVERITY_HIGH, CONFIDENCE_LIKELY, text);
+	smb_unasked(out, "could not check: the NetBIOS session was refused for every name we know");
 }
 
 static void report_retarget(const struct nb_state *s, struct probe_result *out)
@@ -80,6 +91,7 @@ static void report_retarget(const struct nb_state *s, struct probe_result *out)
 	probe_detail_set(out, "retarget", json_string(text));
 	probe_add_finding(out, "netbios-exposed", SEVERITY_HIGH, CONFIDENCE_LIKELY,
 	                  "session retargeted (not followed)");
+	smb_unasked(out, "could not check: the NetBIOS session was redirected (not followed)");
 }
 
 static void nb_report(const struct nb_state *s, struct probe_result *out)

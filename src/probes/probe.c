@@ -36,6 +36,57 @@ void probe_add_finding(struct probe_result *out, const char *id, enum severity s
 		snprintf(f->reason, sizeof(f->reason), "%s", reason);
 }
 
+static size_t answer_index(const struct probe_result *out, const char *id)
+{
+	size_t i = 0;
+
+	while (i < out->n_answers && i < PROBE_MAX_ANSWERS && strcmp(out->answers[i].id, id) != 0)
+		i++;
+	return i;
+}
+
+void probe_answer(struct probe_result *out, const char *id, enum probe_answer a)
+{
+	size_t i = answer_index(out, id);
+
+	if (a == PROBE_ANSWER_NONE || (unsigned)a >= PROBE_ANSWER_X_MAX) {
+		if (i < out->n_answers) {
+			memmove(&out->answers[i], &out->answers[i + 1],
+			        (out->n_answers - i - 1) * sizeof(out->answers[0]));
+			out->n_answers--;
+		}
+		return;
+	}
+	if (i == out->n_answers) {
+		if (out->n_answers >= PROBE_MAX_ANSWERS)
+			return;
+		out->n_answers++;
+	}
+	memset(&out->answers[i], 0, sizeof(out->answers[i]));
+	snprintf(out->answers[i].id, sizeof(out->answers[i].id), "%s", id);
+	out->answers[i].answer = a;
+}
+
+void probe_undecided(struct probe_result *out, const char *id, const char *reason)
+{
+	size_t i;
+
+	probe_answer(out, id, reason ? PROBE_ANSWER_UNDECIDED : PROBE_ANSWER_NONE);
+	if (reason && (i = answer_index(out, id)) < out->n_answers)
+		snprintf(out->answers[i].reason, sizeof(out->answers[i].reason), "%s", reason);
+}
+
+enum probe_answer probe_answer_of(const struct probe_result *res, const char *id,
+                                  const struct probe_answer_rec **rec)
+{
+	size_t i = answer_index(res, id);
+	bool found = i < res->n_answers && i < PROBE_MAX_ANSWERS;
+
+	if (rec)
+		*rec = found ? &res->answers[i] : NULL;
+	return found ? res->answers[i].answer : PROBE_ANSWER_NONE;
+}
+
 void probe_detail_set(struct probe_result *out, const char *key, json_t *value)
 {
 	if (value == NULL)

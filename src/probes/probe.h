@@ -50,7 +50,28 @@ struct probe_tx {
 };
 
 #define PROBE_MAX_FINDINGS 8
+#define PROBE_MAX_ANSWERS  4
 #define PROBE_SERVICE_MAX  24
+
+/*
+ * How a probe settled one of its check's questions (catalogue.h, check_def.questions) without
+ * raising the finding. "Yes" needs no answer: it is the finding itself (an undecided one is the
+ * finding with confidence unknown). A question with neither finding nor answer on an open port
+ * was not decided, and the diagnosis says so with the finding at confidence unknown.
+ */
+enum probe_answer {
+	PROBE_ANSWER_NONE = 0,       /* not decided (also: forget an earlier answer) */
+	PROBE_ANSWER_NO,             /* asked and answered: no (vnc-no-auth: a password is asked) */
+	PROBE_ANSWER_NOT_APPLICABLE, /* cannot arise here (ms17-010-vulnerable with SMB1 off) */
+	PROBE_ANSWER_UNDECIDED,      /* not decided, and the probe knows why (reason) */
+	PROBE_ANSWER_X_MAX
+};
+
+struct probe_answer_rec {
+	char id[FINDING_ID_MAX]; /* the question: a finding id */
+	enum probe_answer answer;
+	char reason[FINDING_REASON_MAX]; /* PROBE_ANSWER_UNDECIDED: why, plain ASCII */
+};
 
 /* What a probe learnt. The engine zeroes it before start() and hands it to the caller after. */
 struct probe_result {
@@ -59,6 +80,8 @@ struct probe_result {
 	json_t *details; /* JSON object owned by the result (NULL = none); see docs/json.md */
 	struct finding findings[PROBE_MAX_FINDINGS];
 	size_t n_findings;
+	struct probe_answer_rec answers[PROBE_MAX_ANSWERS]; /* questions answered no */
+	size_t n_answers;
 };
 
 struct probe_ops {
@@ -100,6 +123,23 @@ int probe_tx_put(struct probe_tx *tx, const void *data, size_t n);
  */
 void probe_add_finding(struct probe_result *out, const char *id, enum severity sev,
                        enum confidence conf, const char *reason);
+
+/*
+ * Record how question id (a finding id of the check) was settled without its finding, replacing
+ * an earlier answer to it; PROBE_ANSWER_NONE forgets it. Ignored past PROBE_MAX_ANSWERS.
+ */
+void probe_answer(struct probe_result *out, const char *id, enum probe_answer a);
+
+/*
+ * Question id stays undecided for a reason the probe knows better than the diagnosis would
+ * ("not checked: ..."): the diagnosis's unknown finding then carries it. NULL reason: forget.
+ */
+void probe_undecided(struct probe_result *out, const char *id, const char *reason);
+
+/* How question id was answered, and the record (NULL when PROBE_ANSWER_NONE). A finding with
+ * that id is not an answer: the caller looks at the findings first. */
+enum probe_answer probe_answer_of(const struct probe_result *res, const char *id,
+                                  const struct probe_answer_rec **rec);
 
 /* Set details[key] = value (takes ownership of value), creating the object if needed. */
 void probe_detail_set(struct probe_result *out, const char *key, json_t *value);

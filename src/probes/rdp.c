@@ -236,6 +236,7 @@ static void finish(struct rdp_state *s, struct probe_result *out)
 	            failed_with(p3, RDP_FAIL_HYBRID_REQUIRED_BY_SERVER))) {
 		nla = "required";
 		why_nla = "connections without NLA were refused (HYBRID_REQUIRED_BY_SERVER)";
+		probe_answer(out, "rdp-nla-not-required", PROBE_ANSWER_NO);
 	} else {
 		nla = "unknown";
 		if (!completed(p2) || !completed(p3))

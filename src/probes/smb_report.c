@@ -213,6 +213,52 @@ static void protocol_findings(const struct smb_run *s, const struct signing *sg,
 		                                   : "SMB1 NEGOTIATE: signing not required");
 }
 
+/* Question id undecided: "could not check: " and why, when the probe knows why. */
+static void undecided(struct probe_result *out, const char *id, const char *what, const char *why)
+{
+	char text[FINDING_REASON_MAX];
+
+	snprintf(text, sizeof(text), "could not check: %s%.120s", what, why);
+	probe_undecided(out, id, why[0] ? text : NULL);
+}
+
+/*
+ * The questions of the smb check (catalogue.h), recomputed like the findings: answered no (SMB1
+ * refused; MS17-010 not vulnerable, or out of reach with SMB1 off; no implant answered the ping,
+ * or no ping is due: it is sent only after "vulnerable"), or undecided with the probe's reason.
+ * A question with its finding needs neither.
+ */
+static void answers(const struct smb_run *s, enum ms17_state ms17, const char *ms17_reason,
+                    struct probe_result *out)
+{
+	bool ms17_no = ms17 == MS17_STATE_NOT_VULNERABLE || ms17 == MS17_STATE_NOT_APPLICABLE;
+
+	if (s->smb1.state == SMB1_OFF && s->any_smb)
+		probe_answer(out, "smb1-enabled", PROBE_ANSWER_NO);
+	else
+		undecided(out, "smb1-enabled",
+		          "SMB1 NEGOTIATE: ", s->smb1.state == SMB1_ON ? "" : s->smb1.reason);
+	if (ms17_no)
+		probe_answer(out, "ms17-010-vulnerable",
+		             ms17 == MS17_STATE_NOT_VULNERABLE ? PROBE_ANSWER_NO
+		                                               : PROBE_ANSWER_NOT_APPLICABLE);
+	else
+		undecided(out, "ms17-010-vulnerable", "",
+		          ms17 == MS17_STATE_UNKNOWN ? ms17_reason : "");
+	if (s->ms17.dp == DP_STATE_ABSENT)
+		probe_answer(out, "doublepulsar-implant", PROBE_ANSWER_NO);
+	else if (ms17_no && s->ms17.dp == DP_STATE_UNTESTED)
+		probe_answer(out, "doublepulsar-implant", PROBE_ANSWER_NOT_APPLICABLE);
+	else if (s->ms17.dp == DP_STATE_UNKNOWN)
+		undecided(out, "doublepulsar-implant", "", s->ms17.dp_reason);
+	else
+		undecided(
+		    out, "doublepulsar-implant", "",
+		    ms17 == MS17_STATE_UNKNOWN
+		        ? "the implant is pinged after the MS17-010 check, which did not finish"
+		        : "");
+}
+
 void smb_run_report(const struct smb_run *s, struct probe_result *out)
 {
 	struct signing sg = signing_seen(s);
@@ -233,4 +279,5 @@ void smb_run_report(const struct smb_run *s, struct probe_result *out)
 	drop_finding(out, "smb-signing-not-required");
 	ms17_findings(s, ms17, ms17_reason, out);
 	protocol_findings(s, &sg, out);
+	answers(s, ms17, ms17_reason, out);
 }

@@ -212,6 +212,9 @@ static void finish(struct telnet_state *s, struct probe_result *out)
 		return; /* no bytes: state set by telnet_end() */
 	}
 	snprintf(out->service, sizeof(out->service), "telnet");
+	/* A login or password prompt before any shell: a shell without a password it is not. */
+	if (!c->no_auth_shell && (c->login_prompt || c->password_prompt))
+		probe_answer(out, "telnet-no-auth-shell", PROBE_ANSWER_NO);
 	if (c->no_auth_shell)
 		probe_add_finding(out, "telnet-no-auth-shell", SEVERITY_CRITICAL, CONFIDENCE_LIKELY,
 		                  c->shell_banner ? "a shell banner before any login prompt"

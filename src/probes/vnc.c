@@ -151,6 +151,18 @@ static void put_reason(const struct vnc_reason *r, struct probe_result *out)
 		                             "password"));
 }
 
+/*
+ * Whether the security handshake was read far enough to say that no type lets us in without a
+ * password: a list or a 3.3 type that is no refusal, and the VeNCrypt subtypes when VeNCrypt was
+ * the only way left (a refusal, "too many" included, decides nothing).
+ */
+static bool auth_decided(const struct vnc_state *s)
+{
+	if (s->have_types && !s->st.failed)
+		return !s->st.has_vencrypt || s->st.has_none || s->have_sub;
+	return s->have_33 && !s->s33.failed;
+}
+
 static void finish(struct vnc_state *s, struct probe_result *out)
 {
 	json_t *types = json_array();
@@ -209,6 +221,8 @@ static void finish(struct vnc_state *s, struct probe_result *out)
 	if (s->problem)
 		probe_detail_set(out, "reason", json_string(s->problem));
 
+	if (no_auth_via == NULL && auth_decided(s))
+		probe_answer(out, "vnc-no-auth", PROBE_ANSWER_NO);
 	if (no_auth_via) {
 		probe_detail_set(out, "no_auth_via", json_string(no_auth_via));
 		probe_add_finding(out, "vnc-no-auth", SEVERITY_CRITICAL, CONFIDENCE_CONFIRMED,

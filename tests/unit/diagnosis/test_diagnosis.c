@@ -358,7 +358,8 @@ static void test_probe_merge(void **state)
 	assert_int_equal(
 	    json_array_size(json_object_get(json_object_get(c, "details"), "dialects")), 2);
 	json_t *findings = json_object_get(c, "findings");
-	assert_int_equal(json_array_size(findings), 3);
+	/* The three probe-given, then the question the probe left open (docs/json.md). */
+	assert_int_equal(json_array_size(findings), 4);
 	/* The exposed finding first, confirmed since the probe identified SMB. */
 	assert_string_equal(s(json_array_get(findings, 0), "id"), "smb-exposed");
 	assert_string_equal(s(json_array_get(findings, 0), "confidence"), "confirmed");
@@ -370,6 +371,12 @@ static void test_probe_merge(void **state)
 	assert_string_equal(s(ms, "confidence"), "likely");
 	/* A stray non-ASCII byte in a reason never breaks the document. */
 	assert_non_null(strstr(s(ms, "reason"), "STATUS_INSUFF_SERVER_RESOURCES"));
+	json_t *dp = json_array_get(findings, 3);
+	assert_string_equal(s(dp, "id"), "doublepulsar-implant");
+	assert_string_equal(s(dp, "severity"), "critical");
+	assert_string_equal(s(dp, "confidence"), "unknown");
+	assert_string_equal(s(dp, "reason"),
+	                    "could not check: the SMB conversation stopped before the answer");
 	/* Filtered by timeout: no rtt. */
 	json_t *ssh = check_named(doc, "ssh");
 	assert_string_equal(s(ssh, "state"), "filtered");
@@ -750,7 +757,10 @@ static void test_typed_findings(void **state)
 	assert_int_equal(diagnosis_record(d, IDX_SMB, 445, &OPEN, &res), 0);
 	probe_result_done(&res);
 
-	assert_int_equal(diagnosis_check_findings(d, IDX_SMB), 3);
+	/* The two probe-given and the question it left open (doublepulsar-implant). */
+	assert_int_equal(diagnosis_check_findings(d, IDX_SMB), 4);
+	assert_string_equal(diagnosis_finding(d, IDX_SMB, 3)->id, "doublepulsar-implant");
+	assert_int_equal(diagnosis_finding(d, IDX_SMB, 3)->confidence, CONFIDENCE_UNKNOWN);
 	f = diagnosis_finding(d, IDX_SMB, 0);
 	assert_string_equal(f->id, "smb-exposed");
 	assert_int_equal(f->severity, SEVERITY_HIGH);
