@@ -221,11 +221,39 @@ static enum color severity_color(enum severity sev)
 	return C_DIM;
 }
 
+/*
+ * A finding the check could not decide (confidence unknown): "not known" in words, never its
+ * severity in red as if it were so, with the reason and the advice for an undecided check.
+ */
+static void print_not_known(struct text_out *t, const struct finding *f)
+{
+	const struct advice *a = advice_get(f->id, LANG_EN);
+
+	fprintf(t->f, "        %s? not known%s %s (unknown)", col(t, C_MAGENTA), col(t, C_RESET),
+	        f->id);
+	if (a)
+		fprintf(t->f, ": %s", a->title);
+	fputc('\n', t->f);
+	fprintf(t->f,
+	        "          the check could not tell whether this is so: not proof of safety\n");
+	if (f->reason[0]) {
+		fputs("          because: ", t->f);
+		print_peer(t, f->reason, strnlen(f->reason, sizeof(f->reason)));
+		fputc('\n', t->f);
+	}
+	print_advice(t, CATALOGUE_UNDECIDED_ADVICE);
+}
+
 static void print_findings(struct text_out *t, const struct diagnosis *d, size_t i)
 {
 	for (size_t k = 0; k < diagnosis_check_findings(d, i); k++) {
 		const struct finding *f = diagnosis_finding(d, i, k);
 		const struct advice *a = advice_get(f->id, LANG_EN);
+
+		if (f->confidence == CONFIDENCE_UNKNOWN) {
+			print_not_known(t, f);
+			continue;
+		}
 
 		fprintf(t->f, "        %s! %-8s%s %s (%s)", col(t, severity_color(f->severity)),
 		        severity_name(f->severity), col(t, C_RESET), f->id,
@@ -326,11 +354,14 @@ static void print_summary(struct text_out *t, const struct diagnosis *d)
 {
 	enum risk r = diagnosis_risk(d);
 	enum color c = r >= RISK_HIGH ? C_BOLD_RED : r == RISK_MEDIUM ? C_YELLOW : C_GREEN;
-	size_t open = 0, n = diagnosis_checks(d);
+	size_t open = 0, not_known = 0, n = diagnosis_checks(d);
 	char upper[16];
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		open += diagnosis_check_state(d, i) == PORT_OPEN;
+		for (size_t k = 0; k < diagnosis_check_findings(d, i); k++)
+			not_known += diagnosis_finding(d, i, k)->confidence == CONFIDENCE_UNKNOWN;
+	}
 	snprintf(upper, sizeof(upper), "%s", risk_name(r));
 	for (char *p = upper; *p; p++)
 		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
@@ -346,6 +377,11 @@ static void print_summary(struct text_out *t, const struct diagnosis *d)
 	}
 	fprintf(t->f, "  %sRisk: %s%s - %s (%zu of %zu checks open).\n", col(t, c), upper,
 	        col(t, C_RESET), risk_words(r), open, n);
+	if (not_known > 0)
+		fprintf(t->f,
+		        "  %s%zu question%s could not be answered: see the findings marked not "
+		        "known.%s\n",
+		        col(t, C_MAGENTA), not_known, not_known == 1 ? "" : "s", col(t, C_RESET));
 	if (diagnosis_has_error(d))
 		fprintf(t->f, "  %sSome checks could not be run: see the rows marked error.%s\n",
 		        col(t, C_MAGENTA), col(t, C_RESET));

@@ -169,6 +169,32 @@ assert ssh["findings"][0]["confidence"] == "likely", ssh["findings"]
 PY
 [ "$(cat "$tmp/portsonly.rc")" = 1 ] && ok "--ports-only exit 1" || bad "--ports-only exit $(cat "$tmp/portsonly.rc")"
 
+# 1c. An open VNC port that closes without a greeting: its question (vnc-no-auth) is not
+# answered, so it is there with confidence unknown and a reason, in JSON and in words; with
+# --ports-only nothing is asked (issue 15 §2).
+run vncq check --json "${ports[@]}" --port vnc=$open_port 127.0.0.1
+run vncq_po check --json --ports-only "${ports[@]}" --port vnc=$open_port 127.0.0.1
+run vncq_text check "${ports[@]}" --port vnc=$open_port 127.0.0.1
+python3 - "$tmp/vncq.out" "$tmp/vncq_po.out" <<'PY' && ok "open VNC without a greeting: vnc-no-auth unknown" || bad "vnc-no-auth unknown"
+import json, sys
+vnc = next(c for c in json.load(open(sys.argv[1]))["checks"] if c["check"] == "vnc")
+assert vnc["state"] == "open" and vnc["service"] is None, vnc
+f = [x for x in vnc["findings"] if x["id"] == "vnc-no-auth"]
+assert f == [{"id": "vnc-no-auth", "severity": "critical", "confidence": "unknown",
+              "reason": "could not check: the service closed the connection without a byte "
+                        "(closed by the server)"}], vnc["findings"]
+po = next(c for c in json.load(open(sys.argv[2]))["checks"] if c["check"] == "vnc")
+assert [x["id"] for x in po["findings"]] == ["vnc-exposed"], po["findings"]
+PY
+if grep -q "? not known vnc-no-auth (unknown)" "$tmp/vncq_text.out" &&
+	grep -q "because: could not check: the service closed the connection" "$tmp/vncq_text.out" &&
+	grep -q "1 question could not be answered" "$tmp/vncq_text.out"; then
+	ok "text: vnc-no-auth not known, in words"
+else
+	bad "text: vnc-no-auth not known"
+	sed 's/^/#   /' "$tmp/vncq_text.out"
+fi
+
 # 2. Everything closed: risk none, exit 0.
 run closed check --json "${ports[@]}" 127.0.0.1
 python3 - "$tmp/closed.out" <<'PY' && ok "all closed: risk none" || bad "all closed: risk none"
