@@ -286,14 +286,21 @@
   }
 
   function findingBlock(f) {
-    const li = el('li', 'finding sev-' + f.severity);
-    const adv = (state.advice[state.lang] || {})[f.id];
+    // A question the check could not answer (confidence unknown): "Not known" in words, never
+    // its severity as if it were so; then its reason and the advice for an undecided check.
+    const notKnown = f.confidence === 'unknown';
+    const cls = notKnown ? 'not-known' : 'sev-' + f.severity;
+    const li = el('li', 'finding ' + cls);
+    const all = state.advice[state.lang] || {};
+    const title = all[f.id];
+    const adv = notKnown ? all['check-unknown'] : title;
     const head = el('p', 'finding-head');
-    head.appendChild(el('span', 'badge sev-' + f.severity, t('severity_' + f.severity)));
+    head.appendChild(el('span', 'badge ' + cls, notKnown ? t('not_known') : t('severity_' + f.severity)));
     head.appendChild(document.createTextNode(' '));
-    head.appendChild(el('strong', null, adv ? adv.title : f.id));
+    head.appendChild(el('strong', null, title ? title.title : f.id));
     head.appendChild(el('span', 'muted', ' (' + t('confidence_' + f.confidence) + ')'));
     li.appendChild(head);
+    if (notKnown) li.appendChild(el('p', null, t('not_known_meaning')));
     if (f.reason) li.appendChild(el('p', 'muted', f.reason));
     if (adv) {
       li.appendChild(el('p', null, adv.meaning));
@@ -354,6 +361,9 @@
       sum.replaceChildren();
       sum.appendChild(el('span', 'risk-word', t('risk_word_' + shown)));
       sum.appendChild(document.createTextNode(' ' + t('risk_' + shown)));
+      const notKnown = Object.values(state.results)
+        .reduce((n, c) => n + (c.findings || []).filter((f) => f.confidence === 'unknown').length, 0);
+      if (notKnown > 0) sum.appendChild(el('p', 'questions-unknown', t('questions_unknown', { n: notKnown })));
       sum.hidden = false;
     } else {
       sum.hidden = true;

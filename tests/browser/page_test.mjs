@@ -191,6 +191,34 @@ async function main() {
       'a check that could not run: never "no risk found" (' + words.trim().slice(0, 60) + '...)');
     await pe.close();
 
+    // A question the check could not answer (issue 15: VNC open, silent, vnc-no-auth unknown):
+    // "Not known" in words, never its severity as if it were so, and counted in the summary.
+    const pq = await ctx.newPage();
+    const qId = 'a'.repeat(32);
+    const vncOpen = Object.assign(row('vnc', 5900, 'closed'), { state: 'open', reason: 'syn-ack',
+      rtt_ms: 0.5, details: { reason: 'no data before the idle timeout' }, findings: [
+        { id: 'vnc-exposed', severity: 'high', confidence: 'likely' },
+        { id: 'vnc-no-auth', severity: 'critical', confidence: 'unknown',
+          reason: 'could not check: the service sent nothing (no data before the idle timeout)' }] });
+    const qFake = { id: qId, status: 'done', risk: 'high',
+      checks: CHECKS.map((c) => (c.check === 'vnc' ? vncOpen : row(c.check, c.first_port, 'closed'))) };
+    qFake.result = { target: '127.0.0.1', address: '127.0.0.1', risk: 'high', checks: qFake.checks };
+    await pq.route(`**/api/diagnoses/${qId}/events`, (r) => r.abort());
+    await pq.route(`**/api/diagnoses/${qId}`, (r) => r.fulfill({ status: 200,
+      contentType: 'application/json', body: JSON.stringify(qFake) }));
+    await pq.goto(base + '/d/' + qId);
+    await pq.waitForSelector('#summary:not([hidden])');
+    const nk = pq.locator('li.row[data-check="vnc"] li.finding.not-known');
+    check((await nk.count()) === 1, 'an unanswered question is one "not known" finding');
+    const nkText = await nk.textContent();
+    check(/^Not known/.test(nkText.trim()) && !/critical/.test(nkText) &&
+      /could not tell whether/.test(nkText) && /no data before the idle timeout/.test(nkText),
+      'not known in words, with its reason (' + nkText.trim().slice(0, 80) + '...)');
+    check(/Read the reason shown with this result/.test(nkText), 'with the advice for an undecided check');
+    check(/Some questions could not be answered \(1\)/.test(await pq.textContent('#summary')),
+      'the summary counts the unanswered question');
+    await pq.close();
+
     // Delete.
     await page.click('#delete');
     await page.waitForSelector('#deleted:not([hidden])');
