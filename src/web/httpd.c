@@ -289,6 +289,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return httpd_error(w, c, 421, "host",
 			                   "Misdirected request: this service does not answer for "
 			                   "that Host name.");
+		if (requester_head_check(c, &w->cfg.trust, method) < 0) /* a NUL cut it short */
+			return httpd_error(
+			    w, c, 400, "forwarded",
+			    "The forwarding header from the trusted proxy is malformed.");
 		return request_begin(w, c, con_cls);
 	}
 	if (*upload_data_size) {
