@@ -115,6 +115,7 @@ static const struct special_block table[] = {
      &r_anycast},
     {"192.0.0.10/32", "Traversal Using Relays around NAT Anycast", "RFC 8155", true, T, T,
      ADDR_ANYCAST, &r_anycast},
+    /* The registry lists 192.0.0.170/32 and 192.0.0.171/32, alike: one row for the pair. */
     {"192.0.0.170/31", "NAT64/DNS64 Discovery", "RFC 8880, RFC 7050", true, F, F, ADDR_RESERVED,
      &r_reserved},
     {"192.0.2.0/24", "Documentation (TEST-NET-1)", "RFC 5737", true, F, F, ADDR_DOCUMENTATION,
