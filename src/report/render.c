@@ -41,6 +41,14 @@ size_t render_measures(const struct report *r, const struct report_acc *a, bool 
 
 		m[k++] = (struct measure){"finding", r->finding_names[f], a->finding[f]};
 	}
+	/* Only where there is one at all: a catalogue with no undecided result reads as before. */
+	for (size_t i = 0; findings && i < r->n_findings; i++) {
+		size_t f = r->finding_order[i];
+
+		if (r->total.finding_unknown[f] > 0)
+			m[k++] = (struct measure){"finding-unknown", r->finding_names[f],
+			                          a->finding_unknown[f]};
+	}
 	return k;
 }
 
@@ -55,6 +63,8 @@ void render_measure_title(const struct report *r, const struct measure *m, char 
 	} else if (strcmp(m->measure, "check") == 0) {
 		catalogue_title(m->name, title, sizeof(title));
 		snprintf(buf, n, "%s reachable", title);
+	} else if (strcmp(m->measure, "finding-unknown") == 0) {
+		snprintf(buf, n, "finding %s not known", m->name);
 	} else {
 		snprintf(buf, n, "finding %s", m->name);
 	}

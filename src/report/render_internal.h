@@ -16,18 +16,22 @@
 
 /* One measure of one set of results. */
 struct measure {
-	const char *measure; /* "headline", "risky", "check", "finding" */
+	const char *measure; /* "headline", "risky", "check", "finding", "finding-unknown" */
 	const char *name;
 	uint64_t count;
 };
 
-#define MEASURES_MAX (2 + REPORT_MAX_CHECKS + REPORT_MAX_FINDINGS)
+#define MEASURES_MAX (2 + REPORT_MAX_CHECKS + 2 * REPORT_MAX_FINDINGS)
 
-/* The measures of a in display order into m (MEASURES_MAX); findings too if asked. */
+/*
+ * The measures of a in display order into m (MEASURES_MAX); findings too if asked, then, for
+ * each finding that any counted result holds only as unknown, that share ("finding-unknown").
+ */
 size_t render_measures(const struct report *r, const struct report_acc *a, bool findings,
                        struct measure *m);
 
-/* "139 or 445 reachable", "SMB (445) reachable", "finding smb1-enabled", ... */
+/* "139 or 445 reachable", "SMB (445) reachable", "finding smb1-enabled", "finding
+ * ms17-010-vulnerable not known", ... */
 void render_measure_title(const struct report *r, const struct measure *m, char *buf, size_t n);
 
 /* The period's bounds as text, "" for an open end (n >= 21 each). */

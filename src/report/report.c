@@ -158,12 +158,21 @@ static struct report_acc *bucket_for(struct run *u, int64_t created_ms)
 	return &r->buckets[r->n_buckets++].acc;
 }
 
+static void count_finding(struct report_acc *a, int f, bool unknown)
+{
+	if (unknown)
+		a->finding_unknown[f]++;
+	else
+		a->finding[f]++;
+}
+
 /* Add one row to the totals, its label group and its trend bucket. */
 static int count_row(struct run *u, const struct store_iter_row *row, int label)
 {
 	struct report_acc *acc[3] = {&u->r->total, &u->raw[label + 1], NULL};
 	bool headline = false, risky = is_risky(row->risk);
 	int ci[REPORT_MAX_CHECKS], fi[16];
+	bool fu[16];
 	size_t nci = 0, nfi = 0;
 
 	if (u->o->trend != REPORT_TREND_NONE && (acc[2] = bucket_for(u, row->created_ms)) == NULL)
@@ -180,20 +189,31 @@ static int count_row(struct run *u, const struct store_iter_row *row, int label)
 		if (catalogue_headline(row->checks[i].check))
 			headline = true;
 	}
-	for (size_t i = 0; i < row->n_findings; i++) {
-		int f = intern_finding(u, row->findings[i].id);
+	/*
+	 * A finding holds for a result when it is there with a confidence other than unknown (the
+	 * first pass); one there only as unknown, a question not answered, is counted apart (the
+	 * second). Each id once per result.
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < row->n_findings; i++) {
+			bool unknown = row->findings[i].confidence == CONFIDENCE_UNKNOWN;
+			int f;
 
-		if (f < 0)
-			return f;
-		if (u->seen[f] == u->rowno)
-			continue;
-		u->seen[f] = u->rowno;
-		if (nfi < sizeof(fi) / sizeof(fi[0])) {
-			fi[nfi++] = f;
-		} else {
-			/* Rare: more than 16 distinct findings; count them directly. */
-			for (int k = 0; k < 3 && acc[k]; k++)
-				acc[k]->finding[f]++;
+			if (unknown != (pass == 1))
+				continue;
+			if ((f = intern_finding(u, row->findings[i].id)) < 0)
+				return f;
+			if (u->seen[f] == u->rowno)
+				continue;
+			u->seen[f] = u->rowno;
+			if (nfi < sizeof(fi) / sizeof(fi[0])) {
+				fu[nfi] = unknown;
+				fi[nfi++] = f;
+			} else {
+				/* Rare: more than 16 distinct findings; count them directly. */
+				for (int k = 0; k < 3 && acc[k]; k++)
+					count_finding(acc[k], f, unknown);
+			}
 		}
 	}
 	for (int k = 0; k < 3 && acc[k]; k++) {
@@ -203,7 +223,7 @@ static int count_row(struct run *u, const struct store_iter_row *row, int label)
 		for (size_t i = 0; i < nci; i++)
 			acc[k]->check_open[ci[i]]++;
 		for (size_t i = 0; i < nfi; i++)
-			acc[k]->finding[fi[i]]++;
+			count_finding(acc[k], fi[i], fu[i]);
 	}
 	return 0;
 }
@@ -396,8 +416,10 @@ static void acc_add(struct report_acc *to, const struct report_acc *from)
 	to->risky += from->risky;
 	for (size_t i = 0; i < REPORT_MAX_CHECKS; i++)
 		to->check_open[i] += from->check_open[i];
-	for (size_t i = 0; i < REPORT_MAX_FINDINGS; i++)
+	for (size_t i = 0; i < REPORT_MAX_FINDINGS; i++) {
 		to->finding[i] += from->finding[i];
+		to->finding_unknown[i] += from->finding_unknown[i];
+	}
 }
 
 /* Shown groups: each label group of at least min_group; the rest folded into "other". */

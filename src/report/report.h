@@ -47,7 +47,12 @@ struct report_acc {
 	uint64_t headline; /* a headline check of the catalogue open (netbios 139 or smb 445) */
 	uint64_t risky;    /* risk medium, high or critical */
 	uint64_t check_open[REPORT_MAX_CHECKS];
-	uint64_t finding[REPORT_MAX_FINDINGS]; /* results with the finding at least once */
+	/* results where the finding holds: there at least once with a confidence other than
+	 * unknown */
+	uint64_t finding[REPORT_MAX_FINDINGS];
+	/* results where it is there only as unknown: a question the check could not answer
+	 * (docs/json.md), never counted as holding */
+	uint64_t finding_unknown[REPORT_MAX_FINDINGS];
 };
 
 struct report_group {
