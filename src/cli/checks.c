@@ -68,25 +68,32 @@ void text_wrap(FILE *f, const char *text, size_t width)
 	fputc('\n', f);
 }
 
-/* One check for --list --json: what `GET /api/whoami` says of it, and more for scripts. */
-static json_t *check_json(const struct check_def *c, struct check_ports p)
+/* The ids of check_finding() (questions false) or check_question() (true), as a JSON array. */
+static json_t *id_list(const struct check_def *c, bool questions)
 {
-	char ports[PORTS_TEXT_MAX];
 	struct finding_def f;
 	json_t *ids = json_array();
-	json_t *o;
 
-	for (size_t k = 0; ids && check_finding(c, k, &f); k++)
+	for (size_t k = 0; ids && (questions ? check_question(c, k, &f) : check_finding(c, k, &f));
+	     k++)
 		if (json_array_append_new(ids, json_string(f.id)) < 0) {
 			json_decref(ids);
 			return NULL;
 		}
+	return ids;
+}
+
+/* One check for --list --json: what `GET /api/whoami` says of it, and more for scripts. */
+static json_t *check_json(const struct check_def *c, struct check_ports p)
+{
+	char ports[PORTS_TEXT_MAX];
+
 	check_ports_text(p, ports, sizeof(ports));
-	/* "o" takes ids, also when packing fails. */
-	o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:{s:s, s:s}, s:o}", "check", c->name, "ports",
-	              ports, "first_port", (int)p.first, "last_port", (int)p.last, "title",
-	              c->title, "label", "en", c->label_en, "ja", c->label_ja, "findings", ids);
-	return o;
+	/* "o" takes the lists, also when packing fails (and fails on a NULL one). */
+	return json_pack("{s:s, s:s, s:i, s:i, s:s, s:{s:s, s:s}, s:o, s:o}", "check", c->name,
+	                 "ports", ports, "first_port", (int)p.first, "last_port", (int)p.last,
+	                 "title", c->title, "label", "en", c->label_en, "ja", c->label_ja,
+	                 "findings", id_list(c, false), "questions", id_list(c, true));
 }
 
 static int list_json(FILE *f, const struct port_overrides *po)

@@ -505,6 +505,10 @@ static void test_list(void **state)
 		for (m = 0; check_finding(&c[k], m, &fd); m++)
 			assert_string_equal(json_string_value(json_array_get(ids, m)), fd.id);
 		assert_int_equal(json_array_size(ids), m);
+		ids = json_object_get(o, "questions");
+		for (m = 0; check_question(&c[k], m, &fd); m++)
+			assert_string_equal(json_string_value(json_array_get(ids, m)), fd.id);
+		assert_int_equal(json_array_size(ids), m);
 	}
 	/* The override shows; what is not overridden keeps its default. */
 	json_t *smb = json_array_get(checks, catalogue_rank("smb"));
