@@ -24,6 +24,8 @@ struct engine_stats {
 	unsigned long neigh_unasked; /* next-hop questions that could not be sent (no socket...) */
 	unsigned long neigh_failed;  /* next-hop questions without an answer (timeout...) */
 	unsigned neigh_waiting_peak; /* most jobs waiting at once for one next-hop answer */
+	unsigned long probe_retries; /* silent server-speaks-first conversations tried again */
+	unsigned long idle_extended; /* idle timers re-armed from a later TCP_INFO */
 };
 
 struct engine {
@@ -108,7 +110,14 @@ struct probe_run {
 	struct probe_result res;
 	unsigned conn; /* index of the current connection */
 	unsigned max_conns;
-	unsigned idle_ms;
+	unsigned idle_ms;    /* this connection's, from its TCP_INFO (engine/deadline.h) */
+	unsigned total_ms;   /* the whole probe's; grows (to its ceiling) when the path does */
+	uint64_t start_ns;   /* the probe's first connection */
+	uint64_t last_ns;    /* the latest byte received, or the connection's start */
+	bool sent_any;       /* the probe queued bytes on this connection */
+	bool got_any;        /* bytes arrived on this connection */
+	bool retried;        /* a silent server-speaks-first connection was tried again */
+	bool retrying;       /* the connection being opened is that retry */
 	bool ended_deadline; /* end(DEADLINE) was called: no more reconnects */
 };
 
