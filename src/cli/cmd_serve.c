@@ -57,8 +57,13 @@ static const char usage[] =
     "  --max-body BYTES          request body limit (default 1024)\n"
     "  --conn-memory BYTES       per-connection memory, bounds headers (default 16384)\n"
     "  --conn-timeout SEC        idle connection timeout (default 15)\n"
-    "  --conn-limit N            connections at once (default 1024)\n"
-    "  --per-ip-conn-limit N     connections at once per peer address (default 16)\n"
+    "  --request-timeout SEC     a whole request (headers and body) within SEC of the\n"
+    "                            connection or of its previous response (default 10)\n"
+    "  --conn-limit N            connections at once; when full, the one waiting longest\n"
+    "                            for its request is closed for a new one (default 1024)\n"
+    "  --per-ip-conn-limit N     connections at once per IPv4 address or IPv6 /64\n"
+    "                            (default 16; 0 off)\n"
+    "  --per-48-conn-limit N     connections at once per IPv6 /48 (default 64; 0 off)\n"
     "  --threads N               HTTP threads (default 2)\n"
     "Probe deadlines (from the requester's HTTP round-trip time, TCP_INFO):\n"
     "  --rtt-factor N            timeout = N * rtt + margin (default 4)\n"
@@ -124,8 +129,10 @@ static const struct number_opt numbers[] = {
     {"max-body", 0, 65536, NUM_U(max_body)},
     {"conn-memory", 4096, 1 << 20, NUM_U(conn_memory)},
     {"conn-timeout", 1, 3600, NUM_U(conn_timeout_s)},
+    {"request-timeout", 1, 3600, NUM_U(request_timeout_s)},
     {"conn-limit", 1, 1000000, NUM_U(conn_limit)},
     {"per-ip-conn-limit", 0, 1000000, NUM_U(per_ip_conn_limit)},
+    {"per-48-conn-limit", 0, 1000000, NUM_U(per_48_conn_limit)},
     {"threads", 1, 64, NUM_U(threads)},
     {"rtt-factor", 1, 100, NUM_U(rtt.factor)},
     {"rtt-margin-ms", 0, 60000, NUM_U(rtt.margin_ms)},

@@ -10,22 +10,198 @@
 #include "core/err.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #define CSP                                                                                        \
 	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "                \
 	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "             \
 	"frame-ancestors 'none'"
 
-/* One request's body, gathered within --max-body. */
+/*
+ * A request with more query arguments is answered 414 before libmicrohttpd parses them: 0.9.75
+ * keeps every argument in the connection's memory pool and, when the pool runs out there, queues
+ * its error and then goes on waiting for headers, so the client got nothing until the idle
+ * timeout (300 short arguments in 16 KiB, 60 in 4 KiB). The API takes one or two.
+ */
+#define HTTPD_MAX_ARGS 16
+
+/* One request: its body, gathered within --max-body. */
 struct req {
 	char *body;
 	size_t len;
+	bool begun; /* the handler's first call is done */
 	bool too_big;
+	bool too_many_args;
 };
+
+/* ------------------------------------------------------------------------------------------ */
+/* Connections (connlimit.h): admitted per network, shed when late or for room.               */
+
+static struct conn_slot *conn_slot_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/*
+ * The request arrived whole (the handler's last call, after the body): no deadline until its
+ * response ends. An answer queued earlier (421, 413, 414) leaves the deadline running: the
+ * library may still be reading the body.
+ */
+static void conn_busy(struct web *w, struct MHD_Connection *c)
+{
+	struct conn_slot *s = conn_slot_of(c);
+
+	if (s)
+		connlimit_busy(&w->conns, s);
+}
+
+/*
+ * libmicrohttpd owns the socket; shutdown(2) makes its poll see the end and close it. The table
+ * calls this under its lock, and a slot is freed (on_connection CLOSED) before the library
+ * closes the descriptor, so fd is still this connection's.
+ */
+static void shed_fd(int fd, void *arg)
+{
+	(void)arg;
+	shutdown(fd, SHUT_RDWR);
+}
+
+/* Refuse a network at its limit before the library sets the connection up. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct web *w = cls;
+	struct addr a;
+
+	(void)len;
+	if (addr_from_sockaddr(sa, &a, NULL) < 0)
+		return MHD_NO;
+	return connlimit_may_accept(&w->conns, &a) ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	struct web *w = cls;
+	const union MHD_ConnectionInfo *fd, *peer;
+	struct addr a;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (*socket_context)
+			connlimit_close(&w->conns, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	peer = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!fd)
+		return;
+	if (!peer || !peer->client_addr || addr_from_sockaddr(peer->client_addr, &a, NULL) < 0 ||
+	    !(*socket_context = connlimit_open(&w->conns, &a, fd->connect_fd, web_mono_ms())))
+		shutdown(fd->connect_fd, SHUT_RDWR);
+}
+
+/* The reaper: sheds every connection whose request is late, at its deadline. */
+static void *reaper_main(void *arg)
+{
+	struct web *w = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&w->reaper_lock);
+	while (!w->reaper_stop) {
+		int64_t wait = connlimit_reap(&w->conns, web_mono_ms());
+
+		if (wait < 0)
+			break;
+		if (wait < 10)
+			wait = 10; /* a deadline due now is shed on the next round */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += wait / 1000;
+		ts.tv_nsec += (long)(wait % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&w->reaper_cond, &w->reaper_lock, &ts);
+	}
+	pthread_mutex_unlock(&w->reaper_lock);
+	return NULL;
+}
+
+/*
+ * Each connection holds a descriptor: lift the soft limit towards the hard one so that the
+ * table, not EMFILE, decides who is refused.
+ */
+static void raise_fd_limit(size_t conns)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)conns + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static int conns_start(struct web *w)
+{
+	struct connlimit_config cc = {
+	    .limit = w->cfg.conn_limit,
+	    .per_net = w->cfg.per_ip_conn_limit,
+	    .per_48 = w->cfg.per_48_conn_limit,
+	    .request_ms = w->cfg.request_timeout_s * 1000u,
+	    .shed = shed_fd,
+	};
+	pthread_condattr_t ca;
+	int r;
+
+	if ((r = connlimit_init(&w->conns, &cc)) < 0) {
+		fprintf(stderr, "exposure serve: connection table: %s\n", err_str(r));
+		return r;
+	}
+	w->conns_on = true;
+	raise_fd_limit(connlimit_capacity(cc.limit));
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->reaper_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&w->reaper_lock, NULL);
+	w->reaper_stop = false;
+	if ((r = pthread_create(&w->reaper, NULL, reaper_main, w)) != 0) {
+		fprintf(stderr, "exposure serve: connection reaper: %s\n", strerror(r));
+		return -r;
+	}
+	w->reaper_on = true;
+	return 0;
+}
+
+/* After the daemons stopped: every connection is closed by then. */
+static void conns_stop(struct web *w)
+{
+	if (w->reaper_on) {
+		pthread_mutex_lock(&w->reaper_lock);
+		w->reaper_stop = true;
+		pthread_cond_signal(&w->reaper_cond);
+		pthread_mutex_unlock(&w->reaper_lock);
+		pthread_join(w->reaper, NULL);
+		w->reaper_on = false;
+	}
+	if (w->conns_on) {
+		pthread_cond_destroy(&w->reaper_cond);
+		pthread_mutex_destroy(&w->reaper_lock);
+		connlimit_free(&w->conns);
+		w->conns_on = false;
+	}
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Responses.                                                                                  */
@@ -255,17 +431,44 @@ static enum MHD_Result route(struct web *w, struct MHD_Connection *c, const char
 /* ------------------------------------------------------------------------------------------ */
 /* Requests.                                                                                   */
 
+/*
+ * The request line has arrived, before libmicrohttpd parses its query (its URI log callback):
+ * with too many arguments, cut the query off where the library will look for it (the line is
+ * in its read buffer, still ours to write until this returns) and answer 414 at the first call.
+ * The request's struct req starts here.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct req *rq = calloc(1, sizeof(*rq));
+	char *q = strchr(uri, '?');
+	size_t n = 1;
+
+	(void)cls, (void)c;
+	if (!rq || !q)
+		return rq;
+	for (const char *p = q + 1; *p && n <= HTTPD_MAX_ARGS; p++)
+		n += *p == '&';
+	if (n > HTTPD_MAX_ARGS) {
+		rq->too_many_args = true;
+		q[1] = '\0';
+	}
+	return rq;
+}
+
 /* The first call of a request: refuse a declared body above the limit before it is read. */
 static enum MHD_Result request_begin(struct web *w, struct MHD_Connection *c, void **con_cls)
 {
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-	struct req *rq = calloc(1, sizeof(*rq));
+	struct req *rq = *con_cls ? *con_cls : calloc(1, sizeof(*rq));
 	uint64_t declared;
 	int r;
 
 	if (!rq)
 		return MHD_NO;
 	*con_cls = rq;
+	rq->begun = true;
+	if (rq->too_many_args)
+		return httpd_error(w, c, 414, "uri", "Too many query arguments.");
 	if (!cl)
 		return MHD_YES;
 	r = decimal_u64(cl, w->cfg.max_body, &declared);
@@ -284,7 +487,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct req *rq = *con_cls;
 
 	(void)version;
-	if (!rq) {
+	if (!rq || !rq->begun) {
 		if (!host_known(w, c, url, method))
 			return httpd_error(w, c, 421, "host",
 			                   "Misdirected request: this service does not answer for "
@@ -311,6 +514,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	conn_busy(w, c);
 	if (rq->too_big)
 		return httpd_error(w, c, 413, "too-large", "Request body too large.");
 	return route(w, c, url, method, rq);
@@ -319,9 +523,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+	struct web *w = cls;
 	struct req *rq = *con_cls;
+	struct conn_slot *s = conn_slot_of(c);
 
-	(void)cls, (void)c, (void)toe;
+	(void)toe;
+	if (s)
+		connlimit_idle(&w->conns, s, web_mono_ms());
 	if (!rq)
 		return;
 	free(rq->body);
@@ -366,14 +574,26 @@ static int start_one(struct web *w, const char *listen)
 	}
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w, MHD_OPTION_SOCK_ADDR, &ss,
-	                     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)w->cfg.threads,
-	                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)w->cfg.conn_timeout_s,
-	                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)w->cfg.conn_memory,
-	                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)w->cfg.conn_limit,
-	                     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)w->cfg.per_ip_conn_limit,
-	                     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED,
-	                     on_completed, w, MHD_OPTION_END);
+	/*
+	 * [::] serves both families (IPV6_V6ONLY off), as --public --listen [::]:8080 is documented
+	 * to; an IPv4 peer then arrives as ::ffff:a.b.c.d, which addr_from_sockaddr() unmaps before
+	 * any rule or limit sees it.
+	 */
+	if (ss.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr))
+		flags |= MHD_USE_DUAL_STACK;
+	/*
+	 * The library's own limit is the table's capacity and its per-address limit is off: the
+	 * table (on_accept, on_connection) decides, per network, and sheds for room.
+	 */
+	d = MHD_start_daemon(
+	    flags, 0, on_accept, w, on_request, w, MHD_OPTION_SOCK_ADDR, &ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)w->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)w->cfg.conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)w->cfg.conn_memory, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)connlimit_capacity(w->cfg.conn_limit), MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, w, MHD_OPTION_URI_LOG_CALLBACK, on_uri, w, MHD_OPTION_END);
 	if (!d) {
 		r = errno ? -errno : -EADDRINUSE;
 		fprintf(stderr, "exposure serve: cannot listen on %s: %s\n", listen, strerror(-r));
@@ -388,6 +608,8 @@ int httpd_start(struct web *w)
 {
 	int r;
 
+	if ((r = conns_start(w)) < 0)
+		return r;
 	for (size_t i = 0; i < w->cfg.n_listen; i++)
 		if ((r = start_one(w, w->cfg.listen[i])) < 0)
 			return r;
@@ -403,4 +625,5 @@ void httpd_stop(struct web *w)
 	for (size_t i = 0; i < w->n_daemons; i++)
 		MHD_stop_daemon(w->daemons[i]);
 	w->n_daemons = 0;
+	conns_stop(w);
 }

@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "report/labels.h"
 #include "store/store.h"
+#include "web/connlimit.h"
 #include "web/csrf.h"
 #include "web/hostcheck.h"
 #include "web/ratelimit.h"
@@ -49,8 +50,10 @@ struct web_config {
 	unsigned max_body;          /* request body bytes */
 	unsigned conn_memory;       /* per-connection memory (headers), bytes */
 	unsigned conn_timeout_s;    /* idle connection timeout */
+	unsigned request_timeout_s; /* a whole request within this (connlimit.h) */
 	unsigned conn_limit;        /* connections at once */
-	unsigned per_ip_conn_limit; /* connections at once per peer address */
+	unsigned per_ip_conn_limit; /* connections at once per IPv4 address or IPv6 /64 */
+	unsigned per_48_conn_limit; /* connections at once per IPv6 /48 */
 	unsigned threads;           /* HTTP threads */
 	/* Probe deadlines from the requester's round-trip time. */
 	struct rtt_deadline rtt;
@@ -168,6 +171,11 @@ struct web {
 
 	struct MHD_Daemon *daemons[WEB_MAX_LISTEN];
 	size_t n_daemons;
+	struct connlimit conns; /* every HTTP connection, all daemons (httpd.c) */
+	bool conns_on, reaper_on, reaper_stop;
+	pthread_t reaper; /* sheds the connections late with their request */
+	pthread_mutex_t reaper_lock;
+	pthread_cond_t reaper_cond;
 
 	/* Operator dashboard (admin.c); set before the HTTP threads start, read-only after. */
 	bool admin_on;
