@@ -279,6 +279,31 @@ out_close:
 	return map_rc(rc);
 }
 
+/*
+ * Touch only a database that is ours or empty. A file with no schema version of ours
+ * (user_version 0) that already holds tables belongs to another program: switching it to WAL
+ * or creating our tables in it would change someone else's data, so it is refused before any
+ * write.
+ */
+static int check_ours(struct conn *c, const char *path, const struct store_opts *o)
+{
+	int64_t version, objects;
+	int r;
+
+	if ((r = query_int(c->db, "PRAGMA user_version", &version)) < 0 ||
+	    (r = query_int(c->db, "SELECT count(*) FROM sqlite_master", &objects)) < 0) {
+		store_set_err(o, "%s: not a readable database: %s", path, sqlite3_errmsg(c->db));
+		return r;
+	}
+	if (version != 0 || objects == 0)
+		return 0;
+	store_set_err(o,
+	              "%s: holds another program's tables (no exposure schema); refusing to "
+	              "change it: use a new file",
+	              path);
+	return -ERR_UNSUPPORTED;
+}
+
 static int set_wal(struct conn *c, const char *path, const struct store_opts *o)
 {
 	sqlite3_stmt *st;
@@ -522,7 +547,8 @@ static int sq_open(const char *path, const struct store_opts *o, struct store **
 		*out = &s->base;
 		return 0;
 	}
-	if ((r = set_wal(&s->sync, path, o)) < 0 || (r = migrate(&s->sync, path, o)) < 0)
+	if ((r = check_ours(&s->sync, path, o)) < 0 || (r = set_wal(&s->sync, path, o)) < 0 ||
+	    (r = migrate(&s->sync, path, o)) < 0)
 		goto out_close;
 	if ((marked = mark_interrupted(&s->sync)) < 0) {
 		r = marked;

@@ -82,21 +82,25 @@ def t_stores(d, key, good_store):
                              ("half a store", real[:len(real) // 2], "malformed"),
                              ("100-byte store", real[:100], "malformed")]:
         refused(key, write(d, what.replace(" ", "-") + ".db", data), want, what)
-    other = os.path.join(d, "other.db")
-    c = sqlite3.connect(other)
-    c.execute("CREATE TABLE diagnoses (x)")
-    c.execute("INSERT INTO diagnoses VALUES ('theirs')")
-    c.commit()
-    c.close()
-    os.chmod(other, 0o600)
-    # Its bytes change (WAL mode is set before the schema is read); its tables and rows stay.
-    refused(key, other, "migration", "another program's SQLite file", same_bytes=False)
-    c = sqlite3.connect(other)
-    tables = c.execute("SELECT name FROM sqlite_master").fetchall()
-    rows = c.execute("SELECT x FROM diagnoses").fetchall()
-    c.close()
-    check(tables == [("diagnoses",)] and rows == [("theirs",)],
-          "another program's SQLite file: its tables and rows stay: %s %s" % (tables, rows))
+    # Another program's SQLite file, whatever its tables are called, is refused before any
+    # write: not switched to WAL, no table of ours created in it.
+    for name, table in [("other.db", "diagnoses"), ("users.db", "users")]:
+        other = os.path.join(d, name)
+        c = sqlite3.connect(other)
+        c.execute("CREATE TABLE %s (x)" % table)
+        c.execute("INSERT INTO %s VALUES ('theirs')" % table)
+        c.commit()
+        c.close()
+        os.chmod(other, 0o600)
+        refused(key, other, "another program", "another program's SQLite file (%s)" % table)
+        c = sqlite3.connect(other)
+        tables = c.execute("SELECT name FROM sqlite_master").fetchall()
+        rows = c.execute("SELECT x FROM %s" % table).fetchall()
+        mode = c.execute("PRAGMA journal_mode").fetchone()
+        c.close()
+        check(tables == [(table,)] and rows == [("theirs",)] and mode == ("delete",),
+              "another program's SQLite file: its tables, rows and journal mode stay: %s %s %s"
+              % (tables, rows, mode))
     future = os.path.join(d, "future.db")
     shutil.copy(good_store, future)
     c = sqlite3.connect(future)
