@@ -30,6 +30,28 @@ void metrics_observe_latency(struct web *w, double seconds)
 	atomic_fetch_add(&w->m.lat_sum_us, (unsigned long long)(seconds * 1e6));
 }
 
+/* The connection table (connlimit.h): what it holds, whom it closed and why. */
+static void metrics_connections(struct web *w, struct sbuf *o)
+{
+	struct connlimit_stats st = connlimit_stats(&w->conns);
+
+	sbuf_addf(o,
+	          "# HELP exposure_http_connections HTTP connections in the table now.\n"
+	          "# TYPE exposure_http_connections gauge\nexposure_http_connections %zu\n",
+	          connlimit_live(&w->conns));
+	sbuf_addf(o, "# HELP exposure_http_connections_closed_total Connections refused or closed "
+	             "by the table, by reason.\n"
+	             "# TYPE exposure_http_connections_closed_total counter\n");
+	sbuf_addf(o, "exposure_http_connections_closed_total{reason=\"network-limit\"} %llu\n",
+	          (unsigned long long)st.refused_net);
+	sbuf_addf(o, "exposure_http_connections_closed_total{reason=\"full\"} %llu\n",
+	          (unsigned long long)st.refused_full);
+	sbuf_addf(o, "exposure_http_connections_closed_total{reason=\"shed\"} %llu\n",
+	          (unsigned long long)st.shed_full);
+	sbuf_addf(o, "exposure_http_connections_closed_total{reason=\"request-timeout\"} %llu\n",
+	          (unsigned long long)st.shed_deadline);
+}
+
 /* The Prometheus text of every metric, or NULL (out of memory). */
 static char *metrics_render(struct web *w, size_t *len)
 {
@@ -120,6 +142,7 @@ static char *metrics_render(struct web *w, size_t *len)
 	          "# TYPE exposure_store_writes_failed_total counter\n"
 	          "exposure_store_writes_failed_total %llu\n",
 	          (unsigned long long)(ss.failed + ss.rejected_full));
+	metrics_connections(w, &o);
 	return sbuf_take(&o, len);
 }
 

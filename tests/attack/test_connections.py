@@ -20,7 +20,8 @@ import socket
 import threading
 import time
 
-from attack import Server, case, check, deadline, exposure, finish, lo_add, stop_clean
+from attack import (Server, case, check, deadline, exposure, finish, lo_add, metrics,
+                    stop_clean)
 
 EXE = exposure()
 V6_SERVER = "2001:db8:ffff::1"
@@ -177,6 +178,10 @@ def t_one_64(srv, v6port):
     print("one /64: %d opens, %d ended early, %d open at most" % (opens, early, most),
           flush=True)
     v.verdict("one /64 x 1024 slow connections")
+    m = metrics(srv)
+    closed_by = 'exposure_http_connections_closed_total{reason="%s"}'
+    check(m.get(closed_by % "network-limit", 0) > 1000,
+          "/metrics counts the /64's refusals: %s" % m.get(closed_by % "network-limit"))
 
 
 def t_many_networks(srv, v6port):
@@ -190,6 +195,9 @@ def t_many_networks(srv, v6port):
           flush=True)
     v.verdict("8 networks filling the table")
     check(early > 0, "a full table sheds connections before their deadline (%d)" % early)
+    m = metrics(srv)
+    check(m.get('exposure_http_connections_closed_total{reason="shed"}', 0) > 0,
+          "/metrics counts the connections shed for room")
 
 
 def lifetimes(socks, limit):
@@ -241,6 +249,8 @@ def t_slowloris(srv, v6port):
     check(all(e is not None and REQUEST_TIMEOUT - 0.5 <= e <= REQUEST_TIMEOUT + 1.5
               for e in ends),
           "slow headers and bodies are cut at --request-timeout %d s: %s" % (REQUEST_TIMEOUT, ends))
+    n = metrics(srv).get('exposure_http_connections_closed_total{reason="request-timeout"}', 0)
+    check(n >= len(socks), "/metrics counts them (%s >= %d)" % (n, len(socks)))
     # Slow but whole within the deadline: three pieces over 1.5 s.
     s = connect("198.18.3.2", ("127.0.0.1", srv.port))
     got = b""
@@ -292,6 +302,9 @@ def t_limits(exe_args):
         st, _ = visit(V4_VISITOR, ("127.0.0.1", srv.port), path="/",
                       host="127.0.0.1:%d" % srv.port)
         check(st == 200, "the page is answered meanwhile: %s" % st)
+        # 8 + 24 + 8 + 4 held, and the /metrics request itself.
+        n = metrics(srv).get("exposure_http_connections", 0)
+        check(45 <= n <= 47, "/metrics: the table holds the 44 held connections (%s)" % n)
         # Closing 4 of the /64's connections gives 4 places back to that /64.
         held = [s for s in a if s is not None and not closed(s)]
         for s in held[:4]:
