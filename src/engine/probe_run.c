@@ -93,7 +93,9 @@ static void run_grow_total(struct engine_job *j, unsigned total_ms)
 static bool conn_retry_due(const struct engine_job *j, const struct deadlines *dl)
 {
 	const struct probe_run *run = j->run;
-	unsigned need = dl->connect_ms + dl->idle_ms;
+	/* A new connection takes a round trip when its SYN is not lost; the deadline bounds the
+	 * rest. */
+	unsigned need = dl->rto_ms + dl->idle_ms;
 
 	if (run->retried || run->got_any || run->sent_any || !dl->slow)
 		return false;

@@ -9,9 +9,13 @@
 # would take ~2.5 minutes). In every run each question must be answered correctly or marked
 # unknown (a finding with confidence "unknown"), never missing or wrong; per question the share
 # of runs that answered it is printed and must be at least MIN_PCT percent (default 95).
+# The answers (docs/json.md, "Questions"): on an open port a question's finding is there (yes,
+# or confidence unknown) or absent (answered no); a port that is not open asks nothing, which
+# for these open ports is "missing". A "no" must also show the evidence in the details.
 #   vnc-no-auth (vnc 5900): yes      smb1-enabled (smb 445, netbios 139): yes
 #   rdp-nla-not-required (rdp 3389): yes (TLS without NLA accepted)
-#   ms17-010-vulnerable (smb 445, netbios 139): no      telnet-no-auth-shell (telnet 23): no
+#   ms17-010-vulnerable, doublepulsar-implant (smb 445, netbios 139): no
+#   telnet-no-auth-shell (telnet 23): no (a login prompt)
 # Usage: test_lossy_services.sh PATH-TO-exposure   (root; exit 77 otherwise)
 set -u
 export LAB_LOSSY_DELAY_MS=${LAB_LOSSY_DELAY_MS:-150} LAB_LOSSY_LOSS=${LAB_LOSSY_LOSS:-10}
@@ -33,7 +37,7 @@ up lab_vncd lossy 5900 none
 addr=$(lab_addr4 lossy)
 
 # The questions: CHECK PORT FINDING TRUTH, and for a "no" the jq test of the evidence that the
-# probe got far enough to say so (until the diagnosis reports answers itself).
+# probe got far enough to say so (none for doublepulsar-implant: its "no" follows from MS17-010's).
 questions=(
 	"vnc 5900 vnc-no-auth yes"
 	"smb 445 smb1-enabled yes"
@@ -41,11 +45,14 @@ questions=(
 	"rdp 3389 rdp-nla-not-required yes"
 	"smb 445 ms17-010-vulnerable no"
 	"netbios 139 ms17-010-vulnerable no"
+	"smb 445 doublepulsar-implant no"
+	"netbios 139 doublepulsar-implant no"
 	"telnet 23 telnet-no-auth-shell no"
 )
 declare -A evidence=(
 	[ms17-010-vulnerable]='.details.ms17_010 == "not vulnerable"'
 	[telnet-no-auth-shell]='(.details.prompt // "") | test("login|password"; "i")'
+	[doublepulsar-implant]='.details.ms17_010 == "not vulnerable"'
 )
 
 # t_classify TJ CHECK PORT ID TRUTH: prints answered, unknown, missing or wrong.
@@ -53,7 +60,7 @@ t_classify()
 {
 	local e ev=${evidence[$4]:-false}
 	e=$(t_entry "$1" "$2" "$3")
-	[ -n "$e" ] || { echo missing; return; }
+	[ -n "$e" ] && [ "$(jq -r .state <<<"$e")" = open ] || { echo missing; return; }
 	jq -r --arg id "$4" --arg truth "$5" "
 		([.findings[] | select(.id == \$id)] | first) as \$f
 		| if \$f != null and \$f.confidence == \"unknown\" then \"unknown\"

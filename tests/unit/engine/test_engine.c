@@ -708,6 +708,49 @@ static void probe_idle(void **unused)
 	assert_in_range((unsigned)d.at_ms, 190, 600);
 }
 
+/*
+ * The same silent server on a slow path (the target's timeout 600 ms, so R = 0.6 s,
+ * engine/deadline.h): the idle wait is 4R = 2.4 s, the total 8.4 s, and the server that was to
+ * speak first is given a second connection (start() again with conn 0) before the probe ends
+ * idle, at ~4.8 s. On a fast path (probe_idle) there is one connection only.
+ */
+static void probe_silent_slow_path_retried(void **unused)
+{
+	struct probe_ops p = {
+	    .name = "idle-slow",
+	    .state_size = sizeof(struct tstate),
+	    .max_rx = 64,
+	    .idle_ms = 200,
+	    .total_ms = 5000,
+	    .max_conns = 1,
+	    .start = rc_start,
+	    .feed = rec_feed,
+	    .end = rec_end,
+	};
+	struct fixture fx;
+	struct srv s;
+	struct done d = {0};
+
+	(void)unused;
+	memset(&last, 0, sizeof(last));
+	fx_init(&fx, NULL, "127.0.0.1");
+	engine_target_set_timeout(fx.t, 600);
+	srv_start(&fx.loop, &s, SRV_SILENT, false);
+	d.e = fx.e;
+	d.stop_when_done[0] = &s;
+	assert_int_equal(engine_submit(fx.e, fx.t, s.port, &p, on_done, &d), 0);
+	fx_run_and_free(&fx);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.pr.state, PORT_OPEN);
+	assert_int_equal(last.nconns, 2);
+	assert_int_equal(last.conns_seen[0], 0);
+	assert_int_equal(last.conns_seen[1], 0);
+	assert_int_equal(last.ends[PROBE_END_IDLE], 1);
+	assert_int_equal(s.accepted, 2);
+	assert_int_equal(d.res.state, SERVICE_SILENT);
+	assert_in_range((unsigned)d.at_ms, 4700, 5600);
+}
+
 static void probe_total_deadline(void **unused)
 {
 	struct probe_ops p = {
@@ -1321,6 +1364,7 @@ int main(void)
 	    cmocka_unit_test(closed_port_with_probe_has_no_result),
 	    cmocka_unit_test(probe_reconnect),
 	    cmocka_unit_test(probe_idle),
+	    cmocka_unit_test(probe_silent_slow_path_retried),
 	    cmocka_unit_test(probe_total_deadline),
 	    cmocka_unit_test(probe_toobig),
 	    cmocka_unit_test(probe_peer_closes),
