@@ -121,10 +121,15 @@ run "Samba SMB1 off, signing default" --port smb=13445 --port netbios=13139 "$A4
 	expect "$O" "$A4" "Samba SMB1 off, default" netbios 13139 \
 		"netbios-exposed,smb-signing-not-required" "not applicable"
 }
+# MS17-010 undecided: so is the implant, whose ping follows a "vulnerable" only (issue 15: a
+# question is unknown, never missing).
+U1="doublepulsar-implant,ms17-010-vulnerable,$S1"
+DPU='([.findings[] | select(.id == "doublepulsar-implant") | .confidence + ": " + .reason] ==
+	["unknown: could not check: the implant is pinged after the MS17-010 check, which did not finish"])'
 run "Samba SMB1 on, restrict anonymous = 2" --port smb=14445 "$A4" &&
-	expect "$O" "$A4" "Samba restrict anonymous" smb 14445 "ms17-010-vulnerable,$S1" "unknown" \
+	expect "$O" "$A4" "Samba restrict anonymous" smb 14445 "$U1" "unknown" \
 		'(.details.ms17_010_reason | startswith("needs credentials")) and
-		 ([.findings[] | select(.id == "ms17-010-vulnerable") | .confidence] == ["unknown"])'
+		 ([.findings[] | select(.id == "ms17-010-vulnerable") | .confidence] == ["unknown"]) and '"$DPU"
 
 # Emulators
 run "EMULATOR unpatched MS17-010" --port smb=20445 --port netbios=20139 "$A4" && {
@@ -141,9 +146,14 @@ run "EMULATOR patched Windows 10" --port smb=20446 --port netbios=20140 "$A4" &&
 		'.details.ms17_010_reason == "STATUS_ACCESS_DENIED" and (.details | has("doublepulsar") | not)'
 	tj=$(t_target_json "$O" "$A4")
 	e=$(t_entry "$tj" netbios 20140)
+	# No session for our names: SMB's questions stay open over 139, unknown with the reason.
 	if jq -e '.service == "netbios" and .details.session == "negative" and
-		([.findings[] | .id + "=" + .confidence] == ["netbios-exposed=likely"])' <<<"$e" >/dev/null; then
-		t_ok "EMULATOR NetBIOS negative: netbios-exposed likely"
+		([.findings[] | .id + "=" + .confidence] == ["netbios-exposed=likely",
+		  "smb1-enabled=unknown", "ms17-010-vulnerable=unknown", "doublepulsar-implant=unknown"]) and
+		([.findings[1:][] | .reason] | unique ==
+		 ["could not check: the NetBIOS session was refused for every name we know"])' \
+		<<<"$e" >/dev/null; then
+		t_ok "EMULATOR NetBIOS negative: netbios-exposed likely, SMB questions unknown"
 	else
 		t_fail "EMULATOR NetBIOS negative: $e"
 	fi
@@ -155,10 +165,10 @@ run "EMULATOR DoublePulsar" --port smb=20447 "$A4" &&
 		 ([.findings[] | select(.id == "doublepulsar-implant") |
 		   .severity + "/" + .confidence] == ["critical/confirmed"])'
 run "EMULATOR LOGON_FAILURE" --port smb=20448 "$A4" &&
-	expect "$O" "$A4" "EMULATOR LOGON_FAILURE" smb 20448 "ms17-010-vulnerable,$S1" "unknown" \
-		'(.details.ms17_010_reason | test("needs credentials.*LOGON_FAILURE"))'
+	expect "$O" "$A4" "EMULATOR LOGON_FAILURE" smb 20448 "$U1" "unknown" \
+		'(.details.ms17_010_reason | test("needs credentials.*LOGON_FAILURE")) and '"$DPU"
 run "EMULATOR RST after TRANSACTION" --port smb=20449 "$A4" &&
-	expect "$O" "$A4" "EMULATOR RST" smb 20449 "ms17-010-vulnerable,$S1" "unknown" \
-		'.details.ms17_010_reason == "connection reset after TRANSACTION"'
+	expect "$O" "$A4" "EMULATOR RST" smb 20449 "$U1" "unknown" \
+		'.details.ms17_010_reason == "connection reset after TRANSACTION" and '"$DPU"
 
 t_finish
