@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -455,6 +456,39 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	return rq;
 }
 
+/* Counts the headers that say how long a body is (length_headers). */
+struct length_headers {
+	unsigned content_length, transfer_encoding;
+};
+
+static enum MHD_Result count_length_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                           const char *value)
+{
+	struct length_headers *n = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, "Content-Length") == 0)
+		n->content_length++;
+	else if (strcasecmp(key, "Transfer-Encoding") == 0)
+		n->transfer_encoding++;
+	return MHD_YES;
+}
+
+/*
+ * Whether the request says how long its body is in one way only. Two Content-Length headers, or
+ * one beside Transfer-Encoding, are the material of request smuggling: a proxy in front may read
+ * the other one, and its next request would hide in our body. RFC 9112 §6.3 lets a server
+ * refuse both; libmicrohttpd would pick one silently.
+ */
+static bool length_unambiguous(struct MHD_Connection *c)
+{
+	struct length_headers n = {0};
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_length_header, &n);
+	return n.content_length <= 1 && !(n.content_length && n.transfer_encoding);
+}
+
 /* The first call of a request: refuse a declared body above the limit before it is read. */
 static enum MHD_Result request_begin(struct web *w, struct MHD_Connection *c, void **con_cls)
 {
@@ -469,6 +503,9 @@ static enum MHD_Result request_begin(struct web *w, struct MHD_Connection *c, vo
 	rq->begun = true;
 	if (rq->too_many_args)
 		return httpd_error(w, c, 414, "uri", "Too many query arguments.");
+	if (!length_unambiguous(c))
+		return httpd_error(w, c, 400, "body",
+		                   "Conflicting Content-Length or Transfer-Encoding headers.");
 	if (!cl)
 		return MHD_YES;
 	r = decimal_u64(cl, w->cfg.max_body, &declared);

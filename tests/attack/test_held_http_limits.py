@@ -57,6 +57,13 @@ def t_content_length(srv):
          {400, 413}),
         ("Content-Length above --max-body", b"Content-Length: 1025\r\n", b"", {413}),
         ("Content-Length 2^64", b"Content-Length: 18446744073709551616\r\n", b"{}", {400, 413}),
+        # Two ways of telling the length: the material of request smuggling, refused.
+        ("two Content-Length", b"Content-Length: 100\r\nContent-Length: 2\r\n", b"{}", {400}),
+        ("two equal Content-Length", b"Content-Length: 2\r\nContent-Length: 2\r\n", b"{}",
+         {400}),
+        ("Content-Length beside chunked",
+         b"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n", b"2\r\n{}\r\n0\r\n\r\n",
+         {400}),
     ]
     for i, (what, hdr, body, want) in enumerate(cases):
         st, got = raw(srv.port, post(srv, hdr, body), src="127.0.21.%d" % (i + 1), timeout=5)
