@@ -20,7 +20,9 @@ struct diagnosis *diagnosis_new(const char *target, const struct addr *a,
 
 /*
  * The result of one port of check i. Takes res->details (sets it to NULL); res may be NULL
- * (no probe ran). Calls on_check when the check is complete and on_done after the last check.
+ * (no probe ran: its questions are not asked; but an open port with NULL and sys_errno set is a
+ * probe that could not run, the engine's out of memory, and its questions are unknown). Calls
+ * on_check when the check is complete and on_done after the last check.
  * Returns 0; -ERR_RANGE if i or port is not part of the diagnosis; -EALREADY if that port
  * already has its result.
  */
