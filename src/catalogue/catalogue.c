@@ -246,6 +246,17 @@ bool check_question(const struct check_def *c, size_t k, struct finding_def *out
 	return true;
 }
 
+static const struct finding_def visit_findings[] = {
+    {FINDING_IPV6_ONLY, SEVERITY_HIGH},
+    {FINDING_IPV4_ONLY, SEVERITY_HIGH},
+};
+
+const struct finding_def *catalogue_visit_findings(size_t *count)
+{
+	*count = sizeof(visit_findings) / sizeof(visit_findings[0]);
+	return visit_findings;
+}
+
 bool catalogue_raises(const char *id)
 {
 	struct finding_def f;

@@ -91,6 +91,16 @@ bool check_finding(const struct check_def *c, size_t k, struct finding_def *out)
  */
 bool check_question(const struct check_def *c, size_t k, struct finding_def *out);
 
+/*
+ * Findings about a visitor's addresses taken together (src/diagnosis/visit.c), raised by no
+ * check: a door open on the IPv6 address but closed or filtered on IPv4, and the reverse. Their
+ * severity follows the door (the worst finding of that check on the open side); the one listed
+ * here is the usual one. They have advice like every finding.
+ */
+#define FINDING_IPV6_ONLY "ipv6-only-exposure"
+#define FINDING_IPV4_ONLY "ipv4-only-exposure"
+const struct finding_def *catalogue_visit_findings(size_t *count);
+
 /* Whether any check can raise finding id (exposed or protocol finding). */
 bool catalogue_raises(const char *id);
 
