@@ -37,6 +37,64 @@ int store_status_parse(const char *name, enum store_status *out)
 	return -ERR_SYNTAX;
 }
 
+static const char *const connection_names[STORE_CONN_X_MAX] = {
+    [STORE_CONN_SIM] = "sim",
+    [STORE_CONN_USB_MODEM] = "usb-modem",
+    [STORE_CONN_TETHERING] = "tethering",
+    [STORE_CONN_ROUTER] = "router",
+    [STORE_CONN_WIRED] = "wired",
+    [STORE_CONN_UNKNOWN] = "unknown",
+};
+
+static const char *const device_names[STORE_DEVICE_X_MAX] = {
+    [STORE_DEVICE_DESKTOP] = "desktop",
+    [STORE_DEVICE_TABLET] = "tablet",
+    [STORE_DEVICE_PHONE] = "phone",
+    [STORE_DEVICE_OTHER] = "other",
+};
+
+/* names[i] for 0 < i < n; slot 0 (NONE) has no name. */
+static int name_parse(const char *const *names, unsigned n, const char *name, unsigned *out)
+{
+	for (unsigned i = 1; i < n; i++) {
+		if (name && strcmp(name, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -ERR_SYNTAX;
+}
+
+const char *store_connection_name(enum store_connection c)
+{
+	return (unsigned)c < STORE_CONN_X_MAX ? connection_names[c] : NULL;
+}
+
+int store_connection_parse(const char *name, enum store_connection *out)
+{
+	unsigned i;
+	int r = name_parse(connection_names, STORE_CONN_X_MAX, name, &i);
+
+	if (r == 0)
+		*out = (enum store_connection)i;
+	return r;
+}
+
+const char *store_device_name(enum store_device d)
+{
+	return (unsigned)d < STORE_DEVICE_X_MAX ? device_names[d] : NULL;
+}
+
+int store_device_parse(const char *name, enum store_device *out)
+{
+	unsigned i;
+	int r = name_parse(device_names, STORE_DEVICE_X_MAX, name, &i);
+
+	if (r == 0)
+		*out = (enum store_device)i;
+	return r;
+}
+
 void store_set_err(const struct store_opts *o, const char *fmt, ...)
 {
 	va_list ap;
@@ -178,6 +236,8 @@ static int check_new(const struct store_new *d)
 	plen = strnlen(d->prefix, STORE_PREFIX_MAX);
 	if (plen == 0 || plen >= STORE_PREFIX_MAX)
 		return -ERR_SYNTAX;
+	if ((unsigned)d->device >= STORE_DEVICE_X_MAX)
+		return -ERR_SYNTAX;
 	return check_name(d->lang, NAME_TOKEN);
 }
 
@@ -257,6 +317,19 @@ int store_delete(struct store *s, const char *id, const char *token)
 		return -ERR_SYNTAX;
 	store_token_hash(token ? token : "", h);
 	return s->ops->del(s, id, h);
+}
+
+int store_set_connection(struct store *s, const char *id, const char *token,
+                         enum store_connection conn)
+{
+	uint8_t h[STORE_HASH_BYTES];
+
+	if (!store_id_valid(id))
+		return -ERR_SYNTAX;
+	if ((unsigned)conn >= STORE_CONN_X_MAX)
+		return -ERR_RANGE;
+	store_token_hash(token ? token : "", h);
+	return s->ops->set_connection(s, id, h, conn);
 }
 
 int store_purge_older_than(struct store *s, int64_t cutoff_ms)

@@ -25,7 +25,7 @@
 #define STORE_NAME_MAX    32 /* check, state, reason, service, risk, language names */
 
 /* Version of the newest schema this code knows (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 enum store_status {
 	STORE_QUEUED = 0,
@@ -34,6 +34,40 @@ enum store_status {
 	STORE_INTERRUPTED,
 	STORE_STATUS_X_MAX
 };
+
+/*
+ * The visitor's own answer to "how is this device connected right now?" (issue 10 §3), and the
+ * coarse device class taken from the User-Agent at request time (the User-Agent itself is never
+ * stored). NONE is no answer / not recorded: NULL in the database, null in JSON.
+ */
+enum store_connection {
+	STORE_CONN_NONE = 0,
+	STORE_CONN_SIM,
+	STORE_CONN_USB_MODEM,
+	STORE_CONN_TETHERING,
+	STORE_CONN_ROUTER,
+	STORE_CONN_WIRED,
+	STORE_CONN_UNKNOWN,
+	STORE_CONN_X_MAX
+};
+
+enum store_device {
+	STORE_DEVICE_NONE = 0,
+	STORE_DEVICE_DESKTOP,
+	STORE_DEVICE_TABLET,
+	STORE_DEVICE_PHONE,
+	STORE_DEVICE_OTHER,
+	STORE_DEVICE_X_MAX
+};
+
+/* "sim", "usb-modem", "tethering", "router", "wired", "unknown"; NULL for NONE or junk. */
+const char *store_connection_name(enum store_connection c);
+/* Return 0 or -ERR_SYNTAX (NULL or any other text; NONE is never parsed). */
+int store_connection_parse(const char *name, enum store_connection *out);
+/* "desktop", "tablet", "phone", "other"; NULL for NONE or junk. */
+const char *store_device_name(enum store_device d);
+/* Return 0 or -ERR_SYNTAX. */
+int store_device_parse(const char *name, enum store_device *out);
 
 /* "queued", "running", "done", "interrupted"; "?" for anything else. */
 const char *store_status_name(enum store_status s);
@@ -167,6 +201,7 @@ struct store_new {
 	sa_family_t family;         /* AF_INET or AF_INET6 */
 	const char *lang;           /* "ja", "en" */
 	int64_t created_ms;
+	enum store_device device; /* from the User-Agent; NONE: not recorded */
 };
 
 /*
@@ -257,6 +292,15 @@ int store_save_result(struct store *s, const struct store_result *r);
 int store_delete(struct store *s, const char *id, const char *token);
 
 /*
+ * Set (or, with STORE_CONN_NONE, clear) the visitor's connection answer, if token hashes to the
+ * stored token hash (constant-time comparison), whatever the diagnosis's status. Synchronous,
+ * through the write queue. Returns 0; -ENOENT (no such id), -EACCES (wrong token), -ERR_SYNTAX
+ * (malformed id), -ERR_RANGE (not an enum store_connection), -EAGAIN (queue full).
+ */
+int store_set_connection(struct store *s, const char *id, const char *token,
+                         enum store_connection conn);
+
+/*
  * Delete every diagnosis created before cutoff_ms, in short transactions of a few hundred so
  * creates are never held up for long. Synchronous: call from a worker thread. Returns the
  * number deleted.
@@ -277,7 +321,9 @@ struct store_diagnosis {
 	sa_family_t family;
 	char lang[STORE_NAME_MAX];
 	char risk[STORE_NAME_MAX]; /* "" until done */
-	char *json;                /* the result document or NULL; freed by store_diagnosis_done */
+	enum store_connection connection;
+	enum store_device device;
+	char *json; /* the result document or NULL; freed by store_diagnosis_done */
 };
 
 /* Fetch one diagnosis. Returns 0; -ENOENT; -ERR_SYNTAX (malformed id). out zeroed on entry. */
@@ -322,6 +368,8 @@ struct store_iter_row {
 	sa_family_t family;
 	const char *risk;
 	const char *lang;
+	enum store_connection connection;
+	enum store_device device;
 	const struct store_iter_check *checks;
 	size_t n_checks;
 	const struct store_iter_finding *findings;

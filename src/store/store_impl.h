@@ -22,6 +22,8 @@ struct store_ops {
 	int (*set_status)(struct store *s, const char *id, enum store_status st, int64_t at_ms);
 	int (*save_result)(struct store *s, const struct store_result *r);
 	int (*del)(struct store *s, const char *id, const uint8_t token_hash[STORE_HASH_BYTES]);
+	int (*set_connection)(struct store *s, const char *id,
+	                      const uint8_t token_hash[STORE_HASH_BYTES], enum store_connection c);
 	int (*purge)(struct store *s, int64_t cutoff_ms);
 	int (*get)(struct store *s, const char *id, struct store_diagnosis *out);
 	int (*count_inflight)(struct store *s);

@@ -50,6 +50,7 @@ enum sql_id {
 	SQL_INFLIGHT,
 	SQL_SYNC_FULL,
 	SQL_SYNC_NORMAL,
+	SQL_CONNECTION,
 	SQL_X_MAX
 };
 
@@ -61,7 +62,8 @@ static const char *const sql_text[SQL_X_MAX] = {
     [SQL_RELEASE] = "RELEASE w",
     [SQL_ROLLBACK_TO] = "ROLLBACK TO w",
     [SQL_INSERT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, requester_hash,"
-                   " requester_prefix, family, lang) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7)",
+                   " requester_prefix, family, lang, device)"
+                   " VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8)",
     [SQL_RUNNING] = "UPDATE diagnoses SET status = 'running', started_ms = ?2"
                     " WHERE id = ?1 AND status = 'queued'",
     [SQL_FINISH] = "UPDATE diagnoses SET status = ?3, finished_ms = ?2"
@@ -75,7 +77,8 @@ static const char *const sql_text[SQL_X_MAX] = {
     [SQL_FINDING_INS] = "INSERT INTO findings (diag, seq, check_name, finding, severity,"
                         " confidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [SQL_GET] = "SELECT d.id, d.status, d.created_ms, d.started_ms, d.finished_ms,"
-                " d.requester_hash, d.requester_prefix, d.family, d.lang, d.risk, x.json"
+                " d.requester_hash, d.requester_prefix, d.family, d.lang, d.risk, x.json,"
+                " d.connection, d.device"
                 " FROM diagnoses d LEFT JOIN documents x ON x.diag = d.n WHERE d.id = ?1",
     [SQL_TOKEN] = "SELECT n, token_hash FROM diagnoses WHERE id = ?1",
     [SQL_DELETE_N] = "DELETE FROM diagnoses WHERE n = ?1",
@@ -84,6 +87,7 @@ static const char *const sql_text[SQL_X_MAX] = {
     [SQL_INFLIGHT] = "SELECT count(*) FROM diagnoses WHERE status IN ('queued', 'running')",
     [SQL_SYNC_FULL] = "PRAGMA synchronous = FULL",
     [SQL_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+    [SQL_CONNECTION] = "UPDATE diagnoses SET connection = ?2 WHERE n = ?1",
 };
 
 struct conn {
@@ -92,7 +96,7 @@ struct conn {
 	bool full_sync; /* PRAGMA synchronous is FULL now */
 };
 
-enum wop_type { WOP_CREATE = 0, WOP_STATUS, WOP_RESULT, WOP_DELETE, WOP_PURGE };
+enum wop_type { WOP_CREATE = 0, WOP_STATUS, WOP_RESULT, WOP_DELETE, WOP_PURGE, WOP_CONNECTION };
 
 struct wcheck {
 	char check[STORE_NAME_MAX];
@@ -124,8 +128,9 @@ struct wop {
 	char requester_hash[STORE_HASH_HEX];
 	char prefix[STORE_PREFIX_MAX];
 	char lang[STORE_NAME_MAX];
-	/* WOP_DELETE */
+	/* WOP_DELETE, WOP_CONNECTION */
 	uint8_t given_hash[STORE_HASH_BYTES];
+	enum store_connection connection;
 	/* WOP_RESULT */
 	char risk[STORE_NAME_MAX];
 	char *json;
@@ -597,6 +602,8 @@ static int apply_create(struct conn *c, const struct store_new *d)
 	sqlite3_bind_text(st, 5, d->prefix, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 6, d->family == AF_INET ? 4 : 6);
 	sqlite3_bind_text(st, 7, d->lang, -1, SQLITE_STATIC);
+	if (d->device != STORE_DEVICE_NONE)
+		sqlite3_bind_text(st, 8, store_device_name(d->device), -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : map_rc(rc);
@@ -701,11 +708,10 @@ static int apply_result(struct conn *c, const struct wop *w)
 	return insert_rows(c, w, n);
 }
 
-/* Delete if the token hash matches (constant time). 0, -ENOENT or -EACCES. */
-static int apply_delete(struct conn *c, const struct wop *w)
+/* The row number of w->id if its token hash matches (constant time): 0, -ENOENT or -EACCES. */
+static int token_row(struct conn *c, const struct wop *w, int64_t *n)
 {
 	sqlite3_stmt *st = stmt(c, SQL_TOKEN);
-	int64_t n;
 	int rc, r;
 
 	if (!st)
@@ -716,17 +722,44 @@ static int apply_delete(struct conn *c, const struct wop *w)
 		sqlite3_reset(st);
 		return rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
 	}
-	n = sqlite3_column_int64(st, 0);
+	*n = sqlite3_column_int64(st, 0);
 	r = -EACCES;
 	if (sqlite3_column_bytes(st, 1) == STORE_HASH_BYTES &&
 	    sodium_memcmp(sqlite3_column_blob(st, 1), w->given_hash, STORE_HASH_BYTES) == 0)
 		r = 0;
 	sqlite3_reset(st);
-	if (r < 0)
+	return r;
+}
+
+/* Delete if the token hash matches. 0, -ENOENT or -EACCES. */
+static int apply_delete(struct conn *c, const struct wop *w)
+{
+	sqlite3_stmt *st;
+	int64_t n;
+	int r;
+
+	if ((r = token_row(c, w, &n)) < 0)
 		return r;
 	if (!(st = stmt(c, SQL_DELETE_N)))
 		return map_rc(sqlite3_errcode(c->db));
 	sqlite3_bind_int64(st, 1, n);
+	return step_done(st);
+}
+
+/* Set or clear the connection answer if the token hash matches. 0, -ENOENT or -EACCES. */
+static int apply_connection(struct conn *c, const struct wop *w)
+{
+	sqlite3_stmt *st;
+	int64_t n;
+	int r;
+
+	if ((r = token_row(c, w, &n)) < 0)
+		return r;
+	if (!(st = stmt(c, SQL_CONNECTION)))
+		return map_rc(sqlite3_errcode(c->db));
+	sqlite3_bind_int64(st, 1, n);
+	if (w->connection != STORE_CONN_NONE) /* NONE stays unbound: NULL */
+		sqlite3_bind_text(st, 2, store_connection_name(w->connection), -1, SQLITE_STATIC);
 	return step_done(st);
 }
 
@@ -758,6 +791,8 @@ static int apply_one(struct conn *c, const struct wop *w)
 		return apply_delete(c, w);
 	case WOP_PURGE:
 		return apply_purge(c, w);
+	case WOP_CONNECTION:
+		return apply_connection(c, w);
 	}
 	return -ERR_INTERNAL;
 }
@@ -905,6 +940,7 @@ static int sq_create(struct store *base, const struct store_new *d, bool sync)
 	    .family = d->family,
 	    .lang = w->lang,
 	    .created_ms = d->created_ms,
+	    .device = d->device,
 	};
 	return enqueue(s, w, flags);
 }
@@ -985,6 +1021,20 @@ static int sq_delete(struct store *base, const char *id, const uint8_t *token_ha
 	return enqueue(to_sq(base), w, STORE_QUEUE_WAIT);
 }
 
+static int sq_set_connection(struct store *base, const char *id, const uint8_t *token_hash,
+                             enum store_connection conn)
+{
+	struct wop *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->type = WOP_CONNECTION;
+	snprintf(w->id, sizeof(w->id), "%s", id);
+	memcpy(w->given_hash, token_hash, STORE_HASH_BYTES);
+	w->connection = conn;
+	return enqueue(to_sq(base), w, STORE_QUEUE_WAIT);
+}
+
 /* In chunks, each its own write, so creates queued meanwhile wait for one chunk at most. */
 static int sq_purge(struct store *base, int64_t cutoff_ms)
 {
@@ -1017,6 +1067,13 @@ static void col_text(sqlite3_stmt *st, int i, char *dst, size_t n)
 	snprintf(dst, n, "%s", t ? (const char *)t : "");
 }
 
+static const char *col_str(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : "";
+}
+
 static int fill_diagnosis(sqlite3_stmt *st, struct store_diagnosis *out)
 {
 	const unsigned char *json;
@@ -1036,6 +1093,8 @@ static int fill_diagnosis(sqlite3_stmt *st, struct store_diagnosis *out)
 	out->family = sqlite3_column_int(st, 7) == 4 ? AF_INET : AF_INET6;
 	col_text(st, 8, out->lang, sizeof(out->lang));
 	col_text(st, 9, out->risk, sizeof(out->risk));
+	(void)store_connection_parse(col_str(st, 11), &out->connection); /* NULL: stays NONE */
+	(void)store_device_parse(col_str(st, 12), &out->device);
 	json = sqlite3_column_text(st, 10);
 	if (json && !(out->json = strdup((const char *)json)))
 		return -ENOMEM;
@@ -1116,7 +1175,7 @@ static int sq_check_integrity(struct store *base, char *msg, size_t n)
 
 static const char iter_sql[] =
     "SELECT n, id, created_ms, finished_ms, requester_hash, requester_prefix, family, risk,"
-    " lang, checks_summary, findings_summary FROM diagnoses"
+    " lang, checks_summary, findings_summary, connection, device FROM diagnoses"
     " WHERE status = 'done' AND created_ms >= ?1 AND created_ms < ?2"
     " ORDER BY created_ms, n";
 
@@ -1128,16 +1187,11 @@ static void period_bind(sqlite3_stmt *st, const struct store_period *p)
 	sqlite3_bind_int64(st, 2, until);
 }
 
-static const char *col_str(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? (const char *)t : "";
-}
-
 static int emit(sqlite3_stmt *st, struct store_summary_buf *b, store_iter_cb *cb, void *ud)
 {
 	char hash[STORE_HASH_HEX] = "";
+	enum store_connection conn = STORE_CONN_NONE;
+	enum store_device dev = STORE_DEVICE_NONE;
 	struct store_iter_row row;
 	int r;
 
@@ -1145,6 +1199,8 @@ static int emit(sqlite3_stmt *st, struct store_summary_buf *b, store_iter_cb *cb
 		return r;
 	if (sqlite3_column_bytes(st, 4) == STORE_HASH_BYTES)
 		sodium_bin2hex(hash, sizeof(hash), sqlite3_column_blob(st, 4), STORE_HASH_BYTES);
+	(void)store_connection_parse(col_str(st, 11), &conn); /* NULL: no answer */
+	(void)store_device_parse(col_str(st, 12), &dev);
 	row = (struct store_iter_row){
 	    .serial = (uint64_t)sqlite3_column_int64(st, 0),
 	    .id = col_str(st, 1),
@@ -1155,6 +1211,8 @@ static int emit(sqlite3_stmt *st, struct store_summary_buf *b, store_iter_cb *cb
 	    .family = sqlite3_column_int(st, 6) == 4 ? AF_INET : AF_INET6,
 	    .risk = col_str(st, 7),
 	    .lang = col_str(st, 8),
+	    .connection = conn,
+	    .device = dev,
 	    .checks = b->checks,
 	    .n_checks = b->n_checks,
 	    .findings = b->findings,
@@ -1242,6 +1300,7 @@ const struct store_ops store_sqlite_ops = {
     .set_status = sq_set_status,
     .save_result = sq_save_result,
     .del = sq_delete,
+    .set_connection = sq_set_connection,
     .purge = sq_purge,
     .get = sq_get,
     .count_inflight = sq_count_inflight,

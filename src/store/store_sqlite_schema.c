@@ -58,6 +58,13 @@ const char *const store_sqlite_migrations[] = {
     "  confidence TEXT NOT NULL,"
     "  PRIMARY KEY (diag, seq)"
     ") WITHOUT ROWID;",
+    /* 2: the visitor's connection answer and the device class (issue 10 §3). Columns of the
+     * diagnosis row, so deleting the result deletes them. NULL: no answer / not recorded
+     * (every row before this version). */
+    "ALTER TABLE diagnoses ADD COLUMN connection TEXT"
+    "  CHECK (connection IN ('sim', 'usb-modem', 'tethering', 'router', 'wired', 'unknown'));"
+    "ALTER TABLE diagnoses ADD COLUMN device TEXT"
+    "  CHECK (device IN ('desktop', 'tablet', 'phone', 'other'));",
 };
 
 const unsigned store_sqlite_n_migrations =

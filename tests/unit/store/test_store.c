@@ -4,6 +4,7 @@
 
 #include "core/err.h"
 #include "store/store_impl.h"
+#include "store/store_sqlite.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -454,6 +455,179 @@ static void test_result_and_iterator(void **state)
 	store_close(st);
 }
 
+/* Each row's answer and class as the report iterator sees them. */
+struct answers {
+	int rows;
+	char ids[4][STORE_ID_LEN + 1];
+	enum store_connection conn[4];
+	enum store_device dev[4];
+};
+
+static int answers_cb(void *ud, const struct store_iter_row *row)
+{
+	struct answers *a = ud;
+	int i = a->rows++;
+
+	if (i >= 4)
+		return -1;
+	snprintf(a->ids[i], sizeof(a->ids[i]), "%s", row->id);
+	a->conn[i] = row->connection;
+	a->dev[i] = row->device;
+	return 0;
+}
+
+static void test_connection_and_device(void **state)
+{
+	struct scratch *sc = *state;
+	struct store *st = open_ok(sc->db, 0, 0);
+	struct store_diagnosis d;
+	struct new_diag a, b;
+	struct answers an = {0};
+	enum store_connection c;
+	enum store_device dv;
+
+	assert_string_equal(store_connection_name(STORE_CONN_USB_MODEM), "usb-modem");
+	assert_null(store_connection_name(STORE_CONN_NONE));
+	assert_null(store_connection_name(STORE_CONN_X_MAX));
+	assert_int_equal(store_connection_parse("tethering", &c), 0);
+	assert_int_equal(c, STORE_CONN_TETHERING);
+	assert_int_equal(store_connection_parse("SIM", &c), -ERR_SYNTAX);
+	assert_int_equal(store_connection_parse("", &c), -ERR_SYNTAX);
+	assert_int_equal(store_connection_parse(NULL, &c), -ERR_SYNTAX);
+	assert_int_equal(store_device_parse("tablet", &dv), 0);
+	assert_int_equal(dv, STORE_DEVICE_TABLET);
+	assert_int_equal(store_device_parse("watch", &dv), -ERR_SYNTAX);
+
+	assert_int_equal(new_diag_make(&a, &key1, "198.18.5.7", 1000), 0);
+	assert_int_equal(new_diag_make(&b, &key1, "198.18.5.8", 2000), 0);
+	a.nd.device = STORE_DEVICE_TABLET;
+	assert_int_equal(store_create(st, &a.nd), 0);
+	assert_int_equal(store_create(st, &b.nd), 0); /* no class recorded */
+	b.nd.device = STORE_DEVICE_X_MAX;
+	assert_int_equal(store_create(st, &b.nd), -ERR_SYNTAX);
+
+	assert_int_equal(store_get(st, a.id, &d), 0);
+	assert_int_equal(d.device, STORE_DEVICE_TABLET);
+	assert_int_equal(d.connection, STORE_CONN_NONE);
+	store_diagnosis_done(&d);
+
+	/* The delete token guards the answer: a wrong one changes nothing. */
+	assert_int_equal(store_set_connection(st, a.id, b.token, STORE_CONN_SIM), -EACCES);
+	assert_int_equal(store_set_connection(st, a.id, "", STORE_CONN_SIM), -EACCES);
+	assert_int_equal(
+	    store_set_connection(st, "0123456789abcdef0123456789abcdef", a.token, STORE_CONN_SIM),
+	    -ENOENT);
+	assert_int_equal(store_set_connection(st, "nope", a.token, STORE_CONN_SIM), -ERR_SYNTAX);
+	assert_int_equal(store_set_connection(st, a.id, a.token, STORE_CONN_X_MAX), -ERR_RANGE);
+	assert_int_equal(store_get(st, a.id, &d), 0);
+	assert_int_equal(d.connection, STORE_CONN_NONE);
+	store_diagnosis_done(&d);
+
+	/* Set, change, clear, set again. */
+	assert_int_equal(store_set_connection(st, a.id, a.token, STORE_CONN_SIM), 0);
+	assert_int_equal(store_get(st, a.id, &d), 0);
+	assert_int_equal(d.connection, STORE_CONN_SIM);
+	store_diagnosis_done(&d);
+	assert_int_equal(raw_int(sc->db, "SELECT count(*) FROM diagnoses WHERE connection = 'sim'"
+	                                 " AND device = 'tablet'"),
+	                 1);
+	assert_int_equal(store_set_connection(st, a.id, a.token, STORE_CONN_ROUTER), 0);
+	assert_int_equal(store_get(st, a.id, &d), 0);
+	assert_int_equal(d.connection, STORE_CONN_ROUTER);
+	store_diagnosis_done(&d);
+	assert_int_equal(store_set_connection(st, a.id, a.token, STORE_CONN_NONE), 0);
+	assert_int_equal(raw_int(sc->db, "SELECT count(*) FROM diagnoses WHERE connection IS NULL"),
+	                 2);
+	assert_int_equal(store_set_connection(st, a.id, a.token, STORE_CONN_USB_MODEM), 0);
+	assert_int_equal(store_set_connection(st, b.id, b.token, STORE_CONN_WIRED), 0);
+
+	/* The report iterator sees both (done diagnoses only). */
+	save(st, a.id, 1500, "critical", "{}", 1, 0);
+	save(st, b.id, 2500, "none", "{}", 1, 0);
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(store_iter_results(st, NULL, answers_cb, &an), 2);
+	assert_string_equal(an.ids[0], a.id);
+	assert_int_equal(an.conn[0], STORE_CONN_USB_MODEM);
+	assert_int_equal(an.dev[0], STORE_DEVICE_TABLET);
+	assert_int_equal(an.conn[1], STORE_CONN_WIRED);
+	assert_int_equal(an.dev[1], STORE_DEVICE_NONE);
+
+	/* Deleting the result deletes the answer with the row. */
+	assert_int_equal(store_delete(st, a.id, a.token), 0);
+	assert_int_equal(store_set_connection(st, a.id, a.token, STORE_CONN_SIM), -ENOENT);
+	assert_int_equal(raw_int(sc->db, "SELECT count(*) FROM diagnoses WHERE connection ="
+	                                 " 'usb-modem' OR device = 'tablet'"),
+	                 0);
+	store_close(st);
+	/* The database itself refuses a value outside the list. */
+	{
+		sqlite3 *h;
+
+		assert_int_equal(sqlite3_open(sc->db, &h), SQLITE_OK);
+		assert_int_not_equal(
+		    sqlite3_exec(h, "UPDATE diagnoses SET connection = 'wifi'", NULL, NULL, NULL),
+		    SQLITE_OK);
+		assert_int_not_equal(
+		    sqlite3_exec(h, "UPDATE diagnoses SET device = 'watch'", NULL, NULL, NULL),
+		    SQLITE_OK);
+		sqlite3_close(h);
+	}
+}
+
+/* A file written by the previous release (schema 1, one done diagnosis) is migrated in place. */
+static void test_migration_from_v1(void **state)
+{
+	struct scratch *sc = *state;
+	struct store_diagnosis d;
+	struct answers an = {0};
+	struct new_diag a;
+	struct store *st;
+	char sql[1024];
+	sqlite3 *h;
+
+	assert_int_equal(new_diag_make(&a, &key1, "198.18.5.7", 1000), 0);
+	assert_int_equal(sqlite3_open(sc->db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, store_sqlite_migrations[0], NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	{
+		char hex[2 * STORE_HASH_BYTES + 1];
+
+		for (size_t i = 0; i < STORE_HASH_BYTES; i++)
+			snprintf(hex + 2 * i, 3, "%02x", a.token_hash[i]);
+		snprintf(sql, sizeof(sql),
+		         "INSERT INTO diagnoses (id, token_hash, status, created_ms, finished_ms,"
+		         " requester_hash, requester_prefix, family, lang, risk, checks_summary,"
+		         " findings_summary) VALUES ('%s', x'%s', 'done', 1000, 1500, x'%s',"
+		         " '198.18.5.0/24', 4, 'en', 'none', 'smb=closed', '')",
+		         a.id, hex, a.rhash);
+	}
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(chmod(sc->db, 0600), 0); /* as the previous release left it */
+
+	/* A reader does not migrate: it says so. */
+	{
+		char err[256] = "";
+		struct store_opts o = {
+		    .flags = STORE_READONLY, .errbuf = err, .errlen = sizeof(err)};
+
+		assert_int_equal(store_open(sc->db, &o, &st), -ERR_UNSUPPORTED);
+		assert_non_null(strstr(err, "to migrate"));
+	}
+	st = open_ok(sc->db, 0, 0);
+	assert_int_equal(raw_int(sc->db, "PRAGMA user_version"), 2);
+	assert_int_equal(store_get(st, a.id, &d), 0);
+	assert_int_equal(d.status, STORE_DONE);
+	assert_int_equal(d.connection, STORE_CONN_NONE);
+	assert_int_equal(d.device, STORE_DEVICE_NONE);
+	store_diagnosis_done(&d);
+	assert_int_equal(store_set_connection(st, a.id, a.token, STORE_CONN_TETHERING), 0);
+	assert_int_equal(store_iter_results(st, NULL, answers_cb, &an), 1);
+	assert_int_equal(an.conn[0], STORE_CONN_TETHERING);
+	assert_int_equal(an.dev[0], STORE_DEVICE_NONE);
+	store_close(st);
+}
+
 static void test_purge(void **state)
 {
 	struct scratch *sc = *state;
@@ -799,6 +973,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_create_get_delete, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_rejects_bad_input, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_result_and_iterator, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_connection_and_device, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_purge_many, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restart_marks_interrupted, setup, teardown),
