@@ -6,6 +6,7 @@
  * document and never builds one under web->lock.
  */
 #include "web/httpd.h"
+#include "web/devclass.h"
 #include "web/json_scan.h"
 #include "catalogue/advice/advice.h"
 #include "core/err.h"
@@ -222,6 +223,7 @@ static int job_register(struct web *w, struct job *j, char token[STORE_TOKEN_LEN
 	                                  .family = j->requester.family,
 	                                  .lang = j->lang,
 	                                  .created_ms = j->created_ms,
+	                                  .device = j->device,
 	                              });
 }
 
@@ -316,6 +318,8 @@ enum MHD_Result api_create(struct web *w, struct MHD_Connection *c, const char *
 	snprintf(j->lang, sizeof(j->lang), "%s", lang_name(lang));
 	j->timeout_ms = requester_probe_timeout(&who, &w->cfg.rtt);
 	j->created_ms = store_now_ms();
+	/* Only the class is kept (issue 10 §3): the User-Agent itself goes nowhere. */
+	j->device = devclass_from_ua(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent"));
 	return create(w, c, j);
 }
 
@@ -330,6 +334,8 @@ struct view {
 	int64_t created_ms, started_ms, finished_ms;
 	const char *risk;
 	size_t total, done;
+	enum store_connection connection;
+	enum store_device device;
 };
 
 /* A JSON string for s (the store's risk column holds text we did not check). */
@@ -362,6 +368,15 @@ static int view_tail(struct sbuf *b, const struct view *v, const char *doc, size
 	          "],\"links\":{\"self\":\"/api/diagnoses/%s\",\"events\":\"/api/diagnoses/%s/"
 	          "events\",\"page\":\"/d/%s\"}",
 	          v->id, v->id, v->id);
+	/* Names of ours (store.c): nothing to escape. */
+	if (store_connection_name(v->connection))
+		sbuf_addf(b, ",\"connection\":\"%s\"", store_connection_name(v->connection));
+	else
+		sbuf_add(b, ",\"connection\":null");
+	if (store_device_name(v->device))
+		sbuf_addf(b, ",\"device\":\"%s\"", store_device_name(v->device));
+	else
+		sbuf_add(b, ",\"device\":null");
 	if (v->started_ms)
 		sbuf_addf(b, ",\"started_ms\":%lld", (long long)v->started_ms);
 	if (v->finished_ms)
@@ -389,6 +404,8 @@ static int job_view_locked(struct job *j, struct sbuf *b)
 	    .started_ms = j->started_ms,
 	    .finished_ms = j->finished_ms,
 	    .risk = j->risk,
+	    .connection = j->connection,
+	    .device = j->device,
 	    .total = j->n_checks,
 	    .done = j->n_done,
 	};
@@ -419,6 +436,8 @@ static int stored_view(const struct store_diagnosis *sd, struct sbuf *b)
 	    .started_ms = sd->started_ms,
 	    .finished_ms = sd->finished_ms,
 	    .risk = sd->risk,
+	    .connection = sd->connection,
+	    .device = sd->device,
 	};
 	struct json_span checks = {0};
 	size_t len = sd->json ? strlen(sd->json) : 0;
@@ -499,6 +518,81 @@ enum MHD_Result api_delete(struct web *w, struct MHD_Connection *c, const char *
 	}
 	pthread_mutex_unlock(&w->lock);
 	atomic_fetch_add(&w->m.deleted, 1);
+	resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	return httpd_queue(w, c, 204, resp);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* PUT /api/diagnoses/ID/connection                                                            */
+
+/*
+ * The body's "connection": one of the answers, or null to clear it. Returns 0, or -ERR_SYNTAX
+ * (not a JSON object, no such member, or another value).
+ */
+static int body_connection(const char *body, size_t len, enum store_connection *out)
+{
+	json_t *b = len ? json_loadb(body, len, 0, NULL) : NULL;
+	json_t *v = json_object_get(b, "connection"); /* NULL unless b is an object */
+	int r = -ERR_SYNTAX;
+
+	*out = STORE_CONN_NONE;
+	if (json_is_null(v))
+		r = 0;
+	else if (json_is_string(v))
+		r = store_connection_parse(json_string_value(v), out);
+	json_decref(b);
+	return r;
+}
+
+/* The delete token: Authorization: Bearer (or X-Delete-Token, as DELETE takes it). */
+static const char *delete_token(struct MHD_Connection *c)
+{
+	const char *token = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Delete-Token");
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+
+	if (!token && auth && strncmp(auth, "Bearer ", 7) == 0)
+		token = auth + 7;
+	return token;
+}
+
+enum MHD_Result api_connection(struct web *w, struct MHD_Connection *c, const char *id,
+                               const char *body, size_t len)
+{
+	const char *token = delete_token(c);
+	enum store_connection conn;
+	struct MHD_Response *resp;
+	struct job *j;
+	int r;
+
+	if (!httpd_same_origin(w, c)) {
+		atomic_fetch_add(&w->m.refused_csrf, 1);
+		return httpd_error(w, c, 403, "origin", "Cross-site request refused.");
+	}
+	if (!csrf_ok(w, c)) {
+		atomic_fetch_add(&w->m.refused_csrf, 1);
+		return httpd_error(w, c, 403, "csrf",
+		                   "Missing or stale page token: reload the page and try again.");
+	}
+	if (!token)
+		return httpd_error(w, c, 403, "token",
+		                   "The delete token is missing (Authorization: Bearer).");
+	if (body_connection(body, len, &conn) < 0)
+		return httpd_error(
+		    w, c, 400, "connection",
+		    "The body must be {\"connection\": one of \"sim\", \"usb-modem\", "
+		    "\"tethering\", \"router\", \"wired\", \"unknown\", or null}.");
+	r = store_set_connection(w->store, id, token, conn);
+	if (r == -ENOENT)
+		return httpd_error(w, c, 404, "not-found", "No such diagnosis.");
+	if (r == -EACCES)
+		return httpd_error(w, c, 403, "token", "Wrong delete token.");
+	if (r < 0)
+		return httpd_error(w, c, 503, "store", "The result store is not available.");
+	pthread_mutex_lock(&w->lock);
+	j = job_find_locked(w, id);
+	if (j) /* a GET served from memory says the same as the store */
+		j->connection = conn;
+	pthread_mutex_unlock(&w->lock);
 	resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	return httpd_queue(w, c, 204, resp);
 }

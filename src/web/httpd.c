@@ -355,8 +355,9 @@ enum lang httpd_lang(struct MHD_Connection *c)
 /* ------------------------------------------------------------------------------------------ */
 /* Routing.                                                                                    */
 
-/* "/api/diagnoses/ID" or ".../ID/events": copy ID, set *events. */
-static bool diag_path(const char *url, char id[STORE_ID_LEN + 1], bool *events)
+/* "/api/diagnoses/ID", ".../ID/events" or ".../ID/connection": copy ID, set *events or
+ * *connection. */
+static bool diag_path(const char *url, char id[STORE_ID_LEN + 1], bool *events, bool *connection)
 {
 	const char *p = url + strlen("/api/diagnoses/");
 	size_t n = strcspn(p, "/");
@@ -375,17 +376,24 @@ static bool diag_path(const char *url, char id[STORE_ID_LEN + 1], bool *events)
 		*events = true;
 		return true;
 	}
+	if (strcmp(p + n, "/connection") == 0) {
+		*connection = true;
+		return true;
+	}
 	return false;
 }
 
 static enum MHD_Result route_diagnosis(struct web *w, struct MHD_Connection *c, const char *url,
-                                       bool get, const char *method)
+                                       bool get, const char *method, struct req *rq)
 {
 	char id[STORE_ID_LEN + 1];
-	bool events;
+	bool events = false, connection = false;
 
-	if (!diag_path(url, id, &events))
+	if (!diag_path(url, id, &events, &connection))
 		return httpd_error(w, c, 404, "not-found", "No such diagnosis.");
+	if (connection)
+		return strcmp(method, "PUT") == 0 ? api_connection(w, c, id, rq->body, rq->len)
+		                                  : method_not_allowed(w, c, "PUT");
 	if (events)
 		return get ? sse_events(w, c, id) : method_not_allowed(w, c, "GET");
 	if (get)
@@ -406,7 +414,7 @@ static enum MHD_Result route(struct web *w, struct MHD_Connection *c, const char
 		return api_create(w, c, rq->body, rq->len);
 	}
 	if (strncmp(url, "/api/diagnoses/", 15) == 0)
-		return route_diagnosis(w, c, url, get, method);
+		return route_diagnosis(w, c, url, get, method, rq);
 	if (strcmp(url, "/admin") == 0 || strncmp(url, "/admin/", 7) == 0)
 		return admin_route(w, c, url, method, rq->body, rq->len);
 	if (!get)

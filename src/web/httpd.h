@@ -52,6 +52,9 @@ enum MHD_Result api_whoami(struct web *w, struct MHD_Connection *c);
 enum MHD_Result api_create(struct web *w, struct MHD_Connection *c, const char *body, size_t len);
 enum MHD_Result api_get(struct web *w, struct MHD_Connection *c, const char *id);
 enum MHD_Result api_delete(struct web *w, struct MHD_Connection *c, const char *id);
+/* PUT /api/diagnoses/ID/connection: the visitor's answer (docs/api.md, contract C). */
+enum MHD_Result api_connection(struct web *w, struct MHD_Connection *c, const char *id,
+                               const char *body, size_t len);
 enum MHD_Result api_advice(struct web *w, struct MHD_Connection *c);
 
 /* GET /api/diagnoses/ID/events: server-sent events (sse.c). */

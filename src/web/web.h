@@ -92,11 +92,13 @@ struct job {
 	struct addr requester;
 	char target[ADDR_STRLEN];
 	char lang[4];
-	unsigned timeout_ms; /* 0: adaptive */
+	enum store_device device; /* from the User-Agent at creation; the UA is not kept */
+	unsigned timeout_ms;      /* 0: adaptive */
 	int64_t created_ms, started_ms, finished_ms;
 	/* Under web->lock: */
 	int refs;
 	enum store_status status;
+	enum store_connection connection; /* the visitor's answer, as last stored */
 	bool deleted;
 	bool listed;     /* in the id table */
 	bool not_stored; /* finished, but the store could not keep the result: "failed" */

@@ -182,6 +182,99 @@ def t_flow(srv):
     check(r.status == 404, "DELETE again 404")
 
 
+IPAD_UA = ("Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+           "Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
+PHONE_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/124.0.6367.82 Mobile Safari/537.36")
+ANSWERS = ["sim", "usb-modem", "tethering", "router", "wired", "unknown"]
+
+
+def put_connection(c, did, body, token, headers=None):
+    """PUT /api/diagnoses/ID/connection as the page sends it (contract C)."""
+    h = {"X-CSRF-Token": c.csrf, "Content-Type": "application/json",
+         "Origin": "http://" + c.authority(), "Sec-Fetch-Site": "same-origin",
+         "Authorization": None if token is None else "Bearer " + token}
+    h.update(headers or {})
+    h = {k: v for k, v in h.items() if v is not None}
+    if not isinstance(body, bytes):
+        body = json.dumps(body).encode()
+    return c.request("PUT", "/api/diagnoses/%s/connection" % did, body=body, headers=h)
+
+
+def t_connection(srv):
+    # Contract C: the device class from the User-Agent at POST, the visitor's answer by PUT.
+    c = srv.client("127.0.10.1")
+    r = c.post(headers={"User-Agent": IPAD_UA})
+    check(r.status == 202, "connection: 202 %d %s" % (r.status, r.raw))
+    did, tok = r.json["id"], r.json["delete_token"]
+    g = c.get("/api/diagnoses/" + did).json
+    check(g["device"] == "tablet" and g["connection"] is None, "fresh: tablet, no answer: %s" % g)
+    g = c.wait_done(did).json
+    check(g["device"] == "tablet" and g["connection"] is None, "done: tablet, no answer")
+    path = "/api/diagnoses/%s/connection" % did
+    # Every answer, each replacing the last; null clears.
+    for v in ANSWERS + [None, "sim"]:
+        r = put_connection(c, did, {"connection": v}, tok)
+        check(r.status == 204 and not r.raw, "PUT %s -> 204: %d %s" % (v, r.status, r.raw))
+        g = c.get("/api/diagnoses/" + did).json
+        check(g["connection"] == v and g["device"] == "tablet", "GET after PUT %s: %s" % (v, g))
+    # 400: not an answer; the stored one stays.
+    for body in [{"connection": "wifi"}, {"connection": "SIM"}, {"connection": ""},
+                 {"connection": 1}, {"connection": ["sim"]}, {"other": "sim"}, {},
+                 b"[\"sim\"]", b"\"sim\"", b"not json", b""]:
+        r = put_connection(c, did, body, tok)
+        check(r.status == 400 and r.json["reason"] == "connection",
+              "PUT %r -> 400: %d %s" % (body, r.status, r.raw))
+    # 403: the delete token, missing, wrong, or another diagnosis's.
+    other = srv.client("127.0.10.2")
+    r = other.post(headers={"User-Agent": PHONE_UA})
+    check(r.status == 202, "second diagnosis 202")
+    did2, tok2 = r.json["id"], r.json["delete_token"]
+    check(other.get("/api/diagnoses/" + did2).json["device"] == "phone", "Android phone class")
+    for t in [None, "x" * 43, tok2, tok[:-1], ""]:
+        r = put_connection(c, did, {"connection": "wired"}, t)
+        check(r.status == 403 and r.json["reason"] == "token",
+              "token %r -> 403: %d %s" % (t, r.status, r.raw))
+    r = put_connection(c, did, {"connection": "wired"}, None,
+                       headers={"Authorization": "Basic " + tok})
+    check(r.status == 403 and r.json["reason"] == "token", "Basic, not Bearer -> 403")
+    # 403: CSRF and origin, as POST; the right token does not make up for them.
+    r = put_connection(c, did, {"connection": "wired"}, tok, headers={"X-CSRF-Token": None})
+    check(r.status == 403 and r.json["reason"] == "csrf", "no CSRF header -> 403 csrf")
+    r = put_connection(c, did, {"connection": "wired"}, tok, headers={"X-CSRF-Token": "A" * 54})
+    check(r.status == 403 and r.json["reason"] == "csrf", "forged CSRF -> 403 csrf")
+    r = put_connection(other, did, {"connection": "wired"}, tok,
+                       headers={"X-CSRF-Token": c.csrf})
+    check(r.status == 403 and r.json["reason"] == "csrf", "another session's CSRF -> 403")
+    saved = dict(c.cookies)
+    c.cookies.clear()
+    r = put_connection(c, did, {"connection": "wired"}, tok)
+    check(r.status == 403 and r.json["reason"] == "csrf", "CSRF without cookie -> 403")
+    c.cookies.update(saved)
+    r = put_connection(c, did, {"connection": "wired"}, tok,
+                       headers={"Origin": "http://evil.example"})
+    check(r.status == 403 and r.json["reason"] == "origin", "cross origin -> 403 origin")
+    r = put_connection(c, did, {"connection": "wired"}, tok,
+                       headers={"Origin": None, "Sec-Fetch-Site": "cross-site"})
+    check(r.status == 403 and r.json["reason"] == "origin", "cross-site -> 403 origin")
+    check(c.get("/api/diagnoses/" + did).json["connection"] == "sim", "refused PUTs changed nothing")
+    check(other.get("/api/diagnoses/" + did2).json["connection"] is None, "other untouched")
+    # 404: no such diagnosis; 405 for any other method.
+    r = put_connection(c, "0123456789abcdef0123456789abcdef", {"connection": "sim"}, tok)
+    check(r.status == 404 and r.json["reason"] == "not-found", "unknown id -> 404")
+    r = put_connection(c, "0123456789ABCDEF0123456789ABCDEF", {"connection": "sim"}, tok)
+    check(r.status == 404, "malformed id -> 404")
+    for m in ["GET", "POST", "DELETE"]:
+        r = c.request(m, path)
+        check(r.status == 405 and r.headers.get("Allow") == "PUT", "%s -> 405 Allow PUT" % m)
+    # Deleted with the result.
+    r = c.request("DELETE", "/api/diagnoses/" + did, headers={"Authorization": "Bearer " + tok})
+    check(r.status == 204, "DELETE 204")
+    r = put_connection(c, did, {"connection": "sim"}, tok)
+    check(r.status == 404, "PUT after DELETE -> 404: %d" % r.status)
+    other.wait_done(did2)
+
+
 def t_one_at_a_time(srv):
     c = srv.client("127.0.2.1")
     r = c.post()
@@ -335,9 +428,15 @@ def t_stored(env, workdir):
         c = srv.client("127.0.0.1")
         r = c.post()
         check(r.status == 202, "stored 202")
-        did = r.json["id"]
+        did, tok = r.json["id"], r.json["delete_token"]
         mem = c.wait_done(did).json
         check(mem["status"] == "done", "stored: done")
+        # The answer and the class come back from the store too.
+        r = put_connection(c, did, {"connection": "usb-modem"}, tok)
+        check(r.status == 204, "stored: PUT 204")
+        mem = c.get("/api/diagnoses/" + did).json
+        check(mem["connection"] == "usb-modem" and mem["device"] == "other",
+              "stored: answer in memory, no User-Agent is other: %s" % mem)
         check(srv.stop() == 0, "clean stop")
         srv.start()
         r = srv.client("127.0.0.1").get("/api/diagnoses/" + did)
@@ -573,6 +672,7 @@ def main():
         run("basics", t_basics, srv)
         run("csrf", t_csrf, srv)
         run("flow", t_flow, srv)
+        run("connection", t_connection, srv)
         run("one-at-a-time", t_one_at_a_time, srv)
         run("rate", t_rate, srv)
         run("proxy", t_proxy, srv, env)
