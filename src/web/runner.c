@@ -9,6 +9,7 @@
 #include "web/web.h"
 #include "core/err.h"
 #include "diagnosis/diagnosis.h"
+#include "diagnosis/visit.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -50,8 +51,9 @@ struct job *job_new(struct web *w)
 	if (!j)
 		return NULL;
 	j->n_checks = w->n_checks;
-	j->check_json = calloc(j->n_checks, sizeof(*j->check_json));
-	j->order = calloc(j->n_checks, sizeof(*j->order));
+	j->n_slots = w->n_checks * VISIT_MAX_TARGETS;
+	j->check_json = calloc(j->n_slots, sizeof(*j->check_json));
+	j->order = calloc(j->n_slots, sizeof(*j->order));
 	if (!j->check_json || !j->order) {
 		free(j->check_json);
 		free(j->order);
@@ -66,7 +68,7 @@ struct job *job_new(struct web *w)
 
 static void job_free(struct job *j)
 {
-	for (size_t i = 0; i < j->n_checks; i++)
+	for (size_t i = 0; i < j->n_slots; i++)
 		free(j->check_json[i]);
 	free(j->check_json);
 	free(j->order);
@@ -272,14 +274,79 @@ static size_t port_rows(const struct diagnosis *d, size_t i, struct store_check_
 static void on_saved(void *ud, int result);
 
 /*
- * Queue the result: the document as text, one row per probed port of every check, one per
- * finding, and each check's folded state for the report's summary. Every string points into
- * d or static tables; the store copies them at the call. On 0, on_saved follows.
+ * The state of check i over every address, by the diagnosis's own folding rule (diagnosis.h): open
+ * if any address has it open, else error, else closed, else filtered. The report counts per
+ * diagnosis: a door open on any address of the visitor counts.
  */
-static int save_result(struct web *w, struct job *j, const struct diagnosis *d, const char *text,
+static enum port_state visit_check_state(const struct visit *v, size_t i)
+{
+	static const enum port_state rank[] = {PORT_OPEN, PORT_ERROR, PORT_CLOSED, PORT_FILTERED};
+	bool seen[PORT_X_MAX + 1] = {false};
+
+	for (size_t t = 0; t < visit_targets(v); t++) {
+		enum port_state st = diagnosis_check_state(visit_diagnosis(v, t), i);
+		seen[(unsigned)st < PORT_X_MAX ? st : PORT_X_MAX] = true;
+	}
+	for (size_t k = 0; k < sizeof(rank) / sizeof(rank[0]); k++)
+		if (seen[rank[k]])
+			return rank[k];
+	return PORT_FILTERED;
+}
+
+/* Whether frows[0..n) already holds finding id of check name (another address raised it). */
+static bool finding_listed(const struct store_finding_row *frows, size_t n, const char *check,
+                           const char *id)
+{
+	for (size_t k = 0; k < n; k++)
+		if (strcmp(frows[k].check, check) == 0 && strcmp(frows[k].id, id) == 0)
+			return true;
+	return false;
+}
+
+/* Every address's findings of check i, each (check, id) once, then the visit's own. */
+static size_t finding_rows(const struct visit *v, size_t i, struct store_finding_row *frows,
+                           size_t nf)
+{
+	for (size_t t = 0; t < visit_targets(v); t++) {
+		const struct diagnosis *d = visit_diagnosis(v, t);
+		const char *name = diagnosis_check_def(d, i)->name;
+
+		for (size_t k = 0; k < diagnosis_check_findings(d, i); k++) {
+			const struct finding *f = diagnosis_finding(d, i, k);
+
+			if (finding_listed(frows, nf, name, f->id))
+				continue;
+			frows[nf++] = (struct store_finding_row){.check = name,
+			                                         .id = f->id,
+			                                         .severity = f->severity,
+			                                         .confidence = f->confidence};
+		}
+	}
+	for (size_t k = 0; k < visit_findings(v); k++) {
+		const struct visit_finding *vf = visit_finding(v, k);
+
+		if (vf->check == i)
+			frows[nf++] = (struct store_finding_row){
+			    .check = diagnosis_check_def(visit_diagnosis(v, 0), i)->name,
+			    .id = vf->f.id,
+			    .severity = vf->f.severity,
+			    .confidence = vf->f.confidence};
+	}
+	return nf;
+}
+
+/*
+ * Queue the result: the document (the visit's) as text, one row per probed port of every check
+ * of the peer's address (the other addresses' rows are in the document), one per finding of
+ * any address, and each check's state folded over the addresses for the report's summary.
+ * Every string points into v or static tables; the store copies them at the call. On 0,
+ * on_saved follows.
+ */
+static int save_result(struct web *w, struct job *j, const struct visit *v, const char *text,
                        int64_t finished_ms)
 {
-	size_t n = diagnosis_checks(d), np = 0, nf = 0, nc = 0, ns = 0;
+	const struct diagnosis *d = visit_diagnosis(v, 0);
+	size_t n = diagnosis_checks(d), np = 0, nf = visit_findings(v), nc = 0, ns = 0;
 	struct store_check_row *rows = NULL;
 	struct store_finding_row *frows = NULL;
 	struct store_check_state *states = NULL;
@@ -287,7 +354,8 @@ static int save_result(struct web *w, struct job *j, const struct diagnosis *d, 
 
 	for (size_t i = 0; i < n; i++) {
 		np += diagnosis_check_ports(d, i);
-		nf += diagnosis_check_findings(d, i);
+		for (size_t t = 0; t < visit_targets(v); t++)
+			nf += diagnosis_check_findings(visit_diagnosis(v, t), i);
 	}
 	rows = calloc(np ? np : 1, sizeof(*rows));
 	frows = calloc(nf ? nf : 1, sizeof(*frows));
@@ -302,15 +370,8 @@ static int save_result(struct web *w, struct job *j, const struct diagnosis *d, 
 			continue;
 		nc += port_rows(d, i, rows + nc);
 		states[ns++] = (struct store_check_state){
-		    .check = name, .state = port_state_name(diagnosis_check_state(d, i))};
-		for (size_t k = 0; k < diagnosis_check_findings(d, i); k++) {
-			const struct finding *f = diagnosis_finding(d, i, k);
-
-			frows[nf++] = (struct store_finding_row){.check = name,
-			                                         .id = f->id,
-			                                         .severity = f->severity,
-			                                         .confidence = f->confidence};
-		}
+		    .check = name, .state = port_state_name(visit_check_state(v, i))};
+		nf = finding_rows(v, i, frows, nf);
 	}
 	r = store_save_result(w->store, &(struct store_result){
 	                                    .id = j->id,
@@ -425,20 +486,21 @@ static void on_saved(void *ud, int result)
 	job_unref(w, j); /* the save's */
 }
 
-static void on_check(void *ud, struct diagnosis *d, size_t i)
+static void on_check(void *ud, struct visit *v, size_t t, size_t i)
 {
 	struct job *j = ud;
 	struct web *w = j->web;
 	/* The check object of the HTTP API: serialised once, here, and served as these bytes. */
-	json_t *o = diagnosis_check_json(d, i);
+	json_t *o = visit_check_json(v, t, i);
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	size_t slot = t * w->n_checks + i;
 
-	count_ports(w, d, i);
+	count_ports(w, visit_diagnosis(v, t), i);
 	json_decref(o);
 	pthread_mutex_lock(&w->lock);
-	if (i < j->n_checks && !j->check_json[i] && s) {
-		j->check_json[i] = s;
-		j->order[j->n_done++] = i;
+	if (i < w->n_checks && slot < j->n_checks && !j->check_json[slot] && s) {
+		j->check_json[slot] = s;
+		j->order[j->n_done++] = slot;
 		s = NULL;
 	}
 	job_wake_locked(j);
@@ -446,11 +508,11 @@ static void on_check(void *ud, struct diagnosis *d, size_t i)
 	free(s);
 }
 
-static void on_done(void *ud, struct diagnosis *d)
+static void on_done(void *ud, struct visit *v)
 {
 	struct job *j = ud;
 	struct web *w = j->web;
-	json_t *doc = diagnosis_json(d);
+	json_t *doc = visit_json(v);
 	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	/* One reading of the clock: the stored result and the one in memory finish at the same ms.
 	 */
@@ -459,7 +521,7 @@ static void on_done(void *ud, struct diagnosis *d)
 	bool deleted;
 	int r = text ? 0 : -ENOMEM;
 
-	snprintf(j->risk, sizeof(j->risk), "%s", risk_name(diagnosis_risk(d)));
+	snprintf(j->risk, sizeof(j->risk), "%s", risk_name(visit_risk(v)));
 	pthread_mutex_lock(&w->lock);
 	deleted = j->deleted;
 	/* Before the save: on_saved may run on the store's thread before the next lines. */
@@ -469,7 +531,7 @@ static void on_done(void *ud, struct diagnosis *d)
 		job_ref_locked(j); /* the save's, until on_saved */
 	pthread_mutex_unlock(&w->lock);
 	if (text && !deleted) {
-		r = save_result(w, j, d, text, now_ms);
+		r = save_result(w, j, v, text, now_ms);
 		if (r < 0)
 			job_unref(w, j);
 	}
@@ -478,7 +540,7 @@ static void on_done(void *ud, struct diagnosis *d)
 	pthread_mutex_lock(&w->lock);
 	w->inflight--;
 	w->avg_run_ms = w->avg_run_ms == 0 ? run_ms : 0.9 * w->avg_run_ms + 0.1 * run_ms;
-	j->gnext = w->graveyard; /* diagnosis_free once this callback has returned */
+	j->gnext = w->graveyard; /* visit_free once this callback has returned */
 	w->graveyard = j;
 	pthread_mutex_unlock(&w->lock);
 	/* Nothing to keep (deleted meanwhile), or the save was refused at once: settled now. */
@@ -497,9 +559,11 @@ static void start_one(struct web *w, struct job *j)
 
 	j->started_ms = store_now_ms();
 	store_set_status(w->store, j->id, STORE_RUNNING, j->started_ms);
-	j->diag =
-	    diagnosis_start(w->engine, j->target, &j->requester, &o, on_check, on_done, j, &err);
-	if (j->diag)
+	if (j->n_targets == 0) /* the requester alone: its address is the peer */
+		j->targets[j->n_targets++] = (struct visit_target){j->requester, VISIT_PEER};
+	j->visit = visit_start(w->engine, j->target, j->targets, j->n_targets, &o, on_check,
+	                       on_done, j, &err);
+	if (j->visit)
 		return;
 	fprintf(stderr, "exposure serve: diagnosis %s did not start: %s\n", j->id, err_str(err));
 	atomic_fetch_add(&w->m.failed_start, 1);
@@ -584,8 +648,8 @@ static void on_wake(uv_async_t *a)
 		struct job *j = grave;
 
 		grave = j->gnext;
-		diagnosis_free(j->diag);
-		j->diag = NULL;
+		visit_free(j->visit);
+		j->visit = NULL;
 		job_unref(w, j); /* the queue's */
 	}
 	while (start) {

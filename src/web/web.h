@@ -10,6 +10,7 @@
 #define EXPOSURE_WEB_WEB_H
 
 #include "catalogue/catalogue.h"
+#include "diagnosis/visit.h"
 #include "engine/engine.h"
 #include "report/labels.h"
 #include "store/store.h"
@@ -90,6 +91,9 @@ struct job {
 	char id[STORE_ID_LEN + 1];
 	uint8_t token_hash[STORE_HASH_BYTES];
 	struct addr requester;
+	/* Every address diagnosed: the requester first (the peer), then its proven tickets'. */
+	struct visit_target targets[VISIT_MAX_TARGETS];
+	size_t n_targets;
 	char target[ADDR_STRLEN];
 	char lang[4];
 	enum store_device device; /* from the User-Agent at creation; the UA is not kept */
@@ -100,12 +104,13 @@ struct job {
 	enum store_status status;
 	enum store_connection connection; /* the visitor's answer, as last stored */
 	bool deleted;
-	bool listed;     /* in the id table */
-	bool not_stored; /* finished, but the store could not keep the result: "failed" */
-	int64_t end_ms;  /* when the probes ended: finished_ms once the store has the result */
-	size_t n_checks;
-	char **check_json; /* per catalogue entry, NULL until finished */
-	size_t *order;     /* order[k]: the k-th check to finish */
+	bool listed;       /* in the id table */
+	bool not_stored;   /* finished, but the store could not keep the result: "failed" */
+	int64_t end_ms;    /* when the probes ended: finished_ms once the store has the result */
+	size_t n_checks;   /* check rows in all: catalogue entries x targets */
+	size_t n_slots;    /* check_json and order hold this many (VISIT_MAX_TARGETS x entries) */
+	char **check_json; /* per target then catalogue entry, NULL until finished */
+	size_t *order;     /* order[k]: the k-th check row to finish */
 	size_t n_done;
 	char *doc; /* the docs/json.md document once done */
 	char risk[16];
@@ -115,8 +120,8 @@ struct job {
 	struct job *anext;         /* active-requester table chain */
 	struct job *qnext;         /* pending queue */
 	struct job *dprev, *dnext; /* finished list, oldest first */
-	struct diagnosis *diag;    /* loop thread only */
-	struct job *gnext;         /* loop thread only: diagnoses to free */
+	struct visit *visit;       /* loop thread only */
+	struct job *gnext;         /* loop thread only: visits to free */
 	struct web *web;
 };
 
