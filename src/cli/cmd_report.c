@@ -25,6 +25,7 @@ static const char usage_text[] =
     "                       [--sample N --seed S] [--per diagnosis|requester]\n"
     "                       [--labels FILE] [--label NAME] [--min-group N]\n"
     "                       [--trend day|week] [--format table|json|csv|svg|html]\n"
+    "                       [--by connection|device]\n"
     "\n"
     "Statistics over the finished diagnoses in a store (see docs/report.md).\n"
     "  --db PATH        the store (default " REPORT_DEFAULT_DB "), opened read-only\n"
@@ -37,6 +38,8 @@ static const char usage_text[] =
     "  --label NAME     only the results of one label (or \"unlabelled\")\n"
     "  --min-group N    groups smaller than N are folded into \"other\" (default 10)\n"
     "  --trend WHAT     the same shares per day or week\n"
+    "  --by WHAT        the shares per connection answer (and how many results with the\n"
+    "                   headline open answered sim or usb-modem), or per device class\n"
     "  --format F       table (default), json, csv, svg, html\n"
     "Exit: 0 ok, 1 store or output failure, 2 usage error, 3 no results in the period.\n";
 
@@ -52,6 +55,7 @@ enum {
 	O_MIN_GROUP,
 	O_TREND,
 	O_FORMAT,
+	O_BY,
 	O_HELP
 };
 
@@ -67,6 +71,7 @@ static const struct option long_options[] = {
     {"min-group", required_argument, NULL, O_MIN_GROUP},
     {"trend", required_argument, NULL, O_TREND},
     {"format", required_argument, NULL, O_FORMAT},
+    {"by", required_argument, NULL, O_BY},
     {"help", no_argument, NULL, O_HELP},
     {0},
 };
@@ -113,6 +118,9 @@ static void one_option(struct report_config *cfg, struct raw *raw, int c, const 
 		break;
 	case O_FORMAT:
 		raw->format = arg;
+		break;
+	case O_BY:
+		run->q.by = arg;
 		break;
 	case O_HELP:
 		cfg->help = true;

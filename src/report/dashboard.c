@@ -82,6 +82,10 @@ int report_dashboard_opts(const struct report_dashboard_query *q,
 		}
 		o->min_group = v;
 	}
+	if (given(q->by) && report_by_parse(q->by, &o->by) < 0) {
+		snprintf(err, errlen, "by must be connection or device");
+		return -ERR_SYNTAX;
+	}
 	if (given(q->label)) {
 		bool known = strcmp(q->label, LABELS_UNLABELLED) == 0;
 

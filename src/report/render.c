@@ -79,6 +79,20 @@ void render_period(const struct report *r, char *from, char *to, size_t n)
 		stats_format_time(r->opts.period.until_ms, to, n);
 }
 
+const struct report_answers *render_answers(const struct report *r, enum report_by by)
+{
+	if (by == REPORT_BY_CONNECTION)
+		return &r->by_connection;
+	if (by == REPORT_BY_DEVICE)
+		return &r->by_device;
+	return NULL;
+}
+
+const char *render_answers_title(enum report_by by)
+{
+	return by == REPORT_BY_CONNECTION ? "by connection answer" : "by device class";
+}
+
 bool render_bucket_shown(const struct report *r, const struct report_bucket *b)
 {
 	return b->acc.n >= r->min_group;

@@ -43,6 +43,12 @@ bool render_bucket_shown(const struct report *r, const struct report_bucket *b);
 /* What is counted, the period, label and sample: one line each, every line led by lead. */
 void render_header_lines(struct sbuf *b, const struct report *r, const char *lead);
 
+/* The breakdown --by asks for, NULL for none. */
+const struct report_answers *render_answers(const struct report *r, enum report_by by);
+
+/* "by connection answer" or "by device class". */
+const char *render_answers_title(enum report_by by);
+
 /* Record a failure in b (the first one sticks, as sbuf's own). */
 void render_fail(struct sbuf *b, int err);
 

@@ -306,12 +306,112 @@ static double svg_trend(struct sbuf *b, const struct report *r, double y0)
 	return height;
 }
 
+static double svg_answers_height(const struct report *r, enum report_by by)
+{
+	return SVG_BAR_TOP + (double)(2 * render_answers(r, by)->n_groups) * SVG_BAR_ROW + 100;
+}
+
+/* One share as a bar with its interval and its figures, on row y of a plot at left. */
+static void svg_share_bar(struct sbuf *b, double left, double plot_w, double max, double y,
+                          const char *color, const char *series, const char *group, uint64_t x,
+                          uint64_t n)
+{
+	double lo, hi, cy = y + SVG_BAR_ROW / 2, share, xl, xh;
+	char buf[96];
+
+	if (stats_wilson(x, n, STATS_Z95, &lo, &hi) < 0)
+		return;
+	share = (double)x / (double)n;
+	xl = left + plot_w * lo / max;
+	xh = left + plot_w * hi / max;
+	sbuf_addf(b, "<rect class=\"bar\" data-measure=\"%s\" data-name=\"", series);
+	sbuf_add_html(b, group);
+	sbuf_addf(b, "\" x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"/>\n",
+	          left, y + 6, plot_w * share / max, SVG_BAR_ROW - 12, color);
+	sbuf_addf(b,
+	          "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" COLOR_INK
+	          "\" stroke-width=\"1.5\"/>\n",
+	          xl, cy, xh, cy);
+	snprintf(buf, sizeof(buf), "%.1f%% (%llu of %llu) [%.1f%%, %.1f%%]", 100 * share,
+	         (unsigned long long)x, (unsigned long long)n, 100 * lo, 100 * hi);
+	svg_text(b, left + plot_w + 8, cy + 4, "start", 11, NULL, buf);
+}
+
+/*
+ * The breakdown by connection answer or device class: per shown group, the headline share and
+ * the risky share with their intervals; for the connection, the 2017 claim under the plot.
+ */
+static double svg_answers(struct sbuf *b, const struct report *r, enum report_by by, double y0)
+{
+	const struct report_answers *an = render_answers(r, by);
+	const double left = 250, plot_w = 330, top = SVG_BAR_TOP;
+	double height = svg_answers_height(r, by), max = 0.0, lo, hi, y;
+	char title[160], buf[200];
+
+	for (size_t g = 0; g < an->n_groups; g++) {
+		const struct report_acc *a = &an->groups[g].acc;
+
+		if (stats_wilson(a->headline, a->n, STATS_Z95, &lo, &hi) == 0)
+			max = fmax(max, hi);
+		if (stats_wilson(a->risky, a->n, STATS_Z95, &lo, &hi) == 0)
+			max = fmax(max, hi);
+	}
+	max = nice_max(max);
+	snprintf(title, sizeof(title), "%s reachable, and risk medium or worse, %s",
+	         r->headline_ports, render_answers_title(by));
+	svg_open(b, r, by == REPORT_BY_CONNECTION ? "by-connection" : "by-device", title, y0,
+	         height);
+	sbuf_addf(b,
+	          "<rect x=\"16\" y=\"58\" width=\"14\" height=\"10\" fill=\"" COLOR_HEAD "\"/>\n");
+	snprintf(buf, sizeof(buf), "%s reachable", r->headline_ports);
+	svg_text(b, 36, 67, "start", 12, NULL, buf);
+	sbuf_addf(b, "<rect x=\"200\" y=\"58\" width=\"14\" height=\"10\" fill=\"" COLOR_RISK
+	             "\"/>\n");
+	svg_text(b, 220, 67, "start", 12, NULL, "risk medium or worse");
+	snprintf(buf, sizeof(buf), "lines: 95%% interval (Wilson); groups under %u folded into %s",
+	         r->min_group, REPORT_BY_FOLDED);
+	svg_text(b, 380, 67, "start", 11, NULL, buf);
+	for (size_t g = 0; g < an->n_groups; g++) {
+		const struct report_acc *a = &an->groups[g].acc;
+
+		y = top + (double)(2 * g) * SVG_BAR_ROW;
+		snprintf(buf, sizeof(buf), "%s (%llu)", an->groups[g].name,
+		         (unsigned long long)a->n);
+		svg_text(b, left - 8, y + SVG_BAR_ROW + 4, "end", 12, NULL, buf);
+		svg_share_bar(b, left, plot_w, max, y, COLOR_HEAD, "headline", an->groups[g].name,
+		              a->headline, a->n);
+		svg_share_bar(b, left, plot_w, max, y + SVG_BAR_ROW, COLOR_RISK, "risky",
+		              an->groups[g].name, a->risky, a->n);
+	}
+	y = top + (double)(2 * an->n_groups) * SVG_BAR_ROW + 24;
+	if (an->n_groups == 0)
+		svg_text(b, SVG_W / 2.0, top + 30, "middle", 14, NULL, "too few results to show");
+	if (by == REPORT_BY_CONNECTION) {
+		if (stats_wilson(r->headline_mobile, r->total.headline, STATS_Z95, &lo, &hi) == 0)
+			snprintf(buf, sizeof(buf),
+			         "Of the %llu with %s reachable, %llu answered sim or usb-modem: "
+			         "%.1f%% [%.1f%%, %.1f%%]",
+			         (unsigned long long)r->total.headline, r->headline_ports,
+			         (unsigned long long)r->headline_mobile,
+			         100.0 * (double)r->headline_mobile / (double)r->total.headline,
+			         100 * lo, 100 * hi);
+		else
+			snprintf(buf, sizeof(buf), "No result with %s reachable.",
+			         r->headline_ports);
+		svg_text(b, 16, y, "start", 13, "bold", buf);
+	}
+	sbuf_addf(b, "</svg>\n");
+	return height;
+}
+
 void render_svg(struct sbuf *b, const struct report *r)
 {
 	double h = svg_bars_height(r);
 
 	if (r->opts.trend != REPORT_TREND_NONE)
 		h += SVG_TREND_H;
+	if (r->opts.by != REPORT_BY_NONE)
+		h += svg_answers_height(r, r->opts.by);
 	sbuf_addf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	sbuf_addf(b,
 	          "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" "
@@ -319,7 +419,9 @@ void render_svg(struct sbuf *b, const struct report *r)
 	          SVG_W, h, SVG_W, h);
 	h = svg_bars(b, r, 0);
 	if (r->opts.trend != REPORT_TREND_NONE)
-		svg_trend(b, r, h);
+		h += svg_trend(b, r, h);
+	if (r->opts.by != REPORT_BY_NONE)
+		svg_answers(b, r, r->opts.by, h);
 	sbuf_addf(b, "</svg>\n");
 }
 
@@ -361,6 +463,57 @@ static void html_meta(struct sbuf *b, const struct report *r)
 		sbuf_add(b, "<br>");
 	}
 	free(text);
+}
+
+/* The table of one breakdown by answer (the dashboard shows both); its chart if --by asks. */
+static void html_answers(struct sbuf *b, const struct report *r, enum report_by by)
+{
+	const struct report_answers *an = render_answers(r, by);
+
+	if (r->opts.by == by) {
+		sbuf_addf(b, "<figure class=\"report-chart\">\n");
+		svg_answers(b, r, by, 0);
+		sbuf_addf(b, "</figure>\n");
+	}
+	sbuf_addf(b,
+	          "<table class=\"report-table\" data-by=\"%s\">\n<caption>%s (groups under %u "
+	          "folded into &quot;%s&quot;)</caption>\n<thead><tr><th scope=\"col\">%s</th>"
+	          "<th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+	          "<th scope=\"col\">95%% interval</th><th scope=\"col\">risk medium or worse"
+	          "</th><th scope=\"col\">95%% interval</th></tr></thead>\n<tbody>\n",
+	          report_by_name(by),
+	          by == REPORT_BY_CONNECTION ? "By connection answer" : "By device class",
+	          r->min_group, REPORT_BY_FOLDED, by == REPORT_BY_CONNECTION ? "answer" : "class",
+	          report_counting_name(r), r->headline_ports);
+	for (size_t g = 0; g < an->n_groups; g++) {
+		const struct report_acc *a = &an->groups[g].acc;
+
+		sbuf_addf(b, "<tr><th scope=\"row\">");
+		sbuf_add_html(b, an->groups[g].name);
+		sbuf_addf(b, "</th><td>%llu</td>", (unsigned long long)a->n);
+		html_share_cells(b, a->headline, a->n);
+		html_share_cells(b, a->risky, a->n);
+		sbuf_addf(b, "</tr>\n");
+	}
+	sbuf_addf(b, "</tbody>\n</table>\n");
+	if (by != REPORT_BY_CONNECTION)
+		return;
+	sbuf_addf(b,
+	          "<table class=\"report-table\" data-by=\"claim\">\n<caption>Of the %s with "
+	          "%s reachable, answered sim or usb-modem</caption>\n<thead><tr><th "
+	          "scope=\"col\">of</th><th scope=\"col\">%s</th><th scope=\"col\">sim or "
+	          "usb-modem</th><th scope=\"col\">share</th><th scope=\"col\">95%% interval"
+	          "</th></tr></thead>\n<tbody>\n<tr><th scope=\"row\">all</th><td>%llu</td>"
+	          "<td>%llu</td>",
+	          report_counting_name(r), r->headline_ports, report_counting_name(r),
+	          (unsigned long long)r->total.headline, (unsigned long long)r->headline_mobile);
+	html_share_cells(b, r->headline_mobile, r->total.headline);
+	sbuf_addf(b,
+	          "</tr>\n<tr><th scope=\"row\">those that answered</th><td>%llu</td>"
+	          "<td>%llu</td>",
+	          (unsigned long long)r->headline_answered, (unsigned long long)r->headline_mobile);
+	html_share_cells(b, r->headline_mobile, r->headline_answered);
+	sbuf_addf(b, "</tr>\n</tbody>\n</table>\n");
 }
 
 void render_html(struct sbuf *b, const struct report *r, const char *csv_href)
@@ -425,6 +578,8 @@ void render_html(struct sbuf *b, const struct report *r, const char *csv_href)
 		svg_trend(b, r, 0);
 		sbuf_addf(b, "</figure>\n");
 	}
+	html_answers(b, r, REPORT_BY_CONNECTION);
+	html_answers(b, r, REPORT_BY_DEVICE);
 	if (csv_href != NULL) {
 		sbuf_addf(b, "<p><a class=\"report-csv\" href=\"");
 		sbuf_add_html(b, csv_href);

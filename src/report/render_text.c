@@ -38,6 +38,39 @@ static void share_text(char *buf, size_t n, uint64_t x, uint64_t total)
 	snprintf(buf, n, "%s [%s, %s]", a, b, c);
 }
 
+/* The shares of one breakdown by answer, and for the connection the 2017 claim. */
+static void table_answers(struct sbuf *b, const struct report *r, const char *head)
+{
+	const struct report_answers *an = render_answers(r, r->opts.by);
+	char share[64], s2[64];
+
+	sbuf_addf(b, "\n%s (groups under %u folded into \"%s\")\n",
+	          render_answers_title(r->opts.by), r->min_group, REPORT_BY_FOLDED);
+	sbuf_addf(b, "%-24s %10s  %-28s %s\n",
+	          r->opts.by == REPORT_BY_CONNECTION ? "answer" : "class", report_counting_name(r),
+	          head, "risk medium or worse");
+	for (size_t g = 0; g < an->n_groups; g++) {
+		const struct report_acc *a = &an->groups[g].acc;
+
+		share_text(share, sizeof(share), a->headline, a->n);
+		share_text(s2, sizeof(s2), a->risky, a->n);
+		sbuf_addf(b, "%-24s %10llu  %-28s %s\n", an->groups[g].name,
+		          (unsigned long long)a->n, share, s2);
+	}
+	if (an->suppressed > 0)
+		sbuf_addf(b, "(%llu in groups too small to show, even together)\n",
+		          (unsigned long long)an->suppressed);
+	if (r->opts.by != REPORT_BY_CONNECTION)
+		return;
+	share_text(share, sizeof(share), r->headline_mobile, r->total.headline);
+	share_text(s2, sizeof(s2), r->headline_mobile, r->headline_answered);
+	sbuf_addf(b, "\nof the %llu %s with %s, answered sim or usb-modem: %llu  %s\n",
+	          (unsigned long long)r->total.headline, report_counting_name(r), head,
+	          (unsigned long long)r->headline_mobile, share);
+	sbuf_addf(b, "of the %llu of them that answered the question: %s\n",
+	          (unsigned long long)r->headline_answered, s2);
+}
+
 void render_table(struct sbuf *b, const struct report *r)
 {
 	struct measure *m = calloc(MEASURES_MAX, sizeof(*m));
@@ -76,6 +109,8 @@ void render_table(struct sbuf *b, const struct report *r)
 			sbuf_addf(b, "(%llu in groups too small to show, even together)\n",
 			          (unsigned long long)r->suppressed);
 	}
+	if (r->opts.by != REPORT_BY_NONE)
+		table_answers(b, r, head);
 	if (r->opts.trend != REPORT_TREND_NONE) {
 		sbuf_addf(b, "\ntrend per %s (UTC%s; shares only where at least %u)\n",
 		          r->opts.trend == REPORT_TREND_DAY ? "day" : "week",
@@ -144,6 +179,45 @@ static void emit_acc(const struct report *r, const struct report_acc *a, struct 
 	}
 }
 
+/* The 2017 claim as a row: x of n, with its share where n > 0. */
+static void emit_claim(const struct report *r, const char *from, const char *to,
+                       const char *measure, uint64_t x, uint64_t n, row_cb *cb, void *ud)
+{
+	struct row row = {.scope = "connection",
+	                  .group = r->headline_name,
+	                  .from = from,
+	                  .to = to,
+	                  .measure = measure,
+	                  .name = "",
+	                  .count = x,
+	                  .n = n};
+
+	row.has_share = stats_wilson(x, n, STATS_Z95, &row.lo, &row.hi) == 0;
+	row.share = row.has_share ? (double)x / (double)n : 0.0;
+	cb(ud, &row);
+}
+
+/* --by: one group of rows per shown answer (scope "connection" or "device"), then the claim. */
+static void emit_answers(const struct report *r, const char *from, const char *to,
+                         struct measure *m, row_cb *cb, void *ud)
+{
+	const struct report_answers *an = render_answers(r, r->opts.by);
+
+	for (size_t g = 0; an && g < an->n_groups; g++)
+		emit_acc(r, &an->groups[g].acc,
+		         (struct row){.scope = report_by_name(r->opts.by),
+		                      .group = an->groups[g].name,
+		                      .from = from,
+		                      .to = to},
+		         true, m, cb, ud);
+	if (r->opts.by != REPORT_BY_CONNECTION)
+		return;
+	emit_claim(r, from, to, "answered-sim-or-usb-modem", r->headline_mobile, r->total.headline,
+	           cb, ud);
+	emit_claim(r, from, to, "answered-sim-or-usb-modem-of-answered", r->headline_mobile,
+	           r->headline_answered, cb, ud);
+}
+
 static int emit_rows(const struct report *r, row_cb *cb, void *ud)
 {
 	struct measure *m = calloc(MEASURES_MAX, sizeof(*m));
@@ -160,6 +234,7 @@ static int emit_rows(const struct report *r, row_cb *cb, void *ud)
 		         (struct row){
 		             .scope = "group", .group = r->groups[g].name, .from = from, .to = to},
 		         true, m, cb, ud);
+	emit_answers(r, from, to, m, cb, ud);
 	for (size_t i = 0; i < r->n_buckets; i++) {
 		const struct report_bucket *bk = &r->buckets[i];
 		char bf[32], bt[32];
@@ -283,6 +358,12 @@ void render_json(struct sbuf *b, const struct report *r)
 	                    r->opts.sample_n ? json_pack("{s:I,s:s}", "n",
 	                                                 (json_int_t)r->opts.sample_n, "seed", seed)
 	                                     : json_null());
+	if (r->opts.by != REPORT_BY_NONE) {
+		const struct report_answers *an = render_answers(r, r->opts.by);
+
+		json_object_set_new(doc, "by", json_string(report_by_name(r->opts.by)));
+		json_object_set_new(doc, "by_suppressed", json_integer((json_int_t)an->suppressed));
+	}
 	json_object_set_new(doc, "trend",
 	                    r->opts.trend == REPORT_TREND_NONE
 	                        ? json_null()

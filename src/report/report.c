@@ -46,6 +46,8 @@ struct run {
 	uint64_t pos;   /* eligible rows seen in the counting pass */
 	uint64_t rowno; /* for the per-row finding de-duplication */
 	uint64_t seen[REPORT_MAX_FINDINGS];
+	/* Per answer and per device class, unfolded: [0, STORE_CONN_X_MAX) then the classes. */
+	struct report_acc *by_raw;
 	size_t bucket_cap;
 	int err;
 	char *errbuf;
@@ -166,10 +168,23 @@ static void count_finding(struct report_acc *a, int f, bool unknown)
 		a->finding[f]++;
 }
 
-/* Add one row to the totals, its label group and its trend bucket. */
+/* The 2017 claim: of the results with the headline open, how many answered SIM or modem. */
+static void count_mobile(struct report *r, const struct store_iter_row *row)
+{
+	if (row->connection != STORE_CONN_NONE)
+		r->headline_answered++;
+	if (row->connection == STORE_CONN_SIM || row->connection == STORE_CONN_USB_MODEM)
+		r->headline_mobile++;
+}
+
+/* Add one row to the totals, its label group, its trend bucket, its answer and its class. */
 static int count_row(struct run *u, const struct store_iter_row *row, int label)
 {
-	struct report_acc *acc[3] = {&u->r->total, &u->raw[label + 1], NULL};
+	/* The store gives values of its enums only; anything else counts as none. */
+	unsigned conn = (unsigned)row->connection < STORE_CONN_X_MAX ? row->connection : 0;
+	unsigned dev = (unsigned)row->device < STORE_DEVICE_X_MAX ? row->device : 0;
+	struct report_acc *acc[5] = {&u->r->total, &u->raw[label + 1], NULL, &u->by_raw[conn],
+	                             &u->by_raw[STORE_CONN_X_MAX + dev]};
 	bool headline = false, risky = is_risky(row->risk);
 	int ci[REPORT_MAX_CHECKS], fi[16];
 	bool fu[16];
@@ -211,12 +226,17 @@ static int count_row(struct run *u, const struct store_iter_row *row, int label)
 				fi[nfi++] = f;
 			} else {
 				/* Rare: more than 16 distinct findings; count them directly. */
-				for (int k = 0; k < 3 && acc[k]; k++)
-					count_finding(acc[k], f, unknown);
+				for (int k = 0; k < 5; k++)
+					if (acc[k])
+						count_finding(acc[k], f, unknown);
 			}
 		}
 	}
-	for (int k = 0; k < 3 && acc[k]; k++) {
+	if (headline)
+		count_mobile(u->r, row);
+	for (int k = 0; k < 5; k++) {
+		if (!acc[k])
+			continue; /* no trend */
 		acc[k]->n++;
 		acc[k]->headline += headline;
 		acc[k]->risky += risky;
@@ -463,6 +483,65 @@ static int fold_groups(struct run *u)
 	return 0;
 }
 
+/* The shown answers: in the enum's order, the unanswered (slot 0) last, small ones folded. */
+static void fold_answers(const struct report *r, const struct report_acc *raw, unsigned n_raw,
+                         const char *(*name)(unsigned), struct report_answers *out)
+{
+	struct report_acc other = {0};
+
+	for (unsigned k = 1; k <= n_raw; k++) {
+		const struct report_acc *a = &raw[k % n_raw];
+
+		if (a->n == 0)
+			continue;
+		if (a->n < r->min_group) {
+			acc_add(&other, a);
+			continue;
+		}
+		snprintf(out->groups[out->n_groups].name, LABELS_NAME_MAX, "%s", name(k % n_raw));
+		out->groups[out->n_groups++].acc = *a;
+	}
+	if (other.n >= r->min_group) {
+		snprintf(out->groups[out->n_groups].name, LABELS_NAME_MAX, "%s", REPORT_BY_FOLDED);
+		out->groups[out->n_groups++].acc = other;
+	} else {
+		out->suppressed = other.n;
+	}
+}
+
+static const char *connection_group(unsigned i)
+{
+	const char *n = store_connection_name((enum store_connection)i);
+
+	return n ? n : REPORT_NO_ANSWER;
+}
+
+static const char *device_group(unsigned i)
+{
+	const char *n = store_device_name((enum store_device)i);
+
+	return n ? n : REPORT_NOT_RECORDED;
+}
+
+_Static_assert(STORE_CONN_X_MAX + 1 <= REPORT_ANSWERS_MAX, "every answer and the fold fit");
+_Static_assert(STORE_DEVICE_X_MAX + 1 <= REPORT_ANSWERS_MAX, "every class and the fold fit");
+
+const char *report_by_name(enum report_by by)
+{
+	return by == REPORT_BY_CONNECTION ? "connection" : by == REPORT_BY_DEVICE ? "device" : "";
+}
+
+int report_by_parse(const char *s, enum report_by *out)
+{
+	if (s && strcmp(s, "connection") == 0)
+		*out = REPORT_BY_CONNECTION;
+	else if (s && strcmp(s, "device") == 0)
+		*out = REPORT_BY_DEVICE;
+	else
+		return -ERR_SYNTAX;
+	return 0;
+}
+
 static int resolve_filter(struct run *u)
 {
 	const char *f = u->o->label_filter;
@@ -548,9 +627,11 @@ int report_run(struct store *s, const struct report_opts *o, struct report **out
 	u.r = r;
 	u.n_raw = report_labels_count(o->labels) + 1;
 	u.raw = calloc(u.n_raw, sizeof(*u.raw));
+	u.by_raw = calloc(STORE_CONN_X_MAX + STORE_DEVICE_X_MAX, sizeof(*u.by_raw));
 	if (o->labels != NULL)
 		u.cache = calloc(PREFIX_CACHE_SLOTS, sizeof(*u.cache));
-	if (r == NULL || u.raw == NULL || (o->labels != NULL && u.cache == NULL)) {
+	if (r == NULL || u.raw == NULL || u.by_raw == NULL ||
+	    (o->labels != NULL && u.cache == NULL)) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -575,6 +656,9 @@ int report_run(struct store *s, const struct report_opts *o, struct report **out
 	}
 	if ((ret = fold_groups(&u)) < 0)
 		goto out;
+	fold_answers(r, u.by_raw, STORE_CONN_X_MAX, connection_group, &r->by_connection);
+	fold_answers(r, u.by_raw + STORE_CONN_X_MAX, STORE_DEVICE_X_MAX, device_group,
+	             &r->by_device);
 	for (size_t i = 0; i < r->n_checks; i++)
 		r->check_order[i] = i;
 	for (size_t i = 0; i < r->n_findings; i++)
@@ -592,6 +676,7 @@ out:
 		         REPORT_MAX_CHECKS, REPORT_MAX_FINDINGS);
 	report_free(r);
 	free(u.raw);
+	free(u.by_raw);
 	free(u.cache);
 	free(u.req);
 	free(u.bits);

@@ -21,6 +21,8 @@
 
 enum report_per { REPORT_PER_DIAGNOSIS = 0, REPORT_PER_REQUESTER, REPORT_PER_X_MAX };
 enum report_trend { REPORT_TREND_NONE = 0, REPORT_TREND_DAY, REPORT_TREND_WEEK };
+/* --by: the shares per answer to the connection question, or per device class (issue 10 §3). */
+enum report_by { REPORT_BY_NONE = 0, REPORT_BY_CONNECTION, REPORT_BY_DEVICE, REPORT_BY_X_MAX };
 enum report_format {
 	REPORT_FORMAT_TABLE = 0,
 	REPORT_FORMAT_JSON,
@@ -39,6 +41,7 @@ struct report_opts {
 	const char *label_filter;           /* NULL: every group; else a label or "unlabelled" */
 	unsigned min_group;                 /* 0 means REPORT_MIN_GROUP */
 	enum report_trend trend;
+	enum report_by by; /* which breakdown the formats show; both are always computed */
 };
 
 /* Counts over one set of results. */
@@ -67,6 +70,20 @@ struct report_bucket {
 
 #define REPORT_HEADLINE_MAX 48
 
+/* The fold of the answers (or classes) with fewer than min_group results. */
+#define REPORT_BY_FOLDED    "small-groups"
+#define REPORT_NO_ANSWER    "no-answer"    /* the connection question not answered */
+#define REPORT_NOT_RECORDED "not-recorded" /* no device class (results before schema 2) */
+#define REPORT_ANSWERS_MAX  8              /* every answer or class, no answer, the fold */
+
+/* One breakdown by answer: each answer of at least min_group in the enum's order, then the
+ * unanswered, then the fold of the small ones (if it reaches min_group itself). */
+struct report_answers {
+	struct report_group groups[REPORT_ANSWERS_MAX];
+	size_t n_groups;
+	uint64_t suppressed; /* counted results in answers too small to show, even folded */
+};
+
 struct report {
 	struct report_opts opts; /* as given; labels and label_filter are not owned */
 	/* The headline's ports from the catalogue: measure name "139-or-445", text "139 or 445". */
@@ -86,6 +103,11 @@ struct report {
 	uint64_t suppressed; /* counted results in groups too small to show, even folded */
 	struct report_bucket *buckets;
 	size_t n_buckets;
+	struct report_answers by_connection, by_device;
+	/* The 2017 claim as a number: of the counted results with the headline open
+	 * (total.headline), those whose visitor answered sim or usb-modem, and those that gave
+	 * any answer at all ("unknown" included). */
+	uint64_t headline_mobile, headline_answered;
 };
 
 /*
@@ -101,6 +123,10 @@ void report_free(struct report *r);
 
 /* "results" or "requesters". */
 const char *report_counting_name(const struct report *r);
+
+/* "connection" or "device" ("" for none); parse them, 0 or -ERR_SYNTAX. */
+const char *report_by_name(enum report_by by);
+int report_by_parse(const char *s, enum report_by *out);
 
 /* Parse "table", "json", "csv", "svg", "html"; 0 or -ERR_SYNTAX. */
 int report_format_parse(const char *s, enum report_format *out);

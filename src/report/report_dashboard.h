@@ -20,11 +20,13 @@ struct report_dashboard_query {
 	const char *trend;     /* "day", "week" (default) or "none" */
 	const char *per;       /* "diagnosis" (default) or "requester" */
 	const char *min_group; /* decimal; default 10 */
+	const char *by;        /* "connection", "device"; else no breakdown by answer */
 };
 
 /*
  * Turn a query into report options (labels as loaded by the service, may be NULL).
- * `exposure report --since S --until U --label L --trend T --per P --min-group G --labels F`
+ * `exposure report --since S --until U --label L --trend T --per P --min-group G --by B
+ * --labels F`
  * computes the same report. Returns 0, or -ERR_SYNTAX with a one-line reason in err (answer
  * 400).
  */

@@ -236,7 +236,8 @@ static int check_new(const struct store_new *d)
 	plen = strnlen(d->prefix, STORE_PREFIX_MAX);
 	if (plen == 0 || plen >= STORE_PREFIX_MAX)
 		return -ERR_SYNTAX;
-	if ((unsigned)d->device >= STORE_DEVICE_X_MAX)
+	if ((unsigned)d->device >= STORE_DEVICE_X_MAX ||
+	    (unsigned)d->connection >= STORE_CONN_X_MAX)
 		return -ERR_SYNTAX;
 	return check_name(d->lang, NAME_TOKEN);
 }

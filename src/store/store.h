@@ -201,7 +201,9 @@ struct store_new {
 	sa_family_t family;         /* AF_INET or AF_INET6 */
 	const char *lang;           /* "ja", "en" */
 	int64_t created_ms;
-	enum store_device device; /* from the User-Agent; NONE: not recorded */
+	enum store_device device;         /* from the User-Agent; NONE: not recorded */
+	enum store_connection connection; /* NONE (the service: asked after the result); an
+	                                   * import or a generated store may know it already */
 };
 
 /*

@@ -62,8 +62,8 @@ static const char *const sql_text[SQL_X_MAX] = {
     [SQL_RELEASE] = "RELEASE w",
     [SQL_ROLLBACK_TO] = "ROLLBACK TO w",
     [SQL_INSERT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, requester_hash,"
-                   " requester_prefix, family, lang, device)"
-                   " VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8)",
+                   " requester_prefix, family, lang, device, connection)"
+                   " VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [SQL_RUNNING] = "UPDATE diagnoses SET status = 'running', started_ms = ?2"
                     " WHERE id = ?1 AND status = 'queued'",
     [SQL_FINISH] = "UPDATE diagnoses SET status = ?3, finished_ms = ?2"
@@ -604,6 +604,8 @@ static int apply_create(struct conn *c, const struct store_new *d)
 	sqlite3_bind_text(st, 7, d->lang, -1, SQLITE_STATIC);
 	if (d->device != STORE_DEVICE_NONE)
 		sqlite3_bind_text(st, 8, store_device_name(d->device), -1, SQLITE_STATIC);
+	if (d->connection != STORE_CONN_NONE)
+		sqlite3_bind_text(st, 9, store_connection_name(d->connection), -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : map_rc(rc);
@@ -941,6 +943,7 @@ static int sq_create(struct store *base, const struct store_new *d, bool sync)
 	    .lang = w->lang,
 	    .created_ms = d->created_ms,
 	    .device = d->device,
+	    .connection = d->connection,
 	};
 	return enqueue(s, w, flags);
 }

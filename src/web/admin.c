@@ -382,6 +382,7 @@ static void get_query(struct MHD_Connection *c, struct report_dashboard_query *q
 	    .trend = qarg(c, "trend"),
 	    .per = qarg(c, "per"),
 	    .min_group = qarg(c, "min_group"),
+	    .by = qarg(c, "by"),
 	};
 }
 
@@ -391,8 +392,9 @@ static void get_query(struct MHD_Connection *c, struct report_dashboard_query *q
  */
 static int query_string(struct sbuf *b, const struct report_dashboard_query *q)
 {
-	const char *names[] = {"since", "until", "label", "trend", "per", "min_group"};
-	const char *values[] = {q->since, q->until, q->label, q->trend, q->per, q->min_group};
+	const char *names[] = {"since", "until", "label", "trend", "per", "min_group", "by"};
+	const char *values[] = {q->since, q->until,     q->label, q->trend,
+	                        q->per,   q->min_group, q->by};
 	bool first = true;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -755,6 +756,244 @@ static void test_unknown_findings(void **state)
 	}
 }
 
+/* Wilson's interval written out again here, so the rows are checked against the formula. */
+static void wilson95(uint64_t x, uint64_t n, double *lo, double *hi)
+{
+	const double z = 1.959964, nn = (double)n, p = (double)x / nn, d = 1 + z * z / nn;
+	double c = (p + z * z / (2 * nn)) / d;
+	double h = z * sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / d;
+
+	*lo = c - h < 0 ? 0 : c - h;
+	*hi = c + h > 1 ? 1 : c + h;
+}
+
+/* The composition by answer and by class, and the 2017 claim, recomputed from gen_row(). */
+struct expect_answers {
+	struct expect conn[STORE_CONN_X_MAX], dev[STORE_DEVICE_X_MAX];
+	uint64_t head, head_mobile, head_answered;
+};
+
+static void expect_answers(struct expect_answers *e)
+{
+	struct gen_row g;
+
+	memset(e, 0, sizeof(*e));
+	for (uint64_t i = 0; i < N_RESULTS; i++) {
+		gen_row(i, N_RESULTS, STEP_MS, &g);
+		expect_add(&e->conn[g.connection], &g);
+		expect_add(&e->dev[g.device], &g);
+		if (strcmp(g.state[2], "open") != 0 && strcmp(g.state[3], "open") != 0)
+			continue;
+		e->head++;
+		e->head_answered += g.connection != STORE_CONN_NONE;
+		e->head_mobile +=
+		    g.connection == STORE_CONN_SIM || g.connection == STORE_CONN_USB_MODEM;
+	}
+}
+
+/* One JSON row of scope/group/measure: its count and n as expected, its interval Wilson's. */
+static void assert_json_row(json_t *rows, const char *scope, const char *group, const char *measure,
+                            uint64_t count, uint64_t n)
+{
+	size_t i;
+	json_t *row;
+	double lo, hi;
+
+	json_array_foreach(rows, i, row)
+	{
+		if (strcmp(json_string_value(json_object_get(row, "scope")), scope) != 0 ||
+		    strcmp(json_string_value(json_object_get(row, "group")), group) != 0 ||
+		    strcmp(json_string_value(json_object_get(row, "measure")), measure) != 0)
+			continue;
+		assert_int_equal(json_integer_value(json_object_get(row, "count")), count);
+		assert_int_equal(json_integer_value(json_object_get(row, "n")), n);
+		if (strcmp(measure, "results") == 0)
+			return;
+		wilson95(count, n, &lo, &hi);
+		assert_true(fabs(json_real_value(json_object_get(row, "share")) -
+		                 (double)count / (double)n) < 1e-6);
+		assert_true(fabs(json_real_value(json_object_get(row, "wilson_low")) - lo) < 1e-6);
+		assert_true(fabs(json_real_value(json_object_get(row, "wilson_high")) - hi) < 1e-6);
+		return;
+	}
+	fail_msg("no row %s/%s/%s", scope, group, measure);
+}
+
+static void assert_group_rows(json_t *rows, const char *scope, const char *group,
+                              const struct expect *e)
+{
+	assert_json_row(rows, scope, group, "results", e->n, e->n);
+	assert_json_row(rows, scope, group, "headline", e->headline, e->n);
+	assert_json_row(rows, scope, group, "risky", e->risky, e->n);
+}
+
+static void test_by_answers(void **state)
+{
+	static const char *const conn_names[STORE_CONN_X_MAX] = {
+	    "no-answer", "sim", "usb-modem", "tethering", "router", "wired", "unknown"};
+	static const char *const dev_names[STORE_DEVICE_X_MAX] = {"not-recorded", "desktop",
+	                                                          "tablet", "phone", "other"};
+	struct store *st = open_ro();
+	struct report_opts o = {.by = REPORT_BY_CONNECTION};
+	struct report *r = NULL;
+	struct expect_answers e;
+	struct expect fold = {0};
+	char err[200], *text = NULL, *csv = NULL;
+	size_t len, clen, gi = 0;
+	json_t *doc, *rows;
+	double lo, hi;
+
+	(void)state;
+	expect_answers(&e);
+	/* The generator's composition: every answer, tethering rare, SIM or modem common among
+	 * the results with the headline open. */
+	assert_true(e.conn[STORE_CONN_TETHERING].n > 0 && e.conn[STORE_CONN_TETHERING].n < 10);
+	assert_true(e.head > 100 && e.head_mobile * 2 > e.head);
+	for (int k = 0; k < STORE_CONN_X_MAX; k++)
+		assert_true(k == STORE_CONN_TETHERING || e.conn[k].n >= 10);
+
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r->total.headline, e.head);
+	assert_int_equal(r->headline_mobile, e.head_mobile);
+	assert_int_equal(r->headline_answered, e.head_answered);
+	/* In the answers' order, the unanswered last; tethering too small even alone. */
+	for (int k = 1; k <= STORE_CONN_X_MAX; k++) {
+		int c = k % STORE_CONN_X_MAX;
+
+		if (c == STORE_CONN_TETHERING)
+			continue;
+		assert_true(gi < r->by_connection.n_groups);
+		assert_string_equal(r->by_connection.groups[gi].name, conn_names[c]);
+		assert_acc(r, &r->by_connection.groups[gi++].acc, &e.conn[c]);
+	}
+	assert_int_equal(r->by_connection.n_groups, gi);
+	assert_int_equal(r->by_connection.suppressed, e.conn[STORE_CONN_TETHERING].n);
+	assert_int_equal(r->by_device.n_groups, STORE_DEVICE_X_MAX);
+	for (int k = 1; k <= STORE_DEVICE_X_MAX; k++) {
+		int c = k % STORE_DEVICE_X_MAX;
+
+		assert_string_equal(r->by_device.groups[k - 1].name, dev_names[c]);
+		assert_acc(r, &r->by_device.groups[k - 1].acc, &e.dev[c]);
+	}
+
+	/* JSON: every group's counts and intervals, and the claim over both denominators. */
+	assert_int_equal(report_render(r, REPORT_FORMAT_JSON, NULL, &text, &len), 0);
+	doc = json_loads(text, 0, NULL);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "by")), "connection");
+	assert_int_equal(json_integer_value(json_object_get(doc, "by_suppressed")),
+	                 e.conn[STORE_CONN_TETHERING].n);
+	rows = json_object_get(doc, "rows");
+	for (int c = 0; c < STORE_CONN_X_MAX; c++)
+		if (c != STORE_CONN_TETHERING)
+			assert_group_rows(rows, "connection", conn_names[c], &e.conn[c]);
+	assert_json_row(rows, "connection", "139-or-445", "answered-sim-or-usb-modem",
+	                e.head_mobile, e.head);
+	assert_json_row(rows, "connection", "139-or-445", "answered-sim-or-usb-modem-of-answered",
+	                e.head_mobile, e.head_answered);
+	json_decref(doc);
+	free(text);
+
+	/* The table says the claim in words, with its interval. */
+	assert_int_equal(report_render(r, REPORT_FORMAT_TABLE, NULL, &text, &len), 0);
+	{
+		char line[200];
+
+		wilson95(e.head_mobile, e.head, &lo, &hi);
+		snprintf(
+		    line, sizeof(line),
+		    "of the %llu results with 139 or 445 reachable, answered sim or usb-modem: "
+		    "%llu  %.1f%% [%.1f%%, %.1f%%]",
+		    (unsigned long long)e.head, (unsigned long long)e.head_mobile,
+		    100.0 * (double)e.head_mobile / (double)e.head, 100 * lo, 100 * hi);
+		assert_non_null(strstr(text, line));
+		assert_non_null(strstr(text, "by connection answer (groups under 10 folded into "
+		                             "\"small-groups\")"));
+	}
+	free(text);
+	/* SVG: the chart of the answers; the dashboard's CSV with by=connection is the same
+	 * document as --by connection. */
+	assert_int_equal(report_render(r, REPORT_FORMAT_SVG, NULL, &text, &len), 0);
+	assert_non_null(strstr(text, "by-connection-title"));
+	assert_non_null(strstr(text, "data-measure=\"headline\" data-name=\"usb-modem\""));
+	free(text);
+	report_free(r);
+	{
+		struct report_dashboard_query q = {.trend = "none", .by = "connection"};
+
+		o.trend = REPORT_TREND_NONE;
+		assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+		assert_int_equal(report_render(r, REPORT_FORMAT_CSV, NULL, &text, &len), 0);
+		assert_int_equal(report_dashboard_csv(st, NULL, &q, &csv, &clen, err, sizeof(err)),
+		                 0);
+		assert_int_equal(len, clen);
+		assert_memory_equal(text, csv, len);
+		assert_non_null(strstr(text, "results,connection,sim,,,results,,"));
+		free(csv);
+		free(text);
+		report_free(r);
+		/* The dashboard shows both tables whatever is asked. */
+		q.by = NULL;
+		assert_int_equal(
+		    report_dashboard_html(st, NULL, &q, NULL, &text, &len, err, sizeof(err)), 0);
+		assert_non_null(strstr(text, "data-by=\"connection\""));
+		assert_non_null(strstr(text, "data-by=\"device\""));
+		assert_non_null(strstr(text, "data-by=\"claim\""));
+		free(text);
+		q.by = "phone";
+		assert_int_equal(
+		    report_dashboard_html(st, NULL, &q, NULL, &text, &len, err, sizeof(err)),
+		    -ERR_SYNTAX);
+		assert_non_null(strstr(err, "by must be connection or device"));
+	}
+
+	/* --by device: its rows, and no claim rows. */
+	o.by = REPORT_BY_DEVICE;
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(report_render(r, REPORT_FORMAT_JSON, NULL, &text, &len), 0);
+	doc = json_loads(text, 0, NULL);
+	assert_non_null(doc);
+	rows = json_object_get(doc, "rows");
+	for (int c = 0; c < STORE_DEVICE_X_MAX; c++)
+		assert_group_rows(rows, "device", dev_names[c], &e.dev[c]);
+	assert_null(strstr(text, "answered-sim-or-usb-modem"));
+	json_decref(doc);
+	free(text);
+	report_free(r);
+
+	/* Folding follows --min-group: 1 shows tethering alone; 2000 folds every answer under
+	 * it into a visible "small-groups". */
+	o = (struct report_opts){.by = REPORT_BY_CONNECTION, .min_group = 1};
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r->by_connection.n_groups, STORE_CONN_X_MAX);
+	assert_int_equal(r->by_connection.suppressed, 0);
+	assert_string_equal(r->by_connection.groups[2].name, "tethering");
+	assert_acc(r, &r->by_connection.groups[2].acc, &e.conn[STORE_CONN_TETHERING]);
+	report_free(r);
+	o.min_group = 2000;
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+	gi = 0;
+	for (int k = 1; k <= STORE_CONN_X_MAX; k++) {
+		int c = k % STORE_CONN_X_MAX;
+
+		if (e.conn[c].n >= 2000) {
+			assert_string_equal(r->by_connection.groups[gi++].name, conn_names[c]);
+			continue;
+		}
+		fold.n += e.conn[c].n;
+		fold.headline += e.conn[c].headline;
+		fold.risky += e.conn[c].risky;
+	}
+	assert_true(fold.n >= 2000);
+	assert_int_equal(r->by_connection.n_groups, gi + 1);
+	assert_string_equal(r->by_connection.groups[gi].name, "small-groups");
+	assert_int_equal(r->by_connection.groups[gi].acc.n, fold.n);
+	assert_int_equal(r->by_connection.groups[gi].acc.headline, fold.headline);
+	assert_int_equal(r->by_connection.groups[gi].acc.risky, fold.risky);
+	report_free(r);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -763,7 +1002,7 @@ int main(void)
 	    cmocka_unit_test(test_full_counts),      cmocka_unit_test(test_period_and_trend),
 	    cmocka_unit_test(test_per_requester),    cmocka_unit_test(test_sampling),
 	    cmocka_unit_test(test_render),           cmocka_unit_test(test_render_keeps_utf8),
-	    cmocka_unit_test(test_unknown_findings),
+	    cmocka_unit_test(test_unknown_findings), cmocka_unit_test(test_by_answers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -58,11 +58,12 @@ try:
     usage_error(base + ["--format", "pdf"], "unknown format")
     usage_error(base + ["--per", "address"], "per must be diagnosis or requester")
     usage_error(base + ["--bogus"], "unknown option")
+    usage_error(base + ["--by", "phone"], "by must be connection or device")
     usage_error(base + ["--since", "2030-01-01"], "no results in the period", code=3)
     rc, _, err = run("--db", os.path.join(tmp, "nothere", "x.db"))
     check(rc == 1 and len(err.strip().splitlines()) == 1, f"missing store: exit {rc}")
     rc, out, _ = run("--help")
-    check(rc == 0 and "--sample N" in out, "--help")
+    check(rc == 0 and "--sample N" in out and "--by connection|device" in out, "--help")
 
     # Table says what it counts.
     rc, out, _ = run(*base)
@@ -117,6 +118,41 @@ try:
     check(len(lines) == 2 and all(len(l.get("points").split()) == 3 for l in lines),
           "trend: two series over 3 days")
     check(len(list(root.iter(SVG + "title"))) == 2, "titles for both charts")
+
+    # --by connection and --by device (issue 10 §3): JSON = CSV, the groups add up to the
+    # results counted, the claim's denominator is the headline count, a chart per group.
+    for by in ("connection", "device"):
+        rc, jout, _ = run(*base, "--by", by, "--format", "json")
+        rc2, cout, _ = run(*base, "--by", by, "--format", "csv")
+        doc = json.loads(jout)
+        rows = list(csv.DictReader(io.StringIO(cout)))
+        check(rc == 0 and rc2 == 0 and doc["by"] == by and len(rows) == len(doc["rows"]),
+              f"--by {by}: json and csv")
+        check(all(str(j["count"]) == c["count"] and j["group"] == c["group"]
+                  for j, c in zip(doc["rows"], rows)), f"--by {by}: same rows")
+        groups = [r for r in doc["rows"] if r["scope"] == by and r["measure"] == "results"]
+        check(sum(r["count"] for r in groups) + doc["by_suppressed"] == doc["counted"] == 4000,
+              f"--by {by}: groups add up")
+        head = [r for r in doc["rows"] if r["scope"] == "all" and r["measure"] == "headline"][0]
+        claim = [r for r in doc["rows"] if r["measure"] == "answered-sim-or-usb-modem"]
+        if by == "connection":
+            check(len(claim) == 1 and claim[0]["n"] == head["count"] and
+                  claim[0]["wilson_low"] <= claim[0]["share"] <= claim[0]["wilson_high"],
+                  "--by connection: the claim over the headline results")
+            check([r["group"] for r in groups][:2] == ["sim", "usb-modem"] and
+                  groups[-1]["group"] in ("no-answer", "small-groups"), "answers in order")
+        else:
+            check(claim == [] and [r["group"] for r in groups] ==
+                  ["desktop", "tablet", "phone", "other", "not-recorded"], "--by device groups")
+        rc, tout, _ = run(*base, "--by", by)
+        check(rc == 0 and ("by connection answer" if by == "connection" else "by device class")
+              in tout, f"--by {by}: table section")
+        rc, sout, _ = run(*base, "--by", by, "--format", "svg")
+        root = ET.fromstring(sout.encode())
+        bars = [e.get("data-name") for e in root.iter(SVG + "rect")
+                if e.get("class") == "bar" and e.get("data-measure") == "headline"]
+        check(rc == 0 and bars[1:] == [r["group"] for r in groups],
+              f"--by {by}: a headline bar per group: {bars}")
 
     # HTML fragment parses as XML too (no script).
     rc, hout, _ = run(*base, "--labels", labels, "--format", "html")

@@ -505,6 +505,9 @@ static void test_connection_and_device(void **state)
 	assert_int_equal(store_create(st, &b.nd), 0); /* no class recorded */
 	b.nd.device = STORE_DEVICE_X_MAX;
 	assert_int_equal(store_create(st, &b.nd), -ERR_SYNTAX);
+	b.nd.device = STORE_DEVICE_NONE;
+	b.nd.connection = STORE_CONN_X_MAX;
+	assert_int_equal(store_create(st, &b.nd), -ERR_SYNTAX);
 
 	assert_int_equal(store_get(st, a.id, &d), 0);
 	assert_int_equal(d.device, STORE_DEVICE_TABLET);
@@ -540,6 +543,22 @@ static void test_connection_and_device(void **state)
 	                 2);
 	assert_int_equal(store_set_connection(st, a.id, a.token, STORE_CONN_USB_MODEM), 0);
 	assert_int_equal(store_set_connection(st, b.id, b.token, STORE_CONN_WIRED), 0);
+
+	/* An answer known at creation (a generated store) is stored as given. */
+	{
+		struct new_diag c3;
+
+		assert_int_equal(new_diag_make(&c3, &key1, "198.18.5.9", 2500), 0);
+		c3.nd.connection = STORE_CONN_TETHERING;
+		c3.nd.device = STORE_DEVICE_PHONE;
+		assert_int_equal(store_create_async(st, &c3.nd), 0);
+		assert_int_equal(store_flush(st), 0);
+		assert_int_equal(store_get(st, c3.id, &d), 0);
+		assert_int_equal(d.connection, STORE_CONN_TETHERING);
+		assert_int_equal(d.device, STORE_DEVICE_PHONE);
+		store_diagnosis_done(&d);
+		assert_int_equal(store_delete(st, c3.id, c3.token), 0);
+	}
 
 	/* The report iterator sees both (done diagnoses only). */
 	save(st, a.id, 1500, "critical", "{}", 1, 0);

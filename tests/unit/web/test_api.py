@@ -624,6 +624,22 @@ def t_admin(env, workdir):
                               capture_output=True, timeout=60, check=True).stdout
         check(got.raw.encode() == want and len(want) > 1000,
               "default CSV = exposure report --format csv --trend week")
+        # Issue 10 §3: the answers and the device classes on the page; ?by= in the CSV link
+        # and the CSV, as --by.
+        r = c.get("/admin/stats?by=connection&trend=none")
+        check(r.status == 200 and 'data-by="connection"' in r.raw and 'data-by="device"' in
+              r.raw and 'data-by="claim"' in r.raw and "by-connection-title" in r.raw,
+              "dashboard: by connection and device")
+        href = re.search(r'href="(/admin/stats\.csv[^"]*)"', r.raw).group(1).replace("&amp;", "&")
+        check(href == "/admin/stats.csv?trend=none&by=connection", "CSV link keeps by: " + href)
+        got = c.get(href)
+        want = subprocess.run([EXPOSURE, "report", "--db", db, "--format", "csv", "--labels",
+                               labels, "--by", "connection"],
+                              capture_output=True, timeout=60, check=True).stdout
+        check(got.raw.encode() == want and b",connection,sim," in want,
+              "CSV = exposure report --format csv --by connection")
+        r = c.get("/admin/stats?by=phone")
+        check(r.status == 400 and "by must be connection or device" in r.raw, "bad by 400")
         r = c.get("/admin/stats?since=yesterday")
         check(r.status == 400 and "malformed since" in r.raw, "bad date 400 in words")
         r = c.get("/admin/stats?label=%3Cscript%3E")
