@@ -43,6 +43,10 @@ static const char usage[] =
     "  --origin URL              the site's origin for the same-origin check of POSTs\n"
     "                            (default: http(s):// plus the request's Host)\n"
     "  --secure-cookie           mark the CSRF cookie Secure (behind HTTPS)\n"
+    "  --v4-host NAME[:PORT]     this service's IPv4-only name, --v6-host its IPv6-only one:\n"
+    "                            the page takes address tickets there to test both families\n"
+    "                            (need --origin; docs/api.md, \"Tickets\")\n"
+    "  --ticket-ttl SEC          how long an address ticket lives, 1..120 (default 120)\n"
     "  --port CHECK=PORT[-LAST]  move a check to other ports (labs and tests)\n"
     "Abuse limits:\n"
     "  --max-inflight N          diagnoses running at once (default 64)\n"
@@ -99,6 +103,8 @@ enum {
 	O_TRUSTED,
 	O_PROXY_HDR,
 	O_ORIGIN,
+	O_V4_HOST,
+	O_V6_HOST,
 	O_SECURE,
 	O_PORT,
 	O_ADMIN_TOKEN,
@@ -142,6 +148,7 @@ static const struct number_opt numbers[] = {
     {"retention-days", 0, 36500, NUM_U(retention_days)},
     {"purge-interval", 1, 86400 * 7, NUM_U(purge_interval_s)},
     {"done-cache", 0, 10000000, NUM_U(done_cache)},
+    {"ticket-ttl", 1, 120, NUM_U(ticket_ttl_s)},
 };
 
 #undef NUM_U
@@ -159,6 +166,8 @@ static const struct option other_options[] = {
     {"trusted-proxy", required_argument, NULL, O_TRUSTED},
     {"proxy-header", required_argument, NULL, O_PROXY_HDR},
     {"origin", required_argument, NULL, O_ORIGIN},
+    {"v4-host", required_argument, NULL, O_V4_HOST},
+    {"v6-host", required_argument, NULL, O_V6_HOST},
     {"secure-cookie", no_argument, NULL, O_SECURE},
     {"port", required_argument, NULL, O_PORT},
     {"admin-token-file", required_argument, NULL, O_ADMIN_TOKEN},
@@ -299,6 +308,12 @@ static int one_option(struct serve_config *cfg, int ch, char *arg, char *err, si
 		return opt_proxy_header(c, arg, err, errlen);
 	case O_ORIGIN:
 		c->origin = arg;
+		return 0;
+	case O_V4_HOST:
+		c->v4_host = arg;
+		return 0;
+	case O_V6_HOST:
+		c->v6_host = arg;
 		return 0;
 	case O_SECURE:
 		c->secure_cookie = true;

@@ -84,6 +84,26 @@ static enum MHD_Result refusal(struct web *w, struct MHD_Connection *c, const st
 /* ------------------------------------------------------------------------------------------ */
 /* GET /api/whoami                                                                             */
 
+/* {"v4": "https://NAME", "v6": ...}: where the page takes its address tickets, with the scheme
+ * of the main origin. */
+static json_t *family_hosts_json(struct web *w)
+{
+	const char *scheme =
+	    w->cfg.origin && strncmp(w->cfg.origin, "https://", 8) == 0 ? "https" : "http";
+	json_t *o = json_object();
+	char url[HOSTCHECK_NAME_MAX + 16];
+
+	if (w->cfg.v4_host) {
+		snprintf(url, sizeof(url), "%s://%s", scheme, w->cfg.v4_host);
+		json_object_set_new(o, "v4", json_string(url));
+	}
+	if (w->cfg.v6_host) {
+		snprintf(url, sizeof(url), "%s://%s", scheme, w->cfg.v6_host);
+		json_object_set_new(o, "v6", json_string(url));
+	}
+	return o;
+}
+
 enum MHD_Result api_whoami(struct web *w, struct MHD_Connection *c)
 {
 	struct requester who;
@@ -109,7 +129,101 @@ enum MHD_Result api_whoami(struct web *w, struct MHD_Connection *c)
 		json_object_set_new(o, "rtt_ms", json_real(who.rtt_ms));
 	json_object_set_new(o, "probe_timeout_ms",
 	                    json_integer(requester_probe_timeout(&who, &w->cfg.rtt)));
+	if (w->cfg.v4_host || w->cfg.v6_host)
+		json_object_set_new(o, "family_hosts", family_hosts_json(w));
 	return httpd_json(w, c, 200, o, "Set-Cookie", cookie, "Vary", "Accept-Language", NULL);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* GET /api/ticket (ticket.h)                                                                  */
+
+/*
+ * The Origin a ticket answer may be read by: --origin, the main page's (or, without --origin,
+ * the request's own origin). *origin is NULL when the request sent none (not a browser's
+ * cross-origin fetch: no CORS headers then). False for any other origin.
+ */
+static bool ticket_origin(struct web *w, struct MHD_Connection *c, const char **origin)
+{
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+
+	*origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	if (!*origin)
+		return true;
+	if (w->cfg.origin)
+		return strcmp(*origin, w->cfg.origin) == 0;
+	if (!host)
+		return false;
+	if (strncmp(*origin, "http://", 7) == 0)
+		return strcmp(*origin + 7, host) == 0;
+	return strncmp(*origin, "https://", 8) == 0 && strcmp(*origin + 8, host) == 0;
+}
+
+/* The visitor's CSRF session: the csrf query argument (the page on the main origin names its
+ * token, the family host never saw its cookie), else the cookie; verified as ours. */
+static bool ticket_session(struct web *w, struct MHD_Connection *c, char out[CSRF_TOKEN_LEN + 2])
+{
+	const char *arg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "csrf");
+	const char *cookies = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie");
+
+	if (arg && strlen(arg) < CSRF_TOKEN_LEN + 2)
+		snprintf(out, CSRF_TOKEN_LEN + 2, "%s", arg);
+	else if (!cookies || !cookie_value(cookies, CSRF_COOKIE, out, CSRF_TOKEN_LEN + 2))
+		return false;
+	return csrf_verify(&w->csrf, out, store_now_ms());
+}
+
+/* A refusal of /api/ticket, readable by the main page when the origin is. */
+static enum MHD_Result ticket_refuse(struct web *w, struct MHD_Connection *c, const char *origin,
+                                     unsigned status, json_t *o)
+{
+	if (!origin)
+		return httpd_json(w, c, status, o, NULL);
+	return httpd_json(w, c, status, o, "Access-Control-Allow-Origin", origin,
+	                  "Access-Control-Allow-Credentials", "true", "Vary", "Origin", NULL);
+}
+
+enum MHD_Result api_ticket(struct web *w, struct MHD_Connection *c)
+{
+	char session[CSRF_TOKEN_LEN + 2], ticket[TICKET_LEN + 1];
+	const char *origin;
+	struct requester who;
+	int64_t expires;
+
+	if (!ticket_origin(w, c, &origin)) {
+		atomic_fetch_add(&w->m.refused_csrf, 1);
+		return httpd_json(
+		    w, c, 403,
+		    json_pack("{s:s, s:s, s:s}", "reason", "origin", "message",
+		              "Address tickets are given to this site's own page only.",
+		              "message_ja",
+		              "アドレスチケットはこのサイト自身のページにだけ発行"
+		              "されます。"),
+		    NULL);
+	}
+	if (!ticket_session(w, c, session))
+		return ticket_refuse(w, c, origin, 403,
+		                     json_pack("{s:s, s:s, s:s}", "reason", "csrf", "message",
+		                               "Missing or stale page token: reload the page and "
+		                               "try again.",
+		                               "message_ja",
+		                               "ページのトークンがないか古くなっています。ページを"
+		                               "再読み込みしてやり直してください。"));
+	if (requester_identify(c, &w->cfg.trust, &w->cfg.rules, &who) < 0)
+		return bad_forwarding(w, c);
+	if (!who.d.allowed) {
+		atomic_fetch_add(&w->m.refused_policy, 1);
+		return ticket_refuse(w, c, origin, 403,
+		                     json_pack("{s:s, s:s, s:s, s:s, s:s}", "reason", who.d.code,
+		                               "address", who.text, "class",
+		                               addr_class_name(who.d.cls), "message", who.d.why_en,
+		                               "message_ja", who.d.why_ja));
+	}
+	expires = store_now_ms() + (int64_t)w->cfg.ticket_ttl_s * 1000;
+	ticket_issue(&w->tickets, &who.addr, session, expires, ticket);
+	json_t *o = json_pack("{s:s, s:i, s:I, s:s}", "address", who.text, "family",
+	                      who.addr.family == AF_INET6 ? 6 : 4, "expires_ms",
+	                      (json_int_t)expires, "ticket", ticket);
+	return ticket_refuse(w, c, origin, 200, o);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -151,6 +265,104 @@ static int body_lang(const char *body, size_t len, enum lang *lang)
 	return 0;
 }
 
+/* Why the tickets of a POST are refused: status, reason, message en and ja, and for an address
+ * the policy refuses, that address and its class. */
+struct ticket_refusal {
+	unsigned status;
+	const char *reason, *en, *ja;
+	const char *cls;
+	char address[ADDR_STRLEN];
+};
+
+static int tickets_refuse(struct ticket_refusal *r, unsigned status, const char *reason,
+                          const char *en, const char *ja)
+{
+	*r = (struct ticket_refusal){status, reason, en, ja, NULL, ""};
+	return -ERR_POLICY;
+}
+
+/*
+ * One verified ticket t into the targets: an address the visitor already proved is dropped; a
+ * second address of one family (the peer's or another ticket's) is refused; the address must
+ * pass the same target rules as a requester.
+ */
+static int ticket_take(struct web *w, const char *t, const char *session, struct job *j,
+                       struct ticket_refusal *r)
+{
+	enum ticket_verdict v;
+	struct target_decision d;
+	struct addr a;
+	int64_t expires;
+
+	if (!t)
+		return tickets_refuse(r, 400, "tickets", "Each ticket must be a string.",
+		                      "チケットは文字列で指定してください。");
+	v = ticket_verify(&w->tickets, t, session, store_now_ms(), &a, &expires);
+	if (v != TICKET_OK)
+		return tickets_refuse(r, v == TICKET_MALFORMED || v == TICKET_FAMILY ? 400 : 403,
+		                      ticket_reason(v), ticket_message_en(v), ticket_message_ja(v));
+	for (size_t k = 0; k < j->n_targets; k++) {
+		if (addr_equal(&j->targets[k].addr, &a))
+			return 0;
+		if (j->targets[k].addr.family == a.family)
+			return tickets_refuse(
+			    r, 400, "ticket-family-twice",
+			    "Two addresses of one family: one address per family is diagnosed.",
+			    "同じアドレスファミリーのアドレスが二つあります。ファミリーごとに一つの"
+			    "アドレスだけを診断します。");
+	}
+	if (!target_decide(&w->cfg.rules, &a, &d)) {
+		tickets_refuse(r, 403, d.code, d.why_en, d.why_ja);
+		r->cls = addr_class_name(d.cls);
+		addr_format(&a, r->address, sizeof(r->address));
+		return -ERR_POLICY;
+	}
+	j->targets[j->n_targets++] = (struct visit_target){a, VISIT_TICKET};
+	return 0;
+}
+
+/*
+ * The body's "tickets" (absent: none), verified for session: j's targets become the requester
+ * (already in j->requester) and every proven address. Returns 0, or -ERR_POLICY with *r set.
+ */
+static int body_tickets(struct web *w, const char *body, size_t len, const char *session,
+                        struct job *j, struct ticket_refusal *r)
+{
+	json_t *b = len ? json_loadb(body, len, 0, NULL) : NULL;
+	json_t *list = json_object_get(b, "tickets");
+	size_t k;
+	json_t *t;
+	int rc = 0;
+
+	j->targets[0] = (struct visit_target){j->requester, VISIT_PEER};
+	j->n_targets = 1;
+	if (list && !json_is_array(list))
+		rc = tickets_refuse(r, 400, "tickets", "\"tickets\" must be a list of tickets.",
+		                    "\"tickets\" はチケットのリストで指定してください。");
+	else if (json_array_size(list) > VISIT_MAX_TARGETS - 1)
+		rc = tickets_refuse(r, 400, "tickets-too-many", "At most two address tickets.",
+		                    "アドレスチケットは二つまでです。");
+	json_array_foreach(list, k, t) if (rc == 0) rc =
+	    ticket_take(w, json_string_value(t), session, j, r);
+	json_decref(b);
+	j->n_checks = w->n_checks * j->n_targets;
+	return rc;
+}
+
+static enum MHD_Result ticket_refused(struct web *w, struct MHD_Connection *c,
+                                      const struct ticket_refusal *r)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "reason", r->reason, "message", r->en,
+	                      "message_ja", r->ja);
+
+	if (r->cls) {
+		json_object_set_new(o, "address", json_string(r->address));
+		json_object_set_new(o, "class", json_string(r->cls));
+		atomic_fetch_add(&w->m.refused_policy, 1);
+	}
+	return httpd_json(w, c, r->status, o, NULL);
+}
+
 enum reserve { RESERVED, BUSY_REQUESTER, BUSY_QUEUE };
 
 /*
@@ -160,8 +372,11 @@ enum reserve { RESERVED, BUSY_REQUESTER, BUSY_QUEUE };
 static enum reserve reserve_locked(struct web *w, struct job *j, char active_id[STORE_ID_LEN + 1],
                                    char retry[RETRY_AFTER_LEN])
 {
-	struct job *other = active_find_locked(w, &j->requester);
+	struct job *other = NULL;
 
+	/* One at a time per address: the requester's and every ticket's. */
+	for (size_t t = 0; !other && t < j->n_targets; t++)
+		other = active_find_locked(w, &j->targets[t].addr);
 	if (other) {
 		memcpy(active_id, other->id, STORE_ID_LEN + 1);
 		retry_after(retry, (int64_t)w->avg_run_ms);
@@ -254,7 +469,10 @@ static enum MHD_Result create(struct web *w, struct MHD_Connection *c, struct jo
 		job_unref(w, j);
 		return busy(w, c, res, active_id, retry);
 	}
-	wait = rate_limit_take(&w->rl, &j->requester, web_mono_ms());
+	/* Every address of the diagnosis pays, at every level (address, prefix, site). */
+	wait = 0;
+	for (size_t t = 0; wait <= 0 && t < j->n_targets; t++)
+		wait = rate_limit_take(&w->rl, &j->targets[t].addr, web_mono_ms());
 	if (wait > 0) {
 		retry_after(retry, wait);
 		atomic_fetch_add(&w->m.refused_rate, 1);
@@ -288,6 +506,7 @@ static enum MHD_Result create(struct web *w, struct MHD_Connection *c, struct jo
 enum MHD_Result api_create(struct web *w, struct MHD_Connection *c, const char *body, size_t len)
 {
 	struct requester who;
+	struct ticket_refusal refused;
 	enum lang lang = httpd_lang(c);
 	struct job *j;
 
@@ -314,6 +533,13 @@ enum MHD_Result api_create(struct web *w, struct MHD_Connection *c, const char *
 	if (!j)
 		return httpd_error(w, c, 503, "memory", "Out of memory.");
 	j->requester = who.addr;
+	/* csrf_ok() verified the header: the session the tickets must be bound to. */
+	if (body_tickets(w, body, len,
+	                 MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token"), j,
+	                 &refused) < 0) {
+		job_unref(w, j);
+		return ticket_refused(w, c, &refused);
+	}
 	snprintf(j->target, sizeof(j->target), "%s", who.text);
 	snprintf(j->lang, sizeof(j->lang), "%s", lang_name(lang));
 	j->timeout_ms = requester_probe_timeout(&who, &w->cfg.rtt);

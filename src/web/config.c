@@ -31,6 +31,7 @@ void web_config_defaults(struct web_config *c)
 	    .conn_memory = 16384,
 	    .conn_timeout_s = 15,
 	    .request_timeout_s = 10,
+	    .ticket_ttl_s = TICKET_TTL_MS / 1000,
 	    .conn_limit = 1024,
 	    .per_ip_conn_limit = 16,
 	    .per_48_conn_limit = 64,
@@ -77,6 +78,25 @@ int web_config_check(struct web_config *c, char *err, size_t errlen)
 	if (hostcheck_init(&(struct hostcheck){0}, c->origin) < 0) {
 		snprintf(err, errlen, "bad --origin %s (http(s)://HOST[:PORT])", c->origin);
 		return -ERR_SYNTAX;
+	}
+	for (int f = 0; f < 2; f++) {
+		const char *name = f ? c->v6_host : c->v4_host;
+
+		if (name == NULL)
+			continue;
+		if (hostcheck_add_name(&(struct hostcheck){0}, name) < 0) {
+			snprintf(err, errlen, "bad --v%d-host %s (HOST[:PORT])", f ? 6 : 4, name);
+			return -ERR_SYNTAX;
+		}
+		if (c->origin == NULL) {
+			/* The ticket answers are for the main origin only: it must be known. */
+			snprintf(err, errlen, "--v%d-host needs --origin", f ? 6 : 4);
+			return -ERR_SYNTAX;
+		}
+	}
+	if (c->ticket_ttl_s < 1 || c->ticket_ttl_s > TICKET_TTL_MS / 1000) {
+		snprintf(err, errlen, "--ticket-ttl wants a number in 1..%d", TICKET_TTL_MS / 1000);
+		return -ERR_RANGE;
 	}
 	if (c->rtt.floor_ms > c->rtt.ceiling_ms) {
 		snprintf(err, errlen, "--rtt-floor-ms is above --rtt-ceiling-ms");

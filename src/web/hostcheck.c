@@ -110,6 +110,21 @@ int hostcheck_init(struct hostcheck *hc, const char *origin)
 	return 0;
 }
 
+int hostcheck_add_name(struct hostcheck *hc, const char *name)
+{
+	struct authority a;
+
+	if (!name || parse_authority(name, strlen(name), &a) < 0)
+		return -ERR_SYNTAX;
+	if (hc->n_names >= HOSTCHECK_NAMES_MAX)
+		return -ERR_RANGE;
+	memcpy(hc->names[hc->n_names].host, a.name, sizeof(a.name));
+	hc->names[hc->n_names].port =
+	    a.port ? a.port : (hc->origin_default ? hc->origin_default : 80);
+	hc->n_names++;
+	return 0;
+}
+
 /* Is a the address the connection arrived at, as a literal of the right form? */
 static bool is_local_literal(const struct authority *a, const struct addr *local)
 {
@@ -141,6 +156,11 @@ bool hostcheck_allows(const struct hostcheck *hc, const char *host, const struct
 		return false;
 	if (local && local_name(&a, local, local_port))
 		return true;
+	for (size_t i = 0; i < hc->n_names; i++)
+		if (strcmp(a.name, hc->names[i].host) == 0 &&
+		    (a.port ? a.port : (hc->origin_default ? hc->origin_default : 80)) ==
+		        hc->names[i].port)
+			return true;
 	if (!hc->origin_host[0])
 		return false;
 	return strcmp(a.name, hc->origin_host) == 0 &&

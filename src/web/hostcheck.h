@@ -8,7 +8,9 @@
  *    "[::1]:8080"): one of the --listen addresses, or for a wildcard listener the local address
  *    the client chose; a rebinding page never has an IP literal as its name;
  *  - "localhost" with that port when that address is loopback;
- *  - the host (and port) of --origin, the name a reverse proxy's visitors use.
+ *  - the host (and port) of --origin, the name a reverse proxy's visitors use;
+ *  - the IPv4-only and IPv6-only names (--v4-host, --v6-host) where the page takes its address
+ *    tickets, with the port of --origin's scheme unless they name one.
  * The port may be left out only where it is the scheme's default (80; 443 for an https origin).
  * Pure: no I/O, no locks.
  */
@@ -20,12 +22,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define HOSTCHECK_NAME_MAX 253 /* a DNS name */
+#define HOSTCHECK_NAME_MAX  253 /* a DNS name */
+#define HOSTCHECK_NAMES_MAX 2   /* names besides the origin's */
 
 struct hostcheck {
 	char origin_host[HOSTCHECK_NAME_MAX + 1]; /* lower case; "" without --origin */
 	uint16_t origin_port;                     /* explicit, or the scheme's default */
 	uint16_t origin_default;                  /* the scheme's default: 80 or 443 */
+	struct {
+		char host[HOSTCHECK_NAME_MAX + 1];
+		uint16_t port;
+	} names[HOSTCHECK_NAMES_MAX]; /* --v4-host, --v6-host */
+	size_t n_names;
 };
 
 /*
@@ -34,6 +42,13 @@ struct hostcheck {
  * trailing '/' is allowed).
  */
 int hostcheck_init(struct hostcheck *hc, const char *origin);
+
+/*
+ * Answer name too ("v6.example.net" or "v6.example.net:8443"; without a port, the default port
+ * of --origin's scheme, else 80). After hostcheck_init(). Returns 0, -ERR_SYNTAX if it is not
+ * host[:port], or -ERR_RANGE past HOSTCHECK_NAMES_MAX.
+ */
+int hostcheck_add_name(struct hostcheck *hc, const char *name);
 
 /*
  * May a request with this Host header (NULL when absent) be answered on a connection that

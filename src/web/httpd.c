@@ -423,6 +423,8 @@ static enum MHD_Result route(struct web *w, struct MHD_Connection *c, const char
 		return api_whoami(w, c);
 	if (strcmp(url, "/api/advice") == 0)
 		return api_advice(w, c);
+	if (strcmp(url, "/api/ticket") == 0)
+		return api_ticket(w, c);
 	if (strcmp(url, "/healthz") == 0)
 		return health_respond(w, c);
 	if (strcmp(url, "/metrics") == 0)

@@ -49,6 +49,8 @@ enum lang httpd_lang(struct MHD_Connection *c);
 
 /* The JSON API (api.c, docs/api.md). id: a valid store id. */
 enum MHD_Result api_whoami(struct web *w, struct MHD_Connection *c);
+/* GET /api/ticket: an address ticket for the address that connected (ticket.h). */
+enum MHD_Result api_ticket(struct web *w, struct MHD_Connection *c);
 enum MHD_Result api_create(struct web *w, struct MHD_Connection *c, const char *body, size_t len);
 enum MHD_Result api_get(struct web *w, struct MHD_Connection *c, const char *id);
 enum MHD_Result api_delete(struct web *w, struct MHD_Connection *c, const char *id);

@@ -108,6 +108,9 @@ struct job *active_find_locked(struct web *w, const struct addr *a)
 	for (struct job *j = w->active[hash_addr(a)]; j; j = j->anext)
 		if (addr_equal(&j->requester, a))
 			return j;
+	for (struct active_alias *x = w->aliases[hash_addr(a)]; x; x = x->next)
+		if (addr_equal(&x->a, a))
+			return x->j;
 	return NULL;
 }
 
@@ -118,6 +121,27 @@ void active_add_locked(struct web *w, struct job *j)
 	j->anext = w->active[h];
 	w->active[h] = j;
 	job_ref_locked(j);
+	for (size_t t = 1; t < j->n_targets; t++) {
+		struct active_alias *x = &j->alias[t - 1];
+
+		h = hash_addr(&j->targets[t].addr);
+		*x = (struct active_alias){j->targets[t].addr, j, w->aliases[h]};
+		w->aliases[h] = x;
+	}
+}
+
+static void aliases_del_locked(struct web *w, struct job *j)
+{
+	for (size_t t = 1; t < j->n_targets; t++) {
+		struct active_alias **pp = &w->aliases[hash_addr(&j->targets[t].addr)];
+
+		for (; *pp; pp = &(*pp)->next) {
+			if (*pp == &j->alias[t - 1]) {
+				*pp = (*pp)->next;
+				break;
+			}
+		}
+	}
 }
 
 void active_del_locked(struct web *w, struct job *j)
@@ -128,6 +152,7 @@ void active_del_locked(struct web *w, struct job *j)
 		if (*pp == j) {
 			*pp = j->anext;
 			j->anext = NULL;
+			aliases_del_locked(w, j);
 			job_unref_locked(w, j);
 			return;
 		}

@@ -59,6 +59,13 @@ int serve_run(const struct web_config *cfg)
 		fprintf(stderr, "exposure serve: bad --origin %s\n", w->cfg.origin);
 		goto out_free;
 	}
+	/* web_config_check accepted the family host names too. */
+	if ((w->cfg.v4_host && hostcheck_add_name(&w->hosts, w->cfg.v4_host) < 0) ||
+	    (w->cfg.v6_host && hostcheck_add_name(&w->hosts, w->cfg.v6_host) < 0) ||
+	    ticket_key_init(&w->tickets) < 0) {
+		fprintf(stderr, "exposure serve: bad --v4-host or --v6-host\n");
+		goto out_free;
+	}
 	if ((r = csrf_init(&w->csrf, 24 * 3600 * 1000LL)) < 0) {
 		fprintf(stderr, "exposure serve: libsodium does not start: %s\n", err_str(r));
 		goto out_free;

@@ -18,6 +18,7 @@
 #include "web/csrf.h"
 #include "web/hostcheck.h"
 #include "web/ratelimit.h"
+#include "web/ticket.h"
 #include "web/requester.h"
 
 #include <pthread.h>
@@ -37,6 +38,10 @@ struct web_config {
 	const char *key_path;
 	const char *probe_source; /* shown on the page: where the probes come from */
 	const char *origin;       /* expected Origin of POSTs; NULL = "http://" + Host */
+	/* The IPv4-only and IPv6-only names of this service ("v4.example.net[:PORT]"), for the
+	 * address tickets (ticket.h); NULL: none. Need --origin, the main origin they answer. */
+	const char *v4_host, *v6_host;
+	unsigned ticket_ttl_s; /* 1..TICKET_TTL_MS / 1000 */
 	bool secure_cookie;
 	struct target_rules rules;
 	struct trust trust;
@@ -87,6 +92,13 @@ struct waiter {
 	struct waiter *next;
 };
 
+/* A ticket address of a running job in the active table: one at a time holds per address. */
+struct active_alias {
+	struct addr a;
+	struct job *j;
+	struct active_alias *next;
+};
+
 struct job {
 	char id[STORE_ID_LEN + 1];
 	uint8_t token_hash[STORE_HASH_BYTES];
@@ -116,12 +128,13 @@ struct job {
 	char risk[16];
 	struct waiter *waiters;
 	/* Links. */
-	struct job *hnext;         /* id table chain */
-	struct job *anext;         /* active-requester table chain */
-	struct job *qnext;         /* pending queue */
-	struct job *dprev, *dnext; /* finished list, oldest first */
-	struct visit *visit;       /* loop thread only */
-	struct job *gnext;         /* loop thread only: visits to free */
+	struct job *hnext;                                /* id table chain */
+	struct job *anext;                                /* active-requester table chain */
+	struct active_alias alias[VISIT_MAX_TARGETS - 1]; /* targets[1..] in web->aliases */
+	struct job *qnext;                                /* pending queue */
+	struct job *dprev, *dnext;                        /* finished list, oldest first */
+	struct visit *visit;                              /* loop thread only */
+	struct job *gnext;                                /* loop thread only: visits to free */
 	struct web *web;
 };
 
@@ -146,12 +159,14 @@ struct web {
 	struct csrf csrf;
 	struct rate_limit rl;
 	struct hostcheck hosts; /* the Host names answered */
+	struct ticket_key tickets;
 	struct metrics m;
 	size_t n_checks;
 
 	pthread_mutex_t lock; /* everything below, and the locked fields of struct job */
 	struct job *table[WEB_HBUCKETS];
 	struct job *active[WEB_HBUCKETS];
+	struct active_alias *aliases[WEB_HBUCKETS]; /* the active jobs' ticket addresses */
 	struct job *q_head, *q_tail;
 	size_t q_len;    /* queued, reservations included */
 	size_t inflight; /* running on the engine */

@@ -113,12 +113,34 @@ static void test_origin(void **st)
 	assert_int_equal(hostcheck_init(&hc, "https://[zz::1]"), -ERR_SYNTAX);
 }
 
+/* The family host names (--v4-host, --v6-host): answered with the origin scheme's port. */
+static void test_family_names(void **st)
+{
+	struct hostcheck hc;
+
+	(void)st;
+	assert_int_equal(hostcheck_init(&hc, "https://exposure.example"), 0);
+	assert_int_equal(hostcheck_add_name(&hc, "V6.exposure.example"), 0);
+	assert_int_equal(hostcheck_add_name(&hc, "v4.exposure.example:8443"), 0);
+	assert_int_equal(hostcheck_add_name(&hc, "third.exposure.example"), -ERR_RANGE);
+	assert_true(hostcheck_allows(&hc, "v6.exposure.example", NULL, 0));
+	assert_true(hostcheck_allows(&hc, "v6.exposure.example:443", NULL, 0));
+	assert_false(hostcheck_allows(&hc, "v6.exposure.example:80", NULL, 0));
+	assert_true(hostcheck_allows(&hc, "v4.exposure.example:8443", NULL, 0));
+	assert_false(hostcheck_allows(&hc, "v4.exposure.example", NULL, 0));
+	assert_false(hostcheck_allows(&hc, "third.exposure.example", NULL, 0));
+	assert_true(hostcheck_allows(&hc, "exposure.example", NULL, 0));
+	assert_int_equal(hostcheck_add_name(&(struct hostcheck){0}, "bad host"), -ERR_SYNTAX);
+	assert_int_equal(hostcheck_add_name(&(struct hostcheck){0}, "[2001:db8::1]:8080"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_local_v4),
 	    cmocka_unit_test(test_local_v6_and_wildcard),
 	    cmocka_unit_test(test_origin),
+	    cmocka_unit_test(test_family_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
