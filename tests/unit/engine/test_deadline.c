@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The deadline rule (engine/deadline.h) from TCP_INFO values recorded on real connections
- * (ss -ti on this machine, kernel 6.18): loopback, the lab's veth, the lab's lossy host
- * (300 ms, 10% loss each way) before and after a loss, and a path slower than any ceiling.
+ * The deadline rule (engine/deadline.h) from TCP_INFO values as `ss -ti` recorded them on this
+ * machine (kernel 6.18, 2026-12-04): loopback, the lab's veth (host mixed), the lab's lossy host
+ * (150 ms and 10% loss each way) right after the handshake; the lossy path after two losses is
+ * that recorded socket with its RTO backed off twice; and a path slower than any ceiling.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,8 +47,8 @@ static void fast_path_keeps_own(void **unused)
 		assert_int_equal(d.rto_ms, 100);
 		assert_int_equal(d.connect_ms, 1100); /* the kernel's first SYN retransmission */
 	}
-	/* A LAN veth, 0.4 ms: the same. */
-	const struct deadline_tcp veth = {.rtt_us = 412, .rttvar_us = 206, .rto_us = 204000};
+	/* The lab's veth (host mixed): rtt 45 us, rttvar 22 us, rto 200 ms. The same. */
+	const struct deadline_tcp veth = {.rtt_us = 45, .rttvar_us = 22, .rto_us = 200000};
 	d = rule(&veth, skysea, 100);
 	assert_int_equal(d.idle_ms, 1000);
 	assert_int_equal(d.total_ms, 2000);
@@ -77,13 +78,13 @@ static void no_tcp_info_uses_target_timeout(void **unused)
 }
 
 /*
- * The lossy lab host right after the handshake, no loss yet: rtt 301 ms, rttvar 150 ms, rto
- * 903 ms (srtt + 4 mdev). R = 0.903 s; two retransmissions of the server's first segment and the
- * trip: 4R = 3.612 s. Telnet's own 3 s grows; ssh keeps 5 s; the totals hold a retry.
+ * The lossy lab host right after the handshake, no loss yet: rtt 300.828 ms, rttvar 150.414 ms,
+ * rto 904 ms. R = rtt + 4 rttvar = 0.903 s; two retransmissions of the server's first segment and
+ * the trip: 4R = 3.612 s. Telnet's own 3 s grows; ssh keeps 5 s; the totals hold a retry.
  */
 static void slow_path(void **unused)
 {
-	const struct deadline_tcp tcp = {.rtt_us = 301234, .rttvar_us = 150441, .rto_us = 903000};
+	const struct deadline_tcp tcp = {.rtt_us = 300828, .rttvar_us = 150414, .rto_us = 904000};
 	struct deadlines d;
 
 	(void)unused;
@@ -114,14 +115,16 @@ static void slow_path(void **unused)
 }
 
 /*
- * The same connection after our request was lost twice: tcpi_retransmits 2, the RTO backed off
- * twice (3.6 s), total_retrans 3 (the SYN's one too). The wait follows the backed-off RTO.
+ * The recorded lossy-host socket after our request was lost twice: tcpi_retransmits 2, its RTO
+ * of 904 ms backed off twice (3.616 s), total_retrans 3 (a SYN's one too). The wait follows the
+ * backed-off RTO. And a recorded handshake that came back after 601 ms (rttvar 300.741 ms, rto
+ * 1.808 s): slow before any loss.
  */
 static void lossy_path(void **unused)
 {
-	const struct deadline_tcp tcp = {.rtt_us = 298000,
-	                                 .rttvar_us = 149000,
-	                                 .rto_us = 3612000,
+	const struct deadline_tcp tcp = {.rtt_us = 300828,
+	                                 .rttvar_us = 150414,
+	                                 .rto_us = 3616000,
 	                                 .retransmits = 2,
 	                                 .total_retrans = 3};
 	const struct deadline_tcp once = {
@@ -131,10 +134,17 @@ static void lossy_path(void **unused)
 	(void)unused;
 	d = rule(&tcp, ssh, 420);
 	assert_true(d.slow);
-	assert_int_equal(d.rto_ms, 3612);
-	/* 4R = 14.4 s > half of the ceiling (20 s): 10 s */
+	assert_int_equal(d.rto_ms, 3616);
+	/* 4R = 14.5 s > half of the ceiling (20 s): 10 s */
 	assert_int_equal(d.total_ms, 20000);
 	assert_int_equal(d.idle_ms, 10000);
+	const struct deadline_tcp late = {.rtt_us = 601483, .rttvar_us = 300741, .rto_us = 1808000};
+	d = rule(&late, ssh, 420);
+	assert_true(d.slow);
+	assert_int_equal(d.rto_ms, 1805);
+	assert_int_equal(d.idle_ms, 7220);
+	assert_int_equal(d.connect_ms, 4805);
+	assert_int_equal(d.total_ms, 20000);
 	/* A 120 ms path is fast, but one retransmission makes it lossy: a retry is allowed. */
 	d = rule(&once, ssh, 300);
 	assert_true(d.slow);
