@@ -428,6 +428,12 @@
     return state.results[check + '|' + fam] || null;
   }
 
+  // The document's cross-family findings about one door and family (ipv6-only-exposure).
+  function crossFindings(check, fam) {
+    const top = state.doc && Array.isArray(state.doc.findings) ? state.doc.findings : [];
+    return top.filter((f) => f.check === check && famOf(f.address) === fam);
+  }
+
   // Every finding of the result that asks for something to be done, worst first: the check
   // rows' findings and the document's cross-family ones. A finding not known (confidence
   // unknown) asks for nothing yet.
@@ -444,7 +450,7 @@
     for (const f of top) {
       if (f.confidence === 'unknown') continue;
       const fam = famOf(f.address) || (/ipv4-only/.test(f.id) ? 4 : 6);
-      out.push({ f: f, check: f.check || null, fam: fam, port: f.port });
+      out.push({ f: f, check: f.check || null, fam: fam, port: f.port, cross: true });
     }
     out.sort((a, b) => (SEV[b.f.severity] || 0) - (SEV[a.f.severity] || 0) ||
       order(a.check) - order(b.check) || a.fam - b.fam);
@@ -454,13 +460,16 @@
   // At most three actions: the first step of each finding's advice, one action per distinct
   // step (the same words from several findings, doors or families are one action that names
   // them all), worst severity first. Each keeps the other steps of its findings, per platform.
+  // A cross-family finding (ipv6-only-exposure) comes on top of the door's own findings, whose
+  // first step (leave the SIM / modem) its own first step repeats in other words: what it adds
+  // is its router step (the router's IPv6 firewall), one action for every such door.
   function firstActions() {
     const all = state.advice[state.lang] || {};
     const groups = new Map();
     for (const x of actionable()) {
       const adv = all[x.f.id];
       if (!adv || !adv.actions || !adv.actions.length) continue;
-      const head = adv.actions[0];
+      const head = (x.cross && adv.actions.find((a) => a.platform === 'router')) || adv.actions[0];
       let g = groups.get(head.text);
       if (!g) {
         g = { head: head, sev: x.f.severity, doors: new Map(), ids: [], steps: [], seen: new Set([head.text]) };
@@ -471,7 +480,7 @@
       const dk = x.check || '';
       if (!g.doors.has(dk)) g.doors.set(dk, { check: x.check, port: x.port, fams: new Set() });
       g.doors.get(dk).fams.add(x.fam);
-      for (const a of adv.actions.slice(1)) {
+      for (const a of adv.actions) {
         if (g.seen.has(a.text)) continue;
         g.seen.add(a.text);
         g.steps.push(a);
@@ -557,9 +566,10 @@
     if (c.state === 'open') box.appendChild(el('p', null, def.open[state.lang] || def.open.en));
     const ans = answersBlock(c);
     if (ans) box.appendChild(ans);
-    if (c.findings && c.findings.length) {
+    const all = (c.findings || []).concat(crossFindings(def.check, fam));
+    if (all.length) {
       const ul = el('ul', 'findings');
-      for (const f of c.findings) ul.appendChild(findingBlock(f));
+      for (const f of all) ul.appendChild(findingBlock(f));
       box.appendChild(ul);
     }
     return box;
@@ -791,7 +801,7 @@
         return fams.length > 1 ? 'IPv' + f + ' ' + st : st;
       });
       const ids = [];
-      for (const f of fams) for (const x of (result(def.check, f) || {}).findings || []) {
+      for (const f of fams) for (const x of ((result(def.check, f) || {}).findings || []).concat(crossFindings(def.check, f))) {
         const s = x.id + ' (' + (x.confidence === 'unknown' ? t('not_known') : t('severity_' + x.severity)) + ')';
         if (ids.indexOf(s) < 0) ids.push(s);
       }

@@ -157,7 +157,8 @@ function row(check, port, st, extra) {
 
 // A visitor with both families (Contract A of issue 10), every kind of row: open on both, open
 // on IPv6 only, closed, filtered, could not be decided; findings of several severities, one
-// step shared by three of them, one question not known.
+// step shared by three of them, one question not known, and the cross-family findings the
+// service adds for the two doors open on IPv6 only (docs/json.md, schema 2).
 const V4 = '198.18.0.2';
 const V6 = '2001:db8::2';
 const TWO_STATES = { ssh: ['closed', 'open'], telnet: ['filtered', 'filtered'], netbios: ['closed', 'error'],
@@ -188,7 +189,11 @@ function twoFamilies(id) {
   }
   const result = { schema: 2, target: V4, address: V4, started: '2026-12-04T15:00:00.000Z', risk: 'high',
     targets: [{ address: V4, family: 4, proven: 'peer' }, { address: V6, family: 6, proven: 'ticket' }],
-    checks, findings: [] };
+    checks, findings: [
+      { id: 'ipv6-only-exposure', severity: 'medium', confidence: 'confirmed', check: 'ssh', port: 22, address: V6,
+        reason: `port 22 open on ${V6}, closed on ${V4}` },
+      { id: 'ipv6-only-exposure', severity: 'high', confidence: 'confirmed', check: 'vnc', port: 5900, address: V6,
+        reason: `port 5900 open on ${V6}, closed on ${V4}` }] };
   return { id, status: 'done', risk: 'high', checks, result, connection: null, device: 'desktop' };
 }
 
@@ -456,18 +461,23 @@ async function main() {
     const todo = await p2.locator('#todo-list > li').evaluateAll((li) => li.map((x) => ({
       ids: x.getAttribute('data-findings'), text: x.querySelector('.todo-text').textContent,
       sev: x.querySelector('.badge').textContent, doors: x.querySelector('.todo-doors').textContent })));
-    check(todo.length === 3, 'at most three actions (four distinct first steps found): ' + todo.length);
+    const routerStep = advice['ipv6-only-exposure'].actions.find((a) => a.platform === 'router').text;
+    check(todo.length === 3, 'at most three actions (five distinct first steps found): ' + todo.length);
     check(todo[0].text === first('ssh-exposed') && first('ssh-exposed') === first('smb-exposed') &&
       first('smb-exposed') === first('vnc-exposed') && todo[0].ids === 'smb-exposed vnc-exposed ssh-exposed',
     'the step three findings share is one action: ' + todo[0].text.slice(0, 60) + '...');
     check(todo[0].doors.includes(`Remote login (SSH) (port ${lab.ssh}, IPv6)`) && todo[0].doors.includes(`(port ${lab.smb}, IPv4, IPv6)`) &&
       todo[0].doors.includes(`(port ${lab.vnc}, IPv6)`) && !/Telnet/.test(todo[0].doors),
     'it names every door it closes, with their families: ' + todo[0].doors);
-    check(todo[1].text === first('smb1-enabled') && todo[1].ids === 'smb1-enabled' &&
-      todo[2].text === first('ssh-weak-algorithms') && todo[2].ids === 'ssh-weak-algorithms',
-    'then the next actions, worst first');
-    check(todo.map((x) => x.sev).join(',') === 'high,high,medium', 'ordered by severity');
-    check(!todo.some((x) => x.text === first('ssh-terrapin-prone')), 'the fourth action is left out');
+    check(todo[1].text === first('smb1-enabled') && todo[1].ids === 'smb1-enabled',
+      'then the next action of that severity: ' + todo[1].text.slice(0, 40));
+    check(todo[2].text === routerStep && todo[2].ids === 'ipv6-only-exposure' &&
+      todo[2].doors.includes(`Remote screen (VNC) (port ${lab.vnc}, IPv6)`) &&
+      todo[2].doors.includes(`Remote login (SSH) (port ${lab.ssh}, IPv6)`) && !/SMB/.test(todo[2].doors),
+    'the two doors open on IPv6 only: one action, the router\'s IPv6 firewall, naming both: ' + JSON.stringify(todo[2]));
+    check(todo.map((x) => x.sev).join(',') === 'high,high,high', 'ordered by severity');
+    check(!todo.some((x) => x.text === first('ssh-weak-algorithms') || x.text === first('ssh-terrapin-prone')) &&
+      !todo.some((x) => x.text === first('ipv6-only-exposure')), 'the medium actions are left out, and so is the SIM step said twice');
     const todoAll = await p2.textContent('#todo');
     check(todoAll.split(first('ssh-exposed')).length === 2, 'the shared step appears once in what to do first');
 
@@ -487,6 +497,8 @@ async function main() {
     const techText = await p2.textContent('tbody.door[data-check="ssh"] details.tech');
     check(techText.includes('<script>window.__xss=1</script>') && techText.includes('diffie-hellman-group1-sha1'),
       'banner and algorithms under the door, as text');
+    check(techText.includes(advice['ipv6-only-exposure'].title) && techText.includes(`port 22 open on ${V6}, closed on ${V4}`),
+      'the cross-family finding under its door, with its reason');
     check(await p2.isVisible('#connection'), 'the connection question follows the result');
     await tabTo(p2, () => document.activeElement && document.activeElement.name === 'connection', 'the first answer');
     await p2.keyboard.press('Space');
@@ -504,7 +516,8 @@ async function main() {
     check(it.includes('198.18.0.2 (IPv4), 2001:db8::2 (IPv6)') && it.includes('/d/' + twoId) &&
       it.split(first('ssh-exposed')).length === 2 &&
       it.split('\n').filter((l) => /^- .*, port /.test(l)).length === CHECKS.length &&
-      it.includes(`- ${CHECKS.find((c) => c.check === 'smb').label.en}, port ${lab.smb}: IPv4 Open, IPv6 Open; smb-exposed (high), smb1-enabled (high)`),
+      it.includes(`- ${CHECKS.find((c) => c.check === 'smb').label.en}, port ${lab.smb}: IPv4 Open, IPv6 Open; smb-exposed (high), smb1-enabled (high)`) &&
+      it.includes(`- ${CHECKS.find((c) => c.check === 'vnc').label.en}, port ${lab.vnc}: IPv4 Closed, IPv6 Open; vnc-exposed (high), vnc-no-auth (Not known), ipv6-only-exposure (high)`),
     'the IT summary: addresses, link, the actions once, every door');
     await p2.click('#it-copy');
     await p2.waitForFunction(() => document.getElementById('it-status').textContent !== '');
