@@ -44,6 +44,10 @@ int check_options_parse(int argc, char **argv, struct check_config *cfg, char *e
  */
 int config_load(struct check_config *cfg, const char *path, char *err, size_t errlen);
 
+/* The same from an open stream (config_load's loop; the fuzzer reads from memory); path names
+ * the source in errors. */
+int config_read(struct check_config *cfg, FILE *f, const char *path, char *err, size_t errlen);
+
 /* One address to diagnose and the target text it came from. */
 struct target_addr {
 	const char *name; /* as the user typed it: address, block or host name (not owned) */

@@ -89,7 +89,7 @@ static int config_line(struct check_config *cfg, char *line, const char *where, 
 	return -ERR_SYNTAX;
 }
 
-int config_load(struct check_config *cfg, const char *path, char *err, size_t errlen)
+int config_read(struct check_config *cfg, FILE *f, const char *path, char *err, size_t errlen)
 {
 	char where[CLI_ERR_MAX / 2];
 	char *line = NULL;
@@ -97,13 +97,7 @@ int config_load(struct check_config *cfg, const char *path, char *err, size_t er
 	ssize_t len;
 	unsigned lineno = 0;
 	int r = 0;
-	FILE *f = fopen(path, "re");
 
-	if (f == NULL) {
-		r = -errno;
-		snprintf(err, errlen, "--config %s: %s", path, strerror(-r));
-		return r;
-	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%u", path, lineno);
@@ -129,6 +123,20 @@ int config_load(struct check_config *cfg, const char *path, char *err, size_t er
 	}
 out:
 	free(line);
+	return r;
+}
+
+int config_load(struct check_config *cfg, const char *path, char *err, size_t errlen)
+{
+	int r;
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL) {
+		r = -errno;
+		snprintf(err, errlen, "--config %s: %s", path, strerror(-r));
+		return r;
+	}
+	r = config_read(cfg, f, path, err, errlen);
 	fclose(f);
 	return r;
 }

@@ -192,7 +192,8 @@ int report_labels_parse(const char *name, const char *text, size_t len, struct r
 		if ((r = parse_line(l, name, lineno, s, err, errlen)) < 0)
 			goto fail;
 	}
-	qsort(l->e, l->n, sizeof(*l->e), cmp_entry);
+	if (l->n) /* an empty table has no array: qsort must not be handed NULL */
+		qsort(l->e, l->n, sizeof(*l->e), cmp_entry);
 	*out = l;
 	return 0;
 fail:

@@ -7,6 +7,7 @@
  */
 #include "web/httpd.h"
 #include "web/devclass.h"
+#include "web/body.h"
 #include "web/json_scan.h"
 #include "catalogue/advice/advice.h"
 #include "core/err.h"
@@ -243,28 +244,6 @@ static bool csrf_ok(struct web *w, struct MHD_Connection *c)
 	return csrf_verify(&w->csrf, hdr, store_now_ms());
 }
 
-/* The body's "lang" ("en", "ja"; else *lang stays). Returns 0, or -ERR_SYNTAX: not an object. */
-static int body_lang(const char *body, size_t len, enum lang *lang)
-{
-	json_t *b;
-	const char *l;
-
-	if (!len)
-		return 0;
-	b = json_loadb(body, len, 0, NULL);
-	if (!json_is_object(b)) {
-		json_decref(b);
-		return -ERR_SYNTAX;
-	}
-	l = json_string_value(json_object_get(b, "lang"));
-	if (l && strcmp(l, "ja") == 0)
-		*lang = LANG_JA;
-	else if (l && strcmp(l, "en") == 0)
-		*lang = LANG_EN;
-	json_decref(b);
-	return 0;
-}
-
 /* Why the tickets of a POST are refused: status, reason, message en and ja, and for an address
  * the policy refuses, that address and its class. */
 struct ticket_refusal {
@@ -321,30 +300,28 @@ static int ticket_take(struct web *w, const char *t, const char *session, struct
 	return 0;
 }
 
+_Static_assert(API_BODY_TICKETS_MAX == VISIT_MAX_TARGETS - 1, "a ticket per other address");
+
 /*
- * The body's "tickets" (absent: none), verified for session: j's targets become the requester
+ * The body's tickets (api_body_parse), verified for session: j's targets become the requester
  * (already in j->requester) and every proven address. Returns 0, or -ERR_POLICY with *r set.
  */
-static int body_tickets(struct web *w, const char *body, size_t len, const char *session,
-                        struct job *j, struct ticket_refusal *r)
+static int body_tickets(struct web *w, const struct api_body *b, const char *session, struct job *j,
+                        struct ticket_refusal *r)
 {
-	json_t *b = len ? json_loadb(body, len, 0, NULL) : NULL;
-	json_t *list = json_object_get(b, "tickets");
-	size_t k;
-	json_t *t;
 	int rc = 0;
 
 	j->targets[0] = (struct visit_target){j->requester, VISIT_PEER};
 	j->n_targets = 1;
-	if (list && !json_is_array(list))
+	if (b->tickets_error == API_BODY_TICKETS_NOT_LIST)
 		rc = tickets_refuse(r, 400, "tickets", "\"tickets\" must be a list of tickets.",
 		                    "\"tickets\" はチケットのリストで指定してください。");
-	else if (json_array_size(list) > VISIT_MAX_TARGETS - 1)
+	else if (b->tickets_error == API_BODY_TICKETS_TOO_MANY)
 		rc = tickets_refuse(r, 400, "tickets-too-many", "At most two address tickets.",
 		                    "アドレスチケットは二つまでです。");
-	json_array_foreach(list, k, t) if (rc == 0) rc =
-	    ticket_take(w, json_string_value(t), session, j, r);
-	json_decref(b);
+	for (size_t k = 0; k < b->n_tickets && rc == 0; k++)
+		rc =
+		    ticket_take(w, b->tickets[k].string ? b->tickets[k].text : NULL, session, j, r);
 	j->n_checks = w->n_checks * j->n_targets;
 	return rc;
 }
@@ -507,7 +484,7 @@ enum MHD_Result api_create(struct web *w, struct MHD_Connection *c, const char *
 {
 	struct requester who;
 	struct ticket_refusal refused;
-	enum lang lang = httpd_lang(c);
+	struct api_body parsed;
 	struct job *j;
 
 	if (!httpd_same_origin(w, c)) {
@@ -527,21 +504,21 @@ enum MHD_Result api_create(struct web *w, struct MHD_Connection *c, const char *
 		atomic_fetch_add(&w->m.refused_policy, 1);
 		return refusal(w, c, &who);
 	}
-	if (body_lang(body, len, &lang) < 0)
+	if (api_body_parse(body, len, httpd_lang(c), &parsed) < 0)
 		return httpd_error(w, c, 400, "body", "The body must be a JSON object.");
 	j = job_new(w);
 	if (!j)
 		return httpd_error(w, c, 503, "memory", "Out of memory.");
 	j->requester = who.addr;
 	/* csrf_ok() verified the header: the session the tickets must be bound to. */
-	if (body_tickets(w, body, len,
+	if (body_tickets(w, &parsed,
 	                 MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token"), j,
 	                 &refused) < 0) {
 		job_unref(w, j);
 		return ticket_refused(w, c, &refused);
 	}
 	snprintf(j->target, sizeof(j->target), "%s", who.text);
-	snprintf(j->lang, sizeof(j->lang), "%s", lang_name(lang));
+	snprintf(j->lang, sizeof(j->lang), "%s", lang_name(parsed.lang));
 	j->timeout_ms = requester_probe_timeout(&who, &w->cfg.rtt);
 	j->created_ms = store_now_ms();
 	/* Only the class is kept (issue 10 §3): the User-Agent itself goes nowhere. */
