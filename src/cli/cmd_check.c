@@ -8,11 +8,13 @@
 #include "cli/output.h"
 #include "core/err.h"
 #include "diagnosis/diagnosis.h"
+#include "diagnosis/visit.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define FD_RESERVE 32 /* descriptors kept for stdio, the loop, the resolver... */
@@ -23,6 +25,9 @@
 struct slot {
 	struct diagnosis *d;
 	bool done;
+	/* The first address of a host name that resolved to both families: how many addresses
+	 * follow as one visit (visit.h), this one included; 1 for every other address. */
+	size_t group;
 };
 
 struct run {
@@ -139,6 +144,48 @@ static void account(struct run *run, struct diagnosis *d)
 		run->failed = true;
 }
 
+/* The addresses of one host name with both families, diagnosed: one visit, one document. */
+static void emit_visit(struct run *run, struct slot *s)
+{
+	struct diagnosis *d[VISIT_MAX_TARGETS];
+	struct visit *v;
+	json_t *doc;
+	int err;
+
+	for (size_t k = 0; k < s->group; k++) {
+		account(run, s[k].d);
+		d[k] = s[k].d;
+		s[k].d = NULL;
+	}
+	if ((v = visit_adopt(d, s->group, VISIT_RESOLVED, &err)) == NULL) {
+		run->failed = true;
+		return;
+	}
+	if (!run->cfg->json) {
+		text_visit_done(run->text, v);
+	} else if ((doc = visit_json(v)) == NULL) {
+		run->failed = true;
+	} else {
+		if (run->array)
+			fputs(run->emitted ? ",\n" : "[\n", stdout);
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+		json_decref(doc);
+		run->emitted++;
+		if (!run->array)
+			fputc('\n', stdout);
+	}
+	visit_free(v);
+}
+
+/* Whether the group starting at slot i has every address finished (and started). */
+static bool group_done(const struct run *run, size_t i)
+{
+	for (size_t k = 0; k < run->slots[i].group; k++)
+		if (i + k >= run->next_start || !run->slots[i + k].done)
+			return false;
+	return true;
+}
+
 static void emit(struct run *run, struct slot *s)
 {
 	account(run, s->d);
@@ -187,8 +234,17 @@ static void on_done(void *ud, struct diagnosis *d)
 		}
 	}
 	while (run->next_emit < run->next_start && run->slots[run->next_emit].done) {
-		if (run->slots[run->next_emit].d)
-			emit(run, &run->slots[run->next_emit]);
+		struct slot *s = &run->slots[run->next_emit];
+
+		if (s->group > 1) {
+			if (!group_done(run, run->next_emit))
+				break;
+			emit_visit(run, s);
+			run->next_emit += s->group;
+			continue;
+		}
+		if (s->d)
+			emit(run, s);
 		run->next_emit++;
 	}
 	start_more(run);
@@ -257,16 +313,59 @@ static int setup_engine(struct run *run, rlim_t nofile)
 	return 0;
 }
 
+/* A host name (not an address literal, not a block): its addresses come from the resolver. */
+static bool is_host_name(const char *name)
+{
+	struct addr a;
+
+	return strchr(name, '/') == NULL && strchr(name, ':') == NULL && addr_parse(name, &a) < 0;
+}
+
+/*
+ * Mark the runs of consecutive addresses of one host name that hold both families (at most
+ * VISIT_MAX_TARGETS of them): each becomes one visit. Returns the number of documents.
+ */
+static size_t find_groups(struct run *run)
+{
+	const struct target_addr *v = run->targets.v;
+	size_t docs = 0;
+
+	for (size_t i = 0; i < run->targets.n;) {
+		size_t k = 1;
+		bool v4 = v[i].addr.family == AF_INET, v6 = !v4;
+
+		while (i + k < run->targets.n && is_host_name(v[i].name) &&
+		       strcmp(v[i + k].name, v[i].name) == 0) {
+			v4 |= v[i + k].addr.family == AF_INET;
+			v6 |= v[i + k].addr.family == AF_INET6;
+			k++;
+		}
+		if (v4 && v6 && k <= VISIT_MAX_TARGETS) {
+			run->slots[i].group = k; /* the others stay 0: members of the visit */
+			docs++;
+		} else {
+			for (size_t j = 0; j < k; j++)
+				run->slots[i + j].group = 1;
+			docs += k;
+		}
+		i += k;
+	}
+	return docs;
+}
+
 static int run_diagnoses(struct run *run)
 {
 	bool tty = isatty(STDOUT_FILENO);
+	size_t docs;
 
 	run->slots = calloc(run->targets.n, sizeof(*run->slots));
 	run->active = calloc(run->window, sizeof(*run->active));
 	if (run->slots == NULL || run->active == NULL)
 		return -ERR_NOMEM;
-	run->array = run->cfg->json && run->targets.n > 1;
-	run->in_order = run->cfg->json || !tty || run->targets.n == 1;
+	docs = find_groups(run);
+	run->array = run->cfg->json && docs > 1;
+	/* A visit waits for all its addresses: in order then, as JSON and pipes are. */
+	run->in_order = run->cfg->json || !tty || run->targets.n == 1 || docs < run->targets.n;
 	if (!run->cfg->json) {
 		struct text_out_opts to = {
 		    .tty = tty,

@@ -4,6 +4,7 @@
 #define EXPOSURE_CLI_OUTPUT_H
 
 #include "diagnosis/diagnosis.h"
+#include "diagnosis/visit.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,6 +28,13 @@ void text_check_done(struct text_out *t, const struct diagnosis *d, size_t check
 
 /* d finished: print what was not printed yet (header, rows, findings, summary). */
 void text_target_done(struct text_out *t, const struct diagnosis *d);
+
+/*
+ * The addresses of one host name that resolved to both families finished: each address's rows
+ * as text_target_done() prints them, one after the other, then what only the families taken
+ * together show (ipv6-only-exposure, ipv4-only-exposure) with its advice.
+ */
+void text_visit_done(struct text_out *t, const struct visit *v);
 
 /*
  * Redraw the live progress lines of the diagnoses in flight (terminal, several addresses).

@@ -404,6 +404,31 @@ void text_target_done(struct text_out *t, const struct diagnosis *d)
 	fflush(t->f);
 }
 
+void text_visit_done(struct text_out *t, const struct visit *v)
+{
+	for (size_t k = 0; k < visit_targets(v); k++)
+		text_target_done(t, visit_diagnosis(v, k));
+	clear_progress(t);
+	if (visit_findings(v) == 0)
+		fprintf(t->f, "  %s: the same doors on IPv4 and IPv6.\n",
+		        diagnosis_target(visit_diagnosis(v, 0)));
+	else
+		fprintf(t->f, "  %s, IPv4 and IPv6 together:\n",
+		        diagnosis_target(visit_diagnosis(v, 0)));
+	for (size_t k = 0; k < visit_findings(v); k++) {
+		const struct visit_finding *vf = visit_finding(v, k);
+		const struct diagnosis *d = visit_diagnosis(v, vf->target);
+
+		fprintf(t->f, "    %s%-8s%s %s on %s: %s\n", col(t, severity_color(vf->f.severity)),
+		        severity_name(vf->f.severity), col(t, C_RESET), vf->f.id,
+		        diagnosis_check_def(d, vf->check)->name, vf->f.reason);
+		print_advice(t, vf->f.id);
+	}
+	if (t->o.multi)
+		fputc('\n', t->f);
+	fflush(t->f);
+}
+
 void text_progress(struct text_out *t, struct diagnosis *const *active, size_t n, uint64_t now_ms,
                    bool force)
 {

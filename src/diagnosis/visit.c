@@ -41,7 +41,7 @@ struct visit {
 const char *visit_proof_name(enum visit_proof p)
 {
 	static const char *const names[VISIT_PROOF_X_MAX] = {
-	    [VISIT_PEER] = "peer", [VISIT_TICKET] = "ticket"};
+	    [VISIT_PEER] = "peer", [VISIT_TICKET] = "ticket", [VISIT_RESOLVED] = "resolved"};
 	return (unsigned)p < VISIT_PROOF_X_MAX ? names[p] : "unknown";
 }
 
@@ -227,6 +227,35 @@ struct visit *visit_start(struct engine *e, const char *target, const struct vis
 		v->orphan = true;
 		return NULL;
 	}
+	return v;
+}
+
+struct visit *visit_adopt(struct diagnosis *const *d, size_t n, enum visit_proof proven, int *err)
+{
+	struct visit_target t[VISIT_MAX_TARGETS];
+	struct visit *v = NULL;
+	bool ok = n > 0 && n <= VISIT_MAX_TARGETS;
+
+	for (size_t i = 0; ok && i < n; i++) {
+		ok = diagnosis_done(d[i]);
+		t[i] = (struct visit_target){*diagnosis_addr(d[i]), proven};
+	}
+	if (ok)
+		v = visit_alloc(t, n, NULL, NULL, NULL, err);
+	else
+		*err = -ERR_RANGE;
+	if (v == NULL) {
+		for (size_t i = 0; i < n; i++)
+			diagnosis_free(d[i]);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		v->slots[i].d = d[i];
+		v->slots[i].done = true;
+	}
+	v->n_started = v->n_done = n;
+	compute_findings(v);
+	v->finished = true;
 	return v;
 }
 

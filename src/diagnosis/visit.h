@@ -22,7 +22,12 @@
 #define VISIT_SCHEMA 2
 
 /* How the visitor proved it holds an address. */
-enum visit_proof { VISIT_PEER = 0, VISIT_TICKET, VISIT_PROOF_X_MAX };
+enum visit_proof {
+	VISIT_PEER = 0, /* the address that made the request (web) */
+	VISIT_TICKET,   /* proven by an address ticket (web) */
+	VISIT_RESOLVED, /* an address of the host name given (exposure check) */
+	VISIT_PROOF_X_MAX
+};
 
 struct visit_target {
 	struct addr addr;
@@ -52,6 +57,14 @@ typedef void visit_done_cb(void *ud, struct visit *v);
 struct visit *visit_start(struct engine *e, const char *target, const struct visit_target *t,
                           size_t n, const struct diag_options *o, visit_check_cb *on_check,
                           visit_done_cb *on_done, void *ud, int *err);
+
+/*
+ * A finished visit from n (1..VISIT_MAX_TARGETS) finished diagnoses of distinct addresses, each
+ * proven so (exposure check: the addresses of one host name). Takes the diagnoses (freed by
+ * visit_free(), also on failure). NULL with *err set: -ERR_RANGE (bad n, a diagnosis not
+ * finished, an address twice) or -ERR_NOMEM.
+ */
+struct visit *visit_adopt(struct diagnosis *const *d, size_t n, enum visit_proof proven, int *err);
 
 size_t visit_targets(const struct visit *v);
 const struct visit_target *visit_target(const struct visit *v, size_t t);

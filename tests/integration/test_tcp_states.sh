@@ -233,8 +233,10 @@ if t_expect_run "$work/blk.json" "$label" 0; then
 		t_fail "$label: took $T_WALL_MS ms (two or three resolution cycles of ~3 s)"
 fi
 
-# Names: every address a name resolves to is diagnosed (one result each, "target" = the name),
-# and every one goes through the policy: one refused address refuses the run before any probe.
+# Names: every address a name resolves to is diagnosed ("target" = the name), and every one goes
+# through the policy: one refused address refuses the run before any probe. A name with both
+# families is one visit (docs/json.md, schema 2): its addresses in "targets", each check row
+# with its "address"; the door open on both families is no cross-family finding.
 mkdir -p "$names_dir"
 printf '%s mixed.lab.test\n%s mixed.lab.test\n' "$(lab_addr4 mixed)" "$(lab_addr6 mixed)" \
 	>"$names_dir/hosts"
@@ -243,14 +245,17 @@ t_check "$work/name.json" --ports-only --port ssh=$LAB_PORT_OPEN --port telnet=$
 	--port netbios=$LAB_PORT_DROP mixed.lab.test
 echo "# $label: exit $T_RC, wall ${T_WALL_MS} ms"
 if t_expect_run "$work/name.json" "$label" 1; then
-	got=$(jq -c 'if type == "array" then map("\(.target) \(.address)") | sort else . end' \
-		"$work/name.json")
+	got=$(jq -c 'if .schema == 2 and (.targets | all(.proven == "resolved")) then
+		.target as $t | .targets | map("\($t) \(.address)") | sort else . end' "$work/name.json")
 	want=$(jq -cn --arg a "mixed.lab.test $(lab_addr4 mixed)" --arg b "mixed.lab.test $(lab_addr6 mixed)" \
 		'[$a, $b] | sort')
 	[ "$got" = "$want" ] && t_ok "$label: both addresses diagnosed under the name" ||
 		t_fail "$label: results $got, expected $want"
+	[ "$(jq -c .findings "$work/name.json")" = "[]" ] &&
+		t_ok "$label: open on both families, no cross-family finding" ||
+		t_fail "$label: findings $(jq -c .findings "$work/name.json")"
 	for a in "$(lab_addr4 mixed)" "$(lab_addr6 mixed)"; do
-		tj=$(t_target_json "$work/name.json" "$a")
+		tj=$(jq -c --arg a "$a" '{checks: [.checks[] | select(.address == $a)]}' "$work/name.json")
 		t_expect "$tj" "$label $a" ssh $LAB_PORT_OPEN open syn-ack
 		t_expect "$tj" "$label $a" telnet $LAB_PORT_CLOSED closed reset
 		t_expect "$tj" "$label $a" netbios $LAB_PORT_DROP filtered timeout

@@ -344,6 +344,49 @@ static void test_json_one_address(void **state)
 	visit_free(v);
 }
 
+/* exposure check's path: finished diagnoses of one name's addresses adopted as one visit. */
+static void test_adopt(void **state)
+{
+	struct diag_options o = {.ports_only = true};
+	struct diagnosis *d[2];
+	struct addr a4, a6;
+	size_t smb = catalogue_rank("smb");
+	int err = 0;
+
+	(void)state;
+	assert_int_equal(addr_parse("198.18.0.3", &a4), 0);
+	assert_int_equal(addr_parse("2001:db8::3", &a6), 0);
+	d[0] = diagnosis_new("both.test", &a6, &o, NULL, NULL, NULL);
+	d[1] = diagnosis_new("both.test", &a4, &o, NULL, NULL, NULL);
+	assert_non_null(d[0]);
+	assert_non_null(d[1]);
+	/* Not finished: refused, and the diagnoses are freed (ASan sees a leak otherwise). */
+	assert_null(visit_adopt(d, 2, VISIT_RESOLVED, &err));
+	assert_int_equal(err, -ERR_RANGE);
+
+	d[0] = diagnosis_new("both.test", &a6, &o, NULL, NULL, NULL);
+	d[1] = diagnosis_new("both.test", &a4, &o, NULL, NULL, NULL);
+	for (size_t i = 0; i < n_checks(); i++) {
+		struct check_ports p = catalogue_ports(NULL, i);
+
+		for (unsigned port = p.first; port <= p.last; port++) {
+			assert_int_equal(diagnosis_record(d[0], i, (uint16_t)port,
+			                                  i == smb ? &OPEN : &CLOSED, NULL),
+			                 0);
+			assert_int_equal(diagnosis_record(d[1], i, (uint16_t)port, &CLOSED, NULL),
+			                 0);
+		}
+	}
+	struct visit *v = visit_adopt(d, 2, VISIT_RESOLVED, &err);
+	assert_non_null(v);
+	assert_true(visit_done(v));
+	assert_int_equal(visit_findings(v), 1);
+	assert_string_equal(visit_finding(v, 0)->f.id, "ipv6-only-exposure");
+	assert_int_equal(visit_finding(v, 0)->target, 0);
+	assert_string_equal(visit_proof_name(visit_target(v, 1)->proven), "resolved");
+	visit_free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +398,7 @@ int main(void)
 	    cmocka_unit_test(test_refused_shapes),
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_json_one_address),
+	    cmocka_unit_test(test_adopt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
