@@ -70,6 +70,8 @@ a4=$(lab_addr4 srv)
 a6=$(lab_addr6 srv)
 lab_sshd srv 10022 >/dev/null && t_ok "sshd started" || t_fail "sshd did not start"
 lab_telnetd srv 10023 >/dev/null && t_ok "telnetd started" || t_fail "telnetd did not start"
+LAB_TELNETD_LAUNCHER=socat lab_telnetd srv 10024 >/dev/null && t_ok "telnetd (socat) started" ||
+	t_fail "telnetd (socat) did not start"
 lab_smbd srv smb1=on ports="10445 10139" >/dev/null && t_ok "smbd (SMB1 on) started" ||
 	t_fail "smbd (SMB1 on) did not start"
 lab_smbd srv smb1=off signing=mandatory ports=11445 >/dev/null && t_ok "smbd (SMB1 off) started" ||
@@ -89,6 +91,7 @@ expect_grab()
 for a in "$a4" "$a6"; do
 	expect_grab "ssh $a" "b'SSH-2.0-OpenSSH_" --wait 2 "$a" 10022
 	expect_grab "telnet $a" "ff f" --hex --wait 1 "$a" 10023
+	expect_grab "telnet (socat) $a" "ff f" --hex --wait 1 "$a" 10024
 	expect_grab "vnc none $a" "52 46 42 20 30 30 33 2e 30 30 38 0a 01 01" --hex --wait 1 \
 		--send 524642203030332e3030380a "$a" 15900
 	expect_grab "vnc vncauth $a" "52 46 42 20 30 30 33 2e 30 30 38 0a 01 02" --hex --wait 1 \

@@ -72,20 +72,45 @@ lab_sshd()
 }
 
 # Telnet: lab_telnetd HOST PORT [TELNETD_ARG...]
-# inetutils-inetd (foreground, -d) spawns /usr/sbin/telnetd (inetutils) per connection, on the
-# host's IPv4 and IPv6 address. Extra arguments go to telnetd (e.g. --exec-login=/path/fake).
+# /usr/sbin/telnetd (inetutils) per connection, on the host's IPv4 and IPv6 address, started by
+# LAB_TELNETD_LAUNCHER: "inetd" (default) is inetutils-inetd in the foreground (-d), the
+# superserver Debian 12's telnetd package pulls in; "socat" is one `socat TCP-LISTEN:PORT,fork
+# EXEC:telnetd,nofork` per family, which execs the same telnetd on the accepted socket as inetd
+# does. They differ in one thing: inetutils-inetd's main loop calls sleep(1) whenever select()
+# fails, EINTR included, so the exit of every telnetd (its SIGCHLD) leaves inetd deaf for a
+# second: a connection made within a second of the end of the previous session is accepted by
+# the kernel at once but gets its first byte only when that second is over (bench/RESULTS.md,
+# issue 11, back-to-back diagnoses). socat keeps accepting. Extra arguments go to telnetd (e.g.
+# --exec-login=/path/fake; no spaces, commas or colons with socat).
 lab_telnetd()
 {
 	local host=$1 port=$2 name d
 	shift 2
 	name="telnetd-$host-$port"
 	d=$(lab_srv_dir "$name") || return 1
-	{
-		echo "$(lab_addr4 "$host"):$port stream tcp nowait root /usr/sbin/telnetd telnetd $*"
-		echo "$(lab_addr6 "$host"):$port stream tcp6 nowait root /usr/sbin/telnetd telnetd $*"
-	} >"$d/inetd.conf"
-	lab_srv_start "$name" "$host" "$port" -- /usr/sbin/inetutils-inetd -d \
-		--pidfile="$d/inetd.pid" "$d/inetd.conf"
+	case ${LAB_TELNETD_LAUNCHER:-inetd} in
+	inetd)
+		{
+			echo "$(lab_addr4 "$host"):$port stream tcp nowait root /usr/sbin/telnetd telnetd $*"
+			echo "$(lab_addr6 "$host"):$port stream tcp6 nowait root /usr/sbin/telnetd telnetd $*"
+		} >"$d/inetd.conf"
+		lab_srv_start "$name" "$host" "$port" -- /usr/sbin/inetutils-inetd -d \
+			--pidfile="$d/inetd.pid" "$d/inetd.conf"
+		;;
+	socat)
+		# shellcheck disable=SC2016
+		lab_srv_start "$name" "$host" "$port" -- sh -c \
+			'socat -lf "$0/socat4.log" "TCP4-LISTEN:$1,bind=$2,reuseaddr,fork,backlog=128" \
+				"EXEC:$4,nofork" &
+			 exec socat -lf "$0/socat6.log" "TCP6-LISTEN:$1,bind=[$3],reuseaddr,fork,backlog=128" \
+				"EXEC:$4,nofork"' \
+			"$d" "$port" "$(lab_addr4 "$host")" "$(lab_addr6 "$host")" "/usr/sbin/telnetd${*:+ $*}"
+		;;
+	*)
+		lab_log "lab_telnetd: LAB_TELNETD_LAUNCHER=inetd|socat"
+		return 2
+		;;
+	esac
 }
 
 # Samba: lab_smbd HOST [smb1=on|off] [signing=default|auto|mandatory|disabled]
