@@ -6,7 +6,7 @@ host, a POST with both on the main origin, both addresses diagnosed in one docum
 listening only on the IPv6 address reported as ipv6-only-exposure. Then the abuse: replay under
 another CSRF session, expired, altered MAC, altered address, a v4 ticket presented as v6, a
 third ticket, two of one family, a forged Origin on /api/ticket, a ticket for an address the
-rules refuse: each refused with its reason. And no request makes the service probe an address
+rules refuse: each refused with its reason; the rate buckets of a ticket's address. And no request makes the service probe an address
 that did not connect to it (a listener on 198.18.0.99 / 2001:db8::99 on every check port
 counts zero connections)."""
 import base64
@@ -223,6 +223,27 @@ def t_expired():
         lab.stop()
 
 
+def t_limits():
+    """The rate buckets hold for every address of a diagnosis: with one diagnosis per address
+    (--addr-burst 1), another visitor's page that brings the same IPv6 address's ticket is
+    refused although its own IPv4 address still has its token."""
+    lab = Lab(["--addr-burst", "1", "--addr-rate", "1"])
+    try:
+        a = lab.main()
+        a.whoami()
+        r = lab.post(a, [lab.ticket(a, 6).json["ticket"]])
+        check(r.status == 202, "first diagnosis with the IPv6 ticket: 202 (%d)" % r.status)
+        if r.status == 202:
+            a.wait_done(r.json["id"])
+        b = lab.main(src=V4_OTHER_VISITOR)
+        b.whoami()
+        r = lab.post(b, [lab.ticket(b, 6).json["ticket"]])
+        check(r.status == 429 and reason(r) == "rate" and r.headers.get("Retry-After"),
+              "the IPv6 address's bucket is empty: 429 rate (%d %r)" % (r.status, r.raw[:80]))
+    finally:
+        lab.stop()
+
+
 def t_only_connected(lab, others, foreign_ticket):
     """Everything that might name a target: body fields, query, forwarding header, a ticket of
     another process. Only the addresses that connected are ever probed."""
@@ -272,6 +293,7 @@ def main():
         if got:
             t_abuse(lab, got[2])
         foreign = t_expired()
+        t_limits()
         t_only_connected(lab, others, foreign)
     finally:
         for d in doors + others:
