@@ -48,12 +48,12 @@ struct deadlines {
  * (it then carries the backoff)), at most DEADLINE_RTO_MAX_MS: the
  * server's TCP sees the same path, so its RTO is about ours. Its first segment, lost twice, comes
  * at R + 2R after it was sent, and one trip (<= R) later here: idle = max(own idle, 4R).
- * A reconnect waits for the kernel's first SYN retransmission and its answer (1 s + R); on a slow
- * path for the second one too (1 s + 2 s + R). On a slow path the total grows with R, to
- * own total x R / DEADLINE_SLOW_RTO_MS, and at least to two idle waits and a reconnect, so that a
- * silent server-speaks-first conversation can be tried once more; the total never exceeds
- * min(2 x own total, own total + DEADLINE_GROW_MAX_MS), and the idle never half of the total.
- * A fast path keeps the probe's own deadlines exactly.
+ * A reconnect waits for the kernel's first two SYN retransmissions and their answer
+ * (1 s + 2 s + R) on every path: the port has just answered, so a missing handshake is loss. On a
+ * slow path the total grows with R, to own total x R / DEADLINE_SLOW_RTO_MS, and at least to two
+ * idle waits and a reconnect, so that a silent server-speaks-first conversation can be tried once
+ * more; the total never exceeds min(2 x own total, own total + DEADLINE_GROW_MAX_MS), and the idle
+ * never half of the total. A fast path keeps the probe's own idle and total deadlines exactly.
  */
 void deadline_rule(const struct deadline_tcp *tcp, const struct deadline_budget *b,
                    struct deadlines *out);
