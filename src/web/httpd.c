@@ -8,6 +8,7 @@
 #include "web/admin.h"
 #include "core/decimal.h"
 #include "core/err.h"
+#include "core/sbuf.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -20,10 +21,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define CSP                                                                                        \
-	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "                \
-	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "             \
-	"frame-ancestors 'none'"
+/* The page's Content-Security-Policy; connect-src gains the family hosts (csp_build). */
+#define CSP_HEAD "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+#define CSP_TAIL "; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 /*
  * A request with more query arguments is answered 414 before libmicrohttpd parses them: 0.9.75
@@ -207,9 +207,38 @@ static void conns_stop(struct web *w)
 /* ------------------------------------------------------------------------------------------ */
 /* Responses.                                                                                  */
 
-static void security_headers(struct MHD_Response *r)
+/*
+ * The policy, built once before the daemons start: the page may fetch only from its own origin
+ * and from the two family hosts it asks for address tickets (--v4-host, --v6-host), with the
+ * scheme whoami gives them (api.c), or the browser would block the ticket requests.
+ */
+static int csp_build(struct web *w)
 {
-	MHD_add_response_header(r, "Content-Security-Policy", CSP);
+	const char *scheme =
+	    w->cfg.origin && strncmp(w->cfg.origin, "https://", 8) == 0 ? "https" : "http";
+	const char *hosts[2] = {w->cfg.v4_host, w->cfg.v6_host};
+	struct sbuf b;
+
+	sbuf_init(&b, sizeof(w->csp) - 1);
+	sbuf_add(&b, CSP_HEAD "connect-src 'self'");
+	for (size_t i = 0; i < 2; i++)
+		if (hosts[i])
+			sbuf_addf(&b, " %s://%s", scheme, hosts[i]);
+	sbuf_add(&b, CSP_TAIL);
+	if (b.err) {
+		int r = b.err;
+
+		sbuf_free(&b);
+		return r;
+	}
+	memcpy(w->csp, sbuf_str(&b), b.len + 1);
+	sbuf_free(&b);
+	return 0;
+}
+
+static void security_headers(struct web *w, struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "Content-Security-Policy", w->csp);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
@@ -225,7 +254,7 @@ enum MHD_Result httpd_queue(struct web *w, struct MHD_Connection *c, unsigned st
 
 	if (!r)
 		return MHD_NO;
-	security_headers(r);
+	security_headers(w, r);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	metrics_count_http(w, status);
@@ -655,6 +684,8 @@ int httpd_start(struct web *w)
 {
 	int r;
 
+	if ((r = csp_build(w)) < 0)
+		return r;
 	if ((r = conns_start(w)) < 0)
 		return r;
 	for (size_t i = 0; i < w->cfg.n_listen; i++)

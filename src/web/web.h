@@ -159,6 +159,7 @@ struct web {
 	struct csrf csrf;
 	struct rate_limit rl;
 	struct hostcheck hosts; /* the Host names answered */
+	char csp[1024];         /* the Content-Security-Policy of every answer (httpd.c) */
 	struct ticket_key tickets;
 	struct metrics m;
 	size_t n_checks;

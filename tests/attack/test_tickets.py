@@ -142,6 +142,11 @@ def t_flow(lab, doors):
     fh = who.json.get("family_hosts") if who.json else None
     check(fh == {"v4": "http://%s:%d" % (V4_HOST, lab.p4),
                  "v6": "http://[%s]:%d" % (V6_HOST, lab.p6)}, "whoami family_hosts %r" % fh)
+    # The page may fetch its tickets from the family hosts, and from nowhere else.
+    csp = who.headers.get("Content-Security-Policy") or ""
+    connect = [d for d in csp.split(";") if d.strip().startswith("connect-src")]
+    check(connect == [" connect-src 'self' %s %s" % (fh["v4"], fh["v6"])] if fh else False,
+          "CSP connect-src names the family hosts: %r" % csp)
     t4, t6 = lab.ticket(main, 4), lab.ticket(main, 6)
     for fam, t, addr in ((4, t4, V4_VISITOR), (6, t6, V6_VISITOR)):
         check(t.status == 200, "ticket v%d: 200 (%d %r)" % (fam, t.status, t.raw[:120]))
