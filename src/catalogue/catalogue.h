@@ -13,8 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Checks in the catalogue at most (the size of per-check tables such as port_overrides). */
-#define CATALOGUE_MAX_CHECKS 16
+/* Checks in the catalogue at most (the size of per-check tables such as port_overrides): room for
+ * the wider catalogue, so that adding a check never means resizing a table. */
+#define CATALOGUE_MAX_CHECKS 32
 /* Ports one check probes at most (its range, default or overridden). */
 #define CHECK_MAX_PORTS 16
 /* Findings a check's protocol check can add to its exposed finding, at most. */
