@@ -10,9 +10,11 @@
 #include "web/serve.h"
 #include "web/web.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -24,6 +26,10 @@ static const char usage[] =
     "probes the visitor's own address (the TCP peer of the request; never an address the\n"
     "client names). See docs/api.md.\n"
     "\n"
+    "  --config FILE             read settings from FILE, one 'NAME VALUE' a line (NAME: a\n"
+    "                            long option below without its dashes; 'public' and\n"
+    "                            'secure-cookie' alone), '#' comments; it takes effect\n"
+    "                            where it stands on the command line (docs/deploy.md)\n"
     "Where:\n"
     "  --listen ADDR:PORT        listen here (repeatable, up to 4; default 127.0.0.1:8080;\n"
     "                            IPv6 as [::1]:8080; port 0 picks a free one)\n"
@@ -91,6 +97,9 @@ static const char usage[] =
 struct serve_config {
 	struct web_config web;
 	bool help;
+	/* The values read from --config files: web's strings point into them until the end. */
+	char **owned;
+	size_t n_owned;
 };
 
 enum {
@@ -109,6 +118,7 @@ enum {
 	O_PORT,
 	O_ADMIN_TOKEN,
 	O_LABELS,
+	O_CONFIG,
 	O_NUMBER, /* every option from here on takes a number: see numbers[] */
 };
 
@@ -172,6 +182,7 @@ static const struct option other_options[] = {
     {"port", required_argument, NULL, O_PORT},
     {"admin-token-file", required_argument, NULL, O_ADMIN_TOKEN},
     {"labels", required_argument, NULL, O_LABELS},
+    {"config", required_argument, NULL, O_CONFIG},
     {"help", no_argument, NULL, 'h'},
 };
 
@@ -276,6 +287,8 @@ static int opt_port(struct web_config *c, const char *text, char *err, size_t er
 	return 0;
 }
 
+static int serve_config_load(struct serve_config *cfg, const char *path, char *err, size_t errlen);
+
 static int one_option(struct serve_config *cfg, int ch, char *arg, char *err, size_t errlen)
 {
 	struct web_config *c = &cfg->web;
@@ -326,10 +339,140 @@ static int one_option(struct serve_config *cfg, int ch, char *arg, char *err, si
 	case O_LABELS:
 		c->labels_path = arg;
 		return 0;
+	case O_CONFIG:
+		return serve_config_load(cfg, arg, err, errlen);
 	default:
 		snprintf(err, errlen, "internal error: option %d", ch);
 		return -ERR_INTERNAL;
 	}
+}
+
+/* Keep a value read from a config file for as long as cfg lives. */
+static char *config_keep(struct serve_config *cfg, const char *val)
+{
+	char **grown = realloc(cfg->owned, (cfg->n_owned + 1) * sizeof(*grown));
+	char *copy;
+
+	if (!grown)
+		return NULL;
+	cfg->owned = grown;
+	if (!(copy = strdup(val)))
+		return NULL;
+	return cfg->owned[cfg->n_owned++] = copy;
+}
+
+/* A setting's NAME is the long option's: the same table, so every option has one. */
+static const struct option *config_find(const struct option *opts, const char *name)
+{
+	for (; opts->name; opts++)
+		if (strcmp(opts->name, name) == 0)
+			return opts;
+	return NULL;
+}
+
+/*
+ * One line of a config file: blanks around, '#' comments and empty lines ignored, then NAME and
+ * (for an option that takes one) VALUE after the first run of blanks. 'config' and 'help' are
+ * command-line words only: a file cannot include another.
+ */
+static int serve_config_line(struct serve_config *cfg, const struct option *opts, char *line,
+                             const char *where, char *err, size_t errlen)
+{
+	const struct option *o;
+	char *key = line, *val, *end, *kept;
+	char line_err[SERVE_ERR_MAX / 2];
+	int r;
+
+	while (*key == ' ' || *key == '\t')
+		key++;
+	end = key + strlen(key);
+	while (end > key && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	if (*key == '\0' || *key == '#')
+		return 0;
+	val = key + strcspn(key, " \t");
+	if (*val != '\0')
+		*val++ = '\0';
+	while (*val == ' ' || *val == '\t')
+		val++;
+	o = config_find(opts, key);
+	if (!o || o->val == O_CONFIG || o->val == 'h') {
+		snprintf(err, errlen, "%s: unknown setting '%s' (see exposure serve --help)", where,
+		         key);
+		return -ERR_SYNTAX;
+	}
+	if (o->has_arg == no_argument && *val != '\0') {
+		snprintf(err, errlen, "%s: '%s' takes no value", where, key);
+		return -ERR_SYNTAX;
+	}
+	if (o->has_arg != no_argument && *val == '\0') {
+		snprintf(err, errlen, "%s: '%s' needs a value", where, key);
+		return -ERR_SYNTAX;
+	}
+	if (!(kept = config_keep(cfg, val))) {
+		snprintf(err, errlen, "%s: out of memory", where);
+		return -ENOMEM;
+	}
+	line_err[0] = '\0';
+	if ((r = one_option(cfg, o->val, kept, line_err, sizeof(line_err))) < 0)
+		snprintf(err, errlen, "%s: %s", where, line_err);
+	return r;
+}
+
+/* `--config FILE`, as `exposure check --config` reads its own: line by line, bounded. */
+static int serve_config_load(struct serve_config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct option opts[N_OTHERS + N_NUMBERS + 1];
+	char where[SERVE_ERR_MAX / 4];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned lineno = 0;
+	int r = 0;
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL) {
+		r = -errno;
+		snprintf(err, errlen, "--config %s: %s", path, strerror(-r));
+		return r;
+	}
+	build_options(opts);
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > CLI_CONFIG_LINE_MAX) {
+			snprintf(err, errlen, "%s: line longer than %d bytes", where,
+			         CLI_CONFIG_LINE_MAX);
+			r = -ERR_TOOBIG;
+			goto out;
+		}
+		if (strlen(line) != (size_t)len) {
+			snprintf(err, errlen, "%s: NUL byte in the line", where);
+			r = -ERR_SYNTAX;
+			goto out;
+		}
+		if ((r = serve_config_line(cfg, opts, line, where, err, errlen)) < 0)
+			goto out;
+	}
+	if (ferror(f)) {
+		r = -EIO;
+		snprintf(err, errlen, "--config %s: read error", path);
+	}
+out:
+	free(line);
+	fclose(f);
+	return r;
+}
+
+static void serve_config_free(struct serve_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_owned; i++)
+		free(cfg->owned[i]);
+	free(cfg->owned);
+	cfg->owned = NULL;
+	cfg->n_owned = 0;
 }
 
 /*
@@ -383,14 +526,17 @@ int cmd_serve(int argc, char **argv)
 {
 	struct serve_config cfg;
 	char err[SERVE_ERR_MAX];
+	int status;
 
 	if (serve_options_parse(argc, argv, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "exposure serve: %s\n", err);
-		return 2;
-	}
-	if (cfg.help) {
+		status = 2;
+	} else if (cfg.help) {
 		fputs(usage, stdout);
-		return 0;
+		status = 0;
+	} else {
+		status = serve_run(&cfg.web);
 	}
-	return serve_run(&cfg.web);
+	serve_config_free(&cfg);
+	return status;
 }
