@@ -105,7 +105,8 @@ def shipped_defaults():
     usage = subprocess.run([EXE, "serve", "--help"], capture_output=True, text=True).stdout
     options = set(re.findall(r"^  (?:-h, )?--([a-z0-9-]+)", usage, re.M)) - {"config", "help"}
     missing = options - set(names)
-    assert not missing, "exposure.conf lacks %s" % sorted(missing)
+    assert not missing, ("%s lacks %s: a new serve option gets a commented default line there "
+                         "(and docs/deploy.md)" % (CONF, sorted(missing)))
     conf = write("all.conf", "\n".join(out) + "\n")
 
     p, log = start(["--config", conf])
