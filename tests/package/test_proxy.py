@@ -119,13 +119,16 @@ def main():
     key, crt = make_cert()
     https, plain, upstream = webtest.free_ports(3)
     nginx = start_nginx(site_conf(https, plain, upstream, key, crt))
+    ssh_port = webtest.free_ports(1, (BROWSER,))[0]
+    silent = webtest.Listener([BROWSER], ssh_port, hold=10)
     try:
-        svc = start_service(upstream, https)
+        svc = start_service(upstream, https, ssh_port)
         try:
             run_checks(https, plain, crt, upstream)
         finally:
             svc.send_signal(signal.SIGTERM)
             assert svc.wait(30) == 0
+        assert silent.accepted >= 1, "the silent ssh listener was never probed"
     finally:
         nginx.send_signal(signal.SIGQUIT)
         try:
@@ -135,8 +138,11 @@ def main():
             nginx.wait()
 
 
-def start_service(upstream, https):
-    args = [EXE, "serve", "--listen", "127.0.0.1:%d" % upstream,
+def start_service(upstream, https, ssh_port):
+    # The ssh check meets a silent listener (server speaks first): it waits for its deadline
+    # while the closed ports' checks are over at once, so the stream has rows long before
+    # its end.
+    args = [EXE, "serve", "--listen", "127.0.0.1:%d" % upstream, "--port", "ssh=%d" % ssh_port,
             "--store", os.path.join(tmp, "svc.db"), "--key", os.path.join(tmp, "svc.key"),
             "--trusted-proxy", "127.0.0.1/32", "--origin", "https://%s:%d" % (NAME, https),
             "--secure-cookie"]
@@ -188,7 +194,7 @@ def run_checks(https, plain, crt, upstream):
     c.request("GET", "/api/diagnoses/%s/events" % did, headers={"Host": "%s:%d" % (NAME, https)})
     r = c.getresponse()
     assert r.status == 200 and r.headers["Content-Type"].startswith("text/event-stream"), r.status
-    events, ev, data = [], None, []
+    events, ev, data, at = [], None, [], []
     for raw in r:
         line = raw.decode().rstrip("\n")
         if line.startswith("event: "):
@@ -197,10 +203,15 @@ def run_checks(https, plain, crt, upstream):
             data.append(line[6:])
         elif line == "" and ev:
             events.append((ev, json.loads("\n".join(data))))
+            at.append(time.monotonic())
             ev, data = None, []
     c.close()
     names = [e for e, _ in events]
     assert "check" in names and names[-1] == "done", names
+    # Streamed, not buffered to the end: the first row came well before the last event.
+    first = at[names.index("check")]
+    assert at[-1] - first >= 0.25, "SSE rows arrived together: %.3f s apart" % (at[-1] - first)
+    print("SSE through the proxy: first row %.3f s before the end" % (at[-1] - first))
     for e, d in events:
         if e == "check":
             assert d.get("address", BROWSER) == BROWSER, d
