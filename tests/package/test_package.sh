@@ -55,6 +55,11 @@ for f in ./usr/bin/exposure ./etc/exposure/exposure.conf ./lib/systemd/system/ex
 done
 dpkg-deb -I "$deb" conffiles | grep -qx /etc/exposure/exposure.conf ||
     fail "exposure.conf is not a conffile"
+# ${shlibs:Depends}: the runtime libraries of what Build-Depends names.
+depends=$(dpkg-deb -f "$deb" Depends)
+for lib in libuv1 libjansson4 libsodium23 libsqlite3-0 libmicrohttpd12; do
+	echo "$depends" | grep -q "$lib" || fail "Depends lacks $lib: $depends"
+done
 
 installed=1
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
