@@ -235,4 +235,5 @@ def run_checks(https, plain, crt, upstream):
 
 
 main()
+shutil.rmtree(tmp, ignore_errors=True)  # kept on failure, for its logs
 print("ok: nginx in front, TLS, SSE, the browser's address believed and forged ones not")

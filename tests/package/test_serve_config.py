@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import stat
@@ -158,4 +159,5 @@ def bad_lines():
 bad_lines()
 command_line_overrides()
 shipped_defaults()
+shutil.rmtree(TMP, ignore_errors=True)  # kept on failure, for its logs
 print("ok: serve --config")
