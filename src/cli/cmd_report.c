@@ -25,7 +25,7 @@ static const char usage_text[] =
     "                       [--sample N --seed S] [--per diagnosis|requester]\n"
     "                       [--labels FILE] [--label NAME] [--min-group N]\n"
     "                       [--trend day|week] [--format table|json|csv|svg|html]\n"
-    "                       [--by connection|device]\n"
+    "                       [--by connection|device|family]\n"
     "\n"
     "Statistics over the finished diagnoses in a store (see docs/report.md).\n"
     "  --db PATH        the store (default " REPORT_DEFAULT_DB "), opened read-only\n"
@@ -39,7 +39,8 @@ static const char usage_text[] =
     "  --min-group N    groups smaller than N are folded into \"other\" (default 10)\n"
     "  --trend WHAT     the same shares per day or week\n"
     "  --by WHAT        the shares per connection answer (and how many results with the\n"
-    "                   headline open answered sim or usb-modem), or per device class\n"
+    "                   headline open answered sim or usb-modem), per device class, or\n"
+    "                   per address families tested (and the one-family-only doors)\n"
     "  --format F       table (default), json, csv, svg, html\n"
     "Exit: 0 ok, 1 store or output failure, 2 usage error, 3 no results in the period.\n";
 

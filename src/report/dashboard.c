@@ -83,7 +83,7 @@ int report_dashboard_opts(const struct report_dashboard_query *q,
 		o->min_group = v;
 	}
 	if (given(q->by) && report_by_parse(q->by, &o->by) < 0) {
-		snprintf(err, errlen, "by must be connection or device");
+		snprintf(err, errlen, "by must be connection, device or family");
 		return -ERR_SYNTAX;
 	}
 	if (given(q->label)) {

@@ -85,12 +85,23 @@ const struct report_answers *render_answers(const struct report *r, enum report_
 		return &r->by_connection;
 	if (by == REPORT_BY_DEVICE)
 		return &r->by_device;
+	if (by == REPORT_BY_FAMILY)
+		return &r->by_family;
 	return NULL;
 }
 
 const char *render_answers_title(enum report_by by)
 {
-	return by == REPORT_BY_CONNECTION ? "by connection answer" : "by device class";
+	return by == REPORT_BY_CONNECTION ? "by connection answer"
+	       : by == REPORT_BY_DEVICE   ? "by device class"
+	                                  : "by address families tested";
+}
+
+const char *render_answers_column(enum report_by by)
+{
+	return by == REPORT_BY_CONNECTION ? "answer"
+	       : by == REPORT_BY_DEVICE   ? "class"
+	                                  : "families";
 }
 
 bool render_bucket_shown(const struct report *r, const struct report_bucket *b)

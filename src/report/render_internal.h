@@ -46,8 +46,11 @@ void render_header_lines(struct sbuf *b, const struct report *r, const char *lea
 /* The breakdown --by asks for, NULL for none. */
 const struct report_answers *render_answers(const struct report *r, enum report_by by);
 
-/* "by connection answer" or "by device class". */
+/* "by connection answer", "by device class" or "by address families tested". */
 const char *render_answers_title(enum report_by by);
+
+/* The column of a breakdown's groups: "answer", "class" or "families". */
+const char *render_answers_column(enum report_by by);
 
 /* Record a failure in b (the first one sticks, as sbuf's own). */
 void render_fail(struct sbuf *b, int err);

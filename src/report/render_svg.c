@@ -6,6 +6,7 @@
  */
 #include "report/render_internal.h"
 
+#include "catalogue/catalogue.h"
 #include "core/err.h"
 #include "report/stats.h"
 
@@ -337,6 +338,34 @@ static void svg_share_bar(struct sbuf *b, double left, double plot_w, double max
 	svg_text(b, left + plot_w + 8, cy + 4, "start", 11, NULL, buf);
 }
 
+/* "what: x of n, share [lo, hi]" as one line of a chart, or "what: none of n". */
+static void svg_share_line(struct sbuf *b, double y, const char *what, uint64_t x, uint64_t n)
+{
+	double lo, hi;
+	char buf[200];
+
+	if (stats_wilson(x, n, STATS_Z95, &lo, &hi) == 0)
+		snprintf(buf, sizeof(buf), "%s: %llu of %llu, %.1f%% [%.1f%%, %.1f%%]", what,
+		         (unsigned long long)x, (unsigned long long)n,
+		         100.0 * (double)x / (double)n, 100 * lo, 100 * hi);
+	else
+		snprintf(buf, sizeof(buf), "%s: none of none", what);
+	svg_text(b, 16, y, "start", 13, "bold", buf);
+}
+
+/* Under the families' chart: tested on both, and the IPv6-only doors among those. */
+static void svg_families(struct sbuf *b, const struct report *r, double y)
+{
+	char what[96];
+
+	snprintf(what, sizeof(what), "Tested on both families, of all %s", report_counting_name(r));
+	svg_share_line(b, y, what, r->tested[2].n, r->total.n);
+	svg_share_line(b, y + 20, FINDING_IPV6_ONLY ", of those tested on both",
+	               r->only_exposure[1], r->tested[2].n);
+	svg_share_line(b, y + 40, FINDING_IPV4_ONLY ", of those tested on both",
+	               r->only_exposure[0], r->tested[2].n);
+}
+
 /*
  * The breakdown by connection answer or device class: per shown group, the headline share and
  * the risky share with their intervals; for the connection, the 2017 claim under the plot.
@@ -359,8 +388,11 @@ static double svg_answers(struct sbuf *b, const struct report *r, enum report_by
 	max = nice_max(max);
 	snprintf(title, sizeof(title), "%s reachable, and risk medium or worse, %s",
 	         r->headline_ports, render_answers_title(by));
-	svg_open(b, r, by == REPORT_BY_CONNECTION ? "by-connection" : "by-device", title, y0,
-	         height);
+	svg_open(b, r,
+	         by == REPORT_BY_CONNECTION ? "by-connection"
+	         : by == REPORT_BY_DEVICE   ? "by-device"
+	                                    : "by-family",
+	         title, y0, height);
 	sbuf_addf(b,
 	          "<rect x=\"16\" y=\"58\" width=\"14\" height=\"10\" fill=\"" COLOR_HEAD "\"/>\n");
 	snprintf(buf, sizeof(buf), "%s reachable", r->headline_ports);
@@ -400,6 +432,8 @@ static double svg_answers(struct sbuf *b, const struct report *r, enum report_by
 			         r->headline_ports);
 		svg_text(b, 16, y, "start", 13, "bold", buf);
 	}
+	if (by == REPORT_BY_FAMILY)
+		svg_families(b, r, y);
 	sbuf_addf(b, "</svg>\n");
 	return height;
 }
@@ -465,7 +499,46 @@ static void html_meta(struct sbuf *b, const struct report *r)
 	free(text);
 }
 
-/* The table of one breakdown by answer (the dashboard shows both); its chart if --by asks. */
+/* One row of the families' figures: x of n with its interval. */
+static void html_share_row(struct sbuf *b, const char *what, uint64_t x, uint64_t n)
+{
+	sbuf_addf(b, "<tr><th scope=\"row\">");
+	sbuf_add_html(b, what);
+	sbuf_addf(b, "</th><td>%llu</td><td>%llu</td>", (unsigned long long)n,
+	          (unsigned long long)x);
+	html_share_cells(b, x, n);
+	sbuf_addf(b, "</tr>\n");
+}
+
+/* The families' figures: who was tested on what, and the cross-family findings. */
+static void html_families(struct sbuf *b, const struct report *r)
+{
+	const char *c = report_counting_name(r);
+	char what[96];
+
+	sbuf_addf(b, "<table class=\"report-table\" data-by=\"families\">\n<caption>Address "
+	             "families tested, and the doors open on one family only</caption>\n<thead><tr>"
+	             "<th scope=\"col\">measure</th><th scope=\"col\">of</th><th scope=\"col\">"
+	             "count</th><th scope=\"col\">share</th><th scope=\"col\">95%% interval</th>"
+	             "</tr></thead>\n<tbody>\n");
+	snprintf(what, sizeof(what), "tested on IPv4, of all %s", c);
+	html_share_row(b, what, r->tested[0].n, r->total.n);
+	snprintf(what, sizeof(what), "tested on IPv6, of all %s", c);
+	html_share_row(b, what, r->tested[1].n, r->total.n);
+	snprintf(what, sizeof(what), "tested on both, of all %s", c);
+	html_share_row(b, what, r->tested[2].n, r->total.n);
+	snprintf(what, sizeof(what), "%s, of all %s", FINDING_IPV6_ONLY, c);
+	html_share_row(b, what, r->only_exposure[1], r->total.n);
+	html_share_row(b, FINDING_IPV6_ONLY ", of those tested on both", r->only_exposure[1],
+	               r->tested[2].n);
+	snprintf(what, sizeof(what), "%s, of all %s", FINDING_IPV4_ONLY, c);
+	html_share_row(b, what, r->only_exposure[0], r->total.n);
+	html_share_row(b, FINDING_IPV4_ONLY ", of those tested on both", r->only_exposure[0],
+	               r->tested[2].n);
+	sbuf_addf(b, "</tbody>\n</table>\n");
+}
+
+/* The table of one breakdown by answer (the dashboard shows each); its chart if --by asks. */
 static void html_answers(struct sbuf *b, const struct report *r, enum report_by by)
 {
 	const struct report_answers *an = render_answers(r, by);
@@ -482,8 +555,10 @@ static void html_answers(struct sbuf *b, const struct report *r, enum report_by 
 	          "<th scope=\"col\">95%% interval</th><th scope=\"col\">risk medium or worse"
 	          "</th><th scope=\"col\">95%% interval</th></tr></thead>\n<tbody>\n",
 	          report_by_name(by),
-	          by == REPORT_BY_CONNECTION ? "By connection answer" : "By device class",
-	          r->min_group, REPORT_BY_FOLDED, by == REPORT_BY_CONNECTION ? "answer" : "class",
+	          by == REPORT_BY_CONNECTION ? "By connection answer"
+	          : by == REPORT_BY_DEVICE   ? "By device class"
+	                                     : "By address families tested",
+	          r->min_group, REPORT_BY_FOLDED, render_answers_column(by),
 	          report_counting_name(r), r->headline_ports);
 	for (size_t g = 0; g < an->n_groups; g++) {
 		const struct report_acc *a = &an->groups[g].acc;
@@ -496,6 +571,8 @@ static void html_answers(struct sbuf *b, const struct report *r, enum report_by 
 		sbuf_addf(b, "</tr>\n");
 	}
 	sbuf_addf(b, "</tbody>\n</table>\n");
+	if (by == REPORT_BY_FAMILY)
+		html_families(b, r);
 	if (by != REPORT_BY_CONNECTION)
 		return;
 	sbuf_addf(b,
@@ -580,6 +657,7 @@ void render_html(struct sbuf *b, const struct report *r, const char *csv_href)
 	}
 	html_answers(b, r, REPORT_BY_CONNECTION);
 	html_answers(b, r, REPORT_BY_DEVICE);
+	html_answers(b, r, REPORT_BY_FAMILY);
 	if (csv_href != NULL) {
 		sbuf_addf(b, "<p><a class=\"report-csv\" href=\"");
 		sbuf_add_html(b, csv_href);

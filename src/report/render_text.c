@@ -2,6 +2,7 @@
 /* Rendering a report as text: the aligned table, and JSON and CSV with the same rows. */
 #include "report/render_internal.h"
 
+#include "catalogue/catalogue.h"
 #include "core/err.h"
 #include "report/stats.h"
 
@@ -38,6 +39,48 @@ static void share_text(char *buf, size_t n, uint64_t x, uint64_t total)
 	snprintf(buf, n, "%s [%s, %s]", a, b, c);
 }
 
+/* "tested on IPv4" and the like: the set's count of all, its headline and risky shares. */
+static void table_tested(struct sbuf *b, const struct report *r, const char *name,
+                         const struct report_acc *a)
+{
+	char share[64], s2[64], s3[64];
+
+	share_text(share, sizeof(share), a->n, r->total.n);
+	if (a->n >= r->min_group) {
+		share_text(s2, sizeof(s2), a->headline, a->n);
+		share_text(s3, sizeof(s3), a->risky, a->n);
+	} else {
+		snprintf(s2, sizeof(s2), "(too few)");
+		snprintf(s3, sizeof(s3), "(too few)");
+	}
+	sbuf_addf(b, "%-24s %10llu  %-28s %-28s %s\n", name, (unsigned long long)a->n, share, s2,
+	          s3);
+}
+
+/* One cross-family finding: its share of every result, and of those tested on both. */
+static void table_only(struct sbuf *b, const struct report *r, const char *id, uint64_t x)
+{
+	char share[64], s2[64];
+
+	share_text(share, sizeof(share), x, r->total.n);
+	share_text(s2, sizeof(s2), x, r->tested[2].n);
+	sbuf_addf(b, "%-24s %10llu  %-28s %s\n", id, (unsigned long long)x, share, s2);
+}
+
+/* --by family: the sets tested on each family and on both, and the cross-family findings. */
+static void table_families(struct sbuf *b, const struct report *r, const char *head)
+{
+	sbuf_addf(b, "\n%-24s %10s  %-28s %-28s %s\n", "tested on", report_counting_name(r),
+	          "share of all", head, "risk medium or worse");
+	table_tested(b, r, "IPv4", &r->tested[0]);
+	table_tested(b, r, "IPv6", &r->tested[1]);
+	table_tested(b, r, "both", &r->tested[2]);
+	sbuf_addf(b, "\n%-24s %10s  %-28s %s\n", "finding", report_counting_name(r), "share of all",
+	          "share of those tested on both");
+	table_only(b, r, FINDING_IPV6_ONLY, r->only_exposure[1]);
+	table_only(b, r, FINDING_IPV4_ONLY, r->only_exposure[0]);
+}
+
 /* The shares of one breakdown by answer, and for the connection the 2017 claim. */
 static void table_answers(struct sbuf *b, const struct report *r, const char *head)
 {
@@ -46,9 +89,8 @@ static void table_answers(struct sbuf *b, const struct report *r, const char *he
 
 	sbuf_addf(b, "\n%s (groups under %u folded into \"%s\")\n",
 	          render_answers_title(r->opts.by), r->min_group, REPORT_BY_FOLDED);
-	sbuf_addf(b, "%-24s %10s  %-28s %s\n",
-	          r->opts.by == REPORT_BY_CONNECTION ? "answer" : "class", report_counting_name(r),
-	          head, "risk medium or worse");
+	sbuf_addf(b, "%-24s %10s  %-28s %s\n", render_answers_column(r->opts.by),
+	          report_counting_name(r), head, "risk medium or worse");
 	for (size_t g = 0; g < an->n_groups; g++) {
 		const struct report_acc *a = &an->groups[g].acc;
 
@@ -60,6 +102,8 @@ static void table_answers(struct sbuf *b, const struct report *r, const char *he
 	if (an->suppressed > 0)
 		sbuf_addf(b, "(%llu in groups too small to show, even together)\n",
 		          (unsigned long long)an->suppressed);
+	if (r->opts.by == REPORT_BY_FAMILY)
+		table_families(b, r, head);
 	if (r->opts.by != REPORT_BY_CONNECTION)
 		return;
 	share_text(share, sizeof(share), r->headline_mobile, r->total.headline);
@@ -179,16 +223,17 @@ static void emit_acc(const struct report *r, const struct report_acc *a, struct 
 	}
 }
 
-/* The 2017 claim as a row: x of n, with its share where n > 0. */
-static void emit_claim(const struct report *r, const char *from, const char *to,
-                       const char *measure, uint64_t x, uint64_t n, row_cb *cb, void *ud)
+/* A figure of a breakdown as a row: x of n, with its share where n > 0. */
+static void emit_share(const char *scope, const char *group, const char *from, const char *to,
+                       const char *measure, const char *name, uint64_t x, uint64_t n, row_cb *cb,
+                       void *ud)
 {
-	struct row row = {.scope = "connection",
-	                  .group = r->headline_name,
+	struct row row = {.scope = scope,
+	                  .group = group,
 	                  .from = from,
 	                  .to = to,
 	                  .measure = measure,
-	                  .name = "",
+	                  .name = name,
 	                  .count = x,
 	                  .n = n};
 
@@ -197,7 +242,43 @@ static void emit_claim(const struct report *r, const char *from, const char *to,
 	cb(ud, &row);
 }
 
-/* --by: one group of rows per shown answer (scope "connection" or "device"), then the claim. */
+/* The 2017 claim as a row. */
+static void emit_claim(const struct report *r, const char *from, const char *to,
+                       const char *measure, uint64_t x, uint64_t n, row_cb *cb, void *ud)
+{
+	emit_share("connection", r->headline_name, from, to, measure, "", x, n, cb, ud);
+}
+
+/*
+ * --by family, after its groups: each set tested (scope "family-tested": its results, and its
+ * shares from min_group results); then, scope "family" and group "all", how many of all were
+ * tested on each and on both (measure "tested"), and the cross-family findings over all
+ * ("finding") and over those tested on both ("finding-of-both").
+ */
+static void emit_families(const struct report *r, const char *from, const char *to,
+                          struct measure *m, row_cb *cb, void *ud)
+{
+	static const char *const set[3] = {REPORT_FAMILY_V4, REPORT_FAMILY_V6, REPORT_FAMILY_BOTH};
+	static const char *const only[2] = {FINDING_IPV4_ONLY, FINDING_IPV6_ONLY};
+	uint64_t n = r->total.n, both = r->tested[2].n;
+
+	for (int k = 0; k < 3; k++)
+		emit_acc(
+		    r, &r->tested[k],
+		    (struct row){.scope = "family-tested", .group = set[k], .from = from, .to = to},
+		    r->tested[k].n >= r->min_group, m, cb, ud);
+	for (int k = 0; k < 3; k++)
+		emit_share("family", "all", from, to, "tested", set[k], r->tested[k].n, n, cb, ud);
+	for (int k = 1; k >= 0; k--) {
+		emit_share("family", "all", from, to, "finding", only[k], r->only_exposure[k], n,
+		           cb, ud);
+		emit_share("family", "all", from, to, "finding-of-both", only[k],
+		           r->only_exposure[k], both, cb, ud);
+	}
+}
+
+/* --by: one group of rows per shown answer (scope "connection", "device" or "family"), then
+ * the claim or the families' figures. */
 static void emit_answers(const struct report *r, const char *from, const char *to,
                          struct measure *m, row_cb *cb, void *ud)
 {
@@ -210,6 +291,8 @@ static void emit_answers(const struct report *r, const char *from, const char *t
 		                      .from = from,
 		                      .to = to},
 		         true, m, cb, ud);
+	if (r->opts.by == REPORT_BY_FAMILY)
+		emit_families(r, from, to, m, cb, ud);
 	if (r->opts.by != REPORT_BY_CONNECTION)
 		return;
 	emit_claim(r, from, to, "answered-sim-or-usb-modem", r->headline_mobile, r->total.headline,

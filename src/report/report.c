@@ -12,6 +12,11 @@
 #include <string.h>
 
 #define PREFIX_CACHE_SLOTS 65536 /* power of two; filled to 3/4 at most */
+#define FAMILY_SLOTS       (STORE_FAMILY_BOTH + 1)
+#define BY_RAW_SLOTS       (STORE_CONN_X_MAX + STORE_DEVICE_X_MAX + FAMILY_SLOTS)
+/* Where one row is counted: total, label, trend bucket, answer, class, families, and the
+ * tested-on-IPv4, tested-on-IPv6 and tested-on-both sets. */
+#define ROW_ACCS 9
 
 /* Every check of the catalogue fits, with room for names only older stores hold. */
 _Static_assert(CATALOGUE_MAX_CHECKS <= REPORT_MAX_CHECKS, "a report holds every catalogue check");
@@ -46,7 +51,8 @@ struct run {
 	uint64_t pos;   /* eligible rows seen in the counting pass */
 	uint64_t rowno; /* for the per-row finding de-duplication */
 	uint64_t seen[REPORT_MAX_FINDINGS];
-	/* Per answer and per device class, unfolded: [0, STORE_CONN_X_MAX) then the classes. */
+	/* Per answer, per device class and per families, unfolded: [0, STORE_CONN_X_MAX), then
+	 * the classes, then FAMILY_SLOTS indexed by the STORE_FAMILY_* bits (0 unused). */
 	struct report_acc *by_raw;
 	size_t bucket_cap;
 	int err;
@@ -177,14 +183,44 @@ static void count_mobile(struct report *r, const struct store_iter_row *row)
 		r->headline_mobile++;
 }
 
-/* Add one row to the totals, its label group, its trend bucket, its answer and its class. */
+/* The families figures: what was tested, and the cross-family findings that hold. */
+static void count_families(struct report *r, const struct store_iter_row *row)
+{
+	bool only[2] = {false, false};
+
+	for (size_t i = 0; i < row->n_findings; i++) {
+		if (row->findings[i].confidence == CONFIDENCE_UNKNOWN)
+			continue;
+		if (strcmp(row->findings[i].id, FINDING_IPV4_ONLY) == 0)
+			only[0] = true;
+		else if (strcmp(row->findings[i].id, FINDING_IPV6_ONLY) == 0)
+			only[1] = true;
+	}
+	r->only_exposure[0] += only[0];
+	r->only_exposure[1] += only[1];
+}
+
+/*
+ * Add one row to the totals, its label group, its trend bucket, its answer, its class, its
+ * families and the families it was tested on.
+ */
 static int count_row(struct run *u, const struct store_iter_row *row, int label)
 {
 	/* The store gives values of its enums only; anything else counts as none. */
 	unsigned conn = (unsigned)row->connection < STORE_CONN_X_MAX ? row->connection : 0;
 	unsigned dev = (unsigned)row->device < STORE_DEVICE_X_MAX ? row->device : 0;
-	struct report_acc *acc[5] = {&u->r->total, &u->raw[label + 1], NULL, &u->by_raw[conn],
-	                             &u->by_raw[STORE_CONN_X_MAX + dev]};
+	unsigned fam = row->families & STORE_FAMILY_BOTH;
+	struct report_acc *acc[ROW_ACCS] = {
+	    &u->r->total,
+	    &u->raw[label + 1],
+	    NULL,
+	    &u->by_raw[conn],
+	    &u->by_raw[STORE_CONN_X_MAX + dev],
+	    &u->by_raw[STORE_CONN_X_MAX + STORE_DEVICE_X_MAX + fam],
+	    fam & STORE_FAMILY_V4 ? &u->r->tested[0] : NULL,
+	    fam & STORE_FAMILY_V6 ? &u->r->tested[1] : NULL,
+	    fam == STORE_FAMILY_BOTH ? &u->r->tested[2] : NULL,
+	};
 	bool headline = false, risky = is_risky(row->risk);
 	int ci[REPORT_MAX_CHECKS], fi[16];
 	bool fu[16];
@@ -226,7 +262,7 @@ static int count_row(struct run *u, const struct store_iter_row *row, int label)
 				fi[nfi++] = f;
 			} else {
 				/* Rare: more than 16 distinct findings; count them directly. */
-				for (int k = 0; k < 5; k++)
+				for (int k = 0; k < ROW_ACCS; k++)
 					if (acc[k])
 						count_finding(acc[k], f, unknown);
 			}
@@ -234,9 +270,10 @@ static int count_row(struct run *u, const struct store_iter_row *row, int label)
 	}
 	if (headline)
 		count_mobile(u->r, row);
-	for (int k = 0; k < 5; k++) {
+	count_families(u->r, row);
+	for (int k = 0; k < ROW_ACCS; k++) {
 		if (!acc[k])
-			continue; /* no trend */
+			continue; /* no trend, or a family not tested */
 		acc[k]->n++;
 		acc[k]->headline += headline;
 		acc[k]->risky += risky;
@@ -523,12 +560,24 @@ static const char *device_group(unsigned i)
 	return n ? n : REPORT_NOT_RECORDED;
 }
 
+/* Slot i holds the STORE_FAMILY_* bits i; 0 (no family) never counts anything. */
+static const char *family_group(unsigned i)
+{
+	return i == STORE_FAMILY_V4   ? REPORT_FAMILY_V4
+	       : i == STORE_FAMILY_V6 ? REPORT_FAMILY_V6
+	                              : REPORT_FAMILY_BOTH;
+}
+
 _Static_assert(STORE_CONN_X_MAX + 1 <= REPORT_ANSWERS_MAX, "every answer and the fold fit");
+_Static_assert(FAMILY_SLOTS + 1 <= REPORT_ANSWERS_MAX, "every families group and the fold fit");
 _Static_assert(STORE_DEVICE_X_MAX + 1 <= REPORT_ANSWERS_MAX, "every class and the fold fit");
 
 const char *report_by_name(enum report_by by)
 {
-	return by == REPORT_BY_CONNECTION ? "connection" : by == REPORT_BY_DEVICE ? "device" : "";
+	return by == REPORT_BY_CONNECTION ? "connection"
+	       : by == REPORT_BY_DEVICE   ? "device"
+	       : by == REPORT_BY_FAMILY   ? "family"
+	                                  : "";
 }
 
 int report_by_parse(const char *s, enum report_by *out)
@@ -537,6 +586,8 @@ int report_by_parse(const char *s, enum report_by *out)
 		*out = REPORT_BY_CONNECTION;
 	else if (s && strcmp(s, "device") == 0)
 		*out = REPORT_BY_DEVICE;
+	else if (s && strcmp(s, "family") == 0)
+		*out = REPORT_BY_FAMILY;
 	else
 		return -ERR_SYNTAX;
 	return 0;
@@ -627,7 +678,7 @@ int report_run(struct store *s, const struct report_opts *o, struct report **out
 	u.r = r;
 	u.n_raw = report_labels_count(o->labels) + 1;
 	u.raw = calloc(u.n_raw, sizeof(*u.raw));
-	u.by_raw = calloc(STORE_CONN_X_MAX + STORE_DEVICE_X_MAX, sizeof(*u.by_raw));
+	u.by_raw = calloc(BY_RAW_SLOTS, sizeof(*u.by_raw));
 	if (o->labels != NULL)
 		u.cache = calloc(PREFIX_CACHE_SLOTS, sizeof(*u.cache));
 	if (r == NULL || u.raw == NULL || u.by_raw == NULL ||
@@ -659,6 +710,8 @@ int report_run(struct store *s, const struct report_opts *o, struct report **out
 	fold_answers(r, u.by_raw, STORE_CONN_X_MAX, connection_group, &r->by_connection);
 	fold_answers(r, u.by_raw + STORE_CONN_X_MAX, STORE_DEVICE_X_MAX, device_group,
 	             &r->by_device);
+	fold_answers(r, u.by_raw + STORE_CONN_X_MAX + STORE_DEVICE_X_MAX, FAMILY_SLOTS,
+	             family_group, &r->by_family);
 	for (size_t i = 0; i < r->n_checks; i++)
 		r->check_order[i] = i;
 	for (size_t i = 0; i < r->n_findings; i++)

@@ -21,8 +21,15 @@
 
 enum report_per { REPORT_PER_DIAGNOSIS = 0, REPORT_PER_REQUESTER, REPORT_PER_X_MAX };
 enum report_trend { REPORT_TREND_NONE = 0, REPORT_TREND_DAY, REPORT_TREND_WEEK };
-/* --by: the shares per answer to the connection question, or per device class (issue 10 §3). */
-enum report_by { REPORT_BY_NONE = 0, REPORT_BY_CONNECTION, REPORT_BY_DEVICE, REPORT_BY_X_MAX };
+/* --by: the shares per answer to the connection question, or per device class (issue 10 §3),
+ * or per address families tested (issue 10 §1). */
+enum report_by {
+	REPORT_BY_NONE = 0,
+	REPORT_BY_CONNECTION,
+	REPORT_BY_DEVICE,
+	REPORT_BY_FAMILY,
+	REPORT_BY_X_MAX
+};
 enum report_format {
 	REPORT_FORMAT_TABLE = 0,
 	REPORT_FORMAT_JSON,
@@ -41,7 +48,7 @@ struct report_opts {
 	const char *label_filter;           /* NULL: every group; else a label or "unlabelled" */
 	unsigned min_group;                 /* 0 means REPORT_MIN_GROUP */
 	enum report_trend trend;
-	enum report_by by; /* which breakdown the formats show; both are always computed */
+	enum report_by by; /* which breakdown the formats show; all are always computed */
 };
 
 /* Counts over one set of results. */
@@ -75,6 +82,10 @@ struct report_bucket {
 #define REPORT_NO_ANSWER    "no-answer"    /* the connection question not answered */
 #define REPORT_NOT_RECORDED "not-recorded" /* no device class (results before schema 2) */
 #define REPORT_ANSWERS_MAX  8              /* every answer or class, no answer, the fold */
+/* The groups by families tested: the requester's family alone, or both in one visit. */
+#define REPORT_FAMILY_V4   "ipv4"
+#define REPORT_FAMILY_V6   "ipv6"
+#define REPORT_FAMILY_BOTH "both"
 
 /* One breakdown by answer: each answer of at least min_group in the enum's order, then the
  * unanswered, then the fold of the small ones (if it reaches min_group itself). */
@@ -108,6 +119,14 @@ struct report {
 	 * (total.headline), those whose visitor answered sim or usb-modem, and those that gave
 	 * any answer at all ("unknown" included). */
 	uint64_t headline_mobile, headline_answered;
+	/* Families (issue 10 §1), over the counted results: tested[0] those whose diagnosis
+	 * covered an IPv4 address, tested[1] an IPv6 one (a both-families visit is in each),
+	 * tested[2] those that covered both; only_exposure[0] those holding ipv4-only-exposure,
+	 * only_exposure[1] ipv6-only-exposure (confidence not unknown). Never folded: shares
+	 * shown only from min_group results. */
+	struct report_answers by_family;
+	struct report_acc tested[3];
+	uint64_t only_exposure[2];
 };
 
 /*
@@ -124,7 +143,7 @@ void report_free(struct report *r);
 /* "results" or "requesters". */
 const char *report_counting_name(const struct report *r);
 
-/* "connection" or "device" ("" for none); parse them, 0 or -ERR_SYNTAX. */
+/* "connection", "device" or "family" ("" for none); parse them, 0 or -ERR_SYNTAX. */
 const char *report_by_name(enum report_by by);
 int report_by_parse(const char *s, enum report_by *out);
 

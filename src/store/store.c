@@ -278,7 +278,7 @@ int store_save_result(struct store *s, const struct store_result *r)
 	if ((e = check_name(r->risk, NAME_TOKEN)) < 0)
 		return e;
 	if (r->n_checks > STORE_ITER_ROWS_MAX || r->n_findings > STORE_ITER_ROWS_MAX ||
-	    r->n_states > STORE_ITER_ROWS_MAX)
+	    r->n_states > STORE_ITER_ROWS_MAX || r->families > STORE_FAMILY_BOTH)
 		return -ERR_RANGE;
 	if ((r->n_checks && !r->checks) || (r->n_findings && !r->findings) ||
 	    (r->n_states && !r->states))

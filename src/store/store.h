@@ -25,7 +25,12 @@
 #define STORE_NAME_MAX    32 /* check, state, reason, service, risk, language names */
 
 /* Version of the newest schema this code knows (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
+
+/* The address families a diagnosis covered (a visit diagnoses up to one address of each): bits. */
+#define STORE_FAMILY_V4   1u
+#define STORE_FAMILY_V6   2u
+#define STORE_FAMILY_BOTH (STORE_FAMILY_V4 | STORE_FAMILY_V6)
 
 enum store_status {
 	STORE_QUEUED = 0,
@@ -268,6 +273,8 @@ struct store_result {
 	/* Every check once, in display order: the summary the report reads. */
 	const struct store_check_state *states;
 	size_t n_states;
+	/* STORE_FAMILY_* bits of the addresses diagnosed; 0: the requester's family alone. */
+	unsigned families;
 	/*
 	 * Optional: called once with the write's outcome (0: committed, or nothing to update; a
 	 * negative code: not stored) when store_save_result returned 0, on the store's writer
@@ -372,6 +379,7 @@ struct store_iter_row {
 	const char *lang;
 	enum store_connection connection;
 	enum store_device device;
+	unsigned families; /* STORE_FAMILY_* bits, never 0: the requester's family if not saved */
 	const struct store_iter_check *checks;
 	size_t n_checks;
 	const struct store_iter_finding *findings;

@@ -69,7 +69,7 @@ static const char *const sql_text[SQL_X_MAX] = {
     [SQL_FINISH] = "UPDATE diagnoses SET status = ?3, finished_ms = ?2"
                    " WHERE id = ?1 AND status IN ('queued', 'running')",
     [SQL_RESULT] = "UPDATE diagnoses SET status = 'done', finished_ms = ?2, risk = ?3,"
-                   " checks_summary = ?4, findings_summary = ?5"
+                   " checks_summary = ?4, findings_summary = ?5, families = ?6"
                    " WHERE id = ?1 AND status IN ('queued', 'running') RETURNING n",
     [SQL_DOC_INS] = "INSERT OR REPLACE INTO documents (diag, json) VALUES (?1, ?2)",
     [SQL_CHECK_INS] = "INSERT OR REPLACE INTO check_results (diag, check_name, port, state,"
@@ -133,6 +133,7 @@ struct wop {
 	enum store_connection connection;
 	/* WOP_RESULT */
 	char risk[STORE_NAME_MAX];
+	unsigned families;
 	char *json;
 	char *checks_summary;
 	char *findings_summary;
@@ -681,6 +682,28 @@ static int insert_rows(struct conn *c, const struct wop *w, int64_t n)
 	return 0;
 }
 
+/* The families column: 4, 6 or 46 for both, as an operator reads it in the database. */
+static int family_column(unsigned families)
+{
+	return families == STORE_FAMILY_BOTH ? 46 : families == STORE_FAMILY_V4 ? 4 : 6;
+}
+
+/* The column read back; NULL (a row before schema 3, or saved without) is the requester's. */
+static unsigned family_bits(sqlite3_stmt *st, int col, int requester_col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return sqlite3_column_int(st, requester_col) == 4 ? STORE_FAMILY_V4
+		                                                  : STORE_FAMILY_V6;
+	switch (sqlite3_column_int(st, col)) {
+	case 4:
+		return STORE_FAMILY_V4;
+	case 46:
+		return STORE_FAMILY_BOTH;
+	default:
+		return STORE_FAMILY_V6;
+	}
+}
+
 static int apply_result(struct conn *c, const struct wop *w)
 {
 	sqlite3_stmt *st = stmt(c, SQL_RESULT);
@@ -694,6 +717,8 @@ static int apply_result(struct conn *c, const struct wop *w)
 	sqlite3_bind_text(st, 3, w->risk, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, w->checks_summary, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, w->findings_summary, -1, SQLITE_STATIC);
+	if (w->families != 0) /* 0 stays unbound: NULL, the requester's family */
+		sqlite3_bind_int(st, 6, family_column(w->families));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		/* Deleted, interrupted or already done meanwhile: nothing to attach rows to. */
@@ -972,6 +997,7 @@ static int sq_save_result(struct store *base, const struct store_result *r)
 	snprintf(w->id, sizeof(w->id), "%s", r->id);
 	w->at_ms = r->finished_ms;
 	copy_name(w->risk, r->risk);
+	w->families = r->families;
 	if ((e = store_summarize(r, &w->checks_summary, &w->findings_summary)) < 0) {
 		wop_free(w);
 		return e;
@@ -1178,7 +1204,7 @@ static int sq_check_integrity(struct store *base, char *msg, size_t n)
 
 static const char iter_sql[] =
     "SELECT n, id, created_ms, finished_ms, requester_hash, requester_prefix, family, risk,"
-    " lang, checks_summary, findings_summary, connection, device FROM diagnoses"
+    " lang, checks_summary, findings_summary, connection, device, families FROM diagnoses"
     " WHERE status = 'done' AND created_ms >= ?1 AND created_ms < ?2"
     " ORDER BY created_ms, n";
 
@@ -1216,6 +1242,7 @@ static int emit(sqlite3_stmt *st, struct store_summary_buf *b, store_iter_cb *cb
 	    .lang = col_str(st, 8),
 	    .connection = conn,
 	    .device = dev,
+	    .families = family_bits(st, 13, 6),
 	    .checks = b->checks,
 	    .n_checks = b->n_checks,
 	    .findings = b->findings,

@@ -65,6 +65,9 @@ const char *const store_sqlite_migrations[] = {
     "  CHECK (connection IN ('sim', 'usb-modem', 'tethering', 'router', 'wired', 'unknown'));"
     "ALTER TABLE diagnoses ADD COLUMN device TEXT"
     "  CHECK (device IN ('desktop', 'tablet', 'phone', 'other'));",
+    /* 3: the address families a visit diagnosed (issue 10 §1): 4, 6 or 46 (both). NULL: the
+     * requester's family alone (every row before this version, and a result saved without). */
+    "ALTER TABLE diagnoses ADD COLUMN families INTEGER CHECK (families IN (4, 6, 46));",
 };
 
 const unsigned store_sqlite_n_migrations =

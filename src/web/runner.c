@@ -360,6 +360,16 @@ static size_t finding_rows(const struct visit *v, size_t i, struct store_finding
 	return nf;
 }
 
+/* The STORE_FAMILY_* bits of the addresses the visit diagnosed, for the report's families. */
+static unsigned visit_families(const struct visit *v)
+{
+	unsigned f = 0;
+
+	for (size_t t = 0; t < visit_targets(v); t++)
+		f |= visit_target(v, t)->addr.family == AF_INET ? STORE_FAMILY_V4 : STORE_FAMILY_V6;
+	return f;
+}
+
 /*
  * Queue the result: the document (the visit's) as text, one row per probed port of every check
  * of the peer's address (the other addresses' rows are in the document), one per finding of
@@ -409,6 +419,7 @@ static int save_result(struct web *w, struct job *j, const struct visit *v, cons
 	                                    .n_findings = nf,
 	                                    .states = states,
 	                                    .n_states = ns,
+	                                    .families = visit_families(v),
 	                                    .saved = on_saved,
 	                                    .saved_ud = j,
 	                                });

@@ -12,6 +12,8 @@ counts zero connections)."""
 import base64
 import json
 import socket
+import sqlite3
+import subprocess
 import threading
 import time
 
@@ -178,7 +180,27 @@ def t_flow(lab, doors):
           "ipv6-only-exposure on ssh at the IPv6 address: %r" % doc.get("findings"))
     check(not [x for x in doc.get("findings") or [] if x["id"] == "ipv4-only-exposure"],
           "no ipv4-only-exposure")
-    return main, t4.json["ticket"], t6.json["ticket"]
+    return main, t4.json["ticket"], t6.json["ticket"], r.json["id"]
+
+
+def t_store_families(lab, diag_id):
+    """The stored row says both families were tested (46), and the report counts it so."""
+    db = sqlite3.connect("file:%s?mode=ro" % lab.srv.db, uri=True)
+    try:
+        got = db.execute("SELECT family, families FROM diagnoses WHERE id = ?",
+                         (diag_id,)).fetchall()
+    finally:
+        db.close()
+    check(got == [(4, 46)], "stored: requester family 4, families 46: %r" % got)
+    p = subprocess.run([EXE, "report", "--db", lab.srv.db, "--by", "family", "--min-group", "1",
+                        "--format", "json"], capture_output=True, text=True, timeout=60)
+    doc = json.loads(p.stdout) if p.returncode == 0 else {}
+    fig = {(r["measure"], r["name"]): (r["count"], r["n"]) for r in doc.get("rows", [])
+           if r["scope"] == "family" and r["group"] == "all"}
+    check(doc.get("counted") == 1 and fig.get(("tested", "both")) == (1, 1) and
+          fig.get(("finding-of-both", "ipv6-only-exposure")) == (1, 1) and
+          fig.get(("finding-of-both", "ipv4-only-exposure")) == (0, 1),
+          "report --by family: tested on both, ipv6-only-exposure (%d %r)" % (p.returncode, fig))
 
 
 def t_abuse(lab, t6):
@@ -296,6 +318,7 @@ def main():
                 others.append(Door(a, first_port(lab.ports[c["check"]])))
         got = t_flow(lab, doors)
         if got:
+            t_store_families(lab, got[3])
             t_abuse(lab, got[2])
         foreign = t_expired()
         t_limits()

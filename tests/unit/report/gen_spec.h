@@ -38,6 +38,7 @@ struct gen_row {
 	const char *risk;
 	enum store_connection connection; /* the visitor's answer (issue 10 §3) */
 	enum store_device device;
+	unsigned families; /* STORE_FAMILY_* bits tested (issue 10 §1) */
 };
 
 static inline uint64_t gen_mix(uint64_t x)
@@ -89,6 +90,31 @@ static inline void gen_answers(uint64_t i, struct gen_row *r)
 		r->connection = STORE_CONN_ROUTER;
 }
 
+/*
+ * The families tested in result i, from a hash of its own: the requester's family, and in
+ * about 2 of 5 results the other one too (a both-families visit). In a both-families result
+ * with a door open, about 1 in 3 also holds ipv6-only-exposure about its first open door and
+ * 1 in 3 ipv4-only-exposure (the door's severity, so the risk stays the same), 1 in 10 of those
+ * with confidence unknown (never counted as holding).
+ */
+static inline void gen_families(uint64_t i, struct gen_row *r)
+{
+	uint64_t h = gen_mix(i ^ 0xfa111e5fa111e5ULL);
+	unsigned own = strchr(r->addr, ':') ? STORE_FAMILY_V6 : STORE_FAMILY_V4;
+	int c = 0;
+
+	r->families = h % 5 < 2 ? STORE_FAMILY_BOTH : own;
+	while (c < GEN_N_CHECKS && strcmp(r->state[c], "open") != 0)
+		c++;
+	if (r->families != STORE_FAMILY_BOTH || c == GEN_N_CHECKS || (h >> 8) % 3 == 2)
+		return;
+	r->find[r->n_find++] = (struct store_finding_row){
+	    .check = gen_checks[c],
+	    .id = (h >> 8) % 3 == 0 ? "ipv6-only-exposure" : "ipv4-only-exposure",
+	    .severity = gen_sev[c],
+	    .confidence = (h >> 12) % 10 == 0 ? CONFIDENCE_UNKNOWN : CONFIDENCE_CONFIRMED};
+}
+
 static inline void gen_row(uint64_t i, uint64_t n, int64_t step_ms, struct gen_row *r)
 {
 	uint64_t h = gen_mix(i);
@@ -137,6 +163,7 @@ static inline void gen_row(uint64_t i, uint64_t n, int64_t step_ms, struct gen_r
 		if (worst == SEVERITY_X_MAX || r->find[k].severity > worst)
 			worst = r->find[k].severity;
 	gen_answers(i, r);
+	gen_families(i, r);
 	r->risk = worst == SEVERITY_X_MAX      ? "none"
 	          : worst == SEVERITY_CRITICAL ? "critical"
 	          : worst == SEVERITY_HIGH     ? "high"
@@ -200,7 +227,8 @@ static inline int gen_store(const char *path, uint64_t n, int64_t step_ms)
 		                           .findings = g.find,
 		                           .n_findings = g.n_find,
 		                           .states = states,
-		                           .n_states = GEN_N_CHECKS};
+		                           .n_states = GEN_N_CHECKS,
+		                           .families = g.families};
 		if ((r = store_save_result(st, &res)) < 0)
 			goto out;
 	}

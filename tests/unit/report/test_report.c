@@ -955,7 +955,7 @@ static void test_by_answers(void **state)
 		assert_int_equal(
 		    report_dashboard_html(st, NULL, &q, NULL, &text, &len, err, sizeof(err)),
 		    -ERR_SYNTAX);
-		assert_non_null(strstr(err, "by must be connection or device"));
+		assert_non_null(strstr(err, "by must be connection, device or family"));
 	}
 
 	/* --by device: its rows, and no claim rows. */
@@ -1005,6 +1005,218 @@ static void test_by_answers(void **state)
 	store_close(st);
 }
 
+/* The composition by families tested, recomputed from gen_row() (issue 10 §1). */
+struct expect_families {
+	struct expect group[STORE_FAMILY_BOTH + 1]; /* by the STORE_FAMILY_* bits */
+	struct expect tested[3];                    /* on IPv4, on IPv6, on both */
+	uint64_t only[2], only_unknown[2];          /* ipv4-, ipv6-only-exposure */
+};
+
+static void expect_families(struct expect_families *e)
+{
+	struct gen_row g;
+
+	memset(e, 0, sizeof(*e));
+	for (uint64_t i = 0; i < N_RESULTS; i++) {
+		gen_row(i, N_RESULTS, STEP_MS, &g);
+		expect_add(&e->group[g.families], &g);
+		if (g.families & STORE_FAMILY_V4)
+			expect_add(&e->tested[0], &g);
+		if (g.families & STORE_FAMILY_V6)
+			expect_add(&e->tested[1], &g);
+		if (g.families == STORE_FAMILY_BOTH)
+			expect_add(&e->tested[2], &g);
+		for (size_t k = 0; k < g.n_find; k++) {
+			int v6 = strcmp(g.find[k].id, "ipv6-only-exposure") == 0;
+
+			if (!v6 && strcmp(g.find[k].id, "ipv4-only-exposure") != 0)
+				continue;
+			if (g.find[k].confidence == CONFIDENCE_UNKNOWN)
+				e->only_unknown[v6]++;
+			else
+				e->only[v6]++;
+		}
+	}
+}
+
+/* A share as the table prints it: "3.0% [2.4%, 3.7%]". */
+static void share_line(char *buf, size_t n, uint64_t x, uint64_t total)
+{
+	double lo, hi;
+
+	wilson95(x, total, &lo, &hi);
+	snprintf(buf, n, "%.1f%% [%.1f%%, %.1f%%]", 100.0 * (double)x / (double)total, 100 * lo,
+	         100 * hi);
+}
+
+static void test_by_family(void **state)
+{
+	static const char *const names[STORE_FAMILY_BOTH + 1] = {"", "ipv4", "ipv6", "both"};
+	static const char *const only[2] = {"ipv4-only-exposure", "ipv6-only-exposure"};
+	struct store *st = open_ro();
+	struct report_opts o = {.by = REPORT_BY_FAMILY};
+	struct report *r = NULL;
+	struct expect_families e;
+	char err[200], *text = NULL, *csv = NULL, line[200], a[64], b[64];
+	size_t len, clen;
+	json_t *doc, *rows;
+
+	(void)state;
+	expect_families(&e);
+	/* The generator's composition: every group well over the threshold, both kinds of
+	 * cross-family finding, some of them unknown. */
+	for (unsigned f = 1; f <= STORE_FAMILY_BOTH; f++)
+		assert_true(e.group[f].n > 1000);
+	assert_int_equal(e.group[0].n, 0);
+	assert_true(e.only[0] > 50 && e.only[1] > 50);
+	assert_true(e.only_unknown[0] > 0 && e.only_unknown[1] > 0);
+
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+	/* The groups, in the bits' order: IPv4 alone, IPv6 alone, both. */
+	assert_int_equal(r->by_family.n_groups, 3);
+	assert_int_equal(r->by_family.suppressed, 0);
+	for (unsigned f = 1; f <= STORE_FAMILY_BOTH; f++) {
+		assert_string_equal(r->by_family.groups[f - 1].name, names[f]);
+		assert_acc(r, &r->by_family.groups[f - 1].acc, &e.group[f]);
+	}
+	for (int k = 0; k < 3; k++)
+		assert_acc(r, &r->tested[k], &e.tested[k]);
+	assert_int_equal(r->tested[0].n + r->tested[1].n - r->tested[2].n, N_RESULTS);
+	assert_int_equal(r->only_exposure[0], e.only[0]);
+	assert_int_equal(r->only_exposure[1], e.only[1]);
+	/* In the "both" group, the findings' own counts agree (unknown apart). */
+	assert_int_equal(r->by_family.groups[2].acc.finding[finding_index(r, only[1])], e.only[1]);
+	assert_int_equal(r->by_family.groups[2].acc.finding_unknown[finding_index(r, only[1])],
+	                 e.only_unknown[1]);
+
+	/* JSON: every group and set with its intervals, and the families' figures. */
+	assert_int_equal(report_render(r, REPORT_FORMAT_JSON, NULL, &text, &len), 0);
+	doc = json_loads(text, 0, NULL);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "by")), "family");
+	assert_int_equal(json_integer_value(json_object_get(doc, "by_suppressed")), 0);
+	rows = json_object_get(doc, "rows");
+	for (unsigned f = 1; f <= STORE_FAMILY_BOTH; f++) {
+		assert_group_rows(rows, "family", names[f], &e.group[f]);
+		assert_group_rows(rows, "family-tested", names[f], &e.tested[f - 1]);
+	}
+	free(text);
+	{
+		size_t i;
+		json_t *row;
+		int seen = 0;
+
+		/* Scope "family": tested ipv4|ipv6|both of all, finding of all and finding-of-both
+		 * of both cross-family findings, each with Wilson's interval. */
+		json_array_foreach(rows, i, row)
+		{
+			const char *m = json_string_value(json_object_get(row, "measure"));
+			const char *n = json_string_value(json_object_get(row, "name"));
+			int v6 = strcmp(n, only[1]) == 0, t = 0;
+			uint64_t want_x, want_n;
+			double lo, hi;
+
+			if (strcmp(json_string_value(json_object_get(row, "scope")), "family") !=
+			        0 ||
+			    strcmp(json_string_value(json_object_get(row, "group")), "all") != 0)
+				continue;
+			if (strcmp(m, "tested") == 0) {
+				while (t < 3 && strcmp(names[t + 1], n) != 0)
+					t++;
+				assert_true(t < 3);
+				want_x = e.tested[t].n;
+				want_n = N_RESULTS;
+			} else {
+				assert_true(strcmp(m, "finding") == 0 ||
+				            strcmp(m, "finding-of-both") == 0);
+				assert_true(v6 || strcmp(n, only[0]) == 0);
+				want_x = e.only[v6];
+				want_n = strcmp(m, "finding") == 0 ? N_RESULTS : e.tested[2].n;
+			}
+			assert_int_equal(json_integer_value(json_object_get(row, "count")), want_x);
+			assert_int_equal(json_integer_value(json_object_get(row, "n")), want_n);
+			wilson95(want_x, want_n, &lo, &hi);
+			assert_true(fabs(json_real_value(json_object_get(row, "share")) -
+			                 (double)want_x / (double)want_n) < 1e-6);
+			assert_true(fabs(json_real_value(json_object_get(row, "wilson_low")) - lo) <
+			            1e-6);
+			assert_true(
+			    fabs(json_real_value(json_object_get(row, "wilson_high")) - hi) < 1e-6);
+			seen++;
+		}
+		assert_int_equal(seen, 7);
+	}
+	json_decref(doc);
+
+	/* The table: the groups, the sets tested, and the findings over all and over both. */
+	assert_int_equal(report_render(r, REPORT_FORMAT_TABLE, NULL, &text, &len), 0);
+	assert_non_null(strstr(text, "by address families tested (groups under 10 folded into "
+	                             "\"small-groups\")"));
+	share_line(a, sizeof(a), e.tested[2].n, N_RESULTS);
+	share_line(b, sizeof(b), e.tested[2].headline, e.tested[2].n);
+	snprintf(line, sizeof(line), "%-24s %10llu  %-28s %-28s", "both",
+	         (unsigned long long)e.tested[2].n, a, b);
+	assert_non_null(strstr(text, line));
+	share_line(a, sizeof(a), e.only[1], N_RESULTS);
+	share_line(b, sizeof(b), e.only[1], e.tested[2].n);
+	snprintf(line, sizeof(line), "%-24s %10llu  %-28s %s\n", only[1],
+	         (unsigned long long)e.only[1], a, b);
+	assert_non_null(strstr(text, line));
+	free(text);
+	/* SVG: the chart of the groups and the figures under it. */
+	assert_int_equal(report_render(r, REPORT_FORMAT_SVG, NULL, &text, &len), 0);
+	assert_non_null(strstr(text, "by-family-title"));
+	assert_non_null(strstr(text, "data-measure=\"headline\" data-name=\"both\""));
+	snprintf(line, sizeof(line), "ipv6-only-exposure, of those tested on both: %llu of %llu",
+	         (unsigned long long)e.only[1], (unsigned long long)e.tested[2].n);
+	assert_non_null(strstr(text, line));
+	free(text);
+	report_free(r);
+
+	/* The dashboard: by=family is --by family's CSV; its page always shows the families. */
+	{
+		struct report_dashboard_query q = {.trend = "none", .by = "family"};
+
+		o.trend = REPORT_TREND_NONE;
+		assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+		assert_int_equal(report_render(r, REPORT_FORMAT_CSV, NULL, &text, &len), 0);
+		assert_int_equal(report_dashboard_csv(st, NULL, &q, &csv, &clen, err, sizeof(err)),
+		                 0);
+		assert_int_equal(len, clen);
+		assert_memory_equal(text, csv, len);
+		snprintf(line, sizeof(line),
+		         "results,family,all,,,finding-of-both,ipv6-only-exposure,%llu,%llu,",
+		         (unsigned long long)e.only[1], (unsigned long long)e.tested[2].n);
+		assert_non_null(strstr(text, line));
+		free(csv);
+		free(text);
+		report_free(r);
+		q.by = NULL;
+		assert_int_equal(
+		    report_dashboard_html(st, NULL, &q, NULL, &text, &len, err, sizeof(err)), 0);
+		assert_non_null(strstr(text, "data-by=\"family\""));
+		assert_non_null(strstr(text, "data-by=\"families\""));
+		snprintf(line, sizeof(line),
+		         "<tr><th scope=\"row\">tested on both, of all results</th><td>%d</td>"
+		         "<td>%llu</td>",
+		         N_RESULTS, (unsigned long long)e.tested[2].n);
+		assert_non_null(strstr(text, line));
+		free(text);
+	}
+
+	/* Without --by family nothing of it is printed (the other outputs stay as they were). */
+	o = (struct report_opts){0};
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(report_render(r, REPORT_FORMAT_TABLE, NULL, &text, &len), 0);
+	assert_null(strstr(text, "families"));
+	free(text);
+	assert_int_equal(report_render(r, REPORT_FORMAT_CSV, NULL, &text, &len), 0);
+	assert_null(strstr(text, ",family"));
+	free(text);
+	report_free(r);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1014,6 +1226,7 @@ int main(void)
 	    cmocka_unit_test(test_per_requester),    cmocka_unit_test(test_sampling),
 	    cmocka_unit_test(test_render),           cmocka_unit_test(test_render_keeps_utf8),
 	    cmocka_unit_test(test_unknown_findings), cmocka_unit_test(test_by_answers),
+	    cmocka_unit_test(test_by_family),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -58,12 +58,12 @@ try:
     usage_error(base + ["--format", "pdf"], "unknown format")
     usage_error(base + ["--per", "address"], "per must be diagnosis or requester")
     usage_error(base + ["--bogus"], "unknown option")
-    usage_error(base + ["--by", "phone"], "by must be connection or device")
+    usage_error(base + ["--by", "phone"], "by must be connection, device or family")
     usage_error(base + ["--since", "2030-01-01"], "no results in the period", code=3)
     rc, _, err = run("--db", os.path.join(tmp, "nothere", "x.db"))
     check(rc == 1 and len(err.strip().splitlines()) == 1, f"missing store: exit {rc}")
     rc, out, _ = run("--help")
-    check(rc == 0 and "--sample N" in out and "--by connection|device" in out, "--help")
+    check(rc == 0 and "--sample N" in out and "--by connection|device|family" in out, "--help")
 
     # Table says what it counts.
     rc, out, _ = run(*base)
@@ -119,9 +119,12 @@ try:
           "trend: two series over 3 days")
     check(len(list(root.iter(SVG + "title"))) == 2, "titles for both charts")
 
-    # --by connection and --by device (issue 10 §3): JSON = CSV, the groups add up to the
-    # results counted, the claim's denominator is the headline count, a chart per group.
-    for by in ("connection", "device"):
+    # --by connection, --by device (issue 10 §3) and --by family (§1): JSON = CSV, the groups
+    # add up to the results counted, the claim's denominator is the headline count, the
+    # families' figures agree with their groups, a chart per group.
+    titles = {"connection": "by connection answer", "device": "by device class",
+              "family": "by address families tested"}
+    for by in ("connection", "device", "family"):
         rc, jout, _ = run(*base, "--by", by, "--format", "json")
         rc2, cout, _ = run(*base, "--by", by, "--format", "csv")
         doc = json.loads(jout)
@@ -141,12 +144,29 @@ try:
                   "--by connection: the claim over the headline results")
             check([r["group"] for r in groups][:2] == ["sim", "usb-modem"] and
                   groups[-1]["group"] in ("no-answer", "small-groups"), "answers in order")
-        else:
+        elif by == "device":
             check(claim == [] and [r["group"] for r in groups] ==
                   ["desktop", "tablet", "phone", "other", "not-recorded"], "--by device groups")
+        else:
+            fig = {(r["measure"], r["name"]): r for r in doc["rows"]
+                   if r["scope"] == "family" and r["group"] == "all"}
+            size = {r["group"]: r["count"] for r in groups}
+            check(claim == [] and list(size) == ["ipv4", "ipv6", "both"], "--by family groups")
+            check(fig[("tested", "ipv4")]["count"] == size["ipv4"] + size["both"] and
+                  fig[("tested", "ipv6")]["count"] == size["ipv6"] + size["both"] and
+                  fig[("tested", "both")]["count"] == size["both"] and
+                  all(r["n"] == 4000 for k, r in fig.items() if k[0] != "finding-of-both"),
+                  "--by family: tested on each family and on both, of all")
+            v6 = fig[("finding", "ipv6-only-exposure")]
+            v6b = fig[("finding-of-both", "ipv6-only-exposure")]
+            in_both = [r for r in doc["rows"] if r["scope"] == "family" and r["group"] == "both"
+                       and r["measure"] == "finding" and r["name"] == "ipv6-only-exposure"]
+            check(v6["count"] == v6b["count"] == in_both[0]["count"] > 0 and
+                  v6b["n"] == size["both"] and
+                  v6b["wilson_low"] <= v6b["share"] <= v6b["wilson_high"],
+                  "--by family: ipv6-only-exposure over all and over those tested on both")
         rc, tout, _ = run(*base, "--by", by)
-        check(rc == 0 and ("by connection answer" if by == "connection" else "by device class")
-              in tout, f"--by {by}: table section")
+        check(rc == 0 and titles[by] in tout, f"--by {by}: table section")
         rc, sout, _ = run(*base, "--by", by, "--format", "svg")
         root = ET.fromstring(sout.encode())
         bars = [e.get("data-name") for e in root.iter(SVG + "rect")

@@ -461,6 +461,7 @@ struct answers {
 	char ids[4][STORE_ID_LEN + 1];
 	enum store_connection conn[4];
 	enum store_device dev[4];
+	unsigned fams[4];
 };
 
 static int answers_cb(void *ud, const struct store_iter_row *row)
@@ -473,6 +474,7 @@ static int answers_cb(void *ud, const struct store_iter_row *row)
 	snprintf(a->ids[i], sizeof(a->ids[i]), "%s", row->id);
 	a->conn[i] = row->connection;
 	a->dev[i] = row->device;
+	a->fams[i] = row->families;
 	return 0;
 }
 
@@ -634,7 +636,7 @@ static void test_migration_from_v1(void **state)
 		assert_non_null(strstr(err, "to migrate"));
 	}
 	st = open_ok(sc->db, 0, 0);
-	assert_int_equal(raw_int(sc->db, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(sc->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(store_get(st, a.id, &d), 0);
 	assert_int_equal(d.status, STORE_DONE);
 	assert_int_equal(d.connection, STORE_CONN_NONE);
@@ -645,6 +647,105 @@ static void test_migration_from_v1(void **state)
 	assert_int_equal(an.conn[0], STORE_CONN_TETHERING);
 	assert_int_equal(an.dev[0], STORE_DEVICE_NONE);
 	store_close(st);
+}
+
+/* A schema-2 row, done, from the address family fam (4 or 6), with connection conn (SQL). */
+static void insert_v2_row(sqlite3 *h, const struct new_diag *a, int fam, const char *conn)
+{
+	char hex[2 * STORE_HASH_BYTES + 1], sql[1024];
+
+	for (size_t i = 0; i < STORE_HASH_BYTES; i++)
+		snprintf(hex + 2 * i, 3, "%02x", a->token_hash[i]);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO diagnoses (id, token_hash, status, created_ms, finished_ms,"
+	         " requester_hash, requester_prefix, family, lang, risk, checks_summary,"
+	         " findings_summary, connection, device) VALUES ('%s', x'%s', 'done', %d, %d,"
+	         " x'%s', 'p', %d, 'en', 'none', 'smb=closed', '', %s, 'phone')",
+	         a->id, hex, 100 * fam, 100 * fam + 50, a->rhash, fam, conn);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/*
+ * A schema-2 file (issue 10 §3's release) is migrated to 3 in place: its rows read as tested on
+ * their requester's family alone; a new result saves the families of its visit (4, 6 or 46 in
+ * the column), none saved reads as the requester's; the column refuses anything else.
+ */
+static void test_migration_from_v2(void **state)
+{
+	struct scratch *sc = *state;
+	struct answers an = {0};
+	struct new_diag a, b, c, d;
+	struct store *st;
+	sqlite3 *h;
+
+	assert_int_equal(new_diag_make(&a, &key1, "198.18.5.7", 1000), 0);
+	assert_int_equal(new_diag_make(&b, &key1, "2001:db8:5::7", 2000), 0);
+	assert_int_equal(sqlite3_open(sc->db, &h), SQLITE_OK);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(sqlite3_exec(h, store_sqlite_migrations[i], NULL, NULL, NULL),
+		                 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+	insert_v2_row(h, &a, 4, "NULL");
+	insert_v2_row(h, &b, 6, "'sim'");
+	sqlite3_close(h);
+	assert_int_equal(chmod(sc->db, 0600), 0);
+
+	st = open_ok(sc->db, 0, 0);
+	assert_int_equal(raw_int(sc->db, "PRAGMA user_version"), 3);
+	assert_int_equal(store_iter_results(st, NULL, answers_cb, &an), 2);
+	assert_string_equal(an.ids[0], a.id);
+	assert_int_equal(an.fams[0], STORE_FAMILY_V4);
+	assert_int_equal(an.fams[1], STORE_FAMILY_V6);
+	assert_int_equal(an.conn[1], STORE_CONN_SIM); /* schema 2's columns kept */
+	assert_int_equal(an.dev[0], STORE_DEVICE_PHONE);
+	assert_int_equal(raw_int(sc->db, "SELECT count(*) FROM diagnoses WHERE families IS NULL"),
+	                 2);
+
+	/* New results: a visit of both families from an IPv4 peer, one of IPv6 alone from an
+	 * IPv4 peer (the ticket's family only: not a case the service makes, but the column
+	 * says what was tested, not who asked), and one saved without families. */
+	assert_int_equal(new_diag_make(&c, &key1, "198.18.5.8", 3000), 0);
+	assert_int_equal(new_diag_make(&d, &key1, "2001:db8:5::8", 4000), 0);
+	assert_int_equal(store_create(st, &c.nd), 0);
+	assert_int_equal(store_create(st, &d.nd), 0);
+	{
+		struct store_result r = {.id = c.id,
+		                         .finished_ms = 3500,
+		                         .risk = "none",
+		                         .json = "{}",
+		                         .families = STORE_FAMILY_BOTH};
+
+		assert_int_equal(store_save_result(st, &r), 0);
+		r.id = d.id;
+		r.families = STORE_FAMILY_BOTH + 1;
+		assert_int_equal(store_save_result(st, &r), -ERR_RANGE);
+		r.families = 0;
+		assert_int_equal(store_save_result(st, &r), 0);
+	}
+	assert_int_equal(store_flush(st), 0);
+	memset(&an, 0, sizeof(an));
+	assert_int_equal(store_iter_results(st, NULL, answers_cb, &an), 4);
+	assert_string_equal(an.ids[2], c.id);
+	assert_int_equal(an.fams[2], STORE_FAMILY_BOTH);
+	assert_int_equal(an.fams[3], STORE_FAMILY_V6);
+	assert_int_equal(raw_int(sc->db, "SELECT families FROM diagnoses WHERE created_ms = 3000"),
+	                 46);
+	assert_int_equal(raw_int(sc->db, "SELECT count(*) FROM diagnoses WHERE created_ms = 4000"
+	                                 " AND families IS NULL"),
+	                 1);
+	store_close(st);
+
+	/* The CHECK constraint: 4, 6 and 46 only. */
+	assert_int_equal(sqlite3_open(sc->db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h,
+	                              "UPDATE diagnoses SET families = 64 WHERE created_ms = 3000",
+	                              NULL, NULL, NULL),
+	                 SQLITE_CONSTRAINT);
+	assert_int_equal(sqlite3_exec(h,
+	                              "UPDATE diagnoses SET families = 6 WHERE created_ms = 3000",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(h);
 }
 
 static void test_purge(void **state)
@@ -994,6 +1095,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_result_and_iterator, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_connection_and_device, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_migration_from_v2, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_purge_many, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restart_marks_interrupted, setup, teardown),

@@ -639,7 +639,8 @@ def t_admin(env, workdir):
         check(got.raw.encode() == want and b",connection,sim," in want,
               "CSV = exposure report --format csv --by connection")
         r = c.get("/admin/stats?by=phone")
-        check(r.status == 400 and "by must be connection or device" in r.raw, "bad by 400")
+        check(r.status == 400 and "by must be connection, device or family" in r.raw,
+              "bad by 400")
         r = c.get("/admin/stats?since=yesterday")
         check(r.status == 400 and "malformed since" in r.raw, "bad date 400 in words")
         r = c.get("/admin/stats?label=%3Cscript%3E")
