@@ -48,6 +48,13 @@ int config_load(struct check_config *cfg, const char *path, char *err, size_t er
  * the source in errors. */
 int config_read(struct check_config *cfg, FILE *f, const char *path, char *err, size_t errlen);
 
+/*
+ * getopt_long (opterr 0, optstring starting with ':') returned ch, '?' or ':': the one line that
+ * every subcommand says about argv[optind - 1] ("unknown option", "takes no value", "needs a
+ * value") into err. Returns -ERR_SYNTAX.
+ */
+int cli_getopt_error(int ch, char *const *argv, char *err, size_t errlen);
+
 /* One address to diagnose and the target text it came from. */
 struct target_addr {
 	const char *name; /* as the user typed it: address, block or host name (not owned) */

@@ -494,22 +494,8 @@ static int serve_options_parse(int argc, char **argv, struct serve_config *cfg, 
 	optind = 0;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (ch == '?') {
-			/* A long option's word is argv[optind - 1]; a short one is optopt. */
-			const char *word = argv[optind - 1];
-
-			if (strncmp(word, "--", 2) != 0)
-				snprintf(err, errlen, "unknown option '-%c' (try --help)", optopt);
-			else if (strchr(word, '=') && optopt)
-				snprintf(err, errlen, "option '%s' takes no value", word);
-			else
-				snprintf(err, errlen, "unknown option '%s' (try --help)", word);
-			return -ERR_SYNTAX;
-		}
-		if (ch == ':') {
-			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-			return -ERR_SYNTAX;
-		}
+		if (ch == '?' || ch == ':')
+			return cli_getopt_error(ch, argv, err, errlen);
 		if ((r = one_option(cfg, ch, optarg, err, errlen)) < 0)
 			return r;
 	}

@@ -222,6 +222,22 @@ static int one_option(struct check_config *cfg, int c, const char *arg, char *er
 	}
 }
 
+int cli_getopt_error(int ch, char *const *argv, char *err, size_t errlen)
+{
+	/* A long option's word is argv[optind - 1]; a short one is optopt. */
+	const char *word = argv[optind - 1];
+
+	if (ch == ':')
+		snprintf(err, errlen, "option '%s' needs a value", word);
+	else if (strncmp(word, "--", 2) != 0)
+		snprintf(err, errlen, "unknown option '-%c' (try --help)", optopt);
+	else if (strchr(word, '=') && optopt)
+		snprintf(err, errlen, "option '%s' takes no value", word);
+	else
+		snprintf(err, errlen, "unknown option '%s' (try --help)", word);
+	return -ERR_SYNTAX;
+}
+
 int check_options_parse(int argc, char **argv, struct check_config *cfg, char *err, size_t errlen)
 {
 	int c, r = 0;
@@ -233,21 +249,8 @@ int check_options_parse(int argc, char **argv, struct check_config *cfg, char *e
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
-		if (c == '?') {
-			/* A long option's word is argv[optind - 1]; a short one is optopt. */
-			const char *word = argv[optind - 1];
-			if (strncmp(word, "--", 2) != 0)
-				snprintf(err, errlen, "unknown option '-%c' (try --help)", optopt);
-			else if (strchr(word, '=') && optopt)
-				snprintf(err, errlen, "option '%s' takes no value", word);
-			else
-				snprintf(err, errlen, "unknown option '%s' (try --help)", word);
-			return -ERR_SYNTAX;
-		}
-		if (c == ':') {
-			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-			return -ERR_SYNTAX;
-		}
+		if (c == '?' || c == ':')
+			return cli_getopt_error(c, argv, err, errlen);
 		if ((r = one_option(cfg, c, optarg, err, errlen)) < 0)
 			return r;
 	}
