@@ -39,6 +39,22 @@ struct check_config {
 int check_options_parse(int argc, char **argv, struct check_config *cfg, char *err, size_t errlen);
 
 /*
+ * One setting of a config file, NAME and VALUE ("" when the line has none; the callee may keep
+ * or change value until the next line), with "PATH:LINE" in where for its messages.
+ */
+typedef int config_setting_fn(void *ud, const char *name, char *value, const char *where, char *err,
+                              size_t errlen);
+
+/*
+ * The one config file reader of the subcommands: line by line (at most CLI_CONFIG_LINE_MAX
+ * bytes, no NUL), blanks trimmed, blank lines and '#' comments skipped, NAME and VALUE split at
+ * the first run of blanks, each handed to fn. Returns 0 or the first error, err set.
+ */
+int config_file_read(FILE *f, const char *path, config_setting_fn *fn, void *ud, char *err,
+                     size_t errlen);
+int config_file_load(const char *path, config_setting_fn *fn, void *ud, char *err, size_t errlen);
+
+/*
  * Read a config file: lines `allow CIDR`, `port CHECK=PORT[-LAST]`, `timeout MS`, blank lines
  * and `#` comments. Errors name the file and line. Returns 0 or negative with err set.
  */

@@ -370,32 +370,26 @@ static const struct option *config_find(const struct option *opts, const char *n
 	return NULL;
 }
 
+/* What a serve config file's setting goes through: the config and serve's option table. */
+struct serve_file {
+	struct serve_config *cfg;
+	const struct option *opts;
+};
+
 /*
- * One line of a config file: blanks around, '#' comments and empty lines ignored, then NAME and
- * (for an option that takes one) VALUE after the first run of blanks. 'config' and 'help' are
- * command-line words only: a file cannot include another.
+ * One setting of a config file (the reader is cli.h's config_file_read): NAME is a long option
+ * of serve, VALUE its argument. 'config' and 'help' are command-line words only: a file cannot
+ * include another.
  */
-static int serve_config_line(struct serve_config *cfg, const struct option *opts, char *line,
-                             const char *where, char *err, size_t errlen)
+static int serve_setting(void *ud, const char *key, char *val, const char *where, char *err,
+                         size_t errlen)
 {
-	const struct option *o;
-	char *key = line, *val, *end, *kept;
+	struct serve_file *sf = ud;
+	const struct option *o = config_find(sf->opts, key);
 	char line_err[SERVE_ERR_MAX / 2];
+	char *kept;
 	int r;
 
-	while (*key == ' ' || *key == '\t')
-		key++;
-	end = key + strlen(key);
-	while (end > key && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-		*--end = '\0';
-	if (*key == '\0' || *key == '#')
-		return 0;
-	val = key + strcspn(key, " \t");
-	if (*val != '\0')
-		*val++ = '\0';
-	while (*val == ' ' || *val == '\t')
-		val++;
-	o = config_find(opts, key);
 	if (!o || o->val == O_CONFIG || o->val == 'h') {
 		snprintf(err, errlen, "%s: unknown setting '%s' (see exposure serve --help)", where,
 		         key);
@@ -409,61 +403,24 @@ static int serve_config_line(struct serve_config *cfg, const struct option *opts
 		snprintf(err, errlen, "%s: '%s' needs a value", where, key);
 		return -ERR_SYNTAX;
 	}
-	if (!(kept = config_keep(cfg, val))) {
+	if (!(kept = config_keep(sf->cfg, val))) {
 		snprintf(err, errlen, "%s: out of memory", where);
 		return -ENOMEM;
 	}
 	line_err[0] = '\0';
-	if ((r = one_option(cfg, o->val, kept, line_err, sizeof(line_err))) < 0)
+	if ((r = one_option(sf->cfg, o->val, kept, line_err, sizeof(line_err))) < 0)
 		snprintf(err, errlen, "%s: %s", where, line_err);
 	return r;
 }
 
-/* `--config FILE`, as `exposure check --config` reads its own: line by line, bounded. */
+/* `--config FILE`, read as `exposure check --config` reads its own. */
 static int serve_config_load(struct serve_config *cfg, const char *path, char *err, size_t errlen)
 {
 	struct option opts[N_OTHERS + N_NUMBERS + 1];
-	char where[SERVE_ERR_MAX / 4];
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	unsigned lineno = 0;
-	int r = 0;
-	FILE *f = fopen(path, "re");
+	struct serve_file sf = {.cfg = cfg, .opts = opts};
 
-	if (f == NULL) {
-		r = -errno;
-		snprintf(err, errlen, "--config %s: %s", path, strerror(-r));
-		return r;
-	}
 	build_options(opts);
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		snprintf(where, sizeof(where), "%s:%u", path, lineno);
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (len > CLI_CONFIG_LINE_MAX) {
-			snprintf(err, errlen, "%s: line longer than %d bytes", where,
-			         CLI_CONFIG_LINE_MAX);
-			r = -ERR_TOOBIG;
-			goto out;
-		}
-		if (strlen(line) != (size_t)len) {
-			snprintf(err, errlen, "%s: NUL byte in the line", where);
-			r = -ERR_SYNTAX;
-			goto out;
-		}
-		if ((r = serve_config_line(cfg, opts, line, where, err, errlen)) < 0)
-			goto out;
-	}
-	if (ferror(f)) {
-		r = -EIO;
-		snprintf(err, errlen, "--config %s: read error", path);
-	}
-out:
-	free(line);
-	fclose(f);
-	return r;
+	return config_file_load(path, serve_setting, &sf, err, errlen);
 }
 
 static void serve_config_free(struct serve_config *cfg)

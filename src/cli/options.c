@@ -58,9 +58,12 @@ static int opt_port(struct check_config *cfg, const char *text, const char *wher
 	return r;
 }
 
-/* Split a config line into keyword and value around the first run of blanks. */
-static int config_line(struct check_config *cfg, char *line, const char *where, char *err,
-                       size_t errlen)
+/*
+ * One line: blanks around, '#' comments and empty lines skipped, then NAME and VALUE ("" when
+ * the line has none) split at the first run of blanks, handed to fn.
+ */
+static int config_file_line(char *line, const char *where, config_setting_fn *fn, void *ud,
+                            char *err, size_t errlen)
 {
 	char *key = line, *val, *end;
 
@@ -72,24 +75,15 @@ static int config_line(struct check_config *cfg, char *line, const char *where, 
 	if (*key == '\0' || *key == '#')
 		return 0;
 	val = key + strcspn(key, " \t");
-	if (*val == '\0') {
-		snprintf(err, errlen, "%s: '%s' needs a value", where, key);
-		return -ERR_SYNTAX;
-	}
-	*val++ = '\0';
+	if (*val != '\0')
+		*val++ = '\0';
 	while (*val == ' ' || *val == '\t')
 		val++;
-	if (strcmp(key, "allow") == 0)
-		return opt_allow(cfg, val, where, err, errlen);
-	if (strcmp(key, "port") == 0)
-		return opt_port(cfg, val, where, err, errlen);
-	if (strcmp(key, "timeout") == 0)
-		return opt_timeout(cfg, val, where, err, errlen);
-	snprintf(err, errlen, "%s: unknown setting '%s' (allow, port, timeout)", where, key);
-	return -ERR_SYNTAX;
+	return fn(ud, key, val, where, err, errlen);
 }
 
-int config_read(struct check_config *cfg, FILE *f, const char *path, char *err, size_t errlen)
+int config_file_read(FILE *f, const char *path, config_setting_fn *fn, void *ud, char *err,
+                     size_t errlen)
 {
 	char where[CLI_ERR_MAX / 2];
 	char *line = NULL;
@@ -114,7 +108,7 @@ int config_read(struct check_config *cfg, FILE *f, const char *path, char *err, 
 			r = -ERR_SYNTAX;
 			goto out;
 		}
-		if ((r = config_line(cfg, line, where, err, errlen)) < 0)
+		if ((r = config_file_line(line, where, fn, ud, err, errlen)) < 0)
 			goto out;
 	}
 	if (ferror(f)) {
@@ -126,7 +120,7 @@ out:
 	return r;
 }
 
-int config_load(struct check_config *cfg, const char *path, char *err, size_t errlen)
+int config_file_load(const char *path, config_setting_fn *fn, void *ud, char *err, size_t errlen)
 {
 	int r;
 	FILE *f = fopen(path, "re");
@@ -136,9 +130,39 @@ int config_load(struct check_config *cfg, const char *path, char *err, size_t er
 		snprintf(err, errlen, "--config %s: %s", path, strerror(-r));
 		return r;
 	}
-	r = config_read(cfg, f, path, err, errlen);
+	r = config_file_read(f, path, fn, ud, err, errlen);
 	fclose(f);
 	return r;
+}
+
+/* A setting of `exposure check`'s config file: allow, port or timeout. */
+static int check_setting(void *ud, const char *key, char *val, const char *where, char *err,
+                         size_t errlen)
+{
+	struct check_config *cfg = ud;
+
+	if (*val == '\0') {
+		snprintf(err, errlen, "%s: '%s' needs a value", where, key);
+		return -ERR_SYNTAX;
+	}
+	if (strcmp(key, "allow") == 0)
+		return opt_allow(cfg, val, where, err, errlen);
+	if (strcmp(key, "port") == 0)
+		return opt_port(cfg, val, where, err, errlen);
+	if (strcmp(key, "timeout") == 0)
+		return opt_timeout(cfg, val, where, err, errlen);
+	snprintf(err, errlen, "%s: unknown setting '%s' (allow, port, timeout)", where, key);
+	return -ERR_SYNTAX;
+}
+
+int config_read(struct check_config *cfg, FILE *f, const char *path, char *err, size_t errlen)
+{
+	return config_file_read(f, path, check_setting, cfg, err, errlen);
+}
+
+int config_load(struct check_config *cfg, const char *path, char *err, size_t errlen)
+{
+	return config_file_load(path, check_setting, cfg, err, errlen);
 }
 
 enum {
