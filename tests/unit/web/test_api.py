@@ -638,6 +638,18 @@ def t_admin(env, workdir):
                               capture_output=True, timeout=60, check=True).stdout
         check(got.raw.encode() == want and b",connection,sim," in want,
               "CSV = exposure report --format csv --by connection")
+        # Issue 10 §1: the families tested and the one-family-only doors, as --by family.
+        r = c.get("/admin/stats?by=family&trend=none")
+        check(r.status == 200 and 'data-by="family"' in r.raw and 'data-by="families"' in
+              r.raw and "by-family-title" in r.raw and "tested on both, of all" in r.raw,
+              "dashboard: by family")
+        got = c.get("/admin/stats.csv?trend=none&by=family")
+        want = subprocess.run([EXPOSURE, "report", "--db", db, "--format", "csv", "--labels",
+                               labels, "--by", "family"],
+                              capture_output=True, timeout=60, check=True).stdout
+        check(got.raw.encode() == want and b",family,all,,,tested,both," in want and
+              b",family,all,,,finding-of-both,ipv6-only-exposure," in want,
+              "CSV = exposure report --format csv --by family")
         r = c.get("/admin/stats?by=phone")
         check(r.status == 400 and "by must be connection, device or family" in r.raw,
               "bad by 400")
