@@ -280,10 +280,17 @@ static int ticket_take(struct web *w, const char *t, const char *session, struct
 	if (v != TICKET_OK)
 		return tickets_refuse(r, v == TICKET_MALFORMED || v == TICKET_FAMILY ? 400 : 403,
 		                      ticket_reason(v), ticket_message_en(v), ticket_message_ja(v));
+	/* The requester's own address adds nothing, whether or not it may be diagnosed. */
+	if (addr_equal(&j->requester, &a))
+		return 0;
 	for (size_t k = 0; k < j->n_targets; k++) {
 		if (addr_equal(&j->targets[k].addr, &a))
 			return 0;
-		if (j->targets[k].addr.family == a.family)
+	}
+	for (size_t k = 0; k <= j->n_targets; k++) {
+		const struct addr *have = k < j->n_targets ? &j->targets[k].addr : &j->requester;
+
+		if (have->family == a.family)
 			return tickets_refuse(
 			    r, 400, "ticket-family-twice",
 			    "Two addresses of one family: one address per family is diagnosed.",
@@ -304,15 +311,18 @@ _Static_assert(API_BODY_TICKETS_MAX == VISIT_MAX_TARGETS - 1, "a ticket per othe
 
 /*
  * The body's tickets (api_body_parse), verified for session: j's targets become the requester
- * (already in j->requester) and every proven address. Returns 0, or -ERR_POLICY with *r set.
+ * (already in j->requester) when it may be diagnosed, and every proven address. A requester
+ * the rules refuse (a carrier-grade NAT IPv4 address, say) is left out, but still counts as its
+ * family's address. Returns 0, or -ERR_POLICY with *r set.
  */
-static int body_tickets(struct web *w, const struct api_body *b, const char *session, struct job *j,
-                        struct ticket_refusal *r)
+static int body_tickets(struct web *w, const struct api_body *b, const char *session,
+                        bool requester_allowed, struct job *j, struct ticket_refusal *r)
 {
 	int rc = 0;
 
-	j->targets[0] = (struct visit_target){j->requester, VISIT_PEER};
-	j->n_targets = 1;
+	j->n_targets = 0;
+	if (requester_allowed)
+		j->targets[j->n_targets++] = (struct visit_target){j->requester, VISIT_PEER};
 	if (b->tickets_error == API_BODY_TICKETS_NOT_LIST)
 		rc = tickets_refuse(r, 400, "tickets", "\"tickets\" must be a list of tickets.",
 		                    "\"tickets\" はチケットのリストで指定してください。");
@@ -500,24 +510,40 @@ enum MHD_Result api_create(struct web *w, struct MHD_Connection *c, const char *
 	}
 	if (requester_identify(c, &w->cfg.trust, &w->cfg.rules, &who) < 0)
 		return bad_forwarding(w, c);
-	if (!who.d.allowed) {
-		atomic_fetch_add(&w->m.refused_policy, 1);
-		return refusal(w, c, &who);
-	}
-	if (api_body_parse(body, len, httpd_lang(c), &parsed) < 0)
+	/*
+	 * A requester the rules refuse may still have proven another address with a ticket: the
+	 * mobile visitor whose IPv4 leaves through carrier-grade NAT while its device holds a
+	 * global IPv6 address is the one this service exists for. Without a ticket, the refusal
+	 * stands.
+	 */
+	if (api_body_parse(body, len, httpd_lang(c), &parsed) < 0 ||
+	    (!who.d.allowed && parsed.n_tickets == 0)) {
+		if (!who.d.allowed) {
+			atomic_fetch_add(&w->m.refused_policy, 1);
+			return refusal(w, c, &who);
+		}
 		return httpd_error(w, c, 400, "body", "The body must be a JSON object.");
+	}
 	j = job_new(w);
 	if (!j)
 		return httpd_error(w, c, 503, "memory", "Out of memory.");
 	j->requester = who.addr;
 	/* csrf_ok() verified the header: the session the tickets must be bound to. */
 	if (body_tickets(w, &parsed,
-	                 MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token"), j,
-	                 &refused) < 0) {
+	                 MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token"),
+	                 who.d.allowed, j, &refused) < 0) {
 		job_unref(w, j);
 		return ticket_refused(w, c, &refused);
 	}
-	snprintf(j->target, sizeof(j->target), "%s", who.text);
+	if (j->n_targets == 0) { /* a refused requester whose tickets named only itself */
+		job_unref(w, j);
+		atomic_fetch_add(&w->m.refused_policy, 1);
+		return refusal(w, c, &who);
+	}
+	if (who.d.allowed)
+		snprintf(j->target, sizeof(j->target), "%s", who.text);
+	else
+		addr_format(&j->targets[0].addr, j->target, sizeof(j->target));
 	snprintf(j->lang, sizeof(j->lang), "%s", lang_name(parsed.lang));
 	j->timeout_ms = requester_probe_timeout(&who, &w->cfg.rtt);
 	j->created_ms = store_now_ms();

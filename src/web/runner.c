@@ -114,6 +114,16 @@ struct job *active_find_locked(struct web *w, const struct addr *a)
 	return NULL;
 }
 
+/*
+ * The first target held as an alias: targets[0] is the requester itself when it may be
+ * diagnosed (found through web->active), else every target is an alias (a refused requester
+ * with tickets).
+ */
+static size_t alias_first(const struct job *j)
+{
+	return j->n_targets > 0 && addr_equal(&j->targets[0].addr, &j->requester) ? 1 : 0;
+}
+
 void active_add_locked(struct web *w, struct job *j)
 {
 	unsigned h = hash_addr(&j->requester);
@@ -121,8 +131,8 @@ void active_add_locked(struct web *w, struct job *j)
 	j->anext = w->active[h];
 	w->active[h] = j;
 	job_ref_locked(j);
-	for (size_t t = 1; t < j->n_targets; t++) {
-		struct active_alias *x = &j->alias[t - 1];
+	for (size_t t = alias_first(j); t < j->n_targets; t++) {
+		struct active_alias *x = &j->alias[t - alias_first(j)];
 
 		h = hash_addr(&j->targets[t].addr);
 		*x = (struct active_alias){j->targets[t].addr, j, w->aliases[h]};
@@ -132,11 +142,11 @@ void active_add_locked(struct web *w, struct job *j)
 
 static void aliases_del_locked(struct web *w, struct job *j)
 {
-	for (size_t t = 1; t < j->n_targets; t++) {
+	for (size_t t = alias_first(j); t < j->n_targets; t++) {
 		struct active_alias **pp = &w->aliases[hash_addr(&j->targets[t].addr)];
 
 		for (; *pp; pp = &(*pp)->next) {
-			if (*pp == &j->alias[t - 1]) {
+			if (*pp == &j->alias[t - alias_first(j)]) {
 				*pp = (*pp)->next;
 				break;
 			}

@@ -130,7 +130,7 @@ struct job {
 	/* Links. */
 	struct job *hnext;                                /* id table chain */
 	struct job *anext;                                /* active-requester table chain */
-	struct active_alias alias[VISIT_MAX_TARGETS - 1]; /* targets[1..] in web->aliases */
+	struct active_alias alias[VISIT_MAX_TARGETS - 1]; /* the targets but the requester */
 	struct job *qnext;                                /* pending queue */
 	struct job *dprev, *dnext;                        /* finished list, oldest first */
 	struct visit *visit;                              /* loop thread only */

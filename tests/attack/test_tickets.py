@@ -26,6 +26,7 @@ V4_VISITOR, V6_VISITOR = "198.18.0.10", "2001:db8::10"
 V4_OTHER, V6_OTHER = "198.18.0.99", "2001:db8::99"
 V4_OTHER_VISITOR = "198.18.0.20"
 V6_REFUSED = "2001:db8:1::5"  # outside --allow 2001:db8::/64
+V4_REFUSED_VISITOR = "198.18.5.10"  # outside --allow 198.18.0.0/24 (t_refused_requester)
 
 
 class Door:
@@ -79,13 +80,13 @@ def refused(r, status, why, what):
 
 
 class Lab:
-    def __init__(self, extra=()):
+    def __init__(self, extra=(), allow=True):
         self.checks = catalogue(EXE)
         self.ports = lab_ports(self.checks, ("127.0.0.1", V4_VISITOR))
         self.pm, self.p4, self.p6 = free_ports(3, ("127.0.0.1", V4_HOST))
         self.origin = "http://%s:%d" % (V4_HOST, self.pm)
-        self.srv = Server([EXE, "serve"], port_args(self.ports) + [
-            "--allow", "198.18.0.0/15", "--allow", "2001:db8::/64",
+        self.srv = Server([EXE, "serve"], port_args(self.ports) + (
+            ["--allow", "198.18.0.0/15"] if allow else []) + ["--allow", "2001:db8::/64",
             "--listen", "%s:%d" % (V4_HOST, self.pm),
             "--listen", "%s:%d" % (V4_HOST, self.p4),
             "--listen", "[%s]:%d" % (V6_HOST, self.p6),
@@ -271,6 +272,43 @@ def t_limits():
         lab.stop()
 
 
+def t_refused_requester():
+    """A requester the rules refuse (here: outside --allow, as a carrier-grade NAT IPv4 address is
+    under --public) with a ticket of its other family: that address alone is diagnosed. Without
+    a ticket, or with one naming only itself, the refusal stands."""
+    lab = Lab(["--allow", "198.18.0.0/24"], allow=False)
+    try:
+        main = lab.main(src=V4_REFUSED_VISITOR)
+        who = main.whoami()
+        check(who.status == 200 and who.json.get("may_diagnose") is False,
+              "refused requester: may not diagnose itself (%r)" % who.json)
+        refused(main.post(headers={"Origin": lab.origin}, body=b"{}"), 403, "not-local",
+                "refused requester without a ticket")
+        t4 = lab.ticket(main, 4, src=V4_REFUSED_VISITOR)
+        check(t4.status == 403, "no ticket for the refused address itself (%d)" % t4.status)
+        t6 = lab.ticket(main, 6)
+        check(t6.status == 200, "ticket of the other family: 200 (%d)" % t6.status)
+        if t6.status != 200:
+            return
+        r = lab.post(main, [t6.json["ticket"]])
+        check(r.status == 202, "refused requester with a v6 ticket: 202 (%d %r)" %
+              (r.status, r.raw[:200]))
+        if r.status != 202:
+            return
+        doc = main.wait_done(r.json["id"]).json
+        doc = doc.get("result") or doc
+        check([(x["address"], x["family"], x["proven"]) for x in doc.get("targets", [])] ==
+              [(V6_VISITOR, 6, "ticket")], "only the ticket's address: %r" % doc.get("targets"))
+        check(all(c.get("address") == V6_VISITOR for c in doc.get("checks", [])),
+              "every check row at the ticket's address")
+        # One at a time still holds for the ticket's address (it is the visit's only one).
+        r2 = lab.post(main, [lab.ticket(main, 6).json["ticket"]])
+        check(r2.status in (202, 429), "a second visit: 202 after the first, or 429 (%d)" %
+              r2.status)
+    finally:
+        lab.stop()
+
+
 def t_only_connected(lab, others, foreign_ticket):
     """Everything that might name a target: body fields, query, forwarding header, a ticket of
     another process. Only the addresses that connected are ever probed."""
@@ -307,7 +345,7 @@ def t_only_connected(lab, others, foreign_ticket):
 
 def main():
     lo_add([V4_HOST, V6_HOST, V4_VISITOR, V6_VISITOR, V4_OTHER, V6_OTHER, V4_OTHER_VISITOR,
-            V6_REFUSED])
+            V6_REFUSED, V4_REFUSED_VISITOR])
     lab = Lab()
     doors, others = [], []
     try:
@@ -322,6 +360,7 @@ def main():
             t_abuse(lab, got[2])
         foreign = t_expired()
         t_limits()
+        t_refused_requester()
         t_only_connected(lab, others, foreign)
     finally:
         for d in doors + others:
