@@ -242,6 +242,45 @@ void engine_slot_released(struct engine_target *t)
 	engine_dispatch(t->e);
 }
 
+void engine_set_remote(struct engine *e, const struct engine_remote *r)
+{
+	e->remote = r ? *r : (struct engine_remote){0};
+}
+
+/* A remote job's callback, so that engine_pending() counts remote jobs too. */
+struct remote_job {
+	struct engine *e;
+	engine_done_cb *cb;
+	void *ud;
+};
+
+static void remote_done(void *ud, const struct port_result *pr, struct probe_result *res)
+{
+	struct remote_job rj = *(struct remote_job *)ud;
+
+	free(ud);
+	rj.e->pending--;
+	rj.cb(rj.ud, pr, res);
+}
+
+static int remote_submit(struct engine *e, struct engine_target *t, uint16_t port,
+                         const struct probe_ops *probe, engine_done_cb *cb, void *ud)
+{
+	struct remote_job *rj = malloc(sizeof(*rj));
+	int r;
+
+	if (rj == NULL)
+		return -ERR_NOMEM;
+	*rj = (struct remote_job){e, cb, ud};
+	r = e->remote.submit(e->remote.ctx, &t->remote, &t->addr, t->fixed_ms, port, probe,
+	                     remote_done, rj);
+	if (r < 0)
+		free(rj);
+	else
+		e->pending++;
+	return r;
+}
+
 int engine_submit(struct engine *e, struct engine_target *t, uint16_t port,
                   const struct probe_ops *probe, engine_done_cb *cb, void *ud)
 {
@@ -249,6 +288,8 @@ int engine_submit(struct engine *e, struct engine_target *t, uint16_t port,
 		return -EINVAL;
 	if (t->addr.family != AF_INET && t->addr.family != AF_INET6)
 		return -ERR_UNSUPPORTED;
+	if (e->remote.submit)
+		return remote_submit(e, t, port, probe, cb, ud);
 
 	struct engine_job *j = calloc(1, sizeof(*j));
 
@@ -354,7 +395,7 @@ const char *port_state_name(enum port_state s)
 
 const char *port_reason_name(enum port_reason r)
 {
-	static const char *const n[REASON_X_MAX] = {"syn-ack", "reset", "timeout", "unreachable",
-	                                            "local-error"};
+	static const char *const n[REASON_X_MAX] = {"syn-ack",     "reset",       "timeout",
+	                                            "unreachable", "local-error", "prober-lost"};
 	return (unsigned)r < REASON_X_MAX ? n[r] : "unknown";
 }

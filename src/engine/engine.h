@@ -24,6 +24,7 @@ enum port_reason {
 	REASON_TIMEOUT,     /* no answer after every attempt */
 	REASON_UNREACHABLE, /* an ICMP error (icmp_type/icmp_code say which) or a local refusal */
 	REASON_LOCAL_ERROR, /* our side failed (EMFILE, EADDRNOTAVAIL...): PORT_ERROR */
+	REASON_PROBER_LOST, /* the prober doing the job died or stopped answering: PORT_ERROR */
 	REASON_X_MAX
 };
 
@@ -83,6 +84,20 @@ void engine_target_set_timeout(struct engine_target *t, unsigned timeout_ms);
  */
 int engine_submit(struct engine *e, struct engine_target *t, uint16_t port,
                   const struct probe_ops *probe, engine_done_cb *cb, void *ud);
+
+/*
+ * A front's engine probes nothing itself: engine_submit hands each job to submit (prober/pool.h),
+ * which calls cb exactly once from the loop like the engine does. slot is the target's own
+ * pointer for submit to remember which prober serves it (NULL at first).
+ */
+struct engine_remote {
+	int (*submit)(void *ctx, void **slot, const struct addr *a, unsigned fixed_ms,
+	              uint16_t port, const struct probe_ops *probe, engine_done_cb *cb, void *ud);
+	void *ctx;
+};
+
+/* Send every job of e to r from now on (NULL: probe in this process again). */
+void engine_set_remote(struct engine *e, const struct engine_remote *r);
 
 /* Jobs submitted and not yet completed. */
 size_t engine_pending(const struct engine *e);

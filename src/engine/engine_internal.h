@@ -40,6 +40,7 @@ struct engine {
 	struct neigh_asker *nl;
 	int (*nl_open)(void); /* neigh_socket_open(); a test puts a stand-in kernel here */
 	struct engine_stats st;
+	struct engine_remote remote; /* submit != NULL: every job goes there */
 };
 
 /* What a target's jobs know of its next hop's neighbour entry (neigh.h), and who waits for it. */
@@ -61,6 +62,7 @@ struct engine_target {
 	struct addr addr;
 	struct rtt rtt;
 	unsigned fixed_ms;       /* engine_target_set_timeout(); 0 = adapt */
+	void *remote;            /* engine_remote's slot */
 	int max_ok_tryno;        /* highest 0-based attempt index ever answered; -1 none */
 	unsigned inflight;       /* sockets open for this target */
 	struct elist queue;      /* jobs not started yet (FIFO) */

@@ -32,6 +32,8 @@ static void put(struct wcur *w, const void *src, size_t n)
 		w->bad = true;
 		return;
 	}
+	if (n == 0) /* src may be NULL then */
+		return;
 	memcpy(w->p + w->len, src, n);
 	w->len += n;
 }
@@ -211,6 +213,7 @@ int frame_job_encode(uint8_t *dst, size_t size, const struct frame_job *job)
 	put_u8(&w, FRAME_JOB);
 	put_u32(&w, 0);
 	put_u32(&w, job->id);
+	put_u32(&w, job->target);
 	put_u8(&w, job->addr.family == AF_INET ? 4 : 6);
 	put(&w, job->addr.bytes, job->addr.family == AF_INET ? 4 : 16);
 	put_u16(&w, job->port);
@@ -228,6 +231,7 @@ int frame_job_decode(const uint8_t *p, size_t n, struct frame_job *out)
 
 	memset(out, 0, sizeof(*out));
 	out->id = get_u32(&r);
+	out->target = get_u32(&r);
 	fam = get_u8(&r);
 	if (fam != 4 && fam != 6)
 		return r.bad ? -ERR_PROTO : -ERR_RANGE;

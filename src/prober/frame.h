@@ -44,6 +44,7 @@ struct frame {
 
 struct frame_job {
 	uint32_t id;                 /* chosen by the front, echoed in the result */
+	uint32_t target;             /* the front's target: jobs of one share an RTT estimate */
 	struct addr addr;            /* already checked against the policy by the front */
 	uint16_t port;               /* 1..65535 */
 	uint32_t timeout_ms;         /* the target's fixed per-attempt timeout, 0 = adapt */

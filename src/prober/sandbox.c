@@ -87,7 +87,8 @@ static int drop_privs(const struct passwd *pw, char *err, size_t errlen)
 }
 
 /* Calls allowed whatever their arguments: the loop, I/O on descriptors already held, memory,
- * clocks, and what abort() and the exit path need. */
+ * clocks, and what abort() and the exit path need. pipe2 and eventfd2 make anonymous kernel
+ * objects (uv_loop_init's signal pipe, uv_async), nothing in a filesystem. */
 static const int allowed[] = {
     SCMP_SYS(read),
     SCMP_SYS(write),
@@ -139,6 +140,8 @@ static const int allowed[] = {
     SCMP_SYS(sched_yield),
     SCMP_SYS(exit),
     SCMP_SYS(exit_group),
+    SCMP_SYS(pipe2),
+    SCMP_SYS(eventfd2),
 };
 
 /* The socket families probing uses: TCP over IPv4 and IPv6, rtnetlink for the neighbours. */
@@ -185,17 +188,18 @@ static int install_filter(char *err, size_t errlen)
 	return r < 0 ? fail(err, errlen, "seccomp", -r) : 0;
 }
 
-int sandbox_enter(int keep, struct sandbox_report *rep, char *err, size_t errlen)
+int sandbox_fds(int keep, char *err, size_t errlen)
 {
-	const struct passwd *pw = NULL;
-	int fd;
-	int r;
-
-	memset(rep, 0, sizeof(*rep));
 	if (keep <= 2)
 		return fail(err, errlen, "the kept descriptor", EBADF);
-	if ((fd = keep_only(keep, err, errlen)) < 0)
-		return fd;
+	return keep_only(keep, err, errlen);
+}
+
+int sandbox_lock(struct sandbox_report *rep, char *err, size_t errlen)
+{
+	const struct passwd *pw = NULL;
+	int r;
+
 	rep->fds_closed = true;
 	if (geteuid() == 0) {
 		if (!(pw = unprivileged_user()))
@@ -211,6 +215,19 @@ int sandbox_enter(int keep, struct sandbox_report *rep, char *err, size_t errlen
 	if ((r = install_filter(err, errlen)) < 0)
 		return r;
 	rep->seccomp = true;
+	return 0;
+}
+
+int sandbox_enter(int keep, struct sandbox_report *rep, char *err, size_t errlen)
+{
+	int fd;
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((fd = sandbox_fds(keep, err, errlen)) < 0)
+		return fd;
+	if ((r = sandbox_lock(rep, err, errlen)) < 0)
+		return r;
 	return fd;
 }
 

@@ -33,6 +33,11 @@ struct sandbox_report {
  */
 int sandbox_enter(int keep, struct sandbox_report *rep, char *err, size_t errlen);
 
+/* sandbox_enter in two steps, for a caller that opens what it needs (its event loop) in
+ * between: the descriptors first, then the rest. */
+int sandbox_fds(int keep, char *err, size_t errlen);
+int sandbox_lock(struct sandbox_report *rep, char *err, size_t errlen);
+
 /* One line saying what rep holds ("sandbox: user nobody, empty filesystem, seccomp"). */
 void sandbox_describe(const struct sandbox_report *rep, char *buf, size_t size);
 

@@ -114,6 +114,7 @@ static void test_job_roundtrip(void **state)
 
 	(void)state;
 	j.id = 0xfffffffe;
+	j.target = 0x01020304;
 	assert_int_equal(addr_parse("2001:db8::5", &j.addr), 0);
 	j.port = 445;
 	j.timeout_ms = 1500;

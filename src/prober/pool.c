@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The front's side of the split (pool.h). Every byte a prober sends is checked by frame.c and
+ * every finding id against the catalogue before a callback sees it; any breach of the framing
+ * is treated like a crash: the prober is killed and replaced, its jobs end as prober-lost.
+ */
+#include "prober/pool.h"
+
+#include "catalogue/catalogue.h"
+#include "core/err.h"
+#include "prober/frame.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define JOB_BUCKETS   4096
+#define LIVED_LONG_NS (10ull * 1000 * 1000 * 1000) /* a prober this old resets the backoff */
+
+struct pjob {
+	struct pjob *hnext;       /* hash chain by id */
+	struct pjob *prev, *next; /* its prober's jobs, or the waiting queue */
+	uint32_t id;
+	uint32_t target;
+	unsigned idx; /* the prober it went to */
+	struct frame_job job;
+	engine_done_cb *cb;
+	void *ud;
+};
+
+struct jlist {
+	struct pjob *head, *tail;
+};
+
+struct prober_slot {
+	struct pool *pool;
+	unsigned idx;
+	pid_t pid;    /* running, or killed and not yet reaped */
+	bool up;      /* its socket is read and jobs go to it */
+	bool closing; /* chan is being closed; no restart before */
+	uv_pipe_t chan;
+	uv_timer_t restart;
+	unsigned backoff_ms;
+	uint64_t started_ns, seen_ns;
+	uint8_t *in;
+	size_t in_len;
+	struct jlist jobs;
+	size_t in_flight;
+};
+
+struct pool {
+	uv_loop_t *loop;
+	struct pool_opts o;
+	struct prober_slot s[POOL_MAX_PROBERS];
+	uv_timer_t heartbeat;
+	uv_signal_t sigchld;
+	struct pjob *by_id[JOB_BUCKETS];
+	struct jlist waiting; /* submitted while no prober was up */
+	uint32_t next_id, next_target;
+	struct pool_stats st;
+	bool closed;
+};
+
+static void jl_add(struct jlist *l, struct pjob *j)
+{
+	j->next = NULL;
+	j->prev = l->tail;
+	if (l->tail)
+		l->tail->next = j;
+	else
+		l->head = j;
+	l->tail = j;
+}
+
+static void jl_del(struct jlist *l, struct pjob *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		l->head = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	else
+		l->tail = j->prev;
+	j->prev = j->next = NULL;
+}
+
+static void hash_add(struct pool *p, struct pjob *j)
+{
+	struct pjob **b = &p->by_id[j->id % JOB_BUCKETS];
+
+	j->hnext = *b;
+	*b = j;
+}
+
+/* Remove and return the job id in flight on prober idx; NULL for an id it was never given. */
+static struct pjob *hash_take(struct pool *p, uint32_t id, unsigned idx)
+{
+	for (struct pjob **at = &p->by_id[id % JOB_BUCKETS]; *at; at = &(*at)->hnext) {
+		struct pjob *j = *at;
+
+		if (j->id == id && j->idx == idx) {
+			*at = j->hnext;
+			return j;
+		}
+	}
+	return NULL;
+}
+
+struct wreq {
+	uv_write_t req;
+	uint8_t buf[];
+};
+
+static void written(uv_write_t *req, int status)
+{
+	(void)status; /* a failed write shows as EOF or a heartbeat miss */
+	free(req);
+}
+
+static int send_bytes(struct prober_slot *s, const uint8_t *b, size_t n)
+{
+	struct wreq *w = malloc(sizeof(*w) + n);
+	uv_buf_t ub;
+	int r;
+
+	if (w == NULL)
+		return -ERR_NOMEM;
+	memcpy(w->buf, b, n);
+	ub = uv_buf_init((char *)w->buf, (unsigned)n);
+	r = uv_write(&w->req, (uv_stream_t *)&s->chan, &ub, 1, written);
+	if (r < 0)
+		free(w);
+	return r;
+}
+
+static void lose(struct prober_slot *s, const char *why);
+static void restart_cb(uv_timer_t *t);
+
+static void send_job(struct prober_slot *s, struct pjob *j)
+{
+	uint8_t buf[FRAME_HEADER_LEN + 64];
+	int n = frame_job_encode(buf, sizeof(buf), &j->job);
+
+	j->idx = s->idx;
+	jl_add(&s->jobs, j);
+	hash_add(s->pool, j);
+	s->in_flight++;
+	s->pool->st.in_flight++;
+	if (n < 0 || send_bytes(s, buf, (size_t)n) < 0)
+		lose(s, "cannot write to it");
+}
+
+static void deliver_lost(struct pool *p, struct pjob *j)
+{
+	struct port_result pr = {.state = PORT_ERROR,
+	                         .reason = REASON_PROBER_LOST,
+	                         .icmp_type = -1,
+	                         .icmp_code = -1,
+	                         .rtt_ms = -1};
+
+	p->st.lost_jobs++;
+	j->cb(j->ud, &pr, NULL);
+	free(j);
+}
+
+static void chan_closed(uv_handle_t *h)
+{
+	struct prober_slot *s = h->data;
+
+	s->closing = false;
+	free(s->in);
+	s->in = NULL;
+}
+
+/* Kill and forget prober s: its jobs end as prober-lost; a replacement comes after backoff. */
+static void lose(struct prober_slot *s, const char *why)
+{
+	struct pool *p = s->pool;
+	uint64_t lived = uv_hrtime() - s->started_ns;
+
+	if (!s->up)
+		return;
+	s->up = false;
+	fprintf(stderr, "exposure: prober %d lost (%s), %zu job(s) in flight\n", (int)s->pid, why,
+	        s->in_flight);
+	if (s->pid > 0)
+		(void)kill(s->pid, SIGKILL);
+	s->closing = true;
+	uv_close((uv_handle_t *)&s->chan, chan_closed);
+	while (s->jobs.head) {
+		struct pjob *j = s->jobs.head;
+
+		jl_del(&s->jobs, j);
+		(void)hash_take(p, j->id, s->idx);
+		s->in_flight--;
+		p->st.in_flight--;
+		deliver_lost(p, j);
+	}
+	p->st.probers_up--;
+	if (p->closed)
+		return;
+	s->backoff_ms =
+	    lived >= LIVED_LONG_NS || !s->backoff_ms ? p->o.backoff_min_ms : s->backoff_ms * 2;
+	if (s->backoff_ms > p->o.backoff_max_ms)
+		s->backoff_ms = p->o.backoff_max_ms;
+	uv_timer_start(&s->restart, restart_cb, s->backoff_ms, 0);
+}
+
+static void on_result(struct prober_slot *s, const struct frame *f)
+{
+	struct pool *p = s->pool;
+	struct frame_result fr;
+	struct pjob *j;
+	json_t *details = NULL;
+	int r = frame_result_decode(f->payload, f->len, catalogue_raises, &fr);
+
+	if (r < 0) {
+		lose(s, err_name(r));
+		return;
+	}
+	if (fr.details) {
+		details = json_loadb((const char *)fr.details, fr.details_len,
+		                     JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(details)) {
+			json_decref(details);
+			lose(s, "details not a JSON object");
+			return;
+		}
+	}
+	if (!(j = hash_take(p, fr.id, s->idx))) {
+		json_decref(details);
+		lose(s, "a result for no job");
+		return;
+	}
+	jl_del(&s->jobs, j);
+	s->in_flight--;
+	p->st.in_flight--;
+	fr.probe.details = details;
+	j->cb(j->ud, &fr.port, fr.probed ? &fr.probe : NULL);
+	json_decref(fr.probe.details); /* NULL if the callee took it */
+	free(j);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct prober_slot *s = h->data;
+
+	(void)hint;
+	*buf = uv_buf_init((char *)s->in + s->in_len, (unsigned)(2 * FRAME_MAX - s->in_len));
+}
+
+static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	struct prober_slot *s = st->data;
+	struct frame f;
+	size_t off = 0;
+	int r = 0;
+
+	(void)buf;
+	if (nread < 0) {
+		lose(s, nread == UV_EOF ? "closed its socket" : uv_strerror((int)nread));
+		return;
+	}
+	s->in_len += (size_t)nread;
+	s->seen_ns = uv_hrtime();
+	while (s->up && off < s->in_len &&
+	       (r = frame_decode(s->in + off, s->in_len - off, &f)) > 0) {
+		off += (size_t)r;
+		if (f.type == FRAME_RESULT)
+			on_result(s, &f);
+		else if (f.type != FRAME_PONG)
+			lose(s, "a frame only the front sends");
+	}
+	if (r < 0) {
+		lose(s, err_name(r));
+		return;
+	}
+	if (!s->up)
+		return;
+	memmove(s->in, s->in + off, s->in_len - off);
+	s->in_len -= off;
+}
+
+static struct prober_slot *least_loaded(struct pool *p)
+{
+	struct prober_slot *best = NULL;
+
+	for (unsigned i = 0; i < p->o.probers; i++)
+		if (p->s[i].up && (!best || p->s[i].in_flight < best->in_flight))
+			best = &p->s[i];
+	return best;
+}
+
+/* Exec'd image: its socket on 3, nothing else but 0..2 (CLOEXEC closes the rest). */
+static void child_exec(struct pool *p, int fd)
+{
+	if (fd != 3 && dup2(fd, 3) < 0)
+		_exit(127);
+	execv(p->o.exe ? p->o.exe : "/proc/self/exe", p->o.argv);
+	_exit(127);
+}
+
+static int spawn(struct prober_slot *s)
+{
+	struct pool *p = s->pool;
+	int sv[2];
+	pid_t pid;
+
+	if (s->pid > 0) /* the one before, SIGKILLed and not reaped yet: it dies at once */
+		(void)waitpid(s->pid, NULL, 0);
+	s->pid = 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	if (!(s->in = malloc(2 * FRAME_MAX)) || (pid = fork()) < 0) {
+		int e = s->in ? errno : ENOMEM;
+
+		free(s->in);
+		s->in = NULL;
+		close(sv[0]);
+		close(sv[1]);
+		return -e;
+	}
+	if (pid == 0)
+		child_exec(p, sv[1]);
+	close(sv[1]);
+	s->pid = pid;
+	s->in_len = 0;
+	uv_pipe_init(p->loop, &s->chan, 0);
+	s->chan.data = s;
+	if (uv_pipe_open(&s->chan, sv[0]) < 0 ||
+	    uv_read_start((uv_stream_t *)&s->chan, alloc_cb, read_cb) < 0) {
+		close(sv[0]);
+		(void)kill(pid, SIGKILL);
+		s->closing = true;
+		uv_close((uv_handle_t *)&s->chan, chan_closed);
+		return -EIO;
+	}
+	s->up = true;
+	s->started_ns = s->seen_ns = uv_hrtime();
+	p->st.probers_up++;
+	return 0;
+}
+
+static void flush_waiting(struct pool *p)
+{
+	struct prober_slot *s;
+
+	while (p->waiting.head && (s = least_loaded(p))) {
+		struct pjob *j = p->waiting.head;
+
+		jl_del(&p->waiting, j);
+		send_job(s, j);
+	}
+}
+
+static void restart_cb(uv_timer_t *t)
+{
+	struct prober_slot *s = t->data;
+	struct pool *p = s->pool;
+
+	if (p->closed || s->up)
+		return;
+	if (s->closing || spawn(s) < 0) { /* try again later */
+		uv_timer_start(&s->restart, restart_cb, s->backoff_ms, 0);
+		return;
+	}
+	p->st.restarts++;
+	flush_waiting(p);
+}
+
+static void heartbeat_cb(uv_timer_t *t)
+{
+	struct pool *p = t->data;
+	uint64_t now = uv_hrtime();
+	uint8_t ping[FRAME_HEADER_LEN];
+
+	(void)frame_encode(ping, sizeof(ping), FRAME_PING, NULL, 0);
+	for (unsigned i = 0; i < p->o.probers; i++) {
+		struct prober_slot *s = &p->s[i];
+
+		if (!s->up)
+			continue;
+		if (now - s->seen_ns > (uint64_t)p->o.dead_after_ms * 1000000)
+			lose(s, "no heartbeat");
+		else if (send_bytes(s, ping, sizeof(ping)) < 0)
+			lose(s, "cannot write to it");
+	}
+}
+
+static const char *signame(int sig)
+{
+	return sig == SIGSYS    ? "SIGSYS"
+	       : sig == SIGABRT ? "SIGABRT"
+	       : sig == SIGKILL ? "SIGKILL"
+	       : sig == SIGSEGV ? "SIGSEGV"
+	                        : "a signal";
+}
+
+/* Reap our probers only (waitpid by pid): other children of this process are not ours. */
+static void sigchld_cb(uv_signal_t *h, int sig)
+{
+	struct pool *p = h->data;
+
+	(void)sig;
+	for (unsigned i = 0; i < p->o.probers; i++) {
+		struct prober_slot *s = &p->s[i];
+		int st;
+
+		if (s->pid <= 0 || waitpid(s->pid, &st, WNOHANG) != s->pid)
+			continue;
+		if (WIFSIGNALED(st))
+			fprintf(stderr, "exposure: prober %d killed by %s (%d)\n", (int)s->pid,
+			        signame(WTERMSIG(st)), WTERMSIG(st));
+		else
+			fprintf(stderr, "exposure: prober %d exited with status %d\n", (int)s->pid,
+			        WEXITSTATUS(st));
+		lose(s, "it exited");
+		s->pid = 0;
+	}
+}
+
+static int remote_submit(void *ctx, void **slot, const struct addr *a, unsigned fixed_ms,
+                         uint16_t port, const struct probe_ops *probe, engine_done_cb *cb, void *ud)
+{
+	struct pool *p = ctx;
+	uintptr_t v = (uintptr_t)*slot;
+	struct prober_slot *s;
+	struct pjob *j;
+
+	if (p->closed)
+		return -ECANCELED;
+	if (probe && strlen(probe->name) >= FRAME_PROBE_MAX)
+		return -ERR_RANGE;
+	if (!(j = calloc(1, sizeof(*j))))
+		return -ERR_NOMEM;
+	/* a target stays on the prober chosen at its first job (its RTT estimate lives there) */
+	if (v == 0) {
+		s = least_loaded(p);
+		v = (uintptr_t)++p->next_target << 8 | (s ? s->idx + 1 : 0);
+		*slot = (void *)v;
+	}
+	s = (v & 0xff) ? &p->s[(v & 0xff) - 1] : NULL;
+	if (!s || !s->up) /* its prober was lost: the replacement or another takes it */
+		s = least_loaded(p);
+	j->id = ++p->next_id;
+	j->cb = cb;
+	j->ud = ud;
+	j->job = (struct frame_job){.id = j->id,
+	                            .target = (uint32_t)(v >> 8),
+	                            .addr = *a,
+	                            .port = port,
+	                            .timeout_ms = fixed_ms};
+	if (probe)
+		snprintf(j->job.probe, sizeof(j->job.probe), "%s", probe->name);
+	if (s)
+		send_job(s, j);
+	else
+		jl_add(&p->waiting, j);
+	return 0;
+}
+
+void pool_remote(struct pool *p, struct engine_remote *out)
+{
+	*out = (struct engine_remote){remote_submit, p};
+}
+
+static void opts_default(struct pool_opts *o)
+{
+	if (!o->heartbeat_ms)
+		o->heartbeat_ms = 1000;
+	if (!o->dead_after_ms)
+		o->dead_after_ms = 5000;
+	if (!o->backoff_min_ms)
+		o->backoff_min_ms = 50;
+	if (!o->backoff_max_ms)
+		o->backoff_max_ms = 5000;
+}
+
+struct pool *pool_new(uv_loop_t *loop, const struct pool_opts *o, char *err, size_t errlen)
+{
+	struct pool *p;
+	int r = 0;
+
+	if (o->probers < 1 || o->probers > POOL_MAX_PROBERS || !o->argv) {
+		snprintf(err, errlen, "probers: want 1..%d", POOL_MAX_PROBERS);
+		return NULL;
+	}
+	if (!(p = calloc(1, sizeof(*p)))) {
+		snprintf(err, errlen, "probers: out of memory");
+		return NULL;
+	}
+	(void)signal(SIGPIPE, SIG_IGN);
+	p->loop = loop;
+	p->o = *o;
+	opts_default(&p->o);
+	uv_timer_init(loop, &p->heartbeat);
+	p->heartbeat.data = p;
+	uv_signal_init(loop, &p->sigchld);
+	p->sigchld.data = p;
+	uv_signal_start(&p->sigchld, sigchld_cb, SIGCHLD);
+	for (unsigned i = 0; i < p->o.probers && r == 0; i++) {
+		p->s[i].pool = p;
+		p->s[i].idx = i;
+		uv_timer_init(loop, &p->s[i].restart);
+		p->s[i].restart.data = &p->s[i];
+		r = spawn(&p->s[i]);
+	}
+	uv_timer_start(&p->heartbeat, heartbeat_cb, p->o.heartbeat_ms, p->o.heartbeat_ms);
+	if (r < 0) {
+		snprintf(err, errlen, "probers: cannot start one: %s", strerror(-r));
+		pool_close(p);
+		return p; /* the caller runs the loop to close the handles, then pool_free */
+	}
+	return p;
+}
+
+void pool_get_stats(const struct pool *p, struct pool_stats *out)
+{
+	*out = p->st;
+}
+
+int pool_prober_pid(const struct pool *p, unsigned i)
+{
+	return i < p->o.probers && p->s[i].up ? (int)p->s[i].pid : 0;
+}
+
+void pool_close(struct pool *p)
+{
+	if (p->closed)
+		return;
+	p->closed = true;
+	for (unsigned i = 0; i < p->o.probers; i++) {
+		lose(&p->s[i], "service stopping");
+		if (p->s[i].restart.data)
+			uv_close((uv_handle_t *)&p->s[i].restart, NULL);
+	}
+	while (p->waiting.head) {
+		struct pjob *j = p->waiting.head;
+
+		jl_del(&p->waiting, j);
+		deliver_lost(p, j);
+	}
+	uv_close((uv_handle_t *)&p->heartbeat, NULL);
+	uv_close((uv_handle_t *)&p->sigchld, NULL);
+}
+
+/* After pool_close and a turn of the loop. Reaps what is left (every prober was SIGKILLed). */
+void pool_free(struct pool *p)
+{
+	if (!p)
+		return;
+	for (unsigned i = 0; i < p->o.probers; i++)
+		if (p->s[i].pid > 0)
+			(void)waitpid(p->s[i].pid, NULL, 0);
+	free(p);
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The front's side of the split (docs/internals/PRIVSEP.md): N prober processes forked at start,
+ * each on a socketpair read by the front's loop. Plugged under an engine with engine_set_remote,
+ * so the diagnosis takes results from a prober as it does from the engine. A prober that dies,
+ * breaks the framing or misses its heartbeat is killed and replaced with backoff; its jobs in
+ * flight end as error / prober-lost.
+ */
+#ifndef EXPOSURE_PROBER_POOL_H
+#define EXPOSURE_PROBER_POOL_H
+
+#include "engine/engine.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define POOL_MAX_PROBERS 64
+
+struct pool_opts {
+	unsigned probers;        /* 1..POOL_MAX_PROBERS */
+	unsigned heartbeat_ms;   /* ping period (default 1000) */
+	unsigned dead_after_ms;  /* no frame for this long: lost (default 5000) */
+	unsigned backoff_min_ms; /* first replacement delay (default 50), doubling ... */
+	unsigned backoff_max_ms; /* ... up to this (default 5000) */
+	/*
+	 * What a prober runs: exe (NULL: /proc/self/exe) with argv, its socket as descriptor 3. A
+	 * fresh image, as OpenSSH re-executes itself: a forked copy of the front would carry its
+	 * key, token and store handles into the process that parses hostile bytes.
+	 */
+	const char *exe;
+	char *const *argv;
+};
+
+struct pool_stats {
+	unsigned probers_up;
+	uint64_t restarts;  /* probers replaced since start */
+	uint64_t lost_jobs; /* jobs ended as prober-lost */
+	uint64_t in_flight;
+};
+
+struct pool;
+
+/* Fork the probers (before the front accepts traffic) and watch them on loop. NULL on error
+ * with a line in err. Ignores SIGPIPE in this process: a dead prober's socket must not kill it. */
+struct pool *pool_new(uv_loop_t *loop, const struct pool_opts *o, char *err, size_t errlen);
+
+/* The engine_remote that sends e's jobs to this pool. */
+void pool_remote(struct pool *p, struct engine_remote *out);
+
+void pool_get_stats(const struct pool *p, struct pool_stats *out);
+
+/* Stop the probers (EOF on their socket, then SIGKILL) and close the handles; the loop must run
+ * once more to finish closing, then pool_free. Jobs in flight end as prober-lost. */
+void pool_close(struct pool *p);
+void pool_free(struct pool *p);
+
+/* Test use: the pid of prober i (0 when it is down). */
+int pool_prober_pid(const struct pool *p, unsigned i);
+
+#endif

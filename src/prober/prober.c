@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The prober process (prober.h). Jobs arrive as frames on a socketpair read by a uv_pipe_t; each
+ * becomes one engine_submit on this process's own engine; each engine callback becomes one
+ * RESULT frame written back. Everything it holds is what probing needs: no store, no key, no
+ * token, no listener (the sandbox closed them all before the first job was read).
+ */
+#include "prober/prober.h"
+
+#include "core/decimal.h"
+#include "core/err.h"
+#include "prober/frame.h"
+#include "prober/sandbox.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Targets remembered by the front's id; older ones stay in the engine, only unnamed here. */
+#define TARGETS_KEPT 1024
+
+struct prober {
+	uv_loop_t loop;
+	uv_pipe_t chan;
+	struct engine *e;
+	const struct prober_conf *c;
+	uint8_t *in; /* bytes read and not yet a whole frame */
+	size_t in_len;
+	struct {
+		uint32_t id;
+		struct engine_target *t;
+	} targets[TARGETS_KEPT];
+	size_t n_targets; /* ever added; the slot is n % TARGETS_KEPT */
+};
+
+struct pjob {
+	struct prober *p;
+	uint32_t id;
+};
+
+struct wreq {
+	uv_write_t req;
+	uint8_t buf[];
+};
+
+static void written(uv_write_t *req, int status)
+{
+	(void)status; /* a lost front is seen by the read side */
+	free(req);
+}
+
+static void send_frame(struct prober *p, const uint8_t *b, size_t n)
+{
+	struct wreq *w = malloc(sizeof(*w) + n);
+	uv_buf_t ub;
+
+	if (w == NULL)
+		abort(); /* a prober without memory is lost; the front replaces it */
+	memcpy(w->buf, b, n);
+	ub = uv_buf_init((char *)w->buf, (unsigned)n);
+	if (uv_write(&w->req, (uv_stream_t *)&p->chan, &ub, 1, written) < 0)
+		free(w);
+}
+
+#ifdef EXPOSURE_TEST_HOOKS
+/* Test hooks: a marker in what a probed host said makes the prober crash or try to escape, as
+ * a parser bug under an attacker's control would. Compiled only with -Dtest_hooks=true. */
+static void test_hook(const struct prober *p, const char *text)
+{
+	if (!p->c->test_hooks || !text)
+		return;
+	if (strstr(text, PROBER_MARK_CRASH))
+		abort();
+	if (strstr(text, PROBER_MARK_ESCAPE)) {
+		char *const argv[] = {"/bin/sh", NULL};
+
+		(void)open("/etc/passwd", O_RDONLY);
+		(void)socket(AF_UNIX, SOCK_STREAM, 0);
+		(void)execve(argv[0], argv, NULL);
+		(void)fork();
+		abort(); /* not reached in the sandbox: the first call is fatal */
+	}
+}
+
+bool prober_test_hooks_built(void)
+{
+	return true;
+}
+#else
+static void test_hook(const struct prober *p, const char *text)
+{
+	(void)p;
+	(void)text;
+}
+
+bool prober_test_hooks_built(void)
+{
+	return false;
+}
+#endif
+
+static void job_done(void *ud, const struct port_result *pr, struct probe_result *res)
+{
+	struct pjob *j = ud;
+	struct prober *p = j->p;
+	static uint8_t out[FRAME_MAX];
+	char *details =
+	    res && res->details ? json_dumps(res->details, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	size_t dlen = details ? strlen(details) : 0;
+	int n;
+
+	test_hook(p, details);
+	n = frame_result_encode(out, sizeof(out), j->id, pr, res, details, dlen);
+	if (n == -ERR_TOOBIG) /* details too big for a frame: the verdict still goes up */
+		n = frame_result_encode(out, sizeof(out), j->id, pr, res, NULL, 0);
+	free(details);
+	free(j);
+	if (n < 0) {
+		fprintf(stderr, "exposure prober: a result the front would refuse (%s)\n",
+		        err_name(n));
+		abort();
+	}
+	send_frame(p, out, (size_t)n);
+}
+
+static struct engine_target *target_for(struct prober *p, const struct frame_job *job)
+{
+	size_t kept = p->n_targets < TARGETS_KEPT ? p->n_targets : TARGETS_KEPT;
+	struct engine_target *t;
+
+	for (size_t i = 0; i < kept; i++)
+		if (p->targets[i].id == job->target && p->targets[i].t)
+			return p->targets[i].t;
+	t = engine_target_new(p->e, &job->addr);
+	if (t == NULL)
+		return NULL;
+	engine_target_set_timeout(t, job->timeout_ms);
+	p->targets[p->n_targets % TARGETS_KEPT].id = job->target;
+	p->targets[p->n_targets % TARGETS_KEPT].t = t;
+	p->n_targets++;
+	return t;
+}
+
+/* A job the engine cannot take is answered at once as a local error. */
+static void refuse_job(struct prober *p, uint32_t id, int why)
+{
+	static uint8_t out[FRAME_MAX];
+	struct port_result pr = {.state = PORT_ERROR,
+	                         .reason = REASON_LOCAL_ERROR,
+	                         .icmp_type = -1,
+	                         .icmp_code = -1,
+	                         .rtt_ms = -1};
+	int n;
+
+	pr.sys_errno = why > 0 && why < 4096 ? why : 0;
+	n = frame_result_encode(out, sizeof(out), id, &pr, NULL, NULL, 0);
+	if (n > 0)
+		send_frame(p, out, (size_t)n);
+}
+
+static int on_job(struct prober *p, const struct frame *f)
+{
+	struct frame_job job;
+	const struct probe_ops *ops = NULL;
+	struct engine_target *t;
+	struct pjob *j;
+	int r = frame_job_decode(f->payload, f->len, &job);
+
+	if (r < 0)
+		return r;
+	if (job.probe[0] && !(ops = probe_by_name(job.probe)))
+		return -ERR_PROTO;
+	t = target_for(p, &job);
+	j = malloc(sizeof(*j));
+	if (!t || !j) {
+		free(j);
+		refuse_job(p, job.id, ENOMEM);
+		return 0;
+	}
+	*j = (struct pjob){p, job.id};
+	r = engine_submit(p->e, t, job.port, ops, job_done, j);
+	if (r < 0) {
+		free(j);
+		refuse_job(p, job.id, -r);
+	}
+	return 0;
+}
+
+static int on_frame(struct prober *p, const struct frame *f)
+{
+	static uint8_t out[FRAME_HEADER_LEN + 64];
+	int n;
+
+	switch (f->type) {
+	case FRAME_JOB:
+		return on_job(p, f);
+	case FRAME_PING:
+		n = frame_encode(out, sizeof(out), FRAME_PONG, f->payload, f->len);
+		if (n < 0)
+			return n;
+		send_frame(p, out, (size_t)n);
+		return 0;
+	default:
+		return -ERR_PROTO; /* results and pongs never come down */
+	}
+}
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct prober *p = h->data;
+
+	(void)hint;
+	*buf = uv_buf_init((char *)p->in + p->in_len, (unsigned)(2 * FRAME_MAX - p->in_len));
+}
+
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct prober *p = s->data;
+	struct frame f;
+	size_t off = 0;
+	int r = 0;
+
+	(void)buf;
+	if (nread < 0) { /* the front closed its end or died: nothing left to do */
+		uv_stop(&p->loop);
+		return;
+	}
+	p->in_len += (size_t)nread;
+	while (off < p->in_len && (r = frame_decode(p->in + off, p->in_len - off, &f)) > 0) {
+		off += (size_t)r;
+		if ((r = on_frame(p, &f)) < 0)
+			break;
+	}
+	if (r < 0) {
+		fprintf(stderr, "exposure prober: bad frame from the front (%s)\n", err_name(r));
+		uv_stop(&p->loop);
+		return;
+	}
+	memmove(p->in, p->in + off, p->in_len - off);
+	p->in_len -= off;
+}
+
+/* The front's handlers (libuv's signal pipe among them) mean nothing here. */
+static void reset_signals(void)
+{
+	sigset_t none;
+
+	for (int s = 1; s < NSIG; s++)
+		(void)signal(s, SIG_DFL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int prober_run(int fd, const struct prober_conf *c)
+{
+	static struct prober p;
+	struct sandbox_report rep;
+	char msg[160];
+
+	reset_signals();
+	(void)json_object_seed(0); /* reads /dev/urandom: before the sandbox forbids it */
+	memset(&rep, 0, sizeof(rep));
+	if (c->sandbox && (fd = sandbox_fds(fd, msg, sizeof(msg))) < 0) {
+		fprintf(stderr, "exposure prober: %s\n", msg);
+		return 1;
+	}
+	/* the loop opens what it needs (epoll, its signal pipe, /dev/null) before the filter */
+	p.c = c;
+	p.in = malloc(2 * FRAME_MAX);
+	if (!p.in || uv_loop_init(&p.loop) < 0 || !(p.e = engine_new(&p.loop, &c->eo)) ||
+	    uv_pipe_init(&p.loop, &p.chan, 0) < 0 || uv_pipe_open(&p.chan, fd) < 0) {
+		fprintf(stderr, "exposure prober: cannot start its loop\n");
+		return 1;
+	}
+	if (c->sandbox && sandbox_lock(&rep, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "exposure prober: %s\n", msg);
+		return 1;
+	}
+	p.chan.data = &p;
+	if (uv_read_start((uv_stream_t *)&p.chan, alloc_cb, read_cb) < 0)
+		return 1;
+	uv_run(&p.loop, UV_RUN_DEFAULT);
+	return 0;
+}
+
+int prober_main(int argc, char **argv)
+{
+	static struct prober_conf c;
+	uint32_t v[PROBER_ARGC - 3];
+
+	if (argc != PROBER_ARGC || strcmp(argv[2], "1") != 0) {
+		fprintf(stderr, "exposure " PROBER_CMD ": run by exposure serve/check only\n");
+		return 2;
+	}
+	for (int i = 3; i < PROBER_ARGC; i++)
+		if (decimal_u32(argv[i], UINT32_MAX, &v[i - 3]) < 0) {
+			fprintf(stderr, "exposure " PROBER_CMD ": bad argument \"%s\"\n", argv[i]);
+			return 2;
+		}
+	c.eo = (struct engine_opts){v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+	c.sandbox = v[7] != 0;
+	c.test_hooks = v[8] != 0;
+	if (c.test_hooks && !prober_test_hooks_built()) {
+		fprintf(stderr, "exposure " PROBER_CMD ": test hooks are not in this build\n");
+		return 2;
+	}
+	fflush(NULL);
+	_exit(prober_run(3, &c)); /* _exit: no atexit handler (LeakSanitizer forks) in a sandbox */
+}
