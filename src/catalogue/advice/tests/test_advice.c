@@ -251,7 +251,7 @@ static void test_firewall_commands_name_the_right_port(void **state)
 			assert_non_null(a);
 			for (size_t k = 0; k < a->n_actions; k++) {
 				const char *cmd = a->actions[k].command;
-				unsigned first, last;
+				unsigned first = 0, last = 0;
 
 				if (cmd == NULL)
 					continue;
