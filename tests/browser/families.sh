@@ -10,7 +10,8 @@
 # nameserver nobody answers: no name ever leaves the namespace):
 #   vdual   198.18.20.2 + 2001:db8:20::2: SSH open on the IPv6 address only, Telnet on both
 #   vfour   198.18.21.2, no IPv6 at all: Telnet open
-#   vcgnat  100.64.22.2 (carrier-grade NAT) + 2001:db8:22::2: SSH open on IPv6
+#   vcgnat  IPv4 seen as 100.64.22.2 (carrier-grade NAT, through --trusted-proxy: no packet to
+#           that block) + 2001:db8:22::2: SSH open on IPv6
 # In each, families_test.mjs (node + playwright-core) runs Chromium inside the namespace
 # (`ip netns exec`) through the whole flow. A visitor with IPv6 has a default IPv6 route to the
 # server namespace, as a real one has: Chromium counts IPv6 reachable (and connects to a name of
@@ -71,12 +72,12 @@ ip -n "$(lab_ns vdual)" -6 route add default via "$(lab_scanner_addr6 vdual)"
 ip -n "$(lab_ns vfour)" route add "$SRV4/32" via "$(lab_scanner_addr4 vfour)"
 ip netns exec "$(lab_ns vfour)" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 	net.ipv6.conf.eth0.disable_ipv6=1 net.ipv6.conf.lo.disable_ipv6=1
-# vcgnat: its IPv4 address is the carrier's shared one (only inside this lab's link).
+# vcgnat: its IPv4 requests reach the service as from the carrier's shared address. No packet
+# ever goes to or from 100.64.0.0/10: the visitor keeps its lab address, which the service trusts
+# as a proxy (--trusted-proxy), and the page's requests to the IPv4 host carry
+# X-Forwarded-For: 100.64.22.2 (added by families_test.mjs), as a carrier's NAT would present it.
 CG4=100.64.22.2
-ip -n "$(lab_ns vcgnat)" addr del "$(lab_addr4 vcgnat)/24" dev eth0
-ip -n "$scan" addr add 100.64.22.1/24 dev s-vcgnat
-ip -n "$(lab_ns vcgnat)" addr add "$CG4/24" dev eth0
-ip -n "$(lab_ns vcgnat)" route add "$SRV4/32" via 100.64.22.1
+ip -n "$(lab_ns vcgnat)" route add "$SRV4/32" via "$(lab_scanner_addr4 vcgnat)"
 ip -n "$(lab_ns vcgnat)" -6 route add default via "$(lab_scanner_addr6 vcgnat)"
 
 for v in vdual vfour vcgnat; do
@@ -124,7 +125,7 @@ lab_wait_listen "$(lab_ns vdual)" 22 23 && lab_wait_listen "$(lab_ns vfour)" 23 
 	lab_wait_listen "$(lab_ns vcgnat)" 22 || exit 1
 
 srv_pid=$(lab_spawn serve "$scan" "$exe" serve --public \
-	--allow 198.18.0.0/15 --allow 2001:db8::/32 \
+	--allow 198.18.0.0/15 --allow 2001:db8::/32 --trusted-proxy "$(lab_addr4 vcgnat)/32" \
 	--listen "$SRV4:$PORT" --listen "[$SRV6]:$PORT" \
 	--origin "http://exposure.test:$PORT" \
 	--v4-host "v4.exposure.test:$PORT" --v6-host "v6.exposure.test:$PORT" \
@@ -141,8 +142,8 @@ for v in vdual vfour vcgnat; do
 	esac
 	echo "# visitor $v: IPv4 $a4, IPv6 ${a6:-none}"
 	t0=$SECONDS
-	ip netns exec "$(lab_ns "$v")" env HOME="$work" node "$here/families_test.mjs" "$v" \
-		"http://exposure.test:$PORT" "$a4" "$a6" "$art" || rc=1
+	ip netns exec "$(lab_ns "$v")" env HOME="$work" XFF_V4="$([ "$v" = vcgnat ] && echo "$CG4")" \
+		node "$here/families_test.mjs" "$v" "http://exposure.test:$PORT" "$a4" "$a6" "$art" || rc=1
 	echo "# visitor $v: $((SECONDS - t0)) s"
 done
 if ! lab_alive "$srv_pid"; then

@@ -114,6 +114,13 @@ async function main() {
   const errors = [];
   try {
     const ctx = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
+    if (process.env.XFF_V4) {
+      // The CGNAT visitor: its requests to the IPv4 host arrive as from the carrier's address,
+      // through the lab address the service trusts as a proxy (families.sh).
+      const v4host = new URL(base).port ? `http://v4.exposure.test:${new URL(base).port}/**` : 'http://v4.exposure.test/**';
+      await ctx.route(v4host, (route) => route.continue({
+        headers: { ...route.request().headers(), 'x-forwarded-for': process.env.XFF_V4 } }));
+    }
     const page = await ctx.newPage();
     page.on('pageerror', (e) => errors.push(String(e)));
     page.on('console', (m) => { if (m.type() === 'error') console.log(`# ${visitor} console: ${m.text()}`); });
