@@ -121,10 +121,12 @@ extern const struct probe_ops probe_rdp;
 extern const struct probe_ops probe_vnc;
 extern const struct probe_ops probe_netbios;
 extern const struct probe_ops probe_smb;
+extern const struct probe_ops probe_rsync;
 
 /* Explicit list, like zmap's probe_modules[]; each protocol adds itself here. */
 static const struct probe_ops *const probes[] = {
-    &probe_skysea, &probe_ssh, &probe_telnet, &probe_rdp, &probe_vnc, &probe_netbios, &probe_smb,
+    &probe_skysea, &probe_ssh,     &probe_telnet, &probe_rdp,
+    &probe_vnc,    &probe_netbios, &probe_smb,    &probe_rsync,
 };
 
 const struct probe_ops *probe_by_name(const char *name)

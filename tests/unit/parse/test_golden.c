@@ -23,6 +23,7 @@
 
 #include "probes/parse/nbss_parse.h"
 #include "probes/parse/rdp_parse.h"
+#include "probes/parse/rsync_parse.h"
 #include "probes/parse/smb1_parse.h"
 #include "probes/parse/smb2_parse.h"
 #include "probes/parse/ssh_parse.h"
@@ -607,6 +608,43 @@ static int walk_smb2_negotiate(const uint8_t *buf, size_t len, struct dump *d)
 	return r;
 }
 
+/* ---- rsync: the greeting, then every line (module list, message of the day, answers) */
+static int walk_rsync(const uint8_t *buf, size_t len, struct dump *d)
+{
+	static const char *const kinds[] = {"?",     "greeting", "ok",     "authreqd", "exit",
+	                                    "error", "other-at", "module", "text"};
+	struct rsync_line l;
+	int r = rsync_parse_line(buf, len, true, &l), first = r;
+	unsigned i = 0;
+
+	for (;;) {
+		check_consumed(r, len);
+		check_text(l.name, sizeof(l.name), false);
+		check_text(l.comment, sizeof(l.comment), false);
+		check_text(l.text, sizeof(l.text), false);
+		kv_result(d, "line", r);
+		if (r <= 0)
+			break;
+		kv(d, "kind", "%s", kinds[l.kind]);
+		if (l.kind == RSYNC_LINE_GREETING)
+			kv(d, "version", "%u.%u%s", l.major, l.minor,
+			   l.has_minor ? "" : " (no minor)");
+		if (l.kind == RSYNC_LINE_MODULE)
+			kv(d, "module", "%s|%s", l.name, l.comment);
+		else if (l.text[0])
+			kv(d, "text", "%s", l.text);
+		if (l.truncated)
+			kv(d, "truncated", "1");
+		buf += r;
+		len -= (size_t)r;
+		if (++i == 64 || len == 0)
+			break;
+		r = rsync_parse_line(buf, len, false, &l);
+	}
+	kv(d, "rest", "%zu", len);
+	return first;
+}
+
 /* ---- how a capture cut short must parse */
 
 typedef int (*walk_fn)(const uint8_t *buf, size_t len, struct dump *d);
@@ -679,6 +717,7 @@ static struct parser parsers[] = {
     {.name = "smb1_trans", .walk = walk_smb1_trans, .prefix = prefix_message},
     {.name = "smb1_trans2", .walk = walk_smb1_trans2, .prefix = prefix_message},
     {.name = "smb2_negotiate", .walk = walk_smb2_negotiate, .prefix = prefix_message},
+    {.name = "rsync", .walk = walk_rsync, .prefix = prefix_message},
 };
 
 /* The folders of tests/data, each with the captures it holds at least (a lost file fails). */
@@ -686,7 +725,8 @@ static const struct {
 	const char *name;
 	unsigned min;
 } dirs[] = {
-    {"ssh", 15}, {"telnet", 10}, {"rdp", 23}, {"vnc", 16}, {"netbios", 15}, {"smb", 65},
+    {"ssh", 15},     {"telnet", 10}, {"rdp", 23},  {"vnc", 16},
+    {"netbios", 15}, {"smb", 65},    {"rsync", 8},
 };
 
 /* ---- files */

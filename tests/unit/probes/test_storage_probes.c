@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The storage probes (rsync, ...; docs/internals/PROBES.md) driven in memory with the bytes of
+ * tests/data/<check>/ (real captures and hand-made hostile variants): each case fed whole, in
+ * chunks of 1, 2, 7 and 64 bytes must give exactly the expected state, service, findings and
+ * answer to the check's question; every connection cut at every byte offset (closed, reset,
+ * idle, deadline) must end cleanly, with details that are printable ASCII only. Argument: the
+ * tests/data folder.
+ */
+#include "drive.h"
+#include "core/err.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+extern const struct probe_ops probe_rsync;
+
+#define MAX_CONNS 6
+
+static const char *data_dir = "tests/data";
+
+struct tcase {
+	const struct probe_ops *ops;
+	const char *files[MAX_CONNS]; /* per connection, relative to data_dir; NULL = no bytes */
+	enum service_state state;
+	const char *service;
+	const char *findings; /* "id[=confidence],..." exactly; "" = none */
+	const char *question; /* optional: this question's answer must be ... */
+	enum probe_answer answer;
+	const char *key, *val; /* optional: details[key] (string) == val, or in it (array) */
+	const char *tx_first;  /* optional: what the probe sends on the first connection */
+};
+
+#define RS   "rsync/rsync-3.5.0+ds1-0+deb12u1-"
+#define RSTX "@RSYNCD: 31.0\n\n"
+
+static const struct tcase cases[] = {
+    /* real rsync 3.x daemon: open, priv (auth users), denied (hosts allow) */
+    {&probe_rsync,
+     {RS "list.bin", RS "open-ok.bin", RS "open-authreqd.bin", RS "open-denied.bin"},
+     SERVICE_IDENTIFIED,
+     "rsync",
+     "rsync-modules-listed=confirmed,rsync-no-auth=confirmed",
+     NULL,
+     0,
+     "modules",
+     "priv",
+     RSTX},
+    /* every listed module asks for a password or refuses: the question is answered no */
+    {&probe_rsync,
+     {"rsync/emul-list-priv.bin", RS "open-authreqd.bin", RS "open-denied.bin"},
+     SERVICE_IDENTIFIED,
+     "rsync",
+     "rsync-modules-listed=confirmed",
+     "rsync-no-auth",
+     PROBE_ANSWER_NO},
+    /* no module listed (list = no): undecided, never "no" */
+    {&probe_rsync,
+     {"rsync/emul-list-empty.bin"},
+     SERVICE_IDENTIFIED,
+     "rsync",
+     "",
+     "rsync-no-auth",
+     PROBE_ANSWER_UNDECIDED,
+     "version",
+     "32.0"},
+    /* protocol 30 greeting without a minor; the module opened is refused */
+    {&probe_rsync,
+     {"rsync/emul-proto30.bin", RS "open-unknown.bin"},
+     SERVICE_IDENTIFIED,
+     "rsync",
+     "rsync-modules-listed",
+     "rsync-no-auth",
+     PROBE_ANSWER_NO,
+     "version",
+     "30.0"},
+    /* hostile names are listed (escaped) but never sent back */
+    {&probe_rsync,
+     {"rsync/emul-hostile.bin"},
+     SERVICE_IDENTIFIED,
+     "rsync",
+     "rsync-modules-listed",
+     "rsync-no-auth",
+     PROBE_ANSWER_UNDECIDED},
+    {&probe_rsync, {"rsync/emul-longline.bin"}, SERVICE_PROTOCOL_ERROR, "rsync", ""},
+    {&probe_rsync, {"rsync/emul-nul.bin"}, SERVICE_PROTOCOL_ERROR, "rsync", ""},
+    {&probe_rsync, {"rsync/emul-badversion.bin"}, SERVICE_OTHER, "", ""},
+    {&probe_rsync, {"rsync/emul-ssh.bin"}, SERVICE_OTHER, "ssh", ""},
+    {&probe_rsync, {NULL}, SERVICE_SILENT, "", ""},
+};
+
+struct loaded {
+	uint8_t *data[MAX_CONNS];
+	struct sim_conn conns[MAX_CONNS];
+	size_t n;
+};
+
+static void load(const struct tcase *t, struct loaded *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->n = MAX_CONNS; /* a missing file: that connection sends nothing */
+	for (size_t i = 0; i < MAX_CONNS; i++) {
+		char path[512];
+		FILE *f;
+		long sz;
+
+		if (t->files[i] == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", data_dir, t->files[i]);
+		f = fopen(path, "rb");
+		if (f == NULL)
+			fail_msg("cannot open %s", path);
+		fseek(f, 0, SEEK_END);
+		sz = ftell(f);
+		fseek(f, 0, SEEK_SET);
+		l->data[i] = malloc((size_t)sz + 1);
+		assert_non_null(l->data[i]);
+		assert_int_equal(fread(l->data[i], 1, (size_t)sz, f), (size_t)sz);
+		fclose(f);
+		l->conns[i] = (struct sim_conn){l->data[i], (size_t)sz};
+	}
+}
+
+static void unload(struct loaded *l)
+{
+	for (size_t i = 0; i < MAX_CONNS; i++)
+		free(l->data[i]);
+}
+
+static bool has_finding(const struct probe_result *r, const char *id, const char *conf)
+{
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (strcmp(r->findings[i].id, id) == 0)
+			return conf == NULL ||
+			       strcmp(confidence_name(r->findings[i].confidence), conf) == 0;
+	return false;
+}
+
+/* Exactly the findings of "id[=confidence],...". */
+static void check_findings(const struct tcase *t, const struct probe_result *r, const char *how)
+{
+	char want[256];
+	size_t n = 0;
+
+	snprintf(want, sizeof(want), "%s", t->findings);
+	for (char *p = want, *e; *p; p = e + 1) {
+		char *eq;
+
+		e = strchr(p, ',');
+		if (e)
+			*e = '\0';
+		eq = strchr(p, '=');
+		if (eq)
+			*eq = '\0';
+		if (!has_finding(r, p, eq ? eq + 1 : NULL))
+			fail_msg("%s %s (%s): finding %s%s%s missing", t->ops->name, t->files[0],
+			         how, p, eq ? "=" : "", eq ? eq + 1 : "");
+		n++;
+		if (!e)
+			break;
+	}
+	if (n != r->n_findings)
+		fail_msg("%s %s (%s): %zu findings, want %zu (first: %s)", t->ops->name,
+		         t->files[0], how, r->n_findings, n,
+		         r->n_findings ? r->findings[0].id : "-");
+}
+
+static bool detail_has(const json_t *details, const char *key, const char *val)
+{
+	json_t *v = json_object_get(details, key);
+	size_t i;
+	json_t *e;
+
+	if (json_is_string(v))
+		return strcmp(json_string_value(v), val) == 0;
+	json_array_foreach(v, i, e) if (json_is_string(e) &&
+	                                strcmp(json_string_value(e), val) == 0) return true;
+	return false;
+}
+
+static void run_case(const struct tcase *t, size_t chunk)
+{
+	struct loaded l;
+	struct sim_opts o = {.chunk = chunk, .cut_at = SIZE_MAX, .tail_why = PROBE_END_IDLE};
+	struct probe_result r;
+	struct drive_stats st;
+	char how[32];
+	int rc;
+
+	snprintf(how, sizeof(how), "chunk %zu", chunk);
+	load(t, &l);
+	rc = sim_run(t->ops, l.conns, l.n, &o, &r, &st);
+	if (rc < 0)
+		fail_msg("%s %s (%s): %d %s", t->ops->name, t->files[0], how, rc, drive_error);
+	if (r.state != t->state)
+		fail_msg("%s %s (%s): state %d, want %d", t->ops->name, t->files[0], how, r.state,
+		         t->state);
+	if (strcmp(r.service, t->service) != 0)
+		fail_msg("%s %s (%s): service \"%s\", want \"%s\"", t->ops->name, t->files[0], how,
+		         r.service, t->service);
+	check_findings(t, &r, how);
+	if (t->question && probe_answer_of(&r, t->question, NULL) != t->answer)
+		fail_msg("%s %s (%s): answer to %s is %d, want %d", t->ops->name, t->files[0], how,
+		         t->question, probe_answer_of(&r, t->question, NULL), t->answer);
+	if (t->key && !detail_has(r.details, t->key, t->val))
+		fail_msg("%s %s (%s): details.%s lacks %s", t->ops->name, t->files[0], how, t->key,
+		         t->val);
+	if (t->tx_first && (st.tx_first_len != strlen(t->tx_first) ||
+	                    memcmp(st.tx_first, t->tx_first, st.tx_first_len) != 0))
+		fail_msg("%s %s (%s): sent %.*s", t->ops->name, t->files[0], how,
+		         (int)st.tx_first_len, st.tx_first);
+	assert_true(r.details == NULL || drive_details_clean(r.details));
+	probe_result_done(&r);
+	unload(&l);
+}
+
+static void test_cases(void **state)
+{
+	static const size_t chunks[] = {0, 1, 2, 7, 64};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++)
+			run_case(&cases[i], chunks[c]);
+}
+
+/* Every connection of every case cut at every offset, every way: a clean end, never a crash. */
+static void test_cuts(void **state)
+{
+	static const enum probe_end whys[] = {PROBE_END_CLOSED, PROBE_END_RESET, PROBE_END_IDLE,
+	                                      PROBE_END_DEADLINE};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct tcase *t = &cases[i];
+		struct loaded l;
+
+		load(t, &l);
+		for (unsigned c = 0; c < MAX_CONNS; c++)
+			for (size_t k = 0; k <= l.conns[c].len && t->files[c]; k++)
+				for (size_t w = 0; w < sizeof(whys) / sizeof(whys[0]); w++) {
+					struct sim_opts o = {.cut_conn = c,
+					                     .cut_at = k,
+					                     .cut_why = whys[w],
+					                     .tail_why = PROBE_END_IDLE};
+					struct probe_result r;
+					struct drive_stats st;
+					int rc = sim_run(t->ops, l.conns, l.n, &o, &r, &st);
+
+					if (rc < 0 && rc == -ERR_INTERNAL)
+						fail_msg("%s %s cut %u@%zu: %s", t->ops->name,
+						         t->files[0], c, k, drive_error);
+					assert_true(r.details == NULL || drive_details_clean(r.details));
+					/* a cut never decides a question "no" it could not see */
+					if (t->answer != PROBE_ANSWER_NO && t->question)
+						assert_int_not_equal(
+						    probe_answer_of(&r, t->question, NULL),
+						    PROBE_ANSWER_NO);
+					probe_result_done(&r);
+				}
+		unload(&l);
+	}
+}
+
+/* A megabyte of garbage and floods of one byte: never a crash, never identified. */
+static void test_garbage(void **state)
+{
+	static const struct probe_ops *const ops[] = {&probe_rsync};
+	size_t n = 1 << 20;
+	uint8_t *g = malloc(n);
+	uint32_t x = 2463534242u;
+
+	(void)state;
+	assert_non_null(g);
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		g[i] = (uint8_t)x;
+	}
+	for (size_t p = 0; p < sizeof(ops) / sizeof(ops[0]); p++)
+		for (int fill = -1; fill < 256; fill += 51) {
+			struct sim_conn conn = {g, n};
+			struct sim_opts o = {.chunk = 4096, .cut_at = SIZE_MAX};
+			struct probe_result r;
+			struct drive_stats st;
+
+			if (fill >= 0)
+				memset(g, fill, n);
+			assert_true(sim_run(ops[p], &conn, 1, &o, &r, &st) != -ERR_INTERNAL);
+			assert_int_not_equal(r.state, SERVICE_IDENTIFIED);
+			assert_true(r.details == NULL || drive_details_clean(r.details));
+			probe_result_done(&r);
+		}
+	free(g);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_cases),
+	    cmocka_unit_test(test_cuts),
+	    cmocka_unit_test(test_garbage),
+	};
+
+	if (argc > 1)
+		data_dir = argv[1];
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
