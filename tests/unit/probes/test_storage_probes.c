@@ -257,7 +257,8 @@ static void test_cuts(void **state)
 					if (rc < 0 && rc == -ERR_INTERNAL)
 						fail_msg("%s %s cut %u@%zu: %s", t->ops->name,
 						         t->files[0], c, k, drive_error);
-					assert_true(r.details == NULL || drive_details_clean(r.details));
+					assert_true(r.details == NULL ||
+					            drive_details_clean(r.details));
 					/* a cut never decides a question "no" it could not see */
 					if (t->answer != PROBE_ANSWER_NO && t->question)
 						assert_int_not_equal(
