@@ -143,4 +143,7 @@ int cmd_serve(int argc, char **argv);
 /* `exposure report` (cmd_report.c): returns the process exit status (0 to 3, docs/report.md). */
 int cmd_report(int argc, char **argv);
 
+/* `exposure sweep` (cmd_sweep.c). */
+int cmd_sweep(int argc, char **argv);
+
 #endif

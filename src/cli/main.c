@@ -42,6 +42,7 @@ static void usage(FILE *f)
 	      "  check TARGET...   diagnose addresses you may test ('exposure check --help')\n"
 	      "  serve             the web self-diagnosis service ('exposure serve --help')\n"
 	      "  report            statistics of the stored results ('exposure report --help')\n"
+	      "  sweep TARGET...   diagnose your own blocks at speed ('exposure sweep --help')\n"
 	      "\n"
 	      "Options:\n"
 	      "  --help            this text\n"
@@ -72,6 +73,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(argv[1], "report") == 0)
 		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(argv[1], "sweep") == 0)
+		return cmd_sweep(argc - 1, argv + 1);
 	fprintf(stderr, "exposure: unknown command '%s' (try 'exposure --help')\n", argv[1]);
 	return 2;
 }

@@ -1,0 +1,636 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `exposure sweep`: stage 1, stateless SYN discovery over the operator's own blocks
+ * (src/sweep/), pipelined into stage 2, the full diagnosis of every responder on the engine,
+ * a bounded number of hosts at a time. See docs/sweep.md and docs/internals/SWEEP.md.
+ * Exit status: 0 done, 2 usage or runtime error.
+ */
+#include "cli/cli.h"
+#include "core/decimal.h"
+#include "core/err.h"
+#include "diagnosis/diagnosis.h"
+#include "engine/engine.h"
+#include "sweep/space.h"
+#include "sweep/sweep.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SWEEP_HOSTS_DEFAULT 32u /* hosts diagnosed at once in stage 2 */
+#define SWEEP_HOSTS_MAX     1024u
+#define SWEEP_WAIT_MAX_MS   60000u
+#define SWEEP_MAX_EXCLUDE   16
+
+struct sweep_config {
+	struct policy policy;
+	struct port_overrides overrides;
+	struct sweep_opts so;
+	const char *excludes[SWEEP_MAX_EXCLUDE];
+	size_t n_excludes;
+	const char *ports; /* --ports LIST, or NULL: the catalogue's */
+	unsigned hosts;
+	bool json, ports_only, help, seed_set, no_progress;
+	char *const *targets;
+	size_t n_targets;
+};
+
+enum {
+	OPT_RATE = 256,
+	OPT_RETRIES,
+	OPT_SEED,
+	OPT_SHARD,
+	OPT_EXCLUDE,
+	OPT_ALLOW,
+	OPT_PORTS,
+	OPT_PORT,
+	OPT_SOURCE,
+	OPT_WAIT,
+	OPT_HOSTS,
+	OPT_JSON,
+	OPT_PORTS_ONLY,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
+	OPT_HELP,
+};
+
+static const struct option long_options[] = {
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"shard", required_argument, NULL, OPT_SHARD},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"allow", required_argument, NULL, OPT_ALLOW},
+    {"ports", required_argument, NULL, OPT_PORTS},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"source", required_argument, NULL, OPT_SOURCE},
+    {"wait", required_argument, NULL, OPT_WAIT},
+    {"max-hosts", required_argument, NULL, OPT_HOSTS},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"ports-only", no_argument, NULL, OPT_PORTS_ONLY},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static void usage(FILE *f)
+{
+	fputs(
+	    "Usage: exposure sweep [OPTIONS] TARGET...\n"
+	    "\n"
+	    "Find every address of your own IPv4 blocks that answers on the checks' ports with a\n"
+	    "stateless SYN sweep, then diagnose each responder like 'exposure check'.\n"
+	    "TARGET: a CIDR block or address, or a file of them (one per line, '#' comments).\n"
+	    "Only loopback may be swept unless --allow covers every target address; multicast,\n"
+	    "broadcast and reserved addresses never are. Needs CAP_NET_RAW (given up, with every\n"
+	    "other privilege, once the sockets are open).\n"
+	    "\n"
+	    "Options:\n"
+	    "  --allow CIDR        also allow this block (repeatable)\n"
+	    "  --exclude FILE      never send to these blocks (zmap blocklist format; repeatable)\n"
+	    "  --rate PPS          SYNs per second, 1..10000000 (default 10000)\n"
+	    "  --retries K         re-send unanswered probes K times, 0..10 (default 3)\n"
+	    "  --seed S            the order's seed (shards of one sweep must share it)\n"
+	    "  --shard I/N         send only shard I (0-based) of N\n"
+	    "  --ports LIST        sweep these ports (e.g. 22,445,5900-5901) instead of the\n"
+	    "                      catalogue's\n"
+	    "  --port CHECK=PORT   probe CHECK on another port (as 'exposure check')\n"
+	    "  --source ADDR       send from ADDR (default: the route's source to the targets)\n"
+	    "  --wait MS           wait for late replies after the last probe (default 1000)\n"
+	    "  --max-hosts N       hosts diagnosed at once, 1..1024 (default 32)\n"
+	    "  --ports-only        stage 1 only: print the open ports, diagnose nothing\n"
+	    "  --json              one JSON line per finished host (per open port with\n"
+	    "                      --ports-only)\n"
+	    "  --progress          a live progress line on stderr (default when it is a terminal)\n"
+	    "  --no-progress       no progress line\n"
+	    "  --help              this text\n",
+	    f);
+}
+
+static void fail(const char *what)
+{
+	fprintf(stderr, "exposure sweep: %s\n", what);
+}
+
+static int number(const char *name, const char *text, uint32_t min, uint32_t max, uint32_t *out,
+                  char *err, size_t errlen)
+{
+	int r = decimal_u32_in(text, min, max, out);
+
+	if (r < 0)
+		snprintf(err, errlen, "--%s wants a number in %u..%u, not \"%s\"", name, min, max,
+		         text);
+	return r;
+}
+
+static int opt_shard(struct sweep_config *cfg, const char *text, char *err, size_t errlen)
+{
+	const char *slash = strchr(text, '/');
+	uint64_t i, n;
+
+	if (slash == NULL || decimal_span_u64(text, (size_t)(slash - text), UINT32_MAX, &i) < 0 ||
+	    decimal_u64(slash + 1, 65536, &n) < 0 || n == 0 || i >= n) {
+		snprintf(err, errlen, "--shard wants I/N with 0 <= I < N <= 65536, not \"%s\"",
+		         text);
+		return -ERR_SYNTAX;
+	}
+	cfg->so.shard = i;
+	cfg->so.shards = n;
+	return 0;
+}
+
+static int one_option(struct sweep_config *cfg, int c, const char *arg, char *err, size_t errlen)
+{
+	struct cidr block;
+	struct addr a;
+	uint32_t v;
+	uint64_t v64;
+	int r;
+
+	switch (c) {
+	case OPT_RATE:
+		if ((r = number("rate", arg, 1, SWEEP_RATE_MAX, &v, err, errlen)) < 0)
+			return r;
+		cfg->so.rate = v;
+		return 0;
+	case OPT_RETRIES:
+		if ((r = number("retries", arg, 0, SWEEP_RETRIES_MAX, &v, err, errlen)) < 0)
+			return r;
+		cfg->so.retries = v;
+		return 0;
+	case OPT_WAIT:
+		if ((r = number("wait", arg, 0, SWEEP_WAIT_MAX_MS, &v, err, errlen)) < 0)
+			return r;
+		cfg->so.wait_ms = v;
+		return 0;
+	case OPT_HOSTS:
+		if ((r = number("max-hosts", arg, 1, SWEEP_HOSTS_MAX, &v, err, errlen)) < 0)
+			return r;
+		cfg->hosts = v;
+		return 0;
+	case OPT_SEED:
+		if (decimal_u64(arg, UINT64_MAX, &v64) < 0) {
+			snprintf(err, errlen, "--seed wants a number, not \"%s\"", arg);
+			return -ERR_SYNTAX;
+		}
+		cfg->so.seed = v64;
+		cfg->seed_set = true;
+		return 0;
+	case OPT_SHARD:
+		return opt_shard(cfg, arg, err, errlen);
+	case OPT_EXCLUDE:
+		if (cfg->n_excludes >= SWEEP_MAX_EXCLUDE) {
+			snprintf(err, errlen, "at most %d --exclude files", SWEEP_MAX_EXCLUDE);
+			return -ERR_RANGE;
+		}
+		cfg->excludes[cfg->n_excludes++] = arg;
+		return 0;
+	case OPT_ALLOW:
+		if (cidr_parse(arg, &block) < 0) {
+			snprintf(err, errlen, "--allow: \"%s\" is not a CIDR block", arg);
+			return -ERR_SYNTAX;
+		}
+		if ((r = policy_allow(&cfg->policy, &block)) < 0)
+			snprintf(err, errlen, "--allow: at most %d blocks", POLICY_MAX_ALLOW);
+		return r;
+	case OPT_PORTS:
+		cfg->ports = arg;
+		return 0;
+	case OPT_PORT:
+		return port_override_parse(&cfg->overrides, arg, err, errlen);
+	case OPT_SOURCE:
+		if (addr_parse(arg, &a) < 0 || a.family != AF_INET) {
+			snprintf(err, errlen, "--source: \"%s\" is not an IPv4 address", arg);
+			return -ERR_SYNTAX;
+		}
+		cfg->so.source = (uint32_t)a.bytes[0] << 24 | (uint32_t)a.bytes[1] << 16 |
+		                 (uint32_t)a.bytes[2] << 8 | a.bytes[3];
+		return 0;
+	case OPT_JSON:
+		cfg->json = true;
+		return 0;
+	case OPT_PORTS_ONLY:
+		cfg->ports_only = true;
+		return 0;
+	case OPT_PROGRESS:
+		cfg->so.progress = true;
+		cfg->no_progress = false;
+		return 0;
+	case OPT_NO_PROGRESS:
+		cfg->no_progress = true;
+		cfg->so.progress = false;
+		return 0;
+	case OPT_HELP:
+		cfg->help = true;
+		return 0;
+	}
+	return -ERR_INTERNAL;
+}
+
+int sweep_options_parse(int argc, char **argv, struct sweep_config *cfg, char *err, size_t errlen);
+int sweep_options_parse(int argc, char **argv, struct sweep_config *cfg, char *err, size_t errlen)
+{
+	int c, r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	policy_init(&cfg->policy);
+	sweep_opts_default(&cfg->so);
+	cfg->hosts = SWEEP_HOSTS_DEFAULT;
+	cfg->so.progress = isatty(STDERR_FILENO);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return cli_getopt_error(c, argv, err, errlen);
+		if ((r = one_option(cfg, c, optarg, err, errlen)) < 0)
+			return r;
+		if (cfg->help)
+			return 0;
+	}
+	cfg->targets = argv + optind;
+	cfg->n_targets = (size_t)(argc - optind);
+	if (cfg->n_targets == 0) {
+		snprintf(err, errlen,
+		         "no targets: name the blocks to sweep (nothing is swept by "
+		         "default)");
+		return -ERR_SYNTAX;
+	}
+	if (cfg->so.shards > 1 && !cfg->seed_set) {
+		snprintf(err, errlen,
+		         "--shard needs --seed (every shard must walk the same order)");
+		return -ERR_SYNTAX;
+	}
+	if (!cfg->seed_set)
+		randombytes_buf(&cfg->so.seed, sizeof(cfg->so.seed));
+	return 0;
+}
+
+/* "22,445,5900-5901" into the space. */
+static int parse_ports(struct space *sp, const char *list, char *err, size_t errlen)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		const char *dash = memchr(p, '-', len);
+		uint64_t first, last;
+
+		if (dash == NULL ? decimal_span_u64(p, len, 65535, &first) < 0
+		                 : decimal_span_u64(p, (size_t)(dash - p), 65535, &first) < 0 ||
+		                       decimal_span_u64(dash + 1, len - (size_t)(dash - p) - 1,
+		                                        65535, &last) < 0)
+			goto bad;
+		if (dash == NULL)
+			last = first;
+		if (first == 0 || last < first)
+			goto bad;
+		for (uint64_t port = first; port <= last; port++)
+			if (space_add_port(sp, (uint16_t)port) < 0) {
+				snprintf(err, errlen, "--ports: at most %u ports", SPACE_MAX_PORTS);
+				return -ERR_RANGE;
+			}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (sp->n_ports)
+		return 0;
+bad:
+	snprintf(err, errlen, "--ports wants ports or ranges like 22,445,5900-5901, not \"%s\"",
+	         list);
+	return -ERR_SYNTAX;
+}
+
+static int catalogue_space_ports(struct space *sp, const struct port_overrides *o)
+{
+	size_t n;
+
+	catalogue_checks(&n);
+	for (size_t i = 0; i < n; i++) {
+		struct check_ports cp = catalogue_ports(o, i);
+
+		for (uint32_t port = cp.first; port && port <= cp.last; port++)
+			if (space_add_port(sp, (uint16_t)port) < 0)
+				return -ERR_RANGE;
+	}
+	return 0;
+}
+
+static int build_space(struct sweep_config *cfg, struct space *sp, char *err, size_t errlen)
+{
+	int r;
+
+	for (size_t i = 0; i < cfg->n_targets; i++)
+		if ((r = space_add_target(sp, cfg->targets[i], err, errlen)) < 0)
+			return r;
+	for (size_t i = 0; i < cfg->n_excludes; i++)
+		if ((r = space_add_exclude_file(sp, cfg->excludes[i], err, errlen)) < 0)
+			return r;
+	if (cfg->ports)
+		r = parse_ports(sp, cfg->ports, err, errlen);
+	else if ((r = catalogue_space_ports(sp, &cfg->overrides)) < 0)
+		snprintf(err, errlen, "too many ports in the catalogue");
+	if (r < 0)
+		return r;
+	/* The policy, for every address, before any socket is opened. */
+	return space_finish(sp, &cfg->policy, err, errlen);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Stage 2: the receiver thread hands open ports over; the loop diagnoses their hosts.        */
+
+struct found {
+	uint32_t addr;
+	uint16_t port;
+};
+
+struct run {
+	const struct sweep_config *cfg;
+	const struct space *sp;
+	uv_loop_t loop;
+	uv_async_t async;
+	struct engine *engine;
+	struct diag_options dopts;
+	pthread_mutex_t lock;
+	struct found *queue; /* under lock */
+	size_t qhead, qn, qcap;
+	bool stage1_done; /* under lock */
+	bool nomem;       /* under lock */
+	uint8_t *seen;    /* per address index: queued for stage 2 (loop thread only) */
+	size_t active;
+	uint64_t hosts_done;
+	bool failed;
+};
+
+static void on_found(void *ud, uint32_t addr, uint16_t port)
+{
+	struct run *run = ud;
+
+	pthread_mutex_lock(&run->lock);
+	if (run->qn == run->qcap) {
+		size_t cap = run->qcap ? run->qcap * 2 : 1024;
+		struct found *q = realloc(run->queue, cap * sizeof(*q));
+
+		if (q == NULL) {
+			run->nomem = true;
+			pthread_mutex_unlock(&run->lock);
+			return;
+		}
+		run->queue = q;
+		run->qcap = cap;
+	}
+	run->queue[run->qn++] = (struct found){addr, port};
+	pthread_mutex_unlock(&run->lock);
+	uv_async_send(&run->async);
+}
+
+static void on_stage1_done(void *ud)
+{
+	struct run *run = ud;
+
+	pthread_mutex_lock(&run->lock);
+	run->stage1_done = true;
+	pthread_mutex_unlock(&run->lock);
+	uv_async_send(&run->async);
+}
+
+static struct addr to_addr(uint32_t v)
+{
+	struct addr a = {.family = AF_INET};
+
+	a.bytes[0] = (uint8_t)(v >> 24);
+	a.bytes[1] = (uint8_t)(v >> 16);
+	a.bytes[2] = (uint8_t)(v >> 8);
+	a.bytes[3] = (uint8_t)v;
+	return a;
+}
+
+static void print_port(struct run *run, const struct found *f)
+{
+	struct addr a = to_addr(f->addr);
+	char buf[ADDR_STRLEN];
+
+	addr_format(&a, buf, sizeof(buf));
+	if (run->cfg->json)
+		printf("{\"address\":\"%s\",\"port\":%u,\"state\":\"open\"}\n", buf, f->port);
+	else
+		printf("%s %u open\n", buf, f->port);
+	fflush(stdout);
+}
+
+static void print_host(struct run *run, struct diagnosis *d)
+{
+	char buf[ADDR_STRLEN];
+	size_t n = diagnosis_checks(d);
+	json_t *doc;
+
+	if (run->cfg->json) {
+		if ((doc = diagnosis_json(d)) == NULL) {
+			run->failed = true;
+			return;
+		}
+		json_dumpf(doc, stdout, JSON_COMPACT | JSON_REAL_PRECISION(12));
+		json_decref(doc);
+		fputc('\n', stdout);
+		fflush(stdout);
+		return;
+	}
+	addr_format(diagnosis_addr(d), buf, sizeof(buf));
+	printf("%s risk %s open", buf, risk_name(diagnosis_risk(d)));
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < diagnosis_check_ports(d, i); k++) {
+			const struct port_result *pr = diagnosis_port_result(d, i, k);
+
+			if (pr && pr->state == PORT_OPEN)
+				printf(" %s/%u", diagnosis_check_def(d, i)->name,
+				       diagnosis_port(d, i, k));
+		}
+	fputs(" findings", stdout);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < diagnosis_check_findings(d, i); k++)
+			printf(" %s", diagnosis_finding(d, i, k)->id);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+static void start_more(struct run *run);
+
+static void on_host_done(void *ud, struct diagnosis *d)
+{
+	struct run *run = ud;
+
+	print_host(run, d);
+	if (diagnosis_has_error(d))
+		run->failed = true;
+	diagnosis_free(d);
+	run->active--;
+	run->hosts_done++;
+	start_more(run);
+}
+
+/* Take what the receiver found; start diagnoses up to the window; end when all is done. */
+static void start_more(struct run *run)
+{
+	char name[ADDR_STRLEN];
+	bool done;
+	int err;
+
+	pthread_mutex_lock(&run->lock);
+	while (run->qhead < run->qn && (run->cfg->ports_only || run->active < run->cfg->hosts)) {
+		struct found f = run->queue[run->qhead++];
+		struct addr a = to_addr(f.addr);
+		int64_t ai = space_index(run->sp, f.addr);
+
+		pthread_mutex_unlock(&run->lock);
+		if (run->cfg->ports_only) {
+			print_port(run, &f);
+		} else if (ai >= 0 && !run->seen[ai]) {
+			run->seen[ai] = 1;
+			addr_format(&a, name, sizeof(name));
+			if (diagnosis_start(run->engine, name, &a, &run->dopts, NULL, on_host_done,
+			                    run, &err) == NULL) {
+				fprintf(stderr, "exposure sweep: cannot diagnose %s: %s\n", name,
+				        err_str(err));
+				run->failed = true;
+			} else {
+				run->active++;
+			}
+		}
+		pthread_mutex_lock(&run->lock);
+	}
+	if (run->qhead == run->qn)
+		run->qhead = run->qn = 0;
+	if (run->nomem)
+		run->failed = true;
+	done = run->stage1_done && run->qn == 0 && run->active == 0;
+	pthread_mutex_unlock(&run->lock);
+	if (done && !uv_is_closing((uv_handle_t *)&run->async))
+		uv_close((uv_handle_t *)&run->async, NULL);
+}
+
+static void on_async(uv_async_t *h)
+{
+	start_more(h->data);
+}
+
+static struct sweep *the_sweep; /* for the signal handler */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (the_sweep)
+		sweep_stop(the_sweep);
+}
+
+static void summary(const struct sweep *s)
+{
+	struct sweep_stats st;
+
+	sweep_get_stats(s, &st);
+	fprintf(stderr,
+	        "exposure sweep: first pass %llu in %.3f s (%.0f/s), sent %llu in %.2f s, "
+	        "replies %llu, validated %llu, invalid %llu, open %llu, closed %llu, "
+	        "dropped %llu\n",
+	        (unsigned long long)st.first_sent, st.first_s,
+	        st.first_s > 0 ? (double)st.first_sent / st.first_s : 0.0,
+	        (unsigned long long)st.sent, st.elapsed_s, (unsigned long long)st.replies,
+	        (unsigned long long)st.validated, (unsigned long long)st.invalid,
+	        (unsigned long long)st.open, (unsigned long long)st.closed,
+	        (unsigned long long)st.drops);
+}
+
+static int run_sweep(struct sweep_config *cfg, struct space *sp)
+{
+	struct run run = {.cfg = cfg, .sp = sp};
+	struct engine_opts eo;
+	struct sweep *s = NULL;
+	char err[CLI_ERR_MAX];
+	int r, status = 2;
+
+	pthread_mutex_init(&run.lock, NULL);
+	run.dopts = (struct diag_options){.ports = &cfg->overrides};
+	if ((run.seen = calloc(sp->n_addrs, 1)) == NULL) {
+		fail("out of memory");
+		goto out;
+	}
+	if ((r = uv_loop_init(&run.loop)) < 0) {
+		fail(uv_strerror(r));
+		goto out;
+	}
+	engine_opts_default(&eo);
+	if ((run.engine = engine_new(&run.loop, &eo)) == NULL ||
+	    uv_async_init(&run.loop, &run.async, on_async) < 0) {
+		fail("cannot start the probe engine");
+		goto out_loop;
+	}
+	run.async.data = &run;
+	if (sweep_open(&s, sp, &cfg->so, on_found, &run, err, sizeof(err)) < 0 ||
+	    sweep_drop_privileges(err, sizeof(err)) < 0) {
+		fail(err);
+		uv_close((uv_handle_t *)&run.async, NULL);
+		uv_run(&run.loop, UV_RUN_DEFAULT);
+		goto out_loop;
+	}
+	the_sweep = s;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if ((r = sweep_start(s, on_stage1_done)) < 0) {
+		fail(strerror(-r));
+		uv_close((uv_handle_t *)&run.async, NULL);
+		uv_run(&run.loop, UV_RUN_DEFAULT);
+		goto out_loop;
+	}
+	uv_run(&run.loop, UV_RUN_DEFAULT);
+	summary(s);
+	status = run.failed ? 2 : 0;
+out_loop:
+	sweep_close(s);
+	the_sweep = NULL;
+	engine_free(run.engine);
+	uv_run(&run.loop, UV_RUN_DEFAULT);
+	uv_loop_close(&run.loop);
+out:
+	free(run.queue);
+	free(run.seen);
+	pthread_mutex_destroy(&run.lock);
+	return status;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+	struct sweep_config cfg;
+	char err[CLI_ERR_MAX];
+	struct space *sp;
+	int status;
+
+	if (sweep_options_parse(argc, argv, &cfg, err, sizeof(err)) < 0) {
+		fail(err);
+		return 2;
+	}
+	if (cfg.help) {
+		usage(stdout);
+		return 0;
+	}
+	if ((sp = malloc(sizeof(*sp))) == NULL) {
+		fail("out of memory");
+		return 2;
+	}
+	space_init(sp);
+	if (build_space(&cfg, sp, err, sizeof(err)) < 0) {
+		fail(err);
+		space_free(sp);
+		free(sp);
+		return 2;
+	}
+	status = run_sweep(&cfg, sp);
+	space_free(sp);
+	free(sp);
+	return status;
+}
