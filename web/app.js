@@ -113,7 +113,7 @@
     for (const c of state.checks) {
       const tr = el('tr');
       tr.appendChild(el('td', null, label(c)));
-      tr.appendChild(el('td', 'num', c.ports));
+      tr.appendChild(el('td', 'num', c.transport === 'udp' ? c.ports + '/udp' : c.ports));
       body.appendChild(tr);
     }
   }

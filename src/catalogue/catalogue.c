@@ -18,8 +18,8 @@ static const struct check_def checks[] = {
     {
         .name = "ssh",
         .probe = "ssh",
-        .first_port = 22,
-        .last_port = 22,
+        .ports = PORTS({22, 22}),
+        .profile_2017 = true,
         .exposed_id = "ssh-exposed",
         .exposed_severity = SEVERITY_MEDIUM,
         .exposed_confidence = CONFIDENCE_LIKELY,
@@ -38,8 +38,8 @@ static const struct check_def checks[] = {
     {
         .name = "telnet",
         .probe = "telnet",
-        .first_port = 23,
-        .last_port = 23,
+        .ports = PORTS({23, 23}),
+        .profile_2017 = true,
         .exposed_id = "telnet-exposed",
         .exposed_severity = SEVERITY_HIGH,
         .exposed_confidence = CONFIDENCE_LIKELY,
@@ -55,8 +55,8 @@ static const struct check_def checks[] = {
     {
         .name = "netbios",
         .probe = "netbios",
-        .first_port = 139,
-        .last_port = 139,
+        .ports = PORTS({139, 139}),
+        .profile_2017 = true,
         .exposed_id = "netbios-exposed",
         .exposed_severity = SEVERITY_HIGH,
         .exposed_confidence = CONFIDENCE_LIKELY,
@@ -72,8 +72,8 @@ static const struct check_def checks[] = {
     {
         .name = "smb",
         .probe = "smb",
-        .first_port = 445,
-        .last_port = 445,
+        .ports = PORTS({445, 445}),
+        .profile_2017 = true,
         .exposed_id = "smb-exposed",
         .exposed_severity = SEVERITY_HIGH,
         .exposed_confidence = CONFIDENCE_LIKELY,
@@ -97,8 +97,8 @@ static const struct check_def checks[] = {
     {
         .name = "rdp",
         .probe = "rdp",
-        .first_port = 3389,
-        .last_port = 3389,
+        .ports = PORTS({3389, 3389}),
+        .profile_2017 = true,
         .exposed_id = "rdp-exposed",
         .exposed_severity = SEVERITY_HIGH,
         .exposed_confidence = CONFIDENCE_LIKELY,
@@ -118,8 +118,8 @@ static const struct check_def checks[] = {
     {
         .name = "vnc",
         .probe = "vnc",
-        .first_port = 5900,
-        .last_port = 5900,
+        .ports = PORTS({5900, 5900}),
+        .profile_2017 = true,
         .exposed_id = "vnc-exposed",
         .exposed_severity = SEVERITY_HIGH,
         .exposed_confidence = CONFIDENCE_LIKELY,
@@ -139,8 +139,8 @@ static const struct check_def checks[] = {
     {
         .name = "skysea",
         .probe = "skysea",
-        .first_port = 52300,
-        .last_port = 52315,
+        .ports = PORTS({52300, 52315}),
+        .profile_2017 = true,
         .exposed_id = "skysea-port-exposed",
         .exposed_severity = SEVERITY_MEDIUM,
         .exposed_confidence = CONFIDENCE_POSSIBLE,
@@ -285,24 +285,87 @@ static void join(char *buf, size_t n, size_t *len, const char *text)
 	*len += t;
 }
 
+const char *transport_name(enum transport t)
+{
+	static const char *const names[TRANSPORT_X_MAX] = {
+	    [TRANSPORT_TCP] = "tcp", [TRANSPORT_UDP] = "udp"};
+
+	return (unsigned)t < TRANSPORT_X_MAX ? names[t] : "unknown";
+}
+
+size_t check_ports_ranges(struct check_ports p)
+{
+	size_t n = 0;
+
+	while (n < CHECK_MAX_RANGES && p.r[n].first != 0)
+		n++;
+	return n;
+}
+
+size_t check_ports_count(struct check_ports p)
+{
+	size_t total = 0;
+
+	for (size_t k = 0; k < check_ports_ranges(p); k++)
+		if (p.r[k].last >= p.r[k].first)
+			total += (size_t)(p.r[k].last - p.r[k].first) + 1;
+	return total;
+}
+
+uint16_t check_ports_nth(struct check_ports p, size_t k)
+{
+	for (size_t i = 0; i < check_ports_ranges(p); i++) {
+		size_t width =
+		    p.r[i].last >= p.r[i].first ? (size_t)(p.r[i].last - p.r[i].first) + 1 : 0;
+
+		if (k < width)
+			return (uint16_t)(p.r[i].first + k);
+		k -= width;
+	}
+	return 0;
+}
+
+size_t check_ports_index(struct check_ports p, uint16_t port)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < check_ports_ranges(p); i++) {
+		if (port >= p.r[i].first && port <= p.r[i].last)
+			return k + (size_t)(port - p.r[i].first);
+		if (p.r[i].last >= p.r[i].first)
+			k += (size_t)(p.r[i].last - p.r[i].first) + 1;
+	}
+	return k;
+}
+
 size_t check_ports_text(struct check_ports p, char *buf, size_t n)
 {
-	int len = p.first == p.last ? snprintf(buf, n, "%u", p.first)
-	                            : snprintf(buf, n, "%u-%u", p.first, p.last);
+	size_t len = 0;
+	char one[16];
 
-	return len < 0 ? 0 : (size_t)len;
+	if (n > 0)
+		buf[0] = '\0';
+	for (size_t i = 0; i < check_ports_ranges(p); i++) {
+		if (p.r[i].first == p.r[i].last)
+			snprintf(one, sizeof(one), "%u", p.r[i].first);
+		else
+			snprintf(one, sizeof(one), "%u-%u", p.r[i].first, p.r[i].last);
+		join(buf, n, &len, i ? "," : "");
+		join(buf, n, &len, one);
+	}
+	return len;
 }
 
 static void ports_text(const struct check_def *c, char *buf, size_t n)
 {
-	check_ports_text((struct check_ports){c->first_port, c->last_port}, buf, n);
+	check_ports_text(c->ports, buf, n);
 }
 
 size_t catalogue_headline_ports(char *buf, size_t n, const char *sep)
 {
 	size_t len = 0;
 	bool first = true;
-	char p[16];
+	char p[CHECK_PORTS_TEXT_MAX];
 
 	if (n > 0)
 		buf[0] = '\0';
@@ -333,14 +396,15 @@ size_t catalogue_names(char *buf, size_t n, const char *sep)
 void catalogue_title(const char *name, char *buf, size_t n)
 {
 	const struct check_def *c = catalogue_find(name);
-	char p[16];
+	char p[CHECK_PORTS_TEXT_MAX];
 
 	if (c == NULL) {
 		snprintf(buf, n, "%s", name);
 		return;
 	}
 	ports_text(c, p, sizeof(p));
-	snprintf(buf, n, "%s (%s)", c->title, p);
+	/* "SSDP (1900/udp)": TCP goes without saying, as it always did. */
+	snprintf(buf, n, "%s (%s%s)", c->title, p, c->transport == TRANSPORT_UDP ? "/udp" : "");
 }
 
 /* A port: 1..65535, digits only. */
@@ -356,10 +420,44 @@ static int parse_port(const char *s, const char *end, uint16_t *out)
 	*out = (uint16_t)v;
 	return 0;
 }
+/*
+ * "PORT", "FIRST-LAST" or a comma-separated list of them into *out. Returns 0, or -ERR_SYNTAX /
+ * -ERR_RANGE for a bad port (how is said by the caller), or 1 for a list that breaks the shape
+ * (a range going down, too many ranges or ports, a port twice).
+ */
+static int parse_port_list(const char *s, struct check_ports *out)
+{
+	size_t n = 0;
+	int r;
+
+	*out = (struct check_ports){0};
+	for (;;) {
+		const char *end = s + strcspn(s, ",");
+		const char *dash = memchr(s, '-', (size_t)(end - s));
+		struct port_range pr;
+
+		if ((r = parse_port(s, dash ? dash : end, &pr.first)) < 0)
+			return r;
+		pr.last = pr.first;
+		if (dash && (r = parse_port(dash + 1, end, &pr.last)) < 0)
+			return r;
+		if (n == CHECK_MAX_RANGES || pr.last < pr.first)
+			return 1;
+		for (size_t k = 0; k < n; k++)
+			if (pr.first <= out->r[k].last && pr.last >= out->r[k].first)
+				return 1;
+		out->r[n++] = pr;
+		if (check_ports_count(*out) > CHECK_MAX_PORTS)
+			return 1;
+		if (*end == '\0')
+			return 0;
+		s = end + 1;
+	}
+}
+
 int port_override_parse(struct port_overrides *o, const char *text, char *err, size_t errlen)
 {
 	const char *eq = strchr(text, '=');
-	const char *dash, *end;
 	char name[32];
 	struct check_ports cp;
 	int r;
@@ -379,29 +477,107 @@ int port_override_parse(struct port_overrides *o, const char *text, char *err, s
 		snprintf(err, errlen, "--port: unknown check '%s' (%s)", name, names);
 		return -ERR_UNSUPPORTED;
 	}
-	end = eq + 1 + strlen(eq + 1);
-	dash = strchr(eq + 1, '-');
-	if ((r = parse_port(eq + 1, dash ? dash : end, &cp.first)) < 0)
-		goto bad_port;
-	cp.last = cp.first;
-	if (dash && (r = parse_port(dash + 1, end, &cp.last)) < 0)
-		goto bad_port;
-	if (cp.last < cp.first || cp.last - cp.first >= CHECK_MAX_PORTS) {
-		snprintf(err, errlen, "--port %s: a range must go up and hold at most %d ports",
-		         text, CHECK_MAX_PORTS);
+	r = parse_port_list(eq + 1, &cp);
+	if (r < 0) {
+		snprintf(err, errlen, "--port %s: ports are whole numbers from 1 to 65535", text);
+		return r;
+	}
+	if (r > 0) {
+		snprintf(err, errlen,
+		         "--port %s: a range must go up and hold at most %d ports (at most %d "
+		         "ranges, no port twice)",
+		         text, CHECK_MAX_PORTS, CHECK_MAX_RANGES);
 		return -ERR_RANGE;
 	}
 	o->set[c - checks] = true;
 	o->ports[c - checks] = cp;
 	return 0;
-bad_port:
-	snprintf(err, errlen, "--port %s: ports are whole numbers from 1 to 65535", text);
-	return r;
 }
 
 struct check_ports catalogue_ports(const struct port_overrides *o, size_t i)
 {
 	if (o && i < N_CHECKS && o->set[i])
 		return o->ports[i];
-	return (struct check_ports){checks[i].first_port, checks[i].last_port};
+	return i < N_CHECKS ? checks[i].ports : (struct check_ports){0};
+}
+
+uint32_t catalogue_profile_2017(void)
+{
+	uint32_t s = 0;
+
+	for (size_t i = 0; i < N_CHECKS; i++)
+		if (checks[i].profile_2017)
+			s |= UINT32_C(1) << i;
+	return s;
+}
+
+uint32_t catalogue_all(void)
+{
+	return N_CHECKS == 32 ? UINT32_MAX : (UINT32_C(1) << N_CHECKS) - 1;
+}
+
+bool checks_has(uint32_t s, size_t i)
+{
+	return i < N_CHECKS && (s >> i) & 1;
+}
+
+size_t checks_count(uint32_t s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_CHECKS; i++)
+		n += checks_has(s, i);
+	return n;
+}
+
+/* "a,b,c": known names, each once. */
+static int select_list(const char *list, uint32_t *out, char *err, size_t errlen)
+{
+	uint32_t s = 0;
+
+	for (const char *p = list;; p++) {
+		size_t len = strcspn(p, ",");
+		char name[32];
+		const struct check_def *c = NULL;
+
+		if (len > 0 && len < sizeof(name)) {
+			memcpy(name, p, len);
+			name[len] = '\0';
+			c = catalogue_find(name);
+		}
+		if (c == NULL) {
+			char names[CATALOGUE_MAX_CHECKS * 16];
+
+			catalogue_names(names, sizeof(names), ",");
+			snprintf(err, errlen, "--checks: '%.*s' is not a check (%s)",
+			         (int)(len < 32 ? len : 32), p, names);
+			return -ERR_UNSUPPORTED;
+		}
+		if (s & (UINT32_C(1) << (c - checks))) {
+			snprintf(err, errlen, "--checks: %s is named twice", c->name);
+			return -ERR_SYNTAX;
+		}
+		s |= UINT32_C(1) << (c - checks);
+		p += len;
+		if (*p == '\0')
+			break;
+	}
+	*out = s;
+	return 0;
+}
+
+int catalogue_select(const char *profile, const char *list, uint32_t *out, char *err, size_t errlen)
+{
+	if (list != NULL)
+		return select_list(list, out, err, errlen);
+	if (profile == NULL || strcmp(profile, "2017") == 0) {
+		*out = catalogue_profile_2017();
+		return 0;
+	}
+	if (strcmp(profile, "extended") == 0) {
+		*out = catalogue_all();
+		return 0;
+	}
+	snprintf(err, errlen, "--profile is 2017 or extended, not '%.32s'", profile);
+	return -ERR_UNSUPPORTED;
 }

@@ -30,9 +30,35 @@
 #define CATALOGUE_UNDECIDED_ADVICE "check-unknown"
 
 /* A range of ports, first..last inclusive (one port: first == last; none: 0..0). */
-struct check_ports {
+struct port_range {
 	uint16_t first, last;
 };
+
+/* Ranges one check's ports are made of, at most. */
+#define CHECK_MAX_RANGES 4
+
+/*
+ * A check's ports: a short list of ranges, probed in this order ("111,2049", "52300-52315",
+ * "5000-5001,8080,443"); the list ends at a range whose first is 0. At most CHECK_MAX_PORTS
+ * ports in all, no port twice. Read it through check_ports_count() and check_ports_nth().
+ */
+struct check_ports {
+	struct port_range r[CHECK_MAX_RANGES];
+};
+
+/* A catalogue entry's ports: PORTS({22, 22}), PORTS({111, 111}, {2049, 2049}). */
+#define PORTS(...)                                                                                 \
+	{                                                                                          \
+		{                                                                                  \
+			__VA_ARGS__                                                                \
+		}                                                                                  \
+	}
+
+/* The transport a check's probe speaks on its ports. */
+enum transport { TRANSPORT_TCP = 0, TRANSPORT_UDP, TRANSPORT_X_MAX };
+
+/* "tcp", "udp". */
+const char *transport_name(enum transport t);
 
 /* A finding a check can raise, with the severity it is raised with (docs/json.md). */
 struct finding_def {
@@ -41,10 +67,11 @@ struct finding_def {
 };
 
 struct check_def {
-	const char *name;  /* stable id: "ssh", "smb", ... (JSON "check", --port CHECK=) */
-	const char *probe; /* probe_by_name() key; the protocol check behind an open port */
-	uint16_t first_port, last_port; /* default range, inclusive (one port: first == last) */
-	const char *exposed_id;         /* finding for an open port: "ssh-exposed" */
+	const char *name;         /* stable id: "ssh", "smb", ... (JSON "check", --port CHECK=) */
+	const char *probe;        /* probe_by_name() key; the protocol check behind an open port */
+	enum transport transport; /* TCP unless said */
+	struct check_ports ports; /* the default ports, PORTS(...) */
+	const char *exposed_id;   /* finding for an open port: "ssh-exposed" */
 	enum severity exposed_severity;
 	enum confidence exposed_confidence; /* before the protocol check confirms anything */
 	/* The findings the protocol check may add, worst first; the list ends at a NULL id. */
@@ -61,9 +88,12 @@ struct check_def {
 	 * (the NetBIOS check speaks SMB over the session). */
 	const char *runs;
 	/* Other ports of the same service that the advice may tell to close (NetBIOS 137-138). */
-	struct check_ports advice_ports;
-	bool headline;     /* one of the doors of the 2017 headline statistic (139 or 445 open) */
-	const char *title; /* short name for charts and tables: "SMB", shown "SMB (445)" */
+	struct port_range advice_ports;
+	bool headline; /* one of the doors of the 2017 headline statistic (139 or 445 open) */
+	/* One of the seven doors of the 2017 service: run by the profile "2017", the default of
+	 * `exposure check` and `exposure serve` (the profile "extended" runs every check). */
+	bool profile_2017;
+	const char *title;    /* short name for charts and tables: "SMB", shown "SMB (445)" */
 	const char *label_en; /* "Remote login (SSH)" */
 	const char *label_ja;
 	const char *open_en; /* one plain sentence: what an open port means */
@@ -130,8 +160,8 @@ size_t catalogue_names(char *buf, size_t n, const char *sep);
 void catalogue_title(const char *name, char *buf, size_t n);
 
 /*
- * Per-run overrides of a check's ports (--port CHECK=PORT or CHECK=FIRST-LAST), indexed like
- * catalogue_checks(). A range is at most CHECK_MAX_PORTS ports.
+ * Per-run overrides of a check's ports (--port CHECK=PORTS), indexed like catalogue_checks(). An
+ * override replaces the check's whole list.
  */
 struct port_overrides {
 	bool set[CATALOGUE_MAX_CHECKS];
@@ -139,19 +169,55 @@ struct port_overrides {
 };
 
 /*
- * Parse "CHECK=PORT" or "CHECK=FIRST-LAST" into o. Returns 0; -ERR_SYNTAX (malformed, names the
- * problem in err), -ERR_RANGE (port 0 or > 65535, or range too long) or -ERR_UNSUPPORTED
- * (unknown check). err gets a one-line message on failure.
+ * Parse "CHECK=PORTS" into o, PORTS being "PORT", "FIRST-LAST" or a comma-separated list of
+ * them ("nfs=111,2049"). Returns 0; -ERR_SYNTAX (malformed, names the problem in err),
+ * -ERR_RANGE (port 0 or > 65535, a range going down, more than CHECK_MAX_RANGES ranges or
+ * CHECK_MAX_PORTS ports, a port twice) or -ERR_UNSUPPORTED (unknown check). err gets a one-line
+ * message on failure.
  */
 int port_override_parse(struct port_overrides *o, const char *text, char *err, size_t errlen);
 
 /*
- * "445" or "52300-52315": ports p as text into buf (always NUL-terminated). Returns the length
- * it needed (as snprintf). The one way the catalogue's ports are written for people.
+ * "445", "52300-52315" or "111,2049": ports p as text into buf (always NUL-terminated). Returns
+ * the length it needed (as snprintf). The one way the catalogue's ports are written for people.
  */
 size_t check_ports_text(struct check_ports p, char *buf, size_t n);
 
+/* Longest check_ports_text() and its NUL: four ranges "65535-65535" joined by commas. */
+#define CHECK_PORTS_TEXT_MAX (CHECK_MAX_RANGES * 12)
+
+/* How many ports p holds (every port of every range), and how many ranges. */
+size_t check_ports_count(struct check_ports p);
+size_t check_ports_ranges(struct check_ports p);
+
+/* The k-th port of p in probing order (k < check_ports_count(p)), 0 past the end. */
+uint16_t check_ports_nth(struct check_ports p, size_t k);
+
+/* The index k of port in p (check_ports_nth(p, k) == port), or check_ports_count(p). */
+size_t check_ports_index(struct check_ports p, uint16_t port);
+
 /* The effective ports of catalogue entry i. */
 struct check_ports catalogue_ports(const struct port_overrides *o, size_t i);
+
+/*
+ * Profiles: which checks a diagnosis runs, as a set of catalogue indices (bit i: entry i of
+ * catalogue_checks(); CATALOGUE_MAX_CHECKS fits). "2017" holds the entries marked
+ * profile_2017 (the default everywhere), "extended" every check.
+ */
+#define PROFILE_DEFAULT "2017"
+uint32_t catalogue_profile_2017(void);
+uint32_t catalogue_all(void);
+
+/*
+ * The set a profile name or a check list names, into *out: profile "2017" or "extended"
+ * (checks NULL), or checks "a,b,c" (profile NULL; known names, each once, at least one).
+ * Returns 0, or -ERR_UNSUPPORTED / -ERR_SYNTAX with one line in err.
+ */
+int catalogue_select(const char *profile, const char *checks, uint32_t *out, char *err,
+                     size_t errlen);
+
+/* Whether set s holds entry i; the number of checks in s. */
+bool checks_has(uint32_t s, size_t i);
+size_t checks_count(uint32_t s);
 
 #endif

@@ -22,6 +22,7 @@
 struct check_config {
 	struct policy policy;
 	struct port_overrides ports;
+	uint32_t checks;       /* --profile / --checks (catalogue_select()); 0 = profile 2017 */
 	unsigned timeout_ms;   /* 0 = adaptive */
 	unsigned max_inflight; /* 0 = the engine's default */
 	bool json, explain, no_color, help;
@@ -131,11 +132,11 @@ void checks_doors(struct sbuf *b, enum doors_style style);
 void text_wrap(FILE *f, const char *text, size_t width);
 
 /*
- * `exposure check --list`: each check of the catalogue with its ports (po: the --port
- * overrides, or NULL) as aligned text (check, ports, label), or as one JSON document
- * (docs/json.md, "The list of checks"). Returns 0 or -ERR_* / -errno.
+ * `exposure check --list`: each check of set (--profile / --checks; 0: the profile 2017) with its
+ * ports (po: the --port overrides, or NULL) as aligned text (check, ports, label), or as one
+ * JSON document (docs/json.md, "The list of checks"). Returns 0 or -ERR_* / -errno.
  */
-int checks_list(FILE *f, const struct port_overrides *po, bool json);
+int checks_list(FILE *f, const struct port_overrides *po, uint32_t set, bool json);
 
 /* `exposure serve` (cmd_serve.c): returns the process exit status (0 or 2). */
 int cmd_serve(int argc, char **argv);

@@ -80,12 +80,17 @@ void check_usage(FILE *f)
 	    "Options:\n"
 	    "  --json              print one JSON document (docs/json.md) and nothing else\n"
 	    "  --allow CIDR        also allow probing this block (repeatable)\n"
-	    "  --config FILE       read settings: 'allow CIDR', 'port CHECK=PORT', 'timeout MS'\n"
-	    "  --port CHECK=PORT   probe CHECK on another port, or CHECK=FIRST-LAST (<= 16 ports)\n"
+	    "  --config FILE       read settings: 'allow CIDR', 'port CHECK=PORT', 'timeout MS',\n"
+	    "                      'profile NAME', 'checks A,B,...'\n"
+	    "  --port CHECK=PORT   probe CHECK on another port, or CHECK=FIRST-LAST, or a list\n"
+	    "                      FIRST-LAST,PORT,... (<= 16 ports in all)\n"
 	    "  --timeout MS        fixed per-attempt connect timeout, 1..60000 (default: "
 	    "adaptive)\n"
 	    "  --ports-only        port states only, no protocol checks (like nmap -sT)\n"
 	    "  --list              print the checks and their ports (JSON with --json)\n"
+	    "  --profile NAME      the checks to run: 2017 (the default: the seven doors of the\n"
+	    "                      2017 service) or extended (every check)\n"
+	    "  --checks A,B,...    run these checks only (names as in --list --profile extended)\n"
 	    "  --explain           show all advice for each finding\n"
 	    "  --no-color          no colours (also when NO_COLOR is set)\n"
 	    "  --max-inflight N    connections open at once (default 512)\n"
@@ -429,7 +434,8 @@ int cmd_check(int argc, char **argv)
 		return 0;
 	}
 	if (cfg.list) {
-		if ((r = checks_list(stdout, &cfg.ports, cfg.json)) < 0 || fflush(stdout) != 0) {
+		if ((r = checks_list(stdout, &cfg.ports, cfg.checks, cfg.json)) < 0 ||
+		    fflush(stdout) != 0) {
 			fail(r < 0 ? err_str(r) : strerror(errno));
 			return 2;
 		}
@@ -438,6 +444,7 @@ int cmd_check(int argc, char **argv)
 	nofile = raise_nofile();
 	run.dopts = (struct diag_options){
 	    .ports = &cfg.ports,
+	    .checks = cfg.checks,
 	    .timeout_ms = cfg.timeout_ms,
 	    .ports_only = cfg.ports_only,
 	};

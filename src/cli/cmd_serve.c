@@ -53,7 +53,13 @@ static const char usage[] =
     "                            the page takes address tickets there to test both families\n"
     "                            (need --origin; docs/api.md, \"Tickets\")\n"
     "  --ticket-ttl SEC          how long an address ticket lives, 1..120 (default 120)\n"
-    "  --port CHECK=PORT[-LAST]  move a check to other ports (labs and tests)\n"
+    "  --port CHECK=PORT[-LAST]  move a check to other ports (labs and tests); a list\n"
+    "                            FIRST-LAST,PORT,... for a check of several ports\n"
+    "What:\n"
+    "  --profile NAME            the checks each diagnosis runs: 2017 (the default: the\n"
+    "                            seven doors of the 2017 service) or extended (every check)\n"
+    "  --checks A,B,...          run these checks only (exposure check --list --profile\n"
+    "                            extended names them)\n"
     "Abuse limits:\n"
     "  --max-inflight N          diagnoses running at once (default 64)\n"
     "  --queue-max N             diagnoses waiting; beyond it 429 + Retry-After (default 256)\n"
@@ -116,6 +122,8 @@ enum {
 	O_V6_HOST,
 	O_SECURE,
 	O_PORT,
+	O_PROFILE,
+	O_CHECKS,
 	O_ADMIN_TOKEN,
 	O_LABELS,
 	O_CONFIG,
@@ -180,6 +188,8 @@ static const struct option other_options[] = {
     {"v6-host", required_argument, NULL, O_V6_HOST},
     {"secure-cookie", no_argument, NULL, O_SECURE},
     {"port", required_argument, NULL, O_PORT},
+    {"profile", required_argument, NULL, O_PROFILE},
+    {"checks", required_argument, NULL, O_CHECKS},
     {"admin-token-file", required_argument, NULL, O_ADMIN_TOKEN},
     {"labels", required_argument, NULL, O_LABELS},
     {"config", required_argument, NULL, O_CONFIG},
@@ -333,6 +343,10 @@ static int one_option(struct serve_config *cfg, int ch, char *arg, char *err, si
 		return 0;
 	case O_PORT:
 		return opt_port(c, arg, err, errlen);
+	case O_PROFILE: /* the catalogue's message names the option already */
+		return catalogue_select(arg, NULL, &c->checks, err, errlen);
+	case O_CHECKS:
+		return catalogue_select(NULL, arg, &c->checks, err, errlen);
 	case O_ADMIN_TOKEN:
 		c->admin_token_file = arg;
 		return 0;

@@ -58,6 +58,21 @@ static int opt_port(struct check_config *cfg, const char *text, const char *wher
 	return r;
 }
 
+/* --profile NAME or --checks LIST (where names the option or the config line). */
+static int opt_select(struct check_config *cfg, bool list, const char *text, const char *where,
+                      char *err, size_t errlen)
+{
+	char why[CLI_ERR_MAX / 2];
+	int r = catalogue_select(list ? NULL : text, list ? text : NULL, &cfg->checks, why,
+	                         sizeof(why));
+
+	if (r < 0 && strncmp(where, "--", 2) == 0)
+		snprintf(err, errlen, "%s", why);
+	else if (r < 0)
+		snprintf(err, errlen, "%s: %s", where, why);
+	return r;
+}
+
 /*
  * One line: blanks around, '#' comments and empty lines skipped, then NAME and VALUE ("" when
  * the line has none) split at the first run of blanks, handed to fn.
@@ -151,7 +166,10 @@ static int check_setting(void *ud, const char *key, char *val, const char *where
 		return opt_port(cfg, val, where, err, errlen);
 	if (strcmp(key, "timeout") == 0)
 		return opt_timeout(cfg, val, where, err, errlen);
-	snprintf(err, errlen, "%s: unknown setting '%s' (allow, port, timeout)", where, key);
+	if (strcmp(key, "profile") == 0 || strcmp(key, "checks") == 0)
+		return opt_select(cfg, key[0] == 'c', val, where, err, errlen);
+	snprintf(err, errlen, "%s: unknown setting '%s' (allow, port, timeout, profile, checks)",
+	         where, key);
 	return -ERR_SYNTAX;
 }
 
@@ -176,6 +194,8 @@ enum {
 	OPT_MAX_INFLIGHT,
 	OPT_PORTS_ONLY,
 	OPT_LIST,
+	OPT_PROFILE,
+	OPT_CHECKS,
 	OPT_HELP
 };
 
@@ -190,6 +210,8 @@ static const struct option long_options[] = {
     {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
     {"ports-only", no_argument, NULL, OPT_PORTS_ONLY},
     {"list", no_argument, NULL, OPT_LIST},
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"checks", required_argument, NULL, OPT_CHECKS},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -237,6 +259,10 @@ static int one_option(struct check_config *cfg, int c, const char *arg, char *er
 	case OPT_LIST:
 		cfg->list = true;
 		return 0;
+	case OPT_PROFILE:
+		return opt_select(cfg, false, arg, "--profile", err, errlen);
+	case OPT_CHECKS:
+		return opt_select(cfg, true, arg, "--checks", err, errlen);
 	case OPT_HELP:
 		cfg->help = true;
 		return 0;

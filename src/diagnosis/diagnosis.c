@@ -119,9 +119,11 @@ struct diagnosis *diagnosis_new(const char *target, const struct addr *a,
 {
 	const struct check_def *defs;
 	struct diagnosis *d;
-	size_t n, job = 0;
+	size_t n_all, n, job = 0;
+	uint32_t set = o && o->checks ? o->checks : catalogue_profile_2017();
 
-	defs = catalogue_checks(&n);
+	defs = catalogue_checks(&n_all);
+	n = checks_count(set);
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return NULL;
@@ -139,14 +141,17 @@ struct diagnosis *diagnosis_new(const char *target, const struct addr *a,
 	d->checks = calloc(n, sizeof(*d->checks));
 	if (d->target == NULL || d->checks == NULL)
 		goto fail;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t k = 0, i = 0; k < n_all; k++) {
 		struct diag_check *c = &d->checks[i];
 
-		c->def = &defs[i];
-		c->ports = catalogue_ports(o ? o->ports : NULL, i);
+		if (!checks_has(set, k))
+			continue;
+		c->def = &defs[k];
+		c->ports = catalogue_ports(o ? o->ports : NULL, k);
 		c->first_job = d->n_jobs;
-		c->n_jobs = (size_t)(c->ports.last - c->ports.first) + 1;
+		c->n_jobs = check_ports_count(c->ports);
 		d->n_jobs += c->n_jobs;
+		i++;
 	}
 	d->jobs = calloc(d->n_jobs, sizeof(*d->jobs));
 	if (d->jobs == NULL)
@@ -156,7 +161,7 @@ struct diagnosis *diagnosis_new(const char *target, const struct addr *a,
 			d->jobs[job] = (struct diag_port){
 			    .d = d,
 			    .check = i,
-			    .port = (uint16_t)(d->checks[i].ports.first + p),
+			    .port = check_ports_nth(d->checks[i].ports, p),
 			};
 		}
 	}
@@ -427,9 +432,10 @@ static struct diag_port *find_job(struct diagnosis *d, size_t i, uint16_t port)
 	if (i >= d->n_checks)
 		return NULL;
 	struct diag_check *c = &d->checks[i];
-	if (port < c->ports.first || port > c->ports.last)
+	size_t k = check_ports_index(c->ports, port);
+	if (k >= c->n_jobs)
 		return NULL;
-	return &d->jobs[c->first_job + (size_t)(port - c->ports.first)];
+	return &d->jobs[c->first_job + k];
 }
 
 /*

@@ -22,13 +22,17 @@ enum risk { RISK_NONE = 0, RISK_LOW, RISK_MEDIUM, RISK_HIGH, RISK_CRITICAL, RISK
 
 struct diag_options {
 	const struct port_overrides *ports; /* NULL = the catalogue's ports */
+	/* The checks to run, a set of catalogue indices (catalogue_select()); 0 = the profile
+	 * "2017". Check i of the diagnosis is then the i-th check of the set, in catalogue order.
+	 */
+	uint32_t checks;
 	unsigned timeout_ms; /* 0 = adaptive (engine); else a fixed per-attempt timeout */
 	bool ports_only;     /* port states only, like nmap -sT: no protocol check runs */
 };
 
 struct diagnosis;
 
-/* A check finished (index into catalogue_checks()). Called from the loop. */
+/* A check finished (its index in the diagnosis: diagnosis_check_def()). Called from the loop. */
 typedef void diag_check_cb(void *ud, struct diagnosis *d, size_t check);
 /*
  * Every check finished. Called once, from the loop, after the last on_check; d stays valid until
@@ -45,7 +49,7 @@ struct diagnosis *diagnosis_start(struct engine *e, const char *target, const st
                                   const struct diag_options *o, diag_check_cb *on_check,
                                   diag_done_cb *on_done, void *ud, int *err);
 
-/* Number of checks (== catalogue count) and whether check i has finished. */
+/* Number of checks (those of the set it runs) and whether check i has finished. */
 size_t diagnosis_checks(const struct diagnosis *d);
 bool diagnosis_check_done(const struct diagnosis *d, size_t i);
 

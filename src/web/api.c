@@ -36,6 +36,7 @@ static json_t *links(const char *id)
 	return json_pack("{s:s, s:s, s:s}", "self", self, "events", events, "page", page);
 }
 
+/* The checks every diagnosis of this service runs (its profile), with their effective ports. */
 static json_t *catalogue_json(struct web *w)
 {
 	size_t n;
@@ -44,18 +45,18 @@ static json_t *catalogue_json(struct web *w)
 
 	for (size_t i = 0; i < n; i++) {
 		struct check_ports p = catalogue_ports(w->cfg.ports_set ? &w->cfg.ports : NULL, i);
-		char ports[16];
+		char ports[CHECK_PORTS_TEXT_MAX];
 
-		if (p.first == p.last)
-			snprintf(ports, sizeof(ports), "%u", p.first);
-		else
-			snprintf(ports, sizeof(ports), "%u-%u", p.first, p.last);
-		json_array_append_new(a, json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s}",
-		                                   "check", defs[i].name, "ports", ports, "label",
-		                                   "en", defs[i].label_en, "ja", defs[i].label_ja,
-		                                   "open", "en", defs[i].open_en, "ja",
-		                                   defs[i].open_ja, "severity",
-		                                   severity_name(defs[i].exposed_severity)));
+		if (!checks_has(w->cfg.checks, i))
+			continue;
+		check_ports_text(p, ports, sizeof(ports));
+		json_array_append_new(
+		    a,
+		    json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s, s:s}", "check",
+		              defs[i].name, "ports", ports, "label", "en", defs[i].label_en, "ja",
+		              defs[i].label_ja, "open", "en", defs[i].open_en, "ja",
+		              defs[i].open_ja, "severity", severity_name(defs[i].exposed_severity),
+		              "transport", transport_name(defs[i].transport)));
 	}
 	return a;
 }

@@ -599,6 +599,7 @@ static void start_one(struct web *w, struct job *j)
 {
 	struct diag_options o = {
 	    .ports = w->cfg.ports_set ? &w->cfg.ports : NULL,
+	    .checks = w->cfg.checks,
 	    .timeout_ms = j->timeout_ms,
 	};
 	int err = 0;

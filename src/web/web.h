@@ -47,6 +47,8 @@ struct web_config {
 	struct trust trust;
 	struct port_overrides ports;
 	bool ports_set;
+	/* The checks every diagnosis runs (catalogue_select()); 0 = the profile "2017". */
+	uint32_t checks;
 	/* Abuse limits. */
 	unsigned max_inflight; /* diagnoses running at once */
 	unsigned queue_max;    /* diagnoses waiting to run */

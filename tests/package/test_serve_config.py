@@ -117,6 +117,8 @@ def shipped_defaults():
         who = json.loads(body)
         assert who["mode"] == "public", who  # 'public' took effect
         assert who["may_diagnose"] is False, who  # loopback is refused in public mode
+        # 'checks' (after 'profile') took effect: the page's table lists those checks only.
+        assert [c["check"] for c in who["checks"]] == ["ssh", "smb", "rdp"], who["checks"]
         status, _ = get(port, "/healthz")
         assert status == 200, status
         # The operator token from admin-token-file opens the dashboard.
@@ -149,6 +151,9 @@ def bad_lines():
     refused(["config /etc/passwd"], "exposure serve: %(f)s:1: unknown setting 'config'")
     refused(["help"], "exposure serve: %(f)s:1: unknown setting 'help'")
     refused(["allow 10.0.0.0/33"], "exposure serve: %(f)s:1: --allow wants ADDR/PREFIX")
+    refused(["profile 2016"],
+            "exposure serve: %(f)s:1: --profile is 2017 or extended, not '2016'")
+    refused(["checks ssh,ssh"], "exposure serve: %(f)s:1: --checks: ssh is named twice")
     refused(["listen " + "1" * 600], "exposure serve: %(f)s:1: line longer than 512 bytes")
     missing = os.path.join(TMP, "no-such.conf")
     r = subprocess.run([EXE, "serve", "--config", missing], capture_output=True, text=True)

@@ -65,8 +65,11 @@ static void test_catalogue_expected(void **state)
 			k++;
 		assert_int_equal(k, expected[i].n_findings);
 		assert_string_equal(c->exposed_id, expected[i].exposed);
-		assert_int_equal(c->first_port, expected[i].first);
-		assert_int_equal(c->last_port, expected[i].last);
+		assert_int_equal(check_ports_ranges(c->ports), 1);
+		assert_int_equal(c->ports.r[0].first, expected[i].first);
+		assert_int_equal(c->ports.r[0].last, expected[i].last);
+		assert_int_equal(c->transport, TRANSPORT_TCP);
+		assert_true(c->profile_2017); /* the seven doors of 2017 */
 		assert_int_equal(c->exposed_severity, expected[i].sev);
 	}
 }
@@ -89,10 +92,25 @@ static void test_catalogue_contents(void **state)
 			k++;
 		}
 		assert_non_null(c[i].title);
-		assert_true(c[i].first_port >= 1 && c[i].first_port <= c[i].last_port);
+		size_t nr = check_ports_ranges(c[i].ports);
+		assert_true(nr >= 1 && nr <= CHECK_MAX_RANGES);
+		for (size_t r = 0; r < nr; r++) {
+			struct port_range pr = c[i].ports.r[r];
+
+			assert_true(pr.first >= 1 && pr.first <= pr.last);
+			for (size_t q = 0; q < r; q++) /* no port twice */
+				assert_false(pr.first <= c[i].ports.r[q].last &&
+				             pr.last >= c[i].ports.r[q].first);
+			/* Never the printer ports (PROTOCOLS.md §0.1). */
+			assert_false(pr.first <= 9107 && pr.last >= 9100);
+		}
+		for (size_t r = nr; r < CHECK_MAX_RANGES; r++)
+			assert_int_equal(c[i].ports.r[r].first, 0);
 		for (size_t j = 0; j < i; j++)
 			assert_string_not_equal(c[i].name, c[j].name);
-		assert_true(c[i].last_port - c[i].first_port < CHECK_MAX_PORTS);
+		assert_true(check_ports_count(c[i].ports) >= 1);
+		assert_true(check_ports_count(c[i].ports) <= CHECK_MAX_PORTS);
+		assert_true(c[i].transport == TRANSPORT_TCP || c[i].transport == TRANSPORT_UDP);
 		assert_true(strlen(c[i].exposed_id) < FINDING_ID_MAX);
 		assert_non_null(c[i].probe);
 		assert_non_null(c[i].label_en);
@@ -100,8 +118,6 @@ static void test_catalogue_contents(void **state)
 		assert_true(strlen(c[i].open_en) > 10);
 		assert_true(strlen(c[i].open_ja) > 10);
 		assert_ptr_equal(catalogue_find(c[i].name), &c[i]);
-		/* Never the printer ports (PROTOCOLS.md §0.1). */
-		assert_false(c[i].first_port <= 9107 && c[i].last_port >= 9100);
 	}
 	assert_null(catalogue_find("http"));
 	assert_null(catalogue_find(""));
@@ -228,11 +244,87 @@ static void test_catalogue_ports_default(void **state)
 
 	(void)state;
 	p = catalogue_ports(NULL, catalogue_rank("smb"));
-	assert_int_equal(p.first, 445);
-	assert_int_equal(p.last, 445);
+	assert_int_equal(p.r[0].first, 445);
+	assert_int_equal(p.r[0].last, 445);
+	assert_int_equal(check_ports_count(p), 1);
 	p = catalogue_ports(&o, catalogue_rank("skysea"));
-	assert_int_equal(p.first, 52300);
-	assert_int_equal(p.last, 52315);
+	assert_int_equal(p.r[0].first, 52300);
+	assert_int_equal(p.r[0].last, 52315);
+	assert_int_equal(check_ports_count(p), 16);
+	assert_int_equal(check_ports_nth(p, 15), 52315);
+	assert_int_equal(check_ports_nth(p, 16), 0);
+}
+
+/* A list of ranges: count, order, index, text. */
+static void test_ports_list(void **state)
+{
+	struct check_ports p = PORTS({5000, 5001}, {8080, 8080}, {443, 443});
+	char buf[CHECK_PORTS_TEXT_MAX];
+
+	(void)state;
+	assert_int_equal(check_ports_ranges(p), 3);
+	assert_int_equal(check_ports_count(p), 4);
+	assert_int_equal(check_ports_nth(p, 0), 5000);
+	assert_int_equal(check_ports_nth(p, 1), 5001);
+	assert_int_equal(check_ports_nth(p, 2), 8080);
+	assert_int_equal(check_ports_nth(p, 3), 443);
+	assert_int_equal(check_ports_nth(p, 4), 0);
+	assert_int_equal(check_ports_index(p, 443), 3);
+	assert_int_equal(check_ports_index(p, 5001), 1);
+	assert_int_equal(check_ports_index(p, 444), 4);
+	assert_int_equal(check_ports_text(p, buf, sizeof(buf)), strlen("5000-5001,8080,443"));
+	assert_string_equal(buf, "5000-5001,8080,443");
+	assert_int_equal(check_ports_text(p, buf, 6), strlen("5000-5001,8080,443"));
+	assert_string_equal(buf, "5000-");
+	p = (struct check_ports)PORTS({65535, 65535}, {1, 1}, {20000, 20013}, {30000, 30000});
+	assert_int_equal(check_ports_count(p), 17);
+	assert_true(check_ports_text(p, buf, sizeof(buf)) < sizeof(buf));
+	assert_string_equal(buf, "65535,1,20000-20013,30000");
+	p = (struct check_ports){0};
+	assert_int_equal(check_ports_count(p), 0);
+	check_ports_text(p, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	assert_string_equal(transport_name(TRANSPORT_TCP), "tcp");
+	assert_string_equal(transport_name(TRANSPORT_UDP), "udp");
+	assert_string_equal(transport_name(TRANSPORT_X_MAX), "unknown");
+}
+
+/* Profiles and check lists (catalogue_select). */
+static void test_select(void **state)
+{
+	size_t n;
+	const struct check_def *c = catalogue_checks(&n);
+	uint32_t s = 0, p2017 = catalogue_profile_2017();
+	char err[512];
+
+	(void)state;
+	assert_int_equal(checks_count(catalogue_all()), n);
+	assert_int_equal(checks_count(p2017), N_EXPECTED);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(checks_has(p2017, i), c[i].profile_2017);
+	assert_false(checks_has(catalogue_all(), n));
+	assert_int_equal(catalogue_select(NULL, NULL, &s, err, sizeof(err)), 0);
+	assert_int_equal(s, p2017);
+	assert_int_equal(catalogue_select("2017", NULL, &s, err, sizeof(err)), 0);
+	assert_int_equal(s, p2017);
+	assert_int_equal(catalogue_select("extended", NULL, &s, err, sizeof(err)), 0);
+	assert_int_equal(s, catalogue_all());
+	assert_int_equal(catalogue_select(NULL, "skysea,ssh", &s, err, sizeof(err)), 0);
+	assert_int_equal(s, (UINT32_C(1) << catalogue_rank("ssh")) |
+	                        (UINT32_C(1) << catalogue_rank("skysea")));
+	s = 7;
+	assert_int_equal(catalogue_select("2018", NULL, &s, err, sizeof(err)), -ERR_UNSUPPORTED);
+	assert_string_equal(err, "--profile is 2017 or extended, not '2018'");
+	assert_int_equal(catalogue_select(NULL, "ssh,nope", &s, err, sizeof(err)),
+	                 -ERR_UNSUPPORTED);
+	assert_non_null(strstr(err, "'nope' is not a check ("));
+	assert_int_equal(catalogue_select(NULL, "ssh,,smb", &s, err, sizeof(err)),
+	                 -ERR_UNSUPPORTED);
+	assert_int_equal(catalogue_select(NULL, "", &s, err, sizeof(err)), -ERR_UNSUPPORTED);
+	assert_int_equal(catalogue_select(NULL, "ssh,", &s, err, sizeof(err)), -ERR_UNSUPPORTED);
+	assert_int_equal(catalogue_select(NULL, "ssh,ssh", &s, err, sizeof(err)), -ERR_SYNTAX);
+	assert_string_equal(err, "--checks: ssh is named twice");
+	assert_int_equal(s, 7); /* untouched on failure */
 }
 
 static void override_ok(struct port_overrides *o, const char *text, const char *check,
@@ -244,8 +336,9 @@ static void override_ok(struct port_overrides *o, const char *text, const char *
 	if (r != 0)
 		fail_msg("'%s' refused (%d): %s", text, r, err);
 	struct check_ports p = catalogue_ports(o, catalogue_rank(check));
-	assert_int_equal(p.first, first);
-	assert_int_equal(p.last, last);
+	assert_int_equal(check_ports_ranges(p), 1);
+	assert_int_equal(p.r[0].first, first);
+	assert_int_equal(p.r[0].last, last);
 }
 
 static void override_bad(const char *text, int want)
@@ -275,7 +368,15 @@ static void test_override_good(void **state)
 	override_ok(&o, "smb=10446", "smb", 10446, 10446); /* the last one wins */
 	/* Others untouched. */
 	struct check_ports p = catalogue_ports(&o, catalogue_rank("rdp"));
-	assert_int_equal(p.first, 3389);
+	assert_int_equal(p.r[0].first, 3389);
+	/* A list replaces the whole list, in its order. */
+	assert_int_equal(port_override_parse(&o, "smb=2049,111,20000-20013", NULL, 0), 0);
+	p = catalogue_ports(&o, catalogue_rank("smb"));
+	assert_int_equal(check_ports_ranges(p), 3);
+	assert_int_equal(check_ports_count(p), 16);
+	assert_int_equal(check_ports_nth(p, 0), 2049);
+	assert_int_equal(check_ports_nth(p, 1), 111);
+	assert_int_equal(check_ports_nth(p, 15), 20013);
 	assert_false(o.set[catalogue_rank("rdp")]);
 	/* An unknown name ranks after every check. */
 	catalogue_checks(&n);
@@ -303,6 +404,14 @@ static void test_override_bad(void **state)
 	override_bad("smb=10-5", -ERR_RANGE);
 	override_bad("skysea=20000-20016", -ERR_RANGE); /* 17 ports */
 	override_bad("smb=1-65536", -ERR_RANGE);
+	override_bad("smb=1,", -ERR_SYNTAX);
+	override_bad("smb=,1", -ERR_SYNTAX);
+	override_bad("smb=1,,2", -ERR_SYNTAX);
+	override_bad("smb=1,2,3,4,5", -ERR_RANGE);     /* five ranges */
+	override_bad("smb=1,20000-20015", -ERR_RANGE); /* 17 ports */
+	override_bad("smb=445,440-450", -ERR_RANGE);   /* a port twice */
+	override_bad("smb=445,445", -ERR_RANGE);
+	override_bad("smb=1,0", -ERR_RANGE);
 	override_bad("averyveryveryveryveryverylongcheckname=1", -ERR_SYNTAX);
 }
 
@@ -364,6 +473,8 @@ int main(void)
 	    cmocka_unit_test(test_catalogue_findings),
 	    cmocka_unit_test(test_catalogue_derived_text),
 	    cmocka_unit_test(test_catalogue_ports_default),
+	    cmocka_unit_test(test_ports_list),
+	    cmocka_unit_test(test_select),
 	    cmocka_unit_test(test_override_good),
 	    cmocka_unit_test(test_override_bad),
 	    cmocka_unit_test(test_probe_registry),

@@ -36,7 +36,8 @@ static void test_options_good(void **state)
 	assert_int_equal(cfg.timeout_ms, 250);
 	assert_int_equal(cfg.max_inflight, 64);
 	assert_true(cfg.ports.set[catalogue_rank("smb")]);
-	assert_int_equal(cfg.ports.ports[catalogue_rank("smb")].first, 10445);
+	assert_int_equal(cfg.ports.ports[catalogue_rank("smb")].r[0].first, 10445);
+	assert_int_equal(cfg.checks, 0); /* the default: the profile 2017 */
 	assert_int_equal(cfg.n_targets, 2);
 	assert_string_equal(cfg.targets[0], "127.0.0.1");
 	assert_string_equal(cfg.targets[1], "::1");
@@ -128,8 +129,8 @@ static void test_config_good(void **state)
 	assert_int_equal(parse(v, 6, &cfg, err), 0);
 	assert_int_equal(cfg.policy.n_allow, 2);
 	assert_true(cfg.ports.set[catalogue_rank("ssh")]);
-	assert_int_equal(cfg.ports.ports[catalogue_rank("ssh")].first, 10022);
-	assert_int_equal(cfg.ports.ports[catalogue_rank("skysea")].last, 20015);
+	assert_int_equal(cfg.ports.ports[catalogue_rank("ssh")].r[0].first, 10022);
+	assert_int_equal(cfg.ports.ports[catalogue_rank("skysea")].r[0].last, 20015);
 	assert_int_equal(cfg.timeout_ms, 500); /* later on the command line wins */
 	char *v2[] = {"check", "--timeout", "500", "--config", path, "127.0.0.1", NULL};
 	assert_int_equal(parse(v2, 6, &cfg, err), 0);
@@ -403,7 +404,7 @@ static void test_doors(void **state)
 	size_t n;
 	const struct check_def *c = catalogue_checks(&n);
 	struct sbuf names, titles, want_names, want_titles;
-	char ports[16];
+	char ports[CHECK_PORTS_TEXT_MAX];
 
 	(void)state;
 	sbuf_init(&names, 4096);
@@ -414,7 +415,8 @@ static void test_doors(void **state)
 	checks_doors(&titles, DOORS_TITLES);
 	for (size_t i = 0; i < n; i++) {
 		check_ports_text(catalogue_ports(NULL, i), ports, sizeof(ports));
-		sbuf_addf(&want_names, "%s%s %s", i ? ", " : "", c[i].name, ports);
+		sbuf_addf(&want_names, "%s%s %s%s", i ? ", " : "", c[i].name, ports,
+		          c[i].transport == TRANSPORT_UDP ? "/udp" : "");
 		sbuf_addf(&want_titles, "%s%s", i ? ", " : "", c[i].title);
 	}
 	assert_int_equal(names.err, 0);
@@ -453,26 +455,31 @@ static void test_doors(void **state)
 	free(out);
 }
 
-/* --list: one line per check (name, effective ports, label); --json: the same as a document. */
+/*
+ * --list: one line per check of the set (name, effective ports, label); --json: the same as a
+ * document. Every check here (the profile extended); the default set is the profile 2017.
+ */
 static void test_list(void **state)
 {
 	size_t n;
 	const struct check_def *c = catalogue_checks(&n);
 	struct port_overrides po = {0};
-	char err[128], ports[16], *out, *line, *save = NULL;
+	char err[128], ports[CHECK_PORTS_TEXT_MAX + 4], *out, *line, *save = NULL;
 	json_error_t je;
 	json_t *doc, *checks;
 	size_t k = 0;
 
 	(void)state;
 	assert_int_equal(port_override_parse(&po, "smb=10445", err, sizeof(err)), 0);
-	CAPTURE(out, assert_int_equal(checks_list(f, &po, false), 0));
+	CAPTURE(out, assert_int_equal(checks_list(f, &po, catalogue_all(), false), 0));
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), k++) {
-		char name[32], got_ports[16];
+		char name[32], got_ports[64];
 
 		assert_true(k < n);
-		assert_int_equal(sscanf(line, "%31s %15s", name, got_ports), 2);
-		check_ports_text(catalogue_ports(&po, k), ports, sizeof(ports));
+		assert_int_equal(sscanf(line, "%31s %63s", name, got_ports), 2);
+		size_t len = check_ports_text(catalogue_ports(&po, k), ports, sizeof(ports));
+		if (c[k].transport == TRANSPORT_UDP)
+			snprintf(ports + len, sizeof(ports) - len, "/udp");
 		assert_string_equal(name, c[k].name);
 		assert_string_equal(got_ports, ports);
 		assert_non_null(strstr(line, c[k].label_en));
@@ -480,7 +487,7 @@ static void test_list(void **state)
 	assert_int_equal(k, n);
 	free(out);
 
-	CAPTURE(out, assert_int_equal(checks_list(f, &po, true), 0));
+	CAPTURE(out, assert_int_equal(checks_list(f, &po, catalogue_all(), true), 0));
 	doc = json_loads(out, JSON_REJECT_DUPLICATES, &je);
 	if (doc == NULL)
 		fail_msg("--list --json does not parse: %s", je.text);
@@ -495,8 +502,23 @@ static void test_list(void **state)
 		check_ports_text(p, ports, sizeof(ports));
 		assert_string_equal(json_string_value(json_object_get(o, "check")), c[k].name);
 		assert_string_equal(json_string_value(json_object_get(o, "ports")), ports);
-		assert_int_equal(json_integer_value(json_object_get(o, "first_port")), p.first);
-		assert_int_equal(json_integer_value(json_object_get(o, "last_port")), p.last);
+		assert_int_equal(json_integer_value(json_object_get(o, "first_port")),
+		                 p.r[0].first);
+		assert_int_equal(json_integer_value(json_object_get(o, "last_port")), p.r[0].last);
+		assert_string_equal(json_string_value(json_object_get(o, "transport")),
+		                    transport_name(c[k].transport));
+		json_t *ranges = json_object_get(o, "ranges");
+		assert_int_equal(json_array_size(ranges), check_ports_ranges(p));
+		for (m = 0; m < check_ports_ranges(p); m++) {
+			json_t *r = json_array_get(ranges, m);
+
+			assert_int_equal(json_integer_value(json_array_get(r, 0)), p.r[m].first);
+			assert_int_equal(json_integer_value(json_array_get(r, 1)), p.r[m].last);
+		}
+		json_t *prof = json_object_get(o, "profiles");
+		assert_int_equal(json_array_size(prof), c[k].profile_2017 ? 2 : 1);
+		assert_string_equal(json_string_value(json_array_get(prof, c[k].profile_2017)),
+		                    "extended");
 		assert_string_equal(json_string_value(json_object_get(o, "title")), c[k].title);
 		assert_string_equal(
 		    json_string_value(json_object_get(json_object_get(o, "label"), "ja")),
@@ -517,6 +539,65 @@ static void test_list(void **state)
 	assert_string_equal(json_string_value(json_object_get(sky, "ports")), "52300-52315");
 	json_decref(doc);
 	free(out);
+
+	/* The default set: the profile 2017, the seven doors in their order. */
+	CAPTURE(out, assert_int_equal(checks_list(f, NULL, 0, true), 0));
+	doc = json_loads(out, JSON_REJECT_DUPLICATES, &je);
+	assert_non_null(doc);
+	checks = json_object_get(doc, "checks");
+	assert_int_equal(json_array_size(checks), checks_count(catalogue_profile_2017()));
+	k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!c[i].profile_2017)
+			continue;
+		json_t *o = json_array_get(checks, k++);
+
+		assert_string_equal(json_string_value(json_object_get(o, "check")), c[i].name);
+	}
+	json_decref(doc);
+	free(out);
+}
+
+/* --profile, --checks and their config lines: the last one given wins. */
+static void test_profile_options(void **state)
+{
+	struct check_config cfg;
+	char err[CLI_ERR_MAX];
+	char *a[] = {"check", "--profile", "extended", "127.0.0.1", NULL};
+	char *b[] = {"check", "--profile", "extended", "--checks", "smb,ssh", "127.0.0.1", NULL};
+	char *c[] = {"check", "--checks", "ssh", "--profile", "2017", "127.0.0.1", NULL};
+	char *d[] = {"check", "--profile", "2016", "127.0.0.1", NULL};
+	char *e[] = {"check", "--checks", "ssh,http", "127.0.0.1", NULL};
+	char *g[] = {"check", "--checks", "127.0.0.1", NULL};
+
+	(void)state;
+	assert_int_equal(parse(a, 4, &cfg, err), 0);
+	assert_int_equal(cfg.checks, catalogue_all());
+	assert_int_equal(parse(b, 6, &cfg, err), 0);
+	assert_int_equal(cfg.checks, (UINT32_C(1) << catalogue_rank("smb")) |
+	                                 (UINT32_C(1) << catalogue_rank("ssh")));
+	assert_int_equal(parse(c, 6, &cfg, err), 0);
+	assert_int_equal(cfg.checks, catalogue_profile_2017());
+	assert_true(parse(d, 4, &cfg, err) < 0);
+	assert_string_equal(err, "--profile is 2017 or extended, not '2016'");
+	assert_true(parse(e, 4, &cfg, err) < 0);
+	assert_non_null(strstr(err, "--checks: 'http' is not a check ("));
+	assert_true(parse(g, 3, &cfg, err) < 0); /* the target taken as a list */
+	assert_non_null(strstr(err, "'127.0.0.1' is not a check"));
+
+	char *path = write_config("profile extended\nchecks smb,rdp\n");
+	char *h[] = {"check", "--config", path, "127.0.0.1", NULL};
+	assert_int_equal(parse(h, 4, &cfg, err), 0);
+	assert_int_equal(cfg.checks, (UINT32_C(1) << catalogue_rank("smb")) |
+	                                 (UINT32_C(1) << catalogue_rank("rdp")));
+	char *i[] = {"check", "--config", path, "--profile", "2017", "127.0.0.1", NULL};
+	assert_int_equal(parse(i, 6, &cfg, err), 0);
+	assert_int_equal(cfg.checks, catalogue_profile_2017());
+	unlink(path);
+	path = write_config("profile\tnewest\n"); /* the same static path: h[] names it */
+	assert_true(parse(h, 4, &cfg, err) < 0);
+	assert_non_null(strstr(err, ":1: --profile is 2017 or extended, not 'newest'"));
+	unlink(path);
 }
 
 int main(void)
@@ -527,6 +608,7 @@ int main(void)
 	    cmocka_unit_test(test_target_classify), cmocka_unit_test(test_targets_resolve),
 	    cmocka_unit_test(test_sanitize),        cmocka_unit_test(test_text_wrap),
 	    cmocka_unit_test(test_doors),           cmocka_unit_test(test_list),
+	    cmocka_unit_test(test_profile_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

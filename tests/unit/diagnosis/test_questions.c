@@ -63,7 +63,7 @@ static size_t n_questions(const struct check_def *c)
 
 static struct diagnosis *make(bool ports_only)
 {
-	struct diag_options o = {.ports_only = ports_only};
+	struct diag_options o = {.ports_only = ports_only, .checks = catalogue_all()};
 	struct addr a;
 	struct diagnosis *d;
 
@@ -83,7 +83,9 @@ static struct diagnosis *diagnose(size_t i, result_fn *fn, const struct port_res
 	for (size_t k = 0; k < n_checks(); k++) {
 		struct check_ports p = catalogue_ports(NULL, k);
 
-		for (unsigned port = p.first; port <= p.last; port++) {
+		for (size_t pk = 0; pk < check_ports_count(p); pk++) {
+			unsigned port = check_ports_nth(p, pk);
+
 			struct probe_result res = {0};
 
 			if (k != i) {
@@ -628,7 +630,9 @@ static void test_real_probes(void **state)
 			for (size_t j = 0; j < n_checks(); j++) {
 				struct check_ports p = catalogue_ports(NULL, j);
 
-				for (unsigned port = p.first; port <= p.last; port++) {
+				for (size_t pk = 0; pk < check_ports_count(p); pk++) {
+					unsigned port = check_ports_nth(p, pk);
+
 					struct probe_result res = {0};
 
 					if (j == i)
@@ -660,7 +664,9 @@ static enum question_state vnc_says(const char *bytes, size_t len, enum probe_en
 	for (size_t j = 0; j < n_checks(); j++) {
 		struct check_ports p = catalogue_ports(NULL, j);
 
-		for (unsigned port = p.first; port <= p.last; port++) {
+		for (size_t pk = 0; pk < check_ports_count(p); pk++) {
+			unsigned port = check_ports_nth(p, pk);
+
 			struct probe_result res = {0};
 
 			if (j == i)

@@ -81,7 +81,7 @@ static size_t n_checks(void)
 static struct visit *make(const char *const *addrs, size_t n, struct counts *c)
 {
 	struct visit_target t[VISIT_MAX_TARGETS];
-	struct diag_options o = {.ports_only = true};
+	struct diag_options o = {.ports_only = true, .checks = catalogue_all()};
 	int err = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -98,9 +98,10 @@ static void record_check(struct visit *v, size_t t, size_t i, const struct port_
 {
 	struct check_ports p = catalogue_ports(NULL, i);
 
-	for (unsigned port = p.first; port <= p.last; port++)
-		assert_int_equal(
-		    diagnosis_record(visit_diagnosis_mut(v, t), i, (uint16_t)port, pr, NULL), 0);
+	for (size_t pk = 0; pk < check_ports_count(p); pk++)
+		assert_int_equal(diagnosis_record(visit_diagnosis_mut(v, t), i,
+		                                  check_ports_nth(p, pk), pr, NULL),
+		                 0);
 }
 
 /* Every check of target t: pr, except check `except` which gets pr_except. */
@@ -239,7 +240,7 @@ static void test_one_family(void **state)
 static void test_refused_shapes(void **state)
 {
 	struct visit_target t[4];
-	struct diag_options o = {0};
+	struct diag_options o = {.checks = catalogue_all()};
 	int err = 0;
 
 	(void)state;
@@ -347,7 +348,7 @@ static void test_json_one_address(void **state)
 /* exposure check's path: finished diagnoses of one name's addresses adopted as one visit. */
 static void test_adopt(void **state)
 {
-	struct diag_options o = {.ports_only = true};
+	struct diag_options o = {.ports_only = true, .checks = catalogue_all()};
 	struct diagnosis *d[2];
 	struct addr a4, a6;
 	size_t smb = catalogue_rank("smb");
@@ -369,7 +370,9 @@ static void test_adopt(void **state)
 	for (size_t i = 0; i < n_checks(); i++) {
 		struct check_ports p = catalogue_ports(NULL, i);
 
-		for (unsigned port = p.first; port <= p.last; port++) {
+		for (size_t pk = 0; pk < check_ports_count(p); pk++) {
+			unsigned port = check_ports_nth(p, pk);
+
 			assert_int_equal(diagnosis_record(d[0], i, (uint16_t)port,
 			                                  i == smb ? &OPEN : &CLOSED, NULL),
 			                 0);

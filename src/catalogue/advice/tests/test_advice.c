@@ -26,7 +26,7 @@
 struct expect {
 	const char *id;
 	unsigned primary;
-	unsigned ports[4][2]; /* allowed inclusive ranges; {0, 0} ends */
+	unsigned ports[CHECK_MAX_RANGES + 1][2]; /* allowed inclusive ranges; {0, 0} ends */
 };
 
 #define EXPECT_MAX (CATALOGUE_MAX_CHECKS * (1 + CHECK_MAX_FINDINGS) + 1 + 2)
@@ -39,12 +39,16 @@ static void expect_add(const struct check_def *c, const char *id)
 	struct expect *e = &expected[n_expected++];
 
 	assert_true(n_expected <= EXPECT_MAX);
-	*e = (struct expect){.id = id, .primary = c->first_port};
-	e->ports[0][0] = c->first_port;
-	e->ports[0][1] = c->last_port;
+	size_t r = check_ports_ranges(c->ports);
+
+	*e = (struct expect){.id = id, .primary = c->ports.r[0].first};
+	for (size_t k = 0; k < r; k++) {
+		e->ports[k][0] = c->ports.r[k].first;
+		e->ports[k][1] = c->ports.r[k].last;
+	}
 	if (c->advice_ports.first != 0) {
-		e->ports[1][0] = c->advice_ports.first;
-		e->ports[1][1] = c->advice_ports.last;
+		e->ports[r][0] = c->advice_ports.first;
+		e->ports[r][1] = c->advice_ports.last;
 	}
 }
 
@@ -83,7 +87,7 @@ static const struct expect *find_expect(const char *id)
 
 static bool port_allowed(const struct expect *e, unsigned port)
 {
-	for (size_t i = 0; i < 4 && e->ports[i][0] != 0; i++)
+	for (size_t i = 0; i < CHECK_MAX_RANGES + 1 && e->ports[i][0] != 0; i++)
 		if (port >= e->ports[i][0] && port <= e->ports[i][1])
 			return true;
 	return false;
