@@ -312,12 +312,17 @@ static int catalogue_space_ports(struct space *sp, const struct port_overrides *
 {
 	size_t n;
 
-	catalogue_checks(&n);
+	const struct check_def *c = catalogue_checks(&n);
+
+	/* The checks its diagnoses run (the profile 2017), and the SYN sweep finds TCP ports only.
+	 */
 	for (size_t i = 0; i < n; i++) {
 		struct check_ports cp = catalogue_ports(o, i);
 
-		for (uint32_t port = cp.first; port && port <= cp.last; port++)
-			if (space_add_port(sp, (uint16_t)port) < 0)
+		if (!checks_has(catalogue_profile_2017(), i) || c[i].transport != TRANSPORT_TCP)
+			continue;
+		for (size_t k = 0; k < check_ports_count(cp); k++)
+			if (space_add_port(sp, check_ports_nth(cp, k)) < 0)
 				return -ERR_RANGE;
 	}
 	return 0;
