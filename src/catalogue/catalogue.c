@@ -257,6 +257,18 @@ const struct finding_def *catalogue_visit_findings(size_t *count)
 	return visit_findings;
 }
 
+const struct check_def *catalogue_owner(const char *id)
+{
+	for (size_t i = 0; id && i < N_CHECKS; i++) {
+		if (strcmp(checks[i].exposed_id, id) == 0)
+			return &checks[i];
+		for (size_t k = 0; k < own_findings(&checks[i]); k++)
+			if (strcmp(checks[i].findings[k].id, id) == 0)
+				return &checks[i];
+	}
+	return NULL;
+}
+
 bool catalogue_raises(const char *id)
 {
 	struct finding_def f;

@@ -132,6 +132,12 @@ bool check_question(const struct check_def *c, size_t k, struct finding_def *out
 #define FINDING_IPV4_ONLY "ipv4-only-exposure"
 const struct finding_def *catalogue_visit_findings(size_t *count);
 
+/*
+ * The check that lists finding id as its exposed id or in its findings[] (not through runs), or
+ * NULL (a visitor's finding, an unknown id).
+ */
+const struct check_def *catalogue_owner(const char *id);
+
 /* Whether any check can raise finding id (exposed or protocol finding). */
 bool catalogue_raises(const char *id);
 

@@ -24,22 +24,39 @@ void render_fail(struct sbuf *b, int err)
 		b->err = err;
 }
 
+/*
+ * A finding's denominator: the results that ran the check listing it, or a check that runs
+ * that one (check_reach); every result of a for the others (a visitor's finding, an id no check
+ * of this catalogue lists).
+ */
+static uint64_t finding_n(const struct report *r, const struct report_acc *a, const char *id)
+{
+	const struct check_def *owner = catalogue_owner(id);
+
+	for (size_t c = 0; owner && c < r->n_checks; c++)
+		if (strcmp(r->check_names[c], owner->name) == 0)
+			return a->check_reach[c];
+	return a->n;
+}
+
 size_t render_measures(const struct report *r, const struct report_acc *a, bool findings,
                        struct measure *m)
 {
 	size_t k = 0;
 
-	m[k++] = (struct measure){"headline", r->headline_name, a->headline};
-	m[k++] = (struct measure){"risky", "medium-or-worse", a->risky};
+	m[k++] = (struct measure){"headline", r->headline_name, a->headline, a->n};
+	m[k++] = (struct measure){"risky", "medium-or-worse", a->risky, a->n};
 	for (size_t i = 0; i < r->n_checks; i++) {
 		size_t c = r->check_order[i];
 
-		m[k++] = (struct measure){"check", r->check_names[c], a->check_open[c]};
+		m[k++] =
+		    (struct measure){"check", r->check_names[c], a->check_open[c], a->check_run[c]};
 	}
 	for (size_t i = 0; findings && i < r->n_findings; i++) {
 		size_t f = r->finding_order[i];
 
-		m[k++] = (struct measure){"finding", r->finding_names[f], a->finding[f]};
+		m[k++] = (struct measure){"finding", r->finding_names[f], a->finding[f],
+		                          finding_n(r, a, r->finding_names[f])};
 	}
 	/* Only where there is one at all: a catalogue with no undecided result reads as before. */
 	for (size_t i = 0; findings && i < r->n_findings; i++) {
@@ -47,9 +64,28 @@ size_t render_measures(const struct report *r, const struct report_acc *a, bool 
 
 		if (r->total.finding_unknown[f] > 0)
 			m[k++] = (struct measure){"finding-unknown", r->finding_names[f],
-			                          a->finding_unknown[f]};
+			                          a->finding_unknown[f],
+			                          finding_n(r, a, r->finding_names[f])};
 	}
 	return k;
+}
+
+void render_profile_notes(struct sbuf *b, const struct report *r, const char *lead)
+{
+	char title[64];
+
+	for (size_t i = 0; i < r->n_checks; i++) {
+		size_t c = r->check_order[i];
+
+		if (r->total.check_run[c] == r->total.n)
+			continue;
+		catalogue_title(r->check_names[c], title, sizeof(title));
+		sbuf_addf(b,
+		          "%s%s: run in %llu of %llu %s, its shares are of those only (the others' "
+		          "profile left it out)\n",
+		          lead, title, (unsigned long long)r->total.check_run[c],
+		          (unsigned long long)r->total.n, report_counting_name(r));
+	}
 }
 
 void render_measure_title(const struct report *r, const struct measure *m, char *buf, size_t n)
@@ -128,6 +164,7 @@ void render_header_lines(struct sbuf *b, const struct report *r, const char *lea
 		          (unsigned long long)r->population, report_counting_name(r),
 		          (unsigned long long)r->opts.seed);
 	sbuf_addf(b, "%s%s: %llu\n", lead, report_counting_name(r), (unsigned long long)r->total.n);
+	render_profile_notes(b, r, lead);
 }
 
 int report_format_parse(const char *s, enum report_format *out)

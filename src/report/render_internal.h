@@ -19,6 +19,7 @@ struct measure {
 	const char *measure; /* "headline", "risky", "check", "finding", "finding-unknown" */
 	const char *name;
 	uint64_t count;
+	uint64_t n; /* its denominator: every result, or those that ran the check (profiles) */
 };
 
 #define MEASURES_MAX (2 + REPORT_MAX_CHECKS + 2 * REPORT_MAX_FINDINGS)
@@ -26,6 +27,8 @@ struct measure {
 /*
  * The measures of a in display order into m (MEASURES_MAX); findings too if asked, then, for
  * each finding that any counted result holds only as unknown, that share ("finding-unknown").
+ * Each with its denominator: a check's share counts the results that ran it, a finding's those
+ * that ran the check listing it (or one that runs that check), the rest every result of a.
  */
 size_t render_measures(const struct report *r, const struct report_acc *a, bool findings,
                        struct measure *m);
@@ -51,6 +54,13 @@ const char *render_answers_title(enum report_by by);
 
 /* The column of a breakdown's groups: "answer", "class" or "families". */
 const char *render_answers_column(enum report_by by);
+
+/*
+ * The checks that some counted results did not run (a store holding results of different
+ * profiles), each as "ssdp (1900/udp): run in 120 of 500 results", one a line after lead; ""
+ * when every result ran every check.
+ */
+void render_profile_notes(struct sbuf *b, const struct report *r, const char *lead);
 
 /* Record a failure in b (the first one sticks, as sbuf's own). */
 void render_fail(struct sbuf *b, int err);

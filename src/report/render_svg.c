@@ -107,8 +107,8 @@ static double svg_bars(struct sbuf *b, const struct report *r, double y0)
 	for (size_t i = 0; i < k && r->total.n > 0; i++) {
 		double lo, hi;
 
-		stats_wilson(m[i].count, r->total.n, STATS_Z95, &lo, &hi);
-		max = hi > max ? hi : max;
+		if (stats_wilson(m[i].count, m[i].n, STATS_Z95, &lo, &hi) == 0)
+			max = hi > max ? hi : max;
 	}
 	max = nice_max(max);
 	snprintf(title, sizeof(title), "Share of %s with each door reachable from the Internet",
@@ -149,11 +149,11 @@ static double svg_bars(struct sbuf *b, const struct report *r, double y0)
 	snprintf(buf, sizeof(buf), "share of %s (%%), with 95%% interval", report_counting_name(r));
 	svg_text(b, left + plot_w / 2, top + (double)k * row_h + 38, "middle", 12, NULL, buf);
 	for (size_t i = 0; i < k; i++) {
-		double share = (double)m[i].count / (double)r->total.n, lo, hi;
+		double share = m[i].n ? (double)m[i].count / (double)m[i].n : 0.0, lo = 0, hi = 0;
 		double y = top + (double)i * row_h, cy = y + row_h / 2;
 		double xl, xh, w;
 
-		stats_wilson(m[i].count, r->total.n, STATS_Z95, &lo, &hi);
+		stats_wilson(m[i].count, m[i].n, STATS_Z95, &lo, &hi);
 		w = plot_w * share / max;
 		xl = left + plot_w * lo / max;
 		xh = left + plot_w * hi / max;
@@ -180,7 +180,7 @@ static double svg_bars(struct sbuf *b, const struct report *r, double y0)
 		    "\"/>\n",
 		    xh, cy - 6, xh, cy + 6);
 		snprintf(buf, sizeof(buf), "%.1f%% (%llu of %llu) [%.1f%%, %.1f%%]", 100 * share,
-		         (unsigned long long)m[i].count, (unsigned long long)r->total.n, 100 * lo,
+		         (unsigned long long)m[i].count, (unsigned long long)m[i].n, 100 * lo,
 		         100 * hi);
 		svg_text(b, left + plot_w + 8, cy + 4, "start", 11, NULL, buf);
 	}
@@ -625,7 +625,7 @@ void render_html(struct sbuf *b, const struct report *r, const char *csv_href)
 		sbuf_addf(b, "<tr><th scope=\"row\">");
 		sbuf_add_html(b, title);
 		sbuf_addf(b, "</th><td>%llu</td>", (unsigned long long)m[i].count);
-		html_share_cells(b, m[i].count, r->total.n);
+		html_share_cells(b, m[i].count, m[i].n);
 		sbuf_addf(b, "</tr>\n");
 	}
 	sbuf_addf(b, "</tbody>\n</table>\n");

@@ -131,7 +131,7 @@ void render_table(struct sbuf *b, const struct report *r)
 	k = render_measures(r, &r->total, true, m);
 	for (size_t i = 0; i < k; i++) {
 		render_measure_title(r, &m[i], title, sizeof(title));
-		share_text(share, sizeof(share), m[i].count, r->total.n);
+		share_text(share, sizeof(share), m[i].count, m[i].n);
 		sbuf_addf(b, "%-40s %10llu  %s\n", title, (unsigned long long)m[i].count, share);
 	}
 	if (r->opts.labels != NULL && !r->label_filter[0]) {
@@ -216,9 +216,9 @@ static void emit_acc(const struct report *r, const struct report_acc *a, struct 
 		row.measure = m[i].measure;
 		row.name = m[i].name;
 		row.count = m[i].count;
-		row.n = a->n;
-		row.has_share = stats_wilson(m[i].count, a->n, STATS_Z95, &row.lo, &row.hi) == 0;
-		row.share = row.has_share ? (double)m[i].count / (double)a->n : 0.0;
+		row.n = m[i].n;
+		row.has_share = stats_wilson(m[i].count, m[i].n, STATS_Z95, &row.lo, &row.hi) == 0;
+		row.share = row.has_share ? (double)m[i].count / (double)m[i].n : 0.0;
 		cb(ud, &row);
 	}
 }

@@ -223,7 +223,7 @@ static int count_row(struct run *u, const struct store_iter_row *row, int label)
 	};
 	bool headline = false, risky = is_risky(row->risk);
 	int ci[REPORT_MAX_CHECKS], fi[16];
-	bool fu[16];
+	bool fu[16], ran[REPORT_MAX_CHECKS] = {0}, reach[REPORT_MAX_CHECKS] = {0};
 	size_t nci = 0, nfi = 0;
 
 	if (u->o->trend != REPORT_TREND_NONE && (acc[2] = bucket_for(u, row->created_ms)) == NULL)
@@ -234,6 +234,15 @@ static int count_row(struct run *u, const struct store_iter_row *row, int label)
 
 		if (c < 0)
 			return c;
+		ran[c] = reach[c] = true;
+		const struct check_def *def = catalogue_find(row->checks[i].check);
+		if (def && def->runs) {
+			int run = intern_check(u, def->runs, REPORT_MAX_CHECKS);
+
+			if (run < 0)
+				return run;
+			reach[run] = true;
+		}
 		if (strcmp(row->checks[i].state, "open") != 0 || nci == REPORT_MAX_CHECKS)
 			continue;
 		ci[nci++] = c;
@@ -279,6 +288,10 @@ static int count_row(struct run *u, const struct store_iter_row *row, int label)
 		acc[k]->risky += risky;
 		for (size_t i = 0; i < nci; i++)
 			acc[k]->check_open[ci[i]]++;
+		for (size_t c = 0; c < REPORT_MAX_CHECKS; c++) {
+			acc[k]->check_run[c] += ran[c];
+			acc[k]->check_reach[c] += reach[c];
+		}
 		for (size_t i = 0; i < nfi; i++)
 			count_finding(acc[k], fi[i], fu[i]);
 	}
@@ -471,8 +484,11 @@ static void acc_add(struct report_acc *to, const struct report_acc *from)
 	to->n += from->n;
 	to->headline += from->headline;
 	to->risky += from->risky;
-	for (size_t i = 0; i < REPORT_MAX_CHECKS; i++)
+	for (size_t i = 0; i < REPORT_MAX_CHECKS; i++) {
 		to->check_open[i] += from->check_open[i];
+		to->check_run[i] += from->check_run[i];
+		to->check_reach[i] += from->check_reach[i];
+	}
 	for (size_t i = 0; i < REPORT_MAX_FINDINGS; i++) {
 		to->finding[i] += from->finding[i];
 		to->finding_unknown[i] += from->finding_unknown[i];

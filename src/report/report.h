@@ -57,6 +57,14 @@ struct report_acc {
 	uint64_t headline; /* a headline check of the catalogue open (netbios 139 or smb 445) */
 	uint64_t risky;    /* risk medium, high or critical */
 	uint64_t check_open[REPORT_MAX_CHECKS];
+	/*
+	 * Profiles (issue 12 §3): results whose diagnosis ran the check (it is in their states),
+	 * the denominator of its share; and those that ran it or a check that runs it (netbios runs
+	 * smb), the denominator of the findings it lists. A result of the profile 2017 did not run
+	 * ssdp: it is not counted in ssdp's shares.
+	 */
+	uint64_t check_run[REPORT_MAX_CHECKS];
+	uint64_t check_reach[REPORT_MAX_CHECKS];
 	/* results where the finding holds: there at least once with a confidence other than
 	 * unknown */
 	uint64_t finding[REPORT_MAX_FINDINGS];

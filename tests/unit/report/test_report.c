@@ -657,16 +657,17 @@ static void test_render_keeps_utf8(void **state)
  * one; the same id known elsewhere in the result holds. Four results of one store: MS17-010
  * likely; unknown; unknown on smb and likely on netbios; absent.
  */
-static void save_one(struct store *st, int serial, const struct store_finding_row *f, size_t nf,
-                     const char *risk)
+/* One result whose diagnosis ran the checks names[] (each in state st[c]). */
+static void save_checks(struct store *st, int serial, const char *const *names,
+                        const char *const *st_names, size_t n, const struct store_finding_row *f,
+                        size_t nf, const char *risk)
 {
 	static const struct store_key key = {.bytes = {7, 7}};
-	static const char *const names[] = {"netbios", "smb"};
 	char id[STORE_ID_LEN + 1], token[STORE_TOKEN_LEN + 1], rhash[STORE_HASH_HEX];
 	char prefix[STORE_PREFIX_MAX], ip[32];
 	uint8_t th[STORE_HASH_BYTES];
-	struct store_check_row rows[2];
-	struct store_check_state states[2];
+	struct store_check_row rows[8];
+	struct store_check_state states[8];
 	struct addr a;
 
 	snprintf(ip, sizeof(ip), "198.18.%d.1", serial);
@@ -683,22 +684,111 @@ static void save_one(struct store *st, int serial, const struct store_finding_ro
 	                       .lang = "en",
 	                       .created_ms = GEN_BASE_MS + serial};
 	assert_true(store_create_async(st, &nd) >= 0);
-	for (int c = 0; c < 2; c++) {
-		rows[c] = (struct store_check_row){
-		    .check = names[c], .port = c ? 445 : 139, .state = "open", .rtt_ms = 1};
-		states[c] = (struct store_check_state){.check = names[c], .state = "open"};
+	assert_true(n <= 8);
+	for (size_t c = 0; c < n; c++) {
+		rows[c] = (struct store_check_row){.check = names[c],
+		                                   .port = (uint16_t)(100 + c),
+		                                   .state = st_names[c],
+		                                   .rtt_ms = 1};
+		states[c] = (struct store_check_state){.check = names[c], .state = st_names[c]};
 	}
 	struct store_result res = {.id = id,
 	                           .finished_ms = GEN_BASE_MS + serial + 1,
 	                           .risk = risk,
 	                           .json = "{}",
 	                           .checks = rows,
-	                           .n_checks = 2,
+	                           .n_checks = n,
 	                           .findings = f,
 	                           .n_findings = nf,
 	                           .states = states,
-	                           .n_states = 2};
+	                           .n_states = n};
 	assert_true(store_save_result(st, &res) >= 0);
+}
+
+static void save_one(struct store *st, int serial, const struct store_finding_row *f, size_t nf,
+                     const char *risk)
+{
+	static const char *const names[] = {"netbios", "smb"}, *const open2[] = {"open", "open"};
+
+	save_checks(st, serial, names, open2, 2, f, nf, risk);
+}
+
+static void remove_store(const char *path)
+{
+	for (const char *const *sfx = (const char *const[]){"", "-wal", "-shm", ".lock", NULL};
+	     *sfx; sfx++) {
+		char p[220];
+
+		snprintf(p, sizeof(p), "%s%s", path, *sfx);
+		unlink(p);
+	}
+}
+
+/*
+ * Results of different profiles in one store (issue 12 §3): a check's share is of the results
+ * that ran it, a finding's of those that ran the check listing it or one that runs it (netbios
+ * runs smb); the headline and "risky" stay over every result; the table says which checks not
+ * every result ran. Three results ran netbios and smb, two smb and rdp, one netbios alone.
+ */
+static void test_profiles(void **state)
+{
+	static const struct store_finding_row nla = {.check = "rdp",
+	                                             .id = "rdp-nla-not-required",
+	                                             .severity = SEVERITY_HIGH,
+	                                             .confidence = CONFIDENCE_CONFIRMED};
+	static const struct store_finding_row smb1 = {.check = "netbios",
+	                                              .id = "smb1-enabled",
+	                                              .severity = SEVERITY_HIGH,
+	                                              .confidence = CONFIDENCE_LIKELY};
+	static const char *const a[] = {"netbios", "smb"}, *const b[] = {"smb", "rdp"},
+	                         *const c[] = {"netbios"};
+	static const char *const open_closed[] = {"open", "closed"},
+	                         *const open_open[] = {"open", "open"}, *const open1[] = {"open"};
+	struct store_opts wo = {.flags = STORE_QUEUE_BLOCK | STORE_FAST_CREATE};
+	struct store_opts ro = {.flags = STORE_READONLY};
+	struct report_opts o = {0};
+	struct store *st = NULL;
+	struct report *r = NULL;
+	char path[200], err[200], *text = NULL;
+	size_t len;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/profiles.db", dir);
+	assert_true(store_open(path, &wo, &st) >= 0);
+	for (int i = 0; i < 3; i++)
+		save_checks(st, 10 + i, a, open_closed, 2, NULL, 0, "high");
+	save_checks(st, 13, b, open_open, 2, &nla, 1, "high");
+	save_checks(st, 14, b, open_closed, 2, NULL, 0, "high");
+	save_checks(st, 15, c, open1, 1, &smb1, 1, "high");
+	assert_true(store_flush(st) >= 0);
+	store_close(st);
+
+	assert_true(store_open(path, &ro, &st) >= 0);
+	assert_int_equal(report_run(st, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r->total.n, 6);
+	assert_int_equal(report_render(r, REPORT_FORMAT_CSV, NULL, &text, &len), 0);
+	assert_non_null(strstr(text, ",check,netbios,4,4,"));
+	assert_non_null(strstr(text, ",check,smb,2,5,"));
+	assert_non_null(strstr(text, ",check,rdp,1,2,"));
+	assert_non_null(strstr(text, ",finding,rdp-nla-not-required,1,2,"));
+	assert_non_null(strstr(text, ",finding,smb1-enabled,1,6,")); /* smb's, reached by netbios */
+	assert_non_null(strstr(text, ",risky,medium-or-worse,6,6,"));
+	free(text);
+	assert_int_equal(report_render(r, REPORT_FORMAT_TABLE, NULL, &text, &len), 0);
+	assert_non_null(strstr(text, "NetBIOS (139): run in 4 of 6 results, its shares are of "
+	                             "those only (the others' profile left it out)\n"));
+	assert_non_null(strstr(text, "SMB (445): run in 5 of 6 results"));
+	assert_non_null(strstr(text, "RDP (3389): run in 2 of 6 results"));
+	const char *line = strstr(text, "RDP (3389) reachable");
+	assert_non_null(line);
+	assert_true(strstr(line, "50.0% [") < strchr(line, '\n')); /* 1 of 2, never 1 of 6 */
+	free(text);
+	assert_int_equal(report_render(r, REPORT_FORMAT_SVG, NULL, &text, &len), 0);
+	assert_non_null(strstr(text, "50.0% (1 of 2)"));
+	free(text);
+	report_free(r);
+	store_close(st);
+	remove_store(path);
 }
 
 static void test_unknown_findings(void **state)
@@ -1226,7 +1316,7 @@ int main(void)
 	    cmocka_unit_test(test_per_requester),    cmocka_unit_test(test_sampling),
 	    cmocka_unit_test(test_render),           cmocka_unit_test(test_render_keeps_utf8),
 	    cmocka_unit_test(test_unknown_findings), cmocka_unit_test(test_by_answers),
-	    cmocka_unit_test(test_by_family),
+	    cmocka_unit_test(test_by_family),        cmocka_unit_test(test_profiles),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
