@@ -117,8 +117,14 @@ int store_open(const char *path, const struct store_opts *o, struct store **out)
 	}
 	if (strncmp(path, sqlite_scheme, sizeof(sqlite_scheme) - 1) == 0)
 		return store_sqlite_ops.open(path + sizeof(sqlite_scheme) - 1, o, out);
-	if (strncmp(path, "postgres:", 9) == 0 || strncmp(path, "postgresql:", 11) == 0) {
-		store_set_err(o, "the PostgreSQL backend is not built into this program");
+	/* postgresql://... and postgres://... are libpq URIs, given whole; postgresql:REST is
+	 * REST as a libpq key=value string, empty for the PG* environment variables. */
+	if (strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0)
+		return store_pg_ops.open(path, o, out);
+	if (strncmp(path, "postgresql:", 11) == 0)
+		return store_pg_ops.open(path + 11, o, out);
+	if (strncmp(path, "postgres:", 9) == 0) {
+		store_set_err(o, "say postgresql:// or postgresql:KEY=VALUE for PostgreSQL");
 		return -ERR_UNSUPPORTED;
 	}
 	return store_sqlite_ops.open(path, o, out);

@@ -36,6 +36,7 @@ struct store {
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;
 
 /* Write a one-line message into o->errbuf if the caller gave one. */
 void store_set_err(const struct store_opts *o, const char *fmt, ...)

@@ -145,7 +145,10 @@ static void test_bad_paths(void **state)
 	char p[200];
 
 	assert_int_equal(store_open(":memory:", &o, &st), -EINVAL);
-	assert_int_equal(store_open("postgres://x", &o, &st), -ERR_UNSUPPORTED);
+	assert_int_equal(store_open("postgres:x", &o, &st), -ERR_UNSUPPORTED);
+	/* Port 1 on loopback: nothing listens, the backend says it cannot connect. */
+	assert_int_equal(store_open("postgresql://127.0.0.1:1/none?connect_timeout=2", &o, &st),
+	                 -ECONNREFUSED);
 	assert_non_null(strstr(err, "PostgreSQL"));
 	snprintf(p, sizeof(p), "%s/missing/dir/x.db", sc->dir);
 	assert_true(store_open(p, &o, &st) < 0);

@@ -1,0 +1,1320 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PostgreSQL backend of the store (libpq): migrations under an advisory lock, the writes as SQL
+ * applied by the shared write queue's thread (store_queue.c) on its own connection, a small
+ * pool of connections for point reads and report iteration (a server-side cursor, fetched in
+ * blocks), reconnection when the server went away. The tables are SQLite's, column for column
+ * (store_pg_schema.c). Threading model and what differs from SQLite: docs/internals/STORE.md.
+ */
+#include "store/store_pg.h"
+
+#include "store/store_queue.h"
+
+#include "core/decimal.h"
+#include "core/err.h"
+#include "core/sbuf.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define PURGE_CHUNK 500
+#define POOL_MAX    4
+#define FETCH_ROWS  "20000"
+#define PARAMS_MAX  17
+#define ARRAY_MAX   (1u << 20)                     /* one text[] parameter of a result */
+#define HEX_BYTEA   (2 + 2 * STORE_HASH_BYTES + 1) /* "\x" + 64 hex + NUL */
+#define INT64_TEXT  24
+#define PG_ERRMSG   200
+
+/* Advisory lock keys (pg_advisory_*): "expo" in the high half, one low half per purpose. */
+#define LOCK_MIGRATE 0x6578706f00000001LL
+#define LOCK_OWNER   0x6578706f00000002LL
+
+enum sql_id {
+	SQL_INSERT = 0,
+	SQL_RUNNING,
+	SQL_FINISH,
+	SQL_RESULT,
+	SQL_TOKEN,
+	SQL_DELETE_N,
+	SQL_CONNECTION,
+	SQL_PURGE,
+	SQL_GET,
+	SQL_INFLIGHT,
+	SQL_COUNT,
+	SQL_X_MAX
+};
+
+static const char *const sql_text[SQL_X_MAX] = {
+    [SQL_INSERT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, requester_hash,"
+                   " requester_prefix, family, lang, device, connection)"
+                   " VALUES ($1, $2::bytea, 'queued', $3, $4::bytea, $5, $6, $7, $8, $9)",
+    [SQL_RUNNING] = "UPDATE diagnoses SET status = 'running', started_ms = $2"
+                    " WHERE id = $1 AND status = 'queued'",
+    [SQL_FINISH] = "UPDATE diagnoses SET status = $3, finished_ms = $2"
+                   " WHERE id = $1 AND status IN ('queued', 'running')",
+    /* The whole result in one statement: the row, its document and its child rows. */
+    [SQL_RESULT] =
+        "WITH u AS (UPDATE diagnoses SET status = 'done', finished_ms = $2, risk = $3,"
+        "   checks_summary = $4, findings_summary = $5, families = $6"
+        "   WHERE id = $1 AND status IN ('queued', 'running') RETURNING n),"
+        " d AS (INSERT INTO documents (diag, json) SELECT n, $7 FROM u"
+        "   ON CONFLICT (diag) DO UPDATE SET json = excluded.json),"
+        " c AS (INSERT INTO check_results (diag, check_name, port, state, reason, rtt_ms,"
+        "   service) SELECT u.n, x.* FROM u, unnest($8::text[], $9::int[], $10::text[],"
+        "   $11::text[], $12::float8[], $13::text[]) AS x"
+        "   ON CONFLICT (diag, check_name, port) DO UPDATE SET state = excluded.state,"
+        "   reason = excluded.reason, rtt_ms = excluded.rtt_ms, service = excluded.service),"
+        " f AS (INSERT INTO findings (diag, seq, check_name, finding, severity, confidence)"
+        "   SELECT u.n, x.o - 1, x.c, x.f, x.s, x.k FROM u, unnest($14::text[], $15::text[],"
+        "   $16::text[], $17::text[]) WITH ORDINALITY AS x(c, f, s, k, o))"
+        " SELECT n FROM u",
+    [SQL_TOKEN] = "SELECT n, token_hash FROM diagnoses WHERE id = $1 FOR UPDATE",
+    [SQL_DELETE_N] = "DELETE FROM diagnoses WHERE n = $1",
+    [SQL_CONNECTION] = "UPDATE diagnoses SET connection = $2 WHERE n = $1",
+    [SQL_PURGE] = "DELETE FROM diagnoses WHERE n IN (SELECT n FROM diagnoses"
+                  " WHERE created_ms < $1 ORDER BY created_ms LIMIT $2)",
+    [SQL_GET] = "SELECT d.id, d.status, d.created_ms, d.started_ms, d.finished_ms,"
+                " d.requester_hash, d.requester_prefix, d.family, d.lang, d.risk, x.json,"
+                " d.connection, d.device"
+                " FROM diagnoses d LEFT JOIN documents x ON x.diag = d.n WHERE d.id = $1",
+    [SQL_INFLIGHT] = "SELECT count(*) FROM diagnoses WHERE status IN ('queued', 'running')",
+    [SQL_COUNT] = "SELECT count(*) FROM diagnoses WHERE status = 'done'"
+                  " AND created_ms >= $1 AND created_ms < $2",
+};
+
+/* One connection and which statements are prepared on it (lost with a reconnection). */
+struct pgc {
+	PGconn *c;
+	bool prepared[SQL_X_MAX];
+};
+
+enum wop_type { WOP_CREATE = 0, WOP_STATUS, WOP_RESULT, WOP_DELETE, WOP_PURGE, WOP_CONNECTION };
+
+/* One queued write; owns everything it points to. */
+struct wop {
+	struct store_queue_item qi;
+	enum wop_type type;
+	char id[STORE_ID_LEN + 1];
+	int64_t at_ms;
+	enum store_status status;
+	/* WOP_CREATE */
+	char token_hash[HEX_BYTEA];
+	char requester_hash[HEX_BYTEA];
+	char prefix[STORE_PREFIX_MAX];
+	char lang[STORE_NAME_MAX];
+	int64_t created_ms;
+	int family;
+	enum store_device device;
+	/* WOP_DELETE, WOP_CONNECTION */
+	uint8_t given_hash[STORE_HASH_BYTES];
+	enum store_connection connection;
+	/* WOP_RESULT: the statement's parameters $3.. as text (NULL = SQL NULL), owned */
+	char *rp[PARAMS_MAX];
+};
+
+struct pg {
+	struct store base;
+	char *conninfo;
+	unsigned flags;
+
+	struct pgc wr;         /* the queue's writer thread's own */
+	struct store_queue *q; /* NULL when read-only */
+	PGconn *owner;         /* holds LOCK_OWNER while this store is open for writing */
+
+	pthread_mutex_t pool_mu;
+	pthread_cond_t pool_cv;
+	struct pgc pool[POOL_MAX];
+	bool busy[POOL_MAX];
+};
+
+static struct pg *to_pg(struct store *s)
+{
+	return (struct pg *)s;
+}
+
+static void quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* The first line of libpq's message, for a one-line error. */
+static const char *first_line(const char *msg, char *buf, size_t n)
+{
+	size_t len = strcspn(msg ? msg : "", "\n");
+
+	snprintf(buf, n, "%.*s", (int)len, msg ? msg : "");
+	return buf;
+}
+
+/*
+ * A new connection. The operator's string (a postgresql:// URI or key=value pairs, or empty
+ * for the PG* environment variables) comes last so that anything it says wins over our
+ * defaults: a bounded connect, TCP keepalives and a user timeout so a server cut off behind a
+ * firewall is noticed in seconds, not hours.
+ */
+static PGconn *connect_db(const char *conninfo)
+{
+	static const char *const keys[] = {
+	    "connect_timeout",  "application_name", "keepalives_idle", "keepalives_interval",
+	    "keepalives_count", "tcp_user_timeout", "dbname",          NULL,
+	};
+	const char *vals[] = {"5", "exposure", "10", "3", "3", "10000", conninfo, NULL};
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+
+	if (c)
+		PQsetNoticeProcessor(c, quiet, NULL);
+	return c;
+}
+
+static int pgc_open(struct pg *s, struct pgc *c, const struct store_opts *o)
+{
+	char line[PG_ERRMSG];
+
+	memset(c, 0, sizeof(*c));
+	c->c = connect_db(s->conninfo);
+	if (c->c && PQstatus(c->c) == CONNECTION_OK)
+		return 0;
+	store_set_err(o, "cannot connect to PostgreSQL: %s",
+	              c->c ? first_line(PQerrorMessage(c->c), line, sizeof(line))
+	                   : "out of memory");
+	PQfinish(c->c);
+	c->c = NULL;
+	return -ECONNREFUSED;
+}
+
+static void pgc_close(struct pgc *c)
+{
+	PQfinish(c->c);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Make sure c is usable, reconnecting (bounded by connect_timeout) if the server went away. */
+static int pgc_ready(struct pg *s, struct pgc *c)
+{
+	if (c->c && PQstatus(c->c) == CONNECTION_OK)
+		return 0;
+	memset(c->prepared, 0, sizeof(c->prepared));
+	if (c->c)
+		PQreset(c->c);
+	else
+		c->c = connect_db(s->conninfo);
+	return c->c && PQstatus(c->c) == CONNECTION_OK ? 0 : -ENOTCONN;
+}
+
+/* A failed command's negative code, from its SQLSTATE (or the connection's state). */
+static int pg_err(PGconn *c, const PGresult *res)
+{
+	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	if (!c || PQstatus(c) != CONNECTION_OK)
+		return -ENOTCONN;
+	if (!st)
+		return res ? -ERR_INTERNAL : -ENOMEM;
+	if (strcmp(st, "23505") == 0) /* unique_violation */
+		return -EEXIST;
+	if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0 || strcmp(st, "55P03") == 0)
+		return -EBUSY;
+	if (strcmp(st, "53100") == 0) /* disk_full */
+		return -ENOSPC;
+	if (strcmp(st, "53200") == 0) /* out_of_memory */
+		return -ENOMEM;
+	if (strcmp(st, "25006") == 0) /* read_only_sql_transaction */
+		return -EROFS;
+	if (strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0) /* connection, shutdown */
+		return -ENOTCONN;
+	if (strncmp(st, "28", 2) == 0 || strcmp(st, "42501") == 0) /* auth, privilege */
+		return -EACCES;
+	return -ERR_INTERNAL;
+}
+
+/* Run a command that returns no rows; 0 or a negative code. */
+static int exec_cmd(PGconn *c, const char *sql)
+{
+	PGresult *res = PQexec(c, sql);
+	int r = 0;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = pg_err(c, res);
+	PQclear(res);
+	return r;
+}
+
+/* The cached statement id with n text parameters (NULL = SQL NULL). Caller clears. */
+static PGresult *exec_id(struct pgc *c, enum sql_id id, int n, const char *const *vals)
+{
+	char name[8];
+
+	snprintf(name, sizeof(name), "s%d", (int)id);
+	if (!c->prepared[id]) {
+		PGresult *res = PQprepare(c->c, name, sql_text[id], 0, NULL);
+
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			return res;
+		PQclear(res);
+		c->prepared[id] = true;
+	}
+	return PQexecPrepared(c->c, name, n, vals, NULL, NULL, 0);
+}
+
+/* The same for a command; returns the number of rows it touched, or a negative code. */
+static int exec_id_cmd(struct pgc *c, enum sql_id id, int n, const char *const *vals)
+{
+	PGresult *res = exec_id(c, id, n, vals);
+	int r;
+
+	if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK) {
+		uint32_t k = 0;
+
+		(void)decimal_u32(PQcmdTuples(res), INT32_MAX, &k);
+		r = (int)k;
+	} else {
+		r = pg_err(c->c, res);
+	}
+	PQclear(res);
+	return r;
+}
+
+/* A non-negative bigint column. */
+static int64_t col_i64(const PGresult *res, int row, int col)
+{
+	uint64_t v = 0;
+
+	if (PQgetisnull(res, row, col) || decimal_u64(PQgetvalue(res, row, col), INT64_MAX, &v) < 0)
+		return 0;
+	return (int64_t)v;
+}
+
+static const char *col_str(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col);
+}
+
+/* A bytea column of STORE_HASH_BYTES in PostgreSQL's hex output ("\x" + 64 lowercase hex). */
+static const char *col_hash_hex(const PGresult *res, int row, int col)
+{
+	const char *v = col_str(res, row, col);
+
+	return strlen(v) == HEX_BYTEA - 1 && v[0] == '\\' && v[1] == 'x' ? v + 2 : NULL;
+}
+
+static void bytea_hex(char out[HEX_BYTEA], const uint8_t bin[STORE_HASH_BYTES])
+{
+	out[0] = '\\';
+	out[1] = 'x';
+	sodium_bin2hex(out + 2, HEX_BYTEA - 2, bin, STORE_HASH_BYTES);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Opening: migrations under an advisory lock, the owner lock, restart marking.             */
+
+static int query_version(PGconn *c, int64_t *v, bool *foreign)
+{
+	PGresult *res;
+	int r = 0;
+
+	*v = 0;
+	*foreign = false;
+	res = PQexec(c, "SELECT to_regclass('exposure_schema') IS NOT NULL,"
+	                " to_regclass('diagnoses') IS NOT NULL");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		r = pg_err(c, res);
+		goto out;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		*foreign = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+		goto out;
+	}
+	PQclear(res);
+	res = PQexec(c, "SELECT version FROM exposure_schema");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		r = PQresultStatus(res) == PGRES_TUPLES_OK ? -ERR_SYNTAX : pg_err(c, res);
+	else
+		*v = col_i64(res, 0, 0);
+out:
+	PQclear(res);
+	return r;
+}
+
+static int migrate(PGconn *c, const struct store_opts *o)
+{
+	char sql[96], line[PG_ERRMSG];
+	bool foreign;
+	int64_t v;
+	int r;
+
+	/* Transactional DDL: all pending migrations or none; the lock makes a second node wait
+	 * and then find the schema current. */
+	if ((r = exec_cmd(c, "BEGIN")) < 0)
+		return r;
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%lld)", LOCK_MIGRATE);
+	if ((r = exec_cmd(c, sql)) < 0 || (r = query_version(c, &v, &foreign)) < 0)
+		goto out_rollback;
+	if (foreign) {
+		store_set_err(o, "the database holds another program's diagnoses table (no "
+		                 "exposure_schema); refusing to change it: use a new database");
+		r = -ERR_UNSUPPORTED;
+		goto out_rollback;
+	}
+	if (v > STORE_PG_SCHEMA_VERSION) {
+		store_set_err(o,
+		              "database schema version %lld is newer than this program knows (%d); "
+		              "use a newer exposure or another database",
+		              (long long)v, STORE_PG_SCHEMA_VERSION);
+		r = -ERR_UNSUPPORTED;
+		goto out_rollback;
+	}
+	for (int64_t i = v; i < STORE_PG_SCHEMA_VERSION; i++) {
+		if ((r = exec_cmd(c, store_pg_migrations[i])) < 0) {
+			store_set_err(o, "migration to version %lld failed: %s", (long long)i + 1,
+			              first_line(PQerrorMessage(c), line, sizeof(line)));
+			goto out_rollback;
+		}
+	}
+	snprintf(sql, sizeof(sql), "UPDATE exposure_schema SET version = %d",
+	         STORE_PG_SCHEMA_VERSION);
+	if ((r = exec_cmd(c, sql)) < 0 || (r = exec_cmd(c, "COMMIT")) < 0)
+		goto out_rollback;
+	return 0;
+out_rollback:
+	exec_cmd(c, "ROLLBACK");
+	return r;
+}
+
+static int check_version_readonly(PGconn *c, const struct store_opts *o)
+{
+	bool foreign;
+	int64_t v;
+	int r;
+
+	if ((r = query_version(c, &v, &foreign)) < 0) {
+		store_set_err(o, "cannot read the schema version");
+		return r;
+	}
+	if (v == STORE_PG_SCHEMA_VERSION)
+		return 0;
+	store_set_err(o, "database schema version %lld, this program reads %d%s", (long long)v,
+	              STORE_PG_SCHEMA_VERSION,
+	              v > STORE_PG_SCHEMA_VERSION ? "; use a newer exposure"
+	                                          : "; start exposure serve on it once to migrate");
+	return -ERR_UNSUPPORTED;
+}
+
+/*
+ * One writing service per database, as SQLite's PATH.lock: a session advisory lock held on a
+ * connection of its own for as long as the store is open (the server drops it when the
+ * process dies, kill -9 included). A second service gets -EBUSY instead of marking the first
+ * one's diagnoses interrupted.
+ */
+static int take_owner(struct pg *s, const struct store_opts *o)
+{
+	char sql[64], line[PG_ERRMSG];
+	PGresult *res;
+	int r = 0;
+
+	s->owner = connect_db(s->conninfo);
+	if (!s->owner || PQstatus(s->owner) != CONNECTION_OK) {
+		store_set_err(o, "cannot connect to PostgreSQL: %s",
+		              s->owner ? first_line(PQerrorMessage(s->owner), line, sizeof(line))
+		                       : "out of memory");
+		return -ECONNREFUSED;
+	}
+	snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)", LOCK_OWNER);
+	res = PQexec(s->owner, sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		r = pg_err(s->owner, res);
+	else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+		r = -EBUSY;
+	PQclear(res);
+	if (r == -EBUSY)
+		store_set_err(o, "the database is in use by another exposure serve");
+	return r;
+}
+
+/* The previous service died: whatever it had queued or running will never finish. */
+static int mark_interrupted(PGconn *c)
+{
+	char now[INT64_TEXT];
+	const char *vals[] = {now};
+	PGresult *res;
+	uint32_t k = 0;
+	int r;
+
+	snprintf(now, sizeof(now), "%lld", (long long)store_now_ms());
+	res = PQexecParams(c,
+	                   "UPDATE diagnoses SET status = 'interrupted', finished_ms = $1"
+	                   " WHERE status IN ('queued', 'running')",
+	                   1, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		r = pg_err(c, res);
+	} else {
+		(void)decimal_u32(PQcmdTuples(res), INT32_MAX, &k);
+		r = (int)k;
+	}
+	PQclear(res);
+	return r;
+}
+
+static const struct store_queue_ops pg_queue_ops;
+
+static void pg_close(struct store *base)
+{
+	struct pg *s = to_pg(base);
+
+	store_queue_stop(s->q); /* drains: every queued write is applied first */
+	pgc_close(&s->wr);
+	for (unsigned i = 0; i < POOL_MAX; i++)
+		pgc_close(&s->pool[i]);
+	PQfinish(s->owner);
+	pthread_mutex_destroy(&s->pool_mu);
+	pthread_cond_destroy(&s->pool_cv);
+	if (s->conninfo)
+		sodium_memzero(s->conninfo, strlen(s->conninfo)); /* may hold a password */
+	free(s->conninfo);
+	free(s);
+}
+
+static int pg_open(const char *conninfo, const struct store_opts *o, struct store **out)
+{
+	static const struct store_opts defaults = {0};
+	struct store_queue_cfg qcfg;
+	char line[PG_ERRMSG];
+	struct pg *s;
+	int r, marked;
+
+	if (!o)
+		o = &defaults;
+	if (sodium_init() < 0)
+		return -ERR_INTERNAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->base.ops = &store_pg_ops;
+	s->flags = o->flags;
+	pthread_mutex_init(&s->pool_mu, NULL);
+	pthread_cond_init(&s->pool_cv, NULL);
+	if (!(s->conninfo = strdup(conninfo))) {
+		r = -ENOMEM;
+		goto out_close;
+	}
+	/* The first pool connection doubles as the one that migrates. */
+	if ((r = pgc_open(s, &s->pool[0], o)) < 0)
+		goto out_close;
+	if (s->flags & STORE_READONLY) {
+		if ((r = check_version_readonly(s->pool[0].c, o)) < 0)
+			goto out_close;
+		*out = &s->base;
+		return 0;
+	}
+	if ((r = take_owner(s, o)) < 0)
+		goto out_close;
+	if ((r = migrate(s->pool[0].c, o)) < 0) {
+		if (o->errbuf && !o->errbuf[0])
+			store_set_err(o, "cannot migrate the schema: %s",
+			              first_line(PQerrorMessage(s->pool[0].c), line, sizeof(line)));
+		goto out_close;
+	}
+	if ((marked = mark_interrupted(s->pool[0].c)) < 0) {
+		r = marked;
+		store_set_err(o, "cannot mark unfinished diagnoses: %s",
+		              first_line(PQerrorMessage(s->pool[0].c), line, sizeof(line)));
+		goto out_close;
+	}
+	if ((r = pgc_open(s, &s->wr, o)) < 0)
+		goto out_close;
+	qcfg = (struct store_queue_cfg){
+	    .queue_max = o->queue_max,
+	    .batch_max = o->batch_max,
+	    .block_when_full = s->flags & STORE_QUEUE_BLOCK,
+	};
+	if ((r = store_queue_start(&pg_queue_ops, s, &qcfg, &s->q)) < 0) {
+		store_set_err(o, "cannot start the store writer thread");
+		goto out_close;
+	}
+	*out = &s->base;
+	return marked;
+out_close:
+	pg_close(&s->base);
+	return r;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Applying writes: on the writer thread only.                                              */
+
+static int apply_create(struct pgc *c, const struct wop *w)
+{
+	char created[INT64_TEXT], family[4];
+	const char *vals[9] = {
+	    w->id,
+	    w->token_hash,
+	    created,
+	    w->requester_hash,
+	    w->prefix,
+	    family,
+	    w->lang,
+	    store_device_name(w->device),
+	    store_connection_name(w->connection),
+	};
+
+	int r;
+
+	snprintf(created, sizeof(created), "%lld", (long long)w->created_ms);
+	snprintf(family, sizeof(family), "%d", w->family);
+	r = exec_id_cmd(c, SQL_INSERT, 9, vals);
+	return r < 0 ? r : 0;
+}
+
+static int apply_status(struct pgc *c, const struct wop *w)
+{
+	char at[INT64_TEXT];
+	const char *vals[3] = {w->id, at, store_status_name(w->status)};
+	int r;
+
+	snprintf(at, sizeof(at), "%lld", (long long)w->at_ms);
+	if (w->status == STORE_RUNNING)
+		r = exec_id_cmd(c, SQL_RUNNING, 2, vals);
+	else
+		r = exec_id_cmd(c, SQL_FINISH, 3, vals);
+	return r < 0 ? r : 0;
+}
+
+/* The result in one statement; a diagnosis deleted, interrupted or done meanwhile is left. */
+static int apply_result(struct pgc *c, const struct wop *w)
+{
+	const char *vals[PARAMS_MAX];
+	PGresult *res;
+	int r = 0;
+
+	for (unsigned i = 0; i < PARAMS_MAX; i++)
+		vals[i] = w->rp[i];
+	vals[0] = w->id;
+	res = exec_id(c, SQL_RESULT, PARAMS_MAX, vals);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = pg_err(c->c, res);
+	PQclear(res);
+	return r;
+}
+
+/* The row of w->id, locked, if its token hash matches (constant time): 0, -ENOENT, -EACCES. */
+static int token_row(struct pgc *c, const struct wop *w, char n[INT64_TEXT])
+{
+	const char *vals[1] = {w->id};
+	uint8_t stored[STORE_HASH_BYTES];
+	PGresult *res = exec_id(c, SQL_TOKEN, 1, vals);
+	const char *hex;
+	int r;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = pg_err(c->c, res);
+		goto out;
+	}
+	if (PQntuples(res) != 1) {
+		r = -ENOENT;
+		goto out;
+	}
+	snprintf(n, INT64_TEXT, "%s", PQgetvalue(res, 0, 0));
+	hex = col_hash_hex(res, 0, 1);
+	r = -EACCES;
+	if (hex && store_hex_to_hash(hex, stored) == 0 &&
+	    sodium_memcmp(stored, w->given_hash, STORE_HASH_BYTES) == 0)
+		r = 0;
+out:
+	PQclear(res);
+	return r;
+}
+
+static int apply_delete(struct pgc *c, const struct wop *w)
+{
+	char n[INT64_TEXT];
+	const char *vals[1] = {n};
+	int r;
+
+	if ((r = token_row(c, w, n)) < 0)
+		return r;
+	r = exec_id_cmd(c, SQL_DELETE_N, 1, vals);
+	return r < 0 ? r : 0;
+}
+
+static int apply_connection(struct pgc *c, const struct wop *w)
+{
+	char n[INT64_TEXT];
+	const char *vals[2] = {n, store_connection_name(w->connection)}; /* NONE: NULL */
+	int r;
+
+	if ((r = token_row(c, w, n)) < 0)
+		return r;
+	r = exec_id_cmd(c, SQL_CONNECTION, 2, vals);
+	return r < 0 ? r : 0;
+}
+
+static int apply_purge(struct pgc *c, const struct wop *w)
+{
+	char at[INT64_TEXT], lim[16];
+	const char *vals[2] = {at, lim};
+
+	snprintf(at, sizeof(at), "%lld", (long long)w->at_ms);
+	snprintf(lim, sizeof(lim), "%d", PURGE_CHUNK);
+	return exec_id_cmd(c, SQL_PURGE, 2, vals);
+}
+
+static int apply_one(struct pgc *c, const struct wop *w)
+{
+	switch (w->type) {
+	case WOP_CREATE:
+		return apply_create(c, w);
+	case WOP_STATUS:
+		return apply_status(c, w);
+	case WOP_RESULT:
+		return apply_result(c, w);
+	case WOP_DELETE:
+		return apply_delete(c, w);
+	case WOP_PURGE:
+		return apply_purge(c, w);
+	case WOP_CONNECTION:
+		return apply_connection(c, w);
+	}
+	return -ERR_INTERNAL;
+}
+
+static void wop_free(struct wop *w)
+{
+	if (!w)
+		return;
+	for (unsigned i = 0; i < PARAMS_MAX; i++)
+		free(w->rp[i]);
+	free(w);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The write queue's steps (store_queue.h), on its writer thread and the wr connection.     */
+
+static struct wop *to_wop(struct store_queue_item *it)
+{
+	return (struct wop *)(void *)((char *)it - offsetof(struct wop, qi));
+}
+
+/*
+ * A batch holding a durable write (store_create before the 202) commits with
+ * synchronous_commit on: COMMIT returns once the WAL is flushed on the server. Others commit
+ * with it off: a crash of the server may lose the last few (the diagnosis then ends
+ * interrupted), never corrupts. A connection lost since the last batch is re-opened here.
+ */
+static int wr_begin(void *ctx, bool durable)
+{
+	struct pg *s = ctx;
+
+	const char *sql = durable ? "BEGIN; SET LOCAL synchronous_commit TO on"
+	                          : "BEGIN; SET LOCAL synchronous_commit TO off";
+	int r;
+
+	/* A server that restarted since the last batch shows only when the connection is used:
+	 * then once more on a new one. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if ((r = pgc_ready(s, &s->wr)) < 0)
+			return r;
+		if ((r = exec_cmd(s->wr.c, sql)) != -ENOTCONN)
+			return r;
+	}
+	return r;
+}
+
+/* Each write under a savepoint: a failed statement would otherwise abort the whole batch. */
+static int wr_apply(void *ctx, struct store_queue_item *it)
+{
+	struct pgc *c = &((struct pg *)ctx)->wr;
+	int r;
+
+	if ((r = exec_cmd(c->c, "SAVEPOINT w")) < 0)
+		return r;
+	r = apply_one(c, to_wop(it));
+	if (r < 0 && exec_cmd(c->c, "ROLLBACK TO SAVEPOINT w") < 0)
+		return r;
+	exec_cmd(c->c, "RELEASE SAVEPOINT w");
+	return r;
+}
+
+static int wr_commit(void *ctx)
+{
+	PGconn *c = ((struct pg *)ctx)->wr.c;
+	PGresult *res = PQexec(c, "COMMIT");
+	int r = 0;
+
+	/* COMMIT of an aborted transaction "succeeds" with the tag ROLLBACK. */
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		r = pg_err(c, res);
+	else if (strcmp(PQcmdStatus(res), "COMMIT") != 0)
+		r = -ERR_INTERNAL;
+	PQclear(res);
+	return r;
+}
+
+static void wr_rollback(void *ctx)
+{
+	PGconn *c = ((struct pg *)ctx)->wr.c;
+
+	if (c && PQstatus(c) == CONNECTION_OK)
+		exec_cmd(c, "ROLLBACK");
+}
+
+static void wr_release(void *ctx, struct store_queue_item *it)
+{
+	(void)ctx;
+	wop_free(to_wop(it));
+}
+
+static const struct store_queue_ops pg_queue_ops = {
+    .begin = wr_begin,
+    .apply = wr_apply,
+    .commit = wr_commit,
+    .rollback = wr_rollback,
+    .release = wr_release,
+};
+
+static int enqueue(struct pg *s, struct wop *w, unsigned flags)
+{
+	if (!s->q) {
+		wop_free(w);
+		return -EROFS;
+	}
+	return store_queue_put(s->q, &w->qi, flags);
+}
+
+static int pg_flush(struct store *base)
+{
+	struct pg *s = to_pg(base);
+
+	return s->q ? store_queue_flush(s->q) : 0;
+}
+
+static void pg_get_stats(struct store *base, struct store_stats *out)
+{
+	struct pg *s = to_pg(base);
+
+	if (s->q)
+		store_queue_stats(s->q, out);
+	else
+		*out = (struct store_stats){0};
+}
+
+static int pg_create(struct store *base, const struct store_new *d, bool sync)
+{
+	struct pg *s = to_pg(base);
+	uint8_t rh[STORE_HASH_BYTES];
+	unsigned flags = 0;
+	struct wop *w;
+
+	if (store_hex_to_hash(d->requester_hash, rh) < 0)
+		return -ERR_SYNTAX;
+	if (!(w = calloc(1, sizeof(*w))))
+		return -ENOMEM;
+	w->type = WOP_CREATE;
+	if (sync) {
+		flags = STORE_QUEUE_WAIT;
+		if (!(s->flags & STORE_FAST_CREATE))
+			flags |= STORE_QUEUE_DURABLE;
+	}
+	snprintf(w->id, sizeof(w->id), "%s", d->id);
+	bytea_hex(w->token_hash, d->token_hash);
+	bytea_hex(w->requester_hash, rh);
+	snprintf(w->prefix, sizeof(w->prefix), "%s", d->prefix);
+	snprintf(w->lang, sizeof(w->lang), "%s", d->lang ? d->lang : "");
+	w->created_ms = d->created_ms;
+	w->family = d->family == AF_INET ? 4 : 6;
+	w->device = d->device;
+	w->connection = d->connection;
+	return enqueue(s, w, flags);
+}
+
+static int pg_set_status(struct store *base, const char *id, enum store_status st, int64_t at_ms)
+{
+	struct wop *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->type = WOP_STATUS;
+	snprintf(w->id, sizeof(w->id), "%s", id);
+	w->status = st;
+	w->at_ms = at_ms;
+	return enqueue(to_pg(base), w, 0);
+}
+
+/* One element of a text[] literal: NULL, or the text double-quoted with " and \ escaped. */
+static void array_text(struct sbuf *b, const char *v)
+{
+	if (b->len > 1)
+		sbuf_add(b, ",");
+	if (!v) {
+		sbuf_add(b, "NULL");
+		return;
+	}
+	sbuf_add(b, "\"");
+	for (const char *p = v; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			sbuf_add(b, "\\");
+		sbuf_addn(b, p, 1);
+	}
+	sbuf_add(b, "\"");
+}
+
+static char *array_close(struct sbuf *b)
+{
+	sbuf_add(b, "}");
+	return sbuf_take(b, NULL);
+}
+
+/* The i-th port row is overwritten by a later one of the same check and port (as SQLite's
+ * INSERT OR REPLACE would): PostgreSQL refuses one statement touching a row twice. */
+static bool superseded(const struct store_result *r, size_t i)
+{
+	for (size_t j = i + 1; j < r->n_checks; j++)
+		if (r->checks[j].port == r->checks[i].port &&
+		    strcmp(r->checks[j].check, r->checks[i].check) == 0)
+			return true;
+	return false;
+}
+
+/* The port rows and findings as the statement's array parameters $8..$17. */
+static int result_arrays(struct wop *w, const struct store_result *r)
+{
+	struct sbuf a[10];
+	int e = 0;
+
+	for (unsigned i = 0; i < 10; i++) {
+		sbuf_init(&a[i], ARRAY_MAX);
+		sbuf_add(&a[i], "{");
+	}
+	for (size_t i = 0; i < r->n_checks; i++) {
+		const struct store_check_row *c = &r->checks[i];
+		char num[40];
+
+		if (superseded(r, i))
+			continue;
+		array_text(&a[0], c->check);
+		snprintf(num, sizeof(num), "%u", c->port);
+		array_text(&a[1], num);
+		array_text(&a[2], c->state);
+		array_text(&a[3], c->reason);
+		snprintf(num, sizeof(num), "%.17g", c->rtt_ms);
+		array_text(&a[4], c->rtt_ms >= 0 ? num : NULL);
+		array_text(&a[5], c->service && *c->service ? c->service : NULL);
+	}
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct store_finding_row *f = &r->findings[i];
+
+		array_text(&a[6], f->check);
+		array_text(&a[7], f->id);
+		array_text(&a[8], severity_name(f->severity));
+		array_text(&a[9], confidence_name(f->confidence));
+	}
+	for (unsigned i = 0; i < 10; i++) {
+		if (!(w->rp[7 + i] = array_close(&a[i])) && !e)
+			e = a[i].err ? a[i].err : -ENOMEM;
+		sbuf_free(&a[i]);
+	}
+	return e;
+}
+
+static int pg_save_result(struct store *base, const struct store_result *r)
+{
+	struct wop *w = calloc(1, sizeof(*w));
+	char num[INT64_TEXT];
+	int e;
+
+	if (!w)
+		return -ENOMEM;
+	w->type = WOP_RESULT;
+	snprintf(w->id, sizeof(w->id), "%s", r->id);
+	if ((e = store_summarize(r, &w->rp[3], &w->rp[4])) < 0)
+		goto out_free;
+	snprintf(num, sizeof(num), "%lld", (long long)r->finished_ms);
+	w->rp[1] = strdup(num);
+	w->rp[2] = strdup(r->risk);
+	if (r->families) {
+		snprintf(num, sizeof(num), "%d",
+		         r->families == STORE_FAMILY_BOTH ? 46
+		         : r->families == STORE_FAMILY_V4 ? 4
+		                                          : 6);
+		w->rp[5] = strdup(num);
+	}
+	w->rp[6] = strdup(r->json);
+	e = -ENOMEM;
+	if (!w->rp[1] || !w->rp[2] || (r->families && !w->rp[5]) || !w->rp[6])
+		goto out_free;
+	if ((e = result_arrays(w, r)) < 0)
+		goto out_free;
+	w->qi.done = r->saved;
+	w->qi.done_ud = r->saved_ud;
+	return enqueue(to_pg(base), w, 0);
+out_free:
+	wop_free(w);
+	return e;
+}
+
+static int pg_delete(struct store *base, const char *id, const uint8_t *token_hash)
+{
+	struct wop *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->type = WOP_DELETE;
+	snprintf(w->id, sizeof(w->id), "%s", id);
+	memcpy(w->given_hash, token_hash, STORE_HASH_BYTES);
+	return enqueue(to_pg(base), w, STORE_QUEUE_WAIT);
+}
+
+static int pg_set_connection(struct store *base, const char *id, const uint8_t *token_hash,
+                             enum store_connection conn)
+{
+	struct wop *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->type = WOP_CONNECTION;
+	snprintf(w->id, sizeof(w->id), "%s", id);
+	memcpy(w->given_hash, token_hash, STORE_HASH_BYTES);
+	w->connection = conn;
+	return enqueue(to_pg(base), w, STORE_QUEUE_WAIT);
+}
+
+static int pg_purge(struct store *base, int64_t cutoff_ms)
+{
+	int total = 0;
+
+	for (;;) {
+		struct wop *w = calloc(1, sizeof(*w));
+		int r;
+
+		if (!w)
+			return total > 0 ? total : -ENOMEM;
+		w->type = WOP_PURGE;
+		w->at_ms = cutoff_ms;
+		r = enqueue(to_pg(base), w, STORE_QUEUE_WAIT);
+		if (r < 0)
+			return total > 0 ? total : r;
+		total += r;
+		if (r < PURGE_CHUNK)
+			return total;
+	}
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Reads: a connection from the pool, re-opened if the server went away.                    */
+
+static int pool_take(struct pg *s, struct pgc **out)
+{
+	unsigned i;
+	int r;
+
+	pthread_mutex_lock(&s->pool_mu);
+	for (;;) {
+		for (i = 0; i < POOL_MAX && s->busy[i]; i++)
+			;
+		if (i < POOL_MAX)
+			break;
+		pthread_cond_wait(&s->pool_cv, &s->pool_mu);
+	}
+	s->busy[i] = true;
+	pthread_mutex_unlock(&s->pool_mu);
+	if ((r = pgc_ready(s, &s->pool[i])) < 0) {
+		pthread_mutex_lock(&s->pool_mu);
+		s->busy[i] = false;
+		pthread_cond_signal(&s->pool_cv);
+		pthread_mutex_unlock(&s->pool_mu);
+		return r;
+	}
+	*out = &s->pool[i];
+	return 0;
+}
+
+/*
+ * A pooled connection whose server restarted fails at its first use: then (once) clear the
+ * failed result, reconnect and say so, so the caller runs its query again.
+ */
+static bool retry_on_new(struct pg *s, struct pgc *c, PGresult **res)
+{
+	ExecStatusType st = PQresultStatus(*res);
+
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK || PQstatus(c->c) == CONNECTION_OK)
+		return false;
+	PQclear(*res);
+	*res = NULL;
+	if (pgc_ready(s, c) == 0)
+		return true;
+	*res = PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
+	return false;
+}
+
+static void pool_give(struct pg *s, struct pgc *c)
+{
+	pthread_mutex_lock(&s->pool_mu);
+	s->busy[c - s->pool] = false;
+	pthread_cond_signal(&s->pool_cv);
+	pthread_mutex_unlock(&s->pool_mu);
+}
+
+static void copy_col(const PGresult *res, int col, char *dst, size_t n)
+{
+	snprintf(dst, n, "%s", col_str(res, 0, col));
+}
+
+static int fill_diagnosis(const PGresult *res, struct store_diagnosis *out)
+{
+	const char *hex = col_hash_hex(res, 0, 5);
+	enum store_status status;
+
+	copy_col(res, 0, out->id, sizeof(out->id));
+	if (store_status_parse(col_str(res, 0, 1), &status) < 0)
+		return -ERR_INTERNAL;
+	out->status = status;
+	out->created_ms = col_i64(res, 0, 2);
+	out->started_ms = col_i64(res, 0, 3);
+	out->finished_ms = col_i64(res, 0, 4);
+	if (hex)
+		snprintf(out->requester_hash, sizeof(out->requester_hash), "%s", hex);
+	copy_col(res, 6, out->prefix, sizeof(out->prefix));
+	out->family = strcmp(col_str(res, 0, 7), "4") == 0 ? AF_INET : AF_INET6;
+	copy_col(res, 8, out->lang, sizeof(out->lang));
+	copy_col(res, 9, out->risk, sizeof(out->risk));
+	(void)store_connection_parse(col_str(res, 0, 11), &out->connection);
+	(void)store_device_parse(col_str(res, 0, 12), &out->device);
+	if (!PQgetisnull(res, 0, 10) && !(out->json = strdup(PQgetvalue(res, 0, 10))))
+		return -ENOMEM;
+	return 0;
+}
+
+static int pg_get(struct store *base, const char *id, struct store_diagnosis *out)
+{
+	struct pg *s = to_pg(base);
+	const char *vals[1] = {id};
+	PGresult *res;
+	struct pgc *c;
+	int r;
+
+	if ((r = pool_take(s, &c)) < 0)
+		return r;
+	res = exec_id(c, SQL_GET, 1, vals);
+	if (retry_on_new(s, c, &res))
+		res = exec_id(c, SQL_GET, 1, vals);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = pg_err(c->c, res);
+	else if (PQntuples(res) != 1)
+		r = -ENOENT;
+	else
+		r = fill_diagnosis(res, out);
+	PQclear(res);
+	pool_give(s, c);
+	if (r < 0)
+		store_diagnosis_done(out);
+	return r;
+}
+
+/* The first column of a one-row count. */
+static int count_query(struct pg *s, enum sql_id id, int n, const char *const *vals, uint64_t *out)
+{
+	PGresult *res;
+	struct pgc *c;
+	int r = 0;
+
+	if ((r = pool_take(s, &c)) < 0)
+		return r;
+	res = exec_id(c, id, n, vals);
+	if (retry_on_new(s, c, &res))
+		res = exec_id(c, id, n, vals);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		r = pg_err(c->c, res);
+	else
+		*out = (uint64_t)col_i64(res, 0, 0);
+	PQclear(res);
+	pool_give(s, c);
+	return r;
+}
+
+static int pg_count_inflight(struct store *base)
+{
+	uint64_t n = 0;
+	int r = count_query(to_pg(base), SQL_INFLIGHT, 0, NULL, &n);
+
+	return r < 0 ? r : n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+static void period_text(const struct store_period *p, char since[INT64_TEXT],
+                        char until[INT64_TEXT])
+{
+	snprintf(since, INT64_TEXT, "%lld", (long long)(p ? p->since_ms : 0));
+	snprintf(until, INT64_TEXT, "%lld",
+	         (long long)(p && p->until_ms > 0 ? p->until_ms : INT64_MAX));
+}
+
+static int pg_count_results(struct store *base, const struct store_period *p, uint64_t *out)
+{
+	char since[INT64_TEXT], until[INT64_TEXT];
+	const char *vals[2] = {since, until};
+
+	period_text(p, since, until);
+	return count_query(to_pg(base), SQL_COUNT, 2, vals, out);
+}
+
+/* "ok" if the server answers and the schema is the one this code reads. */
+static int pg_check_integrity(struct store *base, char *msg, size_t n)
+{
+	struct pg *s = to_pg(base);
+	char line[PG_ERRMSG];
+	bool foreign;
+	struct pgc *c;
+	int64_t v;
+	int r;
+
+	if (n > 0)
+		msg[0] = '\0';
+	if ((r = pool_take(s, &c)) < 0) {
+		if (n > 0)
+			snprintf(msg, n, "cannot connect to PostgreSQL");
+		return r;
+	}
+	r = query_version(c->c, &v, &foreign);
+	if (r == 0 && v != STORE_PG_SCHEMA_VERSION)
+		r = -ERR_INTERNAL;
+	if (n > 0)
+		snprintf(msg, n, "%s",
+		         r == 0 ? "ok" : first_line(PQerrorMessage(c->c), line, sizeof(line)));
+	pool_give(s, c);
+	return r;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Report iteration: a server-side cursor in a read-only snapshot, fetched in blocks.       */
+
+static const char iter_sql[] =
+    "DECLARE it NO SCROLL CURSOR FOR"
+    " SELECT n, id, created_ms, finished_ms, requester_hash, requester_prefix, family, risk,"
+    " lang, checks_summary, findings_summary, connection, device, families FROM diagnoses"
+    " WHERE status = 'done' AND created_ms >= $1 AND created_ms < $2"
+    " ORDER BY created_ms, n";
+
+static unsigned family_bits(const PGresult *res, int row)
+{
+	const char *f = col_str(res, row, 13);
+
+	if (!*f)
+		return strcmp(col_str(res, row, 6), "4") == 0 ? STORE_FAMILY_V4 : STORE_FAMILY_V6;
+	return strcmp(f, "4") == 0    ? STORE_FAMILY_V4
+	       : strcmp(f, "46") == 0 ? STORE_FAMILY_BOTH
+	                              : STORE_FAMILY_V6;
+}
+
+static int emit(const PGresult *res, int i, struct store_summary_buf *b, store_iter_cb *cb,
+                void *ud)
+{
+	enum store_connection conn = STORE_CONN_NONE;
+	enum store_device dev = STORE_DEVICE_NONE;
+	const char *hash = col_hash_hex(res, i, 4);
+	struct store_iter_row row;
+	int r;
+
+	if ((r = store_summary_parse(b, col_str(res, i, 9), col_str(res, i, 10))) < 0)
+		return r;
+	(void)store_connection_parse(col_str(res, i, 11), &conn);
+	(void)store_device_parse(col_str(res, i, 12), &dev);
+	row = (struct store_iter_row){
+	    .serial = (uint64_t)col_i64(res, i, 0),
+	    .id = col_str(res, i, 1),
+	    .created_ms = col_i64(res, i, 2),
+	    .finished_ms = col_i64(res, i, 3),
+	    .requester_hash = hash ? hash : "",
+	    .prefix = col_str(res, i, 5),
+	    .family = strcmp(col_str(res, i, 6), "4") == 0 ? AF_INET : AF_INET6,
+	    .risk = col_str(res, i, 7),
+	    .lang = col_str(res, i, 8),
+	    .connection = conn,
+	    .device = dev,
+	    .families = family_bits(res, i),
+	    .checks = b->checks,
+	    .n_checks = b->n_checks,
+	    .findings = b->findings,
+	    .n_findings = b->n_findings,
+	};
+	return cb(ud, &row);
+}
+
+static int iter_cursor(struct pgc *c, const struct store_period *p, store_iter_cb *cb, void *ud,
+                       struct store_summary_buf *b)
+{
+	char since[INT64_TEXT], until[INT64_TEXT];
+	const char *vals[2] = {since, until};
+	PGresult *res;
+	int r, count = 0;
+
+	period_text(p, since, until);
+	res = PQexecParams(c->c, iter_sql, 2, NULL, vals, NULL, NULL, 0);
+	r = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : pg_err(c->c, res);
+	PQclear(res);
+	while (r == 0) {
+		int rows;
+
+		res = PQexec(c->c, "FETCH FORWARD " FETCH_ROWS " FROM it");
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			r = pg_err(c->c, res);
+			PQclear(res);
+			break;
+		}
+		rows = PQntuples(res);
+		for (int i = 0; i < rows && r == 0; i++) {
+			r = emit(res, i, b, cb, ud);
+			if (r == 0 && count < INT32_MAX)
+				count++;
+		}
+		PQclear(res);
+		if (rows == 0)
+			break;
+	}
+	return r == 0 ? count : r;
+}
+
+static int pg_iter(struct store *base, const struct store_period *p, store_iter_cb *cb, void *ud)
+{
+	struct pg *s = to_pg(base);
+	struct store_summary_buf b = {0};
+	struct pgc *c;
+	int r;
+
+	if ((r = pool_take(s, &c)) < 0)
+		return r;
+	/* One snapshot for the whole walk; writers are never blocked by it. */
+	r = exec_cmd(c->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	if (r == -ENOTCONN && (r = pgc_ready(s, c)) == 0)
+		r = exec_cmd(c->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	if (r == 0) {
+		r = iter_cursor(c, p, cb, ud, &b);
+		exec_cmd(c->c, "ROLLBACK");
+	}
+	pool_give(s, c);
+	store_summary_buf_done(&b);
+	return r;
+}
+
+const struct store_ops store_pg_ops = {
+    .name = "postgresql",
+    .open = pg_open,
+    .close = pg_close,
+    .flush = pg_flush,
+    .check_integrity = pg_check_integrity,
+    .get_stats = pg_get_stats,
+    .create = pg_create,
+    .set_status = pg_set_status,
+    .save_result = pg_save_result,
+    .del = pg_delete,
+    .set_connection = pg_set_connection,
+    .purge = pg_purge,
+    .get = pg_get,
+    .count_inflight = pg_count_inflight,
+    .iter = pg_iter,
+    .count_results = pg_count_results,
+};

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PostgreSQL schema migrations, in order: entry i takes the database from version i to i + 1
+ * (exposure_schema.version; 0 = no such table). Applied in one transaction under an advisory
+ * lock (store_pg.c), so two nodes starting together migrate once. Never edit a released
+ * entry; append a new one and raise STORE_PG_SCHEMA_VERSION (store_pg.h). The tables mirror
+ * SQLite's schema 3 (store_sqlite_schema.c, docs/internals/STORE.md) column for column, so
+ * `exposure store copy` and `exposure report` see the same rows on both.
+ */
+#include "store/store_pg.h"
+
+const char *const store_pg_migrations[] = {
+    /* 1: the schema of SQLite version 3 in PostgreSQL types. */
+    "CREATE TABLE exposure_schema (version integer NOT NULL);"
+    "INSERT INTO exposure_schema (version) VALUES (0);"
+    "CREATE TABLE diagnoses ("
+    "  n bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    "  id text NOT NULL UNIQUE CHECK (length(id) = 32),"
+    "  token_hash bytea NOT NULL CHECK (length(token_hash) = 32),"
+    "  status text NOT NULL"
+    "    CHECK (status IN ('queued', 'running', 'done', 'interrupted')),"
+    "  created_ms bigint NOT NULL,"
+    "  started_ms bigint,"
+    "  finished_ms bigint,"
+    "  requester_hash bytea NOT NULL CHECK (length(requester_hash) = 32),"
+    "  requester_prefix text NOT NULL,"
+    "  family smallint NOT NULL CHECK (family IN (4, 6)),"
+    "  lang text NOT NULL,"
+    "  risk text,"
+    "  checks_summary text,"
+    "  findings_summary text,"
+    "  connection text"
+    "    CHECK (connection IN ('sim', 'usb-modem', 'tethering', 'router', 'wired', 'unknown')),"
+    "  device text CHECK (device IN ('desktop', 'tablet', 'phone', 'other')),"
+    "  families smallint CHECK (families IN (4, 6, 46))"
+    ");"
+    /* Report periods in (created_ms, n) order, retention purge. */
+    "CREATE INDEX diagnoses_created ON diagnoses (created_ms, n);"
+    "CREATE INDEX diagnoses_requester ON diagnoses (requester_hash, created_ms);"
+    "CREATE INDEX diagnoses_inflight ON diagnoses (status)"
+    "  WHERE status IN ('queued', 'running');"
+    "CREATE TABLE documents ("
+    "  diag bigint PRIMARY KEY REFERENCES diagnoses (n) ON DELETE CASCADE,"
+    "  json text NOT NULL"
+    ");"
+    "CREATE TABLE check_results ("
+    "  diag bigint NOT NULL REFERENCES diagnoses (n) ON DELETE CASCADE,"
+    "  check_name text NOT NULL,"
+    "  port integer NOT NULL CHECK (port BETWEEN 0 AND 65535),"
+    "  state text NOT NULL,"
+    "  reason text,"
+    "  rtt_ms double precision,"
+    "  service text,"
+    "  PRIMARY KEY (diag, check_name, port)"
+    ");"
+    "CREATE TABLE findings ("
+    "  diag bigint NOT NULL REFERENCES diagnoses (n) ON DELETE CASCADE,"
+    "  seq integer NOT NULL,"
+    "  check_name text NOT NULL,"
+    "  finding text NOT NULL,"
+    "  severity text NOT NULL,"
+    "  confidence text NOT NULL,"
+    "  PRIMARY KEY (diag, seq)"
+    ");",
+};
+
+const unsigned store_pg_n_migrations = sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0]);
+
+_Static_assert(sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0]) ==
+                   STORE_PG_SCHEMA_VERSION,
+               "one migration per schema version");

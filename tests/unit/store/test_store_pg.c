@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The PostgreSQL backend against a real PostgreSQL 15 that tests/lab/pg.sh started for this
+ * test (EXPOSURE_PG_URL; exit 77 = skip without it): migrations from an empty database and
+ * from every earlier version, a newer schema and another program's table refused, the store
+ * contract (create/get/delete, results and the iterator, purge, connection answer, restart
+ * marking, the owner lock, read-only opens), and the server stopped and started again under a
+ * store that keeps going. Each case works in a database of its own.
+ */
+#include "store_test_util.h"
+
+#include "core/decimal.h"
+#include "core/err.h"
+#include "store/store_impl.h"
+#include "store/store_pg.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static struct store_key key1 = {.bytes = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}};
+static const char *base_url; /* EXPOSURE_PG_URL: .../exposure */
+static const char *pg_sh;    /* tests/lab/pg.sh, to stop and start the server */
+static char url[512];        /* the current case's database */
+static int case_no;
+
+static PGconn *raw_connect(const char *u)
+{
+	PGconn *c = PQconnectdb(u);
+
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	return c;
+}
+
+static void raw_exec(const char *sql)
+{
+	PGconn *c = raw_connect(url);
+	PGresult *res = PQexec(c, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(res);
+	PQfinish(c);
+}
+
+static long long raw_int(const char *sql)
+{
+	PGconn *c = raw_connect(url);
+	PGresult *res = PQexec(c, sql);
+	uint64_t v = 0;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    decimal_u64(PQgetvalue(res, 0, 0), INT64_MAX, &v) < 0)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(res);
+	PQfinish(c);
+	return (long long)v;
+}
+
+/* A fresh database per case: the URL's last path element replaced. */
+static int setup(void **state)
+{
+	char sql[64];
+	PGconn *c = PQconnectdb(base_url);
+	PGresult *res;
+	const char *slash = strrchr(base_url, '/');
+
+	(void)state;
+	if (PQstatus(c) != CONNECTION_OK || !slash)
+		return -1;
+	case_no++;
+	snprintf(sql, sizeof(sql), "CREATE DATABASE t%d", case_no);
+	res = PQexec(c, sql);
+	PQclear(res);
+	PQfinish(c);
+	snprintf(url, sizeof(url), "%.*s/t%d", (int)(slash - base_url), base_url, case_no);
+	return 0;
+}
+
+static struct store *open_ok(unsigned flags, int expect_marked)
+{
+	char err[256] = "";
+	struct store_opts o = {.flags = flags, .errbuf = err, .errlen = sizeof(err)};
+	struct store *st = NULL;
+	int r = store_open(url, &o, &st);
+
+	if (r != expect_marked)
+		fail_msg("store_open %s: %d (%s)", url, r, err);
+	assert_non_null(st);
+	return st;
+}
+
+static const struct store_check_row rows_a[] = {
+    {.check = "ssh",
+     .port = 22,
+     .state = "open",
+     .reason = "syn-ack",
+     .rtt_ms = 0.25,
+     .service = "SSH-2.0-x \"q\\b\""},
+    {.check = "smb", .port = 445, .state = "open", .reason = "syn-ack", .rtt_ms = 0.5},
+    {.check = "skysea", .port = 52300, .state = "closed", .reason = "reset", .rtt_ms = -1},
+    {.check = "skysea", .port = 52301, .state = "filtered", .reason = "timeout", .rtt_ms = -1},
+};
+
+static const struct store_check_state states_a[] = {
+    {.check = "ssh", .state = "open"},
+    {.check = "smb", .state = "open"},
+    {.check = "skysea", .state = "closed"},
+};
+
+static const struct store_finding_row finds_a[] = {
+    {.check = "ssh",
+     .id = "ssh-exposed",
+     .severity = SEVERITY_MEDIUM,
+     .confidence = CONFIDENCE_CONFIRMED},
+    {.check = "smb",
+     .id = "smb1-enabled",
+     .severity = SEVERITY_CRITICAL,
+     .confidence = CONFIDENCE_LIKELY},
+};
+
+static void save(struct store *st, const char *id, int64_t fin, const char *json, size_t nc,
+                 size_t nf, unsigned families)
+{
+	struct store_result r = {
+	    .id = id,
+	    .finished_ms = fin,
+	    .risk = "critical",
+	    .json = json,
+	    .checks = rows_a,
+	    .n_checks = nc,
+	    .findings = finds_a,
+	    .n_findings = nf,
+	    .states = states_a,
+	    .n_states = nc < 3 ? nc : 3,
+	    .families = families,
+	};
+
+	assert_int_equal(store_save_result(st, &r), 0);
+}
+
+struct collected {
+	int rows;
+	char ids[8][STORE_ID_LEN + 1];
+	char hash[8][STORE_HASH_HEX];
+	char summary[8][160];
+	unsigned families[8];
+	int64_t created[8];
+	enum store_connection conn[8];
+};
+
+static int collect_cb(void *ud, const struct store_iter_row *row)
+{
+	struct collected *c = ud;
+	int i = c->rows++;
+	size_t off = 0;
+
+	if (i >= 8)
+		return -1;
+	snprintf(c->ids[i], sizeof(c->ids[i]), "%s", row->id);
+	snprintf(c->hash[i], sizeof(c->hash[i]), "%s", row->requester_hash);
+	c->created[i] = row->created_ms;
+	c->families[i] = row->families;
+	c->conn[i] = row->connection;
+	for (size_t k = 0; k < row->n_checks; k++)
+		off += (size_t)snprintf(c->summary[i] + off, sizeof(c->summary[i]) - off, "%s=%s,",
+		                        row->checks[k].check, row->checks[k].state);
+	for (size_t k = 0; k < row->n_findings; k++)
+		off += (size_t)snprintf(c->summary[i] + off, sizeof(c->summary[i]) - off,
+		                        "%s/%s/%d/%d;", row->findings[k].check, row->findings[k].id,
+		                        (int)row->findings[k].severity,
+		                        (int)row->findings[k].confidence);
+	return 0;
+}
+
+static void test_migrations_new_reopen_newer(void **state)
+{
+	char err[256] = "";
+	struct store_opts o = {.errbuf = err, .errlen = sizeof(err)};
+	struct store *st = open_ok(0, 0);
+	char msg[64];
+
+	(void)state;
+	assert_string_equal(store_backend(st), "postgresql");
+	assert_int_equal(store_check_integrity(st, msg, sizeof(msg)), 0);
+	assert_string_equal(msg, "ok");
+	store_close(st);
+	assert_int_equal(raw_int("SELECT version FROM exposure_schema"), STORE_PG_SCHEMA_VERSION);
+	assert_int_equal(raw_int("SELECT count(*) FROM pg_tables WHERE tablename IN ('diagnoses',"
+	                         " 'documents', 'check_results', 'findings')"),
+	                 4);
+	st = open_ok(0, 0); /* re-open: nothing to migrate */
+	store_close(st);
+	st = open_ok(STORE_READONLY, 0);
+	store_close(st);
+	/* A newer schema: refused writable and read-only, left as it is. */
+	raw_exec("UPDATE exposure_schema SET version = version + 1");
+	st = (struct store *)&o;
+	assert_int_equal(store_open(url, &o, &st), -ERR_UNSUPPORTED);
+	assert_null(st);
+	assert_non_null(strstr(err, "newer than this program"));
+	o.flags = STORE_READONLY;
+	assert_int_equal(store_open(url, &o, &st), -ERR_UNSUPPORTED);
+	assert_int_equal(raw_int("SELECT version FROM exposure_schema"),
+	                 STORE_PG_SCHEMA_VERSION + 1);
+}
+
+/* Another program's diagnoses table: never touched. An empty database read-only: refused. */
+static void test_foreign_and_empty(void **state)
+{
+	char err[256] = "";
+	struct store_opts o = {.flags = STORE_READONLY, .errbuf = err, .errlen = sizeof(err)};
+	struct store *st;
+
+	(void)state;
+	assert_int_equal(store_open(url, &o, &st), -ERR_UNSUPPORTED);
+	assert_non_null(strstr(err, "version 0"));
+	raw_exec("CREATE TABLE diagnoses (x int); INSERT INTO diagnoses VALUES (7)");
+	o.flags = 0;
+	assert_int_equal(store_open(url, &o, &st), -ERR_UNSUPPORTED);
+	assert_non_null(strstr(err, "another program"));
+	assert_int_equal(raw_int("SELECT x FROM diagnoses"), 7);
+	assert_int_equal(raw_int("SELECT count(*) FROM pg_tables WHERE tablename = "
+	                         "'exposure_schema'"),
+	                 0);
+}
+
+/*
+ * From every earlier version: the migrations up to v applied by hand with a diagnosis in it,
+ * then opened: the version is current and the diagnosis is there (interrupted: it was left
+ * queued by "a service that died").
+ */
+static void test_migrations_from_every_version(void **state)
+{
+	(void)state;
+	for (unsigned v = 1; v < STORE_PG_SCHEMA_VERSION + 1; v++) {
+		char sql[128];
+		struct store *st;
+		struct store_diagnosis d;
+
+		if (v > 1)
+			setup(NULL);
+		for (unsigned i = 0; i < v; i++)
+			raw_exec(store_pg_migrations[i]);
+		snprintf(sql, sizeof(sql), "UPDATE exposure_schema SET version = %u", v);
+		raw_exec(sql);
+		raw_exec(
+		    "INSERT INTO diagnoses (id, token_hash, status, created_ms, requester_hash,"
+		    " requester_prefix, family, lang) VALUES (repeat('a', 32),"
+		    " decode(repeat('11', 32), 'hex'), 'queued', 5, decode(repeat('22', 32), "
+		    "'hex'),"
+		    " '198.18.0.0/24', 4, 'en')");
+		st = open_ok(0, 1);
+		assert_int_equal(store_get(st, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &d), 0);
+		assert_int_equal(d.status, STORE_INTERRUPTED);
+		assert_string_equal(d.prefix, "198.18.0.0/24");
+		assert_string_equal(d.requester_hash,
+		                    "2222222222222222222222222222222222222222222222"
+		                    "222222222222222222");
+		store_diagnosis_done(&d);
+		store_close(st);
+		assert_int_equal(raw_int("SELECT version FROM exposure_schema"),
+		                 STORE_PG_SCHEMA_VERSION);
+	}
+}
+
+static void test_contract(void **state)
+{
+	struct store *st = open_ok(0, 0);
+	struct new_diag a, b, c, gone;
+	struct store_diagnosis d;
+	struct collected col = {0};
+	struct store_period p;
+	uint64_t n;
+
+	(void)state;
+	assert_int_equal(new_diag_make(&a, &key1, "198.18.5.7", 3000), 0);
+	assert_int_equal(new_diag_make(&b, &key1, "2001:db8:1:2:3::4", 1000), 0);
+	assert_int_equal(new_diag_make(&c, &key1, "198.18.9.9", 2000), 0);
+	assert_int_equal(new_diag_make(&gone, &key1, "198.18.9.10", 2500), 0);
+	b.nd.device = STORE_DEVICE_PHONE;
+	assert_int_equal(store_create(st, &a.nd), 0);
+	assert_int_equal(store_create(st, &b.nd), 0);
+	assert_int_equal(store_create(st, &c.nd), 0);
+	assert_int_equal(store_create(st, &gone.nd), 0);
+	assert_int_equal(store_create(st, &a.nd), -EEXIST);
+	assert_int_equal(store_count_inflight(st), 4);
+	assert_int_equal(store_set_status(st, a.id, STORE_RUNNING, 3100), 0);
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(store_get(st, a.id, &d), 0);
+	assert_int_equal(d.status, STORE_RUNNING);
+	assert_int_equal(d.started_ms, 3100);
+	assert_int_equal(d.created_ms, 3000);
+	assert_int_equal(d.family, AF_INET);
+	assert_string_equal(d.requester_hash, a.rhash);
+	assert_null(d.json);
+	store_diagnosis_done(&d);
+	/* Delete: wrong token, unknown id, then the right token. */
+	assert_int_equal(store_delete(st, gone.id, a.token), -EACCES);
+	assert_int_equal(store_delete(st, "0123456789abcdef0123456789abcdef", gone.token), -ENOENT);
+	assert_int_equal(store_delete(st, gone.id, gone.token), 0);
+	assert_int_equal(store_get(st, gone.id, &d), -ENOENT);
+
+	save(st, a.id, 3500, "{\"target\":\"a\"}", 4, 2, STORE_FAMILY_BOTH);
+	save(st, b.id, 1500, "{\"target\":\"b\"}", 1, 0, 0);
+	save(st, gone.id, 2600, "{}", 4, 2, 0); /* deleted meanwhile: dropped */
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(store_get(st, a.id, &d), 0);
+	assert_int_equal(d.status, STORE_DONE);
+	assert_int_equal(d.finished_ms, 3500);
+	assert_string_equal(d.risk, "critical");
+	assert_string_equal(d.json, "{\"target\":\"a\"}");
+	store_diagnosis_done(&d);
+	/* done never goes back */
+	assert_int_equal(store_set_status(st, a.id, STORE_INTERRUPTED, 9999), 0);
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(store_get(st, a.id, &d), 0);
+	assert_int_equal(d.status, STORE_DONE);
+	store_diagnosis_done(&d);
+	assert_int_equal(raw_int("SELECT count(*) FROM check_results"), 5);
+	assert_int_equal(raw_int("SELECT count(*) FROM findings"), 2);
+	/* The free text with a quote and a backslash came through the array literal intact. */
+	assert_int_equal(raw_int("SELECT count(*) FROM check_results WHERE service ="
+	                         " 'SSH-2.0-x \"q\\b\"' AND rtt_ms = 0.25"),
+	                 2); /* a's and b's */
+	assert_int_equal(raw_int("SELECT count(*) FROM check_results WHERE rtt_ms IS NULL"), 2);
+
+	/* The connection answer, under the token. */
+	assert_int_equal(store_set_connection(st, b.id, a.token, STORE_CONN_SIM), -EACCES);
+	assert_int_equal(store_set_connection(st, b.id, b.token, STORE_CONN_SIM), 0);
+
+	assert_int_equal(store_iter_results(st, NULL, collect_cb, &col), 2);
+	assert_string_equal(col.ids[0], b.id);
+	assert_string_equal(col.ids[1], a.id);
+	assert_string_equal(col.hash[1], a.rhash);
+	assert_int_equal(col.families[0], STORE_FAMILY_V6); /* NULL: the requester's */
+	assert_int_equal(col.families[1], STORE_FAMILY_BOTH);
+	assert_int_equal(col.conn[0], STORE_CONN_SIM);
+	assert_string_equal(col.summary[1], "ssh=open,smb=open,skysea=closed,ssh/ssh-exposed/2/0;"
+	                                    "smb/smb1-enabled/4/1;");
+	p = (struct store_period){.since_ms = 1001, .until_ms = 3001};
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(store_iter_results(st, &p, collect_cb, &col), 1);
+	assert_int_equal(store_count_results(st, &p, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_count_inflight(st), 1); /* c */
+
+	/* Purge by age, with cascades. */
+	assert_int_equal(store_purge_older_than(st, 2001), 2); /* b (1000), c (2000) */
+	assert_int_equal(raw_int("SELECT count(*) FROM diagnoses"), 1);
+	assert_int_equal(raw_int("SELECT count(*) FROM check_results"), 4);
+	store_close(st);
+}
+
+/* A second writing store is refused; read-only opens sit beside it; a re-open marks. */
+static void test_owner_lock_and_restart(void **state)
+{
+	char err[256] = "";
+	struct store_opts o = {.errbuf = err, .errlen = sizeof(err)};
+	struct store *st = open_ok(0, 0), *st2 = NULL, *ro;
+	struct new_diag a, b;
+	uint64_t n;
+
+	(void)state;
+	assert_int_equal(store_open(url, &o, &st2), -EBUSY);
+	assert_null(st2);
+	assert_non_null(strstr(err, "in use"));
+	ro = open_ok(STORE_READONLY, 0);
+	assert_int_equal(new_diag_make(&a, &key1, "198.18.1.1", 10), 0);
+	assert_int_equal(new_diag_make(&b, &key1, "198.18.1.2", 20), 0);
+	assert_int_equal(store_create(st, &a.nd), 0);
+	assert_int_equal(store_create(st, &b.nd), 0);
+	save(st, b.id, 30, "{}", 2, 1, 0);
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(store_count_results(ro, NULL, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_create(ro, &a.nd), -EROFS);
+	store_close(ro);
+	store_close(st); /* a stays queued: the next writable open marks it */
+	st = open_ok(0, 1);
+	store_close(st);
+	assert_int_equal(raw_int("SELECT count(*) FROM diagnoses WHERE status = 'interrupted'"), 1);
+}
+
+static void pg_ctl(const char *what)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "%s %s >/dev/null 2>&1", pg_sh, what);
+	assert_int_equal(system(cmd), 0);
+}
+
+/*
+ * The server goes away under an open store: writes fail (a waited create says so, queued ones
+ * are counted as failing), reads fail; once it is back the same store reconnects by itself
+ * and what was committed before is all there.
+ */
+static void test_server_restart(void **state)
+{
+	struct store *st = open_ok(0, 0);
+	struct new_diag d[4];
+	struct store_stats stats;
+	struct store_diagnosis got;
+	int r;
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(new_diag_make(&d[i], &key1, "198.18.2.1", 100 + i), 0);
+	assert_int_equal(store_create(st, &d[0].nd), 0);
+	pg_ctl("stop fast");
+	r = store_create(st, &d[1].nd);
+	assert_true(r == -ENOTCONN || r == -ECONNREFUSED);
+	assert_int_equal(store_set_status(st, d[0].id, STORE_RUNNING, 200), 0);
+	assert_true(store_flush(st) < 0);
+	store_get_stats(st, &stats);
+	assert_true(stats.failing >= 2);
+	assert_true(store_get(st, d[0].id, &got) < 0);
+	pg_ctl("start");
+	assert_int_equal(store_create(st, &d[2].nd), 0);
+	assert_int_equal(store_set_status(st, d[2].id, STORE_RUNNING, 300), 0);
+	assert_int_equal(store_flush(st), 0);
+	store_get_stats(st, &stats);
+	assert_int_equal(stats.failing, 0);
+	assert_int_equal(store_get(st, d[0].id, &got), 0);
+	store_diagnosis_done(&got);
+	assert_int_equal(store_get(st, d[1].id, &got), -ENOENT); /* its caller was told */
+	assert_int_equal(store_get(st, d[2].id, &got), 0);
+	assert_int_equal(got.status, STORE_RUNNING);
+	store_diagnosis_done(&got);
+	/* An immediate stop (as a crash) too. */
+	pg_ctl("stop immediate");
+	pg_ctl("start");
+	assert_int_equal(store_create(st, &d[3].nd), 0);
+	store_close(st);
+	assert_int_equal(raw_int("SELECT count(*) FROM diagnoses"), 3);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_migrations_new_reopen_newer, setup),
+	    cmocka_unit_test_setup(test_foreign_and_empty, setup),
+	    cmocka_unit_test_setup(test_migrations_from_every_version, setup),
+	    cmocka_unit_test_setup(test_contract, setup),
+	    cmocka_unit_test_setup(test_owner_lock_and_restart, setup),
+	    cmocka_unit_test_setup(test_server_restart, setup),
+	};
+
+	base_url = getenv("EXPOSURE_PG_URL");
+	pg_sh = argc > 1 ? argv[1] : NULL;
+	if (!base_url || !pg_sh) {
+		fprintf(stderr, "SKIP: run through tests/lab/pg.sh run (no EXPOSURE_PG_URL)\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
