@@ -5,10 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_packages=(meson ninja-build pkg-config gcc libuv1-dev libjansson-dev libsodium-dev
-	libsqlite3-dev libmicrohttpd-dev libcmocka-dev libseccomp-dev python3)
+	libsqlite3-dev libpq-dev libmicrohttpd-dev libcmocka-dev libseccomp-dev python3)
 test_packages=(iproute2 nftables socat jq nmap openssh-server inetutils-telnetd inetutils-inetd
 	samba smbclient tigervnc-standalone-server tigervnc-tools xrdp python3-impacket openssl
-	chromium fonts-noto-cjk clang libclang-rt-14-dev clang-format dpkg-dev debhelper nginx)
+	chromium fonts-noto-cjk clang libclang-rt-14-dev clang-format dpkg-dev debhelper nginx
+	postgresql-15)
 
 missing_packages() {
 	local p
@@ -55,10 +56,27 @@ install_browser_modules() {
 		echo "setup: npm ci in tests/browser failed: the browser tests cannot run" >&2
 }
 
+# postgresql-15 (for the PostgreSQL store tests, tests/lab/pg.sh) creates a system cluster
+# 15/main. The tests start their own throw-away cluster as nobody on a port of their own, so the
+# system one must not run: policy-rc.d kept it from starting at install; stop it anyway (it may
+# have been started by hand) and make it manual, so no boot starts it either.
+quiet_system_postgres() {
+	[ "$(id -u)" = 0 ] || return 0
+	command -v pg_lsclusters >/dev/null || return 0
+	local ver name
+	pg_lsclusters -h 2>/dev/null | while read -r ver name _; do
+		pg_ctlcluster "$ver" "$name" stop 2>/dev/null || true
+		[ -f "/etc/postgresql/$ver/$name/start.conf" ] &&
+			echo manual > "/etc/postgresql/$ver/$name/start.conf"
+	done
+	systemctl disable --now postgresql >/dev/null 2>&1 || true
+}
+
 mode=${1:-release}
 install_missing "${build_packages[@]}"
 if [ "$mode" = test ]; then
 	install_missing "${test_packages[@]}"
+	quiet_system_postgres
 	install_node
 	install_browser_modules
 	dir=build-test

@@ -147,4 +147,7 @@ int cmd_report(int argc, char **argv);
 /* `exposure sweep` (cmd_sweep.c). */
 int cmd_sweep(int argc, char **argv);
 
+/* `exposure store copy FROM TO` (cmd_store.c): 0 copied and verified, 1 failure, 2 usage. */
+int cmd_store(int argc, char **argv);
+
 #endif

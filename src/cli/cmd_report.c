@@ -21,14 +21,16 @@ struct report_config {
 };
 
 static const char usage_text[] =
-    "usage: exposure report [--db PATH] [--since DATE] [--until DATE]\n"
+    "usage: exposure report [--store STORE] [--since DATE] [--until DATE]\n"
     "                       [--sample N --seed S] [--per diagnosis|requester]\n"
     "                       [--labels FILE] [--label NAME] [--min-group N]\n"
     "                       [--trend day|week] [--format table|json|csv|svg|html]\n"
     "                       [--by connection|device|family]\n"
     "\n"
     "Statistics over the finished diagnoses in a store (see docs/report.md).\n"
-    "  --db PATH        the store (default " REPORT_DEFAULT_DB "), opened read-only\n"
+    "  --store STORE    the store, opened read-only: a SQLite file (default " REPORT_DEFAULT_DB
+    ",\n"
+    "                   sqlite:PATH too) or postgresql://... (--db is the same option)\n"
     "  --since DATE     first day counted: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)\n"
     "  --until DATE     last day counted (a bare date includes that whole day)\n"
     "  --sample N       a uniform random sample of N, without replacement...\n"
@@ -62,6 +64,7 @@ enum {
 
 static const struct option long_options[] = {
     {"db", required_argument, NULL, O_DB},
+    {"store", required_argument, NULL, O_DB},
     {"since", required_argument, NULL, O_SINCE},
     {"until", required_argument, NULL, O_UNTIL},
     {"sample", required_argument, NULL, O_SAMPLE},

@@ -43,6 +43,7 @@ static void usage(FILE *f)
 	      "  serve             the web self-diagnosis service ('exposure serve --help')\n"
 	      "  report            statistics of the stored results ('exposure report --help')\n"
 	      "  sweep TARGET...   diagnose your own blocks at speed ('exposure sweep --help')\n"
+	      "  store copy FROM TO copy a store into another ('exposure store --help')\n"
 	      "\n"
 	      "Options:\n"
 	      "  --help            this text\n"
@@ -75,6 +76,8 @@ int main(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(argv[1], "sweep") == 0)
 		return cmd_sweep(argc - 1, argv + 1);
+	if (strcmp(argv[1], "store") == 0)
+		return cmd_store(argc - 1, argv + 1);
 	fprintf(stderr, "exposure: unknown command '%s' (try 'exposure --help')\n", argv[1]);
 	return 2;
 }

@@ -69,8 +69,10 @@ int report_cmd_run(const struct report_cmd *c, FILE *out, char *err, size_t errl
 		o.seed = c->seed;
 	}
 	if ((r = store_open(c->db, &so, &st)) < 0) {
-		snprintf(err, errlen, "cannot open store %s: %s", c->db,
-		         serr[0] ? serr : err_str(r));
+		char shown[512];
+
+		snprintf(err, errlen, "cannot open store %s: %s",
+		         store_display(c->db, shown, sizeof(shown)), serr[0] ? serr : err_str(r));
 		ret = REPORT_EXIT_FAIL;
 		goto out;
 	}

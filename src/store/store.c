@@ -130,6 +130,48 @@ int store_open(const char *path, const struct store_opts *o, struct store **out)
 	return store_sqlite_ops.open(path, o, out);
 }
 
+/* Replace from p up to the first of stop (or the end) with "***" in the copy being built. */
+static void redact_from(struct sbuf *b, const char **p, const char *stop)
+{
+	sbuf_add(b, "***");
+	*p += strcspn(*p, stop);
+}
+
+const char *store_display(const char *path, char *buf, size_t n)
+{
+	const char *p = path ? path : "", *at, *slash, *colon;
+	struct sbuf b;
+
+	sbuf_init(&b, n > 0 ? n - 1 : 0);
+	if ((colon = strstr(p, "://")) != NULL) {
+		/* userinfo: between :// and the @ that comes before the first / */
+		const char *host = colon + 3;
+
+		slash = host + strcspn(host, "/?");
+		at = memchr(host, '@', (size_t)(slash - host));
+		colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
+		if (colon) {
+			sbuf_addn(&b, p, (size_t)(colon + 1 - p));
+			p = colon + 1;
+			redact_from(&b, &p, "@");
+		}
+	}
+	while (*p) {
+		const char *k = strstr(p, "password=");
+
+		if (!k) {
+			sbuf_add(&b, p);
+			break;
+		}
+		sbuf_addn(&b, p, (size_t)(k + 9 - p));
+		p = k + 9;
+		redact_from(&b, &p, "& ");
+	}
+	snprintf(buf, n, "%s", b.err ? "(store)" : sbuf_str(&b));
+	sbuf_free(&b);
+	return buf;
+}
+
 void store_close(struct store *s)
 {
 	if (s)
@@ -275,6 +317,34 @@ int store_set_status(struct store *s, const char *id, enum store_status st, int6
 	return s->ops->set_status(s, id, st, at_ms);
 }
 
+/* The per-port rows and the findings of a result. */
+static int check_rows(const struct store_check_row *checks, size_t n_checks,
+                      const struct store_finding_row *findings, size_t n_findings)
+{
+	int e;
+
+	for (size_t i = 0; i < n_checks; i++) {
+		const struct store_check_row *c = &checks[i];
+
+		if ((e = check_name(c->check, NAME_TOKEN)) < 0 ||
+		    (e = check_name(c->state, NAME_TOKEN)) < 0 ||
+		    (e = check_name(c->reason, NAME_OPTIONAL_TEXT)) < 0 ||
+		    (e = check_name(c->service, NAME_OPTIONAL_TEXT)) < 0)
+			return e;
+	}
+	for (size_t i = 0; i < n_findings; i++) {
+		const struct store_finding_row *f = &findings[i];
+
+		if ((e = check_name(f->check, NAME_TOKEN)) < 0 ||
+		    (e = check_name_max(f->id, NAME_TOKEN, FINDING_ID_MAX)) < 0)
+			return e;
+		if ((unsigned)f->severity >= SEVERITY_X_MAX ||
+		    (unsigned)f->confidence >= CONFIDENCE_X_MAX)
+			return -ERR_SYNTAX;
+	}
+	return 0;
+}
+
 int store_save_result(struct store *s, const struct store_result *r)
 {
 	int e;
@@ -294,25 +364,8 @@ int store_save_result(struct store *s, const struct store_result *r)
 		    (e = check_name(r->states[i].state, NAME_TOKEN)) < 0)
 			return e;
 	}
-	for (size_t i = 0; i < r->n_checks; i++) {
-		const struct store_check_row *c = &r->checks[i];
-
-		if ((e = check_name(c->check, NAME_TOKEN)) < 0 ||
-		    (e = check_name(c->state, NAME_TOKEN)) < 0 ||
-		    (e = check_name(c->reason, NAME_OPTIONAL_TEXT)) < 0 ||
-		    (e = check_name(c->service, NAME_OPTIONAL_TEXT)) < 0)
-			return e;
-	}
-	for (size_t i = 0; i < r->n_findings; i++) {
-		const struct store_finding_row *f = &r->findings[i];
-
-		if ((e = check_name(f->check, NAME_TOKEN)) < 0 ||
-		    (e = check_name_max(f->id, NAME_TOKEN, FINDING_ID_MAX)) < 0)
-			return e;
-		if ((unsigned)f->severity >= SEVERITY_X_MAX ||
-		    (unsigned)f->confidence >= CONFIDENCE_X_MAX)
-			return -ERR_SYNTAX;
-	}
+	if ((e = check_rows(r->checks, r->n_checks, r->findings, r->n_findings)) < 0)
+		return e;
 	return s->ops->save_result(s, r);
 }
 
@@ -516,6 +569,224 @@ int store_summary_parse(struct store_summary_buf *b, const char *checks, const c
 void store_summary_buf_done(struct store_summary_buf *b)
 {
 	free(b->checks);
+	free(b->findings);
+	memset(b, 0, sizeof(*b));
+}
+
+int store_dump(struct store *s, store_dump_cb *cb, void *ud)
+{
+	return s->ops->dump(s, cb, ud);
+}
+
+/* A summary as the report will parse it: well-formed, or refused before it is copied. */
+static int check_summaries(const struct store_full *f)
+{
+	struct store_summary_buf b = {0};
+	int r = store_summary_parse(&b, f->checks_summary, f->findings_summary);
+
+	store_summary_buf_done(&b);
+	return r;
+}
+
+int store_import(struct store *s, const struct store_full *f)
+{
+	struct store_new nd = {
+	    .id = f->id,
+	    .token_hash = f->token_hash,
+	    .requester_hash = f->requester_hash,
+	    .prefix = f->prefix,
+	    .family = f->family,
+	    .lang = f->lang,
+	    .created_ms = f->created_ms,
+	    .device = f->device,
+	    .connection = f->connection,
+	};
+	int r;
+
+	if ((r = check_new(&nd)) < 0)
+		return r;
+	if ((unsigned)f->status >= STORE_STATUS_X_MAX || f->families > STORE_FAMILY_BOTH ||
+	    f->n_checks > STORE_ITER_ROWS_MAX || f->n_findings > STORE_ITER_ROWS_MAX)
+		return -ERR_RANGE;
+	if ((f->n_checks && !f->checks) || (f->n_findings && !f->findings))
+		return -ERR_SYNTAX;
+	if ((f->risk && (r = check_name(f->risk, NAME_TOKEN)) < 0) ||
+	    (r = check_rows(f->checks, f->n_checks, f->findings, f->n_findings)) < 0 ||
+	    (r = check_summaries(f)) < 0)
+		return r;
+	return s->ops->import(s, f);
+}
+
+/* Bytes of s with its NUL (0 for NULL). */
+static size_t str_size(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+/* Copy s to *p (advancing it) and return the copy; NULL stays NULL. */
+static const char *pack_str(char **p, const char *s)
+{
+	char *d = *p;
+	size_t n = str_size(s);
+
+	if (!s)
+		return NULL;
+	memcpy(d, s, n);
+	*p += n;
+	return d;
+}
+
+struct store_full *store_full_dup(const struct store_full *f)
+{
+	size_t size = sizeof(struct store_full) + STORE_HASH_BYTES +
+	              f->n_checks * sizeof(struct store_check_row) +
+	              f->n_findings * sizeof(struct store_finding_row);
+	struct store_check_row *checks;
+	struct store_finding_row *findings;
+	struct store_full *d;
+	uint8_t *th;
+	char *p;
+
+	size += str_size(f->id) + str_size(f->requester_hash) + str_size(f->prefix) +
+	        str_size(f->lang) + str_size(f->risk) + str_size(f->checks_summary) +
+	        str_size(f->findings_summary) + str_size(f->json);
+	for (size_t i = 0; i < f->n_checks; i++)
+		size += str_size(f->checks[i].check) + str_size(f->checks[i].state) +
+		        str_size(f->checks[i].reason) + str_size(f->checks[i].service);
+	for (size_t i = 0; i < f->n_findings; i++)
+		size += str_size(f->findings[i].check) + str_size(f->findings[i].id);
+	if (!(d = malloc(size)))
+		return NULL;
+	*d = *f;
+	checks = (struct store_check_row *)(d + 1);
+	findings = (struct store_finding_row *)(checks + f->n_checks);
+	th = (uint8_t *)(findings + f->n_findings);
+	p = (char *)(th + STORE_HASH_BYTES);
+	memcpy(th, f->token_hash, STORE_HASH_BYTES);
+	d->token_hash = th;
+	d->id = pack_str(&p, f->id);
+	d->requester_hash = pack_str(&p, f->requester_hash);
+	d->prefix = pack_str(&p, f->prefix);
+	d->lang = pack_str(&p, f->lang);
+	d->risk = pack_str(&p, f->risk);
+	d->checks_summary = pack_str(&p, f->checks_summary);
+	d->findings_summary = pack_str(&p, f->findings_summary);
+	d->json = pack_str(&p, f->json);
+	for (size_t i = 0; i < f->n_checks; i++) {
+		checks[i] = f->checks[i];
+		checks[i].check = pack_str(&p, f->checks[i].check);
+		checks[i].state = pack_str(&p, f->checks[i].state);
+		checks[i].reason = pack_str(&p, f->checks[i].reason);
+		checks[i].service = pack_str(&p, f->checks[i].service);
+	}
+	for (size_t i = 0; i < f->n_findings; i++) {
+		findings[i] = f->findings[i];
+		findings[i].check = pack_str(&p, f->findings[i].check);
+		findings[i].id = pack_str(&p, f->findings[i].id);
+	}
+	d->checks = f->n_checks ? checks : NULL;
+	d->findings = f->n_findings ? findings : NULL;
+	return d;
+}
+
+/* Text that fits a fixed field, or -ERR_SYNTAX (a stored row is never cut silently). */
+static int fit(char *dst, size_t n, const char *src)
+{
+	if (strlen(src) >= n)
+		return -ERR_SYNTAX;
+	memcpy(dst, src, strlen(src) + 1);
+	return 0;
+}
+
+int store_dump_add_port(struct store_dump_buf *b, const char *check, int64_t port,
+                        const char *state, const char *reason, double rtt_ms, const char *service)
+{
+	struct store_dump_port *p;
+	int r;
+
+	if (port < 0 || port > 65535 || !check || !state)
+		return -ERR_SYNTAX;
+	if ((r = grow((void **)&b->ports, &b->cap_checks, b->n_checks + 1, sizeof(*p))) < 0)
+		return r;
+	p = &b->ports[b->n_checks];
+	memset(p, 0, sizeof(*p));
+	if (fit(p->check, sizeof(p->check), check) < 0 ||
+	    fit(p->state, sizeof(p->state), state) < 0 ||
+	    (reason && fit(p->reason, sizeof(p->reason), reason) < 0) ||
+	    (service && fit(p->service, sizeof(p->service), service) < 0))
+		return -ERR_SYNTAX;
+	p->has_reason = reason != NULL;
+	p->has_service = service != NULL;
+	p->port = (uint16_t)port;
+	p->rtt_ms = rtt_ms;
+	b->n_checks++;
+	return 0;
+}
+
+int store_dump_add_finding(struct store_dump_buf *b, const char *check, const char *id,
+                           const char *severity, const char *confidence)
+{
+	struct store_dump_finding *f;
+	int r;
+
+	if (!check || !id)
+		return -ERR_SYNTAX;
+	if ((r = grow((void **)&b->finds, &b->cap_findings, b->n_findings + 1, sizeof(*f))) < 0)
+		return r;
+	f = &b->finds[b->n_findings];
+	if (fit(f->check, sizeof(f->check), check) < 0 || fit(f->id, sizeof(f->id), id) < 0 ||
+	    severity_parse(severity, &f->severity) < 0 ||
+	    confidence_parse(confidence, &f->confidence) < 0)
+		return -ERR_SYNTAX;
+	b->n_findings++;
+	return 0;
+}
+
+void store_dump_fill(struct store_dump_buf *b, struct store_full *f)
+{
+	/* The row arrays follow the copies' capacity; grown here, once the copies are in. */
+	size_t cc = 0, cf = 0;
+
+	free(b->checks);
+	free(b->findings);
+	b->checks = b->n_checks ? calloc(b->n_checks, sizeof(*b->checks)) : NULL;
+	b->findings = b->n_findings ? calloc(b->n_findings, sizeof(*b->findings)) : NULL;
+	for (size_t i = 0; b->checks && i < b->n_checks; i++, cc++) {
+		const struct store_dump_port *p = &b->ports[i];
+
+		b->checks[i] = (struct store_check_row){
+		    .check = p->check,
+		    .port = p->port,
+		    .state = p->state,
+		    .reason = p->has_reason ? p->reason : NULL,
+		    .rtt_ms = p->rtt_ms,
+		    .service = p->has_service ? p->service : NULL,
+		};
+	}
+	for (size_t i = 0; b->findings && i < b->n_findings; i++, cf++)
+		b->findings[i] = (struct store_finding_row){
+		    .check = b->finds[i].check,
+		    .id = b->finds[i].id,
+		    .severity = b->finds[i].severity,
+		    .confidence = b->finds[i].confidence,
+		};
+	f->checks = b->checks;
+	f->n_checks = cc;
+	f->findings = b->findings;
+	f->n_findings = cf;
+}
+
+void store_dump_reset(struct store_dump_buf *b)
+{
+	b->n_checks = 0;
+	b->n_findings = 0;
+}
+
+void store_dump_done(struct store_dump_buf *b)
+{
+	free(b->ports);
+	free(b->checks);
+	free(b->finds);
 	free(b->findings);
 	memset(b, 0, sizeof(*b));
 }

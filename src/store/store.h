@@ -152,10 +152,11 @@ struct store_opts {
 };
 
 /*
- * Open (creating if needed) the store at path: a file name for SQLite (the only backend built
- * today; "sqlite:PATH" is accepted too). Applies pending schema migrations in one transaction,
- * then, unless STORE_READONLY, marks every queued or running diagnosis interrupted (they were
- * left by a process that died) and starts the writer thread. o may be NULL (defaults).
+ * Open (creating if needed) the store at path: a file name for SQLite ("sqlite:PATH" too), or
+ * PostgreSQL: "postgresql://..." (a libpq URI), "postgresql:KEY=VALUE ..." (libpq key/value
+ * pairs), "postgresql:" alone (the PG* environment variables). Applies pending schema migrations in
+ * one transaction, then, unless STORE_READONLY, marks every queued or running diagnosis interrupted
+ * (they were left by a process that died) and starts the writer thread. o may be NULL (defaults).
  * A writable open takes an exclusive lock on PATH.lock: a second service on the same database
  * gets -EBUSY instead of marking the first one's diagnoses interrupted.
  * Returns the number of diagnoses marked interrupted (>= 0) and *out, or: -ERR_UNSUPPORTED
@@ -163,6 +164,13 @@ struct store_opts {
  * -errno. *out is NULL on failure; o->errbuf, if set, gets the reason.
  */
 int store_open(const char *path, const struct store_opts *o, struct store **out);
+
+/*
+ * path as it may be shown in a message or a log: a password in a PostgreSQL connection string
+ * (postgresql://user:PASSWORD@..., password=... as a key or a URI parameter) replaced by ***.
+ * Returns buf (always NUL-terminated, cut to n).
+ */
+const char *store_display(const char *path, char *buf, size_t n);
 
 /* Flush the queue, stop the writer, close. Takes NULL. Never marks anything interrupted. */
 void store_close(struct store *s);
@@ -400,5 +408,52 @@ int store_iter_results(struct store *s, const struct store_period *p, store_iter
 
 /* Number of done diagnoses in p (for sampling without replacement). */
 int store_count_results(struct store *s, const struct store_period *p, uint64_t *out);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Copying a whole store between backends (exposure store copy).                              */
+
+/*
+ * Every column of one diagnosis with its document and per-port rows, as stored: what
+ * store_dump() gives and store_import() writes. Summaries are copied as they are (never
+ * recomputed), so a report reads the same on both stores. 0 for started_ms/finished_ms, NULL
+ * for risk, summaries or json, NONE for connection/device and 0 for families are SQL NULL.
+ */
+struct store_full {
+	const char *id;
+	const uint8_t *token_hash; /* STORE_HASH_BYTES */
+	enum store_status status;
+	int64_t created_ms, started_ms, finished_ms;
+	const char *requester_hash; /* 64 hex */
+	const char *prefix;
+	sa_family_t family;
+	const char *lang;
+	const char *risk;
+	const char *checks_summary;
+	const char *findings_summary;
+	enum store_connection connection;
+	enum store_device device;
+	unsigned families;
+	const char *json;
+	const struct store_check_row *checks;
+	size_t n_checks;
+	const struct store_finding_row *findings; /* in their order (seq) */
+	size_t n_findings;
+};
+
+typedef int store_dump_cb(void *ud, const struct store_full *row);
+
+/*
+ * Call cb for every diagnosis, whatever its status, in (created_ms, serial) order, from a
+ * consistent snapshot. Every pointer is valid only during the callback. Returns the number of
+ * rows, cb's non-zero value, or a negative error.
+ */
+int store_dump(struct store *s, store_dump_cb *cb, void *ud);
+
+/*
+ * Write one such diagnosis, through the asynchronous queue (store_flush() afterwards gives the
+ * first failure: -EEXIST if the id is taken). Returns 0 once queued, -ERR_SYNTAX / -ERR_RANGE
+ * for a malformed field, -EROFS read-only.
+ */
+int store_import(struct store *s, const struct store_full *row);
 
 #endif

@@ -29,6 +29,8 @@ struct store_ops {
 	int (*count_inflight)(struct store *s);
 	int (*iter)(struct store *s, const struct store_period *p, store_iter_cb *cb, void *ud);
 	int (*count_results)(struct store *s, const struct store_period *p, uint64_t *out);
+	int (*dump)(struct store *s, store_dump_cb *cb, void *ud);
+	int (*import)(struct store *s, const struct store_full *row);
 };
 
 struct store {
@@ -44,6 +46,45 @@ void store_set_err(const struct store_opts *o, const char *fmt, ...)
 
 /* Convert 64 hex chars to 32 bytes. Returns 0 or -ERR_SYNTAX. */
 int store_hex_to_hash(const char *hex, uint8_t out[STORE_HASH_BYTES]);
+
+/* A deep copy of f in one allocation (free() it), for a queued import. NULL: out of memory. */
+struct store_full *store_full_dup(const struct store_full *f);
+
+/* The per-port rows and findings of one dumped diagnosis, copied, reused from row to row. */
+struct store_dump_port {
+	char check[STORE_NAME_MAX], state[STORE_NAME_MAX], reason[STORE_NAME_MAX];
+	char service[STORE_NAME_MAX];
+	bool has_reason, has_service;
+	uint16_t port;
+	double rtt_ms;
+};
+
+struct store_dump_finding {
+	char check[STORE_NAME_MAX];
+	char id[FINDING_ID_MAX];
+	enum severity severity;
+	enum confidence confidence;
+};
+
+struct store_dump_buf {
+	struct store_dump_port *ports;
+	struct store_check_row *checks;
+	size_t n_checks, cap_checks;
+	struct store_dump_finding *finds;
+	struct store_finding_row *findings;
+	size_t n_findings, cap_findings;
+};
+
+/* Add one port row (reason, service NULL: none; rtt_ms < 0: none). 0, -ENOMEM, -ERR_SYNTAX. */
+int store_dump_add_port(struct store_dump_buf *b, const char *check, int64_t port,
+                        const char *state, const char *reason, double rtt_ms, const char *service);
+/* Add one finding; severity and confidence by name. 0, -ENOMEM, -ERR_SYNTAX. */
+int store_dump_add_finding(struct store_dump_buf *b, const char *check, const char *id,
+                           const char *severity, const char *confidence);
+/* Point f's checks and findings at the rows added since the last reset. */
+void store_dump_fill(struct store_dump_buf *b, struct store_full *f);
+void store_dump_reset(struct store_dump_buf *b);
+void store_dump_done(struct store_dump_buf *b);
 
 /* At most this many checks or findings in one result (the catalogue has a handful). */
 #define STORE_ITER_ROWS_MAX 256

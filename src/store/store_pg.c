@@ -15,6 +15,7 @@
 #include "core/sbuf.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -24,14 +25,15 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define PURGE_CHUNK 500
-#define POOL_MAX    4
-#define FETCH_ROWS  "20000"
-#define PARAMS_MAX  17
-#define ARRAY_MAX   (1u << 20)                     /* one text[] parameter of a result */
-#define HEX_BYTEA   (2 + 2 * STORE_HASH_BYTES + 1) /* "\x" + 64 hex + NUL */
-#define INT64_TEXT  24
-#define PG_ERRMSG   200
+#define PURGE_CHUNK   500
+#define POOL_MAX      4
+#define FETCH_ROWS    "20000"
+#define PARAMS_MAX    27 /* an import's; a result has RESULT_PARAMS */
+#define RESULT_PARAMS 17
+#define ARRAY_MAX     (1u << 20)                     /* one text[] parameter of a result */
+#define HEX_BYTEA     (2 + 2 * STORE_HASH_BYTES + 1) /* "\x" + 64 hex + NUL */
+#define INT64_TEXT    24
+#define PG_ERRMSG     200
 
 /* Advisory lock keys (pg_advisory_*): "expo" in the high half, one low half per purpose. */
 #define LOCK_MIGRATE 0x6578706f00000001LL
@@ -49,6 +51,7 @@ enum sql_id {
 	SQL_GET,
 	SQL_INFLIGHT,
 	SQL_COUNT,
+	SQL_IMPORT,
 	SQL_X_MAX
 };
 
@@ -88,6 +91,21 @@ static const char *const sql_text[SQL_X_MAX] = {
     [SQL_INFLIGHT] = "SELECT count(*) FROM diagnoses WHERE status IN ('queued', 'running')",
     [SQL_COUNT] = "SELECT count(*) FROM diagnoses WHERE status = 'done'"
                   " AND created_ms >= $1 AND created_ms < $2",
+    /* A whole diagnosis as another store had it (exposure store copy), in one statement. */
+    [SQL_IMPORT] =
+        "WITH u AS (INSERT INTO diagnoses (id, token_hash, status, created_ms, started_ms,"
+        "   finished_ms, requester_hash, requester_prefix, family, lang, risk, checks_summary,"
+        "   findings_summary, connection, device, families) VALUES ($1, $2::bytea, $3, $4, $5,"
+        "   $6, $7::bytea, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING n),"
+        " d AS (INSERT INTO documents (diag, json) SELECT n, $17::text FROM u"
+        "   WHERE $17::text IS NOT NULL),"
+        " c AS (INSERT INTO check_results (diag, check_name, port, state, reason, rtt_ms,"
+        "   service) SELECT u.n, x.* FROM u, unnest($18::text[], $19::int[], $20::text[],"
+        "   $21::text[], $22::float8[], $23::text[]) AS x),"
+        " f AS (INSERT INTO findings (diag, seq, check_name, finding, severity, confidence)"
+        "   SELECT u.n, x.o - 1, x.c, x.f, x.s, x.k FROM u, unnest($24::text[], $25::text[],"
+        "   $26::text[], $27::text[]) WITH ORDINALITY AS x(c, f, s, k, o))"
+        " SELECT n FROM u",
 };
 
 /* One connection and which statements are prepared on it (lost with a reconnection). */
@@ -96,7 +114,15 @@ struct pgc {
 	bool prepared[SQL_X_MAX];
 };
 
-enum wop_type { WOP_CREATE = 0, WOP_STATUS, WOP_RESULT, WOP_DELETE, WOP_PURGE, WOP_CONNECTION };
+enum wop_type {
+	WOP_CREATE = 0,
+	WOP_STATUS,
+	WOP_RESULT,
+	WOP_DELETE,
+	WOP_PURGE,
+	WOP_CONNECTION,
+	WOP_IMPORT
+};
 
 /* One queued write; owns everything it points to. */
 struct wop {
@@ -116,7 +142,8 @@ struct wop {
 	/* WOP_DELETE, WOP_CONNECTION */
 	uint8_t given_hash[STORE_HASH_BYTES];
 	enum store_connection connection;
-	/* WOP_RESULT: the statement's parameters $3.. as text (NULL = SQL NULL), owned */
+	/* WOP_RESULT, WOP_IMPORT: the statement's parameters as text (NULL = SQL NULL), owned;
+	 * rp[k - 1] is $k (a result's $1, its id, is w->id) */
 	char *rp[PARAMS_MAX];
 };
 
@@ -586,7 +613,10 @@ static int apply_status(struct pgc *c, const struct wop *w)
 	return r < 0 ? r : 0;
 }
 
-/* The result in one statement; a diagnosis deleted, interrupted or done meanwhile is left. */
+/*
+ * The result in one statement; a diagnosis deleted, interrupted or done meanwhile is left. An
+ * import the same way, a whole row (-EEXIST if its id is taken).
+ */
 static int apply_result(struct pgc *c, const struct wop *w)
 {
 	const char *vals[PARAMS_MAX];
@@ -595,8 +625,10 @@ static int apply_result(struct pgc *c, const struct wop *w)
 
 	for (unsigned i = 0; i < PARAMS_MAX; i++)
 		vals[i] = w->rp[i];
-	vals[0] = w->id;
-	res = exec_id(c, SQL_RESULT, PARAMS_MAX, vals);
+	if (w->type == WOP_RESULT)
+		vals[0] = w->id;
+	res = exec_id(c, w->type == WOP_RESULT ? SQL_RESULT : SQL_IMPORT,
+	              w->type == WOP_RESULT ? RESULT_PARAMS : PARAMS_MAX, vals);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = pg_err(c->c, res);
 	PQclear(res);
@@ -680,6 +712,8 @@ static int apply_one(struct pgc *c, const struct wop *w)
 		return apply_purge(c, w);
 	case WOP_CONNECTION:
 		return apply_connection(c, w);
+	case WOP_IMPORT:
+		return apply_result(c, w);
 	}
 	return -ERR_INTERNAL;
 }
@@ -872,17 +906,18 @@ static char *array_close(struct sbuf *b)
 
 /* The i-th port row is overwritten by a later one of the same check and port (as SQLite's
  * INSERT OR REPLACE would): PostgreSQL refuses one statement touching a row twice. */
-static bool superseded(const struct store_result *r, size_t i)
+static bool superseded(const struct store_check_row *checks, size_t n, size_t i)
 {
-	for (size_t j = i + 1; j < r->n_checks; j++)
-		if (r->checks[j].port == r->checks[i].port &&
-		    strcmp(r->checks[j].check, r->checks[i].check) == 0)
+	for (size_t j = i + 1; j < n; j++)
+		if (checks[j].port == checks[i].port &&
+		    strcmp(checks[j].check, checks[i].check) == 0)
 			return true;
 	return false;
 }
 
-/* The port rows and findings as the statement's array parameters $8..$17. */
-static int result_arrays(struct wop *w, const struct store_result *r)
+/* The port rows and findings as ten array parameters from rp[first]. */
+static int row_arrays(struct wop *w, unsigned first, const struct store_check_row *checks,
+                      size_t n_checks, const struct store_finding_row *findings, size_t n_findings)
 {
 	struct sbuf a[10];
 	int e = 0;
@@ -891,11 +926,11 @@ static int result_arrays(struct wop *w, const struct store_result *r)
 		sbuf_init(&a[i], ARRAY_MAX);
 		sbuf_add(&a[i], "{");
 	}
-	for (size_t i = 0; i < r->n_checks; i++) {
-		const struct store_check_row *c = &r->checks[i];
+	for (size_t i = 0; i < n_checks; i++) {
+		const struct store_check_row *c = &checks[i];
 		char num[40];
 
-		if (superseded(r, i))
+		if (superseded(checks, n_checks, i))
 			continue;
 		array_text(&a[0], c->check);
 		snprintf(num, sizeof(num), "%u", c->port);
@@ -906,8 +941,8 @@ static int result_arrays(struct wop *w, const struct store_result *r)
 		array_text(&a[4], c->rtt_ms >= 0 ? num : NULL);
 		array_text(&a[5], c->service && *c->service ? c->service : NULL);
 	}
-	for (size_t i = 0; i < r->n_findings; i++) {
-		const struct store_finding_row *f = &r->findings[i];
+	for (size_t i = 0; i < n_findings; i++) {
+		const struct store_finding_row *f = &findings[i];
 
 		array_text(&a[6], f->check);
 		array_text(&a[7], f->id);
@@ -915,7 +950,7 @@ static int result_arrays(struct wop *w, const struct store_result *r)
 		array_text(&a[9], confidence_name(f->confidence));
 	}
 	for (unsigned i = 0; i < 10; i++) {
-		if (!(w->rp[7 + i] = array_close(&a[i])) && !e)
+		if (!(w->rp[first + i] = array_close(&a[i])) && !e)
 			e = a[i].err ? a[i].err : -ENOMEM;
 		sbuf_free(&a[i]);
 	}
@@ -948,7 +983,7 @@ static int pg_save_result(struct store *base, const struct store_result *r)
 	e = -ENOMEM;
 	if (!w->rp[1] || !w->rp[2] || (r->families && !w->rp[5]) || !w->rp[6])
 		goto out_free;
-	if ((e = result_arrays(w, r)) < 0)
+	if ((e = row_arrays(w, 7, r->checks, r->n_checks, r->findings, r->n_findings)) < 0)
 		goto out_free;
 	w->qi.done = r->saved;
 	w->qi.done_ud = r->saved_ud;
@@ -956,6 +991,79 @@ static int pg_save_result(struct store *base, const struct store_result *r)
 out_free:
 	wop_free(w);
 	return e;
+}
+
+static char *dup_i64(int64_t v)
+{
+	char num[INT64_TEXT];
+
+	snprintf(num, sizeof(num), "%lld", (long long)v);
+	return strdup(num);
+}
+
+static char *dup_opt(const char *v)
+{
+	return v ? strdup(v) : NULL;
+}
+
+/* The row's parameters $1..$27 of SQL_IMPORT, owned by w. */
+static int import_params(struct wop *w, const struct store_full *f)
+{
+	char hex[HEX_BYTEA];
+	uint8_t rh[STORE_HASH_BYTES];
+	char **p = w->rp;
+
+	if (store_hex_to_hash(f->requester_hash, rh) < 0)
+		return -ERR_SYNTAX;
+	p[0] = strdup(f->id);
+	bytea_hex(hex, f->token_hash);
+	p[1] = strdup(hex);
+	p[2] = strdup(store_status_name(f->status));
+	p[3] = dup_i64(f->created_ms);
+	p[4] = f->started_ms ? dup_i64(f->started_ms) : NULL;
+	p[5] = f->finished_ms ? dup_i64(f->finished_ms) : NULL;
+	bytea_hex(hex, rh);
+	p[6] = strdup(hex);
+	p[7] = strdup(f->prefix);
+	p[8] = strdup(f->family == AF_INET ? "4" : "6");
+	p[9] = strdup(f->lang);
+	p[10] = dup_opt(f->risk);
+	p[11] = dup_opt(f->checks_summary);
+	p[12] = dup_opt(f->findings_summary);
+	p[13] = dup_opt(store_connection_name(f->connection));
+	p[14] = dup_opt(store_device_name(f->device));
+	p[15] = f->families ? strdup(f->families == STORE_FAMILY_BOTH ? "46"
+	                             : f->families == STORE_FAMILY_V4 ? "4"
+	                                                              : "6")
+	                    : NULL;
+	p[16] = dup_opt(f->json);
+	for (unsigned i = 0; i < 17; i++) {
+		bool want = i == 0 || i == 1 || i == 2 || i == 3 || (i >= 6 && i <= 9) ||
+		            (i == 4 && f->started_ms) || (i == 5 && f->finished_ms) ||
+		            (i == 10 && f->risk) || (i == 11 && f->checks_summary) ||
+		            (i == 12 && f->findings_summary) || (i == 13 && f->connection) ||
+		            (i == 14 && f->device) || (i == 15 && f->families) ||
+		            (i == 16 && f->json);
+
+		if (want && !p[i])
+			return -ENOMEM;
+	}
+	return row_arrays(w, 17, f->checks, f->n_checks, f->findings, f->n_findings);
+}
+
+static int pg_import(struct store *base, const struct store_full *f)
+{
+	struct wop *w = calloc(1, sizeof(*w));
+	int e;
+
+	if (!w)
+		return -ENOMEM;
+	w->type = WOP_IMPORT;
+	if ((e = import_params(w, f)) < 0) {
+		wop_free(w);
+		return e;
+	}
+	return enqueue(to_pg(base), w, 0);
 }
 
 static int pg_delete(struct store *base, const char *id, const uint8_t *token_hash)
@@ -1300,6 +1408,146 @@ static int pg_iter(struct store *base, const struct store_period *p, store_iter_
 	return r;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Dump (exposure store copy): every diagnosis, its rows aggregated as JSON by the server.  */
+
+static const char dump_sql[] =
+    "DECLARE dump NO SCROLL CURSOR FOR"
+    " SELECT d.n, d.id, d.token_hash, d.status, d.created_ms, d.started_ms, d.finished_ms,"
+    " d.requester_hash, d.requester_prefix, d.family, d.lang, d.risk, d.checks_summary,"
+    " d.findings_summary, d.connection, d.device, d.families, x.json,"
+    " (SELECT json_agg(json_build_array(check_name, port, state, reason, rtt_ms, service)"
+    "   ORDER BY check_name COLLATE \"C\", port) FROM check_results c WHERE c.diag = d.n),"
+    " (SELECT json_agg(json_build_array(check_name, finding, severity, confidence)"
+    "   ORDER BY seq) FROM findings f WHERE f.diag = d.n)"
+    " FROM diagnoses d LEFT JOIN documents x ON x.diag = d.n ORDER BY d.n";
+
+static const char *col_opt(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+static const char *jstr(const json_t *a, size_t i)
+{
+	return json_string_value(json_array_get(a, i)); /* NULL for JSON null */
+}
+
+/* The server's JSON arrays of ports and findings into b. */
+static int dump_children(const char *ports, const char *finds, struct store_dump_buf *b)
+{
+	json_t *p = ports ? json_loads(ports, 0, NULL) : NULL;
+	json_t *f = finds ? json_loads(finds, 0, NULL) : NULL;
+	size_t i;
+	json_t *e;
+	int r = (ports && !json_is_array(p)) || (finds && !json_is_array(f)) ? -ERR_SYNTAX : 0;
+
+	store_dump_reset(b);
+	json_array_foreach(p, i, e)
+	{
+		json_t *rtt = json_array_get(e, 4);
+
+		if (r == 0)
+			r = store_dump_add_port(
+			    b, jstr(e, 0), json_integer_value(json_array_get(e, 1)), jstr(e, 2),
+			    jstr(e, 3), json_is_number(rtt) ? json_number_value(rtt) : -1,
+			    jstr(e, 5));
+	}
+	json_array_foreach(f, i, e)
+	{
+		if (r == 0)
+			r = store_dump_add_finding(b, jstr(e, 0), jstr(e, 1), jstr(e, 2),
+			                           jstr(e, 3));
+	}
+	json_decref(p);
+	json_decref(f);
+	return r;
+}
+
+static int dump_row(const PGresult *res, int i, struct store_dump_buf *b, store_dump_cb *cb,
+                    void *ud)
+{
+	const char *tok = col_hash_hex(res, i, 2), *hash = col_hash_hex(res, i, 7);
+	uint8_t token_hash[STORE_HASH_BYTES];
+	enum store_status status;
+	const char *fam = col_str(res, i, 16);
+	struct store_full f;
+	int r;
+
+	if (!tok || !hash || store_hex_to_hash(tok, token_hash) < 0 ||
+	    store_status_parse(col_str(res, i, 3), &status) < 0)
+		return -ERR_SYNTAX;
+	if ((r = dump_children(col_opt(res, i, 18), col_opt(res, i, 19), b)) < 0)
+		return r;
+	f = (struct store_full){
+	    .id = col_str(res, i, 1),
+	    .token_hash = token_hash,
+	    .status = status,
+	    .created_ms = col_i64(res, i, 4),
+	    .started_ms = col_i64(res, i, 5),
+	    .finished_ms = col_i64(res, i, 6),
+	    .requester_hash = hash,
+	    .prefix = col_str(res, i, 8),
+	    .family = strcmp(col_str(res, i, 9), "4") == 0 ? AF_INET : AF_INET6,
+	    .lang = col_str(res, i, 10),
+	    .risk = col_opt(res, i, 11),
+	    .checks_summary = col_opt(res, i, 12),
+	    .findings_summary = col_opt(res, i, 13),
+	    .families = !*fam                    ? 0
+	                : strcmp(fam, "4") == 0  ? STORE_FAMILY_V4
+	                : strcmp(fam, "46") == 0 ? STORE_FAMILY_BOTH
+	                                         : STORE_FAMILY_V6,
+	    .json = col_opt(res, i, 17),
+	};
+	(void)store_connection_parse(col_opt(res, i, 14), &f.connection);
+	(void)store_device_parse(col_opt(res, i, 15), &f.device);
+	store_dump_fill(b, &f);
+	return cb(ud, &f);
+}
+
+static int dump_cursor(struct pgc *c, store_dump_cb *cb, void *ud, struct store_dump_buf *b)
+{
+	int r = exec_cmd(c->c, dump_sql), count = 0;
+
+	while (r == 0) {
+		PGresult *res = PQexec(c->c, "FETCH FORWARD 2000 FROM dump");
+		int rows;
+
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			r = pg_err(c->c, res);
+			PQclear(res);
+			break;
+		}
+		rows = PQntuples(res);
+		for (int i = 0; i < rows && r == 0; i++) {
+			r = dump_row(res, i, b, cb, ud);
+			if (r == 0 && count < INT32_MAX)
+				count++;
+		}
+		PQclear(res);
+		if (rows == 0)
+			break;
+	}
+	return r == 0 ? count : r;
+}
+
+static int pg_dump(struct store *base, store_dump_cb *cb, void *ud)
+{
+	struct pg *s = to_pg(base);
+	struct store_dump_buf b = {0};
+	struct pgc *c;
+	int r;
+
+	if ((r = pool_take(s, &c)) < 0)
+		return r;
+	if ((r = exec_cmd(c->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")) == 0) {
+		r = dump_cursor(c, cb, ud, &b);
+		exec_cmd(c->c, "ROLLBACK");
+	}
+	pool_give(s, c);
+	store_dump_done(&b);
+	return r;
+}
+
 const struct store_ops store_pg_ops = {
     .name = "postgresql",
     .open = pg_open,
@@ -1317,4 +1565,6 @@ const struct store_ops store_pg_ops = {
     .count_inflight = pg_count_inflight,
     .iter = pg_iter,
     .count_results = pg_count_results,
+    .dump = pg_dump,
+    .import = pg_import,
 };

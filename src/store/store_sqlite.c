@@ -51,6 +51,7 @@ enum sql_id {
 	SQL_SYNC_FULL,
 	SQL_SYNC_NORMAL,
 	SQL_CONNECTION,
+	SQL_IMPORT,
 	SQL_X_MAX
 };
 
@@ -88,6 +89,11 @@ static const char *const sql_text[SQL_X_MAX] = {
     [SQL_SYNC_FULL] = "PRAGMA synchronous = FULL",
     [SQL_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
     [SQL_CONNECTION] = "UPDATE diagnoses SET connection = ?2 WHERE n = ?1",
+    [SQL_IMPORT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, started_ms,"
+                   " finished_ms, requester_hash, requester_prefix, family, lang, risk,"
+                   " checks_summary, findings_summary, connection, device, families)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+                   " ?16) RETURNING n",
 };
 
 struct conn {
@@ -96,7 +102,15 @@ struct conn {
 	bool full_sync; /* PRAGMA synchronous is FULL now */
 };
 
-enum wop_type { WOP_CREATE = 0, WOP_STATUS, WOP_RESULT, WOP_DELETE, WOP_PURGE, WOP_CONNECTION };
+enum wop_type {
+	WOP_CREATE = 0,
+	WOP_STATUS,
+	WOP_RESULT,
+	WOP_DELETE,
+	WOP_PURGE,
+	WOP_CONNECTION,
+	WOP_IMPORT
+};
 
 struct wcheck {
 	char check[STORE_NAME_MAX];
@@ -141,6 +155,8 @@ struct wop {
 	size_t n_checks;
 	struct wfinding *findings;
 	size_t n_findings;
+	/* WOP_IMPORT */
+	struct store_full *imp;
 };
 
 struct sq {
@@ -790,6 +806,101 @@ static int apply_connection(struct conn *c, const struct wop *w)
 	return step_done(st);
 }
 
+static void bind_opt_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+/* The rows of an imported diagnosis n: document, ports, findings (seq in their order). */
+static int import_rows(struct conn *c, const struct store_full *f, int64_t n)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (f->json) {
+		if (!(st = stmt(c, SQL_DOC_INS)))
+			return map_rc(sqlite3_errcode(c->db));
+		sqlite3_bind_int64(st, 1, n);
+		sqlite3_bind_text(st, 2, f->json, -1, SQLITE_STATIC);
+		if ((r = step_done(st)) < 0)
+			return r;
+	}
+	for (size_t i = 0; i < f->n_checks; i++) {
+		const struct store_check_row *k = &f->checks[i];
+
+		if (!(st = stmt(c, SQL_CHECK_INS)))
+			return map_rc(sqlite3_errcode(c->db));
+		sqlite3_bind_int64(st, 1, n);
+		sqlite3_bind_text(st, 2, k->check, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, k->port);
+		sqlite3_bind_text(st, 4, k->state, -1, SQLITE_STATIC);
+		bind_opt_text(st, 5, k->reason);
+		if (k->rtt_ms >= 0)
+			sqlite3_bind_double(st, 6, k->rtt_ms);
+		bind_opt_text(st, 7, k->service);
+		if ((r = step_done(st)) < 0)
+			return r;
+	}
+	for (size_t i = 0; i < f->n_findings; i++) {
+		const struct store_finding_row *k = &f->findings[i];
+
+		if (!(st = stmt(c, SQL_FINDING_INS)))
+			return map_rc(sqlite3_errcode(c->db));
+		sqlite3_bind_int64(st, 1, n);
+		sqlite3_bind_int64(st, 2, (int64_t)i);
+		sqlite3_bind_text(st, 3, k->check, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, k->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, severity_name(k->severity), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, confidence_name(k->confidence), -1, SQLITE_STATIC);
+		if ((r = step_done(st)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A whole diagnosis as another store had it (exposure store copy). */
+static int apply_import(struct conn *c, const struct store_full *f)
+{
+	uint8_t rh[STORE_HASH_BYTES];
+	sqlite3_stmt *st = stmt(c, SQL_IMPORT);
+	int64_t n;
+	int rc;
+
+	if (!st)
+		return map_rc(sqlite3_errcode(c->db));
+	if (store_hex_to_hash(f->requester_hash, rh) < 0)
+		return -ERR_SYNTAX;
+	sqlite3_bind_text(st, 1, f->id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, f->token_hash, STORE_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, store_status_name(f->status), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, f->created_ms);
+	if (f->started_ms)
+		sqlite3_bind_int64(st, 5, f->started_ms);
+	if (f->finished_ms)
+		sqlite3_bind_int64(st, 6, f->finished_ms);
+	sqlite3_bind_blob(st, 7, rh, sizeof(rh), SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, f->prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, f->family == AF_INET ? 4 : 6);
+	sqlite3_bind_text(st, 10, f->lang, -1, SQLITE_STATIC);
+	bind_opt_text(st, 11, f->risk);
+	bind_opt_text(st, 12, f->checks_summary);
+	bind_opt_text(st, 13, f->findings_summary);
+	bind_opt_text(st, 14, store_connection_name(f->connection));
+	bind_opt_text(st, 15, store_device_name(f->device));
+	if (f->families)
+		sqlite3_bind_int(st, 16, family_column(f->families));
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return map_rc(rc);
+	}
+	n = sqlite3_column_int64(st, 0);
+	if ((rc = step_done(st)) < 0)
+		return rc;
+	return import_rows(c, f, n);
+}
+
 /* One chunk of a purge. Returns the number deleted. */
 static int apply_purge(struct conn *c, const struct wop *w)
 {
@@ -820,6 +931,8 @@ static int apply_one(struct conn *c, const struct wop *w)
 		return apply_purge(c, w);
 	case WOP_CONNECTION:
 		return apply_connection(c, w);
+	case WOP_IMPORT:
+		return apply_import(c, w->imp);
 	}
 	return -ERR_INTERNAL;
 }
@@ -833,6 +946,7 @@ static void wop_free(struct wop *w)
 	free(w->findings_summary);
 	free(w->checks);
 	free(w->findings);
+	free(w->imp);
 	free(w);
 }
 
@@ -1062,6 +1176,20 @@ static int sq_set_connection(struct store *base, const char *id, const uint8_t *
 	memcpy(w->given_hash, token_hash, STORE_HASH_BYTES);
 	w->connection = conn;
 	return enqueue(to_sq(base), w, STORE_QUEUE_WAIT);
+}
+
+static int sq_import(struct store *base, const struct store_full *f)
+{
+	struct wop *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->type = WOP_IMPORT;
+	if (!(w->imp = store_full_dup(f))) {
+		wop_free(w);
+		return -ENOMEM;
+	}
+	return enqueue(to_sq(base), w, 0);
 }
 
 /* In chunks, each its own write, so creates queued meanwhile wait for one chunk at most. */
@@ -1319,6 +1447,127 @@ static int sq_count_results(struct store *base, const struct store_period *p, ui
 	return r;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Dump (exposure store copy): every diagnosis with its rows, on a read connection.         */
+
+static const char dump_sql[] =
+    "SELECT d.n, d.id, d.token_hash, d.status, d.created_ms, d.started_ms, d.finished_ms,"
+    " d.requester_hash, d.requester_prefix, d.family, d.lang, d.risk, d.checks_summary,"
+    " d.findings_summary, d.connection, d.device, d.families, x.json"
+    " FROM diagnoses d LEFT JOIN documents x ON x.diag = d.n ORDER BY d.n";
+
+static const char *col_opt(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL
+	                                                 : (const char *)sqlite3_column_text(st, i);
+}
+
+static int dump_children(sqlite3_stmt *ports, sqlite3_stmt *finds, int64_t n,
+                         struct store_dump_buf *b)
+{
+	int rc, r;
+
+	store_dump_reset(b);
+	sqlite3_reset(ports);
+	sqlite3_bind_int64(ports, 1, n);
+	while ((rc = sqlite3_step(ports)) == SQLITE_ROW) {
+		double rtt = sqlite3_column_type(ports, 4) == SQLITE_NULL
+		                 ? -1
+		                 : sqlite3_column_double(ports, 4);
+
+		if ((r = store_dump_add_port(b, col_opt(ports, 0), sqlite3_column_int64(ports, 1),
+		                             col_opt(ports, 2), col_opt(ports, 3), rtt,
+		                             col_opt(ports, 5))) < 0)
+			return r;
+	}
+	if (rc != SQLITE_DONE)
+		return map_rc(rc);
+	sqlite3_reset(finds);
+	sqlite3_bind_int64(finds, 1, n);
+	while ((rc = sqlite3_step(finds)) == SQLITE_ROW) {
+		if ((r = store_dump_add_finding(b, col_opt(finds, 0), col_opt(finds, 1),
+		                                col_opt(finds, 2), col_opt(finds, 3))) < 0)
+			return r;
+	}
+	return rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+static int dump_row(sqlite3_stmt *st, struct store_dump_buf *b, store_dump_cb *cb, void *ud)
+{
+	char hash[STORE_HASH_HEX] = "";
+	struct store_full f;
+	enum store_status status;
+
+	if (store_status_parse(col_str(st, 3), &status) < 0 ||
+	    sqlite3_column_bytes(st, 2) != STORE_HASH_BYTES ||
+	    sqlite3_column_bytes(st, 7) != STORE_HASH_BYTES)
+		return -ERR_SYNTAX;
+	sodium_bin2hex(hash, sizeof(hash), sqlite3_column_blob(st, 7), STORE_HASH_BYTES);
+	f = (struct store_full){
+	    .id = col_str(st, 1),
+	    .token_hash = sqlite3_column_blob(st, 2),
+	    .status = status,
+	    .created_ms = sqlite3_column_int64(st, 4),
+	    .started_ms = sqlite3_column_int64(st, 5),
+	    .finished_ms = sqlite3_column_int64(st, 6),
+	    .requester_hash = hash,
+	    .prefix = col_str(st, 8),
+	    .family = sqlite3_column_int(st, 9) == 4 ? AF_INET : AF_INET6,
+	    .lang = col_str(st, 10),
+	    .risk = col_opt(st, 11),
+	    .checks_summary = col_opt(st, 12),
+	    .findings_summary = col_opt(st, 13),
+	    .families = sqlite3_column_type(st, 16) == SQLITE_NULL ? 0 : family_bits(st, 16, 9),
+	    .json = col_opt(st, 17),
+	};
+	(void)store_connection_parse(col_opt(st, 14), &f.connection);
+	(void)store_device_parse(col_opt(st, 15), &f.device);
+	store_dump_fill(b, &f);
+	return cb(ud, &f);
+}
+
+static int sq_dump(struct store *base, store_dump_cb *cb, void *ud)
+{
+	struct sq *s = to_sq(base);
+	struct store_dump_buf b = {0};
+	sqlite3_stmt *st = NULL, *ports = NULL, *finds = NULL;
+	sqlite3 *db;
+	int rc, r, count = 0;
+
+	if ((r = read_conn(s, &db)) < 0)
+		return r;
+	/* One read transaction: the three statements see one snapshot. */
+	if ((rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_prepare_v2(db, dump_sql, -1, &st, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_prepare_v2(db,
+	                             "SELECT check_name, port, state, reason, rtt_ms, service FROM"
+	                             " check_results WHERE diag = ?1 ORDER BY check_name, port",
+	                             -1, &ports, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_prepare_v2(db,
+	                             "SELECT check_name, finding, severity, confidence FROM"
+	                             " findings WHERE diag = ?1 ORDER BY seq",
+	                             -1, &finds, NULL)) != SQLITE_OK) {
+		r = map_rc(rc);
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((r = dump_children(ports, finds, sqlite3_column_int64(st, 0), &b)) < 0 ||
+		    (r = dump_row(st, &b, cb, ud)) != 0)
+			goto out;
+		if (count < INT32_MAX)
+			count++;
+	}
+	r = rc == SQLITE_DONE ? count : map_rc(rc);
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(ports);
+	sqlite3_finalize(finds);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	store_dump_done(&b);
+	return r;
+}
+
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -1336,4 +1585,6 @@ const struct store_ops store_sqlite_ops = {
     .count_inflight = sq_count_inflight,
     .iter = sq_iter,
     .count_results = sq_count_results,
+    .dump = sq_dump,
+    .import = sq_import,
 };

@@ -35,7 +35,7 @@ static void free_jobs(struct web *w)
 int serve_run(const struct web_config *cfg)
 {
 	struct web *w = calloc(1, sizeof(*w));
-	char errbuf[256] = "";
+	char errbuf[256] = "", shown[512];
 	sigset_t set;
 	int r, sig, status = 2;
 
@@ -84,7 +84,8 @@ int serve_run(const struct web_config *cfg)
 	r = store_open(w->cfg.store_path,
 	               &(struct store_opts){.errbuf = errbuf, .errlen = sizeof(errbuf)}, &w->store);
 	if (r < 0) {
-		fprintf(stderr, "exposure serve: store %s: %s\n", w->cfg.store_path,
+		fprintf(stderr, "exposure serve: store %s: %s\n",
+		        store_display(w->cfg.store_path, shown, sizeof(shown)),
 		        errbuf[0] ? errbuf : err_str(r));
 		goto out_free;
 	}
@@ -111,7 +112,8 @@ int serve_run(const struct web_config *cfg)
 		goto out_rl;
 	}
 	fprintf(stderr, "exposure serve: %s mode, store %s\n",
-	        w->cfg.rules.public_mode ? "public" : "local", w->cfg.store_path);
+	        w->cfg.rules.public_mode ? "public" : "local",
+	        store_display(w->cfg.store_path, shown, sizeof(shown)));
 	do {
 		r = sigwait(&set, &sig);
 	} while (r == EINTR);
