@@ -80,13 +80,18 @@ if [ "$mode" = test ]; then
 	install_node
 	install_browser_modules
 	dir=build-test
-	opts=(-Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true -Dtests=enabled)
+	# test_hooks: the probers' crash/escape/hog markers (tests/attack/test_probers.py); never
+	# in a release build (the release branch below leaves it off).
+	opts=(-Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true -Dtests=enabled
+		-Dtest_hooks=true)
 else
 	dir=build
 	opts=(-Dbuildtype=release -Dtests=disabled)
 fi
 if [ ! -f "$dir/build.ninja" ]; then
 	meson setup "$dir" "${opts[@]}" >/dev/null
+elif [ "$mode" = test ]; then
+	meson configure "$dir" -Dtest_hooks=true >/dev/null # a build-test/ made before the option
 fi
 ninja -C "$dir" >/dev/null
 echo "$dir"

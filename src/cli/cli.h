@@ -28,6 +28,7 @@ struct check_config {
 	bool json, explain, no_color, help;
 	bool ports_only;      /* port states only: no protocol checks */
 	bool list;            /* --list: print the checks and their ports, probe nothing */
+	bool no_sandbox;      /* --no-sandbox: probe in this process, not in a prober */
 	char *const *targets; /* into argv */
 	size_t n_targets;
 };

@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "diagnosis/diagnosis.h"
 #include "diagnosis/visit.h"
+#include "prober/pool.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 #include <unistd.h>
 
 #define FD_RESERVE 32 /* descriptors kept for stdio, the loop, the resolver... */
+/* The prober's memory cap: 10,000 diagnoses in flight fit in much less (bench/RESULTS.md). */
+#define CHECK_PROBER_MIB 1024
 /* The usage text's width, and a ceiling on its paragraph that names every check. */
 #define USAGE_WIDTH    80
 #define USAGE_PARA_MAX 4096
@@ -33,6 +36,7 @@ struct slot {
 struct run {
 	uv_loop_t loop;
 	struct engine *engine;
+	struct pool *pool; /* the one prober that probes and parses; NULL with --no-sandbox */
 	const struct check_config *cfg;
 	struct target_list targets;
 	struct diag_options dopts;
@@ -94,6 +98,8 @@ void check_usage(FILE *f)
 	    "  --explain           show all advice for each finding\n"
 	    "  --no-color          no colours (also when NO_COLOR is set)\n"
 	    "  --max-inflight N    connections open at once (default 512)\n"
+	    "  --no-sandbox        probe inside this process instead of a sandboxed prober\n"
+	    "                      process (debugging only; docs/internals/PRIVSEP.md)\n"
 	    "  --help              this text\n"
 	    "\n"
 	    "Exit status: 0 nothing risky reachable, 1 something risky reachable (medium or\n"
@@ -209,6 +215,7 @@ static void progress(struct run *run, bool force)
 }
 
 static void start_more(struct run *run);
+static void pool_done(struct run *run);
 
 static void on_check(void *ud, struct diagnosis *d, size_t check)
 {
@@ -253,7 +260,15 @@ static void on_done(void *ud, struct diagnosis *d)
 		run->next_emit++;
 	}
 	start_more(run);
+	pool_done(run);
 	progress(run, true);
+}
+
+/* Nothing in flight and nothing more to start: the prober goes, so that the loop ends. */
+static void pool_done(struct run *run)
+{
+	if (run->pool && run->n_active == 0)
+		pool_close(run->pool);
 }
 
 /*
@@ -295,9 +310,40 @@ static bool want_color(const struct check_config *cfg)
 	return !cfg->no_color && !(no_color && no_color[0]) && isatty(STDOUT_FILENO);
 }
 
+/*
+ * One sandboxed prober does the probing and parsing (docs/internals/PRIVSEP.md), as each of
+ * the service's do: this process only folds checked results. EXPOSURE_TEST_HOOKS=1 turns on the
+ * test hooks of a -Dtest_hooks=true build.
+ */
+static int prober_start(struct run *run, const struct engine_opts *eo)
+{
+	const char *hooks = getenv("EXPOSURE_TEST_HOOKS");
+	struct prober_conf c = {.eo = *eo, .sandbox = true};
+	struct pool_opts po = {.probers = 1, .mem_mib = CHECK_PROBER_MIB, .conf = &c};
+	struct engine_remote remote;
+	char err[160] = "";
+
+	if (hooks && strcmp(hooks, "1") == 0) {
+		if (!prober_test_hooks_built()) {
+			fail("EXPOSURE_TEST_HOOKS: this build has no test hooks");
+			return -ERR_POLICY;
+		}
+		c.test_hooks = true;
+	}
+	run->pool = pool_new(&run->loop, &po, err, sizeof(err));
+	if (!run->pool || err[0]) {
+		fail(err);
+		return -ERR_INTERNAL;
+	}
+	pool_remote(run->pool, &remote);
+	engine_set_remote(run->engine, &remote);
+	return 0;
+}
+
 static int setup_engine(struct run *run, rlim_t nofile)
 {
 	struct engine_opts eo;
+	int r;
 
 	engine_opts_default(&eo);
 	if (run->cfg->max_inflight)
@@ -309,6 +355,8 @@ static int setup_engine(struct run *run, rlim_t nofile)
 	run->engine = engine_new(&run->loop, &eo);
 	if (run->engine == NULL)
 		return -ERR_INTERNAL;
+	if (!run->cfg->no_sandbox && (r = prober_start(run, &eo)) < 0)
+		return r;
 	/* A diagnosis is ~22 connections: enough of them to keep every slot busy. */
 	run->window = eo.max_inflight / 16;
 	if (run->window < 4)
@@ -383,6 +431,7 @@ static int run_diagnoses(struct run *run)
 			return -ERR_NOMEM;
 	}
 	start_more(run);
+	pool_done(run);
 	progress(run, true);
 	uv_run(&run->loop, UV_RUN_DEFAULT);
 	if (run->text)
@@ -410,10 +459,13 @@ static void run_done(struct run *run)
 	free(run->active);
 	text_out_free(run->text);
 	engine_free(run->engine);
+	if (run->pool)
+		pool_close(run->pool); /* a no-op when the last diagnosis closed it */
 	target_list_done(&run->targets);
 	/* Close what remains (nothing when all went well) so that the loop can be closed. */
 	uv_walk(&run->loop, close_handle, NULL);
 	uv_run(&run->loop, UV_RUN_DEFAULT);
+	pool_free(run->pool);
 	uv_loop_close(&run->loop);
 }
 

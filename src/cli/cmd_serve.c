@@ -7,6 +7,8 @@
 #include "cli/cli.h"
 #include "core/decimal.h"
 #include "core/err.h"
+#include "prober/pool.h"
+#include "prober/prober.h"
 #include "web/serve.h"
 #include "web/web.h"
 
@@ -87,7 +89,12 @@ static const char usage[] =
     "  --rtt-margin-ms MS        (default 250)\n"
     "  --rtt-floor-ms MS         lower bound (default 300)\n"
     "  --rtt-ceiling-ms MS       upper bound (default 5000)\n"
-    "  --engine-sockets N        probe sockets open at once (default 512)\n"
+    "  --engine-sockets N        probe sockets open at once (default 512), all probers\n"
+    "Probers (the processes that probe and parse the replies; docs/internals/PRIVSEP.md):\n"
+    "  --probers N               sandboxed prober processes, 0..64 (default: the online\n"
+    "                            CPUs; 0 probes inside the service, for debugging only)\n"
+    "  --prober-memory MIB       a prober's memory cap: over it, it is replaced\n"
+    "                            (16..65536, default 256)\n"
     "Retention:\n"
     "  --retention-days N        delete results older than N days (default 30)\n"
     "  --purge-interval SEC      how often to purge (default 3600)\n"
@@ -164,6 +171,8 @@ static const struct number_opt numbers[] = {
     {"rtt-floor-ms", 1, 60000, NUM_U(rtt.floor_ms)},
     {"rtt-ceiling-ms", 1, 60000, NUM_U(rtt.ceiling_ms)},
     {"engine-sockets", 1, 1000000, NUM_U(engine_inflight)},
+    {"probers", 0, POOL_MAX_PROBERS, NUM_U(probers)},
+    {"prober-memory", 16, 65536, NUM_U(prober_memory_mib)},
     {"retention-days", 0, 36500, NUM_U(retention_days)},
     {"purge-interval", 1, 86400 * 7, NUM_U(purge_interval_s)},
     {"done-cache", 0, 10000000, NUM_U(done_cache)},
@@ -448,6 +457,24 @@ static void serve_config_free(struct serve_config *cfg)
 }
 
 /*
+ * EXPOSURE_TEST_HOOKS=1 turns the probers' test hooks on (tests/attack/test_probers.py); a
+ * build without them (every release: meson -Dtest_hooks=false) refuses to start.
+ */
+static int test_hooks_env(struct web_config *c, char *err, size_t errlen)
+{
+	const char *v = getenv("EXPOSURE_TEST_HOOKS");
+
+	if (!v || strcmp(v, "1") != 0)
+		return 0;
+	if (!prober_test_hooks_built()) {
+		snprintf(err, errlen, "EXPOSURE_TEST_HOOKS: this build has no test hooks");
+		return -ERR_POLICY;
+	}
+	c->test_hooks = true;
+	return 0;
+}
+
+/*
  * Parse the arguments of `exposure serve` (argv[0] is "serve") into cfg, defaults first, and
  * check the whole. Returns 0 (cfg->help set after --help: nothing else is checked then), or
  * -ERR_* with one line in err (no newline).
@@ -477,6 +504,8 @@ static int serve_options_parse(int argc, char **argv, struct serve_config *cfg, 
 		snprintf(err, errlen, "unexpected argument \"%s\"", argv[optind]);
 		return -ERR_SYNTAX;
 	}
+	if ((r = test_hooks_env(&cfg->web, err, errlen)) < 0)
+		return r;
 	return web_config_check(&cfg->web, err, errlen);
 }
 

@@ -196,6 +196,7 @@ enum {
 	OPT_LIST,
 	OPT_PROFILE,
 	OPT_CHECKS,
+	OPT_NO_SANDBOX,
 	OPT_HELP
 };
 
@@ -212,6 +213,7 @@ static const struct option long_options[] = {
     {"list", no_argument, NULL, OPT_LIST},
     {"profile", required_argument, NULL, OPT_PROFILE},
     {"checks", required_argument, NULL, OPT_CHECKS},
+    {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -263,6 +265,9 @@ static int one_option(struct check_config *cfg, int c, const char *arg, char *er
 		return opt_select(cfg, false, arg, "--profile", err, errlen);
 	case OPT_CHECKS:
 		return opt_select(cfg, true, arg, "--checks", err, errlen);
+	case OPT_NO_SANDBOX:
+		cfg->no_sandbox = true;
+		return 0;
 	case OPT_HELP:
 		cfg->help = true;
 		return 0;

@@ -7,10 +7,12 @@
 #include "prober/pool.h"
 
 #include "catalogue/catalogue.h"
+#include "core/decimal.h"
 #include "core/err.h"
 #include "prober/frame.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,11 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* The counters are written on the loop and read by /metrics from an HTTP thread. */
+#define STAT_ADD(p, f, n) __atomic_fetch_add(&(p)->st.f, (n), __ATOMIC_RELAXED)
+#define STAT_SUB(p, f, n) __atomic_fetch_sub(&(p)->st.f, (n), __ATOMIC_RELAXED)
+#define STAT_GET(p, f)    __atomic_load_n(&(p)->st.f, __ATOMIC_RELAXED)
 
 #define JOB_BUCKETS   4096
 #define LIVED_LONG_NS (10ull * 1000 * 1000 * 1000) /* a prober this old resets the backoff */
@@ -62,6 +69,7 @@ struct pool {
 	struct pjob *by_id[JOB_BUCKETS];
 	struct jlist waiting; /* submitted while no prober was up */
 	uint32_t next_id, next_target;
+	struct prober_argv av; /* when built from o.conf */
 	struct pool_stats st;
 	bool closed;
 };
@@ -151,7 +159,7 @@ static void send_job(struct prober_slot *s, struct pjob *j)
 	jl_add(&s->jobs, j);
 	hash_add(s->pool, j);
 	s->in_flight++;
-	s->pool->st.in_flight++;
+	STAT_ADD(s->pool, in_flight, 1);
 	if (n < 0 || send_bytes(s, buf, (size_t)n) < 0)
 		lose(s, "cannot write to it");
 }
@@ -164,7 +172,7 @@ static void deliver_lost(struct pool *p, struct pjob *j)
 	                         .icmp_code = -1,
 	                         .rtt_ms = -1};
 
-	p->st.lost_jobs++;
+	STAT_ADD(p, lost_jobs, 1);
 	j->cb(j->ud, &pr, NULL);
 	free(j);
 }
@@ -187,8 +195,9 @@ static void lose(struct prober_slot *s, const char *why)
 	if (!s->up)
 		return;
 	s->up = false;
-	fprintf(stderr, "exposure: prober %d lost (%s), %zu job(s) in flight\n", (int)s->pid, why,
-	        s->in_flight);
+	if (!p->closed) /* a stop is no news */
+		fprintf(stderr, "exposure: prober %d lost (%s), %zu job(s) in flight\n",
+		        (int)s->pid, why, s->in_flight);
 	if (s->pid > 0)
 		(void)kill(s->pid, SIGKILL);
 	s->closing = true;
@@ -199,10 +208,10 @@ static void lose(struct prober_slot *s, const char *why)
 		jl_del(&s->jobs, j);
 		(void)hash_take(p, j->id, s->idx);
 		s->in_flight--;
-		p->st.in_flight--;
+		STAT_SUB(p, in_flight, 1);
 		deliver_lost(p, j);
 	}
-	p->st.probers_up--;
+	STAT_SUB(p, probers_up, 1);
 	if (p->closed)
 		return;
 	s->backoff_ms =
@@ -210,6 +219,46 @@ static void lose(struct prober_slot *s, const char *why)
 	if (s->backoff_ms > p->o.backoff_max_ms)
 		s->backoff_ms = p->o.backoff_max_ms;
 	uv_timer_start(&s->restart, restart_cb, s->backoff_ms, 0);
+}
+
+/* Whether id is a finding or a question of a check that the probe called name runs. */
+static bool probe_may_raise(const char *name, const char *id)
+{
+	size_t n;
+	const struct check_def *c = catalogue_checks(&n);
+	struct finding_def f;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!c[i].probe || strcmp(c[i].probe, name) != 0)
+			continue;
+		for (size_t k = 0; check_finding(&c[i], k, &f); k++)
+			if (strcmp(f.id, id) == 0)
+				return true;
+		for (size_t k = 0; check_question(&c[i], k, &f); k++)
+			if (strcmp(f.id, id) == 0)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * The check document's rules that the framing alone cannot know (docs/json.md): a probe runs
+ * only on an open port and only when the job named one, and it raises or answers only what the
+ * checks of that probe can (an ssh probe never reports an SMB finding).
+ */
+static bool result_fits(const struct pjob *j, const struct frame_result *fr)
+{
+	if (!fr->probed)
+		return true;
+	if (!j->job.probe[0] || fr->port.state != PORT_OPEN)
+		return false;
+	for (size_t i = 0; i < fr->probe.n_findings; i++)
+		if (!probe_may_raise(j->job.probe, fr->probe.findings[i].id))
+			return false;
+	for (size_t i = 0; i < fr->probe.n_answers; i++)
+		if (!probe_may_raise(j->job.probe, fr->probe.answers[i].id))
+			return false;
+	return true;
 }
 
 static void on_result(struct prober_slot *s, const struct frame *f)
@@ -238,9 +287,15 @@ static void on_result(struct prober_slot *s, const struct frame *f)
 		lose(s, "a result for no job");
 		return;
 	}
+	if (!result_fits(j, &fr)) {
+		hash_add(p, j); /* still in flight: lose() ends it as prober-lost */
+		json_decref(details);
+		lose(s, "a result that does not answer its job");
+		return;
+	}
 	jl_del(&s->jobs, j);
 	s->in_flight--;
-	p->st.in_flight--;
+	STAT_SUB(p, in_flight, 1);
 	fr.probe.details = details;
 	j->cb(j->ud, &fr.port, fr.probed ? &fr.probe : NULL);
 	json_decref(fr.probe.details); /* NULL if the callee took it */
@@ -343,7 +398,7 @@ static int spawn(struct prober_slot *s)
 	}
 	s->up = true;
 	s->started_ns = s->seen_ns = uv_hrtime();
-	p->st.probers_up++;
+	STAT_ADD(p, probers_up, 1);
 	return 0;
 }
 
@@ -370,8 +425,34 @@ static void restart_cb(uv_timer_t *t)
 		uv_timer_start(&s->restart, restart_cb, s->backoff_ms, 0);
 		return;
 	}
-	p->st.restarts++;
+	STAT_ADD(p, restarts, 1);
 	flush_waiting(p);
+}
+
+/* Prober s's resident set in MiB from /proc/PID/statm (its second field, in pages); 0 when
+ * it cannot be read (the prober is exiting: its socket says so soon). */
+static uint64_t resident_mib(const struct prober_slot *s)
+{
+	char path[64], buf[128], *sp, *end;
+	uint64_t pages = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)s->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (!(sp = strchr(buf, ' ')))
+		return 0;
+	if ((end = strchr(sp + 1, ' ')))
+		*end = '\0';
+	if (decimal_u64(sp + 1, UINT64_MAX / 4096, &pages) < 0)
+		return 0;
+	return pages * (uint64_t)sysconf(_SC_PAGESIZE) >> 20;
 }
 
 static void heartbeat_cb(uv_timer_t *t)
@@ -386,9 +467,12 @@ static void heartbeat_cb(uv_timer_t *t)
 
 		if (!s->up)
 			continue;
-		if (now - s->seen_ns > (uint64_t)p->o.dead_after_ms * 1000000)
+		if (now - s->seen_ns > (uint64_t)p->o.dead_after_ms * 1000000) {
 			lose(s, "no heartbeat");
-		else if (send_bytes(s, ping, sizeof(ping)) < 0)
+		} else if (p->o.mem_mib && resident_mib(s) > p->o.mem_mib) {
+			STAT_ADD(p, lost_memory, 1);
+			lose(s, "over its memory cap");
+		} else if (send_bytes(s, ping, sizeof(ping)) < 0)
 			lose(s, "cannot write to it");
 	}
 }
@@ -400,6 +484,16 @@ static const char *signame(int sig)
 	       : sig == SIGKILL ? "SIGKILL"
 	       : sig == SIGSEGV ? "SIGSEGV"
 	                        : "a signal";
+}
+
+static void log_exit(pid_t pid, int st)
+{
+	if (WIFSIGNALED(st))
+		fprintf(stderr, "exposure: prober %d killed by %s (%d)\n", (int)pid,
+		        signame(WTERMSIG(st)), WTERMSIG(st));
+	else
+		fprintf(stderr, "exposure: prober %d exited with status %d\n", (int)pid,
+		        WEXITSTATUS(st));
 }
 
 /* Reap our probers only (waitpid by pid): other children of this process are not ours. */
@@ -414,12 +508,7 @@ static void sigchld_cb(uv_signal_t *h, int sig)
 
 		if (s->pid <= 0 || waitpid(s->pid, &st, WNOHANG) != s->pid)
 			continue;
-		if (WIFSIGNALED(st))
-			fprintf(stderr, "exposure: prober %d killed by %s (%d)\n", (int)s->pid,
-			        signame(WTERMSIG(st)), WTERMSIG(st));
-		else
-			fprintf(stderr, "exposure: prober %d exited with status %d\n", (int)s->pid,
-			        WEXITSTATUS(st));
+		log_exit(s->pid, st);
 		lose(s, "it exited");
 		s->pid = 0;
 	}
@@ -487,7 +576,7 @@ struct pool *pool_new(uv_loop_t *loop, const struct pool_opts *o, char *err, siz
 	struct pool *p;
 	int r = 0;
 
-	if (o->probers < 1 || o->probers > POOL_MAX_PROBERS || !o->argv) {
+	if (o->probers < 1 || o->probers > POOL_MAX_PROBERS || !(o->argv || o->conf)) {
 		snprintf(err, errlen, "probers: want 1..%d", POOL_MAX_PROBERS);
 		return NULL;
 	}
@@ -499,6 +588,19 @@ struct pool *pool_new(uv_loop_t *loop, const struct pool_opts *o, char *err, siz
 	p->loop = loop;
 	p->o = *o;
 	opts_default(&p->o);
+	if (!o->argv) {
+		struct prober_conf c = *o->conf;
+
+		c.eo.max_inflight /= o->probers;
+		if (c.eo.max_inflight < 1)
+			c.eo.max_inflight = 1;
+		if (c.eo.per_target > c.eo.max_inflight)
+			c.eo.per_target = c.eo.max_inflight;
+		c.mem_mib = o->mem_mib;
+		prober_argv_make(&c, &p->av);
+		p->o.argv = p->av.argv;
+		p->o.conf = NULL;
+	}
 	uv_timer_init(loop, &p->heartbeat);
 	p->heartbeat.data = p;
 	uv_signal_init(loop, &p->sigchld);
@@ -513,7 +615,7 @@ struct pool *pool_new(uv_loop_t *loop, const struct pool_opts *o, char *err, siz
 	}
 	uv_timer_start(&p->heartbeat, heartbeat_cb, p->o.heartbeat_ms, p->o.heartbeat_ms);
 	if (r < 0) {
-		snprintf(err, errlen, "probers: cannot start one: %s", strerror(-r));
+		snprintf(err, errlen, "probers: cannot start one: %s", uv_strerror(r));
 		pool_close(p);
 		return p; /* the caller runs the loop to close the handles, then pool_free */
 	}
@@ -522,7 +624,13 @@ struct pool *pool_new(uv_loop_t *loop, const struct pool_opts *o, char *err, siz
 
 void pool_get_stats(const struct pool *p, struct pool_stats *out)
 {
-	*out = p->st;
+	*out = (struct pool_stats){
+	    .probers_up = STAT_GET(p, probers_up),
+	    .restarts = STAT_GET(p, restarts),
+	    .lost_jobs = STAT_GET(p, lost_jobs),
+	    .in_flight = STAT_GET(p, in_flight),
+	    .lost_memory = STAT_GET(p, lost_memory),
+	};
 }
 
 int pool_prober_pid(const struct pool *p, unsigned i)
@@ -555,8 +663,15 @@ void pool_free(struct pool *p)
 {
 	if (!p)
 		return;
-	for (unsigned i = 0; i < p->o.probers; i++)
-		if (p->s[i].pid > 0)
-			(void)waitpid(p->s[i].pid, NULL, 0);
+	for (unsigned i = 0; i < p->o.probers; i++) {
+		int st;
+
+		/* One that died of its own before the stop (exposure check's last diagnosis lost
+		 * it) is told as SIGCHLD would have: the SIGKILL of the stop is no news. */
+		if (p->s[i].pid > 0 && waitpid(p->s[i].pid, &st, 0) == p->s[i].pid &&
+		    !(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) &&
+		    !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+			log_exit(p->s[i].pid, st);
+	}
 	free(p);
 }

@@ -10,6 +10,7 @@
 #define EXPOSURE_PROBER_POOL_H
 
 #include "engine/engine.h"
+#include "prober/prober.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,19 +26,33 @@ struct pool_opts {
 	unsigned backoff_min_ms; /* first replacement delay (default 50), doubling ... */
 	unsigned backoff_max_ms; /* ... up to this (default 5000) */
 	/*
+	 * Memory cap of a prober in MiB (0: none): its resident set, read from /proc/PID/statm at
+	 * every heartbeat, above this is a lost prober (no cgroup needed). The prober also sets
+	 * RLIMIT_AS to twice the cap plus 256 MiB where it can (not under ASan).
+	 */
+	unsigned mem_mib;
+	/*
 	 * What a prober runs: exe (NULL: /proc/self/exe) with argv, its socket as descriptor 3. A
 	 * fresh image, as OpenSSH re-executes itself: a forked copy of the front would carry its
 	 * key, token and store handles into the process that parses hostile bytes.
 	 */
 	const char *exe;
 	char *const *argv;
+	/*
+	 * Or, argv NULL: what every prober is given, with the engine limits of all of them
+	 * together; each gets max_inflight / probers sockets (at least 1) and a per-target cap no
+	 * larger, so the limits hold per prober and in total (a target stays on one prober).
+	 */
+	const struct prober_conf *conf;
 };
 
+/* Read from any thread (pool_get_stats loads each field atomically). */
 struct pool_stats {
 	unsigned probers_up;
 	uint64_t restarts;  /* probers replaced since start */
 	uint64_t lost_jobs; /* jobs ended as prober-lost */
 	uint64_t in_flight;
+	uint64_t lost_memory; /* of the restarts: probers over their memory cap */
 };
 
 struct pool;
@@ -49,6 +64,7 @@ struct pool *pool_new(uv_loop_t *loop, const struct pool_opts *o, char *err, siz
 /* The engine_remote that sends e's jobs to this pool. */
 void pool_remote(struct pool *p, struct engine_remote *out);
 
+/* The counters, from any thread (the /metrics handler's). */
 void pool_get_stats(const struct pool *p, struct pool_stats *out);
 
 /* Stop the probers (EOF on their socket, then SIGKILL) and close the handles; the loop must run

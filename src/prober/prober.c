@@ -16,8 +16,10 @@
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Targets remembered by the front's id; older ones stay in the engine, only unnamed here. */
@@ -66,7 +68,35 @@ static void send_frame(struct prober *p, const uint8_t *b, size_t n)
 		free(w);
 }
 
+/* AddressSanitizer reserves terabytes of address space: RLIMIT_AS cannot work under it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
 #ifdef EXPOSURE_TEST_HOOKS
+/* Grow past the memory cap and hold it, as a parser that leaks under attack would: the front's
+ * watch (or RLIMIT_AS) ends it. Bounded: twice the cap, then 30 s, then abort. */
+static void hog(unsigned mib)
+{
+	const size_t chunk = 1u << 20;
+	struct timespec pause = {.tv_nsec = 100 * 1000000};
+
+	for (size_t i = 0; i < 2 * (size_t)(mib ? mib : 256); i++) {
+		char *b = malloc(chunk);
+
+		if (b == NULL)
+			abort();
+		memset(b, 0x5a, chunk); /* resident, not only reserved */
+	}
+	for (int i = 0; i < 300; i++)
+		(void)nanosleep(&pause, NULL);
+	abort();
+}
+
 /* Test hooks: a marker in what a probed host said makes the prober crash or try to escape, as
  * a parser bug under an attacker's control would. Compiled only with -Dtest_hooks=true. */
 static void test_hook(const struct prober *p, const char *text)
@@ -75,6 +105,8 @@ static void test_hook(const struct prober *p, const char *text)
 		return;
 	if (strstr(text, PROBER_MARK_CRASH))
 		abort();
+	if (strstr(text, PROBER_MARK_HOG))
+		hog(p->c->mem_mib);
 	if (strstr(text, PROBER_MARK_ESCAPE)) {
 		char *const argv[] = {"/bin/sh", NULL};
 
@@ -85,21 +117,11 @@ static void test_hook(const struct prober *p, const char *text)
 		abort(); /* not reached in the sandbox: the first call is fatal */
 	}
 }
-
-bool prober_test_hooks_built(void)
-{
-	return true;
-}
 #else
 static void test_hook(const struct prober *p, const char *text)
 {
 	(void)p;
 	(void)text;
-}
-
-bool prober_test_hooks_built(void)
-{
-	return false;
 }
 #endif
 
@@ -255,6 +277,26 @@ static void reset_signals(void)
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/*
+ * The kernel's backstop under the front's resident-memory watch (pool.h, mem_mib): address
+ * space of twice the cap plus room for the mapped libraries, so one huge allocation fails here
+ * instead of growing between two heartbeats. Not under ASan (see UNDER_ASAN).
+ */
+static void limit_memory(unsigned mib)
+{
+#ifndef UNDER_ASAN
+	struct rlimit rl;
+
+	if (mib == 0)
+		return;
+	rl.rlim_cur = rl.rlim_max = ((rlim_t)mib * 2 + 256) << 20;
+	if (setrlimit(RLIMIT_AS, &rl) < 0)
+		fprintf(stderr, "exposure prober: cannot limit its memory\n");
+#else
+	(void)mib;
+#endif
+}
+
 int prober_run(int fd, const struct prober_conf *c)
 {
 	static struct prober p;
@@ -276,6 +318,7 @@ int prober_run(int fd, const struct prober_conf *c)
 		fprintf(stderr, "exposure prober: cannot start its loop\n");
 		return 1;
 	}
+	limit_memory(c->mem_mib);
 	if (c->sandbox && sandbox_lock(&rep, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "exposure prober: %s\n", msg);
 		return 1;
@@ -304,6 +347,7 @@ int prober_main(int argc, char **argv)
 	c.eo = (struct engine_opts){v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
 	c.sandbox = v[7] != 0;
 	c.test_hooks = v[8] != 0;
+	c.mem_mib = v[9];
 	if (c.test_hooks && !prober_test_hooks_built()) {
 		fprintf(stderr, "exposure " PROBER_CMD ": test hooks are not in this build\n");
 		return 2;

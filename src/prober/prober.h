@@ -16,6 +16,7 @@ struct prober_conf {
 	struct engine_opts eo; /* this prober's share of the limits */
 	bool sandbox;          /* enter the sandbox (false only for debugging) */
 	bool test_hooks;       /* honour the test markers (only in a -Dtest_hooks=true build) */
+	unsigned mem_mib;      /* its memory cap (pool_opts.mem_mib); 0: none */
 };
 
 /*
@@ -25,16 +26,17 @@ struct prober_conf {
  */
 int prober_run(int fd, const struct prober_conf *c);
 
-/* Whether this build has the test hooks (meson -Dtest_hooks=true). */
+/* Whether this build has the test hooks (meson -Dtest_hooks=true; prober_argv.c). */
 bool prober_test_hooks_built(void);
 
 /* The markers a probed host sends to trigger a test hook (only with test hooks on). */
 #define PROBER_MARK_CRASH  "EXPOSURE-TEST-CRASH"
 #define PROBER_MARK_ESCAPE "EXPOSURE-TEST-ESCAPE"
+#define PROBER_MARK_HOG    "EXPOSURE-TEST-HOG" /* grows past its memory cap and holds it */
 
-/* The private command line of an exec'd prober: "exposure __prober 1 N N N N N N N S H". */
+/* The private command line of an exec'd prober: "exposure __prober 1 N N N N N N N S H M". */
 #define PROBER_CMD  "__prober"
-#define PROBER_ARGC 12
+#define PROBER_ARGC 13
 
 struct prober_argv {
 	char num[PROBER_ARGC][12];

@@ -6,12 +6,21 @@
 #include "web/web.h"
 #include "core/decimal.h"
 #include "core/err.h"
+#include "prober/pool.h"
 #include "web/hostcheck.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_LISTEN "127.0.0.1:8080"
+
+unsigned web_online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > POOL_MAX_PROBERS ? POOL_MAX_PROBERS : (unsigned)n;
+}
 
 void web_config_defaults(struct web_config *c)
 {
@@ -40,6 +49,8 @@ void web_config_defaults(struct web_config *c)
 	    .retention_days = 30,
 	    .purge_interval_s = 3600,
 	    .done_cache = 4096,
+	    .probers = web_online_cpus(),
+	    .prober_memory_mib = 256,
 	};
 }
 
@@ -100,6 +111,12 @@ int web_config_check(struct web_config *c, char *err, size_t errlen)
 	}
 	if (c->rtt.floor_ms > c->rtt.ceiling_ms) {
 		snprintf(err, errlen, "--rtt-floor-ms is above --rtt-ceiling-ms");
+		return -ERR_RANGE;
+	}
+	/* The probers share the engine's sockets (pool.h): each needs one at least. */
+	if (c->engine_inflight && c->probers > c->engine_inflight) {
+		snprintf(err, errlen, "--probers %u is more than --engine-sockets %u", c->probers,
+		         c->engine_inflight);
 		return -ERR_RANGE;
 	}
 	if (c->n_listen == 0)

@@ -6,6 +6,7 @@
 #include "web/httpd.h"
 #include "core/err.h"
 #include "core/sbuf.h"
+#include "prober/pool.h"
 
 #include <stdlib.h>
 
@@ -50,6 +51,41 @@ static void metrics_connections(struct web *w, struct sbuf *o)
 	          (unsigned long long)st.shed_full);
 	sbuf_addf(o, "exposure_http_connections_closed_total{reason=\"request-timeout\"} %llu\n",
 	          (unsigned long long)st.shed_deadline);
+}
+
+/*
+ * The probers (prober/pool.h): how many are up, how many were replaced (crashed, killed, over
+ * their memory cap, silent past the heartbeat), and the checks that ended as prober-lost. Zero
+ * and none up when the service probes in process (--probers 0).
+ */
+static void metrics_probers(struct web *w, struct sbuf *o)
+{
+	struct pool_stats st = {0};
+
+	if (w->pool)
+		pool_get_stats(w->pool, &st);
+	sbuf_addf(o,
+	          "# HELP exposure_probers_up Prober processes running now.\n"
+	          "# TYPE exposure_probers_up gauge\nexposure_probers_up %u\n",
+	          st.probers_up);
+	sbuf_addf(o,
+	          "# HELP exposure_prober_restarts_total Probers replaced since start (crashed, "
+	          "killed, over their memory cap or silent).\n"
+	          "# TYPE exposure_prober_restarts_total counter\n"
+	          "exposure_prober_restarts_total %llu\n",
+	          (unsigned long long)st.restarts);
+	sbuf_addf(o,
+	          "# HELP exposure_prober_memory_kills_total Probers ended for passing their "
+	          "memory cap.\n"
+	          "# TYPE exposure_prober_memory_kills_total counter\n"
+	          "exposure_prober_memory_kills_total %llu\n",
+	          (unsigned long long)st.lost_memory);
+	sbuf_addf(o,
+	          "# HELP exposure_prober_lost_checks_total Probe jobs ended as error / "
+	          "prober-lost.\n"
+	          "# TYPE exposure_prober_lost_checks_total counter\n"
+	          "exposure_prober_lost_checks_total %llu\n",
+	          (unsigned long long)st.lost_jobs);
 }
 
 /* The Prometheus text of every metric, or NULL (out of memory). */
@@ -142,6 +178,7 @@ static char *metrics_render(struct web *w, size_t *len)
 	          "# TYPE exposure_store_writes_failed_total counter\n"
 	          "exposure_store_writes_failed_total %llu\n",
 	          (unsigned long long)(ss.failed + ss.rejected_full));
+	metrics_probers(w, &o);
 	metrics_connections(w, &o);
 	return sbuf_take(&o, len);
 }

@@ -10,6 +10,7 @@
 #include "core/err.h"
 #include "diagnosis/diagnosis.h"
 #include "diagnosis/visit.h"
+#include "prober/pool.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -714,6 +715,8 @@ static void on_wake(uv_async_t *a)
 			w->loop_closed = true;
 			uv_close((uv_handle_t *)&w->wake, NULL);
 			uv_close((uv_handle_t *)&w->purge_timer, NULL);
+			if (w->pool)
+				pool_close(w->pool);
 		}
 	}
 }
@@ -724,6 +727,33 @@ static void *loop_main(void *arg)
 
 	uv_run(&w->loop, UV_RUN_DEFAULT);
 	return NULL;
+}
+
+/*
+ * The probers, forked before the front accepts traffic: the engine's jobs go to them from now
+ * on, and this process never parses a probe reply (docs/internals/PRIVSEP.md). They share the
+ * engine's limits (pool.h).
+ */
+static int probers_start(struct web *w, const struct engine_opts *eo)
+{
+	struct prober_conf c = {.eo = *eo, .sandbox = true, .test_hooks = w->cfg.test_hooks};
+	struct pool_opts po = {
+	    .probers = w->cfg.probers, .mem_mib = w->cfg.prober_memory_mib, .conf = &c};
+	struct engine_remote remote;
+	char err[160] = "";
+
+	w->pool = pool_new(&w->loop, &po, err, sizeof(err));
+	if (!w->pool || err[0]) {
+		fprintf(stderr, "exposure serve: %s\n", err);
+		if (w->pool)
+			uv_run(&w->loop, UV_RUN_NOWAIT); /* pool_new closed its handles */
+		pool_free(w->pool);
+		w->pool = NULL;
+		return -ERR_INTERNAL;
+	}
+	pool_remote(w->pool, &remote);
+	engine_set_remote(w->engine, &remote);
+	return 0;
 }
 
 int runner_start(struct web *w)
@@ -742,6 +772,11 @@ int runner_start(struct web *w)
 		uv_loop_close(&w->loop);
 		return -ENOMEM;
 	}
+	if (w->cfg.probers && (r = probers_start(w, &eo)) < 0) {
+		engine_free(w->engine);
+		uv_loop_close(&w->loop);
+		return r;
+	}
 	uv_async_init(&w->loop, &w->wake, on_wake);
 	w->wake.data = w;
 	uv_timer_init(&w->loop, &w->purge_timer);
@@ -752,7 +787,11 @@ int runner_start(struct web *w)
 	if (r != 0) {
 		uv_close((uv_handle_t *)&w->wake, NULL);
 		uv_close((uv_handle_t *)&w->purge_timer, NULL);
+		if (w->pool)
+			pool_close(w->pool);
 		uv_run(&w->loop, UV_RUN_DEFAULT);
+		pool_free(w->pool);
+		w->pool = NULL;
 		engine_free(w->engine);
 		uv_loop_close(&w->loop);
 		return -r;
@@ -805,6 +844,8 @@ bool runner_stop(struct web *w, unsigned wait_ms)
 	}
 	uv_async_send(&w->wake);
 	pthread_join(w->thread, NULL);
+	pool_free(w->pool); /* closed by the loop's last turn; reaps the probers */
+	w->pool = NULL;
 	engine_free(w->engine);
 	uv_loop_close(&w->loop);
 	return true;

@@ -69,7 +69,11 @@ struct web_config {
 	unsigned retention_days;
 	unsigned purge_interval_s;
 	unsigned done_cache;      /* finished diagnoses kept in memory for fast reads */
-	unsigned engine_inflight; /* engine max_inflight (sockets) */
+	unsigned engine_inflight; /* engine max_inflight (sockets), all probers together */
+	/* The probers (docs/internals/PRIVSEP.md): 0 probes in this process (debugging only). */
+	unsigned probers;
+	unsigned prober_memory_mib; /* each prober's memory cap (pool.h) */
+	bool test_hooks;            /* EXPOSURE_TEST_HOOKS=1 in a -Dtest_hooks=true build */
 	/* Operator dashboard (admin.c). */
 	const char *admin_token_file; /* NULL: $EXPOSURE_ADMIN_TOKEN, else the dashboard is off */
 	const char *labels_path;      /* operator labels for the statistics, or NULL */
@@ -77,6 +81,9 @@ struct web_config {
 
 /* The defaults of every setting (docs/api.md); no --listen yet (web_config_check adds one). */
 void web_config_defaults(struct web_config *c);
+
+/* The online CPUs, 1..POOL_MAX_PROBERS: the default number of probers. */
+unsigned web_online_cpus(void);
 
 /*
  * Check c as a whole, after every setting was given: each --listen is ADDR:PORT, the RTT
@@ -189,6 +196,7 @@ struct web {
 	uv_async_t wake;
 	uv_timer_t purge_timer;
 	struct engine *engine;
+	struct pool *pool; /* the probers the engine's jobs go to; NULL: probing in process */
 	pthread_t thread;
 	struct job *graveyard;
 	bool loop_closed;

@@ -121,6 +121,8 @@ def shipped_defaults():
         assert [c["check"] for c in who["checks"]] == ["ssh", "smb", "rdp"], who["checks"]
         status, _ = get(port, "/healthz")
         assert status == 200, status
+        status, body = get(port, "/metrics")
+        assert status == 200 and b"\nexposure_probers_up 2\n" in body, body  # probers took effect
         # The operator token from admin-token-file opens the dashboard.
         status, _ = get(port, "/admin/stats", {"Authorization": "Bearer " + TOKEN})
         assert status == 200, status
