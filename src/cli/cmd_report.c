@@ -25,7 +25,7 @@ static const char usage_text[] =
     "                       [--sample N --seed S] [--per diagnosis|requester]\n"
     "                       [--labels FILE] [--label NAME] [--min-group N]\n"
     "                       [--trend day|week] [--format table|json|csv|svg|html]\n"
-    "                       [--by connection|device|family]\n"
+    "                       [--by connection|device|family] [--sweep ID]\n"
     "\n"
     "Statistics over the finished diagnoses in a store (see docs/report.md).\n"
     "  --store STORE    the store, opened read-only: a SQLite file (default " REPORT_DEFAULT_DB
@@ -44,6 +44,7 @@ static const char usage_text[] =
     "                   headline open answered sim or usb-modem), per device class, or\n"
     "                   per address families tested (and the one-family-only doors)\n"
     "  --format F       table (default), json, csv, svg, html\n"
+    "  --sweep ID       the hosts of one `exposure sweep` instead of the service's results\n"
     "Exit: 0 ok, 1 store or output failure, 2 usage error, 3 no results in the period.\n";
 
 enum {
@@ -59,6 +60,7 @@ enum {
 	O_TREND,
 	O_FORMAT,
 	O_BY,
+	O_SWEEP,
 	O_HELP
 };
 
@@ -76,6 +78,7 @@ static const struct option long_options[] = {
     {"trend", required_argument, NULL, O_TREND},
     {"format", required_argument, NULL, O_FORMAT},
     {"by", required_argument, NULL, O_BY},
+    {"sweep", required_argument, NULL, O_SWEEP},
     {"help", no_argument, NULL, O_HELP},
     {0},
 };
@@ -125,6 +128,9 @@ static void one_option(struct report_config *cfg, struct raw *raw, int c, const 
 		break;
 	case O_BY:
 		run->q.by = arg;
+		break;
+	case O_SWEEP:
+		run->sweep = arg;
 		break;
 	case O_HELP:
 		cfg->help = true;

@@ -10,6 +10,8 @@
 #include "core/err.h"
 #include "diagnosis/diagnosis.h"
 #include "engine/engine.h"
+#include "store/store.h"
+#include "store/store_rows.h"
 #include "sweep/space.h"
 #include "sweep/sweep.h"
 
@@ -35,6 +37,8 @@ struct sweep_config {
 	const char *excludes[SWEEP_MAX_EXCLUDE];
 	size_t n_excludes;
 	const char *ports; /* --ports LIST, or NULL: the catalogue's */
+	const char *store; /* --store PATH: keep the sweep and its diagnoses */
+	const char *diff;  /* --diff OLD (NEW is the one argument) */
 	unsigned hosts;
 	bool json, ports_only, help, seed_set, no_progress;
 	char *const *targets;
@@ -57,6 +61,8 @@ enum {
 	OPT_PORTS_ONLY,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
+	OPT_STORE,
+	OPT_DIFF,
 	OPT_HELP,
 };
 
@@ -76,6 +82,8 @@ static const struct option long_options[] = {
     {"ports-only", no_argument, NULL, OPT_PORTS_ONLY},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"store", required_argument, NULL, OPT_STORE},
+    {"diff", required_argument, NULL, OPT_DIFF},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -84,6 +92,7 @@ static void usage(FILE *f)
 {
 	fputs(
 	    "Usage: exposure sweep [OPTIONS] TARGET...\n"
+	    "       exposure sweep --store PATH --diff OLD NEW [--json]\n"
 	    "\n"
 	    "Find every address of your own IPv4 blocks that answers on the checks' ports with a\n"
 	    "stateless SYN sweep, then diagnose each responder like 'exposure check'.\n"
@@ -108,6 +117,10 @@ static void usage(FILE *f)
 	    "  --ports-only        stage 1 only: print the open ports, diagnose nothing\n"
 	    "  --json              one JSON line per finished host (per open port with\n"
 	    "                      --ports-only)\n"
+	    "  --store PATH        keep the sweep and one diagnosis per host in this store\n"
+	    "                      ('exposure report --sweep ID' reads them)\n"
+	    "  --diff OLD NEW      what changed between two stored sweeps: doors opened and\n"
+	    "                      closed, findings appeared and fixed\n"
 	    "  --progress          a live progress line on stderr (default when it is a terminal)\n"
 	    "  --no-progress       no progress line\n"
 	    "  --help              this text\n",
@@ -227,6 +240,12 @@ static int one_option(struct sweep_config *cfg, int c, const char *arg, char *er
 		cfg->no_progress = true;
 		cfg->so.progress = false;
 		return 0;
+	case OPT_STORE:
+		cfg->store = arg;
+		return 0;
+	case OPT_DIFF:
+		cfg->diff = arg;
+		return 0;
 	case OPT_HELP:
 		cfg->help = true;
 		return 0;
@@ -256,6 +275,13 @@ int sweep_options_parse(int argc, char **argv, struct sweep_config *cfg, char *e
 	}
 	cfg->targets = argv + optind;
 	cfg->n_targets = (size_t)(argc - optind);
+	if (cfg->diff) {
+		if (cfg->n_targets != 1 || cfg->store == NULL) {
+			snprintf(err, errlen, "--diff OLD NEW wants --store and two sweep ids");
+			return -ERR_SYNTAX;
+		}
+		return 0;
+	}
 	if (cfg->n_targets == 0) {
 		snprintf(err, errlen,
 		         "no targets: name the blocks to sweep (nothing is swept by "
@@ -372,6 +398,8 @@ struct run {
 	size_t active;
 	uint64_t hosts_done;
 	bool failed;
+	struct store *store; /* NULL without --store */
+	char sweep_id[STORE_ID_LEN + 1];
 };
 
 static void on_found(void *ud, uint32_t addr, uint16_t port)
@@ -430,23 +458,125 @@ static void print_port(struct run *run, const struct found *f)
 	fflush(stdout);
 }
 
+/*
+ * Keep one host's diagnosis: a row naming the sweep and the address (the operator's own host;
+ * its "requester hash" an unkeyed hash of the address, which is stored anyway), then the
+ * result, both through the store's queue. text: the document.
+ */
+static int store_host(struct run *run, const struct diagnosis *d, const char *text)
+{
+	size_t n = diagnosis_checks(d), np = 0, nf = 0, nc = 0, ns = 0;
+	char id[STORE_ID_LEN + 1], token[STORE_TOKEN_LEN + 1], hash[STORE_HASH_HEX];
+	char addr[ADDR_STRLEN], prefix[STORE_PREFIX_MAX];
+	uint8_t th[STORE_HASH_BYTES], ah[STORE_HASH_BYTES];
+	struct store_check_row *rows = NULL;
+	struct store_finding_row *frows = NULL;
+	struct store_check_state *states = NULL;
+	const struct timespec *t0 = diagnosis_started(d);
+	int r = -ENOMEM;
+
+	addr_format(diagnosis_addr(d), addr, sizeof(addr));
+	store_random_id(id);
+	store_random_token(token);
+	store_token_hash(token, th);
+	store_token_hash(addr, ah);
+	sodium_bin2hex(hash, sizeof(hash), ah, sizeof(ah));
+	if ((r = store_prefix(diagnosis_addr(d), prefix, sizeof(prefix))) < 0)
+		return r;
+	r = store_create_async(run->store,
+	                       &(struct store_new){
+	                           .id = id,
+	                           .token_hash = th,
+	                           .requester_hash = hash,
+	                           .prefix = prefix,
+	                           .family = diagnosis_addr(d)->family,
+	                           .lang = "en",
+	                           .created_ms = (int64_t)t0->tv_sec * 1000 + t0->tv_nsec / 1000000,
+	                           .sweep = run->sweep_id,
+	                           .address = addr,
+	                       });
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		np += diagnosis_check_ports(d, i);
+		nf += diagnosis_check_findings(d, i);
+	}
+	rows = calloc(np ? np : 1, sizeof(*rows));
+	frows = calloc(nf ? nf : 1, sizeof(*frows));
+	states = calloc(n ? n : 1, sizeof(*states));
+	r = -ENOMEM;
+	if (!rows || !frows || !states)
+		goto out;
+	nf = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = diagnosis_check_def(d, i)->name;
+
+		nc += store_port_rows(d, i, rows + nc);
+		states[ns++] = (struct store_check_state){
+		    .check = name, .state = port_state_name(diagnosis_check_state(d, i))};
+		for (size_t k = 0; k < diagnosis_check_findings(d, i); k++) {
+			const struct finding *f = diagnosis_finding(d, i, k);
+
+			frows[nf++] = (struct store_finding_row){.check = name,
+			                                         .id = f->id,
+			                                         .severity = f->severity,
+			                                         .confidence = f->confidence};
+		}
+	}
+	r = store_save_result(run->store, &(struct store_result){
+	                                      .id = id,
+	                                      .finished_ms = store_now_ms(),
+	                                      .risk = risk_name(diagnosis_risk(d)),
+	                                      .json = text,
+	                                      .checks = rows,
+	                                      .n_checks = nc,
+	                                      .findings = frows,
+	                                      .n_findings = nf,
+	                                      .states = states,
+	                                      .n_states = ns,
+	                                      .families = STORE_FAMILY_V4,
+	                                  });
+out:
+	free(rows);
+	free(frows);
+	free(states);
+	return r;
+}
+
 static void print_host(struct run *run, struct diagnosis *d)
 {
 	char buf[ADDR_STRLEN];
 	size_t n = diagnosis_checks(d);
-	json_t *doc;
+	json_t *doc = NULL;
+	char *text = NULL;
+	int r;
 
-	if (run->cfg->json) {
+	if (run->cfg->json || run->store) {
 		if ((doc = diagnosis_json(d)) == NULL) {
 			run->failed = true;
 			return;
 		}
-		json_dumpf(doc, stdout, JSON_COMPACT | JSON_REAL_PRECISION(12));
+		if (run->store)
+			json_object_set_new(doc, "sweep", json_string(run->sweep_id));
+		text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(12));
 		json_decref(doc);
+		if (text == NULL) {
+			run->failed = true;
+			return;
+		}
+		if (run->store && (r = store_host(run, d, text)) < 0) {
+			fprintf(stderr, "exposure sweep: cannot store a host: %s\n", err_str(r));
+			run->failed = true;
+		}
+	}
+	if (run->cfg->json) {
+		fputs(text, stdout);
 		fputc('\n', stdout);
 		fflush(stdout);
+		free(text);
 		return;
 	}
+	free(text);
 	addr_format(diagnosis_addr(d), buf, sizeof(buf));
 	printf("%s risk %s open", buf, risk_name(diagnosis_risk(d)));
 	for (size_t i = 0; i < n; i++)
@@ -525,6 +655,76 @@ static void on_async(uv_async_t *h)
 	start_more(h->data);
 }
 
+/* "22,445,5900-5901" back from the space, for the sweep's row. */
+static void ports_text(const struct space *sp, char *buf, size_t n)
+{
+	struct sbuf b;
+
+	sbuf_init(&b, n - 1);
+	for (size_t i = 0; i < sp->n_ports; i++)
+		sbuf_addf(&b, "%s%u", i ? "," : "", sp->ports[i]);
+	snprintf(buf, n, "%s", b.err ? "?" : sbuf_str(&b));
+	sbuf_free(&b);
+}
+
+/* --store: open it and record the sweep's start (before any packet). */
+static int open_store(struct run *run, const struct space *sp)
+{
+	const struct sweep_config *cfg = run->cfg;
+	char serr[256] = "";
+	struct store_opts so = {.flags = STORE_QUEUE_BLOCK, .errbuf = serr, .errlen = sizeof(serr)};
+	struct store_sweep *sw = calloc(1, sizeof(*sw));
+	struct sbuf t;
+	int r = -ENOMEM;
+
+	if (sw == NULL)
+		goto out;
+	if ((r = store_open(cfg->store, &so, &run->store)) < 0) {
+		fprintf(stderr, "exposure sweep: cannot open store %s: %s\n", cfg->store,
+		        serr[0] ? serr : err_str(r));
+		goto out;
+	}
+	store_random_id(run->sweep_id);
+	snprintf(sw->id, sizeof(sw->id), "%s", run->sweep_id);
+	sw->started_ms = store_now_ms();
+	sbuf_init(&t, sizeof(sw->targets) - 1);
+	for (size_t i = 0; i < cfg->n_targets; i++)
+		sbuf_addf(&t, "%s%s", i ? " " : "", cfg->targets[i]);
+	snprintf(sw->targets, sizeof(sw->targets), "%s", t.err ? "(too long)" : sbuf_str(&t));
+	sbuf_free(&t);
+	ports_text(sp, sw->ports, sizeof(sw->ports));
+	if ((r = store_sweep_begin(run->store, sw)) < 0) {
+		fprintf(stderr, "exposure sweep: cannot record the sweep: %s\n", err_str(r));
+		goto out;
+	}
+	fprintf(stderr, "exposure sweep: sweep %s\n", run->sweep_id);
+out:
+	free(sw);
+	return r;
+}
+
+static int end_store(struct run *run, const struct sweep *s)
+{
+	struct store_sweep *sw = calloc(1, sizeof(*sw));
+	struct sweep_stats st;
+	int r = -ENOMEM;
+
+	if (sw == NULL)
+		return r;
+	sweep_get_stats(s, &st);
+	snprintf(sw->id, sizeof(sw->id), "%s", run->sweep_id);
+	sw->finished_ms = store_now_ms();
+	sw->sent = (int64_t)st.sent;
+	sw->open_ports = (int64_t)st.open;
+	sw->hosts = (int64_t)run->hosts_done;
+	if ((r = store_sweep_end(run->store, sw)) == 0)
+		r = store_flush(run->store);
+	if (r < 0)
+		fprintf(stderr, "exposure sweep: cannot store the sweep: %s\n", err_str(r));
+	free(sw);
+	return r;
+}
+
 static struct sweep *the_sweep; /* for the signal handler */
 
 static void on_signal(int sig)
@@ -576,6 +776,11 @@ static int run_sweep(struct sweep_config *cfg, struct space *sp)
 		goto out_loop;
 	}
 	run.async.data = &run;
+	if (cfg->store && open_store(&run, sp) < 0) {
+		uv_close((uv_handle_t *)&run.async, NULL);
+		uv_run(&run.loop, UV_RUN_DEFAULT);
+		goto out_loop;
+	}
 	if (sweep_open(&s, sp, &cfg->so, on_found, &run, err, sizeof(err)) < 0 ||
 	    sweep_drop_privileges(err, sizeof(err)) < 0) {
 		fail(err);
@@ -594,6 +799,8 @@ static int run_sweep(struct sweep_config *cfg, struct space *sp)
 	}
 	uv_run(&run.loop, UV_RUN_DEFAULT);
 	summary(s);
+	if (run.store && end_store(&run, s) < 0)
+		run.failed = true;
 	status = run.failed ? 2 : 0;
 out_loop:
 	sweep_close(s);
@@ -601,10 +808,174 @@ out_loop:
 	engine_free(run.engine);
 	uv_run(&run.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&run.loop);
+	store_close(run.store);
 out:
 	free(run.queue);
 	free(run.seen);
 	pthread_mutex_destroy(&run.lock);
+	return status;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* --diff OLD NEW: what changed between two stored sweeps.                                     */
+
+#define DIFF_NAME_MAX (STORE_NAME_MAX + FINDING_ID_MAX)
+
+struct fact {
+	struct addr addr;
+	bool finding; /* false: an open door (check name); true: a finding (check/id) */
+	char name[DIFF_NAME_MAX];
+	enum confidence conf; /* of a finding: "unknown" is not "confirmed" (a change too) */
+};
+
+struct facts {
+	struct fact *v;
+	size_t n, cap;
+	int err;
+};
+
+static int fact_add(struct facts *f, const struct addr *a, bool finding, const char *check,
+                    const char *id, enum confidence conf)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 256;
+		struct fact *v = realloc(f->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		f->v = v;
+		f->cap = cap;
+	}
+	f->v[f->n].addr = *a;
+	f->v[f->n].finding = finding;
+	f->v[f->n].conf = conf;
+	snprintf(f->v[f->n].name, DIFF_NAME_MAX, "%s%s%s", check, id ? "/" : "", id ? id : "");
+	f->n++;
+	return 0;
+}
+
+/* Every open door and every finding of one stored host. */
+static int facts_cb(void *ud, const struct store_iter_row *row)
+{
+	struct facts *f = ud;
+	struct addr a;
+	int r = 0;
+
+	if (row->address == NULL || addr_parse(row->address, &a) < 0)
+		return 0; /* not a sweep's host: cannot happen with p.sweep set */
+	for (size_t i = 0; i < row->n_checks && r == 0; i++)
+		if (strcmp(row->checks[i].state, "open") == 0)
+			r = fact_add(f, &a, false, row->checks[i].check, NULL, 0);
+	for (size_t i = 0; i < row->n_findings && r == 0; i++)
+		r = fact_add(f, &a, true, row->findings[i].check, row->findings[i].id,
+		             row->findings[i].confidence);
+	return r;
+}
+
+static int fact_cmp(const void *x, const void *y)
+{
+	const struct fact *a = x, *b = y;
+	int c = memcmp(a->addr.bytes, b->addr.bytes, sizeof(a->addr.bytes));
+
+	if (c == 0)
+		c = (int)a->finding - (int)b->finding;
+	if (c == 0)
+		c = strcmp(a->name, b->name);
+	return c ? c : (int)a->conf - (int)b->conf;
+}
+
+static int load_facts(struct store *st, const char *id, struct facts *f)
+{
+	struct store_period p = {.sweep = id};
+	int r;
+
+	if ((r = store_iter_results(st, &p, facts_cb, f)) < 0)
+		return r;
+	if (f->n)
+		qsort(f->v, f->n, sizeof(*f->v), fact_cmp);
+	return 0;
+}
+
+static void print_change(bool json, const struct fact *f, bool added, size_t *counts)
+{
+	static const char *const words[2][2] = {{"closed", "opened"}, {"fixed", "appeared"}};
+	const char *word = words[f->finding][added];
+	char a[ADDR_STRLEN];
+
+	addr_format(&f->addr, a, sizeof(a));
+	counts[f->finding * 2 + added]++;
+	if (!json) {
+		if (f->finding)
+			printf("%s %s %s (%s)\n", a, word, f->name, confidence_name(f->conf));
+		else
+			printf("%s %s %s\n", a, word, f->name);
+		return;
+	}
+	if (f->finding) {
+		const char *slash = strchr(f->name, '/');
+
+		printf("{\"address\":\"%s\",\"change\":\"%s\",\"check\":\"%.*s\","
+		       "\"finding\":\"%s\",\"confidence\":\"%s\"}\n",
+		       a, word, (int)(slash - f->name), f->name, slash + 1,
+		       confidence_name(f->conf));
+	} else {
+		printf("{\"address\":\"%s\",\"change\":\"%s\",\"check\":\"%s\"}\n", a, word,
+		       f->name);
+	}
+}
+
+/* Names are tokens from the store (store.c refuses anything else), so they print as they are. */
+static int run_diff(const struct sweep_config *cfg)
+{
+	const char *ids[2] = {cfg->diff, cfg->targets[0]};
+	char serr[256] = "";
+	struct store_opts so = {.flags = STORE_READONLY, .errbuf = serr, .errlen = sizeof(serr)};
+	struct facts f[2] = {{0}, {0}};
+	size_t i = 0, j = 0, counts[4] = {0};
+	struct store *st = NULL;
+	int r, status = 2;
+
+	if ((r = store_open(cfg->store, &so, &st)) < 0) {
+		fprintf(stderr, "exposure sweep: cannot open store %s: %s\n", cfg->store,
+		        serr[0] ? serr : err_str(r));
+		return 2;
+	}
+	for (int k = 0; k < 2; k++) {
+		struct store_sweep *sw = calloc(1, sizeof(*sw));
+
+		r = sw ? store_sweep_get(st, ids[k], sw) : -ENOMEM;
+		free(sw);
+		if (r < 0) {
+			fprintf(stderr, "exposure sweep: sweep '%.40s': %s\n", ids[k],
+			        r == -ENOENT ? "not in the store" : err_str(r));
+			goto out;
+		}
+		if ((r = load_facts(st, ids[k], &f[k])) < 0) {
+			fprintf(stderr, "exposure sweep: cannot read the store: %s\n", err_str(r));
+			goto out;
+		}
+	}
+	/* A merge of the two sorted lists: what only NEW has appeared, what only OLD had went. */
+	while (i < f[0].n || j < f[1].n) {
+		int c = i == f[0].n ? 1 : j == f[1].n ? -1 : fact_cmp(&f[0].v[i], &f[1].v[j]);
+
+		if (c < 0)
+			print_change(cfg->json, &f[0].v[i++], false, counts);
+		else if (c > 0)
+			print_change(cfg->json, &f[1].v[j++], true, counts);
+		else
+			i++, j++;
+	}
+	fflush(stdout);
+	fprintf(stderr,
+	        "exposure sweep: %zu doors opened, %zu closed; %zu findings appeared, "
+	        "%zu fixed\n",
+	        counts[1], counts[0], counts[3], counts[2]);
+	status = 0;
+out:
+	free(f[0].v);
+	free(f[1].v);
+	store_close(st);
 	return status;
 }
 
@@ -623,6 +994,8 @@ int cmd_sweep(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (cfg.diff)
+		return run_diff(&cfg);
 	if ((sp = malloc(sizeof(*sp))) == NULL) {
 		fail("out of memory");
 		return 2;

@@ -68,12 +68,24 @@ int report_cmd_run(const struct report_cmd *c, FILE *out, char *err, size_t errl
 		o.sample_n = c->sample_n;
 		o.seed = c->seed;
 	}
+	if (c->sweep && !store_id_valid(c->sweep)) {
+		snprintf(err, errlen, "--sweep wants a sweep id (32 hex digits), not '%.40s'",
+		         c->sweep);
+		goto out;
+	}
+	o.period.sweep = c->sweep;
 	if ((r = store_open(c->db, &so, &st)) < 0) {
 		char shown[512];
 
 		snprintf(err, errlen, "cannot open store %s: %s",
 		         store_display(c->db, shown, sizeof(shown)), serr[0] ? serr : err_str(r));
 		ret = REPORT_EXIT_FAIL;
+		goto out;
+	}
+	if (c->sweep && (r = store_sweep_get(st, c->sweep, &(struct store_sweep){0})) < 0) {
+		snprintf(err, errlen, "%s",
+		         r == -ENOENT ? "no such sweep in the store" : err_str(r));
+		ret = r == -ENOENT ? REPORT_EXIT_NO_RESULTS : REPORT_EXIT_FAIL;
 		goto out;
 	}
 	ret = run_on(st, c, &o, out, err, errlen);

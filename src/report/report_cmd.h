@@ -32,6 +32,8 @@ struct report_cmd {
 	bool sampled; /* a uniform sample of sample_n (> 0) from seed */
 	uint64_t sample_n, seed;
 	struct report_dashboard_query q; /* period, label, trend, per and min-group, as text */
+	const char
+	    *sweep; /* a sweep's id: its hosts (docs/sweep.md); NULL: the service's results */
 };
 
 /*

@@ -287,7 +287,24 @@ static int check_new(const struct store_new *d)
 	if ((unsigned)d->device >= STORE_DEVICE_X_MAX ||
 	    (unsigned)d->connection >= STORE_CONN_X_MAX)
 		return -ERR_SYNTAX;
+	/* A sweep's host: both, a valid id and an address literal; anything else: neither. */
+	if ((d->sweep == NULL) != (d->address == NULL))
+		return -ERR_SYNTAX;
+	if (d->sweep) {
+		struct addr a;
+
+		if (!store_id_valid(d->sweep) || strnlen(d->address, ADDR_STRLEN) >= ADDR_STRLEN ||
+		    addr_parse(d->address, &a) < 0)
+			return -ERR_SYNTAX;
+	}
 	return check_name(d->lang, NAME_TOKEN);
+}
+
+/* Sweeps are an optional part of a backend (sweep-store.md): its hosts must never land, untagged,
+ * among the service's results of a backend that cannot keep them apart. */
+static bool sweeps_supported(const struct store *s)
+{
+	return s->ops->sweep_begin && s->ops->sweep_end && s->ops->sweep_get;
 }
 
 int store_create(struct store *s, const struct store_new *d)
@@ -296,6 +313,8 @@ int store_create(struct store *s, const struct store_new *d)
 
 	if ((r = check_new(d)) < 0)
 		return r;
+	if (d->sweep && !sweeps_supported(s))
+		return -ERR_UNSUPPORTED;
 	return s->ops->create(s, d, true);
 }
 
@@ -305,6 +324,8 @@ int store_create_async(struct store *s, const struct store_new *d)
 
 	if ((r = check_new(d)) < 0)
 		return r;
+	if (d->sweep && !sweeps_supported(s))
+		return -ERR_UNSUPPORTED;
 	return s->ops->create(s, d, false);
 }
 
@@ -420,13 +441,66 @@ int store_count_inflight(struct store *s)
 
 int store_iter_results(struct store *s, const struct store_period *p, store_iter_cb *cb, void *ud)
 {
+	if (p && p->sweep && !sweeps_supported(s))
+		return -ERR_UNSUPPORTED;
 	return s->ops->iter(s, p, cb, ud);
 }
 
 int store_count_results(struct store *s, const struct store_period *p, uint64_t *out)
 {
 	*out = 0;
+	if (p && p->sweep && !sweeps_supported(s))
+		return -ERR_UNSUPPORTED;
 	return s->ops->count_results(s, p, out);
+}
+
+static int check_sweep_text(const char *t)
+{
+	size_t n;
+
+	if (t == NULL)
+		return -ERR_SYNTAX;
+	n = strnlen(t, STORE_SWEEP_TEXT_MAX);
+	if (n == 0)
+		return -ERR_SYNTAX;
+	if (n >= STORE_SWEEP_TEXT_MAX)
+		return -ERR_RANGE;
+	for (size_t i = 0; i < n; i++)
+		if (t[i] < 0x20 || t[i] > 0x7e)
+			return -ERR_SYNTAX;
+	return 0;
+}
+
+int store_sweep_begin(struct store *s, const struct store_sweep *sw)
+{
+	int r;
+
+	if (!sweeps_supported(s))
+		return -ERR_UNSUPPORTED;
+	if (!store_id_valid(sw->id))
+		return -ERR_SYNTAX;
+	if ((r = check_sweep_text(sw->targets)) < 0 || (r = check_sweep_text(sw->ports)) < 0)
+		return r;
+	return s->ops->sweep_begin(s, sw);
+}
+
+int store_sweep_end(struct store *s, const struct store_sweep *sw)
+{
+	if (!sweeps_supported(s))
+		return -ERR_UNSUPPORTED;
+	if (!store_id_valid(sw->id))
+		return -ERR_SYNTAX;
+	return s->ops->sweep_end(s, sw);
+}
+
+int store_sweep_get(struct store *s, const char *id, struct store_sweep *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!sweeps_supported(s))
+		return -ERR_UNSUPPORTED;
+	if (!store_id_valid(id))
+		return -ERR_SYNTAX;
+	return s->ops->sweep_get(s, id, out);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -600,11 +674,16 @@ int store_import(struct store *s, const struct store_full *f)
 	    .created_ms = f->created_ms,
 	    .device = f->device,
 	    .connection = f->connection,
+	    .sweep = f->sweep,
+	    .address = f->address,
 	};
 	int r;
 
 	if ((r = check_new(&nd)) < 0)
 		return r;
+	/* A backend without sweeps would turn a sweep's host into one of the service's results. */
+	if (f->sweep && !sweeps_supported(s))
+		return -ERR_UNSUPPORTED;
 	if ((unsigned)f->status >= STORE_STATUS_X_MAX || f->families > STORE_FAMILY_BOTH ||
 	    f->n_checks > STORE_ITER_ROWS_MAX || f->n_findings > STORE_ITER_ROWS_MAX)
 		return -ERR_RANGE;
@@ -649,7 +728,8 @@ struct store_full *store_full_dup(const struct store_full *f)
 
 	size += str_size(f->id) + str_size(f->requester_hash) + str_size(f->prefix) +
 	        str_size(f->lang) + str_size(f->risk) + str_size(f->checks_summary) +
-	        str_size(f->findings_summary) + str_size(f->json);
+	        str_size(f->findings_summary) + str_size(f->json) + str_size(f->sweep) +
+	        str_size(f->address);
 	for (size_t i = 0; i < f->n_checks; i++)
 		size += str_size(f->checks[i].check) + str_size(f->checks[i].state) +
 		        str_size(f->checks[i].reason) + str_size(f->checks[i].service);
@@ -672,6 +752,8 @@ struct store_full *store_full_dup(const struct store_full *f)
 	d->checks_summary = pack_str(&p, f->checks_summary);
 	d->findings_summary = pack_str(&p, f->findings_summary);
 	d->json = pack_str(&p, f->json);
+	d->sweep = pack_str(&p, f->sweep);
+	d->address = pack_str(&p, f->address);
 	for (size_t i = 0; i < f->n_checks; i++) {
 		checks[i] = f->checks[i];
 		checks[i].check = pack_str(&p, f->checks[i].check);

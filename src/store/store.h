@@ -25,7 +25,7 @@
 #define STORE_NAME_MAX    32 /* check, state, reason, service, risk, language names */
 
 /* Version of the newest schema this code knows (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* The address families a diagnosis covered (a visit diagnoses up to one address of each): bits. */
 #define STORE_FAMILY_V4   1u
@@ -217,6 +217,10 @@ struct store_new {
 	enum store_device device;         /* from the User-Agent; NONE: not recorded */
 	enum store_connection connection; /* NONE (the service: asked after the result); an
 	                                   * import or a generated store may know it already */
+	/* A host of `exposure sweep`: the sweep's id and the host's address (the operator's own
+	 * hosts, never a visitor's). NULL, NULL for every other diagnosis. */
+	const char *sweep;
+	const char *address;
 };
 
 /*
@@ -356,6 +360,9 @@ int store_count_inflight(struct store *s);
 struct store_period {
 	int64_t since_ms;
 	int64_t until_ms;
+	/* NULL: only the diagnoses of no sweep (the web service's, `exposure check`'s); else only
+	 * those of this sweep. */
+	const char *sweep;
 };
 
 /*
@@ -392,6 +399,8 @@ struct store_iter_row {
 	size_t n_checks;
 	const struct store_iter_finding *findings;
 	size_t n_findings;
+	const char *sweep;   /* the sweep's id, or NULL */
+	const char *address; /* a sweep's host address, or NULL */
 };
 
 /* Return 0 to go on; any other value stops the iteration, which returns it. */
@@ -438,6 +447,7 @@ struct store_full {
 	size_t n_checks;
 	const struct store_finding_row *findings; /* in their order (seq) */
 	size_t n_findings;
+	const char *sweep, *address; /* a sweep's host (store_new), else NULL, NULL */
 };
 
 typedef int store_dump_cb(void *ud, const struct store_full *row);
@@ -455,5 +465,33 @@ int store_dump(struct store *s, store_dump_cb *cb, void *ud);
  * for a malformed field, -EROFS read-only.
  */
 int store_import(struct store *s, const struct store_full *row);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sweeps (`exposure sweep`, docs/sweep.md): one row per sweep; its hosts are diagnoses whose  */
+/* store_new.sweep names it. Contract for every backend: /work/brief/sweep-store.md.          */
+
+#define STORE_SWEEP_TEXT_MAX 4096
+
+struct store_sweep {
+	char id[STORE_ID_LEN + 1];
+	int64_t started_ms;
+	int64_t finished_ms;                /* 0: not finished (running, or interrupted) */
+	char targets[STORE_SWEEP_TEXT_MAX]; /* the target arguments, space-separated */
+	char ports[STORE_SWEEP_TEXT_MAX];   /* "22,445" */
+	int64_t sent, open_ports, hosts;    /* -1 until the end */
+};
+
+/*
+ * Record a new sweep (id, started_ms, targets, ports), synchronously and durably. Returns 0;
+ * -ERR_SYNTAX (id, empty text), -ERR_RANGE (text too long), -EEXIST, -ERR_INTERNAL.
+ */
+int store_sweep_begin(struct store *s, const struct store_sweep *sw);
+
+/* Queue the end of a sweep: finished_ms, sent, open_ports, hosts of sw->id. Returns 0 once
+ * queued; -EAGAIN (queue full), -ERR_SYNTAX. */
+int store_sweep_end(struct store *s, const struct store_sweep *sw);
+
+/* Read one sweep. Returns 0; -ENOENT; -ERR_SYNTAX (malformed id). */
+int store_sweep_get(struct store *s, const char *id, struct store_sweep *out);
 
 #endif

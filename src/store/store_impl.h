@@ -31,6 +31,10 @@ struct store_ops {
 	int (*count_results)(struct store *s, const struct store_period *p, uint64_t *out);
 	int (*dump)(struct store *s, store_dump_cb *cb, void *ud);
 	int (*import)(struct store *s, const struct store_full *row);
+	/* Sweeps (/work/brief/sweep-store.md). */
+	int (*sweep_begin)(struct store *s, const struct store_sweep *sw);
+	int (*sweep_end)(struct store *s, const struct store_sweep *sw);
+	int (*sweep_get)(struct store *s, const char *id, struct store_sweep *out);
 };
 
 struct store {

@@ -52,6 +52,9 @@ enum sql_id {
 	SQL_SYNC_NORMAL,
 	SQL_CONNECTION,
 	SQL_IMPORT,
+	SQL_SWEEP_INS,
+	SQL_SWEEP_END,
+	SQL_SWEEP_GET,
 	SQL_X_MAX
 };
 
@@ -63,8 +66,8 @@ static const char *const sql_text[SQL_X_MAX] = {
     [SQL_RELEASE] = "RELEASE w",
     [SQL_ROLLBACK_TO] = "ROLLBACK TO w",
     [SQL_INSERT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, requester_hash,"
-                   " requester_prefix, family, lang, device, connection)"
-                   " VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                   " requester_prefix, family, lang, device, connection, sweep, address)"
+                   " VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [SQL_RUNNING] = "UPDATE diagnoses SET status = 'running', started_ms = ?2"
                     " WHERE id = ?1 AND status = 'queued'",
     [SQL_FINISH] = "UPDATE diagnoses SET status = ?3, finished_ms = ?2"
@@ -91,9 +94,15 @@ static const char *const sql_text[SQL_X_MAX] = {
     [SQL_CONNECTION] = "UPDATE diagnoses SET connection = ?2 WHERE n = ?1",
     [SQL_IMPORT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, started_ms,"
                    " finished_ms, requester_hash, requester_prefix, family, lang, risk,"
-                   " checks_summary, findings_summary, connection, device, families)"
+                   " checks_summary, findings_summary, connection, device, families, sweep,"
+                   " address)"
                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-                   " ?16) RETURNING n",
+                   " ?16, ?17, ?18) RETURNING n",
+    [SQL_SWEEP_INS] = "INSERT INTO sweeps (id, started_ms, targets, ports) VALUES (?1, ?2, ?3, ?4)",
+    [SQL_SWEEP_END] = "UPDATE sweeps SET finished_ms = ?2, sent = ?3, open_ports = ?4, hosts = ?5"
+                      " WHERE id = ?1",
+    [SQL_SWEEP_GET] = "SELECT id, started_ms, finished_ms, targets, ports, sent, open_ports, hosts"
+                      " FROM sweeps WHERE id = ?1",
 };
 
 struct conn {
@@ -109,7 +118,9 @@ enum wop_type {
 	WOP_DELETE,
 	WOP_PURGE,
 	WOP_CONNECTION,
-	WOP_IMPORT
+	WOP_IMPORT,
+	WOP_SWEEP_BEGIN,
+	WOP_SWEEP_END
 };
 
 struct wcheck {
@@ -142,6 +153,10 @@ struct wop {
 	char requester_hash[STORE_HASH_HEX];
 	char prefix[STORE_PREFIX_MAX];
 	char lang[STORE_NAME_MAX];
+	char sweep[STORE_ID_LEN + 1];
+	char address[ADDR_STRLEN];
+	/* WOP_SWEEP_BEGIN, WOP_SWEEP_END */
+	struct store_sweep *sw;
 	/* WOP_DELETE, WOP_CONNECTION */
 	uint8_t given_hash[STORE_HASH_BYTES];
 	enum store_connection connection;
@@ -623,6 +638,10 @@ static int apply_create(struct conn *c, const struct store_new *d)
 		sqlite3_bind_text(st, 8, store_device_name(d->device), -1, SQLITE_STATIC);
 	if (d->connection != STORE_CONN_NONE)
 		sqlite3_bind_text(st, 9, store_connection_name(d->connection), -1, SQLITE_STATIC);
+	if (d->sweep) {
+		sqlite3_bind_text(st, 10, d->sweep, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 11, d->address, -1, SQLITE_STATIC);
+	}
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : map_rc(rc);
@@ -890,6 +909,8 @@ static int apply_import(struct conn *c, const struct store_full *f)
 	bind_opt_text(st, 15, store_device_name(f->device));
 	if (f->families)
 		sqlite3_bind_int(st, 16, family_column(f->families));
+	bind_opt_text(st, 17, f->sweep);
+	bind_opt_text(st, 18, f->address);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -916,6 +937,27 @@ static int apply_purge(struct conn *c, const struct wop *w)
 	return sqlite3_changes(c->db);
 }
 
+static int apply_sweep(struct conn *c, const struct wop *w)
+{
+	const struct store_sweep *sw = w->sw;
+	sqlite3_stmt *st = stmt(c, w->type == WOP_SWEEP_BEGIN ? SQL_SWEEP_INS : SQL_SWEEP_END);
+
+	if (!st)
+		return map_rc(sqlite3_errcode(c->db));
+	sqlite3_bind_text(st, 1, sw->id, -1, SQLITE_STATIC);
+	if (w->type == WOP_SWEEP_BEGIN) {
+		sqlite3_bind_int64(st, 2, sw->started_ms);
+		sqlite3_bind_text(st, 3, sw->targets, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, sw->ports, -1, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_int64(st, 2, sw->finished_ms);
+		sqlite3_bind_int64(st, 3, sw->sent);
+		sqlite3_bind_int64(st, 4, sw->open_ports);
+		sqlite3_bind_int64(st, 5, sw->hosts);
+	}
+	return step_done(st);
+}
+
 static int apply_one(struct conn *c, const struct wop *w)
 {
 	switch (w->type) {
@@ -933,6 +975,9 @@ static int apply_one(struct conn *c, const struct wop *w)
 		return apply_connection(c, w);
 	case WOP_IMPORT:
 		return apply_import(c, w->imp);
+	case WOP_SWEEP_BEGIN:
+	case WOP_SWEEP_END:
+		return apply_sweep(c, w);
 	}
 	return -ERR_INTERNAL;
 }
@@ -947,6 +992,7 @@ static void wop_free(struct wop *w)
 	free(w->checks);
 	free(w->findings);
 	free(w->imp);
+	free(w->sw);
 	free(w);
 }
 
@@ -1084,6 +1130,12 @@ static int sq_create(struct store *base, const struct store_new *d, bool sync)
 	    .device = d->device,
 	    .connection = d->connection,
 	};
+	if (d->sweep) {
+		snprintf(w->sweep, sizeof(w->sweep), "%s", d->sweep);
+		snprintf(w->address, sizeof(w->address), "%s", d->address);
+		w->nd.sweep = w->sweep;
+		w->nd.address = w->address;
+	}
 	return enqueue(s, w, flags);
 }
 
@@ -1332,8 +1384,9 @@ static int sq_check_integrity(struct store *base, char *msg, size_t n)
 
 static const char iter_sql[] =
     "SELECT n, id, created_ms, finished_ms, requester_hash, requester_prefix, family, risk,"
-    " lang, checks_summary, findings_summary, connection, device, families FROM diagnoses"
-    " WHERE status = 'done' AND created_ms >= ?1 AND created_ms < ?2"
+    " lang, checks_summary, findings_summary, connection, device, families, sweep, address"
+    " FROM diagnoses"
+    " WHERE status = 'done' AND created_ms >= ?1 AND created_ms < ?2 AND sweep IS ?3"
     " ORDER BY created_ms, n";
 
 static void period_bind(sqlite3_stmt *st, const struct store_period *p)
@@ -1342,6 +1395,11 @@ static void period_bind(sqlite3_stmt *st, const struct store_period *p)
 
 	sqlite3_bind_int64(st, 1, p ? p->since_ms : 0);
 	sqlite3_bind_int64(st, 2, until);
+	/* "sweep IS ?3": NULL matches the rows of no sweep (sweep-store.md). */
+	if (p && p->sweep)
+		sqlite3_bind_text(st, 3, p->sweep, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 3);
 }
 
 static int emit(sqlite3_stmt *st, struct store_summary_buf *b, store_iter_cb *cb, void *ud)
@@ -1375,6 +1433,8 @@ static int emit(sqlite3_stmt *st, struct store_summary_buf *b, store_iter_cb *cb
 	    .n_checks = b->n_checks,
 	    .findings = b->findings,
 	    .n_findings = b->n_findings,
+	    .sweep = (const char *)sqlite3_column_text(st, 14),
+	    .address = (const char *)sqlite3_column_text(st, 15),
 	};
 	return cb(ud, &row);
 }
@@ -1433,7 +1493,7 @@ static int sq_count_results(struct store *base, const struct store_period *p, ui
 		return r;
 	rc = sqlite3_prepare_v2(db,
 	                        "SELECT count(*) FROM diagnoses WHERE status = 'done'"
-	                        " AND created_ms >= ?1 AND created_ms < ?2",
+	                        " AND created_ms >= ?1 AND created_ms < ?2 AND sweep IS ?3",
 	                        -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		period_bind(st, p);
@@ -1453,7 +1513,7 @@ static int sq_count_results(struct store *base, const struct store_period *p, ui
 static const char dump_sql[] =
     "SELECT d.n, d.id, d.token_hash, d.status, d.created_ms, d.started_ms, d.finished_ms,"
     " d.requester_hash, d.requester_prefix, d.family, d.lang, d.risk, d.checks_summary,"
-    " d.findings_summary, d.connection, d.device, d.families, x.json"
+    " d.findings_summary, d.connection, d.device, d.families, x.json, d.sweep, d.address"
     " FROM diagnoses d LEFT JOIN documents x ON x.diag = d.n ORDER BY d.n";
 
 static const char *col_opt(sqlite3_stmt *st, int i)
@@ -1519,6 +1579,8 @@ static int dump_row(sqlite3_stmt *st, struct store_dump_buf *b, store_dump_cb *c
 	    .findings_summary = col_opt(st, 13),
 	    .families = sqlite3_column_type(st, 16) == SQLITE_NULL ? 0 : family_bits(st, 16, 9),
 	    .json = col_opt(st, 17),
+	    .sweep = col_opt(st, 18),
+	    .address = col_opt(st, 19),
 	};
 	(void)store_connection_parse(col_opt(st, 14), &f.connection);
 	(void)store_device_parse(col_opt(st, 15), &f.device);
@@ -1568,6 +1630,70 @@ out:
 	return r;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Sweeps (/work/brief/sweep-store.md).                                                     */
+
+static int sweep_put(struct store *base, const struct store_sweep *sw, bool begin)
+{
+	struct sq *s = to_sq(base);
+	struct wop *w = calloc(1, sizeof(*w));
+
+	if (!w || !(w->sw = malloc(sizeof(*w->sw)))) {
+		free(w);
+		return -ENOMEM;
+	}
+	*w->sw = *sw;
+	w->type = begin ? WOP_SWEEP_BEGIN : WOP_SWEEP_END;
+	return enqueue(s, w, begin ? STORE_QUEUE_WAIT | STORE_QUEUE_DURABLE : 0);
+}
+
+static int sq_sweep_begin(struct store *base, const struct store_sweep *sw)
+{
+	return sweep_put(base, sw, true);
+}
+
+static int sq_sweep_end(struct store *base, const struct store_sweep *sw)
+{
+	return sweep_put(base, sw, false);
+}
+
+static int64_t col_int_or(sqlite3_stmt *st, int i, int64_t none)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? none : sqlite3_column_int64(st, i);
+}
+
+static int sq_sweep_get(struct store *base, const char *id, struct store_sweep *out)
+{
+	struct sq *s = to_sq(base);
+	sqlite3_stmt *st;
+	int rc, r;
+
+	pthread_mutex_lock(&s->sync_mu);
+	if (!(st = stmt(&s->sync, SQL_SWEEP_GET))) {
+		r = map_rc(sqlite3_errcode(s->sync.db));
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		col_text(st, 0, out->id, sizeof(out->id));
+		out->started_ms = sqlite3_column_int64(st, 1);
+		out->finished_ms = col_int_or(st, 2, 0);
+		col_text(st, 3, out->targets, sizeof(out->targets));
+		col_text(st, 4, out->ports, sizeof(out->ports));
+		out->sent = col_int_or(st, 5, -1);
+		out->open_ports = col_int_or(st, 6, -1);
+		out->hosts = col_int_or(st, 7, -1);
+		r = 0;
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
+	}
+	sqlite3_reset(st);
+out:
+	pthread_mutex_unlock(&s->sync_mu);
+	return r;
+}
+
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -1587,4 +1713,7 @@ const struct store_ops store_sqlite_ops = {
     .count_results = sq_count_results,
     .dump = sq_dump,
     .import = sq_import,
+    .sweep_begin = sq_sweep_begin,
+    .sweep_end = sq_sweep_end,
+    .sweep_get = sq_sweep_get,
 };

@@ -68,6 +68,22 @@ const char *const store_sqlite_migrations[] = {
     /* 3: the address families a visit diagnosed (issue 10 §1): 4, 6 or 46 (both). NULL: the
      * requester's family alone (every row before this version, and a result saved without). */
     "ALTER TABLE diagnoses ADD COLUMN families INTEGER CHECK (families IN (4, 6, 46));",
+    /* 4: sweeps (issue 13, /work/brief/sweep-store.md): one row per `exposure sweep`; its
+     * hosts are diagnoses naming it, with the host's address (the operator's own hosts; a
+     * visitor's address is never stored: both NULL on every other row). */
+    "CREATE TABLE sweeps ("
+    "  id TEXT PRIMARY KEY CHECK (length(id) = 32),"
+    "  started_ms INTEGER NOT NULL,"
+    "  finished_ms INTEGER,"
+    "  targets TEXT NOT NULL,"
+    "  ports TEXT NOT NULL,"
+    "  sent INTEGER,"
+    "  open_ports INTEGER,"
+    "  hosts INTEGER"
+    ");"
+    "ALTER TABLE diagnoses ADD COLUMN sweep TEXT CHECK (sweep IS NULL OR length(sweep) = 32);"
+    "ALTER TABLE diagnoses ADD COLUMN address TEXT CHECK ((address IS NULL) = (sweep IS NULL));"
+    "CREATE INDEX diagnoses_sweep ON diagnoses (sweep, created_ms) WHERE sweep IS NOT NULL;",
 };
 
 const unsigned store_sqlite_n_migrations =

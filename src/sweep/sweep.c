@@ -262,7 +262,10 @@ static void *rx_main(void *arg)
 	return NULL;
 }
 
-/* Token bucket: wait until n tokens are there, then take them. Burst: one batch. */
+/*
+ * Token bucket: wait until n tokens are there, then take them. Depth: 5 ms of the rate (at least
+ * one batch), so that a sleep that overshoots is made up by the next batches instead of lost.
+ */
 struct bucket {
 	double tokens, rate, burst;
 	uint64_t last;
@@ -393,11 +396,13 @@ static void *tx_main(void *arg)
 {
 	struct sweep *s = arg;
 	struct batch *b = calloc(1, sizeof(*b));
-	struct bucket bk = {.rate = s->o.rate, .burst = SWEEP_BATCH_MAX};
+	struct bucket bk = {.rate = s->o.rate, .burst = s->o.rate / 200.0};
 	uint64_t next_progress, total;
 
 	if (b == NULL)
 		goto out;
+	if (bk.burst < SWEEP_BATCH_MAX)
+		bk.burst = SWEEP_BATCH_MAX;
 	for (unsigned i = 0; i < SWEEP_BATCH_MAX; i++) {
 		b->iov[i] = (struct iovec){b->pkt[i], PKT_SYN_LEN};
 		b->msgs[i].msg_hdr = (struct msghdr){.msg_name = &b->to[i],

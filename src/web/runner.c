@@ -11,6 +11,7 @@
 #include "diagnosis/diagnosis.h"
 #include "diagnosis/visit.h"
 #include "prober/pool.h"
+#include "store/store_rows.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -269,44 +270,6 @@ static void count_ports(struct web *w, const struct diagnosis *d, size_t i)
 	}
 }
 
-/* One row per probed port of finished check i, as the document lists them; returns the count. */
-static size_t port_rows(const struct diagnosis *d, size_t i, struct store_check_row *rows)
-{
-	const char *name = diagnosis_check_def(d, i)->name;
-	size_t n = diagnosis_check_ports(d, i), nc = 0;
-
-	if (n == 1) {
-		/* A single port is the check object itself: its state, reason, rtt and service. */
-		const char *service = diagnosis_port_service(d, i, 0);
-		struct port_result pr;
-
-		diagnosis_check_result(d, i, &pr);
-		rows[nc++] = (struct store_check_row){
-		    .check = name,
-		    .port = diagnosis_port(d, i, 0),
-		    .state = port_state_name(pr.state),
-		    .reason = port_reason_name(pr.reason),
-		    .rtt_ms = pr.rtt_ms < 0 ? -1 : pr.rtt_ms,
-		    .service = service[0] ? service : NULL,
-		};
-		return nc;
-	}
-	for (size_t k = 0; k < n; k++) {
-		const struct port_result *pr = diagnosis_port_result(d, i, k);
-
-		if (pr == NULL)
-			continue;
-		rows[nc++] = (struct store_check_row){
-		    .check = name,
-		    .port = diagnosis_port(d, i, k),
-		    .state = port_state_name(pr->state),
-		    .reason = port_reason_name(pr->reason),
-		    .rtt_ms = pr->rtt_ms < 0 ? -1 : pr->rtt_ms,
-		};
-	}
-	return nc;
-}
-
 static void on_saved(void *ud, int result);
 
 /*
@@ -414,7 +377,7 @@ static int save_result(struct web *w, struct job *j, const struct visit *v, cons
 
 		if (!diagnosis_check_done(d, i))
 			continue;
-		nc += port_rows(d, i, rows + nc);
+		nc += store_port_rows(d, i, rows + nc);
 		states[ns++] = (struct store_check_state){
 		    .check = name, .state = port_state_name(visit_check_state(v, i))};
 		nf = finding_rows(v, i, frows, nf);

@@ -182,9 +182,11 @@ else
 	bad "policy: rc $rc/$rc2, block counter $blk: $(cat "$WORK/pol.err" "$WORK/pol2.err")"
 fi
 
-# 6. Stage 2: every host with an open port diagnosed, one JSON line each; OpenSSH seen on 22.
+# 6. Stage 2: every host with an open port diagnosed, one JSON line each; OpenSSH seen on 22;
+# kept in a store as one diagnosis per host under the sweep's id.
 lab_scan "$EXPOSURE" sweep --allow "$BLOCK" --ports 22,445 --rate 50000 --wait 300 \
-	--no-progress --json "$BLOCK" >"$WORK/stage2.out" 2>"$WORK/stage2.err"
+	--no-progress --json --store "$WORK/store.db" "$BLOCK" >"$WORK/stage2.out" \
+	2>"$WORK/stage2.err"
 rc=$?
 if python3 - "$WORK/stage2.out" "$WORK/truth.sorted" <<'PY'; then
 import json, sys
@@ -213,7 +215,50 @@ else
 	head -c 2000 "$WORK/stage2.err"
 fi
 
-# 7. 5% loss each way: recall 1.0 with the default retries. nftables drops at random (netem is
+# 7. The store: exposure report --sweep counts that sweep's hosts; a second sweep after three
+# changes (a door closed, one opened on a known host, a new host) and --diff names exactly them.
+ID1=$(awk '/^exposure sweep: sweep / { print $4 }' "$WORK/stage2.err")
+hosts1=$(sort -u -k1,1 "$WORK/truth.sorted" | wc -l)
+"$EXPOSURE" report --db "$WORK/store.db" --sweep "$ID1" >"$WORK/report1" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -qx "results: $hosts1" "$WORK/report1"; then
+	ok "report --sweep $ID1: $hosts1 results"
+else
+	bad "report --sweep: rc $rc, $(grep results: "$WORK/report1"), want $hosts1"
+fi
+"$EXPOSURE" report --db "$WORK/store.db" >/dev/null 2>&1
+[ $? = 3 ] && ok "report without --sweep: no sweep host among the service's results" ||
+	bad "report without --sweep counts sweep hosts"
+A=$(awk '$2 == 22 { print $1; exit }' "$WORK/truth.sorted")         # loses its 22
+B=$(awk '$2 == 22 && $1 != "'"$A"'" { print $1 }' "$WORK/truth.sorted" |
+	while read -r h; do grep -q "^$h 445$" "$WORK/truth.sorted" || { echo "$h"; break; }; done)
+C=198.18.44.44                                                     # a new host with 22
+grep -q "^$C " "$WORK/truth.sorted" && C=198.18.44.45
+{ grep -v "^$A 22$" "$WORK/truth.sorted"; echo "$B 445"; echo "$C 22"; } | sort >"$WORK/truth2"
+{ cat "$WORK/responders"; echo "$C"; } >"$WORK/responders2"
+sweeplab_load "$WORK/truth2" "$WORK/responders2"
+lab_scan "$EXPOSURE" sweep --allow "$BLOCK" --ports 22,445 --rate 50000 --wait 300 \
+	--no-progress --store "$WORK/store.db" "$BLOCK" >/dev/null 2>"$WORK/sweep2.err" ||
+	bad "second sweep exited $?"
+ID2=$(awk '/^exposure sweep: sweep / { print $4 }' "$WORK/sweep2.err")
+"$EXPOSURE" sweep --store "$WORK/store.db" --diff "$ID1" "$ID2" --json >"$WORK/diff" 2>&1 ||
+	bad "--diff exited $?"
+got=$(python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    if l.startswith("{"):
+        d = json.loads(l)
+        if d["change"] in ("opened", "closed"):
+            print(d["address"], d["change"], d["check"])' "$WORK/diff" | sort)
+want=$(printf '%s closed ssh\n%s opened smb\n%s opened ssh\n' "$A" "$B" "$C" | sort)
+if [ -n "$A" ] && [ -n "$B" ] && [ "$got" = "$want" ]; then
+	ok "--diff: exactly the three changed doors ($(echo "$got" | tr '\n' ';'))"
+else
+	bad "--diff: got [$got] want [$want]"
+fi
+sweeplab_load "$WORK/truth" "$WORK/responders"
+
+# 8. 5% loss each way: recall 1.0 with the default retries. nftables drops at random (netem is
 # not in every kernel): the probes as they arrive, the answers as they leave.
 lab_exec range nft -f - <<'NFT' || bad "loss rules"
 table ip sweeploss {

@@ -96,7 +96,7 @@ static void test_migrations_new_and_reopen(void **state)
 	                 3);
 	assert_int_equal(raw_int(sc->db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
 	                                 " AND name LIKE 'diagnoses_%'"),
-	                 3);
+	                 4);
 	/* WAL is persistent: a raw connection sees it. */
 	{
 		sqlite3 *h;
@@ -288,6 +288,114 @@ static void save(struct store *st, const char *id, int64_t fin, const char *risk
 	};
 
 	assert_int_equal(store_save_result(st, &r), 0);
+}
+
+/* What a walk over one sweep's (or no sweep's) results saw. */
+struct swept {
+	int rows;
+	char addr[4][ADDR_STRLEN];
+	bool sweep_null[4];
+};
+
+static int swept_cb(void *ud, const struct store_iter_row *row)
+{
+	struct swept *w = ud;
+
+	if (w->rows < 4) {
+		snprintf(w->addr[w->rows], ADDR_STRLEN, "%s", row->address ? row->address : "-");
+		w->sweep_null[w->rows] = row->sweep == NULL;
+	}
+	w->rows++;
+	return 0;
+}
+
+/*
+ * Sweeps (schema 4, /work/brief/sweep-store.md): a sweep row from begin to end; its hosts
+ * carry the sweep id and their address; a walk without a sweep sees only the other results
+ * (the web service's figures never include a sweep), a walk with one only that sweep's.
+ */
+static void test_sweeps(void **state)
+{
+	struct scratch *sc = *state;
+	struct store *st = open_ok(sc->db, 0, 0);
+	struct store_sweep sw = {
+	    .started_ms = 1000, .targets = "198.18.32.0/20", .ports = "22,445"};
+	struct store_sweep got;
+	struct new_diag web, h1, h2, other;
+	char id2[STORE_ID_LEN + 1];
+	struct store_period p = {0};
+	struct swept w = {0};
+	uint64_t n;
+
+	store_random_id(sw.id);
+	store_random_id(id2);
+	assert_int_equal(store_sweep_begin(st, &sw), 0);
+	assert_int_equal(store_sweep_begin(st, &sw), -EEXIST);
+	assert_int_equal(store_sweep_get(st, sw.id, &got), 0);
+	assert_int_equal(got.started_ms, 1000);
+	assert_int_equal(got.finished_ms, 0);
+	assert_int_equal(got.sent, -1);
+	assert_string_equal(got.targets, "198.18.32.0/20");
+	assert_int_equal(store_sweep_get(st, id2, &got), -ENOENT);
+	assert_int_equal(store_sweep_get(st, "nope", &got), -ERR_SYNTAX);
+
+	assert_int_equal(new_diag_make(&web, &key1, "198.18.5.7", 1500), 0);
+	assert_int_equal(new_diag_make(&h1, &key1, "198.18.32.5", 1100), 0);
+	assert_int_equal(new_diag_make(&h2, &key1, "198.18.40.9", 1200), 0);
+	assert_int_equal(new_diag_make(&other, &key1, "198.18.40.9", 1300), 0);
+	h1.nd.sweep = h2.nd.sweep = sw.id;
+	h1.nd.address = "198.18.32.5";
+	h2.nd.address = "198.18.40.9";
+	other.nd.sweep = id2;
+	other.nd.address = "198.18.40.9";
+	/* Both or neither; an address literal; a valid id. */
+	web.nd.address = "198.18.5.7";
+	assert_int_equal(store_create(st, &web.nd), -ERR_SYNTAX);
+	web.nd.address = NULL;
+	h1.nd.address = "not-an-address";
+	assert_int_equal(store_create(st, &h1.nd), -ERR_SYNTAX);
+	h1.nd.address = "198.18.32.5";
+	assert_int_equal(store_create(st, &web.nd), 0);
+	assert_int_equal(store_create(st, &h1.nd), 0);
+	assert_int_equal(store_create(st, &h2.nd), 0);
+	assert_int_equal(store_create(st, &other.nd), 0);
+	save(st, web.id, 1600, "none", "{}", 1, 0);
+	save(st, h1.id, 1700, "high", "{}", 2, 1);
+	save(st, h2.id, 1800, "none", "{}", 1, 0);
+	save(st, other.id, 1900, "none", "{}", 1, 0);
+	sw.finished_ms = 2000;
+	sw.sent = 32768;
+	sw.open_ports = 3;
+	sw.hosts = 2;
+	assert_int_equal(store_sweep_end(st, &sw), 0);
+	assert_int_equal(store_flush(st), 0);
+
+	assert_int_equal(store_iter_results(st, NULL, swept_cb, &w), 1); /* no sweep: web only */
+	assert_string_equal(w.addr[0], "-");
+	assert_true(w.sweep_null[0]);
+	assert_int_equal(store_count_results(st, NULL, &n), 0);
+	assert_int_equal(n, 1);
+	memset(&w, 0, sizeof(w));
+	p.sweep = sw.id;
+	assert_int_equal(store_iter_results(st, &p, swept_cb, &w), 2);
+	assert_string_equal(w.addr[0], "198.18.32.5");
+	assert_string_equal(w.addr[1], "198.18.40.9");
+	assert_false(w.sweep_null[0]);
+	assert_int_equal(store_count_results(st, &p, &n), 0);
+	assert_int_equal(n, 2);
+	p.since_ms = 1150; /* the period applies too */
+	assert_int_equal(store_count_results(st, &p, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_sweep_get(st, sw.id, &got), 0);
+	assert_int_equal(got.finished_ms, 2000);
+	assert_int_equal(got.sent, 32768);
+	assert_int_equal(got.open_ports, 3);
+	assert_int_equal(got.hosts, 2);
+	store_close(st);
+	/* The column constraint: an address without a sweep is refused by the database too. */
+	assert_int_equal(raw_int(sc->db, "SELECT count(*) FROM diagnoses WHERE sweep IS NULL AND"
+	                                 " address IS NOT NULL"),
+	                 0);
 }
 
 struct collected {
@@ -694,7 +802,7 @@ static void test_migration_from_v2(void **state)
 	assert_int_equal(chmod(sc->db, 0600), 0);
 
 	st = open_ok(sc->db, 0, 0);
-	assert_int_equal(raw_int(sc->db, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(sc->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(store_iter_results(st, NULL, answers_cb, &an), 2);
 	assert_string_equal(an.ids[0], a.id);
 	assert_int_equal(an.fams[0], STORE_FAMILY_V4);
@@ -1106,6 +1214,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_async_order_and_flush, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_queue_bound, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sweeps, setup, teardown),
 	    cmocka_unit_test(test_summary),
 	};
 
