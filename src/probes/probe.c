@@ -108,6 +108,33 @@ const char *probe_end_name(enum probe_end why)
 	return (unsigned)why < PROBE_END_X_MAX && end_names[why] ? end_names[why] : "ended";
 }
 
+const char *probe_other_service(const uint8_t *buf, size_t len)
+{
+	if (len >= 2 && buf[0] >= 0x14 && buf[0] <= 0x17 && buf[1] == 0x03)
+		return "tls"; /* a TLS record: change-cipher-spec, alert, handshake, data */
+	if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0)
+		return "http";
+	if (len >= 4 && memcmp(buf, "SSH-", 4) == 0)
+		return "ssh";
+	if (len >= 4 && memcmp(buf, "RFB ", 4) == 0)
+		return "vnc";
+	if (len >= 1 && buf[0] == 0xff)
+		return "telnet";
+	if (len >= 2 && buf[0] == 0x03 && buf[1] == 0x00)
+		return "rdp";
+	return NULL;
+}
+
+bool probe_other_partial(const uint8_t *buf, size_t len)
+{
+	static const char *const marks[] = {"HTTP/", "SSH-", "RFB "};
+
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (len < strlen(marks[i]) && memcmp(buf, marks[i], len) == 0)
+			return true;
+	return len == 1 && ((buf[0] >= 0x14 && buf[0] <= 0x17) || buf[0] == 0x03);
+}
+
 void probe_result_done(struct probe_result *out)
 {
 	json_decref(out->details);
@@ -122,11 +149,17 @@ extern const struct probe_ops probe_vnc;
 extern const struct probe_ops probe_netbios;
 extern const struct probe_ops probe_smb;
 extern const struct probe_ops probe_rsync;
+extern const struct probe_ops probe_redis;
+extern const struct probe_ops probe_mongodb;
+extern const struct probe_ops probe_elasticsearch;
+extern const struct probe_ops probe_mysql;
+extern const struct probe_ops probe_postgresql;
 
 /* Explicit list, like zmap's probe_modules[]; each protocol adds itself here. */
 static const struct probe_ops *const probes[] = {
-    &probe_skysea, &probe_ssh,     &probe_telnet, &probe_rdp,
-    &probe_vnc,    &probe_netbios, &probe_smb,    &probe_rsync,
+    &probe_skysea,        &probe_ssh,   &probe_telnet,     &probe_rdp,   &probe_vnc,
+    &probe_netbios,       &probe_smb,   &probe_rsync,      &probe_redis, &probe_mongodb,
+    &probe_elasticsearch, &probe_mysql, &probe_postgresql,
 };
 
 const struct probe_ops *probe_by_name(const char *name)

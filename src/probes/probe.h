@@ -147,6 +147,16 @@ void probe_detail_set(struct probe_result *out, const char *key, json_t *value);
 /* Why a connection ended, in words: "closed by the server", "no data before the idle timeout". */
 const char *probe_end_name(enum probe_end why);
 
+/*
+ * Another well-known service recognised from the first bytes it sent ("http", "tls", "ssh",
+ * "vnc", "telnet", "rdp"), or NULL. For the probes of servers that answer a request (the
+ * databases): what answered instead is named the same way everywhere.
+ */
+const char *probe_other_service(const uint8_t *buf, size_t len);
+
+/* Whether buf is still too short to tell: a strict prefix of what probe_other_service names. */
+bool probe_other_partial(const uint8_t *buf, size_t len);
+
 /* Release what out owns and zero it. */
 void probe_result_done(struct probe_result *out);
 

@@ -29,6 +29,11 @@
 #include "probes/parse/ssh_parse.h"
 #include "probes/parse/telnet_parse.h"
 #include "probes/parse/vnc_parse.h"
+#include "probes/parse/redis_parse.h"
+#include "probes/parse/mongodb_parse.h"
+#include "probes/parse/es_parse.h"
+#include "probes/parse/mysql_parse.h"
+#include "probes/parse/pg_parse.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -645,6 +650,198 @@ static int walk_rsync(const uint8_t *buf, size_t len, struct dump *d)
 	return first;
 }
 
+/* ---- Redis: replies one after the other (PING's, then INFO's); INFO text read when bulk */
+static int walk_redis(const uint8_t *buf, size_t len, struct dump *d)
+{
+	static const char *const errs[] = {"none", "other", "noauth", "denied", "noperm"};
+	struct redis_reply rep;
+	struct redis_info info;
+	int r, first = 0;
+	char key[32];
+
+	for (unsigned i = 0; i < 4; i++) {
+		r = redis_parse_reply(buf, len, &rep);
+		if (i == 0)
+			first = r;
+		check_consumed(r, len);
+		check_text(rep.text, sizeof(rep.text), false);
+		snprintf(key, sizeof(key), "reply%u", i);
+		kv_result(d, key, r);
+		if (r <= 0)
+			break;
+		kv(d, "type", "%c", rep.type);
+		kv(d, "text", "%s", rep.text);
+		kv(d, "truncated", "%d", rep.truncated);
+		kv(d, "err", "%s", errs[rep.err]);
+		if (rep.type == '$' || rep.type == '*')
+			kv(d, "length", "%lld", (long long)rep.length);
+		if (rep.type == '$' && rep.length >= 0) {
+			assert_true(rep.data_off + rep.data_len + 2 == (size_t)r);
+			kv(d, "info_lines", "%d",
+			   redis_parse_info(buf + rep.data_off, rep.data_len, &info));
+			check_text(info.version, sizeof(info.version), false);
+			check_text(info.os, sizeof(info.os), false);
+			kv(d, "redis_version", "%s", info.version);
+			kv(d, "redis_mode", "%s", info.mode);
+			kv(d, "server_section", "%d", info.server_section);
+		}
+		buf += r;
+		len -= (size_t)r;
+		if (len == 0)
+			break;
+	}
+	kv(d, "rest", "%zu", len);
+	return first;
+}
+
+/* ---- MongoDB: messages one after the other, each body document read as a command reply */
+static int walk_mongodb(const uint8_t *buf, size_t len, struct dump *d)
+{
+	static struct mongo_reply rep;
+	struct mongo_msg m;
+	int r, first = 0;
+	char key[32];
+
+	for (unsigned i = 0; i < 4; i++) {
+		r = mongo_parse_msg(buf, len, &m);
+		if (i == 0)
+			first = r;
+		check_consumed(r, len);
+		snprintf(key, sizeof(key), "msg%u", i);
+		kv_result(d, key, r);
+		if (r <= 0)
+			break;
+		assert_true(m.doc_off + m.doc_len <= (size_t)r);
+		kv(d, "opcode", "%d", m.opcode);
+		kv(d, "response_to", "%d", m.response_to);
+		kv(d, "n_returned", "%d", m.n_returned);
+		kv_result(d, "reply",
+		          mongo_parse_reply(buf + m.doc_off, m.doc_len, &rep) < 0 ? -ERR_PROTO : 1);
+		check_text(rep.errmsg, sizeof(rep.errmsg), false);
+		check_text(rep.version, sizeof(rep.version), false);
+		kv(d, "ok", "%d/%d", rep.has_ok, rep.ok);
+		if (rep.has_code)
+			kv(d, "code", "%d %s", rep.code, rep.code_name);
+		if (rep.errmsg[0])
+			kv(d, "errmsg", "%s", rep.errmsg);
+		if (rep.version[0])
+			kv(d, "version", "%s", rep.version);
+		if (rep.has_max_wire)
+			kv(d, "max_wire", "%d writable=%d", rep.max_wire, rep.writable);
+		if (rep.has_databases) {
+			kv(d, "databases", "%u", rep.n_databases);
+			for (unsigned k = 0; k < rep.n_databases && k < MONGO_DB_KEEP; k++) {
+				check_text(rep.databases[k], MONGO_TEXT_MAX, false);
+				kv(d, "db", "%s", rep.databases[k]);
+			}
+		}
+		buf += r;
+		len -= (size_t)r;
+		if (len == 0)
+			break;
+	}
+	kv(d, "rest", "%zu", len);
+	return first;
+}
+
+/* ---- Elasticsearch: the response head, then the body when it is whole */
+static int walk_es(const uint8_t *buf, size_t len, struct dump *d)
+{
+	static struct es_http h;
+	static struct es_info info;
+	int r = es_parse_head(buf, len, &h), first = r;
+	size_t n;
+
+	check_consumed(r, len);
+	check_text(h.www_auth, sizeof(h.www_auth), false);
+	check_text(h.reason, sizeof(h.reason), false);
+	kv_result(d, "head", r);
+	if (r <= 0)
+		return first;
+	kv(d, "status", "%u", h.status);
+	kv(d, "reason", "%s", h.reason);
+	kv(d, "www_auth", "%s", h.www_auth);
+	kv(d, "product", "%s", h.product);
+	kv(d, "length", "%d/%u", h.has_length, h.content_length);
+	n = len - (size_t)r;
+	if (h.has_length && n > h.content_length)
+		n = h.content_length;
+	r = es_parse_body(buf + r, n, &info);
+	check_consumed(r, n);
+	kv_result(d, "body", r);
+	check_text(info.cluster_name, sizeof(info.cluster_name), false);
+	check_text(info.version, sizeof(info.version), false);
+	check_text(info.error_type, sizeof(info.error_type), false);
+	if (r <= 0)
+		return first;
+	kv(d, "cluster_name", "%d %s", info.has_cluster_name, info.cluster_name);
+	kv(d, "version", "%d %s", info.has_version, info.version);
+	kv(d, "distribution", "%s", info.distribution);
+	kv(d, "tagline", "%s", info.tagline);
+	kv(d, "error_type", "%s", info.error_type);
+	kv(d, "members", "%u", info.members);
+	return first;
+}
+
+/* ---- MySQL: the first packet */
+static int walk_mysql(const uint8_t *buf, size_t len, struct dump *d)
+{
+	struct mysql_greeting g;
+	int r = mysql_parse_greeting(buf, len, &g);
+
+	check_consumed(r, len);
+	check_text(g.version, sizeof(g.version), false);
+	check_text(g.err_msg, sizeof(g.err_msg), false);
+	check_text(g.auth_plugin, sizeof(g.auth_plugin), false);
+	check_text(g.sqlstate, sizeof(g.sqlstate), false);
+	kv_result(d, "greeting", r);
+	if (r <= 0)
+		return r;
+	kv(d, "protocol", "%u", g.protocol);
+	if (g.is_error) {
+		kv(d, "error", "%u %s %s", g.err_code, g.sqlstate, g.err_msg);
+	} else {
+		kv(d, "version", "%s", g.version);
+		kv(d, "mariadb", "%d", g.mariadb);
+		kv(d, "capabilities", "0x%08x", g.capabilities);
+		kv(d, "auth_plugin", "%s", g.auth_plugin);
+	}
+	kv(d, "rest", "%zu", len - (size_t)r);
+	return r;
+}
+
+/* ---- PostgreSQL: the answer to SSLRequest (one byte 'S' or 'N'), or backend messages */
+static int walk_pg(const uint8_t *buf, size_t len, struct dump *d)
+{
+	struct pg_message m;
+	char ssl;
+	int r, first;
+
+	r = first = pg_parse_ssl_answer(buf, len, &ssl);
+	check_consumed(r, len);
+	if (r > 0 && len == 1) {
+		kv(d, "ssl", "%c", ssl);
+		return first;
+	}
+	r = first = pg_parse_message(buf, len, &m);
+	check_consumed(r, len);
+	check_text(m.message, sizeof(m.message), false);
+	check_text(m.severity, sizeof(m.severity), false);
+	check_text(m.sqlstate, sizeof(m.sqlstate), false);
+	kv_result(d, "message", r);
+	if (r <= 0)
+		return first;
+	kv(d, "type", "%c", m.type);
+	kv(d, "v2", "%d", m.v2);
+	kv(d, "severity", "%s", m.severity);
+	kv(d, "sqlstate", "%s", m.sqlstate);
+	kv(d, "text", "%s", m.message);
+	kv(d, "routine", "%s", m.routine);
+	kv(d, "auth", "%u", m.auth);
+	kv(d, "rest", "%zu", len - (size_t)r);
+	return first;
+}
+
 /* ---- how a capture cut short must parse */
 
 typedef int (*walk_fn)(const uint8_t *buf, size_t len, struct dump *d);
@@ -718,6 +915,11 @@ static struct parser parsers[] = {
     {.name = "smb1_trans2", .walk = walk_smb1_trans2, .prefix = prefix_message},
     {.name = "smb2_negotiate", .walk = walk_smb2_negotiate, .prefix = prefix_message},
     {.name = "rsync", .walk = walk_rsync, .prefix = prefix_message},
+    {.name = "redis", .walk = walk_redis, .prefix = prefix_message},
+    {.name = "mongodb", .walk = walk_mongodb, .prefix = prefix_message},
+    {.name = "elasticsearch", .walk = walk_es, .prefix = prefix_message},
+    {.name = "mysql", .walk = walk_mysql, .prefix = prefix_message},
+    {.name = "postgresql", .walk = walk_pg, .prefix = prefix_message},
 };
 
 /* The folders of tests/data, each with the captures it holds at least (a lost file fails). */
@@ -725,8 +927,9 @@ static const struct {
 	const char *name;
 	unsigned min;
 } dirs[] = {
-    {"ssh", 15},     {"telnet", 10}, {"rdp", 23},  {"vnc", 16},
-    {"netbios", 15}, {"smb", 65},    {"rsync", 8},
+    {"ssh", 15},     {"telnet", 10},       {"rdp", 23},  {"vnc", 16},
+    {"netbios", 15}, {"smb", 65},          {"rsync", 8}, {"redis", 11},
+    {"mongodb", 10}, {"elasticsearch", 9}, {"mysql", 8}, {"postgresql", 8},
 };
 
 /* ---- files */

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Elasticsearch probe (docs/internals/PROBES.md, "Elasticsearch"): one GET / over HTTP. The root
+ * document with cluster_name and version.number means the cluster answers without a password
+ * (elasticsearch-no-auth: its indices can be read and deleted); 401 with the security realm
+ * means security is on. OpenSearch answers the same way and is reported with its distribution.
+ * Over TLS (Elasticsearch 8's default) the server closes on clear text: the question stays
+ * undecided with that reason. Nothing but GET / is sent.
+ */
+#include "probes/probe.h"
+#include "probes/parse/es_parse.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define QUESTION "elasticsearch-no-auth"
+
+struct es_state {
+	bool any_bytes;
+	bool have_head;
+	bool reported;
+	struct es_http h;
+	struct es_info info;
+	bool have_body; /* a well-formed JSON body */
+	const char *other;
+	const char *problem;
+	char first[80];
+};
+
+static const char get_root[] = "GET / HTTP/1.1\r\n"
+                               "Host: elasticsearch\r\n"
+                               "User-Agent: exposure-selfcheck\r\n"
+                               "Accept: application/json\r\n"
+                               "Connection: close\r\n\r\n";
+
+static int es_start(void *state, unsigned conn, struct probe_tx *tx, struct probe_result *out)
+{
+	(void)state, (void)conn, (void)out;
+	return probe_tx_put(tx, get_root, sizeof(get_root) - 1) < 0 ? -ERR_TOOBIG : PROBE_MORE;
+}
+
+static bool contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (const char *p = hay; *p; p++) {
+		size_t i = 0;
+
+		while (i < n && p[i] && (p[i] | 0x20) == (needle[i] | 0x20))
+			i++;
+		if (i == n)
+			return true;
+	}
+	return false;
+}
+
+/* The markers that make an HTTP answer Elasticsearch's (or OpenSearch's). */
+static bool is_es(const struct es_state *s)
+{
+	const struct es_info *i = &s->info;
+
+	if (contains_ci(s->h.product, "elasticsearch"))
+		return true;
+	if (s->have_body && i->has_cluster_name && i->has_version)
+		return true;
+	if (s->have_body && strcmp(i->tagline, "You Know, for Search") == 0)
+		return true;
+	if (s->h.status == 401 && contains_ci(s->h.www_auth, "realm=\"security\""))
+		return true;
+	return s->have_body && strcmp(i->error_type, "security_exception") == 0;
+}
+
+static void put_text(struct probe_result *out, const char *key, const char *v)
+{
+	if (v[0])
+		probe_detail_set(out, key, json_string(v));
+}
+
+static void details(const struct es_state *s, struct probe_result *out)
+{
+	probe_detail_set(out, "status", json_integer(s->h.status));
+	put_text(out, "www_authenticate", s->h.www_auth);
+	put_text(out, "server", s->h.server);
+	put_text(out, "cluster_name", s->info.cluster_name);
+	put_text(out, "node_name", s->info.name);
+	put_text(out, "version", s->info.version);
+	put_text(out, "distribution", s->info.distribution);
+	put_text(out, "build_flavor", s->info.build_flavor);
+	put_text(out, "error_type", s->info.error_type);
+}
+
+static void report_es(const struct es_state *s, struct probe_result *out)
+{
+	char why[FINDING_REASON_MAX];
+
+	out->state = SERVICE_IDENTIFIED;
+	snprintf(out->service, sizeof(out->service), "elasticsearch");
+	details(s, out);
+	if (s->h.status == 200 && s->info.has_cluster_name) {
+		probe_detail_set(out, "auth", json_string("none"));
+		snprintf(why, sizeof(why),
+		         "GET / answered with the cluster's details without a password (%.20s "
+		         "%.24s, cluster \"%.32s\")",
+		         s->info.distribution[0] ? s->info.distribution : "Elasticsearch",
+		         s->info.version[0] ? s->info.version : "version unknown",
+		         s->info.cluster_name);
+		probe_add_finding(out, QUESTION, SEVERITY_CRITICAL, CONFIDENCE_CONFIRMED, why);
+	} else if (s->h.status == 401 || s->h.status == 403) {
+		/* 403: an anonymous user exists but may not read the cluster */
+		probe_detail_set(out, "auth", json_string("required"));
+		probe_answer(out, QUESTION, PROBE_ANSWER_NO);
+	} else {
+		snprintf(why, sizeof(why), "could not check: GET / answered HTTP %u", s->h.status);
+		probe_undecided(out, QUESTION, why);
+	}
+}
+
+static void report(struct es_state *s, struct probe_result *out)
+{
+	if (s->reported)
+		return;
+	s->reported = true;
+	if (s->have_head && is_es(s)) {
+		report_es(s, out);
+	} else if (s->have_head) {
+		out->state = SERVICE_OTHER;
+		snprintf(out->service, sizeof(out->service), "http");
+		details(s, out);
+	} else if (s->other) {
+		out->state = SERVICE_OTHER;
+		snprintf(out->service, sizeof(out->service), "%s", s->other);
+		probe_detail_set(out, "first_line", json_string(s->first));
+	} else if (s->problem) {
+		out->state = SERVICE_PROTOCOL_ERROR;
+		snprintf(out->service, sizeof(out->service), "http");
+	}
+	if (s->problem)
+		probe_detail_set(out, "reason", json_string(s->problem));
+}
+
+static void keep_first(struct es_state *s, const uint8_t *buf, size_t len)
+{
+	const uint8_t *lf = memchr(buf, '\n', len);
+	size_t n = lf ? (size_t)(lf - buf) : len;
+
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	parse_copy_text(s->first, sizeof(s->first), buf, n);
+}
+
+/* The body from the head's end: whole when Content-Length says so; without one, as soon as the
+ * JSON object is complete (Connection: close ends it anyway). */
+static int body(struct es_state *s, const uint8_t *buf, size_t len)
+{
+	const uint8_t *b = buf + s->h.head_len;
+	size_t n = len - s->h.head_len;
+	int r;
+
+	if (s->h.chunked) {
+		s->problem = "a chunked body (not read)";
+		return 1;
+	}
+	if (s->h.has_length) {
+		if (n < s->h.content_length)
+			return PARSE_AGAIN;
+		n = s->h.content_length;
+	}
+	r = es_parse_body(b, n, &s->info);
+	if (r == PARSE_AGAIN && !s->h.has_length)
+		return n > ES_BODY_MAX ? -ERR_TOOBIG : PARSE_AGAIN;
+	s->have_body = r > 0;
+	return 1;
+}
+
+static int es_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed,
+                   struct probe_tx *tx, struct probe_result *out)
+{
+	struct es_state *s = state;
+	int r;
+
+	(void)tx;
+	*consumed = 0; /* the head and body are read from buf whole, once complete */
+	s->any_bytes = s->any_bytes || len > 0;
+	r = es_parse_head(buf, len, &s->h);
+	if (r == PARSE_AGAIN || (r == -ERR_SYNTAX && probe_other_partial(buf, len)))
+		return PROBE_MORE;
+	if (r < 0) {
+		if (r == -ERR_SYNTAX) {
+			s->other = probe_other_service(buf, len);
+			s->other = s->other ? s->other : "";
+			keep_first(s, buf, len);
+		} else {
+			s->problem = r == -ERR_TOOBIG ? "an HTTP answer larger than the probe reads"
+			                              : "a malformed HTTP answer";
+		}
+		report(s, out);
+		return PROBE_DONE;
+	}
+	s->have_head = true;
+	r = body(s, buf, len);
+	if (r == PARSE_AGAIN)
+		return PROBE_MORE;
+	if (r < 0)
+		s->problem = "an HTTP body larger than the probe reads";
+	report(s, out);
+	return PROBE_DONE;
+}
+
+static int es_end(void *state, enum probe_end why, struct probe_result *out)
+{
+	struct es_state *s = state;
+
+	if (!s->any_bytes) {
+		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
+		                                                               : SERVICE_SILENT;
+		probe_detail_set(out, "reason", json_string(probe_end_name(why)));
+		/* Elasticsearch 8 with TLS on its HTTP port closes a clear-text request at once. */
+		if (out->state == SERVICE_TCPWRAPPED)
+			probe_detail_set(
+			    out, "note",
+			    json_string("closed without a byte: may be TLS (not spoken "
+			                "by this probe)"));
+		return PROBE_DONE;
+	}
+	if (!s->have_head)
+		s->problem = probe_end_name(why);
+	else if (s->h.has_length)
+		s->problem = "the body ended before its Content-Length";
+	report(s, out);
+	return PROBE_DONE;
+}
+
+const struct probe_ops probe_elasticsearch = {
+    .name = "elasticsearch",
+    .state_size = sizeof(struct es_state),
+    .max_rx = ES_HEAD_MAX + ES_BODY_MAX,
+    .idle_ms = 5000,
+    .total_ms = 10000,
+    .max_conns = 1,
+    .start = es_start,
+    .feed = es_feed,
+    .end = es_end,
+};
