@@ -540,7 +540,7 @@
   // ---------------------------------------------------------------------------------------
   // Rendering.
 
-  const ICON = { open: '⚠', closed: '✓', filtered: '✓', error: '?', pending: '…' };
+  const ICON = { open: '⚠', closed: '✓', filtered: '✓', error: '?', 'open|filtered': '?', pending: '…' };
 
   function stateCell(c, fam) {
     const st = c ? c.state : 'pending';

@@ -77,6 +77,9 @@ const char *text_sentence(const struct check_def *def, const struct port_result 
 		if (pr->reason == REASON_UNREACHABLE)
 			return "Not reachable: a router or firewall refused the connection.";
 		return "Not reachable: no answer (a firewall probably drops the connection).";
+	case PORT_OPEN_FILTERED:
+		return "Not known: no answer over UDP; a service may be listening and silent, or a "
+		       "firewall drops the request.";
 	default:
 		return "Could not test this port: a problem on this computer, not an answer from "
 		       "the target.";
@@ -87,7 +90,7 @@ static enum color state_color(enum port_state state, size_t n_findings)
 {
 	if (state == PORT_OPEN)
 		return n_findings ? C_BOLD_RED : C_YELLOW;
-	if (state == PORT_ERROR)
+	if (state == PORT_ERROR || state == PORT_OPEN_FILTERED)
 		return C_MAGENTA;
 	return C_GREEN;
 }
@@ -354,11 +357,12 @@ static void print_summary(struct text_out *t, const struct diagnosis *d)
 {
 	enum risk r = diagnosis_risk(d);
 	enum color c = r >= RISK_HIGH ? C_BOLD_RED : r == RISK_MEDIUM ? C_YELLOW : C_GREEN;
-	size_t open = 0, not_known = 0, n = diagnosis_checks(d);
+	size_t open = 0, not_known = 0, silent = 0, n = diagnosis_checks(d);
 	char upper[16];
 
 	for (size_t i = 0; i < n; i++) {
 		open += diagnosis_check_state(d, i) == PORT_OPEN;
+		silent += diagnosis_check_state(d, i) == PORT_OPEN_FILTERED;
 		for (size_t k = 0; k < diagnosis_check_findings(d, i); k++)
 			not_known += diagnosis_finding(d, i, k)->confidence == CONFIDENCE_UNKNOWN;
 	}
@@ -382,6 +386,11 @@ static void print_summary(struct text_out *t, const struct diagnosis *d)
 		        "  %s%zu question%s could not be answered: see the findings marked not "
 		        "known.%s\n",
 		        col(t, C_MAGENTA), not_known, not_known == 1 ? "" : "s", col(t, C_RESET));
+	if (silent > 0)
+		fprintf(
+		    t->f,
+		    "  %s%zu UDP check%s got no answer at all: open or filtered, not known.%s\n",
+		    col(t, C_MAGENTA), silent, silent == 1 ? "" : "s", col(t, C_RESET));
 	if (diagnosis_has_error(d))
 		fprintf(t->f, "  %sSome checks could not be run: see the rows marked error.%s\n",
 		        col(t, C_MAGENTA), col(t, C_RESET));

@@ -202,15 +202,14 @@ static bool identified_expected(const struct check_def *def, const struct diag_p
  * THE folding rule of a check's state over its ports (diagnosis.h, docs/json.md "state"): the
  * higher rank wins. A port we could not test might have been open, so error outranks the
  * verdicts about the target; a reset is an answer from the host, so closed outranks the
- * silence of filtered.
+ * silence of filtered. A UDP port that answered nothing (open|filtered) might be open: it
+ * outranks closed and filtered, never error or open.
  */
 static const unsigned char state_rank[PORT_X_MAX] = {
-    [PORT_FILTERED] = 0,
-    [PORT_CLOSED] = 1,
-    [PORT_ERROR] = 2,
-    [PORT_OPEN] = 3,
+    [PORT_FILTERED] = 0, [PORT_CLOSED] = 1, [PORT_OPEN_FILTERED] = 2,
+    [PORT_ERROR] = 3,    [PORT_OPEN] = 4,
 };
-_Static_assert(PORT_X_MAX == 4, "a new port state needs its rank in the folding rule");
+_Static_assert(PORT_X_MAX == 5, "a new port state needs its rank in the folding rule");
 
 static enum port_state fold_state(enum port_state acc, enum port_state s)
 {
@@ -553,7 +552,11 @@ struct diagnosis *diagnosis_start(struct engine *e, const char *target, const st
 		struct diag_port *job = &d->jobs[j];
 		const struct check_def *def = d->checks[job->check].def;
 
-		r = engine_submit(e, t, job->port, ports_only ? NULL : probe_by_name(def->probe),
+		/* A UDP port says nothing to an empty datagram: its protocol's request is the
+		 * port test itself (nmap -sU sends the same payloads), also with --ports-only. */
+		bool udp = def->transport == TRANSPORT_UDP;
+		r = engine_submit(e, t, job->port,
+		                  ports_only && !udp ? NULL : probe_by_name(def->probe),
 		                  on_port_done, job);
 		if (r == 0) {
 			submitted++;

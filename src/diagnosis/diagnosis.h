@@ -90,7 +90,8 @@ const struct check_def *diagnosis_check_def(const struct diagnosis *d, size_t i)
  * The state of check i over all its ports, by THE folding rule of a check's state (the JSON
  * "state", the page, the report's summaries all take it from here): open if any port is
  * open; else error if any port could not be tested (it might have been open: never a false
- * "closed"); else closed if any port answered with a reset; else filtered.
+ * "closed"); else open|filtered if a UDP port answered nothing at all (it might be open);
+ * else closed if any port answered with a reset or port unreachable; else filtered.
  */
 enum port_state diagnosis_check_state(const struct diagnosis *d, size_t i);
 

@@ -340,6 +340,10 @@ void attempt_begin(struct engine_job *j)
 	j->timer.data = j;
 	j->deadline.data = j;
 	j->refs += 2;
+	if (j->probe && j->probe->datagram) {
+		udp_begin(j); /* no connect attempts: datagrams (udp.c) */
+		return;
+	}
 	j->phase = JOB_CONNECTING;
 	elist_add_tail(&j->t->connecting, &j->tlink);
 	j->first_ns = engine_now_ns();
@@ -351,6 +355,10 @@ void attempt_begin(struct engine_job *j)
 
 void attempt_retry(struct engine_job *j)
 {
+	if (j->phase == JOB_UDP) {
+		udp_retry(j);
+		return;
+	}
 	if (j->phase != JOB_CONNECTING || j->hop_wait != HOP_WAIT_NONE)
 		return;
 	if (attempt_start(j))

@@ -389,13 +389,15 @@ void engine_job_finish(struct engine_job *j)
 
 const char *port_state_name(enum port_state s)
 {
-	static const char *const n[PORT_X_MAX] = {"open", "closed", "filtered", "error"};
+	static const char *const n[PORT_X_MAX] = {"open", "closed", "filtered", "error",
+	                                          "open|filtered"};
 	return (unsigned)s < PORT_X_MAX ? n[s] : "unknown";
 }
 
 const char *port_reason_name(enum port_reason r)
 {
 	static const char *const n[REASON_X_MAX] = {"syn-ack",     "reset",       "timeout",
-	                                            "unreachable", "local-error", "prober-lost"};
+	                                            "unreachable", "local-error", "prober-lost",
+	                                            "udp-response"};
 	return (unsigned)r < REASON_X_MAX ? n[r] : "unknown";
 }

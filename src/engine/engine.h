@@ -16,15 +16,28 @@
 #include <stdint.h>
 #include <uv.h>
 
-enum port_state { PORT_OPEN = 0, PORT_CLOSED, PORT_FILTERED, PORT_ERROR, PORT_X_MAX };
+/*
+ * PORT_OPEN_FILTERED: a UDP port that sent nothing back, neither an answer nor an ICMP error
+ * after every retransmission (nmap's open|filtered): it may be open and silent, or filtered;
+ * never reported as closed, never as safe.
+ */
+enum port_state {
+	PORT_OPEN = 0,
+	PORT_CLOSED,
+	PORT_FILTERED,
+	PORT_ERROR,
+	PORT_OPEN_FILTERED,
+	PORT_X_MAX
+};
 
 enum port_reason {
-	REASON_SYN_ACK = 0, /* connected */
-	REASON_RESET,       /* a TCP reset (ECONNREFUSED with no ICMP in the error queue) */
-	REASON_TIMEOUT,     /* no answer after every attempt */
-	REASON_UNREACHABLE, /* an ICMP error (icmp_type/icmp_code say which) or a local refusal */
-	REASON_LOCAL_ERROR, /* our side failed (EMFILE, EADDRNOTAVAIL...): PORT_ERROR */
-	REASON_PROBER_LOST, /* the prober doing the job died or stopped answering: PORT_ERROR */
+	REASON_SYN_ACK = 0,  /* connected */
+	REASON_RESET,        /* a TCP reset (ECONNREFUSED with no ICMP in the error queue) */
+	REASON_TIMEOUT,      /* no answer after every attempt */
+	REASON_UNREACHABLE,  /* an ICMP error (icmp_type/icmp_code say which) or a local refusal */
+	REASON_LOCAL_ERROR,  /* our side failed (EMFILE, EADDRNOTAVAIL...): PORT_ERROR */
+	REASON_PROBER_LOST,  /* the prober doing the job died or stopped answering: PORT_ERROR */
+	REASON_UDP_RESPONSE, /* a UDP datagram came back from the port: PORT_OPEN */
 	REASON_X_MAX
 };
 
@@ -35,7 +48,7 @@ struct port_result {
 	int icmp_code;  /* -1 or the code */
 	int sys_errno;  /* the errno behind the verdict, 0 for open */
 	double rtt_ms;  /* time from the answered attempt's connect() to its answer; -1 if none */
-	unsigned tries; /* connect attempts made */
+	unsigned tries; /* connect attempts made (UDP: datagrams of the first request sent) */
 };
 
 struct engine_opts {
@@ -78,7 +91,8 @@ struct engine_target *engine_target_new(struct engine *e, const struct addr *a);
 void engine_target_set_timeout(struct engine_target *t, unsigned timeout_ms);
 
 /*
- * Queue one port of a target. probe may be NULL (port state only). cb is called exactly once,
+ * Queue one port of a target. probe may be NULL (port state only); a datagram probe
+ * (probe->datagram) makes it a UDP job (ENGINE.md "UDP"). cb is called exactly once,
  * from the loop, never from inside this call. Returns 0, or a negative error (then cb is never
  * called).
  */
@@ -102,7 +116,9 @@ void engine_set_remote(struct engine *e, const struct engine_remote *r);
 /* Jobs submitted and not yet completed. */
 size_t engine_pending(const struct engine *e);
 
-const char *port_state_name(enum port_state s);   /* "open", "closed", "filtered", "error" */
-const char *port_reason_name(enum port_reason r); /* "syn-ack", "reset", "timeout", ... */
+/* "open", "closed", "filtered", "error", "open|filtered" */
+const char *port_state_name(enum port_state s);
+/* "syn-ack", "reset", "timeout", ..., "udp-response" */
+const char *port_reason_name(enum port_reason r);
 
 #endif

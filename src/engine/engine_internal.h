@@ -26,6 +26,7 @@ struct engine_stats {
 	unsigned neigh_waiting_peak; /* most jobs waiting at once for one next-hop answer */
 	unsigned long probe_retries; /* silent server-speaks-first conversations tried again */
 	unsigned long idle_extended; /* idle timers re-armed from a later TCP_INFO */
+	unsigned long udp_sent;      /* datagrams sent by UDP jobs, retransmissions included */
 };
 
 struct engine {
@@ -77,6 +78,7 @@ enum job_phase {
 	JOB_CONNECTING, /* attempts in flight */
 	JOB_PROBING,    /* probe conversation on an open connection */
 	JOB_RECONNECT,  /* probe asked for a new connection; it is connecting */
+	JOB_UDP,        /* a UDP job: datagrams out, answers or ICMP errors in (udp.c) */
 	JOB_FINISHED,   /* verdict known; the callback runs on the next loop turn */
 	JOB_DELIVERED,  /* callback ran; handles closing */
 };
@@ -121,6 +123,10 @@ struct probe_run {
 	bool retried;        /* a silent server-speaks-first connection was tried again */
 	bool retrying;       /* the connection being opened is that retry */
 	bool ended_deadline; /* end(DEADLINE) was called: no more reconnects */
+	/* A UDP job (udp.c): the request datagram start() queued, sent again on each try. */
+	uint8_t *dgram;
+	size_t dgram_len;
+	unsigned datagrams; /* datagrams received */
 };
 
 struct engine_job {
@@ -168,6 +174,8 @@ void engine_get_stats(const struct engine *e, struct engine_stats *out);
 
 /* sock.c: socket mechanics, no policy */
 int sock_open(struct engine_job *j, unsigned tryno, struct engine_sock **out);
+/* The same with a connected UDP socket (IP_RECVERR set before connect()), watched for reading. */
+int sock_open_udp(struct engine_job *j, struct engine_sock **out);
 void sock_close(struct engine_sock *s);
 /* Watch s for events (UV_* flags); events go to the owner of the job's phase. */
 void sock_watch(struct engine_sock *s, unsigned events);
@@ -196,5 +204,11 @@ void probe_run_io(struct engine_job *j, struct engine_sock *s, int status, int e
 /* An event on the connection a probe asked for (s), or its connect timer (s = NULL). */
 void probe_run_reconnect_event(struct engine_job *j, struct engine_sock *s);
 void probe_run_free(struct probe_run *run);
+
+/* udp.c: UDP jobs (a datagram probe): send, retransmit, answers and ICMP errors */
+void udp_begin(struct engine_job *j);
+/* A slot came free for the job's socket (it waited for a descriptor). */
+void udp_retry(struct engine_job *j);
+void udp_sock_event(struct engine_job *j, struct engine_sock *s, int status, int events);
 
 #endif

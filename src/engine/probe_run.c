@@ -29,6 +29,7 @@ void probe_run_free(struct probe_run *run)
 	free(run->state);
 	free(run->rx);
 	free(run->tx.buf);
+	free(run->dgram);
 	free(run);
 }
 

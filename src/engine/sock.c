@@ -58,11 +58,11 @@ static int set_recverr(int fd, sa_family_t family)
 }
 
 /* A non-blocking socket with IP_RECVERR, connect() called. Returns the fd or -errno. */
-static int start_connect(const struct addr *a, uint16_t port)
+static int start_connect(const struct addr *a, uint16_t port, int type)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = addr_to_sockaddr(a, port, &ss);
-	int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(a->family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int r;
 
 	if (fd < 0)
@@ -79,7 +79,7 @@ out_close:
 	return r;
 }
 
-int sock_open(struct engine_job *j, unsigned tryno, struct engine_sock **out)
+static int open_type(struct engine_job *j, unsigned tryno, int type, struct engine_sock **out)
 {
 	struct engine_sock *s = calloc(1, sizeof(*s));
 	int r;
@@ -89,7 +89,7 @@ int sock_open(struct engine_job *j, unsigned tryno, struct engine_sock **out)
 		return -ENOMEM;
 	s->t0_ns = engine_now_ns();
 	j->e->st.connects++;
-	r = start_connect(&j->t->addr, j->port);
+	r = start_connect(&j->t->addr, j->port, type);
 	if (r < 0)
 		goto out_free;
 	s->fd = r;
@@ -108,14 +108,25 @@ int sock_open(struct engine_job *j, unsigned tryno, struct engine_sock **out)
 		j->e->st.target_peak = j->t->inflight;
 	if (++j->e->st.inflight > j->e->st.inflight_peak)
 		j->e->st.inflight_peak = j->e->st.inflight;
-	/* Writable = connected or failed; POLLERR also wakes us for a queued ICMP error. */
-	s->events = UV_WRITABLE;
+	/* Writable = connected or failed; POLLERR also wakes us for a queued ICMP error. A UDP
+	 * socket is "connected" at once: it waits for a datagram (or the error) instead. */
+	s->events = type == SOCK_DGRAM ? UV_READABLE : UV_WRITABLE;
 	uv_poll_start(&s->poll, (int)s->events, sock_poll_cb);
 	*out = s;
 	return 0;
 out_free:
 	free(s);
 	return r;
+}
+
+int sock_open(struct engine_job *j, unsigned tryno, struct engine_sock **out)
+{
+	return open_type(j, tryno, SOCK_STREAM, out);
+}
+
+int sock_open_udp(struct engine_job *j, struct engine_sock **out)
+{
+	return open_type(j, 0, SOCK_DGRAM, out);
 }
 
 static void icmp_from_cmsgs(struct msghdr *m, struct port_result *pr, bool *seen)
@@ -287,6 +298,9 @@ static void sock_poll_cb(uv_poll_t *p, int status, int events)
 		break;
 	case JOB_PROBING:
 		probe_run_io(j, s, status, events);
+		break;
+	case JOB_UDP:
+		udp_sock_event(j, s, status, events);
 		break;
 	default:
 		uv_poll_stop(p);

@@ -144,7 +144,13 @@ static const int allowed[] = {
     SCMP_SYS(eventfd2),
 };
 
-/* The socket families probing uses: TCP over IPv4 and IPv6, rtnetlink for the neighbours. */
+/*
+ * The socket families probing uses: TCP and UDP over IPv4 and IPv6, rtnetlink for the
+ * neighbours. UDP jobs (engine/udp.c, issue 12 §2) need nothing more than the list above:
+ * socket(AF_INET/AF_INET6, SOCK_DGRAM) (the family is what is checked), setsockopt
+ * IP_RECVERR/IPV6_RECVERR, connect, send (sendto), recv (recvfrom) and recvmsg with
+ * MSG_ERRQUEUE for the ICMP errors.
+ */
 static const int families[] = {AF_INET, AF_INET6, AF_NETLINK};
 
 static int add_rules(scmp_filter_ctx ctx)

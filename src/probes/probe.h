@@ -91,6 +91,18 @@ struct probe_ops {
 	unsigned idle_ms;   /* no-byte timeout per connection */
 	unsigned total_ms;  /* deadline for the whole probe, reconnects included */
 	unsigned max_conns; /* how many connections start() may be called for (>= 1) */
+	/*
+	 * A datagram probe (UDP, docs/internals/ENGINE.md "UDP"): what start() queues is ONE
+	 * datagram (sent again as it is on each retransmission), each datagram received is fed
+	 * alone (buf is that datagram, truncated to max_rx; *consumed is ignored), and what
+	 * feed() queues goes out as one more datagram. idle_ms is the wait for a further
+	 * datagram once one arrived; start() is called once (conn 0), end() with PROBE_END_IDLE
+	 * when nothing or nothing more came, PROBE_END_DEADLINE at total_ms.
+	 */
+	bool datagram;
+	/* A datagram probe's protocol delay: how long a server may wait before it answers (SSDP's
+	 * MX), added to the adaptive timeout after the last retransmission. */
+	unsigned reply_delay_ms;
 
 	/*
 	 * A connection is established (conn is 0 for the first, then 1, 2, ... after RECONNECT).

@@ -274,12 +274,13 @@ static void on_saved(void *ud, int result);
 
 /*
  * The state of check i over every address, by the diagnosis's own folding rule (diagnosis.h): open
- * if any address has it open, else error, else closed, else filtered. The report counts per
- * diagnosis: a door open on any address of the visitor counts.
+ * if any address has it open, else error, else open|filtered, else closed, else filtered. The
+ * report counts per diagnosis: a door open on any address of the visitor counts.
  */
 static enum port_state visit_check_state(const struct visit *v, size_t i)
 {
-	static const enum port_state rank[] = {PORT_OPEN, PORT_ERROR, PORT_CLOSED, PORT_FILTERED};
+	static const enum port_state rank[] = {PORT_OPEN, PORT_ERROR, PORT_OPEN_FILTERED,
+	                                       PORT_CLOSED, PORT_FILTERED};
 	bool seen[PORT_X_MAX + 1] = {false};
 
 	for (size_t t = 0; t < visit_targets(v); t++) {
