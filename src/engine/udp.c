@@ -40,12 +40,14 @@ static void udp_end(struct engine_job *j, enum probe_end why)
 	if (j->probe->end)
 		j->probe->end(run->state, why, &run->res);
 	if (!run->got_any) {
-		/* Neither an answer nor an ICMP error after every try (or at the deadline). */
+		/* Neither an answer nor an ICMP error after every try (or at the deadline): no
+		 * result either, a probe result belongs to an open port only (as for TCP, and
+		 * the prober's front holds every result to it). */
 		j->pr.state = PORT_OPEN_FILTERED;
 		j->pr.reason = REASON_TIMEOUT;
 		j->pr.sys_errno = 0;
 	}
-	udp_finish(j, true);
+	udp_finish(j, run->got_any);
 }
 
 /* An ICMP error on the socket: port unreachable is closed, any other unreachable filtered. */
