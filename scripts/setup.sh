@@ -65,7 +65,7 @@ quiet_system_postgres() {
 	command -v pg_lsclusters >/dev/null || return 0
 	local ver name
 	pg_lsclusters -h 2>/dev/null | while read -r ver name _; do
-		pg_ctlcluster "$ver" "$name" stop 2>/dev/null || true
+		pg_ctlcluster "$ver" "$name" stop >/dev/null 2>&1 || true
 		[ -f "/etc/postgresql/$ver/$name/start.conf" ] &&
 			echo manual > "/etc/postgresql/$ver/$name/start.conf"
 	done
@@ -76,7 +76,8 @@ mode=${1:-release}
 install_missing "${build_packages[@]}"
 if [ "$mode" = test ]; then
 	install_missing "${test_packages[@]}"
-	quiet_system_postgres
+	# stdout is the build directory the caller reads: everything else goes to stderr.
+	quiet_system_postgres >&2
 	install_node
 	install_browser_modules
 	dir=build-test
