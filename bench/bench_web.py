@@ -3,6 +3,8 @@
 """Benchmark of `exposure serve` on loopback (issue 4), by hand:
 
   bench/bench_web.py throughput --exe build/src/cli/exposure [--total 6000] [--seconds 60]
+  sudo bench/bench_web.py throughput --tickets --exe ...      (two-ticket diagnoses, namespace)
+  sudo bench/bench_web.py throughput --netns --exe ...        (single-address, same namespace)
   sudo bench/bench_web.py inflight --exe ... [--count 10000]   (in a private network namespace)
 
 throughput: requesters spread over many 127.0.x.y source addresses run diagnoses back to back
@@ -10,6 +12,16 @@ throughput: requesters spread over many 127.0.x.y source addresses run diagnoses
 bound on every requester address; every other check on a closed port, answered by the kernel's
 RST). Limits are raised for the run. Reports completed diagnoses per second, p50/p99 from POST
 to done, the server's peak RSS (VmHWM), errors, 5xx, and whether every 202 reached done.
+
+throughput --netns: the same, inside a fresh network namespace (as inflight's) with requesters
+from 198.18.x.y (--allow 198.18.0.0/15): the same-run peer of --tickets.
+throughput --tickets (issue 10 §1, implies --netns): every requester also holds an IPv6 address
+(2001:db8:1::N on the namespace's loopback, --allow 2001:db8::/32); the service listens on
+198.18.0.1 and [2001:db8::1] with --origin, --v4-host and --v6-host, and each diagnosis is what
+the page does: GET /api/ticket on the IPv4 host and on the IPv6 host (from the IPv6 address),
+then POST /api/diagnoses with both tickets (one diagnosis of the two addresses: 14 checks over
+44 ports), then the SSE stream to "done". The SSH responder answers on both families. Latency is
+counted from the first ticket request.
 
 inflight: inside a fresh network namespace (its own loopback, where 198.18.0.0/15 is made
 local; nftables drops SYNs to the probed ports, so every probe waits for its deadline), COUNT
@@ -45,12 +57,15 @@ def addresses(n):
 
 
 def responder(addrs, port, stop):
-    """One thread: accept on every address, send the banner, close."""
+    """One thread: accept on every address, send the banner, close. An address "::" listens
+    on every IPv6 address (IPv6 only), "0.0.0.0" on every IPv4 one."""
     sel = selectors.DefaultSelector()
     socks = []
     for a in addrs:
-        s = socket.socket()
+        s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if ":" in a:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         s.bind((a, port))
         s.listen(512)
         s.setblocking(False)
@@ -85,8 +100,8 @@ def free_port(addr="127.0.0.1"):
             s.close()
 
 
-def start_server(exe, port, extra, workdir):
-    cmd = [exe, "serve", "--listen", "127.0.0.1:%d" % port,
+def start_server(exe, port, extra, workdir, host="127.0.0.1"):
+    cmd = [exe, "serve", "--listen", "%s:%d" % (host, port),
            "--store", os.path.join(workdir, "b.db"),
            "--key", os.path.join(workdir, "b.key")] + extra
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(os.path.join(workdir, "log"), "w"),
@@ -105,19 +120,28 @@ def vm(pid, key):
     return 0
 
 
-def client_proc(port, addrs, deadline, per_addr_max, q):
-    """One process: one thread per source address, diagnoses back to back."""
+def client_proc(srv, addrs, deadline, per_addr_max, q):
+    """One process: one thread per requester, diagnoses back to back. srv: host, port and, for
+    two-ticket diagnoses, host6 and the names (main, v4, v6); addrs: (IPv4, IPv6 or None)."""
     lat, errors, e5xx, ids_ok, ids_lost = [], 0, 0, 0, 0
     lock = threading.Lock()
+    port = srv["port"]
+    names = srv.get("names")
 
-    def worker(src):
+    def worker(src, src6):
         nonlocal errors, e5xx, ids_ok, ids_lost
         def conn():
-            return http.client.HTTPConnection("127.0.0.1", port, timeout=60,
+            return http.client.HTTPConnection(srv["host"], port, timeout=60,
                                               source_address=(src, 0))
+
+        def conn6():
+            return http.client.HTTPConnection(srv["host6"], port, timeout=60,
+                                              source_address=(src6, 0))
         c = conn()
+        c6 = conn6() if src6 else None
+        main = {"Host": names[0]} if names else {}
         try:
-            c.request("GET", "/api/whoami")
+            c.request("GET", "/api/whoami", headers=main)
             r = c.getresponse()
             body = json.loads(r.read())
             token = body["csrf_token"]
@@ -127,12 +151,29 @@ def client_proc(port, addrs, deadline, per_addr_max, q):
             return
         hdr = {"X-CSRF-Token": token, "Cookie": "exposure_csrf=" + token,
                "Content-Type": "application/json"}
+        hdr.update(main)
+        if names:
+            hdr["Origin"] = "http://" + names[0]
+
+        def ticket(cc, name):
+            """GET /api/ticket on a family host, as the page asks it (its Origin, csrf=)."""
+            cc.request("GET", "/api/ticket?csrf=" + token,
+                       headers={"Host": name, "Origin": "http://" + names[0]})
+            r = cc.getresponse()
+            b = r.read()
+            if r.status != 200:
+                raise TicketRefused(r.status)
+            return json.loads(b)["ticket"]
         n = 0
         while time.time() < deadline and n < per_addr_max:
             n += 1
             t0 = time.monotonic()
             try:
-                c.request("POST", "/api/diagnoses", body=b"{}", headers=hdr)
+                body = b"{}"
+                if c6:
+                    body = json.dumps({"tickets": [ticket(c, names[1]),
+                                                   ticket(c6, names[2])]}).encode()
+                c.request("POST", "/api/diagnoses", body=body, headers=hdr)
                 r = c.getresponse()
                 body = r.read()
                 if r.status >= 500:
@@ -144,7 +185,7 @@ def client_proc(port, addrs, deadline, per_addr_max, q):
                     time.sleep(0.05)
                     continue
                 did = json.loads(body)["id"]
-                c.request("GET", "/api/diagnoses/%s/events" % did)
+                c.request("GET", "/api/diagnoses/%s/events" % did, headers=main)
                 r = c.getresponse()
                 done = None
                 for raw in r:
@@ -159,19 +200,35 @@ def client_proc(port, addrs, deadline, per_addr_max, q):
                         ids_ok += 1
                     else:
                         ids_lost += 1
+            except TicketRefused as e:
+                with lock:
+                    errors += 1
+                    e5xx += e.status >= 500
+                time.sleep(0.05)
             except Exception:  # noqa: BLE001
                 with lock:
                     errors += 1
                 c.close()
                 c = conn()
+                if c6:
+                    c6.close()
+                    c6 = conn6()
         c.close()
+        if c6:
+            c6.close()
 
-    threads = [threading.Thread(target=worker, args=(a,)) for a in addrs]
+    threads = [threading.Thread(target=worker, args=a) for a in addrs]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     q.put((lat, errors, e5xx, ids_ok, ids_lost))
+
+
+class TicketRefused(Exception):
+    def __init__(self, status):
+        super().__init__(status)
+        self.status = status
 
 
 def pct(v, p):
@@ -181,21 +238,85 @@ def pct(v, p):
     return v[min(len(v) - 1, int(p / 100.0 * len(v)))]
 
 
+NS_V6_PREFIX = "2001:db8:1::"
+
+
+def netns_setup(a):
+    """Inside the fresh namespace: loopback up, 198.18.0.0/15 local on it (an AnyIP route: the
+    requesters bind to those addresses and the service probes them back), and with --tickets
+    2001:db8::1 on it and 2001:db8:1::/64 local too (AnyIP again; the requesters bind to
+    2001:db8:1::N with ip_nonlocal_bind). Nothing leaves the namespace. (Not one /128 address
+    per requester: the kernel's IPv6 source address selection walks every address of the
+    device for every probe's connect, 8% of the server's CPU time with 200 of them.)"""
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    sh("ip", "link", "set", "lo", "up")
+    sh("ip", "route", "add", "local", "198.18.0.0/15", "dev", "lo")
+    if a.tickets:
+        sh("ip", "-6", "address", "add", "2001:db8::1/128", "dev", "lo", "nodad")
+        sh("ip", "-6", "route", "add", "local", NS_V6_PREFIX + "/64", "dev", "lo")
+        sh("sysctl", "-qw", "net.ipv6.ip_nonlocal_bind=1")
+
+
+def in_fresh_netns(a, prefix):
+    """Run this same command in a fresh network namespace (deleted at the end); True in the
+    parent once it ran, False in the child (which goes on with the benchmark)."""
+    if os.environ.get("BENCH_IN_NS"):
+        return False
+    if os.geteuid() != 0:
+        raise SystemExit("this run needs root (a private network namespace)")
+    ns = "%s%d" % (prefix, os.getpid())
+    sh("ip", "netns", "add", ns)
+    try:
+        env = dict(os.environ, BENCH_IN_NS="1")
+        subprocess.run(["ip", "netns", "exec", ns, sys.executable] + sys.argv, env=env,
+                       check=True, timeout=a.seconds + 300)
+    finally:
+        sh("ip", "netns", "del", ns)
+    return True
+
+
 def throughput(a):
-    addrs = addresses(a.requesters)
-    ssh_port = free_port()
+    if a.tickets:
+        a.netns = True
+    if a.netns:
+        if in_fresh_netns(a, "webtbench"):
+            return
+        netns_setup(a)
+        host = "198.18.0.1"
+        addrs = ["198.18.%d.%d" % (1 + i // 250, 1 + i % 250) for i in range(a.requesters)]
+    else:
+        host = "127.0.0.1"
+        addrs = addresses(a.requesters)
+    pairs = [(x, "%s%x" % (NS_V6_PREFIX, i + 1) if a.tickets else None)
+             for i, x in enumerate(addrs)]
+    ssh_port = free_port(host)
     closed = []
     while len(closed) < 5:
-        p = free_port()
+        p = free_port(host)
         if p not in closed and p != ssh_port:
             closed.append(p)
-    sky = free_port()
+    sky = free_port(host)
     stop = threading.Event()
-    rt = threading.Thread(target=responder, args=(addrs, ssh_port, stop), daemon=True)
+    listen = (["0.0.0.0"] + (["::"] if a.tickets else [])) if a.netns else addrs
+    rt = threading.Thread(target=responder, args=(listen, ssh_port, stop), daemon=True)
     rt.start()
     work = tempfile.mkdtemp(prefix="bench-web-")
-    port = free_port()
-    srv = start_server(a.exe, port, [
+    port = free_port(host)
+    srv = {"host": host, "port": port}
+    extra = []
+    if a.netns:
+        extra += ["--allow", "198.18.0.0/15"]
+    if a.tickets:
+        srv["host6"] = "2001:db8::1"
+        srv["names"] = ("exposure.test:%d" % port, "v4.exposure.test:%d" % port,
+                        "v6.exposure.test:%d" % port)
+        extra += ["--allow", "2001:db8::/32", "--listen", "[2001:db8::1]:%d" % port,
+                  "--origin", "http://" + srv["names"][0], "--v4-host", srv["names"][1],
+                  "--v6-host", srv["names"][2], "--site-rate", "100000000", "--site-burst",
+                  "100000000", "--per-48-conn-limit", "0"]
+    proc = start_server(a.exe, port, [
         "--port", "ssh=%d" % ssh_port, "--port", "telnet=%d" % closed[0],
         "--port", "netbios=%d" % closed[1], "--port", "smb=%d" % closed[2],
         "--port", "rdp=%d" % closed[3], "--port", "vnc=%d" % closed[4],
@@ -203,18 +324,20 @@ def throughput(a):
         "--addr-rate", "100000000", "--addr-burst", "100000000", "--prefix-rate", "100000000",
         "--prefix-burst", "100000000", "--max-inflight", "4096", "--queue-max", "100000",
         "--conn-limit", "20000", "--per-ip-conn-limit", "0", "--threads", str(a.threads),
-        "--done-cache", "2000"], work)
+        "--done-cache", "2000"] + extra, work, host)
     time.sleep(0.5)
     deadline = time.time() + a.seconds
     per_addr = max(1, a.total // len(addrs))
     q = mp.Queue()
     procs = []
-    chunk = (len(addrs) + a.procs - 1) // a.procs
+    chunk = (len(pairs) + a.procs - 1) // a.procs
+    t = os.times()
+    cpu_children0, cpu_self0 = t.children_user + t.children_system, t.user + t.system
     t0 = time.monotonic()
     for i in range(a.procs):
-        sub = addrs[i * chunk:(i + 1) * chunk]
+        sub = pairs[i * chunk:(i + 1) * chunk]
         if sub:
-            p = mp.Process(target=client_proc, args=(port, sub, deadline, per_addr, q))
+            p = mp.Process(target=client_proc, args=(srv, sub, deadline, per_addr, q))
             p.start()
             procs.append(p)
     lat, errors, e5xx, ok, lost = [], 0, 0, 0, 0
@@ -228,22 +351,55 @@ def throughput(a):
     for p in procs:
         p.join()
     elapsed = time.monotonic() - t0
-    rss = vm(srv.pid, "VmHWM")
-    metrics = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    metrics.request("GET", "/metrics")
+    rss = vm(proc.pid, "VmHWM")
+    cpu = proc_cpu_s(proc.pid)
+    metrics = http.client.HTTPConnection(host, port, timeout=10)
+    metrics.request("GET", "/metrics",
+                    headers={"Host": srv["names"][0]} if a.tickets else {})
     mtext = metrics.getresponse().read().decode()
     created = float(re.search(r'status="created"\} (\S+)', mtext).group(1))
     done = float(re.search(r'status="done"\} (\S+)', mtext).group(1))
-    srv.terminate()
-    rc = srv.wait(30)
+    proc.terminate()
+    rc = proc.wait(30)
     stop.set()
+    # CPU of the run's parts: the clients (children reaped before the server), this process
+    # (the responder thread and the setup), the server (read before it stopped).
+    t = os.times()
+    clients_cpu = t.children_user + t.children_system - cpu_children0 - cpu
+    self_cpu = t.user + t.system - cpu_self0
     counts = store_counts(os.path.join(work, "b.db"))
-    print("requesters %d, client processes %d, server threads %d" % (len(addrs), a.procs, a.threads))
+    fams = store_families(os.path.join(work, "b.db"))
+    kind = "two-ticket diagnoses (IPv4 + IPv6)" if a.tickets else "single-address diagnoses"
+    print("%s; requesters %d (%s), client processes %d, server threads %d" %
+          (kind, len(addrs), "198.18.x.y" + (" + 2001:db8:1::N" if a.tickets else "")
+           if a.netns else "127.0.x.y", a.procs, a.threads))
     print("completed %d diagnoses in %.1f s: %.0f per second" % (ok, elapsed, ok / elapsed))
-    print("POST -> done: p50 %.1f ms, p99 %.1f ms" % (pct(lat, 50) * 1000, pct(lat, 99) * 1000))
-    print("server peak RSS %.1f MiB" % (rss / 1024.0))
-    print("errors %d, 5xx %d, not done %d; server created %d done %d; exit %s; store %s" %
-          (errors, e5xx, lost, created, done, rc, counts))
+    print("%s -> done: p50 %.1f ms, p99 %.1f ms" % ("first ticket" if a.tickets else "POST",
+                                                   pct(lat, 50) * 1000, pct(lat, 99) * 1000))
+    print("server peak RSS %.1f MiB, server CPU %.1f s (%.2f ms per diagnosis); clients %.1f s, "
+          "responder %.1f s" % (rss / 1024.0, cpu, cpu * 1000 / ok if ok else float("nan"),
+                                clients_cpu, self_cpu))
+    print("errors %d, 5xx %d, not done %d; server created %d done %d; exit %s; store %s; "
+          "families %s" % (errors, e5xx, lost, created, done, rc, counts, fams))
+
+
+def proc_cpu_s(pid):
+    """User + system CPU seconds of a process so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def store_families(db):
+    """Diagnoses by tested families (4, 6, 46; None before schema 3), after the server stopped."""
+    import sqlite3
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        return dict(con.execute("SELECT families, count(*) FROM diagnoses GROUP BY families"))
+    except sqlite3.Error:
+        return {}
+    finally:
+        con.close()
 
 
 def sh(*cmd):
@@ -311,17 +467,7 @@ def metric(text, name):
 def inflight(a):
     """COUNT requesters from 198.18.0.0/15 (--allow) in a private network namespace whose
     nftables drop every SYN to the probed ports: every diagnosis waits for its deadlines."""
-    if os.geteuid() != 0:
-        raise SystemExit("inflight needs root (a private network namespace)")
-    ns = "web2bench%d" % os.getpid()
-    if not os.environ.get("BENCH_IN_NS"):
-        sh("ip", "netns", "add", ns)
-        try:
-            env = dict(os.environ, BENCH_IN_NS="1")
-            subprocess.run(["ip", "netns", "exec", ns, sys.executable] + sys.argv, env=env,
-                           check=True, timeout=a.seconds + 300)
-        finally:
-            sh("ip", "netns", "del", ns)
+    if in_fresh_netns(a, "web2bench"):
         return
     import resource
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
@@ -431,6 +577,10 @@ def main():
     ap.add_argument("mode", choices=["throughput", "inflight"])
     ap.add_argument("--exe", required=True, help="the exposure program (runs `exposure serve`)")
     ap.add_argument("--requesters", type=int, default=200)
+    ap.add_argument("--netns", action="store_true",
+                    help="throughput: in a fresh network namespace, requesters from 198.18.x.y")
+    ap.add_argument("--tickets", action="store_true",
+                    help="throughput: two-ticket diagnoses (IPv4 + IPv6; implies --netns)")
     ap.add_argument("--procs", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--total", type=int, default=6000)
