@@ -61,11 +61,22 @@ static json_t *targets_json(const struct visit *v, bool *ok)
 	return arr;
 }
 
-static json_t *checks_json(const struct visit *v, bool *ok)
+/*
+ * Every address's check rows into arr, which already holds the first address's rows as
+ * diagnosis_json() made them (the same objects visit_check_json() makes, but for "address").
+ * Building them again made the service build each of the first address's check objects three
+ * times (the web runner's, then twice here) instead of twice: jansson's allocations are a good
+ * part of the service's time per diagnosis (bench/RESULTS.md, issue 10).
+ */
+static void checks_json(const struct visit *v, json_t *arr, bool *ok)
 {
-	json_t *arr = json_array();
-
-	for (size_t t = 0; arr && t < visit_targets(v); t++) {
+	if (!json_is_array(arr)) {
+		*ok = false;
+		return;
+	}
+	for (size_t k = 0; k < json_array_size(arr); k++)
+		put(json_array_get(arr, k), "address", address_json(&visit_target(v, 0)->addr), ok);
+	for (size_t t = 1; t < visit_targets(v); t++) {
 		const struct diagnosis *d = visit_diagnosis(v, t);
 
 		for (size_t i = 0; i < diagnosis_checks(d); i++) {
@@ -76,7 +87,6 @@ static json_t *checks_json(const struct visit *v, bool *ok)
 				*ok = false;
 		}
 	}
-	return arr;
 }
 
 static json_t *findings_json(const struct visit *v, bool *ok)
@@ -127,7 +137,7 @@ json_t *visit_json(const struct visit *v)
 	put(o, "elapsed_ms", json_real(round(elapsed * 1000.0) / 1000.0), &ok);
 	put(o, "risk", json_string(risk_name(visit_risk(v))), &ok);
 	put(o, "targets", targets_json(v, &ok), &ok);
-	put(o, "checks", checks_json(v, &ok), &ok);
+	checks_json(v, json_object_get(o, "checks"), &ok);
 	put(o, "findings", findings_json(v, &ok), &ok);
 	if (!ok) {
 		json_decref(o);
