@@ -29,6 +29,10 @@ requesters from 198.18.x.y (--allow 198.18.0.0/15) each start one diagnosis from
 x 32 threads; we sample the in-flight gauge, open fds and the server's RSS until every
 diagnosis is done, then count the store's rows. The namespace is deleted at the end.
 
+--serve-arg passes one more argument to `exposure serve` (repeatable: --serve-arg=--probers
+--serve-arg=2). Memory and CPU are the server's and its probers' (issue 11): the children of
+the server process, their VmHWM and CPU seconds summed.
+
 Every loop is bounded in count and in time; all traffic stays on loopback.
 """
 import argparse
@@ -324,7 +328,7 @@ def throughput(a):
         "--addr-rate", "100000000", "--addr-burst", "100000000", "--prefix-rate", "100000000",
         "--prefix-burst", "100000000", "--max-inflight", "4096", "--queue-max", "100000",
         "--conn-limit", "20000", "--per-ip-conn-limit", "0", "--threads", str(a.threads),
-        "--done-cache", "2000"] + extra, work, host)
+        "--done-cache", "2000"] + extra + a.serve_arg, work, host)
     time.sleep(0.5)
     deadline = time.time() + a.seconds
     per_addr = max(1, a.total // len(addrs))
@@ -353,6 +357,8 @@ def throughput(a):
     elapsed = time.monotonic() - t0
     rss = vm(proc.pid, "VmHWM")
     cpu = proc_cpu_s(proc.pid)
+    prss, nprobers = vm_probers(proc.pid, "VmHWM")
+    cpu_probers = sum(proc_cpu_s(c) for c in children(proc.pid))
     metrics = http.client.HTTPConnection(host, port, timeout=10)
     metrics.request("GET", "/metrics",
                     headers={"Host": srv["names"][0]} if a.tickets else {})
@@ -379,8 +385,31 @@ def throughput(a):
     print("server peak RSS %.1f MiB, server CPU %.1f s (%.2f ms per diagnosis); clients %.1f s, "
           "responder %.1f s" % (rss / 1024.0, cpu, cpu * 1000 / ok if ok else float("nan"),
                                 clients_cpu, self_cpu))
+    print("%d probers: peak RSS %.1f MiB (sum), CPU %.1f s; server and probers %.1f MiB" %
+          (nprobers, prss / 1024.0, cpu_probers, (rss + prss) / 1024.0))
     print("errors %d, 5xx %d, not done %d; server created %d done %d; exit %s; store %s; "
           "families %s" % (errors, e5xx, lost, created, done, rc, counts, fams))
+
+
+def children(pid):
+    """The server's child processes (its probers, issue 11), by pid."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def vm_probers(pid, key):
+    """key (VmHWM, VmRSS) summed over the server's probers, in kB; their count."""
+    kids = children(pid)
+    total = 0
+    for c in kids:
+        try:
+            total += vm(c, key)
+        except OSError:
+            pass
+    return total, len(kids)
 
 
 def proc_cpu_s(pid):
@@ -501,7 +530,7 @@ def inflight(a):
            "--conn-limit", "20000", "--per-ip-conn-limit", "0",
            "--engine-sockets", str(a.engine_sockets),
            "--rtt-floor-ms", timeout_ms, "--rtt-ceiling-ms", timeout_ms,
-           "--done-cache", str(a.count + 10), "--threads", "2"]
+           "--done-cache", str(a.count + 10), "--threads", "2"] + a.serve_arg
     srv = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                            stderr=open(os.path.join(work, "log"), "w"), text=True)
     if "listening" not in srv.stdout.readline():
@@ -515,7 +544,7 @@ def inflight(a):
     for p in procs:
         p.start()
     ids, errors, e5xx = [], 0, 0
-    peak_inflight = peak_sockets = 0
+    peak_inflight = peak_sockets = peak_total_rss = 0
     pending = len(procs)
 
     def sample():
@@ -540,7 +569,11 @@ def inflight(a):
         m = sample()
         try:
             n = len(os.listdir("/proc/%d/fd" % srv.pid))
+            for c in children(srv.pid):
+                n += len(os.listdir("/proc/%d/fd" % c))
             peak_sockets = max(peak_sockets, n)
+            peak_total_rss = max(peak_total_rss,
+                                 vm(srv.pid, "VmRSS") + vm_probers(srv.pid, "VmRSS")[0])
         except OSError:
             pass
         if pending == 0 and post_s is None:
@@ -555,6 +588,7 @@ def inflight(a):
     m = sample()
     total_s = time.monotonic() - t0
     rss = vm(srv.pid, "VmHWM")
+    prss, nprobers = vm_probers(srv.pid, "VmHWM")
     done = metric(m, 'exposure_diagnoses_total{status="done"}')
     hist_count = metric(m, "exposure_diagnosis_seconds_count")
     hist_sum = metric(m, "exposure_diagnosis_seconds_sum")
@@ -565,8 +599,11 @@ def inflight(a):
           (a.count, timeout_ms, a.engine_sockets))
     print("accepted %d (errors %d, 5xx %d); all POSTs answered in %.1f s" %
           (len(ids), errors, e5xx, post_s or float("nan")))
-    print("peak diagnoses in flight %d; peak open fds %d; server peak RSS %.1f MiB" %
-          (peak_inflight, peak_sockets, rss / 1024.0))
+    print("peak diagnoses in flight %d; peak open fds %d (server and probers); server peak RSS "
+          "%.1f MiB; %d probers' peak RSS %.1f MiB (sum); total %.1f MiB (sum of peaks), "
+          "%.1f MiB (peak of the sum, sampled)" %
+          (peak_inflight, peak_sockets, rss / 1024.0, nprobers, prss / 1024.0,
+           (rss + prss) / 1024.0, peak_total_rss / 1024.0))
     print("stopped after %.1f s (SIGTERM): done %d, mean POST->done %.1f s; server exit %s; "
           "store rows %d %s" % (total_s, done, hist_sum / hist_count if hist_count else
                                 float("nan"), rc, sum(counts.values()), counts))
@@ -590,6 +627,9 @@ def main():
     ap.add_argument("--engine-sockets", type=int, default=18000)
     ap.add_argument("--hold", type=float, default=30,
                     help="inflight: seconds to keep sampling after the last POST")
+    ap.add_argument("--serve-arg", action="append", default=[],
+                    help="one more argument of exposure serve, e.g. --serve-arg=--probers "
+                    "--serve-arg=2 (repeatable)")
     a = ap.parse_args()
     a.exe = os.path.abspath(a.exe)
     (throughput if a.mode == "throughput" else inflight)(a)
