@@ -65,6 +65,7 @@ struct pool {
 	struct pool_opts o;
 	struct prober_slot s[POOL_MAX_PROBERS];
 	uv_timer_t heartbeat;
+	uint64_t last_tick_ns; /* the heartbeat's last run */
 	uv_signal_t sigchld;
 	struct pjob *by_id[JOB_BUCKETS];
 	struct jlist waiting; /* submitted while no prober was up */
@@ -460,6 +461,12 @@ static void heartbeat_cb(uv_timer_t *t)
 	struct pool *p = t->data;
 	uint64_t now = uv_hrtime();
 	uint8_t ping[FRAME_HEADER_LEN];
+	/*
+	 * The front's own loop was held up (the whole service stopped, a slow callback): the
+	 * probers got no ping meanwhile and what they sent is still unread (timers run before
+	 * reads in a loop turn). Their silence is ours: each gets a whole window from this ping.
+	 */
+	bool late = p->last_tick_ns && now - p->last_tick_ns > 2ull * p->o.heartbeat_ms * 1000000;
 
 	(void)frame_encode(ping, sizeof(ping), FRAME_PING, NULL, 0);
 	for (unsigned i = 0; i < p->o.probers; i++) {
@@ -467,6 +474,8 @@ static void heartbeat_cb(uv_timer_t *t)
 
 		if (!s->up)
 			continue;
+		if (late)
+			s->seen_ns = now;
 		if (now - s->seen_ns > (uint64_t)p->o.dead_after_ms * 1000000) {
 			lose(s, "no heartbeat");
 		} else if (p->o.mem_mib && resident_mib(s) > p->o.mem_mib) {
@@ -475,6 +484,7 @@ static void heartbeat_cb(uv_timer_t *t)
 		} else if (send_bytes(s, ping, sizeof(ping)) < 0)
 			lose(s, "cannot write to it");
 	}
+	p->last_tick_ns = now;
 }
 
 static const char *signame(int sig)

@@ -213,12 +213,39 @@ static void test_heartbeat(void **state)
 	close(lis);
 }
 
+/* The front itself stalls (its loop held 1.5 s, three times the limit): no prober is blamed for
+ * the pings it never got; the prober keeps its job and answers the next ping. */
+static void test_front_stalled(void **state)
+{
+	struct fx f;
+	struct got slow = {0};
+	struct pool_stats st;
+	uint16_t port;
+	int lis = listen_any(&port);
+	int pid;
+
+	(void)state;
+	fx_start(&f, 1, 500);
+	assert_int_equal(engine_submit(f.e, f.t, port, probe_by_name("ssh"), done, &slow), 0);
+	run_until(&f, &slow.n, 1, 300);
+	pid = pool_prober_pid(f.pool, 0);
+	usleep(1500 * 1000);
+	run_until(&f, &slow.n, 1, 1500);
+	pool_get_stats(f.pool, &st);
+	assert_int_equal(st.restarts, 0);
+	assert_int_equal(st.lost_jobs, 0);
+	assert_int_equal(pool_prober_pid(f.pool, 0), pid);
+	fx_stop(&f);
+	close(lis);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_verdicts_through_a_prober),
 	    cmocka_unit_test(test_kill9_in_flight),
 	    cmocka_unit_test(test_heartbeat),
+	    cmocka_unit_test(test_front_stalled),
 	};
 
 	if (argc != 2)
