@@ -9,6 +9,7 @@ build_packages=(meson ninja-build pkg-config gcc libuv1-dev libjansson-dev libso
 test_packages=(iproute2 nftables socat jq nmap openssh-server inetutils-telnetd inetutils-inetd
 	samba smbclient tigervnc-standalone-server tigervnc-tools xrdp python3-impacket openssl
 	chromium fonts-noto-cjk clang libclang-rt-14-dev clang-format dpkg-dev debhelper nginx
+	rsync tgt rpcbind nfs-kernel-server
 	postgresql-15)
 
 missing_packages() {
@@ -28,6 +29,9 @@ install_missing() {
 	fi
 	echo "setup: installing $missing" >&2
 	# Services in these packages must not start on their own: the tests start their own copies.
+	# policy-rc.d refuses every start during the install (rsync's daemon, tgt's tgtd, rpcbind,
+	# nfs-kernel-server's mountd and nfsd among them), so none is left running: the storage
+	# tests start their own rsync --daemon, tgtd, rpcbind and rpc.mountd in their namespaces.
 	local made_policy=0
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d

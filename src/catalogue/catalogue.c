@@ -153,6 +153,69 @@ static const struct check_def checks[] = {
             "SKYSEA Client View が使うポートに到達できます。古い版は乗っ取られる恐れがあります "
             "(CVE-2016-7836)。",
     },
+    {
+        .name = "rsync",
+        .probe = "rsync",
+        .ports = PORTS({873, 873}),
+        .exposed_id = "rsync-exposed",
+        .exposed_severity = SEVERITY_HIGH,
+        .exposed_confidence = CONFIDENCE_LIKELY,
+        .findings =
+            {
+                {"rsync-no-auth", SEVERITY_CRITICAL},
+                {"rsync-modules-listed", SEVERITY_MEDIUM},
+            },
+        .questions = {"rsync-no-auth"},
+        .title = "rsync",
+        .label_en = "Backup copies (rsync)",
+        .label_ja = "バックアップ (rsync)",
+        .open_en = "An rsync server, often the store of backups, is reachable from the Internet.",
+        .open_ja = "rsync サーバ (バックアップの保存先であることが多い) にインターネットから到達で"
+                   "きます。",
+    },
+    {
+        .name = "nfs",
+        .probe = "nfs",
+        .ports = PORTS({111, 111}, {2049, 2049}),
+        .exposed_id = "nfs-exposed",
+        .exposed_severity = SEVERITY_HIGH,
+        .exposed_confidence = CONFIDENCE_LIKELY,
+        .findings =
+            {
+                {"nfs-export-world", SEVERITY_CRITICAL},
+            },
+        .questions = {"nfs-export-world"},
+        .title = "NFS",
+        .label_en = "Network file sharing (NFS)",
+        .label_ja = "ネットワークファイル共有 (NFS)",
+        .open_en = "An NFS file server or its portmapper is reachable: shared folders may be "
+                   "mounted from anywhere.",
+        .open_ja =
+            "NFS ファイルサーバまたはそのポートマッパーに到達できます。共有フォルダがどこからで"
+            "もマウントされる恐れがあります。",
+    },
+    {
+        .name = "iscsi",
+        .probe = "iscsi",
+        .probe_opt_in = "iscsi-discovery",
+        .ports = PORTS({3260, 3260}),
+        .exposed_id = "iscsi-exposed",
+        .exposed_severity = SEVERITY_HIGH,
+        .exposed_confidence = CONFIDENCE_LIKELY,
+        .findings =
+            {
+                {"iscsi-discovery-no-auth", SEVERITY_HIGH},
+            },
+        .questions = {"iscsi-discovery-no-auth"},
+        .title = "iSCSI",
+        .label_en = "Network disks (iSCSI)",
+        .label_ja = "ネットワークディスク (iSCSI)",
+        .open_en = "An iSCSI storage target is reachable: its disks may be attached over the "
+                   "Internet.",
+        .open_ja =
+            "iSCSI ストレージに到達できます。そのディスクがインターネット越しに接続される恐れ"
+            "があります。",
+    },
 };
 
 #define N_CHECKS (sizeof(checks) / sizeof(checks[0]))

@@ -67,8 +67,14 @@ struct finding_def {
 };
 
 struct check_def {
-	const char *name;         /* stable id: "ssh", "smb", ... (JSON "check", --port CHECK=) */
-	const char *probe;        /* probe_by_name() key; the protocol check behind an open port */
+	const char *name;  /* stable id: "ssh", "smb", ... (JSON "check", --port CHECK=) */
+	const char *probe; /* probe_by_name() key; the protocol check behind an open port */
+	/*
+	 * NULL, or the probe run instead of probe when the operator enables the check's further
+	 * step (diag_options.opt_in; `--iscsi-discovery`): a conversation that goes beyond what
+	 * the public default may do (iscsi: a discovery session that lists the target names).
+	 */
+	const char *probe_opt_in;
 	enum transport transport; /* TCP unless said */
 	struct check_ports ports; /* the default ports, PORTS(...) */
 	const char *exposed_id;   /* finding for an open port: "ssh-exposed" */

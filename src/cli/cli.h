@@ -29,6 +29,7 @@ struct check_config {
 	bool ports_only;      /* port states only: no protocol checks */
 	bool list;            /* --list: print the checks and their ports, probe nothing */
 	bool no_sandbox;      /* --no-sandbox: probe in this process, not in a prober */
+	uint32_t opt_in;      /* --iscsi-discovery: checks whose opt-in probe runs (diag_options) */
 	char *const *targets; /* into argv */
 	size_t n_targets;
 };

@@ -85,7 +85,7 @@ void check_usage(FILE *f)
 	    "  --json              print one JSON document (docs/json.md) and nothing else\n"
 	    "  --allow CIDR        also allow probing this block (repeatable)\n"
 	    "  --config FILE       read settings: 'allow CIDR', 'port CHECK=PORT', 'timeout MS',\n"
-	    "                      'profile NAME', 'checks A,B,...'\n"
+	    "                      'profile NAME', 'checks A,B,...', 'iscsi-discovery yes'\n"
 	    "  --port CHECK=PORT   probe CHECK on another port, or CHECK=FIRST-LAST, or a list\n"
 	    "                      FIRST-LAST,PORT,... (<= 16 ports in all)\n"
 	    "  --timeout MS        fixed per-attempt connect timeout, 1..60000 (default: "
@@ -95,6 +95,8 @@ void check_usage(FILE *f)
 	    "  --profile NAME      the checks to run: 2017 (the default: the seven doors of the\n"
 	    "                      2017 service) or extended (every check)\n"
 	    "  --checks A,B,...    run these checks only (names as in --list --profile extended)\n"
+	    "  --iscsi-discovery   iscsi: open a discovery session and list the target names\n"
+	    "                      (off by default: only the connection is tried)\n"
 	    "  --explain           show all advice for each finding\n"
 	    "  --no-color          no colours (also when NO_COLOR is set)\n"
 	    "  --max-inflight N    connections open at once (default 512)\n"
@@ -499,6 +501,7 @@ int cmd_check(int argc, char **argv)
 	    .checks = cfg.checks,
 	    .timeout_ms = cfg.timeout_ms,
 	    .ports_only = cfg.ports_only,
+	    .opt_in = cfg.opt_in,
 	};
 	if ((r = uv_loop_init(&run.loop)) < 0) {
 		fail(uv_strerror(r));

@@ -150,6 +150,33 @@ int config_file_load(const char *path, config_setting_fn *fn, void *ud, char *er
 	return r;
 }
 
+/*
+ * --iscsi-discovery, or `iscsi-discovery yes|no` in the config file: the iSCSI check opens a
+ * discovery session (SendTargets=All) instead of only connecting (PROBES.md, "iSCSI").
+ */
+static int opt_iscsi_discovery(struct check_config *cfg, const char *val, const char *where,
+                               char *err, size_t errlen)
+{
+	size_t i = catalogue_rank("iscsi");
+	size_t n;
+
+	catalogue_checks(&n);
+	if (i >= n) {
+		snprintf(err, errlen, "%s: no iscsi check in this build", where);
+		return -ERR_UNSUPPORTED;
+	}
+	if (strcmp(val, "yes") == 0) {
+		cfg->opt_in |= 1u << i;
+	} else if (strcmp(val, "no") == 0) {
+		cfg->opt_in &= ~(1u << i);
+	} else {
+		snprintf(err, errlen, "%s: iscsi-discovery wants yes or no, not \"%s\"", where,
+		         val);
+		return -ERR_SYNTAX;
+	}
+	return 0;
+}
+
 /* A setting of `exposure check`'s config file: allow, port or timeout. */
 static int check_setting(void *ud, const char *key, char *val, const char *where, char *err,
                          size_t errlen)
@@ -168,8 +195,12 @@ static int check_setting(void *ud, const char *key, char *val, const char *where
 		return opt_timeout(cfg, val, where, err, errlen);
 	if (strcmp(key, "profile") == 0 || strcmp(key, "checks") == 0)
 		return opt_select(cfg, key[0] == 'c', val, where, err, errlen);
-	snprintf(err, errlen, "%s: unknown setting '%s' (allow, port, timeout, profile, checks)",
-	         where, key);
+	if (strcmp(key, "iscsi-discovery") == 0)
+		return opt_iscsi_discovery(cfg, val, where, err, errlen);
+	snprintf(
+	    err, errlen,
+	    "%s: unknown setting '%s' (allow, port, timeout, profile, checks, iscsi-discovery)",
+	    where, key);
 	return -ERR_SYNTAX;
 }
 
@@ -197,6 +228,7 @@ enum {
 	OPT_PROFILE,
 	OPT_CHECKS,
 	OPT_NO_SANDBOX,
+	OPT_ISCSI_DISCOVERY,
 	OPT_HELP
 };
 
@@ -214,6 +246,7 @@ static const struct option long_options[] = {
     {"profile", required_argument, NULL, OPT_PROFILE},
     {"checks", required_argument, NULL, OPT_CHECKS},
     {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
+    {"iscsi-discovery", no_argument, NULL, OPT_ISCSI_DISCOVERY},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -268,6 +301,8 @@ static int one_option(struct check_config *cfg, int c, const char *arg, char *er
 	case OPT_NO_SANDBOX:
 		cfg->no_sandbox = true;
 		return 0;
+	case OPT_ISCSI_DISCOVERY:
+		return opt_iscsi_discovery(cfg, "yes", "--iscsi-discovery", err, errlen);
 	case OPT_HELP:
 		cfg->help = true;
 		return 0;

@@ -524,6 +524,16 @@ static void on_port_done(void *ud, const struct port_result *pr, struct probe_re
 	notify(job->d);
 }
 
+/* The probe of a check: its opt-in one when the operator enabled it (diag_options.opt_in). */
+static const struct probe_ops *probe_of(const struct check_def *def, const struct diag_options *o)
+{
+	size_t rank = catalogue_rank(def->name);
+
+	if (o && def->probe_opt_in && rank < 32 && (o->opt_in >> rank & 1u))
+		return probe_by_name(def->probe_opt_in);
+	return probe_by_name(def->probe);
+}
+
 struct diagnosis *diagnosis_start(struct engine *e, const char *target, const struct addr *a,
                                   const struct diag_options *o, diag_check_cb *on_check,
                                   diag_done_cb *on_done, void *ud, int *err)
@@ -555,8 +565,7 @@ struct diagnosis *diagnosis_start(struct engine *e, const char *target, const st
 		/* A UDP port says nothing to an empty datagram: its protocol's request is the
 		 * port test itself (nmap -sU sends the same payloads), also with --ports-only. */
 		bool udp = def->transport == TRANSPORT_UDP;
-		r = engine_submit(e, t, job->port,
-		                  ports_only && !udp ? NULL : probe_by_name(def->probe),
+		r = engine_submit(e, t, job->port, ports_only && !udp ? NULL : probe_of(def, o),
 		                  on_port_done, job);
 		if (r == 0) {
 			submitted++;

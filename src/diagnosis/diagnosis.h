@@ -28,6 +28,9 @@ struct diag_options {
 	uint32_t checks;
 	unsigned timeout_ms; /* 0 = adaptive (engine); else a fixed per-attempt timeout */
 	bool ports_only;     /* port states only, like nmap -sT: no protocol check runs */
+	/* Checks (catalogue indices, like checks) whose operator-enabled probe runs instead of
+	 * their default one (check_def.probe_opt_in: iscsi's discovery session); 0 = none. */
+	uint32_t opt_in;
 };
 
 struct diagnosis;

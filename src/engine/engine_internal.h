@@ -114,7 +114,8 @@ struct probe_run {
 	struct probe_result res;
 	unsigned conn; /* index of the current connection */
 	unsigned max_conns;
-	unsigned idle_ms;    /* this connection's, from its TCP_INFO (engine/deadline.h) */
+	uint16_t port;    /* this connection's port when the probe chose one (tx.next_port), or 0 */
+	unsigned idle_ms; /* this connection's, from its TCP_INFO (engine/deadline.h) */
 	unsigned total_ms;   /* the whole probe's; grows (to its ceiling) when the path does */
 	uint64_t start_ns;   /* the probe's first connection */
 	uint64_t last_ns;    /* the latest byte received, or the connection's start */

@@ -205,6 +205,7 @@ static void conn_begin(struct engine_job *j, struct engine_sock *s)
 	run->s = s;
 	run->rx_len = 0;
 	run->tx.len = 0;
+	run->tx.next_port = 0;
 	run->tx_off = 0;
 	run->sent_any = false;
 	run->got_any = false;
@@ -297,6 +298,7 @@ static void conn_reconnect(struct engine_job *j)
 		return;
 	}
 	run->conn++;
+	run->port = run->tx.next_port; /* 0: the probed port again */
 	conn_reopen(j);
 }
 

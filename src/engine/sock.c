@@ -89,7 +89,9 @@ static int open_type(struct engine_job *j, unsigned tryno, int type, struct engi
 		return -ENOMEM;
 	s->t0_ns = engine_now_ns();
 	j->e->st.connects++;
-	r = start_connect(&j->t->addr, j->port, type);
+	/* A probe's later connection may go to another port of the same host (probe_tx.next_port).
+	 */
+	r = start_connect(&j->t->addr, j->run && j->run->port ? j->run->port : j->port, type);
 	if (r < 0)
 		goto out_free;
 	s->fd = r;

@@ -230,7 +230,9 @@ static bool probe_may_raise(const char *name, const char *id)
 	struct finding_def f;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!c[i].probe || strcmp(c[i].probe, name) != 0)
+		/* the check's probe, or the one the operator may enable instead (probe_opt_in) */
+		if ((!c[i].probe || strcmp(c[i].probe, name) != 0) &&
+		    (!c[i].probe_opt_in || strcmp(c[i].probe_opt_in, name) != 0))
 			continue;
 		for (size_t k = 0; check_finding(&c[i], k, &f); k++)
 			if (strcmp(f.id, id) == 0)

@@ -97,6 +97,26 @@ void probe_detail_set(struct probe_result *out, const char *key, json_t *value)
 		json_decref(value);
 }
 
+int probe_other(struct probe_result *out, const uint8_t *buf, size_t len)
+{
+	static const struct {
+		const char *prefix, *service;
+	} known[] = {{"SSH-", "ssh"}, {"HTTP/", "http"}, {"RFB ", "vnc"}, {"@RSYNCD:", "rsync"}};
+	bool waiting = false;
+
+	out->state = SERVICE_OTHER;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		size_t k = strlen(known[i].prefix);
+
+		if (len >= k && memcmp(buf, known[i].prefix, k) == 0) {
+			snprintf(out->service, sizeof(out->service), "%s", known[i].service);
+			return PROBE_DONE;
+		}
+		waiting |= len < k && memcmp(buf, known[i].prefix, len) == 0;
+	}
+	return waiting ? PROBE_MORE : PROBE_DONE;
+}
+
 static const char *const end_names[PROBE_END_X_MAX] = {
     [PROBE_END_CLOSED] = "closed by the server",          [PROBE_END_RESET] = "connection reset",
     [PROBE_END_IDLE] = "no data before the idle timeout", [PROBE_END_DEADLINE] = "deadline reached",
@@ -154,12 +174,16 @@ extern const struct probe_ops probe_mongodb;
 extern const struct probe_ops probe_elasticsearch;
 extern const struct probe_ops probe_mysql;
 extern const struct probe_ops probe_postgresql;
+extern const struct probe_ops probe_iscsi;
+extern const struct probe_ops probe_iscsi_discovery;
+extern const struct probe_ops probe_nfs;
 
 /* Explicit list, like zmap's probe_modules[]; each protocol adds itself here. */
 static const struct probe_ops *const probes[] = {
     &probe_skysea,        &probe_ssh,   &probe_telnet,     &probe_rdp,   &probe_vnc,
     &probe_netbios,       &probe_smb,   &probe_rsync,      &probe_redis, &probe_mongodb,
-    &probe_elasticsearch, &probe_mysql, &probe_postgresql,
+    &probe_elasticsearch, &probe_mysql, &probe_postgresql, &probe_iscsi, &probe_iscsi_discovery,
+    &probe_nfs,
 };
 
 const struct probe_ops *probe_by_name(const char *name)

@@ -47,6 +47,12 @@ struct probe_tx {
 	uint8_t *buf;
 	size_t cap;
 	size_t len;
+	/*
+	 * Set with PROBE_RECONNECT: the next connection goes to this port of the same host (0: the
+	 * probed port). For conversations whose second leg is on a port the first one names (the
+	 * NFS mount service, found through the portmapper); the engine resets it to 0 each time.
+	 */
+	uint16_t next_port;
 };
 
 #define PROBE_MAX_FINDINGS 8
@@ -155,6 +161,14 @@ enum probe_answer probe_answer_of(const struct probe_result *res, const char *id
 
 /* Set details[key] = value (takes ownership of value), creating the object if needed. */
 void probe_detail_set(struct probe_result *out, const char *key, json_t *value);
+
+/*
+ * The first bytes are not the protocol: out->state = SERVICE_OTHER, with out->service named
+ * when they start like another greeting ("SSH-" ssh, "HTTP/" http, "RFB " vnc, "@RSYNCD:"
+ * rsync). Returns PROBE_MORE while buf is still a short prefix of such a greeting (the caller
+ * consumes nothing and waits for more), else PROBE_DONE.
+ */
+int probe_other(struct probe_result *out, const uint8_t *buf, size_t len);
 
 /* Why a connection ended, in words: "closed by the server", "no data before the idle timeout". */
 const char *probe_end_name(enum probe_end why);

@@ -108,9 +108,6 @@ static void report(struct rsync_state *s, struct probe_result *out)
 		probe_detail_set(out, "motd_lines", json_integer(s->motd_lines));
 	}
 
-	if (s->n_listed > 0)
-		probe_add_finding(out, "rsync-modules-listed", SEVERITY_MEDIUM,
-		                  CONFIDENCE_CONFIRMED, NULL);
 	if (n_ok > 0) {
 		for (size_t i = 0; i < s->n_mods; i++)
 			if (s->mods[i].open == OPEN_OK) {
@@ -122,8 +119,13 @@ static void report(struct rsync_state *s, struct probe_result *out)
 			}
 		probe_add_finding(out, "rsync-no-auth", SEVERITY_CRITICAL, CONFIDENCE_CONFIRMED,
 		                  reason);
-		return;
 	}
+	/* Worst first: the list after the module that opens. */
+	if (s->n_listed > 0)
+		probe_add_finding(out, "rsync-modules-listed", SEVERITY_MEDIUM,
+		                  CONFIDENCE_CONFIRMED, NULL);
+	if (n_ok > 0)
+		return;
 	/* "No" only when every listed module was opened and asked for a password or refused. */
 	if (s->list_done && !s->list_cut && s->n_listed > 0 && s->n_listed == s->n_mods &&
 	    n_decided == s->n_mods)
@@ -153,15 +155,6 @@ static int rsync_start(void *state, unsigned conn, struct probe_tx *tx, struct p
 	s->lines = 0;
 	s->phase = RS_GREETING;
 	return PROBE_MORE;
-}
-
-static void note_other(const uint8_t *buf, size_t len, struct probe_result *out)
-{
-	out->state = SERVICE_OTHER;
-	if (len >= 4 && memcmp(buf, "SSH-", 4) == 0)
-		snprintf(out->service, sizeof(out->service), "ssh");
-	else if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0)
-		snprintf(out->service, sizeof(out->service), "http");
 }
 
 static int on_greeting(struct rsync_state *s, const struct rsync_line *l, struct probe_tx *tx)
@@ -265,9 +258,11 @@ static int rsync_feed(void *state, const uint8_t *buf, size_t len, size_t *consu
 			if (s->phase == RS_GREETING && s->conn == 0) {
 				/* A few more bytes name what answers instead ("SSH-", "HTTP/"). */
 				s->not_rsync = true;
-				note_other(buf, len, out);
-				if (len < 8 && memchr(buf, '\n', len) == NULL)
+				if (probe_other(out, buf, len) == PROBE_MORE)
 					return PROBE_MORE;
+				/* "@RSYNCD: " with a version that is not one: broken rsync */
+				if (strcmp(out->service, "rsync") == 0)
+					out->state = SERVICE_PROTOCOL_ERROR;
 				*consumed = len;
 				return PROBE_DONE;
 			}

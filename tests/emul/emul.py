@@ -54,6 +54,11 @@ CASES = {
                          ("send", b"\r\nrouter login: ")]],
     "telnet-hostile": [[("send", b"\xff\xfb\x01\x1b]0;pwned\x07\x1b[31m<script>x</script>\x00"
                         b"\xc3\x28\r\nPassword: ")]],
+    # NFS server on 2049 (PROBES.md, "NFS"): answers the portmapper DUMP call as nfsd does,
+    # accepted but PROG_UNAVAIL (RFC 5531 §9), for the lab where no kernel nfsd can run
+    "nfs-prog-unavail": [[("recv", 44),
+                          ("send", bytes.fromhex("80000018") + b"NFS0" +
+                           bytes.fromhex("00000001 00000000 00000000 00000000 00000001"))]],
     # RDP (§12.7)
     "rdp-nla": [[("rdp_nla",)]],
     "rdp-nla-p3-silent": [[("rdp_nla",)], [("rdp_nla",)], [("tpkt",)]],

@@ -249,3 +249,96 @@ lab_xrdp()
 		 mkdir -p -m 755 /run/xrdp /run/xrdp/sockdir && exec "$@"' \
 		sh /usr/sbin/xrdp --nodaemon --config "$d/xrdp.ini"
 }
+
+# rsync: lab_rsyncd HOST PORT mixed|auth
+# rsync --daemon --no-detach on every address of the host, its own config: "mixed" has a module
+# that opens without a password (open, writable) and one with auth users (priv); "auth" has
+# priv only. Each module lists (list = yes, the default).
+lab_rsyncd()
+{
+	local host=$1 port=$2 mode=$3 name d
+	name="rsyncd-$host-$port"
+	d=$(lab_srv_dir "$name") || return 1
+	mkdir -p "$d/open" "$d/priv" && echo data >"$d/open/file"
+	printf 'backup:labsecret\n' >"$d/secrets" && chmod 600 "$d/secrets"
+	{
+		printf 'port = %s\nuse chroot = no\npid file = %s/rsyncd.pid\n' "$port" "$d"
+		[ "$mode" = mixed ] && printf '[open]\n  path = %s/open\n  comment = open backups\n  read only = no\n' "$d"
+		printf '[priv]\n  path = %s/priv\n  comment = private\n  auth users = backup\n  secrets file = %s/secrets\n' "$d" "$d"
+	} >"$d/rsyncd.conf"
+	lab_srv_start "$name" "$host" "$port" -- rsync --daemon --no-detach --config="$d/rsyncd.conf"
+}
+
+# NFS: lab_nfsd HOST MOUNTD_PORT world|restricted
+# rpcbind (111) and rpc.mountd from nfs-kernel-server, in a private /run with /var/lib/nfs and
+# /etc/exports bound from the server's directory. This kernel has no nfsd (no nfsd filesystem),
+# so nothing listens on 2049, but mountd answers EXPORT from its export table, which is what
+# the probe asks. "world" exports one folder to * and one to 198.18.0.0/15; "restricted" the
+# second only. The export file is $LAB_STATE/srv/nfsd-HOST/exports (change it, then run
+# lab_nfsd_reload HOST).
+lab_nfsd()
+{
+	local host=$1 mport=$2 mode=$3 name d
+	name="nfsd-$host"
+	d=$(lab_srv_dir "$name") || return 1
+	mkdir -p "$d/lib" "$d/pub" "$d/priv"
+	{
+		[ "$mode" = world ] && echo "$d/pub *(ro,insecure,no_subtree_check,fsid=1)"
+		echo "$d/priv 198.18.0.0/15(rw,no_subtree_check,fsid=2)"
+	} >"$d/exports"
+	# shellcheck disable=SC2016
+	lab_srv_start "$name" "$host" 111 "$mport" -- sh -c \
+		'mount -t tmpfs -o mode=755,size=1m lab-run /run && mkdir -p /run/rpcbind &&
+		 mount --bind "$0/lib" /var/lib/nfs && mount --bind "$0/exports" /etc/exports &&
+		 { rpcbind -f -w & } && sleep 0.2 && exportfs -ra &&
+		 exec rpc.mountd -F -p "$1"' "$d" "$mport"
+}
+
+# Re-read the export file of lab_nfsd (inside mountd's mount namespace).
+lab_nfsd_reload()
+{
+	local pid
+	pid=$(awk -v n="nfsd-$1" '$2 == n { print $1 }' "$LAB_STATE/pids" | tail -n 1)
+	[ -n "$pid" ] && nsenter -t "$pid" -m exportfs -ra
+}
+
+# iSCSI: lab_tgtd HOST PORT TARGET-IQN
+# tgtd in the foreground on the host's IPv4 address, in a private /run (its control socket), one
+# target with a 1 MiB LUN, open to every initiator. lab_tgtd_discovery_chap HOST binds an
+# account to discovery afterwards (tgtadm inside tgtd's mount namespace).
+lab_tgtd()
+{
+	local host=$1 port=$2 iqn=$3 name d
+	name="tgtd-$host-$port"
+	d=$(lab_srv_dir "$name") || return 1
+	truncate -s 1M "$d/lun1.img" || return 1
+	# shellcheck disable=SC2016
+	lab_srv_start "$name" "$host" "$port" -- sh -c \
+		'mount -t tmpfs -o mode=755,size=1m lab-run /run && mkdir -p /run/tgtd &&
+		 { tgtd -f --iscsi "portal=$0:$1" & } && p=$! &&
+		 for i in $(seq 100); do tgtadm --lld iscsi --op show --mode target >/dev/null 2>&1 && break; sleep 0.05; done &&
+		 tgtadm --lld iscsi --op new --mode target --tid 1 -T "$2" &&
+		 tgtadm --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$3" &&
+		 tgtadm --lld iscsi --op bind --mode target --tid 1 -I ALL && wait $p' \
+		"$(lab_addr4 "$host")" "$port" "$iqn" "$d/lun1.img" || return 1
+	# tgtd listens before its target exists: wait (bounded) until the target is there.
+	local pid i
+	pid=$(awk -v n="$name" '$2 == n { print $1 }' "$LAB_STATE/pids" | tail -n 1)
+	for i in $(seq 1 100); do
+		nsenter -t "$pid" -m tgtadm --lld iscsi --op show --mode target 2>/dev/null |
+			grep -q "$iqn" && return 0
+		sleep 0.05
+	done
+	lab_log "$name: target $iqn never appeared"
+	return 1
+}
+
+lab_tgtd_discovery_chap()
+{
+	local pid
+	pid=$(awk -v n="tgtd-$1-$2" '$2 == n { print $1 }' "$LAB_STATE/pids" | tail -n 1)
+	[ -n "$pid" ] || return 1
+	nsenter -t "$pid" -m tgtadm --lld iscsi --op new --mode account --user disc \
+		--password labsecret12345 &&
+		nsenter -t "$pid" -m tgtadm --lld iscsi --op bind --mode account --user disc
+}

@@ -22,7 +22,9 @@
 #include <sys/stat.h>
 
 #include "probes/parse/nbss_parse.h"
+#include "probes/parse/iscsi_parse.h"
 #include "probes/parse/rdp_parse.h"
+#include "probes/parse/rpc_parse.h"
 #include "probes/parse/rsync_parse.h"
 #include "probes/parse/smb1_parse.h"
 #include "probes/parse/smb2_parse.h"
@@ -613,6 +615,115 @@ static int walk_smb2_negotiate(const uint8_t *buf, size_t len, struct dump *d)
 	return r;
 }
 
+/* ---- iSCSI: target PDUs one after another, with the keys of their data segments */
+static int walk_iscsi(const uint8_t *buf, size_t len, struct dump *d)
+{
+	static struct iscsi_keys k;
+	struct iscsi_pdu p;
+	int r = iscsi_parse_pdu(buf, len, &p), first = r;
+
+	for (unsigned i = 0;; i++) {
+		check_consumed(r, len);
+		kv_result(d, "pdu", r);
+		if (r <= 0 || i == 32)
+			break;
+		assert_true(p.data_off + p.data_len <= (size_t)r);
+		kv(d, "opcode", "0x%02x", p.opcode);
+		kv(d, "flags", "final=%d cont=%d csg=%u nsg=%u", p.final, p.cont, p.csg, p.nsg);
+		if (p.opcode == ISCSI_OP_LOGIN_RSP)
+			kv(d, "status", "%u/%u %s", p.status_class, p.status_detail,
+			   iscsi_status_name(p.status_class, p.status_detail));
+		kv(d, "stat_sn", "%u", p.stat_sn);
+		memset(&k, 0, sizeof(k));
+		iscsi_keys_scan(buf + p.data_off, p.data_len, &k);
+		check_text(k.auth_method, sizeof(k.auth_method), false);
+		if (k.auth_method[0])
+			kv(d, "auth_method", "%s", k.auth_method);
+		for (unsigned t = 0; t < k.n_targets && t < ISCSI_TARGETS_MAX; t++) {
+			check_text(k.targets[t], sizeof(k.targets[t]), false);
+			kv(d, "target", "%s", k.targets[t]);
+		}
+		if (k.truncated)
+			kv(d, "truncated", "1");
+		buf += r;
+		len -= (size_t)r;
+		if (len == 0)
+			break;
+		r = iscsi_parse_pdu(buf, len, &p);
+	}
+	kv(d, "rest", "%zu", len);
+	return first;
+}
+
+/* ---- ONC RPC: fragments joined into one record, the reply, then DUMP or EXPORT by its xid */
+static int walk_rpc(const uint8_t *buf, size_t len, struct dump *d)
+{
+	static uint8_t rec[RPC_RECORD_MAX];
+	static struct rpc_pmap_list pm;
+	static struct rpc_exports ex;
+	struct rpc_fragment f;
+	struct rpc_reply rp;
+	size_t rec_len = 0;
+	int r = rpc_parse_fragment(buf, len, RPC_RECORD_MAX, &f), first = r;
+
+	for (unsigned i = 0;; i++) {
+		check_consumed(r, len);
+		kv_result(d, "fragment", r);
+		if (r <= 0 || i == 16)
+			return first;
+		kv(d, "fragment_len", "%u%s", f.len, f.last ? " last" : "");
+		buf += r;
+		len -= (size_t)r;
+		if (f.len > len || f.len > RPC_RECORD_MAX - rec_len) {
+			kv(d, "record", "cut");
+			return first;
+		}
+		memcpy(rec + rec_len, buf, f.len);
+		rec_len += f.len;
+		buf += f.len;
+		len -= f.len;
+		if (f.last)
+			break;
+		r = rpc_parse_fragment(buf, len, RPC_RECORD_MAX, &f);
+	}
+	r = rpc_parse_reply(rec, rec_len, &rp);
+	kv_result(d, "reply", r);
+	if (r > 0) {
+		kv(d, "xid", "0x%08x", rp.xid);
+		kv(d, "status", "%s %u", rp.kind == RPC_ACCEPTED ? "accepted" : "denied", rp.stat);
+		if (rp.kind == RPC_DENIED && rp.stat == 1)
+			kv(d, "auth", "%u", rp.auth);
+	}
+	if (r > 0 && rp.kind == RPC_ACCEPTED && rp.stat == 0 && rp.xid == 0x4e465330u) {
+		r = rpc_parse_pmap_dump(rec, rec_len, rp.body, &pm);
+		kv(d, "dump", "%s", r == 0 ? "ok" : err_name(r));
+		for (unsigned i = 0; r == 0 && i < pm.n; i++) {
+			const char *name = rpc_program_name(pm.map[i].prog);
+
+			kv(d, "mapping", "%s %u v%u prot %u port %s", name ? name : "?",
+			   pm.map[i].prog, pm.map[i].vers, pm.map[i].prot,
+			   pm.map[i].prog == RPC_PROG_MOUNT ? "(random)" : "fixed");
+		}
+	} else if (r > 0 && rp.kind == RPC_ACCEPTED && rp.stat == 0) {
+		r = rpc_parse_exports(rec, rec_len, rp.body, &ex);
+		kv(d, "exports", "%s", r == 0 ? "ok" : err_name(r));
+		for (unsigned i = 0; r == 0 && i < ex.n; i++) {
+			check_text(ex.ex[i].dir, sizeof(ex.ex[i].dir), false);
+			check_text(ex.ex[i].groups, sizeof(ex.ex[i].groups), false);
+			kv(d, "export", "%s",
+			   strstr(ex.ex[i].dir, "/pub")    ? "(tmp)/pub"
+			   : strstr(ex.ex[i].dir, "/priv") ? "(tmp)/priv"
+			                                   : ex.ex[i].dir);
+			kv(d, "clients", "%s", ex.ex[i].groups);
+			kv(d, "world", "%d", ex.ex[i].world);
+		}
+		if (r == 0)
+			kv(d, "world_exports", "%u", ex.world);
+	}
+	kv(d, "rest", "%zu", len);
+	return first;
+}
+
 /* ---- rsync: the greeting, then every line (module list, message of the day, answers) */
 static int walk_rsync(const uint8_t *buf, size_t len, struct dump *d)
 {
@@ -920,6 +1031,8 @@ static struct parser parsers[] = {
     {.name = "elasticsearch", .walk = walk_es, .prefix = prefix_message},
     {.name = "mysql", .walk = walk_mysql, .prefix = prefix_message},
     {.name = "postgresql", .walk = walk_pg, .prefix = prefix_message},
+    {.name = "iscsi", .walk = walk_iscsi, .prefix = prefix_message},
+    {.name = "rpc", .walk = walk_rpc, .prefix = prefix_message},
 };
 
 /* The folders of tests/data, each with the captures it holds at least (a lost file fails). */
@@ -927,9 +1040,9 @@ static const struct {
 	const char *name;
 	unsigned min;
 } dirs[] = {
-    {"ssh", 15},     {"telnet", 10},       {"rdp", 23},  {"vnc", 16},
-    {"netbios", 15}, {"smb", 65},          {"rsync", 8}, {"redis", 11},
-    {"mongodb", 10}, {"elasticsearch", 9}, {"mysql", 8}, {"postgresql", 8},
+    {"ssh", 15},  {"telnet", 10},    {"rdp", 23},   {"vnc", 16},     {"netbios", 15},
+    {"smb", 65},  {"rsync", 8},      {"redis", 11}, {"mongodb", 10}, {"elasticsearch", 9},
+    {"mysql", 8}, {"postgresql", 8}, {"iscsi", 8},  {"nfs", 12},
 };
 
 /* ---- files */

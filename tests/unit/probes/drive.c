@@ -109,7 +109,10 @@ int sim_run(const struct probe_ops *ops, const struct sim_conn *conns, size_t n_
 			pos += n;
 			have += n;
 			tx.len = 0;
+			tx.next_port = 0;
 			r = ops->feed(state, rx, have, &consumed, &tx, out);
+			if (r == PROBE_RECONNECT && c + 1 < DRIVE_MAX_PORTS)
+				st->ports[c + 1] = tx.next_port;
 			if (!valid_status(r, true) || consumed > have || tx.len > tx.cap) {
 				ret = fail("%s: feed returned %d, consumed %zu of %zu", ops->name,
 				           r, consumed, have);
@@ -227,14 +230,15 @@ int net_run(const struct probe_ops *ops, const char *host, uint16_t port, struct
 		ret = -ERR_NOMEM;
 		goto out;
 	}
-	for (unsigned c = 0;; c++) {
+	for (unsigned c = 0, next_port = port;; c++) {
 		struct probe_tx tx = {.buf = txbuf, .cap = TX_CAP, .len = 0};
 		double last = now_ms();
 		size_t have = 0;
 		enum probe_end why;
 		int r;
 
-		fd = connect_to(host, port, 3000);
+		/* like the engine: a later connection may go to the port the probe chose */
+		fd = connect_to(host, (uint16_t)next_port, 3000);
 		if (fd < 0) {
 			if (c == 0) {
 				ret = fd;
@@ -280,7 +284,9 @@ int net_run(const struct probe_ops *ops, const char *host, uint16_t port, struct
 			last = now_ms();
 			have += (size_t)n;
 			tx.len = 0;
+			tx.next_port = 0;
 			r = ops->feed(state, rx, have, &consumed, &tx, out);
+			next_port = r == PROBE_RECONNECT && tx.next_port ? tx.next_port : port;
 			if (consumed > have) {
 				ret = fail("%s: consumed %zu of %zu", ops->name, consumed, have);
 				goto out;

@@ -31,10 +31,13 @@ struct sim_opts {
 	enum probe_end tail_why; /* how a connection whose bytes ran out ends (default IDLE) */
 };
 
+#define DRIVE_MAX_PORTS 8
+
 struct drive_stats {
-	unsigned conns;        /* connections started */
-	size_t tx_total;       /* bytes the probe queued */
-	uint8_t tx_first[512]; /* what the probe queued on the first connection */
+	uint16_t ports[DRIVE_MAX_PORTS]; /* the port each connection went to (0: the probed one) */
+	unsigned conns;                  /* connections started */
+	size_t tx_total;                 /* bytes the probe queued */
+	uint8_t tx_first[512];           /* what the probe queued on the first connection */
 	size_t tx_first_len;
 	enum probe_end last_end; /* why the last connection ended, PROBE_END_X_MAX if DONE */
 	double elapsed_ms;       /* net_run only */

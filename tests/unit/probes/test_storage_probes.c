@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-extern const struct probe_ops probe_rsync;
+extern const struct probe_ops probe_rsync, probe_iscsi, probe_iscsi_discovery, probe_nfs;
 
 #define MAX_CONNS 6
 
@@ -36,10 +36,20 @@ struct tcase {
 	enum probe_answer answer;
 	const char *key, *val; /* optional: details[key] (string) == val, or in it (array) */
 	const char *tx_first;  /* optional: what the probe sends on the first connection */
+	uint16_t ports[3];     /* optional: the port of connections 1 and 2 (0: the probed one) */
 };
 
 #define RS   "rsync/rsync-3.5.0+ds1-0+deb12u1-"
 #define RSTX "@RSYNCD: 31.0\n\n"
+#define TGT  "iscsi/tgt-1.0.85-1+deb12u1-"
+#define ISQ  "iscsi-discovery-no-auth"
+#define NFSX "nfs/nfs-kernel-server-2.6.2-4+deb12u1-"
+#define RPCB "nfs/rpcbind-1.2.6-6+b1-dump.bin"
+#define NFQ  "nfs-export-world"
+/* the portmapper DUMP call, record mark included (RFC 1833 §3, RFC 5531 §9) */
+#define DUMP_CALL                                                                                  \
+	"\x80\x00\x00\x28NFS0\0\0\0\0\0\0\0\x02\0\x01\x86\xa0\0\0\0\x02\0\0\0\x04"                 \
+	"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
 
 static const struct tcase cases[] = {
     /* real rsync 3.x daemon: open, priv (auth users), denied (hosts allow) */
@@ -91,9 +101,182 @@ static const struct tcase cases[] = {
      PROBE_ANSWER_UNDECIDED},
     {&probe_rsync, {"rsync/emul-longline.bin"}, SERVICE_PROTOCOL_ERROR, "rsync", ""},
     {&probe_rsync, {"rsync/emul-nul.bin"}, SERVICE_PROTOCOL_ERROR, "rsync", ""},
-    {&probe_rsync, {"rsync/emul-badversion.bin"}, SERVICE_OTHER, "", ""},
+    {&probe_rsync, {"rsync/emul-badversion.bin"}, SERVICE_PROTOCOL_ERROR, "rsync", ""},
     {&probe_rsync, {"rsync/emul-ssh.bin"}, SERVICE_OTHER, "ssh", ""},
     {&probe_rsync, {NULL}, SERVICE_SILENT, "", ""},
+    /* iSCSI, reachability only (the default): nothing sent, the question says why */
+    {&probe_iscsi,
+     {NULL},
+     SERVICE_UNKNOWN,
+     "",
+     "",
+     ISQ,
+     PROBE_ANSWER_UNDECIDED,
+     "discovery",
+     "off"},
+    /* iSCSI discovery (opt-in) against Debian's tgt: two targets listed without credentials */
+    {&probe_iscsi_discovery,
+     {TGT "discovery.bin"},
+     SERVICE_IDENTIFIED,
+     "iscsi",
+     ISQ "=confirmed",
+     NULL,
+     0,
+     "targets",
+     "iqn.2026-12.test.lab:vm-images"},
+    /* tgt with a discovery account: authentication failure, the question answered no */
+    {&probe_iscsi_discovery,
+     {TGT "discovery-chap.bin"},
+     SERVICE_IDENTIFIED,
+     "iscsi",
+     "",
+     ISQ,
+     PROBE_ANSWER_NO,
+     "login_status",
+     "authentication failure"},
+    {&probe_iscsi_discovery,
+     {"iscsi/emul-chap-chosen.bin"},
+     SERVICE_IDENTIFIED,
+     "iscsi",
+     "",
+     ISQ,
+     PROBE_ANSWER_NO,
+     "auth_method",
+     "CHAP"},
+    {&probe_iscsi_discovery,
+     {"iscsi/emul-authz-failure.bin"},
+     SERVICE_IDENTIFIED,
+     "iscsi",
+     "",
+     ISQ,
+     PROBE_ANSWER_NO},
+    {&probe_iscsi_discovery,
+     {"iscsi/emul-redirect.bin"},
+     SERVICE_PROTOCOL_ERROR,
+     "iscsi",
+     "",
+     ISQ,
+     PROBE_ANSWER_UNDECIDED},
+    {&probe_iscsi_discovery,
+     {"iscsi/emul-ffp-continue.bin"},
+     SERVICE_IDENTIFIED,
+     "iscsi",
+     ISQ,
+     NULL,
+     0,
+     "targets",
+     "iqn.2026-12.test:a"},
+    {&probe_iscsi_discovery,
+     {"iscsi/emul-hostile-names.bin"},
+     SERVICE_IDENTIFIED,
+     "iscsi",
+     ISQ,
+     NULL,
+     0,
+     "targets",
+     "?[31mevil?"},
+    {&probe_iscsi_discovery,
+     {"iscsi/emul-reject.bin"},
+     SERVICE_PROTOCOL_ERROR,
+     "iscsi",
+     "",
+     ISQ,
+     PROBE_ANSWER_UNDECIDED},
+    {&probe_iscsi_discovery, {"iscsi/emul-huge-dsl.bin"}, SERVICE_OTHER, "", ""},
+    {&probe_iscsi_discovery, {"iscsi/emul-echo.bin"}, SERVICE_OTHER, "", ""},
+    {&probe_iscsi_discovery, {"iscsi/emul-http.bin"}, SERVICE_OTHER, "http", ""},
+    {&probe_iscsi_discovery, {NULL}, SERVICE_SILENT, "", ""},
+    /* NFS on 111: Debian's rpcbind, then rpc.mountd's export list (one export to "*") */
+    {&probe_nfs,
+     {RPCB, NFSX "exports.bin"},
+     SERVICE_IDENTIFIED,
+     "nfs",
+     NFQ "=confirmed",
+     NULL,
+     0,
+     "programs",
+     "mountd 100005 v3 tcp 52785",
+     NULL,
+     {0, 52785}},
+    /* only restricted exports: the question is answered no */
+    {&probe_nfs,
+     {RPCB, NFSX "exports-restricted.bin"},
+     SERVICE_IDENTIFIED,
+     "nfs",
+     "",
+     NFQ,
+     PROBE_ANSWER_NO},
+    /* NFS on 2049: not the portmapper, so the portmapper on 111, then mountd */
+    {&probe_nfs,
+     {"nfs/emul-prog-unavail.bin", "nfs/emul-dump-2frags.bin", "nfs/emul-exports-noclients.bin"},
+     SERVICE_IDENTIFIED,
+     "nfs",
+     NFQ,
+     NULL,
+     0,
+     "probed_port_reply",
+     "program unavailable",
+     NULL,
+     {0, 111, 20048}},
+    /* 2049 answers, 111 does not: undecided with the reason */
+    {&probe_nfs,
+     {"nfs/emul-prog-unavail.bin"},
+     SERVICE_IDENTIFIED,
+     "nfs",
+     "",
+     NFQ,
+     PROBE_ANSWER_UNDECIDED},
+    {&probe_nfs,
+     {"nfs/emul-dump-nomount.bin"},
+     SERVICE_IDENTIFIED,
+     "nfs",
+     "",
+     NFQ,
+     PROBE_ANSWER_UNDECIDED,
+     "programs",
+     "nfs 100003 v4 tcp 2049",
+     DUMP_CALL},
+    {&probe_nfs,
+     {"nfs/emul-denied.bin"},
+     SERVICE_IDENTIFIED,
+     "nfs",
+     "",
+     NFQ,
+     PROBE_ANSWER_UNDECIDED},
+    {&probe_nfs,
+     {RPCB, "nfs/emul-exports-hostile.bin"},
+     SERVICE_IDENTIFIED,
+     "nfs",
+     NFQ,
+     NULL,
+     0,
+     NULL,
+     NULL},
+    {&probe_nfs,
+     {RPCB, "nfs/emul-exports-overlong.bin"},
+     SERVICE_PROTOCOL_ERROR,
+     "nfs",
+     "",
+     NFQ,
+     PROBE_ANSWER_UNDECIDED},
+    {&probe_nfs,
+     {RPCB, "nfs/emul-exports-cut.bin"},
+     SERVICE_PROTOCOL_ERROR,
+     "nfs",
+     "",
+     NFQ,
+     PROBE_ANSWER_UNDECIDED},
+    {&probe_nfs,
+     {RPCB, "nfs/emul-bad-xid.bin"},
+     SERVICE_PROTOCOL_ERROR,
+     "nfs",
+     "",
+     NFQ,
+     PROBE_ANSWER_UNDECIDED},
+    {&probe_nfs, {"nfs/emul-huge-fragment.bin"}, SERVICE_OTHER, "", ""},
+    {&probe_nfs, {"nfs/emul-call.bin"}, SERVICE_OTHER, "", ""},
+    {&probe_nfs, {"nfs/emul-http.bin"}, SERVICE_OTHER, "http", ""},
+    {&probe_nfs, {NULL}, SERVICE_SILENT, "", ""},
 };
 
 struct loaded {
@@ -212,8 +395,16 @@ static void run_case(const struct tcase *t, size_t chunk)
 	if (t->key && !detail_has(r.details, t->key, t->val))
 		fail_msg("%s %s (%s): details.%s lacks %s", t->ops->name, t->files[0], how, t->key,
 		         t->val);
-	if (t->tx_first && (st.tx_first_len != strlen(t->tx_first) ||
-	                    memcmp(st.tx_first, t->tx_first, st.tx_first_len) != 0))
+	for (unsigned c = 1; c < 3; c++)
+		if (t->ports[c] && st.ports[c] != t->ports[c])
+			fail_msg("%s %s (%s): connection %u went to port %u, want %u", t->ops->name,
+			         t->files[0], how, c, st.ports[c], t->ports[c]);
+	if (t->tx_first && t->tx_first == (const char *)DUMP_CALL) {
+		if (st.tx_first_len != sizeof(DUMP_CALL) - 1 ||
+		    memcmp(st.tx_first, DUMP_CALL, st.tx_first_len) != 0)
+			fail_msg("%s (%s): not the DUMP call", t->ops->name, how);
+	} else if (t->tx_first && (st.tx_first_len != strlen(t->tx_first) ||
+	                           memcmp(st.tx_first, t->tx_first, st.tx_first_len) != 0))
 		fail_msg("%s %s (%s): sent %.*s", t->ops->name, t->files[0], how,
 		         (int)st.tx_first_len, st.tx_first);
 	assert_true(r.details == NULL || drive_details_clean(r.details));
@@ -273,7 +464,8 @@ static void test_cuts(void **state)
 /* A megabyte of garbage and floods of one byte: never a crash, never identified. */
 static void test_garbage(void **state)
 {
-	static const struct probe_ops *const ops[] = {&probe_rsync};
+	static const struct probe_ops *const ops[] = {&probe_rsync, &probe_iscsi_discovery,
+	                                              &probe_nfs};
 	size_t n = 1 << 20;
 	uint8_t *g = malloc(n);
 	uint32_t x = 2463534242u;
