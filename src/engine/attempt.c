@@ -359,6 +359,10 @@ void attempt_retry(struct engine_job *j)
 		udp_retry(j);
 		return;
 	}
+	if (j->phase == JOB_PROBING) {
+		probe_run_slot(j); /* a slot for another connection of its probe */
+		return;
+	}
 	if (j->phase != JOB_CONNECTING || j->hop_wait != HOP_WAIT_NONE)
 		return;
 	if (attempt_start(j))

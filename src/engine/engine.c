@@ -377,8 +377,7 @@ void engine_job_finish(struct engine_job *j)
 		j->waiting_slot = false;
 	}
 	j->e->hold++;
-	if (j->run)
-		j->run->s = NULL;
+	probe_run_detach(j->run);
 	while (!elist_empty(&j->socks))
 		sock_close(elist_entry(j->socks.next, struct engine_sock, link));
 	j->e->hold--;

@@ -27,6 +27,7 @@ struct engine_stats {
 	unsigned long probe_retries; /* silent server-speaks-first conversations tried again */
 	unsigned long idle_extended; /* idle timers re-armed from a later TCP_INFO */
 	unsigned long udp_sent;      /* datagrams sent by UDP jobs, retransmissions included */
+	unsigned conv_peak;          /* most connections one probe held at once */
 };
 
 struct engine {
@@ -76,8 +77,7 @@ struct engine_target {
 enum job_phase {
 	JOB_QUEUED = 0,
 	JOB_CONNECTING, /* attempts in flight */
-	JOB_PROBING,    /* probe conversation on an open connection */
-	JOB_RECONNECT,  /* probe asked for a new connection; it is connecting */
+	JOB_PROBING,    /* probe conversation on open connections (and those it is opening) */
 	JOB_UDP,        /* a UDP job: datagrams out, answers or ICMP errors in (udp.c) */
 	JOB_FINISHED,   /* verdict known; the callback runs on the next loop turn */
 	JOB_DELIVERED,  /* callback ran; handles closing */
@@ -102,29 +102,50 @@ struct engine_sock {
 	unsigned events; /* UV_* events the poll handle watches now */
 };
 
-/* The probe conversation of an open port (probe_run.c). */
-struct probe_run {
-	struct engine_sock *s; /* current connection; NULL between connections */
-	void *state;
-	uint8_t *rx;
+/* One connection of a probe's conversation (probe_run.c). */
+struct probe_conv {
+	struct engine_sock *s; /* the connection; NULL: this slot is free */
+	unsigned conn;         /* the probe's number for it */
+	uint16_t port;   /* the port the probe chose for it (tx.next_port), or 0: the probed one */
+	bool connecting; /* s is not established yet (a reconnect, or another conversation) */
+	uint64_t due_ns; /* its idle deadline, or while connecting its connect wait */
+	uint8_t *rx;     /* max_rx bytes, allocated at its first use */
 	size_t rx_len;
-	size_t max_rx;
 	struct probe_tx tx;
-	size_t tx_off; /* bytes of tx already sent */
-	struct probe_result res;
-	unsigned conn; /* index of the current connection */
-	unsigned max_conns;
-	uint16_t port;    /* this connection's port when the probe chose one (tx.next_port), or 0 */
+	size_t tx_off;    /* bytes of tx already sent */
 	unsigned idle_ms; /* this connection's, from its TCP_INFO (engine/deadline.h) */
+	uint64_t last_ns; /* the latest byte received, or the connection's start */
+	bool sent_any;    /* the probe queued bytes on this connection */
+	bool got_any;     /* bytes arrived on this connection */
+	bool retrying;    /* this connection is the retry of a silent one */
+};
+
+/* The probe conversation of an open port (probe_run.c): one connection at a time, or several
+ * side by side for a probe with conversations (probe_ops.conv). */
+struct probe_run {
+	void *state;
+	size_t max_rx;
+	struct probe_result res;
+	struct probe_conv *convs; /* n_convs slots: 1, or the probe's max_parallel */
+	unsigned n_convs;
+	unsigned opened; /* connections the probe was given, the first included */
+	unsigned max_conns;
+	/* The port of the connection being opened, read by sock_open: its slot's (tx.next_port), or
+	 * 0 for the probed port. */
+	uint16_t port;
 	unsigned total_ms;   /* the whole probe's; grows (to its ceiling) when the path does */
 	uint64_t start_ns;   /* the probe's first connection */
-	uint64_t last_ns;    /* the latest byte received, or the connection's start */
-	bool sent_any;       /* the probe queued bytes on this connection */
-	bool got_any;        /* bytes arrived on this connection */
 	bool retried;        /* a silent server-speaks-first connection was tried again */
-	bool retrying;       /* the connection being opened is that retry */
-	bool ended_deadline; /* end(DEADLINE) was called: no more reconnects */
-	/* A UDP job (udp.c): the request datagram start() queued, sent again on each try. */
+	bool ended_deadline; /* end(DEADLINE) was called: no more connections */
+	/*
+	 * A UDP job (udp.c) has no connections: its one socket, its buffers, and the request
+	 * datagram start() queued, sent again on each try.
+	 */
+	struct engine_sock *s;
+	uint8_t *rx;
+	struct probe_tx tx;
+	uint64_t last_ns; /* the latest datagram received */
+	bool got_any;     /* a datagram arrived */
 	uint8_t *dgram;
 	size_t dgram_len;
 	unsigned datagrams; /* datagrams received */
@@ -141,7 +162,8 @@ struct engine_job {
 	engine_done_cb *cb;
 	void *ud;
 	enum job_phase phase;
-	uv_timer_t timer;    /* connect: retransmit/verdict; probe: idle; finished: deliver */
+	uv_timer_t timer;    /* connect: retransmit/verdict; probe: the next idle or connect wait;
+	                      * finished: deliver */
 	uv_timer_t deadline; /* probe: total_ms */
 	unsigned refs;       /* handles not yet closed; the job is freed at 0 once delivered */
 	struct elist socks;  /* open sockets */
@@ -190,7 +212,8 @@ bool sock_err_is_shortage(int err);
 /* attempt.c: connect attempts, retransmission and verdict timers, the next hop */
 /* The job leaves its queue: its first attempt starts now. */
 void attempt_begin(struct engine_job *j);
-/* A slot came free for the job's next attempt (it waited in its target's retry queue). */
+/* A slot came free for the job's next attempt (it waited in its target's retry queue); a probing
+ * job's is for another connection of its probe (probe_run_slot). */
 void attempt_retry(struct engine_job *j);
 /* An event on a socket of a job in JOB_CONNECTING. */
 void attempt_sock_event(struct engine_job *j, struct engine_sock *s);
@@ -201,9 +224,12 @@ void attempt_hop_idle(struct engine *e);
 
 /* probe_run.c: the probe conversation on an open connection */
 void probe_run_start(struct engine_job *j, struct engine_sock *s);
+/* An event on a socket of a job in JOB_PROBING (a connection, or one being opened). */
 void probe_run_io(struct engine_job *j, struct engine_sock *s, int status, int events);
-/* An event on the connection a probe asked for (s), or its connect timer (s = NULL). */
-void probe_run_reconnect_event(struct engine_job *j, struct engine_sock *s);
+/* A slot came free for a connection the probe wants (it waited in its target's retry queue). */
+void probe_run_slot(struct engine_job *j);
+/* The job's sockets are being closed (engine_job_finish): forget them. */
+void probe_run_detach(struct probe_run *run);
 void probe_run_free(struct probe_run *run);
 
 /* udp.c: UDP jobs (a datagram probe): send, retransmit, answers and ICMP errors */

@@ -3,6 +3,12 @@
  * The probe conversation on an open port: the engine reads (never past max_rx), writes what the
  * probe queued, enforces the idle and total deadlines, reconnects on request, and closes. The
  * peer's bytes are hostile: they only ever land in the max_rx buffer.
+ *
+ * A probe talks over one connection at a time (start/feed/end, RECONNECT for the next), or, with
+ * conversations (probe_ops.conv), over several side by side: each connection is a slot of
+ * run->convs with its own buffers and deadlines, the probe's number for it, and the same rules
+ * as a lone connection. One job timer serves them all: it is armed for the earliest of their
+ * idle or connect deadlines, and the slots are looked at in order when it fires.
  */
 #include "engine/deadline.h"
 #include "engine/engine_internal.h"
@@ -15,27 +21,68 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define TX_CAP (16 * 1024)
+#define TX_CAP    (16 * 1024)
+#define NS_PER_MS 1000000ull
+/* A deadline this close is due: libuv's timers run on the loop's millisecond clock. */
+#define DUE_SLACK_NS (2 * NS_PER_MS)
 
-static void conn_end(struct engine_job *j, enum probe_end why);
-static void conn_after(struct engine_job *j, int r);
-static void conn_retry(struct engine_job *j);
+static void conv_end(struct engine_job *j, struct probe_conv *c, enum probe_end why);
+static void conv_after(struct engine_job *j, struct probe_conv *c, int r);
+static void conv_retry(struct engine_job *j, struct probe_conv *c);
+static void run_more(struct engine_job *j);
 static void deadline_cb(uv_timer_t *timer);
+
+static void conv_buffers_free(struct probe_conv *c)
+{
+	free(c->rx);
+	free(c->tx.buf);
+	c->rx = NULL;
+	c->tx.buf = NULL;
+	c->tx.cap = 0;
+}
 
 void probe_run_free(struct probe_run *run)
 {
 	if (run == NULL)
 		return;
+	for (unsigned i = 0; i < run->n_convs; i++)
+		conv_buffers_free(&run->convs[i]);
+	free(run->convs);
 	free(run->state);
-	free(run->rx);
+	free(run->rx); /* a UDP job's */
 	free(run->tx.buf);
 	free(run->dgram);
 	free(run);
 }
 
-static bool conn_live(const struct engine_job *j, const struct engine_sock *s)
+void probe_run_detach(struct probe_run *run)
 {
-	return j->phase == JOB_PROBING && j->run && j->run->s == s;
+	if (run == NULL)
+		return;
+	run->s = NULL; /* a UDP job's */
+	for (unsigned i = 0; i < run->n_convs; i++)
+		run->convs[i].s = NULL;
+}
+
+static bool side_by_side(const struct engine_job *j)
+{
+	return j->probe->conv != NULL;
+}
+
+/* c still talks on s: nothing ended the job or moved the slot on meanwhile. */
+static bool conv_live(const struct engine_job *j, const struct probe_conv *c,
+                      const struct engine_sock *s)
+{
+	return j->phase == JOB_PROBING && c->s == s && s != NULL;
+}
+
+static unsigned convs_open(const struct probe_run *run)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < run->n_convs; i++)
+		n += run->convs[i].s != NULL;
+	return n;
 }
 
 /* What the kernel measured on a probe's connection; zeroes when it will not say. */
@@ -56,21 +103,30 @@ static void conn_tcp_info(int fd, struct deadline_tcp *out)
 	out->total_retrans = ti.tcpi_total_retrans;
 }
 
-/* The deadlines of the job's probe on its current connection, from that socket's TCP_INFO. */
-static void conn_deadlines(struct engine_job *j, struct deadlines *out)
+/* The deadlines of the job's probe on socket s (NULL: from the target's timeout alone). */
+static void sock_deadlines(struct engine_job *j, const struct engine_sock *s, struct deadlines *out)
 {
 	struct deadline_budget b = {.idle_ms = j->probe->idle_ms,
 	                            .total_ms = j->probe->total_ms,
 	                            .target_timeout_ms = engine_target_timeout_ms(j->t)};
 	struct deadline_tcp tcp;
 
-	conn_tcp_info(j->run->s ? j->run->s->fd : -1, &tcp);
+	conn_tcp_info(s ? s->fd : -1, &tcp);
 	deadline_rule(&tcp, &b, out);
+}
+
+/* An established connection of the run to measure the path on, for one that has none yet. */
+static const struct engine_sock *run_any_sock(const struct probe_run *run)
+{
+	for (unsigned i = 0; i < run->n_convs; i++)
+		if (run->convs[i].s && !run->convs[i].connecting)
+			return run->convs[i].s;
+	return NULL;
 }
 
 static unsigned ms_since(uint64_t t0_ns)
 {
-	uint64_t d = (engine_now_ns() - t0_ns) / 1000000;
+	uint64_t d = (engine_now_ns() - t0_ns) / NS_PER_MS;
 
 	return d > UINT32_MAX ? UINT32_MAX : (unsigned)d;
 }
@@ -87,174 +143,257 @@ static void run_grow_total(struct engine_job *j, unsigned total_ms)
 	uv_timer_start(&j->deadline, deadline_cb, total_ms > spent ? total_ms - spent : 0, 0);
 }
 
+static void timer_cb(uv_timer_t *timer);
+
+/* Arm the job timer for the earliest deadline of the open connections. */
+static void run_arm(struct engine_job *j)
+{
+	struct probe_run *run = j->run;
+	uint64_t first = 0, now = engine_now_ns();
+
+	for (unsigned i = 0; i < run->n_convs; i++) {
+		const struct probe_conv *c = &run->convs[i];
+
+		if (c->s && (first == 0 || c->due_ns < first))
+			first = c->due_ns;
+	}
+	if (first == 0) {
+		uv_timer_stop(&j->timer);
+		return;
+	}
+	uv_timer_start(&j->timer, timer_cb,
+	               first > now ? (first - now + NS_PER_MS - 1) / NS_PER_MS : 0, 0);
+}
+
+static void conv_due_in(struct probe_conv *c, uint64_t from_ns, unsigned ms)
+{
+	c->due_ns = from_ns + (uint64_t)ms * NS_PER_MS;
+}
+
 /*
  * Nothing arrived and the probe sent nothing on this connection: the server was to speak
  * first. Worth a new connection once if the path is slow or lossy and the budget holds it.
  */
-static bool conn_retry_due(const struct engine_job *j, const struct deadlines *dl)
+static bool conv_retry_due(const struct engine_job *j, const struct probe_conv *c,
+                           const struct deadlines *dl)
 {
 	const struct probe_run *run = j->run;
 	/* A new connection takes a round trip when its SYN is not lost; the deadline bounds the
 	 * rest. */
 	unsigned need = dl->rto_ms + dl->idle_ms;
 
-	if (run->retried || run->got_any || run->sent_any || !dl->slow)
+	if (run->retried || c->got_any || c->sent_any || !dl->slow)
 		return false;
 	return ms_since(run->start_ns) + need <= run->total_ms;
 }
 
 /*
- * The idle timer fired: ask the socket again. Retransmissions since the connection began (ours,
- * or a backed-off RTO) may call for a longer wait; otherwise the silence is real.
+ * c's idle deadline came: ask its socket again. Retransmissions since the connection began
+ * (ours, or a backed-off RTO) may call for a longer wait; otherwise the silence is real.
  */
-static void idle_cb(uv_timer_t *timer)
+static void conv_idle(struct engine_job *j, struct probe_conv *c)
 {
-	struct engine_job *j = timer->data;
-	struct probe_run *run = j->run;
 	struct deadlines dl;
 	unsigned quiet;
 
-	if (j->phase != JOB_PROBING)
-		return;
-	conn_deadlines(j, &dl);
+	sock_deadlines(j, c->s, &dl);
 	run_grow_total(j, dl.total_ms);
-	quiet = ms_since(run->last_ns);
-	if (dl.idle_ms > run->idle_ms)
-		run->idle_ms = dl.idle_ms;
-	if (quiet + 2 < run->idle_ms) {
+	quiet = ms_since(c->last_ns);
+	if (dl.idle_ms > c->idle_ms)
+		c->idle_ms = dl.idle_ms;
+	if (quiet + 2 < c->idle_ms) {
 		j->e->st.idle_extended++;
-		uv_timer_start(&j->timer, idle_cb, run->idle_ms - quiet, 0);
+		conv_due_in(c, engine_now_ns(), c->idle_ms - quiet);
 		return;
 	}
-	if (conn_retry_due(j, &dl)) {
-		conn_retry(j);
+	if (conv_retry_due(j, c, &dl)) {
+		conv_retry(j, c);
 		return;
 	}
-	conn_end(j, PROBE_END_IDLE);
+	conv_end(j, c, PROBE_END_IDLE);
 }
 
+static void conv_connect_event(struct engine_job *j, struct probe_conv *c, struct engine_sock *s);
+
+/* The job timer: every connection whose deadline has come, in slot order. */
+static void timer_cb(uv_timer_t *timer)
+{
+	struct engine_job *j = timer->data;
+	struct probe_run *run = j->run;
+
+	for (unsigned i = 0; i < run->n_convs && j->phase == JOB_PROBING; i++) {
+		struct probe_conv *c = &run->convs[i];
+
+		if (c->s == NULL || c->due_ns > engine_now_ns() + DUE_SLACK_NS)
+			continue;
+		if (c->connecting)
+			conv_connect_event(j, c, NULL);
+		else
+			conv_idle(j, c);
+	}
+	if (j->phase == JOB_PROBING)
+		run_arm(j);
+}
+
+/* The total deadline: every open connection hears it, then the probe must finish. */
 static void deadline_cb(uv_timer_t *timer)
 {
 	struct engine_job *j = timer->data;
+	struct probe_run *run = j->run;
 
-	if (j->phase == JOB_PROBING || j->phase == JOB_RECONNECT)
-		conn_end(j, PROBE_END_DEADLINE);
-}
-
-static void reconnect_timeout_cb(uv_timer_t *timer)
-{
-	struct engine_job *j = timer->data;
-
-	if (j->phase == JOB_RECONNECT)
-		probe_run_reconnect_event(j, NULL);
+	if (j->phase != JOB_PROBING)
+		return;
+	if (!side_by_side(j)) {
+		conv_end(j, &run->convs[0], PROBE_END_DEADLINE);
+		return;
+	}
+	run->ended_deadline = true;
+	for (unsigned i = 0; i < run->n_convs && j->phase == JOB_PROBING; i++)
+		if (run->convs[i].s)
+			conv_end(j, &run->convs[i], PROBE_END_DEADLINE);
+	engine_job_finish(j);
 }
 
 /* Send what is queued, as far as the socket takes it. Returns 0 or -errno. */
-static int conn_flush(struct probe_run *run)
+static int conv_flush(struct probe_conv *c)
 {
-	while (run->tx_off < run->tx.len) {
-		ssize_t n = send(run->s->fd, run->tx.buf + run->tx_off, run->tx.len - run->tx_off,
+	while (c->tx_off < c->tx.len) {
+		ssize_t n = send(c->s->fd, c->tx.buf + c->tx_off, c->tx.len - c->tx_off,
 		                 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
-		run->tx_off += (size_t)n;
+		c->tx_off += (size_t)n;
 	}
-	run->tx.len = 0;
-	run->tx_off = 0;
+	c->tx.len = 0;
+	c->tx_off = 0;
 	return 0;
 }
 
 /* Give the probe the whole tx capacity: move unsent bytes to the front. */
-static void tx_compact(struct probe_run *run)
+static void tx_compact(struct probe_conv *c)
 {
-	if (run->tx_off == 0)
+	if (c->tx_off == 0)
 		return;
-	memmove(run->tx.buf, run->tx.buf + run->tx_off, run->tx.len - run->tx_off);
-	run->tx.len -= run->tx_off;
-	run->tx_off = 0;
+	memmove(c->tx.buf, c->tx.buf + c->tx_off, c->tx.len - c->tx_off);
+	c->tx.len -= c->tx_off;
+	c->tx_off = 0;
 }
 
 /* Flush, then watch for bytes (and for room to send, if some are left). */
-static void conn_pump(struct engine_job *j)
+static void conv_pump(struct engine_job *j, struct probe_conv *c)
 {
-	struct probe_run *run = j->run;
 	unsigned ev = UV_READABLE | UV_DISCONNECT;
 
-	if (run->tx.len > run->tx_off)
-		run->sent_any = true;
-	if (conn_flush(run) < 0) {
-		conn_end(j, PROBE_END_RESET);
+	if (c->tx.len > c->tx_off)
+		c->sent_any = true;
+	if (conv_flush(c) < 0) {
+		conv_end(j, c, PROBE_END_RESET);
 		return;
 	}
-	if (run->tx_off < run->tx.len)
+	if (c->tx_off < c->tx.len)
 		ev |= UV_WRITABLE;
 
-	sock_watch(run->s, ev);
+	sock_watch(c->s, ev);
 }
 
-/* The connection s is established: connection number run->conn begins. */
-static void conn_begin(struct engine_job *j, struct engine_sock *s)
+static int probe_start(struct engine_job *j, struct probe_conv *c)
 {
 	struct probe_run *run = j->run;
-	struct deadlines dl;
-	int r = PROBE_MORE;
+	const struct probe_ops *p = j->probe;
 
-	run->s = s;
-	run->rx_len = 0;
-	run->tx.len = 0;
-	run->tx.next_port = 0;
-	run->tx_off = 0;
-	run->sent_any = false;
-	run->got_any = false;
-	run->retrying = false;
-	run->last_ns = engine_now_ns();
-	j->phase = JOB_PROBING;
+	if (p->conv)
+		return p->conv->start(run->state, c->conn, &c->tx, &run->res);
+	return p->start ? p->start(run->state, c->conn, &c->tx, &run->res) : PROBE_MORE;
+}
+
+/* The connection s of slot c is established: the probe's connection c->conn begins. */
+static void conv_begin(struct engine_job *j, struct probe_conv *c, struct engine_sock *s)
+{
+	unsigned open = convs_open(j->run);
+	struct deadlines dl;
+
+	c->s = s;
+	c->connecting = false;
+	c->rx_len = 0;
+	c->tx.len = 0;
+	c->tx.next_port = 0;
+	c->tx_off = 0;
+	c->sent_any = false;
+	c->got_any = false;
+	c->retrying = false;
+	c->last_ns = engine_now_ns();
+	if (open > j->e->st.conv_peak)
+		j->e->st.conv_peak = open;
 	/* Each connection's idle deadline from its own handshake; the total only ever grows. */
-	conn_deadlines(j, &dl);
-	run->idle_ms = dl.idle_ms;
+	sock_deadlines(j, s, &dl);
+	c->idle_ms = dl.idle_ms;
 	run_grow_total(j, dl.total_ms);
-	uv_timer_start(&j->timer, idle_cb, run->idle_ms, 0);
-	if (j->probe->start)
-		r = j->probe->start(run->state, run->conn, &run->tx, &run->res);
-	conn_after(j, r);
+	conv_due_in(c, c->last_ns, c->idle_ms);
+	run_arm(j);
+	conv_after(j, c, probe_start(j, c));
+}
+
+/* Slot c's buffers, allocated at its first connection. Returns 0 or -ENOMEM. */
+static int conv_buffers(struct probe_run *run, struct probe_conv *c)
+{
+	if (c->rx == NULL)
+		c->rx = malloc(run->max_rx);
+	if (c->tx.buf == NULL) {
+		c->tx.buf = malloc(TX_CAP);
+		c->tx.cap = c->tx.buf ? TX_CAP : 0;
+	}
+	return c->rx && c->tx.buf ? 0 : -ENOMEM;
 }
 
 void probe_run_start(struct engine_job *j, struct engine_sock *s)
 {
 	const struct probe_ops *p = j->probe;
 	struct probe_run *run = calloc(1, sizeof(*run));
+	struct probe_conv *c;
 	struct deadlines dl;
+	int first = 0;
 
 	if (run == NULL)
 		goto out_nomem;
 	run->max_rx = p->max_rx ? p->max_rx : 1;
+	run->n_convs = p->conv && p->conv->max_parallel > 1 ? p->conv->max_parallel : 1;
 	run->state = calloc(1, p->state_size ? p->state_size : 1);
-	run->rx = malloc(run->max_rx);
-	run->tx.buf = malloc(TX_CAP);
-	run->tx.cap = TX_CAP;
-	if (run->state == NULL || run->rx == NULL || run->tx.buf == NULL)
+	run->convs = calloc(run->n_convs, sizeof(*run->convs));
+	if (run->state == NULL || run->convs == NULL || conv_buffers(run, &run->convs[0]) < 0)
 		goto out_nomem;
 	run->max_conns = p->max_conns ? p->max_conns : 1;
 	run->start_ns = engine_now_ns();
+	run->opened = 1;
 	j->run = run;
-	run->s = s;
-	conn_deadlines(j, &dl);
+	j->phase = JOB_PROBING;
+	sock_deadlines(j, s, &dl);
 	run->total_ms = dl.total_ms;
 	uv_timer_start(&j->deadline, deadline_cb, dl.total_ms, 0);
-	conn_begin(j, s);
+	if (p->conv)
+		first = p->conv->next(run->state);
+	if (first < 0 || (unsigned)first >= run->max_conns) {
+		/* The probe wants no connection: the port is open, the result as it stands. */
+		engine_job_finish(j);
+		return;
+	}
+	c = &run->convs[0];
+	c->conn = (unsigned)first;
+	conv_begin(j, c, s);
 	return;
 out_nomem:
 	/* The port is open all the same; no probe result. */
 	probe_run_free(run);
+	j->run = NULL;
 	j->pr.sys_errno = ENOMEM;
 	engine_job_finish(j);
 }
 
-/* Close the connection and open another for the same probe. */
-static void conn_reopen(struct engine_job *j)
+/* Open a connection on slot c (its old one, if any, closed first) for the probe's connection
+ * c->conn. The deadlines of the wait come from old, or from another connection of the run. */
+static void conv_open(struct engine_job *j, struct probe_conv *c)
 {
 	struct probe_run *run = j->run;
 	struct engine *e = j->e;
@@ -268,161 +407,253 @@ static void conn_reopen(struct engine_job *j)
 	 * lab's lossy host the RDP NLA test stayed "unknown" in 2 of 10 checks when its third
 	 * connection gave up at 1 s); on a slow path the second one at 3 s too.
 	 */
-	conn_deadlines(j, &dl);
-	uv_timer_stop(&j->timer);
+	sock_deadlines(j, c->s ? c->s : run_any_sock(run), &dl);
 	/* Hold dispatch: the slot of the old socket passes to the new one, not to another job. */
 	e->hold++;
-	if (run->s)
-		sock_close(run->s);
-	run->s = NULL;
-	r = sock_open(j, 0, &s);
+	if (c->s)
+		sock_close(c->s);
+	c->s = NULL;
+	run->port = c->port;
+	r = conv_buffers(run, c) < 0 ? -ENOMEM : sock_open(j, 0, &s);
+	run->port = 0;
 	e->hold--;
 	if (r < 0) {
 		engine_dispatch(e);
-		conn_end(j, PROBE_END_CONNECT);
+		conv_end(j, c, PROBE_END_CONNECT);
 		return;
 	}
-	run->s = s;
-	j->phase = JOB_RECONNECT;
-	uv_timer_start(&j->timer, reconnect_timeout_cb, dl.connect_ms, 0);
+	c->s = s;
+	c->connecting = true;
+	conv_due_in(c, engine_now_ns(), dl.connect_ms);
+	run_arm(j);
 	engine_dispatch(e);
 }
 
-/* The probe asked for its next connection (or end() did). */
-static void conn_reconnect(struct engine_job *j)
+/* The probe asked for its next connection (or end() did): one at a time, on the same slot. */
+static void conv_reconnect(struct engine_job *j, struct probe_conv *c)
 {
 	struct probe_run *run = j->run;
 
-	if (run->ended_deadline || run->conn + 1 >= run->max_conns) {
+	if (run->ended_deadline || run->opened >= run->max_conns) {
 		engine_job_finish(j);
 		return;
 	}
-	run->conn++;
-	run->port = run->tx.next_port; /* 0: the probed port again */
-	conn_reopen(j);
+	run->opened++;
+	c->conn++;
+	c->port = c->tx.next_port; /* 0: the probed port again */
+	conv_open(j, c);
 }
 
 /*
  * A server that was to speak first stayed silent on a slow or lossy path: the same conversation
  * once more on a new connection (start() again with the same conn), before the probe concludes.
  */
-static void conn_retry(struct engine_job *j)
+static void conv_retry(struct engine_job *j, struct probe_conv *c)
 {
 	j->run->retried = true;
-	j->run->retrying = true;
+	c->retrying = true;
 	j->e->st.probe_retries++;
-	conn_reopen(j);
+	conv_open(j, c);
 }
 
-/* s = NULL: the reconnect timer fired. */
-void probe_run_reconnect_event(struct engine_job *j, struct engine_sock *s)
+/* Slot c's connection is over (side by side): close it, then open what the probe wants. */
+static void conv_close(struct engine_job *j, struct probe_conv *c)
+{
+	struct engine *e = j->e;
+
+	(void)conv_flush(c); /* a polite last send */
+	e->hold++;
+	if (c->s)
+		sock_close(c->s);
+	c->s = NULL;
+	conv_buffers_free(c);
+	run_more(j); /* the slot just freed may go to this probe's next connection */
+	e->hold--;
+	engine_dispatch(e);
+}
+
+/*
+ * Open every connection the probe wants now, within max_parallel, max_conns and the target's
+ * socket caps; without a slot the job waits in its target's retry queue (probe_run_slot). With
+ * nothing open and nothing wanted the probe is over.
+ */
+static void run_more(struct engine_job *j)
 {
 	struct probe_run *run = j->run;
+
+	while (j->phase == JOB_PROBING && !run->ended_deadline && run->opened < run->max_conns) {
+		struct probe_conv *c = NULL;
+		int conn;
+
+		for (unsigned i = 0; i < run->n_convs && c == NULL; i++)
+			if (run->convs[i].s == NULL)
+				c = &run->convs[i];
+		if (c == NULL)
+			return;
+		if (!engine_target_has_room(j->t)) {
+			if (!j->waiting_slot) {
+				j->waiting_slot = true;
+				elist_add_tail(&j->t->retry, &j->link);
+			}
+			return;
+		}
+		conn = j->probe->conv->next(run->state);
+		if (conn < 0 || (unsigned)conn >= run->max_conns)
+			break;
+		run->opened++;
+		c->conn = (unsigned)conn;
+		c->port = 0;
+		c->retrying = false;
+		conv_open(j, c);
+	}
+	if (j->phase == JOB_PROBING && convs_open(run) == 0)
+		engine_job_finish(j);
+}
+
+void probe_run_slot(struct engine_job *j)
+{
+	if (j->phase == JOB_PROBING && j->run && side_by_side(j))
+		run_more(j);
+}
+
+/* c's connection is open or failed (s = NULL: its connect wait is over). */
+static void conv_connect_event(struct engine_job *j, struct probe_conv *c, struct engine_sock *s)
+{
 	struct port_result pr = {0};
 
-	if (run->s == NULL || (s && s != run->s))
+	if (c->s == NULL || (s && s != c->s))
 		return;
-	if (!sock_classify(run->s->fd, &pr)) {
+	if (!sock_classify(c->s->fd, &pr)) {
 		if (s == NULL)
-			conn_end(j, PROBE_END_CONNECT);
+			conv_end(j, c, PROBE_END_CONNECT);
 		else
 			sock_watch(s, s->events);
 		return;
 	}
-	uv_timer_stop(&j->timer);
 	if (pr.state == PORT_OPEN)
-		conn_begin(j, run->s);
+		conv_begin(j, c, c->s);
 	else
-		conn_end(j, PROBE_END_CONNECT);
+		conv_end(j, c, PROBE_END_CONNECT);
 }
 
-/* The connection ended without DONE: let the probe conclude, or reconnect if it asks. */
-static void conn_end(struct engine_job *j, enum probe_end why)
+static int probe_end(struct engine_job *j, struct probe_conv *c, enum probe_end why)
 {
 	struct probe_run *run = j->run;
-	int r = PROBE_DONE;
+	const struct probe_ops *p = j->probe;
+
+	if (p->conv)
+		return p->conv->end(run->state, c->conn, why, &run->res);
+	return p->end ? p->end(run->state, why, &run->res) : PROBE_DONE;
+}
+
+/* c's connection ended without DONE: let the probe conclude, reconnect if it asks, or (side by
+ * side) close it and go on with the others. */
+static void conv_end(struct engine_job *j, struct probe_conv *c, enum probe_end why)
+{
+	struct probe_run *run = j->run;
+	int r;
 
 	/* The retry's connection failed: what the probe saw was the first one's silence. */
-	if (why == PROBE_END_CONNECT && run->retrying)
+	if (why == PROBE_END_CONNECT && c->retrying)
 		why = PROBE_END_IDLE;
-	if (j->probe->end)
-		r = j->probe->end(run->state, why, &run->res);
+	r = probe_end(j, c, why);
 	if (why == PROBE_END_DEADLINE)
 		run->ended_deadline = true;
-	if (r == PROBE_RECONNECT && !run->ended_deadline) {
-		conn_reconnect(j);
+	if (side_by_side(j) && (r == PROBE_CLOSE || r == PROBE_RECONNECT) && !run->ended_deadline) {
+		conv_close(j, c);
+		return;
+	}
+	if (side_by_side(j) && why == PROBE_END_DEADLINE && r != PROBE_DONE && r >= 0)
+		return; /* the other connections hear the deadline too (deadline_cb) */
+	if (r == PROBE_RECONNECT && !run->ended_deadline && !side_by_side(j)) {
+		conv_reconnect(j, c);
 		return;
 	}
 	engine_job_finish(j);
 }
 
 /* Act on what start() or feed() returned. */
-static void conn_after(struct engine_job *j, int r)
+static void conv_after(struct engine_job *j, struct probe_conv *c, int r)
 {
 	if (r == PROBE_MORE) {
-		conn_pump(j);
+		conv_pump(j, c);
+		if (side_by_side(j) && j->phase == JOB_PROBING)
+			run_more(j); /* the answer may have made another connection due */
+		return;
+	}
+	if (side_by_side(j) && (r == PROBE_CLOSE || r == PROBE_RECONNECT)) {
+		conv_close(j, c);
 		return;
 	}
 	if (r == PROBE_RECONNECT) {
-		conn_reconnect(j);
+		conv_reconnect(j, c);
 		return;
 	}
 	/* DONE, or an error (the result keeps what was learnt): a polite last send, then close. */
-	(void)conn_flush(j->run);
+	(void)conv_flush(c);
 	engine_job_finish(j);
 }
 
-static void conn_feed(struct engine_job *j)
+static int probe_feed(struct engine_job *j, struct probe_conv *c, size_t *consumed)
 {
 	struct probe_run *run = j->run;
-	size_t consumed = 0;
-	int r = PROBE_DONE;
+	const struct probe_ops *p = j->probe;
 
-	tx_compact(run);
-	if (j->probe->feed)
-		r = j->probe->feed(run->state, run->rx, run->rx_len, &consumed, &run->tx,
-		                   &run->res);
-	/* A probe bug must not make us read outside the buffer. */
-	if (consumed > run->rx_len)
-		consumed = run->rx_len;
-	memmove(run->rx, run->rx + consumed, run->rx_len - consumed);
-	run->rx_len -= consumed;
-	if (r == PROBE_MORE && run->rx_len == run->max_rx) {
-		conn_end(j, PROBE_END_TOOBIG);
-		return;
-	}
-	conn_after(j, r);
+	if (p->conv)
+		return p->conv->feed(run->state, c->conn, c->rx, c->rx_len, consumed, &c->tx,
+		                     &run->res);
+	return p->feed ? p->feed(run->state, c->rx, c->rx_len, consumed, &c->tx, &run->res)
+	               : PROBE_DONE;
 }
 
-static void conn_read(struct engine_job *j)
+static void conv_feed(struct engine_job *j, struct probe_conv *c)
 {
-	struct probe_run *run = j->run;
-	size_t room = run->max_rx - run->rx_len;
+	size_t consumed = 0;
+	int r;
+
+	tx_compact(c);
+	r = probe_feed(j, c, &consumed);
+	/* A probe bug must not make us read outside the buffer. */
+	if (consumed > c->rx_len)
+		consumed = c->rx_len;
+	memmove(c->rx, c->rx + consumed, c->rx_len - consumed);
+	c->rx_len -= consumed;
+	if (r == PROBE_MORE && c->rx_len == j->run->max_rx) {
+		conv_end(j, c, PROBE_END_TOOBIG);
+		return;
+	}
+	conv_after(j, c, r);
+}
+
+static void conv_read(struct engine_job *j, struct probe_conv *c)
+{
+	size_t room = j->run->max_rx - c->rx_len;
 	ssize_t n;
 
 	if (room == 0) {
-		conn_end(j, PROBE_END_TOOBIG);
+		conv_end(j, c, PROBE_END_TOOBIG);
 		return;
 	}
-	n = recv(run->s->fd, run->rx + run->rx_len, room, MSG_DONTWAIT);
+	n = recv(c->s->fd, c->rx + c->rx_len, room, MSG_DONTWAIT);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			conn_end(j, PROBE_END_RESET);
+			conv_end(j, c, PROBE_END_RESET);
 		return;
 	}
 	if (n == 0) {
-		conn_end(j, PROBE_END_CLOSED);
+		conv_end(j, c, PROBE_END_CLOSED);
 		return;
 	}
-	run->rx_len += (size_t)n;
-	run->got_any = true;
-	run->last_ns = engine_now_ns();
-	uv_timer_start(&j->timer, idle_cb, run->idle_ms, 0);
-	conn_feed(j);
+	c->rx_len += (size_t)n;
+	c->got_any = true;
+	c->last_ns = engine_now_ns();
+	conv_due_in(c, c->last_ns, c->idle_ms);
+	run_arm(j);
+	conv_feed(j, c);
 }
 
 /* POLLERR on an established connection: a reset, or only an ICMP notice on the error queue. */
-static void conn_error(struct engine_job *j, struct engine_sock *s)
+static void conv_error(struct engine_job *j, struct probe_conv *c, struct engine_sock *s)
 {
 	struct port_result pr = {0};
 	int soerr = 0;
@@ -434,22 +665,34 @@ static void conn_error(struct engine_job *j, struct engine_sock *s)
 		sock_watch(s, s->events);
 		return;
 	}
-	conn_end(j, PROBE_END_RESET);
+	conv_end(j, c, PROBE_END_RESET);
 }
 
 void probe_run_io(struct engine_job *j, struct engine_sock *s, int status, int events)
 {
-	if (!conn_live(j, s))
+	struct probe_run *run = j->run;
+	struct probe_conv *c = NULL;
+
+	if (j->phase != JOB_PROBING || run == NULL)
 		return;
+	for (unsigned i = 0; i < run->n_convs && c == NULL; i++)
+		if (run->convs[i].s == s)
+			c = &run->convs[i];
+	if (c == NULL)
+		return;
+	if (c->connecting) {
+		conv_connect_event(j, c, s);
+		return;
+	}
 	if (status < 0) {
-		conn_error(j, s);
+		conv_error(j, c, s);
 		return;
 	}
 	if (events & UV_WRITABLE) {
-		conn_pump(j);
-		if (!conn_live(j, s))
+		conv_pump(j, c);
+		if (!conv_live(j, c, s))
 			return;
 	}
 	if (events & (UV_READABLE | UV_DISCONNECT))
-		conn_read(j);
+		conv_read(j, c);
 }

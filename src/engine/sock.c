@@ -295,9 +295,6 @@ static void sock_poll_cb(uv_poll_t *p, int status, int events)
 	case JOB_CONNECTING:
 		attempt_sock_event(j, s);
 		break;
-	case JOB_RECONNECT:
-		probe_run_reconnect_event(j, s);
-		break;
 	case JOB_PROBING:
 		probe_run_io(j, s, status, events);
 		break;

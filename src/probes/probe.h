@@ -18,6 +18,7 @@ enum probe_status {
 	PROBE_MORE = 0,      /* keep the connection, wait for more bytes */
 	PROBE_DONE = 1,      /* finished: the engine closes the connection and reports */
 	PROBE_RECONNECT = 2, /* close this connection, open a new one, call start() again */
+	PROBE_CLOSE = 3,     /* conversations (probe_conv_ops): this one is over, others go on */
 };
 
 /* Why a connection ended before the probe said DONE. */
@@ -90,6 +91,31 @@ struct probe_result {
 	size_t n_answers;
 };
 
+/*
+ * A probe that holds several conversations at once (optional, probe_ops.conv): independent
+ * connections of one probe (the SMB conversation's SMB1 and SMB2 NEGOTIATEs) run side by side,
+ * so the probe takes about as long as its longest conversation instead of their sum. Each
+ * connection has the probe's own number `conn` (< max_conns, each used once). The engine opens
+ * connection next() returns whenever it can (fewer than max_parallel open, a slot free under the
+ * per-target cap) and calls start/feed/end with that number; the engine's deadlines, byte caps
+ * and the total budget apply to each connection as to one. start and feed return PROBE_MORE,
+ * PROBE_CLOSE (this connection is over: close it, open what next() wants), PROBE_DONE (the whole
+ * probe is over: close every connection) or a negative error; end returns PROBE_CLOSE or
+ * PROBE_DONE. At the total deadline every open connection hears end(PROBE_END_DEADLINE). The
+ * probe is over when it says DONE, or when nothing is open and next() wants nothing.
+ * A probe with conv keeps start/feed/end too: they walk the same connections one at a time (the
+ * order next() gives), for drivers that hold one connection (tests, probe_cli).
+ */
+struct probe_conv_ops {
+	unsigned max_parallel; /* connections open at once (>= 1) */
+	/* The number of the connection to open now, or -1 (none now; maybe later). */
+	int (*next)(void *state);
+	int (*start)(void *state, unsigned conn, struct probe_tx *tx, struct probe_result *out);
+	int (*feed)(void *state, unsigned conn, const uint8_t *buf, size_t len, size_t *consumed,
+	            struct probe_tx *tx, struct probe_result *out);
+	int (*end)(void *state, unsigned conn, enum probe_end why, struct probe_result *out);
+};
+
 struct probe_ops {
 	const char *name;   /* stable id, the check's protocol: "ssh", "smb", ... */
 	size_t state_size;  /* the engine allocates and zeroes this much per probe */
@@ -130,6 +156,9 @@ struct probe_ops {
 	 * PROBE_RECONNECT (if conns remain and why != PROBE_END_DEADLINE); otherwise PROBE_DONE.
 	 */
 	int (*end)(void *state, enum probe_end why, struct probe_result *out);
+
+	/* Several conversations at once (NULL: one connection at a time, the callbacks above). */
+	const struct probe_conv_ops *conv;
 };
 
 /* Append n bytes to tx. Returns 0 or -ERR_TOOBIG (nothing appended). */

@@ -23,11 +23,21 @@ static const uint16_t smb2_offer_all[] = {SMB2_DIALECT_202, SMB2_DIALECT_210, SM
 const uint16_t smb_enum_dialects[SMB2_ENUM_N] = {SMB2_DIALECT_202, SMB2_DIALECT_210,
                                                  SMB2_DIALECT_300, SMB2_DIALECT_302};
 
-void smb_run_init(struct smb_run *s, bool nbt)
+void smb_run_init(struct smb_run *s, bool nbt, bool one_by_one)
 {
 	memset(s, 0, sizeof(*s));
 	s->nbt = nbt;
-	s->kind = SMB_CONN_SMB1;
+	s->one_by_one = one_by_one;
+	s->conns[SMB_C_SMB1].state = SMB_CONN_DUE;
+}
+
+static enum smb_conn_kind conn_kind(unsigned c)
+{
+	if (c == SMB_C_SMB1)
+		return SMB_CONN_SMB1;
+	if (c == SMB_C_SMB2_MAX)
+		return SMB_CONN_SMB2_MAX;
+	return c < SMB_RUN_CONNS ? SMB_CONN_SMB2_ONE : SMB_CONN_NONE;
 }
 
 /* Nothing more to learn on any connection. */
@@ -64,12 +74,12 @@ static int send_smb2_negotiate(struct probe_tx *tx, const uint16_t *dialects, un
 	                 smb2_build_negotiate(b, sizeof(b), dialects, n_dialects, guid, salt));
 }
 
-static int smb2_start(const struct smb_run *s, struct probe_tx *tx)
+static int smb2_start(const struct smb_run *s, unsigned c, struct probe_tx *tx)
 {
 	unsigned n = ARRAY_LEN(smb2_offer_all);
 
-	if (s->kind == SMB_CONN_SMB2_ONE)
-		return send_smb2_negotiate(tx, &smb_enum_dialects[s->smb2.enum_idx], 1);
+	if (conn_kind(c) == SMB_CONN_SMB2_ONE)
+		return send_smb2_negotiate(tx, &smb_enum_dialects[c - SMB_C_SMB2_ONE], 1);
 	if (s->nbt)
 		n--; /* without 3.1.1, the last */
 	return send_smb2_negotiate(tx, smb2_offer_all, n);
@@ -90,52 +100,83 @@ static void smb2_max_seen(struct smb_run *s, const struct smb2_negotiate *n)
 	snprintf(s->smb2.reason, sizeof(s->smb2.reason), "NEGOTIATE answered");
 }
 
-static int on_smb2(struct smb_run *s, const uint8_t *buf, size_t len, struct probe_result *out)
+static int on_smb2(struct smb_run *s, unsigned c, const uint8_t *buf, size_t len,
+                   struct probe_result *out)
 {
 	struct smb2_negotiate n;
 	int r = smb2_parse_negotiate(buf, len, &n);
-	unsigned i = s->smb2.enum_idx;
+	enum smb_conn_kind kind = conn_kind(c);
+	unsigned i = c - SMB_C_SMB2_ONE;
 
 	if (r < 0) {
 		if (r == -ERR_UNSUPPORTED)
 			s->any_smb = true; /* an SMB1 answer to SMB2: no SMB2 */
 		else
 			s->broken = true;
-		if (s->kind == SMB_CONN_SMB2_MAX)
+		if (kind == SMB_CONN_SMB2_MAX)
 			snprintf(s->smb2.reason, sizeof(s->smb2.reason), "%s",
 			         r == -ERR_UNSUPPORTED ? "SMB1 reply to SMB2 NEGOTIATE"
 			                               : "malformed SMB2 NEGOTIATE reply");
-		return smb_run_next_conn(s, out);
+		return smb_run_conn_over(s, c, out);
 	}
 	s->any_smb = true;
-	if (s->kind == SMB_CONN_SMB2_MAX) {
+	if (kind == SMB_CONN_SMB2_MAX) {
 		smb2_max_seen(s, &n);
-	} else if (s->kind == SMB_CONN_SMB2_ONE && i < SMB2_ENUM_N) {
+	} else if (kind == SMB_CONN_SMB2_ONE) {
 		s->smb2.enum_tried[i] = true;
 		s->smb2.enum_ok[i] = n.status == 0 && n.dialect == smb_enum_dialects[i];
 	}
-	return smb_run_next_conn(s, out);
+	return smb_run_conn_over(s, c, out);
 }
 
 /* ---- the connections */
 
-int smb_run_start(struct smb_run *s, struct probe_tx *tx, struct probe_result *out)
+void smb_run_due(struct smb_run *s, unsigned c)
+{
+	if (c < SMB_RUN_CONNS && s->conns[c].state == SMB_CONN_IDLE)
+		s->conns[c].state = SMB_CONN_DUE;
+}
+
+int smb_run_next(struct smb_run *s)
+{
+	if (s->finished)
+		return -1;
+	for (unsigned c = 0; c < SMB_RUN_CONNS; c++) {
+		if (s->conns[c].state != SMB_CONN_DUE)
+			continue;
+		s->conns[c].state = SMB_CONN_OPEN;
+		return (int)c;
+	}
+	return -1;
+}
+
+bool smb_run_idle(const struct smb_run *s)
+{
+	for (unsigned c = 0; c < SMB_RUN_CONNS; c++)
+		if (s->conns[c].state == SMB_CONN_DUE || s->conns[c].state == SMB_CONN_OPEN)
+			return false;
+	return true;
+}
+
+/* Connection c is one of the run's and open now. */
+static bool conn_open(const struct smb_run *s, unsigned c)
+{
+	return c < SMB_RUN_CONNS && s->conns[c].state == SMB_CONN_OPEN && !s->finished;
+}
+
+int smb_run_start(struct smb_run *s, unsigned c, struct probe_tx *tx, struct probe_result *out)
 {
 	int r;
 
-	s->conn_bytes = false;
-	s->partial = false;
-	s->step = SMB_STEP_NEG;
-	switch (s->kind) {
-	case SMB_CONN_SMB1:
+	if (!conn_open(s, c))
+		return s->finished || smb_run_idle(s) ? finish(s, out) : PROBE_CLOSE;
+	s->conns[c].bytes = false;
+	s->conns[c].partial = false;
+	if (conn_kind(c) == SMB_CONN_SMB1) {
+		s->step = SMB_STEP_NEG;
 		r = smb_ms17010_send(s, tx);
-		break;
-	case SMB_CONN_SMB2_MAX:
-	case SMB_CONN_SMB2_ONE:
-		r = smb2_start(s, tx);
-		break;
-	default:
-		return finish(s, out);
+	} else {
+		r = smb2_start(s, c, tx);
 	}
 	if (r < 0) {
 		finish(s, out);
@@ -146,74 +187,81 @@ int smb_run_start(struct smb_run *s, struct probe_tx *tx, struct probe_result *o
 
 /* After the SMB2 maximum is known, each lower dialect gets its own connection; the wildcard
  * 0x02FF (an SMB 2.??? server) has no lower dialect worth asking for. */
-static bool more_dialects(const struct smb_run *s)
+static bool dialect_due(const struct smb_run *s, unsigned i)
 {
-	unsigned i = s->smb2.enum_idx;
-
 	return s->smb2.answered && i < SMB2_ENUM_N && smb_enum_dialects[i] < s->smb2.dialect &&
 	       s->smb2.dialect != SMB2_DIALECT_WILDCARD;
 }
 
-int smb_run_next_conn(struct smb_run *s, struct probe_result *out)
+int smb_run_conn_over(struct smb_run *s, unsigned c, struct probe_result *out)
 {
-	switch (s->kind) {
+	if (c >= SMB_RUN_CONNS)
+		return finish(s, out);
+	s->conns[c].state = SMB_CONN_OVER;
+	switch (conn_kind(c)) {
 	case SMB_CONN_SMB1:
-		s->kind = SMB_CONN_SMB2_MAX;
+		smb_run_due(s, SMB_C_SMB2_MAX);
 		break;
-	case SMB_CONN_SMB2_ONE:
-		s->smb2.enum_idx++;
-		/* fall through */
 	case SMB_CONN_SMB2_MAX:
-		s->kind = more_dialects(s) ? SMB_CONN_SMB2_ONE : SMB_CONN_NONE;
+		for (unsigned i = 0; i < SMB2_ENUM_N; i++)
+			if (dialect_due(s, i))
+				smb_run_due(s, SMB_C_SMB2_ONE + i);
 		break;
 	default:
-		s->kind = SMB_CONN_NONE;
 		break;
 	}
-	if (s->kind == SMB_CONN_NONE)
+	if (smb_run_idle(s))
 		return finish(s, out);
 	smb_run_report(s, out);
-	return PROBE_RECONNECT;
+	return PROBE_CLOSE;
+}
+
+int smb_run_drop(struct smb_run *s, unsigned c, struct probe_result *out)
+{
+	if (s->one_by_one || c >= SMB_RUN_CONNS)
+		return finish(s, out);
+	s->conns[c].state = SMB_CONN_OVER;
+	if (smb_run_idle(s))
+		return finish(s, out);
+	return PROBE_CLOSE;
 }
 
 /* Bytes that are not an SMB frame, or one we will not buffer (r: from smb_frame_parse). */
-static int bad_frame(struct smb_run *s, int r, struct probe_result *out)
+static int bad_frame(struct smb_run *s, unsigned c, int r, struct probe_result *out)
 {
 	if (r == -ERR_SYNTAX && !s->any_smb)
 		s->other = true;
 	else
 		s->broken = true;
-	if (s->kind == SMB_CONN_SMB1)
+	if (conn_kind(c) == SMB_CONN_SMB1)
 		smb_ms17010_bad_frame(s, r);
 	if (s->other) /* another service (HTTP, TLS...): no point in more connections */
 		return finish(s, out);
-	return smb_run_next_conn(s, out);
+	return smb_run_conn_over(s, c, out);
 }
 
-/* One whole frame for the current connection. */
-static int on_frame(struct smb_run *s, const uint8_t *frame, size_t len, struct probe_tx *tx,
-                    struct probe_result *out)
+/* One whole frame for connection c. */
+static int on_frame(struct smb_run *s, unsigned c, const uint8_t *frame, size_t len,
+                    struct probe_tx *tx, struct probe_result *out)
 {
-	switch (s->kind) {
-	case SMB_CONN_SMB1:
+	if (conn_kind(c) == SMB_CONN_SMB1)
 		return smb_ms17010_feed(s, frame, len, tx, out);
-	case SMB_CONN_SMB2_MAX:
-	case SMB_CONN_SMB2_ONE:
-		return on_smb2(s, frame, len, out);
-	default:
-		return finish(s, out);
-	}
+	return on_smb2(s, c, frame, len, out);
 }
 
-int smb_run_feed(struct smb_run *s, const uint8_t *buf, size_t len, size_t *consumed,
+int smb_run_feed(struct smb_run *s, unsigned c, const uint8_t *buf, size_t len, size_t *consumed,
                  struct probe_tx *tx, struct probe_result *out)
 {
 	size_t off = 0;
 	int ret = PROBE_MORE;
 
 	*consumed = 0;
+	if (!conn_open(s, c)) {
+		*consumed = len;
+		return s->finished || smb_run_idle(s) ? finish(s, out) : PROBE_CLOSE;
+	}
 	if (len > 0) {
-		s->conn_bytes = true;
+		s->conns[c].bytes = true;
 		s->any_bytes = true;
 	}
 	while (ret == PROBE_MORE && off < len) {
@@ -224,36 +272,42 @@ int smb_run_feed(struct smb_run *s, const uint8_t *buf, size_t len, size_t *cons
 			break;
 		if (r < 0) {
 			off = len;
-			ret = bad_frame(s, r, out);
+			ret = bad_frame(s, c, r, out);
 			break;
 		}
 		if (f.kind != SMB_FRAME_KEEPALIVE)
-			ret = on_frame(s, buf + off, (size_t)r, tx, out);
+			ret = on_frame(s, c, buf + off, (size_t)r, tx, out);
 		off += (size_t)r;
 	}
 	*consumed = off;
-	s->partial = ret == PROBE_MORE && off < len;
+	s->conns[c].partial = ret == PROBE_MORE && off < len;
 	return ret;
 }
 
-/* A port that keeps silent at the first NEGOTIATE is not an SMB server that lacks SMB1 (that one
- * disconnects): do not spend another idle period on SMB2. No time or connection left either. */
-static bool no_next_conn(const struct smb_run *s, enum probe_end why)
+/*
+ * A port that keeps silent at the first NEGOTIATE is not an SMB server that lacks SMB1 (that one
+ * disconnects): do not spend another idle period on SMB2. No time left either; one by one, a
+ * connection that could not be had ends the walk as it always did (side by side it ends only
+ * itself: the others' answers stand).
+ */
+static bool no_next_conn(const struct smb_run *s, unsigned c, enum probe_end why)
 {
-	if (why == PROBE_END_DEADLINE || why == PROBE_END_CONNECT)
+	if (why == PROBE_END_DEADLINE || (why == PROBE_END_CONNECT && s->one_by_one))
 		return true;
-	return s->kind == SMB_CONN_SMB1 && s->step == SMB_STEP_NEG && !s->any_bytes &&
-	       why == PROBE_END_IDLE;
+	return c == SMB_C_SMB1 && s->step == SMB_STEP_NEG && !s->any_bytes && why == PROBE_END_IDLE;
 }
 
-int smb_run_end(struct smb_run *s, enum probe_end why, struct probe_result *out)
+int smb_run_end(struct smb_run *s, unsigned c, enum probe_end why, struct probe_result *out)
 {
-	if (s->finished)
-		return finish(s, out);
-	if (s->partial)
+	struct smb_conn *conn;
+
+	if (!conn_open(s, c))
+		return s->finished || smb_run_idle(s) ? finish(s, out) : PROBE_CLOSE;
+	conn = &s->conns[c];
+	if (conn->partial)
 		s->broken = true; /* a frame that never completed */
-	s->partial = false;
-	switch (s->kind) {
+	conn->partial = false;
+	switch (conn_kind(c)) {
 	case SMB_CONN_SMB1:
 		smb_ms17010_end(s, why);
 		break;
@@ -261,16 +315,24 @@ int smb_run_end(struct smb_run *s, enum probe_end why, struct probe_result *out)
 		snprintf(s->smb2.reason, sizeof(s->smb2.reason), "SMB2 NEGOTIATE: %s",
 		         probe_end_name(why));
 		break;
-	case SMB_CONN_SMB2_ONE:
-		if (s->smb2.enum_idx < SMB2_ENUM_N)
-			s->smb2.enum_tried[s->smb2.enum_idx] = true;
-		break;
 	default:
+		s->smb2.enum_tried[c - SMB_C_SMB2_ONE] = true;
 		break;
 	}
-	if (no_next_conn(s, why))
+	if (no_next_conn(s, c, why)) {
+		conn->state = SMB_CONN_OVER;
+		/* At the deadline nothing more is opened, and every open connection hears it: each
+		 * records its end, the last one finishes. */
+		for (unsigned k = 0; k < SMB_RUN_CONNS; k++)
+			if (s->conns[k].state == SMB_CONN_DUE)
+				s->conns[k].state = SMB_CONN_OVER;
+		if (why == PROBE_END_DEADLINE && !smb_run_idle(s)) {
+			smb_run_report(s, out);
+			return PROBE_CLOSE;
+		}
 		return finish(s, out);
-	return smb_run_next_conn(s, out);
+	}
+	return smb_run_conn_over(s, c, out);
 }
 
 enum service_state smb_silent_state(enum probe_end why, enum service_state current)
@@ -287,36 +349,108 @@ enum service_state smb_silent_state(enum probe_end why, enum service_state curre
 	}
 }
 
-/* ---- the smb probe (TCP 445): the conversation on a direct TCP connection */
+/* ---- the smb probe (TCP 445): the conversation on direct TCP connections */
 
-static int smb_start(void *state, unsigned conn, struct probe_tx *tx, struct probe_result *out)
+/*
+ * The state of either way of driving: side by side (probe_conv_ops, the engine) or one connection
+ * at a time (probe_ops start/feed/end: test drivers); the connection after a CLOSE is then the
+ * next due, and the driver's connection numbers are the run's (each follows the last).
+ */
+struct smb_one {
+	struct smb_run run;
+	bool init;    /* side by side: run initialised by the first next() */
+	unsigned cur; /* one at a time: the run's connection on the driver's current one */
+};
+
+static int smb_conv_next(void *state)
 {
-	struct smb_run *s = state;
+	struct smb_one *o = state;
 
-	if (conn == 0)
-		smb_run_init(s, false);
-	return smb_run_start(s, tx, out);
+	if (!o->init) {
+		smb_run_init(&o->run, false, false);
+		o->init = true;
+	}
+	return smb_run_next(&o->run);
 }
 
-static int smb_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed,
-                    struct probe_tx *tx, struct probe_result *out)
+static int smb_conv_start(void *state, unsigned conn, struct probe_tx *tx, struct probe_result *out)
 {
-	return smb_run_feed(state, buf, len, consumed, tx, out);
+	return smb_run_start(&((struct smb_one *)state)->run, conn, tx, out);
 }
 
-static int smb_end(void *state, enum probe_end why, struct probe_result *out)
+static int smb_conv_feed(void *state, unsigned conn, const uint8_t *buf, size_t len,
+                         size_t *consumed, struct probe_tx *tx, struct probe_result *out)
 {
-	struct smb_run *s = state;
-	int r = smb_run_end(s, why, out);
+	return smb_run_feed(&((struct smb_one *)state)->run, conn, buf, len, consumed, tx, out);
+}
+
+/* A port that never sent a byte on any connection: its state from how the last one ended. */
+static int smb_run_end_silent(struct smb_run *s, unsigned conn, enum probe_end why,
+                              struct probe_result *out)
+{
+	int r = smb_run_end(s, conn, why, out);
 
 	if (r == PROBE_DONE && !s->any_bytes && !s->other && !s->broken)
 		out->state = smb_silent_state(why, out->state);
 	return r;
 }
 
+static int smb_conv_end(void *state, unsigned conn, enum probe_end why, struct probe_result *out)
+{
+	return smb_run_end_silent(&((struct smb_one *)state)->run, conn, why, out);
+}
+
+/* A connection is over: the next one due (RECONNECT), or the end. */
+static int smb_one_after(struct smb_one *o, int r)
+{
+	int next;
+
+	if (r != PROBE_CLOSE)
+		return r;
+	next = smb_run_next(&o->run);
+	if (next < 0)
+		return PROBE_DONE;
+	o->cur = (unsigned)next;
+	return PROBE_RECONNECT;
+}
+
+static int smb_start(void *state, unsigned conn, struct probe_tx *tx, struct probe_result *out)
+{
+	struct smb_one *o = state;
+
+	if (conn == 0) {
+		smb_run_init(&o->run, false, true);
+		o->cur = (unsigned)smb_run_next(&o->run);
+	}
+	return smb_one_after(o, smb_run_start(&o->run, o->cur, tx, out));
+}
+
+static int smb_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed,
+                    struct probe_tx *tx, struct probe_result *out)
+{
+	struct smb_one *o = state;
+
+	return smb_one_after(o, smb_run_feed(&o->run, o->cur, buf, len, consumed, tx, out));
+}
+
+static int smb_end(void *state, enum probe_end why, struct probe_result *out)
+{
+	struct smb_one *o = state;
+
+	return smb_one_after(o, smb_run_end_silent(&o->run, o->cur, why, out));
+}
+
+static const struct probe_conv_ops smb_conv = {
+    .max_parallel = SMB_RUN_PARALLEL,
+    .next = smb_conv_next,
+    .start = smb_conv_start,
+    .feed = smb_conv_feed,
+    .end = smb_conv_end,
+};
+
 const struct probe_ops probe_smb = {
     .name = "smb",
-    .state_size = sizeof(struct smb_run),
+    .state_size = sizeof(struct smb_one),
     .max_rx = 4 + SMB_FRAME_MAX,
     .idle_ms = 5000,
     .total_ms = 25000,
@@ -324,4 +458,5 @@ const struct probe_ops probe_smb = {
     .start = smb_start,
     .feed = smb_feed,
     .end = smb_end,
+    .conv = &smb_conv,
 };

@@ -146,7 +146,7 @@ static int on_negotiate(struct smb_run *s, const uint8_t *buf, size_t len, struc
 		s->any_smb = true;
 		snprintf(s->smb1.reason, sizeof(s->smb1.reason), "SMB2 reply to SMB1 NEGOTIATE");
 		smb1_off(s);
-		return smb_run_next_conn(s, out);
+		return smb1_conn_over(s, out);
 	}
 	if (r < 0) {
 		s->broken = true;
@@ -154,24 +154,27 @@ static int on_negotiate(struct smb_run *s, const uint8_t *buf, size_t len, struc
 		snprintf(s->smb1.reason, sizeof(s->smb1.reason), "malformed NEGOTIATE reply (%s)",
 		         err_name(r));
 		ms17_set(s, MS17_STATE_UNKNOWN, "malformed SMB1 NEGOTIATE reply");
-		return smb_run_next_conn(s, out);
+		return smb1_conn_over(s, out);
 	}
 	s->any_smb = true;
 	if (!smb1_negotiate_accepted(&n)) {
 		negotiate_refused(s, &n);
-		return smb_run_next_conn(s, out);
+		return smb1_conn_over(s, out);
 	}
 	negotiate_accepted(s, &n);
 	if (n.form != SMB1_NEG_NT || n.dialect_index != SMB1_DIALECT_NT_LM) {
 		ms17_set(s, MS17_STATE_UNKNOWN, "server chose a LANMAN dialect, not NT LM 0.12");
-		return smb_run_next_conn(s, out);
+		return smb1_conn_over(s, out);
 	}
 	if (n.extended) {
 		/* Our request has no EXTENDED_SECURITY; a server that insists cannot take the
 		 * non-extended anonymous login of §6.3. */
 		ms17_set(s, MS17_STATE_UNKNOWN, "server requires extended security");
-		return smb_run_next_conn(s, out);
+		return smb1_conn_over(s, out);
 	}
+	/* SMB1 answered, so the SMB2 connection is due whatever MS17-010 gives: it need not wait
+	 * for the steps below. */
+	smb_run_due(s, SMB_C_SMB2_MAX);
 	return next_step(s, SMB_STEP_SESSION, tx, out);
 }
 
@@ -186,7 +189,7 @@ static int needs_credentials(struct smb_run *s, const char *what, const struct s
 	status_text(st, sizeof(st), h);
 	snprintf(why, sizeof(why), "needs credentials: %s, %s", what, st);
 	ms17_set(s, MS17_STATE_UNKNOWN, why);
-	return smb_run_next_conn(s, out);
+	return smb1_conn_over(s, out);
 }
 
 static int on_session(struct smb_run *s, const uint8_t *buf, size_t len, struct probe_tx *tx,
@@ -196,9 +199,10 @@ static int on_session(struct smb_run *s, const uint8_t *buf, size_t len, struct 
 	int r = smb1_parse_session_setup(buf, len, &ss);
 
 	if (r < 0 || ss.hdr.command != SMB1_COM_SESSION_SETUP_ANDX || ss.hdr.mid != MID_STEPS) {
-		s->broken = r < 0;
+		if (r < 0)
+			s->broken = true;
 		ms17_set(s, MS17_STATE_UNKNOWN, "unexpected reply to SESSION_SETUP_ANDX");
-		return smb_run_next_conn(s, out);
+		return smb1_conn_over(s, out);
 	}
 	if (ss.hdr.nt_status && ss.hdr.status == SMB_STATUS_REQUEST_NOT_ACCEPTED &&
 	    !s->smb1.retried) {
@@ -224,9 +228,10 @@ static int on_tree(struct smb_run *s, const uint8_t *buf, size_t len, struct pro
 	int r = smb1_parse_tree_connect(buf, len, &tc);
 
 	if (r < 0 || tc.hdr.command != SMB1_COM_TREE_CONNECT_ANDX || tc.hdr.mid != MID_STEPS) {
-		s->broken = r < 0;
+		if (r < 0)
+			s->broken = true;
 		ms17_set(s, MS17_STATE_UNKNOWN, "unexpected reply to TREE_CONNECT_ANDX");
-		return smb_run_next_conn(s, out);
+		return smb1_conn_over(s, out);
 	}
 	if (tc.hdr.status != 0 || tc.hdr.tid == 0)
 		return needs_credentials(s, "IPC$ refused", &tc.hdr, out);
@@ -248,7 +253,7 @@ static int on_trans(struct smb_run *s, const uint8_t *buf, size_t len, struct pr
 	if (r < 0) {
 		s->broken = true;
 		ms17_set(s, MS17_STATE_UNKNOWN, "malformed reply to the PeekNamedPipe TRANSACTION");
-		return smb_run_next_conn(s, out);
+		return smb1_conn_over(s, out);
 	}
 	switch (smb1_ms17_classify(&h, MID_TRANS, &reason)) {
 	case MS17_VULNERABLE:
@@ -256,12 +261,12 @@ static int on_trans(struct smb_run *s, const uint8_t *buf, size_t len, struct pr
 		return next_step(s, SMB_STEP_DP, tx, out);
 	case MS17_NOT_VULNERABLE:
 		ms17_set(s, MS17_STATE_NOT_VULNERABLE, reason);
-		return smb_run_next_conn(s, out);
+		return smb1_conn_over(s, out);
 	default:
 		status_text(st, sizeof(st), &h);
 		snprintf(why, sizeof(why), "%s: command 0x%02X, %s", reason, h.command, st);
 		ms17_set(s, MS17_STATE_UNKNOWN, why);
-		return smb_run_next_conn(s, out);
+		return smb1_conn_over(s, out);
 	}
 }
 
@@ -277,7 +282,7 @@ static int on_dp(struct smb_run *s, const uint8_t *buf, size_t len, struct probe
 		s->ms17.dp = DP_STATE_UNKNOWN;
 		snprintf(s->ms17.dp_reason, sizeof(s->ms17.dp_reason),
 		         "malformed reply to the ping");
-		return smb_run_next_conn(s, out);
+		return smb1_conn_over(s, out);
 	}
 	switch (smb1_doublepulsar_classify(&h, &dp)) {
 	case DP_PRESENT:
@@ -293,7 +298,7 @@ static int on_dp(struct smb_run *s, const uint8_t *buf, size_t len, struct probe
 		break;
 	}
 	snprintf(s->ms17.dp_reason, sizeof(s->ms17.dp_reason), "%s", dp.reason);
-	return smb_run_next_conn(s, out);
+	return smb1_conn_over(s, out);
 }
 
 int smb_ms17010_feed(struct smb_run *s, const uint8_t *frame, size_t len, struct probe_tx *tx,
@@ -311,7 +316,7 @@ int smb_ms17010_feed(struct smb_run *s, const uint8_t *frame, size_t len, struct
 	case SMB_STEP_DP:
 		return on_dp(s, frame, len, out);
 	default:
-		return smb_run_next_conn(s, out);
+		return smb1_conn_over(s, out);
 	}
 }
 
@@ -335,8 +340,8 @@ static void negotiate_unanswered(struct smb_run *s, enum probe_end why)
 	char why_text[SMB_REASON_MAX];
 
 	snprintf(s->smb1.reason, sizeof(s->smb1.reason), "%s%s", probe_end_name(why),
-	         s->conn_bytes ? " in the middle of a reply" : " without a reply");
-	if (!s->conn_bytes && (why == PROBE_END_CLOSED || why == PROBE_END_RESET)) {
+	         s->conns[SMB_C_SMB1].bytes ? " in the middle of a reply" : " without a reply");
+	if (!s->conns[SMB_C_SMB1].bytes && (why == PROBE_END_CLOSED || why == PROBE_END_RESET)) {
 		/* [MS-SMB2] §3.3.5.3.2: a server without SMB1 disconnects. */
 		smb1_off(s);
 		return;

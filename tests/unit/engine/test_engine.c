@@ -660,6 +660,146 @@ static void probe_reconnect(void **unused)
 	assert_int_equal(d.res.state, SERVICE_IDENTIFIED);
 }
 
+/*
+ * Conversations side by side (probe_ops.conv): four connections wanted at once, each silent until
+ * its idle deadline (4 x the loopback timeout floor: 400 ms), each ended alone with CLOSE; the
+ * probe is over when nothing is open and nothing more is wanted.
+ */
+static int cv_next(void *st)
+{
+	struct tstate *s = st;
+
+	if (s->nconns >= 4)
+		return -1;
+	s->conns_seen[s->nconns] = 3 - s->nconns; /* any order of numbers */
+	last = *s;
+	return (int)s->conns_seen[s->nconns++];
+}
+
+static int cv_start(void *st, unsigned conn, struct probe_tx *tx, struct probe_result *out)
+{
+	(void)st, (void)conn, (void)tx, (void)out;
+	return PROBE_MORE;
+}
+
+static int cv_feed(void *st, unsigned conn, const uint8_t *buf, size_t len, size_t *consumed,
+                   struct probe_tx *tx, struct probe_result *out)
+{
+	(void)st, (void)conn, (void)buf, (void)tx, (void)out;
+	*consumed = len;
+	return PROBE_MORE;
+}
+
+static int cv_end(void *st, unsigned conn, enum probe_end why, struct probe_result *out)
+{
+	struct tstate *s = st;
+
+	(void)conn;
+	s->ends[why]++;
+	s->fed++;
+	out->state = SERVICE_SILENT;
+	last = *s;
+	return PROBE_CLOSE;
+}
+
+static const struct probe_conv_ops cv_ops = {
+    .max_parallel = 4,
+    .next = cv_next,
+    .start = cv_start,
+    .feed = cv_feed,
+    .end = cv_end,
+};
+
+static const struct probe_ops cv_probe = {
+    .name = "cv",
+    .state_size = sizeof(struct tstate),
+    .max_rx = 64,
+    .idle_ms = 100,
+    .total_ms = 5000,
+    .max_conns = 4,
+    .conv = &cv_ops,
+};
+
+/* The conversations of one probe, with per_target sockets for its target: their deadlines. */
+static struct done run_side_by_side(const struct probe_ops *p, unsigned per_target,
+                                    struct engine_stats *st, struct srv *s)
+{
+	struct fixture fx;
+	struct done d = {0};
+	struct engine_opts o;
+
+	memset(&last, 0, sizeof(last));
+	engine_opts_default(&o);
+	o.per_target = per_target;
+	fx_init(&fx, &o, "127.0.0.1");
+	srv_start(&fx.loop, s, SRV_SILENT, false);
+	d.e = fx.e;
+	d.stop_when_done[0] = s;
+	assert_int_equal(engine_submit(fx.e, fx.t, s->port, p, on_done, &d), 0);
+	uv_run(&fx.loop, UV_RUN_DEFAULT);
+	engine_get_stats(fx.e, st);
+	fx_run_and_free(&fx);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.pr.state, PORT_OPEN);
+	assert_true(d.had_res);
+	assert_int_equal(d.res.state, SERVICE_SILENT);
+	return d;
+}
+
+static void probe_side_by_side(void **unused)
+{
+	struct engine_stats st;
+	struct srv s;
+	struct done d = run_side_by_side(&cv_probe, 64, &st, &s);
+
+	(void)unused;
+	assert_int_equal(last.nconns, 4);
+	assert_int_equal(last.ends[PROBE_END_IDLE], 4);
+	assert_int_equal(s.accepted, 4);
+	assert_int_equal(st.conv_peak, 4);
+	/* Four idle waits of 400 ms at once, not one after another (1.6 s). */
+	assert_true(d.at_ms < 1200);
+}
+
+/* Under a per-target cap of 2 the same four conversations take two rounds, never more sockets. */
+static void probe_side_by_side_capped(void **unused)
+{
+	struct engine_stats st;
+	struct srv s;
+	struct done d = run_side_by_side(&cv_probe, 2, &st, &s);
+
+	(void)unused;
+	assert_int_equal(last.nconns, 4);
+	assert_int_equal(last.ends[PROBE_END_IDLE], 4);
+	assert_int_equal(s.accepted, 4);
+	assert_int_equal(st.conv_peak, 2);
+	assert_int_equal(st.target_peak, 2);
+	assert_true(d.at_ms >= 780);
+}
+
+/* At the total deadline every open conversation hears end(DEADLINE), then the probe is over. */
+static const struct probe_ops cv_deadline_probe = {
+    .name = "cvd",
+    .state_size = sizeof(struct tstate),
+    .max_rx = 64,
+    .idle_ms = 5000,
+    .total_ms = 300,
+    .max_conns = 4,
+    .conv = &cv_ops,
+};
+
+static void probe_side_by_side_deadline(void **unused)
+{
+	struct engine_stats st;
+	struct srv s;
+	struct done d = run_side_by_side(&cv_deadline_probe, 64, &st, &s);
+
+	(void)unused;
+	assert_int_equal(last.ends[PROBE_END_DEADLINE], 4);
+	assert_int_equal(last.fed, 4);
+	assert_true(d.at_ms >= 290 && d.at_ms < 2000);
+}
+
 /* A probe that records how it ended, and asks to reconnect every time (must be bounded). */
 static int rec_feed(void *st, const uint8_t *buf, size_t len, size_t *consumed, struct probe_tx *tx,
                     struct probe_result *out)
@@ -1363,6 +1503,9 @@ int main(void)
 	    cmocka_unit_test(probe_hello),
 	    cmocka_unit_test(closed_port_with_probe_has_no_result),
 	    cmocka_unit_test(probe_reconnect),
+	    cmocka_unit_test(probe_side_by_side),
+	    cmocka_unit_test(probe_side_by_side_capped),
+	    cmocka_unit_test(probe_side_by_side_deadline),
 	    cmocka_unit_test(probe_idle),
 	    cmocka_unit_test(probe_silent_slow_path_retried),
 	    cmocka_unit_test(probe_total_deadline),

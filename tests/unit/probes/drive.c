@@ -44,6 +44,188 @@ static void note_tx(struct drive_stats *st, const struct probe_tx *tx, unsigned 
 			st->tx_first[st->tx_first_len++] = tx->buf[i];
 }
 
+/* ---- conversations side by side (probe_conv_ops) */
+
+#define SIM_PARALLEL_MAX 8
+
+/* One open connection of a conversation. */
+struct sim_slot {
+	bool open;
+	unsigned conn;
+	const uint8_t *data;
+	size_t avail, pos, have;
+	enum probe_end why; /* how it ends when its bytes run out */
+	uint8_t *rx;
+};
+
+static bool valid_conv_status(int r, bool end)
+{
+	return r == PROBE_CLOSE || r == PROBE_DONE || (!end && r == PROBE_MORE) || r < 0;
+}
+
+/* The slot the order serves next, or NULL (nothing open). */
+static struct sim_slot *sim_pick(struct sim_slot *sl, unsigned n, enum sim_order order,
+                                 unsigned *last)
+{
+	struct sim_slot *low = NULL, *after = NULL;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (!sl[i].open)
+			continue;
+		if (low == NULL || sl[i].conn < low->conn)
+			low = &sl[i];
+		if (sl[i].conn > *last && (after == NULL || sl[i].conn < after->conn))
+			after = &sl[i];
+	}
+	if (order == SIM_CONV_ROUND && after)
+		low = after;
+	if (low)
+		*last = low->conn;
+	return low;
+}
+
+/* Open every connection the probe wants now; false when it said DONE or failed (*ret). */
+static bool sim_open_wanted(const struct probe_ops *ops, void *state, const struct sim_conn *conns,
+                            size_t n_conns, const struct sim_opts *o, struct sim_slot *sl,
+                            unsigned n_sl, bool *used, struct probe_result *out,
+                            struct drive_stats *st, int *ret)
+{
+	uint8_t txbuf[TX_CAP];
+
+	for (;;) {
+		struct probe_tx tx = {.buf = txbuf, .cap = TX_CAP, .len = 0};
+		struct sim_slot *s = NULL;
+		unsigned open = 0;
+		int c, r;
+
+		for (unsigned i = 0; i < n_sl; i++) {
+			open += sl[i].open;
+			if (!sl[i].open && s == NULL)
+				s = &sl[i];
+		}
+		if (open > st->peak_open)
+			st->peak_open = open;
+		if (s == NULL || st->conns >= ops->max_conns)
+			return true;
+		c = ops->conv->next(state);
+		if (c < 0)
+			return true;
+		if ((unsigned)c >= ops->max_conns || used[c]) {
+			*ret = fail("%s: next() gave connection %d (max_conns %u)", ops->name, c,
+			            ops->max_conns);
+			return false;
+		}
+		used[c] = true;
+		st->conns++;
+		*s = (struct sim_slot){.open = true, .conn = (unsigned)c, .why = o->tail_why};
+		if ((size_t)c < n_conns) {
+			s->data = conns[c].data;
+			s->avail = conns[c].len;
+		}
+		if ((unsigned)c == o->cut_conn && o->cut_at < s->avail) {
+			s->avail = o->cut_at;
+			s->why = o->cut_why;
+		}
+		s->rx = malloc(ops->max_rx + 1);
+		if (s->rx == NULL) {
+			*ret = -ERR_NOMEM;
+			return false;
+		}
+		r = ops->conv->start(state, s->conn, &tx, out);
+		if (!valid_conv_status(r, false) || tx.len > tx.cap) {
+			*ret = fail("%s: start(%u) returned %d", ops->name, s->conn, r);
+			return false;
+		}
+		note_tx(st, &tx, s->conn);
+		if (r == PROBE_DONE || r < 0) {
+			*ret = r < 0 ? r : 0;
+			return false;
+		}
+		if (r == PROBE_CLOSE) {
+			free(s->rx);
+			s->open = false;
+		}
+	}
+}
+
+/* One step of slot s: a chunk of its bytes, or its end when they ran out. Returns the status. */
+static int sim_step(const struct probe_ops *ops, void *state, const struct sim_opts *o,
+                    struct sim_slot *s, struct probe_result *out, struct drive_stats *st)
+{
+	uint8_t txbuf[TX_CAP];
+	struct probe_tx tx = {.buf = txbuf, .cap = TX_CAP, .len = 0};
+	size_t n, consumed = SIZE_MAX;
+	int r;
+
+	if (s->pos == s->avail) {
+		st->last_end = s->why;
+		r = ops->conv->end(state, s->conn, s->why, out);
+		return valid_conv_status(r, true)
+		           ? r
+		           : fail("%s: end(%u) returned %d", ops->name, s->conn, r);
+	}
+	n = o->chunk ? o->chunk : s->avail - s->pos;
+	if (n > s->avail - s->pos)
+		n = s->avail - s->pos;
+	if (s->have + n > ops->max_rx) {
+		st->last_end = PROBE_END_TOOBIG;
+		r = ops->conv->end(state, s->conn, PROBE_END_TOOBIG, out);
+		return valid_conv_status(r, true)
+		           ? r
+		           : fail("%s: end(%u) returned %d", ops->name, s->conn, r);
+	}
+	memcpy(s->rx + s->have, s->data + s->pos, n);
+	s->pos += n;
+	s->have += n;
+	r = ops->conv->feed(state, s->conn, s->rx, s->have, &consumed, &tx, out);
+	if (!valid_conv_status(r, false) || consumed > s->have || tx.len > tx.cap)
+		return fail("%s: feed(%u) returned %d, consumed %zu of %zu", ops->name, s->conn, r,
+		            consumed, s->have);
+	note_tx(st, &tx, s->conn);
+	memmove(s->rx, s->rx + consumed, s->have - consumed);
+	s->have -= consumed;
+	return r;
+}
+
+static int sim_conv(const struct probe_ops *ops, void *state, const struct sim_conn *conns,
+                    size_t n_conns, const struct sim_opts *o, struct probe_result *out,
+                    struct drive_stats *st)
+{
+	struct sim_slot sl[SIM_PARALLEL_MAX] = {0};
+	unsigned n_sl = ops->conv->max_parallel ? ops->conv->max_parallel : 1, last = 0;
+	bool *used = calloc(ops->max_conns ? ops->max_conns : 1, sizeof(bool));
+	int ret = 0;
+
+	if (used == NULL)
+		return -ERR_NOMEM;
+	if (n_sl > SIM_PARALLEL_MAX) {
+		free(used);
+		return fail("%s: max_parallel %u", ops->name, n_sl);
+	}
+	last = UINT32_MAX; /* the first round starts at the lowest */
+	while (sim_open_wanted(ops, state, conns, n_conns, o, sl, n_sl, used, out, st, &ret)) {
+		struct sim_slot *s = sim_pick(sl, n_sl, o->order, &last);
+		int r;
+
+		if (s == NULL)
+			break; /* nothing open, nothing wanted: the probe is over */
+		r = sim_step(ops, state, o, s, out, st);
+		if (r == PROBE_MORE)
+			continue;
+		free(s->rx);
+		s->open = false;
+		if (r == PROBE_DONE || r < 0) {
+			ret = r < 0 ? r : 0;
+			break;
+		}
+	}
+	for (unsigned i = 0; i < n_sl; i++)
+		if (sl[i].open)
+			free(sl[i].rx);
+	free(used);
+	return ret;
+}
+
 int sim_run(const struct probe_ops *ops, const struct sim_conn *conns, size_t n_conns,
             const struct sim_opts *o, struct probe_result *out, struct drive_stats *st)
 {
@@ -60,6 +242,10 @@ int sim_run(const struct probe_ops *ops, const struct sim_conn *conns, size_t n_
 		ret = -ERR_NOMEM;
 		goto out;
 	}
+	if (ops->conv && o->order != SIM_ONE_BY_ONE) {
+		ret = sim_conv(ops, state, conns, n_conns, o, out, st);
+		goto out;
+	}
 	for (unsigned c = 0;; c++) {
 		struct probe_tx tx = {.buf = txbuf, .cap = TX_CAP, .len = 0};
 		const struct sim_conn *sc = c < n_conns ? &conns[c] : NULL;
@@ -73,6 +259,7 @@ int sim_run(const struct probe_ops *ops, const struct sim_conn *conns, size_t n_
 			goto out;
 		}
 		st->conns++;
+		st->peak_open = 1;
 		if (c == o->cut_conn && o->cut_at < avail) {
 			avail = o->cut_at;
 			why = o->cut_why;

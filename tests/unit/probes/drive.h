@@ -3,7 +3,9 @@
  * Test drivers for the probe state machines (probe.h), shared by the probe tests:
  * - sim_run: feeds canned server bytes to a probe in memory (whole, in chunks, or cut short),
  *   the way the engine does (unconsumed bytes offered again, max_rx, reconnects), and checks the
- *   contract on every call (consumed <= len, valid return values, tx within its capacity);
+ *   contract on every call (consumed <= len, valid return values, tx within its capacity); a
+ *   probe with conversations (probe_ops.conv) one connection at a time or side by side, in a
+ *   replay order fixed by sim_opts.order, so every run is deterministic;
  * - net_run: a small blocking driver on real sockets (poll, idle and total deadlines, max_rx,
  *   reconnects) for emulators and real servers, used until/besides the engine.
  * Both return 0 or a negative error; contract violations are reported as -ERR_INTERNAL with a
@@ -23,8 +25,21 @@ struct sim_conn {
 	size_t len;
 };
 
+/*
+ * How sim_run drives a probe. Connection numbers are the probe's: the bytes of conns[c] go to its
+ * connection c (one at a time, the c-th connection it opens, as the engine numbers them).
+ */
+enum sim_order {
+	SIM_ONE_BY_ONE =
+	    0,           /* probe_ops start/feed/end: each connection to its end, then the next */
+	SIM_CONV_LOWEST, /* conversations: the lowest-numbered open connection is served first */
+	SIM_CONV_ROUND,  /* conversations: one feed (or end) to each open connection in turn, by
+	                  * number: answers interleave as on a real network */
+};
+
 struct sim_opts {
 	size_t chunk;            /* bytes per feed (0 = everything available at once) */
+	enum sim_order order;    /* conversations only; the others are always one by one */
 	unsigned cut_conn;       /* connection that is cut short ... */
 	size_t cut_at;           /* ... after this many bytes (SIZE_MAX = never) */
 	enum probe_end cut_why;  /* how a cut connection ends (default CLOSED) */
@@ -40,6 +55,7 @@ struct drive_stats {
 	uint8_t tx_first[512];           /* what the probe queued on the first connection */
 	size_t tx_first_len;
 	enum probe_end last_end; /* why the last connection ended, PROBE_END_X_MAX if DONE */
+	unsigned peak_open;      /* most connections open at once */
 	double elapsed_ms;       /* net_run only */
 };
 

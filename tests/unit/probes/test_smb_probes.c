@@ -657,6 +657,26 @@ static void check_exact(const struct scase *t, const struct probe_result *r, con
 		fail_msg("%s: details not printable ASCII", what);
 }
 
+/* The whole result: drive_result_json and the questions' answers. */
+static json_t *result_json(const struct probe_result *r)
+{
+	json_t *j = drive_result_json(r), *a = json_array();
+
+	for (size_t i = 0; i < r->n_answers; i++)
+		json_array_append_new(a, json_pack("{s:s,s:i,s:s}", "id", r->answers[i].id,
+		                                   "answer", (int)r->answers[i].answer, "reason",
+		                                   r->answers[i].reason));
+	json_object_set_new(j, "answers", a);
+	return j;
+}
+
+/* The three ways sim_run drives the probes (drive.h): one by one, and side by side in two
+ * replay orders. */
+static const enum sim_order orders[] = {SIM_ONE_BY_ONE, SIM_CONV_LOWEST, SIM_CONV_ROUND};
+static const char *const order_names[] = {"one by one", "lowest first", "round robin"};
+
+/* Every case, whole and in chunks, driven each way: exactly the expected result, and the same
+ * result (findings, answers, details) whichever way, as side by side must change nothing. */
 static void test_exact(void **unused)
 {
 	static const size_t chunks[] = {0, 1, 2, 3, 7, 64, 1460};
@@ -668,19 +688,89 @@ static void test_exact(void **unused)
 
 		load(t, &l);
 		for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
-			struct sim_opts o = {
-			    .chunk = chunks[c], .cut_at = SIZE_MAX, .tail_why = t->tail};
-			struct probe_result r;
-			struct drive_stats st;
-			char how[32];
-			int rc = sim_run(t->ops, l.conns, l.n, &o, &r, &st);
+			json_t *first = NULL;
 
-			snprintf(how, sizeof(how), "chunk %zu", chunks[c]);
-			if (rc != 0)
-				fail_msg("%s (%s): sim_run %d %s", t->name, how, rc, drive_error);
-			check_exact(t, &r, how);
-			probe_result_done(&r);
+			for (size_t k = 0; k < sizeof(orders) / sizeof(orders[0]); k++) {
+				struct sim_opts o = {.chunk = chunks[c],
+				                     .order = orders[k],
+				                     .cut_at = SIZE_MAX,
+				                     .tail_why = t->tail};
+				struct probe_result r;
+				struct drive_stats st;
+				char how[64];
+				int rc = sim_run(t->ops, l.conns, l.n, &o, &r, &st);
+				json_t *got;
+
+				snprintf(how, sizeof(how), "chunk %zu, %s", chunks[c],
+				         order_names[k]);
+				if (rc != 0)
+					fail_msg("%s (%s): sim_run %d %s", t->name, how, rc,
+					         drive_error);
+				check_exact(t, &r, how);
+				got = result_json(&r);
+				if (first == NULL) {
+					first = got;
+				} else {
+					if (!json_equal(first, got)) {
+						char *a = json_dumps(first, JSON_COMPACT);
+						char *b = json_dumps(got, JSON_COMPACT);
+
+						print_error("one by one: %s\n%s: %s\n", a, how, b);
+						free(a);
+						free(b);
+						fail_msg("%s (%s): not the result of one by one",
+						         t->name, how);
+					}
+					json_decref(got);
+				}
+				probe_result_done(&r);
+			}
+			json_decref(first);
 		}
+		unload(&l);
+	}
+}
+
+/*
+ * Side by side is side by side: with answers interleaved, the SMB2 NEGOTIATE runs while the SMB1
+ * connection is still on its MS17-010 steps, and the lower dialects at once; the connections and
+ * the bytes sent are those of one by one.
+ */
+static void test_side_by_side(void **unused)
+{
+	static const struct {
+		const char *name;
+		unsigned peak;
+	} want[] = {
+	    {"emulator unpatched MS17-010 Windows 7", 2},
+	    {"emulator NetBIOS + unpatched MS17-010", 2},
+	};
+
+	(void)unused;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct scase *t = &cases[i];
+		struct sim_opts one = {.cut_at = SIZE_MAX, .tail_why = t->tail};
+		struct sim_opts round = one;
+		struct probe_result r1, r2;
+		struct drive_stats s1, s2;
+		struct loaded l;
+
+		round.order = SIM_CONV_ROUND;
+		round.chunk = 64; /* a reply at a time, as they come on a network */
+		load(t, &l);
+		assert_int_equal(sim_run(t->ops, l.conns, l.n, &one, &r1, &s1), 0);
+		assert_int_equal(sim_run(t->ops, l.conns, l.n, &round, &r2, &s2), 0);
+		if (s1.conns != s2.conns || s1.tx_total != s2.tx_total)
+			fail_msg(
+			    "%s: %u connections, %zu bytes sent side by side; %u, %zu one by one",
+			    t->name, s2.conns, s2.tx_total, s1.conns, s1.tx_total);
+		assert_true(s1.peak_open <= 1);
+		for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+			if (strcmp(want[k].name, t->name) == 0 && s2.peak_open < want[k].peak)
+				fail_msg("%s: at most %u connections at once, want %u", t->name,
+				         s2.peak_open, want[k].peak);
+		probe_result_done(&r1);
+		probe_result_done(&r2);
 		unload(&l);
 	}
 }
@@ -707,6 +797,7 @@ static void test_cut_everywhere(void **unused)
 			for (size_t at = 0; at < l.conns[c].len; at++) {
 				for (size_t w = 0; w < sizeof(whys) / sizeof(whys[0]); w++) {
 					struct sim_opts o = {.chunk = at % 3 == 0 ? 0 : 5,
+					                     .order = orders[(at + w) % 3],
 					                     .cut_conn = c,
 					                     .cut_at = at,
 					                     .cut_why = whys[w],
@@ -800,8 +891,10 @@ static void test_garbage(void **unused)
 		}
 		for (size_t k = 0; k < 2; k++) {
 			struct sim_conn c[MAX_CONNS];
-			struct sim_opts o = {
-			    .chunk = 1460, .cut_at = SIZE_MAX, .tail_why = PROBE_END_CLOSED};
+			struct sim_opts o = {.chunk = 1460,
+			                     .order = orders[kind],
+			                     .cut_at = SIZE_MAX,
+			                     .tail_why = PROBE_END_CLOSED};
 			struct probe_result r;
 			struct drive_stats st;
 			const char *ms17;
@@ -829,9 +922,8 @@ static void test_garbage(void **unused)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_first_bytes),
-	    cmocka_unit_test(test_exact),
-	    cmocka_unit_test(test_cut_everywhere),
+	    cmocka_unit_test(test_first_bytes),  cmocka_unit_test(test_exact),
+	    cmocka_unit_test(test_side_by_side), cmocka_unit_test(test_cut_everywhere),
 	    cmocka_unit_test(test_garbage),
 	};
 
