@@ -10,6 +10,9 @@
 # answered it (exposure: its finding confirmed/likely, or absent on the open port = answered no,
 # docs/json.md "Questions"; "unknown" and a port not open are not answered; nmap: its script said
 # something that decides it).
+# EACH_REPS=N (default 0) then times each check alone, N runs of each binary interleaved, the
+# other checks pointed at the closed port 10002 (--port CHECK=10002): what bounds a diagnosis.
+# The machine load (uptime) at the start and the end is printed with the figures.
 # Usage (root): bench/bench_lossy.sh BEFORE-exposure AFTER-exposure
 #   e.g. nohup timeout 1500 bench/bench_lossy.sh /tmp/b/build/src/cli/exposure \
 #        build-rel/src/cli/exposure >/tmp/bench15.md 2>/tmp/bench15.err &
@@ -28,6 +31,9 @@ BEFORE=$(realpath "$1")
 AFTER=$(realpath "$2")
 REPS=${REPS:-10}
 NMAP_REPS=${NMAP_REPS:-3}
+EACH_REPS=${EACH_REPS:-0}
+CHECKS="ssh telnet netbios smb rdp vnc skysea"
+load_start=$(uptime | sed 's/.*load average: //')
 PORTS=22,23,139,445,3389,5900,52300-52315
 SCRIPTS=smb-protocols,smb2-security-mode,smb-vuln-ms17-010,rdp-enum-encryption,vnc-info
 SCRIPTS+=,ssh2-enum-algos
@@ -144,6 +150,27 @@ for rep in $(seq 1 "$REPS"); do
 	echo "bench: rep $rep: before $(tail -1 "$work/t-before") ms, after" \
 		"$(tail -1 "$work/t-after") ms, nmap $(tail -1 "$work/t-nmap") ms" >&2
 done
+# Each check alone: the others at the closed port 10002.
+for check in $CHECKS; do
+	[ "$EACH_REPS" -gt 0 ] || break
+	others=()
+	for o in $CHECKS; do
+		[ "$o" = "$check" ] || others+=(--port "$o=10002")
+	done
+	: >"$work/e-before-$check"
+	: >"$work/e-after-$check"
+	for rep in $(seq 1 "$EACH_REPS"); do
+		for tool in before after; do
+			exe=$BEFORE
+			[ $tool = after ] && exe=$AFTER
+			wall_ms "$work/each.json" "$exe" check --json "${ALLOW[@]}" "${others[@]}" "$A" \
+				>>"$work/e-$tool-$check"
+		done
+	done
+	echo "bench: $check alone: before $(tr '\n' ' ' <"$work/e-before-$check")ms, after" \
+		"$(tr '\n' ' ' <"$work/e-after-$check")ms" >&2
+done
+load_end=$(uptime | sed 's/.*load average: //')
 mb=$(median <"$work/t-before")
 ma=$(median <"$work/t-after")
 mn=$(median <"$work/t-nmap")
@@ -171,6 +198,7 @@ echo "prefix $LAB_PREFIX) behind tests/lab/netem.py: 150 ms and 10% loss each wa
 echo "trip); OpenSSH on 22, inetutils-telnetd on 23, Samba on 445+139 (SMB1 on), xrdp on 3389"
 echo "(tls), Xtigervnc on 5900 (None); 52300-52315 closed. Release builds"
 echo "(\`-Dbuildtype=release -Dtests=disabled\`): before = \`$BEFORE\`, after = \`$AFTER\`."
+echo "Machine load (uptime, 1/5/15 min): $load_start at the start, $load_end at the end."
 echo
 echo "| tool | runs | median wall time | runs (ms) |"
 echo "| --- | --- | --- | --- |"
@@ -190,11 +218,24 @@ for q in $QUESTIONS; do
 	echo "| $k | $(share "$work/a-before" "$k" "$REPS") | $(share "$work/a-after" "$k" "$REPS") |" \
 		"$(share "$work/a-nmap" "$k" "$NMAP_REPS") |"
 done
+if [ "$EACH_REPS" -gt 0 ]; then
+	echo
+	echo "Each check alone (the others at the closed port 10002), wall ms, $EACH_REPS runs each:"
+	echo
+	echo "| check | before | median | after | median |"
+	echo "| --- | --- | --- | --- | --- |"
+	for check in $CHECKS; do
+		echo "| $check | $(tr '\n' ' ' <"$work/e-before-$check")| $(median <"$work/e-before-$check") |" \
+			"$(tr '\n' ' ' <"$work/e-after-$check")| $(median <"$work/e-after-$check") |"
+	done
+fi
 echo
 echo "Commands (runs interleaved, whole-process wall time measured around \`ip netns exec\`):"
 echo
 echo '```'
-echo "REPS=$REPS NMAP_REPS=$NMAP_REPS bench/bench_lossy.sh BEFORE AFTER"
+echo "REPS=$REPS NMAP_REPS=$NMAP_REPS EACH_REPS=$EACH_REPS bench/bench_lossy.sh BEFORE AFTER"
 echo "ip netns exec $LAB_PREFIX-scan EXPOSURE check --json ${ALLOW[*]} $A"
 echo "ip netns exec $LAB_PREFIX-scan nmap ${NMAP_ARGS[*]} -oX FILE $A"
+[ "$EACH_REPS" -gt 0 ] &&
+	echo "ip netns exec $LAB_PREFIX-scan EXPOSURE check --json ${ALLOW[*]} --port OTHER=10002 ... $A"
 echo '```'

@@ -37,8 +37,9 @@ static void conv_buffers_free(struct probe_conv *c)
 	free(c->rx);
 	free(c->tx.buf);
 	c->rx = NULL;
-	c->tx.buf = NULL;
-	c->tx.cap = 0;
+	c->rx_len = 0;
+	c->tx = (struct probe_tx){0};
+	c->tx_off = 0;
 }
 
 void probe_run_free(struct probe_run *run)
@@ -257,7 +258,7 @@ static void deadline_cb(uv_timer_t *timer)
 /* Send what is queued, as far as the socket takes it. Returns 0 or -errno. */
 static int conv_flush(struct probe_conv *c)
 {
-	while (c->tx_off < c->tx.len) {
+	while (c->s && c->tx_off < c->tx.len) {
 		ssize_t n = send(c->s->fd, c->tx.buf + c->tx_off, c->tx.len - c->tx_off,
 		                 MSG_NOSIGNAL | MSG_DONTWAIT);
 
@@ -312,11 +313,12 @@ static int probe_start(struct engine_job *j, struct probe_conv *c)
 /* The connection s of slot c is established: the probe's connection c->conn begins. */
 static void conv_begin(struct engine_job *j, struct probe_conv *c, struct engine_sock *s)
 {
-	unsigned open = convs_open(j->run);
+	unsigned open;
 	struct deadlines dl;
 
 	c->s = s;
 	c->connecting = false;
+	open = convs_open(j->run);
 	c->rx_len = 0;
 	c->tx.len = 0;
 	c->tx.next_port = 0;
@@ -494,6 +496,7 @@ static void run_more(struct engine_job *j)
 			if (!j->waiting_slot) {
 				j->waiting_slot = true;
 				elist_add_tail(&j->t->retry, &j->link);
+				engine_slot_released(j->t);
 			}
 			return;
 		}
