@@ -216,6 +216,83 @@ static const struct check_def checks[] = {
             "iSCSI ストレージに到達できます。そのディスクがインターネット越しに接続される恐れ"
             "があります。",
     },
+    {
+        .name = "redis",
+        .probe = "redis",
+        .ports = PORTS({6379, 6379}),
+        .exposed_id = "redis-exposed",
+        .exposed_severity = SEVERITY_HIGH,
+        .exposed_confidence = CONFIDENCE_LIKELY,
+        .findings = {{"redis-no-auth", SEVERITY_CRITICAL}},
+        .questions = {"redis-no-auth"},
+        .title = "Redis",
+        .label_en = "Database (Redis)",
+        .label_ja = "データベース (Redis)",
+        .open_en = "A Redis database is reachable: without a password anyone can read and erase "
+                   "its data.",
+        .open_ja = "Redis データベースに到達できます。パスワードがなければ誰でもデータを読み取り、"
+                   "消去できます。",
+    },
+    {
+        .name = "mongodb",
+        .probe = "mongodb",
+        .ports = PORTS({27017, 27017}),
+        .exposed_id = "mongodb-exposed",
+        .exposed_severity = SEVERITY_HIGH,
+        .exposed_confidence = CONFIDENCE_LIKELY,
+        .findings = {{"mongodb-no-auth", SEVERITY_CRITICAL}},
+        .questions = {"mongodb-no-auth"},
+        .title = "MongoDB",
+        .label_en = "Database (MongoDB)",
+        .label_ja = "データベース (MongoDB)",
+        .open_en = "A MongoDB database is reachable: open ones are wiped and held to ransom.",
+        .open_ja = "MongoDB データベースに到達できます。公開されたものは消去され、身代金を要求"
+                   "されています。",
+    },
+    {
+        .name = "elasticsearch",
+        .probe = "elasticsearch",
+        .ports = PORTS({9200, 9200}),
+        .exposed_id = "elasticsearch-exposed",
+        .exposed_severity = SEVERITY_HIGH,
+        .exposed_confidence = CONFIDENCE_LIKELY,
+        .findings = {{"elasticsearch-no-auth", SEVERITY_CRITICAL}},
+        .questions = {"elasticsearch-no-auth"},
+        .title = "Elasticsearch",
+        .label_en = "Search database (Elasticsearch)",
+        .label_ja = "検索データベース (Elasticsearch)",
+        .open_en = "An Elasticsearch server is reachable: without a password anyone can read "
+                   "and delete what it stores.",
+        .open_ja = "Elasticsearch に到達できます。パスワードがなければ誰でも保存された内容を"
+                   "読み取り、削除できます。",
+    },
+    {
+        .name = "mysql",
+        .probe = "mysql",
+        .ports = PORTS({3306, 3306}),
+        .exposed_id = "mysql-exposed",
+        .exposed_severity = SEVERITY_HIGH,
+        .exposed_confidence = CONFIDENCE_LIKELY,
+        .title = "MySQL",
+        .label_en = "Database (MySQL/MariaDB)",
+        .label_ja = "データベース (MySQL/MariaDB)",
+        .open_en = "A MySQL or MariaDB database is reachable: attackers try passwords on it.",
+        .open_ja = "MySQL または MariaDB データベースに到達できます。パスワード攻撃の標的になり"
+                   "ます。",
+    },
+    {
+        .name = "postgresql",
+        .probe = "postgresql",
+        .ports = PORTS({5432, 5432}),
+        .exposed_id = "postgresql-exposed",
+        .exposed_severity = SEVERITY_HIGH,
+        .exposed_confidence = CONFIDENCE_LIKELY,
+        .title = "PostgreSQL",
+        .label_en = "Database (PostgreSQL)",
+        .label_ja = "データベース (PostgreSQL)",
+        .open_en = "A PostgreSQL database is reachable: attackers try passwords on it.",
+        .open_ja = "PostgreSQL データベースに到達できます。パスワード攻撃の標的になります。",
+    },
 };
 
 #define N_CHECKS (sizeof(checks) / sizeof(checks[0]))
