@@ -371,7 +371,7 @@ def throughput(a):
     # CPU of the run's parts: the clients (children reaped before the server), this process
     # (the responder thread and the setup), the server (read before it stopped).
     t = os.times()
-    clients_cpu = t.children_user + t.children_system - cpu_children0 - cpu
+    clients_cpu = t.children_user + t.children_system - cpu_children0 - cpu - cpu_probers
     self_cpu = t.user + t.system - cpu_self0
     counts = store_counts(os.path.join(work, "b.db"))
     fams = store_families(os.path.join(work, "b.db"))
