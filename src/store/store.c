@@ -434,6 +434,16 @@ void store_diagnosis_done(struct store_diagnosis *d)
 	memset(d, 0, sizeof(*d));
 }
 
+int store_find_active(struct store *s, const char *requester_hash, char id[STORE_ID_LEN + 1])
+{
+	uint8_t h[STORE_HASH_BYTES];
+
+	id[0] = '\0';
+	if (store_hex_to_hash(requester_hash, h) < 0)
+		return -ERR_SYNTAX;
+	return s->ops->find_active(s, h, id);
+}
+
 int store_count_inflight(struct store *s)
 {
 	return s->ops->count_inflight(s);

@@ -147,7 +147,10 @@ struct store_opts {
 	unsigned busy_timeout_ms; /* wait for a lock held by another connection (default 5000) */
 	unsigned queue_max;       /* bound of the asynchronous write queue (default 4096) */
 	unsigned batch_max;       /* queued writes applied per transaction (default 256) */
-	char *errbuf;             /* optional: a one-line reason when store_open fails */
+	/* PostgreSQL: the key every node sharing the database must hold (its fingerprint is
+	 * recorded by the first node; another key is refused, -EKEYREJECTED). NULL: not checked. */
+	const struct store_key *key;
+	char *errbuf; /* optional: a one-line reason when store_open fails */
 	size_t errlen;
 };
 
@@ -352,6 +355,13 @@ int store_get(struct store *s, const char *id, struct store_diagnosis *out);
 
 /* Free what store_get() allocated and zero out. */
 void store_diagnosis_done(struct store_diagnosis *d);
+
+/*
+ * The id of the requester's queued or running diagnosis (requester_hash: 64 hex), if any: on
+ * PostgreSQL another node's too (one active diagnosis per requester is a unique index there,
+ * so store_create of a second fails with -EEXIST). Returns 0, -ENOENT, -ERR_SYNTAX.
+ */
+int store_find_active(struct store *s, const char *requester_hash, char id[STORE_ID_LEN + 1]);
 
 /* Diagnoses queued or running now (as committed). Returns the count, or a negative error. */
 int store_count_inflight(struct store *s);

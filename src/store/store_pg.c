@@ -18,12 +18,15 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #define PURGE_CHUNK   500
 #define POOL_MAX      4
@@ -37,7 +40,10 @@
 
 /* Advisory lock keys (pg_advisory_*): "expo" in the high half, one low half per purpose. */
 #define LOCK_MIGRATE 0x6578706f00000001LL
-#define LOCK_OWNER   0x6578706f00000002LL
+#define LOCK_OWNER   0x6578706f00000002LL /* version 1's one service per database */
+#define LOCK_PURGE   0x6578706f00000003LL
+
+#define DEFAULT_LEASE_MS 15000
 
 enum sql_id {
 	SQL_INSERT = 0,
@@ -52,13 +58,14 @@ enum sql_id {
 	SQL_INFLIGHT,
 	SQL_COUNT,
 	SQL_IMPORT,
+	SQL_ACTIVE,
 	SQL_X_MAX
 };
 
 static const char *const sql_text[SQL_X_MAX] = {
     [SQL_INSERT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, requester_hash,"
-                   " requester_prefix, family, lang, device, connection)"
-                   " VALUES ($1, $2::bytea, 'queued', $3, $4::bytea, $5, $6, $7, $8, $9)",
+                   " requester_prefix, family, lang, device, connection, node)"
+                   " VALUES ($1, $2::bytea, 'queued', $3, $4::bytea, $5, $6, $7, $8, $9, $10)",
     [SQL_RUNNING] = "UPDATE diagnoses SET status = 'running', started_ms = $2"
                     " WHERE id = $1 AND status = 'queued'",
     [SQL_FINISH] = "UPDATE diagnoses SET status = $3, finished_ms = $2"
@@ -91,6 +98,8 @@ static const char *const sql_text[SQL_X_MAX] = {
     [SQL_INFLIGHT] = "SELECT count(*) FROM diagnoses WHERE status IN ('queued', 'running')",
     [SQL_COUNT] = "SELECT count(*) FROM diagnoses WHERE status = 'done'"
                   " AND created_ms >= $1 AND created_ms < $2",
+    [SQL_ACTIVE] = "SELECT id FROM diagnoses WHERE requester_hash = $1::bytea"
+                   " AND status IN ('queued', 'running') LIMIT 1",
     /* A whole diagnosis as another store had it (exposure store copy), in one statement. */
     [SQL_IMPORT] =
         "WITH u AS (INSERT INTO diagnoses (id, token_hash, status, created_ms, started_ms,"
@@ -139,6 +148,7 @@ struct wop {
 	int64_t created_ms;
 	int family;
 	enum store_device device;
+	const char *node; /* the store's own name, which outlives the write */
 	/* WOP_DELETE, WOP_CONNECTION */
 	uint8_t given_hash[STORE_HASH_BYTES];
 	enum store_connection connection;
@@ -154,7 +164,14 @@ struct pg {
 
 	struct pgc wr;         /* the queue's writer thread's own */
 	struct store_queue *q; /* NULL when read-only */
-	PGconn *owner;         /* holds LOCK_OWNER while this store is open for writing */
+	char node[96];         /* host/pid: the lease's name */
+	unsigned lease_ms;     /* a node silent this long is taken for dead */
+	struct pgc hb;         /* the heartbeat thread's own */
+	pthread_t hb_thread;
+	pthread_mutex_t hb_mu;
+	pthread_cond_t hb_cv;
+	bool hb_started, hb_stop;
+	atomic_uint taken_over; /* diagnoses of dead nodes this node marked interrupted */
 
 	pthread_mutex_t pool_mu;
 	pthread_cond_t pool_cv;
@@ -436,50 +453,115 @@ static int check_version_readonly(PGconn *c, const struct store_opts *o)
 }
 
 /*
- * One writing service per database, as SQLite's PATH.lock: a session advisory lock held on a
- * connection of its own for as long as the store is open (the server drops it when the
- * process dies, kill -9 included). A second service gets -EBUSY instead of marking the first
- * one's diagnoses interrupted.
+ * Several nodes (issue 14 §2). A version-1 program (one service per database) holds
+ * LOCK_OWNER for as long as it runs: while it does, this version does not start beside it.
  */
-static int take_owner(struct pg *s, const struct store_opts *o)
+static int refuse_v1_owner(PGconn *c, const struct store_opts *o)
 {
-	char sql[64], line[PG_ERRMSG];
+	char sql[96];
 	PGresult *res;
 	int r = 0;
 
-	s->owner = connect_db(s->conninfo);
-	if (!s->owner || PQstatus(s->owner) != CONNECTION_OK) {
-		store_set_err(o, "cannot connect to PostgreSQL: %s",
-		              s->owner ? first_line(PQerrorMessage(s->owner), line, sizeof(line))
-		                       : "out of memory");
-		return -ECONNREFUSED;
-	}
-	snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)", LOCK_OWNER);
-	res = PQexec(s->owner, sql);
+	snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld) AND pg_advisory_unlock(%lld)",
+	         LOCK_OWNER, LOCK_OWNER);
+	res = PQexec(c, sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-		r = pg_err(s->owner, res);
+		r = pg_err(c, res);
 	else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
 		r = -EBUSY;
 	PQclear(res);
 	if (r == -EBUSY)
-		store_set_err(o, "the database is in use by another exposure serve");
+		store_set_err(o,
+		              "an older exposure serve (one node only) runs on this database: stop "
+		              "it first");
 	return r;
 }
 
-/* The previous service died: whatever it had queued or running will never finish. */
-static int mark_interrupted(PGconn *c)
+/*
+ * The key every node must share (requester hash; CSRF and ticket keys derive from it): its
+ * fingerprint, a keyed hash that tells nothing about the key, is recorded by the first node;
+ * a node with another key is refused, as two keys would split one requester into two and
+ * make one node's page tokens fail on the next.
+ */
+static int check_key(PGconn *c, const struct store_key *k, const struct store_opts *o)
 {
-	char now[INT64_TEXT];
-	const char *vals[] = {now};
+	static const char tag[] = "exposure key fingerprint v1";
+	uint8_t fp[STORE_HASH_BYTES];
+	char hex[HEX_BYTEA];
+	const char *vals[1] = {hex};
+	PGresult *res;
+	int r = 0;
+
+	if (!k)
+		return 0;
+	crypto_generichash(fp, sizeof(fp), (const uint8_t *)tag, sizeof(tag) - 1, k->bytes,
+	                   sizeof(k->bytes));
+	bytea_hex(hex, fp);
+	res = PQexecParams(c,
+	                   "WITH i AS (INSERT INTO exposure_keys (name, fingerprint)"
+	                   " VALUES ('requester', $1::bytea) ON CONFLICT (name) DO NOTHING)"
+	                   " SELECT fingerprint = $1::bytea FROM exposure_keys"
+	                   " WHERE name = 'requester'"
+	                   " UNION ALL SELECT true LIMIT 1",
+	                   1, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		r = pg_err(c, res);
+	else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+		r = -EKEYREJECTED;
+	PQclear(res);
+	if (r == -EKEYREJECTED)
+		store_set_err(o, "this node's key file differs from the one the other nodes use "
+		                 "(its fingerprint is in the database): give every node the same "
+		                 "--key file");
+	return r;
+}
+
+/* This node's name: host, process and which open in it, unique while it runs. */
+static void node_name(struct pg *s)
+{
+	static atomic_uint opens;
+	char host[64] = "";
+
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		snprintf(host, sizeof(host), "?");
+	snprintf(s->node, sizeof(s->node), "%s/%ld.%u", host, (long)getpid(),
+	         atomic_fetch_add(&opens, 1));
+}
+
+/*
+ * The lease: renew this node's row, then mark interrupted every queued or running diagnosis
+ * whose node has not renewed its own within the lease (it died, or lost the database; a
+ * version-1 row has no node at all). Its probes ran in that node's memory, and the
+ * requester's address was never stored, so nobody can resume them: interrupted, never
+ * silently lost. SKIP LOCKED leaves a row its node is writing right now to the next round.
+ * Returns the number marked.
+ */
+static int lease_round(struct pg *s, PGconn *c)
+{
+	char now[INT64_TEXT], cut[INT64_TEXT];
+	const char *vals[3] = {s->node, now, cut};
 	PGresult *res;
 	uint32_t k = 0;
+	int64_t t = store_now_ms();
 	int r;
 
-	snprintf(now, sizeof(now), "%lld", (long long)store_now_ms());
+	snprintf(now, sizeof(now), "%lld", (long long)t);
+	snprintf(cut, sizeof(cut), "%lld", (long long)(t - s->lease_ms));
+	res = PQexecParams(c,
+	                   "INSERT INTO nodes (node, started_ms, seen_ms) VALUES ($1, $2, $2)"
+	                   " ON CONFLICT (node) DO UPDATE SET seen_ms = excluded.seen_ms",
+	                   2, NULL, vals, NULL, NULL, 0);
+	r = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : pg_err(c, res);
+	PQclear(res);
+	if (r < 0)
+		return r;
 	res = PQexecParams(c,
 	                   "UPDATE diagnoses SET status = 'interrupted', finished_ms = $1"
-	                   " WHERE status IN ('queued', 'running')",
-	                   1, NULL, vals, NULL, NULL, 0);
+	                   " WHERE n IN (SELECT d.n FROM diagnoses d"
+	                   "  WHERE d.status IN ('queued', 'running') AND NOT EXISTS"
+	                   "  (SELECT 1 FROM nodes x WHERE x.node = d.node AND x.seen_ms >= $2)"
+	                   "  FOR UPDATE SKIP LOCKED)",
+	                   2, NULL, vals + 1, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		r = pg_err(c, res);
 	} else {
@@ -487,7 +569,53 @@ static int mark_interrupted(PGconn *c)
 		r = (int)k;
 	}
 	PQclear(res);
+	/* Rows of nodes long gone (ten leases): nothing refers to them any more. */
+	res = PQexecParams(
+	    c, "DELETE FROM nodes WHERE seen_ms < $1::bigint - 9 * ($1::bigint - $2::bigint)", 2,
+	    NULL, vals + 1, NULL, NULL, 0);
+	PQclear(res);
 	return r;
+}
+
+/* The heartbeat thread: a lease round every third of a lease, on its own connection. */
+static void *heartbeat(void *arg)
+{
+	struct pg *s = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&s->hb_mu);
+	while (!s->hb_stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += s->lease_ms / 3000;
+		until.tv_nsec += (long)(s->lease_ms / 3 % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->hb_cv, &s->hb_mu, &until);
+		if (s->hb_stop)
+			break;
+		pthread_mutex_unlock(&s->hb_mu);
+		if (pgc_ready(s, &s->hb) == 0) {
+			int r = lease_round(s, s->hb.c);
+
+			if (r > 0)
+				atomic_fetch_add(&s->taken_over, (unsigned)r);
+		}
+		pthread_mutex_lock(&s->hb_mu);
+	}
+	pthread_mutex_unlock(&s->hb_mu);
+	return NULL;
+}
+
+static unsigned lease_from_env(void)
+{
+	const char *v = getenv("EXPOSURE_STORE_LEASE_MS");
+	uint32_t ms;
+
+	if (v && decimal_u32_in(v, 300, 3600000, &ms) == 0)
+		return ms;
+	return DEFAULT_LEASE_MS;
 }
 
 static const struct store_queue_ops pg_queue_ops;
@@ -496,13 +624,31 @@ static void pg_close(struct store *base)
 {
 	struct pg *s = to_pg(base);
 
+	if (s->hb_started) {
+		pthread_mutex_lock(&s->hb_mu);
+		s->hb_stop = true;
+		pthread_cond_signal(&s->hb_cv);
+		pthread_mutex_unlock(&s->hb_mu);
+		pthread_join(s->hb_thread, NULL);
+	}
 	store_queue_stop(s->q); /* drains: every queued write is applied first */
+	/* Gone: what this node leaves queued or running is marked by the next lease round of
+	 * any node (its row no longer vouches for it). */
+	if (s->q && s->hb.c && PQstatus(s->hb.c) == CONNECTION_OK) {
+		const char *vals[1] = {s->node};
+		PGresult *res = PQexecParams(s->hb.c, "DELETE FROM nodes WHERE node = $1", 1, NULL,
+		                             vals, NULL, NULL, 0);
+
+		PQclear(res);
+	}
 	pgc_close(&s->wr);
+	pgc_close(&s->hb);
 	for (unsigned i = 0; i < POOL_MAX; i++)
 		pgc_close(&s->pool[i]);
-	PQfinish(s->owner);
 	pthread_mutex_destroy(&s->pool_mu);
 	pthread_cond_destroy(&s->pool_cv);
+	pthread_mutex_destroy(&s->hb_mu);
+	pthread_cond_destroy(&s->hb_cv);
 	if (s->conninfo)
 		sodium_memzero(s->conninfo, strlen(s->conninfo)); /* may hold a password */
 	free(s->conninfo);
@@ -528,6 +674,10 @@ static int pg_open(const char *conninfo, const struct store_opts *o, struct stor
 	s->flags = o->flags;
 	pthread_mutex_init(&s->pool_mu, NULL);
 	pthread_cond_init(&s->pool_cv, NULL);
+	pthread_mutex_init(&s->hb_mu, NULL);
+	pthread_cond_init(&s->hb_cv, NULL);
+	s->lease_ms = lease_from_env();
+	node_name(s);
 	if (!(s->conninfo = strdup(conninfo))) {
 		r = -ENOMEM;
 		goto out_close;
@@ -541,7 +691,7 @@ static int pg_open(const char *conninfo, const struct store_opts *o, struct stor
 		*out = &s->base;
 		return 0;
 	}
-	if ((r = take_owner(s, o)) < 0)
+	if ((r = refuse_v1_owner(s->pool[0].c, o)) < 0)
 		goto out_close;
 	if ((r = migrate(s->pool[0].c, o)) < 0) {
 		if (o->errbuf && !o->errbuf[0])
@@ -549,10 +699,14 @@ static int pg_open(const char *conninfo, const struct store_opts *o, struct stor
 			              first_line(PQerrorMessage(s->pool[0].c), line, sizeof(line)));
 		goto out_close;
 	}
-	if ((marked = mark_interrupted(s->pool[0].c)) < 0) {
+	if ((r = check_key(s->pool[0].c, o->key, o)) < 0)
+		goto out_close;
+	if ((r = pgc_open(s, &s->hb, o)) < 0)
+		goto out_close;
+	if ((marked = lease_round(s, s->hb.c)) < 0) {
 		r = marked;
-		store_set_err(o, "cannot mark unfinished diagnoses: %s",
-		              first_line(PQerrorMessage(s->pool[0].c), line, sizeof(line)));
+		store_set_err(o, "cannot renew this node's lease: %s",
+		              first_line(PQerrorMessage(s->hb.c), line, sizeof(line)));
 		goto out_close;
 	}
 	if ((r = pgc_open(s, &s->wr, o)) < 0)
@@ -566,6 +720,12 @@ static int pg_open(const char *conninfo, const struct store_opts *o, struct stor
 		store_set_err(o, "cannot start the store writer thread");
 		goto out_close;
 	}
+	if (pthread_create(&s->hb_thread, NULL, heartbeat, s) != 0) {
+		store_set_err(o, "cannot start the store heartbeat thread");
+		r = -ERR_INTERNAL;
+		goto out_close;
+	}
+	s->hb_started = true;
 	*out = &s->base;
 	return marked;
 out_close:
@@ -579,7 +739,7 @@ out_close:
 static int apply_create(struct pgc *c, const struct wop *w)
 {
 	char created[INT64_TEXT], family[4];
-	const char *vals[9] = {
+	const char *vals[10] = {
 	    w->id,
 	    w->token_hash,
 	    created,
@@ -589,13 +749,13 @@ static int apply_create(struct pgc *c, const struct wop *w)
 	    w->lang,
 	    store_device_name(w->device),
 	    store_connection_name(w->connection),
+	    w->node,
 	};
-
 	int r;
 
 	snprintf(created, sizeof(created), "%lld", (long long)w->created_ms);
 	snprintf(family, sizeof(family), "%d", w->family);
-	r = exec_id_cmd(c, SQL_INSERT, 9, vals);
+	r = exec_id_cmd(c, SQL_INSERT, 10, vals);
 	return r < 0 ? r : 0;
 }
 
@@ -864,6 +1024,7 @@ static int pg_create(struct store *base, const struct store_new *d, bool sync)
 	w->family = d->family == AF_INET ? 4 : 6;
 	w->device = d->device;
 	w->connection = d->connection;
+	w->node = s->node;
 	return enqueue(s, w, flags);
 }
 
@@ -1066,6 +1227,10 @@ static int pg_import(struct store *base, const struct store_full *f)
 	return enqueue(to_pg(base), w, 0);
 }
 
+static int purge_chunks(struct store *base, int64_t cutoff_ms);
+static int pool_take(struct pg *s, struct pgc **out);
+static void pool_give(struct pg *s, struct pgc *c);
+
 static int pg_delete(struct store *base, const char *id, const uint8_t *token_hash)
 {
 	struct wop *w = calloc(1, sizeof(*w));
@@ -1092,7 +1257,37 @@ static int pg_set_connection(struct store *base, const char *id, const uint8_t *
 	return enqueue(to_pg(base), w, STORE_QUEUE_WAIT);
 }
 
+/*
+ * The retention purge runs on one node at a time: the others find the lock taken and leave it
+ * (0). A session lock on a pooled connection, held for the whole purge.
+ */
 static int pg_purge(struct store *base, int64_t cutoff_ms)
+{
+	struct pg *s = to_pg(base);
+	char sql[96];
+	PGresult *res;
+	struct pgc *c;
+	bool mine;
+	int r;
+
+	if ((r = pool_take(s, &c)) < 0)
+		return r;
+	snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)", LOCK_PURGE);
+	res = PQexec(c->c, sql);
+	mine = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	       strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	r = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : pg_err(c->c, res);
+	PQclear(res);
+	if (mine) {
+		r = purge_chunks(base, cutoff_ms);
+		snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%lld)", LOCK_PURGE);
+		exec_cmd(c->c, sql);
+	}
+	pool_give(s, c);
+	return r;
+}
+
+static int purge_chunks(struct store *base, int64_t cutoff_ms)
 {
 	int total = 0;
 
@@ -1240,6 +1435,33 @@ static int count_query(struct pg *s, enum sql_id id, int n, const char *const *v
 		r = pg_err(c->c, res);
 	else
 		*out = (uint64_t)col_i64(res, 0, 0);
+	PQclear(res);
+	pool_give(s, c);
+	return r;
+}
+
+static int pg_find_active(struct store *base, const uint8_t hash[STORE_HASH_BYTES],
+                          char id[STORE_ID_LEN + 1])
+{
+	struct pg *s = to_pg(base);
+	char hex[HEX_BYTEA];
+	const char *vals[1] = {hex};
+	PGresult *res;
+	struct pgc *c;
+	int r;
+
+	bytea_hex(hex, hash);
+	if ((r = pool_take(s, &c)) < 0)
+		return r;
+	res = exec_id(c, SQL_ACTIVE, 1, vals);
+	if (retry_on_new(s, c, &res))
+		res = exec_id(c, SQL_ACTIVE, 1, vals);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = pg_err(c->c, res);
+	else if (PQntuples(res) != 1)
+		r = -ENOENT;
+	else
+		snprintf(id, STORE_ID_LEN + 1, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	pool_give(s, c);
 	return r;
@@ -1563,6 +1785,7 @@ const struct store_ops store_pg_ops = {
     .purge = pg_purge,
     .get = pg_get,
     .count_inflight = pg_count_inflight,
+    .find_active = pg_find_active,
     .iter = pg_iter,
     .count_results = pg_count_results,
     .dump = pg_dump,

@@ -62,6 +62,29 @@ const char *const store_pg_migrations[] = {
     "  confidence text NOT NULL,"
     "  PRIMARY KEY (diag, seq)"
     ");",
+    /*
+     * 2: several service nodes (issue 14 §2). Each node has a row it refreshes (its lease);
+     * a diagnosis names the node running it, so another node can mark it interrupted when
+     * that lease runs out. One active diagnosis per requester across all nodes: a unique
+     * partial index (a crash of a version-1 service may have left two: all but the newest are
+     * interrupted first). The key fingerprint every node must match.
+     */
+    "CREATE TABLE nodes ("
+    "  node text PRIMARY KEY,"
+    "  started_ms bigint NOT NULL,"
+    "  seen_ms bigint NOT NULL"
+    ");"
+    "ALTER TABLE diagnoses ADD COLUMN node text;"
+    "UPDATE diagnoses SET status = 'interrupted',"
+    "  finished_ms = (extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+    "  WHERE status IN ('queued', 'running') AND n NOT IN (SELECT max(n) FROM diagnoses"
+    "  WHERE status IN ('queued', 'running') GROUP BY requester_hash);"
+    "CREATE UNIQUE INDEX diagnoses_one_active ON diagnoses (requester_hash)"
+    "  WHERE status IN ('queued', 'running');"
+    "CREATE TABLE exposure_keys ("
+    "  name text PRIMARY KEY,"
+    "  fingerprint bytea NOT NULL"
+    ");",
 };
 
 const unsigned store_pg_n_migrations = sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0]);

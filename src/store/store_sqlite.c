@@ -55,6 +55,7 @@ enum sql_id {
 	SQL_SWEEP_INS,
 	SQL_SWEEP_END,
 	SQL_SWEEP_GET,
+	SQL_ACTIVE,
 	SQL_X_MAX
 };
 
@@ -92,6 +93,8 @@ static const char *const sql_text[SQL_X_MAX] = {
     [SQL_SYNC_FULL] = "PRAGMA synchronous = FULL",
     [SQL_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
     [SQL_CONNECTION] = "UPDATE diagnoses SET connection = ?2 WHERE n = ?1",
+    [SQL_ACTIVE] = "SELECT id FROM diagnoses WHERE requester_hash = ?1"
+                   " AND status IN ('queued', 'running') ORDER BY created_ms DESC LIMIT 1",
     [SQL_IMPORT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, started_ms,"
                    " finished_ms, requester_hash, requester_prefix, family, lang, risk,"
                    " checks_summary, findings_summary, connection, device, families, sweep,"
@@ -1355,6 +1358,32 @@ static int sq_count_inflight(struct store *base)
 	return r;
 }
 
+static int sq_find_active(struct store *base, const uint8_t hash[STORE_HASH_BYTES],
+                          char id[STORE_ID_LEN + 1])
+{
+	struct sq *s = to_sq(base);
+	sqlite3_stmt *st;
+	int rc, r;
+
+	pthread_mutex_lock(&s->sync_mu);
+	st = stmt(&s->sync, SQL_ACTIVE);
+	if (!st) {
+		r = map_rc(sqlite3_errcode(s->sync.db));
+	} else {
+		sqlite3_bind_blob(st, 1, hash, STORE_HASH_BYTES, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			col_text(st, 0, id, STORE_ID_LEN + 1);
+			r = 0;
+		} else {
+			r = rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
+		}
+		sqlite3_reset(st);
+	}
+	pthread_mutex_unlock(&s->sync_mu);
+	return r;
+}
+
 static int sq_check_integrity(struct store *base, char *msg, size_t n)
 {
 	struct sq *s = to_sq(base);
@@ -1709,6 +1738,7 @@ const struct store_ops store_sqlite_ops = {
     .purge = sq_purge,
     .get = sq_get,
     .count_inflight = sq_count_inflight,
+    .find_active = sq_find_active,
     .iter = sq_iter,
     .count_results = sq_count_results,
     .dump = sq_dump,

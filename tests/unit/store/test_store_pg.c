@@ -357,34 +357,117 @@ static void test_contract(void **state)
 	store_close(st);
 }
 
-/* A second writing store is refused; read-only opens sit beside it; a re-open marks. */
-static void test_owner_lock_and_restart(void **state)
+/*
+ * Two nodes on one database (two stores in this process stand for them): both write; one
+ * active diagnosis per requester across them (the unique index: -EEXIST, and find_active
+ * names the other node's); a node with another key refused; read-only opens beside them; the
+ * retention purge of one while the other holds its lock does nothing.
+ */
+static void test_two_nodes(void **state)
 {
-	char err[256] = "";
-	struct store_opts o = {.errbuf = err, .errlen = sizeof(err)};
-	struct store *st = open_ok(0, 0), *st2 = NULL, *ro;
-	struct new_diag a, b;
+	struct store_key key2 = {.bytes = {9}};
+	char err[256] = "", id[STORE_ID_LEN + 1];
+	struct store_opts o = {.errbuf = err, .errlen = sizeof(err), .key = &key1};
+	struct store *a = NULL, *b = NULL, *c = NULL, *ro;
+	struct new_diag x, y, again;
 	uint64_t n;
 
 	(void)state;
-	assert_int_equal(store_open(url, &o, &st2), -EBUSY);
-	assert_null(st2);
-	assert_non_null(strstr(err, "in use"));
+	assert_int_equal(store_open(url, &o, &a), 0);
+	assert_int_equal(store_open(url, &o, &b), 0);
+	o.key = &key2;
+	assert_int_equal(store_open(url, &o, &c), -EKEYREJECTED);
+	assert_null(c);
+	assert_non_null(strstr(err, "key file differs"));
 	ro = open_ok(STORE_READONLY, 0);
-	assert_int_equal(new_diag_make(&a, &key1, "198.18.1.1", 10), 0);
-	assert_int_equal(new_diag_make(&b, &key1, "198.18.1.2", 20), 0);
-	assert_int_equal(store_create(st, &a.nd), 0);
-	assert_int_equal(store_create(st, &b.nd), 0);
-	save(st, b.id, 30, "{}", 2, 1, 0);
-	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(new_diag_make(&x, &key1, "198.18.1.1", 10), 0);
+	assert_int_equal(new_diag_make(&y, &key1, "198.18.1.2", 20), 0);
+	assert_int_equal(new_diag_make(&again, &key1, "198.18.1.1", 30), 0);
+	assert_int_equal(store_create(a, &x.nd), 0);
+	assert_int_equal(store_create(b, &y.nd), 0);
+	/* x's requester again, on the other node: one at a time across nodes. */
+	assert_int_equal(store_create(b, &again.nd), -EEXIST);
+	assert_int_equal(store_find_active(b, x.rhash, id), 0);
+	assert_string_equal(id, x.id);
+	assert_int_equal(store_find_active(b, again.rhash, id), 0);
+	assert_int_equal(
+	    store_find_active(a,
+	                      "00000000000000000000000000000000000000000000000000000000"
+	                      "00000000",
+	                      id),
+	    -ENOENT);
+	/* Node b reads and deletes what node a accepted. */
+	save(a, x.id, 40, "{\"x\":1}", 2, 1, 0);
+	assert_int_equal(store_flush(a), 0);
+	{
+		struct store_diagnosis d;
+
+		assert_int_equal(store_get(b, x.id, &d), 0);
+		assert_int_equal(d.status, STORE_DONE);
+		assert_string_equal(d.json, "{\"x\":1}");
+		store_diagnosis_done(&d);
+	}
+	assert_int_equal(store_find_active(b, x.rhash, id), -ENOENT);
+	assert_int_equal(store_create(b, &again.nd), 0); /* x is done: the requester may again */
 	assert_int_equal(store_count_results(ro, NULL, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(store_create(ro, &a.nd), -EROFS);
+	assert_int_equal(store_create(ro, &x.nd), -EROFS);
+	assert_int_equal(store_delete(b, x.id, x.token), 0);
+	/* The purge: while a's session holds the lock, b's purge leaves everything. */
+	{
+		PGconn *h = raw_connect(url);
+		PGresult *res = PQexec(h, "SELECT pg_advisory_lock(7311717617079681027)");
+
+		PQclear(res);
+		assert_int_equal(store_purge_older_than(b, 1000), 0);
+		assert_int_equal(raw_int("SELECT count(*) FROM diagnoses"), 2);
+		res = PQexec(h, "SELECT pg_advisory_unlock(7311717617079681027)");
+		PQclear(res);
+		PQfinish(h);
+		assert_int_equal(store_purge_older_than(b, 1000), 2);
+	}
 	store_close(ro);
-	store_close(st); /* a stays queued: the next writable open marks it */
-	st = open_ok(0, 1);
-	store_close(st);
-	assert_int_equal(raw_int("SELECT count(*) FROM diagnoses WHERE status = 'interrupted'"), 1);
+	store_close(b);
+	store_close(a);
+}
+
+/*
+ * A node that stops renewing its lease: another marks what it left queued or running
+ * interrupted within a lease or so (the lease is 600 ms here), and never touches the rows of
+ * a node that renews. A node closed cleanly hands over the same way (its row is gone).
+ */
+static void test_lease_takeover(void **state)
+{
+	struct store *a = open_ok(0, 0), *b = open_ok(0, 0);
+	struct new_diag x, y;
+	struct store_diagnosis d;
+	int i;
+
+	(void)state;
+	assert_int_equal(new_diag_make(&x, &key1, "198.18.3.1", 10), 0);
+	assert_int_equal(new_diag_make(&y, &key1, "198.18.3.2", 20), 0);
+	assert_int_equal(store_create(a, &x.nd), 0);
+	assert_int_equal(store_create(b, &y.nd), 0);
+	assert_int_equal(store_set_status(b, y.id, STORE_RUNNING, 25), 0);
+	assert_int_equal(store_flush(b), 0);
+	/* Both renew: after three leases nothing was marked. */
+	usleep(1800 * 1000);
+	assert_int_equal(raw_int("SELECT count(*) FROM diagnoses WHERE status = 'interrupted'"), 0);
+	store_close(a); /* x stays queued, a's lease is gone */
+	for (i = 0; i < 40; i++) {
+		if (raw_int("SELECT count(*) FROM diagnoses WHERE status = 'interrupted'") == 1)
+			break;
+		usleep(100 * 1000);
+	}
+	assert_true(i < 40);
+	assert_int_equal(store_get(b, x.id, &d), 0);
+	assert_int_equal(d.status, STORE_INTERRUPTED);
+	assert_true(d.finished_ms > 0);
+	store_diagnosis_done(&d);
+	assert_int_equal(store_get(b, y.id, &d), 0);
+	assert_int_equal(d.status, STORE_RUNNING); /* b's own, renewed: untouched */
+	store_diagnosis_done(&d);
+	store_close(b);
 }
 
 static void pg_ctl(const char *what)
@@ -409,8 +492,12 @@ static void test_server_restart(void **state)
 	int r;
 
 	(void)state;
-	for (int i = 0; i < 4; i++)
-		assert_int_equal(new_diag_make(&d[i], &key1, "198.18.2.1", 100 + i), 0);
+	for (int i = 0; i < 4; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "198.18.2.%d", i + 1);
+		assert_int_equal(new_diag_make(&d[i], &key1, a, 100 + i), 0);
+	}
 	assert_int_equal(store_create(st, &d[0].nd), 0);
 	pg_ctl("stop fast");
 	r = store_create(st, &d[1].nd);
@@ -447,11 +534,13 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup(test_foreign_and_empty, setup),
 	    cmocka_unit_test_setup(test_migrations_from_every_version, setup),
 	    cmocka_unit_test_setup(test_contract, setup),
-	    cmocka_unit_test_setup(test_owner_lock_and_restart, setup),
+	    cmocka_unit_test_setup(test_two_nodes, setup),
+	    cmocka_unit_test_setup(test_lease_takeover, setup),
 	    cmocka_unit_test_setup(test_server_restart, setup),
 	};
 
 	base_url = getenv("EXPOSURE_PG_URL");
+	setenv("EXPOSURE_STORE_LEASE_MS", "600", 1);
 	pg_sh = argc > 1 ? argv[1] : NULL;
 	if (!base_url || !pg_sh) {
 		fprintf(stderr, "SKIP: run through tests/lab/pg.sh run (no EXPOSURE_PG_URL)\n");
