@@ -44,6 +44,7 @@
 #define LOCK_PURGE   0x6578706f00000003LL
 
 #define DEFAULT_LEASE_MS 15000
+#define LOST_MAX         8192 /* finishing writes remembered while the database is away */
 
 enum sql_id {
 	SQL_INSERT = 0,
@@ -172,6 +173,11 @@ struct pg {
 	pthread_cond_t hb_cv;
 	bool hb_started, hb_stop;
 	atomic_uint taken_over; /* diagnoses of dead nodes this node marked interrupted */
+	/* Diagnoses whose finishing write failed for the database's sake (it was away): marked
+	 * interrupted by the next lease round that reaches it, so none stays running. */
+	pthread_mutex_t lost_mu;
+	char (*lost)[STORE_ID_LEN + 1];
+	size_t n_lost;
 
 	pthread_mutex_t pool_mu;
 	pthread_cond_t pool_cv;
@@ -536,6 +542,8 @@ static void node_name(struct pg *s)
  * silently lost. SKIP LOCKED leaves a row its node is writing right now to the next round.
  * Returns the number marked.
  */
+static int mark_lost(struct pg *s, PGconn *c, const char *now);
+
 static int lease_round(struct pg *s, PGconn *c)
 {
 	char now[INT64_TEXT], cut[INT64_TEXT];
@@ -569,11 +577,64 @@ static int lease_round(struct pg *s, PGconn *c)
 		r = (int)k;
 	}
 	PQclear(res);
+	if (r >= 0) {
+		int k2 = mark_lost(s, c, now);
+
+		if (k2 > 0)
+			r += k2;
+	}
 	/* Rows of nodes long gone (ten leases): nothing refers to them any more. */
 	res = PQexecParams(
 	    c, "DELETE FROM nodes WHERE seen_ms < $1::bigint - 9 * ($1::bigint - $2::bigint)", 2,
 	    NULL, vals + 1, NULL, NULL, 0);
 	PQclear(res);
+	return r;
+}
+
+/*
+ * The diagnoses whose result or final status could not be written while the database was
+ * away: interrupted now (a result that did reach the database meanwhile stays done). Returns
+ * the number marked; the list is kept if the database is still away.
+ */
+static int mark_lost(struct pg *s, PGconn *c, const char *now)
+{
+	struct sbuf ids;
+	const char *vals[2];
+	PGresult *res;
+	uint32_t k = 0;
+	size_t n;
+	int r;
+
+	pthread_mutex_lock(&s->lost_mu);
+	n = s->n_lost;
+	sbuf_init(&ids, LOST_MAX * (STORE_ID_LEN + 1) + 2);
+	sbuf_add(&ids, "{");
+	for (size_t i = 0; i < n; i++)
+		sbuf_addf(&ids, "%s%s", i ? "," : "", s->lost[i]);
+	pthread_mutex_unlock(&s->lost_mu);
+	sbuf_add(&ids, "}");
+	if (n == 0 || ids.err) {
+		sbuf_free(&ids);
+		return 0;
+	}
+	vals[0] = sbuf_str(&ids);
+	vals[1] = now;
+	res = PQexecParams(c,
+	                   "UPDATE diagnoses SET status = 'interrupted', finished_ms = $2"
+	                   " WHERE id = ANY ($1::text[]) AND status IN ('queued', 'running')",
+	                   2, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+		(void)decimal_u32(PQcmdTuples(res), INT32_MAX, &k);
+		r = (int)k;
+		pthread_mutex_lock(&s->lost_mu); /* those n are settled; later ones stay */
+		memmove(s->lost, s->lost + n, (s->n_lost - n) * sizeof(s->lost[0]));
+		s->n_lost -= n;
+		pthread_mutex_unlock(&s->lost_mu);
+	} else {
+		r = pg_err(c, res);
+	}
+	PQclear(res);
+	sbuf_free(&ids);
 	return r;
 }
 
@@ -636,9 +697,13 @@ static void pg_close(struct store *base)
 	 * any node (its row no longer vouches for it). */
 	if (s->q && s->hb.c && PQstatus(s->hb.c) == CONNECTION_OK) {
 		const char *vals[1] = {s->node};
-		PGresult *res = PQexecParams(s->hb.c, "DELETE FROM nodes WHERE node = $1", 1, NULL,
-		                             vals, NULL, NULL, 0);
+		char now[INT64_TEXT];
+		PGresult *res;
 
+		snprintf(now, sizeof(now), "%lld", (long long)store_now_ms());
+		mark_lost(s, s->hb.c, now);
+		res = PQexecParams(s->hb.c, "DELETE FROM nodes WHERE node = $1", 1, NULL, vals,
+		                   NULL, NULL, 0);
 		PQclear(res);
 	}
 	pgc_close(&s->wr);
@@ -649,6 +714,8 @@ static void pg_close(struct store *base)
 	pthread_cond_destroy(&s->pool_cv);
 	pthread_mutex_destroy(&s->hb_mu);
 	pthread_cond_destroy(&s->hb_cv);
+	pthread_mutex_destroy(&s->lost_mu);
+	free(s->lost);
 	if (s->conninfo)
 		sodium_memzero(s->conninfo, strlen(s->conninfo)); /* may hold a password */
 	free(s->conninfo);
@@ -676,6 +743,11 @@ static int pg_open(const char *conninfo, const struct store_opts *o, struct stor
 	pthread_cond_init(&s->pool_cv, NULL);
 	pthread_mutex_init(&s->hb_mu, NULL);
 	pthread_cond_init(&s->hb_cv, NULL);
+	pthread_mutex_init(&s->lost_mu, NULL);
+	if (!(s->lost = calloc(LOST_MAX, sizeof(s->lost[0])))) {
+		r = -ENOMEM;
+		goto out_close;
+	}
 	s->lease_ms = lease_from_env();
 	node_name(s);
 	if (!(s->conninfo = strdup(conninfo))) {
@@ -958,10 +1030,26 @@ static void wr_rollback(void *ctx)
 		exec_cmd(c, "ROLLBACK");
 }
 
+/* A refusal (duplicate, token, syntax) is the caller's; anything else is the database's. */
+static bool db_trouble(int r)
+{
+	return r < 0 && r != -EEXIST && r != -ENOENT && r != -EACCES && r != -ERR_SYNTAX &&
+	       r != -ERR_RANGE;
+}
+
 static void wr_release(void *ctx, struct store_queue_item *it)
 {
-	(void)ctx;
-	wop_free(to_wop(it));
+	struct pg *s = ctx;
+	struct wop *w = to_wop(it);
+
+	if (db_trouble(it->result) &&
+	    (w->type == WOP_RESULT || (w->type == WOP_STATUS && w->status != STORE_RUNNING))) {
+		pthread_mutex_lock(&s->lost_mu);
+		if (s->n_lost < LOST_MAX)
+			memcpy(s->lost[s->n_lost++], w->id, STORE_ID_LEN + 1);
+		pthread_mutex_unlock(&s->lost_mu);
+	}
+	wop_free(w);
 }
 
 static const struct store_queue_ops pg_queue_ops = {

@@ -430,6 +430,15 @@ static int job_register(struct web *w, struct job *j, char token[STORE_TOKEN_LEN
 	                              });
 }
 
+/* The id of the requester's diagnosis that another node runs, from the store. */
+static bool active_elsewhere(struct web *w, const struct job *j, char id[STORE_ID_LEN + 1])
+{
+	char rhash[STORE_HASH_HEX];
+
+	return store_requester_hash(&w->key, &j->requester, rhash) == 0 &&
+	       store_find_active(w->store, rhash, id) == 0;
+}
+
 /* The requester may be diagnosed: reserve, rate-limit, register, enqueue. */
 static enum MHD_Result create(struct web *w, struct MHD_Connection *c, struct job *j)
 {
@@ -472,7 +481,15 @@ static enum MHD_Result create(struct web *w, struct MHD_Connection *c, struct jo
 		                            "again later."),
 		                  "Retry-After", retry, NULL);
 	}
-	if ((r = job_register(w, j, token)) < 0) {
+	if ((r = job_register(w, j, token)) == -EEXIST && active_elsewhere(w, j, active_id)) {
+		/* A shared store: another node runs a diagnosis of this requester (the database's
+		 * one-active-per-requester index refused this one). */
+		retry_after(retry, (int64_t)(w->avg_run_ms ? w->avg_run_ms : 2000));
+		unreserve(w, j);
+		job_unref(w, j);
+		return busy(w, c, BUSY_REQUESTER, active_id, retry);
+	}
+	if (r < 0) {
 		store_failure_note(w, "the new diagnosis", NULL, r);
 		unreserve(w, j);
 		job_unref(w, j);
@@ -693,6 +710,27 @@ static enum MHD_Result send_view(struct web *w, struct MHD_Connection *c, struct
 	return httpd_json_text(w, c, 200, text, len);
 }
 
+/*
+ * On a shared store another node may have deleted a diagnosis this node runs (its delete
+ * token is checked by the database): the row is gone, so the job is shown as deleted here
+ * too. One indexed read; SQLite has one node and needs none. Under w->lock.
+ */
+static bool deleted_elsewhere_locked(struct web *w, struct job *j)
+{
+	struct store_diagnosis sd;
+	int r;
+
+	if (strcmp(store_backend(w->store), "postgresql") != 0)
+		return false;
+	r = store_get(w->store, j->id, &sd);
+	store_diagnosis_done(&sd);
+	if (r != -ENOENT)
+		return false;
+	j->deleted = true;
+	job_wake_locked(j);
+	return true;
+}
+
 enum MHD_Result api_get(struct web *w, struct MHD_Connection *c, const char *id)
 {
 	struct store_diagnosis sd;
@@ -702,7 +740,7 @@ enum MHD_Result api_get(struct web *w, struct MHD_Connection *c, const char *id)
 	sbuf_init(&b, API_DOC_MAX);
 	pthread_mutex_lock(&w->lock);
 	j = job_find_locked(w, id);
-	if (j && !j->deleted) {
+	if (j && !j->deleted && !deleted_elsewhere_locked(w, j)) {
 		job_view_locked(j, &b);
 		pthread_mutex_unlock(&w->lock);
 		return send_view(w, c, &b);

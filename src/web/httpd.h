@@ -63,6 +63,10 @@ enum MHD_Result api_advice(struct web *w, struct MHD_Connection *c);
 enum MHD_Result sse_events(struct web *w, struct MHD_Connection *c, const char *id);
 /* Resume every suspended stream, e.g. to end them at shutdown. */
 void sse_wake_all_locked(struct web *w);
+/* Resume every parked stream of another node's diagnosis, to read the store again. */
+void sse_tick(struct web *w);
+/* How often those streams look at the store (the wake-up a notification could bring sooner). */
+#define SSE_FOLLOW_MS 500
 
 /* The page (also under /d/ID) and its files (page.c): page_has_asset says which paths are. */
 enum MHD_Result page_index(struct web *w, struct MHD_Connection *c);

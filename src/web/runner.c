@@ -7,6 +7,7 @@
  * with the purge itself on libuv's worker pool.
  */
 #include "web/web.h"
+#include "web/httpd.h"
 #include "core/err.h"
 #include "diagnosis/diagnosis.h"
 #include "diagnosis/visit.h"
@@ -679,10 +680,16 @@ static void on_wake(uv_async_t *a)
 			w->loop_closed = true;
 			uv_close((uv_handle_t *)&w->wake, NULL);
 			uv_close((uv_handle_t *)&w->purge_timer, NULL);
+			uv_close((uv_handle_t *)&w->follow_timer, NULL);
 			if (w->pool)
 				pool_close(w->pool);
 		}
 	}
+}
+
+static void on_follow_timer(uv_timer_t *t)
+{
+	sse_tick(t->data);
 }
 
 static void *loop_main(void *arg)
@@ -747,10 +754,14 @@ int runner_start(struct web *w)
 	w->purge_timer.data = w;
 	uv_timer_start(&w->purge_timer, on_purge_timer, 1000,
 	               (uint64_t)w->cfg.purge_interval_s * 1000);
+	uv_timer_init(&w->loop, &w->follow_timer);
+	w->follow_timer.data = w;
+	uv_timer_start(&w->follow_timer, on_follow_timer, SSE_FOLLOW_MS, SSE_FOLLOW_MS);
 	r = pthread_create(&w->thread, NULL, loop_main, w);
 	if (r != 0) {
 		uv_close((uv_handle_t *)&w->wake, NULL);
 		uv_close((uv_handle_t *)&w->purge_timer, NULL);
+		uv_close((uv_handle_t *)&w->follow_timer, NULL);
 		if (w->pool)
 			pool_close(w->pool);
 		uv_run(&w->loop, UV_RUN_DEFAULT);

@@ -32,6 +32,21 @@ static void free_jobs(struct web *w)
 	}
 }
 
+/*
+ * Nodes sharing one database must accept each other's page tokens and tickets (a page loaded
+ * from one node posts to another behind the load balancer): there the CSRF and ticket keys
+ * derive from the key file every node shares (store_open checked its fingerprint). One node
+ * on SQLite keeps fresh random keys at each start, as before.
+ */
+static void shared_keys(struct web *w)
+{
+	if (strcmp(store_backend(w->store), "postgresql") != 0)
+		return;
+	crypto_kdf_derive_from_key(w->csrf.key, sizeof(w->csrf.key), 1, "exp-csrf", w->key.bytes);
+	crypto_kdf_derive_from_key(w->tickets.key, sizeof(w->tickets.key), 2, "exp-tick",
+	                           w->key.bytes);
+}
+
 int serve_run(const struct web_config *cfg)
 {
 	struct web *w = calloc(1, sizeof(*w));
@@ -81,8 +96,10 @@ int serve_run(const struct web_config *cfg)
 		        r == -EPERM ? "must be 0600 and ours" : err_str(r));
 		goto out_free;
 	}
-	r = store_open(w->cfg.store_path,
-	               &(struct store_opts){.errbuf = errbuf, .errlen = sizeof(errbuf)}, &w->store);
+	r = store_open(
+	    w->cfg.store_path,
+	    &(struct store_opts){.errbuf = errbuf, .errlen = sizeof(errbuf), .key = &w->key},
+	    &w->store);
 	if (r < 0) {
 		fprintf(stderr, "exposure serve: store %s: %s\n",
 		        store_display(w->cfg.store_path, shown, sizeof(shown)),
@@ -91,6 +108,7 @@ int serve_run(const struct web_config *cfg)
 	}
 	if (r > 0)
 		fprintf(stderr, "exposure serve: %d unfinished diagnoses marked interrupted\n", r);
+	shared_keys(w);
 	r = rate_limit_init(&w->rl, 65536,
 	                    (const struct rate_spec[RATE_LEVELS]){
 	                        [RATE_ADDR] = {w->cfg.addr_per_hour, w->cfg.addr_burst},

@@ -8,6 +8,7 @@
 #include "web/httpd.h"
 #include "core/sbuf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@
 
 struct sse {
 	struct web *w;
-	struct job *job;
+	struct job *job; /* NULL: another node runs it (remote) */
+	char id[STORE_ID_LEN + 1];
 	struct MHD_Connection *conn;
 	size_t next;     /* events of job->order sent */
 	int sent_status; /* last status announced, -1 none */
@@ -70,6 +72,92 @@ static ssize_t suspend_locked(struct sse *s)
 	return 0;
 }
 
+/*
+ * A diagnosis another node accepted (a shared PostgreSQL store): its status as committed, read
+ * again each time the follow timer resumes the stream (SSE_FOLLOW_MS), until it is done,
+ * interrupted or deleted. The rows of each check come with the result (GET): the probes run
+ * in the other node's memory. If the wake-up is late or lost, the next tick reads the store
+ * anyway, so the page always gets its "done".
+ */
+static int collect_remote(struct sse *s)
+{
+	struct store_diagnosis sd;
+	int r;
+
+	if (s->ended)
+		return 0;
+	r = store_get(s->w->store, s->id, &sd);
+	if (r == -ENOENT) {
+		s->ended = true;
+		return sbuf_add(&s->out, "event: deleted\ndata: {}\n\n");
+	}
+	if (r < 0)
+		return 0; /* the store is away for now: look again at the next tick */
+	if ((int)sd.status != s->sent_status && sd.status != STORE_DONE &&
+	    sd.status != STORE_INTERRUPTED) {
+		sbuf_addf(&s->out, "event: status\ndata: {\"status\":\"%s\"}\n\n",
+		          store_status_name(sd.status));
+		s->sent_status = (int)sd.status;
+	}
+	if (sd.status == STORE_DONE || sd.status == STORE_INTERRUPTED) {
+		sbuf_addf(&s->out, "event: done\ndata: {\"status\":\"%s\",\"risk\":\"%s\"}\n\n",
+		          store_status_name(sd.status), sd.risk);
+		s->ended = true;
+	}
+	store_diagnosis_done(&sd);
+	return s->out.err;
+}
+
+/* Park a remote stream until the next tick (or shutdown). Under w->lock. */
+static ssize_t suspend_remote_locked(struct sse *s)
+{
+	struct waiter *wt = malloc(sizeof(*wt));
+
+	if (!wt)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	wt->conn = s->conn;
+	wt->next = s->w->remote_waiters;
+	s->w->remote_waiters = wt;
+	MHD_suspend_connection(s->conn);
+	return 0;
+}
+
+static ssize_t refill_remote(struct sse *s)
+{
+	struct web *w = s->w;
+	ssize_t ret = 0;
+	int r = w->stopping ? 0 : collect_remote(s);
+
+	pthread_mutex_lock(&w->lock);
+	if (w->stopping)
+		ret = MHD_CONTENT_READER_END_OF_STREAM;
+	else if (r < 0)
+		ret = MHD_CONTENT_READER_END_WITH_ERROR;
+	else if (s->out.len == 0 && s->ended)
+		ret = MHD_CONTENT_READER_END_OF_STREAM;
+	else if (s->out.len == 0)
+		ret = suspend_remote_locked(s);
+	pthread_mutex_unlock(&w->lock);
+	return ret;
+}
+
+void sse_tick(struct web *w)
+{
+	struct waiter *wt;
+
+	pthread_mutex_lock(&w->lock);
+	wt = w->remote_waiters;
+	w->remote_waiters = NULL;
+	while (wt) {
+		struct waiter *next = wt->next;
+
+		MHD_resume_connection(wt->conn);
+		free(wt);
+		wt = next;
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
 /* Refill the buffer when it is drained. Returns 0 to go on, or what sse_read returns. */
 static ssize_t refill(struct sse *s)
 {
@@ -78,6 +166,8 @@ static ssize_t refill(struct sse *s)
 
 	sbuf_reset(&s->out);
 	s->off = 0;
+	if (!s->job)
+		return refill_remote(s);
 	pthread_mutex_lock(&w->lock);
 	if (w->stopping)
 		ret = MHD_CONTENT_READER_END_OF_STREAM;
@@ -115,12 +205,19 @@ static void sse_free(void *cls)
 {
 	struct sse *s = cls;
 
-	job_unref(s->w, s->job);
+	if (s->job)
+		job_unref(s->w, s->job);
 	sbuf_free(&s->out);
 	free(s);
 }
 
-/* Not in memory any more: one final event from the store. */
+static enum MHD_Result stream(struct web *w, struct MHD_Connection *c, struct job *j,
+                              const char *id);
+
+/*
+ * Not in memory: one final event from the store, or, for a diagnosis still queued or running
+ * there (another node runs it), a stream that follows the store.
+ */
 static enum MHD_Result stored_events(struct web *w, struct MHD_Connection *c, const char *id)
 {
 	struct store_diagnosis sd;
@@ -131,6 +228,10 @@ static enum MHD_Result stored_events(struct web *w, struct MHD_Connection *c, co
 
 	if (store_get(w->store, id, &sd) < 0)
 		return httpd_error(w, c, 404, "not-found", "No such diagnosis.");
+	if (sd.status == STORE_QUEUED || sd.status == STORE_RUNNING) {
+		store_diagnosis_done(&sd);
+		return stream(w, c, NULL, id);
+	}
 	sbuf_init(&b, SSE_CHUNK);
 	sbuf_addf(&b, "event: done\ndata: {\"status\":\"%s\",\"risk\":\"%s\"}\n\n",
 	          store_status_name(sd.status), sd.risk);
@@ -146,9 +247,7 @@ static enum MHD_Result stored_events(struct web *w, struct MHD_Connection *c, co
 
 enum MHD_Result sse_events(struct web *w, struct MHD_Connection *c, const char *id)
 {
-	struct MHD_Response *r;
 	struct job *j;
-	struct sse *s;
 
 	pthread_mutex_lock(&w->lock);
 	j = job_find_locked(w, id);
@@ -157,12 +256,24 @@ enum MHD_Result sse_events(struct web *w, struct MHD_Connection *c, const char *
 	pthread_mutex_unlock(&w->lock);
 	if (!j)
 		return stored_events(w, c, id);
+	return stream(w, c, j, id);
+}
+
+/* The event stream of j (which the stream holds a reference to), or of the store's id. */
+static enum MHD_Result stream(struct web *w, struct MHD_Connection *c, struct job *j,
+                              const char *id)
+{
+	struct MHD_Response *r;
+	struct sse *s;
+
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		job_unref(w, j);
+		if (j)
+			job_unref(w, j);
 		return MHD_NO;
 	}
 	*s = (struct sse){.w = w, .job = j, .conn = c, .sent_status = -1};
+	snprintf(s->id, sizeof(s->id), "%s", id);
 	sbuf_init(&s->out, SSE_BUF_MAX);
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_CHUNK, sse_read, s, sse_free);
 	if (!r) {
@@ -177,7 +288,17 @@ enum MHD_Result sse_events(struct web *w, struct MHD_Connection *c, const char *
 
 void sse_wake_all_locked(struct web *w)
 {
+	struct waiter *wt = w->remote_waiters;
+
 	for (size_t b = 0; b < WEB_HBUCKETS; b++)
 		for (struct job *j = w->table[b]; j; j = j->hnext)
 			job_wake_locked(j);
+	w->remote_waiters = NULL;
+	while (wt) {
+		struct waiter *next = wt->next;
+
+		MHD_resume_connection(wt->conn);
+		free(wt);
+		wt = next;
+	}
 }

@@ -195,6 +195,10 @@ struct web {
 	uv_loop_t loop;
 	uv_async_t wake;
 	uv_timer_t purge_timer;
+	/* Streams of diagnoses another node runs (shared store): parked here, resumed by the
+	 * follow timer to look at the store again (sse.c, sse_tick). Under lock. */
+	uv_timer_t follow_timer;
+	struct waiter *remote_waiters;
 	struct engine *engine;
 	struct pool *pool; /* the probers the engine's jobs go to; NULL: probing in process */
 	pthread_t thread;

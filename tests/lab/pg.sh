@@ -111,11 +111,27 @@ EOF
 		pg_down
 		return 1
 	}
+	pg_watch $$
 	pg_as_owner "$bin/psql" -h "$dir/sock" -p "$port" -U exposure -d postgres -q -X \
 		-c 'CREATE DATABASE exposure' >/dev/null || {
 		pg_down
 		return 1
 	}
+}
+
+# A watcher outside our process group and session: once process $1 is gone (killed with -9 by a
+# test runner's timeout, say), it stops the cluster and removes its directory, so no test
+# leaves a PostgreSQL behind. Polls once a second; ends with the cluster.
+pg_watch()
+{
+	local pre=""
+	[ "$(id -u)" = 0 ] && pre="setpriv --reuid=nobody --regid=nogroup --init-groups --"
+	[ -n "${EXPOSURE_PG_NETNS:-}" ] && pre="ip netns exec $EXPOSURE_PG_NETNS $pre"
+	setsid sh -c 'while kill -0 "$1" 2>/dev/null && [ -d "$2/data" ]; do sleep 1; done
+		[ -d "$2/data" ] || exit 0
+		$4 "$3/pg_ctl" -D "$2/data" -m immediate -w -t 30 stop >/dev/null 2>&1
+		case $2 in /tmp/exposure-pg.*) rm -rf -- "$2" ;; esac' \
+		sh "$1" "$EXPOSURE_PG_DIR" "$EXPOSURE_PG_BIN" "$pre" </dev/null >/dev/null 2>&1 &
 }
 
 # Start the cluster of $EXPOSURE_PG_DIR again (after pg_stop), waiting until it accepts.

@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Several `exposure serve` nodes on one real PostgreSQL 15 (issue 14 §2, §4). Run as
+tests/isolated.sh tests/lab/pg.sh run -- test_nodes.py PATH/TO/exposure: a private network
+namespace with only loopback, a throw-away PostgreSQL in it (EXPOSURE_PG_URL). Requesters are
+127.0.x.y sources, the probed services loopback listeners, so nothing leaves the namespace.
+
+- a diagnosis accepted by node A: followed to the end through node B (SSE and GET), with A's
+  page token (the CSRF key derives from the shared key file); deleted through B, then gone on A
+- one at a time per requester across nodes (B answers 429 naming A's diagnosis)
+- rate limits per node, arithmetic of docs/deploy.md: N nodes let N x burst through
+- a node with another key file refused at start
+- kill -9 of a node with diagnoses in flight: each ends done or interrupted on the others
+- PostgreSQL stopped under the nodes: 503 + Retry-After, then they reconnect by themselves
+- a node cut off from the database by a firewall rule (nft, this namespace), then let back
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import faulthandler
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from webtest import Listener, Server, catalogue, lab_ports, port_args  # noqa: E402
+
+EXPOSURE = sys.argv[1]
+PG_SH = sys.argv[2]
+SERVE = [EXPOSURE, "serve"]
+PG = os.environ.get("EXPOSURE_PG_URL")
+SLOW = ["127.0.5.%d" % i for i in range(1, 9)]
+FAST = ["127.0.4.%d" % i for i in range(1, 9)]
+LEASE_MS = "1500"
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def node(env, workdir, extra=(), store=None):
+    return Server(SERVE, port_args(env) + list(extra), workdir=workdir, db=store or PG,
+                  env={"EXPOSURE_STORE_LEASE_MS": LEASE_MS})
+
+
+def t_follow_across(env, workdir):
+    a, b = node(env, workdir), node(env, workdir)
+    try:
+        ca, cb = a.client(SLOW[0]), b.client(SLOW[0])
+        ca.whoami()
+        cb.csrf = ca.csrf  # the page came from A, the POST goes to B
+        cb.cookies = dict(ca.cookies)
+        r = cb.post()
+        check(r.status == 202, "B accepts A's page token: %d %s" % (r.status, r.raw))
+        did, token = r.json["id"], r.json["delete_token"]
+        g = a.client(FAST[0]).get("/api/diagnoses/" + did)
+        check(g.status == 200 and g.json["status"] in ("queued", "running"),
+              "A reads B's diagnosis in flight: %d %s" % (g.status, g.raw[:80]))
+        ev = a.client(FAST[0]).events(did, timeout=30)
+        names = [e for e, _ in ev]
+        check(names[-1] == "done" and ev[-1][1]["status"] == "done",
+              "A streams it to the end: %s" % ev)
+        check("status" in names, "A streamed a status before done: %s" % names)
+        g = a.client(FAST[0]).get("/api/diagnoses/" + did)
+        check(g.status == 200 and g.json["status"] == "done" and len(g.json["checks"]) >= 7,
+              "A shows the result with its checks")
+        # Deleted through A (the other node), then gone on B too.
+        d = a.client(SLOW[0]).request("DELETE", "/api/diagnoses/" + did,
+                                      headers={"X-Delete-Token": token})
+        check(d.status == 204, "delete through the other node: %d" % d.status)
+        check(b.client(FAST[0]).get("/api/diagnoses/" + did).status == 404, "gone on B")
+        # One started on A, deleted through B while it runs: gone on A at once.
+        r = ca.post()
+        check(r.status == 202, "A accepts")
+        d = b.client(SLOW[0]).request("DELETE", "/api/diagnoses/" + r.json["id"],
+                                      headers={"X-Delete-Token": r.json["delete_token"]})
+        check(d.status == 204, "B deletes A's running diagnosis: %d" % d.status)
+        check(ca.get("/api/diagnoses/" + r.json["id"]).status == 404, "A says gone")
+    finally:
+        check(a.stop() == 0 and b.stop() == 0, "clean stops")
+
+
+def t_one_at_a_time(env, workdir):
+    a, b = node(env, workdir), node(env, workdir)
+    try:
+        ra = a.client(SLOW[1]).post()
+        check(ra.status == 202, "A accepts")
+        rb = b.client(SLOW[1]).post()
+        check(rb.status == 429 and rb.json["reason"] == "one-at-a-time" and
+              rb.json["active"] == ra.json["id"] and int(rb.headers["Retry-After"]) >= 1,
+              "B refuses the same requester, naming A's: %d %s" % (rb.status, rb.raw))
+        a.client(SLOW[1]).wait_done(ra.json["id"])
+        rb = b.client(SLOW[1]).post()
+        check(rb.status == 202, "after it finished, B accepts: %d" % rb.status)
+        b.client(SLOW[1]).wait_done(rb.json["id"])
+    finally:
+        check(a.stop() == 0 and b.stop() == 0, "clean stops")
+
+
+def t_rates(env, workdir):
+    # Each node keeps its own buckets (docs/deploy.md): with burst 2 and two nodes a requester
+    # gets 2 per node, 4 in all, then 429 from both.
+    extra = ["--addr-rate", "1", "--addr-burst", "2"]
+    a, b = node(env, workdir, extra), node(env, workdir, extra)
+    try:
+        ok = 0
+        for i in range(6):
+            c = (a if i % 2 == 0 else b).client(FAST[1])
+            r = c.post()
+            if r.status == 202:
+                ok += 1
+                c.wait_done(r.json["id"])
+            else:
+                check(r.status == 429 and r.json["reason"] == "rate", "rate 429: %d" % r.status)
+        check(ok == 4, "2 nodes x burst 2 = 4 accepted, not %d" % ok)
+    finally:
+        check(a.stop() == 0 and b.stop() == 0, "clean stops")
+
+
+def t_foreign_key(env, workdir):
+    other = tempfile.mkdtemp(prefix="exposure-node-")
+    try:
+        try:
+            s = node(env, other)
+            s.stop()
+            check(False, "a node with another key file started")
+        except RuntimeError as e:
+            check("key file differs" in str(e), "refused for its key: %s" % e)
+    finally:
+        shutil.rmtree(other, ignore_errors=True)
+
+
+def ended_everywhere(srv, ids, timeout):
+    """Every id ends done or interrupted on srv within timeout; returns {id: status}."""
+    end = time.monotonic() + timeout
+    seen = {}
+    while time.monotonic() < end:
+        c = srv.client(FAST[7])
+        seen = {i: c.get("/api/diagnoses/" + i) for i in ids}
+        if all(r.status == 200 and r.json["status"] in ("done", "interrupted")
+               for r in seen.values()):
+            return {i: r.json["status"] for i, r in seen.items()}
+        time.sleep(0.2)
+    raise AssertionError("not ended: %s" % {i: (r.status, r.raw[:60]) for i, r in seen.items()})
+
+
+def t_kill9(env, workdir):
+    a, b = node(env, workdir), node(env, workdir)
+    try:
+        ids = []
+        for src in SLOW[2:6]:
+            r = a.client(src).post()
+            check(r.status == 202, "A accepts %s" % src)
+            ids.append(r.json["id"])
+        time.sleep(0.3)
+        a.stop(signal.SIGKILL)  # a real kill -9 with diagnoses in flight
+        st = ended_everywhere(b, ids, 15)
+        check(all(v == "interrupted" for v in st.values()), "A's ended interrupted: %s" % st)
+        # The requesters may start again, on B.
+        r = b.client(SLOW[2]).post()
+        check(r.status == 202, "B accepts the requester again: %d %s" % (r.status, r.raw))
+        b.client(SLOW[2]).wait_done(r.json["id"])
+    finally:
+        a.stop()
+        check(b.stop() == 0, "clean stop")
+
+
+def t_db_restart(env, workdir):
+    a, b = node(env, workdir), node(env, workdir)
+    try:
+        ids = []
+        for i, src in enumerate(SLOW[:4]):
+            r = (a if i % 2 else b).client(src).post()
+            check(r.status == 202, "accepted before the stop")
+            ids.append(r.json["id"])
+        subprocess.run([PG_SH, "stop", "fast"], check=True, timeout=60)
+        seen503 = 0
+        for srv in (a, b):
+            r = srv.client(FAST[2]).post()
+            if r.status == 503 and int(r.headers["Retry-After"]) >= 1:
+                seen503 += 1
+        check(seen503 == 2, "503 with Retry-After from both nodes while the database is down")
+        time.sleep(1)
+        subprocess.run([PG_SH, "start"], check=True, timeout=60)
+        # They reconnect by themselves: a new diagnosis on each node is accepted again.
+        end, got = time.monotonic() + 20, set()
+        while time.monotonic() < end and len(got) < 2:
+            for n, srv in enumerate((a, b)):
+                if n in got:
+                    continue
+                r = srv.client(FAST[3 + n]).post()
+                if r.status == 202:
+                    got.add(n)
+                    ids.append(r.json["id"])
+            time.sleep(0.3)
+        check(len(got) == 2, "both nodes accept again after the restart")
+        # In the database every accepted diagnosis ends done, or interrupted when its result
+        # could not be written while the database was down (the node that ran it says
+        # "failed", docs/api.md): none stays running, none is missing.
+        end, st = time.monotonic() + 30, {}
+        while time.monotonic() < end:
+            st = dict(line.split("|") for line in subprocess.run(
+                ["psql", "-tAX", "-c", "SELECT id, status FROM diagnoses WHERE id IN (%s)" %
+                 ",".join("'%s'" % i for i in ids)], capture_output=True, text=True,
+                timeout=30).stdout.split())
+            if len(st) == len(ids) and all(v in ("done", "interrupted") for v in st.values()):
+                break
+            time.sleep(0.3)
+        check(len(st) == len(ids) and all(v in ("done", "interrupted") for v in st.values()),
+              "each ended done or interrupted, none missing: %s" % st)
+        check(list(st.values()).count("done") >= 2, "the ones after the restart done: %s" % st)
+    finally:
+        check(a.stop() == 0 and b.stop() == 0, "clean stops")
+
+
+def t_cut_off(env, workdir):
+    # Node A reaches the database over TCP, node B over its Unix socket: an nft rule in this
+    # namespace that drops A's packets to the database's port is a firewall between A alone and
+    # the database. A's connection options make it notice within seconds.
+    port = os.environ["PGPORT"]
+    url = PG + ("&" if "?" in PG else "?") + "tcp_user_timeout=2000&keepalives_idle=1&" \
+        "keepalives_interval=1&keepalives_count=2&connect_timeout=2"
+    sock = "postgresql:host=%s/sock port=%s user=exposure dbname=exposure" % (
+        os.environ["EXPOSURE_PG_DIR"], port)
+    a, b = node(env, workdir, store=url), node(env, workdir, store=sock)
+    rules = ("table inet cut {\n chain out {\n  type filter hook output priority 0;\n"
+             "  tcp dport %s drop\n }\n}\n" % port)
+    try:
+        r = a.client(FAST[5]).post()
+        check(r.status == 202, "A accepts before the cut")
+        a.client(FAST[5]).wait_done(r.json["id"])
+        subprocess.run(["nft", "-f", "-"], input=rules, text=True, check=True, timeout=10)
+        end, r = time.monotonic() + 20, None
+        while time.monotonic() < end:
+            r = a.client(FAST[6]).post()
+            if r.status == 503:
+                break
+        check(r.status == 503 and int(r.headers["Retry-After"]) >= 1,
+              "A answers 503 with Retry-After while cut off: %d" % r.status)
+        r = b.client(FAST[6]).post()
+        check(r.status == 202, "B goes on meanwhile: %d %s" % (r.status, r.raw))
+        b.client(FAST[6]).wait_done(r.json["id"])
+        subprocess.run(["nft", "delete", "table", "inet", "cut"], check=True, timeout=10)
+        end, ok = time.monotonic() + 30, False
+        while time.monotonic() < end and not ok:
+            r = a.client(FAST[7]).post()
+            ok = r.status == 202
+            if not ok:
+                time.sleep(0.3)
+        check(ok, "A accepts again once let back: %d" % r.status)
+        a.client(FAST[7]).wait_done(r.json["id"])
+    finally:
+        subprocess.run(["nft", "delete", "table", "inet", "cut"], capture_output=True)
+        check(a.stop() == 0 and b.stop() == 0, "clean stops")
+
+
+def main():
+    faulthandler.dump_traceback_later(int(os.environ.get("NODES_HANG_S", "200")), exit=True)  # a hang shows where, inside the timeout
+    if not PG:
+        print("SKIP: run through tests/lab/pg.sh (no EXPOSURE_PG_URL)")
+        return 77
+    env = lab_ports(catalogue(EXPOSURE), SLOW + FAST)
+    sky = int(env["skysea"].split("-")[0])
+    listeners = [Listener(SLOW + FAST, int(env["ssh"]), b"SSH-2.0-OpenSSH_9.2p1\r\n", hold=0.3),
+                 Listener(SLOW, sky, b"", hold=30)]
+    workdir = tempfile.mkdtemp(prefix="exposure-nodes-")
+    cases = [("follow", t_follow_across), ("one-at-a-time", t_one_at_a_time),
+             ("rates", t_rates), ("foreign-key", t_foreign_key), ("kill9", t_kill9),
+             ("db-restart", t_db_restart), ("cut-off", t_cut_off)]
+    only = os.environ.get("NODES_ONLY")  # one case by name, by hand
+    try:
+        for name, fn in cases:
+            if only and name != only:
+                continue
+            t0 = time.monotonic()
+            try:
+                fn(env, workdir)
+                print("ok    %s (%.1f s)" % (name, time.monotonic() - t0), flush=True)
+            except Exception as e:  # noqa: BLE001
+                failures.append(name)
+                print("FAIL  %s: %s" % (name, e), flush=True)
+                traceback.print_exc()
+    finally:
+        for lst in listeners:
+            lst.close()
+        for f in sorted(os.listdir(workdir)):
+            if f.endswith(".log") and failures:
+                print("--- %s\n%s" % (f, open(os.path.join(workdir, f)).read()[-3000:]))
+        shutil.rmtree(workdir, ignore_errors=True)
+    print("%d failure(s)" % len(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
