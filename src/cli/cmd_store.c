@@ -75,7 +75,8 @@ static int copy(const char *from, const char *to, char *err, size_t errlen)
 	int r;
 
 	if ((r = open_store(from, STORE_READONLY, &src, err, errlen)) < 0 ||
-	    (r = open_store(to, STORE_QUEUE_BLOCK | STORE_FAST_CREATE, &dst, err, errlen)) < 0)
+	    (r = open_store(to, STORE_QUEUE_BLOCK | STORE_FAST_CREATE | STORE_NO_LEASE, &dst, err,
+	                    errlen)) < 0)
 		goto out;
 	if ((r = store_dump(dst, count_cb, &target)) < 0 || target.rows > 0) {
 		snprintf(err, errlen, "%s",

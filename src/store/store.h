@@ -140,6 +140,9 @@ enum store_open_flags {
 	/* Commit synchronous creates with synchronous=NORMAL instead of FULL: survives kill -9
 	 * but not power loss (bulk generation). */
 	STORE_FAST_CREATE = 1 << 2,
+	/* PostgreSQL: take no part in the nodes' leases (no node row, no heartbeat, nothing
+	 * marked interrupted): `exposure store copy` writes rows exactly as they were. */
+	STORE_NO_LEASE = 1 << 3,
 };
 
 struct store_opts {

@@ -775,7 +775,8 @@ static int pg_open(const char *conninfo, const struct store_opts *o, struct stor
 		goto out_close;
 	if ((r = pgc_open(s, &s->hb, o)) < 0)
 		goto out_close;
-	if ((marked = lease_round(s, s->hb.c)) < 0) {
+	marked = 0;
+	if (!(s->flags & STORE_NO_LEASE) && (marked = lease_round(s, s->hb.c)) < 0) {
 		r = marked;
 		store_set_err(o, "cannot renew this node's lease: %s",
 		              first_line(PQerrorMessage(s->hb.c), line, sizeof(line)));
@@ -792,12 +793,13 @@ static int pg_open(const char *conninfo, const struct store_opts *o, struct stor
 		store_set_err(o, "cannot start the store writer thread");
 		goto out_close;
 	}
-	if (pthread_create(&s->hb_thread, NULL, heartbeat, s) != 0) {
+	if (!(s->flags & STORE_NO_LEASE) &&
+	    pthread_create(&s->hb_thread, NULL, heartbeat, s) != 0) {
 		store_set_err(o, "cannot start the store heartbeat thread");
 		r = -ERR_INTERNAL;
 		goto out_close;
 	}
-	s->hb_started = true;
+	s->hb_started = !(s->flags & STORE_NO_LEASE);
 	*out = &s->base;
 	return marked;
 out_close:
