@@ -10,6 +10,7 @@ test_packages=(iproute2 nftables socat jq nmap openssh-server inetutils-telnetd 
 	samba smbclient tigervnc-standalone-server tigervnc-tools xrdp python3-impacket openssl
 	chromium fonts-noto-cjk clang libclang-rt-14-dev clang-format dpkg-dev debhelper nginx
 	rsync tgt rpcbind nfs-kernel-server
+	redis-server mariadb-server
 	postgresql-15)
 
 missing_packages() {
@@ -76,12 +77,29 @@ quiet_system_postgres() {
 	systemctl disable --now postgresql >/dev/null 2>&1 || true
 }
 
+# redis-server and mariadb-server (for the database checks, tests/integration/test_databases.sh)
+# enable their system services at install. The tests start their own redis-server and mariadbd
+# as root in a lab namespace with a temporary directory, so the system ones must not run and
+# must not hold 6379/3306: policy-rc.d kept them from starting at install; stop them anyway
+# (they may have been started by hand) and disable them, so no boot starts them either.
+quiet_system_databases() {
+	[ "$(id -u)" = 0 ] || return 0
+	local s
+	for s in redis-server mariadb; do
+		[ -e "/etc/init.d/$s" ] || [ -e "/lib/systemd/system/$s.service" ] || continue
+		systemctl disable --now "$s" >/dev/null 2>&1 || true
+		service "$s" stop >/dev/null 2>&1 || true
+		update-rc.d "$s" disable >/dev/null 2>&1 || true
+	done
+}
+
 mode=${1:-release}
 install_missing "${build_packages[@]}"
 if [ "$mode" = test ]; then
 	install_missing "${test_packages[@]}"
 	# stdout is the build directory the caller reads: everything else goes to stderr.
 	quiet_system_postgres >&2
+	quiet_system_databases >&2
 	install_node
 	install_browser_modules
 	dir=build-test

@@ -15,6 +15,7 @@ enum redis_phase { REDIS_PING = 0, REDIS_INFO, REDIS_FINISHED };
 
 struct redis_state {
 	enum redis_phase phase;
+	unsigned conn; /* the connection: 1 only listens (protected mode, see redis_end) */
 	bool any_bytes;
 	bool pong;          /* PING answered +PONG */
 	bool info;          /* INFO answered with its text */
@@ -35,7 +36,12 @@ static const char info_cmd[] = "*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n";
 
 static int redis_start(void *state, unsigned conn, struct probe_tx *tx, struct probe_result *out)
 {
-	(void)state, (void)conn, (void)out;
+	struct redis_state *s = state;
+
+	(void)out;
+	s->conn = conn;
+	if (conn > 0)
+		return PROBE_MORE; /* listen only: the server speaks first if it refuses */
 	return probe_tx_put(tx, ping_cmd, sizeof(ping_cmd) - 1) < 0 ? -ERR_TOOBIG : PROBE_MORE;
 }
 
@@ -203,6 +209,14 @@ static int redis_end(void *state, enum probe_end why, struct probe_result *out)
 {
 	struct redis_state *s = state;
 
+	/*
+	 * In protected mode Redis writes -DENIED at accept and closes at once; our PING then meets
+	 * a closed socket, the peer answers it with a reset, and a reset drops the unread -DENIED
+	 * from our receive queue (seen with redis-server 7.0 and the engine). So a first
+	 * connection that ends without a byte gets a second one that sends nothing and listens.
+	 */
+	if (!s->any_bytes && s->conn == 0 && (why == PROBE_END_CLOSED || why == PROBE_END_RESET))
+		return PROBE_RECONNECT;
 	if (!s->any_bytes) {
 		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
 		                                                               : SERVICE_SILENT;
@@ -223,7 +237,7 @@ const struct probe_ops probe_redis = {
     .max_rx = REDIS_LINE_MAX + 2 + REDIS_BULK_MAX + 2 + 32,
     .idle_ms = 5000,
     .total_ms = 10000,
-    .max_conns = 1,
+    .max_conns = 2,
     .start = redis_start,
     .feed = redis_feed,
     .end = redis_end,

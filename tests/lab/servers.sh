@@ -342,3 +342,51 @@ lab_tgtd_discovery_chap()
 		--password labsecret12345 &&
 		nsenter -t "$pid" -m tgtadm --lld iscsi --op bind --mode account --user disc
 }
+
+# Redis: lab_redisd HOST PORT open|password|protected
+# redis-server 7 in the foreground on the host's IPv4 and IPv6 addresses, no persistence, its
+# directory under $LAB_STATE. open: protected-mode no and no password (PING answers +PONG);
+# password: requirepass (PING answers -NOAUTH); protected: protected-mode yes and no password
+# (a client from another namespace gets -DENIED at accept, then the connection closes).
+lab_redisd()
+{
+	local host=$1 port=$2 mode=$3 name d opts=()
+	name="redisd-$host-$port"
+	d=$(lab_srv_dir "$name") || return 1
+	case $mode in
+	open) opts=(--protected-mode no) ;;
+	password) opts=(--protected-mode yes --requirepass lab-only-secret-123) ;;
+	protected) opts=(--protected-mode yes) ;;
+	*) return 2 ;;
+	esac
+	lab_srv_start "$name" "$host" "$port" -- redis-server --port "$port" \
+		--bind "$(lab_addr4 "$host") $(lab_addr6 "$host")" "${opts[@]}" --save '' \
+		--appendonly no --dir "$d" --daemonize no --logfile ''
+}
+
+# MariaDB: lab_mariadbd HOST PORT USERHOST
+# mariadbd (mariadb-server) with a fresh data directory from mariadb-install-db under
+# $LAB_STATE, run as root in the foreground on the host's IPv4 and IPv6 addresses, no name
+# resolution, small InnoDB files. One user, app@USERHOST (e.g. '198.18.%'), is created at start:
+# a client whose address matches no user's host part gets ERR 1130 instead of the greeting,
+# which is how a real server produces "host not allowed" (mysql.user is checked at accept).
+lab_mariadbd()
+{
+	local host=$1 port=$2 userhost=$3 name d
+	name="mariadbd-$host-$port"
+	d=$(lab_srv_dir "$name") || return 1
+	mariadb-install-db --no-defaults --datadir="$d/data" --user=root \
+		--auth-root-authentication-method=normal --skip-test-db \
+		--innodb-log-file-size=4M >"$d/install.log" 2>&1 || {
+		lab_log "mariadb-install-db failed:"
+		tail -n 20 "$d/install.log" >&2
+		return 1
+	}
+	printf "CREATE USER 'app'@'%s' IDENTIFIED BY 'lab-only-secret-123';\n" "$userhost" \
+		>"$d/init.sql"
+	lab_srv_start "$name" "$host" "$port" -- mariadbd --no-defaults --datadir="$d/data" \
+		--user=root --port="$port" --bind-address="$(lab_addr4 "$host"),$(lab_addr6 "$host")" \
+		--socket="$d/sock" --pid-file="$d/pid" --skip-log-bin --skip-name-resolve \
+		--innodb-buffer-pool-size=8M --innodb-log-file-size=4M --init-file="$d/init.sql" \
+		--log-error="$d/error.log"
+}

@@ -85,6 +85,17 @@ static const struct tcase cases[] = {
      "no",
      "auth",
      "protected-mode"},
+    /* protected mode through the engine: PING meets the closed socket, the reset drops the
+     * -DENIED; the second connection only listens and reads it */
+    {&probe_redis,
+     {{NULL}, {R "redis-7.0-protected-denied.bin"}},
+     TAIL(PROBE_END_RESET),
+     SERVICE_IDENTIFIED,
+     "redis",
+     "redis-exposed=medium",
+     "no",
+     "auth",
+     "protected-mode"},
     {&probe_redis,
      {{R "hand-redis-noperm.bin"}},
      0,
