@@ -153,6 +153,26 @@ static const struct check_def checks[] = {
             "SKYSEA Client View が使うポートに到達できます。古い版は乗っ取られる恐れがあります "
             "(CVE-2016-7836)。",
     },
+    /*
+     * Issue 12: beyond the 2017 doors, run by the profile "extended" or by name. SSDP answers a
+     * unicast M-SEARCH (UDP, no reply is open|filtered, never closed).
+     */
+    {
+        .name = "ssdp",
+        .probe = "ssdp",
+        .transport = TRANSPORT_UDP,
+        .ports = PORTS({1900, 1900}),
+        .exposed_id = "upnp-exposed",
+        .exposed_severity = SEVERITY_HIGH,
+        .exposed_confidence = CONFIDENCE_POSSIBLE,
+        .title = "SSDP",
+        .label_en = "UPnP discovery (SSDP)",
+        .label_ja = "UPnP の機器探索 (SSDP)",
+        .open_en = "A UPnP device answers discovery requests from the Internet: attackers use it "
+                   "to amplify floods, and it tells what the device is.",
+        .open_ja = "UPnP 機器がインターネットからの探索要求に応答します。攻撃の増幅に悪用され、"
+                   "機器の種類も知られてしまいます。",
+    },
     {
         .name = "rsync",
         .probe = "rsync",
@@ -265,6 +285,42 @@ static const struct check_def checks[] = {
                    "and delete what it stores.",
         .open_ja = "Elasticsearch に到達できます。パスワードがなければ誰でも保存された内容を"
                    "読み取り、削除できます。",
+    },
+    /*
+     * memcached has no authentication in its text protocol: an answer to `version` is a cache
+     * anyone can read, change and flush. Over UDP (off by default since 1.5.6) it is a
+     * reflection and amplification source: its own check, since a check has one transport.
+     */
+    {
+        .name = "memcached",
+        .probe = "memcached",
+        .ports = PORTS({11211, 11211}),
+        .exposed_id = "memcached-exposed",
+        .exposed_severity = SEVERITY_HIGH,
+        .exposed_confidence = CONFIDENCE_POSSIBLE,
+        .title = "memcached",
+        .label_en = "Cache server (memcached)",
+        .label_ja = "キャッシュサーバー (memcached)",
+        .open_en = "memcached answers from the Internet without a password: anyone can read, "
+                   "change or erase what it holds.",
+        .open_ja = "memcached がパスワードなしでインターネットから応答します。誰でも中身を"
+                   "読み取り、書き換え、消去できます。",
+    },
+    {
+        .name = "memcached-udp",
+        .probe = "memcached-udp",
+        .transport = TRANSPORT_UDP,
+        .ports = PORTS({11211, 11211}),
+        .exposed_id = "memcached-udp-amplifier",
+        .exposed_severity = SEVERITY_HIGH,
+        .exposed_confidence = CONFIDENCE_POSSIBLE,
+        .title = "memcached UDP",
+        .label_en = "Cache server over UDP (memcached)",
+        .label_ja = "UDP のキャッシュサーバー (memcached)",
+        .open_en = "memcached answers over UDP: it can be abused to flood others with many times "
+                   "the traffic an attacker sends.",
+        .open_ja = "memcached が UDP で応答します。攻撃者が送った何倍もの通信で他者を攻撃する"
+                   "踏み台に悪用されます。",
     },
     {
         .name = "mysql",

@@ -177,13 +177,19 @@ extern const struct probe_ops probe_postgresql;
 extern const struct probe_ops probe_iscsi;
 extern const struct probe_ops probe_iscsi_discovery;
 extern const struct probe_ops probe_nfs;
+extern const struct probe_ops probe_ssdp;
+extern const struct probe_ops probe_memcached;
+extern const struct probe_ops probe_memcached_udp;
 
 /* Explicit list, like zmap's probe_modules[]; each protocol adds itself here. */
 static const struct probe_ops *const probes[] = {
-    &probe_skysea,        &probe_ssh,   &probe_telnet,     &probe_rdp,   &probe_vnc,
-    &probe_netbios,       &probe_smb,   &probe_rsync,      &probe_redis, &probe_mongodb,
-    &probe_elasticsearch, &probe_mysql, &probe_postgresql, &probe_iscsi, &probe_iscsi_discovery,
-    &probe_nfs,
+    &probe_skysea,        &probe_ssh,           &probe_telnet,
+    &probe_rdp,           &probe_vnc,           &probe_netbios,
+    &probe_smb,           &probe_rsync,         &probe_redis,
+    &probe_mongodb,       &probe_elasticsearch, &probe_mysql,
+    &probe_postgresql,    &probe_iscsi,         &probe_iscsi_discovery,
+    &probe_nfs,           &probe_ssdp,          &probe_memcached,
+    &probe_memcached_udp,
 };
 
 const struct probe_ops *probe_by_name(const char *name)

@@ -429,6 +429,8 @@ static void test_probe_registry(void **state)
 		if (p == NULL)
 			fail_msg("check %s: no probe '%s' registered", c[i].name, c[i].probe);
 		assert_string_equal(p->name, c[i].probe);
+		/* A UDP check's probe speaks datagrams, a TCP check's a stream. */
+		assert_int_equal(p->datagram, c[i].transport == TRANSPORT_UDP);
 		assert_true(p->max_conns >= 1);
 		assert_true(p->total_ms > 0);
 		assert_true(p->idle_ms > 0 && p->idle_ms <= p->total_ms);

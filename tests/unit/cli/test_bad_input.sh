@@ -124,13 +124,17 @@ assert (smb["ports"], smb["first_port"], smb["last_port"]) == ("10445", 10445, 1
 assert [c for c in moved if c["check"] != "smb"] == [c for c in checks if c["check"] != "smb"]
 sky = next(c for c in checks if c["check"] == "skysea")
 assert (sky["first_port"], sky["last_port"], sky["findings"]) == (52300, 52315, ["skysea-port-exposed"])
+# The default list is the profile 2017; --profile extended lists every check, a UDP check's
+# ports with /udp in the text; the usage texts name every check of the catalogue.
+every = json.loads(run("check", "--list", "--json", "--profile", "extended"))["checks"]
+assert [c["check"] for c in checks] == [c["check"] for c in every if "2017" in c["profiles"]]
+udp = lambda c: "/udp" if c["transport"] == "udp" else ""
+for c, line in zip(every, run("check", "--list", "--profile", "extended").splitlines()):
+    assert line.split()[:2] == [c["check"], c["ports"] + udp(c)], (line, c)
 main_help = " ".join(run("--help").split())
 check_help = " ".join(run("check", "--help").split())
-# the usage texts name every check of the catalogue, --list those of the profile (2017 by default)
-every = json.loads(run("check", "--list", "--json", "--profile", "extended"))["checks"]
-assert checks == every[:len(checks)], (checks, every)
 assert "(%s)" % ", ".join(c["title"] for c in every) in main_help, main_help
-assert "(%s)" % ", ".join("%s %s" % (c["check"], c["ports"]) for c in every) in check_help
+assert "(%s)" % ", ".join("%s %s%s" % (c["check"], c["ports"], udp(c)) for c in every) in check_help
 PY
 
 echo "# $failed failed"

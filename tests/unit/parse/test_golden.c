@@ -36,6 +36,8 @@
 #include "probes/parse/es_parse.h"
 #include "probes/parse/mysql_parse.h"
 #include "probes/parse/pg_parse.h"
+#include "probes/parse/ssdp_parse.h"
+#include "probes/parse/memcached_parse.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -953,6 +955,85 @@ static int walk_pg(const uint8_t *buf, size_t len, struct dump *d)
 	return first;
 }
 
+/* ---- SSDP: one answer datagram to M-SEARCH */
+static int walk_ssdp(const uint8_t *buf, size_t len, struct dump *d)
+{
+	static struct ssdp_reply r;
+	int rc = ssdp_parse_reply(buf, len, &r);
+
+	check_consumed(rc, len);
+	kv_result(d, "reply", rc);
+	if (rc <= 0)
+		return rc;
+	assert_int_equal(rc, (int)len); /* a datagram is parsed whole or not at all */
+	check_text(r.reason, sizeof(r.reason), false);
+	check_text(r.location, sizeof(r.location), false);
+	check_text(r.server, sizeof(r.server), false);
+	check_text(r.st, sizeof(r.st), false);
+	check_text(r.usn, sizeof(r.usn), false);
+	check_text(r.cache_control, sizeof(r.cache_control), false);
+	kv(d, "status", "%u", r.status);
+	kv(d, "reason", "%s", r.reason);
+	kv(d, "location", "%s", r.location);
+	kv(d, "server", "%s", r.server);
+	kv(d, "st", "%s", r.st);
+	kv(d, "usn", "%s", r.usn);
+	kv(d, "cache_control", "%s", r.cache_control);
+	kv(d, "ext", "%d", r.has_ext);
+	kv(d, "truncated", "%d", r.truncated);
+	kv(d, "complete", "%d", r.complete);
+	kv(d, "lines", "%u", r.lines);
+	kv(d, "discovery", "%d", ssdp_is_discovery(&r));
+	return rc;
+}
+
+/* ---- memcached (TCP): reply lines one after the other */
+static int walk_memcached(const uint8_t *buf, size_t len, struct dump *d)
+{
+	static const char *const kinds[] = {"none",         "version",      "error",
+	                                    "client_error", "server_error", "other"};
+	struct memcached_line line;
+	int r, first = 0;
+	char key[32];
+
+	for (unsigned i = 0; i < 4; i++) {
+		r = memcached_parse_line(buf, len, &line);
+		if (i == 0)
+			first = r;
+		check_consumed(r, len);
+		check_text(line.text, sizeof(line.text), false);
+		snprintf(key, sizeof(key), "line%u", i);
+		kv_result(d, key, r);
+		if (r <= 0)
+			break;
+		kv(d, "kind", "%s", kinds[line.kind]);
+		kv(d, "text", "%s", line.text);
+		kv(d, "truncated", "%d", line.truncated);
+		buf += r;
+		len -= (size_t)r;
+		if (len == 0)
+			break;
+	}
+	kv(d, "rest", "%zu", len);
+	return first;
+}
+
+/* ---- memcached over UDP: one datagram, the frame header then the reply line */
+static int walk_memcached_udp(const uint8_t *buf, size_t len, struct dump *d)
+{
+	struct memcached_udp_hdr h;
+	int r = memcached_udp_parse_hdr(buf, len, &h);
+
+	kv_result(d, "header", r);
+	if (r < 0)
+		return r;
+	kv(d, "request_id", "0x%04x", h.request_id);
+	kv(d, "seq", "%u", h.seq);
+	kv(d, "total", "%u", h.total);
+	walk_memcached(buf + r, len - (size_t)r, d);
+	return (int)len;
+}
+
 /* ---- how a capture cut short must parse */
 
 typedef int (*walk_fn)(const uint8_t *buf, size_t len, struct dump *d);
@@ -1006,6 +1087,22 @@ static void prefix_stream(walk_fn walk, const uint8_t *cut, size_t k, const uint
 	assert_true(part.data_ff <= all.data_ff);
 }
 
+/*
+ * A datagram parser: a datagram cut short is another, shorter datagram. It is parsed whole (the
+ * result is its length) or refused, never read past its end (ASan sees the exact-size copy).
+ */
+static void prefix_datagram(walk_fn walk, const uint8_t *cut, size_t k, const uint8_t *whole,
+                            size_t len, int full)
+{
+	int r = walk(cut, k, NULL);
+
+	(void)whole;
+	(void)len;
+	(void)full;
+	check_consumed(r, k);
+	assert_true(r < 0 || (size_t)r == k || (r == PARSE_AGAIN && k == 0));
+}
+
 struct parser {
 	const char *name; /* the parser= line of a .expect */
 	walk_fn walk;
@@ -1033,6 +1130,9 @@ static struct parser parsers[] = {
     {.name = "postgresql", .walk = walk_pg, .prefix = prefix_message},
     {.name = "iscsi", .walk = walk_iscsi, .prefix = prefix_message},
     {.name = "rpc", .walk = walk_rpc, .prefix = prefix_message},
+    {.name = "ssdp", .walk = walk_ssdp, .prefix = prefix_datagram},
+    {.name = "memcached", .walk = walk_memcached, .prefix = prefix_message},
+    {.name = "memcached_udp", .walk = walk_memcached_udp, .prefix = prefix_datagram},
 };
 
 /* The folders of tests/data, each with the captures it holds at least (a lost file fails). */
@@ -1040,9 +1140,10 @@ static const struct {
 	const char *name;
 	unsigned min;
 } dirs[] = {
-    {"ssh", 15},  {"telnet", 10},    {"rdp", 23},   {"vnc", 16},     {"netbios", 15},
-    {"smb", 65},  {"rsync", 8},      {"redis", 11}, {"mongodb", 10}, {"elasticsearch", 9},
-    {"mysql", 8}, {"postgresql", 8}, {"iscsi", 8},  {"nfs", 12},
+    {"ssh", 15},     {"telnet", 10},       {"rdp", 23},  {"vnc", 16},
+    {"netbios", 15}, {"smb", 65},          {"rsync", 8}, {"redis", 11},
+    {"mongodb", 10}, {"elasticsearch", 9}, {"mysql", 8}, {"postgresql", 8},
+    {"iscsi", 8},    {"nfs", 12},          {"ssdp", 7},  {"memcached", 8},
 };
 
 /* ---- files */
