@@ -11,6 +11,7 @@ test_packages=(iproute2 nftables socat jq nmap openssh-server inetutils-telnetd 
 	chromium fonts-noto-cjk clang libclang-rt-14-dev clang-format dpkg-dev debhelper nginx
 	rsync tgt rpcbind nfs-kernel-server
 	redis-server mariadb-server
+	memcached miniupnpd
 	postgresql-15)
 
 missing_packages() {
@@ -93,6 +94,22 @@ quiet_system_databases() {
 	done
 }
 
+# memcached and miniupnpd (for the UDP checks, tests/integration/test_udp_checks.sh): Debian
+# enables memcached's system service at install (miniupnpd's stays off until configured). The
+# test starts its own memcached and miniupnpd in a lab namespace, so the system ones must not run
+# (a system memcached would hold 11211 and, with UDP on, be an amplifier on this machine):
+# policy-rc.d kept them from starting at install; stop and disable them anyway.
+quiet_system_udp() {
+	[ "$(id -u)" = 0 ] || return 0
+	local s
+	for s in memcached miniupnpd; do
+		[ -e "/etc/init.d/$s" ] || [ -e "/lib/systemd/system/$s.service" ] || continue
+		systemctl disable --now "$s" >/dev/null 2>&1 || true
+		service "$s" stop >/dev/null 2>&1 || true
+		update-rc.d "$s" disable >/dev/null 2>&1 || true
+	done
+}
+
 mode=${1:-release}
 install_missing "${build_packages[@]}"
 if [ "$mode" = test ]; then
@@ -100,6 +117,7 @@ if [ "$mode" = test ]; then
 	# stdout is the build directory the caller reads: everything else goes to stderr.
 	quiet_system_postgres >&2
 	quiet_system_databases >&2
+	quiet_system_udp >&2
 	install_node
 	install_browser_modules
 	dir=build-test
