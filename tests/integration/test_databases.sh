@@ -34,8 +34,11 @@ up() { "$@" >/dev/null || { t_fail "could not start: $*"; exit 1; }; }
 up lab_redisd srv 6379 open
 up lab_redisd srv 6380 password
 up lab_redisd srv 6381 protected
-up lab_mariadbd srv 3306 '198.18.%'
+# mariadb-install-db and initdb take most of the set-up: side by side
+lab_mariadbd srv 3306 '198.18.%' >/dev/null &
+maria=$!
 pg_up "$a4,$a6" 5432 "$ns" || { t_fail "PostgreSQL did not start"; exit 1; }
+wait "$maria" || { t_fail "mariadbd did not start"; exit 1; }
 emul()
 {
 	local case=$1 port=$2
