@@ -117,7 +117,8 @@ static bool sim_open_wanted(const struct probe_ops *ops, void *state, const stru
 		}
 		used[c] = true;
 		st->conns++;
-		*s = (struct sim_slot){.open = true, .conn = (unsigned)c, .why = o->tail_why};
+		*s = (struct sim_slot){
+		    .open = true, .conn = (unsigned)c, .why = o->tail_why, .rx = s->rx};
 		if ((size_t)c < n_conns) {
 			s->data = conns[c].data;
 			s->avail = conns[c].len;
@@ -126,7 +127,8 @@ static bool sim_open_wanted(const struct probe_ops *ops, void *state, const stru
 			s->avail = o->cut_at;
 			s->why = o->cut_why;
 		}
-		s->rx = malloc(ops->max_rx + 1);
+		if (s->rx == NULL) /* a slot's buffer, kept over the connections it serves */
+			s->rx = malloc(ops->max_rx + 1);
 		if (s->rx == NULL) {
 			*ret = -ERR_NOMEM;
 			return false;
@@ -141,10 +143,8 @@ static bool sim_open_wanted(const struct probe_ops *ops, void *state, const stru
 			*ret = r < 0 ? r : 0;
 			return false;
 		}
-		if (r == PROBE_CLOSE) {
-			free(s->rx);
+		if (r == PROBE_CLOSE)
 			s->open = false;
-		}
 	}
 }
 
@@ -202,6 +202,7 @@ static int sim_conv(const struct probe_ops *ops, void *state, const struct sim_c
 		free(used);
 		return fail("%s: max_parallel %u", ops->name, n_sl);
 	}
+
 	last = UINT32_MAX; /* the first round starts at the lowest */
 	while (sim_open_wanted(ops, state, conns, n_conns, o, sl, n_sl, used, out, st, &ret)) {
 		struct sim_slot *s = sim_pick(sl, n_sl, o->order, &last);
@@ -212,7 +213,6 @@ static int sim_conv(const struct probe_ops *ops, void *state, const struct sim_c
 		r = sim_step(ops, state, o, s, out, st);
 		if (r == PROBE_MORE)
 			continue;
-		free(s->rx);
 		s->open = false;
 		if (r == PROBE_DONE || r < 0) {
 			ret = r < 0 ? r : 0;
@@ -220,8 +220,7 @@ static int sim_conv(const struct probe_ops *ops, void *state, const struct sim_c
 		}
 	}
 	for (unsigned i = 0; i < n_sl; i++)
-		if (sl[i].open)
-			free(sl[i].rx);
+		free(sl[i].rx);
 	free(used);
 	return ret;
 }
