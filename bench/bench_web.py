@@ -3,6 +3,7 @@
 """Benchmark of `exposure serve` on loopback (issue 4), by hand:
 
   bench/bench_web.py throughput --exe build/src/cli/exposure [--total 6000] [--seconds 60]
+  bench/bench_web.py throughput --exe ... --store postgresql://... [--nodes 2]   (issue 14)
   sudo bench/bench_web.py throughput --tickets --exe ...      (two-ticket diagnoses, namespace)
   sudo bench/bench_web.py throughput --netns --exe ...        (single-address, same namespace)
   sudo bench/bench_web.py inflight --exe ... [--count 10000]   (in a private network namespace)
@@ -104,15 +105,15 @@ def free_port(addr="127.0.0.1"):
             s.close()
 
 
-def start_server(exe, port, extra, workdir, host="127.0.0.1"):
+def start_server(exe, port, extra, workdir, host="127.0.0.1", store=None):
     cmd = [exe, "serve", "--listen", "%s:%d" % (host, port),
-           "--store", os.path.join(workdir, "b.db"),
+           "--store", store or os.path.join(workdir, "b.db"),
            "--key", os.path.join(workdir, "b.key")] + extra
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(os.path.join(workdir, "log"), "w"),
-                         text=True)
+    log = os.path.join(workdir, "log-%d" % port)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(log, "w"), text=True)
     line = p.stdout.readline()
     if "listening" not in line:
-        raise SystemExit("server did not start: " + open(os.path.join(workdir, "log")).read())
+        raise SystemExit("server did not start: " + open(log).read())
     return p
 
 
@@ -320,7 +321,7 @@ def throughput(a):
                   "--origin", "http://" + srv["names"][0], "--v4-host", srv["names"][1],
                   "--v6-host", srv["names"][2], "--site-rate", "100000000", "--site-burst",
                   "100000000", "--per-48-conn-limit", "0"]
-    proc = start_server(a.exe, port, [
+    args = [
         "--port", "ssh=%d" % ssh_port, "--port", "telnet=%d" % closed[0],
         "--port", "netbios=%d" % closed[1], "--port", "smb=%d" % closed[2],
         "--port", "rdp=%d" % closed[3], "--port", "vnc=%d" % closed[4],
@@ -328,7 +329,15 @@ def throughput(a):
         "--addr-rate", "100000000", "--addr-burst", "100000000", "--prefix-rate", "100000000",
         "--prefix-burst", "100000000", "--max-inflight", "4096", "--queue-max", "100000",
         "--conn-limit", "20000", "--per-ip-conn-limit", "0", "--threads", str(a.threads),
-        "--done-cache", "2000"] + extra + a.serve_arg, work, host)
+        "--done-cache", "2000"] + extra + a.serve_arg
+    # --nodes N (issue 14): N servers on one --store (PostgreSQL) and one key file, the client
+    # processes spread over them round robin.
+    procs_srv, srvs = [], []
+    for n in range(a.nodes):
+        p_n = port if n == 0 else free_port(host)
+        procs_srv.append(start_server(a.exe, p_n, args, work, host, a.store))
+        srvs.append(dict(srv, port=p_n))
+    proc = procs_srv[0]
     time.sleep(0.5)
     deadline = time.time() + a.seconds
     per_addr = max(1, a.total // len(addrs))
@@ -341,7 +350,8 @@ def throughput(a):
     for i in range(a.procs):
         sub = pairs[i * chunk:(i + 1) * chunk]
         if sub:
-            p = mp.Process(target=client_proc, args=(srv, sub, deadline, per_addr, q))
+            p = mp.Process(target=client_proc, args=(srvs[i % len(srvs)], sub, deadline,
+                                                     per_addr, q))
             p.start()
             procs.append(p)
     lat, errors, e5xx, ok, lost = [], 0, 0, 0, 0
@@ -355,26 +365,32 @@ def throughput(a):
     for p in procs:
         p.join()
     elapsed = time.monotonic() - t0
-    rss = vm(proc.pid, "VmHWM")
-    cpu = proc_cpu_s(proc.pid)
+    rss = sum(vm(p_.pid, "VmHWM") for p_ in procs_srv)
+    cpus = [proc_cpu_s(p_.pid) for p_ in procs_srv]
+    cpu = sum(cpus)
     prss, nprobers = vm_probers(proc.pid, "VmHWM")
-    cpu_probers = sum(proc_cpu_s(c) for c in children(proc.pid))
-    metrics = http.client.HTTPConnection(host, port, timeout=10)
-    metrics.request("GET", "/metrics",
-                    headers={"Host": srv["names"][0]} if a.tickets else {})
-    mtext = metrics.getresponse().read().decode()
-    created = float(re.search(r'status="created"\} (\S+)', mtext).group(1))
-    done = float(re.search(r'status="done"\} (\S+)', mtext).group(1))
-    proc.terminate()
-    rc = proc.wait(30)
+    cpu_probers = sum(proc_cpu_s(c) for p_ in procs_srv for c in children(p_.pid))
+    created = done = 0
+    for sv in srvs:
+        metrics = http.client.HTTPConnection(host, sv["port"], timeout=10)
+        metrics.request("GET", "/metrics",
+                        headers={"Host": srv["names"][0]} if a.tickets else {})
+        mtext = metrics.getresponse().read().decode()
+        created += float(re.search(r'status="created"\} (\S+)', mtext).group(1))
+        done += float(re.search(r'status="done"\} (\S+)', mtext).group(1))
+    for p_ in procs_srv:
+        p_.terminate()
+    rc = [p_.wait(30) for p_ in procs_srv]
+    if len(cpus) > 1:
+        print("per-node server CPU: %s s" % ", ".join("%.1f" % c for c in cpus))
     stop.set()
     # CPU of the run's parts: the clients (children reaped before the server), this process
     # (the responder thread and the setup), the server (read before it stopped).
     t = os.times()
     clients_cpu = t.children_user + t.children_system - cpu_children0 - cpu - cpu_probers
     self_cpu = t.user + t.system - cpu_self0
-    counts = store_counts(os.path.join(work, "b.db"))
-    fams = store_families(os.path.join(work, "b.db"))
+    counts = store_counts(a.store or os.path.join(work, "b.db"))
+    fams = store_families(a.store or os.path.join(work, "b.db"))
     kind = "two-ticket diagnoses (IPv4 + IPv6)" if a.tickets else "single-address diagnoses"
     print("%s; requesters %d (%s), client processes %d, server threads %d" %
           (kind, len(addrs), "198.18.x.y" + (" + 2001:db8:1::N" if a.tickets else "")
@@ -419,9 +435,18 @@ def proc_cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def pg_query(url, sql):
+    """Rows of sql on a PostgreSQL store (psql), as {first column: second}."""
+    out = subprocess.run(["psql", "-tAX", url, "-c", sql], capture_output=True, text=True,
+                         timeout=120).stdout
+    return {k: int(v) for k, v in (line.split("|") for line in out.split())}
+
+
 def store_families(db):
     """Diagnoses by tested families (4, 6, 46; None before schema 3), after the server stopped."""
     import sqlite3
+    if db.startswith("postgresql:"):
+        return pg_query(db, "SELECT coalesce(families, 0), count(*) FROM diagnoses GROUP BY 1")
     con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
     try:
         return dict(con.execute("SELECT families, count(*) FROM diagnoses GROUP BY families"))
@@ -438,6 +463,8 @@ def sh(*cmd):
 def store_counts(db):
     """Diagnoses by status in the store, read after the server stopped."""
     import sqlite3
+    if db.startswith("postgresql:"):
+        return pg_query(db, "SELECT status, count(*) FROM diagnoses GROUP BY 1")
     con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
     try:
         return dict(con.execute("SELECT status, count(*) FROM diagnoses GROUP BY status"))
@@ -627,6 +654,10 @@ def main():
     ap.add_argument("--engine-sockets", type=int, default=18000)
     ap.add_argument("--hold", type=float, default=30,
                     help="inflight: seconds to keep sampling after the last POST")
+    ap.add_argument("--store", default=None,
+                    help="the servers' --store (default: a new SQLite file); e.g. postgresql://...")
+    ap.add_argument("--nodes", type=int, default=1,
+                    help="throughput: this many servers on one --store (PostgreSQL)")
     ap.add_argument("--serve-arg", action="append", default=[],
                     help="one more argument of exposure serve, e.g. --serve-arg=--probers "
                     "--serve-arg=2 (repeatable)")

@@ -444,6 +444,12 @@ int store_find_active(struct store *s, const char *requester_hash, char id[STORE
 	return s->ops->find_active(s, h, id);
 }
 
+void store_on_change(struct store *s, void (*cb)(void *ud), void *ud)
+{
+	if (s->ops->on_change)
+		s->ops->on_change(s, cb, ud);
+}
+
 int store_count_inflight(struct store *s)
 {
 	return s->ops->count_inflight(s);

@@ -366,6 +366,15 @@ void store_diagnosis_done(struct store_diagnosis *d);
  */
 int store_find_active(struct store *s, const char *requester_hash, char id[STORE_ID_LEN + 1]);
 
+/*
+ * Call cb(ud) when another process sharing the store changed a diagnosis (PostgreSQL:
+ * LISTEN/NOTIFY on the heartbeat thread, from about one lease round after this call). A
+ * wake-up only: notifications can be lost (a reconnection), so a caller that waits for a
+ * change also looks again by itself. Not called at all on SQLite (one process). Call once,
+ * right after store_open, before anything waits on it.
+ */
+void store_on_change(struct store *s, void (*cb)(void *ud), void *ud);
+
 /* Diagnoses queued or running now (as committed). Returns the count, or a negative error. */
 int store_count_inflight(struct store *s);
 

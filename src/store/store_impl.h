@@ -29,6 +29,8 @@ struct store_ops {
 	int (*count_inflight)(struct store *s);
 	int (*find_active)(struct store *s, const uint8_t hash[STORE_HASH_BYTES],
 	                   char id[STORE_ID_LEN + 1]);
+	/* Optional (NULL: one process only, nothing to hear). */
+	void (*on_change)(struct store *s, void (*cb)(void *ud), void *ud);
 	int (*iter)(struct store *s, const struct store_period *p, store_iter_cb *cb, void *ud);
 	int (*count_results)(struct store *s, const struct store_period *p, uint64_t *out);
 	int (*dump)(struct store *s, store_dump_cb *cb, void *ud);

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sodium.h>
@@ -67,10 +68,14 @@ static const char *const sql_text[SQL_X_MAX] = {
     [SQL_INSERT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, requester_hash,"
                    " requester_prefix, family, lang, device, connection, node)"
                    " VALUES ($1, $2::bytea, 'queued', $3, $4::bytea, $5, $6, $7, $8, $9, $10)",
-    [SQL_RUNNING] = "UPDATE diagnoses SET status = 'running', started_ms = $2"
-                    " WHERE id = $1 AND status = 'queued'",
-    [SQL_FINISH] = "UPDATE diagnoses SET status = $3, finished_ms = $2"
-                   " WHERE id = $1 AND status IN ('queued', 'running')",
+    /* A status change wakes the other nodes' streams (NOTIFY is sent at commit; a wake-up
+     * only: they read the row, and poll anyway). */
+    [SQL_RUNNING] = "WITH u AS (UPDATE diagnoses SET status = 'running', started_ms = $2"
+                    " WHERE id = $1 AND status = 'queued' RETURNING id)"
+                    " SELECT pg_notify('exposure_diagnoses', id) FROM u",
+    [SQL_FINISH] = "WITH u AS (UPDATE diagnoses SET status = $3, finished_ms = $2"
+                   " WHERE id = $1 AND status IN ('queued', 'running') RETURNING id)"
+                   " SELECT pg_notify('exposure_diagnoses', id) FROM u",
     /* The whole result in one statement: the row, its document and its child rows. */
     [SQL_RESULT] =
         "WITH u AS (UPDATE diagnoses SET status = 'done', finished_ms = $2, risk = $3,"
@@ -86,9 +91,10 @@ static const char *const sql_text[SQL_X_MAX] = {
         " f AS (INSERT INTO findings (diag, seq, check_name, finding, severity, confidence)"
         "   SELECT u.n, x.o - 1, x.c, x.f, x.s, x.k FROM u, unnest($14::text[], $15::text[],"
         "   $16::text[], $17::text[]) WITH ORDINALITY AS x(c, f, s, k, o))"
-        " SELECT n FROM u",
+        " SELECT n, pg_notify('exposure_diagnoses', $1) FROM u",
     [SQL_TOKEN] = "SELECT n, token_hash FROM diagnoses WHERE id = $1 FOR UPDATE",
-    [SQL_DELETE_N] = "DELETE FROM diagnoses WHERE n = $1",
+    [SQL_DELETE_N] = "WITH u AS (DELETE FROM diagnoses WHERE n = $1 RETURNING id)"
+                     " SELECT pg_notify('exposure_diagnoses', id) FROM u",
     [SQL_CONNECTION] = "UPDATE diagnoses SET connection = $2 WHERE n = $1",
     [SQL_PURGE] = "DELETE FROM diagnoses WHERE n IN (SELECT n FROM diagnoses"
                   " WHERE created_ms < $1 ORDER BY created_ms LIMIT $2)",
@@ -169,10 +175,14 @@ struct pg {
 	unsigned lease_ms;     /* a node silent this long is taken for dead */
 	struct pgc hb;         /* the heartbeat thread's own */
 	pthread_t hb_thread;
-	pthread_mutex_t hb_mu;
-	pthread_cond_t hb_cv;
-	bool hb_started, hb_stop;
+	pthread_mutex_t hb_mu; /* guards changed, changed_ud */
+	bool hb_started;
+	atomic_bool hb_stop;
 	atomic_uint taken_over; /* diagnoses of dead nodes this node marked interrupted */
+	/* Told (on the heartbeat thread) when another node's write woke us: store_on_change. */
+	void (*changed)(void *ud);
+	void *changed_ud;
+	bool listening; /* LISTEN issued on hb's current connection */
 	/* Diagnoses whose finishing write failed for the database's sake (it was away): marked
 	 * interrupted by the next lease round that reaches it, so none stays running. */
 	pthread_mutex_t lost_mu;
@@ -639,34 +649,93 @@ static int mark_lost(struct pg *s, PGconn *c, const char *now)
 }
 
 /* The heartbeat thread: a lease round every third of a lease, on its own connection. */
+/* LISTEN on the heartbeat connection (again after a reconnection). */
+static void hb_listen(struct pg *s)
+{
+	bool want;
+
+	pthread_mutex_lock(&s->hb_mu);
+	want = s->changed != NULL;
+	pthread_mutex_unlock(&s->hb_mu);
+	if (s->listening || !want || !s->hb.c || PQstatus(s->hb.c) != CONNECTION_OK)
+		return;
+	s->listening = exec_cmd(s->hb.c, "LISTEN exposure_diagnoses") == 0;
+}
+
+/* Wait up to ms for a notification (or the stop); tell the web layer if one came. */
+static void hb_wait(struct pg *s, int64_t ms)
+{
+	int fd = s->listening ? PQsocket(s->hb.c) : -1;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int64_t end = store_now_ms() + ms;
+	bool woke = false;
+
+	while (!atomic_load(&s->hb_stop) && store_now_ms() < end) {
+		int64_t left = end - store_now_ms();
+		PGnotify *n;
+
+		/* At most 200 ms at a time, to see the stop. */
+		if (poll(&pfd, fd >= 0 ? 1 : 0, (int)(left < 200 ? left : 200)) <= 0)
+			continue;
+		if (!PQconsumeInput(s->hb.c)) {
+			s->listening = false; /* reconnected and listened again next round */
+			break;
+		}
+		while ((n = PQnotifies(s->hb.c)) != NULL) {
+			woke = true;
+			PQfreemem(n);
+		}
+		if (woke) {
+			void (*cb)(void *);
+			void *ud;
+
+			pthread_mutex_lock(&s->hb_mu);
+			cb = s->changed;
+			ud = s->changed_ud;
+			pthread_mutex_unlock(&s->hb_mu);
+			if (cb)
+				cb(ud);
+			woke = false;
+		}
+	}
+}
+
+/*
+ * The heartbeat thread: a lease round every third of a lease, on its own connection, which
+ * also LISTENs for the other nodes' writes in between (a wake-up only: streams poll too).
+ */
 static void *heartbeat(void *arg)
 {
 	struct pg *s = arg;
-	struct timespec until;
 
-	pthread_mutex_lock(&s->hb_mu);
-	while (!s->hb_stop) {
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += s->lease_ms / 3000;
-		until.tv_nsec += (long)(s->lease_ms / 3 % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&s->hb_cv, &s->hb_mu, &until);
-		if (s->hb_stop)
+	while (!atomic_load(&s->hb_stop)) {
+		hb_wait(s, s->lease_ms / 3);
+		if (atomic_load(&s->hb_stop))
 			break;
-		pthread_mutex_unlock(&s->hb_mu);
+		if (PQstatus(s->hb.c) != CONNECTION_OK)
+			s->listening = false;
 		if (pgc_ready(s, &s->hb) == 0) {
 			int r = lease_round(s, s->hb.c);
 
 			if (r > 0)
 				atomic_fetch_add(&s->taken_over, (unsigned)r);
+			if (PQstatus(s->hb.c) != CONNECTION_OK)
+				s->listening = false;
+			hb_listen(s);
 		}
-		pthread_mutex_lock(&s->hb_mu);
 	}
-	pthread_mutex_unlock(&s->hb_mu);
 	return NULL;
+}
+
+static void pg_on_change(struct store *base, void (*cb)(void *ud), void *ud)
+{
+	struct pg *s = to_pg(base);
+
+	/* The heartbeat LISTENs at its next round. */
+	pthread_mutex_lock(&s->hb_mu);
+	s->changed_ud = ud;
+	s->changed = cb;
+	pthread_mutex_unlock(&s->hb_mu);
 }
 
 static unsigned lease_from_env(void)
@@ -686,10 +755,7 @@ static void pg_close(struct store *base)
 	struct pg *s = to_pg(base);
 
 	if (s->hb_started) {
-		pthread_mutex_lock(&s->hb_mu);
-		s->hb_stop = true;
-		pthread_cond_signal(&s->hb_cv);
-		pthread_mutex_unlock(&s->hb_mu);
+		atomic_store(&s->hb_stop, true);
 		pthread_join(s->hb_thread, NULL);
 	}
 	store_queue_stop(s->q); /* drains: every queued write is applied first */
@@ -713,7 +779,6 @@ static void pg_close(struct store *base)
 	pthread_mutex_destroy(&s->pool_mu);
 	pthread_cond_destroy(&s->pool_cv);
 	pthread_mutex_destroy(&s->hb_mu);
-	pthread_cond_destroy(&s->hb_cv);
 	pthread_mutex_destroy(&s->lost_mu);
 	free(s->lost);
 	if (s->conninfo)
@@ -742,7 +807,6 @@ static int pg_open(const char *conninfo, const struct store_opts *o, struct stor
 	pthread_mutex_init(&s->pool_mu, NULL);
 	pthread_cond_init(&s->pool_cv, NULL);
 	pthread_mutex_init(&s->hb_mu, NULL);
-	pthread_cond_init(&s->hb_cv, NULL);
 	pthread_mutex_init(&s->lost_mu, NULL);
 	if (!(s->lost = calloc(LOST_MAX, sizeof(s->lost[0])))) {
 		r = -ENOMEM;
@@ -1876,6 +1940,7 @@ const struct store_ops store_pg_ops = {
     .get = pg_get,
     .count_inflight = pg_count_inflight,
     .find_active = pg_find_active,
+    .on_change = pg_on_change,
     .iter = pg_iter,
     .count_results = pg_count_results,
     .dump = pg_dump,

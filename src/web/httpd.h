@@ -65,6 +65,8 @@ enum MHD_Result sse_events(struct web *w, struct MHD_Connection *c, const char *
 void sse_wake_all_locked(struct web *w);
 /* Resume every parked stream of another node's diagnosis, to read the store again. */
 void sse_tick(struct web *w);
+/* store_on_change's callback (ud: the web): another node wrote, look now. */
+void sse_store_changed(void *ud);
 /* How often those streams look at the store (the wake-up a notification could bring sooner). */
 #define SSE_FOLLOW_MS 500
 

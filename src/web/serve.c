@@ -2,6 +2,7 @@
 /* The service's life: start-up, signals, shutdown (serve.h). */
 #include "web/serve.h"
 #include "web/web.h"
+#include "web/httpd.h"
 #include "web/admin.h"
 #include "core/err.h"
 
@@ -109,6 +110,8 @@ int serve_run(const struct web_config *cfg)
 	if (r > 0)
 		fprintf(stderr, "exposure serve: %d unfinished diagnoses marked interrupted\n", r);
 	shared_keys(w);
+	/* Another node's write wakes the streams that follow its diagnoses (they poll anyway). */
+	store_on_change(w->store, sse_store_changed, w);
 	r = rate_limit_init(&w->rl, 65536,
 	                    (const struct rate_spec[RATE_LEVELS]){
 	                        [RATE_ADDR] = {w->cfg.addr_per_hour, w->cfg.addr_burst},

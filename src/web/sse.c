@@ -141,6 +141,11 @@ static ssize_t refill_remote(struct sse *s)
 	return ret;
 }
 
+void sse_store_changed(void *ud)
+{
+	sse_tick(ud);
+}
+
 void sse_tick(struct web *w)
 {
 	struct waiter *wt;

@@ -15,6 +15,7 @@
 #include "store/store_pg.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <libpq-fe.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -470,6 +471,45 @@ static void test_lease_takeover(void **state)
 	store_close(b);
 }
 
+static atomic_int changes;
+
+static void on_change(void *ud)
+{
+	(void)ud;
+	atomic_fetch_add(&changes, 1);
+}
+
+/*
+ * LISTEN/NOTIFY: node b hears node a's status writes (a wake-up; the lease here is 600 ms, so
+ * b LISTENs within 200 ms of registering); nothing is heard while nobody writes.
+ */
+static void test_notify(void **state)
+{
+	struct store *a = open_ok(0, 0), *b = open_ok(0, 0);
+	struct new_diag x;
+	int i;
+
+	(void)state;
+	store_on_change(b, on_change, NULL);
+	usleep(700 * 1000); /* b's heartbeat LISTENs at its next round */
+	assert_int_equal(atomic_load(&changes), 0);
+	assert_int_equal(new_diag_make(&x, &key1, "198.18.4.1", 10), 0);
+	assert_int_equal(store_create(a, &x.nd), 0);
+	assert_int_equal(store_set_status(a, x.id, STORE_RUNNING, 20), 0);
+	assert_int_equal(store_flush(a), 0);
+	for (i = 0; i < 30 && atomic_load(&changes) == 0; i++)
+		usleep(50 * 1000);
+	assert_true(atomic_load(&changes) >= 1);
+	atomic_store(&changes, 0);
+	save(a, x.id, 30, "{}", 1, 0, 0);
+	assert_int_equal(store_flush(a), 0);
+	for (i = 0; i < 30 && atomic_load(&changes) == 0; i++)
+		usleep(50 * 1000);
+	assert_true(atomic_load(&changes) >= 1);
+	store_close(a);
+	store_close(b);
+}
+
 static void pg_ctl(const char *what)
 {
 	char cmd[600];
@@ -536,6 +576,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup(test_contract, setup),
 	    cmocka_unit_test_setup(test_two_nodes, setup),
 	    cmocka_unit_test_setup(test_lease_takeover, setup),
+	    cmocka_unit_test_setup(test_notify, setup),
 	    cmocka_unit_test_setup(test_server_restart, setup),
 	};
 
