@@ -24,6 +24,8 @@ static void udp_finish(struct engine_job *j, bool keep_result)
 {
 	j->pr.tries = j->tries;
 	if (!keep_result) {
+		if (j->run)
+			probe_result_done(&j->run->res); /* what end() wrote, details included */
 		probe_run_free(j->run);
 		j->run = NULL;
 	}

@@ -231,10 +231,11 @@ int store_hex_to_hash(const char *hex, uint8_t out[STORE_HASH_BYTES])
 	return 0;
 }
 
+/* '|' for the state of a UDP port that answered nothing, "open|filtered" (engine.h, issue 12). */
 static bool is_token_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '.' || c == '_' || c == '+' || c == '-';
+	       c == '.' || c == '_' || c == '+' || c == '-' || c == '|';
 }
 
 enum name_kind { NAME_TOKEN, NAME_OPTIONAL_TEXT };

@@ -60,6 +60,8 @@ static int u_end(void *st, enum probe_end why, struct probe_result *out)
 	(void)out;
 	seen.why = why;
 	seen.ended = true;
+	/* Details the engine must release whether or not it keeps the result (ASan checks). */
+	probe_detail_set(out, "ended", json_string(probe_end_name(why)));
 	return PROBE_DONE;
 }
 
