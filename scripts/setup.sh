@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_packages=(meson ninja-build pkg-config gcc libuv1-dev libjansson-dev libsodium-dev
-	libsqlite3-dev libpq-dev libmicrohttpd-dev libcmocka-dev libseccomp-dev python3)
+	libsqlite3-dev libpq-dev libmicrohttpd-dev libcmocka-dev libseccomp-dev libssl-dev python3)
 test_packages=(iproute2 nftables socat jq nmap openssh-server inetutils-telnetd inetutils-inetd
 	samba smbclient tigervnc-standalone-server tigervnc-tools xrdp python3-impacket openssl
 	chromium fonts-noto-cjk clang libclang-rt-14-dev clang-format dpkg-dev debhelper nginx

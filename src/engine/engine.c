@@ -4,6 +4,7 @@
  * the job life cycle (exactly one callback, always from the loop). See docs/internals/ENGINE.md.
  */
 #include "engine/engine_internal.h"
+#include "engine/tls.h"
 #include "core/err.h"
 
 #include <stdlib.h>
@@ -51,6 +52,9 @@ struct engine *engine_new(uv_loop_t *loop, const struct engine_opts *o)
 	if (e == NULL)
 		return NULL;
 	e->loop = loop;
+	/* TLS's library and context now, before any sandbox (engine/tls.h); a failure shows later
+	 * as a failed handshake, on the one probe that asked for TLS. */
+	(void)etls_init();
 	if (o)
 		e->o = *o;
 	else

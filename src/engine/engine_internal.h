@@ -118,6 +118,9 @@ struct probe_conv {
 	bool sent_any;    /* the probe queued bytes on this connection */
 	bool got_any;     /* bytes arrived on this connection */
 	bool retrying;    /* this connection is the retry of a silent one */
+	bool tls_want;    /* this slot's connection speaks TLS (tx.tls with PROBE_RECONNECT) */
+	bool handshaking; /* TLS handshake under way: start() not called yet */
+	struct etls *tls; /* the connection's TLS session (engine/tls.h), or NULL */
 };
 
 /* The probe conversation of an open port (probe_run.c): one connection at a time, or several

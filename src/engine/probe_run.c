@@ -10,8 +10,10 @@
  * as a lone connection. One job timer serves them all: it is armed for the earliest of their
  * idle or connect deadlines, and the slots are looked at in order when it fires.
  */
+#include "core/err.h"
 #include "engine/deadline.h"
 #include "engine/engine_internal.h"
+#include "engine/tls.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -34,6 +36,8 @@ static void deadline_cb(uv_timer_t *timer);
 
 static void conv_buffers_free(struct probe_conv *c)
 {
+	etls_free(c->tls);
+	c->tls = NULL;
 	free(c->rx);
 	free(c->tx.buf);
 	c->rx = NULL;
@@ -255,9 +259,36 @@ static void deadline_cb(uv_timer_t *timer)
 	engine_job_finish(j);
 }
 
+/* TLS: encrypt what the probe queued (after the handshake), send the ciphertext the socket
+ * takes; the rest waits in the session. Returns 0 or -errno / -ERR_PROTO. */
+static int tls_flush(struct probe_conv *c)
+{
+	const uint8_t *p;
+	size_t n;
+
+	if (!c->handshaking && c->tx.len > c->tx_off) {
+		if (etls_write(c->tls, c->tx.buf + c->tx_off, c->tx.len - c->tx_off) < 0)
+			return -ERR_PROTO;
+		c->tx.len = 0;
+		c->tx_off = 0;
+	}
+	while (c->s && (n = etls_pending(c->tls, &p)) > 0) {
+		ssize_t w = send(c->s->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		etls_sent(c->tls, (size_t)w);
+	}
+	return 0;
+}
+
 /* Send what is queued, as far as the socket takes it. Returns 0 or -errno. */
 static int conv_flush(struct probe_conv *c)
 {
+	if (c->tls)
+		return tls_flush(c);
 	while (c->s && c->tx_off < c->tx.len) {
 		ssize_t n = send(c->s->fd, c->tx.buf + c->tx_off, c->tx.len - c->tx_off,
 		                 MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -294,7 +325,7 @@ static void conv_pump(struct engine_job *j, struct probe_conv *c)
 		conv_end(j, c, PROBE_END_RESET);
 		return;
 	}
-	if (c->tx_off < c->tx.len)
+	if (c->tx_off < c->tx.len || (c->tls && etls_pending(c->tls, &(const uint8_t *){NULL}) > 0))
 		ev |= UV_WRITABLE;
 
 	sock_watch(c->s, ev);
@@ -322,6 +353,7 @@ static void conv_begin(struct engine_job *j, struct probe_conv *c, struct engine
 	c->rx_len = 0;
 	c->tx.len = 0;
 	c->tx.next_port = 0;
+	c->tx.tls = false;
 	c->tx_off = 0;
 	c->sent_any = false;
 	c->got_any = false;
@@ -335,6 +367,18 @@ static void conv_begin(struct engine_job *j, struct probe_conv *c, struct engine
 	run_grow_total(j, dl.total_ms);
 	conv_due_in(c, c->last_ns, c->idle_ms);
 	run_arm(j);
+	if (c->tls_want) {
+		/* The handshake first; start() once it is done (conv_tls_read). */
+		etls_free(c->tls);
+		c->tls = etls_new();
+		c->handshaking = true;
+		if (c->tls == NULL || etls_handshake(c->tls) < 0) {
+			conv_end(j, c, PROBE_END_RESET);
+			return;
+		}
+		conv_pump(j, c);
+		return;
+	}
 	conv_after(j, c, probe_start(j, c));
 }
 
@@ -415,6 +459,9 @@ static void conv_open(struct engine_job *j, struct probe_conv *c)
 	if (c->s)
 		sock_close(c->s);
 	c->s = NULL;
+	etls_free(c->tls); /* the old connection's session */
+	c->tls = NULL;
+	c->handshaking = false;
 	run->port = c->port;
 	r = conv_buffers(run, c) < 0 ? -ENOMEM : sock_open(j, 0, &s);
 	run->port = 0;
@@ -443,6 +490,7 @@ static void conv_reconnect(struct engine_job *j, struct probe_conv *c)
 	run->opened++;
 	c->conn++;
 	c->port = c->tx.next_port; /* 0: the probed port again */
+	c->tls_want = c->tx.tls;
 	conv_open(j, c);
 }
 
@@ -628,11 +676,74 @@ static void conv_feed(struct engine_job *j, struct probe_conv *c)
 	conv_after(j, c, r);
 }
 
+/*
+ * TLS: ciphertext from the socket into the session; during the handshake, the next step (and
+ * start() when it is done); after it, the plaintext into rx for the probe.
+ */
+static void conv_tls_read(struct engine_job *j, struct probe_conv *c)
+{
+	uint8_t raw[16384];
+	ssize_t n = recv(c->s->fd, raw, sizeof(raw), MSG_DONTWAIT);
+	size_t room;
+	bool got = false;
+	int r = 0;
+
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			conv_end(j, c, PROBE_END_RESET);
+		return;
+	}
+	if (n == 0) {
+		/* A peer that closes during the handshake refused TLS: a reset, not a close. */
+		conv_end(j, c, c->handshaking ? PROBE_END_RESET : PROBE_END_CLOSED);
+		return;
+	}
+	c->last_ns = engine_now_ns();
+	conv_due_in(c, c->last_ns, c->idle_ms);
+	run_arm(j);
+	if (etls_in(c->tls, raw, (size_t)n) < 0) {
+		conv_end(j, c, PROBE_END_TOOBIG);
+		return;
+	}
+	if (c->handshaking) {
+		r = etls_handshake(c->tls);
+		if (r < 0) {
+			conv_end(j, c, PROBE_END_RESET);
+			return;
+		}
+		conv_pump(j, c);
+		if (r == 0 || !conv_live(j, c, c->s))
+			return;
+		c->handshaking = false;
+		conv_after(j, c, probe_start(j, c));
+		if (!conv_live(j, c, c->s))
+			return;
+	}
+	/* Every record decrypted now: a closing peer sends nothing more to wake us. */
+	room = j->run->max_rx - c->rx_len;
+	while (room > 0 && (r = etls_read(c->tls, c->rx + c->rx_len, room)) > 0) {
+		c->rx_len += (size_t)r;
+		room -= (size_t)r;
+		got = true;
+	}
+	if (got) {
+		c->got_any = true;
+		conv_feed(j, c);
+		return;
+	}
+	if (r < 0)
+		conv_end(j, c, PROBE_END_CLOSED);
+}
+
 static void conv_read(struct engine_job *j, struct probe_conv *c)
 {
 	size_t room = j->run->max_rx - c->rx_len;
 	ssize_t n;
 
+	if (c->tls) {
+		conv_tls_read(j, c);
+		return;
+	}
 	if (room == 0) {
 		conv_end(j, c, PROBE_END_TOOBIG);
 		return;

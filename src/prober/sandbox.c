@@ -125,7 +125,7 @@ static const int allowed[] = {
     SCMP_SYS(mprotect),
     SCMP_SYS(madvise),
     SCMP_SYS(futex),
-    SCMP_SYS(getrandom),
+    SCMP_SYS(getrandom), /* also OpenSSL's random generator (TLS of the nas-admin probe) */
     SCMP_SYS(getpid),
     SCMP_SYS(gettid),
     SCMP_SYS(getuid),

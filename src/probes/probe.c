@@ -180,6 +180,7 @@ extern const struct probe_ops probe_nfs;
 extern const struct probe_ops probe_ssdp;
 extern const struct probe_ops probe_memcached;
 extern const struct probe_ops probe_memcached_udp;
+extern const struct probe_ops probe_nas_admin;
 
 /* Explicit list, like zmap's probe_modules[]; each protocol adds itself here. */
 static const struct probe_ops *const probes[] = {
@@ -189,7 +190,7 @@ static const struct probe_ops *const probes[] = {
     &probe_mongodb,       &probe_elasticsearch, &probe_mysql,
     &probe_postgresql,    &probe_iscsi,         &probe_iscsi_discovery,
     &probe_nfs,           &probe_ssdp,          &probe_memcached,
-    &probe_memcached_udp,
+    &probe_memcached_udp, &probe_nas_admin,
 };
 
 const struct probe_ops *probe_by_name(const char *name)

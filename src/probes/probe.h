@@ -54,6 +54,12 @@ struct probe_tx {
 	 * NFS mount service, found through the portmapper); the engine resets it to 0 each time.
 	 */
 	uint16_t next_port;
+	/*
+	 * Set with PROBE_RECONNECT: the next connection speaks TLS. The engine does the handshake
+	 * (no certificate verification: we identify, we do not trust) before start(), then feeds
+	 * the probe plaintext and encrypts what it queues. Reset to false each time.
+	 */
+	bool tls;
 };
 
 #define PROBE_MAX_FINDINGS 8

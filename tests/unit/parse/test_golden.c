@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "probes/parse/nas_parse.h"
 #include "probes/parse/nbss_parse.h"
 #include "probes/parse/iscsi_parse.h"
 #include "probes/parse/rdp_parse.h"
@@ -726,6 +727,39 @@ static int walk_rpc(const uint8_t *buf, size_t len, struct dump *d)
 	return first;
 }
 
+/* ---- NAS admin pages: an HTTP response head, then the markers in its body */
+static int walk_nas(const uint8_t *buf, size_t len, struct dump *d)
+{
+	static const char *const vendors[] = {"none", "synology", "qnap"};
+	static struct nas_page pg;
+	struct http_head h;
+	int r = http_parse_head(buf, len, &h);
+
+	check_consumed(r, len);
+	check_text(h.server, sizeof(h.server), false);
+	check_text(h.location, sizeof(h.location), false);
+	kv_result(d, "head", r);
+	kv(d, "wants_tls", "%d", nas_wants_tls(buf, len));
+	if (r <= 0)
+		return r;
+	kv(d, "status", "%u", h.status);
+	if (h.has_length)
+		kv(d, "content_length", "%llu", (unsigned long long)h.content_length);
+	if (h.server[0])
+		kv(d, "server", "%s", h.server);
+	if (h.location[0])
+		kv(d, "location", "%s", h.location);
+	nas_scan(buf + r, len - (size_t)r, &pg);
+	check_text(pg.device_name, sizeof(pg.device_name), false);
+	check_text(pg.model, sizeof(pg.model), false);
+	check_text(pg.firmware, sizeof(pg.firmware), false);
+	check_text(pg.build, sizeof(pg.build), false);
+	kv(d, "vendor", "%s", vendors[pg.vendor]);
+	kv(d, "markers", "%u", pg.markers);
+	kv(d, "page", "%s|%s|%s|%s", pg.device_name, pg.model, pg.firmware, pg.build);
+	return r;
+}
+
 /* ---- rsync: the greeting, then every line (module list, message of the day, answers) */
 static int walk_rsync(const uint8_t *buf, size_t len, struct dump *d)
 {
@@ -1133,6 +1167,7 @@ static struct parser parsers[] = {
     {.name = "ssdp", .walk = walk_ssdp, .prefix = prefix_datagram},
     {.name = "memcached", .walk = walk_memcached, .prefix = prefix_message},
     {.name = "memcached_udp", .walk = walk_memcached_udp, .prefix = prefix_datagram},
+    {.name = "nas", .walk = walk_nas, .prefix = prefix_message},
 };
 
 /* The folders of tests/data, each with the captures it holds at least (a lost file fails). */
@@ -1140,10 +1175,10 @@ static const struct {
 	const char *name;
 	unsigned min;
 } dirs[] = {
-    {"ssh", 15},     {"telnet", 10},       {"rdp", 23},  {"vnc", 16},
-    {"netbios", 15}, {"smb", 65},          {"rsync", 8}, {"redis", 11},
-    {"mongodb", 10}, {"elasticsearch", 9}, {"mysql", 8}, {"postgresql", 8},
-    {"iscsi", 8},    {"nfs", 12},          {"ssdp", 7},  {"memcached", 8},
+    {"ssh", 15},      {"telnet", 10},    {"rdp", 23},   {"vnc", 16},     {"netbios", 15},
+    {"smb", 65},      {"rsync", 8},      {"redis", 11}, {"mongodb", 10}, {"elasticsearch", 9},
+    {"mysql", 8},     {"postgresql", 8}, {"iscsi", 8},  {"nfs", 12},     {"ssdp", 7},
+    {"memcached", 8}, {"nas-admin", 10},
 };
 
 /* ---- files */

@@ -20,7 +20,8 @@
 
 #include <cmocka.h>
 
-extern const struct probe_ops probe_rsync, probe_iscsi, probe_iscsi_discovery, probe_nfs;
+extern const struct probe_ops probe_rsync, probe_iscsi, probe_iscsi_discovery, probe_nfs,
+    probe_nas_admin;
 
 #define MAX_CONNS 6
 
@@ -277,6 +278,71 @@ static const struct tcase cases[] = {
     {&probe_nfs, {"nfs/emul-call.bin"}, SERVICE_OTHER, "", ""},
     {&probe_nfs, {"nfs/emul-http.bin"}, SERVICE_OTHER, "http", ""},
     {&probe_nfs, {NULL}, SERVICE_SILENT, "", ""},
+/* NAS admin pages (emulator bytes: no Debian server exists) */
+#define NAS "nas-admin/emul-"
+#define NAX "nas-admin-exposed=confirmed"
+    {&probe_nas_admin,
+     {NAS "dsm.bin"},
+     SERVICE_IDENTIFIED,
+     "nas-admin",
+     NAX,
+     NULL,
+     0,
+     "device_name",
+     "backup-nas",
+     "GET / HTTP/1.0\r\nUser-Agent: exposure-selfcheck\r\nAccept: */*\r\nConnection: "
+     "close\r\n\r\n"},
+    {&probe_nas_admin,
+     {NAS "dsm-nolength.bin"},
+     SERVICE_IDENTIFIED,
+     "nas-admin",
+     NAX,
+     NULL,
+     0,
+     "vendor",
+     "synology"},
+    {&probe_nas_admin,
+     {NAS "qnap-root.bin", NAS "qnap-authlogin.bin"},
+     SERVICE_IDENTIFIED,
+     "nas-admin",
+     NAX,
+     NULL,
+     0,
+     "model",
+     "TS-453B"},
+    /* plain HTTP on a TLS port: the next connection over TLS (the engine's; here plaintext) */
+    {&probe_nas_admin,
+     {NAS "plain-on-tls.bin", NAS "dsm.bin"},
+     SERVICE_IDENTIFIED,
+     "nas-admin",
+     NAX,
+     NULL,
+     0,
+     "vendor",
+     "synology"},
+    {&probe_nas_admin,
+     {NAS "tls-alert.bin", NAS "qnap-root.bin", NAS "qnap-authlogin.bin"},
+     SERVICE_IDENTIFIED,
+     "nas-admin",
+     NAX,
+     NULL,
+     0,
+     "firmware",
+     "4.3.6"},
+    {&probe_nas_admin, {NULL, NAS "dsm.bin"}, SERVICE_IDENTIFIED, "nas-admin", NAX},
+    {&probe_nas_admin,
+     {NAS "hostile.bin"},
+     SERVICE_IDENTIFIED,
+     "nas-admin",
+     NAX,
+     NULL,
+     0,
+     "server",
+     "?]0;pwn?"},
+    {&probe_nas_admin, {NAS "other.bin", NAS "other.bin"}, SERVICE_OTHER, "http", ""},
+    {&probe_nas_admin, {NAS "garbage.bin"}, SERVICE_OTHER, "", ""},
+    {&probe_nas_admin, {NAS "huge-header.bin"}, SERVICE_OTHER, "http", ""},
+    {&probe_nas_admin, {NAS "bad-status.bin"}, SERVICE_OTHER, "http", ""},
 };
 
 struct loaded {
@@ -465,7 +531,7 @@ static void test_cuts(void **state)
 static void test_garbage(void **state)
 {
 	static const struct probe_ops *const ops[] = {&probe_rsync, &probe_iscsi_discovery,
-	                                              &probe_nfs};
+	                                              &probe_nfs, &probe_nas_admin};
 	size_t n = 1 << 20;
 	uint8_t *g = malloc(n);
 	uint32_t x = 2463534242u;

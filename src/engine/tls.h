@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TLS for a probe's connection (probe_tx.tls), inside the engine, the only probe I/O: OpenSSL's
+ * libssl driven through memory BIOs, so the engine's own non-blocking socket carries the bytes
+ * (docs/internals/ENGINE.md, "TLS"). The certificate is NOT verified: a probe identifies what
+ * answers, it does not trust it, and the pages it reads (a NAS's login page) are judged for
+ * what they say, never used as proof of who the server is.
+ */
+#ifndef EXPOSURE_ENGINE_TLS_H
+#define EXPOSURE_ENGINE_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct etls;
+
+/*
+ * The library and the one client context, once per process (engine_new() calls it): before a
+ * sandbox, so that loading OpenSSL's configuration and seeding its random generator never
+ * needs a system call the prober's filter refuses. Returns 0 or -ERR_INTERNAL.
+ */
+int etls_init(void);
+
+/* A client session (no SNI, no verification), or NULL. */
+struct etls *etls_new(void);
+void etls_free(struct etls *t);
+
+/* Ciphertext from the socket. Returns 0, or -ERR_TOOBIG when the memory BIO refuses it. */
+int etls_in(struct etls *t, const uint8_t *buf, size_t n);
+
+/* One handshake step: 1 done, 0 wants more bytes from the peer, -ERR_PROTO failed. */
+int etls_handshake(struct etls *t);
+
+/* Plaintext for the probe: > 0 bytes, 0 nothing yet, -1 the peer closed (close_notify or a
+ * fatal alert). */
+int etls_read(struct etls *t, uint8_t *dst, size_t cap);
+
+/* Plaintext from the probe, encrypted into the pending output. Returns 0 or -ERR_PROTO. */
+int etls_write(struct etls *t, const uint8_t *src, size_t n);
+
+/* Ciphertext waiting for the socket: pointer and length; etls_sent() says how much left. */
+size_t etls_pending(struct etls *t, const uint8_t **out);
+void etls_sent(struct etls *t, size_t n);
+
+/* The version and cipher agreed, for the probe's details ("TLSv1.3", "TLS_AES_..."). */
+const char *etls_version(const struct etls *t);
+const char *etls_cipher(const struct etls *t);
+
+#endif
