@@ -776,14 +776,16 @@ static int run_sweep(struct sweep_config *cfg, struct space *sp)
 		goto out_loop;
 	}
 	run.async.data = &run;
-	if (cfg->store && open_store(&run, sp) < 0) {
+	/* Capabilities are per thread: they go before any thread exists (the store's writer
+	 * included), so no thread of this process ever holds one after the sockets are open. */
+	if (sweep_open(&s, sp, &cfg->so, on_found, &run, err, sizeof(err)) < 0 ||
+	    sweep_drop_privileges(err, sizeof(err)) < 0) {
+		fail(err);
 		uv_close((uv_handle_t *)&run.async, NULL);
 		uv_run(&run.loop, UV_RUN_DEFAULT);
 		goto out_loop;
 	}
-	if (sweep_open(&s, sp, &cfg->so, on_found, &run, err, sizeof(err)) < 0 ||
-	    sweep_drop_privileges(err, sizeof(err)) < 0) {
-		fail(err);
+	if (cfg->store && open_store(&run, sp) < 0) {
 		uv_close((uv_handle_t *)&run.async, NULL);
 		uv_run(&run.loop, UV_RUN_DEFAULT);
 		goto out_loop;

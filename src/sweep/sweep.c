@@ -263,8 +263,9 @@ static void *rx_main(void *arg)
 }
 
 /*
- * Token bucket: wait until n tokens are there, then take them. Depth: 5 ms of the rate (at least
- * one batch), so that a sleep that overshoots is made up by the next batches instead of lost.
+ * Token bucket: wait until n tokens are there, then take them. Depth: 20 ms of the rate (at least
+ * one batch), so that a sleep that overshoots (a loaded machine wakes a sleeper late by
+ * milliseconds) is made up by the next batches instead of lost: bench/RESULTS.md, issue 13.
  */
 struct bucket {
 	double tokens, rate, burst;
@@ -346,7 +347,7 @@ static void send_pass(struct sweep *s, struct batch *b, struct bucket *bk, unsig
 {
 	const struct space *sp = s->sp;
 	uint64_t n = space_size(sp);
-	unsigned batch = s->o.rate / 2000;
+	unsigned batch = s->o.rate / 1000; /* a batch per millisecond, at most 64 probes */
 
 	if (batch < 1)
 		batch = 1;
@@ -396,7 +397,7 @@ static void *tx_main(void *arg)
 {
 	struct sweep *s = arg;
 	struct batch *b = calloc(1, sizeof(*b));
-	struct bucket bk = {.rate = s->o.rate, .burst = s->o.rate / 200.0};
+	struct bucket bk = {.rate = s->o.rate, .burst = s->o.rate / 50.0};
 	uint64_t next_progress, total;
 
 	if (b == NULL)

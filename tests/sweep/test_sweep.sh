@@ -258,7 +258,25 @@ else
 fi
 sweeplab_load "$WORK/truth" "$WORK/responders"
 
-# 8. 5% loss each way: recall 1.0 with the default retries. nftables drops at random (netem is
+# 8. Privileges: once the sockets are open, no thread of the process holds a capability (none
+# effective, permitted or in the bounding set) and no-new-privileges is set.
+ip netns exec "$(lab_scanner_ns)" "$EXPOSURE" sweep --allow "$BLOCK" --ports 22 --ports-only \
+	--no-progress --retries 0 --rate 2000 --wait 2000 --store "$WORK/caps.db" "$BLOCK" \
+	>/dev/null 2>"$WORK/caps.err" &
+cpid=$!
+sleep 1.5
+caps=$(cat /proc/$cpid/task/*/status 2>/dev/null | awk '/^(CapEff|CapPrm|CapBnd|CapInh|NoNewPrivs):/ { print $1, $2 }' | sort | uniq -c | tr '\n' ';')
+nthreads=$(ls /proc/$cpid/task 2>/dev/null | wc -l)
+wait $cpid
+rc=$?
+if [ $rc = 0 ] && [ "$nthreads" -ge 3 ] &&
+	! grep -v 'CapEff: 0000000000000000\|CapPrm: 0000000000000000\|CapBnd: 0000000000000000\|CapInh: 0000000000000000\|NoNewPrivs: 1' <<<"${caps//;/$'\n'}" | grep -q .; then
+	ok "privileges: $nthreads threads, every capability set empty, no-new-privs ($caps)"
+else
+	bad "privileges: rc $rc threads $nthreads: $caps"
+fi
+
+# 9. 5% loss each way: recall 1.0 with the default retries. nftables drops at random (netem is
 # not in every kernel): the probes as they arrive, the answers as they leave.
 lab_exec range nft -f - <<'NFT' || bad "loss rules"
 table ip sweeploss {
