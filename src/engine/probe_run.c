@@ -554,6 +554,8 @@ static void run_more(struct engine_job *j)
 		run->opened++;
 		c->conn = (unsigned)conn;
 		c->port = 0;
+		c->tls_want =
+		    false; /* a new conversation starts plain, whatever the slot did before */
 		c->retrying = false;
 		conv_open(j, c);
 	}
