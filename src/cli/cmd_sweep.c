@@ -38,6 +38,7 @@ struct sweep_config {
 	size_t n_excludes;
 	const char *ports; /* --ports LIST, or NULL: the catalogue's */
 	const char *store; /* --store PATH: keep the sweep and its diagnoses */
+	uint32_t checks;   /* --profile / --checks: the set diagnosed (0 = the profile 2017) */
 	const char *diff;  /* --diff OLD (NEW is the one argument) */
 	unsigned hosts;
 	bool json, ports_only, help, seed_set, no_progress;
@@ -63,6 +64,8 @@ enum {
 	OPT_NO_PROGRESS,
 	OPT_STORE,
 	OPT_DIFF,
+	OPT_PROFILE,
+	OPT_CHECKS,
 	OPT_HELP,
 };
 
@@ -83,6 +86,8 @@ static const struct option long_options[] = {
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"store", required_argument, NULL, OPT_STORE},
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"checks", required_argument, NULL, OPT_CHECKS},
     {"diff", required_argument, NULL, OPT_DIFF},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -111,6 +116,8 @@ static void usage(FILE *f)
 	    "  --ports LIST        sweep these ports (e.g. 22,445,5900-5901) instead of the\n"
 	    "                      catalogue's\n"
 	    "  --port CHECK=PORT   probe CHECK on another port (as 'exposure check')\n"
+	    "  --profile NAME      the checks swept and diagnosed: 2017 (default) or extended\n"
+	    "  --checks a,b,c      only these checks (their TCP ports are swept)\n"
 	    "  --source ADDR       send from ADDR (default: the route's source to the targets)\n"
 	    "  --wait MS           wait for late replies after the last probe (default 1000)\n"
 	    "  --max-hosts N       hosts diagnosed at once, 1..1024 (default 32)\n"
@@ -243,6 +250,10 @@ static int one_option(struct sweep_config *cfg, int c, const char *arg, char *er
 	case OPT_STORE:
 		cfg->store = arg;
 		return 0;
+	case OPT_PROFILE:
+	case OPT_CHECKS:
+		return catalogue_select(c == OPT_PROFILE ? arg : NULL, c == OPT_CHECKS ? arg : NULL,
+		                        &cfg->checks, err, errlen);
 	case OPT_DIFF:
 		cfg->diff = arg;
 		return 0;
@@ -334,18 +345,20 @@ bad:
 	return -ERR_SYNTAX;
 }
 
-static int catalogue_space_ports(struct space *sp, const struct port_overrides *o)
+static int catalogue_space_ports(struct space *sp, const struct port_overrides *o, uint32_t checks)
 {
 	size_t n;
 
 	const struct check_def *c = catalogue_checks(&n);
 
-	/* The checks its diagnoses run (the profile 2017), and the SYN sweep finds TCP ports only.
-	 */
+	/* The checks its diagnoses run (--profile/--checks, default the profile 2017), and the SYN
+	 * sweep finds TCP ports only. */
+	if (checks == 0)
+		checks = catalogue_profile_2017();
 	for (size_t i = 0; i < n; i++) {
 		struct check_ports cp = catalogue_ports(o, i);
 
-		if (!checks_has(catalogue_profile_2017(), i) || c[i].transport != TRANSPORT_TCP)
+		if (!checks_has(checks, i) || c[i].transport != TRANSPORT_TCP)
 			continue;
 		for (size_t k = 0; k < check_ports_count(cp); k++)
 			if (space_add_port(sp, check_ports_nth(cp, k)) < 0)
@@ -366,7 +379,7 @@ static int build_space(struct sweep_config *cfg, struct space *sp, char *err, si
 			return r;
 	if (cfg->ports)
 		r = parse_ports(sp, cfg->ports, err, errlen);
-	else if ((r = catalogue_space_ports(sp, &cfg->overrides)) < 0)
+	else if ((r = catalogue_space_ports(sp, &cfg->overrides, cfg->checks)) < 0)
 		snprintf(err, errlen, "too many ports in the catalogue");
 	if (r < 0)
 		return r;
@@ -760,7 +773,7 @@ static int run_sweep(struct sweep_config *cfg, struct space *sp)
 	int r, status = 2;
 
 	pthread_mutex_init(&run.lock, NULL);
-	run.dopts = (struct diag_options){.ports = &cfg->overrides};
+	run.dopts = (struct diag_options){.ports = &cfg->overrides, .checks = cfg->checks};
 	if ((run.seen = calloc(sp->n_addrs, 1)) == NULL) {
 		fail("out of memory");
 		goto out;

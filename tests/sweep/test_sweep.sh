@@ -142,6 +142,14 @@ else
 	bad "3 shards do not partition the truth"
 fi
 
+# 3b. --checks picks the ports swept (no --ports): ssh alone sweeps 22 alone.
+lab_scan "$EXPOSURE" sweep --allow "$BLOCK" --checks ssh --ports-only --no-progress --rate 50000 \
+	--wait 300 "$BLOCK" >"$WORK/checks.out" 2>"$WORK/checks.err" || bad "sweep --checks exited $?"
+awk '$3 == "open" { print $1, $2 }' "$WORK/checks.out" | sort >"$WORK/checks"
+awk '$2 == 22' "$WORK/truth.sorted" >"$WORK/truth.22"
+same_as_truth checks "--checks ssh (port 22 only)" "$WORK/truth.22"
+grep -q 'first pass 4096 ' "$WORK/checks.err" || bad "--checks ssh: not 4096 probes: $(cat "$WORK/checks.err")"
+
 # 4. --exclude: a /24 and one responder; the target side sees no packet to them.
 EX1=198.18.33.0/24
 EX2=$(awk 'NR == 3 { print $1 }' "$WORK/truth.sorted")
