@@ -45,6 +45,17 @@ static bool bytes(struct xdr *x, uint32_t max, const uint8_t **s, uint32_t *n)
 	return true;
 }
 
+/* The boolean before each item of an XDR optional list: 1 (an item follows) or 0 (the end).
+ * Any other word is garbage, never the end of the list: a list cut there was not read whole. */
+static bool more(struct xdr *x)
+{
+	uint32_t v = u32(x);
+
+	if (v > 1)
+		x->bad = true;
+	return v == 1 && !x->bad;
+}
+
 int rpc_parse_fragment(const uint8_t *buf, size_t len, uint32_t max, struct rpc_fragment *out)
 {
 	uint32_t v;
@@ -112,7 +123,7 @@ int rpc_parse_pmap_dump(const uint8_t *rec, size_t len, size_t off, struct rpc_p
 	if (off > len)
 		return -ERR_SYNTAX;
 	/* An XDR optional list: a boolean 1 before each mapping, 0 at the end. */
-	while (u32(&x) == 1 && !x.bad) {
+	while (more(&x)) {
 		struct rpc_mapping m;
 
 		m.prog = u32(&x), m.vers = u32(&x), m.prot = u32(&x), m.port = u32(&x);
@@ -162,7 +173,7 @@ int rpc_parse_exports(const uint8_t *rec, size_t len, size_t off, struct rpc_exp
 	memset(out, 0, sizeof(*out));
 	if (off > len)
 		return -ERR_SYNTAX;
-	while (u32(&x) == 1 && !x.bad) {
+	while (more(&x)) {
 		struct rpc_export e = {0};
 		const uint8_t *s;
 		uint32_t n;
@@ -170,7 +181,7 @@ int rpc_parse_exports(const uint8_t *rec, size_t len, size_t off, struct rpc_exp
 		if (!bytes(&x, RPC_DIRPATH_LIMIT, &s, &n))
 			break;
 		out->truncated |= parse_copy_text(e.dir, sizeof(e.dir), s, n);
-		while (u32(&x) == 1 && !x.bad) {
+		while (more(&x)) {
 			if (!bytes(&x, RPC_NAME_LIMIT, &s, &n))
 				break;
 			e.world |= everyone(s, n);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "probes/parse/rdp_parse.h"
+#include "probes/parse/rpc_parse.h"
 #include "probes/parse/ssh_parse.h"
 #include "probes/parse/telnet_parse.h"
 #include "probes/parse/vnc_parse.h"
@@ -450,6 +451,35 @@ static void test_vnc_vencrypt(void **state)
 	assert_true(st.has_plain);
 }
 
+/*
+ * An XDR optional list ends with the boolean 0; any other word is garbage, not the end. Before,
+ * a word such as 0xdeadbeef ended the export list there and what followed was never read: the
+ * probe answered nfs-export-world "no" on a list it had not read (an export to "*" behind it).
+ */
+static void test_rpc_list_end(void **state)
+{
+	/* one export "/a" to host "h", then 0xdeadbeef, then an export "/b" with no group */
+	static const uint8_t bad[] = {0,   0,   0, 1, 0,    0,    0,    2,    '/', 'a', 0, 0,
+	                              0,   0,   0, 1, 0,    0,    0,    1,    'h', 0,   0, 0,
+	                              0,   0,   0, 0, 0xde, 0xad, 0xbe, 0xef, 0,   0,   0, 2,
+	                              '/', 'b', 0, 0, 0,    0,    0,    0,    0,   0,   0, 0};
+	static const uint8_t good[] = {0, 0, 0, 1, 0,   0, 0, 2, '/', 'a', 0, 0, 0, 0, 0, 1,
+	                               0, 0, 0, 1, 'h', 0, 0, 0, 0,   0,   0, 0, 0, 0, 0, 0};
+	static const uint8_t groups_bad[] = {0, 0, 0, 1, 0, 0, 0, 2, '/', 'a', 0, 0, 0, 0, 0, 7};
+	static const uint8_t pmap_bad[] = {0, 0, 0, 1, 0, 0, 0, 1,   0, 0, 0, 2,
+	                                   0, 0, 0, 6, 0, 0, 0, 111, 0, 0, 0, 9};
+	struct rpc_exports ex;
+	struct rpc_pmap_list pm;
+
+	(void)state;
+	assert_int_equal(rpc_parse_exports(good, sizeof(good), 0, &ex), 0);
+	assert_int_equal(ex.total, 1);
+	assert_int_equal(ex.world, 0);
+	assert_int_equal(rpc_parse_exports(bad, sizeof(bad), 0, &ex), -ERR_SYNTAX);
+	assert_int_equal(rpc_parse_exports(groups_bad, sizeof(groups_bad), 0, &ex), -ERR_SYNTAX);
+	assert_int_equal(rpc_parse_pmap_dump(pmap_bad, sizeof(pmap_bad), 0, &pm), -ERR_SYNTAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -460,7 +490,7 @@ int main(void)
 	    cmocka_unit_test(test_telnet_replies),     cmocka_unit_test(test_telnet_classify),
 	    cmocka_unit_test(test_rdp_build_cr),       cmocka_unit_test(test_rdp_cc_bounds),
 	    cmocka_unit_test(test_vnc_version),        cmocka_unit_test(test_vnc_reason_bounds),
-	    cmocka_unit_test(test_vnc_vencrypt),
+	    cmocka_unit_test(test_vnc_vencrypt),       cmocka_unit_test(test_rpc_list_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
