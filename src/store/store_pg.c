@@ -67,7 +67,8 @@ enum sql_id {
 static const char *const sql_text[SQL_X_MAX] = {
     [SQL_INSERT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, requester_hash,"
                    " requester_prefix, family, lang, device, connection, node)"
-                   " VALUES ($1, $2::bytea, 'queued', $3, $4::bytea, $5, $6, $7, $8, $9, $10)",
+                   " VALUES ($1, $2::bytea, 'queued', $3, $4::bytea, $5, $6, $7, $8, $9, $10)"
+                   " ON CONFLICT DO NOTHING",
     /* A status change wakes the other nodes' streams (NOTIFY is sent at commit; a wake-up
      * only: they read the row, and poll anyway). */
     [SQL_RUNNING] = "WITH u AS (UPDATE diagnoses SET status = 'running', started_ms = $2"
@@ -112,7 +113,8 @@ static const char *const sql_text[SQL_X_MAX] = {
         "WITH u AS (INSERT INTO diagnoses (id, token_hash, status, created_ms, started_ms,"
         "   finished_ms, requester_hash, requester_prefix, family, lang, risk, checks_summary,"
         "   findings_summary, connection, device, families) VALUES ($1, $2::bytea, $3, $4, $5,"
-        "   $6, $7::bytea, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING n),"
+        "   $6, $7::bytea, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING"
+        "   RETURNING n),"
         " d AS (INSERT INTO documents (diag, json) SELECT n, $17::text FROM u"
         "   WHERE $17::text IS NOT NULL),"
         " c AS (INSERT INTO check_results (diag, check_name, port, state, reason, rtt_ms,"
@@ -893,8 +895,10 @@ static int apply_create(struct pgc *c, const struct wop *w)
 
 	snprintf(created, sizeof(created), "%lld", (long long)w->created_ms);
 	snprintf(family, sizeof(family), "%d", w->family);
+	/* ON CONFLICT DO NOTHING: a taken id, or an active diagnosis of this requester (the
+	 * unique index), inserts no row instead of aborting the batch's transaction. */
 	r = exec_id_cmd(c, SQL_INSERT, 10, vals);
-	return r < 0 ? r : 0;
+	return r < 0 ? r : r == 0 ? -EEXIST : 0;
 }
 
 static int apply_status(struct pgc *c, const struct wop *w)
@@ -929,6 +933,8 @@ static int apply_result(struct pgc *c, const struct wop *w)
 	              w->type == WOP_RESULT ? RESULT_PARAMS : PARAMS_MAX, vals);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = pg_err(c->c, res);
+	else if (w->type == WOP_IMPORT && PQntuples(res) == 0)
+		r = -EEXIST; /* its id was taken: nothing inserted */
 	PQclear(res);
 	return r;
 }
@@ -1058,19 +1064,19 @@ static int wr_begin(void *ctx, bool durable)
 	return r;
 }
 
-/* Each write under a savepoint: a failed statement would otherwise abort the whole batch. */
+/*
+ * One statement per write (two for a delete or a connection answer), no savepoint: each is
+ * written so that the refusals a caller must hear come back as results, not as SQL errors
+ * (a taken id or an active requester: ON CONFLICT DO NOTHING; a wrong token: compared here;
+ * a finished or deleted diagnosis: the UPDATE matches no row), so the transaction stays
+ * usable; everything else was checked by store.c before it was queued. A statement that fails
+ * anyway (the database's trouble) aborts the transaction: the later writes and the COMMIT
+ * fail, and the whole batch is reported failed, as the queue's contract says. A savepoint
+ * around each write cost two more round trips per write (test_store_perf, bench/RESULTS.md).
+ */
 static int wr_apply(void *ctx, struct store_queue_item *it)
 {
-	struct pgc *c = &((struct pg *)ctx)->wr;
-	int r;
-
-	if ((r = exec_cmd(c->c, "SAVEPOINT w")) < 0)
-		return r;
-	r = apply_one(c, to_wop(it));
-	if (r < 0 && exec_cmd(c->c, "ROLLBACK TO SAVEPOINT w") < 0)
-		return r;
-	exec_cmd(c->c, "RELEASE SAVEPOINT w");
-	return r;
+	return apply_one(&((struct pg *)ctx)->wr, to_wop(it));
 }
 
 static int wr_commit(void *ctx)
