@@ -56,6 +56,19 @@ static bool openable(const struct rsync_module *m)
 	return !m->cut && m->name[0] != '\0' && strchr(m->name, '?') == NULL;
 }
 
+/*
+ * Whether opening the module answered the question for it: a password asked for, or a refusal
+ * (hosts allow/deny: "access denied", or no such module). Other @ERRORs ("max connections
+ * reached", "chroot failed", a lock file) say the daemon could not serve it now, not that it
+ * is protected: the module stays undecided.
+ */
+static bool refused(const struct rsync_module *m)
+{
+	return m->open == OPEN_AUTH ||
+	       (m->open == OPEN_ERROR && (strstr(m->error, "access denied") != NULL ||
+	                                  strstr(m->error, "Unknown module") != NULL));
+}
+
 /* The next module to open after index from, or n_mods. */
 static size_t next_module(const struct rsync_state *s, size_t from)
 {
@@ -93,7 +106,7 @@ static void report(struct rsync_state *s, struct probe_result *out)
 			json_object_set_new(json_array_get(opened, json_array_size(opened) - 1),
 			                    "error", json_string(m->error));
 		n_ok += m->open == OPEN_OK;
-		n_decided += m->open == OPEN_OK || m->open == OPEN_AUTH || m->open == OPEN_ERROR;
+		n_decided += m->open == OPEN_OK || refused(m);
 	}
 	probe_detail_set(out, "modules", mods);
 	probe_detail_set(out, "modules_listed", json_integer((json_int_t)s->n_listed));

@@ -72,6 +72,14 @@ static const struct tcase cases[] = {
      "rsync-modules-listed=confirmed",
      "rsync-no-auth",
      PROBE_ANSWER_NO},
+    /* a module busy ("max connections"), neither opened nor refused: undecided, never "no" */
+    {&probe_rsync,
+     {"rsync/emul-list-priv.bin", RS "open-authreqd.bin", "rsync/emul-open-busy.bin"},
+     SERVICE_IDENTIFIED,
+     "rsync",
+     "rsync-modules-listed=confirmed",
+     "rsync-no-auth",
+     PROBE_ANSWER_UNDECIDED},
     /* no module listed (list = no): undecided, never "no" */
     {&probe_rsync,
      {"rsync/emul-list-empty.bin"},
