@@ -140,9 +140,12 @@ static void report(struct rsync_state *s, struct probe_result *out)
 	if (n_ok > 0)
 		return;
 	/* "No" only when every listed module was opened and asked for a password or refused. */
-	if (s->list_done && !s->list_cut && s->n_listed > 0 && s->n_listed == s->n_mods &&
-	    n_decided == s->n_mods)
+	if (s->list_done && !s->list_cut && !s->list_error[0] && s->n_listed > 0 &&
+	    s->n_listed == s->n_mods && n_decided == s->n_mods)
 		probe_answer(out, "rsync-no-auth", PROBE_ANSWER_NO);
+	else if (s->list_error[0] && s->n_listed > 0)
+		probe_undecided(out, "rsync-no-auth",
+		                "could not check: an @ERROR ended the module list before its end");
 	else if (s->list_done && s->n_listed == 0)
 		probe_undecided(out, "rsync-no-auth",
 		                "could not check: the daemon lists no module, and a hidden one "

@@ -80,6 +80,14 @@ static const struct tcase cases[] = {
      "rsync-modules-listed=confirmed",
      "rsync-no-auth",
      PROBE_ANSWER_UNDECIDED},
+    /* a list that an @ERROR ends (not EXIT): the modules behind it unknown, undecided */
+    {&probe_rsync,
+     {"rsync/emul-list-error.bin", RS "open-authreqd.bin"},
+     SERVICE_IDENTIFIED,
+     "rsync",
+     "rsync-modules-listed=confirmed",
+     "rsync-no-auth",
+     PROBE_ANSWER_UNDECIDED},
     /* no module listed (list = no): undecided, never "no" */
     {&probe_rsync,
      {"rsync/emul-list-empty.bin"},
