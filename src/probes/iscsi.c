@@ -148,10 +148,18 @@ static int on_login(struct iscsi_state *s, const uint8_t *buf, const struct iscs
 	s->have_status = true;
 	s->stat_sn = p->stat_sn;
 	iscsi_keys_scan(buf + p->data_off, p->data_len, &s->keys);
-	if (p->status_class == 2 || (p->status_class == 0 && !p->final)) {
+	if (p->status_class == 2 ||
+	    (p->status_class == 0 && !p->final && s->keys.auth_method[0] != '\0' &&
+	     strcmp(s->keys.auth_method, "None") != 0)) {
 		/* Refused, or the target stays in the security stage to authenticate (CHAP). */
 		return finish(s, NULL, out);
 	}
+	/* Staying in the stage without a method that asks for a secret is no refusal. */
+	if (p->status_class == 0 && !p->final)
+		return finish(s,
+		              "the target stayed in the security stage without choosing "
+		              "an authentication method",
+		              out);
 	if (p->status_class != 0)
 		return finish(s, "the target redirected or failed the login", out);
 	if (strcmp(s->keys.auth_method, "None") != 0 && s->keys.auth_method[0] != '\0' &&
