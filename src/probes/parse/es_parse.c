@@ -77,6 +77,9 @@ int es_parse_head(const uint8_t *buf, size_t len, struct es_http *out)
 			return -ERR_SYNTAX;
 		out->status = out->status * 10 + (unsigned)(buf[i] - '0');
 	}
+	/* Three digits, then a space or the line's end (no reason phrase): "4011" is not 401. */
+	if (buf[12] != ' ' && buf[12] != '\r' && buf[12] != '\n')
+		return -ERR_SYNTAX;
 	nl = memchr(buf, '\n', scan);
 	if (nl == NULL)
 		return len >= ES_HEAD_MAX ? -ERR_TOOBIG : PARSE_AGAIN;

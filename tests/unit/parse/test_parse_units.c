@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "probes/parse/es_parse.h"
 #include "probes/parse/rdp_parse.h"
 #include "probes/parse/rpc_parse.h"
 #include "probes/parse/ssh_parse.h"
@@ -480,6 +481,22 @@ static void test_rpc_list_end(void **state)
 	assert_int_equal(rpc_parse_pmap_dump(pmap_bad, sizeof(pmap_bad), 0, &pm), -ERR_SYNTAX);
 }
 
+/* The status code is three digits and a space (RFC 9112 §4): "4031" is no 403. Before, the
+ * fourth digit was never looked at and "HTTP/1.1 4011" read as a 401 (elasticsearch-no-auth
+ * answered "no" over garbage, with Elasticsearch's realm). */
+static void test_es_status_line(void **state)
+{
+	struct es_http h;
+
+	(void)state;
+	assert_int_equal(es_parse_head(S("HTTP/1.1 401 Unauthorized\r\n\r\n"), &h), 29);
+	assert_int_equal(h.status, 401);
+	assert_int_equal(es_parse_head(S("HTTP/1.1 200\r\n\r\n"), &h), 16);
+	assert_int_equal(h.status, 200);
+	assert_int_equal(es_parse_head(S("HTTP/1.1 4011 Unauthorized\r\n\r\n"), &h), -ERR_SYNTAX);
+	assert_int_equal(es_parse_head(S("HTTP/1.1 401x\r\n\r\n"), &h), -ERR_SYNTAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +508,7 @@ int main(void)
 	    cmocka_unit_test(test_rdp_build_cr),       cmocka_unit_test(test_rdp_cc_bounds),
 	    cmocka_unit_test(test_vnc_version),        cmocka_unit_test(test_vnc_reason_bounds),
 	    cmocka_unit_test(test_vnc_vencrypt),       cmocka_unit_test(test_rpc_list_end),
+	    cmocka_unit_test(test_es_status_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
