@@ -99,22 +99,14 @@ void probe_detail_set(struct probe_result *out, const char *key, json_t *value)
 
 int probe_other(struct probe_result *out, const uint8_t *buf, size_t len)
 {
-	static const struct {
-		const char *prefix, *service;
-	} known[] = {{"SSH-", "ssh"}, {"HTTP/", "http"}, {"RFB ", "vnc"}, {"@RSYNCD:", "rsync"}};
-	bool waiting = false;
+	const char *name = probe_other_service(buf, len);
 
 	out->state = SERVICE_OTHER;
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-		size_t k = strlen(known[i].prefix);
-
-		if (len >= k && memcmp(buf, known[i].prefix, k) == 0) {
-			snprintf(out->service, sizeof(out->service), "%s", known[i].service);
-			return PROBE_DONE;
-		}
-		waiting |= len < k && memcmp(buf, known[i].prefix, len) == 0;
+	if (name != NULL) {
+		snprintf(out->service, sizeof(out->service), "%s", name);
+		return PROBE_DONE;
 	}
-	return waiting ? PROBE_MORE : PROBE_DONE;
+	return probe_other_partial(buf, len) ? PROBE_MORE : PROBE_DONE;
 }
 
 static const char *const end_names[PROBE_END_X_MAX] = {
@@ -128,31 +120,41 @@ const char *probe_end_name(enum probe_end why)
 	return (unsigned)why < PROBE_END_X_MAX && end_names[why] ? end_names[why] : "ended";
 }
 
+/* What other services send first: the one table of probe_other, probe_other_service and
+ * probe_other_partial. Telnet's IAC (0xff) is not in it: one byte says too little in front of
+ * a binary protocol (an RPC record mark starts with it). */
+static const struct {
+	const char *mark;
+	size_t len;
+	const char *service;
+} other_marks[] = {
+    {"SSH-", 4, "ssh"},
+    {"HTTP/", 5, "http"},
+    {"RFB ", 4, "vnc"},
+    {"@RSYNCD:", 8, "rsync"},
+    /* a TLS record: change-cipher-spec, alert, handshake, data (version 3.x) */
+    {"\x14\x03", 2, "tls"},
+    {"\x15\x03", 2, "tls"},
+    {"\x16\x03", 2, "tls"},
+    {"\x17\x03", 2, "tls"},
+    {"\x03\x00", 2, "rdp"}, /* a TPKT header */
+};
+
 const char *probe_other_service(const uint8_t *buf, size_t len)
 {
-	if (len >= 2 && buf[0] >= 0x14 && buf[0] <= 0x17 && buf[1] == 0x03)
-		return "tls"; /* a TLS record: change-cipher-spec, alert, handshake, data */
-	if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0)
-		return "http";
-	if (len >= 4 && memcmp(buf, "SSH-", 4) == 0)
-		return "ssh";
-	if (len >= 4 && memcmp(buf, "RFB ", 4) == 0)
-		return "vnc";
-	if (len >= 1 && buf[0] == 0xff)
-		return "telnet";
-	if (len >= 2 && buf[0] == 0x03 && buf[1] == 0x00)
-		return "rdp";
+	for (size_t i = 0; i < sizeof(other_marks) / sizeof(other_marks[0]); i++)
+		if (len >= other_marks[i].len &&
+		    memcmp(buf, other_marks[i].mark, other_marks[i].len) == 0)
+			return other_marks[i].service;
 	return NULL;
 }
 
 bool probe_other_partial(const uint8_t *buf, size_t len)
 {
-	static const char *const marks[] = {"HTTP/", "SSH-", "RFB "};
-
-	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
-		if (len < strlen(marks[i]) && memcmp(buf, marks[i], len) == 0)
+	for (size_t i = 0; i < sizeof(other_marks) / sizeof(other_marks[0]); i++)
+		if (len < other_marks[i].len && memcmp(buf, other_marks[i].mark, len) == 0)
 			return true;
-	return len == 1 && ((buf[0] >= 0x14 && buf[0] <= 0x17) || buf[0] == 0x03);
+	return false;
 }
 
 void probe_result_done(struct probe_result *out)

@@ -199,9 +199,8 @@ void probe_detail_set(struct probe_result *out, const char *key, json_t *value);
 
 /*
  * The first bytes are not the protocol: out->state = SERVICE_OTHER, with out->service named
- * when they start like another greeting ("SSH-" ssh, "HTTP/" http, "RFB " vnc, "@RSYNCD:"
- * rsync). Returns PROBE_MORE while buf is still a short prefix of such a greeting (the caller
- * consumes nothing and waits for more), else PROBE_DONE.
+ * as probe_other_service() names them. Returns PROBE_MORE while buf is still a short prefix of
+ * such a greeting (the caller consumes nothing and waits for more), else PROBE_DONE.
  */
 int probe_other(struct probe_result *out, const uint8_t *buf, size_t len);
 
@@ -209,9 +208,9 @@ int probe_other(struct probe_result *out, const uint8_t *buf, size_t len);
 const char *probe_end_name(enum probe_end why);
 
 /*
- * Another well-known service recognised from the first bytes it sent ("http", "tls", "ssh",
- * "vnc", "telnet", "rdp"), or NULL. For the probes of servers that answer a request (the
- * databases): what answered instead is named the same way everywhere.
+ * Another well-known service recognised from the first bytes it sent ("ssh", "http", "vnc",
+ * "rsync", "tls", "rdp"), or NULL: one table for every probe, so what answered instead
+ * is named the same way everywhere.
  */
 const char *probe_other_service(const uint8_t *buf, size_t len);
 
