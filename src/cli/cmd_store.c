@@ -40,17 +40,18 @@ static int copy_cb(void *ud, const struct store_full *row)
 		return 1;
 	}
 	c->rows++;
-	c->done += row->status == STORE_DONE;
+	c->done += row->status == STORE_DONE && !row->sweep;
 	return 0;
 }
 
-/* Counts every diagnosis (any status) and the done ones. */
+/* Counts every diagnosis (any status) and the service's done ones, as store_count_results
+ * counts them (a sweep's hosts are not among them). */
 static int count_cb(void *ud, const struct store_full *row)
 {
 	struct copy_state *c = ud;
 
 	c->rows++;
-	c->done += row->status == STORE_DONE;
+	c->done += row->status == STORE_DONE && !row->sweep;
 	return 0;
 }
 

@@ -32,7 +32,7 @@
 #define PURGE_CHUNK   500
 #define POOL_MAX      4
 #define FETCH_ROWS    "20000"
-#define PARAMS_MAX    27 /* an import's; a result has RESULT_PARAMS */
+#define PARAMS_MAX    29 /* an import's; a result has RESULT_PARAMS */
 #define RESULT_PARAMS 17
 #define ARRAY_MAX     (1u << 20)                     /* one text[] parameter of a result */
 #define HEX_BYTEA     (2 + 2 * STORE_HASH_BYTES + 1) /* "\x" + 64 hex + NUL */
@@ -61,13 +61,17 @@ enum sql_id {
 	SQL_COUNT,
 	SQL_IMPORT,
 	SQL_ACTIVE,
+	SQL_SWEEP_INS,
+	SQL_SWEEP_END,
+	SQL_SWEEP_GET,
 	SQL_X_MAX
 };
 
 static const char *const sql_text[SQL_X_MAX] = {
     [SQL_INSERT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, requester_hash,"
-                   " requester_prefix, family, lang, device, connection, node)"
-                   " VALUES ($1, $2::bytea, 'queued', $3, $4::bytea, $5, $6, $7, $8, $9, $10)"
+                   " requester_prefix, family, lang, device, connection, node, sweep, address)"
+                   " VALUES ($1, $2::bytea, 'queued', $3, $4::bytea, $5, $6, $7, $8, $9, $10,"
+                   " $11, $12)"
                    " ON CONFLICT DO NOTHING",
     /* A status change wakes the other nodes' streams (NOTIFY is sent at commit; a wake-up
      * only: they read the row, and poll anyway). */
@@ -104,16 +108,19 @@ static const char *const sql_text[SQL_X_MAX] = {
                 " d.connection, d.device"
                 " FROM diagnoses d LEFT JOIN documents x ON x.diag = d.n WHERE d.id = $1",
     [SQL_INFLIGHT] = "SELECT count(*) FROM diagnoses WHERE status IN ('queued', 'running')",
+    /* $3 NULL: the rows of no sweep (the service's), else that sweep's (sweep-store.md). */
     [SQL_COUNT] = "SELECT count(*) FROM diagnoses WHERE status = 'done'"
-                  " AND created_ms >= $1 AND created_ms < $2",
+                  " AND created_ms >= $1 AND created_ms < $2"
+                  " AND sweep IS NOT DISTINCT FROM $3::text",
     [SQL_ACTIVE] = "SELECT id FROM diagnoses WHERE requester_hash = $1::bytea"
-                   " AND status IN ('queued', 'running') LIMIT 1",
+                   " AND status IN ('queued', 'running') AND sweep IS NULL LIMIT 1",
     /* A whole diagnosis as another store had it (exposure store copy), in one statement. */
     [SQL_IMPORT] =
         "WITH u AS (INSERT INTO diagnoses (id, token_hash, status, created_ms, started_ms,"
         "   finished_ms, requester_hash, requester_prefix, family, lang, risk, checks_summary,"
-        "   findings_summary, connection, device, families) VALUES ($1, $2::bytea, $3, $4, $5,"
-        "   $6, $7::bytea, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING"
+        "   findings_summary, connection, device, families, sweep, address) VALUES ($1,"
+        "   $2::bytea, $3, $4, $5, $6, $7::bytea, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
+        "   $28::text, $29::text) ON CONFLICT DO NOTHING"
         "   RETURNING n),"
         " d AS (INSERT INTO documents (diag, json) SELECT n, $17::text FROM u"
         "   WHERE $17::text IS NOT NULL),"
@@ -124,6 +131,14 @@ static const char *const sql_text[SQL_X_MAX] = {
         "   SELECT u.n, x.o - 1, x.c, x.f, x.s, x.k FROM u, unnest($24::text[], $25::text[],"
         "   $26::text[], $27::text[]) WITH ORDINALITY AS x(c, f, s, k, o))"
         " SELECT n FROM u",
+    /* Sweeps: ON CONFLICT DO NOTHING inserting no row is -EEXIST (a result, not an error
+     * aborting the batch). */
+    [SQL_SWEEP_INS] = "INSERT INTO sweeps (id, started_ms, targets, ports) VALUES ($1, $2, $3, $4)"
+                      " ON CONFLICT DO NOTHING",
+    [SQL_SWEEP_END] = "UPDATE sweeps SET finished_ms = $2, sent = $3, open_ports = $4, hosts = $5"
+                      " WHERE id = $1",
+    [SQL_SWEEP_GET] = "SELECT id, started_ms, finished_ms, targets, ports, sent, open_ports, hosts"
+                      " FROM sweeps WHERE id = $1",
 };
 
 /* One connection and which statements are prepared on it (lost with a reconnection). */
@@ -139,7 +154,9 @@ enum wop_type {
 	WOP_DELETE,
 	WOP_PURGE,
 	WOP_CONNECTION,
-	WOP_IMPORT
+	WOP_IMPORT,
+	WOP_SWEEP_BEGIN,
+	WOP_SWEEP_END
 };
 
 /* One queued write; owns everything it points to. */
@@ -157,7 +174,11 @@ struct wop {
 	int64_t created_ms;
 	int family;
 	enum store_device device;
-	const char *node; /* the store's own name, which outlives the write */
+	const char *node;             /* the store's own name, which outlives the write */
+	char sweep[STORE_ID_LEN + 1]; /* "": none (then no address either) */
+	char address[ADDR_STRLEN];
+	/* WOP_SWEEP_BEGIN, WOP_SWEEP_END (owned) */
+	struct store_sweep *sw;
 	/* WOP_DELETE, WOP_CONNECTION */
 	uint8_t given_hash[STORE_HASH_BYTES];
 	enum store_connection connection;
@@ -343,6 +364,12 @@ static int exec_id_cmd(struct pgc *c, enum sql_id id, int n, const char *const *
 	}
 	PQclear(res);
 	return r;
+}
+
+/* A text column, NULL for SQL NULL. */
+static const char *col_opt(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
 /* A non-negative bigint column. */
@@ -879,7 +906,7 @@ out_close:
 static int apply_create(struct pgc *c, const struct wop *w)
 {
 	char created[INT64_TEXT], family[4];
-	const char *vals[10] = {
+	const char *vals[12] = {
 	    w->id,
 	    w->token_hash,
 	    created,
@@ -890,6 +917,8 @@ static int apply_create(struct pgc *c, const struct wop *w)
 	    store_device_name(w->device),
 	    store_connection_name(w->connection),
 	    w->node,
+	    w->sweep[0] ? w->sweep : NULL,
+	    w->sweep[0] ? w->address : NULL,
 	};
 	int r;
 
@@ -897,7 +926,7 @@ static int apply_create(struct pgc *c, const struct wop *w)
 	snprintf(family, sizeof(family), "%d", w->family);
 	/* ON CONFLICT DO NOTHING: a taken id, or an active diagnosis of this requester (the
 	 * unique index), inserts no row instead of aborting the batch's transaction. */
-	r = exec_id_cmd(c, SQL_INSERT, 10, vals);
+	r = exec_id_cmd(c, SQL_INSERT, 12, vals);
 	return r < 0 ? r : r == 0 ? -EEXIST : 0;
 }
 
@@ -1001,6 +1030,29 @@ static int apply_purge(struct pgc *c, const struct wop *w)
 	return exec_id_cmd(c, SQL_PURGE, 2, vals);
 }
 
+/* A sweep's row: inserted (-EEXIST if its id is taken) or ended (an unknown id: nothing). */
+static int apply_sweep(struct pgc *c, const struct wop *w)
+{
+	const struct store_sweep *sw = w->sw;
+	char a[INT64_TEXT], b[INT64_TEXT], d[INT64_TEXT], e[INT64_TEXT];
+	const char *vals[5] = {sw->id, a, b, d, e};
+	int r;
+
+	if (w->type == WOP_SWEEP_BEGIN) {
+		snprintf(a, sizeof(a), "%lld", (long long)sw->started_ms);
+		vals[2] = sw->targets;
+		vals[3] = sw->ports;
+		r = exec_id_cmd(c, SQL_SWEEP_INS, 4, vals);
+		return r < 0 ? r : r == 0 ? -EEXIST : 0;
+	}
+	snprintf(a, sizeof(a), "%lld", (long long)sw->finished_ms);
+	snprintf(b, sizeof(b), "%lld", (long long)sw->sent);
+	snprintf(d, sizeof(d), "%lld", (long long)sw->open_ports);
+	snprintf(e, sizeof(e), "%lld", (long long)sw->hosts);
+	r = exec_id_cmd(c, SQL_SWEEP_END, 5, vals);
+	return r < 0 ? r : 0;
+}
+
 static int apply_one(struct pgc *c, const struct wop *w)
 {
 	switch (w->type) {
@@ -1018,6 +1070,9 @@ static int apply_one(struct pgc *c, const struct wop *w)
 		return apply_connection(c, w);
 	case WOP_IMPORT:
 		return apply_result(c, w);
+	case WOP_SWEEP_BEGIN:
+	case WOP_SWEEP_END:
+		return apply_sweep(c, w);
 	}
 	return -ERR_INTERNAL;
 }
@@ -1028,6 +1083,7 @@ static void wop_free(struct wop *w)
 		return;
 	for (unsigned i = 0; i < PARAMS_MAX; i++)
 		free(w->rp[i]);
+	free(w->sw);
 	free(w);
 }
 
@@ -1185,6 +1241,10 @@ static int pg_create(struct store *base, const struct store_new *d, bool sync)
 	w->device = d->device;
 	w->connection = d->connection;
 	w->node = s->node;
+	if (d->sweep) { /* store.c checked both */
+		snprintf(w->sweep, sizeof(w->sweep), "%s", d->sweep);
+		snprintf(w->address, sizeof(w->address), "%s", d->address);
+	}
 	return enqueue(s, w, flags);
 }
 
@@ -1358,6 +1418,10 @@ static int import_params(struct wop *w, const struct store_full *f)
 	                                                              : "6")
 	                    : NULL;
 	p[16] = dup_opt(f->json);
+	p[27] = dup_opt(f->sweep);
+	p[28] = dup_opt(f->address);
+	if ((f->sweep && !p[27]) || (f->address && !p[28]))
+		return -ENOMEM;
 	for (unsigned i = 0; i < 17; i++) {
 		bool want = i == 0 || i == 1 || i == 2 || i == 3 || (i >= 6 && i <= 9) ||
 		            (i == 4 && f->started_ms) || (i == 5 && f->finished_ms) ||
@@ -1649,7 +1713,9 @@ static int pg_count_results(struct store *base, const struct store_period *p, ui
 	const char *vals[2] = {since, until};
 
 	period_text(p, since, until);
-	return count_query(to_pg(base), SQL_COUNT, 2, vals, out);
+	const char *vals3[3] = {vals[0], vals[1], p ? p->sweep : NULL};
+
+	return count_query(to_pg(base), SQL_COUNT, 3, vals3, out);
 }
 
 /* "ok" if the server answers and the schema is the one this code reads. */
@@ -1685,8 +1751,9 @@ static int pg_check_integrity(struct store *base, char *msg, size_t n)
 static const char iter_sql[] =
     "DECLARE it NO SCROLL CURSOR FOR"
     " SELECT n, id, created_ms, finished_ms, requester_hash, requester_prefix, family, risk,"
-    " lang, checks_summary, findings_summary, connection, device, families FROM diagnoses"
-    " WHERE status = 'done' AND created_ms >= $1 AND created_ms < $2"
+    " lang, checks_summary, findings_summary, connection, device, families, sweep, address"
+    " FROM diagnoses WHERE status = 'done' AND created_ms >= $1 AND created_ms < $2"
+    " AND sweep IS NOT DISTINCT FROM $3::text"
     " ORDER BY created_ms, n";
 
 static unsigned family_bits(const PGresult *res, int row)
@@ -1730,6 +1797,8 @@ static int emit(const PGresult *res, int i, struct store_summary_buf *b, store_i
 	    .n_checks = b->n_checks,
 	    .findings = b->findings,
 	    .n_findings = b->n_findings,
+	    .sweep = col_opt(res, i, 14),
+	    .address = col_opt(res, i, 15),
 	};
 	return cb(ud, &row);
 }
@@ -1738,12 +1807,12 @@ static int iter_cursor(struct pgc *c, const struct store_period *p, store_iter_c
                        struct store_summary_buf *b)
 {
 	char since[INT64_TEXT], until[INT64_TEXT];
-	const char *vals[2] = {since, until};
+	const char *vals[3] = {since, until, p ? p->sweep : NULL};
 	PGresult *res;
 	int r, count = 0;
 
 	period_text(p, since, until);
-	res = PQexecParams(c->c, iter_sql, 2, NULL, vals, NULL, NULL, 0);
+	res = PQexecParams(c->c, iter_sql, 3, NULL, vals, NULL, NULL, 0);
 	r = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : pg_err(c->c, res);
 	PQclear(res);
 	while (r == 0) {
@@ -1797,17 +1866,12 @@ static const char dump_sql[] =
     "DECLARE dump NO SCROLL CURSOR FOR"
     " SELECT d.n, d.id, d.token_hash, d.status, d.created_ms, d.started_ms, d.finished_ms,"
     " d.requester_hash, d.requester_prefix, d.family, d.lang, d.risk, d.checks_summary,"
-    " d.findings_summary, d.connection, d.device, d.families, x.json,"
+    " d.findings_summary, d.connection, d.device, d.families, x.json, d.sweep, d.address,"
     " (SELECT json_agg(json_build_array(check_name, port, state, reason, rtt_ms, service)"
     "   ORDER BY check_name COLLATE \"C\", port) FROM check_results c WHERE c.diag = d.n),"
     " (SELECT json_agg(json_build_array(check_name, finding, severity, confidence)"
     "   ORDER BY seq) FROM findings f WHERE f.diag = d.n)"
     " FROM diagnoses d LEFT JOIN documents x ON x.diag = d.n ORDER BY d.n";
-
-static const char *col_opt(const PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
-}
 
 static const char *jstr(const json_t *a, size_t i)
 {
@@ -1858,7 +1922,7 @@ static int dump_row(const PGresult *res, int i, struct store_dump_buf *b, store_
 	if (!tok || !hash || store_hex_to_hash(tok, token_hash) < 0 ||
 	    store_status_parse(col_str(res, i, 3), &status) < 0)
 		return -ERR_SYNTAX;
-	if ((r = dump_children(col_opt(res, i, 18), col_opt(res, i, 19), b)) < 0)
+	if ((r = dump_children(col_opt(res, i, 20), col_opt(res, i, 21), b)) < 0)
 		return r;
 	f = (struct store_full){
 	    .id = col_str(res, i, 1),
@@ -1879,6 +1943,8 @@ static int dump_row(const PGresult *res, int i, struct store_dump_buf *b, store_
 	                : strcmp(fam, "46") == 0 ? STORE_FAMILY_BOTH
 	                                         : STORE_FAMILY_V6,
 	    .json = col_opt(res, i, 17),
+	    .sweep = col_opt(res, i, 18),
+	    .address = col_opt(res, i, 19),
 	};
 	(void)store_connection_parse(col_opt(res, i, 14), &f.connection);
 	(void)store_device_parse(col_opt(res, i, 15), &f.device);
@@ -1930,6 +1996,78 @@ static int pg_dump(struct store *base, store_dump_cb *cb, void *ud)
 	return r;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Sweeps (/work/brief/sweep-store.md), as the SQLite backend's.                           */
+
+static int sweep_put(struct store *base, const struct store_sweep *sw, bool begin)
+{
+	struct wop *w = calloc(1, sizeof(*w));
+
+	if (!w || !(w->sw = malloc(sizeof(*w->sw)))) {
+		free(w);
+		return -ENOMEM;
+	}
+	*w->sw = *sw;
+	w->type = begin ? WOP_SWEEP_BEGIN : WOP_SWEEP_END;
+	snprintf(w->id, sizeof(w->id), "%s", sw->id);
+	return enqueue(to_pg(base), w, begin ? STORE_QUEUE_WAIT | STORE_QUEUE_DURABLE : 0);
+}
+
+static int pg_sweep_begin(struct store *base, const struct store_sweep *sw)
+{
+	return sweep_put(base, sw, true);
+}
+
+static int pg_sweep_end(struct store *base, const struct store_sweep *sw)
+{
+	return sweep_put(base, sw, false);
+}
+
+/* A bigint column of any sign (a sweep's counts may be -1); none for NULL. */
+static int64_t col_i64_or(const PGresult *res, int col, int64_t none)
+{
+	const char *t = PQgetvalue(res, 0, col);
+	uint64_t v = 0;
+
+	if (PQgetisnull(res, 0, col))
+		return none;
+	if (*t == '-')
+		return decimal_u64(t + 1, INT64_MAX, &v) < 0 ? none : -(int64_t)v;
+	return decimal_u64(t, INT64_MAX, &v) < 0 ? none : (int64_t)v;
+}
+
+static int pg_sweep_get(struct store *base, const char *id, struct store_sweep *out)
+{
+	struct pg *s = to_pg(base);
+	const char *vals[1] = {id};
+	PGresult *res;
+	struct pgc *c;
+	int r = 0;
+
+	if ((r = pool_take(s, &c)) < 0)
+		return r;
+	res = exec_id(c, SQL_SWEEP_GET, 1, vals);
+	if (retry_on_new(s, c, &res))
+		res = exec_id(c, SQL_SWEEP_GET, 1, vals);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = pg_err(c->c, res);
+	} else if (PQntuples(res) != 1) {
+		r = -ENOENT;
+	} else {
+		copy_col(res, 0, out->id, sizeof(out->id));
+		out->started_ms = col_i64(res, 0, 1);
+		out->finished_ms = col_i64_or(res, 2, 0);
+		copy_col(res, 3, out->targets, sizeof(out->targets));
+		copy_col(res, 4, out->ports, sizeof(out->ports));
+		out->sent = col_i64_or(res, 5, -1);
+		out->open_ports = col_i64_or(res, 6, -1);
+		out->hosts = col_i64_or(res, 7, -1);
+	}
+	PQclear(res);
+	pool_give(s, c);
+	return r;
+}
+
 const struct store_ops store_pg_ops = {
     .name = "postgresql",
     .open = pg_open,
@@ -1951,4 +2089,7 @@ const struct store_ops store_pg_ops = {
     .count_results = pg_count_results,
     .dump = pg_dump,
     .import = pg_import,
+    .sweep_begin = pg_sweep_begin,
+    .sweep_end = pg_sweep_end,
+    .sweep_get = pg_sweep_get,
 };

@@ -85,6 +85,28 @@ const char *const store_pg_migrations[] = {
     "  name text PRIMARY KEY,"
     "  fingerprint bytea NOT NULL"
     ");",
+    /* 3: sweeps (issue 13, /work/brief/sweep-store.md), as SQLite's version 4: one row per
+     * `exposure sweep`; its hosts are diagnoses naming it, with the host's address (the
+     * operator's own hosts; a visitor's address is never stored: both NULL on every other
+     * row, so the service's reports, which read sweep IS NULL, never see a sweep). */
+    "CREATE TABLE sweeps ("
+    "  id text PRIMARY KEY CHECK (length(id) = 32),"
+    "  started_ms bigint NOT NULL,"
+    "  finished_ms bigint,"
+    "  targets text NOT NULL,"
+    "  ports text NOT NULL,"
+    "  sent bigint,"
+    "  open_ports bigint,"
+    "  hosts bigint"
+    ");"
+    "ALTER TABLE diagnoses ADD COLUMN sweep text CHECK (sweep IS NULL OR length(sweep) = 32);"
+    "ALTER TABLE diagnoses ADD COLUMN address text CHECK ((address IS NULL) = (sweep IS NULL));"
+    "CREATE INDEX diagnoses_sweep ON diagnoses (sweep, created_ms) WHERE sweep IS NOT NULL;"
+    /* One active diagnosis per requester is the service's rule: a sweep's host (its
+     * "requester hash" the address's, the same in every sweep) may be in two sweeps at once. */
+    "DROP INDEX diagnoses_one_active;"
+    "CREATE UNIQUE INDEX diagnoses_one_active ON diagnoses (requester_hash)"
+    "  WHERE status IN ('queued', 'running') AND sweep IS NULL;",
 };
 
 const unsigned store_pg_n_migrations = sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0]);

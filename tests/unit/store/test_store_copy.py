@@ -3,6 +3,7 @@
 """`exposure store copy` SQLite -> PostgreSQL -> SQLite, and `exposure report` byte for byte the
 same on all three (issue 14 §1). Run by tests/lab/pg.sh, which started a real PostgreSQL 15 for
 it (EXPOSURE_PG_URL). argv: exposure, report-gen-store."""
+import json
 import os
 import shutil
 import sqlite3
@@ -31,6 +32,7 @@ if not PG:
     print("SKIP: run through tests/lab/pg.sh run (no EXPOSURE_PG_URL)")
     sys.exit(77)
 
+SW = "0123456789abcdef" * 2
 tmp = tempfile.mkdtemp(prefix="exposure-store-copy-")
 try:
     a, b = os.path.join(tmp, "a.db"), os.path.join(tmp, "b.db")
@@ -44,14 +46,29 @@ try:
     db.execute("UPDATE diagnoses SET connection = 'tethering' WHERE n % 7 = 0")
     db.execute("UPDATE check_results SET service = 'SSH-2.0-x \"q\\b\"' WHERE diag = 9")
     db.execute("DELETE FROM documents WHERE diag = 10")
+    # A sweep (issue 13): its row, and some done results as its hosts with their address,
+    # which the service's report must not count and `report --sweep SW` reads alone.
+    db.execute("INSERT INTO sweeps (id, started_ms, finished_ms, targets, ports, sent,"
+               " open_ports, hosts) VALUES (?, 1000, 2000, '198.18.32.0/20', '22,445', 8192,"
+               " 40, 30)", (SW,))
+    db.execute("UPDATE diagnoses SET sweep = ?, address = '198.18.32.' || (n % 250)"
+               " WHERE n % 13 = 0 AND status = 'done'", (SW,))
+    swept = db.execute("SELECT count(*) FROM diagnoses WHERE sweep IS NOT NULL").fetchone()[0]
     db.commit()
     db.close()
 
+    # "done": the service's results (a sweep's hosts are not among them).
+    copied = f"copied 4000 diagnoses ({3997 - swept} done)".encode()
+    check(swept > 250, f"{swept} results of a sweep")
     p = run("store", "copy", a, PG)
-    check(p.returncode == 0 and b"copied 4000 diagnoses (3997 done); the target holds 4000"
+    check(p.returncode == 0 and copied + f"; the target holds 4000".encode()
           in p.stdout, f"copy SQLite -> PostgreSQL: {p.returncode} {p.stdout!r} {p.stderr!r}")
+    # The sweep's own row (until `store copy` carries it).
+    subprocess.run(["psql", "-qX", "-v", "ON_ERROR_STOP=1", "-c",
+                    "INSERT INTO sweeps VALUES ('%s', 1000, 2000, '198.18.32.0/20', '22,445',"
+                    " 8192, 40, 30)" % SW], check=True, timeout=60)
     p = run("store", "copy", PG, "sqlite:" + b)
-    check(p.returncode == 0 and b"copied 4000 diagnoses (3997 done)" in p.stdout,
+    check(p.returncode == 0 and copied in p.stdout,
           f"copy PostgreSQL -> SQLite: {p.returncode} {p.stdout!r} {p.stderr!r}")
 
     # Every column of every table, keyed by the diagnosis id, equal after the round trip.
@@ -60,7 +77,8 @@ try:
         q = {
             "diagnoses": "SELECT id, token_hash, status, created_ms, started_ms, finished_ms,"
                          " requester_hash, requester_prefix, family, lang, risk, checks_summary,"
-                         " findings_summary, connection, device, families FROM diagnoses",
+                         " findings_summary, connection, device, families, sweep, address"
+                         " FROM diagnoses",
             "documents": "SELECT d.id, x.json FROM documents x JOIN diagnoses d ON d.n = x.diag",
             "check_results": "SELECT d.id, c.check_name, c.port, c.state, c.reason, c.rtt_ms,"
                              " c.service FROM check_results c JOIN diagnoses d ON d.n = c.diag",
@@ -92,6 +110,20 @@ try:
         check(same and len(outs[0].stdout) > 100,
               f"report {' '.join(c) or '(table)'}: {len(outs[0].stdout)} bytes, same on all three"
               + ("" if same else f" rc {[o.returncode for o in outs]} {outs[1].stderr!r}"))
+
+    # A sweep's report: byte for byte the same from SQLite and PostgreSQL.
+    for c in [[], ["--format", "json"], ["--format", "csv"], ["--by", "family"]]:
+        outs = [run("report", "--store", s, "--sweep", SW, *c) for s in (a, PG)]
+        same = all(o.returncode == 0 and o.stdout == outs[0].stdout for o in outs)
+        check(same and len(outs[0].stdout) > 100,
+              f"report --sweep {' '.join(c) or '(table)'}: {len(outs[0].stdout)} bytes, same on"
+              " SQLite and PostgreSQL"
+              + ("" if same else f" rc {[o.returncode for o in outs]} {outs[1].stderr!r}"))
+    # ... and not the service's report: the sweep's hosts are counted in one, not the other.
+    whole = json.loads(run("report", "--store", PG, "--format", "json").stdout)
+    part = json.loads(run("report", "--store", PG, "--sweep", SW, "--format", "json").stdout)
+    check(whole["population"] == 3997 - swept and part["population"] == swept,
+          f"populations: service {whole['population']}, sweep {part['population']}")
 
     # Refusals: a target that holds diagnoses, usage errors.
     p = run("store", "copy", a, PG)

@@ -270,6 +270,116 @@ static void test_migrations_from_every_version(void **state)
 	}
 }
 
+/* What a walk over one sweep's (or no sweep's) results saw. */
+struct swept {
+	int rows;
+	char addr[4][ADDR_STRLEN];
+	bool sweep_null[4];
+};
+
+static int swept_cb(void *ud, const struct store_iter_row *row)
+{
+	struct swept *w = ud;
+
+	if (w->rows < 4) {
+		snprintf(w->addr[w->rows], ADDR_STRLEN, "%s", row->address ? row->address : "-");
+		w->sweep_null[w->rows] = row->sweep == NULL;
+	}
+	w->rows++;
+	return 0;
+}
+
+/*
+ * Sweeps (schema 3, /work/brief/sweep-store.md), test_store.c's case on PostgreSQL: a sweep
+ * row from begin to end; its hosts carry the sweep id and their address; a walk or count
+ * without a sweep sees only the other results, one with a sweep only that sweep's.
+ */
+static void test_sweeps(void **state)
+{
+	struct store *st = open_ok(0, 0);
+	struct store_sweep sw = {
+	    .started_ms = 1000, .targets = "198.18.32.0/20", .ports = "22,445"};
+	struct store_sweep got;
+	struct new_diag web, h1, h2, other;
+	char id2[STORE_ID_LEN + 1];
+	struct store_period p = {0};
+	struct swept w = {0};
+	uint64_t n;
+
+	(void)state;
+	store_random_id(sw.id);
+	store_random_id(id2);
+	assert_int_equal(store_sweep_begin(st, &sw), 0);
+	assert_int_equal(store_sweep_begin(st, &sw), -EEXIST);
+	assert_int_equal(store_sweep_get(st, sw.id, &got), 0);
+	assert_string_equal(got.id, sw.id);
+	assert_int_equal(got.started_ms, 1000);
+	assert_int_equal(got.finished_ms, 0);
+	assert_int_equal(got.sent, -1);
+	assert_int_equal(got.hosts, -1);
+	assert_string_equal(got.targets, "198.18.32.0/20");
+	assert_string_equal(got.ports, "22,445");
+	assert_int_equal(store_sweep_get(st, id2, &got), -ENOENT);
+	assert_int_equal(store_sweep_get(st, "nope", &got), -ERR_SYNTAX);
+
+	assert_int_equal(new_diag_make(&web, &key1, "198.18.5.7", 1500), 0);
+	assert_int_equal(new_diag_make(&h1, &key1, "198.18.32.5", 1100), 0);
+	assert_int_equal(new_diag_make(&h2, &key1, "198.18.40.9", 1200), 0);
+	assert_int_equal(new_diag_make(&other, &key1, "198.18.40.9", 1300), 0);
+	h1.nd.sweep = h2.nd.sweep = sw.id;
+	h1.nd.address = "198.18.32.5";
+	h2.nd.address = "198.18.40.9";
+	other.nd.sweep = id2;
+	other.nd.address = "198.18.40.9";
+	assert_int_equal(store_create(st, &web.nd), 0);
+	assert_int_equal(store_create(st, &h1.nd), 0);
+	assert_int_equal(store_create(st, &h2.nd), 0);
+	/* The same host in another sweep at the same time: one active diagnosis per requester is
+	 * the service's rule, not a sweep's. */
+	assert_int_equal(store_create(st, &other.nd), 0);
+	save(st, web.id, 1600, "{}", 1, 0, 0);
+	save(st, h1.id, 1700, "{}", 2, 1, 0);
+	save(st, h2.id, 1800, "{}", 1, 0, 0);
+	save(st, other.id, 1900, "{}", 1, 0, 0);
+	sw.finished_ms = 2000;
+	sw.sent = 32768;
+	sw.open_ports = 3;
+	sw.hosts = 2;
+	assert_int_equal(store_sweep_end(st, &sw), 0);
+	assert_int_equal(store_flush(st), 0);
+
+	assert_int_equal(store_iter_results(st, NULL, swept_cb, &w), 1); /* no sweep: web only */
+	assert_string_equal(w.addr[0], "-");
+	assert_true(w.sweep_null[0]);
+	assert_int_equal(store_count_results(st, NULL, &n), 0);
+	assert_int_equal(n, 1);
+	memset(&w, 0, sizeof(w));
+	p.sweep = sw.id;
+	assert_int_equal(store_iter_results(st, &p, swept_cb, &w), 2);
+	assert_string_equal(w.addr[0], "198.18.32.5");
+	assert_string_equal(w.addr[1], "198.18.40.9");
+	assert_false(w.sweep_null[0]);
+	assert_int_equal(store_count_results(st, &p, &n), 0);
+	assert_int_equal(n, 2);
+	p.since_ms = 1150; /* the period applies too */
+	assert_int_equal(store_count_results(st, &p, &n), 0);
+	assert_int_equal(n, 1);
+	p = (struct store_period){.sweep = id2};
+	assert_int_equal(store_count_results(st, &p, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_sweep_get(st, sw.id, &got), 0);
+	assert_int_equal(got.finished_ms, 2000);
+	assert_int_equal(got.sent, 32768);
+	assert_int_equal(got.open_ports, 3);
+	assert_int_equal(got.hosts, 2);
+	store_close(st);
+	/* The column constraint: an address without a sweep is refused by the database too. */
+	assert_int_equal(raw_int("SELECT count(*) FROM diagnoses WHERE sweep IS NULL AND"
+	                         " address IS NOT NULL"),
+	                 0);
+	assert_int_equal(raw_int("SELECT count(*) FROM diagnoses WHERE sweep IS NOT NULL"), 3);
+}
+
 static void test_contract(void **state)
 {
 	struct store *st = open_ok(0, 0);
@@ -574,6 +684,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup(test_foreign_and_empty, setup),
 	    cmocka_unit_test_setup(test_migrations_from_every_version, setup),
 	    cmocka_unit_test_setup(test_contract, setup),
+	    cmocka_unit_test_setup(test_sweeps, setup),
 	    cmocka_unit_test_setup(test_two_nodes, setup),
 	    cmocka_unit_test_setup(test_lease_takeover, setup),
 	    cmocka_unit_test_setup(test_notify, setup),
