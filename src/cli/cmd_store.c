@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `exposure store copy FROM TO`: every diagnosis of one store into another, whatever their
- * backends (SQLite to PostgreSQL and back), then both counted. docs/internals/STORE.md.
- * Exit status: 0 copied and verified, 1 store failure or counts that differ, 2 usage error.
+ * `exposure store copy FROM TO`: every diagnosis and sweep of one store into another, whatever
+ * their backends (SQLite to PostgreSQL and back), then both counted. docs/internals/STORE.md. Exit
+ * status: 0 copied and verified, 1 store failure or counts that differ, 2 usage error.
  */
 #include "cli/cli.h"
 #include "core/err.h"
@@ -18,8 +18,9 @@ static const char usage_text[] =
     "usage: exposure store copy FROM TO\n"
     "\n"
     "Copy every diagnosis (its status, result document, per-port rows, findings and\n"
-    "summaries, as stored) from the store FROM into the store TO, which must hold none yet,\n"
-    "then count both. A store is a SQLite file (sqlite:PATH too) or postgresql://... (a libpq\n"
+    "summaries, as stored) and every sweep from the store FROM into the store TO, which must\n"
+    "hold no diagnosis yet, then count both. A store is a SQLite file (sqlite:PATH too) or "
+    "postgresql://... (a libpq\n"
     "URI; postgresql: alone for the PG* environment variables). FROM is opened read-only;\n"
     "stop the services writing to it first, or the copy misses what they write meanwhile.\n"
     "Exit: 0 copied and the counts agree, 1 store failure or counts differ, 2 usage error.\n";
@@ -41,6 +42,29 @@ static int copy_cb(void *ud, const struct store_full *row)
 	}
 	c->rows++;
 	c->done += row->status == STORE_DONE && !row->sweep;
+	return 0;
+}
+
+/* A sweep's row as the source has it: begun, then ended if it ended (else left running). */
+static int copy_sweep_cb(void *ud, const struct store_sweep *sw)
+{
+	struct copy_state *c = ud;
+	int r = store_sweep_begin(c->to, sw);
+
+	if (r == 0 && (sw->finished_ms || sw->sent >= 0 || sw->open_ports >= 0 || sw->hosts >= 0))
+		r = store_sweep_end(c->to, sw);
+	if (r < 0) {
+		c->err = r;
+		return 1;
+	}
+	c->rows++;
+	return 0;
+}
+
+static int count_sweep_cb(void *ud, const struct store_sweep *sw)
+{
+	(void)sw;
+	((struct copy_state *)ud)->rows++;
 	return 0;
 }
 
@@ -70,7 +94,7 @@ static int open_store(const char *path, unsigned flags, struct store **out, char
 
 static int copy(const char *from, const char *to, char *err, size_t errlen)
 {
-	struct copy_state c = {0}, target = {0};
+	struct copy_state c = {0}, target = {0}, sweeps = {0}, target_sweeps = {0};
 	struct store *src = NULL, *dst = NULL;
 	uint64_t src_done = 0, dst_done = 0;
 	int r;
@@ -83,6 +107,15 @@ static int copy(const char *from, const char *to, char *err, size_t errlen)
 		snprintf(err, errlen, "%s",
 		         r < 0 ? "cannot read the target store" : "the target store is not empty");
 		r = r < 0 ? r : -EEXIST;
+		goto out;
+	}
+	/* The sweeps' own rows first (their hosts name them): `report --sweep ID` on the copy. */
+	sweeps.to = dst;
+	r = store_sweep_list(src, copy_sweep_cb, &sweeps);
+	if (r < 0 || sweeps.err < 0) {
+		snprintf(err, errlen, "copy failed after %llu sweeps: %s",
+		         (unsigned long long)sweeps.rows, err_str(sweeps.err < 0 ? sweeps.err : r));
+		r = sweeps.err < 0 ? sweeps.err : r;
 		goto out;
 	}
 	c.to = dst;
@@ -98,11 +131,13 @@ static int copy(const char *from, const char *to, char *err, size_t errlen)
 	/* Verified by counting both again: every diagnosis, and the done ones the report reads. */
 	if ((r = store_dump(dst, count_cb, &target)) < 0 ||
 	    (r = store_count_results(src, NULL, &src_done)) < 0 ||
-	    (r = store_count_results(dst, NULL, &dst_done)) < 0) {
+	    (r = store_count_results(dst, NULL, &dst_done)) < 0 ||
+	    (r = store_sweep_list(dst, count_sweep_cb, &target_sweeps)) < 0) {
 		snprintf(err, errlen, "cannot count the stores: %s", err_str(r));
 		goto out;
 	}
-	if (target.rows != c.rows || src_done != c.done || dst_done != c.done) {
+	if (target.rows != c.rows || src_done != c.done || dst_done != c.done ||
+	    target_sweeps.rows != sweeps.rows) {
 		snprintf(err, errlen,
 		         "counts differ: copied %llu (%llu done), target holds %llu (%llu done)",
 		         (unsigned long long)c.rows, (unsigned long long)c.done,
@@ -113,6 +148,8 @@ static int copy(const char *from, const char *to, char *err, size_t errlen)
 	printf("copied %llu diagnoses (%llu done); the target holds %llu (%llu done)\n",
 	       (unsigned long long)c.rows, (unsigned long long)c.done,
 	       (unsigned long long)target.rows, (unsigned long long)dst_done);
+	if (sweeps.rows > 0)
+		printf("copied %llu sweeps\n", (unsigned long long)sweeps.rows);
 	r = 0;
 out:
 	store_close(dst);

@@ -520,6 +520,12 @@ int store_sweep_get(struct store *s, const char *id, struct store_sweep *out)
 	return s->ops->sweep_get(s, id, out);
 }
 
+int store_sweep_list(struct store *s, store_sweep_cb *cb, void *ud)
+{
+	/* A backend without sweeps holds none. */
+	return sweeps_supported(s) && s->ops->sweep_list ? s->ops->sweep_list(s, cb, ud) : 0;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Summaries kept on the diagnosis row for the report.                                        */
 

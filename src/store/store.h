@@ -516,4 +516,13 @@ int store_sweep_end(struct store *s, const struct store_sweep *sw);
 /* Read one sweep. Returns 0; -ENOENT; -ERR_SYNTAX (malformed id). */
 int store_sweep_get(struct store *s, const char *id, struct store_sweep *out);
 
+typedef int store_sweep_cb(void *ud, const struct store_sweep *sw);
+
+/*
+ * Call cb for every sweep row, in (started_ms, id) order (exposure store copy); sw is valid
+ * only during the callback. Returns the number of rows, cb's non-zero value, or a negative
+ * error.
+ */
+int store_sweep_list(struct store *s, store_sweep_cb *cb, void *ud);
+
 #endif

@@ -39,6 +39,7 @@ struct store_ops {
 	int (*sweep_begin)(struct store *s, const struct store_sweep *sw);
 	int (*sweep_end)(struct store *s, const struct store_sweep *sw);
 	int (*sweep_get)(struct store *s, const char *id, struct store_sweep *out);
+	int (*sweep_list)(struct store *s, store_sweep_cb *cb, void *ud);
 };
 
 struct store {

@@ -64,6 +64,7 @@ enum sql_id {
 	SQL_SWEEP_INS,
 	SQL_SWEEP_END,
 	SQL_SWEEP_GET,
+	SQL_SWEEP_LIST,
 	SQL_X_MAX
 };
 
@@ -139,6 +140,8 @@ static const char *const sql_text[SQL_X_MAX] = {
                       " WHERE id = $1",
     [SQL_SWEEP_GET] = "SELECT id, started_ms, finished_ms, targets, ports, sent, open_ports, hosts"
                       " FROM sweeps WHERE id = $1",
+    [SQL_SWEEP_LIST] = "SELECT id, started_ms, finished_ms, targets, ports, sent, open_ports,"
+                       " hosts FROM sweeps ORDER BY started_ms, id COLLATE \"C\"",
 };
 
 /* One connection and which statements are prepared on it (lost with a reconnection). */
@@ -2024,16 +2027,29 @@ static int pg_sweep_end(struct store *base, const struct store_sweep *sw)
 }
 
 /* A bigint column of any sign (a sweep's counts may be -1); none for NULL. */
-static int64_t col_i64_or(const PGresult *res, int col, int64_t none)
+static int64_t col_i64_or(const PGresult *res, int row, int col, int64_t none)
 {
-	const char *t = PQgetvalue(res, 0, col);
+	const char *t = PQgetvalue(res, row, col);
 	uint64_t v = 0;
 
-	if (PQgetisnull(res, 0, col))
+	if (PQgetisnull(res, row, col))
 		return none;
 	if (*t == '-')
 		return decimal_u64(t + 1, INT64_MAX, &v) < 0 ? none : -(int64_t)v;
 	return decimal_u64(t, INT64_MAX, &v) < 0 ? none : (int64_t)v;
+}
+
+/* Row i of SQL_SWEEP_GET or SQL_SWEEP_LIST. */
+static void fill_sweep(const PGresult *res, int i, struct store_sweep *out)
+{
+	snprintf(out->id, sizeof(out->id), "%s", col_str(res, i, 0));
+	out->started_ms = col_i64(res, i, 1);
+	out->finished_ms = col_i64_or(res, i, 2, 0);
+	snprintf(out->targets, sizeof(out->targets), "%s", col_str(res, i, 3));
+	snprintf(out->ports, sizeof(out->ports), "%s", col_str(res, i, 4));
+	out->sent = col_i64_or(res, i, 5, -1);
+	out->open_ports = col_i64_or(res, i, 6, -1);
+	out->hosts = col_i64_or(res, i, 7, -1);
 }
 
 static int pg_sweep_get(struct store *base, const char *id, struct store_sweep *out)
@@ -2054,18 +2070,43 @@ static int pg_sweep_get(struct store *base, const char *id, struct store_sweep *
 	} else if (PQntuples(res) != 1) {
 		r = -ENOENT;
 	} else {
-		copy_col(res, 0, out->id, sizeof(out->id));
-		out->started_ms = col_i64(res, 0, 1);
-		out->finished_ms = col_i64_or(res, 2, 0);
-		copy_col(res, 3, out->targets, sizeof(out->targets));
-		copy_col(res, 4, out->ports, sizeof(out->ports));
-		out->sent = col_i64_or(res, 5, -1);
-		out->open_ports = col_i64_or(res, 6, -1);
-		out->hosts = col_i64_or(res, 7, -1);
+		fill_sweep(res, 0, out);
 	}
 	PQclear(res);
 	pool_give(s, c);
 	return r;
+}
+
+/* Every sweep in one result: a handful of rows (one per `exposure sweep` run). */
+static int pg_sweep_list(struct store *base, store_sweep_cb *cb, void *ud)
+{
+	struct pg *s = to_pg(base);
+	struct store_sweep *sw = malloc(sizeof(*sw));
+	PGresult *res;
+	struct pgc *c;
+	int r, count = 0;
+
+	if (!sw)
+		return -ENOMEM;
+	if ((r = pool_take(s, &c)) < 0) {
+		free(sw);
+		return r;
+	}
+	res = exec_id(c, SQL_SWEEP_LIST, 0, NULL);
+	if (retry_on_new(s, c, &res))
+		res = exec_id(c, SQL_SWEEP_LIST, 0, NULL);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = pg_err(c->c, res);
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		memset(sw, 0, sizeof(*sw));
+		fill_sweep(res, i, sw);
+		if ((r = cb(ud, sw)) == 0 && count < INT32_MAX)
+			count++;
+	}
+	PQclear(res);
+	pool_give(s, c);
+	free(sw);
+	return r == 0 ? count : r;
 }
 
 const struct store_ops store_pg_ops = {
@@ -2092,4 +2133,5 @@ const struct store_ops store_pg_ops = {
     .sweep_begin = pg_sweep_begin,
     .sweep_end = pg_sweep_end,
     .sweep_get = pg_sweep_get,
+    .sweep_list = pg_sweep_list,
 };

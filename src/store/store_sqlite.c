@@ -55,6 +55,7 @@ enum sql_id {
 	SQL_SWEEP_INS,
 	SQL_SWEEP_END,
 	SQL_SWEEP_GET,
+	SQL_SWEEP_LIST,
 	SQL_ACTIVE,
 	SQL_X_MAX
 };
@@ -106,6 +107,8 @@ static const char *const sql_text[SQL_X_MAX] = {
                       " WHERE id = ?1",
     [SQL_SWEEP_GET] = "SELECT id, started_ms, finished_ms, targets, ports, sent, open_ports, hosts"
                       " FROM sweeps WHERE id = ?1",
+    [SQL_SWEEP_LIST] = "SELECT id, started_ms, finished_ms, targets, ports, sent, open_ports,"
+                       " hosts FROM sweeps ORDER BY started_ms, id",
 };
 
 struct conn {
@@ -1691,6 +1694,19 @@ static int64_t col_int_or(sqlite3_stmt *st, int i, int64_t none)
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? none : sqlite3_column_int64(st, i);
 }
 
+/* A row of SQL_SWEEP_GET or SQL_SWEEP_LIST. */
+static void fill_sweep(sqlite3_stmt *st, struct store_sweep *out)
+{
+	col_text(st, 0, out->id, sizeof(out->id));
+	out->started_ms = sqlite3_column_int64(st, 1);
+	out->finished_ms = col_int_or(st, 2, 0);
+	col_text(st, 3, out->targets, sizeof(out->targets));
+	col_text(st, 4, out->ports, sizeof(out->ports));
+	out->sent = col_int_or(st, 5, -1);
+	out->open_ports = col_int_or(st, 6, -1);
+	out->hosts = col_int_or(st, 7, -1);
+}
+
 static int sq_sweep_get(struct store *base, const char *id, struct store_sweep *out)
 {
 	struct sq *s = to_sq(base);
@@ -1705,14 +1721,7 @@ static int sq_sweep_get(struct store *base, const char *id, struct store_sweep *
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		col_text(st, 0, out->id, sizeof(out->id));
-		out->started_ms = sqlite3_column_int64(st, 1);
-		out->finished_ms = col_int_or(st, 2, 0);
-		col_text(st, 3, out->targets, sizeof(out->targets));
-		col_text(st, 4, out->ports, sizeof(out->ports));
-		out->sent = col_int_or(st, 5, -1);
-		out->open_ports = col_int_or(st, 6, -1);
-		out->hosts = col_int_or(st, 7, -1);
+		fill_sweep(st, out);
 		r = 0;
 	} else {
 		r = rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
@@ -1721,6 +1730,35 @@ static int sq_sweep_get(struct store *base, const char *id, struct store_sweep *
 out:
 	pthread_mutex_unlock(&s->sync_mu);
 	return r;
+}
+
+static int sq_sweep_list(struct store *base, store_sweep_cb *cb, void *ud)
+{
+	struct sq *s = to_sq(base);
+	struct store_sweep *sw = malloc(sizeof(*sw));
+	sqlite3_stmt *st;
+	int rc, r = 0, count = 0;
+
+	if (!sw)
+		return -ENOMEM;
+	pthread_mutex_lock(&s->sync_mu);
+	if (!(st = stmt(&s->sync, SQL_SWEEP_LIST))) {
+		r = map_rc(sqlite3_errcode(s->sync.db));
+		goto out;
+	}
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(sw, 0, sizeof(*sw));
+		fill_sweep(st, sw);
+		if ((r = cb(ud, sw)) == 0 && count < INT32_MAX)
+			count++;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = map_rc(rc);
+	sqlite3_reset(st);
+out:
+	pthread_mutex_unlock(&s->sync_mu);
+	free(sw);
+	return r == 0 ? count : r;
 }
 
 const struct store_ops store_sqlite_ops = {
@@ -1746,4 +1784,5 @@ const struct store_ops store_sqlite_ops = {
     .sweep_begin = sq_sweep_begin,
     .sweep_end = sq_sweep_end,
     .sweep_get = sq_sweep_get,
+    .sweep_list = sq_sweep_list,
 };

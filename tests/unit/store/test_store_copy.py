@@ -53,6 +53,9 @@ try:
                " 40, 30)", (SW,))
     db.execute("UPDATE diagnoses SET sweep = ?, address = '198.18.32.' || (n % 250)"
                " WHERE n % 13 = 0 AND status = 'done'", (SW,))
+    # A second one still running (no end, no counts), with no host.
+    db.execute("INSERT INTO sweeps (id, started_ms, targets, ports) VALUES (?, 3000,"
+               " '198.18.0.1 2001:db8::1', '22')", ("f" * 32,))
     swept = db.execute("SELECT count(*) FROM diagnoses WHERE sweep IS NOT NULL").fetchone()[0]
     db.commit()
     db.close()
@@ -63,12 +66,9 @@ try:
     p = run("store", "copy", a, PG)
     check(p.returncode == 0 and copied + f"; the target holds 4000".encode()
           in p.stdout, f"copy SQLite -> PostgreSQL: {p.returncode} {p.stdout!r} {p.stderr!r}")
-    # The sweep's own row (until `store copy` carries it).
-    subprocess.run(["psql", "-qX", "-v", "ON_ERROR_STOP=1", "-c",
-                    "INSERT INTO sweeps VALUES ('%s', 1000, 2000, '198.18.32.0/20', '22,445',"
-                    " 8192, 40, 30)" % SW], check=True, timeout=60)
+    check(b"copied 2 sweeps" in p.stdout, f"the sweeps' rows copied too: {p.stdout!r}")
     p = run("store", "copy", PG, "sqlite:" + b)
-    check(p.returncode == 0 and copied in p.stdout,
+    check(p.returncode == 0 and copied in p.stdout and b"copied 2 sweeps" in p.stdout,
           f"copy PostgreSQL -> SQLite: {p.returncode} {p.stdout!r} {p.stderr!r}")
 
     # Every column of every table, keyed by the diagnosis id, equal after the round trip.
@@ -82,6 +82,7 @@ try:
             "documents": "SELECT d.id, x.json FROM documents x JOIN diagnoses d ON d.n = x.diag",
             "check_results": "SELECT d.id, c.check_name, c.port, c.state, c.reason, c.rtt_ms,"
                              " c.service FROM check_results c JOIN diagnoses d ON d.n = c.diag",
+            "sweeps": "SELECT * FROM sweeps",
             "findings": "SELECT d.id, f.seq, f.check_name, f.finding, f.severity, f.confidence"
                         " FROM findings f JOIN diagnoses d ON d.n = f.diag",
         }
@@ -111,13 +112,13 @@ try:
               f"report {' '.join(c) or '(table)'}: {len(outs[0].stdout)} bytes, same on all three"
               + ("" if same else f" rc {[o.returncode for o in outs]} {outs[1].stderr!r}"))
 
-    # A sweep's report: byte for byte the same from SQLite and PostgreSQL.
+    # A sweep's report: byte for byte the same from SQLite, PostgreSQL and the copy back.
     for c in [[], ["--format", "json"], ["--format", "csv"], ["--by", "family"]]:
-        outs = [run("report", "--store", s, "--sweep", SW, *c) for s in (a, PG)]
+        outs = [run("report", "--store", s, "--sweep", SW, *c) for s in (a, PG, b)]
         same = all(o.returncode == 0 and o.stdout == outs[0].stdout for o in outs)
         check(same and len(outs[0].stdout) > 100,
               f"report --sweep {' '.join(c) or '(table)'}: {len(outs[0].stdout)} bytes, same on"
-              " SQLite and PostgreSQL"
+              " all three"
               + ("" if same else f" rc {[o.returncode for o in outs]} {outs[1].stderr!r}"))
     # ... and not the service's report: the sweep's hosts are counted in one, not the other.
     whole = json.loads(run("report", "--store", PG, "--format", "json").stdout)
