@@ -112,6 +112,21 @@ void target_list_done(struct target_list *list);
  */
 size_t sanitize_text(const char *in, size_t len, char *out, size_t size);
 
+struct engine;
+struct engine_opts;
+struct pool;
+
+/*
+ * Start the one sandboxed prober of a command-line run under e (exposure check, exposure sweep;
+ * docs/internals/PRIVSEP.md): e's jobs go there, with eo as its limits. replaceable false: a lost
+ * prober is not replaced (the caller has given up what a new one's sandbox needs) and the jobs
+ * after it fail. EXPOSURE_TEST_HOOKS=1 turns on the test hooks of a -Dtest_hooks=true build.
+ * Returns 0, or -ERR_* with one line in err. *out is set whenever a pool was made, also on
+ * failure: the caller pool_close()s it, runs the loop and pool_free()s it.
+ */
+int cli_prober_start(uv_loop_t *loop, struct engine *e, const struct engine_opts *eo,
+                     bool replaceable, struct pool **out, char *err, size_t errlen);
+
 /* `exposure check`: returns the process exit status (0, 1 or 2). */
 int cmd_check(int argc, char **argv);
 

@@ -19,8 +19,6 @@
 #include <unistd.h>
 
 #define FD_RESERVE 32 /* descriptors kept for stdio, the loop, the resolver... */
-/* The prober's memory cap: 10,000 diagnoses in flight fit in much less (bench/RESULTS.md). */
-#define CHECK_PROBER_MIB 1024
 /* The usage text's width, and a ceiling on its paragraph that names every check. */
 #define USAGE_WIDTH    80
 #define USAGE_PARA_MAX 4096
@@ -312,34 +310,15 @@ static bool want_color(const struct check_config *cfg)
 	return !cfg->no_color && !(no_color && no_color[0]) && isatty(STDOUT_FILENO);
 }
 
-/*
- * One sandboxed prober does the probing and parsing (docs/internals/PRIVSEP.md), as each of
- * the service's do: this process only folds checked results. EXPOSURE_TEST_HOOKS=1 turns on the
- * test hooks of a -Dtest_hooks=true build.
- */
+/* One sandboxed prober does the probing and parsing, as each of the service's do. */
 static int prober_start(struct run *run, const struct engine_opts *eo)
 {
-	const char *hooks = getenv("EXPOSURE_TEST_HOOKS");
-	struct prober_conf c = {.eo = *eo, .sandbox = true};
-	struct pool_opts po = {.probers = 1, .mem_mib = CHECK_PROBER_MIB, .conf = &c};
-	struct engine_remote remote;
-	char err[160] = "";
+	char err[CLI_ERR_MAX];
+	int r = cli_prober_start(&run->loop, run->engine, eo, true, &run->pool, err, sizeof(err));
 
-	if (hooks && strcmp(hooks, "1") == 0) {
-		if (!prober_test_hooks_built()) {
-			fail("EXPOSURE_TEST_HOOKS: this build has no test hooks");
-			return -ERR_POLICY;
-		}
-		c.test_hooks = true;
-	}
-	run->pool = pool_new(&run->loop, &po, err, sizeof(err));
-	if (!run->pool || err[0]) {
+	if (r < 0)
 		fail(err);
-		return -ERR_INTERNAL;
-	}
-	pool_remote(run->pool, &remote);
-	engine_set_remote(run->engine, &remote);
-	return 0;
+	return r;
 }
 
 static int setup_engine(struct run *run, rlim_t nofile)

@@ -10,6 +10,7 @@
 #include "core/err.h"
 #include "diagnosis/diagnosis.h"
 #include "engine/engine.h"
+#include "prober/pool.h"
 #include "store/store.h"
 #include "store/store_rows.h"
 #include "sweep/space.h"
@@ -42,6 +43,7 @@ struct sweep_config {
 	const char *diff;  /* --diff OLD (NEW is the one argument) */
 	unsigned hosts;
 	bool json, ports_only, help, seed_set, no_progress;
+	bool no_sandbox; /* --no-sandbox: stage 2 in this process, not in a prober */
 	char *const *targets;
 	size_t n_targets;
 };
@@ -66,6 +68,7 @@ enum {
 	OPT_DIFF,
 	OPT_PROFILE,
 	OPT_CHECKS,
+	OPT_NO_SANDBOX,
 	OPT_HELP,
 };
 
@@ -89,6 +92,7 @@ static const struct option long_options[] = {
     {"profile", required_argument, NULL, OPT_PROFILE},
     {"checks", required_argument, NULL, OPT_CHECKS},
     {"diff", required_argument, NULL, OPT_DIFF},
+    {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -130,6 +134,8 @@ static void usage(FILE *f)
 	    "                      closed, findings appeared and fixed\n"
 	    "  --progress          a live progress line on stderr (default when it is a terminal)\n"
 	    "  --no-progress       no progress line\n"
+	    "  --no-sandbox        diagnose in this process instead of a sandboxed prober\n"
+	    "                      process (debugging only; docs/internals/PRIVSEP.md)\n"
 	    "  --help              this text\n",
 	    f);
 }
@@ -256,6 +262,9 @@ static int one_option(struct sweep_config *cfg, int c, const char *arg, char *er
 		                        &cfg->checks, err, errlen);
 	case OPT_DIFF:
 		cfg->diff = arg;
+		return 0;
+	case OPT_NO_SANDBOX:
+		cfg->no_sandbox = true;
 		return 0;
 	case OPT_HELP:
 		cfg->help = true;
@@ -401,6 +410,7 @@ struct run {
 	uv_loop_t loop;
 	uv_async_t async;
 	struct engine *engine;
+	struct pool *pool; /* the prober that probes and parses; NULL with --no-sandbox */
 	struct diag_options dopts;
 	pthread_mutex_t lock;
 	struct found *queue; /* under lock */
@@ -623,6 +633,15 @@ static void on_host_done(void *ud, struct diagnosis *d)
 	start_more(run);
 }
 
+/* Close what keeps the loop running (the prober goes, its jobs all done), so that it ends. */
+static void stop_loop(struct run *run)
+{
+	if (!uv_is_closing((uv_handle_t *)&run->async))
+		uv_close((uv_handle_t *)&run->async, NULL);
+	if (run->pool)
+		pool_close(run->pool);
+}
+
 /* Take what the receiver found; start diagnoses up to the window; end when all is done. */
 static void start_more(struct run *run)
 {
@@ -659,8 +678,8 @@ static void start_more(struct run *run)
 		run->failed = true;
 	done = run->stage1_done && run->qn == 0 && run->active == 0;
 	pthread_mutex_unlock(&run->lock);
-	if (done && !uv_is_closing((uv_handle_t *)&run->async))
-		uv_close((uv_handle_t *)&run->async, NULL);
+	if (done)
+		stop_loop(run);
 }
 
 static void on_async(uv_async_t *h)
@@ -789,39 +808,50 @@ static int run_sweep(struct sweep_config *cfg, struct space *sp)
 		goto out_loop;
 	}
 	run.async.data = &run;
+	/*
+	 * The prober first (docs/internals/SWEEP.md, "Privileges"): it is exec'd while this process
+	 * still has the privileges its sandbox is built with (a mount namespace, chroot, the user
+	 * exposure or nobody) and before the raw sockets exist, so it never holds one. After the
+	 * drop below no new prober could be sandboxed: a lost one is not replaced.
+	 */
+	if (!cfg->ports_only && !cfg->no_sandbox &&
+	    cli_prober_start(&run.loop, run.engine, &eo, false, &run.pool, err, sizeof(err)) < 0) {
+		fail(err);
+		goto out_stop;
+	}
 	/* Capabilities are per thread: they go before any thread exists (the store's writer
 	 * included), so no thread of this process ever holds one after the sockets are open. */
 	if (sweep_open(&s, sp, &cfg->so, on_found, &run, err, sizeof(err)) < 0 ||
 	    sweep_drop_privileges(err, sizeof(err)) < 0) {
 		fail(err);
-		uv_close((uv_handle_t *)&run.async, NULL);
-		uv_run(&run.loop, UV_RUN_DEFAULT);
-		goto out_loop;
+		goto out_stop;
 	}
-	if (cfg->store && open_store(&run, sp) < 0) {
-		uv_close((uv_handle_t *)&run.async, NULL);
-		uv_run(&run.loop, UV_RUN_DEFAULT);
-		goto out_loop;
-	}
+	if (cfg->store && open_store(&run, sp) < 0)
+		goto out_stop;
 	the_sweep = s;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if ((r = sweep_start(s, on_stage1_done)) < 0) {
 		fail(strerror(-r));
-		uv_close((uv_handle_t *)&run.async, NULL);
-		uv_run(&run.loop, UV_RUN_DEFAULT);
-		goto out_loop;
+		goto out_stop;
 	}
 	uv_run(&run.loop, UV_RUN_DEFAULT);
 	summary(s);
 	if (run.store && end_store(&run, s) < 0)
 		run.failed = true;
 	status = run.failed ? 2 : 0;
+	goto out_loop;
+out_stop:
+	stop_loop(&run);
+	uv_run(&run.loop, UV_RUN_DEFAULT);
 out_loop:
 	sweep_close(s);
 	the_sweep = NULL;
 	engine_free(run.engine);
+	if (run.pool)
+		pool_close(run.pool); /* a no-op when the loop ended as it should */
 	uv_run(&run.loop, UV_RUN_DEFAULT);
+	pool_free(run.pool);
 	uv_loop_close(&run.loop);
 	store_close(run.store);
 out:

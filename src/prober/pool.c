@@ -213,7 +213,7 @@ static void lose(struct prober_slot *s, const char *why)
 		deliver_lost(p, j);
 	}
 	STAT_SUB(p, probers_up, 1);
-	if (p->closed)
+	if (p->closed || p->o.no_restart)
 		return;
 	s->backoff_ms =
 	    lived >= LIVED_LONG_NS || !s->backoff_ms ? p->o.backoff_min_ms : s->backoff_ms * 2;
@@ -549,6 +549,10 @@ static int remote_submit(void *ctx, void **slot, const struct addr *a, unsigned 
 	s = (v & 0xff) ? &p->s[(v & 0xff) - 1] : NULL;
 	if (!s || !s->up) /* its prober was lost: the replacement or another takes it */
 		s = least_loaded(p);
+	if (!s && p->o.no_restart) { /* nobody will take it */
+		free(j);
+		return -ECANCELED;
+	}
 	j->id = ++p->next_id;
 	j->cb = cb;
 	j->ud = ud;

@@ -44,6 +44,12 @@ struct pool_opts {
 	 * larger, so the limits hold per prober and in total (a target stays on one prober).
 	 */
 	const struct prober_conf *conf;
+	/*
+	 * A lost prober is not replaced, and a job finding none up is refused (-ECANCELED): for a
+	 * front that gave up, after starting them, the privileges a new prober's sandbox is built
+	 * with (exposure sweep drops every capability once its raw sockets are open).
+	 */
+	bool no_restart;
 };
 
 /* Read from any thread (pool_get_stats loads each field atomically). */

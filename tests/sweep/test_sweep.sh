@@ -8,7 +8,8 @@
 # Cases: found set == truth at two rates; forged SYN-ACKs (another namespace, wrong acks) not
 # counted; three shards of one seed partition the finds; --exclude honoured (nft counter on the
 # target side: zero packets to excluded addresses); the policy refuses before any packet
-# (counter zero); stage 2 diagnoses every responder (one JSON line per host, ssh seen on 22);
+# (counter zero); stage 2 diagnoses every responder (one JSON line per host, ssh seen on 22) in
+# one sandboxed prober (and in process with --no-sandbox);
 # 5% loss each way -> recall 1.0 with the default retries.
 # Usage: test_sweep.sh EXPOSURE_BINARY. Exit 77 without root.
 set -u
@@ -190,12 +191,39 @@ else
 	bad "policy: rc $rc/$rc2, block counter $blk: $(cat "$WORK/pol.err" "$WORK/pol2.err")"
 fi
 
+# probers PID: while PID runs, note each child prober as "PID UID SECCOMP" (sorted, once each)
+# into $WORK/probers (polled every 50 ms; the sweep's own deadlines bound it).
+probers()
+{
+	local pid=$1 c
+	: >"$WORK/probers.raw"
+	while kill -0 "$pid" 2>/dev/null; do
+		for c in $(pgrep -P "$pid"); do
+			tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null | grep -q __prober || continue
+			awk -v c="$c" '/^Uid:/ { u = $3 } /^Seccomp:/ { m = $2 }
+				END { if (u != "") print c, u, m }' "/proc/$c/status" 2>/dev/null
+		done >>"$WORK/probers.raw"
+		sleep 0.05
+	done
+	sort -u "$WORK/probers.raw" >"$WORK/probers"
+}
+
 # 6. Stage 2: every host with an open port diagnosed, one JSON line each; OpenSSH seen on 22;
-# kept in a store as one diagnosis per host under the sweep's id.
-lab_scan "$EXPOSURE" sweep --allow "$BLOCK" --ports 22,445 --rate 50000 --wait 300 \
-	--no-progress --json --store "$WORK/store.db" "$BLOCK" >"$WORK/stage2.out" \
-	2>"$WORK/stage2.err"
+# kept in a store as one diagnosis per host under the sweep's id. The diagnoses run in ONE
+# sandboxed prober, a child of the sweep under another user with a seccomp filter (mode 2).
+ip netns exec "$(lab_scanner_ns)" "$EXPOSURE" sweep --allow "$BLOCK" --ports 22,445 --rate 50000 \
+	--wait 300 --no-progress --json --store "$WORK/store.db" "$BLOCK" >"$WORK/stage2.out" \
+	2>"$WORK/stage2.err" &
+spid=$!
+probers $spid
+wait $spid
 rc=$?
+SBUID=$(id -u exposure 2>/dev/null || id -u nobody)
+if [ "$(wc -l <"$WORK/probers")" = 1 ] && [ "$(awk '{ print $2, $3 }' "$WORK/probers")" = "$SBUID 2" ]; then
+	ok "stage 2 in one sandboxed prober: pid uid seccomp $(cat "$WORK/probers")"
+else
+	bad "stage 2 probers (pid uid seccomp; want one, uid $SBUID, 2): [$(cat "$WORK/probers")]"
+fi
 if python3 - "$WORK/stage2.out" "$WORK/truth.sorted" <<'PY'; then
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -221,6 +249,23 @@ PY
 else
 	bad "stage 2 output"
 	head -c 2000 "$WORK/stage2.err"
+fi
+
+# 6b. --no-sandbox (debugging): the same diagnoses in the sweep's own process, no prober child.
+ip netns exec "$(lab_scanner_ns)" "$EXPOSURE" sweep --allow "$BLOCK" --checks ssh --rate 50000 \
+	--wait 300 --retries 1 --no-progress --no-sandbox "$BLOCK" >"$WORK/nosb.out" \
+	2>"$WORK/nosb.err" &
+spid=$!
+probers $spid
+wait $spid
+rc=$?
+n22=$(awk '$2 == 22' "$WORK/truth.sorted" | wc -l)
+nssh=$(grep -c ' open ssh/22 ' "$WORK/nosb.out")
+if [ $rc = 0 ] && [ ! -s "$WORK/probers" ] && [ "$nssh" = "$n22" ]; then
+	ok "--no-sandbox: no prober, $nssh hosts with ssh open diagnosed in process"
+else
+	bad "--no-sandbox: rc $rc, probers [$(cat "$WORK/probers")], ssh open $nssh of $n22"
+	head -c 1000 "$WORK/nosb.err"
 fi
 
 # 7. The store: exposure report --sweep counts that sweep's hosts; a second sweep after three
