@@ -191,8 +191,9 @@ else
 	bad "policy: rc $rc/$rc2, block counter $blk: $(cat "$WORK/pol.err" "$WORK/pol2.err")"
 fi
 
-# probers PID: while PID runs, note each child prober as "PID UID SECCOMP" (sorted, once each)
-# into $WORK/probers (polled every 50 ms; the sweep's own deadlines bound it).
+# probers PID: while PID runs, note each child prober as "PID UID SECCOMP", the last sample of
+# each, into $WORK/probers (polled every 50 ms; the sweep's own deadlines bound it). A sample
+# taken between its exec and its sandbox says uid 0, no seccomp: only the last one counts.
 probers()
 {
 	local pid=$1 c
@@ -205,7 +206,8 @@ probers()
 		done >>"$WORK/probers.raw"
 		sleep 0.05
 	done
-	sort -u "$WORK/probers.raw" >"$WORK/probers"
+	awk '{ last[$1] = $0 } END { for (p in last) print last[p] }' "$WORK/probers.raw" |
+		sort >"$WORK/probers"
 }
 
 # 6. Stage 2: every host with an open port diagnosed, one JSON line each; OpenSSH seen on 22;
