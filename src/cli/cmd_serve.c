@@ -63,6 +63,8 @@ static const char usage[] =
     "                            seven doors of the 2017 service) or extended (every check)\n"
     "  --checks A,B,...          run these checks only (exposure check --list --profile\n"
     "                            extended names them)\n"
+    "  --iscsi-discovery         iscsi: open a discovery session and list the target names\n"
+    "                            (default: only connect; docs/internals/PROBES.md, \"iSCSI\")\n"
     "Abuse limits:\n"
     "  --max-inflight N          diagnoses running at once (default 64)\n"
     "  --queue-max N             diagnoses waiting; beyond it 429 + Retry-After (default 256)\n"
@@ -132,6 +134,7 @@ enum {
 	O_PORT,
 	O_PROFILE,
 	O_CHECKS,
+	O_ISCSI_DISCOVERY,
 	O_ADMIN_TOKEN,
 	O_LABELS,
 	O_CONFIG,
@@ -200,6 +203,7 @@ static const struct option other_options[] = {
     {"port", required_argument, NULL, O_PORT},
     {"profile", required_argument, NULL, O_PROFILE},
     {"checks", required_argument, NULL, O_CHECKS},
+    {"iscsi-discovery", no_argument, NULL, O_ISCSI_DISCOVERY},
     {"admin-token-file", required_argument, NULL, O_ADMIN_TOKEN},
     {"labels", required_argument, NULL, O_LABELS},
     {"config", required_argument, NULL, O_CONFIG},
@@ -309,6 +313,23 @@ static int opt_port(struct web_config *c, const char *text, char *err, size_t er
 
 static int serve_config_load(struct serve_config *cfg, const char *path, char *err, size_t errlen);
 
+/*
+ * --iscsi-discovery (a config line 'iscsi-discovery' alone): the iSCSI check opens a discovery
+ * session (SendTargets=All) instead of only connecting, as exposure check --iscsi-discovery does.
+ */
+static int opt_iscsi_discovery(struct web_config *c, char *err, size_t errlen)
+{
+	size_t n, i = catalogue_rank("iscsi");
+
+	catalogue_checks(&n);
+	if (i >= n) {
+		snprintf(err, errlen, "--iscsi-discovery: no iscsi check in this build");
+		return -ERR_UNSUPPORTED;
+	}
+	c->opt_in |= 1u << i;
+	return 0;
+}
+
 static int one_option(struct serve_config *cfg, int ch, char *arg, char *err, size_t errlen)
 {
 	struct web_config *c = &cfg->web;
@@ -357,6 +378,8 @@ static int one_option(struct serve_config *cfg, int ch, char *arg, char *err, si
 		return catalogue_select(arg, NULL, &c->checks, err, errlen);
 	case O_CHECKS:
 		return catalogue_select(NULL, arg, &c->checks, err, errlen);
+	case O_ISCSI_DISCOVERY:
+		return opt_iscsi_discovery(c, err, errlen);
 	case O_ADMIN_TOKEN:
 		c->admin_token_file = arg;
 		return 0;

@@ -566,6 +566,7 @@ static void start_one(struct web *w, struct job *j)
 	struct diag_options o = {
 	    .ports = w->cfg.ports_set ? &w->cfg.ports : NULL,
 	    .checks = w->cfg.checks,
+	    .opt_in = w->cfg.opt_in,
 	    .timeout_ms = j->timeout_ms,
 	};
 	int err = 0;

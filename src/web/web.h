@@ -49,6 +49,10 @@ struct web_config {
 	bool ports_set;
 	/* The checks every diagnosis runs (catalogue_select()); 0 = the profile "2017". */
 	uint32_t checks;
+	/* Checks whose operator-enabled probe runs instead of their default one
+	 * (diag_options.opt_in:
+	 * `--iscsi-discovery`); 0 = none. */
+	uint32_t opt_in;
 	/* Abuse limits. */
 	unsigned max_inflight; /* diagnoses running at once */
 	unsigned queue_max;    /* diagnoses waiting to run */
