@@ -153,7 +153,7 @@ n_verdicts()
 	    if st != "open":
 	        out.setdefault(check, []).append("%d:%s" % (n, st))
 	    else:
-	        out.setdefault(check, []).append("%d:%s" % (n, "+".join(verdicts) or "open"))
+	        out.setdefault(check, []).append("%d:%s" % (n, "+".join(sorted(verdicts)) or "open"))
 	st, name, sc = port("tcp", 22); say("ssh", "tcp", 22, ["ssh-exposed"] if "ssh" in name else [])
 	st, name, sc = port("tcp", 23); say("telnet", "tcp", 23, ["telnet-exposed"] if "telnet" in name else [])
 	host = {}
