@@ -52,9 +52,6 @@ struct engine *engine_new(uv_loop_t *loop, const struct engine_opts *o)
 	if (e == NULL)
 		return NULL;
 	e->loop = loop;
-	/* TLS's library and context now, before any sandbox (engine/tls.h); a failure shows later
-	 * as a failed handshake, on the one probe that asked for TLS. */
-	(void)etls_init();
 	if (o)
 		e->o = *o;
 	else

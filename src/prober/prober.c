@@ -9,6 +9,7 @@
 
 #include "core/decimal.h"
 #include "core/err.h"
+#include "engine/tls.h"
 #include "prober/frame.h"
 #include "prober/sandbox.h"
 
@@ -318,6 +319,14 @@ int prober_run(int fd, const struct prober_conf *c)
 		fprintf(stderr, "exposure prober: cannot start its loop\n");
 		return 1;
 	}
+	/*
+	 * TLS's library and context now: OpenSSL reads its configuration file at its first use,
+	 * which the filter forbids (PRIVSEP.md). A failure shows later as a failed handshake, on
+	 * the one probe that asked for TLS. Only here: a front (serve, or check's parent) never
+	 * probes, and an engine probing in its own unsandboxed process starts TLS at its first
+	 * TLS connection (etls_new), so a run of checks without TLS never pays for it.
+	 */
+	(void)etls_init();
 	limit_memory(c->mem_mib);
 	if (c->sandbox && sandbox_lock(&rep, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "exposure prober: %s\n", msg);
