@@ -10,7 +10,8 @@ namespace with only loopback, a throw-away PostgreSQL in it (EXPOSURE_PG_URL). R
 - one at a time per requester across nodes (B answers 429 naming A's diagnosis)
 - rate limits per node, arithmetic of docs/deploy.md: N nodes let N x burst through
 - a node with another key file refused at start
-- kill -9 of a node with diagnoses in flight: each ends done or interrupted on the others
+- three nodes, kill -9 of one with diagnoses in flight: each ends interrupted, read the same on
+  the two others; one accepted by the third is followed to the end through the second
 - PostgreSQL stopped under the nodes: 503 + Retry-After, then they reconnect by themselves
 - a node cut off from the database by a firewall rule (nft, this namespace), then let back
 """
@@ -149,7 +150,9 @@ def ended_everywhere(srv, ids, timeout):
 
 
 def t_kill9(env, workdir):
-    a, b = node(env, workdir), node(env, workdir)
+    # Three nodes: A dies with four diagnoses in flight; B and C both run lease rounds, and
+    # SKIP LOCKED lets exactly one of them mark each diagnosis, which both then read the same.
+    a, b, c = node(env, workdir), node(env, workdir), node(env, workdir)
     try:
         ids = []
         for src in SLOW[2:6]:
@@ -160,13 +163,19 @@ def t_kill9(env, workdir):
         a.stop(signal.SIGKILL)  # a real kill -9 with diagnoses in flight
         st = ended_everywhere(b, ids, 15)
         check(all(v == "interrupted" for v in st.values()), "A's ended interrupted: %s" % st)
-        # The requesters may start again, on B.
+        check(ended_everywhere(c, ids, 5) == st, "C reads the same ends as B")
+        # The requesters may start again, on B and on C; one accepted by C is followed on B.
         r = b.client(SLOW[2]).post()
         check(r.status == 202, "B accepts the requester again: %d %s" % (r.status, r.raw))
+        r3 = c.client(SLOW[3]).post()
+        check(r3.status == 202, "C accepts another: %d %s" % (r3.status, r3.raw))
         b.client(SLOW[2]).wait_done(r.json["id"])
+        ev = b.client(FAST[6]).events(r3.json["id"], timeout=30)
+        check(ev and ev[-1][0] == "done" and ev[-1][1]["status"] == "done",
+              "B streams C's diagnosis to the end: %s" % ev[-1:])
     finally:
         a.stop()
-        check(b.stop() == 0, "clean stop")
+        check(b.stop() == 0 and c.stop() == 0, "clean stops")
 
 
 def t_db_restart(env, workdir):
