@@ -684,10 +684,9 @@ static void conv_feed(struct engine_job *j, struct probe_conv *c)
  */
 static void conv_tls_read(struct engine_job *j, struct probe_conv *c)
 {
+	struct engine_sock *s = c->s;
 	uint8_t raw[16384];
-	ssize_t n = recv(c->s->fd, raw, sizeof(raw), MSG_DONTWAIT);
-	size_t room;
-	bool got = false;
+	ssize_t n = recv(s->fd, raw, sizeof(raw), MSG_DONTWAIT);
 	int r = 0;
 
 	if (n < 0) {
@@ -714,24 +713,36 @@ static void conv_tls_read(struct engine_job *j, struct probe_conv *c)
 			return;
 		}
 		conv_pump(j, c);
-		if (r == 0 || !conv_live(j, c, c->s))
+		if (r == 0 || !conv_live(j, c, s))
 			return;
 		c->handshaking = false;
 		conv_after(j, c, probe_start(j, c));
-		if (!conv_live(j, c, c->s))
+		if (!conv_live(j, c, s))
 			return;
 	}
-	/* Every record decrypted now: a closing peer sends nothing more to wake us. */
-	room = j->run->max_rx - c->rx_len;
-	while (room > 0 && (r = etls_read(c->tls, c->rx + c->rx_len, room)) > 0) {
-		c->rx_len += (size_t)r;
-		room -= (size_t)r;
-		got = true;
-	}
-	if (got) {
+	/*
+	 * Every record decrypted now (a closing peer sends nothing more to wake us), and fed as the
+	 * plain path feeds what recv() returns: rx filled up to max_rx, the probe fed, and again
+	 * while it wants more and the session holds more. So a reply past max_rx ends TOOBIG
+	 * (conv_feed) and a probe that consumes sees every byte, as in clear text; and the session
+	 * keeps no plaintext behind, so its input never grows past what one recv() brings.
+	 */
+	for (;;) {
+		size_t room = j->run->max_rx - c->rx_len;
+		bool got = false;
+
+		r = 0;
+		while (room > 0 && (r = etls_read(c->tls, c->rx + c->rx_len, room)) > 0) {
+			c->rx_len += (size_t)r;
+			room -= (size_t)r;
+			got = true;
+		}
+		if (!got)
+			break;
 		c->got_any = true;
 		conv_feed(j, c);
-		return;
+		if (!conv_live(j, c, s))
+			return; /* ended, or a new connection (its own session) */
 	}
 	if (r < 0)
 		conv_end(j, c, PROBE_END_CLOSED);
