@@ -298,6 +298,10 @@ static int check_new(const struct store_new *d)
 		    addr_parse(d->address, &a) < 0)
 			return -ERR_SYNTAX;
 	}
+	if ((d->resume == NULL) != (d->resume_len == 0))
+		return -ERR_SYNTAX;
+	if (d->resume_len > STORE_RESUME_MAX)
+		return -ERR_RANGE;
 	return check_name(d->lang, NAME_TOKEN);
 }
 
@@ -449,6 +453,13 @@ void store_on_change(struct store *s, void (*cb)(void *ud), void *ud)
 {
 	if (s->ops->on_change)
 		s->ops->on_change(s, cb, ud);
+}
+
+void store_on_takeover(struct store *s, void (*cb)(void *ud, const struct store_takeover *t),
+                       void *ud)
+{
+	if (s->ops->on_takeover)
+		s->ops->on_takeover(s, cb, ud);
 }
 
 int store_count_inflight(struct store *s)

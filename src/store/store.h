@@ -227,7 +227,15 @@ struct store_new {
 	 * hosts, never a visitor's). NULL, NULL for every other diagnosis. */
 	const char *sweep;
 	const char *address;
+	/* What another node needs to run this diagnosis again if this node dies (PostgreSQL's
+	 * takeover, store_on_takeover): sealed by the caller, opaque here, at most
+	 * STORE_RESUME_MAX bytes, kept only while the diagnosis is queued or running. NULL:
+	 * nobody can resume it (it is marked interrupted if its node dies). */
+	const uint8_t *resume;
+	size_t resume_len;
 };
+
+#define STORE_RESUME_MAX 256
 
 /*
  * Record a new diagnosis, synchronously and durably: committed (WAL fsynced, unless
@@ -374,6 +382,30 @@ int store_find_active(struct store *s, const char *requester_hash, char id[STORE
  * right after store_open, before anything waits on it.
  */
 void store_on_change(struct store *s, void (*cb)(void *ud), void *ud);
+
+/* A diagnosis of a dead node that this node has claimed (store_on_takeover). */
+struct store_takeover {
+	char id[STORE_ID_LEN + 1];
+	uint8_t token_hash[STORE_HASH_BYTES];
+	int64_t created_ms;
+	char lang[STORE_NAME_MAX];
+	enum store_device device;
+	uint8_t resume[STORE_RESUME_MAX]; /* as store_new.resume gave it */
+	size_t resume_len;
+};
+
+/*
+ * Take over the diagnoses of dead nodes (PostgreSQL; issue 14 §2). When a node's lease runs
+ * out, the next lease round of a live node claims its queued and running diagnoses that carry
+ * resume data (FOR UPDATE SKIP LOCKED: each one by one node only), makes them its own with
+ * status queued, and calls cb(ud, t) for each on the heartbeat thread: cb runs it again, or
+ * sets it interrupted. A diagnosis is taken over once at most (its second node dying too, it
+ * is interrupted: a diagnosis that kills nodes must not go round them all), and one without
+ * resume data, or with no callback set, is marked interrupted as before. Never called on
+ * SQLite (one process). cb NULL stops it: when this returns, no callback is running.
+ */
+void store_on_takeover(struct store *s, void (*cb)(void *ud, const struct store_takeover *t),
+                       void *ud);
 
 /* Diagnoses queued or running now (as committed). Returns the count, or a negative error. */
 int store_count_inflight(struct store *s);

@@ -31,6 +31,8 @@ struct store_ops {
 	                   char id[STORE_ID_LEN + 1]);
 	/* Optional (NULL: one process only, nothing to hear). */
 	void (*on_change)(struct store *s, void (*cb)(void *ud), void *ud);
+	void (*on_takeover)(struct store *s, void (*cb)(void *ud, const struct store_takeover *t),
+	                    void *ud);
 	int (*iter)(struct store *s, const struct store_period *p, store_iter_cb *cb, void *ud);
 	int (*count_results)(struct store *s, const struct store_period *p, uint64_t *out);
 	int (*dump)(struct store *s, store_dump_cb *cb, void *ud);

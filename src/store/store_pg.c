@@ -70,22 +70,24 @@ enum sql_id {
 
 static const char *const sql_text[SQL_X_MAX] = {
     [SQL_INSERT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, requester_hash,"
-                   " requester_prefix, family, lang, device, connection, node, sweep, address)"
+                   " requester_prefix, family, lang, device, connection, node, sweep, address,"
+                   " resume)"
                    " VALUES ($1, $2::bytea, 'queued', $3, $4::bytea, $5, $6, $7, $8, $9, $10,"
-                   " $11, $12)"
+                   " $11, $12, $13::bytea)"
                    " ON CONFLICT DO NOTHING",
     /* A status change wakes the other nodes' streams (NOTIFY is sent at commit; a wake-up
      * only: they read the row, and poll anyway). */
     [SQL_RUNNING] = "WITH u AS (UPDATE diagnoses SET status = 'running', started_ms = $2"
                     " WHERE id = $1 AND status = 'queued' RETURNING id)"
                     " SELECT pg_notify('exposure_diagnoses', id) FROM u",
-    [SQL_FINISH] = "WITH u AS (UPDATE diagnoses SET status = $3, finished_ms = $2"
+    /* An ended diagnosis keeps no resume data (the requester's sealed address). */
+    [SQL_FINISH] = "WITH u AS (UPDATE diagnoses SET status = $3, finished_ms = $2, resume = NULL"
                    " WHERE id = $1 AND status IN ('queued', 'running') RETURNING id)"
                    " SELECT pg_notify('exposure_diagnoses', id) FROM u",
     /* The whole result in one statement: the row, its document and its child rows. */
     [SQL_RESULT] =
         "WITH u AS (UPDATE diagnoses SET status = 'done', finished_ms = $2, risk = $3,"
-        "   checks_summary = $4, findings_summary = $5, families = $6"
+        "   checks_summary = $4, findings_summary = $5, families = $6, resume = NULL"
         "   WHERE id = $1 AND status IN ('queued', 'running') RETURNING n),"
         " d AS (INSERT INTO documents (diag, json) SELECT n, $7 FROM u"
         "   ON CONFLICT (diag) DO UPDATE SET json = excluded.json),"
@@ -180,6 +182,7 @@ struct wop {
 	const char *node;             /* the store's own name, which outlives the write */
 	char sweep[STORE_ID_LEN + 1]; /* "": none (then no address either) */
 	char address[ADDR_STRLEN];
+	char resume[2 + 2 * STORE_RESUME_MAX + 1]; /* bytea's hex input form; "": none */
 	/* WOP_SWEEP_BEGIN, WOP_SWEEP_END (owned) */
 	struct store_sweep *sw;
 	/* WOP_DELETE, WOP_CONNECTION */
@@ -201,13 +204,16 @@ struct pg {
 	unsigned lease_ms;     /* a node silent this long is taken for dead */
 	struct pgc hb;         /* the heartbeat thread's own */
 	pthread_t hb_thread;
-	pthread_mutex_t hb_mu; /* guards changed, changed_ud */
+	pthread_mutex_t hb_mu; /* guards changed, changed_ud, takeover, takeover_ud */
 	bool hb_started;
 	atomic_bool hb_stop;
 	atomic_uint taken_over; /* diagnoses of dead nodes this node marked interrupted */
 	/* Told (on the heartbeat thread) when another node's write woke us: store_on_change. */
 	void (*changed)(void *ud);
 	void *changed_ud;
+	/* Given the diagnoses of dead nodes this node claims (store_on_takeover); under hb_mu. */
+	void (*takeover)(void *ud, const struct store_takeover *t);
+	void *takeover_ud;
 	bool listening; /* LISTEN issued on hb's current connection */
 	/* Diagnoses whose finishing write failed for the database's sake (it was away): marked
 	 * interrupted by the next lease round that reaches it, so none stays running. */
@@ -577,14 +583,16 @@ static void node_name(struct pg *s)
 }
 
 /*
- * The lease: renew this node's row, then mark interrupted every queued or running diagnosis
- * whose node has not renewed its own within the lease (it died, or lost the database; a
- * version-1 row has no node at all). Its probes ran in that node's memory, and the
- * requester's address was never stored, so nobody can resume them: interrupted, never
- * silently lost. SKIP LOCKED leaves a row its node is writing right now to the next round.
- * Returns the number marked.
+ * The lease: renew this node's row, then take over or mark interrupted every queued or
+ * running diagnosis whose node has not renewed its own within the lease (it died, or lost the
+ * database; a version-1 row has no node at all). One with resume data (the requester's
+ * addresses sealed by the web layer, store_new.resume) and not taken over before becomes this
+ * node's, queued, and goes to the takeover callback, which runs it again; the rest are marked
+ * interrupted, never silently lost. SKIP LOCKED leaves a row its node is writing right now to
+ * the next round, and gives each row to one live node only. Returns the number settled.
  */
 static int mark_lost(struct pg *s, PGconn *c, const char *now);
+static int take_over(struct pg *s, PGconn *c, const char *now, const char *cut);
 
 static int lease_round(struct pg *s, PGconn *c)
 {
@@ -593,7 +601,7 @@ static int lease_round(struct pg *s, PGconn *c)
 	PGresult *res;
 	uint32_t k = 0;
 	int64_t t = store_now_ms();
-	int r;
+	int r, took;
 
 	snprintf(now, sizeof(now), "%lld", (long long)t);
 	snprintf(cut, sizeof(cut), "%lld", (long long)(t - s->lease_ms));
@@ -605,8 +613,10 @@ static int lease_round(struct pg *s, PGconn *c)
 	PQclear(res);
 	if (r < 0)
 		return r;
+	took = take_over(s, c, now, cut);
 	res = PQexecParams(c,
-	                   "UPDATE diagnoses SET status = 'interrupted', finished_ms = $1"
+	                   "UPDATE diagnoses SET status = 'interrupted', finished_ms = $1,"
+	                   " resume = NULL"
 	                   " WHERE n IN (SELECT d.n FROM diagnoses d"
 	                   "  WHERE d.status IN ('queued', 'running') AND NOT EXISTS"
 	                   "  (SELECT 1 FROM nodes x WHERE x.node = d.node AND x.seen_ms >= $2)"
@@ -616,7 +626,7 @@ static int lease_round(struct pg *s, PGconn *c)
 		r = pg_err(c, res);
 	} else {
 		(void)decimal_u32(PQcmdTuples(res), INT32_MAX, &k);
-		r = (int)k;
+		r = (int)k + (took > 0 ? took : 0);
 	}
 	PQclear(res);
 	if (r >= 0) {
@@ -633,6 +643,99 @@ static int lease_round(struct pg *s, PGconn *c)
 	return r;
 }
 
+/* bytea's hex output ("\\x" then pairs) into out. Returns the length, or -ERR_SYNTAX. */
+static int bytea_unhex(const char *text, uint8_t *out, size_t max)
+{
+	size_t len = 0;
+
+	if (strncmp(text, "\\x", 2) != 0 ||
+	    sodium_hex2bin(out, max, text + 2, strlen(text + 2), NULL, &len, NULL) != 0)
+		return -ERR_SYNTAX;
+	return (int)len;
+}
+
+/* One claimed row (id, token_hash, created_ms, lang, device, resume) as a takeover. */
+static int takeover_row(const PGresult *res, int i, struct store_takeover *t)
+{
+	const char *device = PQgetvalue(res, i, 4);
+	int len;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->id, sizeof(t->id), "%s", PQgetvalue(res, i, 0));
+	if (bytea_unhex(PQgetvalue(res, i, 1), t->token_hash, sizeof(t->token_hash)) !=
+	        STORE_HASH_BYTES ||
+	    PQgetisnull(res, i, 2))
+		return -ERR_SYNTAX;
+	t->created_ms = col_i64(res, i, 2);
+	snprintf(t->lang, sizeof(t->lang), "%s", PQgetvalue(res, i, 3));
+	t->device = STORE_DEVICE_NONE;
+	if (!PQgetisnull(res, i, 4) && store_device_parse(device, &t->device) < 0)
+		return -ERR_SYNTAX;
+	if ((len = bytea_unhex(PQgetvalue(res, i, 5), t->resume, sizeof(t->resume))) <= 0)
+		return -ERR_SYNTAX;
+	t->resume_len = (size_t)len;
+	return 0;
+}
+
+/*
+ * Claim the resumable diagnoses of dead nodes (their node's row older than cut) for this node
+ * and hand each to the takeover callback. Nothing without a callback. Returns the number
+ * claimed, or a negative error.
+ */
+static int take_over(struct pg *s, PGconn *c, const char *now, const char *cut)
+{
+	void (*cb)(void *ud, const struct store_takeover *t);
+	const char *vals[2] = {s->node, cut};
+	struct store_takeover t;
+	PGresult *res;
+	void *ud;
+	int r, n;
+
+	/* Held through the callbacks: once store_on_takeover(NULL) returns, none runs. */
+	pthread_mutex_lock(&s->hb_mu);
+	cb = s->takeover;
+	ud = s->takeover_ud;
+	if (!cb) {
+		pthread_mutex_unlock(&s->hb_mu);
+		return 0;
+	}
+	/* A few at a time: the rest come at the next rounds, as this node's queue allows. */
+	res = PQexecParams(c,
+	                   "UPDATE diagnoses SET node = $1, status = 'queued', started_ms = NULL,"
+	                   " takeovers = takeovers + 1"
+	                   " WHERE n IN (SELECT d.n FROM diagnoses d"
+	                   "  WHERE d.status IN ('queued', 'running') AND d.resume IS NOT NULL"
+	                   "  AND d.takeovers = 0 AND d.sweep IS NULL AND NOT EXISTS"
+	                   "  (SELECT 1 FROM nodes x WHERE x.node = d.node AND x.seen_ms >= $2)"
+	                   "  LIMIT 64 FOR UPDATE SKIP LOCKED)"
+	                   " RETURNING id, token_hash, created_ms, lang, device, resume",
+	                   2, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pthread_mutex_unlock(&s->hb_mu);
+		r = pg_err(c, res);
+		PQclear(res);
+		return r;
+	}
+	n = PQntuples(res);
+	for (int i = 0; i < n; i++) {
+		if (takeover_row(res, i, &t) == 0) {
+			cb(ud, &t);
+		} else { /* unreadable: it cannot run again, so it ends as the rest do */
+			const char *v[2] = {PQgetvalue(res, i, 0), now};
+
+			PQclear(
+			    PQexecParams(c,
+			                 "UPDATE diagnoses SET status = 'interrupted',"
+			                 " finished_ms = $2::bigint, resume = NULL WHERE id = $1",
+			                 2, NULL, v, NULL, NULL, 0));
+		}
+	}
+	pthread_mutex_unlock(&s->hb_mu);
+	PQclear(res);
+	atomic_fetch_add(&s->taken_over, (unsigned)n);
+	return n;
+}
+
 /*
  * The diagnoses whose result or final status could not be written while the database was
  * away: interrupted now (a result that did reach the database meanwhile stays done). Returns
@@ -641,7 +744,7 @@ static int lease_round(struct pg *s, PGconn *c)
 static int mark_lost(struct pg *s, PGconn *c, const char *now)
 {
 	struct sbuf ids;
-	const char *vals[2];
+	const char *vals[3];
 	PGresult *res;
 	uint32_t k = 0;
 	size_t n;
@@ -661,10 +764,13 @@ static int mark_lost(struct pg *s, PGconn *c, const char *now)
 	}
 	vals[0] = sbuf_str(&ids);
 	vals[1] = now;
+	vals[2] = s->node;
+	/* Still this node's only: another node may have taken it over meanwhile (and runs it). */
 	res = PQexecParams(c,
-	                   "UPDATE diagnoses SET status = 'interrupted', finished_ms = $2"
-	                   " WHERE id = ANY ($1::text[]) AND status IN ('queued', 'running')",
-	                   2, NULL, vals, NULL, NULL, 0);
+	                   "UPDATE diagnoses SET status = 'interrupted', finished_ms = $2,"
+	                   " resume = NULL WHERE id = ANY ($1::text[])"
+	                   " AND status IN ('queued', 'running') AND node = $3",
+	                   3, NULL, vals, NULL, NULL, 0);
 	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
 		(void)decimal_u32(PQcmdTuples(res), INT32_MAX, &k);
 		r = (int)k;
@@ -767,6 +873,17 @@ static void pg_on_change(struct store *base, void (*cb)(void *ud), void *ud)
 	pthread_mutex_lock(&s->hb_mu);
 	s->changed_ud = ud;
 	s->changed = cb;
+	pthread_mutex_unlock(&s->hb_mu);
+}
+
+static void pg_on_takeover(struct store *base, void (*cb)(void *ud, const struct store_takeover *t),
+                           void *ud)
+{
+	struct pg *s = to_pg(base);
+
+	pthread_mutex_lock(&s->hb_mu);
+	s->takeover_ud = ud;
+	s->takeover = cb;
 	pthread_mutex_unlock(&s->hb_mu);
 }
 
@@ -909,7 +1026,7 @@ out_close:
 static int apply_create(struct pgc *c, const struct wop *w)
 {
 	char created[INT64_TEXT], family[4];
-	const char *vals[12] = {
+	const char *vals[13] = {
 	    w->id,
 	    w->token_hash,
 	    created,
@@ -922,6 +1039,7 @@ static int apply_create(struct pgc *c, const struct wop *w)
 	    w->node,
 	    w->sweep[0] ? w->sweep : NULL,
 	    w->sweep[0] ? w->address : NULL,
+	    w->resume[0] ? w->resume : NULL,
 	};
 	int r;
 
@@ -929,7 +1047,7 @@ static int apply_create(struct pgc *c, const struct wop *w)
 	snprintf(family, sizeof(family), "%d", w->family);
 	/* ON CONFLICT DO NOTHING: a taken id, or an active diagnosis of this requester (the
 	 * unique index), inserts no row instead of aborting the batch's transaction. */
-	r = exec_id_cmd(c, SQL_INSERT, 12, vals);
+	r = exec_id_cmd(c, SQL_INSERT, 13, vals);
 	return r < 0 ? r : r == 0 ? -EEXIST : 0;
 }
 
@@ -1247,6 +1365,10 @@ static int pg_create(struct store *base, const struct store_new *d, bool sync)
 	if (d->sweep) { /* store.c checked both */
 		snprintf(w->sweep, sizeof(w->sweep), "%s", d->sweep);
 		snprintf(w->address, sizeof(w->address), "%s", d->address);
+	}
+	if (d->resume_len) { /* store.c bounded it */
+		memcpy(w->resume, "\\x", 2);
+		sodium_bin2hex(w->resume + 2, sizeof(w->resume) - 2, d->resume, d->resume_len);
 	}
 	return enqueue(s, w, flags);
 }
@@ -2126,6 +2248,7 @@ const struct store_ops store_pg_ops = {
     .count_inflight = pg_count_inflight,
     .find_active = pg_find_active,
     .on_change = pg_on_change,
+    .on_takeover = pg_on_takeover,
     .iter = pg_iter,
     .count_results = pg_count_results,
     .dump = pg_dump,

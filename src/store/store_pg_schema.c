@@ -107,6 +107,12 @@ const char *const store_pg_migrations[] = {
     "DROP INDEX diagnoses_one_active;"
     "CREATE UNIQUE INDEX diagnoses_one_active ON diagnoses (requester_hash)"
     "  WHERE status IN ('queued', 'running') AND sweep IS NULL;",
+    /* 4: takeover (issue 14 §2): what another node needs to run a diagnosis again when its
+     * node dies, sealed with a key derived from the nodes' shared key file (src/web/resume.c)
+     * and cleared when the diagnosis ends; how many times it was taken over (once at most). */
+    "ALTER TABLE diagnoses ADD COLUMN resume bytea"
+    "  CHECK (resume IS NULL OR length(resume) <= 256);"
+    "ALTER TABLE diagnoses ADD COLUMN takeovers smallint NOT NULL DEFAULT 0;",
 };
 
 const unsigned store_pg_n_migrations = sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0]);

@@ -408,16 +408,35 @@ static enum MHD_Result busy(struct web *w, struct MHD_Connection *c, enum reserv
 	                  "Retry-After", retry, NULL);
 }
 
+/* Seal what another node needs to run j again if this node dies (resume.h). Returns the
+ * length, 0 when the store is not shared. */
+static size_t job_seal(const struct web *w, const struct job *j, uint8_t *out, size_t max)
+{
+	struct resume r = {.requester = j->requester, .timeout_ms = j->timeout_ms};
+	int n;
+
+	if (!w->resumable)
+		return 0;
+	memcpy(r.targets, j->targets, sizeof(r.targets));
+	r.n_targets = j->n_targets;
+	snprintf(r.target, sizeof(r.target), "%s", j->target);
+	n = resume_seal(w->resume_key, j->id, &r, out, max);
+	return n > 0 ? (size_t)n : 0;
+}
+
 /* Give j its id and delete token (into token) and create its row. Returns 0 or negative. */
 static int job_register(struct web *w, struct job *j, char token[STORE_TOKEN_LEN + 1])
 {
 	char prefix[STORE_PREFIX_MAX], rhash[STORE_HASH_HEX];
+	uint8_t sealed[RESUME_SEALED_MAX];
+	size_t sealed_len;
 
 	store_random_id(j->id);
 	store_random_token(token);
 	store_token_hash(token, j->token_hash);
 	store_requester_hash(&w->key, &j->requester, rhash);
 	store_prefix(&j->requester, prefix, sizeof(prefix));
+	sealed_len = job_seal(w, j, sealed, sizeof(sealed));
 	return store_create(w->store, &(struct store_new){
 	                                  .id = j->id,
 	                                  .token_hash = j->token_hash,
@@ -427,6 +446,8 @@ static int job_register(struct web *w, struct job *j, char token[STORE_TOKEN_LEN
 	                                  .lang = j->lang,
 	                                  .created_ms = j->created_ms,
 	                                  .device = j->device,
+	                                  .resume = sealed_len ? sealed : NULL,
+	                                  .resume_len = sealed_len,
 	                              });
 }
 

@@ -116,6 +116,11 @@ static char *metrics_render(struct web *w, size_t *len)
 	          atomic_load(&m->deleted));
 	sbuf_addf(&o, "exposure_diagnoses_total{status=\"failed\"} %llu\n",
 	          atomic_load(&m->not_stored));
+	sbuf_addf(&o,
+	          "# HELP exposure_diagnoses_taken_over_total Diagnoses of dead nodes run again "
+	          "here (shared store).\n"
+	          "# TYPE exposure_diagnoses_taken_over_total counter\n");
+	sbuf_addf(&o, "exposure_diagnoses_taken_over_total %llu\n", atomic_load(&m->taken_over));
 	sbuf_addf(&o, "# HELP exposure_refusals_total POSTs refused, by reason.\n"
 	              "# TYPE exposure_refusals_total counter\n");
 	sbuf_addf(&o, "exposure_refusals_total{reason=\"policy\"} %llu\n",

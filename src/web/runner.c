@@ -9,6 +9,7 @@
 #include "web/web.h"
 #include "web/httpd.h"
 #include "core/err.h"
+#include "core/lang.h"
 #include "diagnosis/diagnosis.h"
 #include "diagnosis/visit.h"
 #include "prober/pool.h"
@@ -16,6 +17,7 @@
 
 #include <errno.h>
 #include <microhttpd.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -588,6 +590,71 @@ static void start_one(struct web *w, struct job *j)
 	finish_locked(w, j, STORE_INTERRUPTED, store_now_ms());
 	job_unref_locked(w, j); /* the queue's */
 	pthread_mutex_unlock(&w->lock);
+}
+
+_Static_assert(RESUME_SEALED_MAX <= STORE_RESUME_MAX, "a sealed resume fits the store");
+
+/* A job from a dead node's sealed record: its id, token and times are the row's. */
+static struct job *job_from_takeover(struct web *w, const struct store_takeover *t)
+{
+	struct job *j;
+	struct resume r;
+	enum lang lang;
+
+	if (resume_open(w->resume_key, t->id, t->resume, t->resume_len, &r) < 0 ||
+	    !(j = job_new(w)))
+		return NULL;
+	memcpy(j->id, t->id, sizeof(j->id));
+	memcpy(j->token_hash, t->token_hash, sizeof(j->token_hash));
+	j->requester = r.requester;
+	memcpy(j->targets, r.targets, sizeof(j->targets));
+	j->n_targets = r.n_targets;
+	snprintf(j->target, sizeof(j->target), "%s", r.target);
+	/* The row's text: as api.c wrote it, read back through the one tag parser. */
+	snprintf(j->lang, sizeof(j->lang), "%s",
+	         lang_name(lang_choose(t->lang, &lang) == 0 ? lang : LANG_EN));
+	j->device = t->device;
+	j->timeout_ms = r.timeout_ms;
+	j->created_ms = t->created_ms;
+	sodium_memzero(&r, sizeof(r));
+	return j;
+}
+
+/*
+ * The node that accepted this diagnosis died; the store gave it to this node (queued, ours
+ * now). Run it as if accepted here, under the same one-at-a-time rule and queue bound; what
+ * cannot run (a record that does not open, a full queue, stopping) ends interrupted, as it
+ * would have without a takeover. Heartbeat thread.
+ */
+void runner_takeover(void *ud, const struct store_takeover *t)
+{
+	struct web *w = ud;
+	struct job *j = job_from_takeover(w, t);
+	bool ok = false;
+
+	if (j) {
+		pthread_mutex_lock(&w->lock);
+		ok = !w->stopping && w->q_len + w->reserved < w->cfg.queue_max;
+		for (size_t i = 0; ok && i < j->n_targets; i++)
+			ok = active_find_locked(w, &j->targets[i].addr) == NULL;
+		if (ok && j->n_targets == 0)
+			ok = active_find_locked(w, &j->requester) == NULL;
+		if (ok) {
+			active_add_locked(w, j);
+			w->reserved++;
+		}
+		pthread_mutex_unlock(&w->lock);
+	}
+	if (!ok) {
+		store_set_status(w->store, t->id, STORE_INTERRUPTED, store_now_ms());
+		atomic_fetch_add(&w->m.interrupted, 1);
+		if (j)
+			job_unref(w, j);
+		return;
+	}
+	atomic_fetch_add(&w->m.taken_over, 1);
+	job_enqueue(w, j);
+	job_unref(w, j);
 }
 
 static void purge_work(uv_work_t *req)

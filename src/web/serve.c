@@ -46,6 +46,9 @@ static void shared_keys(struct web *w)
 	crypto_kdf_derive_from_key(w->csrf.key, sizeof(w->csrf.key), 1, "exp-csrf", w->key.bytes);
 	crypto_kdf_derive_from_key(w->tickets.key, sizeof(w->tickets.key), 2, "exp-tick",
 	                           w->key.bytes);
+	crypto_kdf_derive_from_key(w->resume_key, sizeof(w->resume_key), 3, "exp-resm",
+	                           w->key.bytes);
+	w->resumable = true;
 }
 
 int serve_run(const struct web_config *cfg)
@@ -127,8 +130,12 @@ int serve_run(const struct web_config *cfg)
 		fprintf(stderr, "exposure serve: probe engine: %s\n", err_str(r));
 		goto out_rl;
 	}
+	/* The diagnoses of nodes that die are run again here (shared store; resume.h). */
+	if (w->resumable)
+		store_on_takeover(w->store, runner_takeover, w);
 	if (httpd_start(w) < 0) {
 		httpd_stop(w);
+		store_on_takeover(w->store, NULL, NULL);
 		runner_stop(w, 10000);
 		goto out_rl;
 	}
@@ -140,6 +147,7 @@ int serve_run(const struct web_config *cfg)
 	} while (r == EINTR);
 	fprintf(stderr, "exposure serve: stopping\n");
 	httpd_stop(w);
+	store_on_takeover(w->store, NULL, NULL);
 	if (!runner_stop(w, 15000)) {
 		/* Probes outlived the wait: keep what is saved, leave the rest to the next start.
 		 */
@@ -156,6 +164,7 @@ out_free:
 	admin_free(w);
 	pthread_mutex_destroy(&w->lock);
 	sodium_memzero(&w->key, sizeof(w->key));
+	sodium_memzero(w->resume_key, sizeof(w->resume_key));
 	free(w);
 	return status;
 }

@@ -20,6 +20,7 @@
 #include "web/ratelimit.h"
 #include "web/ticket.h"
 #include "web/requester.h"
+#include "web/resume.h"
 
 #include <pthread.h>
 #include <sys/socket.h>
@@ -163,6 +164,7 @@ struct metrics {
 	atomic_ullong lat_count;
 	atomic_ullong lat_sum_us;
 	atomic_ullong purged;
+	atomic_ullong taken_over; /* diagnoses of dead nodes this node ran again */
 };
 
 struct web {
@@ -174,6 +176,10 @@ struct web {
 	struct hostcheck hosts; /* the Host names answered */
 	char csp[1024];         /* the Content-Security-Policy of every answer (httpd.c) */
 	struct ticket_key tickets;
+	/* Shared store only (serve.c shared_keys): seals what another node needs to resume a
+	 * diagnosis of this one (resume.h). */
+	uint8_t resume_key[RESUME_KEY_BYTES];
+	bool resumable;
 	struct metrics m;
 	size_t n_checks;
 
@@ -254,6 +260,9 @@ void store_failure_note(struct web *w, const char *what, const char *id, int err
 int64_t store_retry_ms(struct web *w);
 
 int runner_start(struct web *w);
+
+/* store_on_takeover's callback: run a dead node's diagnosis here, or end it interrupted. */
+void runner_takeover(void *ud, const struct store_takeover *t);
 /*
  * Stop: no new diagnoses; waits (bounded) for running ones; joins the thread. Returns false if
  * diagnoses were still running at the deadline (the loop thread is then left running and the

@@ -15,6 +15,7 @@
 #include "store/store_pg.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <libpq-fe.h>
 #include <setjmp.h>
@@ -581,6 +582,101 @@ static void test_lease_takeover(void **state)
 	store_close(b);
 }
 
+/* What a node's takeover callback was given (heartbeat thread). */
+struct taken {
+	pthread_mutex_t mu;
+	int n;
+	struct store_takeover last;
+};
+
+static void on_takeover(void *ud, const struct store_takeover *t)
+{
+	struct taken *k = ud;
+
+	pthread_mutex_lock(&k->mu);
+	k->n++;
+	k->last = *t;
+	pthread_mutex_unlock(&k->mu);
+}
+
+static int taken_n(struct taken *k)
+{
+	int n;
+
+	pthread_mutex_lock(&k->mu);
+	n = k->n;
+	pthread_mutex_unlock(&k->mu);
+	return n;
+}
+
+/*
+ * Takeover (issue 14 §2): a dead node's diagnosis with resume data goes to exactly one live
+ * node's callback, with its id, token hash, creation time and the sealed bytes as given, and
+ * becomes that node's, queued; one without resume data is marked interrupted. When the node
+ * that took it over dies too, it is not taken over again: interrupted, its resume data gone.
+ */
+static void test_takeover_resume(void **state)
+{
+	struct store *a = open_ok(0, 0), *b = open_ok(0, 0), *c = open_ok(0, 0);
+	struct taken kb = {.mu = PTHREAD_MUTEX_INITIALIZER}, kc = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	static const uint8_t blob[5] = {1, 2, 0, 255, 7};
+	struct new_diag x, y;
+	struct store_diagnosis d;
+	struct store *claimer, *other;
+	int i;
+
+	(void)state;
+	store_on_takeover(b, on_takeover, &kb);
+	store_on_takeover(c, on_takeover, &kc);
+	assert_int_equal(new_diag_make(&x, &key1, "198.18.3.1", 10), 0);
+	assert_int_equal(new_diag_make(&y, &key1, "198.18.3.2", 20), 0);
+	x.nd.resume = blob;
+	x.nd.resume_len = sizeof(blob);
+	assert_int_equal(store_create(a, &x.nd), 0);
+	assert_int_equal(store_create(a, &y.nd), 0);
+	assert_int_equal(store_set_status(a, x.id, STORE_RUNNING, 15), 0);
+	assert_int_equal(store_flush(a), 0);
+	store_close(a);
+	for (i = 0; i < 60 && (taken_n(&kb) + taken_n(&kc) == 0 ||
+	                       raw_int("SELECT count(*) FROM diagnoses"
+	                               " WHERE status = 'interrupted'") == 0);
+	     i++)
+		usleep(100 * 1000);
+	assert_true(i < 60);
+	usleep(1200 * 1000); /* two more rounds of both: nobody takes it twice */
+	assert_int_equal(taken_n(&kb) + taken_n(&kc), 1);
+	{
+		struct taken *k = taken_n(&kb) ? &kb : &kc;
+
+		claimer = k == &kb ? b : c;
+		other = k == &kb ? c : b;
+		assert_string_equal(k->last.id, x.id);
+		assert_memory_equal(k->last.token_hash, x.nd.token_hash, STORE_HASH_BYTES);
+		assert_int_equal(k->last.created_ms, 10);
+		assert_int_equal(k->last.resume_len, sizeof(blob));
+		assert_memory_equal(k->last.resume, blob, sizeof(blob));
+	}
+	assert_int_equal(store_get(other, x.id, &d), 0);
+	assert_int_equal(d.status, STORE_QUEUED); /* the claimer's now, to run again */
+	store_diagnosis_done(&d);
+	assert_int_equal(store_get(other, y.id, &d), 0);
+	assert_int_equal(d.status, STORE_INTERRUPTED); /* nothing to resume it with */
+	store_diagnosis_done(&d);
+	/* The claimer dies before finishing it: interrupted by the other, not taken again. */
+	store_close(claimer);
+	for (i = 0; i < 60; i++) {
+		if (raw_int("SELECT count(*) FROM diagnoses WHERE status = 'interrupted'") == 2)
+			break;
+		usleep(100 * 1000);
+	}
+	assert_true(i < 60);
+	assert_int_equal(taken_n(&kb) + taken_n(&kc), 1);
+	assert_int_equal(raw_int("SELECT count(*) FROM diagnoses WHERE resume IS NOT NULL"), 0);
+	assert_int_equal(raw_int("SELECT max(takeovers) FROM diagnoses"), 1);
+	store_on_takeover(other, NULL, NULL);
+	store_close(other);
+}
+
 static atomic_int changes;
 
 static void on_change(void *ud)
@@ -687,6 +783,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup(test_sweeps, setup),
 	    cmocka_unit_test_setup(test_two_nodes, setup),
 	    cmocka_unit_test_setup(test_lease_takeover, setup),
+	    cmocka_unit_test_setup(test_takeover_resume, setup),
 	    cmocka_unit_test_setup(test_notify, setup),
 	    cmocka_unit_test_setup(test_server_restart, setup),
 	};

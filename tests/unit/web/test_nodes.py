@@ -10,8 +10,9 @@ namespace with only loopback, a throw-away PostgreSQL in it (EXPOSURE_PG_URL). R
 - one at a time per requester across nodes (B answers 429 naming A's diagnosis)
 - rate limits per node, arithmetic of docs/deploy.md: N nodes let N x burst through
 - a node with another key file refused at start
-- three nodes, kill -9 of one with diagnoses in flight: each ends interrupted, read the same on
-  the two others; one accepted by the third is followed to the end through the second
+- three nodes, kill -9 of one with diagnoses in flight: each is taken over by exactly one of the
+  two others, run again and ends done, read the same on both; the sealed address cleared; one
+  accepted by the third is followed to the end through the second
 - PostgreSQL stopped under the nodes: 503 + Retry-After, then they reconnect by themselves
 - a node cut off from the database by a firewall rule (nft, this namespace), then let back
 """
@@ -149,21 +150,43 @@ def ended_everywhere(srv, ids, timeout):
     raise AssertionError("not ended: %s" % {i: (r.status, r.raw[:60]) for i, r in seen.items()})
 
 
+def taken_over(srv):
+    r = srv.client(FAST[7]).get("/metrics")
+    for line in r.raw.splitlines():
+        if line.startswith("exposure_diagnoses_taken_over_total "):
+            return int(line.split()[1])
+    raise AssertionError("no takeover counter in /metrics")
+
+
 def t_kill9(env, workdir):
     # Three nodes: A dies with four diagnoses in flight; B and C both run lease rounds, and
-    # SKIP LOCKED lets exactly one of them mark each diagnosis, which both then read the same.
+    # SKIP LOCKED gives each diagnosis to exactly one of them, which runs it again from the
+    # sealed record A stored (the requester's address): it ends done, read the same on both.
     a, b, c = node(env, workdir), node(env, workdir), node(env, workdir)
     try:
         ids = []
         for src in SLOW[2:6]:
             r = a.client(src).post()
             check(r.status == 202, "A accepts %s" % src)
-            ids.append(r.json["id"])
+            ids.append((r.json["id"], r.json["delete_token"]))
         time.sleep(0.3)
         a.stop(signal.SIGKILL)  # a real kill -9 with diagnoses in flight
-        st = ended_everywhere(b, ids, 15)
-        check(all(v == "interrupted" for v in st.values()), "A's ended interrupted: %s" % st)
-        check(ended_everywhere(c, ids, 5) == st, "C reads the same ends as B")
+        st = ended_everywhere(b, [i for i, _ in ids], 60)
+        check(all(v == "done" for v in st.values()), "A's taken over and done: %s" % st)
+        check(ended_everywhere(c, [i for i, _ in ids], 5) == st, "C reads the same as B")
+        check(taken_over(b) + taken_over(c) == 4, "each taken over once, by one node: %d + %d"
+              % (taken_over(b), taken_over(c)))
+        g = c.client(FAST[6]).get("/api/diagnoses/" + ids[0][0])
+        check(g.status == 200 and len(g.json["checks"]) >= 7 and g.json["status"] == "done",
+              "the result has its checks: %s" % g.raw[:200])
+        out = subprocess.run(["psql", "-tAX", "-c", "SELECT count(*) FROM diagnoses WHERE"
+                              " resume IS NOT NULL AND status IN ('done', 'interrupted')"],
+                             capture_output=True, text=True, timeout=30).stdout.strip()
+        check(out == "0", "no ended diagnosis keeps its sealed address: %s" % out)
+        # The visitor's delete token still works, through either survivor.
+        d = b.client(SLOW[2]).request("DELETE", "/api/diagnoses/" + ids[1][0],
+                                      headers={"X-Delete-Token": ids[1][1]})
+        check(d.status == 204, "delete of a taken-over diagnosis: %d" % d.status)
         # The requesters may start again, on B and on C; one accepted by C is followed on B.
         r = b.client(SLOW[2]).post()
         check(r.status == 202, "B accepts the requester again: %d %s" % (r.status, r.raw))
