@@ -25,6 +25,7 @@ struct check_config {
 	uint32_t checks;       /* --profile / --checks (catalogue_select()); 0 = profile 2017 */
 	unsigned timeout_ms;   /* 0 = adaptive */
 	unsigned max_inflight; /* 0 = the engine's default */
+	unsigned probers;      /* --probers N; 0 = one per online CPU, one for one address */
 	bool json, explain, no_color, help;
 	bool ports_only;      /* port states only: no protocol checks */
 	bool list;            /* --list: print the checks and their ports, probe nothing */
@@ -117,14 +118,15 @@ struct engine_opts;
 struct pool;
 
 /*
- * Start the one sandboxed prober of a command-line run under e (exposure check, exposure sweep;
- * docs/internals/PRIVSEP.md): e's jobs go there, with eo as its limits. replaceable false: a lost
- * prober is not replaced (the caller has given up what a new one's sandbox needs) and the jobs
- * after it fail. EXPOSURE_TEST_HOOKS=1 turns on the test hooks of a -Dtest_hooks=true build.
- * Returns 0, or -ERR_* with one line in err. *out is set whenever a pool was made, also on
- * failure: the caller pool_close()s it, runs the loop and pool_free()s it.
+ * Start the sandboxed probers of a command-line run under e (exposure check, exposure sweep;
+ * docs/internals/PRIVSEP.md): e's jobs go there (a target stays on one prober), with eo as the
+ * limits of all n together. replaceable false: a lost prober is not replaced (the caller has
+ * given up what a new one's sandbox needs) and the jobs after it fail. EXPOSURE_TEST_HOOKS=1
+ * turns on the test hooks of a -Dtest_hooks=true build. Returns 0, or -ERR_* with one line in
+ * err. *out is set whenever a pool was made, also on failure: the caller pool_close()s it, runs
+ * the loop and pool_free()s it.
  */
-int cli_prober_start(uv_loop_t *loop, struct engine *e, const struct engine_opts *eo,
+int cli_prober_start(uv_loop_t *loop, struct engine *e, const struct engine_opts *eo, unsigned n,
                      bool replaceable, struct pool **out, char *err, size_t errlen);
 
 /* `exposure check`: returns the process exit status (0, 1 or 2). */

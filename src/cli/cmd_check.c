@@ -34,7 +34,7 @@ struct slot {
 struct run {
 	uv_loop_t loop;
 	struct engine *engine;
-	struct pool *pool; /* the one prober that probes and parses; NULL with --no-sandbox */
+	struct pool *pool; /* the probers that probe and parse; NULL with --no-sandbox */
 	const struct check_config *cfg;
 	struct target_list targets;
 	struct diag_options dopts;
@@ -98,6 +98,9 @@ void check_usage(FILE *f)
 	    "  --explain           show all advice for each finding\n"
 	    "  --no-color          no colours (also when NO_COLOR is set)\n"
 	    "  --max-inflight N    connections open at once (default 512)\n"
+	    "  --probers N         sandboxed prober processes, 1..64 (default: the online CPUs\n"
+	    "                      for more than one address, 1 for one; an address stays on\n"
+	    "                      one prober)\n"
 	    "  --no-sandbox        probe inside this process instead of a sandboxed prober\n"
 	    "                      process (debugging only; docs/internals/PRIVSEP.md)\n"
 	    "  --help              this text\n"
@@ -310,11 +313,31 @@ static bool want_color(const struct check_config *cfg)
 	return !cfg->no_color && !(no_color && no_color[0]) && isatty(STDOUT_FILENO);
 }
 
-/* One sandboxed prober does the probing and parsing, as each of the service's do. */
+/*
+ * How many probers: --probers N, or one per online CPU for more than one address and no more
+ * than the addresses (a target stays on one prober: a single address gains nothing from a
+ * second); never more than the sockets, as each prober needs one.
+ */
+static unsigned prober_count(const struct run *run, const struct engine_opts *eo)
+{
+	size_t n = run->cfg->probers;
+
+	if (n == 0) {
+		n = run->targets.n > 1 ? pool_online_cpus() : 1;
+		if (n > run->targets.n)
+			n = run->targets.n;
+	}
+	if (n > eo->max_inflight)
+		n = eo->max_inflight;
+	return n < 1 ? 1 : (unsigned)n;
+}
+
+/* Sandboxed probers do the probing and parsing, as the service's do. */
 static int prober_start(struct run *run, const struct engine_opts *eo)
 {
 	char err[CLI_ERR_MAX];
-	int r = cli_prober_start(&run->loop, run->engine, eo, true, &run->pool, err, sizeof(err));
+	int r = cli_prober_start(&run->loop, run->engine, eo, prober_count(run, eo), true,
+	                         &run->pool, err, sizeof(err));
 
 	if (r < 0)
 		fail(err);

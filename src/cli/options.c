@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "core/decimal.h"
 #include "core/err.h"
+#include "prober/pool.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -228,6 +229,7 @@ enum {
 	OPT_PROFILE,
 	OPT_CHECKS,
 	OPT_NO_SANDBOX,
+	OPT_PROBERS,
 	OPT_ISCSI_DISCOVERY,
 	OPT_HELP
 };
@@ -246,6 +248,7 @@ static const struct option long_options[] = {
     {"profile", required_argument, NULL, OPT_PROFILE},
     {"checks", required_argument, NULL, OPT_CHECKS},
     {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
+    {"probers", required_argument, NULL, OPT_PROBERS},
     {"iscsi-discovery", no_argument, NULL, OPT_ISCSI_DISCOVERY},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -262,6 +265,20 @@ static int opt_max_inflight(struct check_config *cfg, const char *text, char *er
 		return r;
 	}
 	cfg->max_inflight = n;
+	return 0;
+}
+
+static int opt_probers(struct check_config *cfg, const char *text, char *err, size_t errlen)
+{
+	uint32_t n;
+	int r = decimal_u32_in(text, 1, POOL_MAX_PROBERS, &n);
+
+	if (r < 0) {
+		snprintf(err, errlen, "--probers wants a number in 1..%d, not \"%s\"",
+		         POOL_MAX_PROBERS, text);
+		return r;
+	}
+	cfg->probers = n;
 	return 0;
 }
 
@@ -301,6 +318,8 @@ static int one_option(struct check_config *cfg, int c, const char *arg, char *er
 	case OPT_NO_SANDBOX:
 		cfg->no_sandbox = true;
 		return 0;
+	case OPT_PROBERS:
+		return opt_probers(cfg, arg, err, errlen);
 	case OPT_ISCSI_DISCOVERY:
 		return opt_iscsi_discovery(cfg, "yes", "--iscsi-discovery", err, errlen);
 	case OPT_HELP:
@@ -354,6 +373,17 @@ int check_options_parse(int argc, char **argv, struct check_config *cfg, char *e
 	}
 	if (cfg->n_targets == 0 && !cfg->list) {
 		snprintf(err, errlen, "no target given (try 'exposure check --help')");
+		return -ERR_SYNTAX;
+	}
+	if (cfg->probers && cfg->no_sandbox) {
+		snprintf(err, errlen,
+		         "--probers and --no-sandbox: no prober runs without the sandbox");
+		return -ERR_SYNTAX;
+	}
+	/* The probers share the sockets (pool.h): each needs one at least. */
+	if (cfg->probers && cfg->max_inflight && cfg->probers > cfg->max_inflight) {
+		snprintf(err, errlen, "--probers %u is more than --max-inflight %u", cfg->probers,
+		         cfg->max_inflight);
 		return -ERR_SYNTAX;
 	}
 	return 0;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The one sandboxed prober of a command-line run (exposure check, exposure sweep): the probing
- * and parsing of its diagnoses happen there (docs/internals/PRIVSEP.md), and this process only
+ * The sandboxed probers of a command-line run (exposure check, exposure sweep): the probing and
+ * parsing of its diagnoses happen there (docs/internals/PRIVSEP.md), and this process only
  * folds checked results.
  */
 #include "cli/cli.h"
@@ -14,13 +14,13 @@
 /* The prober's memory cap: 10,000 diagnoses in flight fit in much less (bench/RESULTS.md). */
 #define CLI_PROBER_MIB 1024
 
-int cli_prober_start(uv_loop_t *loop, struct engine *e, const struct engine_opts *eo,
+int cli_prober_start(uv_loop_t *loop, struct engine *e, const struct engine_opts *eo, unsigned n,
                      bool replaceable, struct pool **out, char *err, size_t errlen)
 {
 	const char *hooks = getenv("EXPOSURE_TEST_HOOKS");
 	struct prober_conf c = {.eo = *eo, .sandbox = true};
 	struct pool_opts po = {
-	    .probers = 1, .mem_mib = CLI_PROBER_MIB, .conf = &c, .no_restart = !replaceable};
+	    .probers = n, .mem_mib = CLI_PROBER_MIB, .conf = &c, .no_restart = !replaceable};
 	struct engine_remote remote;
 
 	*out = NULL;

@@ -649,6 +649,13 @@ void pool_get_stats(const struct pool *p, struct pool_stats *out)
 	};
 }
 
+unsigned pool_online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > POOL_MAX_PROBERS ? POOL_MAX_PROBERS : (unsigned)n;
+}
+
 int pool_prober_pid(const struct pool *p, unsigned i)
 {
 	return i < p->o.probers && p->s[i].up ? (int)p->s[i].pid : 0;

@@ -78,6 +78,9 @@ void pool_get_stats(const struct pool *p, struct pool_stats *out);
 void pool_close(struct pool *p);
 void pool_free(struct pool *p);
 
+/* The online CPUs, 1..POOL_MAX_PROBERS: the default number of probers (serve, check). */
+unsigned pool_online_cpus(void);
+
 /* Test use: the pid of prober i (0 when it is down). */
 int pool_prober_pid(const struct pool *p, unsigned i);
 

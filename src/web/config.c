@@ -11,16 +11,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #define DEFAULT_LISTEN "127.0.0.1:8080"
-
-unsigned web_online_cpus(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1 : n > POOL_MAX_PROBERS ? POOL_MAX_PROBERS : (unsigned)n;
-}
 
 void web_config_defaults(struct web_config *c)
 {
@@ -49,7 +41,7 @@ void web_config_defaults(struct web_config *c)
 	    .retention_days = 30,
 	    .purge_interval_s = 3600,
 	    .done_cache = 4096,
-	    .probers = web_online_cpus(),
+	    .probers = pool_online_cpus(),
 	    .prober_memory_mib = 256,
 	};
 }

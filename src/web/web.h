@@ -87,9 +87,6 @@ struct web_config {
 /* The defaults of every setting (docs/api.md); no --listen yet (web_config_check adds one). */
 void web_config_defaults(struct web_config *c);
 
-/* The online CPUs, 1..POOL_MAX_PROBERS: the default number of probers. */
-unsigned web_online_cpus(void);
-
 /*
  * Check c as a whole, after every setting was given: each --listen is ADDR:PORT, the RTT
  * floor is not above its ceiling. Adds the default listen address when none was given.

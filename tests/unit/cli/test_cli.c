@@ -52,6 +52,12 @@ static void test_options_good(void **state)
 	assert_int_equal(parse(h, 2, &cfg, err), 0);
 	assert_true(cfg.help);
 
+	char **pr = ARGV("--probers", "3", "127.0.0.0/24");
+	assert_int_equal(parse(pr, 4, &cfg, err), 0);
+	assert_int_equal(cfg.probers, 3);
+	assert_int_equal(parse(w, 3, &cfg, err), 0);
+	assert_int_equal(cfg.probers, 0); /* the default: chosen from the CPUs and the addresses */
+
 	/* --list needs no target; --port still applies to what it shows. */
 	char **l = ARGV("--list", "--json", "--port", "ssh=10022");
 	assert_int_equal(parse(l, 5, &cfg, err), 0);
@@ -87,6 +93,11 @@ static void test_options_bad(void **state)
 	bad_options(ARGV("--timeout", "-5", "127.0.0.1"), 4, "-5");
 	bad_options(ARGV("--max-inflight", "0", "127.0.0.1"), 4, "--max-inflight");
 	bad_options(ARGV("--max-inflight", "65537", "127.0.0.1"), 4, "--max-inflight");
+	bad_options(ARGV("--probers", "0", "127.0.0.1"), 4, "--probers wants a number in 1..64");
+	bad_options(ARGV("--probers", "65", "127.0.0.1"), 4, "not \"65\"");
+	bad_options(ARGV("--probers", "2", "--no-sandbox", "127.0.0.1"), 5, "--no-sandbox");
+	bad_options(ARGV("--probers", "8", "--max-inflight", "4", "127.0.0.1"), 6,
+	            "--probers 8 is more than --max-inflight 4");
 	bad_options(ARGV("--allow", "10.0.0.1/8", "127.0.0.1"), 4, "not a CIDR block");
 	bad_options(ARGV("--allow", "banana", "127.0.0.1"), 4, "banana");
 	bad_options(ARGV("--port", "smb=70000", "127.0.0.1"), 4, "1 to 65535");

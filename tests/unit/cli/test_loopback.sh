@@ -285,6 +285,74 @@ if command -v script >/dev/null; then
 	fi
 fi
 
+# 7. A range over several probers (--probers N): the same documents in the same order as with
+#    one (times aside), and as many prober children as asked; the default is one per online
+#    CPU for a range (at most one per address) and one for a single address.
+cat >"$tmp/probers.py" <<'PY'
+import json, os, re, subprocess, sys, time
+exe, out, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+# The probers are children of `exposure check` from its start to its last diagnosis.
+p = subprocess.Popen([exe] + args, stdout=open(out, "wb"), stderr=subprocess.PIPE)
+most, end = 0, time.monotonic() + 30
+while p.poll() is None and time.monotonic() < end:
+    try:
+        with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+            most = max(most, len(f.read().split()))
+    except OSError:
+        pass
+    time.sleep(0.002)
+err = p.communicate(timeout=30)[1]
+print(most, p.returncode, err.decode(errors="replace").strip())
+PY
+times_out() { # the document without what differs from run to run: times
+	python3 -c '
+import json, sys
+def strip(v):
+    if isinstance(v, dict):
+        return {k: strip(x) for k, x in v.items() if k not in ("started", "elapsed_ms", "rtt_ms")}
+    if isinstance(v, list):
+        return [strip(x) for x in v]
+    return v
+print(json.dumps(strip(json.load(open(sys.argv[1]))), indent=1))' "$1"
+}
+range=(127.0.0.0/27 127.0.1.7)
+p1=$(python3 "$tmp/probers.py" "$exe" "$tmp/r1.json" check --json --probers 1 "${ports[@]}" \
+	--port ssh=$open_port "${range[@]}")
+p3=$(python3 "$tmp/probers.py" "$exe" "$tmp/r3.json" check --json --probers 3 "${ports[@]}" \
+	--port ssh=$open_port "${range[@]}")
+if [ "$p1" = "1 1 " ] && [ "$p3" = "3 1 " ] && times_out "$tmp/r1.json" >"$tmp/r1.cmp" &&
+	times_out "$tmp/r3.json" >"$tmp/r3.cmp" && cmp -s "$tmp/r1.cmp" "$tmp/r3.cmp" &&
+	[ "$(grep -c '"address"' "$tmp/r3.cmp")" = 33 ] && grep -q '"risk": "medium"' "$tmp/r3.cmp"; then
+	ok "--probers 3: 3 probers, the same 33 documents in the same order as --probers 1"
+else
+	bad "--probers 3 vs 1: probers/exit/stderr '$p1' and '$p3'"
+	diff "$tmp/r1.cmp" "$tmp/r3.cmp" | head -20 | sed 's/^/#   /'
+fi
+p1=$(python3 "$tmp/probers.py" "$exe" "$tmp/t1.txt" check --no-color --probers 1 "${ports[@]}" \
+	--port ssh=$open_port "${range[@]}")
+p2=$(python3 "$tmp/probers.py" "$exe" "$tmp/t2.txt" check --no-color --probers 2 "${ports[@]}" \
+	--port ssh=$open_port "${range[@]}")
+sed -E 's/ +[0-9.]+ ms/ - ms/g' "$tmp/t1.txt" >"$tmp/t1.cmp"
+sed -E 's/ +[0-9.]+ ms/ - ms/g' "$tmp/t2.txt" >"$tmp/t2.cmp"
+if [ "$p1" = "1 1 " ] && [ "$p2" = "2 1 " ] && cmp -s "$tmp/t1.cmp" "$tmp/t2.cmp" &&
+	[ "$(grep -c '^127\.0\.' "$tmp/t2.cmp")" = 33 ]; then
+	ok "--probers 2: the same text as --probers 1"
+else
+	bad "--probers 2 vs 1 (text): '$p1' and '$p2'"
+	diff "$tmp/t1.cmp" "$tmp/t2.cmp" | head -20 | sed 's/^/#   /'
+fi
+cpus=$(getconf _NPROCESSORS_ONLN)
+[ "$cpus" -gt 33 ] && cpus=33
+[ "$cpus" -gt 64 ] && cpus=64
+pd=$(python3 "$tmp/probers.py" "$exe" "$tmp/d.json" check --json "${ports[@]}" "${range[@]}")
+p1=$(python3 "$tmp/probers.py" "$exe" "$tmp/d1.json" check --json "${ports[@]}" 127.0.0.1)
+[ "$pd" = "$cpus 0 " ] && [ "$p1" = "1 0 " ] &&
+	ok "default: $cpus probers for 33 addresses, 1 for one address" ||
+	bad "default probers: '$pd' for 33 addresses (want $cpus), '$p1' for one (want 1)"
+run probers_bad check --probers 2 --no-sandbox 127.0.0.1
+[ "$(cat "$tmp/probers_bad.rc")" = 2 ] && grep -q "no-sandbox" "$tmp/probers_bad.err" &&
+	ok "--probers with --no-sandbox refused" || bad "--probers with --no-sandbox: $(cat "$tmp/probers_bad.err")"
+
 # Few descriptors: from the lowest limit that lets the tool start upwards, a port is "error" only
 # while not even one socket fits; above that every port gets its verdict (the engine waits for a
 # socket to close). A run with error rows must exit 2 and never print the green "nothing risky".
