@@ -4,8 +4,11 @@
  * document with cluster_name and version.number means the cluster answers without a password
  * (elasticsearch-no-auth: its indices can be read and deleted); 401 with the security realm
  * means security is on. OpenSearch answers the same way and is reported with its distribution.
- * Over TLS (Elasticsearch 8's default) the server closes on clear text: the question stays
- * undecided with that reason. Nothing but GET / is sent.
+ * Elasticsearch 8 serves HTTPS on the same port by default and closes a clear-text request
+ * without a byte: a first connection that ends so (or answers with a TLS record) is followed by
+ * one over TLS (the engine's, probe_tx.tls, as nas_admin.c does) with the same GET /, judged the
+ * same way. The cluster is said open only on its whole root document: a body cut short (at the
+ * close or at the probe's bound) leaves the question undecided. Nothing but GET / is sent.
  */
 #include "probes/probe.h"
 #include "probes/parse/es_parse.h"
@@ -16,6 +19,9 @@
 #define QUESTION "elasticsearch-no-auth"
 
 struct es_state {
+	bool tls;                 /* this connection speaks TLS */
+	bool tls_up;              /* its handshake completed (start() was called on it) */
+	enum probe_end plain_end; /* how the clear-text connection ended, before TLS */
 	bool any_bytes;
 	bool have_head;
 	bool reported;
@@ -35,8 +41,22 @@ static const char get_root[] = "GET / HTTP/1.1\r\n"
 
 static int es_start(void *state, unsigned conn, struct probe_tx *tx, struct probe_result *out)
 {
-	(void)state, (void)conn, (void)out;
+	struct es_state *s = state;
+
+	(void)conn, (void)out;
+	s->tls_up = s->tls;
+	/* If this connection asks for a reconnect, the next one speaks TLS (end() has no tx). */
+	tx->tls = !s->tls;
 	return probe_tx_put(tx, get_root, sizeof(get_root) - 1) < 0 ? -ERR_TOOBIG : PROBE_MORE;
+}
+
+/* Clear text met a TLS port: everything again over TLS, once (tx.tls set by es_start). */
+static int to_tls(struct es_state *s, enum probe_end plain_end)
+{
+	memset(s, 0, sizeof(*s));
+	s->tls = true;
+	s->plain_end = plain_end;
+	return PROBE_RECONNECT;
 }
 
 static bool contains_ci(const char *hay, const char *needle)
@@ -81,6 +101,8 @@ static void details(const struct es_state *s, struct probe_result *out)
 	probe_detail_set(out, "status", json_integer(s->h.status));
 	put_text(out, "www_authenticate", s->h.www_auth);
 	put_text(out, "server", s->h.server);
+	if (!s->have_body)
+		return; /* members of a body cut short are not reported: perhaps cut themselves */
 	put_text(out, "cluster_name", s->info.cluster_name);
 	put_text(out, "node_name", s->info.name);
 	put_text(out, "version", s->info.version);
@@ -96,11 +118,15 @@ static void report_es(const struct es_state *s, struct probe_result *out)
 	out->state = SERVICE_IDENTIFIED;
 	snprintf(out->service, sizeof(out->service), "elasticsearch");
 	details(s, out);
-	if (s->h.status == 200 && s->info.has_cluster_name) {
+	/* The root document is conclusive only whole (a well-formed object): Elasticsearch sends
+	 * its ~500 bytes with a Content-Length, so a body cut short is not that document, whatever
+	 * members its start held. A 401 or 403 is conclusive from the head alone. */
+	if (s->h.status == 200 && s->have_body && s->info.has_cluster_name) {
 		probe_detail_set(out, "auth", json_string("none"));
 		snprintf(why, sizeof(why),
-		         "GET / answered with the cluster's details without a password (%.20s "
-		         "%.24s, cluster \"%.32s\")",
+		         "GET /%s answered with the cluster's details without a password (%.20s "
+		         "%.24s, cluster \"%.28s\")",
+		         s->tls ? " over TLS" : "",
 		         s->info.distribution[0] ? s->info.distribution : "Elasticsearch",
 		         s->info.version[0] ? s->info.version : "version unknown",
 		         s->info.cluster_name);
@@ -109,8 +135,13 @@ static void report_es(const struct es_state *s, struct probe_result *out)
 		/* 403: an anonymous user exists but may not read the cluster */
 		probe_detail_set(out, "auth", json_string("required"));
 		probe_answer(out, QUESTION, PROBE_ANSWER_NO);
+	} else if (s->problem) {
+		snprintf(why, sizeof(why), "could not check: GET / answered HTTP %u, then %s",
+		         s->h.status, s->problem);
+		probe_undecided(out, QUESTION, why);
 	} else {
-		snprintf(why, sizeof(why), "could not check: GET / answered HTTP %u", s->h.status);
+		snprintf(why, sizeof(why), "could not check: GET / answered HTTP %u%s", s->h.status,
+		         s->h.status == 200 ? " without the cluster's root document" : "");
 		probe_undecided(out, QUESTION, why);
 	}
 }
@@ -120,6 +151,8 @@ static void report(struct es_state *s, struct probe_result *out)
 	if (s->reported)
 		return;
 	s->reported = true;
+	if (s->tls)
+		probe_detail_set(out, "tls", json_true());
 	if (s->have_head && is_es(s)) {
 		report_es(s, out);
 	} else if (s->have_head) {
@@ -185,6 +218,9 @@ static int es_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed
 	if (r == PARSE_AGAIN || (r == -ERR_SYNTAX && probe_other_partial(buf, len)))
 		return PROBE_MORE;
 	if (r < 0) {
+		if (r == -ERR_SYNTAX && !s->tls && probe_other_service(buf, len) != NULL &&
+		    strcmp(probe_other_service(buf, len), "tls") == 0)
+			return to_tls(s, PROBE_END_X_MAX); /* a TLS alert to clear text */
 		if (r == -ERR_SYNTAX) {
 			s->other = probe_other_service(buf, len);
 			s->other = s->other ? s->other : "";
@@ -206,26 +242,49 @@ static int es_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed
 	return PROBE_DONE;
 }
 
+/* No byte on this connection: the clear-text one, or the TLS one that followed it. */
+static int no_answer(const struct es_state *s, enum probe_end why, struct probe_result *out)
+{
+	const char *note;
+
+	out->state =
+	    why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED : SERVICE_SILENT;
+	probe_detail_set(out, "reason", json_string(probe_end_name(why)));
+	if (!s->tls)
+		return PROBE_DONE;
+	probe_detail_set(out, "tls", json_boolean(s->tls_up));
+	if (s->tls_up) {
+		note = "TLS handshake completed, then no answer to GET / over it";
+	} else if (s->plain_end == PROBE_END_X_MAX) {
+		out->state = SERVICE_OTHER;
+		snprintf(out->service, sizeof(out->service), "tls");
+		note = "answered clear text with a TLS record, then failed the TLS handshake";
+	} else {
+		out->state = SERVICE_TCPWRAPPED;
+		note = "closed clear text without a byte, then failed the TLS handshake";
+	}
+	probe_detail_set(out, "note", json_string(note));
+	return PROBE_DONE;
+}
+
 static int es_end(void *state, enum probe_end why, struct probe_result *out)
 {
 	struct es_state *s = state;
 
 	if (!s->any_bytes) {
-		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-		                                                               : SERVICE_SILENT;
-		probe_detail_set(out, "reason", json_string(probe_end_name(why)));
 		/* Elasticsearch 8 with TLS on its HTTP port closes a clear-text request at once. */
-		if (out->state == SERVICE_TCPWRAPPED)
-			probe_detail_set(
-			    out, "note",
-			    json_string("closed without a byte: may be TLS (not spoken "
-			                "by this probe)"));
-		return PROBE_DONE;
+		if (!s->tls && (why == PROBE_END_CLOSED || why == PROBE_END_RESET))
+			return to_tls(s, why);
+		return no_answer(s, why, out);
 	}
 	if (!s->have_head)
 		s->problem = probe_end_name(why);
+	else if (why == PROBE_END_TOOBIG)
+		s->problem = "an HTTP body larger than the probe reads";
 	else if (s->h.has_length)
 		s->problem = "the body ended before its Content-Length";
+	else
+		s->problem = "the body ended before its JSON object";
 	report(s, out);
 	return PROBE_DONE;
 }
@@ -236,7 +295,7 @@ const struct probe_ops probe_elasticsearch = {
     .max_rx = ES_HEAD_MAX + ES_BODY_MAX,
     .idle_ms = 5000,
     .total_ms = 10000,
-    .max_conns = 1,
+    .max_conns = 2, /* clear text, then TLS */
     .start = es_start,
     .feed = es_feed,
     .end = es_end,

@@ -7,15 +7,21 @@ BSON; Elasticsearch's root document or its 401), so nmap's mongodb-info and a cu
 server too (docs/nmap-differences.md). Plus hostile variants of both. Loopback or lab addresses
 only.
 
-  db_emul.py [--host ADDR] [--port N] [--drip S] [--close-at K] CASE
+  db_emul.py [--host ADDR] [--port N] [--drip S] [--close-at K] [--tls CERT KEY] CASE
   db_emul.py --list
 
+--tls plays Elasticsearch 8's default HTTPS on the same port: a connection whose first byte is
+not a TLS handshake record is closed without a byte, as Elasticsearch's Netty4HttpServerTransport
+does ("received plaintext http traffic on an https channel, closing connection"); a TLS
+ClientHello gets the handshake, then the case's session inside it.
+
 Prints "PORT <n>" once listening; serves connections (a thread each) until killed.
-Importable: serve(case, host, port, drip=None, close_at=None) returns (server, port).
+Importable: serve(case, host, port, drip=None, close_at=None, tls=None) returns (server, port).
 """
 import argparse
 import json
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -315,15 +321,21 @@ CASES = {
 }
 
 
-def run(sock, case, drip, close_at):
+def run(sock, case, drip, close_at, tlsctx=None):
     kind, args = CASES[case]
-    c = Conn(sock, drip, close_at)
     try:
+        if tlsctx is not None:
+            sock.settimeout(5)
+            first = sock.recv(1, socket.MSG_PEEK)
+            if first != b"\x16":
+                return  # clear text on the HTTPS port: closed, not a byte sent
+            sock = tlsctx.wrap_socket(sock, server_side=True)
+        c = Conn(sock, drip, close_at)
         if kind == "mongo":
             mongo_session(c, **args)
         else:
             es_session(c, **args)
-    except (OSError, EOFError, ValueError, struct.error):
+    except (OSError, EOFError, ValueError, struct.error, ssl.SSLError):
         pass
     finally:
         try:
@@ -332,9 +344,13 @@ def run(sock, case, drip, close_at):
             pass
 
 
-def serve(case, host="127.0.0.1", port=0, drip=None, close_at=None):
+def serve(case, host="127.0.0.1", port=0, drip=None, close_at=None, tls=None):
     if case not in CASES:
         raise KeyError(case)
+    tlsctx = None
+    if tls:
+        tlsctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tlsctx.load_cert_chain(*tls)
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     srv = socket.socket(fam, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -348,7 +364,8 @@ def serve(case, host="127.0.0.1", port=0, drip=None, close_at=None):
             except OSError:
                 return
             c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            threading.Thread(target=run, args=(c, case, drip, close_at), daemon=True).start()
+            threading.Thread(target=run, args=(c, case, drip, close_at, tlsctx),
+                             daemon=True).start()
 
     threading.Thread(target=loop, daemon=True).start()
     return srv, srv.getsockname()[1]
@@ -361,6 +378,7 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--drip", type=float)
     ap.add_argument("--close-at", type=int)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args()
     if a.list or not a.case:
@@ -369,7 +387,7 @@ def main():
     if a.case not in CASES:
         print("unknown case %s" % a.case, file=sys.stderr)
         return 2
-    _, port = serve(a.case, a.host, a.port, a.drip, a.close_at)
+    _, port = serve(a.case, a.host, a.port, a.drip, a.close_at, a.tls)
     print("PORT %d" % port, flush=True)
     try:
         while True:

@@ -228,6 +228,26 @@ static const struct tcase cases[] = {
      "?]0;owned?<script>x</script>"},
     {&probe_elasticsearch, {{E "emul-es-ssh.bin"}}, 0, SERVICE_OTHER, "ssh", "", ""},
     {&probe_elasticsearch, {{NULL}}, TAIL(PROBE_END_CLOSED), SERVICE_TCPWRAPPED, "", "", ""},
+    /* Elasticsearch 8 over TLS: clear text closed without a byte, then the same over TLS
+     * (drive.c hands the TLS connection's plaintext) */
+    {&probe_elasticsearch,
+     {{NULL}, {E "emul-es-7.17-open.bin"}},
+     TAIL(PROBE_END_CLOSED),
+     SERVICE_IDENTIFIED,
+     "elasticsearch",
+     "elasticsearch-no-auth=critical",
+     "",
+     "cluster_name",
+     "emul-cluster"},
+    {&probe_elasticsearch,
+     {{NULL}, {E "emul-es-8-secured-401.bin"}},
+     TAIL(PROBE_END_CLOSED),
+     SERVICE_IDENTIFIED,
+     "elasticsearch",
+     "",
+     "no",
+     "auth",
+     "required"},
     /* MySQL / MariaDB 10.11.19 (real) */
     {&probe_mysql,
      {{Y "mariadb-10.11-greeting.bin"}},
@@ -564,6 +584,136 @@ static void test_cut_everywhere(void **unused)
 	print_message("%u cut runs\n", runs);
 }
 
+/* One Elasticsearch run over conns (n of them); the question's answer and the result in *r. */
+static enum probe_answer es_run(const struct sim_conn *conns, size_t n, enum probe_end tail,
+                                struct probe_result *r)
+{
+	struct sim_opts o = {.cut_at = SIZE_MAX, .tail_why = tail};
+	struct drive_stats st;
+
+	assert_true(sim_run(&probe_elasticsearch, conns, n, &o, r, &st) >= 0);
+	assert_true(r->details == NULL || drive_details_clean(r->details));
+	return probe_answer_of(r, "elasticsearch-no-auth", NULL);
+}
+
+static bool has_finding(const struct probe_result *r, const char *id)
+{
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (strcmp(r->findings[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A body cut short is not the root document (PROBES.md, "Elasticsearch"): Elasticsearch sends
+ * its ~500 bytes whole with a Content-Length, so a 200 whose body runs past the probe's 16 KiB
+ * or ends at the close before its JSON object does leaves the question undecided, even when
+ * cluster_name was among the members read (before: elasticsearch-no-auth confirmed on it). A
+ * 401 with the security realm is conclusive from its head: a cut body changes nothing.
+ */
+static void test_es_cut_body(void **unused)
+{
+	static const char ok[] = "HTTP/1.1 200 OK\r\nX-elastic-product: Elasticsearch\r\n"
+	                         "content-type: application/json\r\n\r\n"
+	                         "{\"name\":\"n1\",\"cluster_name\":\"c1\",\"version\":"
+	                         "{\"number\":\"8.13.4\"},\"tagline\":\"You Know, for Search\","
+	                         "\"pad\":\"";
+	static const char denied[] =
+	    "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"security\" "
+	    "charset=\"UTF-8\"\r\nX-elastic-product: Elasticsearch\r\n\r\n{\"error\":{\"type\":";
+	size_t n = sizeof(ok) - 1 + 20000;
+	uint8_t *b = malloc(n);
+	struct probe_result r;
+	const struct probe_answer_rec *why;
+
+	(void)unused;
+	assert_non_null(b);
+	memcpy(b, ok, sizeof(ok) - 1);
+	memset(b + sizeof(ok) - 1, 'x', n - (sizeof(ok) - 1));
+	/* past the 16 KiB the probe reads of a body without a length */
+	assert_int_equal(es_run(&(struct sim_conn){b, n}, 1, PROBE_END_IDLE, &r),
+	                 PROBE_ANSWER_UNDECIDED);
+	assert_false(has_finding(&r, "elasticsearch-no-auth"));
+	assert_int_equal(r.state, SERVICE_IDENTIFIED);
+	assert_int_equal(probe_answer_of(&r, "elasticsearch-no-auth", &why),
+	                 PROBE_ANSWER_UNDECIDED);
+	assert_non_null(strstr(why->reason, "larger than the probe reads"));
+	assert_null(json_object_get(r.details, "cluster_name"));
+	probe_result_done(&r);
+	/* closed by the server after cluster_name, before the object's end */
+	assert_int_equal(
+	    es_run(&(struct sim_conn){b, sizeof(ok) - 1 + 10}, 1, PROBE_END_CLOSED, &r),
+	    PROBE_ANSWER_UNDECIDED);
+	assert_false(has_finding(&r, "elasticsearch-no-auth"));
+	assert_int_equal(probe_answer_of(&r, "elasticsearch-no-auth", &why),
+	                 PROBE_ANSWER_UNDECIDED);
+	assert_non_null(strstr(why->reason, "before its JSON object"));
+	probe_result_done(&r);
+	/* the same over TLS (clear text closed at once first) */
+	assert_int_equal(es_run((struct sim_conn[]){{NULL, 0}, {b, n}}, 2, PROBE_END_CLOSED, &r),
+	                 PROBE_ANSWER_UNDECIDED);
+	assert_false(has_finding(&r, "elasticsearch-no-auth"));
+	assert_true(json_is_true(json_object_get(r.details, "tls")));
+	probe_result_done(&r);
+	/* a 401 with the realm, its body cut: answered no all the same */
+	memcpy(b, denied, sizeof(denied) - 1);
+	memset(b + sizeof(denied) - 1, ' ', n - (sizeof(denied) - 1));
+	assert_int_equal(es_run(&(struct sim_conn){b, n}, 1, PROBE_END_IDLE, &r), PROBE_ANSWER_NO);
+	assert_int_equal(r.state, SERVICE_IDENTIFIED);
+	probe_result_done(&r);
+	assert_int_equal(es_run(&(struct sim_conn){b, sizeof(denied) - 1}, 1, PROBE_END_CLOSED, &r),
+	                 PROBE_ANSWER_NO);
+	probe_result_done(&r);
+	free(b);
+}
+
+/*
+ * Over TLS the verdicts are those of clear text, the details say so (tls: true) and so does the
+ * finding's reason; a clear-text TLS alert leads to TLS too; a port that fails the handshake
+ * after closing clear text stays tcpwrapped, not known.
+ */
+static void test_es_tls(void **unused)
+{
+	static const uint8_t alert[] = {0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46};
+	static const char open_doc[] =
+	    "HTTP/1.1 200 OK\r\nX-elastic-product: Elasticsearch\r\ncontent-length: 64\r\n\r\n"
+	    "{\"name\":\"n1\",\"cluster_name\":\"c1\",\"version\":{\"number\":\"8.13.4\"}}\n";
+	struct sim_conn conns[2] = {{NULL, 0}, {(const uint8_t *)open_doc, sizeof(open_doc) - 1}};
+	struct probe_result r;
+
+	(void)unused;
+	assert_int_equal(strlen(strstr(open_doc, "\r\n\r\n") + 4), 64);
+	assert_int_equal(es_run(conns, 2, PROBE_END_CLOSED, &r), PROBE_ANSWER_NONE);
+	assert_true(has_finding(&r, "elasticsearch-no-auth"));
+	assert_non_null(strstr(r.findings[0].reason, "over TLS"));
+	assert_true(json_is_true(json_object_get(r.details, "tls")));
+	probe_result_done(&r);
+	/* a TLS alert to the clear-text request */
+	conns[0] = (struct sim_conn){alert, sizeof(alert)};
+	assert_int_equal(es_run(conns, 2, PROBE_END_CLOSED, &r), PROBE_ANSWER_NONE);
+	assert_true(has_finding(&r, "elasticsearch-no-auth"));
+	probe_result_done(&r);
+	/* clear text: the same document, no tls detail */
+	assert_int_equal(es_run(&conns[1], 1, PROBE_END_CLOSED, &r), PROBE_ANSWER_NONE);
+	assert_true(has_finding(&r, "elasticsearch-no-auth"));
+	assert_null(strstr(r.findings[0].reason, "TLS"));
+	assert_null(json_object_get(r.details, "tls"));
+	probe_result_done(&r);
+	/* closed clear text, then a reset during the handshake: tcpwrapped, the note says why */
+	{
+		struct sim_opts o = {.cut_conn = 1,
+		                     .cut_at = 0,
+		                     .cut_why = PROBE_END_RESET,
+		                     .tail_why = PROBE_END_CLOSED};
+		struct drive_stats st;
+
+		assert_true(sim_run(&probe_elasticsearch, conns + 0, 1, &o, &r, &st) >= 0);
+		assert_int_equal(r.state, SERVICE_TCPWRAPPED);
+		assert_int_equal(st.conns, 2);
+		probe_result_done(&r);
+	}
+}
+
 /* 1 MiB of garbage and floods of one byte: an ending, never a crash or a no-auth finding. */
 static void test_garbage(void **unused)
 {
@@ -605,10 +755,9 @@ static void test_garbage(void **unused)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_exact),
-	    cmocka_unit_test(test_sent),
-	    cmocka_unit_test(test_cut_everywhere),
-	    cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_exact),          cmocka_unit_test(test_sent),
+	    cmocka_unit_test(test_cut_everywhere), cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_es_cut_body),    cmocka_unit_test(test_es_tls),
 	};
 
 	if (argc > 1)
