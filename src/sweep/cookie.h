@@ -42,4 +42,11 @@ void cookie_make(const struct cookie_key *key, uint32_t saddr, uint32_t daddr, u
 bool cookie_valid(const struct cookie_key *key, uint32_t saddr, uint32_t daddr, uint16_t dport,
                   uint16_t sport, uint32_t ack);
 
+/* The same for IPv6: addresses of 16 bytes, network order (another input length, so an IPv6
+ * probe never shares a cookie with an IPv4 one by construction). */
+void cookie_make6(const struct cookie_key *key, const uint8_t saddr[16], const uint8_t daddr[16],
+                  uint16_t dport, struct cookie *out);
+bool cookie_valid6(const struct cookie_key *key, const uint8_t saddr[16], const uint8_t daddr[16],
+                   uint16_t dport, uint16_t sport, uint32_t ack);
+
 #endif

@@ -46,6 +46,37 @@ struct pkt_tcp {
  */
 int pkt_tcp_parse(const uint8_t *buf, size_t len, struct pkt_tcp *out);
 
+/*
+ * IPv6 (RFC 8200): the same SYN behind a fixed 40-byte header, and the reply parser. Addresses
+ * are 16 bytes in network order. For targets from a list of addresses only (issue 13).
+ */
+#define PKT_SYN6_LEN 64 /* IPv6 header 40 + TCP header 20 + MSS option 4 */
+
+struct pkt_syn6 {
+	uint8_t saddr[16], daddr[16];
+	uint16_t sport, dport;
+	uint32_t seq;
+	uint32_t flow; /* flow label, 20 bits */
+	uint8_t hop_limit;
+};
+
+size_t pkt_syn6_build(uint8_t *buf, const struct pkt_syn6 *s);
+
+struct pkt_tcp6 {
+	uint8_t saddr[16], daddr[16];
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint8_t hop_limit;
+};
+
+/*
+ * Parse an IPv6 packet whose TCP segment follows the fixed header directly (a SYN-ACK or RST
+ * carries no extension header; one that does is -ERR_PROTO, never walked). Returns as
+ * pkt_tcp_parse: 0, -ERR_AGAIN when cut short, -ERR_PROTO otherwise.
+ */
+int pkt_tcp6_parse(const uint8_t *buf, size_t len, struct pkt_tcp6 *out);
+
 /* The Internet checksum (RFC 1071) of len bytes, starting from sum (for a pseudo-header). */
 uint16_t pkt_checksum(const uint8_t *buf, size_t len, uint32_t sum);
 
