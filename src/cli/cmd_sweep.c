@@ -105,14 +105,16 @@ static void usage(FILE *f)
 	    "\n"
 	    "Find every address of your own IPv4 blocks that answers on the checks' ports with a\n"
 	    "stateless SYN sweep, then diagnose each responder like 'exposure check'.\n"
-	    "TARGET: a CIDR block or address, or a file of them (one per line, '#' comments).\n"
+	    "TARGET: an IPv4 CIDR block or address, an IPv6 address, or a file of them (one per\n"
+	    "line, '#' comments). IPv6 is swept only from such a list, never a whole block.\n"
 	    "Only loopback may be swept unless --allow covers every target address; multicast,\n"
 	    "broadcast and reserved addresses never are. Needs CAP_NET_RAW (given up, with every\n"
 	    "other privilege, once the sockets are open).\n"
 	    "\n"
 	    "Options:\n"
 	    "  --allow CIDR        also allow this block (repeatable)\n"
-	    "  --exclude FILE      never send to these blocks (zmap blocklist format; repeatable)\n"
+	    "  --exclude FILE      never send to these blocks, IPv4 or IPv6 (zmap blocklist\n"
+	    "                      format; repeatable)\n"
 	    "  --rate PPS          SYNs per second, 1..10000000 (default 10000)\n"
 	    "  --retries K         re-send unanswered probes K times, 0..10 (default 3)\n"
 	    "  --seed S            the order's seed (shards of one sweep must share it)\n"
@@ -122,7 +124,8 @@ static void usage(FILE *f)
 	    "  --port CHECK=PORT   probe CHECK on another port (as 'exposure check')\n"
 	    "  --profile NAME      the checks swept and diagnosed: 2017 (default) or extended\n"
 	    "  --checks a,b,c      only these checks (their TCP ports are swept)\n"
-	    "  --source ADDR       send from ADDR (default: the route's source to the targets)\n"
+	    "  --source ADDR       send from ADDR (default: the route's source to the targets);\n"
+	    "                      once per family\n"
 	    "  --wait MS           wait for late replies after the last probe (default 1000)\n"
 	    "  --max-hosts N       hosts diagnosed at once, 1..1024 (default 32)\n"
 	    "  --ports-only        stage 1 only: print the open ports, diagnose nothing\n"
@@ -232,9 +235,13 @@ static int one_option(struct sweep_config *cfg, int c, const char *arg, char *er
 	case OPT_PORT:
 		return port_override_parse(&cfg->overrides, arg, err, errlen);
 	case OPT_SOURCE:
-		if (addr_parse(arg, &a) < 0 || a.family != AF_INET) {
-			snprintf(err, errlen, "--source: \"%s\" is not an IPv4 address", arg);
+		if (addr_parse(arg, &a) < 0) {
+			snprintf(err, errlen, "--source: \"%s\" is not an address", arg);
 			return -ERR_SYNTAX;
+		}
+		if (a.family == AF_INET6) {
+			memcpy(cfg->so.source6, a.bytes, 16);
+			return 0;
 		}
 		cfg->so.source = (uint32_t)a.bytes[0] << 24 | (uint32_t)a.bytes[1] << 16 |
 		                 (uint32_t)a.bytes[2] << 8 | a.bytes[3];
@@ -400,7 +407,7 @@ static int build_space(struct sweep_config *cfg, struct space *sp, char *err, si
 /* Stage 2: the receiver thread hands open ports over; the loop diagnoses their hosts.        */
 
 struct found {
-	uint32_t addr;
+	uint64_t index; /* of the address in the space (space_addr_get) */
 	uint16_t port;
 };
 
@@ -425,7 +432,7 @@ struct run {
 	char sweep_id[STORE_ID_LEN + 1];
 };
 
-static void on_found(void *ud, uint32_t addr, uint16_t port)
+static void on_found(void *ud, uint64_t index, uint16_t port)
 {
 	struct run *run = ud;
 
@@ -442,7 +449,7 @@ static void on_found(void *ud, uint32_t addr, uint16_t port)
 		run->queue = q;
 		run->qcap = cap;
 	}
-	run->queue[run->qn++] = (struct found){addr, port};
+	run->queue[run->qn++] = (struct found){index, port};
 	pthread_mutex_unlock(&run->lock);
 	uv_async_send(&run->async);
 }
@@ -457,22 +464,12 @@ static void on_stage1_done(void *ud)
 	uv_async_send(&run->async);
 }
 
-static struct addr to_addr(uint32_t v)
-{
-	struct addr a = {.family = AF_INET};
-
-	a.bytes[0] = (uint8_t)(v >> 24);
-	a.bytes[1] = (uint8_t)(v >> 16);
-	a.bytes[2] = (uint8_t)(v >> 8);
-	a.bytes[3] = (uint8_t)v;
-	return a;
-}
-
 static void print_port(struct run *run, const struct found *f)
 {
-	struct addr a = to_addr(f->addr);
+	struct addr a;
 	char buf[ADDR_STRLEN];
 
+	space_addr_get(run->sp, f->index, &a);
 	addr_format(&a, buf, sizeof(buf));
 	if (run->cfg->json)
 		printf("{\"address\":\"%s\",\"port\":%u,\"state\":\"open\"}\n", buf, f->port);
@@ -557,7 +554,9 @@ static int store_host(struct run *run, const struct diagnosis *d, const char *te
 	                                      .n_findings = nf,
 	                                      .states = states,
 	                                      .n_states = ns,
-	                                      .families = STORE_FAMILY_V4,
+	                                      .families = diagnosis_addr(d)->family == AF_INET6
+	                                                      ? STORE_FAMILY_V6
+	                                                      : STORE_FAMILY_V4,
 	                                  });
 out:
 	free(rows);
@@ -652,13 +651,14 @@ static void start_more(struct run *run)
 	pthread_mutex_lock(&run->lock);
 	while (run->qhead < run->qn && (run->cfg->ports_only || run->active < run->cfg->hosts)) {
 		struct found f = run->queue[run->qhead++];
-		struct addr a = to_addr(f.addr);
-		int64_t ai = space_index(run->sp, f.addr);
+		struct addr a;
+		uint64_t ai = f.index;
 
 		pthread_mutex_unlock(&run->lock);
+		space_addr_get(run->sp, ai, &a);
 		if (run->cfg->ports_only) {
 			print_port(run, &f);
-		} else if (ai >= 0 && !run->seen[ai]) {
+		} else if (!run->seen[ai]) {
 			run->seen[ai] = 1;
 			addr_format(&a, name, sizeof(name));
 			if (diagnosis_start(run->engine, name, &a, &run->dopts, NULL, on_host_done,

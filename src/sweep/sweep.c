@@ -27,7 +27,7 @@
 #define RCV_BUF      (32 * 1024 * 1024) /* replies queue here while the receiver is busy */
 #define SND_BUF      (4 * 1024 * 1024)
 #define RCV_BATCH    64
-#define RCV_SNAP     128 /* IPv4 + TCP headers with options */
+#define RCV_SNAP     128 /* IPv4 (or IPv6) + TCP headers with options */
 #define RCV_POLL_MS  50
 #define SEND_RETRIES 1000 /* ENOBUFS waits per batch before a probe counts as sent anyway */
 
@@ -36,7 +36,7 @@ struct sweep {
 	struct sweep_opts o;
 	struct perm perm;
 	struct cookie_key key;
-	int tx, rx;
+	int tx, tx6, rx; /* tx6: only when the space lists IPv6 addresses */
 	sweep_found_cb *cb;
 	void *ud;
 	void (*done)(void *ud);
@@ -77,49 +77,92 @@ void sweep_opts_default(struct sweep_opts *o)
 	o->retry_delay_ms = SWEEP_RETRY_DELAY_MS;
 }
 
-/* The address the kernel would send from towards a: a connected UDP socket sends nothing. */
-static int route_source(uint32_t a, uint32_t *out)
+/*
+ * The address the kernel would send from towards a (space_addr_get), into *out4 or out6: a
+ * connected UDP socket sends nothing.
+ */
+static int route_source(const struct addr *a, uint32_t *out4, uint8_t *out6)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(9)};
-	socklen_t len = sizeof(sin);
+	struct sockaddr_storage ss;
+	socklen_t len = addr_to_sockaddr(a, 9, &ss);
 	int fd, r = 0;
 
-	sin.sin_addr.s_addr = htonl(a);
-	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+	if ((fd = socket(a->family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) != 0)
+	if (connect(fd, (struct sockaddr *)&ss, len) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
 		r = -errno;
+	else if (a->family == AF_INET)
+		*out4 = ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr);
 	else
-		*out = ntohl(sin.sin_addr.s_addr);
+		memcpy(out6, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
 	close(fd);
 	return r;
 }
 
-/*
- * The classic BPF filter of the receive socket (SOCK_DGRAM: offsets from the IPv4 header):
- * TCP, first fragment, to our address, to a cookie source port, SYN+ACK or RST.
- */
-static int attach_filter(int fd, uint32_t source)
+static uint32_t word(const uint8_t *b)
 {
-	struct sock_filter code[] = {
-	    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9), /* protocol */
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 12),
-	    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6), /* flags + fragment offset */
-	    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 10, 0),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16), /* destination */
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, source, 0, 8),
-	    BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0), /* X = IPv4 header length */
-	    BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),  /* TCP destination port */
-	    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, COOKIE_SPORT_BASE, 0, 5),
-	    BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13), /* TCP flags */
-	    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, TCPF_RST, 2, 0),
-	    BPF_STMT(BPF_ALU | BPF_AND | BPF_K, TCPF_SYN | TCPF_ACK),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TCPF_SYN | TCPF_ACK, 0, 1),
-	    BPF_STMT(BPF_RET | BPF_K, RCV_SNAP),
-	    BPF_STMT(BPF_RET | BPF_K, 0),
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/*
+ * The classic BPF filter of the receive socket (SOCK_DGRAM: offsets from the network header),
+ * by the packet's protocol (skb->protocol, an ancillary load). IPv4: TCP, first fragment, to our
+ * address, to a cookie source port, SYN+ACK or RST. IPv6: TCP right after the fixed header (an
+ * extension header is refused, as pkt_tcp6_parse does), to our address, the same port and flags.
+ */
+enum {
+	F_V4 = 2,      /* first instruction of the IPv4 part */
+	F_V6 = 15,     /* ...of the IPv6 part */
+	F_ACCEPT = 31, /* return the snap length */
+	F_REJECT = 32, /* return 0 */
+	F_LEN = 33,
+};
+
+#define J(pc, to) ((uint8_t)((to) - (pc)-1))
+
+static int attach_filter(int fd, uint32_t source, const uint8_t source6[16])
+{
+	struct sock_filter code[F_LEN] = {
+	    [0] = BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL),
+	    [1] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, J(1, F_V6), 0),
+	    /* IPv4 */
+	    [2] = BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9), /* protocol */
+	    [3] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, J(3, F_REJECT)),
+	    [4] = BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6), /* flags + fragment offset */
+	    [5] = BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, J(5, F_REJECT), 0),
+	    [6] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16), /* destination */
+	    [7] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, source, 0, J(7, F_REJECT)),
+	    [8] = BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0), /* X = IPv4 header length */
+	    [9] = BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),  /* TCP destination port */
+	    [10] = BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, COOKIE_SPORT_BASE, 0, J(10, F_REJECT)),
+	    [11] = BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13), /* TCP flags */
+	    [12] = BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, TCPF_RST, J(12, F_ACCEPT), 0),
+	    [13] = BPF_STMT(BPF_ALU | BPF_AND | BPF_K, TCPF_SYN | TCPF_ACK),
+	    [14] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TCPF_SYN | TCPF_ACK, J(14, F_ACCEPT),
+	                    J(14, F_REJECT)),
+	    /* IPv6 */
+	    [15] = BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6), /* next header */
+	    [16] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, J(16, F_REJECT)),
+	    [17] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 24), /* destination, 4 words */
+	    [18] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, word(source6), 0, J(18, F_REJECT)),
+	    [19] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 28),
+	    [20] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, word(source6 + 4), 0, J(20, F_REJECT)),
+	    [21] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 32),
+	    [22] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, word(source6 + 8), 0, J(22, F_REJECT)),
+	    [23] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 36),
+	    [24] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, word(source6 + 12), 0, J(24, F_REJECT)),
+	    [25] = BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 40 + 2), /* TCP destination port */
+	    [26] = BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, COOKIE_SPORT_BASE, 0, J(26, F_REJECT)),
+	    [27] = BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 40 + 13), /* TCP flags */
+	    [28] = BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, TCPF_RST, J(28, F_ACCEPT), 0),
+	    [29] = BPF_STMT(BPF_ALU | BPF_AND | BPF_K, TCPF_SYN | TCPF_ACK),
+	    [30] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TCPF_SYN | TCPF_ACK, J(30, F_ACCEPT),
+	                    J(30, F_REJECT)),
+	    [F_ACCEPT] = BPF_STMT(BPF_RET | BPF_K, RCV_SNAP),
+	    [F_REJECT] = BPF_STMT(BPF_RET | BPF_K, 0),
 	};
-	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+	struct sock_fprog prog = {.len = F_LEN, .filter = code};
 
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) != 0)
 		return -errno;
@@ -138,11 +181,13 @@ static int open_sockets(struct sweep *s, char *err, size_t errlen)
 	int one = 1, r;
 	struct timeval tv = {.tv_usec = RCV_POLL_MS * 1000};
 
-	/* Receive first: no reply may arrive before somebody listens. */
-	s->rx = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
+	/* Receive first: no reply may arrive before somebody listens. Every protocol when
+	 * IPv6 is swept too (the filter picks IPv4 and IPv6), else IPv4 alone. */
+	s->rx = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC,
+	               htons(s->sp->n_addrs6 ? ETH_P_ALL : ETH_P_IP));
 	if (s->rx < 0)
 		goto fail;
-	if ((r = attach_filter(s->rx, s->o.source)) < 0) {
+	if ((r = attach_filter(s->rx, s->o.source, s->o.source6)) < 0) {
 		errno = -r;
 		goto fail;
 	}
@@ -156,12 +201,50 @@ static int open_sockets(struct sweep *s, char *err, size_t errlen)
 	if (s->tx < 0)
 		goto fail;
 	set_buf(s->tx, SO_SNDBUFFORCE, SO_SNDBUF, SND_BUF);
+	/*
+	 * IPv6: on Linux IPPROTO_RAW implies IPV6_HDRINCL too (RFC 3542 §3 has no such option),
+	 * but unlike IPv4 the kernel fills in nothing (rawv6_send_hdrinc sends the bytes as they
+	 * are): no payload length, no source, no checksum, no fragmentation. pkt_syn6_build writes
+	 * every field; the source is the route's (find_sources), so replies come back to us.
+	 */
+	if (s->sp->n_addrs6) {
+		if ((s->tx6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW)) < 0)
+			goto fail;
+		set_buf(s->tx6, SO_SNDBUFFORCE, SO_SNDBUF, SND_BUF);
+	}
 	(void)one;
 	return 0;
 fail:
 	r = -errno;
 	snprintf(err, errlen, "cannot open the raw sockets: %s%s", strerror(errno),
 	         errno == EPERM ? " (sweeping needs CAP_NET_RAW)" : "");
+	return r;
+}
+
+static bool zero16(const uint8_t *b)
+{
+	static const uint8_t z[16];
+
+	return memcmp(b, z, 16) == 0;
+}
+
+/* Our address of each family swept, unless given: the route's towards the first target. */
+static int find_sources(struct sweep *s, char *err, size_t errlen)
+{
+	const struct space *sp = s->sp;
+	struct addr a;
+	int r = 0;
+
+	if (sp->n_addrs4 && s->o.source == 0) {
+		space_addr_get(sp, 0, &a);
+		r = route_source(&a, &s->o.source, NULL);
+	}
+	if (r == 0 && sp->n_addrs6 && zero16(s->o.source6)) {
+		space_addr_get(sp, sp->n_addrs4, &a);
+		r = route_source(&a, NULL, s->o.source6);
+	}
+	if (r < 0)
+		snprintf(err, errlen, "no route to the targets: %s", strerror(-r));
 	return r;
 }
 
@@ -178,7 +261,7 @@ int sweep_open(struct sweep **out, const struct space *sp, const struct sweep_op
 	s->o = *o;
 	s->cb = cb;
 	s->ud = ud;
-	s->tx = s->rx = -1;
+	s->tx = s->tx6 = s->rx = -1;
 	if (s->o.shards == 0)
 		s->o.shards = 1;
 	if (s->o.rate == 0)
@@ -190,10 +273,8 @@ int sweep_open(struct sweep **out, const struct space *sp, const struct sweep_op
 		r = -ERR_NOMEM;
 		goto fail;
 	}
-	if (s->o.source == 0 && (r = route_source(space_addr(sp, 0), &s->o.source)) < 0) {
-		snprintf(err, errlen, "no route to the targets: %s", strerror(-r));
+	if ((r = find_sources(s, err, errlen)) < 0)
 		goto fail;
-	}
 	if ((r = open_sockets(s, err, errlen)) < 0)
 		goto fail;
 	*out = s;
@@ -203,38 +284,68 @@ fail:
 	return r;
 }
 
+/* A validated reply for address index ai, port index pi: count, report a newly open port. */
+static void answered(struct sweep *s, int64_t ai, uint16_t pi, uint8_t flags, uint16_t port)
+{
+	uint64_t x = (uint64_t)ai * s->sp->n_ports + (pi - 1u);
+	uint8_t was = 0, state = (flags & (TCPF_SYN | TCPF_RST)) == TCPF_SYN ? 1 : 2;
+
+	atomic_fetch_add_explicit(&s->validated, 1, memory_order_relaxed);
+	if (!atomic_compare_exchange_strong(&s->answered[x], &was, state))
+		return; /* a retransmission or a reply to a re-sent probe */
+	if (state == 1) {
+		atomic_fetch_add_explicit(&s->open, 1, memory_order_relaxed);
+		if (s->cb)
+			s->cb(s->ud, (uint64_t)ai, port);
+	} else {
+		atomic_fetch_add_explicit(&s->closed, 1, memory_order_relaxed);
+	}
+}
+
+static void invalid(struct sweep *s)
+{
+	atomic_fetch_add_explicit(&s->invalid, 1, memory_order_relaxed);
+}
+
+static void on_packet6(struct sweep *s, const uint8_t *p, size_t len)
+{
+	struct pkt_tcp6 t;
+	int64_t ai;
+	uint16_t pi;
+
+	if (pkt_tcp6_parse(p, len, &t) < 0 || memcmp(t.daddr, s->o.source6, 16) != 0)
+		return;
+	atomic_fetch_add_explicit(&s->replies, 1, memory_order_relaxed);
+	ai = space_index6(s->sp, t.saddr);
+	pi = s->sp->port_index[t.sport];
+	if (ai < 0 || pi == 0 || !(t.flags & TCPF_ACK) ||
+	    !cookie_valid6(&s->key, s->o.source6, t.saddr, t.sport, t.dport, t.ack))
+		invalid(s);
+	else
+		answered(s, ai, pi, t.flags, t.sport);
+}
+
 /* A reply: parse, validate, count, and report a newly open port. */
 static void on_packet(struct sweep *s, const uint8_t *p, size_t len)
 {
 	struct pkt_tcp t;
 	int64_t ai;
 	uint16_t pi;
-	uint64_t x;
-	uint8_t was, state;
 
+	if (len > 0 && p[0] >> 4 == 6) {
+		on_packet6(s, p, len);
+		return;
+	}
 	if (pkt_tcp_parse(p, len, &t) < 0 || t.daddr != s->o.source)
 		return;
 	atomic_fetch_add_explicit(&s->replies, 1, memory_order_relaxed);
 	ai = space_index(s->sp, t.saddr);
 	pi = s->sp->port_index[t.sport];
 	if (ai < 0 || pi == 0 || !(t.flags & TCPF_ACK) ||
-	    !cookie_valid(&s->key, s->o.source, t.saddr, t.sport, t.dport, t.ack)) {
-		atomic_fetch_add_explicit(&s->invalid, 1, memory_order_relaxed);
-		return;
-	}
-	atomic_fetch_add_explicit(&s->validated, 1, memory_order_relaxed);
-	x = (uint64_t)ai * s->sp->n_ports + (pi - 1u);
-	state = (t.flags & (TCPF_SYN | TCPF_RST)) == TCPF_SYN ? 1 : 2;
-	was = 0;
-	if (!atomic_compare_exchange_strong(&s->answered[x], &was, state))
-		return; /* a retransmission or a reply to a re-sent probe */
-	if (state == 1) {
-		atomic_fetch_add_explicit(&s->open, 1, memory_order_relaxed);
-		if (s->cb)
-			s->cb(s->ud, t.saddr, t.sport);
-	} else {
-		atomic_fetch_add_explicit(&s->closed, 1, memory_order_relaxed);
-	}
+	    !cookie_valid(&s->key, s->o.source, t.saddr, t.sport, t.dport, t.ack))
+		invalid(s);
+	else
+		answered(s, ai, pi, t.flags, t.sport);
 }
 
 static void *rx_main(void *arg)
@@ -289,13 +400,31 @@ static void bucket_take(struct bucket *b, unsigned n)
 	}
 }
 
+/* A batch of one family's SYNs for its raw socket (one batch per family). */
 struct batch {
-	uint8_t pkt[SWEEP_BATCH_MAX][PKT_SYN_LEN];
-	struct sockaddr_in to[SWEEP_BATCH_MAX];
+	uint8_t pkt[SWEEP_BATCH_MAX][PKT_SYN6_LEN];
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} to[SWEEP_BATCH_MAX];
 	struct iovec iov[SWEEP_BATCH_MAX];
 	struct mmsghdr msgs[SWEEP_BATCH_MAX];
 	unsigned n;
+	int fd;
 };
+
+static void batch_init(struct batch *b, int fd, bool v6)
+{
+	b->fd = fd;
+	for (unsigned i = 0; i < SWEEP_BATCH_MAX; i++) {
+		b->iov[i] = (struct iovec){b->pkt[i], v6 ? PKT_SYN6_LEN : PKT_SYN_LEN};
+		b->msgs[i].msg_hdr =
+		    (struct msghdr){.msg_name = &b->to[i],
+		                    .msg_namelen = v6 ? sizeof(b->to[i].v6) : sizeof(b->to[i].v4),
+		                    .msg_iov = &b->iov[i],
+		                    .msg_iovlen = 1};
+	}
+}
 
 static void flush(struct sweep *s, struct batch *b, struct bucket *bk)
 {
@@ -305,7 +434,7 @@ static void flush(struct sweep *s, struct batch *b, struct bucket *bk)
 		return;
 	bucket_take(bk, b->n);
 	while (done < b->n && !atomic_load(&s->stop)) {
-		int r = sendmmsg(s->tx, b->msgs + done, b->n - done, 0);
+		int r = sendmmsg(b->fd, b->msgs + done, b->n - done, 0);
 
 		if (r > 0) {
 			done += (unsigned)r;
@@ -342,7 +471,47 @@ static void progress(struct sweep *s, uint64_t total, bool last)
 }
 
 /* One pass over this shard's positions: every probe (pass 0), or the unanswered ones. */
-static void send_pass(struct sweep *s, struct batch *b, struct bucket *bk, unsigned pass,
+/* Add the SYN for address index ai, port to its family's batch; flush a full batch. */
+static void add_probe(struct sweep *s, struct batch **bs, struct bucket *bk, uint64_t ai,
+                      uint16_t port, unsigned batch)
+{
+	const struct space *sp = s->sp;
+	struct batch *b = bs[space_is_v6(sp, ai)];
+	unsigned k = b->n++;
+	struct cookie c;
+
+	if (space_is_v6(sp, ai)) {
+		const uint8_t *a = space_addr6(sp, ai);
+		struct pkt_syn6 syn = {.dport = port, .hop_limit = 64};
+
+		cookie_make6(&s->key, s->o.source6, a, port, &c);
+		memcpy(syn.saddr, s->o.source6, 16);
+		memcpy(syn.daddr, a, 16);
+		syn.sport = c.sport;
+		syn.seq = c.seq;
+		syn.flow = c.seq >> 12; /* one flow label per probe: keyed, so not guessable */
+		pkt_syn6_build(b->pkt[k], &syn);
+		b->to[k].v6 = (struct sockaddr_in6){.sin6_family = AF_INET6};
+		memcpy(&b->to[k].v6.sin6_addr, a, 16);
+	} else {
+		uint32_t a = space_addr(sp, ai);
+
+		cookie_make(&s->key, s->o.source, a, port, &c);
+		pkt_syn_build(b->pkt[k], &(struct pkt_syn){.saddr = s->o.source,
+		                                           .daddr = a,
+		                                           .sport = c.sport,
+		                                           .dport = port,
+		                                           .seq = c.seq,
+		                                           .ip_id = (uint16_t)(c.seq >> 16),
+		                                           .ttl = 64});
+		b->to[k].v4 =
+		    (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(a)};
+	}
+	if (b->n >= batch)
+		flush(s, b, bk);
+}
+
+static void send_pass(struct sweep *s, struct batch **b, struct bucket *bk, unsigned pass,
                       uint64_t *next_progress, uint64_t total)
 {
 	const struct space *sp = s->sp;
@@ -355,35 +524,19 @@ static void send_pass(struct sweep *s, struct batch *b, struct bucket *bk, unsig
 		batch = SWEEP_BATCH_MAX;
 	for (uint64_t i = s->o.shard; i < n && !atomic_load(&s->stop); i += s->o.shards) {
 		uint64_t x = perm_at(&s->perm, i);
-		uint32_t a;
-		uint16_t port;
-		struct cookie c;
-		unsigned k;
 
 		if (pass > 0 && atomic_load_explicit(&s->answered[x], memory_order_relaxed))
 			continue;
-		a = space_addr(sp, x / sp->n_ports);
-		if (space_excluded(sp, a))
+		if (space_excluded_at(sp, x / sp->n_ports))
 			continue;
-		port = sp->ports[x % sp->n_ports];
-		cookie_make(&s->key, s->o.source, a, port, &c);
-		k = b->n++;
-		pkt_syn_build(b->pkt[k], &(struct pkt_syn){.saddr = s->o.source,
-		                                           .daddr = a,
-		                                           .sport = c.sport,
-		                                           .dport = port,
-		                                           .seq = c.seq,
-		                                           .ip_id = (uint16_t)(c.seq >> 16),
-		                                           .ttl = 64});
-		b->to[k] = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(a)};
-		if (b->n >= batch)
-			flush(s, b, bk);
+		add_probe(s, b, bk, x / sp->n_ports, sp->ports[x % sp->n_ports], batch);
 		if (s->o.progress && now_ns() >= *next_progress) {
 			progress(s, total, false);
 			*next_progress = now_ns() + 1000000000u;
 		}
 	}
-	flush(s, b, bk);
+	flush(s, b[0], bk);
+	flush(s, b[1], bk);
 }
 
 /* Sleep ms unless asked to stop. */
@@ -396,7 +549,8 @@ static void pause_ms(struct sweep *s, unsigned ms)
 static void *tx_main(void *arg)
 {
 	struct sweep *s = arg;
-	struct batch *b = calloc(1, sizeof(*b));
+	struct batch *b = calloc(2, sizeof(*b)); /* IPv4, IPv6 */
+	struct batch *bs[2] = {b, b ? b + 1 : NULL};
 	struct bucket bk = {.rate = s->o.rate, .burst = s->o.rate / 50.0};
 	uint64_t next_progress, total;
 
@@ -404,13 +558,8 @@ static void *tx_main(void *arg)
 		goto out;
 	if (bk.burst < SWEEP_BATCH_MAX)
 		bk.burst = SWEEP_BATCH_MAX;
-	for (unsigned i = 0; i < SWEEP_BATCH_MAX; i++) {
-		b->iov[i] = (struct iovec){b->pkt[i], PKT_SYN_LEN};
-		b->msgs[i].msg_hdr = (struct msghdr){.msg_name = &b->to[i],
-		                                     .msg_namelen = sizeof(b->to[i]),
-		                                     .msg_iov = &b->iov[i],
-		                                     .msg_iovlen = 1};
-	}
+	batch_init(bs[0], s->tx, false);
+	batch_init(bs[1], s->tx6, true);
 	total = perm_shard_count(space_size(s->sp), s->o.shard, s->o.shards);
 	atomic_store(&s->t0_ns, now_ns());
 	bk.last = now_ns();
@@ -420,7 +569,7 @@ static void *tx_main(void *arg)
 		atomic_store(&s->pass, pass);
 		if (pass > 0)
 			pause_ms(s, s->o.retry_delay_ms);
-		send_pass(s, b, &bk, pass, &next_progress, total);
+		send_pass(s, bs, &bk, pass, &next_progress, total);
 		if (pass == 0) {
 			atomic_store(&s->first_sent, atomic_load(&s->sent));
 			atomic_store(&s->first_ns, now_ns() - atomic_load(&s->t0_ns));
@@ -477,6 +626,8 @@ void sweep_close(struct sweep *s)
 	}
 	if (s->tx >= 0)
 		close(s->tx);
+	if (s->tx6 >= 0)
+		close(s->tx6);
 	if (s->rx >= 0)
 		close(s->rx);
 	free((void *)s->answered);

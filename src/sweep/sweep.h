@@ -2,9 +2,10 @@
 /*
  * Stage 1 of `exposure sweep`: stateless SYN discovery over a space (space.h) in a keyed order
  * (perm.h), validated by cookies (cookie.h). Two threads: the sender (token bucket, batches
- * through sendmmsg on a raw IPv4 socket, passes for the retries) and the receiver (a packet
- * socket behind a classic BPF filter). Found ports are handed to a callback from the receiver
- * thread. See docs/internals/SWEEP.md.
+ * through sendmmsg on a raw IPv4 socket, and a raw IPv6 one when the space lists IPv6
+ * addresses; passes for the retries) and the receiver (a packet socket behind a classic BPF
+ * filter). Found ports are handed to a callback from the receiver thread.
+ * See docs/internals/SWEEP.md.
  */
 #ifndef EXPOSURE_SWEEP_SWEEP_H
 #define EXPOSURE_SWEEP_SWEEP_H
@@ -24,10 +25,11 @@
 #define SWEEP_BATCH_MAX       64u
 
 struct sweep_opts {
-	uint32_t source;  /* our address, host order; 0 = the route's to the first target */
-	unsigned rate;    /* probes per second */
-	unsigned retries; /* extra passes over the unanswered probes */
-	uint64_t seed;    /* the order's seed (shards of one sweep share it) */
+	uint32_t source;     /* our address, host order; 0 = the route's to the first target */
+	uint8_t source6[16]; /* our IPv6 address; all zero = the route's to the first IPv6 one */
+	unsigned rate;       /* probes per second */
+	unsigned retries;    /* extra passes over the unanswered probes */
+	uint64_t seed;       /* the order's seed (shards of one sweep share it) */
 	uint64_t shard, shards;
 	unsigned wait_ms;        /* after the last pass */
 	unsigned retry_delay_ms; /* between passes */
@@ -49,8 +51,11 @@ struct sweep_stats {
 	double first_s;      /* ...and how long sending them took: the achieved rate */
 };
 
-/* An open port found (address in host order). Called from the receiver thread, once per pair. */
-typedef void sweep_found_cb(void *ud, uint32_t addr, uint16_t port);
+/*
+ * An open port found on the address of index addr in the space (space_addr_get). Called from
+ * the receiver thread, once per pair.
+ */
+typedef void sweep_found_cb(void *ud, uint64_t addr, uint16_t port);
 
 struct sweep;
 

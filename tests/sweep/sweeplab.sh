@@ -8,6 +8,9 @@
 # Named counters count packets to @excluded addresses and everything the block receives.
 # A "forger" namespace hangs off the scanner to inject packets from elsewhere.
 # Addresses: the block 198.18.32.0/20 (tests) or 198.19.0.0/16 (bench), all inside 198.18.0.0/15.
+# IPv6 (sweeplab_up6): a /64 inside 2001:db8::/32 owned the same way by the range, with its own
+# table (ip6 sweeplab6: sets open6, responders6, excluded6; counters excl6, block6); the sweep
+# takes a list of its addresses, never the block.
 
 SWEEPLAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lab/lab.sh
@@ -53,15 +56,70 @@ sweeplab_up()
 
 sweeplab_range() { ip netns exec "$(lab_ns range)" "$@"; }
 
-# sweeplab_counter NAME: packets counted so far.
+# sweeplab_up6 BLOCK6: the IPv6 block in the range (after sweeplab_up), the same pattern.
+sweeplab_up6()
+{
+	local block=$1
+	ip -n "$(lab_ns range)" -6 route add local "$block" dev lo || return 1
+	ip -n "$(lab_scanner_ns)" -6 route add "$block" via "$(lab_addr6 range)" || return 1
+	sweeplab_range nft -f - <<-NFT || return 1
+	table ip6 sweeplab6 {
+		set open6 { type ipv6_addr . inet_service; size 65536; }
+		set responders6 { type ipv6_addr; size 65536; }
+		set excluded6 { type ipv6_addr; flags interval; }
+		set lports6 { type inet_service; }
+		counter excl6 { }
+		counter block6 { }
+		chain input {
+			type filter hook input priority 0; policy accept;
+			ip6 daddr != $block accept
+			ip6 daddr @excluded6 counter name excl6
+			counter name block6
+			ip6 daddr . tcp dport @open6 accept
+			ip6 daddr @responders6 tcp dport @lports6 reject with tcp reset
+			ip6 daddr @responders6 accept
+			drop
+		}
+	}
+	NFT
+}
+
+# sweeplab_counter NAME: packets counted so far (excl6 and block6: the IPv6 table's).
 sweeplab_counter()
 {
-	sweeplab_range nft list counter ip sweeplab "$1" | awk '/packets/ { print $2 }'
+	case $1 in
+	*6) sweeplab_range nft list counter ip6 sweeplab6 "$1" ;;
+	*) sweeplab_range nft list counter ip sweeplab "$1" ;;
+	esac | awk '/packets/ { print $2 }'
 }
 
 sweeplab_reset_counters()
 {
 	sweeplab_range nft reset counters table ip sweeplab >/dev/null
+	if sweeplab_range nft list table ip6 sweeplab6 >/dev/null 2>&1; then
+		sweeplab_range nft reset counters table ip6 sweeplab6 >/dev/null
+	fi
+}
+
+# sweeplab_load6 TRUTH_FILE RESPONDERS_FILE [EXCLUDED...]: sweeplab_load for the IPv6 table;
+# the excluded blocks into @excluded6.
+sweeplab_load6()
+{
+	local f e truth=$1 resp=$2
+	shift 2
+	f=$(mktemp)
+	{
+		echo "flush set ip6 sweeplab6 open6"
+		awk '{ printf "add element ip6 sweeplab6 open6 { %s . %s }\n", $1, $2 }' "$truth"
+		echo "flush set ip6 sweeplab6 responders6"
+		awk '{ printf "add element ip6 sweeplab6 responders6 { %s }\n", $1 }' "$resp"
+		echo "flush set ip6 sweeplab6 excluded6"
+		for e in "$@"; do echo "add element ip6 sweeplab6 excluded6 { $e }"; done
+	} >"$f"
+	sweeplab_range nft -f "$f"
+	local r=$?
+	rm -f "$f"
+	return $r
 }
 
 # sweeplab_load TRUTH_FILE RESPONDERS_FILE: "ADDR PORT" lines into @open, addresses into
@@ -92,13 +150,18 @@ sweeplab_exclude()
 	done
 }
 
-# sweeplab_ports PORT...: the ports with a listener (closed by RST where not in @open).
+# sweeplab_ports PORT...: the ports with a listener (closed by RST where not in @open), in the
+# IPv6 table too when it is there (sweeplab_up6 first).
 sweeplab_ports()
 {
-	local p
+	local p v6=
+	sweeplab_range nft list table ip6 sweeplab6 >/dev/null 2>&1 && v6=1
 	sweeplab_range nft flush set ip sweeplab lports
+	[ -z "$v6" ] || sweeplab_range nft flush set ip6 sweeplab6 lports6
 	for p in "$@"; do
 		sweeplab_range nft add element ip sweeplab lports "{ $p }" || return 1
+		[ -z "$v6" ] || sweeplab_range nft add element ip6 sweeplab6 lports6 "{ $p }" ||
+			return 1
 	done
 }
 
@@ -113,6 +176,8 @@ sweeplab_forger()
 	ip link add s-forger netns "$scan" type veth peer name eth0 netns "$fns" || return 1
 	ip -n "$scan" addr add 198.18.21.1/24 dev s-forger
 	ip -n "$fns" addr add 198.18.21.2/24 dev eth0
+	ip -n "$scan" addr add 2001:db8:21::1/64 dev s-forger nodad
+	ip -n "$fns" addr add 2001:db8:21::2/64 dev eth0 nodad
 	ip -n "$scan" link set s-forger up
 	ip -n "$fns" link set eth0 up
 	# The forged replies claim to come from the range: the scanner must not drop them by

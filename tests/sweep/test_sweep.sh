@@ -11,6 +11,10 @@
 # (counter zero); stage 2 diagnoses every responder (one JSON line per host, ssh seen on 22) in
 # one sandboxed prober (and in process with --no-sandbox);
 # 5% loss each way -> recall 1.0 with the default retries.
+# IPv6 from a list of addresses in 2001:db8:5eef::/64 (the block itself is refused): a mixed
+# IPv4 + IPv6 sweep finds exactly the truth of both, forged IPv6 SYN-ACKs not counted, --exclude
+# honoured for IPv6 blocks (nft counter), the policy refuses before any packet, stage 2 diagnoses
+# the IPv6 hosts (real OpenSSH) into the store; the progress line's content.
 # Usage: test_sweep.sh EXPOSURE_BINARY. Exit 77 without root.
 set -u
 EXPOSURE=$(realpath "$1")
@@ -23,6 +27,7 @@ command -v sshd >/dev/null 2>&1 || command -v /usr/sbin/sshd >/dev/null 2>&1 ||
 	{ echo "no sshd; skipping"; exit 77; }
 
 BLOCK=198.18.32.0/20
+BLOCK6=2001:db8:5eef::/64
 WORK=$(mktemp -d)
 fails=0
 cleanup() { lab_down; rm -rf -- "$WORK"; }
@@ -32,9 +37,12 @@ ok() { echo "ok - $*"; }
 bad() { echo "FAIL - $*"; fails=$((fails + 1)); }
 
 sweeplab_up "$BLOCK" || { echo "lab did not come up"; exit 1; }
+sweeplab_up6 "$BLOCK6" || { echo "IPv6 block did not come up"; exit 1; }
 sweeplab_forger || { echo "forger did not come up"; exit 1; }
 SCANADDR=$(lab_scanner_addr4 range)
+SCANADDR6=$(lab_scanner_addr6 range)
 ip -n "$(lab_ns forger)" route add "$SCANADDR/32" via 198.18.21.1 || exit 1
+ip -n "$(lab_ns forger)" -6 route add "$SCANADDR6/128" via 2001:db8:21::1 || exit 1
 
 # Real listeners on every address of the block: OpenSSH on 22, the lab listener on 445.
 d=$(lab_srv_dir sshd-range) || exit 1
@@ -42,6 +50,7 @@ ssh-keygen -q -t ed25519 -N '' -C lab -f "$d/hk" || exit 1
 cat >"$d/sshd_config" <<CONF
 Port 22
 ListenAddress 0.0.0.0
+ListenAddress ::
 HostKey $d/hk
 PidFile $d/sshd.pid
 UsePAM no
@@ -329,6 +338,152 @@ if [ $rc = 0 ] && [ "$nthreads" -ge 3 ] &&
 	ok "privileges: $nthreads threads, every capability set empty, no-new-privs ($caps)"
 else
 	bad "privileges: rc $rc threads $nthreads: $caps"
+fi
+
+# 10. IPv6 from a list of addresses. The truth: 42 listed addresses of the /64, 13 with open
+# ports (two of them excluded: one by a /128, one inside an excluded /120), 5 answering RST only,
+# the rest dropping.
+python3 - "$WORK" <<'PY'
+import ipaddress, random, sys
+w = sys.argv[1]
+rnd = random.Random(6)
+net = ipaddress.ip_network("2001:db8:5eef::/64")
+addrs = sorted({str(net[rnd.getrandbits(64)]) for _ in range(40)})
+open_pairs, responders = [], []
+for k, a in enumerate(addrs[:16]):
+    responders.append(a)
+    if k < 12:
+        open_pairs += [(a, p) for p in rnd.choice([[22], [445], [22, 445]])]
+addrs += ["2001:db8:5eef::ee01", "2001:db8:5eef::ee02"]  # inside the excluded /120
+open_pairs.append(("2001:db8:5eef::ee01", 22))
+responders += addrs[-2:]
+ex = addrs[0]  # an open host excluded by a /128
+with open(w + "/truth6", "w") as f:
+    f.writelines("%s %d\n" % x for x in open_pairs)
+with open(w + "/truth6.excl", "w") as f:
+    f.writelines("%s %d\n" % (a, p) for a, p in open_pairs if a != ex and ":ee0" not in a)
+with open(w + "/responders6", "w") as f:
+    f.write("\n".join(responders) + "\n")
+with open(w + "/targets6", "w") as f:  # comments, one address twice
+    f.write("# our IPv6 hosts\n" + "\n".join(addrs) + "\n%s  # again\n" % addrs[1])
+with open(w + "/exclude6", "w") as f:
+    f.write("2001:db8:5eef::ee00/120\n%s/128 # one host\n" % ex)
+with open(w + "/ex6", "w") as f:
+    f.write(ex + "\n")
+with open(w + "/forged_src6", "w") as f:  # listed, not open, not excluded
+    openset = {a for a, _ in open_pairs}
+    f.writelines("%s %d\n" % (a, rnd.choice([22, 445]))
+                 for a in addrs[:-2] if a not in openset)
+PY
+EX6=$(cat "$WORK/ex6")
+sweeplab_load6 "$WORK/truth6" "$WORK/responders6" 2001:db8:5eef::ee00/120 "$EX6" ||
+	bad "IPv6 nft sets"
+sort "$WORK/truth6" >"$WORK/truth6.sorted"
+
+# 10a. Mixed IPv4 + IPv6, --exclude with blocks of both, forged IPv6 SYN-ACKs, --progress.
+# At 6,000/s the first pass lasts 1.3 s, so the progress line shows once before the last one.
+cat "$WORK/exclude" "$WORK/exclude6" >"$WORK/exclude.mixed"
+sweeplab_exclude "$EX1" "$EX2"
+sweeplab_reset_counters
+lab_spawn forge6 "$(lab_ns forger)" python3 "$HERE/forge.py" "$SCANADDR6" "$WORK/forged_src6" \
+	2000 1.5 >/dev/null
+lab_scan "$EXPOSURE" sweep --allow "$BLOCK" --allow 2001:db8::/32 --ports 22,445 --ports-only \
+	--progress --rate 6000 --retries 1 --wait 500 --exclude "$WORK/exclude.mixed" "$BLOCK" "$WORK/targets6" \
+	>"$WORK/mixed.out" 2>"$WORK/mixed.err" || bad "mixed sweep exited $?"
+lab_kill forge6
+awk '$3 == "open" { print $1, $2 }' "$WORK/mixed.out" | sort >"$WORK/mixed"
+sort "$WORK/truth.excl" "$WORK/truth6.excl" >"$WORK/truth.mixed"
+same_as_truth mixed "IPv4 block + IPv6 list, --exclude of both" "$WORK/truth.mixed"
+invalid=$(grep -o 'invalid [0-9]*' "$WORK/mixed.err" | awk '{ print $2 }')
+n=$(sweeplab_counter excl)
+n6=$(sweeplab_counter excl6)
+blk6=$(sweeplab_counter block6)
+if [ "${invalid:-0}" -ge 200 ] && [ "$n" = 0 ] && [ "$n6" = 0 ] && [ "${blk6:-0}" -gt 0 ]; then
+	ok "IPv6: forged SYN-ACKs refused (invalid $invalid), 0 packets to excluded IPv6 addresses ($blk6 to the /64)"
+else
+	bad "IPv6: invalid ${invalid:-?} (want >= 200), excluded v4 $n v6 $n6, block6 $blk6"
+fi
+# The progress line (\r-separated on stderr): during pass 1 and the last one, whose counts are
+# the summary's; rate = sent / elapsed, ETA = what is left of the first pass at that rate.
+if python3 - "$WORK/mixed.err" "$(wc -l <"$WORK/truth.mixed")" <<'PY'; then
+import re, sys
+text = open(sys.argv[1]).read()
+want_open = int(sys.argv[2])
+pat = (r"sweep: pass (\d+)/(\d+) sent (\d+) \((\d+)/s\) replies (\d+) validated (\d+) "
+       r"open (\d+) ETA (\d+) s")
+lines = [tuple(map(int, m)) for m in re.findall(pat, text)]
+summ = re.search(r"sent (\d+) in ([0-9.]+) s, replies (\d+), validated (\d+), invalid (\d+), "
+                 r"open (\d+)", text)
+sent, el, replies, val, inv, opn = (float(x) for x in summ.groups())
+first = int(re.search(r"first pass (\d+) in", text).group(1))  # excluded ones not sent
+total = 2 * (4096 + 42)  # the space: (address, port) pairs of the shard
+assert len(lines) >= 2, lines
+mid, last = lines[0], lines[-1]
+assert mid[:2] == (1, 2) and 3000 <= mid[2] < first, (mid, first)
+assert 4800 <= mid[3] <= 7200 and mid[5] <= mid[4], mid
+assert abs(mid[7] - (total - mid[2]) / mid[3]) <= 1, mid
+assert last[:2] == (2, 2) and last[7] == 0, last
+assert (last[2], last[4], last[5], last[6]) == (sent, replies, val, opn), (last, summ.groups())
+assert opn == want_open and replies == val + inv, summ.groups()
+assert abs(last[3] - sent / el) <= 0.05 * sent / el + 1, (last, el)
+print(mid, last)
+PY
+	ok "progress line: during the first pass and at the end, counts as the summary's"
+else
+	bad "progress line: $(tr '\r' '\n' <"$WORK/mixed.err" | tail -4)"
+fi
+
+# 10b. The policy before any packet: IPv6 targets without --allow for them; a /120 refused.
+sweeplab_reset_counters
+lab_scan "$EXPOSURE" sweep --allow "$BLOCK" --ports 22,445 "$BLOCK" "$WORK/targets6" \
+	>/dev/null 2>"$WORK/pol6.err"
+rc=$?
+lab_scan "$EXPOSURE" sweep --allow 2001:db8::/32 --ports 22 2001:db8:5eef::/120 \
+	>/dev/null 2>"$WORK/pol6b.err"
+rc2=$?
+sleep 0.2
+blk=$(sweeplab_counter block)
+blk6=$(sweeplab_counter block6)
+if [ $rc = 2 ] && grep -q '2001:db8:5eef:[0-9a-f:]* refused' "$WORK/pol6.err" &&
+	[ $rc2 = 2 ] && grep -q 'only from a list of addresses' "$WORK/pol6b.err" &&
+	[ "$blk" = 0 ] && [ "$blk6" = 0 ]; then
+	ok "IPv6 policy: refused before any packet ($(cat "$WORK/pol6.err" "$WORK/pol6b.err" | tr '\n' ' '))"
+else
+	bad "IPv6 policy: rc $rc/$rc2, counters $blk/$blk6: $(cat "$WORK/pol6.err" "$WORK/pol6b.err")"
+fi
+
+# 10c. Stage 2 on the IPv6 list: one diagnosis per host with an open port, OpenSSH seen on 22
+# over IPv6, stored under the sweep's id.
+lab_scan "$EXPOSURE" sweep --allow 2001:db8::/32 --ports 22,445 --rate 20000 --wait 300 \
+	--retries 1 --no-progress --json --store "$WORK/store6.db" "$WORK/targets6" \
+	>"$WORK/stage2v6.out" 2>"$WORK/stage2v6.err"
+rc=$?
+ID6=$(awk '/^exposure sweep: sweep / { print $4 }' "$WORK/stage2v6.err")
+hosts6=$(sort -u -k1,1 "$WORK/truth6.sorted" | wc -l)
+"$EXPOSURE" report --db "$WORK/store6.db" --sweep "$ID6" >"$WORK/report6" 2>&1
+if [ $rc = 0 ] && grep -qx "results: $hosts6" "$WORK/report6" &&
+	python3 - "$WORK/stage2v6.out" "$WORK/truth6.sorted" <<'PY'; then
+import json, sys
+got = {}
+for l in open(sys.argv[1]):
+    d = json.loads(l)
+    assert d["address"] not in got, "a host twice"
+    got[d["address"]] = {c["check"]: c for c in d["checks"]}
+truth = {}
+for l in open(sys.argv[2]):
+    a, p = l.split()
+    truth.setdefault(a, set()).add(int(p))
+assert set(got) == set(truth), set(got) ^ set(truth)
+for a, ports in truth.items():
+    ssh = got[a]["ssh"]
+    assert ssh["state"] == ("open" if 22 in ports else "closed"), (a, ssh)
+    assert 22 not in ports or ssh["service"] == "ssh", (a, ssh)
+    assert got[a]["smb"]["state"] == ("open" if 445 in ports else "closed"), a
+PY
+	ok "IPv6 stage 2: $hosts6 hosts diagnosed (ssh over IPv6), stored in sweep $ID6"
+else
+	bad "IPv6 stage 2: rc $rc, $(grep results: "$WORK/report6"), want $hosts6"
+	head -c 2000 "$WORK/stage2v6.err"
 fi
 
 # 9. 5% loss each way: recall 1.0 with the default retries. nftables drops at random (netem is

@@ -156,12 +156,130 @@ static void test_policy(void **state)
 	space_del(s);
 }
 
+static void add_file(struct space *s, const char *text, bool exclude)
+{
+	char err[256];
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+
+	assert_non_null(f);
+	assert_int_equal(space_read(s, f, "f", exclude, err, sizeof(err)), 0);
+	fclose(f);
+}
+
+static void parse6(const char *text, uint8_t out[16])
+{
+	struct addr a;
+
+	assert_int_equal(addr_parse(text, &a), 0);
+	assert_int_equal(a.family, AF_INET6);
+	memcpy(out, a.bytes, 16);
+}
+
+/* IPv6 from a list of addresses (issue 13): after the IPv4 blocks, sorted, once each. */
+static void test_v6_list(void **state)
+{
+	static const char *const order[] = {"2001:db8:5eef::1", "2001:db8:5eef::2",
+	                                    "2001:db8:5eef::10", "2001:db8:5eef::13",
+	                                    "2001:db8:5eef::14"};
+	struct space *s = space_new();
+	struct policy p;
+	struct addr a;
+	uint8_t b[16];
+	char err[256];
+
+	(void)state;
+	policy_init(&p);
+	allow(&p, "198.18.0.0/15");
+	allow(&p, "2001:db8::/32");
+	assert_int_equal(space_add_target(s, "2001:db8:5eef::2", err, sizeof(err)), 0);
+	assert_int_equal(space_add_target(s, "2001:db8:5eef::1/128", err, sizeof(err)), 0);
+	assert_int_equal(space_add_target(s, "2001:db8:5eef::2", err, sizeof(err)), 0); /* again */
+	add_file(s, "2001:db8:5eef::14 # a\n198.18.32.0/30\n2001:db8:5eef::13\n2001:db8:5eef::10\n",
+	         false);
+	/* Excluded blocks of any width, nested ones too; none of them is allowed. */
+	add_file(s, "2001:db8:5eef::10/126\n2001:db8:5eef::10/127\n3fff::/20\n", true);
+	space_add_port(s, 22);
+	assert_int_equal(space_finish(s, &p, err, sizeof(err)), 0);
+	assert_true(s->n_addrs4 == 4);
+	assert_int_equal(s->n_addrs6, 5);
+	assert_true(s->n_addrs == 9);
+	assert_true(space_size(s) == 9);
+	assert_false(space_is_v6(s, 3));
+	assert_true(space_addr(s, 3) == 0xc6122003);
+	for (uint64_t i = 0; i < 5; i++) {
+		parse6(order[i], b);
+		assert_true(space_is_v6(s, 4 + i));
+		assert_memory_equal(space_addr6(s, 4 + i), b, 16);
+		assert_true(space_index6(s, b) == (int64_t)(4 + i));
+		space_addr_get(s, 4 + i, &a);
+		assert_int_equal(a.family, AF_INET6);
+		assert_memory_equal(a.bytes, b, 16);
+		/* ::10 and ::13 are inside the /126 */
+		assert_int_equal(space_excluded_at(s, 4 + i), i == 2 || i == 3);
+	}
+	space_addr_get(s, 0, &a);
+	assert_int_equal(a.family, AF_INET);
+	assert_false(space_excluded_at(s, 0));
+	parse6("2001:db8:5eef::3", b);
+	assert_true(space_index6(s, b) == -1);
+	space_del(s);
+
+	/* IPv6 alone, no IPv4 block. */
+	s = space_new();
+	assert_int_equal(space_add_target(s, "2001:db8:5eef::1", err, sizeof(err)), 0);
+	space_add_port(s, 22);
+	assert_int_equal(space_finish(s, &p, err, sizeof(err)), 0);
+	assert_true(s->n_addrs4 == 0 && s->n_addrs == 1);
+	space_del(s);
+}
+
+/* Never exhaustively, never link-local; the policy on every listed address. */
+static void test_v6_refused(void **state)
+{
+	struct space *s = space_new();
+	struct policy p;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(space_add_target(s, "2001:db8:5eef::/120", err, sizeof(err)),
+	                 -ERR_UNSUPPORTED);
+	assert_non_null(strstr(err, "only from a list of addresses"));
+	assert_int_equal(space_add_target(s, "fe80::1", err, sizeof(err)), -ERR_UNSUPPORTED);
+	assert_non_null(strstr(err, "link-local"));
+	space_del(s);
+
+	s = space_new(); /* the default allows loopback only: ::1 yes, 2001:db8:... no */
+	policy_init(&p);
+	assert_int_equal(space_add_target(s, "::1", err, sizeof(err)), 0);
+	assert_int_equal(space_add_target(s, "2001:db8:5eef::7", err, sizeof(err)), 0);
+	space_add_port(s, 22);
+	assert_int_equal(space_finish(s, &p, err, sizeof(err)), -ERR_POLICY);
+	assert_non_null(strstr(err, "2001:db8:5eef::7 refused"));
+	space_del(s);
+
+	s = space_new(); /* ...unless excluded */
+	assert_int_equal(space_add_target(s, "::1", err, sizeof(err)), 0);
+	assert_int_equal(space_add_target(s, "2001:db8:5eef::7", err, sizeof(err)), 0);
+	add_file(s, "2001:db8:5eef::/64\n", true);
+	space_add_port(s, 22);
+	assert_int_equal(space_finish(s, &p, err, sizeof(err)), 0);
+	space_del(s);
+
+	s = space_new(); /* multicast never, whatever --allow says */
+	allow(&p, "::/0");
+	assert_int_equal(space_add_target(s, "ff02::1", err, sizeof(err)), 0);
+	space_add_port(s, 22);
+	assert_int_equal(space_finish(s, &p, err, sizeof(err)), -ERR_POLICY);
+	assert_non_null(strstr(err, "ff02::1"));
+	space_del(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_blocks),
-	    cmocka_unit_test(test_file_and_exclude),
-	    cmocka_unit_test(test_policy),
+	    cmocka_unit_test(test_blocks),     cmocka_unit_test(test_file_and_exclude),
+	    cmocka_unit_test(test_policy),     cmocka_unit_test(test_v6_list),
+	    cmocka_unit_test(test_v6_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
