@@ -191,6 +191,10 @@ struct wop {
 	/* WOP_RESULT, WOP_IMPORT: the statement's parameters as text (NULL = SQL NULL), owned;
 	 * rp[k - 1] is $k (a result's $1, its id, is w->id) */
 	char *rp[PARAMS_MAX];
+	/* The writer's: what the database answered (the write's result at commit), and the
+	 * next write whose answer is still to be read on the pipeline. */
+	int answer;
+	struct wop *pnext;
 };
 
 struct pg {
@@ -200,9 +204,15 @@ struct pg {
 
 	struct pgc wr;         /* the queue's writer thread's own */
 	struct store_queue *q; /* NULL when read-only */
-	char node[96];         /* host/pid: the lease's name */
-	unsigned lease_ms;     /* a node silent this long is taken for dead */
-	struct pgc hb;         /* the heartbeat thread's own */
+	/* The batch on wr's pipeline (writer thread only): writes sent whose answers are still
+	 * to be read, in order, after ctl_pending answers of BEGIN and its setting; the first
+	 * failure of the database, which is the batch's. */
+	struct wop *pend_head, *pend_tail;
+	int ctl_pending;
+	int batch_err;
+	char node[96];     /* host/pid: the lease's name */
+	unsigned lease_ms; /* a node silent this long is taken for dead */
+	struct pgc hb;     /* the heartbeat thread's own */
 	pthread_t hb_thread;
 	pthread_mutex_t hb_mu; /* guards changed, changed_ud, takeover, takeover_ud */
 	bool hb_started;
@@ -355,24 +365,6 @@ static PGresult *exec_id(struct pgc *c, enum sql_id id, int n, const char *const
 		c->prepared[id] = true;
 	}
 	return PQexecPrepared(c->c, name, n, vals, NULL, NULL, 0);
-}
-
-/* The same for a command; returns the number of rows it touched, or a negative code. */
-static int exec_id_cmd(struct pgc *c, enum sql_id id, int n, const char *const *vals)
-{
-	PGresult *res = exec_id(c, id, n, vals);
-	int r;
-
-	if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK) {
-		uint32_t k = 0;
-
-		(void)decimal_u32(PQcmdTuples(res), INT32_MAX, &k);
-		r = (int)k;
-	} else {
-		r = pg_err(c->c, res);
-	}
-	PQclear(res);
-	return r;
 }
 
 /* A text column, NULL for SQL NULL. */
@@ -1021,9 +1013,204 @@ out_close:
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Applying writes: on the writer thread only.                                              */
+/* Applying writes: on the writer thread only, in pipeline mode.                            */
 
-static int apply_create(struct pgc *c, const struct wop *w)
+/*
+ * A batch goes out as one pipeline (libpq 14+): BEGIN, the synchronous_commit setting, every
+ * write's statement and COMMIT are sent back to back and their answers read at commit, one
+ * round trip per batch instead of one per statement (STORE.md). The statements are prepared
+ * once per connection, before its first batch. What each write's answer means is read from
+ * it in the queue's order (answer()); a write whose next step depends on an answer (the token
+ * of a delete or a connection answer, compared here) reads the answers sent so far and its
+ * own at once (pipe_exec).
+ */
+static const enum sql_id wr_sql[] = {
+    SQL_INSERT,     SQL_RUNNING, SQL_FINISH, SQL_RESULT,    SQL_TOKEN,     SQL_DELETE_N,
+    SQL_CONNECTION, SQL_PURGE,   SQL_IMPORT, SQL_SWEEP_INS, SQL_SWEEP_END,
+};
+
+static void stmt_name(char name[8], enum sql_id id)
+{
+	snprintf(name, 8, "s%d", (int)id);
+}
+
+/* A fresh writer connection: nonblocking (the pipeline never waits on a full socket while
+ * answers pile up unread), every write statement prepared. */
+static int wr_setup(struct pgc *c)
+{
+	char name[8];
+
+	if (PQsetnonblocking(c->c, 1) != 0)
+		return -ENOTCONN;
+	for (size_t i = 0; i < sizeof(wr_sql) / sizeof(wr_sql[0]); i++) {
+		PGresult *res;
+		int r = 0;
+
+		if (c->prepared[wr_sql[i]])
+			continue;
+		stmt_name(name, wr_sql[i]);
+		res = PQprepare(c->c, name, sql_text[wr_sql[i]], 0, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			r = pg_err(c->c, res);
+		PQclear(res);
+		if (r < 0)
+			return r;
+		c->prepared[wr_sql[i]] = true;
+	}
+	return 0;
+}
+
+/* Queue one prepared statement on the pipeline (sent with the next flush). */
+static int pipe_send(struct pgc *c, enum sql_id id, int n, const char *const *vals)
+{
+	char name[8];
+
+	stmt_name(name, id);
+	return PQsendQueryPrepared(c->c, name, n, vals, NULL, NULL, 0) ? 0 : pg_err(c->c, NULL);
+}
+
+static int pipe_send_text(PGconn *c, const char *sql)
+{
+	return PQsendQueryParams(c, sql, 0, NULL, NULL, NULL, NULL, 0) ? 0 : pg_err(c, NULL);
+}
+
+/* Send everything queued, reading answers meanwhile so that neither side blocks the other. */
+static int pipe_flush(PGconn *c)
+{
+	int r;
+
+	while ((r = PQflush(c)) == 1) {
+		struct pollfd p = {.fd = PQsocket(c), .events = POLLIN | POLLOUT};
+
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			return -errno;
+		if ((p.revents & POLLIN) && !PQconsumeInput(c))
+			return -ENOTCONN;
+	}
+	return r < 0 ? -ENOTCONN : 0;
+}
+
+/* The next command's answer on the pipeline (and the NULL that ends it); caller clears. */
+static PGresult *pipe_get(PGconn *c)
+{
+	PGresult *res = PQgetResult(c), *end;
+
+	if (!res)
+		return NULL;
+	if (PQresultStatus(res) == PGRES_PIPELINE_SYNC)
+		return res;                    /* no NULL after a sync point */
+	while ((end = PQgetResult(c)) != NULL) /* a command gives one result; be safe */
+		PQclear(end);
+	return res;
+}
+
+static int cmd_ok(const PGresult *res)
+{
+	return PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
+}
+
+static int cmd_rows(const PGresult *res)
+{
+	uint32_t k = 0;
+
+	(void)decimal_u32(PQcmdTuples((PGresult *)res), INT32_MAX, &k);
+	return (int)k;
+}
+
+/*
+ * What a write's answer means for its caller. The refusals are results, not SQL errors (a
+ * taken id or an active requester: ON CONFLICT DO NOTHING inserting no row is -EEXIST; a
+ * finished or deleted diagnosis: the UPDATE matches nothing, which is fine).
+ */
+static int answer(const struct wop *w, PGconn *c, const PGresult *res)
+{
+	if (!res)
+		return pg_err(c, NULL);
+	if (!cmd_ok(res))
+		return pg_err(c, res);
+	switch (w->type) {
+	case WOP_CREATE:
+	case WOP_SWEEP_BEGIN:
+		return cmd_rows(res) == 0 ? -EEXIST : 0;
+	case WOP_IMPORT:
+		return PQntuples(res) == 0 ? -EEXIST : 0; /* its id was taken: nothing inserted */
+	case WOP_PURGE:
+		return cmd_rows(res);
+	default:
+		return 0;
+	}
+}
+
+/* A refusal (duplicate, token, syntax) is the caller's; anything else is the database's. */
+static bool db_trouble(int r)
+{
+	return r < 0 && r != -EEXIST && r != -ENOENT && r != -EACCES && r != -ERR_SYNTAX &&
+	       r != -ERR_RANGE;
+}
+
+/* Read the answers of everything sent so far in this batch, in order. */
+static int pipe_drain(struct pg *s)
+{
+	PGconn *c = s->wr.c;
+	int r;
+
+	if (!s->pend_head && !s->ctl_pending)
+		return 0;
+	if (!PQsendFlushRequest(c) || (r = pipe_flush(c)) < 0)
+		return s->batch_err = s->batch_err ? s->batch_err : pg_err(c, NULL);
+	for (; s->ctl_pending > 0; s->ctl_pending--) { /* BEGIN, SET */
+		PGresult *res = pipe_get(c);
+
+		if (!res || !cmd_ok(res))
+			r = pg_err(c, res);
+		else
+			r = 0;
+		PQclear(res);
+		if (r < 0 && !s->batch_err)
+			s->batch_err = r;
+	}
+	while (s->pend_head) {
+		struct wop *w = s->pend_head;
+		PGresult *res = pipe_get(c);
+
+		w->answer = answer(w, c, res);
+		PQclear(res);
+		if (db_trouble(w->answer) && !s->batch_err)
+			s->batch_err = w->answer; /* the transaction is aborted: so is the batch */
+		s->pend_head = w->pnext;
+	}
+	s->pend_tail = NULL;
+	return s->batch_err;
+}
+
+/* One statement whose answer is needed now: the earlier ones' answers are read first. */
+static PGresult *pipe_exec(struct pg *s, enum sql_id id, int n, const char *const *vals)
+{
+	PGconn *c = s->wr.c;
+
+	if (pipe_drain(s) < 0 || pipe_send(&s->wr, id, n, vals) < 0 || !PQsendFlushRequest(c) ||
+	    pipe_flush(c) < 0)
+		return NULL;
+	return pipe_get(c);
+}
+
+/* Queue w's statement; its answer is read later (pipe_drain). */
+static int pipe_write(struct pg *s, struct wop *w, enum sql_id id, int n, const char *const *vals)
+{
+	int r = pipe_send(&s->wr, id, n, vals);
+
+	if (r < 0)
+		return r;
+	w->pnext = NULL;
+	if (s->pend_tail)
+		s->pend_tail->pnext = w;
+	else
+		s->pend_head = w;
+	s->pend_tail = w;
+	return 0;
+}
+
+static int apply_create(struct pg *s, struct wop *w)
 {
 	char created[INT64_TEXT], family[4];
 	const char *vals[13] = {
@@ -1041,65 +1228,51 @@ static int apply_create(struct pgc *c, const struct wop *w)
 	    w->sweep[0] ? w->address : NULL,
 	    w->resume[0] ? w->resume : NULL,
 	};
-	int r;
 
 	snprintf(created, sizeof(created), "%lld", (long long)w->created_ms);
 	snprintf(family, sizeof(family), "%d", w->family);
 	/* ON CONFLICT DO NOTHING: a taken id, or an active diagnosis of this requester (the
 	 * unique index), inserts no row instead of aborting the batch's transaction. */
-	r = exec_id_cmd(c, SQL_INSERT, 13, vals);
-	return r < 0 ? r : r == 0 ? -EEXIST : 0;
+	return pipe_write(s, w, SQL_INSERT, 13, vals);
 }
 
-static int apply_status(struct pgc *c, const struct wop *w)
+static int apply_status(struct pg *s, struct wop *w)
 {
 	char at[INT64_TEXT];
 	const char *vals[3] = {w->id, at, store_status_name(w->status)};
-	int r;
 
 	snprintf(at, sizeof(at), "%lld", (long long)w->at_ms);
 	if (w->status == STORE_RUNNING)
-		r = exec_id_cmd(c, SQL_RUNNING, 2, vals);
-	else
-		r = exec_id_cmd(c, SQL_FINISH, 3, vals);
-	return r < 0 ? r : 0;
+		return pipe_write(s, w, SQL_RUNNING, 2, vals);
+	return pipe_write(s, w, SQL_FINISH, 3, vals);
 }
 
 /*
  * The result in one statement; a diagnosis deleted, interrupted or done meanwhile is left. An
  * import the same way, a whole row (-EEXIST if its id is taken).
  */
-static int apply_result(struct pgc *c, const struct wop *w)
+static int apply_result(struct pg *s, struct wop *w)
 {
 	const char *vals[PARAMS_MAX];
-	PGresult *res;
-	int r = 0;
 
 	for (unsigned i = 0; i < PARAMS_MAX; i++)
 		vals[i] = w->rp[i];
 	if (w->type == WOP_RESULT)
-		vals[0] = w->id;
-	res = exec_id(c, w->type == WOP_RESULT ? SQL_RESULT : SQL_IMPORT,
-	              w->type == WOP_RESULT ? RESULT_PARAMS : PARAMS_MAX, vals);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		r = pg_err(c->c, res);
-	else if (w->type == WOP_IMPORT && PQntuples(res) == 0)
-		r = -EEXIST; /* its id was taken: nothing inserted */
-	PQclear(res);
-	return r;
+		return pipe_write(s, w, SQL_RESULT, RESULT_PARAMS, (vals[0] = w->id, vals));
+	return pipe_write(s, w, SQL_IMPORT, PARAMS_MAX, vals);
 }
 
 /* The row of w->id, locked, if its token hash matches (constant time): 0, -ENOENT, -EACCES. */
-static int token_row(struct pgc *c, const struct wop *w, char n[INT64_TEXT])
+static int token_row(struct pg *s, const struct wop *w, char n[INT64_TEXT])
 {
 	const char *vals[1] = {w->id};
 	uint8_t stored[STORE_HASH_BYTES];
-	PGresult *res = exec_id(c, SQL_TOKEN, 1, vals);
+	PGresult *res = pipe_exec(s, SQL_TOKEN, 1, vals);
 	const char *hex;
 	int r;
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		r = pg_err(c->c, res);
+		r = s->batch_err ? s->batch_err : pg_err(s->wr.c, res);
 		goto out;
 	}
 	if (PQntuples(res) != 1) {
@@ -1117,83 +1290,76 @@ out:
 	return r;
 }
 
-static int apply_delete(struct pgc *c, const struct wop *w)
-{
-	char n[INT64_TEXT];
-	const char *vals[1] = {n};
-	int r;
-
-	if ((r = token_row(c, w, n)) < 0)
-		return r;
-	r = exec_id_cmd(c, SQL_DELETE_N, 1, vals);
-	return r < 0 ? r : 0;
-}
-
-static int apply_connection(struct pgc *c, const struct wop *w)
+/* A delete or a connection answer: the token first, then the statement on the row found. */
+static int apply_token(struct pg *s, struct wop *w)
 {
 	char n[INT64_TEXT];
 	const char *vals[2] = {n, store_connection_name(w->connection)}; /* NONE: NULL */
+	PGresult *res;
 	int r;
 
-	if ((r = token_row(c, w, n)) < 0)
+	if ((r = token_row(s, w, n)) < 0)
 		return r;
-	r = exec_id_cmd(c, SQL_CONNECTION, 2, vals);
-	return r < 0 ? r : 0;
+	if (w->type == WOP_DELETE)
+		res = pipe_exec(s, SQL_DELETE_N, 1, vals);
+	else
+		res = pipe_exec(s, SQL_CONNECTION, 2, vals);
+	r = res && cmd_ok(res) ? 0 : s->batch_err ? s->batch_err : pg_err(s->wr.c, res);
+	PQclear(res);
+	if (db_trouble(r) && !s->batch_err)
+		s->batch_err = r;
+	return r;
 }
 
-static int apply_purge(struct pgc *c, const struct wop *w)
+static int apply_purge(struct pg *s, struct wop *w)
 {
 	char at[INT64_TEXT], lim[16];
 	const char *vals[2] = {at, lim};
 
 	snprintf(at, sizeof(at), "%lld", (long long)w->at_ms);
 	snprintf(lim, sizeof(lim), "%d", PURGE_CHUNK);
-	return exec_id_cmd(c, SQL_PURGE, 2, vals);
+	return pipe_write(s, w, SQL_PURGE, 2, vals);
 }
 
 /* A sweep's row: inserted (-EEXIST if its id is taken) or ended (an unknown id: nothing). */
-static int apply_sweep(struct pgc *c, const struct wop *w)
+static int apply_sweep(struct pg *s, struct wop *w)
 {
 	const struct store_sweep *sw = w->sw;
 	char a[INT64_TEXT], b[INT64_TEXT], d[INT64_TEXT], e[INT64_TEXT];
 	const char *vals[5] = {sw->id, a, b, d, e};
-	int r;
 
 	if (w->type == WOP_SWEEP_BEGIN) {
 		snprintf(a, sizeof(a), "%lld", (long long)sw->started_ms);
 		vals[2] = sw->targets;
 		vals[3] = sw->ports;
-		r = exec_id_cmd(c, SQL_SWEEP_INS, 4, vals);
-		return r < 0 ? r : r == 0 ? -EEXIST : 0;
+		return pipe_write(s, w, SQL_SWEEP_INS, 4, vals);
 	}
 	snprintf(a, sizeof(a), "%lld", (long long)sw->finished_ms);
 	snprintf(b, sizeof(b), "%lld", (long long)sw->sent);
 	snprintf(d, sizeof(d), "%lld", (long long)sw->open_ports);
 	snprintf(e, sizeof(e), "%lld", (long long)sw->hosts);
-	r = exec_id_cmd(c, SQL_SWEEP_END, 5, vals);
-	return r < 0 ? r : 0;
+	return pipe_write(s, w, SQL_SWEEP_END, 5, vals);
 }
 
-static int apply_one(struct pgc *c, const struct wop *w)
+/* Sent (its answer comes at commit: 0 until then), or answered now (a token write). */
+static int apply_one(struct pg *s, struct wop *w)
 {
 	switch (w->type) {
 	case WOP_CREATE:
-		return apply_create(c, w);
+		return apply_create(s, w);
 	case WOP_STATUS:
-		return apply_status(c, w);
+		return apply_status(s, w);
 	case WOP_RESULT:
-		return apply_result(c, w);
-	case WOP_DELETE:
-		return apply_delete(c, w);
-	case WOP_PURGE:
-		return apply_purge(c, w);
-	case WOP_CONNECTION:
-		return apply_connection(c, w);
 	case WOP_IMPORT:
-		return apply_result(c, w);
+		return apply_result(s, w);
+	case WOP_DELETE:
+	case WOP_CONNECTION:
+		return apply_token(s, w);
+	case WOP_PURGE:
+		return apply_purge(s, w);
 	case WOP_SWEEP_BEGIN:
 	case WOP_SWEEP_END:
-		return apply_sweep(c, w);
+		return apply_sweep(s, w);
 	}
 	return -ERR_INTERNAL;
 }
@@ -1216,74 +1382,135 @@ static struct wop *to_wop(struct store_queue_item *it)
 	return (struct wop *)(void *)((char *)it - offsetof(struct wop, qi));
 }
 
+/* Close the writer's connection after a broken pipeline: the next batch opens a new one. */
+static void wr_drop(struct pg *s)
+{
+	pgc_close(&s->wr);
+	s->pend_head = s->pend_tail = NULL;
+	s->ctl_pending = 0;
+}
+
+/*
+ * A server that restarted since the last batch shows on an idle connection as something to
+ * read (its FATAL message, then the end of the stream): consumed here, it marks the
+ * connection bad, so the batch goes to a new one instead of failing on a dead socket.
+ */
+static void wr_check_idle(struct pg *s)
+{
+	struct pollfd p = {.fd = s->wr.c ? PQsocket(s->wr.c) : -1, .events = POLLIN};
+
+	for (int i = 0; i < 8 && p.fd >= 0 && PQstatus(s->wr.c) == CONNECTION_OK; i++)
+		if (poll(&p, 1, 0) != 1 || !PQconsumeInput(s->wr.c))
+			break;
+}
+
 /*
  * A batch holding a durable write (store_create before the 202) commits with
  * synchronous_commit on: COMMIT returns once the WAL is flushed on the server. Others commit
  * with it off: a crash of the server may lose the last few (the diagnosis then ends
  * interrupted), never corrupts. A connection lost since the last batch is re-opened here.
+ * BEGIN and the setting are only sent: their answers come with the batch's.
  */
 static int wr_begin(void *ctx, bool durable)
 {
 	struct pg *s = ctx;
-
-	const char *sql = durable ? "BEGIN; SET LOCAL synchronous_commit TO on"
-	                          : "BEGIN; SET LOCAL synchronous_commit TO off";
+	const char *set =
+	    durable ? "SET LOCAL synchronous_commit TO on" : "SET LOCAL synchronous_commit TO off";
 	int r;
 
-	/* A server that restarted since the last batch shows only when the connection is used:
-	 * then once more on a new one. */
+	s->batch_err = 0;
+	wr_check_idle(s);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if ((r = pgc_ready(s, &s->wr)) < 0)
 			return r;
-		if ((r = exec_cmd(s->wr.c, sql)) != -ENOTCONN)
-			return r;
+		if ((r = wr_setup(&s->wr)) != -ENOTCONN)
+			break;
+		wr_drop(s); /* once more on a new connection */
 	}
+	if (r < 0)
+		return r;
+	if (!PQenterPipelineMode(s->wr.c) || (r = pipe_send_text(s->wr.c, "BEGIN")) < 0 ||
+	    (r = pipe_send_text(s->wr.c, set)) < 0) {
+		r = pg_err(s->wr.c, NULL);
+		wr_drop(s);
+		return r;
+	}
+	s->ctl_pending = 2;
+	return 0;
+}
+
+/*
+ * One statement per write (three for a delete or a connection answer), no savepoint: each is
+ * written so that the refusals a caller must hear come back as results, not as SQL errors, so
+ * the transaction stays usable; everything else was checked by store.c before it was queued.
+ * A statement that fails anyway (the database's trouble) aborts the transaction: the later
+ * writes and the COMMIT fail, and the whole batch is reported failed, as the queue's contract
+ * says. A savepoint around each write cost two more round trips per write
+ * (test_store_perf, bench/RESULTS.md). The answer is the write's at commit.
+ */
+static int wr_apply(void *ctx, struct store_queue_item *it)
+{
+	struct pg *s = ctx;
+	struct wop *w = to_wop(it);
+	int r = apply_one(s, w);
+
+	/* A token write was answered now; a write that could not be sent fails the batch. */
+	if (r < 0 || w->type == WOP_DELETE || w->type == WOP_CONNECTION)
+		w->answer = r;
+	if (db_trouble(r) && !s->batch_err)
+		s->batch_err = r;
 	return r;
 }
 
 /*
- * One statement per write (two for a delete or a connection answer), no savepoint: each is
- * written so that the refusals a caller must hear come back as results, not as SQL errors
- * (a taken id or an active requester: ON CONFLICT DO NOTHING; a wrong token: compared here;
- * a finished or deleted diagnosis: the UPDATE matches no row), so the transaction stays
- * usable; everything else was checked by store.c before it was queued. A statement that fails
- * anyway (the database's trouble) aborts the transaction: the later writes and the COMMIT
- * fail, and the whole batch is reported failed, as the queue's contract says. A savepoint
- * around each write cost two more round trips per write (test_store_perf, bench/RESULTS.md).
+ * COMMIT and a sync point go out after the batch; then every answer is read in order and
+ * becomes its write's result. COMMIT of an aborted transaction "succeeds" with the tag
+ * ROLLBACK: the first statement's failure is the batch's.
  */
-static int wr_apply(void *ctx, struct store_queue_item *it)
+static int wr_commit(void *ctx, struct store_queue_item *batch)
 {
-	return apply_one(&((struct pg *)ctx)->wr, to_wop(it));
-}
+	struct pg *s = ctx;
+	PGconn *c = s->wr.c;
+	PGresult *res;
+	int r;
 
-static int wr_commit(void *ctx)
-{
-	PGconn *c = ((struct pg *)ctx)->wr.c;
-	PGresult *res = PQexec(c, "COMMIT");
-	int r = 0;
-
-	/* COMMIT of an aborted transaction "succeeds" with the tag ROLLBACK. */
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		r = pg_err(c, res);
-	else if (strcmp(PQcmdStatus(res), "COMMIT") != 0)
+	if (pipe_send_text(c, "COMMIT") < 0 || !PQpipelineSync(c) || pipe_flush(c) < 0)
+		goto out_broken;
+	pipe_drain(s);
+	res = pipe_get(c); /* COMMIT */
+	if (!res)
+		goto out_broken;
+	r = cmd_ok(res) ? 0 : pg_err(c, res);
+	if (r == 0 && strcmp(PQcmdStatus(res), "COMMIT") != 0)
 		r = -ERR_INTERNAL;
 	PQclear(res);
-	return r;
+	res = pipe_get(c); /* the sync point */
+	if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+		PQclear(res);
+		goto out_broken;
+	}
+	PQclear(res);
+	if (!PQexitPipelineMode(c))
+		goto out_broken;
+	if (s->batch_err)
+		return s->batch_err;
+	if (r < 0)
+		return r;
+	for (struct store_queue_item *it = batch; it; it = it->next)
+		it->result = to_wop(it)->answer;
+	return 0;
+out_broken:
+	r = s->batch_err ? s->batch_err : pg_err(c, NULL);
+	wr_drop(s);
+	return r < 0 ? r : -ENOTCONN;
 }
 
 static void wr_rollback(void *ctx)
 {
 	PGconn *c = ((struct pg *)ctx)->wr.c;
 
-	if (c && PQstatus(c) == CONNECTION_OK)
+	if (c && PQstatus(c) == CONNECTION_OK && PQpipelineStatus(c) == PQ_PIPELINE_OFF)
 		exec_cmd(c, "ROLLBACK");
-}
-
-/* A refusal (duplicate, token, syntax) is the caller's; anything else is the database's. */
-static bool db_trouble(int r)
-{
-	return r < 0 && r != -EEXIST && r != -ENOENT && r != -EACCES && r != -ERR_SYNTAX &&
-	       r != -ERR_RANGE;
 }
 
 static void wr_release(void *ctx, struct store_queue_item *it)

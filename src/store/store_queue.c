@@ -78,7 +78,7 @@ static void apply_batch(struct store_queue *q, struct store_queue_item *batch)
 		goto out_fail_all;
 	for (it = batch; it; it = it->next)
 		it->result = ops->apply(q->ctx, it);
-	if ((r = ops->commit(q->ctx)) < 0) {
+	if ((r = ops->commit(q->ctx, batch)) < 0) {
 		ops->rollback(q->ctx);
 		goto out_fail_all;
 	}

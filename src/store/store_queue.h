@@ -52,8 +52,13 @@ struct store_queue_ops {
 	 * usable. Returns its result: >= 0 (handed to a waiting caller as is) or a negative code.
 	 */
 	int (*apply)(void *ctx, struct store_queue_item *it);
-	/* Make the batch permanent. A negative code fails every write of the batch with it. */
-	int (*commit)(void *ctx);
+	/*
+	 * Make the batch permanent. A negative code fails every write of the batch with it. On
+	 * success it may set the result of each write of batch (linked by next, in queue order):
+	 * a backend that sends the writes ahead and reads the database's answers only now
+	 * (PostgreSQL's pipeline) returned a provisional result from apply.
+	 */
+	int (*commit)(void *ctx, struct store_queue_item *batch);
 	/* Called after a failed commit: leave no transaction open for the next batch. */
 	void (*rollback)(void *ctx);
 	/* Free the write. Called once per item put, applied or refused, outside the queue lock. */

@@ -1045,8 +1045,9 @@ static int wr_apply(void *ctx, struct store_queue_item *it)
 	return r;
 }
 
-static int wr_commit(void *ctx)
+static int wr_commit(void *ctx, struct store_queue_item *batch)
 {
+	(void)batch; /* apply's results are final */
 	return run(&((struct sq *)ctx)->wr, SQL_COMMIT);
 }
 

@@ -49,6 +49,8 @@ struct fake {
 
 	int fail_begin_at, fail_begin_code; /* batch number (1-based) and the code to return */
 	int fail_commit_at, fail_commit_code;
+	/* apply answers 0 and commit sets each write's own result (a pipelining backend) */
+	bool answers_at_commit;
 
 	struct fake_batch batches[MAX_BATCHES];
 	int n_batches;
@@ -103,10 +105,10 @@ static int fake_apply(void *ctx, struct store_queue_item *it)
 		f->batches[f->n_batches - 1].n++;
 	}
 	pthread_mutex_unlock(&f->mu);
-	return fi->result;
+	return f->answers_at_commit ? 0 : fi->result;
 }
 
-static int fake_commit(void *ctx)
+static int fake_commit(void *ctx, struct store_queue_item *batch)
 {
 	struct fake *f = ctx;
 	int r = 0;
@@ -120,6 +122,8 @@ static int fake_commit(void *ctx)
 	} else {
 		f->batches[f->n_batches - 1].end = END_COMMIT;
 		f->in_txn = false;
+		for (struct store_queue_item *it = batch; f->answers_at_commit && it; it = it->next)
+			it->result = to_item(it)->result;
 	}
 	pthread_mutex_unlock(&f->mu);
 	return r;
@@ -387,6 +391,45 @@ static void test_waiters_share_a_commit(void **state)
 	assert_int_equal(f->batches[1].end, END_COMMIT);
 	assert_false(f->batches[1].durable); /* waiting alone does not ask for durability */
 	assert_released_once(f, 4);
+	fake_free(f);
+}
+
+/*
+ * A backend that learns its writes' results only at commit (PostgreSQL's pipeline: apply
+ * answers 0 for now) sets them there: each waiter gets its own write's, not apply's, and an
+ * unwaited failure is counted and reported by flush.
+ */
+static void test_results_set_at_commit(void **state)
+{
+	static const int results[3] = {7, -EEXIST, 0};
+	struct fake *f = fake_new();
+	struct store_queue *q = start(f, 64, 0, false);
+	struct putter u[3];
+	struct store_stats st;
+
+	(void)state;
+	f->answers_at_commit = true;
+	gate_close(f);
+	assert_int_equal(put(q, 0, 0, 0), 0);
+	wait_at_gate(f);
+	for (int i = 0; i < 3; i++)
+		putter_start(&u[i], q, i + 1, results[i], STORE_QUEUE_WAIT);
+	wait_queued(q, 3);
+	assert_int_equal(put(q, 4, -EIO, 0), 0); /* unwaited, same batch */
+	gate_open(f);
+	for (int i = 0; i < 3; i++) {
+		pthread_join(u[i].t, NULL);
+		assert_int_equal(u[i].got, results[i]);
+	}
+	assert_int_equal(store_queue_flush(q), -EIO);
+	store_queue_stats(q, &st);
+	assert_int_equal(st.failed, 1);
+	assert_int_equal(st.failing, 1);
+	store_queue_stop(q);
+	assert_int_equal(f->violations, 0);
+	assert_int_equal(f->n_batches, 2);
+	assert_int_equal(f->batches[1].n, 4);
+	assert_released_once(f, 5);
 	fake_free(f);
 }
 
@@ -762,6 +805,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_order_and_batches),
 	    cmocka_unit_test(test_waiters_share_a_commit),
+	    cmocka_unit_test(test_results_set_at_commit),
 	    cmocka_unit_test(test_durable_batch),
 	    cmocka_unit_test(test_failed_commit_reaches_every_waiter),
 	    cmocka_unit_test(test_failed_begin),
