@@ -27,6 +27,7 @@
 #define STAT_GET(p, f)    __atomic_load_n(&(p)->st.f, __ATOMIC_RELAXED)
 
 #define JOB_BUCKETS   4096
+#define OUT_BATCH_MAX (256 * 1024) /* jobs queued in one turn: written at once beyond this */
 #define LIVED_LONG_NS (10ull * 1000 * 1000 * 1000) /* a prober this old resets the backoff */
 
 struct pjob {
@@ -56,6 +57,8 @@ struct prober_slot {
 	uint64_t started_ns, seen_ns;
 	uint8_t *in;
 	size_t in_len;
+	uint8_t *out; /* jobs queued in this turn of the loop, written before it next waits */
+	size_t out_len, out_cap;
 	struct jlist jobs;
 	size_t in_flight;
 };
@@ -65,6 +68,7 @@ struct pool {
 	struct pool_opts o;
 	struct prober_slot s[POOL_MAX_PROBERS];
 	uv_timer_t heartbeat;
+	uv_prepare_t flush;    /* active while some prober's out holds jobs */
 	uint64_t last_tick_ns; /* the heartbeat's last run */
 	uv_signal_t sigchld;
 	struct pjob *by_id[JOB_BUCKETS];
@@ -151,6 +155,52 @@ static int send_bytes(struct prober_slot *s, const uint8_t *b, size_t n)
 static void lose(struct prober_slot *s, const char *why);
 static void restart_cb(uv_timer_t *t);
 
+/* Write what s->out holds (one write for all the jobs of a turn). */
+static void flush_out(struct prober_slot *s)
+{
+	int r = s->out_len ? send_bytes(s, s->out, s->out_len) : 0;
+
+	s->out_len = 0;
+	if (r < 0)
+		lose(s, "cannot write to it");
+}
+
+/* Before the loop waits: the jobs of this turn go out, one write per prober. */
+static void flush_cb(uv_prepare_t *h)
+{
+	struct pool *p = h->data;
+
+	for (unsigned i = 0; i < p->o.probers; i++)
+		if (p->s[i].up)
+			flush_out(&p->s[i]);
+	uv_prepare_stop(h);
+}
+
+/*
+ * Queue frame b for prober s until the loop is about to wait (flush_cb): a write per job was
+ * half the front's CPU in a check of a range, a system call and a wake-up of the prober each.
+ */
+static int queue_bytes(struct prober_slot *s, const uint8_t *b, size_t n)
+{
+	if (s->out_len + n > s->out_cap) {
+		size_t cap = s->out_cap ? s->out_cap * 2 : 4096;
+		uint8_t *o;
+
+		while (cap < s->out_len + n)
+			cap *= 2;
+		if (!(o = realloc(s->out, cap)))
+			return -ERR_NOMEM;
+		s->out = o;
+		s->out_cap = cap;
+	}
+	memcpy(s->out + s->out_len, b, n);
+	s->out_len += n;
+	uv_prepare_start(&s->pool->flush, flush_cb);
+	if (s->out_len >= OUT_BATCH_MAX)
+		flush_out(s);
+	return 0;
+}
+
 static void send_job(struct prober_slot *s, struct pjob *j)
 {
 	uint8_t buf[FRAME_HEADER_LEN + 64];
@@ -161,7 +211,7 @@ static void send_job(struct prober_slot *s, struct pjob *j)
 	hash_add(s->pool, j);
 	s->in_flight++;
 	STAT_ADD(s->pool, in_flight, 1);
-	if (n < 0 || send_bytes(s, buf, (size_t)n) < 0)
+	if (n < 0 || queue_bytes(s, buf, (size_t)n) < 0)
 		lose(s, "cannot write to it");
 }
 
@@ -196,6 +246,7 @@ static void lose(struct prober_slot *s, const char *why)
 	if (!s->up)
 		return;
 	s->up = false;
+	s->out_len = 0; /* its jobs end below: what was queued for it goes nowhere */
 	if (!p->closed) /* a stop is no news */
 		fprintf(stderr, "exposure: prober %d lost (%s), %zu job(s) in flight\n",
 		        (int)s->pid, why, s->in_flight);
@@ -619,6 +670,8 @@ struct pool *pool_new(uv_loop_t *loop, const struct pool_opts *o, char *err, siz
 	}
 	uv_timer_init(loop, &p->heartbeat);
 	p->heartbeat.data = p;
+	uv_prepare_init(loop, &p->flush);
+	p->flush.data = p;
 	uv_signal_init(loop, &p->sigchld);
 	p->sigchld.data = p;
 	uv_signal_start(&p->sigchld, sigchld_cb, SIGCHLD);
@@ -678,6 +731,7 @@ void pool_close(struct pool *p)
 		deliver_lost(p, j);
 	}
 	uv_close((uv_handle_t *)&p->heartbeat, NULL);
+	uv_close((uv_handle_t *)&p->flush, NULL);
 	uv_close((uv_handle_t *)&p->sigchld, NULL);
 }
 
@@ -695,6 +749,7 @@ void pool_free(struct pool *p)
 		    !(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) &&
 		    !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
 			log_exit(p->s[i].pid, st);
+		free(p->s[i].out);
 	}
 	free(p);
 }
