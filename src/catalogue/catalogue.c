@@ -239,6 +239,7 @@ static const struct check_def checks[] = {
     {
         .name = "nas-admin",
         .probe = "nas-admin",
+        .tls = true, /* its HTTPS ports (5001, 443) */
         .ports = PORTS({5000, 5001}, {8080, 8080}, {443, 443}),
         .exposed_id = "nas-admin-exposed",
         .exposed_severity = SEVERITY_MEDIUM,
@@ -285,6 +286,7 @@ static const struct check_def checks[] = {
     {
         .name = "elasticsearch",
         .probe = "elasticsearch",
+        .tls = true, /* Elasticsearch 8's default HTTPS on 9200 */
         .ports = PORTS({9200, 9200}),
         .exposed_id = "elasticsearch-exposed",
         .exposed_severity = SEVERITY_HIGH,
@@ -740,6 +742,16 @@ uint32_t catalogue_all(void)
 bool checks_has(uint32_t s, size_t i)
 {
 	return i < N_CHECKS && (s >> i) & 1;
+}
+
+bool catalogue_tls(uint32_t s)
+{
+	if (s == 0)
+		s = catalogue_profile_2017();
+	for (size_t i = 0; i < N_CHECKS; i++)
+		if (checks_has(s, i) && checks[i].tls)
+			return true;
+	return false;
 }
 
 size_t checks_count(uint32_t s)

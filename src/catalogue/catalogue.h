@@ -76,6 +76,12 @@ struct check_def {
 	 */
 	const char *probe_opt_in;
 	enum transport transport; /* TCP unless said */
+	/*
+	 * Its probe (or probe_opt_in) may ask the engine for TLS (probe_tx.tls): a prober starts
+	 * OpenSSL only when a check it may be given has this (catalogue_tls(), PRIVSEP.md). A
+	 * probe that asks for TLS without it gets a failed handshake in a prober.
+	 */
+	bool tls;
 	struct check_ports ports; /* the default ports, PORTS(...) */
 	const char *exposed_id;   /* finding for an open port: "ssh-exposed" */
 	enum severity exposed_severity;
@@ -227,6 +233,9 @@ uint32_t catalogue_all(void);
  */
 int catalogue_select(const char *profile, const char *checks, uint32_t *out, char *err,
                      size_t errlen);
+
+/* Whether a check of set s (0: the profile "2017") may speak TLS (check_def.tls). */
+bool catalogue_tls(uint32_t s);
 
 /* Whether set s holds entry i; the number of checks in s. */
 bool checks_has(uint32_t s, size_t i);

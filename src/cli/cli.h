@@ -113,6 +113,7 @@ void target_list_done(struct target_list *list);
  */
 size_t sanitize_text(const char *in, size_t len, char *out, size_t size);
 
+struct diag_options;
 struct engine;
 struct engine_opts;
 struct pool;
@@ -120,14 +121,16 @@ struct pool;
 /*
  * Start the sandboxed probers of a command-line run under e (exposure check, exposure sweep;
  * docs/internals/PRIVSEP.md): e's jobs go there (a target stays on one prober), with eo as the
- * limits of all n together. replaceable false: a lost prober is not replaced (the caller has
+ * limits of all n together; d says which checks they will run (OpenSSL is started in them only
+ * when one may ask for TLS). replaceable false: a lost prober is not replaced (the caller has
  * given up what a new one's sandbox needs) and the jobs after it fail. EXPOSURE_TEST_HOOKS=1
  * turns on the test hooks of a -Dtest_hooks=true build. Returns 0, or -ERR_* with one line in
  * err. *out is set whenever a pool was made, also on failure: the caller pool_close()s it, runs
  * the loop and pool_free()s it.
  */
 int cli_prober_start(uv_loop_t *loop, struct engine *e, const struct engine_opts *eo, unsigned n,
-                     bool replaceable, struct pool **out, char *err, size_t errlen);
+                     const struct diag_options *d, bool replaceable, struct pool **out, char *err,
+                     size_t errlen);
 
 /* `exposure check`: returns the process exit status (0, 1 or 2). */
 int cmd_check(int argc, char **argv);

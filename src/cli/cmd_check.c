@@ -336,8 +336,8 @@ static unsigned prober_count(const struct run *run, const struct engine_opts *eo
 static int prober_start(struct run *run, const struct engine_opts *eo)
 {
 	char err[CLI_ERR_MAX];
-	int r = cli_prober_start(&run->loop, run->engine, eo, prober_count(run, eo), true,
-	                         &run->pool, err, sizeof(err));
+	int r = cli_prober_start(&run->loop, run->engine, eo, prober_count(run, eo), &run->dopts,
+	                         true, &run->pool, err, sizeof(err));
 
 	if (r < 0)
 		fail(err);

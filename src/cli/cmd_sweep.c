@@ -815,8 +815,8 @@ static int run_sweep(struct sweep_config *cfg, struct space *sp)
 	 * drop below no new prober could be sandboxed: a lost one is not replaced.
 	 */
 	if (!cfg->ports_only && !cfg->no_sandbox &&
-	    cli_prober_start(&run.loop, run.engine, &eo, 1, false, &run.pool, err, sizeof(err)) <
-	        0) {
+	    cli_prober_start(&run.loop, run.engine, &eo, 1, &run.dopts, false, &run.pool, err,
+	                     sizeof(err)) < 0) {
 		fail(err);
 		goto out_stop;
 	}

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The `exposure` command: dispatch to its subcommands. */
 #include "cli/cli.h"
-#include "prober/prober.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -66,8 +65,6 @@ int main(int argc, char **argv)
 		printf("exposure %s\n", EXPOSURE_VERSION);
 		return 0;
 	}
-	if (strcmp(argv[1], PROBER_CMD) == 0) /* exec'd by the front, never typed */
-		return prober_main(argc, argv);
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "serve") == 0)

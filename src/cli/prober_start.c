@@ -4,8 +4,10 @@
  * parsing of its diagnoses happen there (docs/internals/PRIVSEP.md), and this process only
  * folds checked results.
  */
+#include "catalogue/catalogue.h"
 #include "cli/cli.h"
 #include "core/err.h"
+#include "diagnosis/diagnosis.h"
 #include "prober/pool.h"
 
 #include <stdlib.h>
@@ -15,10 +17,13 @@
 #define CLI_PROBER_MIB 1024
 
 int cli_prober_start(uv_loop_t *loop, struct engine *e, const struct engine_opts *eo, unsigned n,
-                     bool replaceable, struct pool **out, char *err, size_t errlen)
+                     const struct diag_options *d, bool replaceable, struct pool **out, char *err,
+                     size_t errlen)
 {
 	const char *hooks = getenv("EXPOSURE_TEST_HOOKS");
-	struct prober_conf c = {.eo = *eo, .sandbox = true};
+	/* OpenSSL is started in the prober only when a check of this run may ask for TLS */
+	struct prober_conf c = {
+	    .eo = *eo, .sandbox = true, .tls = !d->ports_only && catalogue_tls(d->checks)};
 	struct pool_opts po = {
 	    .probers = n, .mem_mib = CLI_PROBER_MIB, .conf = &c, .no_restart = !replaceable};
 	struct engine_remote remote;

@@ -19,11 +19,19 @@ struct etls {
 };
 
 static SSL_CTX *ctx;
+static bool off; /* etls_off(): this process never starts OpenSSL */
+
+void etls_off(void)
+{
+	off = true;
+}
 
 int etls_init(void)
 {
 	if (ctx != NULL)
 		return 0;
+	if (off)
+		return -ERR_POLICY;
 	if (OPENSSL_init_ssl(0, NULL) != 1)
 		return -ERR_INTERNAL;
 	ctx = SSL_CTX_new(TLS_client_method());

@@ -16,11 +16,19 @@
 struct etls;
 
 /*
- * The library and the one client context, once per process (engine_new() calls it): before a
- * sandbox, so that loading OpenSSL's configuration and seeding its random generator never
- * needs a system call the prober's filter refuses. Returns 0 or -ERR_INTERNAL.
+ * The library and the one client context, once per process (a prober whose checks may ask
+ * for TLS, or etls_new at the first TLS connection of an unsandboxed engine): before a sandbox, so
+ * that loading OpenSSL's configuration and seeding its random generator never needs a system call
+ * the prober's filter refuses. Returns 0 or -ERR_INTERNAL.
  */
 int etls_init(void);
+
+/*
+ * No TLS in this process from now on: etls_init fails with -ERR_POLICY and etls_new gives NULL
+ * (the connection ends as a failed handshake). For a prober whose checks never ask for TLS:
+ * OpenSSL would read its configuration at its first use, inside the filter that forbids it.
+ */
+void etls_off(void);
 
 /* A client session (no SNI, no verification), or NULL. */
 struct etls *etls_new(void);

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,7 @@ struct pool {
 	struct jlist waiting; /* submitted while no prober was up */
 	uint32_t next_id, next_target;
 	struct prober_argv av; /* when built from o.conf */
+	char exe[PATH_MAX];    /* o.exe, or the one prober_exe_find() found */
 	struct pool_stats st;
 	bool closed;
 };
@@ -411,7 +413,7 @@ static void child_exec(struct pool *p, int fd)
 {
 	if (fd != 3 && dup2(fd, 3) < 0)
 		_exit(127);
-	execv(p->o.exe ? p->o.exe : "/proc/self/exe", p->o.argv);
+	execv(p->exe, p->o.argv);
 	_exit(127);
 }
 
@@ -641,6 +643,7 @@ static void opts_default(struct pool_opts *o)
 struct pool *pool_new(uv_loop_t *loop, const struct pool_opts *o, char *err, size_t errlen)
 {
 	struct pool *p;
+	char why[PATH_MAX + 64];
 	int r = 0;
 
 	if (o->probers < 1 || o->probers > POOL_MAX_PROBERS || !(o->argv || o->conf)) {
@@ -651,9 +654,17 @@ struct pool *pool_new(uv_loop_t *loop, const struct pool_opts *o, char *err, siz
 		snprintf(err, errlen, "probers: out of memory");
 		return NULL;
 	}
+	if (o->exe)
+		snprintf(p->exe, sizeof(p->exe), "%s", o->exe);
+	else if (prober_exe_find(p->exe, sizeof(p->exe), why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "probers: %s", why);
+		free(p);
+		return NULL;
+	}
 	(void)signal(SIGPIPE, SIG_IGN);
 	p->loop = loop;
 	p->o = *o;
+	p->o.exe = p->exe;
 	opts_default(&p->o);
 	if (!o->argv) {
 		struct prober_conf c = *o->conf;

@@ -32,9 +32,11 @@ struct pool_opts {
 	 */
 	unsigned mem_mib;
 	/*
-	 * What a prober runs: exe (NULL: /proc/self/exe) with argv, its socket as descriptor 3. A
-	 * fresh image, as OpenSSH re-executes itself: a forked copy of the front would carry its
-	 * key, token and store handles into the process that parses hostile bytes.
+	 * What a prober runs: exe (NULL: prober_exe_find(), the exposure-prober executable) with
+	 * argv, its socket as descriptor 3. A fresh image of a small executable, as OpenSSH runs
+	 * its privilege-separated helpers: a forked copy of the front would carry its key, token
+	 * and store handles into the process that parses hostile bytes, and the front's own
+	 * libraries (libpq's chain, SQLite, libmicrohttpd) would cost every start to load.
 	 */
 	const char *exe;
 	char *const *argv;
@@ -64,7 +66,8 @@ struct pool_stats {
 struct pool;
 
 /* Fork the probers (before the front accepts traffic) and watch them on loop. NULL on error
- * with a line in err. Ignores SIGPIPE in this process: a dead prober's socket must not kill it. */
+ * with a line in err (no prober executable found, out of memory). Ignores SIGPIPE in this process:
+ * a dead prober's socket must not kill it. */
 struct pool *pool_new(uv_loop_t *loop, const struct pool_opts *o, char *err, size_t errlen);
 
 /* The engine_remote that sends e's jobs to this pool. */

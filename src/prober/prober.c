@@ -7,7 +7,6 @@
  */
 #include "prober/prober.h"
 
-#include "core/decimal.h"
 #include "core/err.h"
 #include "engine/tls.h"
 #include "prober/frame.h"
@@ -320,13 +319,18 @@ int prober_run(int fd, const struct prober_conf *c)
 		return 1;
 	}
 	/*
-	 * TLS's library and context now: OpenSSL reads its configuration file at its first use,
-	 * which the filter forbids (PRIVSEP.md). A failure shows later as a failed handshake, on
-	 * the one probe that asked for TLS. Only here: a front (serve, or check's parent) never
-	 * probes, and an engine probing in its own unsandboxed process starts TLS at its first
-	 * TLS connection (etls_new), so a run of checks without TLS never pays for it.
+	 * TLS's library and context now, when a check the front runs may ask for it: OpenSSL
+	 * reads its configuration file at its first use, which the filter forbids (PRIVSEP.md). A
+	 * failure shows later as a failed handshake, on the one probe that asked for TLS. Without
+	 * such a check OpenSSL is never started (about a millisecond of every start), and a probe
+	 * that asks anyway gets a failed handshake instead of a SIGSYS (etls_off). A front
+	 * (serve, or check's parent) never probes, and an engine probing in its own unsandboxed
+	 * process starts TLS at its first TLS connection (etls_new).
 	 */
-	(void)etls_init();
+	if (c->tls)
+		(void)etls_init();
+	else
+		etls_off();
 	limit_memory(c->mem_mib);
 	if (c->sandbox && sandbox_lock(&rep, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "exposure prober: %s\n", msg);
@@ -342,23 +346,14 @@ int prober_run(int fd, const struct prober_conf *c)
 int prober_main(int argc, char **argv)
 {
 	static struct prober_conf c;
-	uint32_t v[PROBER_ARGC - 3];
+	char msg[96];
 
-	if (argc != PROBER_ARGC || strcmp(argv[2], "1") != 0) {
-		fprintf(stderr, "exposure " PROBER_CMD ": run by exposure serve/check only\n");
+	if (prober_argv_parse(argc, argv, &c, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, PROBER_EXE_NAME ": %s\n", msg);
 		return 2;
 	}
-	for (int i = 3; i < PROBER_ARGC; i++)
-		if (decimal_u32(argv[i], UINT32_MAX, &v[i - 3]) < 0) {
-			fprintf(stderr, "exposure " PROBER_CMD ": bad argument \"%s\"\n", argv[i]);
-			return 2;
-		}
-	c.eo = (struct engine_opts){v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
-	c.sandbox = v[7] != 0;
-	c.test_hooks = v[8] != 0;
-	c.mem_mib = v[9];
 	if (c.test_hooks && !prober_test_hooks_built()) {
-		fprintf(stderr, "exposure " PROBER_CMD ": test hooks are not in this build\n");
+		fprintf(stderr, PROBER_EXE_NAME ": test hooks are not in this build\n");
 		return 2;
 	}
 	fflush(NULL);

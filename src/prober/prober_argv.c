@@ -1,27 +1,111 @@
 /* SPDX-License-Identifier: MIT */
-/* The command line the front gives an exec'd prober (prober.h): its engine limits, sandbox and
- * test-hook flags and memory cap as decimals, so the prober needs no file and no environment. */
+/*
+ * How a front starts a prober (prober.h): which executable, and the command line that gives it
+ * its engine limits, sandbox, TLS and test-hook flags and memory cap as decimals, so that the
+ * prober needs no file and no environment. Both ends of the command line live here.
+ */
 #include "prober/prober.h"
 
+#include "core/decimal.h"
+#include "core/err.h"
+
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef EXPOSURE_LIBEXECDIR
+#define EXPOSURE_LIBEXECDIR "/usr/local/libexec"
+#endif
 
 void prober_argv_make(const struct prober_conf *c, struct prober_argv *out)
 {
-	const unsigned v[] = {c->eo.max_inflight,     c->eo.per_target,
-	                      c->eo.fixed_timeout_ms, c->eo.initial_timeout_ms,
-	                      c->eo.min_timeout_ms,   c->eo.max_timeout_ms,
-	                      c->eo.max_retries,      c->sandbox,
-	                      c->test_hooks,          c->mem_mib};
+	const unsigned v[] = {c->eo.max_inflight,
+	                      c->eo.per_target,
+	                      c->eo.fixed_timeout_ms,
+	                      c->eo.initial_timeout_ms,
+	                      c->eo.min_timeout_ms,
+	                      c->eo.max_timeout_ms,
+	                      c->eo.max_retries,
+	                      c->sandbox,
+	                      c->test_hooks,
+	                      c->tls,
+	                      c->mem_mib};
 	size_t i;
 
-	snprintf(out->num[0], sizeof(out->num[0]), "exposure");
-	snprintf(out->num[1], sizeof(out->num[1]), PROBER_CMD);
-	snprintf(out->num[2], sizeof(out->num[2]), "1"); /* the version of this command line */
+	snprintf(out->num[0], sizeof(out->num[0]), PROBER_EXE_NAME);
+	snprintf(out->num[1], sizeof(out->num[1]), PROBER_ARGV_VERSION);
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		snprintf(out->num[3 + i], sizeof(out->num[3 + i]), "%u", v[i]);
+		snprintf(out->num[2 + i], sizeof(out->num[2 + i]), "%u", v[i]);
 	for (i = 0; i < PROBER_ARGC; i++)
 		out->argv[i] = out->num[i];
 	out->argv[PROBER_ARGC] = NULL;
+}
+
+int prober_argv_parse(int argc, char **argv, struct prober_conf *c, char *err, size_t errlen)
+{
+	uint32_t v[PROBER_ARGC - 2];
+
+	if (argc != PROBER_ARGC || strcmp(argv[1], PROBER_ARGV_VERSION) != 0) {
+		snprintf(err, errlen, "run by exposure serve, check and sweep only");
+		return -ERR_SYNTAX;
+	}
+	for (int i = 2; i < PROBER_ARGC; i++)
+		if (decimal_u32(argv[i], UINT32_MAX, &v[i - 2]) < 0) {
+			snprintf(err, errlen, "bad argument \"%.32s\"", argv[i]);
+			return -ERR_SYNTAX;
+		}
+	*c = (struct prober_conf){
+	    .eo = {v[0], v[1], v[2], v[3], v[4], v[5], v[6]},
+	    .sandbox = v[7] != 0,
+	    .test_hooks = v[8] != 0,
+	    .tls = v[9] != 0,
+	    .mem_mib = v[10],
+	};
+	return 0;
+}
+
+static bool runnable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+int prober_exe_find(char *buf, size_t n, char *err, size_t errlen)
+{
+	const char *env = getenv("EXPOSURE_PROBER");
+	char self[PATH_MAX];
+	ssize_t len;
+	char *slash;
+
+	if (env && env[0]) {
+		snprintf(buf, n, "%s", env);
+		if (runnable(buf))
+			return 0;
+		snprintf(err, errlen, "EXPOSURE_PROBER=%s: not an executable file", env);
+		return -ENOENT;
+	}
+	/* next to this binary: the build tree, where exposure and exposure-prober lie together */
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len > 0) {
+		self[len] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			slash[1] = '\0';
+			if ((size_t)snprintf(buf, n, "%s" PROBER_EXE_NAME, self) < n &&
+			    runnable(buf))
+				return 0;
+		}
+	}
+	snprintf(buf, n, "%s", EXPOSURE_LIBEXECDIR "/exposure/" PROBER_EXE_NAME);
+	if (runnable(buf))
+		return 0;
+	snprintf(err, errlen, "no %s next to this binary nor in %s/exposure", PROBER_EXE_NAME,
+	         EXPOSURE_LIBEXECDIR);
+	return -ENOENT;
 }
 
 bool prober_test_hooks_built(void)

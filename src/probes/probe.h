@@ -57,7 +57,9 @@ struct probe_tx {
 	/*
 	 * Set with PROBE_RECONNECT: the next connection speaks TLS. The engine does the handshake
 	 * (no certificate verification: we identify, we do not trust) before start(), then feeds
-	 * the probe plaintext and encrypts what it queues. Reset to false each time.
+	 * the probe plaintext and encrypts what it queues. Reset to false each time. A probe that
+	 * sets it needs its check's check_def.tls in the catalogue: a prober starts OpenSSL only
+	 * for such checks (without, the handshake fails).
 	 */
 	bool tls;
 };

@@ -775,7 +775,10 @@ static void *loop_main(void *arg)
  */
 static int probers_start(struct web *w, const struct engine_opts *eo)
 {
-	struct prober_conf c = {.eo = *eo, .sandbox = true, .test_hooks = w->cfg.test_hooks};
+	struct prober_conf c = {.eo = *eo,
+	                        .sandbox = true,
+	                        .test_hooks = w->cfg.test_hooks,
+	                        .tls = catalogue_tls(w->cfg.checks)};
 	struct pool_opts po = {
 	    .probers = w->cfg.probers, .mem_mib = w->cfg.prober_memory_mib, .conf = &c};
 	struct engine_remote remote;

@@ -49,7 +49,8 @@ fi
 [ -f "$deb" ] || fail "no package at '$deb'"
 case $deb in /*) ;; *) deb=$PWD/$deb ;; esac
 dpkg-deb -c "$deb" >"$work/contents"
-for f in ./usr/bin/exposure ./etc/exposure/exposure.conf ./lib/systemd/system/exposure.service \
+for f in ./usr/bin/exposure ./usr/libexec/exposure/exposure-prober \
+    ./etc/exposure/exposure.conf ./lib/systemd/system/exposure.service \
     ./usr/share/doc/exposure/deploy.md ./usr/share/doc/exposure/nginx-exposure.conf; do
 	grep -q " $f\$" "$work/contents" || fail "the package lacks $f"
 done
@@ -70,9 +71,10 @@ dpkg-query -W -f='${Status}' exposure | grep -q 'install ok installed' || fail "
 v=$(/usr/bin/exposure --version) || fail "exposure --version"
 echo "$v" | grep -Eq '^exposure [0-9]+\.[0-9]+\.[0-9]+$' || fail "--version said '$v'"
 # A loopback check with the installed binary: 0 (nothing risky) or 1 (something risky) are
-# answers, 2 an error. The document names the target and every check.
+# answers, 2 an error. The document names the target and every check. Its prober is the
+# installed /usr/libexec/exposure/exposure-prober (none is next to /usr/bin/exposure).
 rc=0
-/usr/bin/exposure check --json 127.0.0.1 >"$work/check.json" || rc=$?
+env -u EXPOSURE_PROBER /usr/bin/exposure check --json 127.0.0.1 >"$work/check.json" || rc=$?
 [ "$rc" -le 1 ] || fail "exposure check 127.0.0.1 exited $rc"
 python3 - "$work/check.json" <<'PY' || fail "the check's JSON"
 import json, sys
@@ -102,7 +104,7 @@ DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=120 e
     >"$work/purge.log" 2>&1 || { cat "$work/purge.log" >&2; fail "apt-get purge"; }
 installed=0
 ! dpkg-query -W -f='${Status}' exposure 2>/dev/null | grep -q 'installed' || fail "still installed"
-for f in /usr/bin/exposure /etc/exposure $unit /usr/share/doc/exposure; do
+for f in /usr/bin/exposure /usr/libexec/exposure /etc/exposure $unit /usr/share/doc/exposure; do
 	[ ! -e "$f" ] || fail "$f left after purge"
 done
 echo "ok: package built, installed, run, verified and removed"

@@ -209,7 +209,7 @@ probers()
 	: >"$WORK/probers.raw"
 	while kill -0 "$pid" 2>/dev/null; do
 		for c in $(pgrep -P "$pid"); do
-			tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null | grep -q __prober || continue
+			tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null | grep -q exposure-prober || continue
 			awk -v c="$c" '/^Uid:/ { u = $3 } /^Seccomp:/ { m = $2 }
 				END { if (u != "") print c, u, m }' "/proc/$c/status" 2>/dev/null
 		done >>"$WORK/probers.raw"

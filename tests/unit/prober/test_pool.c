@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The front's pool of probers (prober/pool.h) with real prober processes: the exposure binary
- * given as argv[1], exec'd in the sandbox. An engine whose jobs go to the pool gives the same
- * verdicts as in process (open, closed, and a probe's result with its service); kill -9 of the
+ * The front's pool of probers (prober/pool.h) with real prober processes: the exposure-prober
+ * executable given as argv[1], exec'd in the sandbox. An engine whose jobs go to the pool gives the
+ * same verdicts as in process (open, closed, and a probe's result with its service); kill -9 of the
  * prober holding a job in flight ends that job as error / prober-lost, at once, and a new
  * prober serves the next job; a prober that stops answering pings is replaced too.
  * Loopback only (run in a private network namespace).
