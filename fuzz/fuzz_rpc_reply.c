@@ -4,7 +4,8 @@
  * rest as one record through rpc_parse_reply and both result parsers (portmapper DUMP, mount
  * EXPORT), whatever the reply said.
  * Asserts the parse.h invariants: consumed <= len, the result inside the record, text fields
- * NUL-terminated and free of control characters, identical results when parsed again.
+ * NUL-terminated and free of control characters, identical results when parsed again; each
+ * export's world flag is its reach, and the counts agree.
  */
 #include "probes/parse/rpc_parse.h"
 
@@ -36,9 +37,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = rpc_parse_exports(data, size, off, &ea);
 	CHECK(r == rpc_parse_exports(data, size, off, &eb) && memcmp(&ea, &eb, sizeof(ea)) == 0);
 	CHECK(ea.n <= RPC_EXPORTS_MAX && ea.n <= ea.total && ea.world <= ea.total);
+	CHECK(ea.world_sure <= ea.world && ea.world + ea.unseen <= ea.total);
 	for (unsigned i = 0; i < RPC_EXPORTS_MAX; i++) {
 		fuzz_text(ea.ex[i].dir, sizeof(ea.ex[i].dir), 0);
 		fuzz_text(ea.ex[i].groups, sizeof(ea.ex[i].groups), 0);
+		CHECK(ea.ex[i].reach <= RPC_REACH_ALL);
+		CHECK(ea.ex[i].world == (ea.ex[i].reach >= RPC_REACH_ALL_LIKELY));
+		CHECK(i < ea.n || (ea.ex[i].reach == RPC_REACH_LISTED && ea.ex[i].n_groups == 0));
 	}
 	return 0;
 }

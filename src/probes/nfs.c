@@ -95,6 +95,28 @@ static void put_exports(const struct nfs_state *s, struct probe_result *out)
 	probe_detail_set(out, "exports_listed", json_integer(s->ex.total));
 }
 
+/*
+ * An export open to every client: confirmed when one admits everyone in every implementation
+ * ("*", no client, a zero netmask spelled out), likely when the broadest is a prefix of length 0
+ * or a '*'-only pattern (everyone as exports(5) has it, not as nfs-utils computes a /0 mask).
+ */
+static void world_finding(const struct nfs_state *s, struct probe_result *out)
+{
+	enum rpc_reach want = s->ex.world_sure > 0 ? RPC_REACH_ALL : RPC_REACH_ALL_LIKELY;
+	char reason[FINDING_REASON_MAX] = "";
+
+	for (unsigned i = 0; i < s->ex.n && reason[0] == '\0'; i++)
+		if (s->ex.ex[i].reach == want)
+			snprintf(reason, sizeof(reason),
+			         "%.64s is exported to every client (%.32s)%s", s->ex.ex[i].dir,
+			         s->ex.ex[i].n_groups ? s->ex.ex[i].groups : "no restriction",
+			         want == RPC_REACH_ALL ? "" : ", as exports(5) reads it");
+	if (reason[0] == '\0')
+		snprintf(reason, sizeof(reason), "an export is open to every client");
+	probe_add_finding(out, Q_WORLD, SEVERITY_CRITICAL,
+	                  want == RPC_REACH_ALL ? CONFIDENCE_CONFIRMED : CONFIDENCE_LIKELY, reason);
+}
+
 /* The end of the conversation: say what was learnt, and answer the question or say why not. */
 static int finish(struct nfs_state *s, const char *undecided, struct probe_result *out)
 {
@@ -117,17 +139,16 @@ static int finish(struct nfs_state *s, const char *undecided, struct probe_resul
 	if (s->have_exports)
 		put_exports(s, out);
 	if (s->have_exports && s->ex.world > 0) {
-		for (unsigned i = 0; i < s->ex.n; i++)
-			if (s->ex.ex[i].world) {
-				snprintf(
-				    reason, sizeof(reason),
-				    "%.64s is exported to every client (%.32s)", s->ex.ex[i].dir,
-				    s->ex.ex[i].n_groups ? s->ex.ex[i].groups : "no restriction");
-				break;
-			}
-		if (s->ex.n == 0 || reason[0] == '\0')
-			snprintf(reason, sizeof(reason), "an export is open to every client");
-		probe_add_finding(out, Q_WORLD, SEVERITY_CRITICAL, CONFIDENCE_CONFIRMED, reason);
+		world_finding(s, out);
+	} else if (s->have_exports && s->ex.unseen > 0) {
+		for (unsigned i = 0; i < s->ex.n && reason[0] == '\0'; i++)
+			if (s->ex.ex[i].reach == RPC_REACH_UNSEEN)
+				snprintf(reason, sizeof(reason),
+				         "%.48s is exported to a netgroup (%.40s): its members are "
+				         "not shown",
+				         s->ex.ex[i].dir, s->ex.ex[i].groups);
+		probe_undecided(out, Q_WORLD,
+		                reason[0] ? reason : "an export is to a netgroup not shown");
 	} else if (s->have_exports) {
 		probe_answer(out, Q_WORLD, PROBE_ANSWER_NO);
 	} else {

@@ -2,6 +2,7 @@
 /* ONC RPC, portmapper DUMP and mount EXPORT (rpc_parse.h). */
 #include "probes/parse/rpc_parse.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 /* An XDR reader over one record: every read checks the bytes left. */
@@ -140,15 +141,54 @@ int rpc_parse_pmap_dump(const uint8_t *rec, size_t len, size_t off, struct rpc_p
 	return 0;
 }
 
-/* Whether a client name means everyone (exports(5): "*"; networks of prefix length 0). */
-static bool everyone(const uint8_t *s, uint32_t n)
+static bool all_of(const uint8_t *s, size_t n, const char *set)
 {
-	static const char *const all[] = {"*", "0.0.0.0/0", "0.0.0.0/0.0.0.0", "::/0", "everyone"};
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == 0 || strchr(set, s[i]) == NULL)
+			return false;
+	return true;
+}
 
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (n == strlen(all[i]) && memcmp(s, all[i], n) == 0)
-			return true;
-	return false;
+/* A netmask spelled out (after the '/') that is all zero: "0.0.0.0", "::", "0::0"... */
+static bool zero_mask(const uint8_t *m, size_t n)
+{
+	char text[INET6_ADDRSTRLEN];
+	uint8_t a[16] = {0}, zero[16] = {0};
+
+	if (n == 0 || n >= sizeof(text) || !all_of(m, n, "0.:"))
+		return false;
+	memcpy(text, m, n);
+	text[n] = '\0';
+	if (inet_pton(AF_INET, text, a) == 1)
+		return memcmp(a, zero, 4) == 0;
+	return inet_pton(AF_INET6, text, a) == 1 && memcmp(a, zero, 16) == 0;
+}
+
+/*
+ * Who a client name admits (exports(5) and nfs-utils' client.c, PROBES.md "NFS"): "*" is every
+ * host; a network whose netmask is zero, spelled out, every address; a prefix length 0 every
+ * address as documented (nfs-utils computes the mask with a shift by 32 and gets /32 instead);
+ * a wildcard of '*' only every host with a reverse DNS name; "@name" a netgroup, whose members
+ * (a triple with an empty host field matches any host) cannot be seen from here.
+ */
+static enum rpc_reach reach_of(const uint8_t *s, uint32_t n)
+{
+	const uint8_t *slash = memchr(s, '/', n);
+	size_t base, mask;
+
+	if ((n == 1 && s[0] == '*') || (n == 8 && memcmp(s, "everyone", 8) == 0))
+		return RPC_REACH_ALL;
+	if (n > 0 && s[0] == '@')
+		return RPC_REACH_UNSEEN;
+	if (slash == NULL)
+		return n > 1 && all_of(s, n, "*") ? RPC_REACH_ALL_LIKELY : RPC_REACH_LISTED;
+	base = (size_t)(slash - s);
+	mask = n - base - 1;
+	if (base == 0 || !all_of(s, base, "0123456789abcdefABCDEF.:"))
+		return RPC_REACH_LISTED; /* "gss/krb5" and the like */
+	if (mask > 0 && all_of(slash + 1, mask, "0"))
+		return RPC_REACH_ALL_LIKELY;
+	return zero_mask(slash + 1, mask) ? RPC_REACH_ALL : RPC_REACH_LISTED;
 }
 
 static void add_group(struct rpc_export *e, const uint8_t *s, uint32_t n, bool *cut)
@@ -184,7 +224,10 @@ int rpc_parse_exports(const uint8_t *rec, size_t len, size_t off, struct rpc_exp
 		while (more(&x)) {
 			if (!bytes(&x, RPC_NAME_LIMIT, &s, &n))
 				break;
-			e.world |= everyone(s, n);
+			enum rpc_reach r = reach_of(s, n);
+
+			if (r > e.reach)
+				e.reach = r;
 			add_group(&e, s, n, &out->truncated);
 			if (e.n_groups < UINT32_MAX / 2)
 				e.n_groups++;
@@ -192,8 +235,12 @@ int rpc_parse_exports(const uint8_t *rec, size_t len, size_t off, struct rpc_exp
 		if (x.bad)
 			break;
 		/* No group at all: no client restriction (RFC 1813 appendix I, "groups"). */
-		e.world |= e.n_groups == 0;
+		if (e.n_groups == 0)
+			e.reach = RPC_REACH_ALL;
+		e.world = e.reach >= RPC_REACH_ALL_LIKELY;
 		out->world += e.world;
+		out->world_sure += e.reach == RPC_REACH_ALL;
+		out->unseen += e.reach == RPC_REACH_UNSEEN;
 		if (out->n < RPC_EXPORTS_MAX)
 			out->ex[out->n++] = e;
 		out->total++;

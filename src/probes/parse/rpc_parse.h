@@ -74,19 +74,35 @@ int rpc_parse_pmap_dump(const uint8_t *rec, size_t len, size_t off, struct rpc_p
 #define RPC_DIRPATH_LIMIT 1024 /* MNTPATHLEN */
 #define RPC_NAME_LIMIT    255  /* MNTNAMLEN */
 
+/*
+ * Who a client name of an export admits (PROBES.md, "NFS", with the sources), in increasing
+ * order; an export's reach is its broadest name's (no name at all: RPC_REACH_ALL).
+ */
+enum rpc_reach {
+	RPC_REACH_LISTED = 0, /* the hosts, networks or patterns named */
+	RPC_REACH_UNSEEN,     /* a netgroup "@name": its members are not shown; it may hold all */
+	RPC_REACH_ALL_LIKELY, /* a prefix of length 0 ("0.0.0.0/0", "::/0", "::0/0", "a.b.c.d/0")
+	                       * or a pattern of '*' only ("**"): everyone as documented, but not
+	                       * in every implementation (nfs-utils reads a /0 prefix as /32) */
+	RPC_REACH_ALL,        /* "*", a zero mask spelled out ("/0.0.0.0", "/::"), "everyone" */
+};
+
 struct rpc_export {
 	char dir[RPC_DIR_MAX];        /* escaped, cut */
 	char groups[RPC_GROUPS_TEXT]; /* the clients allowed, joined by ' ', escaped, cut */
 	unsigned n_groups;
-	bool world; /* no client restriction, or a group that is everyone ("*", 0.0.0.0/0, ::/0) */
+	enum rpc_reach reach;
+	bool world; /* reach >= RPC_REACH_ALL_LIKELY: open to every client */
 };
 
 struct rpc_exports {
 	struct rpc_export ex[RPC_EXPORTS_MAX];
-	unsigned n;     /* kept */
-	unsigned total; /* in the list */
-	unsigned world; /* exports to everyone, over the whole list */
-	bool truncated; /* a name was cut */
+	unsigned n;          /* kept */
+	unsigned total;      /* in the list */
+	unsigned world;      /* exports to everyone (world), over the whole list */
+	unsigned world_sure; /* of them, RPC_REACH_ALL */
+	unsigned unseen;     /* exports whose broadest name is a netgroup */
+	bool truncated;      /* a name was cut */
 };
 
 /* The EXPORT result at rec[off..len): returns 0, or -ERR_SYNTAX (cut, or a string longer than

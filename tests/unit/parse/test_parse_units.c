@@ -481,6 +481,111 @@ static void test_rpc_list_end(void **state)
 	assert_int_equal(rpc_parse_pmap_dump(pmap_bad, sizeof(pmap_bad), 0, &pm), -ERR_SYNTAX);
 }
 
+/* XDR of an EXPORT result with one export "/e" to the names given (NULL-ended). */
+static size_t exports_xdr(uint8_t *b, size_t cap, const char *const *names)
+{
+	size_t n = 0;
+	uint32_t words[2];
+
+	words[0] = 1;
+	words[1] = 2;
+	assert_true(cap >= 16);
+	for (int i = 0; i < 2; i++, n += 4)
+		b[n] = (uint8_t)(words[i] >> 24), b[n + 1] = (uint8_t)(words[i] >> 16),
+		b[n + 2] = (uint8_t)(words[i] >> 8), b[n + 3] = (uint8_t)words[i];
+	memcpy(b + n, "/e\0\0", 4);
+	n += 4;
+	for (; *names; names++) {
+		size_t k = strlen(*names), padded = (k + 3) & ~(size_t)3;
+
+		assert_true(n + 8 + padded + 8 <= cap);
+		memcpy(b + n, "\0\0\0\1", 4);
+		b[n + 4] = 0, b[n + 5] = 0, b[n + 6] = (uint8_t)(k >> 8), b[n + 7] = (uint8_t)k;
+		memset(b + n + 8, 0, padded);
+		memcpy(b + n + 8, *names, k);
+		n += 8 + padded;
+	}
+	assert_true(n + 8 <= cap);
+	memset(b + n, 0, 8); /* the end of the groups, then of the exports */
+	return n + 8;
+}
+
+static enum rpc_reach reach(const char *const *names)
+{
+	uint8_t b[512];
+	size_t n = exports_xdr(b, sizeof(b), names);
+	struct rpc_exports ex;
+
+	assert_int_equal(rpc_parse_exports(b, n, 0, &ex), 0);
+	assert_int_equal(ex.total, 1);
+	assert_int_equal(ex.world, ex.ex[0].world);
+	assert_int_equal(ex.world_sure, ex.ex[0].reach == RPC_REACH_ALL);
+	assert_int_equal(ex.unseen, ex.ex[0].reach == RPC_REACH_UNSEEN);
+	assert_int_equal(ex.ex[0].world, ex.ex[0].reach >= RPC_REACH_ALL_LIKELY);
+	return ex.ex[0].reach;
+}
+
+#define REACH(...) reach((const char *const[]){__VA_ARGS__, NULL})
+
+/*
+ * Who an export's client names admit (PROBES.md, "NFS": exports(5), nfs-utils' client.c): every
+ * host for "*" and a zero netmask spelled out; every address as documented for a prefix of
+ * length 0 in any spelling ("::0/0" was not seen before; "0.0.0.0/0" and "::/0" were, as
+ * certain, though nfs-utils reads a /0 prefix as /32); a netgroup is not known; the rest only
+ * what they name.
+ */
+static void test_rpc_reach(void **state)
+{
+	static const char *const all[] = {
+	    "*",     "everyone",        "0.0.0.0/0.0.0.0",   "192.0.2.0/0.0.0.0",
+	    "::/::", "2001:db8::/0::0", "::/0:0:0:0:0:0:0:0"};
+	static const char *const likely[] = {"0.0.0.0/0",    "::/0",  "::0/0",
+	                                     "0::0/0",       "::/00", "198.18.0.0/0",
+	                                     "2001:db8::/0", "**",    "***"};
+	static const char *const listed[] = {"198.18.0.0/15",
+	                                     "0.0.0.0/8",
+	                                     "::/1",
+	                                     "0.0.0.0/0.0.0.1",
+	                                     "::/::1",
+	                                     "gss/krb5",
+	                                     "*.example.com",
+	                                     "host.example",
+	                                     "example/0",
+	                                     "/0",
+	                                     "0.0.0.0/",
+	                                     "0.0.0.0/0x0",
+	                                     "0.0.0.0/ 0",
+	                                     "0.0.0.0/0.0",
+	                                     "0.0.0.0",
+	                                     "::",
+	                                     "*?",
+	                                     "2001:db8::/32"};
+	uint8_t b[64];
+	struct rpc_exports ex;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (REACH(all[i]) != RPC_REACH_ALL)
+			fail_msg("%s: not everyone", all[i]);
+	for (size_t i = 0; i < sizeof(likely) / sizeof(likely[0]); i++)
+		if (REACH(likely[i]) != RPC_REACH_ALL_LIKELY)
+			fail_msg("%s: not everyone as documented", likely[i]);
+	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++)
+		if (REACH(listed[i]) != RPC_REACH_LISTED)
+			fail_msg("%s: not only what it names", listed[i]);
+	assert_int_equal(REACH("@trusted"), RPC_REACH_UNSEEN);
+	/* an export's reach is its broadest name's */
+	assert_int_equal(REACH("198.18.0.0/15", "@trusted"), RPC_REACH_UNSEEN);
+	assert_int_equal(REACH("@trusted", "::0/0", "198.18.0.0/15"), RPC_REACH_ALL_LIKELY);
+	assert_int_equal(REACH("::/0", "*"), RPC_REACH_ALL);
+	/* no name at all: no restriction */
+	assert_int_equal(
+	    rpc_parse_exports(b, exports_xdr(b, sizeof(b), (const char *const[]){NULL}), 0, &ex),
+	    0);
+	assert_int_equal(ex.ex[0].reach, RPC_REACH_ALL);
+	assert_int_equal(ex.world_sure, 1);
+}
+
 /* The status code is three digits and a space (RFC 9112 §4): "4031" is no 403. Before, the
  * fourth digit was never looked at and "HTTP/1.1 4011" read as a 401 (elasticsearch-no-auth
  * answered "no" over garbage, with Elasticsearch's realm). */
@@ -508,7 +613,7 @@ int main(void)
 	    cmocka_unit_test(test_rdp_build_cr),       cmocka_unit_test(test_rdp_cc_bounds),
 	    cmocka_unit_test(test_vnc_version),        cmocka_unit_test(test_vnc_reason_bounds),
 	    cmocka_unit_test(test_vnc_vencrypt),       cmocka_unit_test(test_rpc_list_end),
-	    cmocka_unit_test(test_es_status_line),
+	    cmocka_unit_test(test_rpc_reach),          cmocka_unit_test(test_es_status_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -584,12 +584,70 @@ static void test_garbage(void **state)
 	free(g);
 }
 
+/*
+ * rpc.mountd's EXPORT reply (xid NFS1, accepted, SUCCESS) with one export "/srv" to one client
+ * name, after Debian's rpcbind DUMP: the nfs-export-world verdict for that name. Record and
+ * list layout: RFC 5531 §9 and §11, RFC 1813 appendix I.
+ */
+static void nfs_world_for(const char *client, const char *confidence, enum probe_answer answer)
+{
+	static const uint8_t head[] = {'N', 'F', 'S', '1', 0,   0,   0, 1, 0, 0, 0, 0, 0, 0, 0,
+	                               0,   0,   0,   0,   0,   0,   0, 0, 0, 0, 0, 0, 1, 0, 0,
+	                               0,   4,   '/', 's', 'r', 'v', 0, 0, 0, 1, 0, 0, 0, 0};
+	uint8_t rec[128] = {0};
+	size_t k = strlen(client), n = 4 + sizeof(head) + ((k + 3) & ~(size_t)3) + 8;
+	struct loaded l;
+	struct tcase t = {&probe_nfs, {RPCB}};
+	struct sim_opts o = {.cut_at = SIZE_MAX, .tail_why = PROBE_END_IDLE};
+	struct probe_result r;
+	struct drive_stats st;
+
+	assert_true(n <= sizeof(rec) && k < 64);
+	rec[0] = 0x80, rec[3] = (uint8_t)(n - 4); /* the last fragment */
+	memcpy(rec + 4, head, sizeof(head));
+	rec[4 + sizeof(head) - 1] = (uint8_t)k;
+	memcpy(rec + 4 + sizeof(head), client, k);
+	load(&t, &l);
+	l.conns[1] = (struct sim_conn){rec, n};
+	assert_true(sim_run(&probe_nfs, l.conns, l.n, &o, &r, &st) >= 0);
+	if (confidence ? !has_finding(&r, NFQ, confidence)
+	               : has_finding(&r, NFQ, NULL) || probe_answer_of(&r, NFQ, NULL) != answer)
+		fail_msg("nfs export to %s: want %s %d, got %zu findings, answer %d", client,
+		         confidence ? confidence : "no finding", answer, r.n_findings,
+		         probe_answer_of(&r, NFQ, NULL));
+	assert_true(drive_details_clean(r.details));
+	probe_result_done(&r);
+	unload(&l);
+}
+
+/*
+ * Every spelling of "every address" is world (PROBES.md, "NFS"): "::0/0" was answered no before;
+ * a prefix of length 0 is everyone as exports(5) has it but not as nfs-utils computes it
+ * (likely); a netgroup's members are not shown, so not "no" (undecided; before, no).
+ */
+static void test_nfs_world_forms(void **state)
+{
+	(void)state;
+	nfs_world_for("*", "confirmed", PROBE_ANSWER_NONE);
+	nfs_world_for("0.0.0.0/0.0.0.0", "confirmed", PROBE_ANSWER_NONE);
+	nfs_world_for("::/::", "confirmed", PROBE_ANSWER_NONE);
+	nfs_world_for("::0/0", "likely", PROBE_ANSWER_NONE);
+	nfs_world_for("::/0", "likely", PROBE_ANSWER_NONE);
+	nfs_world_for("0.0.0.0/0", "likely", PROBE_ANSWER_NONE);
+	nfs_world_for("198.18.0.0/0", "likely", PROBE_ANSWER_NONE);
+	nfs_world_for("**", "likely", PROBE_ANSWER_NONE);
+	nfs_world_for("@trusted", NULL, PROBE_ANSWER_UNDECIDED);
+	nfs_world_for("198.18.0.0/15", NULL, PROBE_ANSWER_NO);
+	nfs_world_for("*.example.com", NULL, PROBE_ANSWER_NO);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cases),
 	    cmocka_unit_test(test_cuts),
 	    cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_nfs_world_forms),
 	};
 
 	if (argc > 1)
