@@ -921,7 +921,11 @@ static int facts_cb(void *ud, const struct store_iter_row *row)
 static int fact_cmp(const void *x, const void *y)
 {
 	const struct fact *a = x, *b = y;
-	int c = memcmp(a->addr.bytes, b->addr.bytes, sizeof(a->addr.bytes));
+	/* The family first: an IPv4 address's bytes are an IPv6 address's first four. */
+	int c = (int)a->addr.family - (int)b->addr.family;
+
+	if (c == 0)
+		c = memcmp(a->addr.bytes, b->addr.bytes, sizeof(a->addr.bytes));
 
 	if (c == 0)
 		c = (int)a->finding - (int)b->finding;

@@ -453,15 +453,16 @@ else
 fi
 
 # 10c. Stage 2 on the IPv6 list: one diagnosis per host with an open port, OpenSSH seen on 22
-# over IPv6, stored under the sweep's id.
+# over IPv6, stored under the sweep's id as IPv6 hosts (report --by family).
 lab_scan "$EXPOSURE" sweep --allow 2001:db8::/32 --ports 22,445 --rate 20000 --wait 300 \
 	--retries 1 --no-progress --json --store "$WORK/store6.db" "$WORK/targets6" \
 	>"$WORK/stage2v6.out" 2>"$WORK/stage2v6.err"
 rc=$?
 ID6=$(awk '/^exposure sweep: sweep / { print $4 }' "$WORK/stage2v6.err")
 hosts6=$(sort -u -k1,1 "$WORK/truth6.sorted" | wc -l)
-"$EXPOSURE" report --db "$WORK/store6.db" --sweep "$ID6" >"$WORK/report6" 2>&1
+"$EXPOSURE" report --db "$WORK/store6.db" --sweep "$ID6" --by family >"$WORK/report6" 2>&1
 if [ $rc = 0 ] && grep -qx "results: $hosts6" "$WORK/report6" &&
+	grep -Eq "^IPv6 +$hosts6 " "$WORK/report6" &&
 	python3 - "$WORK/stage2v6.out" "$WORK/truth6.sorted" <<'PY'; then
 import json, sys
 got = {}
