@@ -462,6 +462,30 @@ void store_on_takeover(struct store *s, void (*cb)(void *ud, const struct store_
 		s->ops->on_takeover(s, cb, ud);
 }
 
+int store_live_add(struct store *s, const char *id, const struct store_live_row *rows, size_t n)
+{
+	if (!store_id_valid(id) || (n && !rows))
+		return -ERR_SYNTAX;
+	if (n > STORE_LIVE_BATCH)
+		return -ERR_RANGE;
+	for (size_t i = 0; i < n; i++)
+		if (!rows[i].json)
+			return -ERR_SYNTAX;
+	if (!s->ops->live_add)
+		return -ERR_UNSUPPORTED;
+	return n ? s->ops->live_add(s, id, rows, n) : 0;
+}
+
+int store_live_get(struct store *s, const char *id, uint32_t from,
+                   void (*cb)(void *ud, const struct store_live_row *row), void *ud)
+{
+	if (!store_id_valid(id) || !cb)
+		return -ERR_SYNTAX;
+	if (!s->ops->live_get)
+		return -ERR_UNSUPPORTED;
+	return s->ops->live_get(s, id, from, cb, ud);
+}
+
 int store_count_inflight(struct store *s)
 {
 	return s->ops->count_inflight(s);

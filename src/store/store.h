@@ -407,6 +407,29 @@ struct store_takeover {
 void store_on_takeover(struct store *s, void (*cb)(void *ud, const struct store_takeover *t),
                        void *ud);
 
+/*
+ * Live rows (PostgreSQL; issue 14 §2): the checks of a diagnosis in flight, as they finish,
+ * for the event streams that follow it from other nodes. Kept only while it runs (the result
+ * carries every check), deleted with the result or final status.
+ */
+struct store_live_row {
+	uint32_t seq;     /* the seq-th check of the diagnosis to finish, from 0 */
+	uint32_t index;   /* which check (the web layer's slot: target x catalogue entry) */
+	const char *json; /* its check object as the stream sends it */
+};
+
+#define STORE_LIVE_BATCH 64 /* rows per store_live_add / store_live_get call at most */
+
+/* Queue rows of diagnosis id (asynchronous; a diagnosis no longer in flight takes none).
+ * Returns 0, -ERR_RANGE (more than STORE_LIVE_BATCH), -ERR_UNSUPPORTED (SQLite). */
+int store_live_add(struct store *s, const char *id, const struct store_live_row *rows, size_t n);
+
+/* The live rows of id with seq >= from, in seq order, at most STORE_LIVE_BATCH: cb(ud, row)
+ * for each (the row's strings live for the call). Returns how many, or a negative error
+ * (-ERR_UNSUPPORTED on SQLite). */
+int store_live_get(struct store *s, const char *id, uint32_t from,
+                   void (*cb)(void *ud, const struct store_live_row *row), void *ud);
+
 /* Diagnoses queued or running now (as committed). Returns the count, or a negative error. */
 int store_count_inflight(struct store *s);
 

@@ -31,6 +31,10 @@ struct store_ops {
 	                   char id[STORE_ID_LEN + 1]);
 	/* Optional (NULL: one process only, nothing to hear). */
 	void (*on_change)(struct store *s, void (*cb)(void *ud), void *ud);
+	int (*live_add)(struct store *s, const char *id, const struct store_live_row *rows,
+	                size_t n);
+	int (*live_get)(struct store *s, const char *id, uint32_t from,
+	                void (*cb)(void *ud, const struct store_live_row *row), void *ud);
 	void (*on_takeover)(struct store *s, void (*cb)(void *ud, const struct store_takeover *t),
 	                    void *ud);
 	int (*iter)(struct store *s, const struct store_period *p, store_iter_cb *cb, void *ud);

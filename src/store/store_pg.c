@@ -65,6 +65,8 @@ enum sql_id {
 	SQL_SWEEP_END,
 	SQL_SWEEP_GET,
 	SQL_SWEEP_LIST,
+	SQL_LIVE_ADD,
+	SQL_LIVE_GET,
 	SQL_X_MAX
 };
 
@@ -82,13 +84,15 @@ static const char *const sql_text[SQL_X_MAX] = {
                     " SELECT pg_notify('exposure_diagnoses', id) FROM u",
     /* An ended diagnosis keeps no resume data (the requester's sealed address). */
     [SQL_FINISH] = "WITH u AS (UPDATE diagnoses SET status = $3, finished_ms = $2, resume = NULL"
-                   " WHERE id = $1 AND status IN ('queued', 'running') RETURNING id)"
+                   " WHERE id = $1 AND status IN ('queued', 'running') RETURNING id, n),"
+                   " l AS (DELETE FROM live_checks WHERE diag IN (SELECT n FROM u))"
                    " SELECT pg_notify('exposure_diagnoses', id) FROM u",
     /* The whole result in one statement: the row, its document and its child rows. */
     [SQL_RESULT] =
         "WITH u AS (UPDATE diagnoses SET status = 'done', finished_ms = $2, risk = $3,"
         "   checks_summary = $4, findings_summary = $5, families = $6, resume = NULL"
         "   WHERE id = $1 AND status IN ('queued', 'running') RETURNING n),"
+        " l AS (DELETE FROM live_checks WHERE diag IN (SELECT n FROM u)),"
         " d AS (INSERT INTO documents (diag, json) SELECT n, $7 FROM u"
         "   ON CONFLICT (diag) DO UPDATE SET json = excluded.json),"
         " c AS (INSERT INTO check_results (diag, check_name, port, state, reason, rtt_ms,"
@@ -142,6 +146,16 @@ static const char *const sql_text[SQL_X_MAX] = {
                       " WHERE id = $1",
     [SQL_SWEEP_GET] = "SELECT id, started_ms, finished_ms, targets, ports, sent, open_ports, hosts"
                       " FROM sweeps WHERE id = $1",
+    /* Live rows: only while the diagnosis is in flight; a wake-up for the streams. */
+    [SQL_LIVE_ADD] =
+        "WITH u AS (INSERT INTO live_checks (diag, seq, idx, json)"
+        "   SELECT d.n, x.* FROM diagnoses d, unnest($2::int[], $3::int[], $4::text[]) AS x"
+        "   WHERE d.id = $1 AND d.status IN ('queued', 'running')"
+        "   ON CONFLICT (diag, seq) DO NOTHING RETURNING diag)"
+        " SELECT pg_notify('exposure_diagnoses', $1) WHERE EXISTS (SELECT 1 FROM u)",
+    [SQL_LIVE_GET] = "SELECT l.seq, l.idx, l.json FROM live_checks l"
+                     " JOIN diagnoses d ON d.n = l.diag WHERE d.id = $1 AND l.seq >= $2"
+                     " ORDER BY l.seq LIMIT 64",
     [SQL_SWEEP_LIST] = "SELECT id, started_ms, finished_ms, targets, ports, sent, open_ports,"
                        " hosts FROM sweeps ORDER BY started_ms, id COLLATE \"C\"",
 };
@@ -161,7 +175,8 @@ enum wop_type {
 	WOP_CONNECTION,
 	WOP_IMPORT,
 	WOP_SWEEP_BEGIN,
-	WOP_SWEEP_END
+	WOP_SWEEP_END,
+	WOP_LIVE
 };
 
 /* One queued write; owns everything it points to. */
@@ -691,16 +706,19 @@ static int take_over(struct pg *s, PGconn *c, const char *now, const char *cut)
 		pthread_mutex_unlock(&s->hb_mu);
 		return 0;
 	}
-	/* A few at a time: the rest come at the next rounds, as this node's queue allows. */
+	/* A few at a time: the rest come at the next rounds, as this node's queue allows. The
+	 * dead node's live rows go: the run starts again from its first check. */
 	res = PQexecParams(c,
-	                   "UPDATE diagnoses SET node = $1, status = 'queued', started_ms = NULL,"
-	                   " takeovers = takeovers + 1"
+	                   "WITH u AS (UPDATE diagnoses SET node = $1, status = 'queued',"
+	                   " started_ms = NULL, takeovers = takeovers + 1"
 	                   " WHERE n IN (SELECT d.n FROM diagnoses d"
 	                   "  WHERE d.status IN ('queued', 'running') AND d.resume IS NOT NULL"
 	                   "  AND d.takeovers = 0 AND d.sweep IS NULL AND NOT EXISTS"
 	                   "  (SELECT 1 FROM nodes x WHERE x.node = d.node AND x.seen_ms >= $2)"
 	                   "  LIMIT 64 FOR UPDATE SKIP LOCKED)"
-	                   " RETURNING id, token_hash, created_ms, lang, device, resume",
+	                   " RETURNING n, id, token_hash, created_ms, lang, device, resume),"
+	                   " l AS (DELETE FROM live_checks WHERE diag IN (SELECT n FROM u))"
+	                   " SELECT id, token_hash, created_ms, lang, device, resume FROM u",
 	                   2, NULL, vals, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pthread_mutex_unlock(&s->hb_mu);
@@ -1026,7 +1044,7 @@ out_close:
  */
 static const enum sql_id wr_sql[] = {
     SQL_INSERT,     SQL_RUNNING, SQL_FINISH, SQL_RESULT,    SQL_TOKEN,     SQL_DELETE_N,
-    SQL_CONNECTION, SQL_PURGE,   SQL_IMPORT, SQL_SWEEP_INS, SQL_SWEEP_END,
+    SQL_CONNECTION, SQL_PURGE,   SQL_IMPORT, SQL_SWEEP_INS, SQL_SWEEP_END, SQL_LIVE_ADD,
 };
 
 static void stmt_name(char name[8], enum sql_id id)
@@ -1341,6 +1359,14 @@ static int apply_sweep(struct pg *s, struct wop *w)
 	return pipe_write(s, w, SQL_SWEEP_END, 5, vals);
 }
 
+/* Live rows: none is taken by a diagnosis no longer in flight (not an error). */
+static int apply_live(struct pg *s, struct wop *w)
+{
+	const char *vals[4] = {w->id, w->rp[1], w->rp[2], w->rp[3]};
+
+	return pipe_write(s, w, SQL_LIVE_ADD, 4, vals);
+}
+
 /* Sent (its answer comes at commit: 0 until then), or answered now (a token write). */
 static int apply_one(struct pg *s, struct wop *w)
 {
@@ -1360,6 +1386,8 @@ static int apply_one(struct pg *s, struct wop *w)
 	case WOP_SWEEP_BEGIN:
 	case WOP_SWEEP_END:
 		return apply_sweep(s, w);
+	case WOP_LIVE:
+		return apply_live(s, w);
 	}
 	return -ERR_INTERNAL;
 }
@@ -2016,6 +2044,79 @@ static int count_query(struct pg *s, enum sql_id id, int n, const char *const *v
 	return r;
 }
 
+static int pg_live_add(struct store *base, const char *id, const struct store_live_row *rows,
+                       size_t n)
+{
+	struct wop *w = calloc(1, sizeof(*w));
+	struct sbuf a[3];
+	char num[16];
+	int e = 0;
+
+	if (!w)
+		return -ENOMEM;
+	w->type = WOP_LIVE;
+	snprintf(w->id, sizeof(w->id), "%s", id);
+	for (unsigned i = 0; i < 3; i++) {
+		sbuf_init(&a[i], ARRAY_MAX);
+		sbuf_add(&a[i], "{");
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(num, sizeof(num), "%u", rows[i].seq);
+		array_text(&a[0], num);
+		snprintf(num, sizeof(num), "%u", rows[i].index);
+		array_text(&a[1], num);
+		array_text(&a[2], rows[i].json);
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		if (!(w->rp[1 + i] = array_close(&a[i])) && !e)
+			e = a[i].err ? a[i].err : -ENOMEM;
+		sbuf_free(&a[i]);
+	}
+	if (e < 0) {
+		wop_free(w);
+		return e;
+	}
+	return enqueue(to_pg(base), w, 0);
+}
+
+static int pg_live_get(struct store *base, const char *id, uint32_t from,
+                       void (*cb)(void *ud, const struct store_live_row *row), void *ud)
+{
+	struct pg *s = to_pg(base);
+	char num[16];
+	const char *vals[2] = {id, num};
+	PGresult *res;
+	struct pgc *c;
+	int r, n;
+
+	snprintf(num, sizeof(num), "%u", from);
+	if ((r = pool_take(s, &c)) < 0)
+		return r;
+	res = exec_id(c, SQL_LIVE_GET, 2, vals);
+	if (retry_on_new(s, c, &res))
+		res = exec_id(c, SQL_LIVE_GET, 2, vals);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = pg_err(c->c, res);
+	} else {
+		n = PQntuples(res);
+		for (int i = 0; i < n; i++) {
+			uint32_t seq = 0, idx = 0;
+
+			/* The table's CHECKs keep both non-negative; a bad one ends the list. */
+			if (decimal_u32(PQgetvalue(res, i, 0), UINT32_MAX, &seq) < 0 ||
+			    decimal_u32(PQgetvalue(res, i, 1), UINT32_MAX, &idx) < 0) {
+				n = i;
+				break;
+			}
+			cb(ud, &(struct store_live_row){seq, idx, PQgetvalue(res, i, 2)});
+		}
+		r = n;
+	}
+	PQclear(res);
+	pool_give(s, c);
+	return r;
+}
+
 static int pg_find_active(struct store *base, const uint8_t hash[STORE_HASH_BYTES],
                           char id[STORE_ID_LEN + 1])
 {
@@ -2476,6 +2577,8 @@ const struct store_ops store_pg_ops = {
     .find_active = pg_find_active,
     .on_change = pg_on_change,
     .on_takeover = pg_on_takeover,
+    .live_add = pg_live_add,
+    .live_get = pg_live_get,
     .iter = pg_iter,
     .count_results = pg_count_results,
     .dump = pg_dump,

@@ -113,6 +113,15 @@ const char *const store_pg_migrations[] = {
     "ALTER TABLE diagnoses ADD COLUMN resume bytea"
     "  CHECK (resume IS NULL OR length(resume) <= 256);"
     "ALTER TABLE diagnoses ADD COLUMN takeovers smallint NOT NULL DEFAULT 0;",
+    /* 5: live rows (issue 14 §2): each check of a diagnosis in flight as it finished, for
+     * the streams on other nodes; deleted when the diagnosis ends (its result has them). */
+    "CREATE TABLE live_checks ("
+    "  diag bigint NOT NULL REFERENCES diagnoses (n) ON DELETE CASCADE,"
+    "  seq integer NOT NULL CHECK (seq >= 0),"
+    "  idx integer NOT NULL CHECK (idx >= 0),"
+    "  json text NOT NULL,"
+    "  PRIMARY KEY (diag, seq)"
+    ");",
 };
 
 const unsigned store_pg_n_migrations = sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0]);

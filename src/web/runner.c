@@ -755,9 +755,54 @@ static void on_wake(uv_async_t *a)
 	}
 }
 
+/* A diagnosis that runs longer than this shows its checks to other nodes as they finish;
+ * a quicker one only with its result (no live rows written for it). */
+#define LIVE_AFTER_MS 250
+
+/* The checks j finished since the last call, as live rows. Under w->lock, loop thread. */
+static void live_flush_job_locked(struct web *w, struct job *j)
+{
+	struct store_live_row rows[STORE_LIVE_BATCH];
+	size_t n = 0;
+
+	while (j->live_sent + n < j->n_done && n < STORE_LIVE_BATCH) {
+		size_t k = j->live_sent + n;
+
+		rows[n] = (struct store_live_row){(uint32_t)k, (uint32_t)j->order[k],
+		                                  j->check_json[j->order[k]]};
+		n++;
+	}
+	/* Queued or refused (the queue full, the store away): either way not sent twice; the
+	 * other nodes' streams then show these checks with the result, as before. */
+	if (n && store_live_add(w->store, j->id, rows, n) != -ENOMEM)
+		j->live_sent += n;
+}
+
+/*
+ * Live rows for the streams that follow this node's diagnoses from other nodes (a shared
+ * store; issue 14 §2): every follow tick, the checks finished since the last one, of each
+ * diagnosis running for more than LIVE_AFTER_MS. Loop thread.
+ */
+static void live_flush(struct web *w)
+{
+	int64_t before = store_now_ms() - LIVE_AFTER_MS;
+
+	pthread_mutex_lock(&w->lock);
+	for (size_t b = 0; b < WEB_HBUCKETS; b++)
+		for (struct job *j = w->table[b]; j; j = j->hnext)
+			if (j->status == STORE_RUNNING && j->started_ms <= before &&
+			    j->live_sent < j->n_done)
+				live_flush_job_locked(w, j);
+	pthread_mutex_unlock(&w->lock);
+}
+
 static void on_follow_timer(uv_timer_t *t)
 {
-	sse_tick(t->data);
+	struct web *w = t->data;
+
+	if (w->resumable)
+		live_flush(w);
+	sse_tick(w);
 }
 
 static void *loop_main(void *arg)

@@ -72,12 +72,26 @@ static ssize_t suspend_locked(struct sse *s)
 	return 0;
 }
 
+/* A live row of the store as the check event a local stream sends, if it is the next. */
+static void live_event(void *ud, const struct store_live_row *row)
+{
+	struct sse *s = ud;
+
+	if (row->seq != s->next)
+		return; /* rows come in seq order from s->next: a gap ends this read */
+	sbuf_addf(&s->out, "event: check\ndata: {\"index\":%u,\"check\":%s}\n\n", row->index,
+	          row->json);
+	s->next++;
+}
+
 /*
- * A diagnosis another node accepted (a shared PostgreSQL store): its status as committed, read
- * again each time the follow timer resumes the stream (SSE_FOLLOW_MS), until it is done,
- * interrupted or deleted. The rows of each check come with the result (GET): the probes run
- * in the other node's memory. If the wake-up is late or lost, the next tick reads the store
- * anyway, so the page always gets its "done".
+ * A diagnosis another node accepted (a shared PostgreSQL store): its status as committed, and
+ * the checks that node has written as live rows since (a diagnosis running longer than a
+ * quarter of a second: runner.c), read again each time the follow timer resumes the stream
+ * (SSE_FOLLOW_MS) or the store's notification wakes it, until it is done, interrupted or
+ * deleted; the rest of the checks come with the result (GET), which the page reads at "done".
+ * If the wake-up is late or lost, the next tick reads the store anyway, so the page always
+ * gets its "done".
  */
 static int collect_remote(struct sse *s)
 {
@@ -93,12 +107,18 @@ static int collect_remote(struct sse *s)
 	}
 	if (r < 0)
 		return 0; /* the store is away for now: look again at the next tick */
+	/* Queued again after running: another node took it over and starts from its first
+	 * check (its live rows too); the page replaces each check by its index. */
+	if (sd.status == STORE_QUEUED && s->sent_status == STORE_RUNNING)
+		s->next = 0;
 	if ((int)sd.status != s->sent_status && sd.status != STORE_DONE &&
 	    sd.status != STORE_INTERRUPTED) {
 		sbuf_addf(&s->out, "event: status\ndata: {\"status\":\"%s\"}\n\n",
 		          store_status_name(sd.status));
 		s->sent_status = (int)sd.status;
 	}
+	if (sd.status == STORE_RUNNING)
+		(void)store_live_get(s->w->store, s->id, (uint32_t)s->next, live_event, s);
 	if (sd.status == STORE_DONE || sd.status == STORE_INTERRUPTED) {
 		sbuf_addf(&s->out, "event: done\ndata: {\"status\":\"%s\",\"risk\":\"%s\"}\n\n",
 		          store_status_name(sd.status), sd.risk);

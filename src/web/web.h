@@ -135,7 +135,8 @@ struct job {
 	char **check_json; /* per target then catalogue entry, NULL until finished */
 	size_t *order;     /* order[k]: the k-th check row to finish */
 	size_t n_done;
-	char *doc; /* the docs/json.md document once done */
+	size_t live_sent; /* of them, given to the store as live rows (shared store; runner.c) */
+	char *doc;        /* the docs/json.md document once done */
 	char risk[16];
 	struct waiter *waiters;
 	/* Links. */

@@ -67,6 +67,13 @@ def t_follow_across(env, workdir):
         check(names[-1] == "done" and ev[-1][1]["status"] == "done",
               "A streams it to the end: %s" % ev)
         check("status" in names, "A streamed a status before done: %s" % names)
+        # Live rows: the checks B finished while the slow one (SKYSEA's silent listener)
+        # held the diagnosis open reach A's stream before "done", each once, as B sent them.
+        idx = [d["index"] for e, d in ev if e == "check"]
+        check(len(idx) >= 5 and len(set(idx)) == len(idx),
+              "A streamed B's checks live, each once: %s" % names)
+        check(all(d["check"]["check"] for e, d in ev if e == "check"),
+              "each live event carries its check object: %s" % ev[:3])
         g = a.client(FAST[0]).get("/api/diagnoses/" + did)
         check(g.status == 200 and g.json["status"] == "done" and len(g.json["checks"]) >= 7,
               "A shows the result with its checks")
