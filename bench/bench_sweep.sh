@@ -14,6 +14,9 @@
 #   e.g. sudo bench/bench_sweep.sh build-bench/src/cli/exposure 3 "25000 50000 100000 150000"
 #        sudo bench/bench_sweep.sh EXPOSURE_BINARY rate   (exposure alone: the achieved rate of
 #        the first pass at --rate 1,000 to 200,000, three runs each, on blocks sized to ~1 s)
+#        sudo bench/bench_sweep.sh EXPOSURE_BINARY v6 [RATES]   (exposure alone: a list of 65,536
+#        IPv6 addresses of 2001:db8:5eef::/64 with the same two ports and 1% open, beside the
+#        /16 in the same rounds, three rounds; --retries 0 and 3 for IPv6)
 # NIC offloads on the veth are left as the kernel sets them (the lab never changes them for
 # this benchmark); `ethtool -k` is printed when ethtool is installed.
 set -u
@@ -64,10 +67,10 @@ printf '%-16s %7s %5s %7s %4s %7s %7s %9s %9s\n' tool rate round recall fp wall_
 score()
 {
 	sort -u "$1" -o "$1"
-	local hit fp
-	hit=$(comm -12 "$1" "$WORK/truth" | wc -l)
-	fp=$(comm -23 "$1" "$WORK/truth" | wc -l)
-	echo "$(awk -v h="$hit" -v n="$(wc -l <"$WORK/truth")" 'BEGIN { printf "%.4f", h / n }') $fp"
+	local hit fp truth=${TRUTH:-$WORK/truth}
+	hit=$(comm -12 "$1" "$truth" | wc -l)
+	fp=$(comm -23 "$1" "$truth" | wc -l)
+	echo "$(awk -v h="$hit" -v n="$(wc -l <"$truth")" 'BEGIN { printf "%.4f", h / n }') $fp"
 }
 
 # timed CMD...: run, and leave "wall user sys" in $WORK/t
@@ -147,6 +150,55 @@ if [ "$ROUNDS" = rate ]; then
 		done
 	done
 	echo "# $(uptime)"
+	exit 0
+fi
+
+# IPv6 from a list (issue 13): 65,536 addresses with random interface ids in a /64 (AnyIP in
+# the range like the /16), 1% of the pairs open; exposure on the list and on the /16 in turn.
+run_exposure6()
+{
+	local rate=$1 round=$2 retries=$3 a
+	timed lab_scan "$EXPOSURE" sweep --allow 2001:db8::/32 --ports 22,445 --ports-only \
+		--no-progress --rate "$rate" --retries "$retries" --wait 1000 "$WORK/list6"
+	awk '$3 == "open" { print $1, $2 }' "$WORK/out" >"$WORK/found"
+	a=$(grep -o 'first pass [0-9]* in [0-9.]* s ([0-9]*/s)' "$WORK/err" | grep -o '([0-9]*' | tr -d '(')
+	TRUTH=$WORK/truth6 row "exposure6-r$retries" "$rate" "$round" \
+		"$(grep -o 'sent [0-9]* in' "$WORK/err" | tail -1 | awk '{ print $2 }')" "${a:-?}"
+	grep -q 'dropped 0$' "$WORK/err" || grep -o 'dropped [0-9]*' "$WORK/err"
+}
+
+if [ "$ROUNDS" = v6 ]; then
+	sweeplab_up6 2001:db8:5eef::/64 || exit 1
+	sweeplab_ports 22 445
+	python3 - "$WORK" <<'PY'
+import ipaddress, random, sys
+w = sys.argv[1]
+rnd = random.Random(6136)
+net = ipaddress.ip_network("2001:db8:5eef::/64")
+addrs = set()
+while len(addrs) < 65536:
+    addrs.add(str(net[rnd.getrandbits(64)]))
+addrs = sorted(addrs)
+with open(w + "/list6", "w") as f:
+    f.write("\n".join(addrs) + "\n")
+pairs = rnd.sample(range(65536 * 2), 1311)  # 1% of the pairs
+with open(w + "/truth6", "w") as t, open(w + "/resp6", "w") as r:
+    for x in pairs:
+        t.write("%s %d\n" % (addrs[x // 2], (22, 445)[x % 2]))
+        r.write(addrs[x // 2] + "\n")
+PY
+	sort -u "$WORK/resp6" -o "$WORK/resp6"
+	sweeplab_load6 "$WORK/truth6" "$WORK/resp6" || exit 1
+	sort "$WORK/truth6" -o "$WORK/truth6"
+	echo "# IPv6 list: $(wc -l <"$WORK/list6") addresses, $(wc -l <"$WORK/truth6") open pairs of 131072"
+	for rate in ${3:-50000 100000 150000 200000}; do
+		for round in 1 2 3; do
+			run_exposure "$rate" "$round" 0
+			run_exposure6 "$rate" "$round" 0
+			run_exposure6 "$rate" "$round" 3
+		done
+		echo "# after rate $rate: $(uptime)"
+	done
 	exit 0
 fi
 
