@@ -6,6 +6,7 @@
  * Exit status: 0 done, 2 usage or runtime error.
  */
 #include "cli/cli.h"
+#include "cli/sweep_worker.h"
 #include "core/decimal.h"
 #include "core/err.h"
 #include "diagnosis/diagnosis.h"
@@ -30,6 +31,7 @@
 #define SWEEP_HOSTS_MAX     1024u
 #define SWEEP_WAIT_MAX_MS   60000u
 #define SWEEP_MAX_EXCLUDE   16
+#define SWEEP_MAX_KEPT      160 /* --port and this machine's own options, kept as given */
 
 struct sweep_config {
 	struct policy policy;
@@ -46,6 +48,19 @@ struct sweep_config {
 	bool no_sandbox; /* --no-sandbox: stage 2 in this process, not in a prober */
 	char *const *targets;
 	size_t n_targets;
+	/* Across machines (issue 14 §3, sweep_worker.h): --define a sweep of --shards N in the
+	 * store, or be a --worker; a worker's run of one shard stores --into-sweep ID and tells
+	 * its counts on --counts-fd. */
+	bool define, worker;
+	bool own_given; /* one of the sweep's own options (a defined sweep has its own) */
+	uint32_t shards, lease_ms;
+	const char *sweep;                     /* --sweep ID: the worker's sweep (NULL: any) */
+	const char *into;                      /* --into-sweep ID */
+	int counts_fd;                         /* -1: none */
+	const char *port_args[SWEEP_MAX_KEPT]; /* --port values, for the spec */
+	size_t n_port_args;
+	const char *local_args[SWEEP_MAX_KEPT]; /* this machine's options, for a worker's runs */
+	size_t n_local_args;
 };
 
 enum {
@@ -69,6 +84,13 @@ enum {
 	OPT_PROFILE,
 	OPT_CHECKS,
 	OPT_NO_SANDBOX,
+	OPT_DEFINE,
+	OPT_SHARDS,
+	OPT_WORKER,
+	OPT_SWEEP,
+	OPT_LEASE,
+	OPT_INTO,
+	OPT_COUNTS_FD,
 	OPT_HELP,
 };
 
@@ -93,6 +115,13 @@ static const struct option long_options[] = {
     {"checks", required_argument, NULL, OPT_CHECKS},
     {"diff", required_argument, NULL, OPT_DIFF},
     {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
+    {"define", no_argument, NULL, OPT_DEFINE},
+    {"shards", required_argument, NULL, OPT_SHARDS},
+    {"worker", no_argument, NULL, OPT_WORKER},
+    {"sweep", required_argument, NULL, OPT_SWEEP},
+    {"lease", required_argument, NULL, OPT_LEASE},
+    {"into-sweep", required_argument, NULL, OPT_INTO},
+    {"counts-fd", required_argument, NULL, OPT_COUNTS_FD},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -102,6 +131,9 @@ static void usage(FILE *f)
 	fputs(
 	    "Usage: exposure sweep [OPTIONS] TARGET...\n"
 	    "       exposure sweep --store PATH --diff OLD NEW [--json]\n"
+	    "       exposure sweep --store postgresql://... --define --shards N [OPTIONS] "
+	    "TARGET...\n"
+	    "       exposure sweep --store postgresql://... --worker [--sweep ID] [OPTIONS]\n"
 	    "\n"
 	    "Find every address of your own IPv4 blocks and IPv6 host lists that answers on the\n"
 	    "checks' ports with a stateless SYN sweep, then diagnose each responder like\n"
@@ -136,6 +168,15 @@ static void usage(FILE *f)
 	    "                      ('exposure report --sweep ID' reads them)\n"
 	    "  --diff OLD NEW      what changed between two stored sweeps: doors opened and\n"
 	    "                      closed, findings appeared and fixed\n"
+	    "  --define            with --store postgresql://... and --shards N: record the sweep\n"
+	    "                      (targets, ports, checks, seed, rate...) in N shards for\n"
+	    "                      workers on several machines; prints its id\n"
+	    "  --shards N          shards of a defined sweep, 1..65536\n"
+	    "  --worker            run shards of defined sweeps from the store until none is\n"
+	    "                      left; this machine's --allow, --source, --max-hosts apply\n"
+	    "  --sweep ID          with --worker: only this sweep's shards\n"
+	    "  --lease MS          with --worker: a shard whose worker is silent this long is\n"
+	    "                      run again elsewhere, 1000..600000 (default 30000)\n"
 	    "  --progress          a live progress line on stderr (default when it is a terminal)\n"
 	    "  --no-progress       no progress line\n"
 	    "  --no-sandbox        diagnose in this process instead of a sandboxed prober\n"
@@ -274,6 +315,32 @@ static int one_option(struct sweep_config *cfg, int c, const char *arg, char *er
 	case OPT_NO_SANDBOX:
 		cfg->no_sandbox = true;
 		return 0;
+	case OPT_DEFINE:
+		cfg->define = true;
+		return 0;
+	case OPT_SHARDS:
+		return number("shards", arg, 1, STORE_SHARDS_MAX, &cfg->shards, err, errlen);
+	case OPT_WORKER:
+		cfg->worker = true;
+		return 0;
+	case OPT_LEASE:
+		return number("lease", arg, SWEEP_WORKER_LEASE_MIN_MS, SWEEP_WORKER_LEASE_MAX_MS,
+		              &cfg->lease_ms, err, errlen);
+	case OPT_SWEEP:
+	case OPT_INTO:
+		if (!store_id_valid(arg)) {
+			snprintf(err, errlen,
+			         "--%s wants a sweep id (32 hex digits), not \"%.40s\"",
+			         c == OPT_SWEEP ? "sweep" : "into-sweep", arg);
+			return -ERR_SYNTAX;
+		}
+		*(c == OPT_SWEEP ? &cfg->sweep : &cfg->into) = arg;
+		return 0;
+	case OPT_COUNTS_FD:
+		if ((r = number("counts-fd", arg, 3, 65535, &v, err, errlen)) < 0)
+			return r;
+		cfg->counts_fd = (int)v;
+		return 0;
 	case OPT_HELP:
 		cfg->help = true;
 		return 0;
@@ -281,7 +348,83 @@ static int one_option(struct sweep_config *cfg, int c, const char *arg, char *er
 	return -ERR_INTERNAL;
 }
 
+/* The modes across machines and what each needs (sweep_worker.h). */
+static int modes_check(const struct sweep_config *cfg, char *err, size_t errlen)
+{
+	const char *e = NULL;
+
+	if (cfg->worker && (cfg->define || cfg->diff || cfg->into || cfg->ports_only))
+		e = "--worker runs the shards of defined sweeps: no --define, --diff, --ports-only";
+	else if (cfg->worker && cfg->own_given)
+		e = "--worker runs each sweep with the options it was defined with: no --rate, "
+		    "--ports, --checks, --seed...";
+	else if (cfg->worker && (!cfg->store || cfg->n_targets))
+		e = "--worker wants --store postgresql://... and no targets (the sweep's are in "
+		    "the store)";
+	else if (cfg->define && (!cfg->store || !cfg->shards))
+		e = "--define wants --store postgresql://... and --shards N";
+	else if (cfg->define && (cfg->diff || cfg->into || cfg->ports_only || cfg->so.shards > 1))
+		e = "--define records a whole sweep: no --diff, --ports-only, --shard";
+	else if (cfg->shards && !cfg->define)
+		e = "--shards N goes with --define (one machine: --shard I/N)";
+	else if ((cfg->sweep || cfg->lease_ms != SWEEP_WORKER_LEASE_DEFAULT_MS) && !cfg->worker)
+		e = "--sweep and --lease go with --worker";
+	else if (cfg->into && (!cfg->store || cfg->ports_only))
+		e = "--into-sweep wants --store";
+	if (e)
+		snprintf(err, errlen, "%s", e);
+	return e ? -ERR_SYNTAX : 0;
+}
+
 int sweep_options_parse(int argc, char **argv, struct sweep_config *cfg, char *err, size_t errlen);
+/* This machine's own options, which a worker passes to the run of each shard: the policy
+ * (--allow) stays each machine's; NULL for the sweep's own options. */
+static const char *local_option(int c)
+{
+	switch (c) {
+	case OPT_ALLOW:
+		return "--allow";
+	case OPT_SOURCE:
+		return "--source";
+	case OPT_HOSTS:
+		return "--max-hosts";
+	case OPT_NO_SANDBOX:
+		return "--no-sandbox";
+	case OPT_JSON:
+		return "--json";
+	case OPT_PROGRESS:
+		return "--progress";
+	case OPT_NO_PROGRESS:
+		return "--no-progress";
+	}
+	return NULL;
+}
+
+/* Keep --port values (a defined sweep's spec) and this machine's options (a worker's runs). */
+static int keep_option(struct sweep_config *cfg, int c, const char *arg, char *err, size_t errlen)
+{
+	const char *name = local_option(c);
+
+	if (c == OPT_RATE || c == OPT_RETRIES || c == OPT_SEED || c == OPT_SHARD ||
+	    c == OPT_EXCLUDE || c == OPT_PORTS || c == OPT_PORT || c == OPT_WAIT ||
+	    c == OPT_PROFILE || c == OPT_CHECKS)
+		cfg->own_given = true;
+	if (c == OPT_PORT && cfg->n_port_args < SWEEP_MAX_KEPT) {
+		cfg->port_args[cfg->n_port_args++] = arg;
+		return 0;
+	}
+	if (c != OPT_PORT && !name)
+		return 0;
+	if (c == OPT_PORT || cfg->n_local_args + 2 > SWEEP_MAX_KEPT) {
+		snprintf(err, errlen, "too many options");
+		return -ERR_RANGE;
+	}
+	cfg->local_args[cfg->n_local_args++] = name;
+	if (arg)
+		cfg->local_args[cfg->n_local_args++] = arg;
+	return 0;
+}
+
 int sweep_options_parse(int argc, char **argv, struct sweep_config *cfg, char *err, size_t errlen)
 {
 	int c, r;
@@ -291,18 +434,25 @@ int sweep_options_parse(int argc, char **argv, struct sweep_config *cfg, char *e
 	sweep_opts_default(&cfg->so);
 	cfg->hosts = SWEEP_HOSTS_DEFAULT;
 	cfg->so.progress = isatty(STDERR_FILENO);
+	cfg->lease_ms = SWEEP_WORKER_LEASE_DEFAULT_MS;
+	cfg->counts_fd = -1;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
 		if (c == '?' || c == ':')
 			return cli_getopt_error(c, argv, err, errlen);
-		if ((r = one_option(cfg, c, optarg, err, errlen)) < 0)
+		if ((r = one_option(cfg, c, optarg, err, errlen)) < 0 ||
+		    (r = keep_option(cfg, c, optarg, err, errlen)) < 0)
 			return r;
 		if (cfg->help)
 			return 0;
 	}
 	cfg->targets = argv + optind;
 	cfg->n_targets = (size_t)(argc - optind);
+	if ((r = modes_check(cfg, err, errlen)) < 0)
+		return r;
+	if (cfg->worker)
+		return 0;
 	if (cfg->diff) {
 		if (cfg->n_targets != 1 || cfg->store == NULL) {
 			snprintf(err, errlen, "--diff OLD NEW wants --store and two sweep ids");
@@ -700,6 +850,21 @@ static void ports_text(const struct space *sp, char *buf, size_t n)
 	sbuf_free(&b);
 }
 
+/* The sweep's row as it starts: now, the target arguments, the ports swept (id: the caller's). */
+static void sweep_row(const struct sweep_config *cfg, const struct space *sp,
+                      struct store_sweep *sw)
+{
+	struct sbuf t;
+
+	sw->started_ms = store_now_ms();
+	sbuf_init(&t, sizeof(sw->targets) - 1);
+	for (size_t i = 0; i < cfg->n_targets; i++)
+		sbuf_addf(&t, "%s%s", i ? " " : "", cfg->targets[i]);
+	snprintf(sw->targets, sizeof(sw->targets), "%s", t.err ? "(too long)" : sbuf_str(&t));
+	sbuf_free(&t);
+	ports_text(sp, sw->ports, sizeof(sw->ports));
+}
+
 /* --store: open it and record the sweep's start (before any packet). */
 static int open_store(struct run *run, const struct space *sp)
 {
@@ -707,7 +872,6 @@ static int open_store(struct run *run, const struct space *sp)
 	char serr[256] = "";
 	struct store_opts so = {.flags = STORE_QUEUE_BLOCK, .errbuf = serr, .errlen = sizeof(serr)};
 	struct store_sweep *sw = calloc(1, sizeof(*sw));
-	struct sbuf t;
 	int r = -ENOMEM;
 
 	if (sw == NULL)
@@ -717,15 +881,16 @@ static int open_store(struct run *run, const struct space *sp)
 		        serr[0] ? serr : err_str(r));
 		goto out;
 	}
+	if (cfg->into) { /* one shard of a defined sweep: its row is there already */
+		snprintf(run->sweep_id, sizeof(run->sweep_id), "%s", cfg->into);
+		if ((r = store_sweep_get(run->store, cfg->into, sw)) < 0)
+			fprintf(stderr, "exposure sweep: sweep %s: %s\n", cfg->into,
+			        r == -ENOENT ? "not in the store" : err_str(r));
+		goto out;
+	}
 	store_random_id(run->sweep_id);
 	snprintf(sw->id, sizeof(sw->id), "%s", run->sweep_id);
-	sw->started_ms = store_now_ms();
-	sbuf_init(&t, sizeof(sw->targets) - 1);
-	for (size_t i = 0; i < cfg->n_targets; i++)
-		sbuf_addf(&t, "%s%s", i ? " " : "", cfg->targets[i]);
-	snprintf(sw->targets, sizeof(sw->targets), "%s", t.err ? "(too long)" : sbuf_str(&t));
-	sbuf_free(&t);
-	ports_text(sp, sw->ports, sizeof(sw->ports));
+	sweep_row(cfg, sp, sw);
 	if ((r = store_sweep_begin(run->store, sw)) < 0) {
 		fprintf(stderr, "exposure sweep: cannot record the sweep: %s\n", err_str(r));
 		goto out;
@@ -750,8 +915,16 @@ static int end_store(struct run *run, const struct sweep *s)
 	sw->sent = (int64_t)st.sent;
 	sw->open_ports = (int64_t)st.open;
 	sw->hosts = (int64_t)run->hosts_done;
-	if ((r = store_sweep_end(run->store, sw)) == 0)
+	/* A shard's run: every host flushed, then the counts to the worker, which ends the
+	 * shard (sweep_worker.c); the sweep's row ends with its last shard. */
+	if (run->cfg->into)
 		r = store_flush(run->store);
+	else if ((r = store_sweep_end(run->store, sw)) == 0)
+		r = store_flush(run->store);
+	if (r == 0 && run->cfg->counts_fd >= 0 &&
+	    dprintf(run->cfg->counts_fd, "%llu %llu %llu\n", (unsigned long long)st.sent,
+	            (unsigned long long)st.open, (unsigned long long)run->hosts_done) < 0)
+		r = -errno;
 	if (r < 0)
 		fprintf(stderr, "exposure sweep: cannot store the sweep: %s\n", err_str(r));
 	free(sw);
@@ -860,6 +1033,114 @@ out:
 	free(run.queue);
 	free(run.seen);
 	pthread_mutex_destroy(&run.lock);
+	return status;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* --define: a sweep for workers on several machines (sweep_worker.h).                        */
+
+/* Arguments with their values formatted into one buffer: args point into it. */
+struct spec_out {
+	const char **args;
+	size_t n;
+	char *buf;
+	size_t off, size;
+};
+
+static void spec_arg(struct spec_out *o, const char *name, unsigned long long v)
+{
+	o->args[o->n++] = name;
+	o->args[o->n++] = o->buf + o->off;
+	o->off += (size_t)snprintf(o->buf + o->off, o->size - o->off, "%llu", v) + 1;
+}
+
+/* The sweep's own options as arguments, every value explicit (the seed drawn here if none). */
+static int spec_args(const struct sweep_config *cfg, const struct space *sp, struct spec_out *o)
+{
+	size_t nc;
+	const struct check_def *c = catalogue_checks(&nc);
+	struct sbuf names;
+	int r = 0;
+
+	spec_arg(o, "--seed", (unsigned long long)cfg->so.seed);
+	spec_arg(o, "--rate", cfg->so.rate);
+	spec_arg(o, "--retries", cfg->so.retries);
+	spec_arg(o, "--wait", cfg->so.wait_ms);
+	o->args[o->n++] = "--ports";
+	o->args[o->n++] = o->buf + o->off;
+	ports_text(sp, o->buf + o->off, o->size - o->off);
+	o->off += strlen(o->buf + o->off) + 1;
+	if (cfg->checks) {
+		sbuf_init(&names, o->size - o->off - 1);
+		for (size_t i = 0; i < nc; i++)
+			if (checks_has(cfg->checks, i))
+				sbuf_addf(&names, "%s%s", names.len ? "," : "", c[i].name);
+		if (names.err)
+			r = -ERR_RANGE;
+		else
+			snprintf(o->buf + o->off, o->size - o->off, "%s", sbuf_str(&names));
+		sbuf_free(&names);
+		o->args[o->n++] = "--checks";
+		o->args[o->n++] = o->buf + o->off;
+	}
+	for (size_t i = 0; i < cfg->n_port_args; i++) {
+		o->args[o->n++] = "--port";
+		o->args[o->n++] = cfg->port_args[i];
+	}
+	return r;
+}
+
+static int run_define(const struct sweep_config *cfg, const struct space *sp)
+{
+	enum { ARGS_MAX = 16 + 2 * SWEEP_MAX_KEPT, BUF = 3 * STORE_SWEEP_TEXT_MAX };
+	char serr[256] = "", err[CLI_ERR_MAX];
+	struct store_opts so = {.flags = STORE_QUEUE_BLOCK, .errbuf = serr, .errlen = sizeof(serr)};
+	struct store_sweep *sw = calloc(1, sizeof(*sw));
+	const char **args = calloc(ARGS_MAX, sizeof(*args));
+	char *buf = calloc(1, BUF), *spec = NULL;
+	struct store *st = NULL;
+	struct spec_out o = {.args = args, .buf = buf, .size = BUF};
+	int r, status = 2;
+
+	if (!sw || !args || !buf) {
+		fail("out of memory");
+		goto out;
+	}
+	if (spec_args(cfg, sp, &o) < 0) {
+		fail("too many checks for a sweep's definition");
+		goto out;
+	}
+	if (!(spec = sweep_spec_make(args, o.n, cfg->targets, cfg->n_targets, cfg->excludes,
+	                             cfg->n_excludes, err, sizeof(err)))) {
+		fail(err);
+		goto out;
+	}
+	if ((r = store_open(cfg->store, &so, &st)) < 0) {
+		fprintf(stderr, "exposure sweep: cannot open store %s: %s\n", cfg->store,
+		        serr[0] ? serr : err_str(r));
+		goto out;
+	}
+	store_random_id(sw->id);
+	sweep_row(cfg, sp, sw);
+	if ((r = store_sweep_define(st, sw, spec, cfg->shards)) < 0) {
+		if (r == -ERR_UNSUPPORTED)
+			fail("--define needs a PostgreSQL store (workers on several machines share "
+			     "it); on one machine run the sweep itself");
+		else
+			fprintf(stderr, "exposure sweep: cannot record the sweep: %s\n",
+			        err_str(r));
+		goto out;
+	}
+	printf("%s\n", sw->id);
+	fflush(stdout);
+	fprintf(stderr, "exposure sweep: sweep %s defined in %u shards\n", sw->id, cfg->shards);
+	status = 0;
+out:
+	store_close(st);
+	free(spec);
+	free(buf);
+	free(args);
+	free(sw);
 	return status;
 }
 
@@ -1047,6 +1328,14 @@ int cmd_sweep(int argc, char **argv)
 	}
 	if (cfg.diff)
 		return run_diff(&cfg);
+	if (cfg.worker)
+		return sweep_worker_run(&(struct sweep_worker_cfg){
+		    .store = cfg.store,
+		    .sweep = cfg.sweep,
+		    .lease_ms = cfg.lease_ms,
+		    .local_args = cfg.local_args,
+		    .n_local_args = cfg.n_local_args,
+		});
 	if ((sp = malloc(sizeof(*sp))) == NULL) {
 		fail("out of memory");
 		return 2;
@@ -1058,7 +1347,10 @@ int cmd_sweep(int argc, char **argv)
 		free(sp);
 		return 2;
 	}
-	status = run_sweep(&cfg, sp);
+	/* A shard's run: the files a worker inlined were read; none goes further (the prober). */
+	if (cfg.into)
+		(void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	status = cfg.define ? run_define(&cfg, sp) : run_sweep(&cfg, sp);
 	space_free(sp);
 	free(sp);
 	return status;

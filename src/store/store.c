@@ -561,6 +561,66 @@ int store_sweep_list(struct store *s, store_sweep_cb *cb, void *ud)
 	return sweeps_supported(s) && s->ops->sweep_list ? s->ops->sweep_list(s, cb, ud) : 0;
 }
 
+int store_sweep_define(struct store *s, const struct store_sweep *sw, const char *spec,
+                       unsigned shards)
+{
+	int r;
+
+	if (!sweeps_supported(s) || !s->ops->sweep_define)
+		return -ERR_UNSUPPORTED;
+	if (!store_id_valid(sw->id))
+		return -ERR_SYNTAX;
+	if ((r = check_sweep_text(sw->targets)) < 0 || (r = check_sweep_text(sw->ports)) < 0)
+		return r;
+	if (shards == 0 || shards > STORE_SHARDS_MAX || !spec)
+		return -ERR_RANGE;
+	if (strnlen(spec, STORE_SWEEP_SPEC_MAX) >= STORE_SWEEP_SPEC_MAX)
+		return -ERR_RANGE;
+	return s->ops->sweep_define(s, sw, spec, shards);
+}
+
+/* Leases between a tenth of a second and an hour. */
+static bool lease_ok(unsigned lease_ms)
+{
+	return lease_ms >= 100 && lease_ms <= 3600000;
+}
+
+int store_shard_claim(struct store *s, const char *sweep, unsigned lease_ms,
+                      struct store_shard *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!s->ops->shard_claim)
+		return -ERR_UNSUPPORTED;
+	if ((sweep && !store_id_valid(sweep)) || !lease_ok(lease_ms))
+		return -ERR_SYNTAX;
+	return s->ops->shard_claim(s, sweep, lease_ms, out);
+}
+
+int store_shard_renew(struct store *s, const struct store_shard *sh, unsigned lease_ms)
+{
+	if (!s->ops->shard_renew)
+		return -ERR_UNSUPPORTED;
+	if (!store_id_valid(sh->sweep) || !lease_ok(lease_ms))
+		return -ERR_SYNTAX;
+	return s->ops->shard_renew(s, sh, lease_ms);
+}
+
+int store_shard_done(struct store *s, const struct store_shard *sh,
+                     const struct store_sweep *counts)
+{
+	if (!s->ops->shard_done)
+		return -ERR_UNSUPPORTED;
+	if (!store_id_valid(sh->sweep))
+		return -ERR_SYNTAX;
+	return s->ops->shard_done(s, sh, counts);
+}
+
+void store_shard_release(struct store_shard *sh)
+{
+	free(sh->spec);
+	sh->spec = NULL;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Summaries kept on the diagnosis row for the report.                                        */
 

@@ -580,4 +580,51 @@ typedef int store_sweep_cb(void *ud, const struct store_sweep *sw);
  */
 int store_sweep_list(struct store *s, store_sweep_cb *cb, void *ud);
 
+/* ------------------------------------------------------------------------------------------ */
+/* A sweep across machines (issue 14 §3, docs/internals/STORE.md "Sweep shards"): defined once */
+/* with N shards, then run by `exposure sweep --worker` processes that claim one shard at a   */
+/* time under a lease. PostgreSQL only: SQLite returns -ERR_UNSUPPORTED (one machine).        */
+
+#define STORE_SHARDS_MAX     65536u
+#define STORE_SWEEP_SPEC_MAX (1u << 20) /* the sweep's options, JSON (files inlined) */
+
+/* One claimed shard. spec is owned (store_shard_release). */
+struct store_shard {
+	char sweep[STORE_ID_LEN + 1];
+	unsigned shard, shards;
+	unsigned attempt; /* 1 for the first run of this shard, 2 after one was lost... */
+	char *spec;       /* the sweep's options as given to store_sweep_define */
+};
+
+/*
+ * Record a sweep of `shards` shards, all pending, with the options every worker runs (spec,
+ * opaque text) in one transaction. sw: id, started_ms, targets, ports (as store_sweep_begin).
+ * Returns 0; -EEXIST; -ERR_SYNTAX; -ERR_RANGE; -ERR_UNSUPPORTED (this backend has no shards).
+ */
+int store_sweep_define(struct store *s, const struct store_sweep *sw, const char *spec,
+                       unsigned shards);
+
+/*
+ * Claim one shard (of sweep, or of any sweep when NULL) that is pending or whose lease ran out,
+ * for this process (the store's node name), until lease_ms from now on the database's clock.
+ * Returns 0 (out filled); -EAGAIN: none free now, but some still run under a live lease (one
+ * may yet be lost: try again later); -ENOENT: every shard is done (or no such sweep).
+ */
+int store_shard_claim(struct store *s, const char *sweep, unsigned lease_ms,
+                      struct store_shard *out);
+
+/* Extend the lease of a claimed shard. Returns 0; -ESTALE if it is no longer ours. */
+int store_shard_renew(struct store *s, const struct store_shard *sh, unsigned lease_ms);
+
+/*
+ * Mark a claimed shard done with its counts (sent, open_ports, hosts of counts); the last
+ * shard done also ends the sweep's row (sums, and hosts = its distinct hosts). Call after the
+ * shard's hosts are flushed. Returns 0; -ESTALE if the shard is no longer ours.
+ */
+int store_shard_done(struct store *s, const struct store_shard *sh,
+                     const struct store_sweep *counts);
+
+/* Free what a claim allocated (takes a zeroed shard). */
+void store_shard_release(struct store_shard *sh);
+
 #endif

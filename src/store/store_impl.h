@@ -46,6 +46,14 @@ struct store_ops {
 	int (*sweep_end)(struct store *s, const struct store_sweep *sw);
 	int (*sweep_get)(struct store *s, const char *id, struct store_sweep *out);
 	int (*sweep_list)(struct store *s, store_sweep_cb *cb, void *ud);
+	/* Sweep shards (optional: NULL = -ERR_UNSUPPORTED). */
+	int (*sweep_define)(struct store *s, const struct store_sweep *sw, const char *spec,
+	                    unsigned shards);
+	int (*shard_claim)(struct store *s, const char *sweep, unsigned lease_ms,
+	                   struct store_shard *out);
+	int (*shard_renew)(struct store *s, const struct store_shard *sh, unsigned lease_ms);
+	int (*shard_done)(struct store *s, const struct store_shard *sh,
+	                  const struct store_sweep *counts);
 };
 
 struct store {

@@ -67,8 +67,19 @@ enum sql_id {
 	SQL_SWEEP_LIST,
 	SQL_LIVE_ADD,
 	SQL_LIVE_GET,
+	SQL_INSERT_HOST,
+	SQL_DEFINE,
+	SQL_CLAIM,
+	SQL_LEFT,
+	SQL_RENEW,
+	SQL_SWEEP_LOCK,
+	SQL_SHARD_DONE,
+	SQL_SWEEP_FINISH,
 	SQL_X_MAX
 };
+
+/* Leases are timed on the database's clock, the one clock every worker shares. */
+#define DB_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 
 static const char *const sql_text[SQL_X_MAX] = {
     [SQL_INSERT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, requester_hash,"
@@ -158,6 +169,67 @@ static const char *const sql_text[SQL_X_MAX] = {
                      " ORDER BY l.seq LIMIT 64",
     [SQL_SWEEP_LIST] = "SELECT id, started_ms, finished_ms, targets, ports, sent, open_ports,"
                        " hosts FROM sweeps ORDER BY started_ms, id COLLATE \"C\"",
+    /* A sweep's host, once per (sweep, address): a row that never got its result (its worker
+     * died, or another shard's write replaced it) is replaced; a done one stays and this
+     * insert is -EEXIST (its result then updates no row). A non-done row has no child rows
+     * (SQL_RESULT writes them with 'done'). */
+    [SQL_INSERT_HOST] =
+        "INSERT INTO diagnoses (id, token_hash, status, created_ms, requester_hash,"
+        " requester_prefix, family, lang, device, connection, node, sweep, address, resume)"
+        " VALUES ($1, $2::bytea, 'queued', $3, $4::bytea, $5, $6, $7, $8, $9, $10, $11, $12,"
+        " $13::bytea) ON CONFLICT (sweep, address) WHERE sweep IS NOT NULL DO UPDATE SET id = "
+        "excluded.id,"
+        " token_hash = excluded.token_hash, status = 'queued', created_ms = excluded.created_ms,"
+        " started_ms = NULL, finished_ms = NULL, requester_hash = excluded.requester_hash,"
+        " requester_prefix = excluded.requester_prefix, family = excluded.family,"
+        " lang = excluded.lang, device = excluded.device, connection = excluded.connection,"
+        " node = excluded.node, risk = NULL, checks_summary = NULL, findings_summary = NULL,"
+        " families = NULL, resume = excluded.resume, takeovers = 0"
+        " WHERE diagnoses.status <> 'done'",
+    /* Sweep shards (issue 14 §3): the sweep and its N pending shards in one statement. */
+    [SQL_DEFINE] = "WITH s AS (INSERT INTO sweeps (id, started_ms, targets, ports, shards, spec)"
+                   " VALUES ($1, $2, $3, $4, $5::int, $6) ON CONFLICT DO NOTHING RETURNING id)"
+                   " INSERT INTO sweep_shards (sweep, shard)"
+                   " SELECT s.id, g FROM s, generate_series(0, $5::int - 1) AS g",
+    /* One shard, pending or with its lease run out, taken for $2 until now + $3 ms; rows
+     * another worker is claiming right now are skipped, not waited for. The run is kept. */
+    [SQL_CLAIM] =
+        "WITH t AS (SELECT " DB_NOW_MS " AS now),"
+        " c AS (SELECT x.sweep, x.shard FROM sweep_shards x, t"
+        "   WHERE ($1::text IS NULL OR x.sweep = $1::text) AND (x.state = 'pending'"
+        "   OR (x.state = 'running' AND x.lease_until_ms < t.now))"
+        "   ORDER BY x.sweep, x.shard LIMIT 1 FOR UPDATE OF x SKIP LOCKED),"
+        " u AS (UPDATE sweep_shards x SET state = 'running', worker = $2,"
+        "   lease_until_ms = t.now + $3::bigint, attempts = x.attempts + 1 FROM c, t"
+        "   WHERE x.sweep = c.sweep AND x.shard = c.shard"
+        "   RETURNING x.sweep, x.shard, x.attempts, x.lease_until_ms, t.now),"
+        " h AS (INSERT INTO sweep_shard_runs (sweep, shard, attempt, worker, started_ms,"
+        "   lease_until_ms) SELECT sweep, shard, attempts, $2, now, lease_until_ms FROM u)"
+        " SELECT u.sweep, u.shard, u.attempts, w.shards, w.spec"
+        " FROM u JOIN sweeps w ON w.id = u.sweep",
+    [SQL_LEFT] = "SELECT count(*) FROM sweep_shards"
+                 " WHERE ($1::text IS NULL OR sweep = $1::text) AND state <> 'done'",
+    /* Ours only while the row still names this worker and this attempt. */
+    [SQL_RENEW] = "WITH u AS (UPDATE sweep_shards SET lease_until_ms = " DB_NOW_MS
+                  " + $5::bigint WHERE sweep = $1 AND shard = $2::int AND worker = $3"
+                  " AND attempts = $4::int AND state = 'running' RETURNING lease_until_ms)"
+                  " UPDATE sweep_shard_runs r SET lease_until_ms = u.lease_until_ms FROM u"
+                  " WHERE r.sweep = $1 AND r.shard = $2::int AND r.attempt = $4::int",
+    /* Shards of one sweep finish one at a time, so the last one sees all the others done. */
+    [SQL_SWEEP_LOCK] = "SELECT 1 FROM sweeps WHERE id = $1 FOR UPDATE",
+    [SQL_SHARD_DONE] = "WITH u AS (UPDATE sweep_shards SET state = 'done', lease_until_ms = NULL,"
+                       "   finished_ms = " DB_NOW_MS ", sent = $5::bigint, open_ports = $6::bigint,"
+                       "   hosts = $7::bigint WHERE sweep = $1 AND shard = $2::int AND worker = $3"
+                       "   AND attempts = $4::int AND state = 'running' RETURNING finished_ms)"
+                       " UPDATE sweep_shard_runs r SET ended_ms = u.finished_ms FROM u"
+                       " WHERE r.sweep = $1 AND r.shard = $2::int AND r.attempt = $4::int",
+    [SQL_SWEEP_FINISH] =
+        "UPDATE sweeps w SET finished_ms = " DB_NOW_MS ", sent = x.sent,"
+        " open_ports = x.open_ports, hosts = (SELECT count(*) FROM diagnoses d"
+        " WHERE d.sweep = $1 AND d.status = 'done') FROM (SELECT sum(sent)::bigint AS sent,"
+        " sum(open_ports)::bigint AS open_ports, bool_and(state = 'done') AS all_done"
+        " FROM sweep_shards WHERE sweep = $1) x"
+        " WHERE w.id = $1 AND x.all_done AND w.finished_ms IS NULL",
 };
 
 /* One connection and which statements are prepared on it (lost with a reconnection). */
@@ -1043,8 +1115,9 @@ out_close:
  * own at once (pipe_exec).
  */
 static const enum sql_id wr_sql[] = {
-    SQL_INSERT,     SQL_RUNNING, SQL_FINISH, SQL_RESULT,    SQL_TOKEN,     SQL_DELETE_N,
-    SQL_CONNECTION, SQL_PURGE,   SQL_IMPORT, SQL_SWEEP_INS, SQL_SWEEP_END, SQL_LIVE_ADD,
+    SQL_INSERT,    SQL_RUNNING,    SQL_FINISH,      SQL_RESULT, SQL_TOKEN,
+    SQL_DELETE_N,  SQL_CONNECTION, SQL_PURGE,       SQL_IMPORT, SQL_SWEEP_INS,
+    SQL_SWEEP_END, SQL_LIVE_ADD,   SQL_INSERT_HOST,
 };
 
 static void stmt_name(char name[8], enum sql_id id)
@@ -1148,6 +1221,8 @@ static int answer(const struct wop *w, PGconn *c, const PGresult *res)
 		return pg_err(c, res);
 	switch (w->type) {
 	case WOP_CREATE:
+		/* A sweep's host already done in its sweep: kept, the insert idempotent. */
+		return cmd_rows(res) == 0 && !w->sweep[0] ? -EEXIST : 0;
 	case WOP_SWEEP_BEGIN:
 		return cmd_rows(res) == 0 ? -EEXIST : 0;
 	case WOP_IMPORT:
@@ -1251,7 +1326,8 @@ static int apply_create(struct pg *s, struct wop *w)
 	snprintf(family, sizeof(family), "%d", w->family);
 	/* ON CONFLICT DO NOTHING: a taken id, or an active diagnosis of this requester (the
 	 * unique index), inserts no row instead of aborting the batch's transaction. */
-	return pipe_write(s, w, SQL_INSERT, 13, vals);
+	/* A sweep's host the sweep holds already is kept (SQL_INSERT_HOST, answer()). */
+	return pipe_write(s, w, w->sweep[0] ? SQL_INSERT_HOST : SQL_INSERT, 13, vals);
 }
 
 static int apply_status(struct pg *s, struct wop *w)
@@ -2559,6 +2635,160 @@ static int pg_sweep_list(struct store *base, store_sweep_cb *cb, void *ud)
 	return r == 0 ? count : r;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Sweep shards (issue 14 §3): synchronous, on a pooled connection, timed by the database.   */
+
+/* A prepared command on a pooled connection: the rows it touched, or a negative code. */
+static int exec_id_rows(struct pgc *c, enum sql_id id, int n, const char *const *vals)
+{
+	PGresult *res = exec_id(c, id, n, vals);
+	int r;
+
+	if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK)
+		r = cmd_rows(res);
+	else
+		r = pg_err(c->c, res);
+	PQclear(res);
+	return r;
+}
+
+static int pg_sweep_define(struct store *base, const struct store_sweep *sw, const char *spec,
+                           unsigned shards)
+{
+	struct pg *s = to_pg(base);
+	char started[INT64_TEXT], n[INT64_TEXT];
+	const char *vals[6] = {sw->id, started, sw->targets, sw->ports, n, spec};
+	struct pgc *c;
+	int r;
+
+	if (!s->q)
+		return -EROFS;
+	snprintf(started, sizeof(started), "%lld", (long long)sw->started_ms);
+	snprintf(n, sizeof(n), "%u", shards);
+	if ((r = pool_take(s, &c)) < 0)
+		return r;
+	r = exec_id_rows(c, SQL_DEFINE, 6, vals);
+	pool_give(s, c);
+	return r < 0 ? r : r == 0 ? -EEXIST : 0;
+}
+
+/* Whether any shard (of sweep, or of any) is still not done: -EAGAIN, else -ENOENT. */
+static int shards_left(struct pgc *c, const char *sweep)
+{
+	const char *vals[1] = {sweep};
+	PGresult *res = exec_id(c, SQL_LEFT, 1, vals);
+	int r = -ENOENT;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		r = pg_err(c->c, res);
+	else if (col_i64(res, 0, 0) > 0)
+		r = -EAGAIN;
+	PQclear(res);
+	return r;
+}
+
+static int pg_shard_claim(struct store *base, const char *sweep, unsigned lease_ms,
+                          struct store_shard *out)
+{
+	struct pg *s = to_pg(base);
+	char lease[INT64_TEXT];
+	const char *vals[3] = {sweep, s->node, lease};
+	uint32_t shard = 0, shards = 0, attempt = 0;
+	PGresult *res;
+	struct pgc *c;
+	int r = 0;
+
+	if (!s->q)
+		return -EROFS;
+	snprintf(lease, sizeof(lease), "%u", lease_ms);
+	if ((r = pool_take(s, &c)) < 0)
+		return r;
+	res = exec_id(c, SQL_CLAIM, 3, vals);
+	if (retry_on_new(s, c, &res))
+		res = exec_id(c, SQL_CLAIM, 3, vals);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = pg_err(c->c, res);
+	} else if (PQntuples(res) != 1) {
+		r = shards_left(c, sweep);
+	} else if (decimal_u32(col_str(res, 0, 1), STORE_SHARDS_MAX - 1, &shard) < 0 ||
+	           decimal_u32(col_str(res, 0, 2), INT32_MAX, &attempt) < 0 ||
+	           decimal_u32_in(col_str(res, 0, 3), 1, STORE_SHARDS_MAX, &shards) < 0 ||
+	           shard >= shards || PQgetisnull(res, 0, 4)) {
+		r = -ERR_SYNTAX; /* not a row this program wrote */
+	} else if (!(out->spec = strdup(col_str(res, 0, 4)))) {
+		r = -ENOMEM;
+	} else {
+		snprintf(out->sweep, sizeof(out->sweep), "%s", col_str(res, 0, 0));
+		out->shard = shard;
+		out->shards = shards;
+		out->attempt = attempt;
+	}
+	PQclear(res);
+	pool_give(s, c);
+	return r;
+}
+
+/* Renew (SQL_RENEW: a, the lease) or finish (SQL_SHARD_DONE: a, b, d the counts) a claimed
+ * shard: the rows touched, or negative. */
+static int shard_update(struct pgc *c, enum sql_id id, const struct store_shard *sh,
+                        const char *node, const char *a, const char *b, const char *d)
+{
+	char shard[INT64_TEXT], attempt[INT64_TEXT];
+	const char *vals[7] = {sh->sweep, shard, node, attempt, a, b, d};
+
+	snprintf(shard, sizeof(shard), "%u", sh->shard);
+	snprintf(attempt, sizeof(attempt), "%u", sh->attempt);
+	return exec_id_rows(c, id, id == SQL_RENEW ? 5 : 7, vals);
+}
+
+static int pg_shard_renew(struct store *base, const struct store_shard *sh, unsigned lease_ms)
+{
+	struct pg *s = to_pg(base);
+	char lease[INT64_TEXT];
+	struct pgc *c;
+	int r;
+
+	snprintf(lease, sizeof(lease), "%u", lease_ms);
+	if ((r = pool_take(s, &c)) < 0)
+		return r;
+	r = shard_update(c, SQL_RENEW, sh, s->node, lease, NULL, NULL);
+	if (r < 0 && PQstatus(c->c) != CONNECTION_OK && pgc_ready(s, c) == 0)
+		r = shard_update(c, SQL_RENEW, sh, s->node, lease, NULL, NULL);
+	pool_give(s, c);
+	return r < 0 ? r : r == 0 ? -ESTALE : 0;
+}
+
+/* In one transaction, after the sweep's row lock: this shard done, then the sweep's end if
+ * it was the last. */
+static int pg_shard_done(struct store *base, const struct store_shard *sh,
+                         const struct store_sweep *counts)
+{
+	struct pg *s = to_pg(base);
+	char sent[INT64_TEXT], open[INT64_TEXT], hosts[INT64_TEXT];
+	const char *vals[1] = {sh->sweep};
+	struct pgc *c;
+	int r;
+
+	snprintf(sent, sizeof(sent), "%lld", (long long)counts->sent);
+	snprintf(open, sizeof(open), "%lld", (long long)counts->open_ports);
+	snprintf(hosts, sizeof(hosts), "%lld", (long long)counts->hosts);
+	if ((r = pool_take(s, &c)) < 0)
+		return r;
+	if ((r = exec_cmd(c->c, "BEGIN")) < 0)
+		goto out;
+	if ((r = exec_id_rows(c, SQL_SWEEP_LOCK, 1, vals)) < 0 ||
+	    (r = shard_update(c, SQL_SHARD_DONE, sh, s->node, sent, open, hosts)) <= 0 ||
+	    (r = exec_id_rows(c, SQL_SWEEP_FINISH, 1, vals)) < 0) {
+		exec_cmd(c->c, "ROLLBACK");
+		r = r == 0 ? -ESTALE : r;
+		goto out;
+	}
+	r = exec_cmd(c->c, "COMMIT");
+out:
+	pool_give(s, c);
+	return r;
+}
+
 const struct store_ops store_pg_ops = {
     .name = "postgresql",
     .open = pg_open,
@@ -2587,4 +2817,8 @@ const struct store_ops store_pg_ops = {
     .sweep_end = pg_sweep_end,
     .sweep_get = pg_sweep_get,
     .sweep_list = pg_sweep_list,
+    .sweep_define = pg_sweep_define,
+    .shard_claim = pg_shard_claim,
+    .shard_renew = pg_shard_renew,
+    .shard_done = pg_shard_done,
 };

@@ -122,6 +122,49 @@ const char *const store_pg_migrations[] = {
     "  json text NOT NULL,"
     "  PRIMARY KEY (diag, seq)"
     ");",
+    /*
+     * 6: a sweep across machines (issue 14 §3). A sweep defined with N shards keeps the
+     * options every worker runs (spec) and one row per shard, claimed by one worker at a time
+     * under a lease (FOR UPDATE SKIP LOCKED, store_pg.c); every run of a shard is kept
+     * (sweep_shard_runs), so that "never two live workers on one shard" can be checked. A host
+     * is kept once per sweep (two shards may find the same host on two ports, a shard may run
+     * twice): a unique index over (sweep, address); an older database's duplicates, which no
+     * sweep of that version could write, are reduced to their best row first (done, newest).
+     */
+    "ALTER TABLE sweeps ADD COLUMN shards integer CHECK (shards BETWEEN 1 AND 65536);"
+    "ALTER TABLE sweeps ADD COLUMN spec text CHECK ((spec IS NULL) = (shards IS NULL));"
+    "CREATE TABLE sweep_shards ("
+    "  sweep text NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"
+    "  shard integer NOT NULL CHECK (shard >= 0),"
+    "  state text NOT NULL DEFAULT 'pending'"
+    "    CHECK (state IN ('pending', 'running', 'done')),"
+    "  worker text,"
+    "  lease_until_ms bigint,"
+    "  attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+    "  finished_ms bigint,"
+    "  sent bigint,"
+    "  open_ports bigint,"
+    "  hosts bigint,"
+    "  PRIMARY KEY (sweep, shard),"
+    "  CHECK (state <> 'running' OR (worker IS NOT NULL AND lease_until_ms IS NOT NULL))"
+    ");"
+    "CREATE INDEX sweep_shards_left ON sweep_shards (sweep, shard) WHERE state <> 'done';"
+    "CREATE TABLE sweep_shard_runs ("
+    "  sweep text NOT NULL,"
+    "  shard integer NOT NULL,"
+    "  attempt integer NOT NULL,"
+    "  worker text NOT NULL,"
+    "  started_ms bigint NOT NULL,"
+    "  lease_until_ms bigint NOT NULL,"
+    "  ended_ms bigint,"
+    "  PRIMARY KEY (sweep, shard, attempt),"
+    "  FOREIGN KEY (sweep, shard) REFERENCES sweep_shards ON DELETE CASCADE"
+    ");"
+    "DELETE FROM diagnoses d WHERE d.sweep IS NOT NULL AND EXISTS (SELECT 1 FROM diagnoses e"
+    "  WHERE e.sweep = d.sweep AND e.address = d.address"
+    "  AND (e.status = 'done', e.n) > (d.status = 'done', d.n));"
+    "CREATE UNIQUE INDEX diagnoses_sweep_host ON diagnoses (sweep, address)"
+    "  WHERE sweep IS NOT NULL;",
 };
 
 const unsigned store_pg_n_migrations = sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0]);

@@ -187,3 +187,28 @@ sweeplab_forger()
 		net.ipv4.conf.s-forger.rp_filter=0 >/dev/null
 	lab_wait_link "$scan" s-forger && lab_wait_link "$fns" eth0
 }
+
+# sweeplab_servers: real listeners on every address of the blocks (the AnyIP routes): OpenSSH on
+# 22 (IPv4 and IPv6), the lab listener on 445, and RSTs for the other ports of the responders there.
+sweeplab_servers()
+{
+	local d
+	d=$(lab_srv_dir sshd-range) || return 1
+	ssh-keygen -q -t ed25519 -N '' -C lab -f "$d/hk" || return 1
+	cat >"$d/sshd_config" <<-CONF
+	Port 22
+	ListenAddress 0.0.0.0
+	ListenAddress ::
+	HostKey $d/hk
+	PidFile $d/sshd.pid
+	UsePAM no
+	StrictModes no
+	PermitRootLogin no
+	MaxStartups 1000
+	CONF
+	lab_srv_start sshd-range range 22 -- sh -c \
+		'mount -t tmpfs -o mode=755,size=1m lab-run /run && mkdir -m 755 /run/sshd && exec "$@"' \
+		sh /usr/sbin/sshd -D -e -f "$d/sshd_config" >/dev/null || return 1
+	lab_listen range 445 >/dev/null || return 1
+	sweeplab_ports 22 445
+}

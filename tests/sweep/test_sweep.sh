@@ -45,24 +45,7 @@ ip -n "$(lab_ns forger)" route add "$SCANADDR/32" via 198.18.21.1 || exit 1
 ip -n "$(lab_ns forger)" -6 route add "$SCANADDR6/128" via 2001:db8:21::1 || exit 1
 
 # Real listeners on every address of the block: OpenSSH on 22, the lab listener on 445.
-d=$(lab_srv_dir sshd-range) || exit 1
-ssh-keygen -q -t ed25519 -N '' -C lab -f "$d/hk" || exit 1
-cat >"$d/sshd_config" <<CONF
-Port 22
-ListenAddress 0.0.0.0
-ListenAddress ::
-HostKey $d/hk
-PidFile $d/sshd.pid
-UsePAM no
-StrictModes no
-PermitRootLogin no
-MaxStartups 1000
-CONF
-lab_srv_start sshd-range range 22 -- sh -c \
-	'mount -t tmpfs -o mode=755,size=1m lab-run /run && mkdir -m 755 /run/sshd && exec "$@"' \
-	sh /usr/sbin/sshd -D -e -f "$d/sshd_config" >/dev/null || exit 1
-lab_listen range 445 >/dev/null || exit 1
-sweeplab_ports 22 445
+sweeplab_servers || exit 1
 
 # The truth: a fixed pseudo-random pattern (seeded) over the block's 4096 addresses.
 python3 - "$WORK" <<'PY'

@@ -51,8 +51,10 @@ try:
     db.execute("INSERT INTO sweeps (id, started_ms, finished_ms, targets, ports, sent,"
                " open_ports, hosts) VALUES (?, 1000, 2000, '198.18.32.0/20', '22,445', 8192,"
                " 40, 30)", (SW,))
-    db.execute("UPDATE diagnoses SET sweep = ?, address = '198.18.32.' || (n % 250)"
-               " WHERE n % 13 = 0 AND status = 'done'", (SW,))
+    # One row per host of a sweep, as a sweep writes them (PostgreSQL holds it to that: its
+    # unique index diagnoses_sweep_host, schema 6).
+    db.execute("UPDATE diagnoses SET sweep = ?, address = '198.18.' || (32 + n / 256) || '.'"
+               " || (n % 256) WHERE n % 13 = 0 AND status = 'done'", (SW,))
     # A second one still running (no end, no counts), with no host.
     db.execute("INSERT INTO sweeps (id, started_ms, targets, ports) VALUES (?, 3000,"
                " '198.18.0.1 2001:db8::1', '22')", ("f" * 32,))

@@ -257,7 +257,24 @@ static void test_migrations_from_every_version(void **state)
 		    " decode(repeat('11', 32), 'hex'), 'queued', 5, decode(repeat('22', 32), "
 		    "'hex'),"
 		    " '198.18.0.0/24', 4, 'en')");
+		if (v == 3) /* one host twice in a sweep: version 4 keeps the done row */
+			raw_exec("INSERT INTO sweeps (id, started_ms, targets, ports) VALUES"
+			         " (repeat('c', 32), 1, '198.18.0.0/24', '22');"
+			         "INSERT INTO diagnoses (id, token_hash, status, created_ms,"
+			         " requester_hash, requester_prefix, family, lang, sweep, address)"
+			         " SELECT repeat(x, 32), decode(repeat('11', 32), 'hex'), s, 6,"
+			         " decode(repeat('33', 32), 'hex'), '198.18.0.0/24', 4, 'en',"
+			         " repeat('c', 32), '198.18.0.9' FROM (VALUES ('d', 'done'),"
+			         " ('e', 'interrupted')) AS t(x, s)");
 		st = open_ok(0, 1);
+		if (v == 3)
+			assert_int_equal(raw_int("SELECT count(*) FROM diagnoses WHERE sweep IS NOT"
+			                         " NULL AND id = repeat('d', 32)"),
+			                 1);
+		if (v == 3)
+			assert_int_equal(raw_int("SELECT count(*) FROM diagnoses WHERE sweep IS NOT"
+			                         " NULL"),
+			                 1);
 		assert_int_equal(store_get(st, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &d), 0);
 		assert_int_equal(d.status, STORE_INTERRUPTED);
 		assert_string_equal(d.prefix, "198.18.0.0/24");
@@ -379,6 +396,93 @@ static void test_sweeps(void **state)
 	                         " address IS NOT NULL"),
 	                 0);
 	assert_int_equal(raw_int("SELECT count(*) FROM diagnoses WHERE sweep IS NOT NULL"), 3);
+}
+
+/*
+ * Sweep shards (issue 14 §3): defined with its shards; claimed by two stores (two workers) one
+ * at a time; none free while the rest run under live leases (-EAGAIN); a lease run out is
+ * claimed again (attempt 2) and the old holder can neither renew nor finish (-ESTALE); the last
+ * shard done ends the sweep's row; a host is kept once per sweep (a done row stays, a row that
+ * never got its result is replaced); every run is kept.
+ */
+static void test_shards(void **state)
+{
+	struct store *a = open_ok(0, 0), *b = open_ok(0, 0);
+	struct store_sweep sw = {.started_ms = 1000, .targets = "198.18.32.0/22", .ports = "22"};
+	struct store_sweep got, counts = {.sent = 10, .open_ports = 2, .hosts = 1};
+	struct store_shard s0, s1, s2;
+	struct new_diag h1, h1b, h2, h2b;
+
+	(void)state;
+	store_random_id(sw.id);
+	assert_int_equal(store_sweep_define(a, &sw, "{\"v\":1}", 2), 0);
+	assert_int_equal(store_sweep_define(a, &sw, "{}", 2), -EEXIST);
+	assert_int_equal(store_sweep_define(a, &sw, "{}", 0), -ERR_RANGE);
+	assert_int_equal(store_shard_claim(a, sw.id, 60000, &s0), 0);
+	assert_int_equal(store_shard_claim(b, NULL, 60000, &s1), 0);
+	assert_string_equal(s0.sweep, sw.id);
+	assert_string_equal(s0.spec, "{\"v\":1}");
+	assert_int_equal(s0.shards, 2);
+	assert_int_equal(s0.attempt, 1);
+	assert_int_equal(s0.shard + s1.shard, 1); /* 0 and 1, one each */
+	assert_int_equal(store_shard_claim(b, sw.id, 60000, &s2), -EAGAIN);
+	assert_int_equal(store_shard_renew(a, &s0, 60000), 0);
+	assert_int_equal(store_shard_renew(b, &s0, 60000), -ESTALE); /* not b's */
+
+	/* Hosts: h1 done by a; b's row of the same host is refused quietly, its result lost. */
+	assert_int_equal(new_diag_make(&h1, &key1, "198.18.32.5", 1100), 0);
+	assert_int_equal(new_diag_make(&h1b, &key1, "198.18.32.5", 1200), 0);
+	assert_int_equal(new_diag_make(&h2, &key1, "198.18.32.9", 1100), 0);
+	assert_int_equal(new_diag_make(&h2b, &key1, "198.18.32.9", 1300), 0);
+	h1.nd.sweep = h1b.nd.sweep = h2.nd.sweep = h2b.nd.sweep = sw.id;
+	h1.nd.address = h1b.nd.address = "198.18.32.5";
+	h2.nd.address = h2b.nd.address = "198.18.32.9";
+	assert_int_equal(store_create(a, &h1.nd), 0);
+	save(a, h1.id, 1150, "{}", 1, 0, 0);
+	assert_int_equal(store_flush(a), 0);
+	assert_int_equal(store_create(b, &h1b.nd), 0);
+	save(b, h1b.id, 1250, "{}", 2, 0, 0);
+	/* h2 created by a worker that dies before its result; b's row replaces it. */
+	assert_int_equal(store_create(a, &h2.nd), 0);
+	assert_int_equal(store_create(b, &h2b.nd), 0);
+	save(b, h2b.id, 1350, "{}", 1, 1, 0);
+	assert_int_equal(store_flush(b), 0);
+	assert_int_equal(raw_int("SELECT count(*) FROM diagnoses WHERE status = 'done'"), 2);
+	assert_int_equal(raw_int("SELECT count(*) FROM diagnoses"), 2);
+	assert_int_equal(raw_int("SELECT created_ms FROM diagnoses WHERE address = '198.18.32.5'"),
+	                 1100);
+	assert_int_equal(raw_int("SELECT created_ms FROM diagnoses WHERE address = '198.18.32.9'"),
+	                 1300);
+	assert_int_equal(raw_int("SELECT count(*) FROM findings"), 1);
+
+	/* b's lease runs out (made so): a claims it again; b is stale. */
+	raw_exec("UPDATE sweep_shards SET lease_until_ms = 5 WHERE worker IS NOT NULL"
+	         " AND shard = (SELECT shard FROM sweep_shard_runs WHERE attempt = 1"
+	         " ORDER BY started_ms DESC LIMIT 1)");
+	assert_int_equal(store_shard_claim(a, sw.id, 60000, &s2), 0);
+	assert_int_equal(s2.shard, s1.shard);
+	assert_int_equal(s2.attempt, 2);
+	assert_int_equal(store_shard_renew(b, &s1, 60000), -ESTALE);
+	assert_int_equal(store_shard_done(b, &s1, &counts), -ESTALE);
+	assert_int_equal(store_shard_done(a, &s0, &counts), 0);
+	assert_int_equal(store_sweep_get(a, sw.id, &got), 0);
+	assert_int_equal(got.finished_ms, 0); /* one shard left */
+	assert_int_equal(store_shard_done(a, &s2, &counts), 0);
+	store_shard_release(&s1);
+	assert_int_equal(store_shard_claim(b, sw.id, 60000, &s1), -ENOENT);
+	assert_int_equal(store_sweep_get(a, sw.id, &got), 0);
+	assert_true(got.finished_ms > 0);
+	assert_int_equal(got.sent, 20);
+	assert_int_equal(got.open_ports, 4);
+	assert_int_equal(got.hosts, 2); /* distinct hosts, not the shards' sum */
+	assert_int_equal(raw_int("SELECT count(*) FROM sweep_shard_runs"), 3);
+	assert_int_equal(raw_int("SELECT count(*) FROM sweep_shard_runs WHERE ended_ms IS NULL"),
+	                 1);
+	store_shard_release(&s0);
+	store_shard_release(&s1);
+	store_shard_release(&s2);
+	store_close(a);
+	store_close(b);
 }
 
 static void test_contract(void **state)
@@ -826,6 +930,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup(test_migrations_from_every_version, setup),
 	    cmocka_unit_test_setup(test_contract, setup),
 	    cmocka_unit_test_setup(test_sweeps, setup),
+	    cmocka_unit_test_setup(test_shards, setup),
 	    cmocka_unit_test_setup(test_two_nodes, setup),
 	    cmocka_unit_test_setup(test_lease_takeover, setup),
 	    cmocka_unit_test_setup(test_takeover_resume, setup),

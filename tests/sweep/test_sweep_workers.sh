@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# A sweep across machines (issue 14 §3) in the sweep lab (sweeplab.sh), on a real PostgreSQL
+# (run through tests/lab/pg.sh: EXPOSURE_PG_DIR, PGPORT): a /22 with a known pattern of open
+# ports behind real listeners (OpenSSH on 22, the lab listener on 445). The sweep is defined in
+# 4 shards; two workers run it; one is killed with SIGKILL in the middle of its first shard
+# (its run dies with it), the other takes that shard over once the 2 s lease ran out. Asserted:
+# the union of the shards' hosts, open doors and findings equals a single-machine
+# `exposure sweep` of the same range (same seed) into SQLite, row for row and in
+# `exposure report --sweep --format json`; one row per host; every run of a shard began only
+# after the run before it ended or its lease ran out (never two live runs of one shard);
+# --worker and --define on SQLite refused with a message.
+# Usage: test_sweep_workers.sh EXPOSURE_BINARY. Exit 77 without root, sshd or PostgreSQL.
+set -u
+EXPOSURE=$(realpath "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
+export LAB_PREFIX=xpwk$$
+# shellcheck source=sweeplab.sh
+. "$HERE/sweeplab.sh"
+lab_require_root
+command -v /usr/sbin/sshd >/dev/null 2>&1 || { echo "no sshd; skipping"; exit 77; }
+[ -n "${EXPOSURE_PG_DIR:-}" ] || { echo "run through tests/lab/pg.sh run; skipping"; exit 77; }
+
+BLOCK=198.18.32.0/22
+# The workers run in the scanner's namespace: they reach PostgreSQL by its Unix socket.
+PG="postgresql:///exposure?host=$EXPOSURE_PG_DIR/sock&port=$PGPORT&user=exposure"
+WORK=$(mktemp -d)
+fails=0
+A=
+cleanup()
+{
+	[ -n "$A" ] && kill -9 "$A" 2>/dev/null
+	lab_down
+	rm -rf -- "$WORK"
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $*"; }
+bad() { echo "FAIL - $*"; fails=$((fails + 1)); }
+q() { psql -X -q -A -t -c "$1"; }
+
+sweeplab_up "$BLOCK" || { echo "lab did not come up"; exit 1; }
+sweeplab_servers || exit 1
+python3 - "$WORK" <<'PY'
+import random, sys
+w = sys.argv[1]
+rnd = random.Random(14)
+addrs = ["198.18.%d.%d" % (32 + i // 256, i % 256) for i in range(1024)]
+hosts = rnd.sample(addrs, 30)
+pairs = []
+for k, a in enumerate(hosts):
+    if k < 24:  # 24 hosts with open ports, 6 answering RST only
+        pairs += [(a, p) for p in rnd.choice([[22], [445], [22, 445]])]
+open(w + "/truth", "w").write("".join("%s %d\n" % x for x in sorted(pairs)))
+open(w + "/responders", "w").write("\n".join(hosts) + "\n")
+PY
+sweeplab_load "$WORK/truth" "$WORK/responders" || exit 1
+nhosts=$(awk '{ print $1 }' "$WORK/truth" | sort -u | wc -l)
+npairs=$(wc -l <"$WORK/truth")
+
+# The same sweep everywhere: one seed, ports, checks, rate (4 shards of 512 probes: ~2 s each).
+OPTS=(--allow "$BLOCK" --ports 22,445 --checks ssh --seed 1414 --rate 2000 --retries 1
+	--wait 300 --no-progress)
+
+# 1. Not on SQLite: one machine needs no workers.
+"$EXPOSURE" sweep --store "$WORK/no.db" --worker >/dev/null 2>"$WORK/sq1.err"
+rc1=$?
+"$EXPOSURE" sweep --store "$WORK/no.db" --define --shards 2 "${OPTS[@]}" "$BLOCK" >/dev/null \
+	2>"$WORK/sq2.err"
+rc2=$?
+if [ $rc1 = 2 ] && [ $rc2 = 2 ] && grep -q 'needs a PostgreSQL store' "$WORK/sq1.err" &&
+	grep -q 'needs a PostgreSQL store' "$WORK/sq2.err"; then
+	ok "--worker and --define on SQLite refused: $(cat "$WORK/sq1.err")"
+else
+	bad "SQLite: rc $rc1/$rc2: $(cat "$WORK/sq1.err" "$WORK/sq2.err")"
+fi
+
+# 2. Defined in 4 shards; two workers; A killed mid-shard, B takes it over after the lease.
+ID=$("$EXPOSURE" sweep --store "$PG" --define --shards 4 "${OPTS[@]}" "$BLOCK" 2>"$WORK/def.err")
+[ ${#ID} = 32 ] || { bad "--define printed [$ID]: $(cat "$WORK/def.err")"; exit 1; }
+# (ip netns exec runs the worker in its own pid: $! is the worker, whose node name has it)
+SCAN=$(lab_scanner_ns)
+ip netns exec "$SCAN" "$EXPOSURE" sweep --store "$PG" --worker --sweep "$ID" --lease 2000 \
+	--allow "$BLOCK" --no-progress >/dev/null 2>"$WORK/a.err" &
+A=$!
+# A's claim in the table and its run (the child) under way, then SIGKILL.
+for _ in $(seq 1 100); do
+	[ "$(q "SELECT count(*) FROM sweep_shard_runs WHERE worker LIKE '%/$A.%'")" = 1 ] &&
+		AC=$(pgrep -P "$A") && break
+	sleep 0.05
+done
+ip netns exec "$SCAN" "$EXPOSURE" sweep --store "$PG" --worker --sweep "$ID" --lease 2000 \
+	--allow "$BLOCK" --no-progress --json >"$WORK/b.out" 2>"$WORK/b.err" &
+B=$!
+sleep 0.5
+ASHARD=$(q "SELECT shard FROM sweep_shard_runs WHERE worker LIKE '%/$A.%'")
+kill -9 "$A"
+wait "$A" 2>/dev/null
+A=
+sleep 0.3
+# gone, or a zombie its new parent (pid 1 here) has not reaped yet: dead either way
+dead() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+if [ -n "${AC:-}" ] && [ -n "$ASHARD" ] && dead "$AC" &&
+	[ "$(q "SELECT state FROM sweep_shards WHERE sweep = '$ID' AND shard = $ASHARD")" = running ]; then
+	ok "worker A killed in shard $ASHARD: its run (pid $AC) died with it, the shard still 'running'"
+else
+	bad "worker A: shard [$ASHARD] run [${AC:-}] $(cat /proc/"${AC:-0}"/status 2>/dev/null | grep -E 'State|PPid' | tr '\n' ' ') state $(q "SELECT state FROM sweep_shards WHERE sweep = '$ID' AND shard = $ASHARD"): $(cat "$WORK/a.err")"
+fi
+t0=$(date +%s)
+while kill -0 "$B" 2>/dev/null && [ $(($(date +%s) - t0)) -lt 60 ]; do sleep 0.2; done
+wait "$B"
+rc=$?
+if [ $rc = 0 ] && [ "$(q "SELECT count(*) FROM sweep_shards WHERE sweep = '$ID' AND state = 'done'")" = 4 ] &&
+	[ "$(q "SELECT attempts FROM sweep_shards WHERE sweep = '$ID' AND shard = $ASHARD")" = 2 ] &&
+	[ "$(q "SELECT count(*) FROM sweep_shard_runs WHERE sweep = '$ID' AND shard = $ASHARD AND attempt = 2 AND worker LIKE '%/$B.%' AND ended_ms IS NOT NULL")" = 1 ]; then
+	ok "worker B: all 4 shards done, shard $ASHARD taken over (attempt 2)"
+else
+	bad "worker B exited $rc: $(q "SELECT shard, state, worker, attempts FROM sweep_shards WHERE sweep = '$ID'" | tr '\n' ';') $(tail -5 "$WORK/b.err")"
+fi
+# Never two live runs of one shard: each run began after the one before it ended or its
+# lease ran out; only the last run of a shard ended it, and every shard ran at most twice.
+overlap=$(q "SELECT count(*) FROM sweep_shard_runs r JOIN sweep_shard_runs p ON p.sweep = r.sweep
+	AND p.shard = r.shard AND p.attempt = r.attempt - 1
+	WHERE r.sweep = '$ID' AND r.started_ms < coalesce(p.ended_ms, p.lease_until_ms)")
+runs=$(q "SELECT count(*) FROM sweep_shard_runs WHERE sweep = '$ID'")
+if [ "$overlap" = 0 ] && [ "$runs" = 5 ] &&
+	[ "$(q "SELECT count(*) FROM sweep_shard_runs WHERE sweep = '$ID' AND ended_ms IS NULL")" = 1 ]; then
+	ok "runs: 5 for 4 shards, no run began before its predecessor ended or lost its lease"
+else
+	bad "runs: $runs, overlapping $overlap: $(q "SELECT * FROM sweep_shard_runs WHERE sweep = '$ID'" | tr '\n' ';')"
+fi
+
+# 3. A single-machine sweep of the same range, into SQLite.
+lab_scan "$EXPOSURE" sweep "${OPTS[@]}" --store "$WORK/single.db" "$BLOCK" >/dev/null \
+	2>"$WORK/single.err" || bad "single-machine sweep exited $?"
+SID=$(awk '/^exposure sweep: sweep / { print $4 }' "$WORK/single.err")
+
+# Hosts, doors and findings: one row per host, the same rows on both.
+q "SELECT address, risk, checks_summary, coalesce(findings_summary, '') FROM diagnoses
+	WHERE sweep = '$ID' AND status = 'done' ORDER BY address" >"$WORK/union.rows"
+python3 - "$WORK/single.db" "$SID" >"$WORK/single.rows" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for r in db.execute("SELECT address, risk, checks_summary, coalesce(findings_summary, '')"
+                    " FROM diagnoses WHERE sweep = ? AND status = 'done'"
+                    " ORDER BY address", (sys.argv[2],)):
+    print("|".join(r))
+PY
+dups=$(q "SELECT count(*) - count(DISTINCT address) FROM diagnoses WHERE sweep = '$ID'")
+if [ -s "$WORK/union.rows" ] && cmp -s "$WORK/union.rows" "$WORK/single.rows" &&
+	[ "$(wc -l <"$WORK/union.rows")" = "$nhosts" ] && [ "$dups" = 0 ]; then
+	ok "union of the shards == single-machine sweep: $nhosts hosts, doors and findings row for row"
+else
+	bad "union vs single ($nhosts hosts, $dups duplicates):"
+	diff "$WORK/single.rows" "$WORK/union.rows" | head -10
+fi
+"$EXPOSURE" report --store "$PG" --sweep "$ID" --format json >"$WORK/union.json" 2>&1
+"$EXPOSURE" report --store "$WORK/single.db" --sweep "$SID" --format json >"$WORK/single.json" 2>&1
+if [ -s "$WORK/union.json" ] && cmp -s "$WORK/union.json" "$WORK/single.json"; then
+	ok "report --sweep --format json: the same bytes on both"
+else
+	bad "report --sweep differs"
+	diff "$WORK/single.json" "$WORK/union.json" | head -10
+fi
+row=$(q "SELECT finished_ms IS NOT NULL, open_ports, hosts FROM sweeps WHERE id = '$ID'")
+if [ "$row" = "t|$npairs|$nhosts" ]; then
+	ok "the sweep's row ended with its last shard: $npairs open ports, $nhosts hosts"
+else
+	bad "sweep row [$row], want [t|$npairs|$nhosts]"
+fi
+
+echo "$fails failure(s)"
+[ $fails = 0 ]
