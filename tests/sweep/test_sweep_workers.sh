@@ -4,7 +4,8 @@
 # A sweep across machines (issue 14 §3) in the sweep lab (sweeplab.sh), on a real PostgreSQL
 # (run through tests/lab/pg.sh: EXPOSURE_PG_DIR, PGPORT): a /22 with a known pattern of open
 # ports behind real listeners (OpenSSH on 22, the lab listener on 445). The sweep is defined in
-# 4 shards; two workers run it; one is killed with SIGKILL in the middle of its first shard
+# 4 shards (its targets and --exclude given as files, gone before the workers start); two
+# workers run it; one is killed with SIGKILL in the middle of its first shard
 # (its run dies with it), the other takes that shard over once the 2 s lease ran out. Asserted:
 # the union of the shards' hosts, open doors and findings equals a single-machine
 # `exposure sweep` of the same range (same seed) into SQLite, row for row and in
@@ -56,8 +57,13 @@ open(w + "/truth", "w").write("".join("%s %d\n" % x for x in sorted(pairs)))
 open(w + "/responders", "w").write("\n".join(hosts) + "\n")
 PY
 sweeplab_load "$WORK/truth" "$WORK/responders" || exit 1
-nhosts=$(awk '{ print $1 }' "$WORK/truth" | sort -u | wc -l)
-npairs=$(wc -l <"$WORK/truth")
+# The targets and one excluded host (with open ports) given as files: the definition inlines
+# them, and they are gone before any worker runs (the other machines never had them).
+EX=$(awk 'NR == 2 { print $1 }' "$WORK/truth")
+printf '# the range\n%s\n' "$BLOCK" >"$WORK/targets"
+printf '%s  # one host\n' "$EX" >"$WORK/exclude"
+nhosts=$(awk -v x="$EX" '$1 != x { print $1 }' "$WORK/truth" | sort -u | wc -l)
+npairs=$(awk -v x="$EX" '$1 != x' "$WORK/truth" | wc -l)
 
 # The same sweep everywhere: one seed, ports, checks, rate (4 shards of 512 probes: ~2 s each).
 OPTS=(--allow "$BLOCK" --ports 22,445 --checks ssh --seed 1414 --rate 2000 --retries 1
@@ -77,7 +83,10 @@ else
 fi
 
 # 2. Defined in 4 shards; two workers; A killed mid-shard, B takes it over after the lease.
-ID=$("$EXPOSURE" sweep --store "$PG" --define --shards 4 "${OPTS[@]}" "$BLOCK" 2>"$WORK/def.err")
+ID=$("$EXPOSURE" sweep --store "$PG" --define --shards 4 "${OPTS[@]}" --exclude "$WORK/exclude" \
+	"$WORK/targets" 2>"$WORK/def.err")
+mv "$WORK/targets" "$WORK/targets.1"
+mv "$WORK/exclude" "$WORK/exclude.1"
 [ ${#ID} = 32 ] || { bad "--define printed [$ID]: $(cat "$WORK/def.err")"; exit 1; }
 # (ip netns exec runs the worker in its own pid: $! is the worker, whose node name has it)
 SCAN=$(lab_scanner_ns)
@@ -132,7 +141,8 @@ else
 fi
 
 # 3. A single-machine sweep of the same range, into SQLite.
-lab_scan "$EXPOSURE" sweep "${OPTS[@]}" --store "$WORK/single.db" "$BLOCK" >/dev/null \
+lab_scan "$EXPOSURE" sweep "${OPTS[@]}" --exclude "$WORK/exclude.1" --store "$WORK/single.db" \
+	"$WORK/targets.1" >/dev/null \
 	2>"$WORK/single.err" || bad "single-machine sweep exited $?"
 SID=$(awk '/^exposure sweep: sweep / { print $4 }' "$WORK/single.err")
 
