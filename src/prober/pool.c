@@ -27,7 +27,7 @@
 #define STAT_SUB(p, f, n) __atomic_fetch_sub(&(p)->st.f, (n), __ATOMIC_RELAXED)
 #define STAT_GET(p, f)    __atomic_load_n(&(p)->st.f, __ATOMIC_RELAXED)
 
-#define JOB_BUCKETS   4096
+#define JOB_BUCKETS   4096         /* at first; doubled whenever it holds two jobs per bucket */
 #define OUT_BATCH_MAX (256 * 1024) /* jobs queued in one turn: written at once beyond this */
 #define LIVED_LONG_NS (10ull * 1000 * 1000 * 1000) /* a prober this old resets the backoff */
 
@@ -72,7 +72,8 @@ struct pool {
 	uv_prepare_t flush;    /* active while some prober's out holds jobs */
 	uint64_t last_tick_ns; /* the heartbeat's last run */
 	uv_signal_t sigchld;
-	struct pjob *by_id[JOB_BUCKETS];
+	struct pjob **by_id; /* jobs in flight by id: buckets (a power of two), hashed in all */
+	size_t buckets, hashed;
 	struct jlist waiting; /* submitted while no prober was up */
 	uint32_t next_id, next_target;
 	struct prober_argv av; /* when built from o.conf */
@@ -105,10 +106,40 @@ static void jl_del(struct jlist *l, struct pjob *j)
 	j->prev = j->next = NULL;
 }
 
+/*
+ * Twice the buckets. serve may hold hundreds of thousands of jobs in flight (thousands of
+ * diagnoses of a couple of hundred ports each): in a fixed table of 4096 buckets, finding the
+ * job of each result walked a chain of a hundred. Never shrinks; without memory the chains
+ * only grow longer.
+ */
+static void hash_grow(struct pool *p)
+{
+	size_t n = p->buckets * 2;
+	struct pjob **t = calloc(n, sizeof(*t));
+
+	if (!t)
+		return;
+	for (size_t i = 0; i < p->buckets; i++) {
+		while (p->by_id[i]) {
+			struct pjob *j = p->by_id[i];
+
+			p->by_id[i] = j->hnext;
+			j->hnext = t[j->id & (n - 1)];
+			t[j->id & (n - 1)] = j;
+		}
+	}
+	free(p->by_id);
+	p->by_id = t;
+	p->buckets = n;
+}
+
 static void hash_add(struct pool *p, struct pjob *j)
 {
-	struct pjob **b = &p->by_id[j->id % JOB_BUCKETS];
+	struct pjob **b;
 
+	if (++p->hashed > 2 * p->buckets)
+		hash_grow(p);
+	b = &p->by_id[j->id & (p->buckets - 1)];
 	j->hnext = *b;
 	*b = j;
 }
@@ -116,11 +147,12 @@ static void hash_add(struct pool *p, struct pjob *j)
 /* Remove and return the job id in flight on prober idx; NULL for an id it was never given. */
 static struct pjob *hash_take(struct pool *p, uint32_t id, unsigned idx)
 {
-	for (struct pjob **at = &p->by_id[id % JOB_BUCKETS]; *at; at = &(*at)->hnext) {
+	for (struct pjob **at = &p->by_id[id & (p->buckets - 1)]; *at; at = &(*at)->hnext) {
 		struct pjob *j = *at;
 
 		if (j->id == id && j->idx == idx) {
 			*at = j->hnext;
+			p->hashed--;
 			return j;
 		}
 	}
@@ -650,14 +682,17 @@ struct pool *pool_new(uv_loop_t *loop, const struct pool_opts *o, char *err, siz
 		snprintf(err, errlen, "probers: want 1..%d", POOL_MAX_PROBERS);
 		return NULL;
 	}
-	if (!(p = calloc(1, sizeof(*p)))) {
+	if (!(p = calloc(1, sizeof(*p))) || !(p->by_id = calloc(JOB_BUCKETS, sizeof(*p->by_id)))) {
 		snprintf(err, errlen, "probers: out of memory");
+		free(p); /* NULL, or by_id was not made */
 		return NULL;
 	}
+	p->buckets = JOB_BUCKETS;
 	if (o->exe)
 		snprintf(p->exe, sizeof(p->exe), "%s", o->exe);
 	else if (prober_exe_find(p->exe, sizeof(p->exe), why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "probers: %s", why);
+		free(p->by_id);
 		free(p);
 		return NULL;
 	}
@@ -762,5 +797,6 @@ void pool_free(struct pool *p)
 			log_exit(p->s[i].pid, st);
 		free(p->s[i].out);
 	}
+	free(p->by_id);
 	free(p);
 }

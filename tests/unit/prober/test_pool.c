@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -239,6 +240,56 @@ static void test_front_stalled(void **state)
 	close(lis);
 }
 
+static int many_done;
+
+static void done_many(void *ud, const struct port_result *pr, struct probe_result *res)
+{
+	done(ud, pr, res);
+	many_done++;
+}
+
+/*
+ * 12,000 jobs submitted in one turn of the loop, over two targets (so both probers): they leave
+ * in a few writes (the batch's ceiling is crossed), the table of jobs in flight grows past its
+ * first 4096 buckets, and each job gets exactly one answer, its own (closed, reset).
+ */
+static void test_many_in_flight(void **state)
+{
+	enum { N = 12000 };
+	struct got *g = calloc(N, sizeof(*g));
+	struct engine_target *t2;
+	struct pool_stats st;
+	struct addr lo2;
+	struct fx f;
+	uint16_t dead;
+	int gone = listen_any(&dead);
+
+	(void)state;
+	assert_non_null(g);
+	close(gone);
+	fx_start(&f, 2, 5000);
+	assert_int_equal(addr_parse("127.0.0.2", &lo2), 0);
+	assert_non_null(t2 = engine_target_new(f.e, &lo2));
+	many_done = 0;
+	for (int i = 0; i < N; i++)
+		assert_int_equal(engine_submit(f.e, i % 2 ? t2 : f.t, dead, NULL, done_many, &g[i]),
+		                 0);
+	run_until(&f, &many_done, N, 60000);
+	assert_int_equal(many_done, N);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(g[i].n, 1);
+		assert_int_equal(g[i].pr.state, PORT_CLOSED);
+		assert_int_equal(g[i].pr.reason, REASON_RESET);
+	}
+	assert_int_equal(engine_pending(f.e), 0);
+	pool_get_stats(f.pool, &st);
+	assert_int_equal(st.in_flight, 0);
+	assert_int_equal(st.lost_jobs, 0);
+	assert_int_equal(st.restarts, 0);
+	fx_stop(&f);
+	free(g);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +297,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_kill9_in_flight),
 	    cmocka_unit_test(test_heartbeat),
 	    cmocka_unit_test(test_front_stalled),
+	    cmocka_unit_test(test_many_in_flight),
 	};
 
 	if (argc != 2)
