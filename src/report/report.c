@@ -166,21 +166,21 @@ static struct report_acc *bucket_for(struct run *u, int64_t created_ms)
 	return &r->buckets[r->n_buckets++].acc;
 }
 
-static void count_finding(struct report_acc *a, int f, bool unknown)
+static void count_finding(struct report_acc *a, int f, bool unknown, uint64_t w)
 {
 	if (unknown)
-		a->finding_unknown[f]++;
+		a->finding_unknown[f] += w;
 	else
-		a->finding[f]++;
+		a->finding[f] += w;
 }
 
 /* The 2017 claim: of the results with the headline open, how many answered SIM or modem. */
 static void count_mobile(struct report *r, const struct store_iter_row *row)
 {
 	if (row->connection != STORE_CONN_NONE)
-		r->headline_answered++;
+		r->headline_answered += row->count;
 	if (row->connection == STORE_CONN_SIM || row->connection == STORE_CONN_USB_MODEM)
-		r->headline_mobile++;
+		r->headline_mobile += row->count;
 }
 
 /* The families figures: what was tested, and the cross-family findings that hold. */
@@ -196,13 +196,14 @@ static void count_families(struct report *r, const struct store_iter_row *row)
 		else if (strcmp(row->findings[i].id, FINDING_IPV6_ONLY) == 0)
 			only[1] = true;
 	}
-	r->only_exposure[0] += only[0];
-	r->only_exposure[1] += only[1];
+	r->only_exposure[0] += only[0] ? row->count : 0;
+	r->only_exposure[1] += only[1] ? row->count : 0;
 }
 
 /*
  * Add one row to the totals, its label group, its trend bucket, its answer, its class, its
- * families and the families it was tested on.
+ * families and the families it was tested on: row->count times (a group of alike results,
+ * store_iter_groups, or one).
  */
 static int count_row(struct run *u, const struct store_iter_row *row, int label)
 {
@@ -221,6 +222,7 @@ static int count_row(struct run *u, const struct store_iter_row *row, int label)
 	    fam & STORE_FAMILY_V6 ? &u->r->tested[1] : NULL,
 	    fam == STORE_FAMILY_BOTH ? &u->r->tested[2] : NULL,
 	};
+	uint64_t w = row->count;
 	bool headline = false, risky = is_risky(row->risk);
 	int ci[REPORT_MAX_CHECKS], fi[16];
 	bool fu[16], ran[REPORT_MAX_CHECKS] = {0}, reach[REPORT_MAX_CHECKS] = {0};
@@ -273,7 +275,7 @@ static int count_row(struct run *u, const struct store_iter_row *row, int label)
 				/* Rare: more than 16 distinct findings; count them directly. */
 				for (int k = 0; k < ROW_ACCS; k++)
 					if (acc[k])
-						count_finding(acc[k], f, unknown);
+						count_finding(acc[k], f, unknown, w);
 			}
 		}
 	}
@@ -283,17 +285,17 @@ static int count_row(struct run *u, const struct store_iter_row *row, int label)
 	for (int k = 0; k < ROW_ACCS; k++) {
 		if (!acc[k])
 			continue; /* no trend, or a family not tested */
-		acc[k]->n++;
-		acc[k]->headline += headline;
-		acc[k]->risky += risky;
+		acc[k]->n += w;
+		acc[k]->headline += headline ? w : 0;
+		acc[k]->risky += risky ? w : 0;
 		for (size_t i = 0; i < nci; i++)
-			acc[k]->check_open[ci[i]]++;
+			acc[k]->check_open[ci[i]] += w;
 		for (size_t c = 0; c < REPORT_MAX_CHECKS; c++) {
-			acc[k]->check_run[c] += ran[c];
-			acc[k]->check_reach[c] += reach[c];
+			acc[k]->check_run[c] += ran[c] ? w : 0;
+			acc[k]->check_reach[c] += reach[c] ? w : 0;
 		}
 		for (size_t i = 0; i < nfi; i++)
-			count_finding(acc[k], fi[i], fu[i]);
+			count_finding(acc[k], fi[i], fu[i], w);
 	}
 	return 0;
 }
@@ -644,6 +646,29 @@ static int iterate(struct run *u, struct store *s, store_iter_cb *cb)
 	return 0;
 }
 
+/*
+ * The counting pass. Counting every result of the period needs no row's identity or time:
+ * the store may give alike results once with their number (store_iter_groups; PostgreSQL
+ * groups them in the server). Per requester, a sample or a trend need the rows one by one.
+ */
+static int count_all(struct run *u, struct store *s)
+{
+	int r;
+
+	if (u->o->per == REPORT_PER_REQUESTER || u->o->sample_n > 0 ||
+	    u->o->trend != REPORT_TREND_NONE)
+		return iterate(u, s, pass_final);
+	r = store_iter_groups(s, &u->r->opts.period, u->o->labels ? STORE_GROUP_PREFIX : 0,
+	                      pass_final, u);
+	if (u->err < 0)
+		return u->err;
+	if (r < 0) {
+		snprintf(u->errbuf, u->errlen, "reading the store: %s", err_str(r));
+		return r;
+	}
+	return 0;
+}
+
 /* Decide the population and the sample before the counting pass. */
 static int prepare(struct run *u, struct store *s)
 {
@@ -710,7 +735,7 @@ int report_run(struct store *s, const struct report_opts *o, struct report **out
 	r->min_group = o->min_group ? o->min_group : REPORT_MIN_GROUP;
 	if ((ret = resolve_filter(&u)) < 0 || (ret = prepare(&u, s)) < 0)
 		goto out;
-	if ((ret = iterate(&u, s, pass_final)) < 0)
+	if ((ret = count_all(&u, s)) < 0)
 		goto out;
 	if (o->sample_n == 0 && o->per != REPORT_PER_REQUESTER)
 		r->population = r->total.n;

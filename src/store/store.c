@@ -498,6 +498,18 @@ int store_iter_results(struct store *s, const struct store_period *p, store_iter
 	return s->ops->iter(s, p, cb, ud);
 }
 
+int store_iter_groups(struct store *s, const struct store_period *p, unsigned flags,
+                      store_iter_cb *cb, void *ud)
+{
+	if (p && p->sweep && !sweeps_supported(s))
+		return -ERR_UNSUPPORTED;
+	if (flags & ~STORE_GROUP_PREFIX)
+		return -ERR_RANGE;
+	if (!s->ops->iter_groups)
+		return s->ops->iter(s, p, cb, ud);
+	return s->ops->iter_groups(s, p, flags, cb, ud);
+}
+
 int store_count_results(struct store *s, const struct store_period *p, uint64_t *out)
 {
 	*out = 0;

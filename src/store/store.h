@@ -478,6 +478,7 @@ struct store_iter_row {
 	size_t n_findings;
 	const char *sweep;   /* the sweep's id, or NULL */
 	const char *address; /* a sweep's host address, or NULL */
+	uint64_t count; /* the results this row stands for: 1, or a group's (store_iter_groups) */
 };
 
 /* Return 0 to go on; any other value stops the iteration, which returns it. */
@@ -491,6 +492,22 @@ typedef int store_iter_cb(void *ud, const struct store_iter_row *row);
  * documents. Returns the number of rows visited, cb's non-zero value, or a negative error.
  */
 int store_iter_results(struct store *s, const struct store_period *p, store_iter_cb *cb, void *ud);
+
+/* store_iter_groups: keep the requester prefixes apart (for labels). */
+#define STORE_GROUP_PREFIX 1u
+
+/*
+ * The results of store_iter_results that are alike for counting, each group once with its
+ * number in row->count: alike = the same risk, checks and findings summaries, connection
+ * answer, device class and families tested (and prefix with STORE_GROUP_PREFIX). Only those
+ * fields are given (prefix "" without the flag; the rest zero or empty); groups come in no
+ * particular order. A backend that can aggregate in its database does (PostgreSQL: one scan
+ * and a hash in the server, instead of every row over the wire); the others call cb once per
+ * result with count 1. For counting only: no period order, no per-row identity. Returns the
+ * number of groups (rows) visited, cb's non-zero value, or a negative error.
+ */
+int store_iter_groups(struct store *s, const struct store_period *p, unsigned flags,
+                      store_iter_cb *cb, void *ud);
 
 /* Number of done diagnoses in p (for sampling without replacement). */
 int store_count_results(struct store *s, const struct store_period *p, uint64_t *out);

@@ -31,6 +31,7 @@
 
 #define PURGE_CHUNK   500
 #define POOL_MAX      4
+#define FETCH_N       20000 /* rows of a report block: FETCH_ROWS */
 #define FETCH_ROWS    "20000"
 #define PARAMS_MAX    29 /* an import's; a result has RESULT_PARAMS */
 #define RESULT_PARAMS 17
@@ -2277,23 +2278,33 @@ static int pg_check_integrity(struct store *base, char *msg, size_t n)
 /* ---------------------------------------------------------------------------------------- */
 /* Report iteration: a server-side cursor in a read-only snapshot, fetched in blocks.       */
 
-static const char iter_sql[] =
-    "DECLARE it NO SCROLL CURSOR FOR"
-    " SELECT n, id, created_ms, finished_ms, requester_hash, requester_prefix, family, risk,"
-    " lang, checks_summary, findings_summary, connection, device, families, sweep, address"
-    " FROM diagnoses WHERE status = 'done' AND created_ms >= $1 AND created_ms < $2"
-    " AND sweep IS NOT DISTINCT FROM $3::text"
-    " ORDER BY created_ms, n";
+/*
+ * The service's rows (no sweep) or one sweep's, in two statements: with one written "sweep IS
+ * NOT DISTINCT FROM $3" the planner guessed a single matching row, so it read the table
+ * whole and sorted a million rows on disk (4.5 s) instead of walking diagnoses_created in
+ * order (1.7 s, load 16).
+ */
+#define ITER_SELECT                                                                                \
+	"DECLARE it NO SCROLL CURSOR FOR"                                                          \
+	" SELECT n, id, created_ms, finished_ms, requester_hash, requester_prefix, family, risk,"  \
+	" lang, checks_summary, findings_summary, connection, device, families, sweep, address"    \
+	" FROM diagnoses WHERE status = 'done' AND created_ms >= $1 AND created_ms < $2 AND "
+static const char iter_sql_service[] = ITER_SELECT "sweep IS NULL ORDER BY created_ms, n";
+static const char iter_sql_sweep[] = ITER_SELECT "sweep = $3 ORDER BY created_ms, n";
 
-static unsigned family_bits(const PGresult *res, int row)
+/* The families tested: the families column (4, 6, 46), or the requester's family if NULL. */
+static unsigned family_bits_of(const char *families, const char *family)
 {
-	const char *f = col_str(res, row, 13);
+	const char *f = *families ? families : family;
 
-	if (!*f)
-		return strcmp(col_str(res, row, 6), "4") == 0 ? STORE_FAMILY_V4 : STORE_FAMILY_V6;
 	return strcmp(f, "4") == 0    ? STORE_FAMILY_V4
 	       : strcmp(f, "46") == 0 ? STORE_FAMILY_BOTH
 	                              : STORE_FAMILY_V6;
+}
+
+static unsigned family_bits(const PGresult *res, int row)
+{
+	return family_bits_of(col_str(res, row, 13), col_str(res, row, 6));
 }
 
 static int emit(const PGresult *res, int i, struct store_summary_buf *b, store_iter_cb *cb,
@@ -2310,6 +2321,7 @@ static int emit(const PGresult *res, int i, struct store_summary_buf *b, store_i
 	(void)store_connection_parse(col_str(res, i, 11), &conn);
 	(void)store_device_parse(col_str(res, i, 12), &dev);
 	row = (struct store_iter_row){
+	    .count = 1,
 	    .serial = (uint64_t)col_i64(res, i, 0),
 	    .id = col_str(res, i, 1),
 	    .created_ms = col_i64(res, i, 2),
@@ -2332,60 +2344,158 @@ static int emit(const PGresult *res, int i, struct store_summary_buf *b, store_i
 	return cb(ud, &row);
 }
 
-static int iter_cursor(struct pgc *c, const struct store_period *p, store_iter_cb *cb, void *ud,
-                       struct store_summary_buf *b)
+/* The answer to the command sent last (and the NULL after it); caller clears. */
+static PGresult *sent_result(PGconn *c)
+{
+	PGresult *res = PQgetResult(c), *more;
+
+	while ((more = PQgetResult(c)) != NULL)
+		PQclear(more);
+	return res;
+}
+
+#define FETCH_SQL "FETCH FORWARD " FETCH_ROWS " FROM it"
+
+/*
+ * The cursor in blocks, the next one asked for before this one is gone through: the server
+ * reads and sends block k + 1 while the report counts block k (two blocks in memory at most).
+ */
+typedef int emit_fn(const PGresult *res, int i, struct store_summary_buf *b, store_iter_cb *cb,
+                    void *ud);
+
+/*
+ * sql declares the cursor "it" over the period ($1, $2) and, if p names a sweep, that sweep
+ * ($3; the service's rows otherwise); each row goes through emit_row.
+ */
+static int iter_cursor(struct pgc *c, const char *sql, const struct store_period *p,
+                       emit_fn *emit_row, store_iter_cb *cb, void *ud, struct store_summary_buf *b)
 {
 	char since[INT64_TEXT], until[INT64_TEXT];
 	const char *vals[3] = {since, until, p ? p->sweep : NULL};
+	bool asked = false;
 	PGresult *res;
 	int r, count = 0;
 
 	period_text(p, since, until);
-	res = PQexecParams(c->c, iter_sql, 3, NULL, vals, NULL, NULL, 0);
+	res = PQexecParams(c->c, sql, vals[2] ? 3 : 2, NULL, vals, NULL, NULL, 0);
 	r = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : pg_err(c->c, res);
 	PQclear(res);
+	if (r == 0 && !(asked = PQsendQuery(c->c, FETCH_SQL)))
+		r = pg_err(c->c, NULL);
 	while (r == 0) {
 		int rows;
 
-		res = PQexec(c->c, "FETCH FORWARD " FETCH_ROWS " FROM it");
+		res = sent_result(c->c);
+		asked = false;
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 			r = pg_err(c->c, res);
 			PQclear(res);
 			break;
 		}
 		rows = PQntuples(res);
+		if (rows == FETCH_N && !(asked = PQsendQuery(c->c, FETCH_SQL)))
+			r = pg_err(c->c, NULL);
 		for (int i = 0; i < rows && r == 0; i++) {
-			r = emit(res, i, b, cb, ud);
+			r = emit_row(res, i, b, cb, ud);
 			if (r == 0 && count < INT32_MAX)
 				count++;
 		}
 		PQclear(res);
-		if (rows == 0)
+		if (rows < FETCH_N)
 			break;
 	}
+	if (asked) /* stopped early: the block asked for is not wanted */
+		PQclear(sent_result(c->c));
 	return r == 0 ? count : r;
 }
 
-static int pg_iter(struct store *base, const struct store_period *p, store_iter_cb *cb, void *ud)
+/* One snapshot for the whole walk (writers are never blocked by it), then the cursor. */
+static int iter_in_snapshot(struct pg *s, const char *set, const char *sql,
+                            const struct store_period *p, emit_fn *emit_row, store_iter_cb *cb,
+                            void *ud)
 {
-	struct pg *s = to_pg(base);
 	struct store_summary_buf b = {0};
 	struct pgc *c;
 	int r;
 
 	if ((r = pool_take(s, &c)) < 0)
 		return r;
-	/* One snapshot for the whole walk; writers are never blocked by it. */
 	r = exec_cmd(c->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 	if (r == -ENOTCONN && (r = pgc_ready(s, c)) == 0)
 		r = exec_cmd(c->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-	if (r == 0) {
-		r = iter_cursor(c, p, cb, ud, &b);
+	if (r == 0 && set && (r = exec_cmd(c->c, set)) < 0)
+		exec_cmd(c->c, "ROLLBACK");
+	else if (r == 0) {
+		r = iter_cursor(c, sql, p, emit_row, cb, ud, &b);
 		exec_cmd(c->c, "ROLLBACK");
 	}
 	pool_give(s, c);
 	store_summary_buf_done(&b);
 	return r;
+}
+
+static int pg_iter(struct store *base, const struct store_period *p, store_iter_cb *cb, void *ud)
+{
+	return iter_in_snapshot(to_pg(base), NULL,
+	                        p && p->sweep ? iter_sql_sweep : iter_sql_service, p, emit, cb, ud);
+}
+
+/*
+ * store_iter_groups: the server groups the rows alike for counting (one scan, a hash) and
+ * sends each group once, instead of every row over the wire for the report to count one by
+ * one (bench/RESULTS.md, issue 14). In a rough order of first appearance. JIT compiling
+ * costs more than it saves on one scan, and the planner, which cannot tell how few distinct
+ * summaries there are, sorts on disk unless the hash may take more than the default 4 MB.
+ */
+#define GROUPS_SQL(prefix, sweep)                                                                  \
+	"DECLARE it NO SCROLL CURSOR FOR"                                                          \
+	" SELECT count(*), " prefix ", risk, checks_summary, findings_summary, connection,"        \
+	" device, coalesce(families, family) FROM diagnoses WHERE status = 'done'"                 \
+	" AND created_ms >= $1 AND created_ms < $2 AND " sweep                                     \
+	" GROUP BY 2, 3, 4, 5, 6, 7, 8 ORDER BY min(created_ms), min(n)"
+static const char *const groups_sql[2][2] = {
+    {GROUPS_SQL("''", "sweep IS NULL"), GROUPS_SQL("''", "sweep = $3")},
+    {GROUPS_SQL("requester_prefix", "sweep IS NULL"), GROUPS_SQL("requester_prefix", "sweep = $3")},
+};
+
+static int emit_group(const PGresult *res, int i, struct store_summary_buf *b, store_iter_cb *cb,
+                      void *ud)
+{
+	enum store_connection conn = STORE_CONN_NONE;
+	enum store_device dev = STORE_DEVICE_NONE;
+	const char *fam = col_str(res, i, 7);
+	uint64_t count = 0;
+	int r;
+
+	if ((r = store_summary_parse(b, col_str(res, i, 3), col_str(res, i, 4))) < 0 ||
+	    (r = decimal_u64(col_str(res, i, 0), INT64_MAX, &count)) < 0)
+		return r;
+	(void)store_connection_parse(col_str(res, i, 5), &conn);
+	(void)store_device_parse(col_str(res, i, 6), &dev);
+	return cb(ud, &(struct store_iter_row){
+	                  .count = count,
+	                  .id = "",
+	                  .requester_hash = "",
+	                  .prefix = col_str(res, i, 1),
+	                  .family = strcmp(fam, "4") == 0 ? AF_INET : AF_INET6,
+	                  .risk = col_str(res, i, 2),
+	                  .lang = "",
+	                  .connection = conn,
+	                  .device = dev,
+	                  .families = family_bits_of(fam, fam),
+	                  .checks = b->checks,
+	                  .n_checks = b->n_checks,
+	                  .findings = b->findings,
+	                  .n_findings = b->n_findings,
+	              });
+}
+
+static int pg_iter_groups(struct store *base, const struct store_period *p, unsigned flags,
+                          store_iter_cb *cb, void *ud)
+{
+	return iter_in_snapshot(to_pg(base), "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'",
+	                        groups_sql[!!(flags & STORE_GROUP_PREFIX)][p && p->sweep ? 1 : 0],
+	                        p, emit_group, cb, ud);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -2810,6 +2920,7 @@ const struct store_ops store_pg_ops = {
     .live_add = pg_live_add,
     .live_get = pg_live_get,
     .iter = pg_iter,
+    .iter_groups = pg_iter_groups,
     .count_results = pg_count_results,
     .dump = pg_dump,
     .import = pg_import,

@@ -1450,6 +1450,7 @@ static int emit(sqlite3_stmt *st, struct store_summary_buf *b, store_iter_cb *cb
 	(void)store_connection_parse(col_str(st, 11), &conn); /* NULL: no answer */
 	(void)store_device_parse(col_str(st, 12), &dev);
 	row = (struct store_iter_row){
+	    .count = 1,
 	    .serial = (uint64_t)sqlite3_column_int64(st, 0),
 	    .id = col_str(st, 1),
 	    .created_ms = sqlite3_column_int64(st, 2),

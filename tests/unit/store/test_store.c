@@ -408,6 +408,7 @@ struct collected {
 	char prefix[8][STORE_PREFIX_MAX];
 	char risk[8][STORE_NAME_MAX];
 	int64_t created[8];
+	uint64_t count[8];
 	int stop_after;
 };
 
@@ -423,6 +424,7 @@ static int collect_cb(void *ud, const struct store_iter_row *row)
 	snprintf(c->prefix[i], sizeof(c->prefix[i]), "%s", row->prefix);
 	snprintf(c->risk[i], sizeof(c->risk[i]), "%s", row->risk);
 	c->created[i] = row->created_ms;
+	c->count[i] = row->count;
 	c->n_checks[i] = row->n_checks;
 	c->n_findings[i] = row->n_findings;
 	for (size_t k = 0; k < row->n_checks && k < 4; k++)
@@ -498,6 +500,13 @@ static void test_result_and_iterator(void **state)
 	assert_int_equal(col.n_findings[0], 0);
 	assert_int_equal(col.n_checks[1], 3);
 	assert_int_equal(col.n_findings[1], 2);
+	assert_int_equal(col.count[0], 1);
+	/* SQLite groups nothing: store_iter_groups gives the same rows, each counting once. */
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(store_iter_groups(st, NULL, STORE_GROUP_PREFIX, collect_cb, &col), 2);
+	assert_string_equal(col.ids[1], a.id);
+	assert_int_equal(col.count[0], 1);
+	assert_int_equal(col.count[1], 1);
 	/* one entry per check, in the order given, ports taken together */
 	assert_string_equal(col.checks[1][0].check, "ssh");
 	assert_string_equal(col.checks[1][0].state, "open");

@@ -107,6 +107,12 @@ try:
              ["--format", "html"], ["--per", "requester"], ["--by", "family"],
              ["--by", "connection"], ["--by", "device"], ["--trend", "day", "--format", "csv"],
              ["--sample", "500", "--seed", "7"], ["--since", day(1), "--until", day(3)]]
+    # Labels: PostgreSQL counts groups kept apart by prefix (store_iter_groups), SQLite rows.
+    labels = os.path.join(tmp, "labels.csv")
+    with open(labels, "w") as f:
+        f.write("prefix,label\n198.18.0.0/16,lab-a\n198.19.0.0/16,lab-b\n2001:db8::/32,v6\n")
+    cases += [["--labels", labels], ["--labels", labels, "--format", "json"],
+              ["--labels", labels, "--label", "lab-a", "--format", "csv"]]
     for c in cases:
         outs = [run("report", "--store", s, *c) for s in (a, PG, b)]
         same = all(o.returncode == 0 and o.stdout == outs[0].stdout for o in outs)

@@ -573,6 +573,99 @@ static void test_contract(void **state)
 	store_close(st);
 }
 
+/* store_iter_groups' rows: "prefix|families|summary" and the count, in a small table. */
+struct groups {
+	int rows;
+	uint64_t total;
+	char key[8][200];
+	uint64_t count[8];
+};
+
+static int groups_cb(void *ud, const struct store_iter_row *row)
+{
+	struct groups *g = ud;
+	struct collected one = {0};
+
+	if (g->rows >= 8)
+		return -1;
+	collect_cb(&one, row);
+	snprintf(g->key[g->rows], sizeof(g->key[0]), "%s|%u|%s|%s", row->prefix, row->families,
+	         row->risk, one.summary[0]);
+	g->count[g->rows++] = row->count;
+	g->total += row->count;
+	return 0;
+}
+
+static uint64_t group_count(const struct groups *g, const char *key)
+{
+	for (int i = 0; i < g->rows; i++)
+		if (strcmp(g->key[i], key) == 0)
+			return g->count[i];
+	return 0;
+}
+
+/*
+ * store_iter_groups (the report's counting pass): the server groups alike results, each group
+ * once with its number; the prefix keeps them apart only when asked; running results and a
+ * sweep's hosts stay out of the service's groups, a period and a sweep select as the
+ * iteration does.
+ */
+static void test_groups(void **state)
+{
+	static const char *const addrs[6] = {"198.18.5.1",    "198.18.5.2", "198.18.9.1",
+	                                     "2001:db8:1::1", "198.18.5.3", "198.18.7.7"};
+	struct store *st = open_ok(0, 0);
+	struct new_diag d[7];
+	struct store_sweep sw = {.started_ms = 1, .targets = "198.18.32.0/20", .ports = "22"};
+	struct store_period p = {0};
+	struct groups g = {0};
+
+	(void)state;
+	store_random_id(sw.id);
+	assert_int_equal(store_sweep_begin(st, &sw), 0);
+	for (int i = 0; i < 7; i++) {
+		assert_int_equal(
+		    new_diag_make(&d[i], &key1, i < 6 ? addrs[i] : "198.18.32.9", 1000 + 100 * i),
+		    0);
+		if (i == 6) {
+			d[i].nd.sweep = sw.id;
+			d[i].nd.address = "198.18.32.9";
+		}
+		assert_int_equal(store_create(st, &d[i].nd), 0);
+	}
+	/* 0, 1, 2 alike (2 in another /24), 3 alike but IPv6, 4 another outcome, 5 running, 6 a
+	 * sweep's host alike the first three. */
+	for (int i = 0; i < 7; i++)
+		if (i != 5)
+			save(st, d[i].id, 5000, "{}", i == 4 ? 4 : 1, i == 4 ? 2 : 0,
+			     i == 4 ? STORE_FAMILY_BOTH : 0);
+	assert_int_equal(store_flush(st), 0);
+
+	assert_int_equal(store_iter_groups(st, NULL, 0, groups_cb, &g), 3);
+	assert_int_equal(g.total, 5);
+	assert_int_equal(group_count(&g, "|1|critical|ssh=open,"), 3);
+	assert_int_equal(group_count(&g, "|2|critical|ssh=open,"), 1);
+	assert_int_equal(group_count(&g, "|3|critical|ssh=open,smb=open,skysea=closed,"
+	                                 "ssh/ssh-exposed/2/0;smb/smb1-enabled/4/1;"),
+	                 1);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_iter_groups(st, NULL, STORE_GROUP_PREFIX, groups_cb, &g), 4);
+	assert_int_equal(group_count(&g, "198.18.5.0/24|1|critical|ssh=open,"), 2);
+	assert_int_equal(group_count(&g, "198.18.9.0/24|1|critical|ssh=open,"), 1);
+	assert_int_equal(group_count(&g, "2001:db8:1::/48|2|critical|ssh=open,"), 1);
+	memset(&g, 0, sizeof(g));
+	p.since_ms = 1100;
+	p.until_ms = 1300; /* 1 and 2 */
+	assert_int_equal(store_iter_groups(st, &p, 0, groups_cb, &g), 1);
+	assert_int_equal(group_count(&g, "|1|critical|ssh=open,"), 2);
+	memset(&g, 0, sizeof(g));
+	p = (struct store_period){.sweep = sw.id};
+	assert_int_equal(store_iter_groups(st, &p, STORE_GROUP_PREFIX, groups_cb, &g), 1);
+	assert_int_equal(group_count(&g, "198.18.32.0/24|1|critical|ssh=open,"), 1);
+	assert_int_equal(store_iter_groups(st, NULL, 2, groups_cb, &g), -ERR_RANGE);
+	store_close(st);
+}
+
 /*
  * Two nodes on one database (two stores in this process stand for them): both write; one
  * active diagnosis per requester across them (the unique index: -EEXIST, and find_active
@@ -929,6 +1022,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup(test_foreign_and_empty, setup),
 	    cmocka_unit_test_setup(test_migrations_from_every_version, setup),
 	    cmocka_unit_test_setup(test_contract, setup),
+	    cmocka_unit_test_setup(test_groups, setup),
 	    cmocka_unit_test_setup(test_sweeps, setup),
 	    cmocka_unit_test_setup(test_shards, setup),
 	    cmocka_unit_test_setup(test_two_nodes, setup),
