@@ -633,10 +633,9 @@ static int resolve_filter(struct run *u)
 	return -ERR_SYNTAX;
 }
 
-static int iterate(struct run *u, struct store *s, store_iter_cb *cb)
+/* What a walk of the store returned (r), or the callback's own failure. */
+static int walked(struct run *u, int r)
 {
-	int r = store_iter_results(s, &u->r->opts.period, cb, u);
-
 	if (u->err < 0)
 		return u->err;
 	if (r < 0) {
@@ -646,6 +645,11 @@ static int iterate(struct run *u, struct store *s, store_iter_cb *cb)
 	return 0;
 }
 
+static int iterate(struct run *u, struct store *s, store_iter_cb *cb)
+{
+	return walked(u, store_iter_results(s, &u->r->opts.period, cb, u));
+}
+
 /*
  * The counting pass. Counting every result of the period needs no row's identity or time:
  * the store may give alike results once with their number (store_iter_groups; PostgreSQL
@@ -653,20 +657,11 @@ static int iterate(struct run *u, struct store *s, store_iter_cb *cb)
  */
 static int count_all(struct run *u, struct store *s)
 {
-	int r;
-
 	if (u->o->per == REPORT_PER_REQUESTER || u->o->sample_n > 0 ||
 	    u->o->trend != REPORT_TREND_NONE)
 		return iterate(u, s, pass_final);
-	r = store_iter_groups(s, &u->r->opts.period, u->o->labels ? STORE_GROUP_PREFIX : 0,
-	                      pass_final, u);
-	if (u->err < 0)
-		return u->err;
-	if (r < 0) {
-		snprintf(u->errbuf, u->errlen, "reading the store: %s", err_str(r));
-		return r;
-	}
-	return 0;
+	return walked(u, store_iter_groups(s, &u->r->opts.period,
+	                                   u->o->labels ? STORE_GROUP_PREFIX : 0, pass_final, u));
 }
 
 /* Decide the population and the sample before the counting pass. */
