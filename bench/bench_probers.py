@@ -15,7 +15,9 @@ construction. Each round runs N = 1 and N = 2 (order alternating) for each form 
 (text, --json; both to /dev/null) and for each profile (2017: 22 TCP ports per address;
 extended: 36 TCP + 2 UDP). Per run: wall time, the front's CPU (utime + stime of `exposure
 check`) and its probers' (cutime + cstime: the probers are its only children and it reaps
-them), read from /proc/PID/stat while the finished process is a zombie (waitid WNOWAIT).
+them), read from /proc/PID/stat while the finished process is a zombie (waitid WNOWAIT); how
+often the front slept and was woken and the probers were preempted (/proc/PID/status context
+switches, the probers' sampled every 20 ms while they live).
 
 serve: bench/bench_web.py throughput --netns (requesters on 198.18.x.y in a fresh namespace,
 an SSH-banner responder, every other port closed) with --serve-arg=--probers N, N = 1 and 2
@@ -29,7 +31,10 @@ cores, one prober takes at least max(P, F, (P + F) / 2) and two at least max(F, 
 against (P + F) / 2, so 2 probers reach 1.5x only if P >= 3F. serve's F (its HTTP threads,
 the clients, the responder) spreads over both cores: one prober takes at least max(P,
 (P + F) / 2), so with P <= F a second prober cannot gain at all. The script prints that
-bound (from the 1-prober runs' CPU) beside the measured ratio.
+bound (from the 1-prober runs' CPU) beside the measured ratio. The bound assumes the front and
+one prober run side by side; when the scheduler puts them on one core (every result written
+to the front's socket wakes it with a "sync" wake-up, which places it on the writer's core),
+one prober takes P + F and two can gain more than the bound says: the switch counts show it.
 
 Every loop is bounded in count and time; all traffic stays on loopback.
 """
@@ -45,20 +50,42 @@ HZ = os.sysconf("SC_CLK_TCK")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
-from bench_web import in_fresh_netns, sh  # noqa: E402 (the one namespace helper)
+from bench_web import children, in_fresh_netns, sh  # noqa: E402 (the one namespace helper)
+
+
+def switches(pid):
+    """(voluntary, nonvoluntary) context switches of a process so far, or None."""
+    out = {}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k in ("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"):
+                    out[k] = int(v)
+    except OSError:
+        return None
+    return out.get("voluntary_ctxt_switches", 0), out.get("nonvoluntary_ctxt_switches", 0)
 
 
 def run_check(argv, timeout):
-    """One run: (wall s, front CPU s, probers CPU s, exit status)."""
+    """One run: (wall s, front CPU s, probers CPU s, exit status, switches): switches are the
+    front's voluntary ones (it slept and was woken) and the probers' nonvoluntary ones (they
+    were preempted), the probers' as last seen alive (the front kills them at its end)."""
     t0 = time.monotonic()
     p = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
     end = t0 + timeout
+    seen = {}
     while time.monotonic() < end:
         # the process has exited and is not reaped: its /proc/PID/stat is still there
         if os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG):
             break
-        time.sleep(0.002)
+        for c in children(p.pid):
+            s = switches(c)
+            if s:
+                seen[c] = s
+        time.sleep(0.02)
     else:
         p.kill()
         p.wait()
@@ -67,8 +94,10 @@ def run_check(argv, timeout):
     with open("/proc/%d/stat" % p.pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     ut, st, cut, cst = (int(x) / HZ for x in fields[11:15])
+    front = switches(p.pid)
     rc = p.wait()
-    return wall, ut + st, cut + cst, rc
+    return wall, ut + st, cut + cst, rc, (front[0] if front else 0,
+                                          sum(s[1] for s in seen.values()))
 
 
 def bound(front, probers, front_threads=1):
@@ -103,12 +132,13 @@ def check(a):
                 if form == "json":
                     argv.append("--json")
                 argv.append(a.range)
-                wall, fr, pr, rc = run_check(argv, a.timeout)
+                wall, fr, pr, rc, sw = run_check(argv, a.timeout)
                 if rc != 0:
                     raise SystemExit("%s: exit %d" % (" ".join(argv), rc))
                 res[(c, n)].append((wall, fr, pr))
-                print("round %d %-8s %-4s probers %d: %.3f s wall, front %.2f s, probers %.2f s"
-                      % (r + 1, profile, form, n, wall, fr, pr), flush=True)
+                print("round %d %-8s %-4s probers %d: %.3f s wall, front %.2f s, probers %.2f s;"
+                      " front woken %d times, probers preempted %d times" %
+                      (r + 1, profile, form, n, wall, fr, pr, sw[0], sw[1]), flush=True)
     print("\nload at the end %s" % (os.getloadavg()[0],))
     print("| profile | output | 1 prober: wall (front / probers CPU) | 2 probers: wall (front / "
           "probers CPU) | ratio | bound from 1 prober's CPU split |")
