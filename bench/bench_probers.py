@@ -69,12 +69,15 @@ def switches(pid):
     return out.get("voluntary_ctxt_switches", 0), out.get("nonvoluntary_ctxt_switches", 0)
 
 
-def run_check(argv, timeout):
+def run_check(argv, timeout, pin=False):
     """One run: (wall s, front CPU s, probers CPU s, exit status, switches): switches are the
     front's voluntary ones (it slept and was woken) and the probers' nonvoluntary ones (they
-    were preempted), the probers' as last seen alive (the front kills them at its end)."""
+    were preempted), the probers' as last seen alive (the front kills them at its end). pin:
+    the front on CPU 0 from its start, its prober on CPU 1 as soon as it is seen (a
+    diagnostic run: the two kept apart, whatever the scheduler would do)."""
     t0 = time.monotonic()
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                         preexec_fn=(lambda: os.sched_setaffinity(0, {0})) if pin else None)
     end = t0 + timeout
     seen = {}
     while time.monotonic() < end:
@@ -82,10 +85,15 @@ def run_check(argv, timeout):
         if os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG):
             break
         for c in children(p.pid):
+            if pin and c not in seen:
+                try:
+                    os.sched_setaffinity(c, {1})
+                except OSError:
+                    pass
             s = switches(c)
             if s:
                 seen[c] = s
-        time.sleep(0.02)
+        time.sleep(0.001 if pin and not seen else 0.02)
     else:
         p.kill()
         p.wait()
@@ -121,36 +129,42 @@ def check(a):
     for profile in a.profiles.split(","):
         for form in a.forms.split(","):
             cases.append((profile, form))
-    res = {(c, n): [] for c in cases for n in (1, 2)}
+    ns = (1, 2, "1p") if a.pinned else (1, 2)
+    res = {(c, n): [] for c in cases for n in ns}
     print("exposure check of %s in a fresh network namespace (every port closed); load %s" %
           (a.range, os.getloadavg()[0]))
     for r in range(a.rounds):
         for c in cases:
             profile, form = c
-            for n in ((1, 2) if r % 2 == 0 else (2, 1)):
-                argv = [a.exe, "check", "--probers", str(n), "--profile", profile]
+            for n in (ns if r % 2 == 0 else ns[::-1]):
+                argv = [a.exe, "check", "--probers", "1" if n == "1p" else str(n),
+                        "--profile", profile]
                 if form == "json":
                     argv.append("--json")
                 argv.append(a.range)
-                wall, fr, pr, rc, sw = run_check(argv, a.timeout)
+                wall, fr, pr, rc, sw = run_check(argv, a.timeout, n == "1p")
                 if rc != 0:
                     raise SystemExit("%s: exit %d" % (" ".join(argv), rc))
                 res[(c, n)].append((wall, fr, pr))
-                print("round %d %-8s %-4s probers %d: %.3f s wall, front %.2f s, probers %.2f s;"
+                print("round %d %-8s %-4s probers %-2s: %.3f s wall, front %.2f s, probers %.2f s;"
                       " front woken %d times, probers preempted %d times" %
-                      (r + 1, profile, form, n, wall, fr, pr, sw[0], sw[1]), flush=True)
+                      (r + 1, profile, form, str(n), wall, fr, pr, sw[0], sw[1]), flush=True)
     print("\nload at the end %s" % (os.getloadavg()[0],))
     print("| profile | output | 1 prober: wall (front / probers CPU) | 2 probers: wall (front / "
-          "probers CPU) | ratio | bound from 1 prober's CPU split |")
-    print("| --- | --- | --- | --- | --- | --- |")
+          "probers CPU) | ratio | bound from 1 prober's CPU split |" +
+          (" 1 prober pinned apart: wall (front / prober CPU) | 2 probers vs pinned |"
+           if a.pinned else ""))
+    print("| --- | --- | --- | --- | --- | --- |" + (" --- | --- |" if a.pinned else ""))
     for c in cases:
         m = {}
-        for n in (1, 2):
+        for n in ns:
             v = res[(c, n)]
             m[n] = tuple(statistics.median(x[i] for x in v) for i in range(3))
         print("| %s | %s | %.2f s (%.2f / %.2f) | %.2f s (%.2f / %.2f) | **%.2fx** | %.2fx |" %
               (c[0], c[1], m[1][0], m[1][1], m[1][2], m[2][0], m[2][1], m[2][2],
-               m[1][0] / m[2][0], bound(m[1][1], m[1][2])))
+               m[1][0] / m[2][0], bound(m[1][1], m[1][2])) +
+              (" %.2f s (%.2f / %.2f) | %.2fx |" % (m["1p"] + (m["1p"][0] / m[2][0],))
+               if a.pinned else ""))
 
 
 NUM = r"([0-9.]+)"
@@ -220,6 +234,8 @@ def main():
                     help="2017, extended; serve also many (extended, 16 ports per TCP check)")
     ap.add_argument("--forms", default="text,json", help="check: text, json or both")
     ap.add_argument("--timeout", type=int, default=120, help="check: seconds per run at most")
+    ap.add_argument("--pinned", action="store_true",
+                    help="check: also 1 prober with the front on CPU 0 and the prober on CPU 1")
     ap.add_argument("--total", type=int, default=6000, help="serve: diagnoses per run")
     ap.add_argument("--seconds", type=float, default=60, help="serve: seconds per run at most")
     ap.add_argument("--requesters", type=int, default=200)
