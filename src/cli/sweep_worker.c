@@ -485,6 +485,10 @@ int sweep_worker_run(const struct sweep_worker_cfg *wc)
 		if (r < 0) {
 			fprintf(stderr, "exposure sweep: shard %u/%u not done: %s\n", sh.shard,
 			        sh.shards, why(r));
+			/* Its run failed here (this machine's policy, privileges...): another
+			 * worker may take it at once. A lost lease is not ours to hand back. */
+			if (r != -ESTALE && r != -ETIMEDOUT)
+				(void)store_shard_unclaim(st, &sh);
 			store_shard_release(&sh);
 			goto out;
 		}

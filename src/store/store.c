@@ -627,6 +627,15 @@ int store_shard_done(struct store *s, const struct store_shard *sh,
 	return s->ops->shard_done(s, sh, counts);
 }
 
+int store_shard_unclaim(struct store *s, const struct store_shard *sh)
+{
+	if (!s->ops->shard_unclaim)
+		return -ERR_UNSUPPORTED;
+	if (!store_id_valid(sh->sweep))
+		return -ERR_SYNTAX;
+	return s->ops->shard_unclaim(s, sh);
+}
+
 void store_shard_release(struct store_shard *sh)
 {
 	free(sh->spec);

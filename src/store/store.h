@@ -641,6 +641,12 @@ int store_shard_renew(struct store *s, const struct store_shard *sh, unsigned le
 int store_shard_done(struct store *s, const struct store_shard *sh,
                      const struct store_sweep *counts);
 
+/*
+ * Hand a claimed shard back unfinished (its run failed): pending again at once, for any worker
+ * (its lease need not run out first). Returns 0; -ESTALE if it is no longer ours.
+ */
+int store_shard_unclaim(struct store *s, const struct store_shard *sh);
+
 /* Free what a claim allocated (takes a zeroed shard). */
 void store_shard_release(struct store_shard *sh);
 

@@ -57,6 +57,7 @@ struct store_ops {
 	int (*shard_renew)(struct store *s, const struct store_shard *sh, unsigned lease_ms);
 	int (*shard_done)(struct store *s, const struct store_shard *sh,
 	                  const struct store_sweep *counts);
+	int (*shard_unclaim)(struct store *s, const struct store_shard *sh);
 };
 
 struct store {

@@ -76,6 +76,7 @@ enum sql_id {
 	SQL_SWEEP_LOCK,
 	SQL_SHARD_DONE,
 	SQL_SWEEP_FINISH,
+	SQL_UNCLAIM,
 	SQL_X_MAX
 };
 
@@ -231,6 +232,12 @@ static const char *const sql_text[SQL_X_MAX] = {
         " sum(open_ports)::bigint AS open_ports, bool_and(state = 'done') AS all_done"
         " FROM sweep_shards WHERE sweep = $1) x"
         " WHERE w.id = $1 AND x.all_done AND w.finished_ms IS NULL",
+    /* Handed back unfinished (its run failed): pending again, the run ended. */
+    [SQL_UNCLAIM] = "WITH u AS (UPDATE sweep_shards SET state = 'pending', worker = NULL,"
+                    " lease_until_ms = NULL WHERE sweep = $1 AND shard = $2::int AND worker = $3"
+                    " AND attempts = $4::int AND state = 'running' RETURNING 1)"
+                    " UPDATE sweep_shard_runs r SET ended_ms = " DB_NOW_MS " FROM u"
+                    " WHERE r.sweep = $1 AND r.shard = $2::int AND r.attempt = $4::int",
 };
 
 /* One connection and which statements are prepared on it (lost with a reconnection). */
@@ -2848,7 +2855,7 @@ static int shard_update(struct pgc *c, enum sql_id id, const struct store_shard 
 
 	snprintf(shard, sizeof(shard), "%u", sh->shard);
 	snprintf(attempt, sizeof(attempt), "%u", sh->attempt);
-	return exec_id_rows(c, id, id == SQL_RENEW ? 5 : 7, vals);
+	return exec_id_rows(c, id, id == SQL_RENEW ? 5 : id == SQL_UNCLAIM ? 4 : 7, vals);
 }
 
 static int pg_shard_renew(struct store *base, const struct store_shard *sh, unsigned lease_ms)
@@ -2864,6 +2871,19 @@ static int pg_shard_renew(struct store *base, const struct store_shard *sh, unsi
 	r = shard_update(c, SQL_RENEW, sh, s->node, lease, NULL, NULL);
 	if (r < 0 && PQstatus(c->c) != CONNECTION_OK && pgc_ready(s, c) == 0)
 		r = shard_update(c, SQL_RENEW, sh, s->node, lease, NULL, NULL);
+	pool_give(s, c);
+	return r < 0 ? r : r == 0 ? -ESTALE : 0;
+}
+
+static int pg_shard_unclaim(struct store *base, const struct store_shard *sh)
+{
+	struct pg *s = to_pg(base);
+	struct pgc *c;
+	int r;
+
+	if ((r = pool_take(s, &c)) < 0)
+		return r;
+	r = shard_update(c, SQL_UNCLAIM, sh, s->node, NULL, NULL, NULL);
 	pool_give(s, c);
 	return r < 0 ? r : r == 0 ? -ESTALE : 0;
 }
@@ -2932,4 +2952,5 @@ const struct store_ops store_pg_ops = {
     .shard_claim = pg_shard_claim,
     .shard_renew = pg_shard_renew,
     .shard_done = pg_shard_done,
+    .shard_unclaim = pg_shard_unclaim,
 };

@@ -11,7 +11,8 @@
 # `exposure sweep` of the same range (same seed) into SQLite, row for row and in
 # `exposure report --sweep --format json`; one row per host; every run of a shard began only
 # after the run before it ended or its lease ran out (never two live runs of one shard);
-# --worker and --define on SQLite refused with a message.
+# a worker whose policy refuses the range hands its shard back; --worker and --define on
+# SQLite refused with a message.
 # Usage: test_sweep_workers.sh EXPOSURE_BINARY. Exit 77 without root, sshd or PostgreSQL.
 set -u
 EXPOSURE=$(realpath "$1")
@@ -80,6 +81,20 @@ if [ $rc1 = 2 ] && [ $rc2 = 2 ] && grep -q 'needs a PostgreSQL store' "$WORK/sq1
 	ok "--worker and --define on SQLite refused: $(cat "$WORK/sq1.err")"
 else
 	bad "SQLite: rc $rc1/$rc2: $(cat "$WORK/sq1.err" "$WORK/sq2.err")"
+fi
+
+# 1b. A worker this machine's policy does not allow the range: refused before any packet, the
+# shard handed back at once (pending, its run ended), not left to its lease.
+ID1=$("$EXPOSURE" sweep --store "$PG" --define --shards 1 "${OPTS[@]}" "$BLOCK" 2>/dev/null)
+lab_scan "$EXPOSURE" sweep --store "$PG" --worker --sweep "$ID1" --allow 198.18.32.0/24 \
+	--no-progress >/dev/null 2>"$WORK/c.err"
+rc=$?
+if [ $rc = 2 ] && grep -q 'refused' "$WORK/c.err" &&
+	[ "$(q "SELECT state, attempts FROM sweep_shards WHERE sweep = '$ID1'")" = "pending|1" ] &&
+	[ "$(q "SELECT count(*) FROM sweep_shard_runs WHERE sweep = '$ID1' AND ended_ms IS NOT NULL")" = 1 ]; then
+	ok "a worker not allowed the range: exit 2, its shard pending again at once"
+else
+	bad "not allowed: rc $rc, $(q "SELECT state, attempts FROM sweep_shards WHERE sweep = '$ID1'"): $(cat "$WORK/c.err")"
 fi
 
 # 2. Defined in 4 shards; two workers; A killed mid-shard, B takes it over after the lease.

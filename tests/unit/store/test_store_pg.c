@@ -481,6 +481,19 @@ static void test_shards(void **state)
 	store_shard_release(&s0);
 	store_shard_release(&s1);
 	store_shard_release(&s2);
+
+	/* A shard handed back unfinished: pending at once, claimed again as attempt 2. */
+	store_random_id(sw.id);
+	assert_int_equal(store_sweep_define(a, &sw, "{}", 1), 0);
+	assert_int_equal(store_shard_claim(a, sw.id, 60000, &s0), 0);
+	assert_int_equal(store_shard_unclaim(b, &s0), -ESTALE); /* not b's */
+	assert_int_equal(store_shard_unclaim(a, &s0), 0);
+	assert_int_equal(store_shard_unclaim(a, &s0), -ESTALE);
+	assert_int_equal(store_shard_claim(b, sw.id, 60000, &s1), 0);
+	assert_int_equal(s1.attempt, 2);
+	assert_int_equal(store_shard_renew(a, &s0, 60000), -ESTALE);
+	store_shard_release(&s0);
+	store_shard_release(&s1);
 	store_close(a);
 	store_close(b);
 }
