@@ -14,14 +14,17 @@
 
 #define PORTS_TEXT_MAX CHECK_PORTS_TEXT_MAX
 
-void checks_doors(struct sbuf *b, enum doors_style style)
+void checks_doors(struct sbuf *b, enum doors_style style, enum doors_set set)
 {
-	size_t n;
+	size_t n, named = 0;
 	const struct check_def *c = catalogue_checks(&n);
 	char ports[PORTS_TEXT_MAX];
 
 	for (size_t i = 0; i < n; i++) {
-		sbuf_add(b, i ? ", " : "");
+		if ((set == DOORS_2017 && !c[i].profile_2017) ||
+		    (set == DOORS_BEYOND && c[i].profile_2017))
+			continue;
+		sbuf_add(b, named++ ? ", " : "");
 		if (style == DOORS_TITLES) {
 			sbuf_add(b, c[i].title);
 			continue;

@@ -144,8 +144,15 @@ enum doors_style {
 	DOORS_TITLES,     /* "SSH, Telnet, ..., SKYSEA" */
 };
 
-/* Add the catalogue's checks, in catalogue order and joined by ", ", to b (its error tells). */
-void checks_doors(struct sbuf *b, enum doors_style style);
+/* Which of the catalogue's checks a usage text names. */
+enum doors_set {
+	DOORS_ALL,
+	DOORS_2017,  /* the 2017 profile's (the default) */
+	DOORS_BEYOND /* those only --profile extended runs */
+};
+
+/* Add the set's checks, in catalogue order and joined by ", ", to b (its error tells). */
+void checks_doors(struct sbuf *b, enum doors_style style, enum doors_set set);
 
 /*
  * Print text (one paragraph: words separated by spaces) on f, wrapped greedily so that no line

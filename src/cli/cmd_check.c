@@ -51,15 +51,19 @@ struct run {
 	bool reported; /* ...and its one line is already on stderr */
 };
 
-/* "Probe the dangerous doors (ssh 22, ...) of each TARGET": the doors read from the catalogue. */
+/* "Probe the dangerous doors of each TARGET: by default (ssh 22, ...); with --profile extended
+ * also (...)": the doors read from the catalogue, so the text follows its profiles. */
 static void usage_doors(FILE *f)
 {
 	struct sbuf b;
 
 	sbuf_init(&b, USAGE_PARA_MAX);
-	sbuf_add(&b, "Probe the dangerous doors (");
-	checks_doors(&b, DOORS_NAME_PORTS);
-	sbuf_add(&b, ") of each TARGET and say what is reachable.");
+	sbuf_add(&b, "Probe the dangerous doors of each TARGET and say what is reachable: by "
+	             "default those of the 2017 service (");
+	checks_doors(&b, DOORS_NAME_PORTS, DOORS_2017);
+	sbuf_add(&b, "); with --profile extended also ");
+	checks_doors(&b, DOORS_NAME_PORTS, DOORS_BEYOND);
+	sbuf_add(&b, ".");
 	text_wrap(f,
 	          b.err ? "Probe the dangerous doors of each TARGET and say what is reachable."
 	                : sbuf_str(&b),

@@ -20,7 +20,7 @@ static void usage_doors(FILE *f)
 
 	sbuf_init(&b, USAGE_PARA_MAX);
 	sbuf_add(&b, "Which dangerous doors (");
-	checks_doors(&b, DOORS_TITLES);
+	checks_doors(&b, DOORS_TITLES, DOORS_ALL);
 	sbuf_add(&b, ") does a machine leave open to the network, in plain words.");
 	text_wrap(f,
 	          b.err ? "Which dangerous doors does a machine leave open to the network, in "

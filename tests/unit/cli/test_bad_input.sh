@@ -125,7 +125,8 @@ assert [c for c in moved if c["check"] != "smb"] == [c for c in checks if c["che
 sky = next(c for c in checks if c["check"] == "skysea")
 assert (sky["first_port"], sky["last_port"], sky["findings"]) == (52300, 52315, ["skysea-port-exposed"])
 # The default list is the profile 2017; --profile extended lists every check, a UDP check's
-# ports with /udp in the text; the usage texts name every check of the catalogue.
+# ports with /udp in the text; the usage texts name every check of the catalogue (check's: the
+# default set, then the rest).
 every = json.loads(run("check", "--list", "--json", "--profile", "extended"))["checks"]
 assert [c["check"] for c in checks] == [c["check"] for c in every if "2017" in c["profiles"]]
 udp = lambda c: "/udp" if c["transport"] == "udp" else ""
@@ -134,7 +135,11 @@ for c, line in zip(every, run("check", "--list", "--profile", "extended").splitl
 main_help = " ".join(run("--help").split())
 check_help = " ".join(run("check", "--help").split())
 assert "(%s)" % ", ".join(c["title"] for c in every) in main_help, main_help
-assert "(%s)" % ", ".join("%s %s%s" % (c["check"], c["ports"], udp(c)) for c in every) in check_help
+door = lambda c: "%s %s%s" % (c["check"], c["ports"], udp(c))
+# check --help: the default set in brackets, then what --profile extended adds.
+assert "(%s); with --profile extended also %s." % (
+    ", ".join(door(c) for c in checks),
+    ", ".join(door(c) for c in every if "2017" not in c["profiles"])) in check_help, check_help
 PY
 
 echo "# $failed failed"

@@ -409,12 +409,15 @@ static void test_text_wrap(void **state)
 	wraps("\xe6\x97\xa5\xe6\x9c\xac abc", 5, "\xe6\x97\xa5\xe6\x9c\xac\nabc\n");
 }
 
-/* The usage texts' door lists name every check of the catalogue, in order, and nothing else. */
+/*
+ * The usage texts' door lists name the checks of their set (all, the 2017 profile's, the rest),
+ * in catalogue order, and nothing else.
+ */
 static void test_doors(void **state)
 {
 	size_t n;
 	const struct check_def *c = catalogue_checks(&n);
-	struct sbuf names, titles, want_names, want_titles;
+	struct sbuf names, titles, want_names, want_titles, d2017, beyond, want_2017, want_beyond;
 	char ports[CHECK_PORTS_TEXT_MAX];
 
 	(void)state;
@@ -422,17 +425,37 @@ static void test_doors(void **state)
 	sbuf_init(&titles, 4096);
 	sbuf_init(&want_names, 4096);
 	sbuf_init(&want_titles, 4096);
-	checks_doors(&names, DOORS_NAME_PORTS);
-	checks_doors(&titles, DOORS_TITLES);
+	sbuf_init(&d2017, 4096);
+	sbuf_init(&beyond, 4096);
+	sbuf_init(&want_2017, 4096);
+	sbuf_init(&want_beyond, 4096);
+	checks_doors(&names, DOORS_NAME_PORTS, DOORS_ALL);
+	checks_doors(&titles, DOORS_TITLES, DOORS_ALL);
+	checks_doors(&d2017, DOORS_NAME_PORTS, DOORS_2017);
+	checks_doors(&beyond, DOORS_NAME_PORTS, DOORS_BEYOND);
 	for (size_t i = 0; i < n; i++) {
+		struct sbuf *part = c[i].profile_2017 ? &want_2017 : &want_beyond;
+		char one[160];
+
 		check_ports_text(catalogue_ports(NULL, i), ports, sizeof(ports));
-		sbuf_addf(&want_names, "%s%s %s%s", i ? ", " : "", c[i].name, ports,
-		          c[i].transport == TRANSPORT_UDP ? "/udp" : "");
+		snprintf(one, sizeof(one), "%s %s%s", c[i].name, ports,
+		         c[i].transport == TRANSPORT_UDP ? "/udp" : "");
+		sbuf_addf(&want_names, "%s%s", i ? ", " : "", one);
+		sbuf_addf(part, "%s%s", part->len ? ", " : "", one);
 		sbuf_addf(&want_titles, "%s%s", i ? ", " : "", c[i].title);
 	}
 	assert_int_equal(names.err, 0);
 	assert_string_equal(sbuf_str(&names), sbuf_str(&want_names));
 	assert_string_equal(sbuf_str(&titles), sbuf_str(&want_titles));
+	assert_string_equal(sbuf_str(&d2017), sbuf_str(&want_2017));
+	assert_string_equal(sbuf_str(&beyond), sbuf_str(&want_beyond));
+	/* The default set is the seven doors of 2017, written as they always were. */
+	assert_string_equal(sbuf_str(&d2017), "ssh 22, telnet 23, netbios 139, smb 445, rdp 3389, "
+	                                      "vnc 5900, skysea 52300-52315");
+	sbuf_free(&d2017);
+	sbuf_free(&beyond);
+	sbuf_free(&want_2017);
+	sbuf_free(&want_beyond);
 	/* The seven doors of issue 2 are among them, written as they always were. */
 	assert_non_null(strstr(sbuf_str(&names), "smb 445"));
 	assert_non_null(strstr(sbuf_str(&names), "skysea 52300-52315"));
@@ -446,8 +469,8 @@ static void test_doors(void **state)
 	 * names every check with its ports. */
 	char *out, *line, *end;
 	CAPTURE(out, check_usage(f));
-	line = strstr(out, "Probe the dangerous doors (");
-	end = strstr(out, "reachable.\n"); /* the wrap may put "say what is" on the line before */
+	line = strstr(out, "Probe the dangerous doors of each TARGET");
+	end = strstr(out, "\nTARGET: ");
 	assert_non_null(line);
 	assert_non_null(end);
 	for (; line < end; line += strcspn(line, "\n") + 1)
