@@ -10,7 +10,15 @@
 # false positives, wall seconds, CPU seconds (user+sys of the tool), probes per CPU-second, and the
 # achieved rate where the tool says it. Every raw packet stays inside the lab's namespaces.
 #
-# Usage: sudo bench/bench_sweep.sh EXPOSURE_BINARY [ROUNDS] [RATES]
+# Send and receive paths (issue 13 §1's comparison): RUNS lists exposure's runs per round as
+# SEND/RECV/RETRIES (default: the four combinations of --send-path mmsg|txring and --recv-path
+# socket|tpacket3, one probe per pair, then the defaults with the default retries). mach_cpu_s is
+# the whole machine's busy CPU during the run (/proc/stat: user, nice, system, irq, softirq,
+# steal), which also holds the kernel's work for the tool's packets wherever it was accounted (the
+# target namespace's replies included, the same for every tool): meaningful on a quiet machine.
+#
+# Usage: sudo [RUNS="..."] [OTHERS=0] bench/bench_sweep.sh EXPOSURE_BINARY [ROUNDS] [RATES]
+#   (OTHERS=0: exposure's runs alone, no masscan or zmap)
 #   e.g. sudo bench/bench_sweep.sh build-bench/src/cli/exposure 3 "25000 50000 100000 150000"
 #        sudo bench/bench_sweep.sh EXPOSURE_BINARY rate   (exposure alone: the achieved rate of
 #        the first pass at --rate 1,000 to 200,000, three runs each, on blocks sized to ~1 s)
@@ -22,6 +30,7 @@
 set -u
 EXPOSURE=$(realpath "$1")
 ROUNDS=${2:-3}
+RUNS=${RUNS:-"mmsg/socket/0 mmsg/tpacket3/0 txring/socket/0 txring/tpacket3/0 mmsg/socket/3"}
 RATES=${3:-"25000 50000 100000 150000 200000"}
 HERE=$(cd "$(dirname "$0")" && pwd)
 export LAB_PREFIX=xpbsw$$
@@ -51,6 +60,11 @@ with open(sys.argv[1] + "/truth", "w") as t, open(sys.argv[1] + "/resp", "w") as
         t.write("%s %d\n" % (a, (22, 445)[x % 2]))
         r.write(a + "\n")
 PY
+# ALLRST=1: every address of the /16 answers (RST where no listener): 131,072 replies per sweep,
+# the receive paths' load; recall still counts the open pairs, "closed" the RSTs received.
+if [ "${ALLRST:-0}" = 1 ]; then
+	python3 -c 'for i in range(65536): print("198.19.%d.%d" % (i // 256, i % 256))' >"$WORK/resp"
+fi
 sort -u "$WORK/resp" -o "$WORK/resp"
 sweeplab_load "$WORK/truth" "$WORK/resp" || exit 1
 sort "$WORK/truth" -o "$WORK/truth"
@@ -61,7 +75,7 @@ echo "# veth s-range offloads: $(ip netns exec "$SCAN" ethtool -k s-range 2>/dev
 [ -n "$(ip netns exec "$SCAN" ethtool -k s-range 2>/dev/null)" ] ||
 	echo "# (ethtool not installed: the veth keeps the kernel's defaults: TSO/GSO/checksum offload on)"
 echo "# truth: $(wc -l <"$WORK/truth") open pairs of 131072"
-printf '%-16s %7s %5s %7s %4s %7s %7s %9s %9s\n' tool rate round recall fp wall_s cpu_s probes/cpu achieved
+printf '%-16s %7s %5s %7s %4s %7s %7s %9s %9s %10s\n' tool rate round recall fp wall_s cpu_s probes/cpu achieved mach_cpu_s
 
 # score FILE: recall and false positives of "ADDR PORT" lines against the truth.
 score()
@@ -73,11 +87,19 @@ score()
 	echo "$(awk -v h="$hit" -v n="$(wc -l <"$truth")" 'BEGIN { printf "%.4f", h / n }') $fp"
 }
 
-# timed CMD...: run, and leave "wall user sys" in $WORK/t
+# busy: the machine's busy jiffies so far (every CPU).
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+
+# timed CMD...: run, and leave "wall user sys" in $WORK/t, the machine's busy CPU seconds added
+# to $WORK/mach
 timed()
 {
-	local TIMEFORMAT="%R %U %S"
+	local TIMEFORMAT="%R %U %S" b0 m
+	b0=$(busy)
 	{ time "$@" >"$WORK/out" 2>"$WORK/err"; } 2>"$WORK/t"
+	m=$(cat "$WORK/mach" 2>/dev/null || echo 0)
+	awk -v m="$m" -v a="$b0" -v b="$(busy)" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { print m + (b - a) / hz }' >"$WORK/mach"
 }
 
 row()
@@ -86,22 +108,29 @@ row()
 	s=$(score "$WORK/found")
 	read -r wall user sys <"$WORK/t"
 	awk -v t="$tool" -v r="$rate" -v k="$round" -v s="$s" -v w="$wall" -v u="$user" \
-		-v y="$sys" -v p="$probes" -v a="$achieved" 'BEGIN {
+		-v y="$sys" -v p="$probes" -v a="$achieved" -v m="$(cat "$WORK/mach")" 'BEGIN {
 		split(s, f, " "); c = u + y;
-		printf "%-16s %7d %5d %7s %4d %7.2f %7.2f %9.0f %9s\n", t, r, k, f[1], f[2], w, c,
-			(c > 0 ? p / c : 0), a }'
+		printf "%-16s %7d %5d %7s %4d %7.2f %7.2f %9.0f %9s %10.2f\n", t, r, k, f[1], f[2],
+			w, c, (c > 0 ? p / c : 0), a, m }'
+	rm -f "$WORK/mach"
 }
 
+# run_exposure RATE ROUND SEND/RECV/RETRIES
 run_exposure()
 {
-	local rate=$1 round=$2 retries=$3 a
+	local rate=$1 round=$2 send recv retries a
+	IFS=/ read -r send recv retries <<<"$3"
 	timed lab_scan "$EXPOSURE" sweep --allow "$BLOCK" --ports 22,445 --ports-only --no-progress \
-		--rate "$rate" --retries "$retries" --wait 1000 "$BLOCK"
+		--rate "$rate" --retries "$retries" --wait 1000 --send-path "$send" \
+		--recv-path "$recv" "$BLOCK"
 	awk '$3 == "open" { print $1, $2 }' "$WORK/out" >"$WORK/found"
 	a=$(grep -o 'first pass [0-9]* in [0-9.]* s ([0-9]*/s)' "$WORK/err" | grep -o '([0-9]*' | tr -d '(')
-	row "exposure-r$retries" "$rate" "$round" \
+	row "x-${send/txring/ring}+${recv/tpacket3/tp3}-r$retries" "$rate" "$round" \
 		"$(grep -o 'sent [0-9]* in' "$WORK/err" | tail -1 | awk '{ print $2 }')" "${a:-?}"
 	grep -q 'dropped 0$' "$WORK/err" || grep -o 'dropped [0-9]*' "$WORK/err"
+	[ "${ALLRST:-0}" = 1 ] && grep -o 'replies [0-9]*.*closed [0-9]*' "$WORK/err"
+	grep -q 'not handed over 0$' "$WORK/err" || grep -o 'not handed over [0-9]*' "$WORK/err"
+	grep -q '^exposure sweep: send path' "$WORK/err" || head -c 300 "$WORK/err"
 }
 
 run_masscan()
@@ -204,10 +233,12 @@ fi
 
 for rate in $RATES; do
 	for round in $(seq 1 "$ROUNDS"); do
-		run_exposure "$rate" "$round" 0
+		for r in $RUNS; do
+			run_exposure "$rate" "$round" "$r"
+		done
+		[ "${OTHERS:-1}" = 0 ] && continue
 		run_masscan "$rate" "$round"
 		run_zmap "$rate" "$round"
-		run_exposure "$rate" "$round" 3
 	done
 	echo "# after rate $rate: $(uptime)"
 done

@@ -91,6 +91,8 @@ enum {
 	OPT_LEASE,
 	OPT_INTO,
 	OPT_COUNTS_FD,
+	OPT_SEND_PATH,
+	OPT_RECV_PATH,
 	OPT_HELP,
 };
 
@@ -122,6 +124,8 @@ static const struct option long_options[] = {
     {"lease", required_argument, NULL, OPT_LEASE},
     {"into-sweep", required_argument, NULL, OPT_INTO},
     {"counts-fd", required_argument, NULL, OPT_COUNTS_FD},
+    {"send-path", required_argument, NULL, OPT_SEND_PATH},
+    {"recv-path", required_argument, NULL, OPT_RECV_PATH},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -161,6 +165,11 @@ static void usage(FILE *f)
 	    "                      once per family\n"
 	    "  --wait MS           wait for late replies after the last probe (default 1000)\n"
 	    "  --max-hosts N       hosts diagnosed at once, 1..1024 (default 32)\n"
+	    "  --send-path PATH    how SYNs leave: mmsg (default; sendmmsg on a raw socket,\n"
+	    "                      routed by the kernel) or txring (a PACKET_TX_RING of Ethernet\n"
+	    "                      frames to the targets' one gateway, bypassing the qdisc)\n"
+	    "  --recv-path PATH    how replies come in: tpacket3 (default; a TPACKET_V3 ring)\n"
+	    "                      or socket (recvmmsg); docs/internals/SWEEP.md compares them\n"
 	    "  --ports-only        stage 1 only: print the open ports, diagnose nothing\n"
 	    "  --json              one JSON line per finished host (per open port with\n"
 	    "                      --ports-only)\n"
@@ -285,8 +294,7 @@ static int one_option(struct sweep_config *cfg, int c, const char *arg, char *er
 			memcpy(cfg->so.source6, a.bytes, 16);
 			return 0;
 		}
-		cfg->so.source = (uint32_t)a.bytes[0] << 24 | (uint32_t)a.bytes[1] << 16 |
-		                 (uint32_t)a.bytes[2] << 8 | a.bytes[3];
+		cfg->so.source = addr_v4_value(&a);
 		return 0;
 	case OPT_JSON:
 		cfg->json = true;
@@ -340,6 +348,19 @@ static int one_option(struct sweep_config *cfg, int c, const char *arg, char *er
 		if ((r = number("counts-fd", arg, 3, 65535, &v, err, errlen)) < 0)
 			return r;
 		cfg->counts_fd = (int)v;
+		return 0;
+	case OPT_SEND_PATH:
+		if (sweep_send_path_parse(arg, &cfg->so.send_path) < 0) {
+			snprintf(err, errlen, "--send-path wants mmsg or txring, not \"%s\"", arg);
+			return -ERR_SYNTAX;
+		}
+		return 0;
+	case OPT_RECV_PATH:
+		if (sweep_recv_path_parse(arg, &cfg->so.recv_path) < 0) {
+			snprintf(err, errlen, "--recv-path wants socket or tpacket3, not \"%s\"",
+			         arg);
+			return -ERR_SYNTAX;
+		}
 		return 0;
 	case OPT_HELP:
 		cfg->help = true;
@@ -940,7 +961,7 @@ static void on_signal(int sig)
 		sweep_stop(the_sweep);
 }
 
-static void summary(const struct sweep *s)
+static void summary(const struct sweep *s, const struct sweep_opts *o)
 {
 	struct sweep_stats st;
 
@@ -955,6 +976,9 @@ static void summary(const struct sweep *s)
 	        (unsigned long long)st.validated, (unsigned long long)st.invalid,
 	        (unsigned long long)st.open, (unsigned long long)st.closed,
 	        (unsigned long long)st.drops);
+	fprintf(stderr, "exposure sweep: send path %s, receive path %s, not handed over %llu\n",
+	        sweep_send_path_name(o->send_path), sweep_recv_path_name(o->recv_path),
+	        (unsigned long long)st.tx_lost);
 }
 
 static int run_sweep(struct sweep_config *cfg, struct space *sp)
@@ -1011,7 +1035,7 @@ static int run_sweep(struct sweep_config *cfg, struct space *sp)
 		goto out_stop;
 	}
 	uv_run(&run.loop, UV_RUN_DEFAULT);
-	summary(s);
+	summary(s, &cfg->so);
 	if (run.store && end_store(&run, s) < 0)
 		run.failed = true;
 	status = run.failed ? 2 : 0;

@@ -91,6 +91,23 @@ int addr_format(const struct addr *a, char *buf, size_t size)
 	return (int)strlen(buf);
 }
 
+struct addr addr_v4(uint32_t v)
+{
+	struct addr a = {.family = AF_INET};
+
+	a.bytes[0] = (uint8_t)(v >> 24);
+	a.bytes[1] = (uint8_t)(v >> 16);
+	a.bytes[2] = (uint8_t)(v >> 8);
+	a.bytes[3] = (uint8_t)v;
+	return a;
+}
+
+uint32_t addr_v4_value(const struct addr *a)
+{
+	return (uint32_t)a->bytes[0] << 24 | (uint32_t)a->bytes[1] << 16 |
+	       (uint32_t)a->bytes[2] << 8 | a->bytes[3];
+}
+
 bool addr_equal(const struct addr *a, const struct addr *b)
 {
 	return a->family == b->family && memcmp(a->bytes, b->bytes, 16) == 0;

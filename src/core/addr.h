@@ -58,6 +58,10 @@ int addr_format(const struct addr *a, char *buf, size_t size);
 /* True if both are the same family and address. */
 bool addr_equal(const struct addr *a, const struct addr *b);
 
+/* The IPv4 address v (host byte order), and back (a must be IPv4). */
+struct addr addr_v4(uint32_t v);
+uint32_t addr_v4_value(const struct addr *a);
+
 /* Classify a by the most specific special-purpose block that holds it (core/special.h). */
 enum addr_class addr_classify(const struct addr *a);
 

@@ -12,6 +12,7 @@
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -146,10 +147,11 @@ static int nothing_to_know(int err)
 	       err == -ESRCH;
 }
 
-/* The route's next hop (its gateway, else dst) and outgoing interface. */
-static int route_parse(const struct nlmsghdr *h, struct neigh_query *q)
+/* The route's next hop (its gateway, else dst: *gateway says which) and outgoing interface. */
+static int route_parse(const struct nlmsghdr *h, const struct addr *dst, struct addr *hop,
+                       int *ifindex, bool *gateway)
 {
-	size_t alen = addr_len(&q->dst);
+	size_t alen = addr_len(dst);
 
 	if (h->nlmsg_type != RTM_NEWROUTE || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
 		return -EPROTO;
@@ -159,15 +161,18 @@ static int route_parse(const struct nlmsghdr *h, struct neigh_query *q)
 
 	if (rt->rtm_type != RTN_UNICAST)
 		return -ENOENT; /* local, blackhole, unreachable...: no neighbour to wait for */
-	q->hop = q->dst;
-	q->ifindex = 0;
+	*hop = *dst;
+	*ifindex = 0;
+	*gateway = false;
 	for (const struct rtattr *a = RTM_RTA(rt); RTA_OK(a, left); a = RTA_NEXT(a, left)) {
-		if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) >= sizeof(int))
-			memcpy(&q->ifindex, RTA_DATA(a), sizeof(int));
-		else if (a->rta_type == RTA_GATEWAY && RTA_PAYLOAD(a) == alen)
-			memcpy(q->hop.bytes, RTA_DATA(a), alen);
+		if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) >= sizeof(int)) {
+			memcpy(ifindex, RTA_DATA(a), sizeof(int));
+		} else if (a->rta_type == RTA_GATEWAY && RTA_PAYLOAD(a) == alen) {
+			memcpy(hop->bytes, RTA_DATA(a), alen);
+			*gateway = true;
+		}
 	}
-	return q->ifindex > 0 ? 0 : -ENOENT;
+	return *ifindex > 0 ? 0 : -ENOENT;
 }
 
 static enum neigh_state state_of(uint16_t nud)
@@ -181,7 +186,9 @@ static enum neigh_state state_of(uint16_t nud)
 	return NEIGH_UNKNOWN; /* NUD_NOARP, NUD_NONE */
 }
 
-static int neigh_parse(const struct nlmsghdr *h, enum neigh_state *st, unsigned *age_ms)
+/* The entry's state, age, and (lladdr not NULL) its link-layer address: *lladdr_len bytes. */
+static int neigh_parse(const struct nlmsghdr *h, enum neigh_state *st, unsigned *age_ms,
+                       uint8_t *lladdr, size_t *lladdr_len)
 {
 	long ticks = sysconf(_SC_CLK_TCK);
 
@@ -198,6 +205,11 @@ static int neigh_parse(const struct nlmsghdr *h, enum neigh_state *st, unsigned 
 	     RTA_OK(a, left); a = RTA_NEXT(a, left)) {
 		struct nda_cacheinfo ci;
 
+		if (a->rta_type == NDA_LLADDR && lladdr != NULL &&
+		    RTA_PAYLOAD(a) <= NEIGH_LLADDR_MAX) {
+			*lladdr_len = RTA_PAYLOAD(a);
+			memcpy(lladdr, RTA_DATA(a), *lladdr_len);
+		}
 		if (a->rta_type != NDA_CACHEINFO || RTA_PAYLOAD(a) < sizeof ci)
 			continue;
 		memcpy(&ci, RTA_DATA(a), sizeof ci);
@@ -227,8 +239,10 @@ static void query_step(struct neigh_asker *a, struct neigh_query *q, const struc
 	unsigned age_ms = 0;
 	int rc = reply_error(h);
 
+	bool gateway;
+
 	if (rc == 0 && !q->asking_neigh) {
-		rc = route_parse(h, q);
+		rc = route_parse(h, &q->dst, &q->hop, &q->ifindex, &gateway);
 		if (rc == 0) {
 			q->asking_neigh = true;
 			rc = query_send(a, q);
@@ -236,7 +250,7 @@ static void query_step(struct neigh_asker *a, struct neigh_query *q, const struc
 				return;
 		}
 	} else if (rc == 0) {
-		rc = neigh_parse(h, &st, &age_ms);
+		rc = neigh_parse(h, &st, &age_ms, NULL, NULL);
 	}
 	query_answer(q, nothing_to_know(rc) ? 0 : rc, st, age_ms);
 }
@@ -404,4 +418,131 @@ void neigh_asker_close(struct neigh_asker *a)
 	uv_poll_stop(&a->poll);
 	uv_close((uv_handle_t *)&a->poll, asker_closed);
 	uv_close((uv_handle_t *)&a->timer, asker_closed);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* neigh_hop_get: the same requests, asked once and waited for.                               */
+
+/* Send r on the blocking path and wait for the message carrying its number; *out points into
+ * buf. An error reply is its error (an ACK is -ENOENT, as reply_error says). */
+static int exchange(int fd, struct nl_req *r, char *buf, size_t size, const struct nlmsghdr **out)
+{
+	uint64_t deadline = uv_hrtime() + NEIGH_REPLY_MS * NS_PER_MS;
+
+	if (send(fd, r, r->h.nlmsg_len, MSG_NOSIGNAL) < 0)
+		return -errno;
+	for (;;) {
+		uint64_t now = uv_hrtime();
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+		int k;
+
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		k = poll(&p, 1, (int)((deadline - now) / NS_PER_MS) + 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? -errno : -ETIMEDOUT;
+		n = recv(fd, buf, size, MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR || errno == ENOBUFS))
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		if ((size_t)n > size)
+			continue; /* truncated: never parsed */
+		size_t left = (size_t)n;
+
+		for (const struct nlmsghdr *h = (const struct nlmsghdr *)(const void *)buf;
+		     NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+			int e;
+
+			if (h->nlmsg_seq != r->h.nlmsg_seq)
+				continue;
+			if ((e = reply_error(h)) < 0)
+				return e;
+			*out = h;
+			return 0;
+		}
+	}
+}
+
+/* The hop's entry into out (state UNKNOWN when there is none). */
+static int hop_entry(int fd, uint32_t seq, struct neigh_hop *out, char *buf, size_t size)
+{
+	const struct nlmsghdr *h;
+	struct nl_req r;
+	unsigned age_ms;
+	int e;
+
+	req_init(&r, RTM_GETNEIGH, sizeof r.u.nd, seq);
+	r.u.nd.ndm_family = out->hop.family;
+	r.u.nd.ndm_ifindex = out->ifindex;
+	req_add_attr(&r, NDA_DST, out->hop.bytes, addr_len(&out->hop));
+	out->state = NEIGH_UNKNOWN;
+	out->lladdr_len = 0;
+	if ((e = exchange(fd, &r, buf, size, &h)) < 0)
+		return nothing_to_know(e) ? 0 : e;
+	return neigh_parse(h, &out->state, &age_ms, out->lladdr, &out->lladdr_len);
+}
+
+/* Ask the kernel to resolve the hop now (NTF_USE: neigh_event_send, as for a queued packet). */
+static int hop_use(int fd, uint32_t seq, const struct neigh_hop *hop, char *buf, size_t size)
+{
+	const struct nlmsghdr *h;
+	struct nl_req r;
+	int e;
+
+	req_init(&r, RTM_NEWNEIGH, sizeof r.u.nd, seq);
+	r.h.nlmsg_flags |= NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK;
+	r.u.nd.ndm_family = hop->hop.family;
+	r.u.nd.ndm_ifindex = hop->ifindex;
+	r.u.nd.ndm_state = NUD_NONE;
+	r.u.nd.ndm_flags = NTF_USE;
+	req_add_attr(&r, NDA_DST, hop->hop.bytes, addr_len(&hop->hop));
+	e = exchange(fd, &r, buf, size, &h);
+	return e == -ENOENT ? 0 : e; /* the ACK */
+}
+
+int neigh_hop_get(const struct addr *dst, unsigned wait_ms, struct neigh_hop *out)
+{
+	union {
+		struct nlmsghdr align;
+		char buf[NL_BUF];
+	} u;
+	const struct nlmsghdr *h;
+	struct nl_req r;
+	uint64_t t0 = uv_hrtime();
+	uint32_t seq = 1;
+	bool used = false;
+	int fd, e;
+
+	memset(out, 0, sizeof(*out));
+	if (dst->family != AF_INET && dst->family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if ((fd = neigh_socket_open()) < 0)
+		return fd;
+	req_init(&r, RTM_GETROUTE, sizeof r.u.rt, seq++);
+	r.u.rt.rtm_family = dst->family;
+	r.u.rt.rtm_dst_len = (unsigned char)(addr_len(dst) * 8);
+	req_add_attr(&r, RTA_DST, dst->bytes, addr_len(dst));
+	if ((e = exchange(fd, &r, u.buf, sizeof u.buf, &h)) < 0 ||
+	    (e = route_parse(h, dst, &out->hop, &out->ifindex, &out->gateway)) < 0)
+		goto out;
+	for (;;) {
+		if ((e = hop_entry(fd, seq++, out, u.buf, sizeof u.buf)) < 0)
+			goto out;
+		if ((out->state == NEIGH_RESOLVED && out->lladdr_len > 0) ||
+		    uv_hrtime() - t0 >= (uint64_t)wait_ms * NS_PER_MS)
+			break;
+		if (!used && out->state != NEIGH_RESOLVING) {
+			/* Refused without CAP_NET_ADMIN: then wait for somebody else's packet. */
+			(void)hop_use(fd, seq++, out, u.buf, sizeof u.buf);
+			used = true;
+		}
+		poll(NULL, 0, NEIGH_WAIT_STEP_MS);
+	}
+out:
+	close(fd);
+	return e;
 }

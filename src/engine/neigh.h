@@ -97,4 +97,30 @@ void neigh_cancel(struct neigh_query *q);
  */
 void neigh_asker_close(struct neigh_asker *a);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Asked once and blocking, outside any loop: the sweep's link-layer send path (src/sweep/). */
+
+#define NEIGH_LLADDR_MAX   32 /* MAX_ADDR_LEN of the kernel */
+#define NEIGH_WAIT_STEP_MS 10
+
+struct neigh_hop {
+	struct addr hop; /* the route's gateway, or dst on-link */
+	bool gateway;    /* the route has a gateway */
+	int ifindex;     /* the route's outgoing interface */
+	enum neigh_state state;
+	uint8_t lladdr[NEIGH_LLADDR_MAX]; /* the hop's link-layer address when resolved */
+	size_t lladdr_len;
+};
+
+/*
+ * The next hop towards dst (`ip route get`, then `ip neigh get`), each reply waited for at most
+ * NEIGH_REPLY_MS. If the hop is not resolved and wait_ms > 0, the kernel is asked to resolve it
+ * (RTM_NEWNEIGH with NTF_USE, as `ip neigh replace ... use`: the ARP or neighbour solicitation
+ * the kernel would send for our own first packet; needs CAP_NET_ADMIN, without it only an entry
+ * already there is found) and the entry is read again every NEIGH_WAIT_STEP_MS for up to wait_ms.
+ * Returns 0 with *out filled (out->state says whether lladdr is there), -ENOENT when there is no
+ * unicast route (local, unreachable...), or another negative errno.
+ */
+int neigh_hop_get(const struct addr *dst, unsigned wait_ms, struct neigh_hop *out);
+
 #endif

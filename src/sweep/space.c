@@ -93,8 +93,7 @@ full:
 
 static uint32_t v4(const struct addr *a)
 {
-	return (uint32_t)a->bytes[0] << 24 | (uint32_t)a->bytes[1] << 16 |
-	       (uint32_t)a->bytes[2] << 8 | a->bytes[3];
+	return addr_v4_value(a);
 }
 
 /* One block in text; where names its origin in messages ("" for an argument). */
@@ -337,10 +336,7 @@ static int check_policy(const struct space *s, const struct policy *p, char *err
 
 			if (space_excluded(s, v))
 				continue;
-			a.bytes[0] = (uint8_t)(v >> 24);
-			a.bytes[1] = (uint8_t)(v >> 16);
-			a.bytes[2] = (uint8_t)(v >> 8);
-			a.bytes[3] = (uint8_t)v;
+			a = addr_v4(v);
 			if (!policy_check(p, &a, &d)) {
 				policy_explain(p, &a, &d, err, errlen);
 				return -ERR_POLICY;

@@ -5,6 +5,7 @@
 #include "sweep/cookie.h"
 #include "sweep/packet.h"
 #include "sweep/perm.h"
+#include "sweep/ring.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,7 +37,9 @@ struct sweep {
 	struct sweep_opts o;
 	struct perm perm;
 	struct cookie_key key;
-	int tx, tx6, rx; /* tx6: only when the space lists IPv6 addresses */
+	int tx, tx6, rx;    /* tx6: only when the space lists IPv6 addresses */
+	struct tx_ring txr; /* --send-path txring, for IPv4 (tx stays -1) */
+	struct rx_ring rxr; /* --recv-path tpacket3 (on rx) */
 	sweep_found_cb *cb;
 	void *ud;
 	void (*done)(void *ud);
@@ -44,7 +47,7 @@ struct sweep {
 	pthread_t tx_thread, rx_thread;
 	bool tx_started, rx_started;
 	atomic_bool stop, rx_stop;
-	_Atomic uint64_t sent, replies, validated, invalid, open, closed, drops;
+	_Atomic uint64_t sent, replies, validated, invalid, open, closed, drops, tx_lost;
 	atomic_uint pass;
 	_Atomic uint64_t t0_ns, t1_ns;
 	_Atomic uint64_t first_sent, first_ns;
@@ -67,6 +70,38 @@ static void sleep_ns(uint64_t ns)
 		;
 }
 
+int sweep_send_path_parse(const char *s, enum sweep_send_path *out)
+{
+	if (strcmp(s, "mmsg") == 0)
+		*out = SWEEP_SEND_MMSG;
+	else if (strcmp(s, "txring") == 0)
+		*out = SWEEP_SEND_TXRING;
+	else
+		return -ERR_SYNTAX;
+	return 0;
+}
+
+int sweep_recv_path_parse(const char *s, enum sweep_recv_path *out)
+{
+	if (strcmp(s, "socket") == 0)
+		*out = SWEEP_RECV_SOCKET;
+	else if (strcmp(s, "tpacket3") == 0)
+		*out = SWEEP_RECV_TPACKET3;
+	else
+		return -ERR_SYNTAX;
+	return 0;
+}
+
+const char *sweep_send_path_name(enum sweep_send_path p)
+{
+	return p == SWEEP_SEND_TXRING ? "txring" : "mmsg";
+}
+
+const char *sweep_recv_path_name(enum sweep_recv_path p)
+{
+	return p == SWEEP_RECV_TPACKET3 ? "tpacket3" : "socket";
+}
+
 void sweep_opts_default(struct sweep_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -75,6 +110,8 @@ void sweep_opts_default(struct sweep_opts *o)
 	o->shards = 1;
 	o->wait_ms = SWEEP_WAIT_DEFAULT_MS;
 	o->retry_delay_ms = SWEEP_RETRY_DELAY_MS;
+	o->send_path = SWEEP_SEND_DEFAULT;
+	o->recv_path = SWEEP_RECV_DEFAULT;
 }
 
 /*
@@ -176,43 +213,87 @@ static void set_buf(int fd, int force, int plain, int size)
 		setsockopt(fd, SOL_SOCKET, plain, &size, sizeof(size));
 }
 
-static int open_sockets(struct sweep *s, char *err, size_t errlen)
+/*
+ * The receive socket: opened for no protocol, so that nothing arrives before the filter (and the
+ * ring) are in place, then bound on every interface to IPv4, or to every protocol when IPv6 is
+ * swept too (the filter picks IPv4 and IPv6).
+ */
+static int open_rx(struct sweep *s)
 {
-	int one = 1, r;
+	struct sockaddr_ll all = {.sll_family = AF_PACKET,
+	                          .sll_protocol = htons(s->sp->n_addrs6 ? ETH_P_ALL : ETH_P_IP)};
 	struct timeval tv = {.tv_usec = RCV_POLL_MS * 1000};
+	int one = 1, r;
 
-	/* Receive first: no reply may arrive before somebody listens. Every protocol when
-	 * IPv6 is swept too (the filter picks IPv4 and IPv6), else IPv4 alone. */
-	s->rx = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC,
-	               htons(s->sp->n_addrs6 ? ETH_P_ALL : ETH_P_IP));
-	if (s->rx < 0)
-		goto fail;
-	if ((r = attach_filter(s->rx, s->o.source, s->o.source6)) < 0) {
-		errno = -r;
-		goto fail;
-	}
+	if ((s->rx = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	if ((r = attach_filter(s->rx, s->o.source, s->o.source6)) < 0)
+		return r;
 #ifdef PACKET_IGNORE_OUTGOING
 	setsockopt(s->rx, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 #endif
-	set_buf(s->rx, SO_RCVBUFFORCE, SO_RCVBUF, RCV_BUF);
-	setsockopt(s->rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	/* IPPROTO_RAW implies IP_HDRINCL: the packet is ours from the IPv4 header on. */
-	s->tx = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (s->tx < 0)
+	(void)one;
+	if (s->o.recv_path == SWEEP_RECV_TPACKET3) {
+		if ((r = rx_ring_setup(&s->rxr, s->rx)) < 0)
+			return r;
+	} else {
+		set_buf(s->rx, SO_RCVBUFFORCE, SO_RCVBUF, RCV_BUF);
+		setsockopt(s->rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	if (bind(s->rx, (struct sockaddr *)&all, sizeof(all)) != 0)
+		return -errno;
+	return 0;
+}
+
+/* The send ring (IPv4): one gateway for every target block (its first and last address asked). */
+static int open_txring(struct sweep *s, char *err, size_t errlen)
+{
+	const struct space *sp = s->sp;
+	int r;
+
+	if ((r = tx_ring_open(&s->txr, space_addr(sp, 0), err, errlen)) < 0)
+		return r;
+	for (size_t i = 0; i < sp->n_blocks; i++) {
+		uint32_t first = sp->blocks[i].base, last = first + sp->blocks[i].size_minus_1;
+
+		if ((r = tx_ring_same_hop(&s->txr, first, err, errlen)) < 0 ||
+		    (r = tx_ring_same_hop(&s->txr, last, err, errlen)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int open_sockets(struct sweep *s, char *err, size_t errlen)
+{
+	int r;
+
+	/* Receive first: no reply may arrive before somebody listens. */
+	if ((r = open_rx(s)) < 0) {
+		errno = -r;
 		goto fail;
-	set_buf(s->tx, SO_SNDBUFFORCE, SO_SNDBUF, SND_BUF);
+	}
+	if (s->o.send_path == SWEEP_SEND_TXRING && s->sp->n_addrs4) {
+		if ((r = open_txring(s, err, errlen)) < 0)
+			return r;
+	} else {
+		/* IPPROTO_RAW implies IP_HDRINCL: the packet is ours from the IPv4 header on. */
+		s->tx = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+		if (s->tx < 0)
+			goto fail;
+		set_buf(s->tx, SO_SNDBUFFORCE, SO_SNDBUF, SND_BUF);
+	}
 	/*
-	 * IPv6: on Linux IPPROTO_RAW implies IPV6_HDRINCL too (RFC 3542 §3 has no such option),
-	 * but unlike IPv4 the kernel fills in nothing (rawv6_send_hdrinc sends the bytes as they
-	 * are): no payload length, no source, no checksum, no fragmentation. pkt_syn6_build writes
-	 * every field; the source is the route's (find_sources), so replies come back to us.
+	 * IPv6 (with either --send-path: the send ring frames IPv4 only): on Linux IPPROTO_RAW
+	 * implies IPV6_HDRINCL too (RFC 3542 §3 has no such option), but unlike IPv4 the kernel
+	 * fills in nothing (rawv6_send_hdrinc sends the bytes as they are): no payload length, no
+	 * source, no checksum, no fragmentation. pkt_syn6_build writes every field; the source is
+	 * the route's (find_sources), so replies come back to us.
 	 */
 	if (s->sp->n_addrs6) {
 		if ((s->tx6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW)) < 0)
 			goto fail;
 		set_buf(s->tx6, SO_SNDBUFFORCE, SO_SNDBUF, SND_BUF);
 	}
-	(void)one;
 	return 0;
 fail:
 	r = -errno;
@@ -261,7 +342,7 @@ int sweep_open(struct sweep **out, const struct space *sp, const struct sweep_op
 	s->o = *o;
 	s->cb = cb;
 	s->ud = ud;
-	s->tx = s->tx6 = s->rx = -1;
+	s->tx = s->tx6 = s->rx = s->txr.fd = -1;
 	if (s->o.shards == 0)
 		s->o.shards = 1;
 	if (s->o.rate == 0)
@@ -348,15 +429,44 @@ static void on_packet(struct sweep *s, const uint8_t *p, size_t len)
 		answered(s, ai, pi, t.flags, t.sport);
 }
 
+static void on_frame(void *ud, const uint8_t *p, size_t len)
+{
+	on_packet(ud, p, len);
+}
+
+static void add_drops(struct sweep *s)
+{
+	struct tpacket_stats st; /* the first two counters of tpacket_stats_v3 too */
+	socklen_t stlen = sizeof(st);
+
+	/* Reading resets the kernel's counters: each read is added. */
+	if (getsockopt(s->rx, SOL_PACKET, PACKET_STATISTICS, &st, &stlen) == 0)
+		atomic_fetch_add(&s->drops, st.tp_drops);
+}
+
+/* --recv-path tpacket3: retired blocks as they come; after the stop, one more wait (longer than
+ * the retire timeout) so that the replies of a block not yet full are read too. */
+static void rx_ring_main(struct sweep *s)
+{
+	while (!atomic_load(&s->rx_stop)) {
+		rx_ring_read(&s->rxr, s->rx, RCV_POLL_MS, on_frame, s);
+		add_drops(s);
+	}
+	rx_ring_read(&s->rxr, s->rx, RCV_POLL_MS, on_frame, s);
+	add_drops(s);
+}
+
 static void *rx_main(void *arg)
 {
 	struct sweep *s = arg;
 	static __thread uint8_t bufs[RCV_BATCH][RCV_SNAP];
 	struct mmsghdr msgs[RCV_BATCH];
 	struct iovec iov[RCV_BATCH];
-	struct tpacket_stats st;
-	socklen_t stlen;
 
+	if (s->o.recv_path == SWEEP_RECV_TPACKET3) {
+		rx_ring_main(s);
+		return NULL;
+	}
 	for (int i = 0; i < RCV_BATCH; i++) {
 		iov[i] = (struct iovec){bufs[i], RCV_SNAP};
 		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
@@ -366,9 +476,7 @@ static void *rx_main(void *arg)
 
 		for (int i = 0; i < n; i++)
 			on_packet(s, bufs[i], msgs[i].msg_len);
-		stlen = sizeof(st);
-		if (getsockopt(s->rx, SOL_PACKET, PACKET_STATISTICS, &st, &stlen) == 0)
-			atomic_fetch_add(&s->drops, st.tp_drops);
+		add_drops(s);
 	}
 	return NULL;
 }
@@ -411,11 +519,13 @@ struct batch {
 	struct mmsghdr msgs[SWEEP_BATCH_MAX];
 	unsigned n;
 	int fd;
+	bool v6;
 };
 
 static void batch_init(struct batch *b, int fd, bool v6)
 {
 	b->fd = fd;
+	b->v6 = v6;
 	for (unsigned i = 0; i < SWEEP_BATCH_MAX; i++) {
 		b->iov[i] = (struct iovec){b->pkt[i], v6 ? PKT_SYN6_LEN : PKT_SYN_LEN};
 		b->msgs[i].msg_hdr =
@@ -426,6 +536,22 @@ static void batch_init(struct batch *b, int fd, bool v6)
 	}
 }
 
+/* --send-path txring (IPv4): the batch into the ring's frames, then one sendto for them all. */
+static void flush_ring(struct sweep *s, struct batch *b)
+{
+	uint64_t lost = 0;
+
+	for (unsigned i = 0; i < b->n; i++)
+		if (tx_ring_put(&s->txr, b->pkt[i], PKT_SYN_LEN) < 0)
+			lost++;
+	if (tx_ring_flush(&s->txr) < 0)
+		lost += s->txr.pending; /* still in the ring: they leave with the next batch */
+	if (lost)
+		atomic_fetch_add_explicit(&s->tx_lost, lost, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->sent, b->n, memory_order_relaxed);
+	b->n = 0;
+}
+
 static void flush(struct sweep *s, struct batch *b, struct bucket *bk)
 {
 	unsigned done = 0, waits = 0;
@@ -433,6 +559,10 @@ static void flush(struct sweep *s, struct batch *b, struct bucket *bk)
 	if (b->n == 0)
 		return;
 	bucket_take(bk, b->n);
+	if (!b->v6 && s->txr.map != NULL) {
+		flush_ring(s, b);
+		return;
+	}
 	while (done < b->n && !atomic_load(&s->stop)) {
 		int r = sendmmsg(b->fd, b->msgs + done, b->n - done, 0);
 
@@ -448,6 +578,7 @@ static void flush(struct sweep *s, struct batch *b, struct bucket *bk)
 			continue;
 		}
 		done++;
+		atomic_fetch_add_explicit(&s->tx_lost, 1, memory_order_relaxed);
 	}
 	atomic_fetch_add_explicit(&s->sent, b->n, memory_order_relaxed);
 	b->n = 0;
@@ -628,6 +759,8 @@ void sweep_close(struct sweep *s)
 		close(s->tx);
 	if (s->tx6 >= 0)
 		close(s->tx6);
+	tx_ring_close(&s->txr);
+	rx_ring_close(&s->rxr);
 	if (s->rx >= 0)
 		close(s->rx);
 	free((void *)s->answered);
@@ -646,6 +779,7 @@ void sweep_get_stats(const struct sweep *s, struct sweep_stats *st)
 	st->open = atomic_load(&m->open);
 	st->closed = atomic_load(&m->closed);
 	st->drops = atomic_load(&m->drops);
+	st->tx_lost = atomic_load(&m->tx_lost);
 	st->pass = atomic_load(&m->pass);
 	st->first_sent = atomic_load(&m->first_sent);
 	st->first_s = (double)atomic_load(&m->first_ns) / 1e9;

@@ -24,6 +24,28 @@
 #define SWEEP_RETRY_DELAY_MS  500u  /* between passes */
 #define SWEEP_BATCH_MAX       64u
 
+/* How probes leave and replies come in (docs/internals/SWEEP.md, "Send and receive paths"). */
+enum sweep_send_path {
+	SWEEP_SEND_MMSG,   /* sendmmsg on a raw IPv4 socket: the kernel routes every packet */
+	SWEEP_SEND_TXRING, /* PACKET_TX_RING + PACKET_QDISC_BYPASS, Ethernet frames to one gateway
+	                    */
+};
+
+enum sweep_recv_path {
+	SWEEP_RECV_SOCKET,   /* recvmmsg on the filtered packet socket */
+	SWEEP_RECV_TPACKET3, /* a TPACKET_V3 block ring on the same socket */
+};
+
+/* The defaults, by measurement (bench/RESULTS.md, issue 13 paths; SWEEP.md says why). */
+#define SWEEP_SEND_DEFAULT SWEEP_SEND_MMSG
+#define SWEEP_RECV_DEFAULT SWEEP_RECV_TPACKET3
+
+/* "mmsg" / "txring", "socket" / "tpacket3": 0 and *out set, or -ERR_SYNTAX. */
+int sweep_send_path_parse(const char *s, enum sweep_send_path *out);
+int sweep_recv_path_parse(const char *s, enum sweep_recv_path *out);
+const char *sweep_send_path_name(enum sweep_send_path p);
+const char *sweep_recv_path_name(enum sweep_recv_path p);
+
 struct sweep_opts {
 	uint32_t source;     /* our address, host order; 0 = the route's to the first target */
 	uint8_t source6[16]; /* our IPv6 address; all zero = the route's to the first IPv6 one */
@@ -34,6 +56,8 @@ struct sweep_opts {
 	unsigned wait_ms;        /* after the last pass */
 	unsigned retry_delay_ms; /* between passes */
 	bool progress;           /* a live line on stderr */
+	enum sweep_send_path send_path;
+	enum sweep_recv_path recv_path;
 };
 
 /* Running counts (read at any time; updated with relaxed atomics). */
@@ -45,6 +69,7 @@ struct sweep_stats {
 	uint64_t open;       /* distinct (address, port) answering SYN-ACK */
 	uint64_t closed;     /* distinct (address, port) answering RST */
 	uint64_t drops;      /* packets the socket dropped (PACKET_STATISTICS) */
+	uint64_t tx_lost;    /* probes the send path could not hand over (counted in sent too) */
 	unsigned pass;       /* pass being sent, 0-based */
 	double elapsed_s;    /* from the first probe to the end */
 	uint64_t first_sent; /* probes of the first pass (every probe of the shard) */
