@@ -477,6 +477,13 @@ else
 	bad "progress line: $(tr '\r' '\n' <"$WORK/mixed.err" | tail -4)"
 fi
 
+# 10a'. The same mixed sweep through the send ring and the receive socket: the IPv4 probes leave
+# through the ring, the IPv6 ones through the AF_INET6 raw socket (the ring frames IPv4 only).
+sweep mixedring --allow 2001:db8::/32 --send-path txring --recv-path socket --rate 50000 \
+	--retries 1 --wait 300 --exclude "$WORK/exclude.mixed" "$WORK/targets6" ||
+	bad "mixed sweep through the send ring exited $?"
+same_as_truth mixedring "IPv4 block + IPv6 list, send ring for IPv4" "$WORK/truth.mixed"
+
 # 10b. The policy before any packet: IPv6 targets without --allow for them; a /120 refused.
 sweeplab_reset_counters
 lab_scan "$EXPOSURE" sweep --allow "$BLOCK" --ports 22,445 "$BLOCK" "$WORK/targets6" \
