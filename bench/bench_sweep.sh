@@ -222,7 +222,7 @@ PY
 	echo "# IPv6 list: $(wc -l <"$WORK/list6") addresses, $(wc -l <"$WORK/truth6") open pairs of 131072"
 	for rate in ${3:-50000 100000 150000 200000}; do
 		for round in 1 2 3; do
-			run_exposure "$rate" "$round" 0
+			run_exposure "$rate" "$round" mmsg/tpacket3/0
 			run_exposure6 "$rate" "$round" 0
 			run_exposure6 "$rate" "$round" 3
 		done
