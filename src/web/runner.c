@@ -620,11 +620,26 @@ static struct job *job_from_takeover(struct web *w, const struct store_takeover 
 	return j;
 }
 
+/* This node's rules allow every address j would probe (its own configuration decides what
+ * it probes, whichever node accepted the diagnosis). */
+static bool takeover_allowed(struct web *w, const struct job *j)
+{
+	struct target_decision d;
+
+	if (j->n_targets == 0)
+		return target_decide(&w->cfg.rules, &j->requester, &d);
+	for (size_t i = 0; i < j->n_targets; i++)
+		if (!target_decide(&w->cfg.rules, &j->targets[i].addr, &d))
+			return false;
+	return true;
+}
+
 /*
  * The node that accepted this diagnosis died; the store gave it to this node (queued, ours
- * now). Run it as if accepted here, under the same one-at-a-time rule and queue bound; what
- * cannot run (a record that does not open, a full queue, stopping) ends interrupted, as it
- * would have without a takeover. Heartbeat thread.
+ * now). Run it as if accepted here, under this node's target rules, the same one-at-a-time
+ * rule and queue bound; what cannot run (a record that does not open, an address this node
+ * refuses, a full queue, stopping) ends interrupted, as it would have without a takeover.
+ * Heartbeat thread.
  */
 void runner_takeover(void *ud, const struct store_takeover *t)
 {
@@ -632,7 +647,7 @@ void runner_takeover(void *ud, const struct store_takeover *t)
 	struct job *j = job_from_takeover(w, t);
 	bool ok = false;
 
-	if (j) {
+	if (j && takeover_allowed(w, j)) {
 		pthread_mutex_lock(&w->lock);
 		ok = !w->stopping && w->q_len + w->reserved < w->cfg.queue_max;
 		for (size_t i = 0; ok && i < j->n_targets; i++)
