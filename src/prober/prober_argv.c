@@ -8,13 +8,10 @@
 
 #include "core/decimal.h"
 #include "core/err.h"
+#include "core/sibling.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef EXPOSURE_LIBEXECDIR
@@ -68,44 +65,10 @@ int prober_argv_parse(int argc, char **argv, struct prober_conf *c, char *err, s
 	return 0;
 }
 
-static bool runnable(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
 int prober_exe_find(char *buf, size_t n, char *err, size_t errlen)
 {
-	const char *env = getenv("EXPOSURE_PROBER");
-	char self[PATH_MAX];
-	ssize_t len;
-	char *slash;
-
-	if (env && env[0]) {
-		snprintf(buf, n, "%s", env);
-		if (runnable(buf))
-			return 0;
-		snprintf(err, errlen, "EXPOSURE_PROBER=%s: not an executable file", env);
-		return -ENOENT;
-	}
-	/* next to this binary: the build tree, where exposure and exposure-prober lie together */
-	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (len > 0) {
-		self[len] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL) {
-			slash[1] = '\0';
-			if ((size_t)snprintf(buf, n, "%s" PROBER_EXE_NAME, self) < n &&
-			    runnable(buf))
-				return 0;
-		}
-	}
-	snprintf(buf, n, "%s", EXPOSURE_LIBEXECDIR "/exposure/" PROBER_EXE_NAME);
-	if (runnable(buf))
-		return 0;
-	snprintf(err, errlen, "no %s next to this binary nor in %s/exposure", PROBER_EXE_NAME,
-	         EXPOSURE_LIBEXECDIR);
-	return -ENOENT;
+	return sibling_find("EXPOSURE_PROBER", PROBER_EXE_NAME, EXPOSURE_LIBEXECDIR "/exposure",
+	                    X_OK, buf, n, err, errlen);
 }
 
 bool prober_test_hooks_built(void)

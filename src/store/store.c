@@ -4,13 +4,17 @@
 
 #include "core/err.h"
 #include "core/sbuf.h"
+#include "core/sibling.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 static const char *const status_names[STORE_STATUS_X_MAX] = {
     [STORE_QUEUED] = "queued",
@@ -106,6 +110,52 @@ void store_set_err(const struct store_opts *o, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * The PostgreSQL backend is a module, exposure-store-pg.so (store_pg.c, STORE.md "The
+ * PostgreSQL module"), loaded at the first postgresql:// store: libpq and what it pulls in
+ * (GnuTLS, Kerberos, LDAP, SASL: 20 libraries) cost about 2 ms of every start of the program,
+ * and most runs never open a PostgreSQL store. A program that links the backend itself (the
+ * tests that reach into it) has store_pg_ops defined, and then no module is loaded.
+ */
+extern const struct store_ops store_pg_ops __attribute__((weak));
+
+#ifndef EXPOSURE_MODULEDIR
+#define EXPOSURE_MODULEDIR "/usr/local/lib/exposure"
+#endif
+
+/* Not thread-safe: stores are opened from one thread (the command's, or serve's start). */
+static const struct store_ops *pg_ops(const struct store_opts *o)
+{
+	static const struct store_ops *ops;
+	char path[PATH_MAX], why[PATH_MAX + 64];
+	void *h;
+
+	if (&store_pg_ops != NULL)
+		return &store_pg_ops;
+	if (ops)
+		return ops;
+	if (sibling_find("EXPOSURE_STORE_PG", STORE_PG_MODULE, EXPOSURE_MODULEDIR, R_OK, path,
+	                 sizeof(path), why, sizeof(why)) < 0) {
+		store_set_err(o, "PostgreSQL: %s", why);
+		return NULL;
+	}
+	/* RTLD_NOW: a module that does not fit this program fails here, not at a later call;
+	 * never closed (its threads and libpq's state live as long as the process) */
+	if (!(h = dlopen(path, RTLD_NOW | RTLD_LOCAL)) ||
+	    !(ops = (const struct store_ops *)dlsym(h, "store_pg_ops"))) {
+		store_set_err(o, "PostgreSQL: %s", dlerror());
+		return NULL;
+	}
+	return ops;
+}
+
+static int pg_open(const char *conninfo, const struct store_opts *o, struct store **out)
+{
+	const struct store_ops *ops = pg_ops(o);
+
+	return ops ? ops->open(conninfo, o, out) : -ERR_UNSUPPORTED;
+}
+
 int store_open(const char *path, const struct store_opts *o, struct store **out)
 {
 	static const char sqlite_scheme[] = "sqlite:";
@@ -120,9 +170,9 @@ int store_open(const char *path, const struct store_opts *o, struct store **out)
 	/* postgresql://... and postgres://... are libpq URIs, given whole; postgresql:REST is
 	 * REST as a libpq key=value string, empty for the PG* environment variables. */
 	if (strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0)
-		return store_pg_ops.open(path, o, out);
+		return pg_open(path, o, out);
 	if (strncmp(path, "postgresql:", 11) == 0)
-		return store_pg_ops.open(path + 11, o, out);
+		return pg_open(path + 11, o, out);
 	if (strncmp(path, "postgres:", 9) == 0) {
 		store_set_err(o, "say postgresql:// or postgresql:KEY=VALUE for PostgreSQL");
 		return -ERR_UNSUPPORTED;

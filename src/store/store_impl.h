@@ -65,7 +65,9 @@ struct store {
 };
 
 extern const struct store_ops store_sqlite_ops;
+/* In the module exposure-store-pg.so (store.c loads it), or linked in by a test. */
 extern const struct store_ops store_pg_ops;
+#define STORE_PG_MODULE "exposure-store-pg.so"
 
 /* Write a one-line message into o->errbuf if the caller gave one. */
 void store_set_err(const struct store_opts *o, const char *fmt, ...)

@@ -50,6 +50,7 @@ fi
 case $deb in /*) ;; *) deb=$PWD/$deb ;; esac
 dpkg-deb -c "$deb" >"$work/contents"
 for f in ./usr/bin/exposure ./usr/libexec/exposure/exposure-prober \
+    "./usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/exposure/exposure-store-pg.so" \
     ./etc/exposure/exposure.conf ./lib/systemd/system/exposure.service \
     ./usr/share/doc/exposure/deploy.md ./usr/share/doc/exposure/nginx-exposure.conf; do
 	grep -q " $f\$" "$work/contents" || fail "the package lacks $f"
@@ -82,6 +83,11 @@ d = json.load(open(sys.argv[1]))
 assert d["target"] == "127.0.0.1", d.get("target")
 assert len(d["checks"]) >= 7, len(d["checks"])
 PY
+# The PostgreSQL module, loaded from its installed place at a postgresql: store: nothing
+# listens on port 1, so libpq itself must say so (a module not found or not fitting says so).
+/usr/bin/exposure report --store 'postgresql://127.0.0.1:1/none?connect_timeout=2' \
+    >"$work/pg.out" 2>&1 && fail "report on a PostgreSQL store nobody serves succeeded"
+grep -q 'cannot connect to PostgreSQL' "$work/pg.out" || fail "the PostgreSQL module: $(cat "$work/pg.out")"
 
 unit=/lib/systemd/system/exposure.service
 systemd-analyze verify "$unit" >"$work/verify.log" 2>&1 || { cat "$work/verify.log" >&2; fail "systemd-analyze verify"; }
@@ -104,7 +110,8 @@ DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=120 e
     >"$work/purge.log" 2>&1 || { cat "$work/purge.log" >&2; fail "apt-get purge"; }
 installed=0
 ! dpkg-query -W -f='${Status}' exposure 2>/dev/null | grep -q 'installed' || fail "still installed"
-for f in /usr/bin/exposure /usr/libexec/exposure /etc/exposure $unit /usr/share/doc/exposure; do
+for f in /usr/bin/exposure /usr/libexec/exposure /etc/exposure $unit /usr/share/doc/exposure \
+    "/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/exposure"; do
 	[ ! -e "$f" ] || fail "$f left after purge"
 done
 echo "ok: package built, installed, run, verified and removed"

@@ -4,7 +4,8 @@ probing needs, and starts OpenSSL only when a check of the run may speak TLS.
 
 - Its NEEDED entries (readelf -d) name none of the front's libraries (libpq, SQLite,
   libmicrohttpd, libsodium) and no library they pull in (GnuTLS, Kerberos, LDAP); the front no
-  longer links libseccomp (the sandbox is the prober's alone).
+  longer links libseccomp (the sandbox is the prober's alone) nor libpq (the PostgreSQL store
+  is a module, docs/internals/STORE.md).
 - A running prober of `exposure check` (found as the check's child, read once its seccomp filter
   is on): /proc/PID/maps holds none of those libraries; /proc/PID/io counts the bytes it read.
   OPENSSL_CONF names a 4 MiB configuration file made here: a prober for the ssh check alone
@@ -118,6 +119,8 @@ def main():
           any(n.startswith("libseccomp") for n in pn), "the prober links OpenSSL and libseccomp")
     check(not any(n.startswith("libseccomp") for n in fn),
           "the front does not link libseccomp: %s" % " ".join(fn))
+    check(not any(n.startswith("libpq") for n in fn),
+          "the front does not link libpq (its PostgreSQL store is a module)")
 
     with tempfile.NamedTemporaryFile("w", prefix="exposure-openssl-", suffix=".cnf") as conf:
         line = "# " + "x" * 1021 + "\n"
