@@ -17,6 +17,8 @@
 # (default `exposure check`) of BEFORE and AFTER (two binaries, REPS each). Prints a Markdown
 # fragment for bench/RESULTS.md: medians, the machine load, and per check the verdict of each
 # tool in the last round (and how many rounds agreed).
+# ONLY_2017=1: the 2017 profile of BEFORE and AFTER only (no extended run, no nmap), for a
+# start-up comparison (bench/bench_startup.sh); REPS rounds.
 # Usage (root): bench/bench_extended.sh BEFORE-exposure AFTER-exposure
 #   e.g. nohup timeout 1200 bench/bench_extended.sh /tmp/b12-before/build-rel/src/cli/exposure \
 #        build-rel/src/cli/exposure >/tmp/bench12.md 2>/tmp/bench12.err &
@@ -32,6 +34,7 @@ export LAB_TELNETD_LAUNCHER=${LAB_TELNETD_LAUNCHER:-socat}
 # shellcheck source=tests/lab/pg.sh
 . "$root/tests/lab/pg.sh"
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 2; }
+ONLY_2017=${ONLY_2017:-}
 for t in nmap jq redis-server mariadbd memcached miniupnpd rsync tgtd rpcbind; do
 	command -v "$t" >/dev/null || { echo "bench: $t missing" >&2; exit 2; }
 done
@@ -234,12 +237,16 @@ n_verdicts()
 : >"$work/t-after"
 load_start=$(uptime | sed 's/.*load average: //')
 for rep in $(seq 1 "$REPS"); do
-	wall_ms "$work/ext.json" "$AFTER" check --json --profile extended "${ALLOW[@]}" "$A" \
-		>>"$work/t-ext"
-	x_verdicts "$work/ext.json" >"$work/v-ext-$rep"
+	if [ -z "$ONLY_2017" ]; then
+		wall_ms "$work/ext.json" "$AFTER" check --json --profile extended "${ALLOW[@]}" "$A" \
+			>>"$work/t-ext"
+		x_verdicts "$work/ext.json" >"$work/v-ext-$rep"
+	fi
 	wall_ms "$work/before.json" "$BEFORE" check --json "${ALLOW[@]}" "$A" >>"$work/t-before"
 	wall_ms "$work/after.json" "$AFTER" check --json "${ALLOW[@]}" "$A" >>"$work/t-after"
-	if [ "$rep" -le "$NMAP_REPS" ]; then
+	x_verdicts "$work/before.json" >"$work/v-before-$rep"
+	x_verdicts "$work/after.json" >"$work/v-after-$rep"
+	if [ -z "$ONLY_2017" ] && [ "$rep" -le "$NMAP_REPS" ]; then
 		wall_ms "$work/nmap.txt" nmap "${NMAP_ARGS[@]}" -oX "$work/nmap.xml" "$A" >>"$work/t-nmap"
 		n_verdicts "$work/nmap.xml" >"$work/v-nmap-$rep"
 		cp "$work/nmap.xml" "$work/nmap-$rep.xml"
@@ -250,6 +257,26 @@ for rep in $(seq 1 "$REPS"); do
 done
 load_end=$(uptime | sed 's/.*load average: //')
 [ -n "${KEEP:-}" ] && cp -r "$work" "$KEEP"
+if [ -n "$ONLY_2017" ]; then
+	mb=$(median <"$work/t-before")
+	ma=$(median <"$work/t-after")
+	same=$(cat "$work"/v-before-* "$work"/v-after-* | sort | uniq -c | awk -v n=$((2 * REPS)) \
+		'$1 != n' | wc -l)
+	echo "The 2017 profile (\`exposure check --json\`) on the all-open host $A (bench_extended.sh's"
+	echo "lab, ONLY_2017=1), $REPS rounds, before and after interleaved; release builds: before ="
+	echo "\`$BEFORE\`, after = \`$AFTER\`. Machine load (uptime, 1/5/15 min): $load_start at the"
+	echo "start, $load_end at the end."
+	echo
+	echo "| exposure check (2017 profile) | median wall time | runs (ms) |"
+	echo "| --- | --- | --- |"
+	echo "| before | **$mb ms** | $(tr '\n' ' ' <"$work/t-before")|"
+	echo "| after | **$ma ms** | $(tr '\n' ' ' <"$work/t-after")|"
+	echo
+	echo "After / before: $(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.2f", a / b }');" \
+		"verdicts per check the same in every run of both: $([ "$same" = 0 ] && echo yes ||
+			echo "no ($same differ)")."
+	exit 0
+fi
 me=$(median <"$work/t-ext")
 mn=$(median <"$work/t-nmap")
 mb=$(median <"$work/t-before")
