@@ -971,6 +971,52 @@ static void test_notify(void **state)
 	store_close(b);
 }
 
+/*
+ * A statement the database refuses in the middle of a pipelined batch (here a trigger that
+ * raises; a full disk would do the same): the batch fails and says so, its result is not in
+ * the database, and the next batches on the same writer connection commit (the aborted
+ * transaction was rolled back after the pipeline's sync point).
+ */
+static void test_failed_statement(void **state)
+{
+	struct store *st = open_ok(0, 0);
+	struct new_diag d[3];
+	struct store_diagnosis got;
+	struct store_stats stats;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "198.18.3.%d", i + 1);
+		assert_int_equal(new_diag_make(&d[i], &key1, a, 100 + i), 0);
+		assert_int_equal(store_create(st, &d[i].nd), 0);
+	}
+	raw_exec(
+	    "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS"
+	    " $$BEGIN RAISE EXCEPTION 'boom'; END$$;"
+	    "CREATE TRIGGER boom BEFORE INSERT ON findings FOR EACH ROW EXECUTE FUNCTION boom()");
+	assert_int_equal(store_set_status(st, d[0].id, STORE_RUNNING, 200), 0);
+	save(st, d[1].id, 300, "{}", 4, 2, 0); /* findings: the trigger refuses */
+	assert_true(store_flush(st) < 0);
+	store_get_stats(st, &stats);
+	assert_true(stats.failing >= 1);
+	assert_int_equal(store_get(st, d[1].id, &got), 0);
+	assert_true(got.status != STORE_DONE); /* nothing of the failed batch (queued, or
+	                                        * interrupted by a lease round meanwhile) */
+	store_diagnosis_done(&got);
+	raw_exec("DROP TRIGGER boom ON findings");
+	save(st, d[2].id, 400, "{}", 4, 2, 0);
+	assert_int_equal(store_flush(st), 0);
+	store_get_stats(st, &stats);
+	assert_int_equal(stats.failing, 0);
+	assert_int_equal(store_get(st, d[2].id, &got), 0);
+	assert_int_equal(got.status, STORE_DONE);
+	store_diagnosis_done(&got);
+	assert_int_equal(raw_int("SELECT count(*) FROM findings"), 2);
+	store_close(st);
+}
+
 static void pg_ctl(const char *what)
 {
 	char cmd[600];
@@ -1036,6 +1082,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup(test_migrations_from_every_version, setup),
 	    cmocka_unit_test_setup(test_contract, setup),
 	    cmocka_unit_test_setup(test_groups, setup),
+	    cmocka_unit_test_setup(test_failed_statement, setup),
 	    cmocka_unit_test_setup(test_sweeps, setup),
 	    cmocka_unit_test_setup(test_shards, setup),
 	    cmocka_unit_test_setup(test_two_nodes, setup),
