@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -440,19 +441,32 @@ static struct prober_slot *least_loaded(struct pool *p)
 	return best;
 }
 
-/* Exec'd image: its socket on 3, nothing else but 0..2 (CLOEXEC closes the rest). */
-static void child_exec(struct pool *p, int fd)
+/*
+ * Start the prober image with its socket on 3 and nothing else but 0..2 (CLOEXEC closes the
+ * rest). posix_spawn, which glibc runs with vfork's semantics: the front's pages are neither
+ * copied nor write-protected while the child execs (a fork of a front with many libraries
+ * mapped, then copy-on-write faults in the front until the exec), and an exec that fails is an
+ * error here instead of a child exiting 127.
+ */
+static int start_image(const struct pool *p, int fd, pid_t *pid)
 {
-	if (fd != 3 && dup2(fd, 3) < 0)
-		_exit(127);
-	execv(p->exe, p->o.argv);
-	_exit(127);
+	posix_spawn_file_actions_t fa;
+	int r;
+
+	if ((r = posix_spawn_file_actions_init(&fa)) != 0)
+		return -r;
+	/* a dup2 onto itself clears FD_CLOEXEC (POSIX.1-2024; glibc since 2.29) */
+	r = posix_spawn_file_actions_adddup2(&fa, fd, 3);
+	if (r == 0)
+		r = posix_spawn(pid, p->exe, &fa, NULL, p->o.argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	return -r;
 }
 
 static int spawn(struct prober_slot *s)
 {
 	struct pool *p = s->pool;
-	int sv[2];
+	int sv[2], r = 0;
 	pid_t pid;
 
 	if (s->pid > 0) /* the one before, SIGKILLed and not reaped yet: it dies at once */
@@ -460,17 +474,14 @@ static int spawn(struct prober_slot *s)
 	s->pid = 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	if (!(s->in = malloc(2 * FRAME_MAX)) || (pid = fork()) < 0) {
-		int e = s->in ? errno : ENOMEM;
-
+	if (!(s->in = malloc(2 * FRAME_MAX)) || (r = start_image(p, sv[1], &pid)) < 0) {
+		r = s->in ? r : -ENOMEM;
 		free(s->in);
 		s->in = NULL;
 		close(sv[0]);
 		close(sv[1]);
-		return -e;
+		return r;
 	}
-	if (pid == 0)
-		child_exec(p, sv[1]);
 	close(sv[1]);
 	s->pid = pid;
 	s->in_len = 0;
