@@ -12,6 +12,8 @@
 #      program) from the same spawner;
 #   3. the 2017 profile on bench_extended.sh's all-open lab host (ONLY_2017=1, LAB_REPS rounds,
 #      default 11), unless NO_LAB=1.
+# PRE=/path/exposure adds a third binary from before the prober existed (5cfcf29: no
+# --no-sandbox): its `check ::1` in part 1's rounds, and a second lab comparison PRE vs AFTER.
 # Prints a Markdown fragment for bench/RESULTS.md.
 # Usage (root): bench/bench_startup.sh BEFORE-exposure AFTER-exposure
 #   e.g. flock /work/brief/bench.lock bench/bench_startup.sh \
@@ -24,16 +26,18 @@ BEFORE=$(realpath "$1")
 AFTER=$(realpath "$2")
 REPS=${REPS:-31}
 LAB_REPS=${LAB_REPS:-11}
+PRE=${PRE:+$(realpath "$PRE")}
 
 echo "### Issue 12: the start-up of exposure check, before and after ($(date -u +%Y-%m-%d))"
 echo
 echo "Machine: $(nproc) CPUs, kernel $(uname -r). Release builds (\`-Dbuildtype=release"
 echo "-Dtests=disabled\`): before = \`$BEFORE\`, after = \`$AFTER\`."
 echo
-/usr/bin/python3 - "$BEFORE" "$AFTER" "$REPS" <<'PY'
+[ -n "$PRE" ] && echo "Pre-prober = \`$PRE\`." && echo
+/usr/bin/python3 - "$BEFORE" "$AFTER" "$REPS" "$PRE" <<'PY'
 import os, resource, statistics, subprocess, sys, time
 
-before, after, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+before, after, reps, pre = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 prober = os.path.join(os.path.dirname(after), "exposure-prober")
 null = os.open(os.devnull, os.O_RDWR)
 
@@ -69,6 +73,8 @@ cases = [("before: exposure check ::1", [before, "check", "::1"]),
          ("after: exposure check ::1", [after, "check", "::1"]),
          ("before: exposure check --no-sandbox ::1", [before, "check", "--no-sandbox", "::1"]),
          ("after: exposure check --no-sandbox ::1", [after, "check", "--no-sandbox", "::1"])]
+if pre:
+    cases.insert(0, ("pre-prober: exposure check ::1", [pre, "check", "::1"]))
 res = {n: [] for n, _ in cases}
 l0 = load()
 for _ in range(3):  # warm the page cache, not counted
@@ -83,7 +89,8 @@ for _ in range(reps):
 l1 = load()
 print("1. `exposure check ::1`, every port closed (16 ports, the 2017 profile), %d rounds, the"
       % reps)
-print("four commands interleaved in each round (after 3 rounds of warm-up); wall time from")
+print("%d commands interleaved in each round (after 3 rounds of warm-up); wall time from"
+      % len(cases))
 print("posix_spawn to waitpid, CPU = user + system of the process and its prober (the children's")
 print("rusage). Load (1/5/15 min): %s at the start, %s at the end." % (" ".join(l0), " ".join(l1)))
 print()
@@ -127,12 +134,17 @@ PY
 if [ -z "${NO_LAB:-}" ]; then
 	echo "3. $(ONLY_2017=1 REPS=$LAB_REPS "$here/bench_extended.sh" "$BEFORE" "$AFTER")"
 	echo
+	if [ -n "$PRE" ]; then
+		echo "4. The same, pre-prober (as before) against after: $(ONLY_2017=1 REPS=$LAB_REPS \
+			"$here/bench_extended.sh" "$PRE" "$AFTER")"
+		echo
+	fi
 fi
 echo "Commands:"
 echo
 echo '```'
-echo "REPS=$REPS LAB_REPS=$LAB_REPS bench/bench_startup.sh BEFORE AFTER"
+echo "${PRE:+PRE=PRE }REPS=$REPS LAB_REPS=$LAB_REPS bench/bench_startup.sh BEFORE AFTER"
 echo "BEFORE|AFTER check ::1;  BEFORE|AFTER check --no-sandbox ::1"
 echo "AFTER's exposure-prober 2 512 64 0 1000 100 10000 6 S 0 T 1024 3<(EOF)"
-echo "ONLY_2017=1 REPS=$LAB_REPS bench/bench_extended.sh BEFORE AFTER"
+echo "ONLY_2017=1 REPS=$LAB_REPS bench/bench_extended.sh BEFORE AFTER   (and PRE AFTER)"
 echo '```'
