@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,17 +124,12 @@ extern const struct store_ops store_pg_ops __attribute__((weak));
 #define EXPOSURE_MODULEDIR "/usr/local/lib/exposure"
 #endif
 
-/* Not thread-safe: stores are opened from one thread (the command's, or serve's start). */
-static const struct store_ops *pg_ops(const struct store_opts *o)
+static const struct store_ops *pg_load(const struct store_opts *o)
 {
-	static const struct store_ops *ops;
 	char path[PATH_MAX], why[PATH_MAX + 64];
+	const struct store_ops *ops;
 	void *h;
 
-	if (&store_pg_ops != NULL)
-		return &store_pg_ops;
-	if (ops)
-		return ops;
 	if (sibling_find("EXPOSURE_STORE_PG", STORE_PG_MODULE, EXPOSURE_MODULEDIR, R_OK, path,
 	                 sizeof(path), why, sizeof(why)) < 0) {
 		store_set_err(o, "PostgreSQL: %s", why);
@@ -147,6 +143,24 @@ static const struct store_ops *pg_ops(const struct store_opts *o)
 		return NULL;
 	}
 	return ops;
+}
+
+/* The backend's operations: linked in, or the module's, loaded once (under a lock: a store
+ * may be opened from any thread). NULL with the reason in o's buffer. */
+static const struct store_ops *pg_ops(const struct store_opts *o)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static const struct store_ops *ops;
+	const struct store_ops *r;
+
+	if (&store_pg_ops != NULL)
+		return &store_pg_ops;
+	pthread_mutex_lock(&lock);
+	if (!ops)
+		ops = pg_load(o);
+	r = ops;
+	pthread_mutex_unlock(&lock);
+	return r;
 }
 
 static int pg_open(const char *conninfo, const struct store_opts *o, struct store **out)
