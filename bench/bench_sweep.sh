@@ -12,7 +12,7 @@
 #
 # Send and receive paths (issue 13 §1's comparison): RUNS lists exposure's runs per round as
 # SEND/RECV/RETRIES (default: the four combinations of --send-path mmsg|txring and --recv-path
-# socket|tpacket3, one probe per pair, then the defaults with the default retries). mach_cpu_s is
+# socket|tpacket3, one probe per pair, then the default paths with the default retries). mach_cpu_s is
 # the whole machine's busy CPU during the run (/proc/stat: user, nice, system, irq, softirq,
 # steal), which also holds the kernel's work for the tool's packets wherever it was accounted (the
 # target namespace's replies included, the same for every tool): meaningful on a quiet machine.
@@ -30,7 +30,7 @@
 set -u
 EXPOSURE=$(realpath "$1")
 ROUNDS=${2:-3}
-RUNS=${RUNS:-"mmsg/socket/0 mmsg/tpacket3/0 txring/socket/0 txring/tpacket3/0 mmsg/socket/3"}
+RUNS=${RUNS:-"mmsg/socket/0 mmsg/tpacket3/0 txring/socket/0 txring/tpacket3/0 mmsg/tpacket3/3"}
 RATES=${3:-"25000 50000 100000 150000 200000"}
 HERE=$(cd "$(dirname "$0")" && pwd)
 export LAB_PREFIX=xpbsw$$
