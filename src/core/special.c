@@ -5,6 +5,7 @@
 #include "core/err.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------------------------------ */
@@ -230,20 +231,35 @@ int special_cidr(const struct special_block *b, struct cidr *out)
 	return 0;
 }
 
+#define N_ROWS (sizeof(table) / sizeof(table[0]))
+
+/*
+ * The rows parsed once (they are constant; test_special proves each parses): parsing them for
+ * every lookup was a third of exposure sweep's CPU, whose policy looks up every address of the
+ * space (perf, bench/RESULTS.md issue 13 paths).
+ */
+static struct cidr parsed[N_ROWS];
+static bool parsed_ok[N_ROWS];
+static pthread_once_t parse_once = PTHREAD_ONCE_INIT;
+
+static void parse_rows(void)
+{
+	for (size_t i = 0; i < N_ROWS; i++)
+		parsed_ok[i] = special_cidr(&table[i], &parsed[i]) == 0;
+}
+
 const struct special_block *special_lookup(const struct addr *a)
 {
 	const struct special_block *best = NULL;
 	unsigned best_prefix = 0;
 
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-		struct cidr c;
-
-		/* The rows are constant; test_special proves each parses. */
-		if (special_cidr(&table[i], &c) < 0 || !cidr_contains(&c, a))
+	pthread_once(&parse_once, parse_rows);
+	for (size_t i = 0; i < N_ROWS; i++) {
+		if (!parsed_ok[i] || !cidr_contains(&parsed[i], a))
 			continue;
-		if (!best || c.prefix > best_prefix) {
+		if (!best || parsed[i].prefix > best_prefix) {
 			best = &table[i];
-			best_prefix = c.prefix;
+			best_prefix = parsed[i].prefix;
 		}
 	}
 	return best;
