@@ -100,19 +100,20 @@ static const char *const sql_text[SQL_X_MAX] = {
                    " WHERE id = $1 AND status IN ('queued', 'running') RETURNING id, n),"
                    " l AS (DELETE FROM live_checks WHERE diag IN (SELECT n FROM u))"
                    " SELECT pg_notify('exposure_diagnoses', id) FROM u",
-    /* The whole result in one statement: the row, its document and its child rows. */
+    /* The whole result in one statement: the row, its document and its child rows. Plain
+     * inserts: u matches a diagnosis once only (the one step to done), and its rows come only
+     * with it (row_arrays keeps one per check and port), so no row can be there already; an
+     * ON CONFLICT clause made each of the ~23 a speculative insertion (about 5% of the
+     * server's CPU per diagnosis, bench/RESULTS.md). */
     [SQL_RESULT] =
         "WITH u AS (UPDATE diagnoses SET status = 'done', finished_ms = $2, risk = $3,"
         "   checks_summary = $4, findings_summary = $5, families = $6, resume = NULL"
         "   WHERE id = $1 AND status IN ('queued', 'running') RETURNING n),"
         " l AS (DELETE FROM live_checks WHERE diag IN (SELECT n FROM u)),"
-        " d AS (INSERT INTO documents (diag, json) SELECT n, $7 FROM u"
-        "   ON CONFLICT (diag) DO UPDATE SET json = excluded.json),"
+        " d AS (INSERT INTO documents (diag, json) SELECT n, $7 FROM u),"
         " c AS (INSERT INTO check_results (diag, check_name, port, state, reason, rtt_ms,"
         "   service) SELECT u.n, x.* FROM u, unnest($8::text[], $9::int[], $10::text[],"
-        "   $11::text[], $12::float8[], $13::text[]) AS x"
-        "   ON CONFLICT (diag, check_name, port) DO UPDATE SET state = excluded.state,"
-        "   reason = excluded.reason, rtt_ms = excluded.rtt_ms, service = excluded.service),"
+        "   $11::text[], $12::float8[], $13::text[]) AS x),"
         " f AS (INSERT INTO findings (diag, seq, check_name, finding, severity, confidence)"
         "   SELECT u.n, x.o - 1, x.c, x.f, x.s, x.k FROM u, unnest($14::text[], $15::text[],"
         "   $16::text[], $17::text[]) WITH ORDINALITY AS x(c, f, s, k, o))"
