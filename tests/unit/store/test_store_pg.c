@@ -983,6 +983,7 @@ static void test_failed_statement(void **state)
 	struct new_diag d[3];
 	struct store_diagnosis got;
 	struct store_stats stats;
+	long long conns;
 
 	(void)state;
 	for (int i = 0; i < 3; i++) {
@@ -992,6 +993,8 @@ static void test_failed_statement(void **state)
 		assert_int_equal(new_diag_make(&d[i], &key1, a, 100 + i), 0);
 		assert_int_equal(store_create(st, &d[i].nd), 0);
 	}
+	conns =
+	    raw_int("SELECT sum(pid) FROM pg_stat_activity WHERE application_name = 'exposure'");
 	raw_exec(
 	    "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS"
 	    " $$BEGIN RAISE EXCEPTION 'boom'; END$$;"
@@ -1014,6 +1017,11 @@ static void test_failed_statement(void **state)
 	assert_int_equal(got.status, STORE_DONE);
 	store_diagnosis_done(&got);
 	assert_int_equal(raw_int("SELECT count(*) FROM findings"), 2);
+	/* On the same connections (the same backends): the pipeline was read to its sync point,
+	 * not dropped. */
+	assert_int_equal(
+	    raw_int("SELECT sum(pid) FROM pg_stat_activity WHERE application_name = 'exposure'"),
+	    conns);
 	store_close(st);
 }
 
