@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* TLS through memory BIOs for a probe's connection (tls.h). */
+/*
+ * TLS through memory BIOs for a probe's connection (tls.h): OpenSSL's side, built as the module
+ * exposure-tls.so that tls_load.c loads at the first etls_init() (or linked in by a test), so
+ * that a process without a TLS check never loads libssl and libcrypto. Only the table at the
+ * end is visible outside.
+ */
 #include "engine/tls.h"
 #include "core/err.h"
 
@@ -19,19 +24,11 @@ struct etls {
 };
 
 static SSL_CTX *ctx;
-static bool off; /* etls_off(): this process never starts OpenSSL */
 
-void etls_off(void)
-{
-	off = true;
-}
-
-int etls_init(void)
+static int ossl_init(void)
 {
 	if (ctx != NULL)
 		return 0;
-	if (off)
-		return -ERR_POLICY;
 	if (OPENSSL_init_ssl(0, NULL) != 1)
 		return -ERR_INTERNAL;
 	ctx = SSL_CTX_new(TLS_client_method());
@@ -49,11 +46,11 @@ int etls_init(void)
 	return 0;
 }
 
-struct etls *etls_new(void)
+static struct etls *ossl_new(void)
 {
 	struct etls *t;
 
-	if (etls_init() < 0)
+	if (ossl_init() < 0)
 		return NULL;
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
@@ -74,7 +71,7 @@ struct etls *etls_new(void)
 	return t;
 }
 
-void etls_free(struct etls *t)
+static void ossl_free(struct etls *t)
 {
 	if (t == NULL)
 		return;
@@ -82,7 +79,7 @@ void etls_free(struct etls *t)
 	free(t);
 }
 
-int etls_in(struct etls *t, const uint8_t *buf, size_t n)
+static int ossl_in(struct etls *t, const uint8_t *buf, size_t n)
 {
 	if (n > INT32_MAX || BIO_write(t->in, buf, (int)n) != (int)n)
 		return -ERR_TOOBIG;
@@ -107,7 +104,7 @@ static void drain(struct etls *t)
 	}
 }
 
-int etls_handshake(struct etls *t)
+static int ossl_handshake(struct etls *t)
 {
 	int r = SSL_do_handshake(t->ssl);
 
@@ -124,7 +121,7 @@ int etls_handshake(struct etls *t)
 	}
 }
 
-int etls_read(struct etls *t, uint8_t *dst, size_t cap)
+static int ossl_read(struct etls *t, uint8_t *dst, size_t cap)
 {
 	int n;
 
@@ -144,7 +141,7 @@ int etls_read(struct etls *t, uint8_t *dst, size_t cap)
 	}
 }
 
-int etls_write(struct etls *t, const uint8_t *src, size_t n)
+static int ossl_write(struct etls *t, const uint8_t *src, size_t n)
 {
 	while (n > 0) {
 		int w = SSL_write(t->ssl, src, n > INT32_MAX ? INT32_MAX : (int)n);
@@ -161,28 +158,42 @@ int etls_write(struct etls *t, const uint8_t *src, size_t n)
 	return 0;
 }
 
-size_t etls_pending(struct etls *t, const uint8_t **out)
+static size_t ossl_pending(struct etls *t, const uint8_t **out)
 {
 	drain(t);
 	*out = t->pend + t->pend_off;
 	return t->pend_len - t->pend_off;
 }
 
-void etls_sent(struct etls *t, size_t n)
+static void ossl_sent(struct etls *t, size_t n)
 {
 	t->pend_off += n;
 	if (t->pend_off > t->pend_len)
 		t->pend_off = t->pend_len;
 }
 
-const char *etls_version(const struct etls *t)
+static const char *ossl_version(const struct etls *t)
 {
 	return SSL_get_version(t->ssl);
 }
 
-const char *etls_cipher(const struct etls *t)
+static const char *ossl_cipher(const struct etls *t)
 {
 	const char *c = SSL_get_cipher_name(t->ssl);
 
 	return c ? c : "";
 }
+
+const struct etls_ops etls_openssl = {
+    .init = ossl_init,
+    .new_ = ossl_new,
+    .free = ossl_free,
+    .in = ossl_in,
+    .handshake = ossl_handshake,
+    .read = ossl_read,
+    .write = ossl_write,
+    .pending = ossl_pending,
+    .sent = ossl_sent,
+    .version = ossl_version,
+    .cipher = ossl_cipher,
+};

@@ -17,7 +17,9 @@ struct etls;
 
 /*
  * The library and the one client context, once per process (a prober whose checks may ask
- * for TLS, or etls_new at the first TLS connection of an unsandboxed engine): before a sandbox, so
+ * for TLS, or etls_new at the first TLS connection of an unsandboxed engine): OpenSSL is in a
+ * module, exposure-tls.so, loaded now (tls_load.c; found as the prober is, core/sibling.h).
+ * Before a sandbox, so
  * that loading OpenSSL's configuration and seeding its random generator never needs a system call
  * the prober's filter refuses. Returns 0 or -ERR_INTERNAL.
  */
@@ -54,5 +56,26 @@ void etls_sent(struct etls *t, size_t n);
 /* The version and cipher agreed, for the probe's details ("TLSv1.3", "TLS_AES_..."). */
 const char *etls_version(const struct etls *t);
 const char *etls_cipher(const struct etls *t);
+
+/*
+ * Internal: OpenSSL's side (tls.c), the table of the module exposure-tls.so (dlsym
+ * "etls_openssl"), or linked in by a test (engine_tls_dep); tls_load.c forwards the calls above
+ * to it.
+ */
+struct etls_ops {
+	int (*init)(void);
+	struct etls *(*new_)(void);
+	void (*free)(struct etls *t);
+	int (*in)(struct etls *t, const uint8_t *buf, size_t n);
+	int (*handshake)(struct etls *t);
+	int (*read)(struct etls *t, uint8_t *dst, size_t cap);
+	int (*write)(struct etls *t, const uint8_t *src, size_t n);
+	size_t (*pending)(struct etls *t, const uint8_t **out);
+	void (*sent)(struct etls *t, size_t n);
+	const char *(*version)(const struct etls *t);
+	const char *(*cipher)(const struct etls *t);
+};
+extern const struct etls_ops etls_openssl;
+#define ETLS_MODULE "exposure-tls.so"
 
 #endif

@@ -51,6 +51,7 @@ case $deb in /*) ;; *) deb=$PWD/$deb ;; esac
 dpkg-deb -c "$deb" >"$work/contents"
 for f in ./usr/bin/exposure ./usr/libexec/exposure/exposure-prober \
     "./usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/exposure/exposure-store-pg.so" \
+    "./usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/exposure/exposure-tls.so" \
     ./etc/exposure/exposure.conf ./lib/systemd/system/exposure.service \
     ./usr/share/doc/exposure/deploy.md ./usr/share/doc/exposure/nginx-exposure.conf; do
 	grep -q " $f\$" "$work/contents" || fail "the package lacks $f"
@@ -83,6 +84,12 @@ d = json.load(open(sys.argv[1]))
 assert d["target"] == "127.0.0.1", d.get("target")
 assert len(d["checks"]) >= 7, len(d["checks"])
 PY
+# A check that may speak TLS: its prober loads the OpenSSL module from its installed place
+# before its filter, or says "exposure: TLS: ..." on stderr.
+rc=0
+env -u EXPOSURE_TLS /usr/bin/exposure check --checks nas-admin 127.0.0.1 >/dev/null \
+    2>"$work/tls.err" || rc=$?
+[ "$rc" -le 1 ] && ! grep -q 'TLS' "$work/tls.err" || fail "the TLS module: rc $rc $(cat "$work/tls.err")"
 # The PostgreSQL module, loaded from its installed place at a postgresql: store: nothing
 # listens on port 1, so libpq itself must say so (a module not found or not fitting says so).
 /usr/bin/exposure report --store 'postgresql://127.0.0.1:1/none?connect_timeout=2' \

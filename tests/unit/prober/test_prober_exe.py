@@ -9,7 +9,8 @@ probing needs, and starts OpenSSL only when a check of the run may speak TLS.
 - A running prober of `exposure check` (found as the check's child, read once its seccomp filter
   is on): /proc/PID/maps holds none of those libraries; /proc/PID/io counts the bytes it read.
   OPENSSL_CONF names a 4 MiB configuration file made here: a prober for the ssh check alone
-  reads far less than that (OpenSSL not started), one for nas-admin (HTTPS ports) reads it all.
+  reads far less than that (OpenSSL not started, not even mapped: exposure-tls.so, the module
+  that links it, is loaded only for a TLS check), one for nas-admin (HTTPS ports) reads it all.
 
 Runs inside tests/isolated.sh (loopback only): a listener that never answers keeps each check,
 and so its prober, alive while it is looked at. Usage: test_prober_exe.py EXPOSURE PROBER
@@ -115,8 +116,11 @@ def main():
     pn, fn = needed(PROBER), needed(EXE)
     check(not [n for n in pn if front_lib(n)], "the prober needs none of the front's "
           "libraries: %s" % " ".join(pn))
-    check(any(n.startswith("libssl") for n in pn) and
-          any(n.startswith("libseccomp") for n in pn), "the prober links OpenSSL and libseccomp")
+    check(any(n.startswith("libseccomp") for n in pn) and
+          not any(n.startswith(("libssl", "libcrypto")) for n in pn),
+          "the prober links libseccomp, and OpenSSL only through its module")
+    check(not any(n.startswith(("libssl", "libcrypto")) for n in fn),
+          "the front links OpenSSL only through its module")
     check(not any(n.startswith("libseccomp") for n in fn),
           "the front does not link libseccomp: %s" % " ".join(fn))
     check(not any(n.startswith("libpq") for n in fn),
@@ -134,11 +138,15 @@ def main():
                       sorted(os.path.basename(m) for m in maps if ".so" in m)))
             check(plain < CONF_BYTES // 2,
                   "no TLS check, OpenSSL not started: the prober read %d bytes" % plain)
+            check(not [m for m in maps if "libssl" in m or "exposure-tls" in m],
+                  "no TLS check, OpenSSL not even loaded")
         maps, tls = run_prober("nas-admin", conf.name)
         check(maps is not None, "a sandboxed prober ran for the nas-admin check")
         if maps is not None:
             check(tls >= CONF_BYTES,
                   "a TLS check, OpenSSL started with its configuration: %d bytes read" % tls)
+            check([m for m in maps if "exposure-tls" in m] and [m for m in maps if "libssl" in m],
+                  "a TLS check, the OpenSSL module loaded before the filter")
     print("%d failure(s)" % len(failures))
     return 1 if failures else 0
 
