@@ -2,6 +2,7 @@
 /* Files of ours that are not this binary (sibling.h). */
 #include "core/sibling.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -45,4 +46,19 @@ int sibling_find(const char *env, const char *name, const char *installed_dir, i
 		return 0;
 	snprintf(err, errlen, "no %s next to this binary nor in %s", name, installed_dir);
 	return -ENOENT;
+}
+
+void *sibling_module(const char *env, const char *name, const char *installed_dir, const char *sym,
+                     char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	void *h, *p;
+
+	if (sibling_find(env, name, installed_dir, R_OK, path, sizeof(path), err, errlen) < 0)
+		return NULL;
+	if (!(h = dlopen(path, RTLD_NOW | RTLD_LOCAL)) || !(p = dlsym(h, sym))) {
+		snprintf(err, errlen, "%s", dlerror());
+		return NULL;
+	}
+	return p;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Files of ours that are not this binary: the prober executable (prober_exe_find) and the
- * PostgreSQL store module (store.c). One rule for all of them, so that the build tree, an
- * installation and a test find them the same way.
+ * Files of ours that are not this binary: the prober executable (prober_exe_find), the
+ * PostgreSQL store module (store.c) and the OpenSSL module (engine/tls_load.c). One rule for all of
+ * them, so that the build tree, an installation and a test find them the same way.
  */
 #ifndef EXPOSURE_CORE_SIBLING_H
 #define EXPOSURE_CORE_SIBLING_H
@@ -18,5 +18,13 @@
  */
 int sibling_find(const char *env, const char *name, const char *installed_dir, int mode, char *buf,
                  size_t n, char *err, size_t errlen);
+
+/*
+ * Load module name (found as sibling_find does, readable) and return its symbol sym, or NULL
+ * with one line in err. RTLD_NOW | RTLD_LOCAL: a module that does not fit this program fails
+ * here, not at a later call; never closed (what it started lives as long as the process).
+ */
+void *sibling_module(const char *env, const char *name, const char *installed_dir, const char *sym,
+                     char *err, size_t errlen);
 
 #endif

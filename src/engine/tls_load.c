@@ -12,11 +12,9 @@
 #include "core/err.h"
 #include "core/sibling.h"
 
-#include <dlfcn.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <unistd.h>
 
 #ifndef EXPOSURE_MODULEDIR
 #define EXPOSURE_MODULEDIR "/usr/local/lib/exposure"
@@ -35,23 +33,15 @@ void etls_off(void)
 
 static const struct etls_ops *load(void)
 {
-	char path[PATH_MAX], why[PATH_MAX + 64];
+	char why[PATH_MAX + 64];
 	const struct etls_ops *o;
-	void *h;
 
 	if (&etls_openssl != NULL)
 		return &etls_openssl;
-	if (sibling_find("EXPOSURE_TLS", ETLS_MODULE, EXPOSURE_MODULEDIR, R_OK, path, sizeof(path),
-	                 why, sizeof(why)) < 0) {
+	o = sibling_module("EXPOSURE_TLS", ETLS_MODULE, EXPOSURE_MODULEDIR, "etls_openssl", why,
+	                   sizeof(why));
+	if (!o)
 		fprintf(stderr, "exposure: TLS: %s\n", why);
-		return NULL;
-	}
-	/* never closed: OpenSSL's state lives as long as the process */
-	if (!(h = dlopen(path, RTLD_NOW | RTLD_LOCAL)) ||
-	    !(o = (const struct etls_ops *)dlsym(h, "etls_openssl"))) {
-		fprintf(stderr, "exposure: TLS: %s\n", dlerror());
-		return NULL;
-	}
 	return o;
 }
 

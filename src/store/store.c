@@ -6,7 +6,6 @@
 #include "core/sbuf.h"
 #include "core/sibling.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -15,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 static const char *const status_names[STORE_STATUS_X_MAX] = {
     [STORE_QUEUED] = "queued",
@@ -126,22 +124,13 @@ extern const struct store_ops store_pg_ops __attribute__((weak));
 
 static const struct store_ops *pg_load(const struct store_opts *o)
 {
-	char path[PATH_MAX], why[PATH_MAX + 64];
-	const struct store_ops *ops;
-	void *h;
+	char why[PATH_MAX + 64];
+	const struct store_ops *ops =
+	    sibling_module("EXPOSURE_STORE_PG", STORE_PG_MODULE, EXPOSURE_MODULEDIR, "store_pg_ops",
+	                   why, sizeof(why));
 
-	if (sibling_find("EXPOSURE_STORE_PG", STORE_PG_MODULE, EXPOSURE_MODULEDIR, R_OK, path,
-	                 sizeof(path), why, sizeof(why)) < 0) {
+	if (!ops)
 		store_set_err(o, "PostgreSQL: %s", why);
-		return NULL;
-	}
-	/* RTLD_NOW: a module that does not fit this program fails here, not at a later call;
-	 * never closed (its threads and libpq's state live as long as the process) */
-	if (!(h = dlopen(path, RTLD_NOW | RTLD_LOCAL)) ||
-	    !(ops = (const struct store_ops *)dlsym(h, "store_pg_ops"))) {
-		store_set_err(o, "PostgreSQL: %s", dlerror());
-		return NULL;
-	}
 	return ops;
 }
 
