@@ -112,7 +112,7 @@ os.close(w)
 pcases = [("/bin/true (fork + exec of a small program)", ["/bin/true"], None),
           ("exposure-prober, no sandbox, no OpenSSL", prober_argv(0, 0), r),
           ("exposure-prober, sandboxed, no OpenSSL", prober_argv(1, 0), r),
-          ("exposure-prober, sandboxed, OpenSSL started", prober_argv(1, 1), r)]
+          ("exposure-prober, sandboxed, OpenSSL loaded and started", prober_argv(1, 1), r)]
 pres = {n: [] for n, _, _ in pcases}
 l0 = load()
 for _ in range(reps):
