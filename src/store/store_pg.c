@@ -56,6 +56,7 @@ enum sql_id {
 	SQL_TOKEN,
 	SQL_DELETE_N,
 	SQL_CONNECTION,
+	SQL_PURGE_LOCK,
 	SQL_PURGE,
 	SQL_GET,
 	SQL_INFLIGHT,
@@ -82,6 +83,22 @@ enum sql_id {
 
 /* Leases are timed on the database's clock, the one clock every worker shares. */
 #define DB_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+
+/*
+ * Every table of a diagnosis's own rows, deleted in the statement that deletes the diagnoses
+ * (CTEs after "WITH u AS (DELETE FROM diagnoses ... RETURNING n, ...)"). They have no foreign
+ * key (migration 7: its checks cost 8-10% of the server's CPU), so a child table not listed
+ * here would keep its rows. The diagnoses must have been locked by an earlier statement of
+ * the same transaction: this one's snapshot then holds every child row written before the
+ * lock, and every writer of child rows locks its diagnosis first (the result's UPDATE, the
+ * live rows' FOR KEY SHARE), so none comes after. (In one statement the snapshot is taken
+ * before the DELETE waits for such a writer's commit, and would miss its rows.)
+ */
+#define DELETE_CHILDREN                                                                            \
+	" k1 AS (DELETE FROM documents WHERE diag IN (SELECT n FROM u)),"                          \
+	" k2 AS (DELETE FROM check_results WHERE diag IN (SELECT n FROM u)),"                      \
+	" k3 AS (DELETE FROM findings WHERE diag IN (SELECT n FROM u)),"                           \
+	" k4 AS (DELETE FROM live_checks WHERE diag IN (SELECT n FROM u))"
 
 static const char *const sql_text[SQL_X_MAX] = {
     [SQL_INSERT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, requester_hash,"
@@ -119,11 +136,18 @@ static const char *const sql_text[SQL_X_MAX] = {
         "   $16::text[], $17::text[]) WITH ORDINALITY AS x(c, f, s, k, o))"
         " SELECT n, pg_notify('exposure_diagnoses', $1) FROM u",
     [SQL_TOKEN] = "SELECT n, token_hash FROM diagnoses WHERE id = $1 FOR UPDATE",
-    [SQL_DELETE_N] = "WITH u AS (DELETE FROM diagnoses WHERE n = $1 RETURNING id)"
-                     " SELECT pg_notify('exposure_diagnoses', id) FROM u",
+    /* After SQL_TOKEN's FOR UPDATE of the row. */
+    [SQL_DELETE_N] =
+        "WITH u AS (DELETE FROM diagnoses WHERE n = $1 RETURNING n, id)," DELETE_CHILDREN
+        " SELECT pg_notify('exposure_diagnoses', id) FROM u",
     [SQL_CONNECTION] = "UPDATE diagnoses SET connection = $2 WHERE n = $1",
-    [SQL_PURGE] = "DELETE FROM diagnoses WHERE n IN (SELECT n FROM diagnoses"
-                  " WHERE created_ms < $1 ORDER BY created_ms LIMIT $2)",
+    /* The purge: a chunk's diagnoses locked, then deleted with their rows (DELETE_CHILDREN),
+     * counted. */
+    [SQL_PURGE_LOCK] = "SELECT n FROM diagnoses WHERE created_ms < $1 ORDER BY created_ms"
+                       " LIMIT $2 FOR UPDATE",
+    [SQL_PURGE] =
+        "WITH u AS (DELETE FROM diagnoses WHERE n = ANY($1::bigint[]) RETURNING n)," DELETE_CHILDREN
+        " SELECT count(*) FROM u",
     [SQL_GET] = "SELECT d.id, d.status, d.created_ms, d.started_ms, d.finished_ms,"
                 " d.requester_hash, d.requester_prefix, d.family, d.lang, d.risk, x.json,"
                 " d.connection, d.device"
@@ -160,11 +184,15 @@ static const char *const sql_text[SQL_X_MAX] = {
                       " WHERE id = $1",
     [SQL_SWEEP_GET] = "SELECT id, started_ms, finished_ms, targets, ports, sent, open_ports, hosts"
                       " FROM sweeps WHERE id = $1",
-    /* Live rows: only while the diagnosis is in flight; a wake-up for the streams. */
+    /* Live rows: only while the diagnosis is in flight; a wake-up for the streams. The
+     * diagnosis is locked (FOR KEY SHARE, which no status write waits for) so that a delete
+     * cannot miss the rows (DELETE_CHILDREN): one that locked it first leaves nothing here
+     * to add to. */
     [SQL_LIVE_ADD] =
-        "WITH u AS (INSERT INTO live_checks (diag, seq, idx, json)"
-        "   SELECT d.n, x.* FROM diagnoses d, unnest($2::int[], $3::int[], $4::text[]) AS x"
-        "   WHERE d.id = $1 AND d.status IN ('queued', 'running')"
+        "WITH p AS (SELECT n FROM diagnoses WHERE id = $1 AND status IN ('queued', 'running')"
+        "   FOR KEY SHARE),"
+        " u AS (INSERT INTO live_checks (diag, seq, idx, json)"
+        "   SELECT p.n, x.* FROM p, unnest($2::int[], $3::int[], $4::text[]) AS x"
         "   ON CONFLICT (diag, seq) DO NOTHING RETURNING diag)"
         " SELECT pg_notify('exposure_diagnoses', $1) WHERE EXISTS (SELECT 1 FROM u)",
     [SQL_LIVE_GET] = "SELECT l.seq, l.idx, l.json FROM live_checks l"
@@ -1120,13 +1148,13 @@ out_close:
  * round trip per batch instead of one per statement (STORE.md). The statements are prepared
  * once per connection, before its first batch. What each write's answer means is read from
  * it in the queue's order (answer()); a write whose next step depends on an answer (the token
- * of a delete or a connection answer, compared here) reads the answers sent so far and its
- * own at once (pipe_exec).
+ * of a delete or a connection answer, compared here; the diagnoses a purge chunk locked)
+ * reads the answers sent so far and its own at once (pipe_exec).
  */
 static const enum sql_id wr_sql[] = {
-    SQL_INSERT,    SQL_RUNNING,    SQL_FINISH,      SQL_RESULT, SQL_TOKEN,
-    SQL_DELETE_N,  SQL_CONNECTION, SQL_PURGE,       SQL_IMPORT, SQL_SWEEP_INS,
-    SQL_SWEEP_END, SQL_LIVE_ADD,   SQL_INSERT_HOST,
+    SQL_INSERT,    SQL_RUNNING,    SQL_FINISH,     SQL_RESULT,      SQL_TOKEN,
+    SQL_DELETE_N,  SQL_CONNECTION, SQL_PURGE_LOCK, SQL_PURGE,       SQL_IMPORT,
+    SQL_SWEEP_INS, SQL_SWEEP_END,  SQL_LIVE_ADD,   SQL_INSERT_HOST,
 };
 
 static void stmt_name(char name[8], enum sql_id id)
@@ -1236,8 +1264,6 @@ static int answer(const struct wop *w, PGconn *c, const PGresult *res)
 		return cmd_rows(res) == 0 ? -EEXIST : 0;
 	case WOP_IMPORT:
 		return PQntuples(res) == 0 ? -EEXIST : 0; /* its id was taken: nothing inserted */
-	case WOP_PURGE:
-		return cmd_rows(res);
 	default:
 		return 0;
 	}
@@ -1414,14 +1440,49 @@ static int apply_token(struct pg *s, struct wop *w)
 	return r;
 }
 
+/*
+ * A chunk of the purge, answered now: its diagnoses locked by one statement, deleted with
+ * their rows by the next (DELETE_CHILDREN says why two). Returns the number deleted.
+ */
 static int apply_purge(struct pg *s, struct wop *w)
 {
 	char at[INT64_TEXT], lim[16];
 	const char *vals[2] = {at, lim};
+	struct sbuf ns;
+	PGresult *res;
+	int r, k;
 
 	snprintf(at, sizeof(at), "%lld", (long long)w->at_ms);
 	snprintf(lim, sizeof(lim), "%d", PURGE_CHUNK);
-	return pipe_write(s, w, SQL_PURGE, 2, vals);
+	res = pipe_exec(s, SQL_PURGE_LOCK, 2, vals);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = s->batch_err ? s->batch_err : pg_err(s->wr.c, res);
+		PQclear(res);
+		return r;
+	}
+	k = PQntuples(res);
+	sbuf_init(&ns, (size_t)PURGE_CHUNK * INT64_TEXT + 2);
+	sbuf_add(&ns, "{");
+	for (int i = 0; i < k; i++)
+		sbuf_addf(&ns, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
+	sbuf_add(&ns, "}");
+	PQclear(res);
+	if (k == 0 || ns.err) {
+		r = ns.err ? ns.err : 0;
+		goto out;
+	}
+	vals[0] = sbuf_str(&ns);
+	res = pipe_exec(s, SQL_PURGE, 1, vals);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		r = (int)col_i64(res, 0, 0);
+	else
+		r = s->batch_err ? s->batch_err : pg_err(s->wr.c, res);
+	PQclear(res);
+out:
+	sbuf_free(&ns);
+	if (db_trouble(r) && !s->batch_err)
+		s->batch_err = r;
+	return r;
 }
 
 /* A sweep's row: inserted (-EEXIST if its id is taken) or ended (an unknown id: nothing). */
@@ -1553,9 +1614,10 @@ static int wr_begin(void *ctx, bool durable)
 }
 
 /*
- * One statement per write (three for a delete or a connection answer), no savepoint: each is
- * written so that the refusals a caller must hear come back as results, not as SQL errors, so
- * the transaction stays usable; everything else was checked by store.c before it was queued.
+ * One statement per write (three for a delete or a connection answer, two for a purge
+ * chunk), no savepoint: each is written so that the refusals a caller must hear come back as
+ * results, not as SQL errors, so the transaction stays usable; everything else was checked by
+ * store.c before it was queued.
  * A statement that fails anyway (the database's trouble) aborts the transaction: the later
  * writes and the COMMIT fail, and the whole batch is reported failed, as the queue's contract
  * says. A savepoint around each write cost two more round trips per write
@@ -1567,8 +1629,9 @@ static int wr_apply(void *ctx, struct store_queue_item *it)
 	struct wop *w = to_wop(it);
 	int r = apply_one(s, w);
 
-	/* A token write was answered now; a write that could not be sent fails the batch. */
-	if (r < 0 || w->type == WOP_DELETE || w->type == WOP_CONNECTION)
+	/* A token write or a purge was answered now; a write that could not be sent fails the
+	 * batch. */
+	if (r < 0 || w->type == WOP_DELETE || w->type == WOP_CONNECTION || w->type == WOP_PURGE)
 		w->answer = r;
 	if (db_trouble(r) && !s->batch_err)
 		s->batch_err = r;

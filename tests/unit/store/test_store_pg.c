@@ -64,6 +64,55 @@ static long long raw_int(const char *sql)
 	return (long long)v;
 }
 
+/* The tables of a diagnosis's own rows (no foreign keys since schema 7). */
+static const char *const children[4] = {"documents", "check_results", "findings", "live_checks"};
+
+/* Every child table's rows whose diagnosis is gone: none, table by table. */
+static void assert_no_orphans(void)
+{
+	for (int i = 0; i < 4; i++) {
+		char sql[160];
+		long long k;
+
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM %s x"
+		         " WHERE NOT EXISTS (SELECT 1 FROM diagnoses d WHERE d.n = x.diag)",
+		         children[i]);
+		if ((k = raw_int(sql)) != 0)
+			fail_msg("%lld orphan rows in %s", k, children[i]);
+	}
+}
+
+static long long child_rows(int i)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", children[i]);
+	return raw_int(sql);
+}
+
+/*
+ * Schema 7: no foreign key into diagnoses (the sweep shards' two stay), and each child table
+ * has an index led by diag, which the explicit deletes use.
+ */
+static void assert_children_schema(void)
+{
+	assert_int_equal(raw_int("SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
+	                         " AND confrelid = 'diagnoses'::regclass"),
+	                 0);
+	assert_int_equal(raw_int("SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
+	                         " AND conrelid IN ('sweep_shards'::regclass,"
+	                         " 'sweep_shard_runs'::regclass)"),
+	                 2);
+	assert_int_equal(raw_int("SELECT count(DISTINCT i.indrelid) FROM pg_index i"
+	                         " JOIN pg_attribute a ON a.attrelid = i.indrelid"
+	                         " AND a.attnum = i.indkey[0] WHERE a.attname = 'diag'"
+	                         " AND i.indrelid IN ('documents'::regclass,"
+	                         " 'check_results'::regclass, 'findings'::regclass,"
+	                         " 'live_checks'::regclass)"),
+	                 4);
+}
+
 /* A fresh database per case: the URL's last path element replaced. */
 static int setup(void **state)
 {
@@ -235,7 +284,9 @@ static void test_foreign_and_empty(void **state)
 /*
  * From every earlier version: the migrations up to v applied by hand with a diagnosis in it,
  * then opened: the version is current and the diagnosis is there (interrupted: it was left
- * queued by "a service that died").
+ * queued by "a service that died"). A done one with a row in each child table (live rows
+ * from version 5) keeps them through the migrations; the schema is 7's (no foreign keys on
+ * the children), and a purge then leaves no child row behind.
  */
 static void test_migrations_from_every_version(void **state)
 {
@@ -257,6 +308,22 @@ static void test_migrations_from_every_version(void **state)
 		    " decode(repeat('11', 32), 'hex'), 'queued', 5, decode(repeat('22', 32), "
 		    "'hex'),"
 		    " '198.18.0.0/24', 4, 'en')");
+		raw_exec(
+		    "INSERT INTO diagnoses (id, token_hash, status, created_ms, finished_ms,"
+		    " requester_hash, requester_prefix, family, lang) VALUES (repeat('b', 32),"
+		    " decode(repeat('11', 32), 'hex'), 'done', 6, 7,"
+		    " decode(repeat('44', 32), 'hex'), '198.18.0.0/24', 4, 'en');"
+		    "INSERT INTO documents (diag, json) SELECT n, '{}' FROM diagnoses"
+		    " WHERE id = repeat('b', 32);"
+		    "INSERT INTO check_results (diag, check_name, port, state) SELECT n, 'ssh',"
+		    " 22, 'open' FROM diagnoses WHERE id = repeat('b', 32);"
+		    "INSERT INTO findings (diag, seq, check_name, finding, severity, confidence)"
+		    " SELECT n, 0, 'ssh', 'ssh-exposed', 'medium', 'confirmed' FROM diagnoses"
+		    " WHERE id = repeat('b', 32)");
+		if (v >= 5)
+			raw_exec(
+			    "INSERT INTO live_checks (diag, seq, idx, json) SELECT n, 0, 0, '{}'"
+			    " FROM diagnoses WHERE id = repeat('b', 32)");
 		if (v == 3) /* one host twice in a sweep: version 4 keeps the done row */
 			raw_exec("INSERT INTO sweeps (id, started_ms, targets, ports) VALUES"
 			         " (repeat('c', 32), 1, '198.18.0.0/24', '22');"
@@ -282,6 +349,12 @@ static void test_migrations_from_every_version(void **state)
 		                    "2222222222222222222222222222222222222222222222"
 		                    "222222222222222222");
 		store_diagnosis_done(&d);
+		assert_children_schema();
+		for (int i = 0; i < 4; i++)
+			assert_int_equal(child_rows(i), i < 3 || v >= 5 ? 1 : 0);
+		assert_int_equal(store_purge_older_than(st, 100), v == 3 ? 3 : 2);
+		for (int i = 0; i < 4; i++)
+			assert_int_equal(child_rows(i), 0);
 		store_close(st);
 		assert_int_equal(raw_int("SELECT version FROM exposure_schema"),
 		                 STORE_PG_SCHEMA_VERSION);
@@ -932,6 +1005,145 @@ static void test_live_rows(void **state)
 	store_close(a);
 }
 
+/*
+ * Deleting and purging take every child row along (schema 7: no foreign keys, no cascades;
+ * store_pg.c's DELETE_CHILDREN): each of the four tables has rows of a diagnosis deleted by
+ * its token and of one purged, and none is left; the rows of the diagnoses kept stay.
+ */
+static void test_no_orphans(void **state)
+{
+	static const struct store_live_row live[2] = {{0, 1, "{}"}, {1, 0, "{}"}};
+	struct store *st = open_ok(0, 0);
+	struct new_diag d[6]; /* deleted: 0 done, 1 running; purged: 2, 3; kept: 4, 5 */
+	static const int64_t created[6] = {1000, 1100, 2000, 2100, 9000, 9100};
+	long long per[4] = {1, 4, 2, 2}; /* a done one's rows; a running one's live rows */
+
+	(void)state;
+	for (int i = 0; i < 6; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "198.18.6.%d", i + 1);
+		assert_int_equal(new_diag_make(&d[i], &key1, a, created[i]), 0);
+		assert_int_equal(store_create(st, &d[i].nd), 0);
+		assert_int_equal(store_set_status(st, d[i].id, STORE_RUNNING, created[i] + 1), 0);
+		if (i % 2 == 0)
+			save(st, d[i].id, created[i] + 50, "{}", 4, 2, 0);
+		else
+			assert_int_equal(store_live_add(st, d[i].id, live, 2), 0);
+	}
+	assert_int_equal(store_flush(st), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(child_rows(i), 3 * per[i]);
+	assert_int_equal(store_delete(st, d[0].id, d[0].token), 0);
+	assert_int_equal(store_delete(st, d[1].id, d[1].token), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(child_rows(i), 2 * per[i]);
+	assert_no_orphans();
+	assert_int_equal(store_purge_older_than(st, 5000), 2);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(child_rows(i), per[i]);
+	assert_no_orphans();
+	store_close(st);
+}
+
+/* A store call on another thread, to be blocked by a transaction this test holds. */
+struct bg {
+	pthread_t t;
+	struct store *st;
+	const struct new_diag *d;
+	int op; /* 0 purge before 1000, 1 delete d, 2 live rows for d */
+	int r;
+	atomic_bool done;
+};
+
+static void *bg_run(void *p)
+{
+	static const struct store_live_row live[2] = {{0, 1, "{}"}, {1, 0, "{}"}};
+	struct bg *b = p;
+
+	if (b->op == 0)
+		b->r = store_purge_older_than(b->st, 1000);
+	else if (b->op == 1)
+		b->r = store_delete(b->st, b->d->id, b->d->token);
+	else if ((b->r = store_live_add(b->st, b->d->id, live, 2)) == 0)
+		b->r = store_flush(b->st);
+	atomic_store(&b->done, true);
+	return NULL;
+}
+
+/* Whether b waits for a lock in this case's database (within 5 s) before it is done. */
+static bool bg_blocked(struct bg *b)
+{
+	for (int i = 0; i < 250 && !atomic_load(&b->done); i++) {
+		if (raw_int("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+		            " current_database() AND wait_event_type = 'Lock'") > 0)
+			return true;
+		usleep(20 * 1000);
+	}
+	return false;
+}
+
+static void exec_on(PGconn *c, const char *sql)
+{
+	PGresult *res = PQexec(c, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(res);
+}
+
+/*
+ * Another transaction writes child rows of a diagnosis (another node's result: its UPDATE
+ * locks the row) while this node purges or deletes it: the purge and the delete wait for it
+ * and then take its rows too. (One statement deleting the diagnosis and its children would
+ * wait inside the DELETE with a snapshot taken before, and leave these rows behind.) And live
+ * rows written while another transaction has deleted the diagnosis (not committed yet): they
+ * wait, and add nothing once it has.
+ */
+static void test_delete_races(void **state)
+{
+	struct store *st = open_ok(0, 0);
+	struct new_diag d[3];
+	char sql[512];
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "198.18.7.%d", i + 1);
+		assert_int_equal(new_diag_make(&d[i], &key1, a, i == 0 ? 100 : 5000), 0);
+		assert_int_equal(store_create(st, &d[i].nd), 0);
+	}
+	for (int op = 0; op < 3; op++) {
+		const struct new_diag *x = op == 0 ? &d[0] : op == 1 ? &d[1] : &d[2];
+		struct bg b = {.st = st, .d = x, .op = op};
+		PGconn *c = raw_connect(url);
+
+		exec_on(c, "BEGIN");
+		if (op < 2) {
+			snprintf(
+			    sql, sizeof(sql),
+			    "WITH u AS (UPDATE diagnoses SET status = 'done' WHERE id = '%s'"
+			    " RETURNING n) INSERT INTO findings (diag, seq, check_name, finding,"
+			    " severity, confidence) SELECT n, 0, 'ssh', 'ssh-exposed', 'medium',"
+			    " 'confirmed' FROM u",
+			    x->id);
+		} else {
+			snprintf(sql, sizeof(sql), "DELETE FROM diagnoses WHERE id = '%s'", x->id);
+		}
+		exec_on(c, sql);
+		assert_int_equal(pthread_create(&b.t, NULL, bg_run, &b), 0);
+		assert_true(bg_blocked(&b));
+		exec_on(c, "COMMIT");
+		PQfinish(c);
+		assert_int_equal(pthread_join(b.t, NULL), 0);
+		assert_int_equal(b.r, op == 0 ? 1 : 0);
+		assert_no_orphans();
+	}
+	assert_int_equal(raw_int("SELECT count(*) FROM diagnoses"), 0);
+	store_close(st);
+}
+
 static atomic_int changes;
 
 static void on_change(void *ud)
@@ -1097,6 +1309,8 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup(test_lease_takeover, setup),
 	    cmocka_unit_test_setup(test_takeover_resume, setup),
 	    cmocka_unit_test_setup(test_live_rows, setup),
+	    cmocka_unit_test_setup(test_no_orphans, setup),
+	    cmocka_unit_test_setup(test_delete_races, setup),
 	    cmocka_unit_test_setup(test_notify, setup),
 	    cmocka_unit_test_setup(test_server_restart, setup),
 	};
