@@ -380,6 +380,8 @@ int store_create_async(struct store *s, const struct store_new *d)
 {
 	int r;
 
+	if (d->created) /* a promise of durability this path does not keep */
+		return -ERR_SYNTAX;
 	if ((r = check_new(d)) < 0)
 		return r;
 	if (d->sweep && !sweeps_supported(s))

@@ -233,13 +233,24 @@ struct store_new {
 	 * nobody can resume it (it is marked interrupted if its node dies). */
 	const uint8_t *resume;
 	size_t resume_len;
+	/*
+	 * Optional, store_create only: nobody blocks. store_create queues the durable create and
+	 * returns 0 (or fails at once, and then created is never called); created is called once
+	 * with what store_create would have returned, on the store's writer thread, after the
+	 * create's batch committed durably or failed. Every create queued meanwhile shares that one
+	 * commit, where blocking callers share one commit each (the web front answers its 202 from
+	 * here, api.c). It must not wait for the store (as store_result's saved).
+	 */
+	void (*created)(void *ud, int result);
+	void *created_ud;
 };
 
 #define STORE_RESUME_MAX 256
 
 /*
  * Record a new diagnosis, synchronously and durably: committed (WAL fsynced, unless
- * STORE_FAST_CREATE) before this returns, so the caller may answer 202 afterwards.
+ * STORE_FAST_CREATE) before this returns, so the caller may answer 202 afterwards (or, with
+ * d->created, before created is called: then this returns once queued).
  * Blocks for one commit (~ an fsync): call from a worker thread or accept the cost.
  * Returns 0; -ERR_SYNTAX (malformed id, hash, prefix), -ERR_RANGE (string too long), -EEXIST
  * (id already used), -ERR_INTERNAL.

@@ -115,7 +115,7 @@ static void finish_batch(struct store_queue *q, struct store_queue_item *batch, 
 		if (it->wait) {
 			it->wait->result = it->result;
 			it->wait->done = true;
-		} else if (it->result < 0) {
+		} else if (it->result < 0 && !it->notify) {
 			q->stats.failed++;
 			if (!q->flush_err)
 				q->flush_err = it->result;
@@ -218,17 +218,20 @@ int store_queue_put(struct store_queue *q, struct store_queue_item *it, unsigned
 {
 	struct store_queue_wait wait = {0};
 	bool waited = flags & STORE_QUEUE_WAIT;
+	/* Written by a caller bounded elsewhere: queue_max is for fire-and-forget writes. */
+	bool bounded = !waited && !(flags & STORE_QUEUE_NOTIFY);
 	int r = 0;
 
 	it->wait = waited ? &wait : NULL;
 	it->durable = flags & STORE_QUEUE_DURABLE;
+	it->notify = flags & STORE_QUEUE_NOTIFY;
 	it->result = 0;
 	pthread_mutex_lock(&q->mu);
-	while (!waited && q->qlen >= q->cfg.queue_max && !q->stopping && q->cfg.block_when_full)
+	while (bounded && q->qlen >= q->cfg.queue_max && !q->stopping && q->cfg.block_when_full)
 		pthread_cond_wait(&q->cv_room, &q->mu);
 	if (q->stopping) {
 		r = -ESHUTDOWN;
-	} else if (!waited && q->qlen >= q->cfg.queue_max) {
+	} else if (bounded && q->qlen >= q->cfg.queue_max) {
 		q->stats.rejected_full++;
 		r = -EAGAIN;
 	} else {

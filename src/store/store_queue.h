@@ -25,6 +25,7 @@ struct store_queue_item {
 	struct store_queue_item *next;
 	struct store_queue_wait *wait; /* NULL: nobody waits */
 	bool durable;                  /* its batch commits durably */
+	bool notify;                   /* STORE_QUEUE_NOTIFY: its result is done's alone */
 	int result;                    /* what apply returned, or the batch's failure */
 	/* Set by the backend (the queue never changes them): called with result on the writer
 	 * thread once the write is applied and its batch committed or failed, before release;
@@ -81,6 +82,13 @@ enum store_queue_put_flags {
 	STORE_QUEUE_WAIT = 1 << 0,
 	/* Its batch commits durably (begin's durable); store_create before the 202. */
 	STORE_QUEUE_DURABLE = 1 << 1,
+	/*
+	 * Nobody blocks: the result goes to the item's done callback only, the way a waiting
+	 * caller gets it. Like a waited write it is not held to queue_max (its caller bounds how
+	 * many are out: the web front's queue reservation) and a failure is neither counted in
+	 * failed nor kept for flush (its owner hears of it).
+	 */
+	STORE_QUEUE_NOTIFY = 1 << 2,
 };
 
 /*

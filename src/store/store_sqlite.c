@@ -1117,9 +1117,12 @@ static int sq_create(struct store *base, const struct store_new *d, bool sync)
 		return -ENOMEM;
 	w->type = WOP_CREATE;
 	if (sync) {
-		flags = STORE_QUEUE_WAIT;
+		/* A caller told by callback blocks nobody (store.h, created). */
+		flags = d->created ? STORE_QUEUE_NOTIFY : STORE_QUEUE_WAIT;
 		if (!(s->flags & STORE_FAST_CREATE))
 			flags |= STORE_QUEUE_DURABLE;
+		w->qi.done = d->created;
+		w->qi.done_ud = d->created_ud;
 	}
 	memcpy(w->token_hash, d->token_hash, STORE_HASH_BYTES);
 	snprintf(w->id, sizeof(w->id), "%s", d->id);

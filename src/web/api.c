@@ -9,6 +9,7 @@
 #include "web/devclass.h"
 #include "web/body.h"
 #include "web/json_scan.h"
+#include "web/pending.h"
 #include "catalogue/advice/advice.h"
 #include "core/err.h"
 #include "core/sbuf.h"
@@ -424,9 +425,13 @@ static size_t job_seal(const struct web *w, const struct job *j, uint8_t *out, s
 	return n > 0 ? (size_t)n : 0;
 }
 
-/* Give j its id and delete token (into token) and create its row. Returns 0 or negative. */
-static int job_register(struct web *w, struct job *j, char token[STORE_TOKEN_LEN + 1])
+/*
+ * Give j its id and delete token (into p->token) and queue its row's durable create, whose
+ * result goes to pending_created. Returns 0 once queued, or negative (then no callback comes).
+ */
+static int job_register(struct web *w, struct job *j, struct pending *p)
 {
+	char *token = p->token;
 	char prefix[STORE_PREFIX_MAX], rhash[STORE_HASH_HEX];
 	uint8_t sealed[RESUME_SEALED_MAX];
 	size_t sealed_len;
@@ -448,6 +453,8 @@ static int job_register(struct web *w, struct job *j, char token[STORE_TOKEN_LEN
 	                                  .device = j->device,
 	                                  .resume = sealed_len ? sealed : NULL,
 	                                  .resume_len = sealed_len,
+	                                  .created = pending_created,
+	                                  .created_ud = p,
 	                              });
 }
 
@@ -460,14 +467,77 @@ static bool active_elsewhere(struct web *w, const struct job *j, char id[STORE_I
 	       store_find_active(w->store, rhash, id) == 0;
 }
 
-/* The requester may be diagnosed: reserve, rate-limit, register, enqueue. */
-static enum MHD_Result create(struct web *w, struct MHD_Connection *c, struct job *j)
+/*
+ * The answer once the new row's fate is known (r: store_create's result): 202 and the job
+ * queued, or why not. Consumes the reference to j and its reservation.
+ */
+static enum MHD_Result create_answer(struct web *w, struct MHD_Connection *c, struct job *j, int r,
+                                     const char *token)
 {
-	char retry[RETRY_AFTER_LEN], active_id[STORE_ID_LEN + 1], token[STORE_TOKEN_LEN + 1];
-	char loc[64];
+	char retry[RETRY_AFTER_LEN], active_id[STORE_ID_LEN + 1], loc[64];
+	json_t *o;
+
+	if (r == -EEXIST && active_elsewhere(w, j, active_id)) {
+		/* A shared store: another node runs a diagnosis of this requester (the database's
+		 * one-active-per-requester index refused this one). */
+		retry_after(retry, (int64_t)(w->avg_run_ms ? w->avg_run_ms : 2000));
+		unreserve(w, j);
+		job_unref(w, j);
+		return busy(w, c, BUSY_REQUESTER, active_id, retry);
+	}
+	if (r < 0) {
+		store_failure_note(w, "the new diagnosis", NULL, r);
+		unreserve(w, j);
+		job_unref(w, j);
+		return httpd_json(w, c, 503,
+		                  json_pack("{s:s, s:s}", "reason", "store", "message",
+		                            "The result store is not available: try again later."),
+		                  "Retry-After", "5", NULL);
+	}
+	job_enqueue(w, j);
+	atomic_fetch_add(&w->m.created, 1);
+	o = json_pack("{s:s, s:s, s:s, s:o, s:i}", "id", j->id, "delete_token", token, "status",
+	              "queued", "links", links(j->id), "probe_timeout_ms",
+	              (json_int_t)j->timeout_ms);
+	snprintf(loc, sizeof(loc), "/api/diagnoses/%s", j->id);
+	job_unref(w, j);
+	return httpd_json(w, c, 202, o, "Location", loc, NULL);
+}
+
+/* A pending create whose commit ended (or that the stopping service gave up on): answer. */
+static enum MHD_Result create_finish(struct web *w, struct MHD_Connection *c, struct pending *p)
+{
+	struct job *j = p->job;
+	enum MHD_Result ret;
+	bool abandoned;
+	int r = pending_outcome(p, &abandoned);
+
+	p->job = NULL;
+	if (abandoned) {
+		unreserve(w, j);
+		job_unref(w, j);
+		ret = httpd_json(w, c, 503,
+		                 json_pack("{s:s, s:s}", "reason", "stopping", "message",
+		                           "The service is restarting: try again in a moment."),
+		                 "Retry-After", "5", NULL);
+	} else {
+		ret = create_answer(w, c, j, r, p->token);
+	}
+	pending_release(p);
+	return ret;
+}
+
+/*
+ * The requester may be diagnosed: reserve, rate-limit, then queue the row's create and suspend
+ * the connection until it is committed (pending.h); the answer comes from create_finish.
+ */
+static enum MHD_Result create(struct web *w, struct MHD_Connection *c, struct job *j,
+                              struct pending **pending)
+{
+	char retry[RETRY_AFTER_LEN], active_id[STORE_ID_LEN + 1];
+	struct pending *p;
 	enum reserve res;
 	int64_t wait;
-	json_t *o;
 	int r;
 
 	if ((wait = store_retry_ms(w)) > 0) {
@@ -502,34 +572,53 @@ static enum MHD_Result create(struct web *w, struct MHD_Connection *c, struct jo
 		                            "again later."),
 		                  "Retry-After", retry, NULL);
 	}
-	if ((r = job_register(w, j, token)) == -EEXIST && active_elsewhere(w, j, active_id)) {
-		/* A shared store: another node runs a diagnosis of this requester (the database's
-		 * one-active-per-requester index refused this one). */
-		retry_after(retry, (int64_t)(w->avg_run_ms ? w->avg_run_ms : 2000));
+	if (!(p = pending_new(w, c, j))) {
 		unreserve(w, j);
 		job_unref(w, j);
-		return busy(w, c, BUSY_REQUESTER, active_id, retry);
+		return httpd_error(w, c, 503, "memory", "Out of memory.");
 	}
-	if (r < 0) {
-		store_failure_note(w, "the new diagnosis", NULL, r);
-		unreserve(w, j);
-		job_unref(w, j);
-		return httpd_json(w, c, 503,
-		                  json_pack("{s:s, s:s}", "reason", "store", "message",
-		                            "The result store is not available: try again later."),
-		                  "Retry-After", "5", NULL);
+	if ((r = job_register(w, j, p)) < 0) {
+		enum MHD_Result ret;
+
+		pending_no_callback(p);
+		p->job = NULL;
+		ret = create_answer(w, c, j, r, p->token);
+		pending_release(p);
+		return ret;
 	}
-	job_enqueue(w, j);
-	atomic_fetch_add(&w->m.created, 1);
-	o = json_pack("{s:s, s:s, s:s, s:o, s:i}", "id", j->id, "delete_token", token, "status",
-	              "queued", "links", links(j->id), "probe_timeout_ms",
-	              (json_int_t)j->timeout_ms);
-	snprintf(loc, sizeof(loc), "/api/diagnoses/%s", j->id);
-	job_unref(w, j);
-	return httpd_json(w, c, 202, o, "Location", loc, NULL);
+	if (pending_suspend(p)) {
+		*pending = p;
+		return MHD_YES;
+	}
+	return create_finish(w, c, p);
 }
 
-enum MHD_Result api_create(struct web *w, struct MHD_Connection *c, const char *body, size_t len)
+enum MHD_Result api_create_resumed(struct web *w, struct MHD_Connection *c,
+                                   struct pending **pending)
+{
+	struct pending *p = *pending;
+
+	*pending = NULL;
+	return create_finish(w, c, p);
+}
+
+void api_create_dropped(struct web *w, struct pending **pending)
+{
+	struct pending *p = *pending;
+
+	/* Only a stopping daemon closes a request it never resumed: the job will not run (a row
+	 * already committed ends interrupted at the next start, or its lease ends elsewhere). */
+	*pending = NULL;
+	if (p->job) {
+		unreserve(w, p->job);
+		job_unref(w, p->job);
+		p->job = NULL;
+	}
+	pending_release(p);
+}
+
+enum MHD_Result api_create(struct web *w, struct MHD_Connection *c, const char *body, size_t len,
+                           struct pending **pending)
 {
 	struct requester who;
 	struct ticket_refusal refused;
@@ -588,7 +677,7 @@ enum MHD_Result api_create(struct web *w, struct MHD_Connection *c, const char *
 	j->created_ms = store_now_ms();
 	/* Only the class is kept (issue 10 §3): the User-Agent itself goes nowhere. */
 	j->device = devclass_from_ua(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent"));
-	return create(w, c, j);
+	return create(w, c, j, pending);
 }
 
 /* ------------------------------------------------------------------------------------------ */

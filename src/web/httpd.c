@@ -6,6 +6,7 @@
  */
 #include "web/httpd.h"
 #include "web/admin.h"
+#include "web/pending.h"
 #include "core/decimal.h"
 #include "core/err.h"
 #include "core/sbuf.h"
@@ -32,6 +33,8 @@
  * timeout (300 short arguments in 16 KiB, 60 in 4 KiB). The API takes one or two.
  */
 #define HTTPD_MAX_ARGS 16
+/* How long a stopping service waits for the commits of creates it has not answered yet. */
+#define HTTPD_STOP_CREATE_WAIT_MS 5000
 
 /* One request: its body, gathered within --max-body. */
 struct req {
@@ -40,6 +43,7 @@ struct req {
 	bool begun; /* the handler's first call is done */
 	bool too_big;
 	bool too_many_args;
+	struct pending *create; /* a POST /api/diagnoses waiting for its commit (pending.h) */
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -440,7 +444,7 @@ static enum MHD_Result route(struct web *w, struct MHD_Connection *c, const char
 	if (strcmp(url, "/api/diagnoses") == 0) {
 		if (strcmp(method, "POST") != 0)
 			return method_not_allowed(w, c, "POST");
-		return api_create(w, c, rq->body, rq->len);
+		return api_create(w, c, rq->body, rq->len, &rq->create);
 	}
 	if (strncmp(url, "/api/diagnoses/", 15) == 0)
 		return route_diagnosis(w, c, url, get, method, rq);
@@ -590,6 +594,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (rq->create) /* resumed: its commit ended, or the service stops */
+		return api_create_resumed(w, c, &rq->create);
 	conn_busy(w, c);
 	if (rq->too_big)
 		return httpd_error(w, c, 413, "too-large", "Request body too large.");
@@ -608,6 +614,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		connlimit_idle(&w->conns, s, web_mono_ms());
 	if (!rq)
 		return;
+	if (rq->create) /* closed unanswered: the daemon stopped with it suspended */
+		api_create_dropped(w, &rq->create);
 	free(rq->body);
 	free(rq);
 	*con_cls = NULL;
@@ -700,6 +708,8 @@ void httpd_stop(struct web *w)
 	w->stopping = true;
 	sse_wake_all_locked(w);
 	pthread_mutex_unlock(&w->lock);
+	/* Creates whose commit is on its way get their answer; the rest are told to retry. */
+	pending_stop(w, HTTPD_STOP_CREATE_WAIT_MS);
 	for (size_t i = 0; i < w->n_daemons; i++)
 		MHD_stop_daemon(w->daemons[i]);
 	w->n_daemons = 0;

@@ -51,7 +51,17 @@ enum lang httpd_lang(struct MHD_Connection *c);
 enum MHD_Result api_whoami(struct web *w, struct MHD_Connection *c);
 /* GET /api/ticket: an address ticket for the address that connected (ticket.h). */
 enum MHD_Result api_ticket(struct web *w, struct MHD_Connection *c);
-enum MHD_Result api_create(struct web *w, struct MHD_Connection *c, const char *body, size_t len);
+/*
+ * POST /api/diagnoses. It may suspend the connection until the new row is committed (pending.h):
+ * then *pending is set, nothing is queued, and libmicrohttpd calls the handler again once the
+ * connection resumes, which must then call api_create_resumed (it answers and clears *pending);
+ * a request closed before that calls api_create_dropped.
+ */
+enum MHD_Result api_create(struct web *w, struct MHD_Connection *c, const char *body, size_t len,
+                           struct pending **pending);
+enum MHD_Result api_create_resumed(struct web *w, struct MHD_Connection *c,
+                                   struct pending **pending);
+void api_create_dropped(struct web *w, struct pending **pending);
 enum MHD_Result api_get(struct web *w, struct MHD_Connection *c, const char *id);
 enum MHD_Result api_delete(struct web *w, struct MHD_Connection *c, const char *id);
 /* PUT /api/diagnoses/ID/connection: the visitor's answer (docs/api.md, contract C). */

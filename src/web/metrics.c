@@ -178,6 +178,12 @@ static char *metrics_render(struct web *w, size_t *len)
 	          "# HELP exposure_store_queue_length Store writes waiting.\n"
 	          "# TYPE exposure_store_queue_length gauge\nexposure_store_queue_length %zu\n",
 	          ss.queue_len);
+	sbuf_addf(
+	    &o,
+	    "# HELP exposure_store_commits_total Transactions the store's writer committed "
+	    "(creates queued together share one).\n"
+	    "# TYPE exposure_store_commits_total counter\nexposure_store_commits_total %llu\n",
+	    (unsigned long long)ss.transactions);
 	sbuf_addf(&o,
 	          "# HELP exposure_store_writes_failed_total Store writes that failed.\n"
 	          "# TYPE exposure_store_writes_failed_total counter\n"

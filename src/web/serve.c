@@ -4,6 +4,7 @@
 #include "web/web.h"
 #include "web/httpd.h"
 #include "web/admin.h"
+#include "web/pending.h"
 #include "core/err.h"
 
 #include <errno.h>
@@ -68,6 +69,7 @@ int serve_run(const struct web_config *cfg)
 		w->cfg.checks = catalogue_profile_2017();
 	w->n_checks = checks_count(w->cfg.checks);
 	pthread_mutex_init(&w->lock, NULL);
+	pending_init(w);
 
 	/* Signals are taken synchronously by this thread; every other thread inherits the mask. */
 	sigemptyset(&set);
@@ -163,6 +165,7 @@ out_free:
 	free_jobs(w);
 	admin_free(w);
 	pthread_mutex_destroy(&w->lock);
+	pending_destroy(w);
 	sodium_memzero(&w->key, sizeof(w->key));
 	sodium_memzero(w->resume_key, sizeof(w->resume_key));
 	free(w);

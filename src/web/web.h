@@ -97,6 +97,8 @@ int web_config_check(struct web_config *c, char *err, size_t errlen);
 /* "127.0.0.1:8080", "[::1]:0" into a socket address. Returns 0 or -ERR_SYNTAX. */
 int web_listen_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len);
 
+struct pending; /* pending.h */
+
 /* A suspended SSE connection waiting for news of a job. */
 struct waiter {
 	struct MHD_Connection *conn;
@@ -221,6 +223,12 @@ struct web {
 	pthread_t reaper; /* sheds the connections late with their request */
 	pthread_mutex_t reaper_lock;
 	pthread_cond_t reaper_cond;
+
+	/* Creates waiting for their commit, connection suspended (pending.h). */
+	pthread_mutex_t pending_lock; /* the three below and struct pending's locked fields */
+	struct pending *pending;      /* those whose store callback has not run */
+	size_t pending_waiting;       /* of them, with their connection suspended */
+	bool pending_stopped;         /* shutting down: no more suspensions */
 
 	/* Operator dashboard (admin.c); set before the HTTP threads start, read-only after. */
 	bool admin_on;

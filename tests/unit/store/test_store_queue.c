@@ -662,6 +662,46 @@ static void test_failing_and_done(void **state)
 	fake_free(f);
 }
 
+/*
+ * STORE_QUEUE_NOTIFY (the web front's creates): nobody blocks, the result goes to done only.
+ * Like a waited write it is taken with the queue full and its failure is its owner's: neither
+ * counted in failed nor returned by flush.
+ */
+static void test_notify(void **state)
+{
+	struct fake *f = fake_new();
+	struct store_queue *q = start(f, 1, 0, false);
+	struct told t[3] = {0};
+	struct store_stats st;
+
+	(void)state;
+	gate_close(f);
+	assert_int_equal(put(q, 0, 0, 0), 0);
+	wait_at_gate(f);
+	assert_int_equal(put(q, 1, 0, 0), 0); /* the queue is full now */
+	assert_int_equal(put(q, 2, 0, 0), -EAGAIN);
+	assert_int_equal(put_told(q, 3, 0, STORE_QUEUE_NOTIFY | STORE_QUEUE_DURABLE, &t[0]), 0);
+	assert_int_equal(put_told(q, 4, -EEXIST, STORE_QUEUE_NOTIFY, &t[1]), 0);
+	assert_int_equal(put_told(q, 5, -EIO, STORE_QUEUE_NOTIFY, &t[2]), 0);
+	gate_open(f);
+	assert_int_equal(store_queue_flush(q), 0);
+	store_queue_stats(q, &st);
+	assert_int_equal(st.failed, 0);
+	assert_int_equal(st.rejected_full, 1);
+	assert_int_equal(st.failing, 1); /* the database's trouble is still seen */
+	assert_int_equal(st.last_err, -EIO);
+	store_queue_stop(q);
+
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(t[i].calls, 1);
+	assert_int_equal(t[0].result, 0);
+	assert_int_equal(t[1].result, -EEXIST);
+	assert_int_equal(t[2].result, -EIO);
+	assert_int_equal(f->n_applied, 5);
+	assert_int_equal(f->violations, 0);
+	fake_free(f);
+}
+
 /* block_when_full (STORE_QUEUE_BLOCK): the put waits for room instead, and keeps its place. */
 static void test_block_when_full(void **state)
 {
@@ -811,6 +851,7 @@ int main(void)
 	    cmocka_unit_test(test_failed_begin),
 	    cmocka_unit_test(test_queue_full),
 	    cmocka_unit_test(test_failing_and_done),
+	    cmocka_unit_test(test_notify),
 	    cmocka_unit_test(test_block_when_full),
 	    cmocka_unit_test(test_flush),
 	    cmocka_unit_test(test_stop_drains),

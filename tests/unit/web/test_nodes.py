@@ -15,6 +15,8 @@ namespace with only loopback, a throw-away PostgreSQL in it (EXPOSURE_PG_URL). R
   accepted by the third is followed to the end through the second
 - PostgreSQL stopped under the nodes: 503 + Retry-After, then they reconnect by themselves
 - a node cut off from the database by a firewall rule (nft, this namespace), then let back
+- creates wait for their commit off the HTTP threads: one thread, the database stalled, the
+  node still answers; the waiting creates share a commit and each gets its 202
 """
 import os
 import shutil
@@ -22,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import faulthandler
 import traceback
@@ -297,6 +300,92 @@ def t_cut_off(env, workdir):
         check(a.stop() == 0 and b.stop() == 0, "clean stops")
 
 
+def psql(sql):
+    return subprocess.run(["psql", "-qtAX", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                          capture_output=True, text=True, check=True, timeout=30).stdout.strip()
+
+
+def commits(srv):
+    for line in srv.client(FAST[7]).get("/metrics").raw.splitlines():
+        if line.startswith("exposure_store_commits_total "):
+            return int(line.split()[1])
+    raise AssertionError("no commit counter in /metrics")
+
+
+def t_stalled_commit(env, workdir):
+    # A node with ONE HTTP thread while the database cannot commit its creates (a session
+    # holds a SHARE lock on diagnoses: every INSERT waits). The POSTs wait with their
+    # connections suspended, not on the thread: the node still answers, and once the lock goes
+    # the waiting creates are committed together and each gets its 202. Before, the thread sat
+    # in the commit and the node answered nothing until the lock went.
+    a = node(env, workdir, ["--threads", "1"])
+    held = None
+    try:
+        clients = [a.client(src) for src in FAST[:7]]
+        for c in clients:
+            c.whoami()
+        before = commits(a)
+        psql("CREATE TABLE test_create_xids (id text, xid bigint);"
+             "CREATE FUNCTION test_create_xid() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+             " INSERT INTO test_create_xids VALUES (NEW.id, txid_current()); RETURN NEW; END $$;"
+             "CREATE TRIGGER test_create_xid AFTER INSERT ON diagnoses FOR EACH ROW"
+             " EXECUTE FUNCTION test_create_xid()")
+        held = subprocess.Popen(["psql", "-qtAX", "-c", "BEGIN", "-c",
+                                 "LOCK TABLE diagnoses IN SHARE MODE", "-c",
+                                 "SELECT pg_sleep(3)", "-c", "COMMIT"],
+                                stdout=subprocess.DEVNULL)
+        end = time.monotonic() + 10
+        while time.monotonic() < end and subprocess.run(
+                ["psql", "-tAX", "-c", "SELECT count(*) FROM pg_locks l JOIN pg_class c ON"
+                 " c.oid = l.relation WHERE c.relname = 'diagnoses' AND l.mode = 'ShareLock'"
+                 " AND l.granted"], capture_output=True, text=True,
+                timeout=30).stdout.strip() != "1":
+            time.sleep(0.05)
+        results = [None] * len(clients)
+
+        def post(i):
+            results[i] = clients[i].post()
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(len(clients))]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        h = a.client(FAST[7]).get("/healthz")
+        took = time.monotonic() - t0
+        check(h.status == 200 and took < 1.0 and held.poll() is None,
+              "the node answers while its creates wait for the database: %d in %.2f s"
+              % (h.status, took))
+        check(all(r is None for r in results), "no 202 before the commit: %s" % results)
+        for t in threads:
+            t.join(30)
+        check(held.wait(30) == 0, "the lock session ended")
+        check(all(r is not None and r.status == 202 for r in results),
+              "each waiting create answered 202 after the commit: %s"
+              % [r and r.status for r in results])
+        ids = [r.json["id"] for r in results]
+        out = subprocess.run(["psql", "-tAX", "-c", "SELECT count(*) FROM diagnoses WHERE id IN"
+                              " (%s)" % ",".join("'%s'" % i for i in ids)],
+                             capture_output=True, text=True, timeout=30).stdout.strip()
+        check(out == str(len(ids)), "every 202 has its row: %s" % out)
+        # Which transaction inserted each row (the test's trigger): the first create alone
+        # (its INSERT waited on the lock), the six queued behind it in one more. Committed
+        # one by one they would be seven.
+        xids = psql("SELECT count(DISTINCT xid) FROM test_create_xids WHERE id IN (%s)"
+                    % ",".join("'%s'" % i for i in ids))
+        check(xids in ("1", "2"), "the waiting creates shared a commit: %s transactions for %d"
+              % (xids, len(ids)))
+        check(commits(a) > before, "the commit counter moved")
+        for c, i in zip(clients, ids):
+            c.wait_done(i)
+    finally:
+        if held is not None and held.poll() is None:
+            held.kill()
+            held.wait()
+        psql("DROP TRIGGER IF EXISTS test_create_xid ON diagnoses;"
+             "DROP FUNCTION IF EXISTS test_create_xid(); DROP TABLE IF EXISTS test_create_xids")
+        check(a.stop() == 0, "clean stop")
+
+
 def main():
     faulthandler.dump_traceback_later(int(os.environ.get("NODES_HANG_S", "200")), exit=True)  # a hang shows where, inside the timeout
     if not PG:
@@ -309,7 +398,8 @@ def main():
     workdir = tempfile.mkdtemp(prefix="exposure-nodes-")
     cases = [("follow", t_follow_across), ("one-at-a-time", t_one_at_a_time),
              ("rates", t_rates), ("foreign-key", t_foreign_key), ("kill9", t_kill9),
-             ("db-restart", t_db_restart), ("cut-off", t_cut_off)]
+             ("db-restart", t_db_restart), ("cut-off", t_cut_off),
+             ("stalled-commit", t_stalled_commit)]
     only = os.environ.get("NODES_ONLY")  # one case by name, by hand
     try:
         for name, fn in cases:
