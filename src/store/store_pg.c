@@ -86,19 +86,22 @@ enum sql_id {
 
 /*
  * Every table of a diagnosis's own rows, deleted in the statement that deletes the diagnoses
- * (CTEs after "WITH u AS (DELETE FROM diagnoses ... RETURNING n, ...)"). They have no foreign
- * key (migration 7: its checks cost 8-10% of the server's CPU), so a child table not listed
- * here would keep its rows. The diagnoses must have been locked by an earlier statement of
- * the same transaction: this one's snapshot then holds every child row written before the
- * lock, and every writer of child rows locks its diagnosis first (the result's UPDATE, the
- * live rows' FOR KEY SHARE), so none comes after. (In one statement the snapshot is taken
- * before the DELETE waits for such a writer's commit, and would miss its rows.)
+ * (CTEs; WHICH: the diag values, $1, matched in each table's primary key, which begins with
+ * diag). They have no foreign key (migration 7: its checks cost 8-10% of the server's CPU), so
+ * a child table not listed here would keep its rows. The diagnoses must have been locked by
+ * an earlier statement of the same transaction: this one's snapshot then holds every child
+ * row written before the lock, and every writer of child rows locks its diagnosis first (the
+ * result's UPDATE, the live rows' FOR KEY SHARE), so none comes after. (In one statement the
+ * snapshot is taken before the DELETE waits for such a writer's commit, and would miss its
+ * rows.)
  */
-#define DELETE_CHILDREN                                                                            \
-	" k1 AS (DELETE FROM documents WHERE diag IN (SELECT n FROM u)),"                          \
-	" k2 AS (DELETE FROM check_results WHERE diag IN (SELECT n FROM u)),"                      \
-	" k3 AS (DELETE FROM findings WHERE diag IN (SELECT n FROM u)),"                           \
-	" k4 AS (DELETE FROM live_checks WHERE diag IN (SELECT n FROM u))"
+#define DELETE_CHILDREN(WHICH)                                                                     \
+	" k1 AS (DELETE FROM documents WHERE diag " WHICH "),"                                     \
+	" k2 AS (DELETE FROM check_results WHERE diag " WHICH "),"                                 \
+	" k3 AS (DELETE FROM findings WHERE diag " WHICH "),"                                      \
+	" k4 AS (DELETE FROM live_checks WHERE diag " WHICH ")"
+#define CHILDREN_OF_ONE  DELETE_CHILDREN("= $1::bigint")
+#define CHILDREN_OF_LIST DELETE_CHILDREN("= ANY($1::bigint[])")
 
 static const char *const sql_text[SQL_X_MAX] = {
     [SQL_INSERT] = "INSERT INTO diagnoses (id, token_hash, status, created_ms, requester_hash,"
@@ -138,16 +141,15 @@ static const char *const sql_text[SQL_X_MAX] = {
     [SQL_TOKEN] = "SELECT n, token_hash FROM diagnoses WHERE id = $1 FOR UPDATE",
     /* After SQL_TOKEN's FOR UPDATE of the row. */
     [SQL_DELETE_N] =
-        "WITH u AS (DELETE FROM diagnoses WHERE n = $1 RETURNING n, id)," DELETE_CHILDREN
+        "WITH u AS (DELETE FROM diagnoses WHERE n = $1::bigint RETURNING id)," CHILDREN_OF_ONE
         " SELECT pg_notify('exposure_diagnoses', id) FROM u",
     [SQL_CONNECTION] = "UPDATE diagnoses SET connection = $2 WHERE n = $1",
-    /* The purge: a chunk's diagnoses locked, then deleted with their rows (DELETE_CHILDREN),
-     * counted. */
+    /* The purge: a chunk's diagnoses locked, then deleted with their rows (DELETE_CHILDREN)
+     * by their n, counted. */
     [SQL_PURGE_LOCK] = "SELECT n FROM diagnoses WHERE created_ms < $1 ORDER BY created_ms"
                        " LIMIT $2 FOR UPDATE",
-    [SQL_PURGE] =
-        "WITH u AS (DELETE FROM diagnoses WHERE n = ANY($1::bigint[]) RETURNING n)," DELETE_CHILDREN
-        " SELECT count(*) FROM u",
+    [SQL_PURGE] = "WITH u AS (DELETE FROM diagnoses WHERE n = ANY($1::bigint[])"
+                  " RETURNING 1)," CHILDREN_OF_LIST " SELECT count(*) FROM u",
     [SQL_GET] = "SELECT d.id, d.status, d.created_ms, d.started_ms, d.finished_ms,"
                 " d.requester_hash, d.requester_prefix, d.family, d.lang, d.risk, x.json,"
                 " d.connection, d.device"
