@@ -160,25 +160,13 @@ static void report(struct es_state *s, struct probe_result *out)
 		snprintf(out->service, sizeof(out->service), "http");
 		details(s, out);
 	} else if (s->other) {
-		out->state = SERVICE_OTHER;
-		snprintf(out->service, sizeof(out->service), "%s", s->other);
-		probe_detail_set(out, "first_line", json_string(s->first));
+		probe_other_line(out, s->other, s->first);
 	} else if (s->problem) {
 		out->state = SERVICE_PROTOCOL_ERROR;
 		snprintf(out->service, sizeof(out->service), "http");
 	}
 	if (s->problem)
 		probe_detail_set(out, "reason", json_string(s->problem));
-}
-
-static void keep_first(struct es_state *s, const uint8_t *buf, size_t len)
-{
-	const uint8_t *lf = memchr(buf, '\n', len);
-	size_t n = lf ? (size_t)(lf - buf) : len;
-
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
-	parse_copy_text(s->first, sizeof(s->first), buf, n);
 }
 
 /* The body from the head's end: whole when Content-Length says so; without one, as soon as the
@@ -224,7 +212,7 @@ static int es_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed
 		if (r == -ERR_SYNTAX) {
 			s->other = probe_other_service(buf, len);
 			s->other = s->other ? s->other : "";
-			keep_first(s, buf, len);
+			probe_first_line(s->first, sizeof(s->first), buf, len);
 		} else {
 			s->problem = r == -ERR_TOOBIG ? "an HTTP answer larger than the probe reads"
 			                              : "a malformed HTTP answer";
@@ -247,9 +235,7 @@ static int no_answer(const struct es_state *s, enum probe_end why, struct probe_
 {
 	const char *note;
 
-	out->state =
-	    why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED : SERVICE_SILENT;
-	probe_detail_set(out, "reason", json_string(probe_end_name(why)));
+	probe_no_bytes(out, why);
 	if (!s->tls)
 		return PROBE_DONE;
 	probe_detail_set(out, "tls", json_boolean(s->tls_up));

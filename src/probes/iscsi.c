@@ -177,9 +177,10 @@ static int on_login(struct iscsi_state *s, const uint8_t *buf, const struct iscs
 	return finish(s, "unexpected login stage", out);
 }
 
-static int one_pdu(struct iscsi_state *s, const uint8_t *buf, size_t len, size_t *used,
-                   struct probe_tx *tx, struct probe_result *out)
+static int one_pdu(void *state, const uint8_t *buf, size_t len, size_t *used, struct probe_tx *tx,
+                   struct probe_result *out)
 {
+	struct iscsi_state *s = state;
 	struct iscsi_pdu p;
 	int n = iscsi_parse_pdu(buf, len, &p);
 
@@ -218,19 +219,9 @@ static int disc_feed(void *state, const uint8_t *buf, size_t len, size_t *consum
                      struct probe_tx *tx, struct probe_result *out)
 {
 	struct iscsi_state *s = state;
-	int r = PROBE_MORE;
 
-	*consumed = 0;
 	s->any_bytes |= len > 0;
-	while (r == PROBE_MORE && *consumed < len) {
-		size_t used;
-
-		r = one_pdu(s, buf + *consumed, len - *consumed, &used, tx, out);
-		if (used == 0)
-			break;
-		*consumed += used;
-	}
-	return r;
+	return probe_feed_each(s, buf, len, consumed, tx, out, one_pdu);
 }
 
 static int disc_end(void *state, enum probe_end why, struct probe_result *out)
@@ -241,8 +232,7 @@ static int disc_end(void *state, enum probe_end why, struct probe_result *out)
 		return PROBE_DONE;
 	if (!s->any_bytes) {
 		/* Silent after a Login Request, or closed: the target did not answer discovery. */
-		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-		                                                               : SERVICE_SILENT;
+		out->state = probe_no_bytes_state(why);
 		return PROBE_DONE;
 	}
 	if (!s->spoke) {

@@ -33,9 +33,7 @@ static void mc_report(struct mc_state *s, struct probe_result *out, const char *
 		return;
 	s->reported = true;
 	if (s->other) {
-		out->state = SERVICE_OTHER;
-		snprintf(out->service, sizeof(out->service), "%s", s->other);
-		probe_detail_set(out, "first_line", json_string(s->first));
+		probe_other_line(out, s->other, s->first);
 		return;
 	}
 	if (s->have_line && s->line.kind == MEMCACHED_VERSION) {
@@ -81,16 +79,11 @@ static int mc_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed
 	*consumed = 0;
 	s->bytes = (unsigned)len; /* all of it is offered again until DONE */
 	if (s->other || (o = probe_other_service(buf, len)) != NULL) {
-		const uint8_t *lf = memchr(buf, '\n', len);
-		size_t n = lf ? (size_t)(lf - buf) : len;
-
-		if (n > 0 && buf[n - 1] == '\r')
-			n--;
 		if (!s->other)
 			s->other = o;
-		parse_copy_text(s->first, sizeof(s->first), buf, n);
+		probe_first_line(s->first, sizeof(s->first), buf, len);
 		/* Its whole first line, when it comes soon: what answers is named by it. */
-		if (lf == NULL && len < sizeof(s->first))
+		if (memchr(buf, '\n', len) == NULL && len < sizeof(s->first))
 			return PROBE_MORE;
 		mc_report(s, out, "memcached");
 		return PROBE_DONE;

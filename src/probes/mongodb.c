@@ -103,9 +103,7 @@ static void report(struct mongodb_state *s, struct probe_result *out)
 		return;
 	s->reported = true;
 	if (s->other) {
-		out->state = SERVICE_OTHER;
-		snprintf(out->service, sizeof(out->service), "%s", s->other);
-		probe_detail_set(out, "first_line", json_string(s->first));
+		probe_other_line(out, s->other, s->first);
 		return;
 	}
 	if (s->problem)
@@ -125,16 +123,6 @@ static void report(struct mongodb_state *s, struct probe_result *out)
 	report_list(s, out);
 }
 
-static void keep_first(struct mongodb_state *s, const uint8_t *buf, size_t len)
-{
-	const uint8_t *lf = memchr(buf, '\n', len);
-	size_t n = lf ? (size_t)(lf - buf) : len;
-
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
-	parse_copy_text(s->first, sizeof(s->first), buf, n);
-}
-
 static int finish(struct mongodb_state *s, struct probe_result *out)
 {
 	report(s, out);
@@ -142,9 +130,10 @@ static int finish(struct mongodb_state *s, struct probe_result *out)
 }
 
 /* One reply at buf: PROBE_MORE after sending the next command, PROBE_DONE at the verdict. */
-static int one_reply(struct mongodb_state *s, const uint8_t *buf, size_t len, size_t *used,
-                     struct probe_tx *tx, struct probe_result *out)
+static int one_reply(void *state, const uint8_t *buf, size_t len, size_t *used, struct probe_tx *tx,
+                     struct probe_result *out)
 {
+	struct mongodb_state *s = state;
 	struct mongo_msg m;
 	struct mongo_reply rep;
 	int r = mongo_parse_msg(buf, len, &m);
@@ -154,7 +143,7 @@ static int one_reply(struct mongodb_state *s, const uint8_t *buf, size_t len, si
 	if (r == -ERR_SYNTAX && !s->identified) {
 		s->other = probe_other_service(buf, len);
 		s->other = s->other ? s->other : "";
-		keep_first(s, buf, len);
+		probe_first_line(s->first, sizeof(s->first), buf, len);
 		return finish(s, out);
 	}
 	if (r < 0) {
@@ -190,19 +179,9 @@ static int mongodb_feed(void *state, const uint8_t *buf, size_t len, size_t *con
                         struct probe_tx *tx, struct probe_result *out)
 {
 	struct mongodb_state *s = state;
-	int r = PROBE_MORE;
 
-	*consumed = 0;
 	s->any_bytes = s->any_bytes || len > 0;
-	while (r == PROBE_MORE && *consumed < len) {
-		size_t used = 0;
-
-		r = one_reply(s, buf + *consumed, len - *consumed, &used, tx, out);
-		if (used == 0)
-			break;
-		*consumed += used;
-	}
-	return r;
+	return probe_feed_each(s, buf, len, consumed, tx, out, one_reply);
 }
 
 static int mongodb_end(void *state, enum probe_end why, struct probe_result *out)
@@ -214,12 +193,8 @@ static int mongodb_end(void *state, enum probe_end why, struct probe_result *out
 		probe_detail_set(out, "op_msg", json_string(probe_end_name(why)));
 		return PROBE_RECONNECT;
 	}
-	if (!s->any_bytes && !s->identified) {
-		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-		                                                               : SERVICE_SILENT;
-		probe_detail_set(out, "reason", json_string(probe_end_name(why)));
-		return PROBE_DONE;
-	}
+	if (!s->any_bytes && !s->identified)
+		return probe_no_bytes(out, why);
 	if (!s->problem)
 		s->problem = probe_end_name(why);
 	return finish(s, out);

@@ -73,7 +73,6 @@ static int mysql_feed(void *state, const uint8_t *buf, size_t len, size_t *consu
 {
 	struct mysql_state *s = state;
 	struct mysql_greeting g;
-	const char *other;
 	char first[80];
 	int r;
 
@@ -85,14 +84,8 @@ static int mysql_feed(void *state, const uint8_t *buf, size_t len, size_t *consu
 		return PROBE_MORE;
 	*consumed = len;
 	if (r == -ERR_SYNTAX) {
-		const uint8_t *lf = memchr(buf, '\n', len);
-		size_t n = lf ? (size_t)(lf - buf) : len;
-
-		other = probe_other_service(buf, len);
-		out->state = SERVICE_OTHER;
-		snprintf(out->service, sizeof(out->service), "%s", other ? other : "");
-		parse_copy_text(first, sizeof(first), buf, n > 0 && buf[n - 1] == '\r' ? n - 1 : n);
-		probe_detail_set(out, "first_line", json_string(first));
+		probe_first_line(first, sizeof(first), buf, len);
+		probe_other_line(out, probe_other_service(buf, len), first);
 		return PROBE_DONE;
 	}
 	snprintf(out->service, sizeof(out->service), "mysql");
@@ -117,8 +110,7 @@ static int mysql_end(void *state, enum probe_end why, struct probe_result *out)
 	struct mysql_state *s = state;
 
 	if (!s->any_bytes) {
-		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-		                                                               : SERVICE_SILENT;
+		out->state = probe_no_bytes_state(why);
 	} else {
 		out->state = SERVICE_PROTOCOL_ERROR; /* a packet cut short */
 		snprintf(out->service, sizeof(out->service), "mysql");

@@ -303,8 +303,7 @@ static int nfs_end(void *state, enum probe_end why, struct probe_result *out)
 	if (s->finished)
 		return PROBE_DONE;
 	if (s->role == ROLE_FIRST && !s->any_bytes) {
-		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-		                                                               : SERVICE_SILENT;
+		out->state = probe_no_bytes_state(why);
 		return PROBE_DONE;
 	}
 	probe_detail_set(out, "end", json_string(probe_end_name(why)));

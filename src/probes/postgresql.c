@@ -84,15 +84,10 @@ static void report_message(const struct pg_state *s, const struct pg_message *m,
 
 static int other(const uint8_t *buf, size_t len, struct probe_result *out)
 {
-	const char *name = probe_other_service(buf, len);
-	const uint8_t *lf = memchr(buf, '\n', len);
-	size_t n = lf ? (size_t)(lf - buf) : len;
 	char first[80];
 
-	out->state = SERVICE_OTHER;
-	snprintf(out->service, sizeof(out->service), "%s", name ? name : "");
-	parse_copy_text(first, sizeof(first), buf, n > 0 && buf[n - 1] == '\r' ? n - 1 : n);
-	probe_detail_set(out, "first_line", json_string(first));
+	probe_first_line(first, sizeof(first), buf, len);
+	probe_other_line(out, probe_other_service(buf, len), first);
 	return PROBE_DONE;
 }
 
@@ -166,12 +161,8 @@ static int pg_end(void *state, enum probe_end why, struct probe_result *out)
 {
 	struct pg_state *s = state;
 
-	if (!s->any_bytes) {
-		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-		                                                               : SERVICE_SILENT;
-		probe_detail_set(out, "reason", json_string(probe_end_name(why)));
-		return PROBE_DONE;
-	}
+	if (!s->any_bytes)
+		return probe_no_bytes(out, why);
 	/* 'S' then nothing usable on the clear-text connection: a TLS-only server, most likely;
 	 * one byte is too little to call it PostgreSQL. */
 	out->state = SERVICE_UNKNOWN;

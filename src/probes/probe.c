@@ -2,6 +2,7 @@
 /* Helpers shared by the probe state machines, and the registry of probes (probe.h). */
 #include "probes/probe.h"
 #include "core/err.h"
+#include "probes/parse/parse.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -118,6 +119,55 @@ static const char *const end_names[PROBE_END_X_MAX] = {
 const char *probe_end_name(enum probe_end why)
 {
 	return (unsigned)why < PROBE_END_X_MAX && end_names[why] ? end_names[why] : "ended";
+}
+
+enum service_state probe_no_bytes_state(enum probe_end why)
+{
+	return why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
+	                                                         : SERVICE_SILENT;
+}
+
+int probe_no_bytes(struct probe_result *out, enum probe_end why)
+{
+	out->state = probe_no_bytes_state(why);
+	probe_detail_set(out, "reason", json_string(probe_end_name(why)));
+	return PROBE_DONE;
+}
+
+void probe_first_line(char *dst, size_t size, const uint8_t *buf, size_t len)
+{
+	const uint8_t *lf = memchr(buf, '\n', len);
+	size_t n = lf ? (size_t)(lf - buf) : len;
+
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	parse_copy_text(dst, size, buf, n);
+}
+
+void probe_other_line(struct probe_result *out, const char *name, const char *first)
+{
+	out->state = SERVICE_OTHER;
+	snprintf(out->service, sizeof(out->service), "%s", name ? name : "");
+	probe_detail_set(out, "first_line", json_string(first));
+}
+
+int probe_feed_each(void *state, const uint8_t *buf, size_t len, size_t *consumed,
+                    struct probe_tx *tx, struct probe_result *out,
+                    int (*one)(void *state, const uint8_t *buf, size_t len, size_t *used,
+                               struct probe_tx *tx, struct probe_result *out))
+{
+	int r = PROBE_MORE;
+
+	*consumed = 0;
+	while (r == PROBE_MORE && *consumed < len) {
+		size_t used = 0;
+
+		r = one(state, buf + *consumed, len - *consumed, &used, tx, out);
+		if (used == 0)
+			break;
+		*consumed += used;
+	}
+	return r;
 }
 
 /* What other services send first: the one table of probe_other, probe_other_service and

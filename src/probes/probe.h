@@ -210,6 +210,37 @@ int probe_other(struct probe_result *out, const uint8_t *buf, size_t len);
 const char *probe_end_name(enum probe_end why);
 
 /*
+ * What a port that ended a connection before its first byte is (PROTOCOLS.md §0.3): closed or
+ * reset by the peer, SERVICE_TCPWRAPPED; ended by a timeout, SERVICE_SILENT.
+ */
+enum service_state probe_no_bytes_state(enum probe_end why);
+
+/* out->state = probe_no_bytes_state(why), with details.reason = probe_end_name(why). Returns
+ * PROBE_DONE. */
+int probe_no_bytes(struct probe_result *out, enum probe_end why);
+
+/*
+ * The first line of what another service sent (up to '\n', without a '\r' before it), as
+ * printable text (parse_copy_text) in dst of size bytes (> 0).
+ */
+void probe_first_line(char *dst, size_t size, const uint8_t *buf, size_t len);
+
+/* Another service answered: out->state = SERVICE_OTHER, out->service = name ("" when NULL: not
+ * named), details.first_line = first (what probe_first_line kept). */
+void probe_other_line(struct probe_result *out, const char *name, const char *first);
+
+/*
+ * feed() for a protocol of back-to-back messages: calls one(state, ...) on the bytes not yet
+ * used, one message at a time, while it returns PROBE_MORE and says through *used how many
+ * bytes its message took (0: it waits for more bytes, or it decided). *consumed is their sum;
+ * returns what the last call returned.
+ */
+int probe_feed_each(void *state, const uint8_t *buf, size_t len, size_t *consumed,
+                    struct probe_tx *tx, struct probe_result *out,
+                    int (*one)(void *state, const uint8_t *buf, size_t len, size_t *used,
+                               struct probe_tx *tx, struct probe_result *out));
+
+/*
  * Another well-known service recognised from the first bytes it sent ("ssh", "http", "vnc",
  * "rsync", "tls", "rdp"), or NULL: one table for every probe, so what answered instead
  * is named the same way everywhere.

@@ -358,9 +358,7 @@ static int rdp_end(void *state, enum probe_end why, struct probe_result *out)
 	}
 	/* a port that gave nothing to P1 is not RDP: do not spend two more timeouts on it */
 	if (s->conn == 0 && !o->any_bytes) {
-		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-		                                                               : SERVICE_SILENT;
-		probe_detail_set(out, "reason", json_string(probe_end_name(why)));
+		probe_no_bytes(out, why);
 		finish(s, out);
 		return PROBE_DONE;
 	}

@@ -88,9 +88,7 @@ static void report(struct redis_state *s, struct probe_result *out)
 		return;
 	s->reported = true;
 	if (s->other) {
-		out->state = SERVICE_OTHER;
-		snprintf(out->service, sizeof(out->service), "%s", s->other);
-		probe_detail_set(out, "first_line", json_string(s->first));
+		probe_other_line(out, s->other, s->first);
 		return;
 	}
 	if (s->pong) {
@@ -120,16 +118,6 @@ static void report(struct redis_state *s, struct probe_result *out)
 	}
 }
 
-static void keep_first(struct redis_state *s, const uint8_t *buf, size_t len)
-{
-	const uint8_t *lf = memchr(buf, '\n', len);
-	size_t n = lf ? (size_t)(lf - buf) : len;
-
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
-	parse_copy_text(s->first, sizeof(s->first), buf, n);
-}
-
 /* The reply to PING. */
 static int on_ping(struct redis_state *s, const struct redis_reply *rep, struct probe_tx *tx)
 {
@@ -150,9 +138,10 @@ static int on_ping(struct redis_state *s, const struct redis_reply *rep, struct 
 }
 
 /* One reply at buf: PROBE_MORE to wait for the next, PROBE_DONE when the verdict is in. */
-static int one_reply(struct redis_state *s, const uint8_t *buf, size_t len, size_t *used,
-                     struct probe_tx *tx, struct probe_result *out)
+static int one_reply(void *state, const uint8_t *buf, size_t len, size_t *used, struct probe_tx *tx,
+                     struct probe_result *out)
 {
+	struct redis_state *s = state;
 	struct redis_reply rep;
 	int r = redis_parse_reply(buf, len, &rep);
 
@@ -162,7 +151,7 @@ static int one_reply(struct redis_state *s, const uint8_t *buf, size_t len, size
 		if (s->phase == REDIS_PING && r == -ERR_SYNTAX) {
 			s->other = probe_other_service(buf, len);
 			s->other = s->other ? s->other : "";
-			keep_first(s, buf, len);
+			probe_first_line(s->first, sizeof(s->first), buf, len);
 		} else {
 			s->problem = r == -ERR_TOOBIG ? "a reply longer than the probe reads"
 			                              : "a malformed reply";
@@ -189,20 +178,10 @@ static int redis_feed(void *state, const uint8_t *buf, size_t len, size_t *consu
                       struct probe_tx *tx, struct probe_result *out)
 {
 	struct redis_state *s = state;
-	int r = PROBE_MORE;
 
-	*consumed = 0;
 	s->any_bytes = s->any_bytes || len > 0;
 	/* A reply may follow in the same bytes (the INFO reply right behind +PONG). */
-	while (r == PROBE_MORE && *consumed < len) {
-		size_t used = 0;
-
-		r = one_reply(s, buf + *consumed, len - *consumed, &used, tx, out);
-		if (used == 0)
-			break;
-		*consumed += used;
-	}
-	return r;
+	return probe_feed_each(s, buf, len, consumed, tx, out, one_reply);
 }
 
 static int redis_end(void *state, enum probe_end why, struct probe_result *out)
@@ -217,12 +196,8 @@ static int redis_end(void *state, enum probe_end why, struct probe_result *out)
 	 */
 	if (!s->any_bytes && s->conn == 0 && (why == PROBE_END_CLOSED || why == PROBE_END_RESET))
 		return PROBE_RECONNECT;
-	if (!s->any_bytes) {
-		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-		                                                               : SERVICE_SILENT;
-		probe_detail_set(out, "reason", json_string(probe_end_name(why)));
-		return PROBE_DONE;
-	}
+	if (!s->any_bytes)
+		return probe_no_bytes(out, why);
 	if (!s->pong && s->err == REDIS_ERR_NONE && !s->other)
 		s->problem = probe_end_name(why); /* a reply cut short */
 	else if (s->pong && !s->info)

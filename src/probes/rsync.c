@@ -321,8 +321,7 @@ static int rsync_end(void *state, enum probe_end why, struct probe_result *out)
 	if (s->phase == RS_FINISHED)
 		return PROBE_DONE;
 	if (s->conn == 0 && !s->any_bytes) {
-		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-		                                                               : SERVICE_SILENT;
+		out->state = probe_no_bytes_state(why);
 		return PROBE_DONE;
 	}
 	if (s->not_rsync)

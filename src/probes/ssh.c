@@ -212,12 +212,7 @@ static const char *other_service(const uint8_t *buf, size_t len)
 
 static void keep_first_line(struct ssh_state *s, const uint8_t *buf, size_t len)
 {
-	const uint8_t *lf = memchr(buf, '\n', len);
-	size_t n = lf ? (size_t)(lf - buf) : len;
-
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
-	parse_copy_text(s->other_text, sizeof(s->other_text), buf, n);
+	probe_first_line(s->other_text, sizeof(s->other_text), buf, len);
 }
 
 static int feed_kex(struct ssh_state *s, const uint8_t *buf, size_t len, size_t *off,
@@ -315,11 +310,8 @@ static int ssh_end(void *state, enum probe_end why, struct probe_result *out)
 	if (s->phase == SSH_FINISHED)
 		return PROBE_DONE;
 	if (!s->any_bytes) {
-		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-		                                                               : SERVICE_SILENT;
-		probe_detail_set(out, "reason", json_string(probe_end_name(why)));
 		s->phase = SSH_FINISHED;
-		return PROBE_DONE;
+		return probe_no_bytes(out, why);
 	}
 	if (s->phase == SSH_BANNER)
 		s->problem = why == PROBE_END_TOOBIG ? "no SSH identification within the byte cap"

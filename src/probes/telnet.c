@@ -292,11 +292,8 @@ static int telnet_end(void *state, enum probe_end why, struct probe_result *out)
 		return PROBE_RECONNECT;
 	}
 	if (!s->any_bytes) {
-		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-		                                                               : SERVICE_SILENT;
-		probe_detail_set(out, "reason", json_string(probe_end_name(why)));
 		s->finished = true;
-		return PROBE_DONE;
+		return probe_no_bytes(out, why);
 	}
 	finish(s, out);
 	probe_detail_set(out, "end", json_string(probe_end_name(why)));

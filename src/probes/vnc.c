@@ -414,11 +414,8 @@ static int vnc_end(void *state, enum probe_end why, struct probe_result *out)
 	if (s->phase == VNC_FINISHED)
 		return PROBE_DONE;
 	if (!s->any_bytes) {
-		out->state = why == PROBE_END_CLOSED || why == PROBE_END_RESET ? SERVICE_TCPWRAPPED
-		                                                               : SERVICE_SILENT;
-		probe_detail_set(out, "reason", json_string(probe_end_name(why)));
 		s->phase = VNC_FINISHED;
-		return PROBE_DONE;
+		return probe_no_bytes(out, why);
 	}
 	if (!s->have_version && s->partial_version) {
 		out->state = SERVICE_PROTOCOL_ERROR;
