@@ -18,14 +18,13 @@ ClientHello gets the handshake, then the case's session inside it.
 Prints "PORT <n>" once listening; serves connections (a thread each) until killed.
 Importable: serve(case, host, port, drip=None, close_at=None, tls=None) returns (server, port).
 """
-import argparse
 import json
 import socket
 import ssl
 import struct
 import sys
-import threading
-import time
+
+import common
 
 # ---- BSON (bsonspec.org 1.1): the types the replies use
 
@@ -169,33 +168,6 @@ def mongo_answer(cmd, version, auth, legacy):
             "codeName": "CommandNotFound"}
 
 
-class Conn:
-    def __init__(self, s, drip, close_at):
-        self.s, self.drip, self.close_at, self.sent = s, drip, close_at, 0
-
-    def send(self, data):
-        if self.close_at is not None:
-            data = data[:max(0, self.close_at - self.sent)]
-        if self.drip:
-            for i in range(len(data)):
-                self.s.sendall(data[i:i + 1])
-                time.sleep(self.drip)
-        else:
-            self.s.sendall(data)
-        self.sent += len(data)
-        if self.close_at is not None and self.sent >= self.close_at:
-            raise EOFError("close-at")
-
-    def recv_n(self, n):
-        buf = b""
-        while len(buf) < n:
-            d = self.s.recv(n - len(buf))
-            if not d:
-                raise EOFError("peer closed")
-            buf += d
-        return buf
-
-
 def mongo_session(c, version="7.0.12", auth=False, mode=None):
     while True:
         h = c.recv_n(16)
@@ -330,7 +302,7 @@ def run(sock, case, drip, close_at, tlsctx=None):
             if first != b"\x16":
                 return  # clear text on the HTTPS port: closed, not a byte sent
             sock = tlsctx.wrap_socket(sock, server_side=True)
-        c = Conn(sock, drip, close_at)
+        c = common.Conn(sock, drip, close_at)
         if kind == "mongo":
             mongo_session(c, **args)
         else:
@@ -347,53 +319,20 @@ def run(sock, case, drip, close_at, tlsctx=None):
 def serve(case, host="127.0.0.1", port=0, drip=None, close_at=None, tls=None):
     if case not in CASES:
         raise KeyError(case)
-    tlsctx = None
-    if tls:
-        tlsctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        tlsctx.load_cert_chain(*tls)
-    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    srv = socket.socket(fam, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((host, port))
-    srv.listen(16)
+    tlsctx = common.tls_context(*tls) if tls else None
 
-    def loop():
-        while True:
-            try:
-                c, _ = srv.accept()
-            except OSError:
-                return
-            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            threading.Thread(target=run, args=(c, case, drip, close_at, tlsctx),
-                             daemon=True).start()
+    def handle(c, _):
+        run(c, case, drip, close_at, tlsctx)
 
-    threading.Thread(target=loop, daemon=True).start()
-    return srv, srv.getsockname()[1]
+    return common.serve_background(common.listen(host, port), handle)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("case", nargs="?")
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--drip", type=float)
-    ap.add_argument("--close-at", type=int)
-    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
-    ap.add_argument("--list", action="store_true")
-    a = ap.parse_args()
-    if a.list or not a.case:
-        print("\n".join(sorted(CASES)))
-        return 0
-    if a.case not in CASES:
-        print("unknown case %s" % a.case, file=sys.stderr)
-        return 2
-    _, port = serve(a.case, a.host, a.port, a.drip, a.close_at, a.tls)
-    print("PORT %d" % port, flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        return 0
+    def start(a):
+        return serve(a.case, a.host, a.port, a.drip, a.close_at, a.tls)[1]
+
+    return common.case_main(__doc__, CASES, start,
+                            lambda ap: ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY")))
 
 
 if __name__ == "__main__":

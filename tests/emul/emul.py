@@ -23,14 +23,12 @@ Script steps (tuples):
 --close-at K: the connection is closed after K bytes in total were sent.
 Importable: serve(case_name, host, port, **opts) returns (server, port).
 """
-import argparse
-import os
 import random
-import socket
 import struct
 import sys
-import threading
 import time
+
+import common
 
 CC = b"\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00"
 BUSYBOX_IAC = bytes.fromhex("fffd01fffd1ffffd21fffb01fffb03")
@@ -100,45 +98,8 @@ def rdp_reply(req):
     return CC + bytes.fromhex("0300080005000000")
 
 
-class Conn:
-    def __init__(self, sock, opts):
-        self.s = sock
-        self.opts = opts
-        self.sent = 0
-
-    def send(self, data):
-        close_at = self.opts.get("close_at")
-        if close_at is not None:
-            data = data[: max(0, close_at - self.sent)]
-        drip = self.opts.get("drip")
-        if drip:
-            for i in range(len(data)):
-                self.s.sendall(data[i:i + 1])
-                self.sent += 1
-                time.sleep(drip)
-        else:
-            self.s.sendall(data)
-            self.sent += len(data)
-        if close_at is not None and self.sent >= close_at:
-            raise EOFError("close-at reached")
-
-    def recv_n(self, n):
-        buf = b""
-        while len(buf) < n:
-            d = self.s.recv(n - len(buf))
-            if not d:
-                raise EOFError("peer closed")
-            buf += d
-        return buf
-
-    def until(self, delim):
-        buf = b""
-        while delim not in buf and len(buf) < 65536:
-            d = self.s.recv(1)
-            if not d:
-                raise EOFError("peer closed")
-            buf += d
-        return buf
+class Conn(common.Conn):
+    """common.Conn, and RDP's TPKT framing (at most 4 KiB)."""
 
     def tpkt(self):
         h = self.recv_n(4)
@@ -193,54 +154,19 @@ def run_script(conn, script, hold):
 
 def serve(case, host="127.0.0.1", port=0, drip=None, close_at=None, hold=30.0):
     scripts = CASES[case]
-    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    srv = socket.socket(fam, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((host, port))
-    srv.listen(16)
-    opts = {"drip": drip, "close_at": close_at}
 
-    def loop():
-        i = 0
-        while True:
-            try:
-                c, _ = srv.accept()
-            except OSError:
-                return
-            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            t = threading.Thread(target=run_script,
-                                 args=(Conn(c, opts), scripts[i % len(scripts)], hold),
-                                 daemon=True)
-            t.start()
-            i += 1
+    def handle(c, i):
+        run_script(Conn(c, drip, close_at), scripts[i % len(scripts)], hold)
 
-    threading.Thread(target=loop, daemon=True).start()
-    return srv, srv.getsockname()[1]
+    return common.serve_background(common.listen(host, port), handle)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("case", nargs="?")
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--drip", type=float)
-    ap.add_argument("--close-at", type=int)
-    ap.add_argument("--hold", type=float, default=30.0)
-    ap.add_argument("--list", action="store_true")
-    a = ap.parse_args()
-    if a.list or not a.case:
-        print("\n".join(sorted(CASES)))
-        return 0
-    if a.case not in CASES:
-        print("unknown case %s" % a.case, file=sys.stderr)
-        return 2
-    _, port = serve(a.case, a.host, a.port, a.drip, a.close_at, a.hold)
-    print("PORT %d" % port, flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        return 0
+    def start(a):
+        return serve(a.case, a.host, a.port, a.drip, a.close_at, a.hold)[1]
+
+    return common.case_main(__doc__, CASES, start,
+                            lambda ap: ap.add_argument("--hold", type=float, default=30.0))
 
 
 if __name__ == "__main__":

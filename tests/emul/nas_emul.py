@@ -9,7 +9,9 @@
 # With --tls the port sniffs the first byte: a TLS ClientHello gets TLS, plain HTTP gets nginx's
 # "400 The plain HTTP request was sent to HTTPS port" (as DSM's nginx on 5001 answers), or, for
 # the case qnap-tls-close, the connection is closed without a byte.
-import socket, ssl, sys, threading, time
+import socket, ssl, sys, time
+
+import common
 
 DSM = (b'<!DOCTYPE html>\n<html class="img-no-dragging">\n<head>\n'
        b'<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />\n'
@@ -98,17 +100,8 @@ def handle(conn, case, tlsctx):
 
 
 def serve(case, port, cert=None, key=None, host='127.0.0.1'):
-    tlsctx = None
-    if cert:
-        tlsctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        tlsctx.load_cert_chain(cert, key)
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((host, port))
-    s.listen(64)
-    while True:
-        conn, _ = s.accept()
-        threading.Thread(target=handle, args=(conn, case, tlsctx), daemon=True).start()
+    tlsctx = common.tls_context(cert, key)
+    common.accept_loop(common.listen(host, port, 64), lambda conn, _: handle(conn, case, tlsctx))
 
 
 if __name__ == '__main__':

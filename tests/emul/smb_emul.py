@@ -13,11 +13,11 @@ response is asked for), copying PID and MID from each request; UID = TID = 0x080
 --nbt: every connection starts with an RFC 1002 session request (TCP 139 style).
 Loopback or lab addresses only (the caller chooses --host; default 127.0.0.1).
 """
-import argparse
 import socket
 import struct
 import sys
-import threading
+
+import common
 
 UID = TID = 0x0800
 
@@ -254,30 +254,17 @@ def serve_conn(c, case, nbt, shared):
             pass
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--nbt", action="store_true")
-    ap.add_argument("--list", action="store_true")
-    ap.add_argument("case", nargs="?")
-    a = ap.parse_args()
-    if a.list:
-        print("\n".join(sorted(CASES)))
-        return 0
-    if a.case not in CASES:
-        print(f"unknown case {a.case}", file=sys.stderr)
-        return 2
-    fam = socket.AF_INET6 if ":" in a.host else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((a.host, a.port))
-    s.listen(16)
-    print(f"PORT {s.getsockname()[1]}", flush=True)
+def start(a):
     shared = Shared()
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=serve_conn, args=(c, a.case, a.nbt, shared), daemon=True).start()
+    srv = common.listen(a.host, a.port)
+    return common.serve_background(srv, lambda c, _: serve_conn(c, a.case, a.nbt, shared),
+                                   nodelay=False)[1]
+
+
+def main():
+    return common.case_main(None, CASES, start,
+                            lambda ap: ap.add_argument("--nbt", action="store_true"),
+                            conn_options=False, list_without_case=False)
 
 
 if __name__ == "__main__":

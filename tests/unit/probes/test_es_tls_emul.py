@@ -9,14 +9,15 @@
 # cluster's root document -> elasticsearch-no-auth, a 401 with the security realm -> answered no
 # (elasticsearch-exposed only), the details saying tls; a body cut short stays not known.
 # Usage: test_es_tls_emul.py EXPOSURE EMUL_DIR
-import json, os, shutil, socket, subprocess, sys, tempfile, time
+import os, shutil, subprocess, sys, tempfile
 
 exe, emul = sys.argv[1], sys.argv[2]
+sys.path.insert(0, emul)
+import common  # noqa: E402
+
 tmp = tempfile.mkdtemp(prefix='xp-es-tls.')
-cert, key = os.path.join(tmp, 'cert.pem'), os.path.join(tmp, 'key.pem')
-subprocess.run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
-                '-nodes', '-days', '2', '-subj', '/CN=es.test', '-keyout', key, '-out', cert],
-               check=True, capture_output=True)
+cert, key = common.self_signed(tmp, 'es.test',
+                               ('-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'))
 
 # port -> (case, tls, extra emulator arguments)
 servers = {19200: ('es-open', True, []), 19201: ('es-secured', True, []),
@@ -29,30 +30,12 @@ for port, (case, tls, extra) in servers.items():
         args += ['--tls', cert, key]
     procs.append(subprocess.Popen(args, stdout=subprocess.DEVNULL))
 for port in servers:
-    for _ in range(100):
-        try:
-            socket.create_connection(('127.0.0.1', port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-
-failed = 0
-
-
-def check(label, cond, info):
-    global failed
-    if cond:
-        print('ok - %s' % label)
-    else:
-        failed += 1
-        print('not ok - %s: %s' % (label, info))
+    common.wait_port(port)
+check = common.Checks()
 
 
 def run(port):
-    r = subprocess.run([exe, 'check', '--json', '--checks', 'elasticsearch', '--port',
-                        'elasticsearch=%d' % port, '127.0.0.1'],
-                       capture_output=True, text=True, timeout=60)
-    return json.loads(r.stdout)['checks'][0]
+    return common.check_json(exe, 'elasticsearch', port)
 
 
 def findings(e):
@@ -90,5 +73,4 @@ finally:
         p.kill()
         p.wait()
     shutil.rmtree(tmp, ignore_errors=True)
-print('# %d failed' % failed)
-sys.exit(1 if failed else 0)
+sys.exit(check.status())

@@ -7,14 +7,14 @@
 # that closes on plain HTTP), another web server, and hostile servers (garbage, a 20 KB header,
 # one byte every 50 ms, control bytes in the page): exact verdicts, no crash, escaped details.
 # Usage: test_nas_emul.py EXPOSURE EMUL_DIR
-import json, os, socket, subprocess, sys, tempfile, time
+import json, os, subprocess, sys, tempfile
 
 exe, emul = sys.argv[1], sys.argv[2]
+sys.path.insert(0, emul)
+import common  # noqa: E402
+
 tmp = tempfile.mkdtemp(prefix='xp-nas.')
-cert, key = os.path.join(tmp, 'cert.pem'), os.path.join(tmp, 'key.pem')
-subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
-                '-subj', '/CN=nas.test', '-keyout', key, '-out', cert],
-               check=True, capture_output=True)
+cert, key = common.self_signed(tmp, 'nas.test')
 
 # case -> (port, tls)
 servers = {'dsm': (15000, False), 'dsm-tls': (15001, True), 'qnap': (18080, False),
@@ -28,30 +28,12 @@ for case, (port, tls) in servers.items():
         args += ['--tls', cert, key]
     procs.append(subprocess.Popen(args))
 for case, (port, _) in servers.items():
-    for _ in range(100):
-        try:
-            socket.create_connection(('127.0.0.1', port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-
-failed = 0
-
-
-def check(label, cond, info):
-    global failed
-    if cond:
-        print('ok - %s' % label)
-    else:
-        failed += 1
-        print('not ok - %s: %s' % (label, info))
+    common.wait_port(port)
+check = common.Checks()
 
 
 def run(port):
-    r = subprocess.run([exe, 'check', '--json', '--checks', 'nas-admin', '--port',
-                        'nas-admin=%d' % port, '127.0.0.1'],
-                       capture_output=True, text=True, timeout=60)
-    return json.loads(r.stdout)['checks'][0]
+    return common.check_json(exe, 'nas-admin', port)
 
 
 def printable(v):
@@ -92,5 +74,4 @@ finally:
     for p in procs:
         p.kill()
         p.wait()
-print('# %d failed' % failed)
-sys.exit(1 if failed else 0)
+sys.exit(check.status())
