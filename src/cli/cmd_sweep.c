@@ -583,6 +583,14 @@ struct found {
 	uint16_t port;
 };
 
+/* What stage 2 knows of an address (run.seen, one byte per address index). */
+enum host_seen {
+	HOST_NEW = 0, /* not found yet */
+	HOST_TAKEN,   /* found: diagnosed by this run (started once) */
+	HOST_STORED,  /* a shard's run: the sweep had it stored done before this run began */
+	HOST_SKIPPED, /* ... and this run found it too: counted, not diagnosed again */
+};
+
 struct run {
 	const struct sweep_config *cfg;
 	const struct space *sp;
@@ -596,9 +604,10 @@ struct run {
 	size_t qhead, qn, qcap;
 	bool stage1_done; /* under lock */
 	bool nomem;       /* under lock */
-	uint8_t *seen;    /* per address index: queued for stage 2 (loop thread only) */
+	uint8_t *seen;    /* per address index: enum host_seen (loop thread only) */
 	size_t active;
 	uint64_t hosts_done;
+	uint64_t hosts_skipped; /* found, and already stored in the sweep (HOST_SKIPPED) */
 	bool failed;
 	struct store *store; /* NULL without --store */
 	char sweep_id[STORE_ID_LEN + 1];
@@ -830,8 +839,11 @@ static void start_more(struct run *run)
 		space_addr_get(run->sp, ai, &a);
 		if (run->cfg->ports_only) {
 			print_port(run, &f);
-		} else if (!run->seen[ai]) {
-			run->seen[ai] = 1;
+		} else if (run->seen[ai] == HOST_STORED) {
+			run->seen[ai] = HOST_SKIPPED;
+			run->hosts_skipped++;
+		} else if (run->seen[ai] == HOST_NEW) {
+			run->seen[ai] = HOST_TAKEN;
 			addr_format(&a, name, sizeof(name));
 			if (diagnosis_start(run->engine, name, &a, &run->dopts, NULL, on_host_done,
 			                    run, &err) == NULL) {
@@ -886,6 +898,27 @@ static void sweep_row(const struct sweep_config *cfg, const struct space *sp,
 	ports_text(sp, sw->ports, sizeof(sw->ports));
 }
 
+/*
+ * A shard's run: a host the sweep has stored done already (diagnosed by an earlier run of this
+ * shard whose worker died or failed, or by another shard that found it on another port) is
+ * not diagnosed again. Read once, before the first packet, into run.seen: one query per run,
+ * not a round trip on the loop per host found (docs/sweep.md "Across machines").
+ */
+static int stored_host(void *ud, const struct store_iter_row *row)
+{
+	struct run *run = ud;
+	struct addr a;
+	int64_t i;
+
+	if (row->address == NULL || addr_parse(row->address, &a) < 0)
+		return 0; /* not a sweep's host: cannot happen with p.sweep set */
+	i = a.family == AF_INET6 ? space_index6(run->sp, a.bytes)
+	                         : space_index(run->sp, addr_v4_value(&a));
+	if (i >= 0)
+		run->seen[i] = HOST_STORED;
+	return 0;
+}
+
 /* --store: open it and record the sweep's start (before any packet). */
 static int open_store(struct run *run, const struct space *sp)
 {
@@ -907,6 +940,12 @@ static int open_store(struct run *run, const struct space *sp)
 		if ((r = store_sweep_get(run->store, cfg->into, sw)) < 0)
 			fprintf(stderr, "exposure sweep: sweep %s: %s\n", cfg->into,
 			        r == -ENOENT ? "not in the store" : err_str(r));
+		else if ((r = store_iter_results(run->store,
+		                                 &(struct store_period){.sweep = cfg->into},
+		                                 stored_host, run)) < 0)
+			fprintf(stderr, "exposure sweep: cannot read the sweep's hosts: %s\n",
+			        err_str(r));
+		r = r < 0 ? r : 0;
 		goto out;
 	}
 	store_random_id(run->sweep_id);
@@ -935,16 +974,17 @@ static int end_store(struct run *run, const struct sweep *s)
 	sw->finished_ms = store_now_ms();
 	sw->sent = (int64_t)st.sent;
 	sw->open_ports = (int64_t)st.open;
-	sw->hosts = (int64_t)run->hosts_done;
+	sw->hosts = (int64_t)(run->hosts_done + run->hosts_skipped);
 	/* A shard's run: every host flushed, then the counts to the worker, which ends the
-	 * shard (sweep_worker.c); the sweep's row ends with its last shard. */
+	 * shard (sweep_worker.c); the sweep's row ends with its last shard. Its hosts are the
+	 * ones it found, those already stored included, as a run that was never interrupted. */
 	if (run->cfg->into)
 		r = store_flush(run->store);
 	else if ((r = store_sweep_end(run->store, sw)) == 0)
 		r = store_flush(run->store);
 	if (r == 0 && run->cfg->counts_fd >= 0 &&
-	    dprintf(run->cfg->counts_fd, "%llu %llu %llu\n", (unsigned long long)st.sent,
-	            (unsigned long long)st.open, (unsigned long long)run->hosts_done) < 0)
+	    dprintf(run->cfg->counts_fd, "%llu %llu %lld\n", (unsigned long long)st.sent,
+	            (unsigned long long)st.open, (long long)sw->hosts) < 0)
 		r = -errno;
 	if (r < 0)
 		fprintf(stderr, "exposure sweep: cannot store the sweep: %s\n", err_str(r));
@@ -1036,6 +1076,13 @@ static int run_sweep(struct sweep_config *cfg, struct space *sp)
 	}
 	uv_run(&run.loop, UV_RUN_DEFAULT);
 	summary(s, &cfg->so);
+	if (cfg->into)
+		fprintf(stderr,
+		        "exposure sweep: shard %llu/%llu: %llu hosts, %llu diagnosed, %llu already "
+		        "in the sweep\n",
+		        (unsigned long long)cfg->so.shard, (unsigned long long)cfg->so.shards,
+		        (unsigned long long)(run.hosts_done + run.hosts_skipped),
+		        (unsigned long long)run.hosts_done, (unsigned long long)run.hosts_skipped);
 	if (run.store && end_store(&run, s) < 0)
 		run.failed = true;
 	status = run.failed ? 2 : 0;

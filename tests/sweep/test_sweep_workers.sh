@@ -5,8 +5,10 @@
 # (run through tests/lab/pg.sh: EXPOSURE_PG_DIR, PGPORT): a /22 with a known pattern of open
 # ports behind real listeners (OpenSSH on 22, the lab listener on 445). The sweep is defined in
 # 4 shards (its targets and --exclude given as files, gone before the workers start); two
-# workers run it; one is killed with SIGKILL in the middle of its first shard
-# (its run dies with it), the other takes that shard over once the 2 s lease ran out. Asserted:
+# workers run it; one is killed with SIGKILL in the middle of its first shard, once its run
+# stored some hosts (its run dies with it), the other takes that shard over once the 2 s lease
+# ran out and diagnoses none of the hosts already stored (its summary counts them as already
+# in the sweep; the same for a run that failed and was handed back, a 1-shard sweep). Asserted:
 # the union of the shards' hosts, open doors and findings equals a single-machine
 # `exposure sweep` of the same range (same seed) into SQLite, row for row and in
 # `exposure report --sweep --format json`; one row per host; every run of a shard began only
@@ -114,11 +116,17 @@ for _ in $(seq 1 100); do
 		AC=$(pgrep -P "$A") && break
 	sleep 0.05
 done
+# B's output and messages in one file, in order: each run's host lines follow its shard's line.
 ip netns exec "$SCAN" "$EXPOSURE" sweep --store "$PG" --worker --sweep "$ID" --lease 2000 \
-	--allow "$BLOCK" --no-progress --json >"$WORK/b.out" 2>"$WORK/b.err" &
+	--allow "$BLOCK" --no-progress --json >"$WORK/b.log" 2>&1 &
 B=$!
-sleep 0.5
 ASHARD=$(q "SELECT shard FROM sweep_shard_runs WHERE worker LIKE '%/$A.%'")
+# Killed once its run has stored some of its hosts (each row names the run's own node).
+mine() { q "SELECT $1 FROM diagnoses WHERE sweep = '$2' AND status = 'done' AND node LIKE '%/$3.%' ${4:-}"; }
+for _ in $(seq 1 100); do
+	[ "$(mine 'count(*)' "$ID" "${AC:-x}")" != 0 ] && break
+	sleep 0.05
+done
 kill -9 "$A"
 wait "$A" 2>/dev/null
 A=
@@ -140,7 +148,7 @@ if [ $rc = 0 ] && [ "$(q "SELECT count(*) FROM sweep_shards WHERE sweep = '$ID' 
 	[ "$(q "SELECT count(*) FROM sweep_shard_runs WHERE sweep = '$ID' AND shard = $ASHARD AND attempt = 2 AND worker LIKE '%/$B.%' AND ended_ms IS NOT NULL")" = 1 ]; then
 	ok "worker B: all 4 shards done, shard $ASHARD taken over (attempt 2)"
 else
-	bad "worker B exited $rc: $(q "SELECT shard, state, worker, attempts FROM sweep_shards WHERE sweep = '$ID'" | tr '\n' ';') $(tail -5 "$WORK/b.err")"
+	bad "worker B exited $rc: $(q "SELECT shard, state, worker, attempts FROM sweep_shards WHERE sweep = '$ID'" | tr '\n' ';') $(grep -v '^{' "$WORK/b.log" | tail -5)"
 fi
 # Never two live runs of one shard: each run began after the one before it ended or its
 # lease ran out; only the last run of a shard ended it, and every shard ran at most twice.
@@ -153,6 +161,73 @@ if [ "$overlap" = 0 ] && [ "$runs" = 5 ] &&
 	ok "runs: 5 for 4 shards, no run began before its predecessor ended or lost its lease"
 else
 	bad "runs: $runs, overlapping $overlap: $(q "SELECT * FROM sweep_shard_runs WHERE sweep = '$ID'" | tr '\n' ';')"
+fi
+
+# A run of a shard after one that died or failed (DEAD: that run's pid) diagnosed none of
+# the hosts the dead run had stored: in LOG (a worker's output and messages), the lines of
+# the run of shard S/N attempt K (from its "shard S/N (attempt K)" line to the next shard's)
+# print none of them, and its summary counts them as already in the sweep: H hosts = D
+# diagnosed (its host lines) + S, S at least the dead run's. Prints "OK ..." or what differs.
+# Usage: no_rerun LOG SWEEP S N K DEAD
+no_rerun()
+{
+	mine address "$2" "$6" >"$WORK/stored.$6"
+	python3 - "$1" "shard $3/$4 (attempt $5)" "$WORK/stored.$6" "shard $3/$4:" \
+		"$(q "SELECT hosts FROM sweep_shards WHERE sweep = '$2' AND shard = $3")" <<'PY'
+import json, re, sys
+log, head, stored, tag, row = sys.argv[1:]
+seg, on = [], False
+for line in open(log):
+    if re.match(r"exposure sweep: sweep [0-9a-f]{32} shard ", line):
+        on = head in line
+    elif on:
+        seg.append(line)
+hosts = [json.loads(l)["address"] for l in seg if l.startswith("{")]
+had = set(open(stored).read().split())
+sums = [l for l in seg if l.startswith("exposure sweep: " + tag)]
+m = re.search(r": (\d+) hosts, (\d+) diagnosed, (\d+) already in the sweep", "".join(sums))
+h, d, s = map(int, m.groups()) if m and len(sums) == 1 else (-1, -1, -1)
+again = sorted(had & set(hosts))
+if had and not again and d == len(hosts) and h == d + s and s >= len(had) and row == str(h):
+    print("OK %d hosts stored by the dead run; the next: %d hosts, %d diagnosed, %d already"
+          " in the sweep" % (len(had), h, d, s))
+else:
+    print("dead run stored %d, the next run printed %d (%d of them again: %s), summary %s,"
+          " shard row hosts %s" % (len(had), len(hosts), len(again), " ".join(again),
+                                   "".join(sums).strip() or "none", row))
+PY
+}
+res=$(no_rerun "$WORK/b.log" "$ID" "$ASHARD" 4 2 "${AC:-x}")
+case $res in
+OK*) ok "shard $ASHARD taken over: ${res#OK }" ;;
+*) bad "shard $ASHARD taken over: $res" ;;
+esac
+
+# 2b. A run that failed is handed back at once (store_shard_unclaim), and the next run skips
+# what it stored too: a 1-shard sweep of a /24 with 10 responders; worker C (one host at a
+# time) has its run killed once it stored one, exits 2; worker D runs the shard again.
+ID2=$("$EXPOSURE" sweep --store "$PG" --define --shards 1 "${OPTS[@]}" 198.18.34.0/24 2>/dev/null)
+ip netns exec "$SCAN" "$EXPOSURE" sweep --store "$PG" --worker --sweep "$ID2" --max-hosts 1 \
+	--allow "$BLOCK" --no-progress --json >"$WORK/c.log" 2>&1 &
+C=$!
+CC=
+for _ in $(seq 1 100); do
+	[ -z "$CC" ] && CC=$(pgrep -P "$C")
+	[ -n "$CC" ] && [ "$(mine 'count(*)' "$ID2" "$CC")" != 0 ] && break
+	sleep 0.05
+done
+kill -9 "${CC:-0}"
+wait "$C"
+rc=$?
+lab_scan "$EXPOSURE" sweep --store "$PG" --worker --sweep "$ID2" --allow "$BLOCK" \
+	--no-progress --json >"$WORK/d.log" 2>&1
+rcd=$?
+res=$(no_rerun "$WORK/d.log" "$ID2" 0 1 2 "${CC:-x}")
+if [ $rc = 2 ] && grep -q 'its run was killed by signal 9' "$WORK/c.log" && [ $rcd = 0 ] &&
+	[ "${res%% *}" = OK ]; then
+	ok "a failed run handed back (worker C exit 2), run again by D: ${res#OK }"
+else
+	bad "handed back: C exited $rc, D $rcd: $res; $(grep -v '^{' "$WORK/c.log" "$WORK/d.log" | tail -6)"
 fi
 
 # 3. A single-machine sweep of the same range, into SQLite.
