@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target: es_parse_head, then es_parse_body on what follows the head (Elasticsearch's
- * answer to GET /), and es_parse_body on the whole input.
+ * answer to GET /), es_parse_body on the whole input, and parse_http_wants_tls (a TLS port's
+ * refusal of the clear-text GET).
  * Asserts the parse.h invariants: consumed <= len, text fields NUL-terminated and printable,
  * the same result when parsed again.
  */
@@ -35,5 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r > 0)
 		body(data + r, size - (size_t)r);
 	body(data, size);
+	/* the TLS-refusal test of the clear-text answer (elasticsearch.c): more bytes never unsee
+	 * one */
+	CHECK(!parse_http_wants_tls(data, size / 2) || parse_http_wants_tls(data, size));
 	return 0;
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz target: http_parse_head, nas_scan and nas_wants_tls (the NAS admin check's parsers), on
- * the input as a response: the head, then the markers of its body.
- * Asserts the parse.h invariants: consumed <= len, text fields NUL-terminated and free of
- * control characters, identical results when parsed again.
+ * Fuzz target: http_parse_head, nas_scan and parse_http_wants_tls (the NAS admin check's parsers),
+ * on the input as a response: the head, then the markers of its body. Asserts the parse.h
+ * invariants: consumed <= len, text fields NUL-terminated and free of control characters, identical
+ * results when parsed again.
  */
 #include "probes/parse/nas_parse.h"
 
@@ -27,6 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_text(a.model, sizeof(a.model), 0);
 	fuzz_text(a.firmware, sizeof(a.firmware), 0);
 	fuzz_text(a.build, sizeof(a.build), 0);
-	CHECK(nas_wants_tls(data, size) == nas_wants_tls(data, size));
+	CHECK(parse_http_wants_tls(data, size) == parse_http_wants_tls(data, size));
+	/* a refusal seen in the first bytes stays seen when more arrive */
+	CHECK(!parse_http_wants_tls(data, size / 2) || parse_http_wants_tls(data, size));
 	return 0;
 }

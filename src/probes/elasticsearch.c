@@ -5,9 +5,11 @@
  * (elasticsearch-no-auth: its indices can be read and deleted); 401 with the security realm
  * means security is on. OpenSearch answers the same way and is reported with its distribution.
  * Elasticsearch 8 serves HTTPS on the same port by default and closes a clear-text request
- * without a byte: a first connection that ends so (or answers with a TLS record) is followed by
- * one over TLS (the engine's, probe_tx.tls, as nas_admin.c does) with the same GET /, judged the
- * same way. The cluster is said open only on its whole root document: a body cut short (at the
+ * without a byte; an HTTPS reverse proxy in front of it (nginx, Apache httpd) answers one with
+ * its 400 page for plain HTTP on a TLS port: a first connection that ends so, answers with a
+ * TLS record or with such a page (parse_http_wants_tls) is followed by one over TLS (the
+ * engine's, probe_tx.tls, as nas_admin.c does) with the same GET /, judged the same way; never
+ * a third. The cluster is said open only on its whole root document: a body cut short (at the
  * close or at the probe's bound) leaves the question undecided. Nothing but GET / is sent.
  */
 #include "probes/probe.h"
@@ -18,13 +20,17 @@
 
 #define QUESTION "elasticsearch-no-auth"
 
+/* What the clear-text connection got that sent the probe to TLS. */
+enum es_plain { PLAIN_CLOSED = 0, PLAIN_TLS_RECORD, PLAIN_REFUSED };
+
 struct es_state {
-	bool tls;                 /* this connection speaks TLS */
-	bool tls_up;              /* its handshake completed (start() was called on it) */
-	enum probe_end plain_end; /* how the clear-text connection ended, before TLS */
+	bool tls;                /* this connection speaks TLS */
+	bool tls_up;             /* its handshake completed (start() was called on it) */
+	enum es_plain plain_end; /* how the clear-text connection ended, before TLS */
 	bool any_bytes;
 	bool have_head;
 	bool reported;
+	bool to_close; /* a clear-text 400 without a length: read on to the close (es_feed) */
 	struct es_http h;
 	struct es_info info;
 	bool have_body; /* a well-formed JSON body */
@@ -51,7 +57,7 @@ static int es_start(void *state, unsigned conn, struct probe_tx *tx, struct prob
 }
 
 /* Clear text met a TLS port: everything again over TLS, once (tx.tls set by es_start). */
-static int to_tls(struct es_state *s, enum probe_end plain_end)
+static int to_tls(struct es_state *s, enum es_plain plain_end)
 {
 	memset(s, 0, sizeof(*s));
 	s->tls = true;
@@ -208,7 +214,7 @@ static int es_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed
 	if (r < 0) {
 		if (r == -ERR_SYNTAX && !s->tls && probe_other_service(buf, len) != NULL &&
 		    strcmp(probe_other_service(buf, len), "tls") == 0)
-			return to_tls(s, PROBE_END_X_MAX); /* a TLS alert to clear text */
+			return to_tls(s, PLAIN_TLS_RECORD); /* a TLS alert to clear text */
 		if (r == -ERR_SYNTAX) {
 			s->other = probe_other_service(buf, len);
 			s->other = s->other ? s->other : "";
@@ -221,9 +227,19 @@ static int es_feed(void *state, const uint8_t *buf, size_t len, size_t *consumed
 		return PROBE_DONE;
 	}
 	s->have_head = true;
+	/* A TLS port's refusal of clear text (a proxy's 400 page): its text may follow the head,
+	 * so every feed looks again while body() waits for the Content-Length. */
+	if (!s->tls && s->h.status == 400 && parse_http_wants_tls(buf, len))
+		return to_tls(s, PLAIN_REFUSED);
 	r = body(s, buf, len);
 	if (r == PARSE_AGAIN)
 		return PROBE_MORE;
+	/* Without a length the refusal's text may still be coming (Go's page has none): the page
+	 * is read to the close, which ends it, and judged then (es_end). */
+	if (r > 0 && !s->tls && s->h.status == 400 && !s->h.has_length && !s->h.chunked) {
+		s->to_close = true;
+		return PROBE_MORE;
+	}
 	if (r < 0)
 		s->problem = "an HTTP body larger than the probe reads";
 	report(s, out);
@@ -241,10 +257,16 @@ static int no_answer(const struct es_state *s, enum probe_end why, struct probe_
 	probe_detail_set(out, "tls", json_boolean(s->tls_up));
 	if (s->tls_up) {
 		note = "TLS handshake completed, then no answer to GET / over it";
-	} else if (s->plain_end == PROBE_END_X_MAX) {
+	} else if (s->plain_end == PLAIN_TLS_RECORD) {
 		out->state = SERVICE_OTHER;
 		snprintf(out->service, sizeof(out->service), "tls");
 		note = "answered clear text with a TLS record, then failed the TLS handshake";
+	} else if (s->plain_end == PLAIN_REFUSED) {
+		/* a page saying "TLS only", yet no TLS: not Elasticsearch, nothing known */
+		out->state = SERVICE_OTHER;
+		snprintf(out->service, sizeof(out->service), "http");
+		note = "answered clear text with HTTP 400 asking for TLS, then failed the TLS "
+		       "handshake";
 	} else {
 		out->state = SERVICE_TCPWRAPPED;
 		note = "closed clear text without a byte, then failed the TLS handshake";
@@ -260,8 +282,12 @@ static int es_end(void *state, enum probe_end why, struct probe_result *out)
 	if (!s->any_bytes) {
 		/* Elasticsearch 8 with TLS on its HTTP port closes a clear-text request at once. */
 		if (!s->tls && (why == PROBE_END_CLOSED || why == PROBE_END_RESET))
-			return to_tls(s, why);
+			return to_tls(s, PLAIN_CLOSED);
 		return no_answer(s, why, out);
+	}
+	if (s->to_close) {
+		report(s, out); /* a clear-text 400 read to its end, no refusal in it */
+		return PROBE_DONE;
 	}
 	if (!s->have_head)
 		s->problem = probe_end_name(why);

@@ -127,7 +127,7 @@ static int judge(struct nas_state *s, struct probe_result *out)
 		return s->step == STEP_ROOT ? to_tls(s, out) : (report(s, out), PROBE_DONE);
 	n = http_parse_head(s->body, s->blen, &s->head);
 	if (n <= 0) {
-		if (nas_wants_tls(s->body, s->blen))
+		if (parse_http_wants_tls(s->body, s->blen))
 			return to_tls(s, out);
 		if (!s->any_http && s->step == STEP_ROOT && !s->tls)
 			(void)probe_other(out, s->body, s->blen);
@@ -140,7 +140,7 @@ static int judge(struct nas_state *s, struct probe_result *out)
 	if (s->step == STEP_ROOT) {
 		s->root_status = s->head.status;
 		memcpy(s->server, s->head.server, sizeof(s->server));
-		if (s->head.status == 400 && nas_wants_tls(s->body, s->blen))
+		if (s->head.status == 400 && parse_http_wants_tls(s->body, s->blen))
 			return to_tls(s, out);
 	}
 	nas_scan(s->body + n, s->blen - (size_t)n, &s->page);
@@ -164,10 +164,10 @@ static int nas_feed(void *state, const uint8_t *buf, size_t len, size_t *consume
 	s->blen += take;
 	*consumed = len;
 	/* The transport of a next connection: TLS if these bytes ask for it. */
-	tx->tls = s->tls || (!s->tried_tls && nas_wants_tls(s->body, s->blen));
+	tx->tls = s->tls || (!s->tried_tls && parse_http_wants_tls(s->body, s->blen));
 	if (s->blen < 3 && (s->body[0] == 0x15 || s->body[0] == 0x16))
 		return PROBE_MORE; /* perhaps a TLS record: its header first */
-	if (s->blen >= 3 && nas_wants_tls(s->body, 3))
+	if (s->blen >= 3 && parse_http_wants_tls(s->body, 3))
 		return judge(s, out);
 	n = http_parse_head(s->body, s->blen, &s->head);
 	if (n == PARSE_AGAIN && s->blen < sizeof(s->body))

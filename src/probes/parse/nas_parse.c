@@ -193,13 +193,3 @@ void nas_scan(const uint8_t *body, size_t len, struct nas_page *out)
 		dsm_name(body, len, out);
 	}
 }
-
-bool nas_wants_tls(const uint8_t *buf, size_t len)
-{
-	/* A TLS record: handshake (22) or alert (21), version 3.x. */
-	if (len >= 3 && (buf[0] == 0x15 || buf[0] == 0x16) && buf[1] == 3)
-		return true;
-	return find(buf, len, "plain HTTP request was sent to HTTPS port") != NULL ||
-	       find(buf, len, "speaking plain HTTP to an SSL-enabled server port") != NULL ||
-	       find(buf, len, "The client sent a plain HTTP request") != NULL;
-}

@@ -44,8 +44,4 @@ struct nas_page {
 /* Scan a body (or what was read of it) for the pages' markers. Never fails. */
 void nas_scan(const uint8_t *body, size_t len, struct nas_page *out);
 
-/* Whether the bytes say plain HTTP reached a TLS port (a TLS record, or nginx's and Apache's
- * 400 pages for it). */
-bool nas_wants_tls(const uint8_t *buf, size_t len);
-
 #endif

@@ -21,6 +21,14 @@
  * printable ASCII with '?', always NUL-terminating. Returns true if the text was cut. */
 bool parse_copy_text(char *dst, size_t size, const uint8_t *src, size_t len);
 
+/*
+ * Whether bytes that answered a clear-text HTTP request say the port wants TLS: a TLS record
+ * (handshake or alert, version 3.x) at their start, or one of the refusal pages web servers send
+ * to plain HTTP on their TLS ports (nginx, Apache httpd's mod_ssl, Go's net/http, CherryPy's
+ * cheroot) anywhere in them. The one list of those pages: PROBES.md, "Plain HTTP on a TLS port".
+ */
+bool parse_http_wants_tls(const uint8_t *buf, size_t len);
+
 static inline uint16_t parse_le16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | p[1] << 8);

@@ -739,7 +739,7 @@ static int walk_nas(const uint8_t *buf, size_t len, struct dump *d)
 	check_text(h.server, sizeof(h.server), false);
 	check_text(h.location, sizeof(h.location), false);
 	kv_result(d, "head", r);
-	kv(d, "wants_tls", "%d", nas_wants_tls(buf, len));
+	kv(d, "wants_tls", "%d", parse_http_wants_tls(buf, len));
 	if (r <= 0)
 		return r;
 	kv(d, "status", "%u", h.status);

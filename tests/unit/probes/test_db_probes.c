@@ -714,6 +714,102 @@ static void test_es_tls(void **unused)
 	}
 }
 
+/*
+ * An HTTPS reverse proxy in front of Elasticsearch answers the clear-text GET / with its 400 page
+ * for plain HTTP on a TLS port (PROBES.md, "Plain HTTP on a TLS port"): the probe asks again over
+ * TLS, once, and judges that answer, for each server's page (hand-made from the sources there;
+ * nginx's own is also read from the real server in test_es_proxy.py), whole or a few bytes a
+ * feed. Another 400 stays a clear-text answer; the page again over TLS, or a reset after it,
+ * decides nothing and opens no third connection.
+ */
+static void test_es_tls_refusals(void **unused)
+{
+	static const char *const pages[][2] = {
+	    {"HTTP/1.1 400 Bad Request\r\nServer: nginx/1.22.1\r\nContent-Type: text/html\r\n",
+	     "<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title>"
+	     "</head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>The plain "
+	     "HTTP request was sent to HTTPS port</center>\r\n<hr><center>nginx/1.22.1</center>\r\n"
+	     "</body>\r\n</html>\r\n"},
+	    {"HTTP/1.1 400 Bad Request\r\nServer: Apache/2.4.62 (Debian)\r\nConnection: close\r\n"
+	     "Content-Type: text/html; charset=iso-8859-1\r\n",
+	     "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>400 Bad "
+	     "Request</title>\n</head><body>\n<h1>Bad Request</h1>\n<p>Your browser sent a request "
+	     "that this server could not understand.<br />\nReason: You're speaking plain HTTP to "
+	     "an SSL-enabled server port.<br />\n Instead use the HTTPS scheme to access this URL, "
+	     "please.<br />\n</p>\n</body></html>\n"},
+	    {"HTTP/1.0 400 Bad Request\r\n", "Client sent an HTTP request to an HTTPS server.\n"},
+	    {"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n",
+	     "The client sent a plain HTTP request, but this server only speaks HTTPS on this "
+	     "port."},
+	};
+	static const char open_doc[] =
+	    "HTTP/1.1 200 OK\r\nX-elastic-product: Elasticsearch\r\ncontent-length: 64\r\n\r\n"
+	    "{\"name\":\"n1\",\"cluster_name\":\"c1\",\"version\":{\"number\":\"8.13.4\"}}\n";
+	static const char es_400[] =
+	    "HTTP/1.1 400 Bad Request\r\nX-elastic-product: Elasticsearch\r\ncontent-length: 2\r\n"
+	    "\r\n{}";
+	char page[1024];
+	struct sim_conn conns[2] = {{NULL, 0}, {(const uint8_t *)open_doc, sizeof(open_doc) - 1}};
+	struct probe_result r;
+	struct drive_stats st;
+	const struct probe_answer_rec *why;
+
+	(void)unused;
+	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		/* Go's page has no Content-Length: it ends at the close */
+		int n = i == 2 ? snprintf(page, sizeof(page), "%s\r\n%s", pages[i][0], pages[i][1])
+		               : snprintf(page, sizeof(page), "%sContent-Length: %zu\r\n\r\n%s",
+		                          pages[i][0], strlen(pages[i][1]), pages[i][1]);
+
+		assert_true(n > 0 && (size_t)n < sizeof(page));
+		conns[0] = (struct sim_conn){(const uint8_t *)page, (size_t)n};
+		for (size_t chunk = 0; chunk <= 9; chunk += 9) {
+			struct sim_opts o = {
+			    .chunk = chunk, .cut_at = SIZE_MAX, .tail_why = PROBE_END_CLOSED};
+
+			assert_true(sim_run(&probe_elasticsearch, conns, 2, &o, &r, &st) >= 0);
+			assert_int_equal(st.conns, 2);
+			assert_int_equal(r.state, SERVICE_IDENTIFIED);
+			assert_true(has_finding(&r, "elasticsearch-no-auth"));
+			assert_non_null(strstr(r.findings[0].reason, "over TLS"));
+			assert_true(json_is_true(json_object_get(r.details, "tls")));
+			probe_result_done(&r);
+		}
+		/* the page again over TLS: judged as it is, no third connection */
+		conns[1] = conns[0];
+		assert_true(
+		    sim_run(&probe_elasticsearch, conns, 2,
+		            &(struct sim_opts){.cut_at = SIZE_MAX, .tail_why = PROBE_END_CLOSED},
+		            &r, &st) >= 0);
+		assert_int_equal(st.conns, 2);
+		assert_int_equal(r.state, SERVICE_OTHER);
+		assert_false(has_finding(&r, "elasticsearch-no-auth"));
+		assert_true(json_is_true(json_object_get(r.details, "tls")));
+		probe_result_done(&r);
+		/* the page, then a reset on the TLS connection: nothing decided (a failed
+		 * handshake, which this driver cannot play, is test_es_proxy.py's) */
+		assert_true(sim_run(&probe_elasticsearch, conns, 1,
+		                    &(struct sim_opts){.cut_conn = 1,
+		                                       .cut_at = 0,
+		                                       .cut_why = PROBE_END_RESET,
+		                                       .tail_why = PROBE_END_CLOSED},
+		                    &r, &st) >= 0);
+		assert_int_equal(st.conns, 2);
+		assert_int_equal(probe_answer_of(&r, "elasticsearch-no-auth", &why),
+		                 PROBE_ANSWER_NONE);
+		assert_int_equal(r.n_findings, 0);
+		assert_true(json_is_true(json_object_get(r.details, "tls")));
+		probe_result_done(&r);
+		conns[1] = (struct sim_conn){(const uint8_t *)open_doc, sizeof(open_doc) - 1};
+	}
+	/* Elasticsearch's own 400 (another request error) is no refusal: one connection */
+	conns[0] = (struct sim_conn){(const uint8_t *)es_400, sizeof(es_400) - 1};
+	assert_int_equal(es_run(conns, 2, PROBE_END_CLOSED, &r), PROBE_ANSWER_UNDECIDED);
+	assert_null(json_object_get(r.details, "tls"));
+	assert_int_equal(json_integer_value(json_object_get(r.details, "status")), 400);
+	probe_result_done(&r);
+}
+
 /* 1 MiB of garbage and floods of one byte: an ending, never a crash or a no-auth finding. */
 static void test_garbage(void **unused)
 {
@@ -755,9 +851,10 @@ static void test_garbage(void **unused)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_exact),          cmocka_unit_test(test_sent),
-	    cmocka_unit_test(test_cut_everywhere), cmocka_unit_test(test_garbage),
-	    cmocka_unit_test(test_es_cut_body),    cmocka_unit_test(test_es_tls),
+	    cmocka_unit_test(test_exact),           cmocka_unit_test(test_sent),
+	    cmocka_unit_test(test_cut_everywhere),  cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_es_cut_body),     cmocka_unit_test(test_es_tls),
+	    cmocka_unit_test(test_es_tls_refusals),
 	};
 
 	if (argc > 1)
