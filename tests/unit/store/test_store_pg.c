@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The PostgreSQL backend against a real PostgreSQL 15 that tests/lab/pg.sh started for this
- * test (EXPOSURE_PG_URL; exit 77 = skip without it): migrations from an empty database and
- * from every earlier version, a newer schema and another program's table refused, the store
- * contract (create/get/delete, results and the iterator, purge, connection answer, restart
- * marking, the owner lock, read-only opens), and the server stopped and started again under a
- * store that keeps going. Each case works in a database of its own.
+ * test (EXPOSURE_PG_URL; exit 77 = skip without it): the store contract (store_contract.c, the
+ * same cases test_store.c runs on SQLite), then PostgreSQL's own: migrations from an empty
+ * database and from every earlier version, a newer schema and another program's table refused,
+ * the server's grouping, sweep shards, two nodes, leases and takeovers, live rows, the explicit
+ * deletes of a diagnosis's rows and their races, LISTEN/NOTIFY, a failed pipelined statement,
+ * and the server stopped and started again under a store that keeps going. Each case works in
+ * a database of its own.
  */
-#include "store_test_util.h"
+#include "store_contract.h"
 
 #include "core/decimal.h"
 #include "core/err.h"
@@ -25,7 +27,6 @@
 #include <sys/socket.h>
 #include <time.h>
 
-static struct store_key key1 = {.bytes = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}};
 static const char *base_url; /* EXPOSURE_PG_URL: .../exposure */
 static const char *pg_sh;    /* tests/lab/pg.sh, to stop and start the server */
 static char url[512];        /* the current case's database */
@@ -114,7 +115,7 @@ static void assert_children_schema(void)
 }
 
 /* A fresh database per case: the URL's last path element replaced. */
-static int setup(void **state)
+int contract_setup(void **state)
 {
 	char sql[64];
 	PGconn *c = PQconnectdb(base_url);
@@ -133,6 +134,37 @@ static int setup(void **state)
 	return 0;
 }
 
+/* Every case's database is left to the cluster, which pg.sh removes. */
+int contract_teardown(void **state)
+{
+	(void)state;
+	return 0;
+}
+
+const char *contract_where(void **state)
+{
+	(void)state;
+	return url;
+}
+
+long long contract_raw_int(void **state, const char *sql)
+{
+	(void)state;
+	return raw_int(sql);
+}
+
+bool contract_raw_ok(void **state, const char *sql)
+{
+	PGconn *c = raw_connect(url);
+	PGresult *res = PQexec(c, sql);
+	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	(void)state;
+	PQclear(res);
+	PQfinish(c);
+	return ok;
+}
+
 static struct store *open_ok(unsigned flags, int expect_marked)
 {
 	char err[256] = "";
@@ -144,89 +176,6 @@ static struct store *open_ok(unsigned flags, int expect_marked)
 		fail_msg("store_open %s: %d (%s)", url, r, err);
 	assert_non_null(st);
 	return st;
-}
-
-static const struct store_check_row rows_a[] = {
-    {.check = "ssh",
-     .port = 22,
-     .state = "open",
-     .reason = "syn-ack",
-     .rtt_ms = 0.25,
-     .service = "SSH-2.0-x \"q\\b\""},
-    {.check = "smb", .port = 445, .state = "open", .reason = "syn-ack", .rtt_ms = 0.5},
-    {.check = "skysea", .port = 52300, .state = "closed", .reason = "reset", .rtt_ms = -1},
-    {.check = "skysea", .port = 52301, .state = "filtered", .reason = "timeout", .rtt_ms = -1},
-};
-
-static const struct store_check_state states_a[] = {
-    {.check = "ssh", .state = "open"},
-    {.check = "smb", .state = "open"},
-    {.check = "skysea", .state = "closed"},
-};
-
-static const struct store_finding_row finds_a[] = {
-    {.check = "ssh",
-     .id = "ssh-exposed",
-     .severity = SEVERITY_MEDIUM,
-     .confidence = CONFIDENCE_CONFIRMED},
-    {.check = "smb",
-     .id = "smb1-enabled",
-     .severity = SEVERITY_CRITICAL,
-     .confidence = CONFIDENCE_LIKELY},
-};
-
-static void save(struct store *st, const char *id, int64_t fin, const char *json, size_t nc,
-                 size_t nf, unsigned families)
-{
-	struct store_result r = {
-	    .id = id,
-	    .finished_ms = fin,
-	    .risk = "critical",
-	    .json = json,
-	    .checks = rows_a,
-	    .n_checks = nc,
-	    .findings = finds_a,
-	    .n_findings = nf,
-	    .states = states_a,
-	    .n_states = nc < 3 ? nc : 3,
-	    .families = families,
-	};
-
-	assert_int_equal(store_save_result(st, &r), 0);
-}
-
-struct collected {
-	int rows;
-	char ids[8][STORE_ID_LEN + 1];
-	char hash[8][STORE_HASH_HEX];
-	char summary[8][160];
-	unsigned families[8];
-	int64_t created[8];
-	enum store_connection conn[8];
-};
-
-static int collect_cb(void *ud, const struct store_iter_row *row)
-{
-	struct collected *c = ud;
-	int i = c->rows++;
-	size_t off = 0;
-
-	if (i >= 8)
-		return -1;
-	snprintf(c->ids[i], sizeof(c->ids[i]), "%s", row->id);
-	snprintf(c->hash[i], sizeof(c->hash[i]), "%s", row->requester_hash);
-	c->created[i] = row->created_ms;
-	c->families[i] = row->families;
-	c->conn[i] = row->connection;
-	for (size_t k = 0; k < row->n_checks; k++)
-		off += (size_t)snprintf(c->summary[i] + off, sizeof(c->summary[i]) - off, "%s=%s,",
-		                        row->checks[k].check, row->checks[k].state);
-	for (size_t k = 0; k < row->n_findings; k++)
-		off += (size_t)snprintf(c->summary[i] + off, sizeof(c->summary[i]) - off,
-		                        "%s/%s/%d/%d;", row->findings[k].check, row->findings[k].id,
-		                        (int)row->findings[k].severity,
-		                        (int)row->findings[k].confidence);
-	return 0;
 }
 
 static void test_migrations_new_reopen_newer(void **state)
@@ -297,7 +246,7 @@ static void test_migrations_from_every_version(void **state)
 		struct store_diagnosis d;
 
 		if (v > 1)
-			setup(NULL);
+			contract_setup(NULL);
 		for (unsigned i = 0; i < v; i++)
 			raw_exec(store_pg_migrations[i]);
 		snprintf(sql, sizeof(sql), "UPDATE exposure_schema SET version = %u", v);
@@ -361,116 +310,6 @@ static void test_migrations_from_every_version(void **state)
 	}
 }
 
-/* What a walk over one sweep's (or no sweep's) results saw. */
-struct swept {
-	int rows;
-	char addr[4][ADDR_STRLEN];
-	bool sweep_null[4];
-};
-
-static int swept_cb(void *ud, const struct store_iter_row *row)
-{
-	struct swept *w = ud;
-
-	if (w->rows < 4) {
-		snprintf(w->addr[w->rows], ADDR_STRLEN, "%s", row->address ? row->address : "-");
-		w->sweep_null[w->rows] = row->sweep == NULL;
-	}
-	w->rows++;
-	return 0;
-}
-
-/*
- * Sweeps (schema 3, /work/brief/sweep-store.md), test_store.c's case on PostgreSQL: a sweep
- * row from begin to end; its hosts carry the sweep id and their address; a walk or count
- * without a sweep sees only the other results, one with a sweep only that sweep's.
- */
-static void test_sweeps(void **state)
-{
-	struct store *st = open_ok(0, 0);
-	struct store_sweep sw = {
-	    .started_ms = 1000, .targets = "198.18.32.0/20", .ports = "22,445"};
-	struct store_sweep got;
-	struct new_diag web, h1, h2, other;
-	char id2[STORE_ID_LEN + 1];
-	struct store_period p = {0};
-	struct swept w = {0};
-	uint64_t n;
-
-	(void)state;
-	store_random_id(sw.id);
-	store_random_id(id2);
-	assert_int_equal(store_sweep_begin(st, &sw), 0);
-	assert_int_equal(store_sweep_begin(st, &sw), -EEXIST);
-	assert_int_equal(store_sweep_get(st, sw.id, &got), 0);
-	assert_string_equal(got.id, sw.id);
-	assert_int_equal(got.started_ms, 1000);
-	assert_int_equal(got.finished_ms, 0);
-	assert_int_equal(got.sent, -1);
-	assert_int_equal(got.hosts, -1);
-	assert_string_equal(got.targets, "198.18.32.0/20");
-	assert_string_equal(got.ports, "22,445");
-	assert_int_equal(store_sweep_get(st, id2, &got), -ENOENT);
-	assert_int_equal(store_sweep_get(st, "nope", &got), -ERR_SYNTAX);
-
-	assert_int_equal(new_diag_make(&web, &key1, "198.18.5.7", 1500), 0);
-	assert_int_equal(new_diag_make(&h1, &key1, "198.18.32.5", 1100), 0);
-	assert_int_equal(new_diag_make(&h2, &key1, "198.18.40.9", 1200), 0);
-	assert_int_equal(new_diag_make(&other, &key1, "198.18.40.9", 1300), 0);
-	h1.nd.sweep = h2.nd.sweep = sw.id;
-	h1.nd.address = "198.18.32.5";
-	h2.nd.address = "198.18.40.9";
-	other.nd.sweep = id2;
-	other.nd.address = "198.18.40.9";
-	assert_int_equal(store_create(st, &web.nd), 0);
-	assert_int_equal(store_create(st, &h1.nd), 0);
-	assert_int_equal(store_create(st, &h2.nd), 0);
-	/* The same host in another sweep at the same time: one active diagnosis per requester is
-	 * the service's rule, not a sweep's. */
-	assert_int_equal(store_create(st, &other.nd), 0);
-	save(st, web.id, 1600, "{}", 1, 0, 0);
-	save(st, h1.id, 1700, "{}", 2, 1, 0);
-	save(st, h2.id, 1800, "{}", 1, 0, 0);
-	save(st, other.id, 1900, "{}", 1, 0, 0);
-	sw.finished_ms = 2000;
-	sw.sent = 32768;
-	sw.open_ports = 3;
-	sw.hosts = 2;
-	assert_int_equal(store_sweep_end(st, &sw), 0);
-	assert_int_equal(store_flush(st), 0);
-
-	assert_int_equal(store_iter_results(st, NULL, swept_cb, &w), 1); /* no sweep: web only */
-	assert_string_equal(w.addr[0], "-");
-	assert_true(w.sweep_null[0]);
-	assert_int_equal(store_count_results(st, NULL, &n), 0);
-	assert_int_equal(n, 1);
-	memset(&w, 0, sizeof(w));
-	p.sweep = sw.id;
-	assert_int_equal(store_iter_results(st, &p, swept_cb, &w), 2);
-	assert_string_equal(w.addr[0], "198.18.32.5");
-	assert_string_equal(w.addr[1], "198.18.40.9");
-	assert_false(w.sweep_null[0]);
-	assert_int_equal(store_count_results(st, &p, &n), 0);
-	assert_int_equal(n, 2);
-	p.since_ms = 1150; /* the period applies too */
-	assert_int_equal(store_count_results(st, &p, &n), 0);
-	assert_int_equal(n, 1);
-	p = (struct store_period){.sweep = id2};
-	assert_int_equal(store_count_results(st, &p, &n), 0);
-	assert_int_equal(n, 1);
-	assert_int_equal(store_sweep_get(st, sw.id, &got), 0);
-	assert_int_equal(got.finished_ms, 2000);
-	assert_int_equal(got.sent, 32768);
-	assert_int_equal(got.open_ports, 3);
-	assert_int_equal(got.hosts, 2);
-	store_close(st);
-	/* The column constraint: an address without a sweep is refused by the database too. */
-	assert_int_equal(raw_int("SELECT count(*) FROM diagnoses WHERE sweep IS NULL AND"
-	                         " address IS NOT NULL"),
-	                 0);
-	assert_int_equal(raw_int("SELECT count(*) FROM diagnoses WHERE sweep IS NOT NULL"), 3);
-}
-
 /*
  * Sweep shards (issue 14 §3): defined with its shards; claimed by two stores (two workers) one
  * at a time; none free while the rest run under live leases (-EAGAIN); a lease run out is
@@ -511,14 +350,14 @@ static void test_shards(void **state)
 	h1.nd.address = h1b.nd.address = "198.18.32.5";
 	h2.nd.address = h2b.nd.address = "198.18.32.9";
 	assert_int_equal(store_create(a, &h1.nd), 0);
-	save(a, h1.id, 1150, "{}", 1, 0, 0);
+	save(a, h1.id, 1150, "critical", "{}", 1, 0, 0);
 	assert_int_equal(store_flush(a), 0);
 	assert_int_equal(store_create(b, &h1b.nd), 0);
-	save(b, h1b.id, 1250, "{}", 2, 0, 0);
+	save(b, h1b.id, 1250, "critical", "{}", 2, 0, 0);
 	/* h2 created by a worker that dies before its result; b's row replaces it. */
 	assert_int_equal(store_create(a, &h2.nd), 0);
 	assert_int_equal(store_create(b, &h2b.nd), 0);
-	save(b, h2b.id, 1350, "{}", 1, 1, 0);
+	save(b, h2b.id, 1350, "critical", "{}", 1, 1, 0);
 	assert_int_equal(store_flush(b), 0);
 	assert_int_equal(raw_int("SELECT count(*) FROM diagnoses WHERE status = 'done'"), 2);
 	assert_int_equal(raw_int("SELECT count(*) FROM diagnoses"), 2);
@@ -569,94 +408,6 @@ static void test_shards(void **state)
 	store_shard_release(&s1);
 	store_close(a);
 	store_close(b);
-}
-
-static void test_contract(void **state)
-{
-	struct store *st = open_ok(0, 0);
-	struct new_diag a, b, c, gone;
-	struct store_diagnosis d;
-	struct collected col = {0};
-	struct store_period p;
-	uint64_t n;
-
-	(void)state;
-	assert_int_equal(new_diag_make(&a, &key1, "198.18.5.7", 3000), 0);
-	assert_int_equal(new_diag_make(&b, &key1, "2001:db8:1:2:3::4", 1000), 0);
-	assert_int_equal(new_diag_make(&c, &key1, "198.18.9.9", 2000), 0);
-	assert_int_equal(new_diag_make(&gone, &key1, "198.18.9.10", 2500), 0);
-	b.nd.device = STORE_DEVICE_PHONE;
-	assert_int_equal(store_create(st, &a.nd), 0);
-	assert_int_equal(store_create(st, &b.nd), 0);
-	assert_int_equal(store_create(st, &c.nd), 0);
-	assert_int_equal(store_create(st, &gone.nd), 0);
-	assert_int_equal(store_create(st, &a.nd), -EEXIST);
-	assert_int_equal(store_count_inflight(st), 4);
-	assert_int_equal(store_set_status(st, a.id, STORE_RUNNING, 3100), 0);
-	assert_int_equal(store_flush(st), 0);
-	assert_int_equal(store_get(st, a.id, &d), 0);
-	assert_int_equal(d.status, STORE_RUNNING);
-	assert_int_equal(d.started_ms, 3100);
-	assert_int_equal(d.created_ms, 3000);
-	assert_int_equal(d.family, AF_INET);
-	assert_string_equal(d.requester_hash, a.rhash);
-	assert_null(d.json);
-	store_diagnosis_done(&d);
-	/* Delete: wrong token, unknown id, then the right token. */
-	assert_int_equal(store_delete(st, gone.id, a.token), -EACCES);
-	assert_int_equal(store_delete(st, "0123456789abcdef0123456789abcdef", gone.token), -ENOENT);
-	assert_int_equal(store_delete(st, gone.id, gone.token), 0);
-	assert_int_equal(store_get(st, gone.id, &d), -ENOENT);
-
-	save(st, a.id, 3500, "{\"target\":\"a\"}", 4, 2, STORE_FAMILY_BOTH);
-	save(st, b.id, 1500, "{\"target\":\"b\"}", 1, 0, 0);
-	save(st, gone.id, 2600, "{}", 4, 2, 0); /* deleted meanwhile: dropped */
-	assert_int_equal(store_flush(st), 0);
-	assert_int_equal(store_get(st, a.id, &d), 0);
-	assert_int_equal(d.status, STORE_DONE);
-	assert_int_equal(d.finished_ms, 3500);
-	assert_string_equal(d.risk, "critical");
-	assert_string_equal(d.json, "{\"target\":\"a\"}");
-	store_diagnosis_done(&d);
-	/* done never goes back */
-	assert_int_equal(store_set_status(st, a.id, STORE_INTERRUPTED, 9999), 0);
-	assert_int_equal(store_flush(st), 0);
-	assert_int_equal(store_get(st, a.id, &d), 0);
-	assert_int_equal(d.status, STORE_DONE);
-	store_diagnosis_done(&d);
-	assert_int_equal(raw_int("SELECT count(*) FROM check_results"), 5);
-	assert_int_equal(raw_int("SELECT count(*) FROM findings"), 2);
-	/* The free text with a quote and a backslash came through the array literal intact. */
-	assert_int_equal(raw_int("SELECT count(*) FROM check_results WHERE service ="
-	                         " 'SSH-2.0-x \"q\\b\"' AND rtt_ms = 0.25"),
-	                 2); /* a's and b's */
-	assert_int_equal(raw_int("SELECT count(*) FROM check_results WHERE rtt_ms IS NULL"), 2);
-
-	/* The connection answer, under the token. */
-	assert_int_equal(store_set_connection(st, b.id, a.token, STORE_CONN_SIM), -EACCES);
-	assert_int_equal(store_set_connection(st, b.id, b.token, STORE_CONN_SIM), 0);
-
-	assert_int_equal(store_iter_results(st, NULL, collect_cb, &col), 2);
-	assert_string_equal(col.ids[0], b.id);
-	assert_string_equal(col.ids[1], a.id);
-	assert_string_equal(col.hash[1], a.rhash);
-	assert_int_equal(col.families[0], STORE_FAMILY_V6); /* NULL: the requester's */
-	assert_int_equal(col.families[1], STORE_FAMILY_BOTH);
-	assert_int_equal(col.conn[0], STORE_CONN_SIM);
-	assert_string_equal(col.summary[1], "ssh=open,smb=open,skysea=closed,ssh/ssh-exposed/2/0;"
-	                                    "smb/smb1-enabled/4/1;");
-	p = (struct store_period){.since_ms = 1001, .until_ms = 3001};
-	memset(&col, 0, sizeof(col));
-	assert_int_equal(store_iter_results(st, &p, collect_cb, &col), 1);
-	assert_int_equal(store_count_results(st, &p, &n), 0);
-	assert_int_equal(n, 1);
-	assert_int_equal(store_count_inflight(st), 1); /* c */
-
-	/* Purge by age, with cascades. */
-	assert_int_equal(store_purge_older_than(st, 2001), 2); /* b (1000), c (2000) */
-	assert_int_equal(raw_int("SELECT count(*) FROM diagnoses"), 1);
-	assert_int_equal(raw_int("SELECT count(*) FROM check_results"), 4);
-	store_close(st);
 }
 
 /* store_iter_groups' rows: "prefix|families|summary" and the count, in a small table. */
@@ -723,7 +474,7 @@ static void test_groups(void **state)
 	 * sweep's host alike the first three. */
 	for (int i = 0; i < 7; i++)
 		if (i != 5)
-			save(st, d[i].id, 5000, "{}", i == 4 ? 4 : 1, i == 4 ? 2 : 0,
+			save(st, d[i].id, 5000, "critical", "{}", i == 4 ? 4 : 1, i == 4 ? 2 : 0,
 			     i == 4 ? STORE_FAMILY_BOTH : 0);
 	assert_int_equal(store_flush(st), 0);
 
@@ -792,7 +543,7 @@ static void test_two_nodes(void **state)
 	                      id),
 	    -ENOENT);
 	/* Node b reads and deletes what node a accepted. */
-	save(a, x.id, 40, "{\"x\":1}", 2, 1, 0);
+	save(a, x.id, 40, "critical", "{\"x\":1}", 2, 1, 0);
 	assert_int_equal(store_flush(a), 0);
 	{
 		struct store_diagnosis d;
@@ -1027,7 +778,7 @@ static void test_no_orphans(void **state)
 		assert_int_equal(store_create(st, &d[i].nd), 0);
 		assert_int_equal(store_set_status(st, d[i].id, STORE_RUNNING, created[i] + 1), 0);
 		if (i % 2 == 0)
-			save(st, d[i].id, created[i] + 50, "{}", 4, 2, 0);
+			save(st, d[i].id, created[i] + 50, "critical", "{}", 4, 2, 0);
 		else
 			assert_int_equal(store_live_add(st, d[i].id, live, 2), 0);
 	}
@@ -1174,7 +925,7 @@ static void test_notify(void **state)
 		usleep(50 * 1000);
 	assert_true(atomic_load(&changes) >= 1);
 	atomic_store(&changes, 0);
-	save(a, x.id, 30, "{}", 1, 0, 0);
+	save(a, x.id, 30, "critical", "{}", 1, 0, 0);
 	assert_int_equal(store_flush(a), 0);
 	for (i = 0; i < 30 && atomic_load(&changes) == 0; i++)
 		usleep(50 * 1000);
@@ -1212,7 +963,7 @@ static void test_failed_statement(void **state)
 	    " $$BEGIN RAISE EXCEPTION 'boom'; END$$;"
 	    "CREATE TRIGGER boom BEFORE INSERT ON findings FOR EACH ROW EXECUTE FUNCTION boom()");
 	assert_int_equal(store_set_status(st, d[0].id, STORE_RUNNING, 200), 0);
-	save(st, d[1].id, 300, "{}", 4, 2, 0); /* findings: the trigger refuses */
+	save(st, d[1].id, 300, "critical", "{}", 4, 2, 0); /* findings: the trigger refuses */
 	assert_true(store_flush(st) < 0);
 	store_get_stats(st, &stats);
 	assert_true(stats.failing >= 1);
@@ -1221,7 +972,7 @@ static void test_failed_statement(void **state)
 	                                        * interrupted by a lease round meanwhile) */
 	store_diagnosis_done(&got);
 	raw_exec("DROP TRIGGER boom ON findings");
-	save(st, d[2].id, 400, "{}", 4, 2, 0);
+	save(st, d[2].id, 400, "critical", "{}", 4, 2, 0);
 	assert_int_equal(store_flush(st), 0);
 	store_get_stats(st, &stats);
 	assert_int_equal(stats.failing, 0);
@@ -1296,23 +1047,22 @@ static void test_server_restart(void **state)
 
 int main(int argc, char **argv)
 {
+	int failed;
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup(test_migrations_new_reopen_newer, setup),
-	    cmocka_unit_test_setup(test_foreign_and_empty, setup),
-	    cmocka_unit_test_setup(test_migrations_from_every_version, setup),
-	    cmocka_unit_test_setup(test_contract, setup),
-	    cmocka_unit_test_setup(test_groups, setup),
-	    cmocka_unit_test_setup(test_failed_statement, setup),
-	    cmocka_unit_test_setup(test_sweeps, setup),
-	    cmocka_unit_test_setup(test_shards, setup),
-	    cmocka_unit_test_setup(test_two_nodes, setup),
-	    cmocka_unit_test_setup(test_lease_takeover, setup),
-	    cmocka_unit_test_setup(test_takeover_resume, setup),
-	    cmocka_unit_test_setup(test_live_rows, setup),
-	    cmocka_unit_test_setup(test_no_orphans, setup),
-	    cmocka_unit_test_setup(test_delete_races, setup),
-	    cmocka_unit_test_setup(test_notify, setup),
-	    cmocka_unit_test_setup(test_server_restart, setup),
+	    cmocka_unit_test_setup(test_migrations_new_reopen_newer, contract_setup),
+	    cmocka_unit_test_setup(test_foreign_and_empty, contract_setup),
+	    cmocka_unit_test_setup(test_migrations_from_every_version, contract_setup),
+	    cmocka_unit_test_setup(test_groups, contract_setup),
+	    cmocka_unit_test_setup(test_failed_statement, contract_setup),
+	    cmocka_unit_test_setup(test_shards, contract_setup),
+	    cmocka_unit_test_setup(test_two_nodes, contract_setup),
+	    cmocka_unit_test_setup(test_lease_takeover, contract_setup),
+	    cmocka_unit_test_setup(test_takeover_resume, contract_setup),
+	    cmocka_unit_test_setup(test_live_rows, contract_setup),
+	    cmocka_unit_test_setup(test_no_orphans, contract_setup),
+	    cmocka_unit_test_setup(test_delete_races, contract_setup),
+	    cmocka_unit_test_setup(test_notify, contract_setup),
+	    cmocka_unit_test_setup(test_server_restart, contract_setup),
 	};
 
 	base_url = getenv("EXPOSURE_PG_URL");
@@ -1322,5 +1072,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "SKIP: run through tests/lab/pg.sh run (no EXPOSURE_PG_URL)\n");
 		return 77;
 	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	failed = store_contract_run("postgresql", true);
+	return failed + cmocka_run_group_tests_name("postgresql", tests, NULL, NULL);
 }
