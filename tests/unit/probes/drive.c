@@ -225,22 +225,30 @@ static int sim_conv(const struct probe_ops *ops, void *state, const struct sim_c
 	return ret;
 }
 
-int sim_run(const struct probe_ops *ops, const struct sim_conn *conns, size_t n_conns,
-            const struct sim_opts *o, struct probe_result *out, struct drive_stats *st)
+/* What sim_run and net_run begin with: out and st zeroed, the probe's state and a receive
+ * buffer of max_rx (+1) allocated. Returns 0 or -ERR_NOMEM (the caller frees both anyway). */
+static int run_begin(const struct probe_ops *ops, void **state, uint8_t **rx,
+                     struct probe_result *out, struct drive_stats *st)
 {
-	void *state = calloc(1, ops->state_size ? ops->state_size : 1);
-	uint8_t *rx = malloc(ops->max_rx + 1);
-	uint8_t txbuf[TX_CAP];
-	int ret = 0;
-
+	*state = calloc(1, ops->state_size ? ops->state_size : 1);
+	*rx = malloc(ops->max_rx + 1);
 	memset(out, 0, sizeof(*out));
 	memset(st, 0, sizeof(*st));
 	st->last_end = PROBE_END_X_MAX;
 	drive_error[0] = '\0';
-	if (state == NULL || rx == NULL) {
-		ret = -ERR_NOMEM;
+	return *state == NULL || *rx == NULL ? -ERR_NOMEM : 0;
+}
+
+int sim_run(const struct probe_ops *ops, const struct sim_conn *conns, size_t n_conns,
+            const struct sim_opts *o, struct probe_result *out, struct drive_stats *st)
+{
+	uint8_t txbuf[TX_CAP];
+	void *state;
+	uint8_t *rx;
+	int ret = run_begin(ops, &state, &rx, out, st);
+
+	if (ret < 0)
 		goto out;
-	}
 	if (ops->conv && o->order != SIM_ONE_BY_ONE) {
 		ret = sim_conv(ops, state, conns, n_conns, o, out, st);
 		goto out;
@@ -402,20 +410,14 @@ static int send_all(int fd, const uint8_t *b, size_t n)
 int net_run(const struct probe_ops *ops, const char *host, uint16_t port, struct probe_result *out,
             struct drive_stats *st)
 {
-	void *state = calloc(1, ops->state_size ? ops->state_size : 1);
-	uint8_t *rx = malloc(ops->max_rx + 1);
 	uint8_t txbuf[TX_CAP];
 	double t0 = now_ms(), deadline = t0 + ops->total_ms;
-	int ret = 0, fd = -1;
+	void *state;
+	uint8_t *rx;
+	int fd = -1, ret = run_begin(ops, &state, &rx, out, st);
 
-	memset(out, 0, sizeof(*out));
-	memset(st, 0, sizeof(*st));
-	st->last_end = PROBE_END_X_MAX;
-	drive_error[0] = '\0';
-	if (state == NULL || rx == NULL) {
-		ret = -ERR_NOMEM;
+	if (ret < 0)
 		goto out;
-	}
 	for (unsigned c = 0, next_port = port;; c++) {
 		struct probe_tx tx = {.buf = txbuf, .cap = TX_CAP, .len = 0};
 		double last = now_ms();
@@ -506,6 +508,38 @@ out:
 	st->elapsed_ms = now_ms() - t0;
 	free(state);
 	free(rx);
+	return ret;
+}
+
+int drive_append_file(const char *dir, const char *rel, uint8_t **buf, size_t *len)
+{
+	char path[512];
+	FILE *f;
+	long sz;
+	uint8_t *b;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return -errno;
+	if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+		ret = -EIO;
+		goto out;
+	}
+	b = realloc(*buf, *len + (size_t)sz + 1);
+	if (b == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	*buf = b;
+	if (fread(b + *len, 1, (size_t)sz, f) != (size_t)sz) {
+		ret = -EIO;
+		goto out;
+	}
+	*len += (size_t)sz;
+out:
+	fclose(f);
 	return ret;
 }
 

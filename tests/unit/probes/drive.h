@@ -68,6 +68,13 @@ int sim_run(const struct probe_ops *ops, const struct sim_conn *conns, size_t n_
 int net_run(const struct probe_ops *ops, const char *host, uint16_t port, struct probe_result *out,
             struct drive_stats *st);
 
+/*
+ * Append the bytes of file rel in directory dir (a capture of tests/data) to *buf, which holds
+ * *len bytes (NULL and 0: a new buffer; it always has one byte more, so an empty file gets one
+ * too). Returns 0, or a negative errno with *buf and *len unchanged.
+ */
+int drive_append_file(const char *dir, const char *rel, uint8_t **buf, size_t *len);
+
 /* Check that every string in details (recursively) is printable ASCII; false otherwise. */
 bool drive_details_clean(const json_t *j);
 

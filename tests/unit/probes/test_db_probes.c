@@ -377,22 +377,9 @@ struct loaded {
 
 static size_t append_file(const char *rel, uint8_t **buf, size_t len)
 {
-	char path[512];
-	FILE *f;
-	long sz;
-
-	snprintf(path, sizeof(path), "%s/%s", data_dir, rel);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	sz = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	*buf = realloc(*buf, len + (size_t)sz + 1);
-	assert_non_null(*buf);
-	assert_int_equal(fread(*buf + len, 1, (size_t)sz, f), (size_t)sz);
-	fclose(f);
-	return len + (size_t)sz;
+	if (drive_append_file(data_dir, rel, buf, &len) < 0)
+		fail_msg("cannot read %s/%s", data_dir, rel);
+	return len;
 }
 
 static void load(const struct tcase *t, struct loaded *l)

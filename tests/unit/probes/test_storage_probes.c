@@ -380,24 +380,13 @@ static void load(const struct tcase *t, struct loaded *l)
 	memset(l, 0, sizeof(*l));
 	l->n = MAX_CONNS; /* a missing file: that connection sends nothing */
 	for (size_t i = 0; i < MAX_CONNS; i++) {
-		char path[512];
-		FILE *f;
-		long sz;
+		size_t len = 0;
 
 		if (t->files[i] == NULL)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", data_dir, t->files[i]);
-		f = fopen(path, "rb");
-		if (f == NULL)
-			fail_msg("cannot open %s", path);
-		fseek(f, 0, SEEK_END);
-		sz = ftell(f);
-		fseek(f, 0, SEEK_SET);
-		l->data[i] = malloc((size_t)sz + 1);
-		assert_non_null(l->data[i]);
-		assert_int_equal(fread(l->data[i], 1, (size_t)sz, f), (size_t)sz);
-		fclose(f);
-		l->conns[i] = (struct sim_conn){l->data[i], (size_t)sz};
+		if (drive_append_file(data_dir, t->files[i], &l->data[i], &len) < 0)
+			fail_msg("cannot read %s/%s", data_dir, t->files[i]);
+		l->conns[i] = (struct sim_conn){l->data[i], len};
 	}
 }
 

@@ -30,23 +30,11 @@ static const char *data_dir = "tests/data";
 
 static uint8_t *slurp(const char *name, size_t *len)
 {
-	char path[512];
-	FILE *f;
-	uint8_t *buf;
-	long n;
+	uint8_t *buf = NULL;
 
-	snprintf(path, sizeof(path), "%s/%s", data_dir, name);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		fail_msg("%s: cannot open", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n > 0 ? (size_t)n : 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
+	*len = 0;
+	if (drive_append_file(data_dir, name, &buf, len) < 0)
+		fail_msg("%s/%s: cannot read", data_dir, name);
 	return buf;
 }
 
