@@ -543,6 +543,34 @@ out:
 	return ret;
 }
 
+int drive_load(struct drive_loaded *l, const char *dir, const char *const *files, size_t n,
+               const char **bad)
+{
+	memset(l, 0, sizeof(*l));
+	if (n > DRIVE_MAX_FILES)
+		return -EINVAL;
+	l->n = n;
+	for (size_t i = 0; i < n; i++) {
+		int r;
+
+		if (files[i] == NULL)
+			continue;
+		r = drive_append_file(dir, files[i], &l->data[i], &l->conns[i].len);
+		l->conns[i].data = l->data[i];
+		if (r < 0) {
+			*bad = files[i];
+			return r;
+		}
+	}
+	return 0;
+}
+
+void drive_unload(struct drive_loaded *l)
+{
+	for (size_t i = 0; i < DRIVE_MAX_FILES; i++)
+		free(l->data[i]);
+}
+
 bool drive_details_clean(const json_t *j)
 {
 	const char *k;

@@ -75,6 +75,24 @@ int net_run(const struct probe_ops *ops, const char *host, uint16_t port, struct
  */
 int drive_append_file(const char *dir, const char *rel, uint8_t **buf, size_t *len);
 
+#define DRIVE_MAX_FILES 8
+
+/* The bytes of each connection of a test case, read by drive_load. */
+struct drive_loaded {
+	uint8_t *data[DRIVE_MAX_FILES];
+	struct sim_conn conns[DRIVE_MAX_FILES];
+	size_t n;
+};
+
+/*
+ * l->conns[i] = the bytes of files[i] in dir for i < n (<= DRIVE_MAX_FILES; a NULL file: that
+ * connection sends nothing), l->n = n. Returns 0, or a negative errno with *bad the file that
+ * could not be read. drive_unload frees what it read, even after an error.
+ */
+int drive_load(struct drive_loaded *l, const char *dir, const char *const *files, size_t n,
+               const char **bad);
+void drive_unload(struct drive_loaded *l);
+
 /* Check that every string in details (recursively) is printable ASCII; false otherwise. */
 bool drive_details_clean(const json_t *j);
 

@@ -319,31 +319,13 @@ static const struct tcase cases[] = {
     {&probe_rdp, {NULL}, SERVICE_SILENT, "", ""},
 };
 
-struct loaded {
-	uint8_t *data[3];
-	struct sim_conn conns[3];
-	size_t n;
-};
-
-static void load(const struct tcase *t, struct loaded *l)
+/* The bytes of each connection of t (a missing file: that connection sends nothing). */
+static void load(const struct tcase *t, struct drive_loaded *l)
 {
-	memset(l, 0, sizeof(*l));
-	for (size_t i = 0; i < 3; i++) {
-		size_t len = 0;
+	const char *bad = NULL;
 
-		l->n = 3; /* a missing file: that connection sends nothing */
-		if (t->files[i] == NULL)
-			continue;
-		if (drive_append_file(data_dir, t->files[i], &l->data[i], &len) < 0)
-			fail_msg("cannot read %s/%s", data_dir, t->files[i]);
-		l->conns[i] = (struct sim_conn){l->data[i], len};
-	}
-}
-
-static void unload(struct loaded *l)
-{
-	for (size_t i = 0; i < 3; i++)
-		free(l->data[i]);
+	if (drive_load(l, data_dir, t->files, 3, &bad) < 0)
+		fail_msg("cannot read %s/%s", data_dir, bad);
 }
 
 static const char *state_name(enum service_state s)
@@ -437,7 +419,7 @@ static void test_exact(void **unused)
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		const struct tcase *t = &cases[c];
 		static const size_t chunks[] = {0, 1, 2, 3, 7, 64};
-		struct loaded l;
+		struct drive_loaded l;
 
 		load(t, &l);
 		for (size_t k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
@@ -464,7 +446,7 @@ static void test_exact(void **unused)
 			}
 			probe_result_done(&r);
 		}
-		unload(&l);
+		drive_unload(&l);
 	}
 }
 
@@ -478,7 +460,7 @@ static void test_cut_everywhere(void **unused)
 	(void)unused;
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		const struct tcase *t = &cases[c];
-		struct loaded l;
+		struct drive_loaded l;
 
 		load(t, &l);
 		for (unsigned conn = 0; conn < l.n; conn++)
@@ -506,7 +488,7 @@ static void test_cut_everywhere(void **unused)
 					probe_result_done(&r);
 					runs++;
 				}
-		unload(&l);
+		drive_unload(&l);
 	}
 	print_message("cut runs: %u\n", runs);
 }

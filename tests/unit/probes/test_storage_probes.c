@@ -369,31 +369,13 @@ static const struct tcase cases[] = {
     {&probe_nas_admin, {NAS "bad-status.bin"}, SERVICE_OTHER, "http", ""},
 };
 
-struct loaded {
-	uint8_t *data[MAX_CONNS];
-	struct sim_conn conns[MAX_CONNS];
-	size_t n;
-};
-
-static void load(const struct tcase *t, struct loaded *l)
+/* The bytes of each connection of t (a missing file: that connection sends nothing). */
+static void load(const struct tcase *t, struct drive_loaded *l)
 {
-	memset(l, 0, sizeof(*l));
-	l->n = MAX_CONNS; /* a missing file: that connection sends nothing */
-	for (size_t i = 0; i < MAX_CONNS; i++) {
-		size_t len = 0;
+	const char *bad = NULL;
 
-		if (t->files[i] == NULL)
-			continue;
-		if (drive_append_file(data_dir, t->files[i], &l->data[i], &len) < 0)
-			fail_msg("cannot read %s/%s", data_dir, t->files[i]);
-		l->conns[i] = (struct sim_conn){l->data[i], len};
-	}
-}
-
-static void unload(struct loaded *l)
-{
-	for (size_t i = 0; i < MAX_CONNS; i++)
-		free(l->data[i]);
+	if (drive_load(l, data_dir, t->files, MAX_CONNS, &bad) < 0)
+		fail_msg("cannot read %s/%s", data_dir, bad);
 }
 
 static bool has_finding(const struct probe_result *r, const char *id, const char *conf)
@@ -449,7 +431,7 @@ static bool detail_has(const json_t *details, const char *key, const char *val)
 
 static void run_case(const struct tcase *t, size_t chunk)
 {
-	struct loaded l;
+	struct drive_loaded l;
 	struct sim_opts o = {.chunk = chunk, .cut_at = SIZE_MAX, .tail_why = PROBE_END_IDLE};
 	struct probe_result r;
 	struct drive_stats st;
@@ -488,7 +470,7 @@ static void run_case(const struct tcase *t, size_t chunk)
 		         (int)st.tx_first_len, st.tx_first);
 	assert_true(r.details == NULL || drive_details_clean(r.details));
 	probe_result_done(&r);
-	unload(&l);
+	drive_unload(&l);
 }
 
 static void test_cases(void **state)
@@ -511,7 +493,7 @@ static void test_cuts(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct tcase *t = &cases[i];
-		struct loaded l;
+		struct drive_loaded l;
 
 		load(t, &l);
 		for (unsigned c = 0; c < MAX_CONNS; c++)
@@ -537,7 +519,7 @@ static void test_cuts(void **state)
 						    PROBE_ANSWER_NO);
 					probe_result_done(&r);
 				}
-		unload(&l);
+		drive_unload(&l);
 	}
 }
 
@@ -585,7 +567,7 @@ static void nfs_world_for(const char *client, const char *confidence, enum probe
 	                               0,   4,   '/', 's', 'r', 'v', 0, 0, 0, 1, 0, 0, 0, 0};
 	uint8_t rec[128] = {0};
 	size_t k = strlen(client), n = 4 + sizeof(head) + ((k + 3) & ~(size_t)3) + 8;
-	struct loaded l;
+	struct drive_loaded l;
 	struct tcase t = {&probe_nfs, {RPCB}};
 	struct sim_opts o = {.cut_at = SIZE_MAX, .tail_why = PROBE_END_IDLE};
 	struct probe_result r;
@@ -606,7 +588,7 @@ static void nfs_world_for(const char *client, const char *confidence, enum probe
 		         probe_answer_of(&r, NFQ, NULL));
 	assert_true(drive_details_clean(r.details));
 	probe_result_done(&r);
-	unload(&l);
+	drive_unload(&l);
 }
 
 /*
