@@ -233,7 +233,28 @@ void store_close(struct store *s)
 
 int store_flush(struct store *s)
 {
-	return s->ops->flush(s);
+	return s->q ? store_queue_flush(s->q) : 0;
+}
+
+int store_enqueue(struct store *s, struct store_queue_item *it, unsigned flags)
+{
+	if (!s->q) {
+		s->ops->drop(it);
+		return -EROFS;
+	}
+	return store_queue_put(s->q, it, flags);
+}
+
+unsigned store_create_put_flags(const struct store_new *d, unsigned open_flags,
+                                struct store_queue_item *it)
+{
+	unsigned flags = d->created ? STORE_QUEUE_NOTIFY : STORE_QUEUE_WAIT;
+
+	if (!(open_flags & STORE_FAST_CREATE))
+		flags |= STORE_QUEUE_DURABLE;
+	it->done = d->created;
+	it->done_ud = d->created_ud;
+	return flags;
 }
 
 const char *store_backend(const struct store *s)
@@ -249,7 +270,8 @@ int store_check_integrity(struct store *s, char *msg, size_t n)
 void store_get_stats(struct store *s, struct store_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	s->ops->get_stats(s, out);
+	if (s->q)
+		store_queue_stats(s->q, out);
 }
 
 static bool is_hex_lower(const char *p, size_t len)

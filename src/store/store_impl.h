@@ -4,20 +4,21 @@
 #define EXPOSURE_STORE_STORE_IMPL_H
 
 #include "store/store.h"
+#include "store/store_queue.h"
 
 /*
  * Each backend embeds struct store as its first member. store.c validates arguments (ids,
  * lengths, hex) before calling, so a backend may trust them. A backend's writes go through the
  * shared write queue (store_queue.h): create, set_status, save_result, del and purge build a
- * record and put it; flush and get_stats are the queue's.
+ * record and put it (store_enqueue); flush and stats are the queue's, in store.c.
  */
 struct store_ops {
 	const char *name;
 	int (*open)(const char *path, const struct store_opts *o, struct store **out);
 	void (*close)(struct store *s);
-	int (*flush)(struct store *s);
 	int (*check_integrity)(struct store *s, char *msg, size_t n);
-	void (*get_stats)(struct store *s, struct store_stats *out);
+	/* Free a write that was never put (a read-only store has no queue). */
+	void (*drop)(struct store_queue_item *it);
 	int (*create)(struct store *s, const struct store_new *d, bool sync);
 	int (*set_status)(struct store *s, const char *id, enum store_status st, int64_t at_ms);
 	int (*save_result)(struct store *s, const struct store_result *r);
@@ -62,7 +63,22 @@ struct store_ops {
 
 struct store {
 	const struct store_ops *ops;
+	struct store_queue *q; /* the backend's write queue; NULL when read-only */
 };
+
+/*
+ * Put a backend's write on its store's queue (store_queue_put, which owns it from here).
+ * A read-only store has no queue: the write is dropped (ops->drop) and -EROFS returned.
+ */
+int store_enqueue(struct store *s, struct store_queue_item *it, unsigned flags);
+
+/*
+ * How store_create's write is put (sync: store.h's contract), with it->done set from d: a
+ * caller told by callback blocks nobody; durable unless the store was opened with
+ * STORE_FAST_CREATE (open_flags). Returns the store_queue_put flags.
+ */
+unsigned store_create_put_flags(const struct store_new *d, unsigned open_flags,
+                                struct store_queue_item *it);
 
 extern const struct store_ops store_sqlite_ops;
 /* In the module exposure-store-pg.so (store.c loads it), or linked in by a test. */

@@ -328,8 +328,7 @@ struct pg {
 	char *conninfo;
 	unsigned flags;
 
-	struct pgc wr;         /* the queue's writer thread's own */
-	struct store_queue *q; /* NULL when read-only */
+	struct pgc wr; /* the queue's writer thread's own */
 	/* The batch on wr's pipeline (writer thread only): writes sent whose answers are still
 	 * to be read, in order, after ctl_pending answers of BEGIN and its setting; the first
 	 * failure of the database, which is the batch's. */
@@ -1028,10 +1027,10 @@ static void pg_close(struct store *base)
 		atomic_store(&s->hb_stop, true);
 		pthread_join(s->hb_thread, NULL);
 	}
-	store_queue_stop(s->q); /* drains: every queued write is applied first */
+	store_queue_stop(s->base.q); /* drains: every queued write is applied first */
 	/* Gone: what this node leaves queued or running is marked by the next lease round of
 	 * any node (its row no longer vouches for it). */
-	if (s->q && s->hb.c && PQstatus(s->hb.c) == CONNECTION_OK) {
+	if (s->base.q && s->hb.c && PQstatus(s->hb.c) == CONNECTION_OK) {
 		const char *vals[1] = {s->node};
 		char now[INT64_TEXT];
 		PGresult *res;
@@ -1123,7 +1122,7 @@ static int pg_open(const char *conninfo, const struct store_opts *o, struct stor
 	    .batch_max = o->batch_max,
 	    .block_when_full = s->flags & STORE_QUEUE_BLOCK,
 	};
-	if ((r = store_queue_start(&pg_queue_ops, s, &qcfg, &s->q)) < 0) {
+	if ((r = store_queue_start(&pg_queue_ops, s, &qcfg, &s->base.q)) < 0) {
 		store_set_err(o, "cannot start the store writer thread");
 		goto out_close;
 	}
@@ -1714,30 +1713,10 @@ static const struct store_queue_ops pg_queue_ops = {
     .release = wr_release,
 };
 
-static int enqueue(struct pg *s, struct wop *w, unsigned flags)
+/* A write never put (a read-only store has no queue): store_enqueue. */
+static void pg_drop(struct store_queue_item *it)
 {
-	if (!s->q) {
-		wop_free(w);
-		return -EROFS;
-	}
-	return store_queue_put(s->q, &w->qi, flags);
-}
-
-static int pg_flush(struct store *base)
-{
-	struct pg *s = to_pg(base);
-
-	return s->q ? store_queue_flush(s->q) : 0;
-}
-
-static void pg_get_stats(struct store *base, struct store_stats *out)
-{
-	struct pg *s = to_pg(base);
-
-	if (s->q)
-		store_queue_stats(s->q, out);
-	else
-		*out = (struct store_stats){0};
+	wop_free(to_wop(it));
 }
 
 static int pg_create(struct store *base, const struct store_new *d, bool sync)
@@ -1752,14 +1731,8 @@ static int pg_create(struct store *base, const struct store_new *d, bool sync)
 	if (!(w = calloc(1, sizeof(*w))))
 		return -ENOMEM;
 	w->type = WOP_CREATE;
-	if (sync) {
-		/* A caller told by callback blocks nobody (store.h, created). */
-		flags = d->created ? STORE_QUEUE_NOTIFY : STORE_QUEUE_WAIT;
-		if (!(s->flags & STORE_FAST_CREATE))
-			flags |= STORE_QUEUE_DURABLE;
-		w->qi.done = d->created;
-		w->qi.done_ud = d->created_ud;
-	}
+	if (sync)
+		flags = store_create_put_flags(d, s->flags, &w->qi);
 	snprintf(w->id, sizeof(w->id), "%s", d->id);
 	bytea_hex(w->token_hash, d->token_hash);
 	bytea_hex(w->requester_hash, rh);
@@ -1778,7 +1751,7 @@ static int pg_create(struct store *base, const struct store_new *d, bool sync)
 		memcpy(w->resume, "\\x", 2);
 		sodium_bin2hex(w->resume + 2, sizeof(w->resume) - 2, d->resume, d->resume_len);
 	}
-	return enqueue(s, w, flags);
+	return store_enqueue(&s->base, &w->qi, flags);
 }
 
 static int pg_set_status(struct store *base, const char *id, enum store_status st, int64_t at_ms)
@@ -1791,7 +1764,7 @@ static int pg_set_status(struct store *base, const char *id, enum store_status s
 	snprintf(w->id, sizeof(w->id), "%s", id);
 	w->status = st;
 	w->at_ms = at_ms;
-	return enqueue(to_pg(base), w, 0);
+	return store_enqueue(base, &w->qi, 0);
 }
 
 /* One element of a text[] literal: NULL, or the text double-quoted with " and \ escaped. */
@@ -1901,7 +1874,7 @@ static int pg_save_result(struct store *base, const struct store_result *r)
 		goto out_free;
 	w->qi.done = r->saved;
 	w->qi.done_ud = r->saved_ud;
-	return enqueue(to_pg(base), w, 0);
+	return store_enqueue(base, &w->qi, 0);
 out_free:
 	wop_free(w);
 	return e;
@@ -1981,7 +1954,7 @@ static int pg_import(struct store *base, const struct store_full *f)
 		wop_free(w);
 		return e;
 	}
-	return enqueue(to_pg(base), w, 0);
+	return store_enqueue(base, &w->qi, 0);
 }
 
 static int purge_chunks(struct store *base, int64_t cutoff_ms);
@@ -1997,7 +1970,7 @@ static int pg_delete(struct store *base, const char *id, const uint8_t *token_ha
 	w->type = WOP_DELETE;
 	snprintf(w->id, sizeof(w->id), "%s", id);
 	memcpy(w->given_hash, token_hash, STORE_HASH_BYTES);
-	return enqueue(to_pg(base), w, STORE_QUEUE_WAIT);
+	return store_enqueue(base, &w->qi, STORE_QUEUE_WAIT);
 }
 
 static int pg_set_connection(struct store *base, const char *id, const uint8_t *token_hash,
@@ -2011,7 +1984,7 @@ static int pg_set_connection(struct store *base, const char *id, const uint8_t *
 	snprintf(w->id, sizeof(w->id), "%s", id);
 	memcpy(w->given_hash, token_hash, STORE_HASH_BYTES);
 	w->connection = conn;
-	return enqueue(to_pg(base), w, STORE_QUEUE_WAIT);
+	return store_enqueue(base, &w->qi, STORE_QUEUE_WAIT);
 }
 
 /*
@@ -2056,7 +2029,7 @@ static int purge_chunks(struct store *base, int64_t cutoff_ms)
 			return total > 0 ? total : -ENOMEM;
 		w->type = WOP_PURGE;
 		w->at_ms = cutoff_ms;
-		r = enqueue(to_pg(base), w, STORE_QUEUE_WAIT);
+		r = store_enqueue(base, &w->qi, STORE_QUEUE_WAIT);
 		if (r < 0)
 			return total > 0 ? total : r;
 		total += r;
@@ -2229,7 +2202,7 @@ static int pg_live_add(struct store *base, const char *id, const struct store_li
 		wop_free(w);
 		return e;
 	}
-	return enqueue(to_pg(base), w, 0);
+	return store_enqueue(base, &w->qi, 0);
 }
 
 static int pg_live_get(struct store *base, const char *id, uint32_t from,
@@ -2725,7 +2698,7 @@ static int sweep_put(struct store *base, const struct store_sweep *sw, bool begi
 	*w->sw = *sw;
 	w->type = begin ? WOP_SWEEP_BEGIN : WOP_SWEEP_END;
 	snprintf(w->id, sizeof(w->id), "%s", sw->id);
-	return enqueue(to_pg(base), w, begin ? STORE_QUEUE_WAIT | STORE_QUEUE_DURABLE : 0);
+	return store_enqueue(base, &w->qi, begin ? STORE_QUEUE_WAIT | STORE_QUEUE_DURABLE : 0);
 }
 
 static int pg_sweep_begin(struct store *base, const struct store_sweep *sw)
@@ -2847,7 +2820,7 @@ static int pg_sweep_define(struct store *base, const struct store_sweep *sw, con
 	struct pgc *c;
 	int r;
 
-	if (!s->q)
+	if (!s->base.q)
 		return -EROFS;
 	snprintf(started, sizeof(started), "%lld", (long long)sw->started_ms);
 	snprintf(n, sizeof(n), "%u", shards);
@@ -2884,7 +2857,7 @@ static int pg_shard_claim(struct store *base, const char *sweep, unsigned lease_
 	struct pgc *c;
 	int r = 0;
 
-	if (!s->q)
+	if (!s->base.q)
 		return -EROFS;
 	snprintf(lease, sizeof(lease), "%u", lease_ms);
 	if ((r = pool_take(s, &c)) < 0)
@@ -2992,9 +2965,8 @@ const struct store_ops store_pg_ops = {
     .name = "postgresql",
     .open = pg_open,
     .close = pg_close,
-    .flush = pg_flush,
     .check_integrity = pg_check_integrity,
-    .get_stats = pg_get_stats,
+    .drop = pg_drop,
     .create = pg_create,
     .set_status = pg_set_status,
     .save_result = pg_save_result,

@@ -190,8 +190,7 @@ struct sq {
 	pthread_mutex_t sync_mu; /* guards sync */
 	struct conn sync;        /* migrations and marking at open; then point reads only */
 
-	struct conn wr;        /* the queue's writer thread's own */
-	struct store_queue *q; /* NULL when read-only */
+	struct conn wr; /* the queue's writer thread's own */
 };
 
 static struct sq *to_sq(struct store *s)
@@ -537,7 +536,7 @@ static void sq_close(struct store *base)
 {
 	struct sq *s = to_sq(base);
 
-	store_queue_stop(s->q); /* drains: every queued write is applied first */
+	store_queue_stop(s->base.q); /* drains: every queued write is applied first */
 	conn_close(&s->wr);
 	conn_close(&s->sync);
 	if (s->lock_fd >= 0)
@@ -609,7 +608,7 @@ static int sq_open(const char *path, const struct store_opts *o, struct store **
 	    .batch_max = o->batch_max,
 	    .block_when_full = s->flags & STORE_QUEUE_BLOCK,
 	};
-	if ((r = store_queue_start(&sq_queue_ops, s, &qcfg, &s->q)) < 0) {
+	if ((r = store_queue_start(&sq_queue_ops, s, &qcfg, &s->base.q)) < 0) {
 		store_set_err(o, "cannot start the store writer thread");
 		goto out_close;
 	}
@@ -677,47 +676,78 @@ static int step_done(sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? 0 : map_rc(rc);
 }
 
-static int insert_rows(struct conn *c, const struct wop *w, int64_t n)
+static void bind_opt_text(sqlite3_stmt *st, int i, const char *v)
 {
-	sqlite3_stmt *st;
-	int r;
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
 
-	if (!(st = stmt(c, SQL_DOC_INS)))
+/* The rows of diagnosis n, one at a time: a result's and an imported one's alike. */
+static int insert_doc(struct conn *c, int64_t n, const char *json)
+{
+	sqlite3_stmt *st = stmt(c, SQL_DOC_INS);
+
+	if (!st)
 		return map_rc(sqlite3_errcode(c->db));
 	sqlite3_bind_int64(st, 1, n);
-	sqlite3_bind_text(st, 2, w->json, -1, SQLITE_STATIC);
-	if ((r = step_done(st)) < 0)
+	sqlite3_bind_text(st, 2, json, -1, SQLITE_STATIC);
+	return step_done(st);
+}
+
+/* One port (reason, service NULL: none; rtt_ms < 0: none). */
+static int insert_port(struct conn *c, int64_t n, const char *check, uint16_t port,
+                       const char *state, const char *reason, double rtt_ms, const char *service)
+{
+	sqlite3_stmt *st = stmt(c, SQL_CHECK_INS);
+
+	if (!st)
+		return map_rc(sqlite3_errcode(c->db));
+	sqlite3_bind_int64(st, 1, n);
+	sqlite3_bind_text(st, 2, check, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, port);
+	sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+	bind_opt_text(st, 5, reason);
+	if (rtt_ms >= 0)
+		sqlite3_bind_double(st, 6, rtt_ms);
+	bind_opt_text(st, 7, service);
+	return step_done(st);
+}
+
+/* The finding at seq (its order in the result). */
+static int insert_finding(struct conn *c, int64_t n, size_t seq, const char *check, const char *id,
+                          enum severity severity, enum confidence confidence)
+{
+	sqlite3_stmt *st = stmt(c, SQL_FINDING_INS);
+
+	if (!st)
+		return map_rc(sqlite3_errcode(c->db));
+	sqlite3_bind_int64(st, 1, n);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	sqlite3_bind_text(st, 3, check, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, severity_name(severity), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, confidence_name(confidence), -1, SQLITE_STATIC);
+	return step_done(st);
+}
+
+static int insert_rows(struct conn *c, const struct wop *w, int64_t n)
+{
+	int r;
+
+	if ((r = insert_doc(c, n, w->json)) < 0)
 		return r;
 	for (size_t i = 0; i < w->n_checks; i++) {
 		const struct wcheck *k = &w->checks[i];
 
-		if (!(st = stmt(c, SQL_CHECK_INS)))
-			return map_rc(sqlite3_errcode(c->db));
-		sqlite3_bind_int64(st, 1, n);
-		sqlite3_bind_text(st, 2, k->check, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 3, k->port);
-		sqlite3_bind_text(st, 4, k->state, -1, SQLITE_STATIC);
-		if (k->has_reason)
-			sqlite3_bind_text(st, 5, k->reason, -1, SQLITE_STATIC);
-		if (k->rtt_ms >= 0)
-			sqlite3_bind_double(st, 6, k->rtt_ms);
-		if (k->has_service)
-			sqlite3_bind_text(st, 7, k->service, -1, SQLITE_STATIC);
-		if ((r = step_done(st)) < 0)
+		if ((r = insert_port(c, n, k->check, k->port, k->state,
+		                     k->has_reason ? k->reason : NULL, k->rtt_ms,
+		                     k->has_service ? k->service : NULL)) < 0)
 			return r;
 	}
 	for (size_t i = 0; i < w->n_findings; i++) {
 		const struct wfinding *f = &w->findings[i];
 
-		if (!(st = stmt(c, SQL_FINDING_INS)))
-			return map_rc(sqlite3_errcode(c->db));
-		sqlite3_bind_int64(st, 1, n);
-		sqlite3_bind_int64(st, 2, (int64_t)i);
-		sqlite3_bind_text(st, 3, f->check, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, f->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, severity_name(f->severity), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, confidence_name(f->confidence), -1, SQLITE_STATIC);
-		if ((r = step_done(st)) < 0)
+		if ((r = insert_finding(c, n, i, f->check, f->id, f->severity, f->confidence)) < 0)
 			return r;
 	}
 	return 0;
@@ -831,54 +861,24 @@ static int apply_connection(struct conn *c, const struct wop *w)
 	return step_done(st);
 }
 
-static void bind_opt_text(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-}
-
 /* The rows of an imported diagnosis n: document, ports, findings (seq in their order). */
 static int import_rows(struct conn *c, const struct store_full *f, int64_t n)
 {
-	sqlite3_stmt *st;
 	int r;
 
-	if (f->json) {
-		if (!(st = stmt(c, SQL_DOC_INS)))
-			return map_rc(sqlite3_errcode(c->db));
-		sqlite3_bind_int64(st, 1, n);
-		sqlite3_bind_text(st, 2, f->json, -1, SQLITE_STATIC);
-		if ((r = step_done(st)) < 0)
-			return r;
-	}
+	if (f->json && (r = insert_doc(c, n, f->json)) < 0)
+		return r;
 	for (size_t i = 0; i < f->n_checks; i++) {
 		const struct store_check_row *k = &f->checks[i];
 
-		if (!(st = stmt(c, SQL_CHECK_INS)))
-			return map_rc(sqlite3_errcode(c->db));
-		sqlite3_bind_int64(st, 1, n);
-		sqlite3_bind_text(st, 2, k->check, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 3, k->port);
-		sqlite3_bind_text(st, 4, k->state, -1, SQLITE_STATIC);
-		bind_opt_text(st, 5, k->reason);
-		if (k->rtt_ms >= 0)
-			sqlite3_bind_double(st, 6, k->rtt_ms);
-		bind_opt_text(st, 7, k->service);
-		if ((r = step_done(st)) < 0)
+		if ((r = insert_port(c, n, k->check, k->port, k->state, k->reason, k->rtt_ms,
+		                     k->service)) < 0)
 			return r;
 	}
 	for (size_t i = 0; i < f->n_findings; i++) {
 		const struct store_finding_row *k = &f->findings[i];
 
-		if (!(st = stmt(c, SQL_FINDING_INS)))
-			return map_rc(sqlite3_errcode(c->db));
-		sqlite3_bind_int64(st, 1, n);
-		sqlite3_bind_int64(st, 2, (int64_t)i);
-		sqlite3_bind_text(st, 3, k->check, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, k->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, severity_name(k->severity), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, confidence_name(k->confidence), -1, SQLITE_STATIC);
-		if ((r = step_done(st)) < 0)
+		if ((r = insert_finding(c, n, i, k->check, k->id, k->severity, k->confidence)) < 0)
 			return r;
 	}
 	return 0;
@@ -1070,34 +1070,10 @@ static const struct store_queue_ops sq_queue_ops = {
     .release = wr_release,
 };
 
-/*
- * Hand w to the queue, which owns it from here (STORE_QUEUE_WAIT: wait for its result).
- * A read-only store has no queue.
- */
-static int enqueue(struct sq *s, struct wop *w, unsigned flags)
+/* A write never put (a read-only store has no queue): store_enqueue. */
+static void sq_drop(struct store_queue_item *it)
 {
-	if (!s->q) {
-		wop_free(w);
-		return -EROFS;
-	}
-	return store_queue_put(s->q, &w->qi, flags);
-}
-
-static int sq_flush(struct store *base)
-{
-	struct sq *s = to_sq(base);
-
-	return s->q ? store_queue_flush(s->q) : 0;
-}
-
-static void sq_get_stats(struct store *base, struct store_stats *out)
-{
-	struct sq *s = to_sq(base);
-
-	if (s->q)
-		store_queue_stats(s->q, out);
-	else
-		*out = (struct store_stats){0};
+	wop_free(to_wop(it));
 }
 
 /* snprintf into a fixed field; the front end has already checked the length. */
@@ -1116,14 +1092,8 @@ static int sq_create(struct store *base, const struct store_new *d, bool sync)
 	if (!w)
 		return -ENOMEM;
 	w->type = WOP_CREATE;
-	if (sync) {
-		/* A caller told by callback blocks nobody (store.h, created). */
-		flags = d->created ? STORE_QUEUE_NOTIFY : STORE_QUEUE_WAIT;
-		if (!(s->flags & STORE_FAST_CREATE))
-			flags |= STORE_QUEUE_DURABLE;
-		w->qi.done = d->created;
-		w->qi.done_ud = d->created_ud;
-	}
+	if (sync)
+		flags = store_create_put_flags(d, s->flags, &w->qi);
 	memcpy(w->token_hash, d->token_hash, STORE_HASH_BYTES);
 	snprintf(w->id, sizeof(w->id), "%s", d->id);
 	snprintf(w->requester_hash, sizeof(w->requester_hash), "%s", d->requester_hash);
@@ -1146,7 +1116,7 @@ static int sq_create(struct store *base, const struct store_new *d, bool sync)
 		w->nd.sweep = w->sweep;
 		w->nd.address = w->address;
 	}
-	return enqueue(s, w, flags);
+	return store_enqueue(&s->base, &w->qi, flags);
 }
 
 static int sq_set_status(struct store *base, const char *id, enum store_status st, int64_t at_ms)
@@ -1159,7 +1129,7 @@ static int sq_set_status(struct store *base, const char *id, enum store_status s
 	snprintf(w->id, sizeof(w->id), "%s", id);
 	w->status = st;
 	w->at_ms = at_ms;
-	return enqueue(to_sq(base), w, 0);
+	return store_enqueue(base, &w->qi, 0);
 }
 
 static int sq_save_result(struct store *base, const struct store_result *r)
@@ -1211,7 +1181,7 @@ static int sq_save_result(struct store *base, const struct store_result *r)
 	}
 	w->qi.done = r->saved;
 	w->qi.done_ud = r->saved_ud;
-	return enqueue(to_sq(base), w, 0);
+	return store_enqueue(base, &w->qi, 0);
 }
 
 static int sq_delete(struct store *base, const char *id, const uint8_t *token_hash)
@@ -1223,7 +1193,7 @@ static int sq_delete(struct store *base, const char *id, const uint8_t *token_ha
 	w->type = WOP_DELETE;
 	snprintf(w->id, sizeof(w->id), "%s", id);
 	memcpy(w->given_hash, token_hash, STORE_HASH_BYTES);
-	return enqueue(to_sq(base), w, STORE_QUEUE_WAIT);
+	return store_enqueue(base, &w->qi, STORE_QUEUE_WAIT);
 }
 
 static int sq_set_connection(struct store *base, const char *id, const uint8_t *token_hash,
@@ -1237,7 +1207,7 @@ static int sq_set_connection(struct store *base, const char *id, const uint8_t *
 	snprintf(w->id, sizeof(w->id), "%s", id);
 	memcpy(w->given_hash, token_hash, STORE_HASH_BYTES);
 	w->connection = conn;
-	return enqueue(to_sq(base), w, STORE_QUEUE_WAIT);
+	return store_enqueue(base, &w->qi, STORE_QUEUE_WAIT);
 }
 
 static int sq_import(struct store *base, const struct store_full *f)
@@ -1251,7 +1221,7 @@ static int sq_import(struct store *base, const struct store_full *f)
 		wop_free(w);
 		return -ENOMEM;
 	}
-	return enqueue(to_sq(base), w, 0);
+	return store_enqueue(base, &w->qi, 0);
 }
 
 /* In chunks, each its own write, so creates queued meanwhile wait for one chunk at most. */
@@ -1267,7 +1237,7 @@ static int sq_purge(struct store *base, int64_t cutoff_ms)
 			return total > 0 ? total : -ENOMEM;
 		w->type = WOP_PURGE;
 		w->at_ms = cutoff_ms;
-		r = enqueue(to_sq(base), w, STORE_QUEUE_WAIT);
+		r = store_enqueue(base, &w->qi, STORE_QUEUE_WAIT);
 		if (r < 0)
 			return total > 0 ? total : r;
 		total += r;
@@ -1681,7 +1651,7 @@ static int sweep_put(struct store *base, const struct store_sweep *sw, bool begi
 	}
 	*w->sw = *sw;
 	w->type = begin ? WOP_SWEEP_BEGIN : WOP_SWEEP_END;
-	return enqueue(s, w, begin ? STORE_QUEUE_WAIT | STORE_QUEUE_DURABLE : 0);
+	return store_enqueue(&s->base, &w->qi, begin ? STORE_QUEUE_WAIT | STORE_QUEUE_DURABLE : 0);
 }
 
 static int sq_sweep_begin(struct store *base, const struct store_sweep *sw)
@@ -1770,9 +1740,8 @@ const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
     .close = sq_close,
-    .flush = sq_flush,
     .check_integrity = sq_check_integrity,
-    .get_stats = sq_get_stats,
+    .drop = sq_drop,
     .create = sq_create,
     .set_status = sq_set_status,
     .save_result = sq_save_result,
