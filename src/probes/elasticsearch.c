@@ -65,33 +65,18 @@ static int to_tls(struct es_state *s, enum es_plain plain_end)
 	return PROBE_RECONNECT;
 }
 
-static bool contains_ci(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (const char *p = hay; *p; p++) {
-		size_t i = 0;
-
-		while (i < n && p[i] && (p[i] | 0x20) == (needle[i] | 0x20))
-			i++;
-		if (i == n)
-			return true;
-	}
-	return false;
-}
-
 /* The markers that make an HTTP answer Elasticsearch's (or OpenSearch's). */
 static bool is_es(const struct es_state *s)
 {
 	const struct es_info *i = &s->info;
 
-	if (contains_ci(s->h.product, "elasticsearch"))
+	if (parse_contains_ci(s->h.product, "elasticsearch"))
 		return true;
 	if (s->have_body && i->has_cluster_name && i->has_version)
 		return true;
 	if (s->have_body && strcmp(i->tagline, "You Know, for Search") == 0)
 		return true;
-	if (s->h.status == 401 && contains_ci(s->h.www_auth, "realm=\"security\""))
+	if (s->h.status == 401 && parse_contains_ci(s->h.www_auth, "realm=\"security\""))
 		return true;
 	return s->have_body && strcmp(i->error_type, "security_exception") == 0;
 }

@@ -124,27 +124,12 @@ static bool has_subtype(const struct vnc_state *s, uint32_t t)
 	return false;
 }
 
-static bool contains_ci(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (const char *p = hay; *p; p++) {
-		size_t i = 0;
-
-		while (i < n && p[i] && (p[i] | 0x20) == (needle[i] | 0x20))
-			i++;
-		if (i == n)
-			return true;
-	}
-	return false;
-}
-
 static void put_reason(const struct vnc_reason *r, struct probe_result *out)
 {
 	probe_detail_set(out, "refused_reason", json_string(r->text));
 	if (r->truncated)
 		probe_detail_set(out, "refused_reason_truncated", json_true());
-	if (contains_ci(r->text, "too many"))
+	if (parse_contains_ci(r->text, "too many"))
 		probe_detail_set(out, "note",
 		                 json_string("the server blocks new connections after repeated "
 		                             "failed logins: someone may be trying to guess the "

@@ -14,6 +14,21 @@ bool parse_copy_text(char *dst, size_t size, const uint8_t *src, size_t len)
 	return n < len;
 }
 
+bool parse_contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (const char *p = hay; *p; p++) {
+		size_t i = 0;
+
+		while (i < n && p[i] && (p[i] | 0x20) == (needle[i] | 0x20))
+			i++;
+		if (i == n)
+			return true;
+	}
+	return false;
+}
+
 /* What each server's refusal page says (PROBES.md, "Plain HTTP on a TLS port", with sources). */
 static const char *const tls_refusals[] = {
     "The plain HTTP request was sent to HTTPS port",     /* nginx (its code 497) */

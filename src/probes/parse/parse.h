@@ -21,6 +21,10 @@
  * printable ASCII with '?', always NUL-terminating. Returns true if the text was cut. */
 bool parse_copy_text(char *dst, size_t size, const uint8_t *src, size_t len);
 
+/* Whether needle occurs in the NUL-terminated hay, bytes compared with bit 0x20 ignored (so
+ * ASCII letters match without regard to case). */
+bool parse_contains_ci(const char *hay, const char *needle);
+
 /*
  * Whether bytes that answered a clear-text HTTP request say the port wants TLS: a TLS record
  * (handshake or alert, version 3.x) at their start, or one of the refusal pages web servers send
