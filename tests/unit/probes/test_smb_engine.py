@@ -19,21 +19,19 @@ import sys
 
 EXPOSURE = sys.argv[1]
 SMB_EMUL = os.path.join(sys.argv[2], "smb_emul.py")
+sys.path.insert(0, sys.argv[2])
+import common  # noqa: E402
+
 HOST = "127.0.0.1"
 # the findings of every SMB1-enabled emulator case besides the MS17-010 ones
 SMB1 = ["smb-exposed", "smb-signing-not-required", "smb1-enabled"]
 NBT1 = ["netbios-exposed", "smb-signing-not-required", "smb1-enabled"]
 
-failures = 0
+checks = common.Checks(show=lambda entry: json.dumps(entry)[:600])
 
 
 def ok(cond, what, entry=None):
-    global failures
-    if cond:
-        print("ok - %s" % what)
-    else:
-        failures += 1
-        print("not ok - %s%s" % (what, "" if entry is None else ": " + json.dumps(entry)[:600]))
+    checks(what, cond, entry)
 
 
 def start_emul(case, *opts):
@@ -135,8 +133,7 @@ def main():
         for _, p, _ in procs:
             p.kill()
             p.wait()
-    print("%d failure(s)" % failures)
-    return 1 if failures else 0
+    return checks.status("%d failure(s)")
 
 
 if __name__ == "__main__":
