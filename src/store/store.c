@@ -236,13 +236,26 @@ int store_flush(struct store *s)
 	return s->q ? store_queue_flush(s->q) : 0;
 }
 
-int store_enqueue(struct store *s, struct store_queue_item *it, unsigned flags)
+int store_enqueue(struct store *s, struct store_write *w, unsigned flags)
 {
 	if (!s->q) {
-		s->ops->drop(it);
+		s->ops->drop(w);
 		return -EROFS;
 	}
-	return store_queue_put(s->q, it, flags);
+	return store_queue_put(s->q, &w->qi, flags);
+}
+
+/* A zeroed write of the backend's for diagnosis id (NULL: none), or NULL. */
+static struct store_write *new_write(struct store *s, enum store_write_type type, const char *id)
+{
+	struct store_write *w = calloc(1, s->ops->write_size);
+
+	if (!w)
+		return NULL;
+	w->type = type;
+	if (id)
+		snprintf(w->id, sizeof(w->id), "%s", id);
+	return w;
 }
 
 unsigned store_create_put_flags(const struct store_new *d, unsigned open_flags,
@@ -413,11 +426,17 @@ int store_create_async(struct store *s, const struct store_new *d)
 
 int store_set_status(struct store *s, const char *id, enum store_status st, int64_t at_ms)
 {
+	struct store_write *w;
+
 	if (!store_id_valid(id) || (unsigned)st >= STORE_STATUS_X_MAX)
 		return -ERR_SYNTAX;
 	if (st == STORE_QUEUED)
 		return -ERR_RANGE;
-	return s->ops->set_status(s, id, st, at_ms);
+	if (!(w = new_write(s, WOP_STATUS, id)))
+		return -ENOMEM;
+	w->status = st;
+	w->at_ms = at_ms;
+	return store_enqueue(s, w, 0);
 }
 
 /* The per-port rows and the findings of a result. */
@@ -474,30 +493,56 @@ int store_save_result(struct store *s, const struct store_result *r)
 
 int store_delete(struct store *s, const char *id, const char *token)
 {
-	uint8_t h[STORE_HASH_BYTES];
+	struct store_write *w;
 
 	if (!store_id_valid(id))
 		return -ERR_SYNTAX;
-	store_token_hash(token ? token : "", h);
-	return s->ops->del(s, id, h);
+	if (!(w = new_write(s, WOP_DELETE, id)))
+		return -ENOMEM;
+	store_token_hash(token ? token : "", w->given_hash);
+	return store_enqueue(s, w, STORE_QUEUE_WAIT);
 }
 
 int store_set_connection(struct store *s, const char *id, const char *token,
                          enum store_connection conn)
 {
-	uint8_t h[STORE_HASH_BYTES];
+	struct store_write *w;
 
 	if (!store_id_valid(id))
 		return -ERR_SYNTAX;
 	if ((unsigned)conn >= STORE_CONN_X_MAX)
 		return -ERR_RANGE;
-	store_token_hash(token ? token : "", h);
-	return s->ops->set_connection(s, id, h, conn);
+	if (!(w = new_write(s, WOP_CONNECTION, id)))
+		return -ENOMEM;
+	store_token_hash(token ? token : "", w->given_hash);
+	w->connection = conn;
+	return store_enqueue(s, w, STORE_QUEUE_WAIT);
+}
+
+/* In chunks, each its own write, so creates queued meanwhile wait for one chunk at most. */
+int store_purge_chunks(struct store *s, int64_t cutoff_ms)
+{
+	int total = 0;
+
+	for (;;) {
+		struct store_write *w = new_write(s, WOP_PURGE, NULL);
+		int r;
+
+		if (!w)
+			return total > 0 ? total : -ENOMEM;
+		w->at_ms = cutoff_ms;
+		r = store_enqueue(s, w, STORE_QUEUE_WAIT);
+		if (r < 0)
+			return total > 0 ? total : r;
+		total += r;
+		if (r < STORE_PURGE_CHUNK)
+			return total;
+	}
 }
 
 int store_purge_older_than(struct store *s, int64_t cutoff_ms)
 {
-	return s->ops->purge(s, cutoff_ms);
+	return s->ops->purge ? s->ops->purge(s, cutoff_ms) : store_purge_chunks(s, cutoff_ms);
 }
 
 int store_get(struct store *s, const char *id, struct store_diagnosis *out)

@@ -12,19 +12,20 @@
  * shared write queue (store_queue.h): create, set_status, save_result, del and purge build a
  * record and put it (store_enqueue); flush and stats are the queue's, in store.c.
  */
+struct store_write;
+
 struct store_ops {
 	const char *name;
 	int (*open)(const char *path, const struct store_opts *o, struct store **out);
 	void (*close)(struct store *s);
 	int (*check_integrity)(struct store *s, char *msg, size_t n);
-	/* Free a write that was never put (a read-only store has no queue). */
-	void (*drop)(struct store_queue_item *it);
+	/* The size of the backend's write record, which begins with its struct store_write (the
+	 * records store.c builds), and freeing one never put (a read-only store has no queue). */
+	size_t write_size;
+	void (*drop)(struct store_write *w);
 	int (*create)(struct store *s, const struct store_new *d, bool sync);
-	int (*set_status)(struct store *s, const char *id, enum store_status st, int64_t at_ms);
 	int (*save_result)(struct store *s, const struct store_result *r);
-	int (*del)(struct store *s, const char *id, const uint8_t token_hash[STORE_HASH_BYTES]);
-	int (*set_connection)(struct store *s, const char *id,
-	                      const uint8_t token_hash[STORE_HASH_BYTES], enum store_connection c);
+	/* Optional (NULL: store_purge_chunks alone). */
 	int (*purge)(struct store *s, int64_t cutoff_ms);
 	int (*get)(struct store *s, const char *id, struct store_diagnosis *out);
 	int (*count_inflight)(struct store *s);
@@ -66,11 +67,46 @@ struct store {
 	struct store_queue *q; /* the backend's write queue; NULL when read-only */
 };
 
+/* The kinds of queued write, the same for every backend (live rows: PostgreSQL's only). */
+enum store_write_type {
+	WOP_CREATE = 0,
+	WOP_STATUS,
+	WOP_RESULT,
+	WOP_DELETE,
+	WOP_PURGE,
+	WOP_CONNECTION,
+	WOP_IMPORT,
+	WOP_SWEEP_BEGIN,
+	WOP_SWEEP_END,
+	WOP_LIVE
+};
+
+/*
+ * What every backend's write record begins with (its first member): store.c builds the writes
+ * that need no more than this (a status, a delete, a connection answer, a purge chunk).
+ */
+struct store_write {
+	struct store_queue_item qi; /* the queue's part */
+	enum store_write_type type;
+	char id[STORE_ID_LEN + 1];
+	int64_t at_ms;                        /* WOP_STATUS: its time; WOP_PURGE: the cutoff */
+	enum store_status status;             /* WOP_STATUS */
+	uint8_t given_hash[STORE_HASH_BYTES]; /* WOP_DELETE, WOP_CONNECTION: the token's hash */
+	enum store_connection connection;     /* WOP_CONNECTION (PostgreSQL: WOP_CREATE's too) */
+};
+
+/* Diagnoses deleted per purge write (one transaction): creates wait for one chunk at most. */
+#define STORE_PURGE_CHUNK 500
+
 /*
  * Put a backend's write on its store's queue (store_queue_put, which owns it from here).
  * A read-only store has no queue: the write is dropped (ops->drop) and -EROFS returned.
  */
-int store_enqueue(struct store *s, struct store_queue_item *it, unsigned flags);
+int store_enqueue(struct store *s, struct store_write *w, unsigned flags);
+
+/* Delete the diagnoses created before cutoff_ms, a chunk per write, waiting for each: the
+ * number deleted (a failure after some were deleted: that number). */
+int store_purge_chunks(struct store *s, int64_t cutoff_ms);
 
 /*
  * How store_create's write is put (sync: store.h's contract), with it->done set from d: a

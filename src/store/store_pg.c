@@ -29,7 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PURGE_CHUNK   500
 #define POOL_MAX      4
 #define FETCH_N       20000 /* rows of a report block: FETCH_ROWS */
 #define FETCH_ROWS    "20000"
@@ -277,26 +276,9 @@ struct pgc {
 	bool prepared[SQL_X_MAX];
 };
 
-enum wop_type {
-	WOP_CREATE = 0,
-	WOP_STATUS,
-	WOP_RESULT,
-	WOP_DELETE,
-	WOP_PURGE,
-	WOP_CONNECTION,
-	WOP_IMPORT,
-	WOP_SWEEP_BEGIN,
-	WOP_SWEEP_END,
-	WOP_LIVE
-};
-
 /* One queued write; owns everything it points to. */
 struct wop {
-	struct store_queue_item qi;
-	enum wop_type type;
-	char id[STORE_ID_LEN + 1];
-	int64_t at_ms;
-	enum store_status status;
+	struct store_write h; /* first: the queue's part, type, id, status, token (store_impl.h) */
 	/* WOP_CREATE */
 	char token_hash[HEX_BYTEA];
 	char requester_hash[HEX_BYTEA];
@@ -311,11 +293,8 @@ struct wop {
 	char resume[2 + 2 * STORE_RESUME_MAX + 1]; /* bytea's hex input form; "": none */
 	/* WOP_SWEEP_BEGIN, WOP_SWEEP_END (owned) */
 	struct store_sweep *sw;
-	/* WOP_DELETE, WOP_CONNECTION */
-	uint8_t given_hash[STORE_HASH_BYTES];
-	enum store_connection connection;
 	/* WOP_RESULT, WOP_IMPORT: the statement's parameters as text (NULL = SQL NULL), owned;
-	 * rp[k - 1] is $k (a result's $1, its id, is w->id) */
+	 * rp[k - 1] is $k (a result's $1, its id, is w->h.id) */
 	char *rp[PARAMS_MAX];
 	/* The writer's: what the database answered (the write's result at commit), and the
 	 * next write whose answer is still to be read on the pipeline. */
@@ -1257,7 +1236,7 @@ static int answer(const struct wop *w, PGconn *c, const PGresult *res)
 		return pg_err(c, NULL);
 	if (!cmd_ok(res))
 		return pg_err(c, res);
-	switch (w->type) {
+	switch (w->h.type) {
 	case WOP_CREATE:
 		/* A sweep's host already done in its sweep: kept, the insert idempotent. */
 		return cmd_rows(res) == 0 && !w->sweep[0] ? -EEXIST : 0;
@@ -1343,7 +1322,7 @@ static int apply_create(struct pg *s, struct wop *w)
 {
 	char created[INT64_TEXT], family[4];
 	const char *vals[13] = {
-	    w->id,
+	    w->h.id,
 	    w->token_hash,
 	    created,
 	    w->requester_hash,
@@ -1351,7 +1330,7 @@ static int apply_create(struct pg *s, struct wop *w)
 	    family,
 	    w->lang,
 	    store_device_name(w->device),
-	    store_connection_name(w->connection),
+	    store_connection_name(w->h.connection),
 	    w->node,
 	    w->sweep[0] ? w->sweep : NULL,
 	    w->sweep[0] ? w->address : NULL,
@@ -1369,10 +1348,10 @@ static int apply_create(struct pg *s, struct wop *w)
 static int apply_status(struct pg *s, struct wop *w)
 {
 	char at[INT64_TEXT];
-	const char *vals[3] = {w->id, at, store_status_name(w->status)};
+	const char *vals[3] = {w->h.id, at, store_status_name(w->h.status)};
 
-	snprintf(at, sizeof(at), "%lld", (long long)w->at_ms);
-	if (w->status == STORE_RUNNING)
+	snprintf(at, sizeof(at), "%lld", (long long)w->h.at_ms);
+	if (w->h.status == STORE_RUNNING)
 		return pipe_write(s, w, SQL_RUNNING, 2, vals);
 	return pipe_write(s, w, SQL_FINISH, 3, vals);
 }
@@ -1387,15 +1366,15 @@ static int apply_result(struct pg *s, struct wop *w)
 
 	for (unsigned i = 0; i < PARAMS_MAX; i++)
 		vals[i] = w->rp[i];
-	if (w->type == WOP_RESULT)
-		return pipe_write(s, w, SQL_RESULT, RESULT_PARAMS, (vals[0] = w->id, vals));
+	if (w->h.type == WOP_RESULT)
+		return pipe_write(s, w, SQL_RESULT, RESULT_PARAMS, (vals[0] = w->h.id, vals));
 	return pipe_write(s, w, SQL_IMPORT, PARAMS_MAX, vals);
 }
 
-/* The row of w->id, locked, if its token hash matches (constant time): 0, -ENOENT, -EACCES. */
+/* The row of w->h.id, locked, if its token hash matches (constant time): 0, -ENOENT, -EACCES. */
 static int token_row(struct pg *s, const struct wop *w, char n[INT64_TEXT])
 {
-	const char *vals[1] = {w->id};
+	const char *vals[1] = {w->h.id};
 	uint8_t stored[STORE_HASH_BYTES];
 	PGresult *res = pipe_exec(s, SQL_TOKEN, 1, vals);
 	const char *hex;
@@ -1413,7 +1392,7 @@ static int token_row(struct pg *s, const struct wop *w, char n[INT64_TEXT])
 	hex = col_hash_hex(res, 0, 1);
 	r = -EACCES;
 	if (hex && store_hex_to_hash(hex, stored) == 0 &&
-	    sodium_memcmp(stored, w->given_hash, STORE_HASH_BYTES) == 0)
+	    sodium_memcmp(stored, w->h.given_hash, STORE_HASH_BYTES) == 0)
 		r = 0;
 out:
 	PQclear(res);
@@ -1424,13 +1403,13 @@ out:
 static int apply_token(struct pg *s, struct wop *w)
 {
 	char n[INT64_TEXT];
-	const char *vals[2] = {n, store_connection_name(w->connection)}; /* NONE: NULL */
+	const char *vals[2] = {n, store_connection_name(w->h.connection)}; /* NONE: NULL */
 	PGresult *res;
 	int r;
 
 	if ((r = token_row(s, w, n)) < 0)
 		return r;
-	if (w->type == WOP_DELETE)
+	if (w->h.type == WOP_DELETE)
 		res = pipe_exec(s, SQL_DELETE_N, 1, vals);
 	else
 		res = pipe_exec(s, SQL_CONNECTION, 2, vals);
@@ -1453,8 +1432,8 @@ static int apply_purge(struct pg *s, struct wop *w)
 	PGresult *res;
 	int r, k;
 
-	snprintf(at, sizeof(at), "%lld", (long long)w->at_ms);
-	snprintf(lim, sizeof(lim), "%d", PURGE_CHUNK);
+	snprintf(at, sizeof(at), "%lld", (long long)w->h.at_ms);
+	snprintf(lim, sizeof(lim), "%d", STORE_PURGE_CHUNK);
 	res = pipe_exec(s, SQL_PURGE_LOCK, 2, vals);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = s->batch_err ? s->batch_err : pg_err(s->wr.c, res);
@@ -1462,7 +1441,7 @@ static int apply_purge(struct pg *s, struct wop *w)
 		return r;
 	}
 	k = PQntuples(res);
-	sbuf_init(&ns, (size_t)PURGE_CHUNK * INT64_TEXT + 2);
+	sbuf_init(&ns, (size_t)STORE_PURGE_CHUNK * INT64_TEXT + 2);
 	sbuf_add(&ns, "{");
 	for (int i = 0; i < k; i++)
 		sbuf_addf(&ns, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
@@ -1493,7 +1472,7 @@ static int apply_sweep(struct pg *s, struct wop *w)
 	char a[INT64_TEXT], b[INT64_TEXT], d[INT64_TEXT], e[INT64_TEXT];
 	const char *vals[5] = {sw->id, a, b, d, e};
 
-	if (w->type == WOP_SWEEP_BEGIN) {
+	if (w->h.type == WOP_SWEEP_BEGIN) {
 		snprintf(a, sizeof(a), "%lld", (long long)sw->started_ms);
 		vals[2] = sw->targets;
 		vals[3] = sw->ports;
@@ -1509,7 +1488,7 @@ static int apply_sweep(struct pg *s, struct wop *w)
 /* Live rows: none is taken by a diagnosis no longer in flight (not an error). */
 static int apply_live(struct pg *s, struct wop *w)
 {
-	const char *vals[4] = {w->id, w->rp[1], w->rp[2], w->rp[3]};
+	const char *vals[4] = {w->h.id, w->rp[1], w->rp[2], w->rp[3]};
 
 	return pipe_write(s, w, SQL_LIVE_ADD, 4, vals);
 }
@@ -1517,7 +1496,7 @@ static int apply_live(struct pg *s, struct wop *w)
 /* Sent (its answer comes at commit: 0 until then), or answered now (a token write). */
 static int apply_one(struct pg *s, struct wop *w)
 {
-	switch (w->type) {
+	switch (w->h.type) {
 	case WOP_CREATE:
 		return apply_create(s, w);
 	case WOP_STATUS:
@@ -1549,12 +1528,18 @@ static void wop_free(struct wop *w)
 	free(w);
 }
 
+/* A write never put (store_enqueue on a read-only store). */
+static void pg_drop(struct store_write *h)
+{
+	wop_free((struct wop *)h); /* h is its first member */
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* The write queue's steps (store_queue.h), on its writer thread and the wr connection.     */
 
 static struct wop *to_wop(struct store_queue_item *it)
 {
-	return (struct wop *)(void *)((char *)it - offsetof(struct wop, qi));
+	return (struct wop *)(void *)((char *)it - offsetof(struct wop, h.qi));
 }
 
 /* Close the writer's connection after a broken pipeline: the next batch opens a new one. */
@@ -1632,7 +1617,8 @@ static int wr_apply(void *ctx, struct store_queue_item *it)
 
 	/* A token write or a purge was answered now; a write that could not be sent fails the
 	 * batch. */
-	if (r < 0 || w->type == WOP_DELETE || w->type == WOP_CONNECTION || w->type == WOP_PURGE)
+	if (r < 0 || w->h.type == WOP_DELETE || w->h.type == WOP_CONNECTION ||
+	    w->h.type == WOP_PURGE)
 		w->answer = r;
 	if (db_trouble(r) && !s->batch_err)
 		s->batch_err = r;
@@ -1695,11 +1681,11 @@ static void wr_release(void *ctx, struct store_queue_item *it)
 	struct pg *s = ctx;
 	struct wop *w = to_wop(it);
 
-	if (db_trouble(it->result) &&
-	    (w->type == WOP_RESULT || (w->type == WOP_STATUS && w->status != STORE_RUNNING))) {
+	if (db_trouble(it->result) && (w->h.type == WOP_RESULT ||
+	                               (w->h.type == WOP_STATUS && w->h.status != STORE_RUNNING))) {
 		pthread_mutex_lock(&s->lost_mu);
 		if (s->n_lost < LOST_MAX)
-			memcpy(s->lost[s->n_lost++], w->id, STORE_ID_LEN + 1);
+			memcpy(s->lost[s->n_lost++], w->h.id, STORE_ID_LEN + 1);
 		pthread_mutex_unlock(&s->lost_mu);
 	}
 	wop_free(w);
@@ -1713,12 +1699,6 @@ static const struct store_queue_ops pg_queue_ops = {
     .release = wr_release,
 };
 
-/* A write never put (a read-only store has no queue): store_enqueue. */
-static void pg_drop(struct store_queue_item *it)
-{
-	wop_free(to_wop(it));
-}
-
 static int pg_create(struct store *base, const struct store_new *d, bool sync)
 {
 	struct pg *s = to_pg(base);
@@ -1730,10 +1710,10 @@ static int pg_create(struct store *base, const struct store_new *d, bool sync)
 		return -ERR_SYNTAX;
 	if (!(w = calloc(1, sizeof(*w))))
 		return -ENOMEM;
-	w->type = WOP_CREATE;
+	w->h.type = WOP_CREATE;
 	if (sync)
-		flags = store_create_put_flags(d, s->flags, &w->qi);
-	snprintf(w->id, sizeof(w->id), "%s", d->id);
+		flags = store_create_put_flags(d, s->flags, &w->h.qi);
+	snprintf(w->h.id, sizeof(w->h.id), "%s", d->id);
 	bytea_hex(w->token_hash, d->token_hash);
 	bytea_hex(w->requester_hash, rh);
 	snprintf(w->prefix, sizeof(w->prefix), "%s", d->prefix);
@@ -1741,7 +1721,7 @@ static int pg_create(struct store *base, const struct store_new *d, bool sync)
 	w->created_ms = d->created_ms;
 	w->family = d->family == AF_INET ? 4 : 6;
 	w->device = d->device;
-	w->connection = d->connection;
+	w->h.connection = d->connection;
 	w->node = s->node;
 	if (d->sweep) { /* store.c checked both */
 		snprintf(w->sweep, sizeof(w->sweep), "%s", d->sweep);
@@ -1751,20 +1731,7 @@ static int pg_create(struct store *base, const struct store_new *d, bool sync)
 		memcpy(w->resume, "\\x", 2);
 		sodium_bin2hex(w->resume + 2, sizeof(w->resume) - 2, d->resume, d->resume_len);
 	}
-	return store_enqueue(&s->base, &w->qi, flags);
-}
-
-static int pg_set_status(struct store *base, const char *id, enum store_status st, int64_t at_ms)
-{
-	struct wop *w = calloc(1, sizeof(*w));
-
-	if (!w)
-		return -ENOMEM;
-	w->type = WOP_STATUS;
-	snprintf(w->id, sizeof(w->id), "%s", id);
-	w->status = st;
-	w->at_ms = at_ms;
-	return store_enqueue(base, &w->qi, 0);
+	return store_enqueue(&s->base, &w->h, flags);
 }
 
 /* One element of a text[] literal: NULL, or the text double-quoted with " and \ escaped. */
@@ -1852,8 +1819,8 @@ static int pg_save_result(struct store *base, const struct store_result *r)
 
 	if (!w)
 		return -ENOMEM;
-	w->type = WOP_RESULT;
-	snprintf(w->id, sizeof(w->id), "%s", r->id);
+	w->h.type = WOP_RESULT;
+	snprintf(w->h.id, sizeof(w->h.id), "%s", r->id);
 	if ((e = store_summarize(r, &w->rp[3], &w->rp[4])) < 0)
 		goto out_free;
 	snprintf(num, sizeof(num), "%lld", (long long)r->finished_ms);
@@ -1872,9 +1839,9 @@ static int pg_save_result(struct store *base, const struct store_result *r)
 		goto out_free;
 	if ((e = row_arrays(w, 7, r->checks, r->n_checks, r->findings, r->n_findings)) < 0)
 		goto out_free;
-	w->qi.done = r->saved;
-	w->qi.done_ud = r->saved_ud;
-	return store_enqueue(base, &w->qi, 0);
+	w->h.qi.done = r->saved;
+	w->h.qi.done_ud = r->saved_ud;
+	return store_enqueue(base, &w->h, 0);
 out_free:
 	wop_free(w);
 	return e;
@@ -1949,43 +1916,16 @@ static int pg_import(struct store *base, const struct store_full *f)
 
 	if (!w)
 		return -ENOMEM;
-	w->type = WOP_IMPORT;
+	w->h.type = WOP_IMPORT;
 	if ((e = import_params(w, f)) < 0) {
 		wop_free(w);
 		return e;
 	}
-	return store_enqueue(base, &w->qi, 0);
+	return store_enqueue(base, &w->h, 0);
 }
 
-static int purge_chunks(struct store *base, int64_t cutoff_ms);
 static int pool_take(struct pg *s, struct pgc **out);
 static void pool_give(struct pg *s, struct pgc *c);
-
-static int pg_delete(struct store *base, const char *id, const uint8_t *token_hash)
-{
-	struct wop *w = calloc(1, sizeof(*w));
-
-	if (!w)
-		return -ENOMEM;
-	w->type = WOP_DELETE;
-	snprintf(w->id, sizeof(w->id), "%s", id);
-	memcpy(w->given_hash, token_hash, STORE_HASH_BYTES);
-	return store_enqueue(base, &w->qi, STORE_QUEUE_WAIT);
-}
-
-static int pg_set_connection(struct store *base, const char *id, const uint8_t *token_hash,
-                             enum store_connection conn)
-{
-	struct wop *w = calloc(1, sizeof(*w));
-
-	if (!w)
-		return -ENOMEM;
-	w->type = WOP_CONNECTION;
-	snprintf(w->id, sizeof(w->id), "%s", id);
-	memcpy(w->given_hash, token_hash, STORE_HASH_BYTES);
-	w->connection = conn;
-	return store_enqueue(base, &w->qi, STORE_QUEUE_WAIT);
-}
 
 /*
  * The retention purge runs on one node at a time: the others find the lock taken and leave it
@@ -2009,33 +1949,12 @@ static int pg_purge(struct store *base, int64_t cutoff_ms)
 	r = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : pg_err(c->c, res);
 	PQclear(res);
 	if (mine) {
-		r = purge_chunks(base, cutoff_ms);
+		r = store_purge_chunks(base, cutoff_ms);
 		snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%lld)", LOCK_PURGE);
 		exec_cmd(c->c, sql);
 	}
 	pool_give(s, c);
 	return r;
-}
-
-static int purge_chunks(struct store *base, int64_t cutoff_ms)
-{
-	int total = 0;
-
-	for (;;) {
-		struct wop *w = calloc(1, sizeof(*w));
-		int r;
-
-		if (!w)
-			return total > 0 ? total : -ENOMEM;
-		w->type = WOP_PURGE;
-		w->at_ms = cutoff_ms;
-		r = store_enqueue(base, &w->qi, STORE_QUEUE_WAIT);
-		if (r < 0)
-			return total > 0 ? total : r;
-		total += r;
-		if (r < PURGE_CHUNK)
-			return total;
-	}
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -2180,8 +2099,8 @@ static int pg_live_add(struct store *base, const char *id, const struct store_li
 
 	if (!w)
 		return -ENOMEM;
-	w->type = WOP_LIVE;
-	snprintf(w->id, sizeof(w->id), "%s", id);
+	w->h.type = WOP_LIVE;
+	snprintf(w->h.id, sizeof(w->h.id), "%s", id);
 	for (unsigned i = 0; i < 3; i++) {
 		sbuf_init(&a[i], ARRAY_MAX);
 		sbuf_add(&a[i], "{");
@@ -2202,7 +2121,7 @@ static int pg_live_add(struct store *base, const char *id, const struct store_li
 		wop_free(w);
 		return e;
 	}
-	return store_enqueue(base, &w->qi, 0);
+	return store_enqueue(base, &w->h, 0);
 }
 
 static int pg_live_get(struct store *base, const char *id, uint32_t from,
@@ -2696,9 +2615,9 @@ static int sweep_put(struct store *base, const struct store_sweep *sw, bool begi
 		return -ENOMEM;
 	}
 	*w->sw = *sw;
-	w->type = begin ? WOP_SWEEP_BEGIN : WOP_SWEEP_END;
-	snprintf(w->id, sizeof(w->id), "%s", sw->id);
-	return store_enqueue(base, &w->qi, begin ? STORE_QUEUE_WAIT | STORE_QUEUE_DURABLE : 0);
+	w->h.type = begin ? WOP_SWEEP_BEGIN : WOP_SWEEP_END;
+	snprintf(w->h.id, sizeof(w->h.id), "%s", sw->id);
+	return store_enqueue(base, &w->h, begin ? STORE_QUEUE_WAIT | STORE_QUEUE_DURABLE : 0);
 }
 
 static int pg_sweep_begin(struct store *base, const struct store_sweep *sw)
@@ -2966,12 +2885,10 @@ const struct store_ops store_pg_ops = {
     .open = pg_open,
     .close = pg_close,
     .check_integrity = pg_check_integrity,
+    .write_size = sizeof(struct wop),
     .drop = pg_drop,
     .create = pg_create,
-    .set_status = pg_set_status,
     .save_result = pg_save_result,
-    .del = pg_delete,
-    .set_connection = pg_set_connection,
     .purge = pg_purge,
     .get = pg_get,
     .count_inflight = pg_count_inflight,

@@ -25,7 +25,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PURGE_CHUNK     500
 #define DEFAULT_BUSY_MS 5000
 
 /* Statements cached per connection, prepared on first use. */
@@ -117,18 +116,6 @@ struct conn {
 	bool full_sync; /* PRAGMA synchronous is FULL now */
 };
 
-enum wop_type {
-	WOP_CREATE = 0,
-	WOP_STATUS,
-	WOP_RESULT,
-	WOP_DELETE,
-	WOP_PURGE,
-	WOP_CONNECTION,
-	WOP_IMPORT,
-	WOP_SWEEP_BEGIN,
-	WOP_SWEEP_END
-};
-
 struct wcheck {
 	char check[STORE_NAME_MAX];
 	char state[STORE_NAME_MAX];
@@ -148,11 +135,7 @@ struct wfinding {
 
 /* One queued write; owns everything it points to. */
 struct wop {
-	struct store_queue_item qi; /* the queue's part */
-	enum wop_type type;
-	char id[STORE_ID_LEN + 1];
-	int64_t at_ms;
-	enum store_status status;
+	struct store_write h; /* first: the queue's part, type, id, status, token (store_impl.h) */
 	/* WOP_CREATE */
 	struct store_new nd;
 	uint8_t token_hash[STORE_HASH_BYTES];
@@ -163,9 +146,6 @@ struct wop {
 	char address[ADDR_STRLEN];
 	/* WOP_SWEEP_BEGIN, WOP_SWEEP_END */
 	struct store_sweep *sw;
-	/* WOP_DELETE, WOP_CONNECTION */
-	uint8_t given_hash[STORE_HASH_BYTES];
-	enum store_connection connection;
 	/* WOP_RESULT */
 	char risk[STORE_NAME_MAX];
 	unsigned families;
@@ -654,15 +634,15 @@ static int apply_create(struct conn *c, const struct store_new *d)
 
 static int apply_status(struct conn *c, const struct wop *w)
 {
-	sqlite3_stmt *st = stmt(c, w->status == STORE_RUNNING ? SQL_RUNNING : SQL_FINISH);
+	sqlite3_stmt *st = stmt(c, w->h.status == STORE_RUNNING ? SQL_RUNNING : SQL_FINISH);
 	int rc;
 
 	if (!st)
 		return map_rc(sqlite3_errcode(c->db));
-	sqlite3_bind_text(st, 1, w->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, w->at_ms);
-	if (w->status != STORE_RUNNING)
-		sqlite3_bind_text(st, 3, store_status_name(w->status), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, w->h.id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, w->h.at_ms);
+	if (w->h.status != STORE_RUNNING)
+		sqlite3_bind_text(st, 3, store_status_name(w->h.status), -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : map_rc(rc);
@@ -783,8 +763,8 @@ static int apply_result(struct conn *c, const struct wop *w)
 
 	if (!st)
 		return map_rc(sqlite3_errcode(c->db));
-	sqlite3_bind_text(st, 1, w->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, w->at_ms);
+	sqlite3_bind_text(st, 1, w->h.id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, w->h.at_ms);
 	sqlite3_bind_text(st, 3, w->risk, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, w->checks_summary, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, w->findings_summary, -1, SQLITE_STATIC);
@@ -806,7 +786,7 @@ static int apply_result(struct conn *c, const struct wop *w)
 	return insert_rows(c, w, n);
 }
 
-/* The row number of w->id if its token hash matches (constant time): 0, -ENOENT or -EACCES. */
+/* The row number of w->h.id if its token hash matches (constant time): 0, -ENOENT or -EACCES. */
 static int token_row(struct conn *c, const struct wop *w, int64_t *n)
 {
 	sqlite3_stmt *st = stmt(c, SQL_TOKEN);
@@ -814,7 +794,7 @@ static int token_row(struct conn *c, const struct wop *w, int64_t *n)
 
 	if (!st)
 		return map_rc(sqlite3_errcode(c->db));
-	sqlite3_bind_text(st, 1, w->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, w->h.id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -823,7 +803,7 @@ static int token_row(struct conn *c, const struct wop *w, int64_t *n)
 	*n = sqlite3_column_int64(st, 0);
 	r = -EACCES;
 	if (sqlite3_column_bytes(st, 1) == STORE_HASH_BYTES &&
-	    sodium_memcmp(sqlite3_column_blob(st, 1), w->given_hash, STORE_HASH_BYTES) == 0)
+	    sodium_memcmp(sqlite3_column_blob(st, 1), w->h.given_hash, STORE_HASH_BYTES) == 0)
 		r = 0;
 	sqlite3_reset(st);
 	return r;
@@ -856,8 +836,8 @@ static int apply_connection(struct conn *c, const struct wop *w)
 	if (!(st = stmt(c, SQL_CONNECTION)))
 		return map_rc(sqlite3_errcode(c->db));
 	sqlite3_bind_int64(st, 1, n);
-	if (w->connection != STORE_CONN_NONE) /* NONE stays unbound: NULL */
-		sqlite3_bind_text(st, 2, store_connection_name(w->connection), -1, SQLITE_STATIC);
+	if (w->h.connection != STORE_CONN_NONE) /* NONE stays unbound: NULL */
+		sqlite3_bind_text(st, 2, store_connection_name(w->h.connection), -1, SQLITE_STATIC);
 	return step_done(st);
 }
 
@@ -936,8 +916,8 @@ static int apply_purge(struct conn *c, const struct wop *w)
 
 	if (!st)
 		return map_rc(sqlite3_errcode(c->db));
-	sqlite3_bind_int64(st, 1, w->at_ms);
-	sqlite3_bind_int(st, 2, PURGE_CHUNK);
+	sqlite3_bind_int64(st, 1, w->h.at_ms);
+	sqlite3_bind_int(st, 2, STORE_PURGE_CHUNK);
 	if ((r = step_done(st)) < 0)
 		return r;
 	return sqlite3_changes(c->db);
@@ -946,12 +926,12 @@ static int apply_purge(struct conn *c, const struct wop *w)
 static int apply_sweep(struct conn *c, const struct wop *w)
 {
 	const struct store_sweep *sw = w->sw;
-	sqlite3_stmt *st = stmt(c, w->type == WOP_SWEEP_BEGIN ? SQL_SWEEP_INS : SQL_SWEEP_END);
+	sqlite3_stmt *st = stmt(c, w->h.type == WOP_SWEEP_BEGIN ? SQL_SWEEP_INS : SQL_SWEEP_END);
 
 	if (!st)
 		return map_rc(sqlite3_errcode(c->db));
 	sqlite3_bind_text(st, 1, sw->id, -1, SQLITE_STATIC);
-	if (w->type == WOP_SWEEP_BEGIN) {
+	if (w->h.type == WOP_SWEEP_BEGIN) {
 		sqlite3_bind_int64(st, 2, sw->started_ms);
 		sqlite3_bind_text(st, 3, sw->targets, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, sw->ports, -1, SQLITE_STATIC);
@@ -966,7 +946,7 @@ static int apply_sweep(struct conn *c, const struct wop *w)
 
 static int apply_one(struct conn *c, const struct wop *w)
 {
-	switch (w->type) {
+	switch (w->h.type) {
 	case WOP_CREATE:
 		return apply_create(c, &w->nd);
 	case WOP_STATUS:
@@ -984,6 +964,8 @@ static int apply_one(struct conn *c, const struct wop *w)
 	case WOP_SWEEP_BEGIN:
 	case WOP_SWEEP_END:
 		return apply_sweep(c, w);
+	case WOP_LIVE: /* PostgreSQL's only: never queued here */
+		break;
 	}
 	return -ERR_INTERNAL;
 }
@@ -1002,12 +984,18 @@ static void wop_free(struct wop *w)
 	free(w);
 }
 
+/* A write never put (store_enqueue on a read-only store). */
+static void sq_drop(struct store_write *h)
+{
+	wop_free((struct wop *)h); /* h is its first member */
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* The write queue's steps (store_queue.h), on its writer thread and the wr connection.     */
 
 static struct wop *to_wop(struct store_queue_item *it)
 {
-	return (struct wop *)(void *)((char *)it - offsetof(struct wop, qi));
+	return (struct wop *)(void *)((char *)it - offsetof(struct wop, h.qi));
 }
 
 /*
@@ -1070,12 +1058,6 @@ static const struct store_queue_ops sq_queue_ops = {
     .release = wr_release,
 };
 
-/* A write never put (a read-only store has no queue): store_enqueue. */
-static void sq_drop(struct store_queue_item *it)
-{
-	wop_free(to_wop(it));
-}
-
 /* snprintf into a fixed field; the front end has already checked the length. */
 static void copy_name(char *dst, const char *src)
 {
@@ -1091,16 +1073,16 @@ static int sq_create(struct store *base, const struct store_new *d, bool sync)
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->type = WOP_CREATE;
+	w->h.type = WOP_CREATE;
 	if (sync)
-		flags = store_create_put_flags(d, s->flags, &w->qi);
+		flags = store_create_put_flags(d, s->flags, &w->h.qi);
 	memcpy(w->token_hash, d->token_hash, STORE_HASH_BYTES);
-	snprintf(w->id, sizeof(w->id), "%s", d->id);
+	snprintf(w->h.id, sizeof(w->h.id), "%s", d->id);
 	snprintf(w->requester_hash, sizeof(w->requester_hash), "%s", d->requester_hash);
 	snprintf(w->prefix, sizeof(w->prefix), "%s", d->prefix);
 	copy_name(w->lang, d->lang);
 	w->nd = (struct store_new){
-	    .id = w->id,
+	    .id = w->h.id,
 	    .token_hash = w->token_hash,
 	    .requester_hash = w->requester_hash,
 	    .prefix = w->prefix,
@@ -1116,20 +1098,7 @@ static int sq_create(struct store *base, const struct store_new *d, bool sync)
 		w->nd.sweep = w->sweep;
 		w->nd.address = w->address;
 	}
-	return store_enqueue(&s->base, &w->qi, flags);
-}
-
-static int sq_set_status(struct store *base, const char *id, enum store_status st, int64_t at_ms)
-{
-	struct wop *w = calloc(1, sizeof(*w));
-
-	if (!w)
-		return -ENOMEM;
-	w->type = WOP_STATUS;
-	snprintf(w->id, sizeof(w->id), "%s", id);
-	w->status = st;
-	w->at_ms = at_ms;
-	return store_enqueue(base, &w->qi, 0);
+	return store_enqueue(&s->base, &w->h, flags);
 }
 
 static int sq_save_result(struct store *base, const struct store_result *r)
@@ -1139,9 +1108,9 @@ static int sq_save_result(struct store *base, const struct store_result *r)
 
 	if (!w)
 		return -ENOMEM;
-	w->type = WOP_RESULT;
-	snprintf(w->id, sizeof(w->id), "%s", r->id);
-	w->at_ms = r->finished_ms;
+	w->h.type = WOP_RESULT;
+	snprintf(w->h.id, sizeof(w->h.id), "%s", r->id);
+	w->h.at_ms = r->finished_ms;
 	copy_name(w->risk, r->risk);
 	w->families = r->families;
 	if ((e = store_summarize(r, &w->checks_summary, &w->findings_summary)) < 0) {
@@ -1179,35 +1148,9 @@ static int sq_save_result(struct store *base, const struct store_result *r)
 		k->severity = f->severity;
 		k->confidence = f->confidence;
 	}
-	w->qi.done = r->saved;
-	w->qi.done_ud = r->saved_ud;
-	return store_enqueue(base, &w->qi, 0);
-}
-
-static int sq_delete(struct store *base, const char *id, const uint8_t *token_hash)
-{
-	struct wop *w = calloc(1, sizeof(*w));
-
-	if (!w)
-		return -ENOMEM;
-	w->type = WOP_DELETE;
-	snprintf(w->id, sizeof(w->id), "%s", id);
-	memcpy(w->given_hash, token_hash, STORE_HASH_BYTES);
-	return store_enqueue(base, &w->qi, STORE_QUEUE_WAIT);
-}
-
-static int sq_set_connection(struct store *base, const char *id, const uint8_t *token_hash,
-                             enum store_connection conn)
-{
-	struct wop *w = calloc(1, sizeof(*w));
-
-	if (!w)
-		return -ENOMEM;
-	w->type = WOP_CONNECTION;
-	snprintf(w->id, sizeof(w->id), "%s", id);
-	memcpy(w->given_hash, token_hash, STORE_HASH_BYTES);
-	w->connection = conn;
-	return store_enqueue(base, &w->qi, STORE_QUEUE_WAIT);
+	w->h.qi.done = r->saved;
+	w->h.qi.done_ud = r->saved_ud;
+	return store_enqueue(base, &w->h, 0);
 }
 
 static int sq_import(struct store *base, const struct store_full *f)
@@ -1216,34 +1159,12 @@ static int sq_import(struct store *base, const struct store_full *f)
 
 	if (!w)
 		return -ENOMEM;
-	w->type = WOP_IMPORT;
+	w->h.type = WOP_IMPORT;
 	if (!(w->imp = store_full_dup(f))) {
 		wop_free(w);
 		return -ENOMEM;
 	}
-	return store_enqueue(base, &w->qi, 0);
-}
-
-/* In chunks, each its own write, so creates queued meanwhile wait for one chunk at most. */
-static int sq_purge(struct store *base, int64_t cutoff_ms)
-{
-	int total = 0;
-
-	for (;;) {
-		struct wop *w = calloc(1, sizeof(*w));
-		int r;
-
-		if (!w)
-			return total > 0 ? total : -ENOMEM;
-		w->type = WOP_PURGE;
-		w->at_ms = cutoff_ms;
-		r = store_enqueue(base, &w->qi, STORE_QUEUE_WAIT);
-		if (r < 0)
-			return total > 0 ? total : r;
-		total += r;
-		if (r < PURGE_CHUNK)
-			return total;
-	}
+	return store_enqueue(base, &w->h, 0);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1650,8 +1571,8 @@ static int sweep_put(struct store *base, const struct store_sweep *sw, bool begi
 		return -ENOMEM;
 	}
 	*w->sw = *sw;
-	w->type = begin ? WOP_SWEEP_BEGIN : WOP_SWEEP_END;
-	return store_enqueue(&s->base, &w->qi, begin ? STORE_QUEUE_WAIT | STORE_QUEUE_DURABLE : 0);
+	w->h.type = begin ? WOP_SWEEP_BEGIN : WOP_SWEEP_END;
+	return store_enqueue(&s->base, &w->h, begin ? STORE_QUEUE_WAIT | STORE_QUEUE_DURABLE : 0);
 }
 
 static int sq_sweep_begin(struct store *base, const struct store_sweep *sw)
@@ -1741,13 +1662,10 @@ const struct store_ops store_sqlite_ops = {
     .open = sq_open,
     .close = sq_close,
     .check_integrity = sq_check_integrity,
+    .write_size = sizeof(struct wop),
     .drop = sq_drop,
     .create = sq_create,
-    .set_status = sq_set_status,
     .save_result = sq_save_result,
-    .del = sq_delete,
-    .set_connection = sq_set_connection,
-    .purge = sq_purge,
     .get = sq_get,
     .count_inflight = sq_count_inflight,
     .find_active = sq_find_active,
