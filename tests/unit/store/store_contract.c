@@ -2,7 +2,8 @@
 /*
  * The store contract (store_contract.h): create/get/status/result/delete with the token, the
  * connection answer, purge, the iterator and its counts, sweeps, the asynchronous writer and
- * many threads, through store.h only, the same cases on every backend. What a case reads from
+ * many threads, restart marking and read-only opens, through store.h only, the same cases on
+ * every backend. What a case reads from
  * the database itself goes through the backend's raw_int / raw_ok: plain SQL both accept.
  */
 #include "store_contract.h"
@@ -654,6 +655,90 @@ static void test_threads(void **state)
 	store_close(st);
 }
 
+/*
+ * A store opened again marks what the last one left queued or running interrupted (a process
+ * that died); closing marks nothing, a finished diagnosis stays as it was, a late result for an
+ * interrupted one is ignored.
+ */
+static void test_restart_marks_interrupted(void **state)
+{
+	struct store *st = open_ok(state, 0, 0);
+	struct new_diag q, r, dn, in;
+	struct store_diagnosis g;
+	int64_t before;
+
+	assert_int_equal(new_diag_make(&q, &key1, "198.18.1.1", 1000), 0);
+	assert_int_equal(new_diag_make(&r, &key1, "198.18.1.2", 1001), 0);
+	assert_int_equal(new_diag_make(&dn, &key1, "198.18.1.3", 1002), 0);
+	assert_int_equal(new_diag_make(&in, &key1, "198.18.1.4", 1003), 0);
+	assert_int_equal(store_create(st, &q.nd), 0);
+	assert_int_equal(store_create(st, &r.nd), 0);
+	assert_int_equal(store_create(st, &dn.nd), 0);
+	assert_int_equal(store_create(st, &in.nd), 0);
+	assert_int_equal(store_set_status(st, r.id, STORE_RUNNING, 1100), 0);
+	assert_int_equal(store_set_status(st, dn.id, STORE_RUNNING, 1100), 0);
+	assert_int_equal(store_set_status(st, in.id, STORE_INTERRUPTED, 1200), 0);
+	save(st, dn.id, 1300, "none", "{}", 1, 0, 0);
+	store_close(st); /* closing never marks anything */
+	assert_int_equal(raw_int(state, "SELECT count(*) FROM diagnoses WHERE status"
+	                                " IN ('queued', 'running')"),
+	                 2);
+
+	before = store_now_ms();
+	st = open_ok(state, 0, 2);
+	assert_int_equal(store_count_inflight(st), 0);
+	assert_int_equal(store_get(st, q.id, &g), 0);
+	assert_int_equal(g.status, STORE_INTERRUPTED);
+	assert_true(g.finished_ms >= before);
+	store_diagnosis_done(&g);
+	assert_int_equal(store_get(st, r.id, &g), 0);
+	assert_int_equal(g.status, STORE_INTERRUPTED);
+	assert_int_equal(g.started_ms, 1100);
+	store_diagnosis_done(&g);
+	assert_int_equal(store_get(st, dn.id, &g), 0);
+	assert_int_equal(g.status, STORE_DONE);
+	assert_int_equal(g.finished_ms, 1300);
+	store_diagnosis_done(&g);
+	assert_int_equal(store_get(st, in.id, &g), 0);
+	assert_int_equal(g.status, STORE_INTERRUPTED);
+	assert_int_equal(g.finished_ms, 1200);
+	store_diagnosis_done(&g);
+	/* a late result for an interrupted diagnosis is ignored */
+	save(st, q.id, 5000, "high", "{}", 1, 0, 0);
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(store_get(st, q.id, &g), 0);
+	assert_int_equal(g.status, STORE_INTERRUPTED);
+	assert_null(g.json);
+	store_diagnosis_done(&g);
+	store_close(st);
+	st = open_ok(state, 0, 0);
+	store_close(st);
+}
+
+/* A reader (exposure report) does not mark, lock or write. */
+static void test_readonly(void **state)
+{
+	struct store *st = open_ok(state, 0, 0), *ro;
+	struct new_diag q;
+	struct store_diagnosis g;
+
+	assert_int_equal(new_diag_make(&q, &key1, "198.18.1.1", 1000), 0);
+	assert_int_equal(store_create(st, &q.nd), 0);
+	ro = open_ok(state, STORE_READONLY, 0);
+	assert_int_equal(store_get(ro, q.id, &g), 0);
+	assert_int_equal(g.status, STORE_QUEUED);
+	store_diagnosis_done(&g);
+	assert_int_equal(store_create(ro, &q.nd), -EROFS);
+	assert_int_equal(store_set_status(ro, q.id, STORE_RUNNING, 1), -EROFS);
+	assert_int_equal(store_delete(ro, q.id, q.token), -EROFS);
+	assert_int_equal(store_purge_older_than(ro, INT64_MAX), -EROFS);
+	assert_int_equal(store_flush(ro), 0);
+	store_close(ro);
+	store_close(st);
+	st = open_ok(state, 0, 1);
+	store_close(st);
+}
+
 /* What a walk over one sweep's (or no sweep's) results saw. */
 struct swept {
 	int rows;
@@ -788,6 +873,9 @@ int store_contract_run(const char *backend, bool groups)
 	                                    contract_teardown),
 	    cmocka_unit_test_setup_teardown(test_threads, contract_setup, contract_teardown),
 	    cmocka_unit_test_setup_teardown(test_sweeps, contract_setup, contract_teardown),
+	    cmocka_unit_test_setup_teardown(test_restart_marks_interrupted, contract_setup,
+	                                    contract_teardown),
+	    cmocka_unit_test_setup_teardown(test_readonly, contract_setup, contract_teardown),
 	};
 
 	backend_name = backend;

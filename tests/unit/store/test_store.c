@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of the SQLite store: the store contract (store_contract.c) on a scratch file, then
- * what is SQLite's own: file modes, WAL, schema versions and migrations, bad paths, restart
- * marking, the owner lock and read-only opens, the queue bound under a held write lock, the
- * per-check summary.
+ * what is SQLite's own: file modes, WAL, schema versions and migrations, bad paths, the owner
+ * lock, the queue bound under a held write lock, the per-check summary.
  */
 #include "store_contract.h"
 
@@ -340,91 +339,22 @@ static void test_migration_from_v2(void **state)
 	sqlite3_close(h);
 }
 
-static void test_restart_marks_interrupted(void **state)
+/* A second service on the same file would mark the first one's work interrupted. */
+static void test_lock(void **state)
 {
 	struct scratch *sc = *state;
-	struct store *st = open_ok(sc->db, 0, 0);
-	struct new_diag q, r, dn, in;
-	struct store_diagnosis g;
-	int64_t before;
-
-	assert_int_equal(new_diag_make(&q, &key1, "198.18.1.1", 1000), 0);
-	assert_int_equal(new_diag_make(&r, &key1, "198.18.1.2", 1001), 0);
-	assert_int_equal(new_diag_make(&dn, &key1, "198.18.1.3", 1002), 0);
-	assert_int_equal(new_diag_make(&in, &key1, "198.18.1.4", 1003), 0);
-	assert_int_equal(store_create(st, &q.nd), 0);
-	assert_int_equal(store_create(st, &r.nd), 0);
-	assert_int_equal(store_create(st, &dn.nd), 0);
-	assert_int_equal(store_create(st, &in.nd), 0);
-	assert_int_equal(store_set_status(st, r.id, STORE_RUNNING, 1100), 0);
-	assert_int_equal(store_set_status(st, dn.id, STORE_RUNNING, 1100), 0);
-	assert_int_equal(store_set_status(st, in.id, STORE_INTERRUPTED, 1200), 0);
-	save(st, dn.id, 1300, "none", "{}", 1, 0, 0);
-	store_close(st); /* closing never marks anything */
-	assert_int_equal(raw_int(sc->db, "SELECT count(*) FROM diagnoses WHERE status"
-	                                 " IN ('queued', 'running')"),
-	                 2);
-
-	before = store_now_ms();
-	st = open_ok(sc->db, 0, 2);
-	assert_int_equal(store_count_inflight(st), 0);
-	assert_int_equal(store_get(st, q.id, &g), 0);
-	assert_int_equal(g.status, STORE_INTERRUPTED);
-	assert_true(g.finished_ms >= before);
-	store_diagnosis_done(&g);
-	assert_int_equal(store_get(st, r.id, &g), 0);
-	assert_int_equal(g.status, STORE_INTERRUPTED);
-	assert_int_equal(g.started_ms, 1100);
-	store_diagnosis_done(&g);
-	assert_int_equal(store_get(st, dn.id, &g), 0);
-	assert_int_equal(g.status, STORE_DONE);
-	assert_int_equal(g.finished_ms, 1300);
-	store_diagnosis_done(&g);
-	assert_int_equal(store_get(st, in.id, &g), 0);
-	assert_int_equal(g.status, STORE_INTERRUPTED);
-	assert_int_equal(g.finished_ms, 1200);
-	store_diagnosis_done(&g);
-	/* a late result for an interrupted diagnosis is ignored */
-	save(st, q.id, 5000, "high", "{}", 1, 0, 0);
-	assert_int_equal(store_flush(st), 0);
-	assert_int_equal(store_get(st, q.id, &g), 0);
-	assert_int_equal(g.status, STORE_INTERRUPTED);
-	assert_null(g.json);
-	store_diagnosis_done(&g);
-	store_close(st);
-	st = open_ok(sc->db, 0, 0);
-	store_close(st);
-}
-
-static void test_readonly_and_lock(void **state)
-{
-	struct scratch *sc = *state;
-	struct store *st = open_ok(sc->db, 0, 0), *ro, *second;
+	struct store *st = open_ok(sc->db, 0, 0), *second;
 	struct store_opts o = {0};
 	struct new_diag q;
-	struct store_diagnosis g;
 
 	assert_int_equal(new_diag_make(&q, &key1, "198.18.1.1", 1000), 0);
 	assert_int_equal(store_create(st, &q.nd), 0);
-	/* A second service on the same file would mark the first one's work interrupted. */
 	second = (struct store *)&o;
 	assert_int_equal(store_open(sc->db, &o, &second), -EBUSY);
 	assert_null(second);
-	/* A reader (exposure report) does not mark, lock or write. */
-	ro = open_ok(sc->db, STORE_READONLY, 0);
-	assert_int_equal(store_get(ro, q.id, &g), 0);
-	assert_int_equal(g.status, STORE_QUEUED);
-	store_diagnosis_done(&g);
-	assert_int_equal(store_create(ro, &q.nd), -EROFS);
-	assert_int_equal(store_set_status(ro, q.id, STORE_RUNNING, 1), -EROFS);
-	assert_int_equal(store_delete(ro, q.id, q.token), -EROFS);
-	assert_int_equal(store_purge_older_than(ro, INT64_MAX), -EROFS);
-	assert_int_equal(store_flush(ro), 0);
-	store_close(ro);
-	store_close(st);
-	st = open_ok(sc->db, 0, 1);
 	store_close(st);
 }
+
 /* Hold the database's write lock from outside so the writer cannot drain its queue. */
 static void test_queue_bound(void **state)
 {
@@ -543,10 +473,7 @@ int main(void)
 	                                    contract_teardown),
 	    cmocka_unit_test_setup_teardown(test_migration_from_v2, contract_setup,
 	                                    contract_teardown),
-	    cmocka_unit_test_setup_teardown(test_restart_marks_interrupted, contract_setup,
-	                                    contract_teardown),
-	    cmocka_unit_test_setup_teardown(test_readonly_and_lock, contract_setup,
-	                                    contract_teardown),
+	    cmocka_unit_test_setup_teardown(test_lock, contract_setup, contract_teardown),
 	    cmocka_unit_test_setup_teardown(test_queue_bound, contract_setup, contract_teardown),
 	    cmocka_unit_test(test_summary),
 	};
