@@ -809,18 +809,29 @@ static int token_row(struct conn *c, const struct wop *w, int64_t *n)
 	return r;
 }
 
-/* Delete if the token hash matches. 0, -ENOENT or -EACCES. */
-static int apply_delete(struct conn *c, const struct wop *w)
+/* Statement id with the token's row bound as its $1 if the token hash matches: 0, -ENOENT,
+ * -EACCES. */
+static int token_stmt(struct conn *c, const struct wop *w, enum sql_id id, sqlite3_stmt **st)
 {
-	sqlite3_stmt *st;
 	int64_t n;
 	int r;
 
 	if ((r = token_row(c, w, &n)) < 0)
 		return r;
-	if (!(st = stmt(c, SQL_DELETE_N)))
+	if (!(*st = stmt(c, id)))
 		return map_rc(sqlite3_errcode(c->db));
-	sqlite3_bind_int64(st, 1, n);
+	sqlite3_bind_int64(*st, 1, n);
+	return 0;
+}
+
+/* Delete if the token hash matches. 0, -ENOENT or -EACCES. */
+static int apply_delete(struct conn *c, const struct wop *w)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = token_stmt(c, w, SQL_DELETE_N, &st)) < 0)
+		return r;
 	return step_done(st);
 }
 
@@ -828,14 +839,10 @@ static int apply_delete(struct conn *c, const struct wop *w)
 static int apply_connection(struct conn *c, const struct wop *w)
 {
 	sqlite3_stmt *st;
-	int64_t n;
 	int r;
 
-	if ((r = token_row(c, w, &n)) < 0)
+	if ((r = token_stmt(c, w, SQL_CONNECTION, &st)) < 0)
 		return r;
-	if (!(st = stmt(c, SQL_CONNECTION)))
-		return map_rc(sqlite3_errcode(c->db));
-	sqlite3_bind_int64(st, 1, n);
 	if (w->h.connection != STORE_CONN_NONE) /* NONE stays unbound: NULL */
 		sqlite3_bind_text(st, 2, store_connection_name(w->h.connection), -1, SQLITE_STATIC);
 	return step_done(st);
