@@ -245,8 +245,7 @@ int store_enqueue(struct store *s, struct store_write *w, unsigned flags)
 	return store_queue_put(s->q, &w->qi, flags);
 }
 
-/* A zeroed write of the backend's for diagnosis id (NULL: none), or NULL. */
-static struct store_write *new_write(struct store *s, enum store_write_type type, const char *id)
+struct store_write *store_new_write(struct store *s, enum store_write_type type, const char *id)
 {
 	struct store_write *w = calloc(1, s->ops->write_size);
 
@@ -256,6 +255,21 @@ static struct store_write *new_write(struct store *s, enum store_write_type type
 	if (id)
 		snprintf(w->id, sizeof(w->id), "%s", id);
 	return w;
+}
+
+int store_start_queue(struct store *s, const struct store_queue_ops *ops, void *ctx,
+                      const struct store_opts *o)
+{
+	struct store_queue_cfg cfg = {
+	    .queue_max = o->queue_max,
+	    .batch_max = o->batch_max,
+	    .block_when_full = o->flags & STORE_QUEUE_BLOCK,
+	};
+	int r = store_queue_start(ops, ctx, &cfg, &s->q);
+
+	if (r < 0)
+		store_set_err(o, "cannot start the store writer thread");
+	return r;
 }
 
 unsigned store_create_put_flags(const struct store_new *d, unsigned open_flags,
@@ -397,7 +411,7 @@ static int check_new(const struct store_new *d)
  * among the service's results of a backend that cannot keep them apart. */
 static bool sweeps_supported(const struct store *s)
 {
-	return s->ops->sweep_begin && s->ops->sweep_end && s->ops->sweep_get;
+	return s->ops->sweep_get != NULL;
 }
 
 int store_create(struct store *s, const struct store_new *d)
@@ -432,7 +446,7 @@ int store_set_status(struct store *s, const char *id, enum store_status st, int6
 		return -ERR_SYNTAX;
 	if (st == STORE_QUEUED)
 		return -ERR_RANGE;
-	if (!(w = new_write(s, WOP_STATUS, id)))
+	if (!(w = store_new_write(s, WOP_STATUS, id)))
 		return -ENOMEM;
 	w->status = st;
 	w->at_ms = at_ms;
@@ -497,7 +511,7 @@ int store_delete(struct store *s, const char *id, const char *token)
 
 	if (!store_id_valid(id))
 		return -ERR_SYNTAX;
-	if (!(w = new_write(s, WOP_DELETE, id)))
+	if (!(w = store_new_write(s, WOP_DELETE, id)))
 		return -ENOMEM;
 	store_token_hash(token ? token : "", w->given_hash);
 	return store_enqueue(s, w, STORE_QUEUE_WAIT);
@@ -512,7 +526,7 @@ int store_set_connection(struct store *s, const char *id, const char *token,
 		return -ERR_SYNTAX;
 	if ((unsigned)conn >= STORE_CONN_X_MAX)
 		return -ERR_RANGE;
-	if (!(w = new_write(s, WOP_CONNECTION, id)))
+	if (!(w = store_new_write(s, WOP_CONNECTION, id)))
 		return -ENOMEM;
 	store_token_hash(token ? token : "", w->given_hash);
 	w->connection = conn;
@@ -525,7 +539,7 @@ int store_purge_chunks(struct store *s, int64_t cutoff_ms)
 	int total = 0;
 
 	for (;;) {
-		struct store_write *w = new_write(s, WOP_PURGE, NULL);
+		struct store_write *w = store_new_write(s, WOP_PURGE, NULL);
 		int r;
 
 		if (!w)
@@ -657,6 +671,21 @@ static int check_sweep_text(const char *t)
 	return 0;
 }
 
+/* A sweep's row begun (durably, waited for) or ended (queued). */
+static int sweep_put(struct store *s, const struct store_sweep *sw, bool begin)
+{
+	struct store_write *w = store_new_write(s, begin ? WOP_SWEEP_BEGIN : WOP_SWEEP_END, sw->id);
+
+	if (!w)
+		return -ENOMEM;
+	if (!(w->sw = malloc(sizeof(*w->sw)))) {
+		s->ops->drop(w);
+		return -ENOMEM;
+	}
+	*w->sw = *sw;
+	return store_enqueue(s, w, begin ? STORE_QUEUE_WAIT | STORE_QUEUE_DURABLE : 0);
+}
+
 int store_sweep_begin(struct store *s, const struct store_sweep *sw)
 {
 	int r;
@@ -667,7 +696,7 @@ int store_sweep_begin(struct store *s, const struct store_sweep *sw)
 		return -ERR_SYNTAX;
 	if ((r = check_sweep_text(sw->targets)) < 0 || (r = check_sweep_text(sw->ports)) < 0)
 		return r;
-	return s->ops->sweep_begin(s, sw);
+	return sweep_put(s, sw, true);
 }
 
 int store_sweep_end(struct store *s, const struct store_sweep *sw)
@@ -676,7 +705,7 @@ int store_sweep_end(struct store *s, const struct store_sweep *sw)
 		return -ERR_UNSUPPORTED;
 	if (!store_id_valid(sw->id))
 		return -ERR_SYNTAX;
-	return s->ops->sweep_end(s, sw);
+	return sweep_put(s, sw, false);
 }
 
 int store_sweep_get(struct store *s, const char *id, struct store_sweep *out)

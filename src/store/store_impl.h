@@ -47,8 +47,6 @@ struct store_ops {
 	int (*dump)(struct store *s, store_dump_cb *cb, void *ud);
 	int (*import)(struct store *s, const struct store_full *row);
 	/* Sweeps (/work/brief/sweep-store.md). */
-	int (*sweep_begin)(struct store *s, const struct store_sweep *sw);
-	int (*sweep_end)(struct store *s, const struct store_sweep *sw);
 	int (*sweep_get)(struct store *s, const char *id, struct store_sweep *out);
 	int (*sweep_list)(struct store *s, store_sweep_cb *cb, void *ud);
 	/* Sweep shards (optional: NULL = -ERR_UNSUPPORTED). */
@@ -83,7 +81,8 @@ enum store_write_type {
 
 /*
  * What every backend's write record begins with (its first member): store.c builds the writes
- * that need no more than this (a status, a delete, a connection answer, a purge chunk).
+ * that need no more than this (a status, a delete, a connection answer, a purge chunk, a
+ * sweep's row).
  */
 struct store_write {
 	struct store_queue_item qi; /* the queue's part */
@@ -93,7 +92,15 @@ struct store_write {
 	enum store_status status;             /* WOP_STATUS */
 	uint8_t given_hash[STORE_HASH_BYTES]; /* WOP_DELETE, WOP_CONNECTION: the token's hash */
 	enum store_connection connection;     /* WOP_CONNECTION (PostgreSQL: WOP_CREATE's too) */
+	struct store_sweep *sw;               /* WOP_SWEEP_BEGIN, WOP_SWEEP_END: owned */
 };
+
+/* A zeroed write record of s's backend of this type for diagnosis id (NULL: none), or NULL. */
+struct store_write *store_new_write(struct store *s, enum store_write_type type, const char *id);
+
+/* Start the writer thread of s's queue over the backend's steps (ops, ctx), as o asks. */
+int store_start_queue(struct store *s, const struct store_queue_ops *ops, void *ctx,
+                      const struct store_opts *o);
 
 /* Diagnoses deleted per purge write (one transaction): creates wait for one chunk at most. */
 #define STORE_PURGE_CHUNK 500

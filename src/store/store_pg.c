@@ -291,8 +291,6 @@ struct wop {
 	char sweep[STORE_ID_LEN + 1]; /* "": none (then no address either) */
 	char address[ADDR_STRLEN];
 	char resume[2 + 2 * STORE_RESUME_MAX + 1]; /* bytea's hex input form; "": none */
-	/* WOP_SWEEP_BEGIN, WOP_SWEEP_END (owned) */
-	struct store_sweep *sw;
 	/* WOP_RESULT, WOP_IMPORT: the statement's parameters as text (NULL = SQL NULL), owned;
 	 * rp[k - 1] is $k (a result's $1, its id, is w->h.id) */
 	char *rp[PARAMS_MAX];
@@ -1038,7 +1036,6 @@ static void pg_close(struct store *base)
 static int pg_open(const char *conninfo, const struct store_opts *o, struct store **out)
 {
 	static const struct store_opts defaults = {0};
-	struct store_queue_cfg qcfg;
 	char line[PG_ERRMSG];
 	struct pg *s;
 	int r, marked;
@@ -1096,15 +1093,8 @@ static int pg_open(const char *conninfo, const struct store_opts *o, struct stor
 	}
 	if ((r = pgc_open(s, &s->wr, o)) < 0)
 		goto out_close;
-	qcfg = (struct store_queue_cfg){
-	    .queue_max = o->queue_max,
-	    .batch_max = o->batch_max,
-	    .block_when_full = s->flags & STORE_QUEUE_BLOCK,
-	};
-	if ((r = store_queue_start(&pg_queue_ops, s, &qcfg, &s->base.q)) < 0) {
-		store_set_err(o, "cannot start the store writer thread");
+	if ((r = store_start_queue(&s->base, &pg_queue_ops, s, o)) < 0)
 		goto out_close;
-	}
 	if (!(s->flags & STORE_NO_LEASE) &&
 	    pthread_create(&s->hb_thread, NULL, heartbeat, s) != 0) {
 		store_set_err(o, "cannot start the store heartbeat thread");
@@ -1468,7 +1458,7 @@ out:
 /* A sweep's row: inserted (-EEXIST if its id is taken) or ended (an unknown id: nothing). */
 static int apply_sweep(struct pg *s, struct wop *w)
 {
-	const struct store_sweep *sw = w->sw;
+	const struct store_sweep *sw = w->h.sw;
 	char a[INT64_TEXT], b[INT64_TEXT], d[INT64_TEXT], e[INT64_TEXT];
 	const char *vals[5] = {sw->id, a, b, d, e};
 
@@ -1524,7 +1514,7 @@ static void wop_free(struct wop *w)
 		return;
 	for (unsigned i = 0; i < PARAMS_MAX; i++)
 		free(w->rp[i]);
-	free(w->sw);
+	free(w->h.sw);
 	free(w);
 }
 
@@ -1708,12 +1698,10 @@ static int pg_create(struct store *base, const struct store_new *d, bool sync)
 
 	if (store_hex_to_hash(d->requester_hash, rh) < 0)
 		return -ERR_SYNTAX;
-	if (!(w = calloc(1, sizeof(*w))))
+	if (!(w = (struct wop *)store_new_write(base, WOP_CREATE, d->id)))
 		return -ENOMEM;
-	w->h.type = WOP_CREATE;
 	if (sync)
 		flags = store_create_put_flags(d, s->flags, &w->h.qi);
-	snprintf(w->h.id, sizeof(w->h.id), "%s", d->id);
 	bytea_hex(w->token_hash, d->token_hash);
 	bytea_hex(w->requester_hash, rh);
 	snprintf(w->prefix, sizeof(w->prefix), "%s", d->prefix);
@@ -1813,14 +1801,12 @@ static int row_arrays(struct wop *w, unsigned first, const struct store_check_ro
 
 static int pg_save_result(struct store *base, const struct store_result *r)
 {
-	struct wop *w = calloc(1, sizeof(*w));
+	struct wop *w = (struct wop *)store_new_write(base, WOP_RESULT, r->id);
 	char num[INT64_TEXT];
 	int e;
 
 	if (!w)
 		return -ENOMEM;
-	w->h.type = WOP_RESULT;
-	snprintf(w->h.id, sizeof(w->h.id), "%s", r->id);
 	if ((e = store_summarize(r, &w->rp[3], &w->rp[4])) < 0)
 		goto out_free;
 	snprintf(num, sizeof(num), "%lld", (long long)r->finished_ms);
@@ -1911,12 +1897,11 @@ static int import_params(struct wop *w, const struct store_full *f)
 
 static int pg_import(struct store *base, const struct store_full *f)
 {
-	struct wop *w = calloc(1, sizeof(*w));
+	struct wop *w = (struct wop *)store_new_write(base, WOP_IMPORT, NULL);
 	int e;
 
 	if (!w)
 		return -ENOMEM;
-	w->h.type = WOP_IMPORT;
 	if ((e = import_params(w, f)) < 0) {
 		wop_free(w);
 		return e;
@@ -2092,15 +2077,13 @@ static int count_query(struct pg *s, enum sql_id id, int n, const char *const *v
 static int pg_live_add(struct store *base, const char *id, const struct store_live_row *rows,
                        size_t n)
 {
-	struct wop *w = calloc(1, sizeof(*w));
+	struct wop *w = (struct wop *)store_new_write(base, WOP_LIVE, id);
 	struct sbuf a[3];
 	char num[16];
 	int e = 0;
 
 	if (!w)
 		return -ENOMEM;
-	w->h.type = WOP_LIVE;
-	snprintf(w->h.id, sizeof(w->h.id), "%s", id);
 	for (unsigned i = 0; i < 3; i++) {
 		sbuf_init(&a[i], ARRAY_MAX);
 		sbuf_add(&a[i], "{");
@@ -2606,30 +2589,6 @@ static int pg_dump(struct store *base, store_dump_cb *cb, void *ud)
 /* ---------------------------------------------------------------------------------------- */
 /* Sweeps (/work/brief/sweep-store.md), as the SQLite backend's.                           */
 
-static int sweep_put(struct store *base, const struct store_sweep *sw, bool begin)
-{
-	struct wop *w = calloc(1, sizeof(*w));
-
-	if (!w || !(w->sw = malloc(sizeof(*w->sw)))) {
-		free(w);
-		return -ENOMEM;
-	}
-	*w->sw = *sw;
-	w->h.type = begin ? WOP_SWEEP_BEGIN : WOP_SWEEP_END;
-	snprintf(w->h.id, sizeof(w->h.id), "%s", sw->id);
-	return store_enqueue(base, &w->h, begin ? STORE_QUEUE_WAIT | STORE_QUEUE_DURABLE : 0);
-}
-
-static int pg_sweep_begin(struct store *base, const struct store_sweep *sw)
-{
-	return sweep_put(base, sw, true);
-}
-
-static int pg_sweep_end(struct store *base, const struct store_sweep *sw)
-{
-	return sweep_put(base, sw, false);
-}
-
 /* A bigint column of any sign (a sweep's counts may be -1); none for NULL. */
 static int64_t col_i64_or(const PGresult *res, int row, int col, int64_t none)
 {
@@ -2902,8 +2861,6 @@ const struct store_ops store_pg_ops = {
     .count_results = pg_count_results,
     .dump = pg_dump,
     .import = pg_import,
-    .sweep_begin = pg_sweep_begin,
-    .sweep_end = pg_sweep_end,
     .sweep_get = pg_sweep_get,
     .sweep_list = pg_sweep_list,
     .sweep_define = pg_sweep_define,

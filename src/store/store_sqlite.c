@@ -144,8 +144,6 @@ struct wop {
 	char lang[STORE_NAME_MAX];
 	char sweep[STORE_ID_LEN + 1];
 	char address[ADDR_STRLEN];
-	/* WOP_SWEEP_BEGIN, WOP_SWEEP_END */
-	struct store_sweep *sw;
 	/* WOP_RESULT */
 	char risk[STORE_NAME_MAX];
 	unsigned families;
@@ -529,7 +527,6 @@ static void sq_close(struct store *base)
 static int sq_open(const char *path, const struct store_opts *o, struct store **out)
 {
 	static const struct store_opts defaults = {0};
-	struct store_queue_cfg qcfg;
 	bool ro, full;
 	struct sq *s;
 	int r, marked = 0;
@@ -583,15 +580,8 @@ static int sq_open(const char *path, const struct store_opts *o, struct store **
 	 * a batch holding a synchronous create switches to FULL (wr_begin). */
 	if ((r = conn_open(&s->wr, path, false, false, s->busy_ms, o)) < 0)
 		goto out_close;
-	qcfg = (struct store_queue_cfg){
-	    .queue_max = o->queue_max,
-	    .batch_max = o->batch_max,
-	    .block_when_full = s->flags & STORE_QUEUE_BLOCK,
-	};
-	if ((r = store_queue_start(&sq_queue_ops, s, &qcfg, &s->base.q)) < 0) {
-		store_set_err(o, "cannot start the store writer thread");
+	if ((r = store_start_queue(&s->base, &sq_queue_ops, s, o)) < 0)
 		goto out_close;
-	}
 	*out = &s->base;
 	return marked;
 out_close:
@@ -932,7 +922,7 @@ static int apply_purge(struct conn *c, const struct wop *w)
 
 static int apply_sweep(struct conn *c, const struct wop *w)
 {
-	const struct store_sweep *sw = w->sw;
+	const struct store_sweep *sw = w->h.sw;
 	sqlite3_stmt *st = stmt(c, w->h.type == WOP_SWEEP_BEGIN ? SQL_SWEEP_INS : SQL_SWEEP_END);
 
 	if (!st)
@@ -987,7 +977,7 @@ static void wop_free(struct wop *w)
 	free(w->checks);
 	free(w->findings);
 	free(w->imp);
-	free(w->sw);
+	free(w->h.sw);
 	free(w);
 }
 
@@ -1077,14 +1067,11 @@ static int sq_create(struct store *base, const struct store_new *d, bool sync)
 	unsigned flags = 0;
 	struct wop *w;
 
-	w = calloc(1, sizeof(*w));
-	if (!w)
+	if (!(w = (struct wop *)store_new_write(base, WOP_CREATE, d->id)))
 		return -ENOMEM;
-	w->h.type = WOP_CREATE;
 	if (sync)
 		flags = store_create_put_flags(d, s->flags, &w->h.qi);
 	memcpy(w->token_hash, d->token_hash, STORE_HASH_BYTES);
-	snprintf(w->h.id, sizeof(w->h.id), "%s", d->id);
 	snprintf(w->requester_hash, sizeof(w->requester_hash), "%s", d->requester_hash);
 	snprintf(w->prefix, sizeof(w->prefix), "%s", d->prefix);
 	copy_name(w->lang, d->lang);
@@ -1110,13 +1097,11 @@ static int sq_create(struct store *base, const struct store_new *d, bool sync)
 
 static int sq_save_result(struct store *base, const struct store_result *r)
 {
-	struct wop *w = calloc(1, sizeof(*w));
+	struct wop *w = (struct wop *)store_new_write(base, WOP_RESULT, r->id);
 	int e;
 
 	if (!w)
 		return -ENOMEM;
-	w->h.type = WOP_RESULT;
-	snprintf(w->h.id, sizeof(w->h.id), "%s", r->id);
 	w->h.at_ms = r->finished_ms;
 	copy_name(w->risk, r->risk);
 	w->families = r->families;
@@ -1162,11 +1147,10 @@ static int sq_save_result(struct store *base, const struct store_result *r)
 
 static int sq_import(struct store *base, const struct store_full *f)
 {
-	struct wop *w = calloc(1, sizeof(*w));
+	struct wop *w = (struct wop *)store_new_write(base, WOP_IMPORT, NULL);
 
 	if (!w)
 		return -ENOMEM;
-	w->h.type = WOP_IMPORT;
 	if (!(w->imp = store_full_dup(f))) {
 		wop_free(w);
 		return -ENOMEM;
@@ -1568,30 +1552,6 @@ out:
 /* ---------------------------------------------------------------------------------------- */
 /* Sweeps (/work/brief/sweep-store.md).                                                     */
 
-static int sweep_put(struct store *base, const struct store_sweep *sw, bool begin)
-{
-	struct sq *s = to_sq(base);
-	struct wop *w = calloc(1, sizeof(*w));
-
-	if (!w || !(w->sw = malloc(sizeof(*w->sw)))) {
-		free(w);
-		return -ENOMEM;
-	}
-	*w->sw = *sw;
-	w->h.type = begin ? WOP_SWEEP_BEGIN : WOP_SWEEP_END;
-	return store_enqueue(&s->base, &w->h, begin ? STORE_QUEUE_WAIT | STORE_QUEUE_DURABLE : 0);
-}
-
-static int sq_sweep_begin(struct store *base, const struct store_sweep *sw)
-{
-	return sweep_put(base, sw, true);
-}
-
-static int sq_sweep_end(struct store *base, const struct store_sweep *sw)
-{
-	return sweep_put(base, sw, false);
-}
-
 static int64_t col_int_or(sqlite3_stmt *st, int i, int64_t none)
 {
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? none : sqlite3_column_int64(st, i);
@@ -1680,8 +1640,6 @@ const struct store_ops store_sqlite_ops = {
     .count_results = sq_count_results,
     .dump = sq_dump,
     .import = sq_import,
-    .sweep_begin = sq_sweep_begin,
-    .sweep_end = sq_sweep_end,
     .sweep_get = sq_sweep_get,
     .sweep_list = sq_sweep_list,
 };
