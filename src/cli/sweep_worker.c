@@ -458,6 +458,13 @@ int sweep_worker_run(const struct sweep_worker_cfg *wc)
 		        r == -ENOENT ? "not in the store" : err_str(r));
 		goto out;
 	}
+	if (wc->sweep && !counts->shards) { /* nothing to claim: it would end at once, "done" */
+		fprintf(stderr,
+		        "exposure sweep: sweep %s has no shards (it was not defined with --define "
+		        "--shards N): a one-machine sweep, or a copy, is not run by workers\n",
+		        wc->sweep);
+		goto out;
+	}
 	for (;;) {
 		struct store_shard sh;
 

@@ -584,6 +584,7 @@ struct store_sweep {
 	char targets[STORE_SWEEP_TEXT_MAX]; /* the target arguments, space-separated */
 	char ports[STORE_SWEEP_TEXT_MAX];   /* "22,445" */
 	int64_t sent, open_ports, hosts;    /* -1 until the end */
+	unsigned shards; /* defined with --define --shards N: N; else 0 (one machine, a copy) */
 };
 
 /*

@@ -183,8 +183,8 @@ static const char *const sql_text[SQL_X_MAX] = {
                       " ON CONFLICT DO NOTHING",
     [SQL_SWEEP_END] = "UPDATE sweeps SET finished_ms = $2, sent = $3, open_ports = $4, hosts = $5"
                       " WHERE id = $1",
-    [SQL_SWEEP_GET] = "SELECT id, started_ms, finished_ms, targets, ports, sent, open_ports, hosts"
-                      " FROM sweeps WHERE id = $1",
+    [SQL_SWEEP_GET] = "SELECT id, started_ms, finished_ms, targets, ports, sent, open_ports, hosts,"
+                      " shards FROM sweeps WHERE id = $1",
     /* Live rows: only while the diagnosis is in flight; a wake-up for the streams. The
      * diagnosis is locked (FOR KEY SHARE, which no status write waits for) so that a delete
      * cannot miss the rows (DELETE_CHILDREN): one that locked it first leaves nothing here
@@ -200,7 +200,7 @@ static const char *const sql_text[SQL_X_MAX] = {
                      " JOIN diagnoses d ON d.n = l.diag WHERE d.id = $1 AND l.seq >= $2"
                      " ORDER BY l.seq LIMIT 64",
     [SQL_SWEEP_LIST] = "SELECT id, started_ms, finished_ms, targets, ports, sent, open_ports,"
-                       " hosts FROM sweeps ORDER BY started_ms, id COLLATE \"C\"",
+                       " hosts, shards FROM sweeps ORDER BY started_ms, id COLLATE \"C\"",
     /* A sweep's host, once per (sweep, address): a row that never got its result (its worker
      * died, or another shard's write replaced it) is replaced; a done one stays and this
      * insert is -EEXIST (its result then updates no row). A non-done row has no child rows
@@ -2613,6 +2613,7 @@ static void fill_sweep(const PGresult *res, int i, struct store_sweep *out)
 	out->sent = col_i64_or(res, i, 5, -1);
 	out->open_ports = col_i64_or(res, i, 6, -1);
 	out->hosts = col_i64_or(res, i, 7, -1);
+	out->shards = (unsigned)col_i64_or(res, i, 8, 0); /* the schema bounds it: 1..65536 */
 }
 
 static int pg_sweep_get(struct store *base, const char *id, struct store_sweep *out)

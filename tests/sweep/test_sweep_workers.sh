@@ -14,7 +14,8 @@
 # `exposure report --sweep --format json`; one row per host; every run of a shard began only
 # after the run before it ended or its lease ran out (never two live runs of one shard);
 # a worker whose policy refuses the range hands its shard back; --worker and --define on
-# SQLite refused with a message.
+# SQLite refused with a message; --worker --sweep of a sweep without shards or of an unknown
+# id exits 2.
 # Usage: test_sweep_workers.sh EXPOSURE_BINARY. Exit 77 without root, sshd or PostgreSQL.
 set -u
 EXPOSURE=$(realpath "$1")
@@ -97,6 +98,25 @@ if [ $rc = 2 ] && grep -q 'refused' "$WORK/c.err" &&
 	ok "a worker not allowed the range: exit 2, its shard pending again at once"
 else
 	bad "not allowed: rc $rc, $(q "SELECT state, attempts FROM sweep_shards WHERE sweep = '$ID1'"): $(cat "$WORK/c.err")"
+fi
+
+# 1c. Sweeps no worker can run: one never defined in shards (a one-machine sweep into the same
+# store, one quiet address) and an id not in the store: exit 2 saying which, nothing claimed.
+lab_scan "$EXPOSURE" sweep --store "$PG" --allow "$BLOCK" --ports 22 --checks ssh --wait 100 \
+	--no-progress 198.18.35.254 >/dev/null 2>"$WORK/one.err"
+ID0=$(awk '/^exposure sweep: sweep / { print $4 }' "$WORK/one.err")
+"$EXPOSURE" sweep --store "$PG" --worker --sweep "$ID0" --allow "$BLOCK" --no-progress \
+	>/dev/null 2>"$WORK/w0.err"
+rc0=$?
+"$EXPOSURE" sweep --store "$PG" --worker --sweep ffffffffffffffffffffffffffffffff \
+	--allow "$BLOCK" --no-progress >/dev/null 2>"$WORK/wx.err"
+rcx=$?
+if [ ${#ID0} = 32 ] && [ $rc0 = 2 ] && grep -q "sweep $ID0 has no shards" "$WORK/w0.err" &&
+	[ $rcx = 2 ] && grep -q 'sweep ffffffffffffffffffffffffffffffff: not in the store' \
+	"$WORK/wx.err" && [ "$(q "SELECT count(*) FROM sweep_shards WHERE sweep = '$ID0'")" = 0 ]; then
+	ok "--worker --sweep of a sweep without shards, of an unknown id: exit 2: $(cat "$WORK/w0.err")"
+else
+	bad "no shards: [$ID0] rc $rc0, unknown: rc $rcx: $(cat "$WORK/one.err" "$WORK/w0.err" "$WORK/wx.err")"
 fi
 
 # 2. Defined in 4 shards; two workers; A killed mid-shard, B takes it over after the lease.
