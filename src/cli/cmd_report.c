@@ -217,5 +217,7 @@ int cmd_report(int argc, char **argv)
 	if (ret != REPORT_EXIT_OK)
 		fprintf(stderr, "exposure report: %s%s\n", err,
 		        ret == REPORT_EXIT_USAGE ? " (see --help)" : "");
+	else if (err[0]) /* a note: the report stands */
+		fprintf(stderr, "exposure report: %s\n", err);
 	return ret;
 }

@@ -425,6 +425,36 @@ out:
 
 /* ------------------------------------------------------------------------------------------ */
 
+#define FAILED_SHOWN 10 /* failed shards named one by one; the rest counted */
+
+static int print_failed(void *ud, const char *sweep, unsigned shard, unsigned shards)
+{
+	unsigned *n = ud;
+
+	if ((*n)++ < FAILED_SHOWN)
+		fprintf(stderr,
+		        "exposure sweep: sweep %s shard %u/%u failed: its run failed %u times "
+		        "(each handed back by its worker); not run again\n",
+		        sweep, shard, shards, STORE_SHARD_FAILED_RUNS);
+	return 0;
+}
+
+/* Shards that failed (of wc->sweep, or of any sweep): named, and counted. */
+static int report_failed(const struct sweep_worker_cfg *wc, struct store *st)
+{
+	unsigned n = 0;
+	int r = store_shard_failed(st, wc->sweep, print_failed, &n);
+
+	if (r < 0) {
+		fprintf(stderr, "exposure sweep: cannot read the failed shards: %s\n", err_str(r));
+		return r;
+	}
+	if (n > FAILED_SHOWN)
+		fprintf(stderr, "exposure sweep: ... and %u more failed shards\n",
+		        n - FAILED_SHOWN);
+	return (int)n;
+}
+
 static const char *why(int r)
 {
 	switch (r) {
@@ -501,6 +531,16 @@ int sweep_worker_run(const struct sweep_worker_cfg *wc)
 		}
 		store_shard_release(&sh);
 		done++;
+	}
+	/* None left to run: done, or failed on every worker that ran it (then its sweep never
+	 * ends, and no worker may say it is done). */
+	if ((r = report_failed(wc, st)) != 0) {
+		if (r > 0)
+			fprintf(stderr,
+			        "exposure sweep: worker: %u shard%s done, %d failed: the sweep is "
+			        "incomplete\n",
+			        done, done == 1 ? "" : "s", r);
+		goto out;
 	}
 	fprintf(stderr, "exposure sweep: worker: %u shard%s done, none left\n", done,
 	        done == 1 ? "" : "s");

@@ -37,7 +37,8 @@ struct sweep_worker_cfg {
 /*
  * Claim and run shards until none is left (waiting while others run under a live lease: one
  * of them may be lost and become free). Returns the exit status: 0 every shard done, 2 a
- * usage, store or shard failure (a shard it could not finish is left to its lease).
+ * usage, store or shard failure (a shard it could not finish is handed back, or left to its
+ * lease), a sweep with no shards, or shards left that failed (STORE_SHARD_FAILED_RUNS: named).
  */
 int sweep_worker_run(const struct sweep_worker_cfg *wc);
 

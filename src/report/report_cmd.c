@@ -50,10 +50,57 @@ out:
 	return ret;
 }
 
+#define FAILED_NAMED 4 /* failed shards a note names */
+
+struct failed_note {
+	char *buf;
+	size_t len;
+	unsigned n;
+};
+
+static int name_failed(void *ud, const char *sweep, unsigned shard, unsigned shards)
+{
+	struct failed_note *f = ud;
+	size_t at = strlen(f->buf);
+
+	(void)sweep;
+	if (f->n++ < FAILED_NAMED && at < f->len)
+		snprintf(f->buf + at, f->len - at, "%s%u/%u", f->n > 1 ? ", " : "", shard, shards);
+	return 0;
+}
+
+/*
+ * A sweep whose row has not ended is incomplete: its report covers the hosts stored so far,
+ * and says so (note, one line), naming the shards that failed (docs/sweep.md "A shard that
+ * fails"). A finished sweep: note empty.
+ */
+static void sweep_note(struct store *st, const struct store_sweep *sw, char *note, size_t len)
+{
+	char names[96] = "";
+	struct failed_note f = {names, sizeof(names), 0};
+
+	note[0] = '\0';
+	if (sw->finished_ms)
+		return;
+	if (sw->shards && store_shard_failed(st, sw->id, name_failed, &f) > 0)
+		snprintf(note, len,
+		         "sweep %s is incomplete: %u of its %u shards failed (%s%s), not run "
+		         "again; this report covers the hosts stored",
+		         sw->id, f.n, sw->shards, names, f.n > FAILED_NAMED ? ", ..." : "");
+	else
+		snprintf(
+		    note, len,
+		    "sweep %s is incomplete (still running, or interrupted): this report covers "
+		    "the hosts stored so far",
+		    sw->id);
+}
+
 int report_cmd_run(const struct report_cmd *c, FILE *out, char *err, size_t errlen)
 {
 	struct report_labels *labels = NULL;
+	struct store_sweep *sw = NULL;
 	struct store *st = NULL;
+	char note[512] = "";
 	struct report_opts o;
 	char serr[256] = "";
 	struct store_opts so = {.flags = STORE_READONLY, .errbuf = serr, .errlen = sizeof(serr)};
@@ -82,14 +129,28 @@ int report_cmd_run(const struct report_cmd *c, FILE *out, char *err, size_t errl
 		ret = REPORT_EXIT_FAIL;
 		goto out;
 	}
-	if (c->sweep && (r = store_sweep_get(st, c->sweep, &(struct store_sweep){0})) < 0) {
+	if (c->sweep && !(sw = malloc(sizeof(*sw)))) {
+		snprintf(err, errlen, "out of memory");
+		ret = REPORT_EXIT_FAIL;
+		goto out;
+	}
+	if (c->sweep && (r = store_sweep_get(st, c->sweep, sw)) < 0) {
 		snprintf(err, errlen, "%s",
 		         r == -ENOENT ? "no such sweep in the store" : err_str(r));
 		ret = r == -ENOENT ? REPORT_EXIT_NO_RESULTS : REPORT_EXIT_FAIL;
 		goto out;
 	}
+	if (sw)
+		sweep_note(st, sw, note, sizeof(note));
 	ret = run_on(st, c, &o, out, err, errlen);
+	if (note[0]) { /* the note, after why it failed if it did */
+		size_t at = ret == REPORT_EXIT_OK ? 0 : strlen(err);
+
+		if (at + 2 < errlen)
+			snprintf(err + at, errlen - at, "%s%s", at ? "; " : "", note);
+	}
 out:
+	free(sw);
 	store_close(st);
 	report_labels_free(labels);
 	return ret;

@@ -39,7 +39,8 @@ struct report_cmd {
 /*
  * Run c: write the report to out. Returns an enum report_exit value; for any but
  * REPORT_EXIT_OK, err holds one line (no newline) saying why, REPORT_EXIT_USAGE included (a
- * labels file, a query value or a sample the period cannot hold).
+ * labels file, a query value or a sample the period cannot hold). With REPORT_EXIT_OK, err is
+ * empty or holds a note: the sweep reported is incomplete (its failed shards named).
  */
 int report_cmd_run(const struct report_cmd *c, FILE *out, char *err, size_t errlen);
 

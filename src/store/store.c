@@ -787,6 +787,15 @@ int store_shard_unclaim(struct store *s, const struct store_shard *sh)
 	return s->ops->shard_unclaim(s, sh);
 }
 
+int store_shard_failed(struct store *s, const char *sweep, store_shard_failed_cb *cb, void *ud)
+{
+	if (!s->ops->shard_failed)
+		return -ERR_UNSUPPORTED;
+	if (sweep && !store_id_valid(sweep))
+		return -ERR_SYNTAX;
+	return s->ops->shard_failed(s, sweep, cb, ud);
+}
+
 void store_shard_release(struct store_shard *sh)
 {
 	free(sh->spec);

@@ -635,9 +635,10 @@ int store_sweep_define(struct store *s, const struct store_sweep *sw, const char
 
 /*
  * Claim one shard (of sweep, or of any sweep when NULL) that is pending or whose lease ran out,
- * for this process (the store's node name), until lease_ms from now on the database's clock.
- * Returns 0 (out filled); -EAGAIN: none free now, but some still run under a live lease (one
- * may yet be lost: try again later); -ENOENT: every shard is done (or no such sweep).
+ * and has not failed (STORE_SHARD_FAILED_RUNS), for this process (the store's node name),
+ * until lease_ms from now on the database's clock. Returns 0 (out filled); -EAGAIN: none free
+ * now, but some still run under a live lease (one may yet be lost: try again later); -ENOENT:
+ * every shard is done or failed (store_shard_failed), or no such sweep.
  */
 int store_shard_claim(struct store *s, const char *sweep, unsigned lease_ms,
                       struct store_shard *out);
@@ -661,5 +662,22 @@ int store_shard_unclaim(struct store *s, const struct store_shard *sh);
 
 /* Free what a claim allocated (takes a zeroed shard). */
 void store_shard_release(struct store_shard *sh);
+
+/*
+ * A shard handed back this many times (store_shard_unclaim: its run failed on the worker that
+ * claimed it) has failed: it is never claimed again, and its sweep never ends (docs/sweep.md
+ * "A shard that fails"). Runs lost with their worker (the lease ran out) do not count. A plain
+ * number: the SQL counts against it.
+ */
+#define STORE_SHARD_FAILED_RUNS 3
+
+typedef int store_shard_failed_cb(void *ud, const char *sweep, unsigned shard, unsigned shards);
+
+/*
+ * Call cb for every failed shard (of sweep, or of any sweep when NULL), in (sweep, shard)
+ * order. Returns the number of them, cb's non-zero value, or a negative error
+ * (-ERR_UNSUPPORTED: this backend has no shards).
+ */
+int store_shard_failed(struct store *s, const char *sweep, store_shard_failed_cb *cb, void *ud);
 
 #endif

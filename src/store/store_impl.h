@@ -58,6 +58,8 @@ struct store_ops {
 	int (*shard_done)(struct store *s, const struct store_shard *sh,
 	                  const struct store_sweep *counts);
 	int (*shard_unclaim)(struct store *s, const struct store_shard *sh);
+	int (*shard_failed)(struct store *s, const char *sweep, store_shard_failed_cb *cb,
+	                    void *ud);
 };
 
 struct store {

@@ -72,6 +72,7 @@ enum sql_id {
 	SQL_DEFINE,
 	SQL_CLAIM,
 	SQL_LEFT,
+	SQL_SHARDS_FAILED,
 	SQL_RENEW,
 	SQL_SWEEP_LOCK,
 	SQL_SHARD_DONE,
@@ -82,6 +83,15 @@ enum sql_id {
 
 /* Leases are timed on the database's clock, the one clock every worker shares. */
 #define DB_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+#define STR_(x)   #x
+#define STR(x)    STR_(x)
+/* Shard x has failed: handed back STORE_SHARD_FAILED_RUNS times (store.h). Its runs that
+ * ended without it done were handed back (SQL_UNCLAIM); a run lost with its worker never
+ * ends, and only the last run of a done shard ends it done. By its key: PRIMARY KEY (sweep,
+ * shard, attempt). */
+#define SHARD_FAILED                                                                               \
+	"((SELECT count(*) FROM sweep_shard_runs r WHERE r.sweep = x.sweep AND r.shard = x.shard"  \
+	" AND r.ended_ms IS NOT NULL) >= " STR(STORE_SHARD_FAILED_RUNS) ")"
 
 /*
  * Every table of a diagnosis's own rows, deleted in the statement that deletes the diagnoses
@@ -229,7 +239,7 @@ static const char *const sql_text[SQL_X_MAX] = {
         "WITH t AS (SELECT " DB_NOW_MS " AS now),"
         " c AS (SELECT x.sweep, x.shard FROM sweep_shards x, t"
         "   WHERE ($1::text IS NULL OR x.sweep = $1::text) AND (x.state = 'pending'"
-        "   OR (x.state = 'running' AND x.lease_until_ms < t.now))"
+        "   OR (x.state = 'running' AND x.lease_until_ms < t.now)) AND NOT " SHARD_FAILED
         "   ORDER BY x.sweep, x.shard LIMIT 1 FOR UPDATE OF x SKIP LOCKED),"
         " u AS (UPDATE sweep_shards x SET state = 'running', worker = $2,"
         "   lease_until_ms = t.now + $3::bigint, attempts = x.attempts + 1 FROM c, t"
@@ -239,8 +249,13 @@ static const char *const sql_text[SQL_X_MAX] = {
         "   lease_until_ms) SELECT sweep, shard, attempts, $2, now, lease_until_ms FROM u)"
         " SELECT u.sweep, u.shard, u.attempts, w.shards, w.spec"
         " FROM u JOIN sweeps w ON w.id = u.sweep",
-    [SQL_LEFT] = "SELECT count(*) FROM sweep_shards"
-                 " WHERE ($1::text IS NULL OR sweep = $1::text) AND state <> 'done'",
+    [SQL_LEFT] = "SELECT count(*) FROM sweep_shards x"
+                 " WHERE ($1::text IS NULL OR x.sweep = $1::text) AND x.state <> 'done'"
+                 " AND NOT " SHARD_FAILED,
+    [SQL_SHARDS_FAILED] = "SELECT x.sweep, x.shard, w.shards FROM sweep_shards x"
+                          " JOIN sweeps w ON w.id = x.sweep"
+                          " WHERE ($1::text IS NULL OR x.sweep = $1::text) AND x.state <> 'done'"
+                          " AND " SHARD_FAILED " ORDER BY x.sweep, x.shard",
     /* Ours only while the row still names this worker and this attempt. */
     [SQL_RENEW] = "WITH u AS (UPDATE sweep_shards SET lease_until_ms = " DB_NOW_MS
                   " + $5::bigint WHERE sweep = $1 AND shard = $2::int AND worker = $3"
@@ -1989,6 +2004,18 @@ static bool retry_on_new(struct pg *s, struct pgc *c, PGresult **res)
 	return false;
 }
 
+/* A prepared statement on a pooled connection; run again once on a fresh connection when the
+ * server had restarted (retry_on_new). */
+static PGresult *exec_id_again(struct pg *s, struct pgc *c, enum sql_id id, int n,
+                               const char *const *vals)
+{
+	PGresult *res = exec_id(c, id, n, vals);
+
+	if (retry_on_new(s, c, &res))
+		res = exec_id(c, id, n, vals);
+	return res;
+}
+
 static void pool_give(struct pg *s, struct pgc *c)
 {
 	pthread_mutex_lock(&s->pool_mu);
@@ -2037,9 +2064,7 @@ static int pg_get(struct store *base, const char *id, struct store_diagnosis *ou
 
 	if ((r = pool_take(s, &c)) < 0)
 		return r;
-	res = exec_id(c, SQL_GET, 1, vals);
-	if (retry_on_new(s, c, &res))
-		res = exec_id(c, SQL_GET, 1, vals);
+	res = exec_id_again(s, c, SQL_GET, 1, vals);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = pg_err(c->c, res);
 	else if (PQntuples(res) != 1)
@@ -2062,9 +2087,7 @@ static int count_query(struct pg *s, enum sql_id id, int n, const char *const *v
 
 	if ((r = pool_take(s, &c)) < 0)
 		return r;
-	res = exec_id(c, id, n, vals);
-	if (retry_on_new(s, c, &res))
-		res = exec_id(c, id, n, vals);
+	res = exec_id_again(s, c, id, n, vals);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 		r = pg_err(c->c, res);
 	else
@@ -2120,9 +2143,7 @@ static int pg_live_get(struct store *base, const char *id, uint32_t from,
 	snprintf(num, sizeof(num), "%u", from);
 	if ((r = pool_take(s, &c)) < 0)
 		return r;
-	res = exec_id(c, SQL_LIVE_GET, 2, vals);
-	if (retry_on_new(s, c, &res))
-		res = exec_id(c, SQL_LIVE_GET, 2, vals);
+	res = exec_id_again(s, c, SQL_LIVE_GET, 2, vals);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = pg_err(c->c, res);
 	} else {
@@ -2158,9 +2179,7 @@ static int pg_find_active(struct store *base, const uint8_t hash[STORE_HASH_BYTE
 	bytea_hex(hex, hash);
 	if ((r = pool_take(s, &c)) < 0)
 		return r;
-	res = exec_id(c, SQL_ACTIVE, 1, vals);
-	if (retry_on_new(s, c, &res))
-		res = exec_id(c, SQL_ACTIVE, 1, vals);
+	res = exec_id_again(s, c, SQL_ACTIVE, 1, vals);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = pg_err(c->c, res);
 	else if (PQntuples(res) != 1)
@@ -2626,9 +2645,7 @@ static int pg_sweep_get(struct store *base, const char *id, struct store_sweep *
 
 	if ((r = pool_take(s, &c)) < 0)
 		return r;
-	res = exec_id(c, SQL_SWEEP_GET, 1, vals);
-	if (retry_on_new(s, c, &res))
-		res = exec_id(c, SQL_SWEEP_GET, 1, vals);
+	res = exec_id_again(s, c, SQL_SWEEP_GET, 1, vals);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = pg_err(c->c, res);
 	} else if (PQntuples(res) != 1) {
@@ -2656,9 +2673,7 @@ static int pg_sweep_list(struct store *base, store_sweep_cb *cb, void *ud)
 		free(sw);
 		return r;
 	}
-	res = exec_id(c, SQL_SWEEP_LIST, 0, NULL);
-	if (retry_on_new(s, c, &res))
-		res = exec_id(c, SQL_SWEEP_LIST, 0, NULL);
+	res = exec_id_again(s, c, SQL_SWEEP_LIST, 0, NULL);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = pg_err(c->c, res);
 	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
@@ -2741,9 +2756,7 @@ static int pg_shard_claim(struct store *base, const char *sweep, unsigned lease_
 	snprintf(lease, sizeof(lease), "%u", lease_ms);
 	if ((r = pool_take(s, &c)) < 0)
 		return r;
-	res = exec_id(c, SQL_CLAIM, 3, vals);
-	if (retry_on_new(s, c, &res))
-		res = exec_id(c, SQL_CLAIM, 3, vals);
+	res = exec_id_again(s, c, SQL_CLAIM, 3, vals);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = pg_err(c->c, res);
 	} else if (PQntuples(res) != 1) {
@@ -2809,6 +2822,33 @@ static int pg_shard_unclaim(struct store *base, const struct store_shard *sh)
 	return r < 0 ? r : r == 0 ? -ESTALE : 0;
 }
 
+static int pg_shard_failed(struct store *base, const char *sweep, store_shard_failed_cb *cb,
+                           void *ud)
+{
+	struct pg *s = to_pg(base);
+	const char *vals[1] = {sweep};
+	uint32_t shard, shards;
+	PGresult *res;
+	struct pgc *c;
+	int r, count = 0;
+
+	if ((r = pool_take(s, &c)) < 0)
+		return r;
+	res = exec_id_again(s, c, SQL_SHARDS_FAILED, 1, vals);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = pg_err(c->c, res);
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		if (decimal_u32(col_str(res, i, 1), STORE_SHARDS_MAX - 1, &shard) < 0 ||
+		    decimal_u32_in(col_str(res, i, 2), 1, STORE_SHARDS_MAX, &shards) < 0)
+			r = -ERR_SYNTAX; /* not a row this program wrote */
+		else if ((r = cb(ud, col_str(res, i, 0), shard, shards)) == 0 && count < INT32_MAX)
+			count++;
+	}
+	PQclear(res);
+	pool_give(s, c);
+	return r == 0 ? count : r;
+}
+
 /* In one transaction, after the sweep's row lock: this shard done, then the sweep's end if
  * it was the last. */
 static int pg_shard_done(struct store *base, const struct store_shard *sh,
@@ -2869,4 +2909,5 @@ const struct store_ops store_pg_ops = {
     .shard_renew = pg_shard_renew,
     .shard_done = pg_shard_done,
     .shard_unclaim = pg_shard_unclaim,
+    .shard_failed = pg_shard_failed,
 };

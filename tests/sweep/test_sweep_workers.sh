@@ -15,7 +15,8 @@
 # after the run before it ended or its lease ran out (never two live runs of one shard);
 # a worker whose policy refuses the range hands its shard back; --worker and --define on
 # SQLite refused with a message; --worker --sweep of a sweep without shards or of an unknown
-# id exits 2.
+# id exits 2; a shard whose run failed 3 times is not claimed again, the workers end naming it
+# (exit 2), the sweep's row does not end and its report says it is incomplete.
 # Usage: test_sweep_workers.sh EXPOSURE_BINARY. Exit 77 without root, sshd or PostgreSQL.
 set -u
 EXPOSURE=$(realpath "$1")
@@ -117,6 +118,42 @@ if [ ${#ID0} = 32 ] && [ $rc0 = 2 ] && grep -q "sweep $ID0 has no shards" "$WORK
 	ok "--worker --sweep of a sweep without shards, of an unknown id: exit 2: $(cat "$WORK/w0.err")"
 else
 	bad "no shards: [$ID0] rc $rc0, unknown: rc $rcx: $(cat "$WORK/one.err" "$WORK/w0.err" "$WORK/wx.err")"
+fi
+
+# 1d. A shard that fails on every worker: handed back 3 times (STORE_SHARD_FAILED_RUNS), never
+# claimed again. A 2-shard sweep of a /23; three workers whose --allow refuses it each take
+# shard 0 (the first free one), fail and hand it back; a fourth, allowed the range, runs shard 1
+# only, then ends naming shard 0/2 failed, exit 2. The sweep's row never ends and its report
+# says it is incomplete, naming the shard.
+ID3=$("$EXPOSURE" sweep --store "$PG" --define --shards 2 "${OPTS[@]}" 198.18.32.0/23 2>/dev/null)
+frc=
+for _ in 1 2 3; do
+	lab_scan "$EXPOSURE" sweep --store "$PG" --worker --sweep "$ID3" --allow 198.18.32.0/24 \
+		--no-progress >/dev/null 2>>"$WORK/f.err"
+	frc="$frc$?"
+done
+lab_scan "$EXPOSURE" sweep --store "$PG" --worker --sweep "$ID3" --allow "$BLOCK" --no-progress \
+	>/dev/null 2>"$WORK/g.err"
+rcg=$?
+runs3=$(q "SELECT shard, count(*), count(ended_ms) FROM sweep_shard_runs WHERE sweep = '$ID3'
+	GROUP BY shard ORDER BY shard" | tr '\n' ' ')
+if [ "$frc" = 222 ] && [ $rcg = 2 ] && [ "$runs3" = "0|3|3 1|1|1 " ] &&
+	grep -q "sweep $ID3 shard 0/2 failed: its run failed 3 times" "$WORK/g.err" &&
+	grep -q 'worker: 1 shard done, 1 failed: the sweep is incomplete' "$WORK/g.err" &&
+	[ "$(q "SELECT state FROM sweep_shards WHERE sweep = '$ID3' ORDER BY shard" | tr '\n' ' ')" = "pending done " ] &&
+	[ "$(q "SELECT finished_ms IS NULL FROM sweeps WHERE id = '$ID3'")" = t ]; then
+	ok "a shard failed 3 times: not claimed again; the next worker ran shard 1, exit 2: $(grep failed "$WORK/g.err" | head -1)"
+else
+	bad "failed shard: refused workers [$frc], the next $rcg, runs [$runs3]: $(tail -4 "$WORK/f.err") $(cat "$WORK/g.err")"
+fi
+"$EXPOSURE" report --store "$PG" --sweep "$ID3" >"$WORK/f.report" 2>"$WORK/f.rerr"
+rc=$?
+if [ $rc = 0 ] && [ -s "$WORK/f.report" ] &&
+	grep -q "sweep $ID3 is incomplete: 1 of its 2 shards failed (0/2), not run again" \
+	"$WORK/f.rerr"; then
+	ok "report --sweep of it: $(cat "$WORK/f.rerr")"
+else
+	bad "report of the failed sweep: rc $rc: $(cat "$WORK/f.rerr")"
 fi
 
 # 2. Defined in 4 shards; two workers; A killed mid-shard, B takes it over after the lease.
