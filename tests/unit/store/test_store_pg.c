@@ -317,6 +317,23 @@ static void test_migrations_from_every_version(void **state)
  * shard done ends the sweep's row; a host is kept once per sweep (a done row stays, a row that
  * never got its result is replaced); every run is kept.
  */
+/* The last failed shard store_shard_failed gave, and how many it gave in all. */
+struct failed_seen {
+	char sweep[STORE_ID_LEN + 1];
+	unsigned shard, shards, n;
+};
+
+static int failed_cb(void *ud, const char *sweep, unsigned shard, unsigned shards)
+{
+	struct failed_seen *f = ud;
+
+	snprintf(f->sweep, sizeof(f->sweep), "%s", sweep);
+	f->shard = shard;
+	f->shards = shards;
+	f->n++;
+	return 0;
+}
+
 static void test_shards(void **state)
 {
 	struct store *a = open_ok(0, 0), *b = open_ok(0, 0);
@@ -324,6 +341,7 @@ static void test_shards(void **state)
 	struct store_sweep got, counts = {.sent = 10, .open_ports = 2, .hosts = 1};
 	struct store_shard s0, s1, s2;
 	struct new_diag h1, h1b, h2, h2b;
+	struct failed_seen failed = {.n = 0};
 
 	(void)state;
 	store_random_id(sw.id);
@@ -384,6 +402,7 @@ static void test_shards(void **state)
 	assert_int_equal(store_shard_claim(b, sw.id, 60000, &s1), -ENOENT);
 	assert_int_equal(store_sweep_get(a, sw.id, &got), 0);
 	assert_true(got.finished_ms > 0);
+	assert_int_equal(got.shards, 2);
 	assert_int_equal(got.sent, 20);
 	assert_int_equal(got.open_ports, 4);
 	assert_int_equal(got.hosts, 2); /* distinct hosts, not the shards' sum */
@@ -405,6 +424,31 @@ static void test_shards(void **state)
 	assert_int_equal(s1.attempt, 2);
 	assert_int_equal(store_shard_renew(a, &s0, 60000), -ESTALE);
 	store_shard_release(&s0);
+
+	/* Handed back STORE_SHARD_FAILED_RUNS (3) times: failed, never claimed again, listed; a
+	 * run lost with its worker (attempt 2 here, its lease made to run out) is not counted. */
+	raw_exec("UPDATE sweep_shards SET lease_until_ms = 5 WHERE state = 'running'");
+	assert_int_equal(store_shard_claim(a, sw.id, 60000, &s0), 0);
+	assert_int_equal(s0.attempt, 3);
+	assert_int_equal(store_shard_unclaim(a, &s0), 0); /* 2 handed back */
+	store_shard_release(&s0);
+	assert_int_equal(store_shard_failed(a, sw.id, failed_cb, &failed), 0);
+	assert_int_equal(store_shard_claim(b, sw.id, 60000, &s0), 0);
+	assert_int_equal(s0.attempt, 4);
+	assert_int_equal(store_shard_unclaim(b, &s0), 0); /* 3 */
+	store_shard_release(&s0);
+	assert_int_equal(store_shard_claim(a, sw.id, 60000, &s0), -ENOENT); /* not -EAGAIN */
+	assert_int_equal(store_shard_claim(a, NULL, 60000, &s0), -ENOENT);
+	assert_int_equal(store_shard_failed(a, sw.id, failed_cb, &failed), 1);
+	assert_int_equal(store_shard_failed(b, NULL, failed_cb, &failed),
+	                 1); /* the first is done */
+	assert_int_equal(failed.n, 2);
+	assert_string_equal(failed.sweep, sw.id);
+	assert_int_equal(failed.shard, 0);
+	assert_int_equal(failed.shards, 1);
+	assert_int_equal(store_sweep_get(a, sw.id, &got), 0);
+	assert_int_equal(got.finished_ms, 0); /* never ends */
+	assert_int_equal(got.shards, 1);
 	store_shard_release(&s1);
 	store_close(a);
 	store_close(b);
