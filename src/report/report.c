@@ -650,18 +650,44 @@ static int iterate(struct run *u, struct store *s, store_iter_cb *cb)
 	return walked(u, store_iter_results(s, &u->r->opts.period, cb, u));
 }
 
+/* Pass 1 of --per requester in the report: each requester's latest row, and how many. */
+static int pick_latest(struct run *u, struct store *s)
+{
+	int r;
+
+	if ((r = iterate(u, s, pass_requesters)) < 0 || (r = build_bitmap(u)) < 0)
+		return r;
+	u->r->population = u->pos;
+	return 0;
+}
+
 /*
  * The counting pass. Counting every result of the period needs no row's identity or time:
  * the store may give alike results once with their number (store_iter_groups; PostgreSQL
- * groups them in the server). Per requester, a sample or a trend need the rows one by one.
+ * groups them in the server), and per requester it may pick each requester's latest result
+ * itself (STORE_GROUP_LATEST; a store that cannot, SQLite, leaves it to pick_latest). A
+ * sample or a trend need the rows one by one.
  */
 static int count_all(struct run *u, struct store *s)
 {
-	if (u->o->per == REPORT_PER_REQUESTER || u->o->sample_n > 0 ||
-	    u->o->trend != REPORT_TREND_NONE)
+	unsigned flags = u->o->labels ? STORE_GROUP_PREFIX : 0;
+	int r;
+
+	if (u->o->sample_n > 0) /* prepare picked the rows (and per requester, the latest) */
 		return iterate(u, s, pass_final);
-	return walked(u, store_iter_groups(s, &u->r->opts.period,
-	                                   u->o->labels ? STORE_GROUP_PREFIX : 0, pass_final, u));
+	if (u->o->per == REPORT_PER_REQUESTER && u->o->trend == REPORT_TREND_NONE) {
+		r = store_iter_groups(s, &u->r->opts.period, flags | STORE_GROUP_LATEST, pass_final,
+		                      u);
+		if (r != -ERR_UNSUPPORTED) {
+			u->r->population = u->r->total.n;
+			return walked(u, r);
+		}
+	}
+	if (u->o->per == REPORT_PER_REQUESTER && (r = pick_latest(u, s)) < 0)
+		return r;
+	if (u->o->per == REPORT_PER_REQUESTER || u->o->trend != REPORT_TREND_NONE)
+		return iterate(u, s, pass_final);
+	return walked(u, store_iter_groups(s, &u->r->opts.period, flags, pass_final, u));
 }
 
 /* Decide the population and the sample before the counting pass. */
@@ -670,22 +696,21 @@ static int prepare(struct run *u, struct store *s)
 	const struct report_opts *o = u->o;
 	int r;
 
+	if (o->sample_n == 0)
+		return 0; /* per requester: count_all */
 	if (o->per == REPORT_PER_REQUESTER) {
-		if ((r = iterate(u, s, pass_requesters)) < 0 || (r = build_bitmap(u)) < 0)
+		if ((r = pick_latest(u, s)) < 0)
 			return r;
-		u->r->population = u->pos;
-	} else if (o->sample_n > 0 && u->has_filter) {
+	} else if (u->has_filter) {
 		if ((r = iterate(u, s, pass_count)) < 0)
 			return r;
 		u->r->population = u->pos;
-	} else if (o->sample_n > 0) {
-		if ((r = store_count_results(s, &u->r->opts.period, &u->r->population)) < 0) {
-			snprintf(u->errbuf, u->errlen, "counting results: %s", err_str(r));
-			return r;
-		}
+	} else if ((r = store_count_results(s, &u->r->opts.period, &u->r->population)) < 0) {
+		snprintf(u->errbuf, u->errlen, "counting results: %s", err_str(r));
+		return r;
 	}
 	u->pos = 0;
-	if (o->sample_n == 0 || u->r->population == 0)
+	if (u->r->population == 0)
 		return 0;
 	if (o->sample_n > u->r->population) {
 		snprintf(u->errbuf, u->errlen,

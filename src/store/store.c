@@ -639,8 +639,10 @@ int store_iter_groups(struct store *s, const struct store_period *p, unsigned fl
 {
 	if (p && p->sweep && !sweeps_supported(s))
 		return -ERR_UNSUPPORTED;
-	if (flags & ~STORE_GROUP_PREFIX)
+	if (flags & ~(STORE_GROUP_PREFIX | STORE_GROUP_LATEST))
 		return -ERR_RANGE;
+	if (!s->ops->iter_groups && (flags & STORE_GROUP_LATEST))
+		return -ERR_UNSUPPORTED;
 	if (!s->ops->iter_groups)
 		return s->ops->iter(s, p, cb, ud);
 	return s->ops->iter_groups(s, p, flags, cb, ud);

@@ -506,6 +506,13 @@ int store_iter_results(struct store *s, const struct store_period *p, store_iter
 
 /* store_iter_groups: keep the requester prefixes apart (for labels). */
 #define STORE_GROUP_PREFIX 1u
+/*
+ * store_iter_groups: only each requester's latest result of the period (report --per
+ * requester): the last of its results in store_iter_results' order, (created_ms, serial),
+ * requesters told apart by the first 16 bytes of their hash, a hash whose first 16 bytes are
+ * all zero not counted (report.c's rule for the rows).
+ */
+#define STORE_GROUP_LATEST 2u
 
 /*
  * The results of store_iter_results that are alike for counting, each group once with its
@@ -514,8 +521,10 @@ int store_iter_results(struct store *s, const struct store_period *p, store_iter
  * fields are given (prefix "" without the flag; the rest zero or empty); groups come in no
  * particular order. A backend that can aggregate in its database does (PostgreSQL: one scan
  * and a hash in the server, instead of every row over the wire); the others call cb once per
- * result with count 1. For counting only: no period order, no per-row identity. Returns the
- * number of groups (rows) visited, cb's non-zero value, or a negative error.
+ * result with count 1, except with STORE_GROUP_LATEST: -ERR_UNSUPPORTED, before any cb, and the
+ * caller picks the latest rows itself. For counting only: no period order, no per-row
+ * identity. Returns the number of groups (rows) visited, cb's non-zero value, or a negative
+ * error.
  */
 int store_iter_groups(struct store *s, const struct store_period *p, unsigned flags,
                       store_iter_cb *cb, void *ud);

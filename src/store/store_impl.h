@@ -40,7 +40,7 @@ struct store_ops {
 	void (*on_takeover)(struct store *s, void (*cb)(void *ud, const struct store_takeover *t),
 	                    void *ud);
 	int (*iter)(struct store *s, const struct store_period *p, store_iter_cb *cb, void *ud);
-	/* Optional (NULL: iter, one result a row): store_iter_groups. */
+	/* Optional (NULL: iter, one result a row; no STORE_GROUP_LATEST): store_iter_groups. */
 	int (*iter_groups)(struct store *s, const struct store_period *p, unsigned flags,
 	                   store_iter_cb *cb, void *ud);
 	int (*count_results)(struct store *s, const struct store_period *p, uint64_t *out);

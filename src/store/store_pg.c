@@ -2417,15 +2417,32 @@ static int pg_iter(struct store *base, const struct store_period *p, store_iter_
  * costs more than it saves on one scan, and the planner, which cannot tell how few distinct
  * summaries there are, sorts on disk unless the hash may take more than the default 4 MB.
  */
-#define GROUPS_SQL(prefix, sweep)                                                                  \
+#define GROUPS_SQL(prefix, rows)                                                                   \
 	"DECLARE it NO SCROLL CURSOR FOR"                                                          \
 	" SELECT count(*), " prefix ", risk, checks_summary, findings_summary, connection,"        \
-	" device, coalesce(families, family) FROM diagnoses WHERE status = 'done'"                 \
-	" AND created_ms >= $1 AND created_ms < $2 AND " sweep                                     \
+	" device, coalesce(families, family) FROM " rows                                           \
 	" GROUP BY 2, 3, 4, 5, 6, 7, 8 ORDER BY min(created_ms), min(n)"
-static const char *const groups_sql[2][2] = {
-    {GROUPS_SQL("''", "sweep IS NULL"), GROUPS_SQL("''", "sweep = $3")},
-    {GROUPS_SQL("requester_prefix", "sweep IS NULL"), GROUPS_SQL("requester_prefix", "sweep = $3")},
+#define DONE_IN(sweep)  "status = 'done' AND created_ms >= $1 AND created_ms < $2 AND " sweep
+#define ALL_ROWS(sweep) "diagnoses WHERE " DONE_IN(sweep)
+/*
+ * STORE_GROUP_LATEST: each requester's last result in (created_ms, n), the order the report
+ * reads the rows in, a requester being the first 16 bytes of its hash (report.c keeps those),
+ * all zero not counted; one sort in the server instead of every row, twice, over the wire.
+ */
+#define REQUESTER    "substring(requester_hash FOR 16)"
+#define LATEST_ORDER " ORDER BY " REQUESTER ", created_ms DESC, n DESC) AS latest"
+#define LATEST_ROWS(sweep)                                                                         \
+	"(SELECT DISTINCT ON (" REQUESTER ") requester_prefix, risk, checks_summary,"              \
+	" findings_summary, connection, device, families, family, created_ms, n FROM diagnoses"    \
+	" WHERE " REQUESTER " <> decode(repeat('00', 16), 'hex') AND " DONE_IN(sweep) LATEST_ORDER
+#define GROUPS_BY(prefix, rows)                                                                    \
+	{                                                                                          \
+		GROUPS_SQL(prefix, rows("sweep IS NULL")), GROUPS_SQL(prefix, rows("sweep = $3"))  \
+	}
+/* [prefix kept][latest only][a sweep's] */
+static const char *const groups_sql[2][2][2] = {
+    {GROUPS_BY("''", ALL_ROWS), GROUPS_BY("''", LATEST_ROWS)},
+    {GROUPS_BY("requester_prefix", ALL_ROWS), GROUPS_BY("requester_prefix", LATEST_ROWS)},
 };
 
 static int emit_group(const PGresult *res, int i, struct store_summary_buf *b, store_iter_cb *cb,
@@ -2464,7 +2481,8 @@ static int pg_iter_groups(struct store *base, const struct store_period *p, unsi
                           store_iter_cb *cb, void *ud)
 {
 	return iter_in_snapshot(to_pg(base), "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'",
-	                        groups_sql[!!(flags & STORE_GROUP_PREFIX)][p && p->sweep ? 1 : 0],
+	                        groups_sql[!!(flags & STORE_GROUP_PREFIX)]
+	                                  [!!(flags & STORE_GROUP_LATEST)][p && p->sweep ? 1 : 0],
 	                        p, emit_group, cb, ud);
 }
 

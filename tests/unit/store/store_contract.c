@@ -320,6 +320,12 @@ static void test_result_and_iterator(void **state)
 	assert_int_equal(store_iter_groups(st, NULL, STORE_GROUP_PREFIX, collect_cb, &col), 2);
 	if (!backend_groups)
 		assert_string_equal(col.ids[1], a.id);
+	/* Each requester's latest only: a backend that cannot pick it says so before any row. */
+	if (!backend_groups) {
+		assert_int_equal(store_iter_groups(st, NULL, STORE_GROUP_LATEST, collect_cb, &col),
+		                 -ERR_UNSUPPORTED);
+		assert_int_equal(col.rows, 2);
+	}
 	g = col.n_checks[0] == 3 ? 0 : 1; /* a's */
 	assert_int_equal(col.n_checks[g], 3);
 	assert_int_equal(col.count[0], 1);

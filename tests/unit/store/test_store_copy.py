@@ -58,6 +58,16 @@ try:
     # A second one still running (no end, no counts), with no host.
     db.execute("INSERT INTO sweeps (id, started_ms, targets, ports) VALUES (?, 3000,"
                " '198.18.0.1 2001:db8::1', '22')", ("f" * 32,))
+    # --per requester counts each requester's latest result (PostgreSQL picks it in the server,
+    # SQLite in the report): ties on created_ms within a requester, decided by the serial, and
+    # one requester whose hash starts with 16 zero bytes, which neither counts.
+    db.execute("UPDATE diagnoses SET created_ms = (SELECT max(d.created_ms) FROM diagnoses d"
+               " WHERE d.requester_hash = diagnoses.requester_hash) WHERE n % 3 = 0")
+    ties = db.execute("SELECT count(*) FROM (SELECT 1 FROM diagnoses WHERE status = 'done'"
+                      " GROUP BY requester_hash, created_ms HAVING count(*) > 1)").fetchone()[0]
+    h = db.execute("SELECT requester_hash FROM diagnoses WHERE n = 20").fetchone()[0]
+    db.execute("UPDATE diagnoses SET requester_hash = ? WHERE requester_hash = ?",
+               (bytes(16) + h[16:], h))
     swept = db.execute("SELECT count(*) FROM diagnoses WHERE sweep IS NOT NULL").fetchone()[0]
     db.commit()
     db.close()
@@ -65,6 +75,7 @@ try:
     # "done": the service's results (a sweep's hosts are not among them).
     copied = f"copied 4000 diagnoses ({3997 - swept} done)".encode()
     check(swept > 250, f"{swept} results of a sweep")
+    check(ties > 50, f"{ties} requesters with several results at their latest time")
     p = run("store", "copy", a, PG)
     check(p.returncode == 0 and copied + f"; the target holds 4000".encode()
           in p.stdout, f"copy SQLite -> PostgreSQL: {p.returncode} {p.stdout!r} {p.stderr!r}")
@@ -106,13 +117,21 @@ try:
     cases = [[], ["--format", "json"], ["--format", "csv"], ["--format", "svg"],
              ["--format", "html"], ["--per", "requester"], ["--by", "family"],
              ["--by", "connection"], ["--by", "device"], ["--trend", "day", "--format", "csv"],
-             ["--sample", "500", "--seed", "7"], ["--since", day(1), "--until", day(3)]]
+             ["--sample", "500", "--seed", "7"], ["--since", day(1), "--until", day(3)],
+             ["--per", "requester", "--format", "json"], ["--per", "requester", "--by", "family"],
+             ["--per", "requester", "--since", day(1), "--until", day(3)],
+             ["--per", "requester", "--since", day(2), "--format", "csv"],
+             ["--per", "requester", "--until", day(1), "--by", "connection"],
+             ["--per", "requester", "--trend", "day", "--format", "csv"],
+             ["--per", "requester", "--sample", "300", "--seed", "3"]]
     # Labels: PostgreSQL counts groups kept apart by prefix (store_iter_groups), SQLite rows.
     labels = os.path.join(tmp, "labels.csv")
     with open(labels, "w") as f:
         f.write("prefix,label\n198.18.0.0/16,lab-a\n198.19.0.0/16,lab-b\n2001:db8::/32,v6\n")
     cases += [["--labels", labels], ["--labels", labels, "--format", "json"],
-              ["--labels", labels, "--label", "lab-a", "--format", "csv"]]
+              ["--labels", labels, "--label", "lab-a", "--format", "csv"],
+              ["--labels", labels, "--per", "requester", "--format", "json"],
+              ["--labels", labels, "--label", "v6", "--per", "requester", "--format", "csv"]]
     for c in cases:
         outs = [run("report", "--store", s, *c) for s in (a, PG, b)]
         same = all(o.returncode == 0 and o.stdout == outs[0].stdout for o in outs)
@@ -121,7 +140,8 @@ try:
               + ("" if same else f" rc {[o.returncode for o in outs]} {outs[1].stderr!r}"))
 
     # A sweep's report: byte for byte the same from SQLite, PostgreSQL and the copy back.
-    for c in [[], ["--format", "json"], ["--format", "csv"], ["--by", "family"]]:
+    for c in [[], ["--format", "json"], ["--format", "csv"], ["--by", "family"],
+              ["--per", "requester", "--format", "json"]]:
         outs = [run("report", "--store", s, "--sweep", SW, *c) for s in (a, PG, b)]
         same = all(o.returncode == 0 and o.stdout == outs[0].stdout for o in outs)
         check(same and len(outs[0].stdout) > 100,

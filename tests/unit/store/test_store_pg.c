@@ -485,6 +485,20 @@ static uint64_t group_count(const struct groups *g, const char *key)
 	return 0;
 }
 
+/* The groups of test_groups' store without prefixes: IPv4 and IPv6 alike, the other outcome. */
+static void groups_are(struct store *st, unsigned flags, uint64_t v4, uint64_t v6, uint64_t other)
+{
+	struct groups g = {0};
+
+	assert_int_equal(store_iter_groups(st, NULL, flags, groups_cb, &g), 3);
+	assert_int_equal(g.total, v4 + v6 + other);
+	assert_int_equal(group_count(&g, "|1|critical|ssh=open,"), v4);
+	assert_int_equal(group_count(&g, "|2|critical|ssh=open,"), v6);
+	assert_int_equal(group_count(&g, "|3|critical|ssh=open,smb=open,skysea=closed,"
+	                                 "ssh/ssh-exposed/2/0;smb/smb1-enabled/4/1;"),
+	                 other);
+}
+
 /*
  * store_iter_groups (the report's counting pass): the server groups alike results, each group
  * once with its number; the prefix keeps them apart only when asked; running results and a
@@ -496,7 +510,7 @@ static void test_groups(void **state)
 	static const char *const addrs[6] = {"198.18.5.1",    "198.18.5.2", "198.18.9.1",
 	                                     "2001:db8:1::1", "198.18.5.3", "198.18.7.7"};
 	struct store *st = open_ok(0, 0);
-	struct new_diag d[7];
+	struct new_diag d[8];
 	struct store_sweep sw = {.started_ms = 1, .targets = "198.18.32.0/20", .ports = "22"};
 	struct store_period p = {0};
 	struct groups g = {0};
@@ -522,14 +536,7 @@ static void test_groups(void **state)
 			     i == 4 ? STORE_FAMILY_BOTH : 0);
 	assert_int_equal(store_flush(st), 0);
 
-	assert_int_equal(store_iter_groups(st, NULL, 0, groups_cb, &g), 3);
-	assert_int_equal(g.total, 5);
-	assert_int_equal(group_count(&g, "|1|critical|ssh=open,"), 3);
-	assert_int_equal(group_count(&g, "|2|critical|ssh=open,"), 1);
-	assert_int_equal(group_count(&g, "|3|critical|ssh=open,smb=open,skysea=closed,"
-	                                 "ssh/ssh-exposed/2/0;smb/smb1-enabled/4/1;"),
-	                 1);
-	memset(&g, 0, sizeof(g));
+	groups_are(st, 0, 3, 1, 1);
 	assert_int_equal(store_iter_groups(st, NULL, STORE_GROUP_PREFIX, groups_cb, &g), 4);
 	assert_int_equal(group_count(&g, "198.18.5.0/24|1|critical|ssh=open,"), 2);
 	assert_int_equal(group_count(&g, "198.18.9.0/24|1|critical|ssh=open,"), 1);
@@ -543,7 +550,27 @@ static void test_groups(void **state)
 	p = (struct store_period){.sweep = sw.id};
 	assert_int_equal(store_iter_groups(st, &p, STORE_GROUP_PREFIX, groups_cb, &g), 1);
 	assert_int_equal(group_count(&g, "198.18.32.0/24|1|critical|ssh=open,"), 1);
-	assert_int_equal(store_iter_groups(st, NULL, 2, groups_cb, &g), -ERR_RANGE);
+	assert_int_equal(store_iter_groups(st, NULL, 4, groups_cb, &g), -ERR_RANGE);
+	/*
+	 * Each requester's latest only (report --per requester): 0's requester again at 0's time,
+	 * after it (a tie, decided by the serial), with 4's outcome; the sweep's apart.
+	 */
+	assert_int_equal(new_diag_make(&d[7], &key1, addrs[0], 1000), 0);
+	assert_int_equal(store_create(st, &d[7].nd), 0);
+	save(st, d[7].id, 5000, "critical", "{}", 4, 2, STORE_FAMILY_BOTH);
+	assert_int_equal(store_flush(st), 0);
+	groups_are(st, STORE_GROUP_LATEST, 2, 1, 2);
+	groups_are(st, 0, 3, 1, 2); /* every result */
+	memset(&g, 0, sizeof(g));
+	p = (struct store_period){.since_ms = 1100, .until_ms = 9000}; /* 1, 2, 3, 4 */
+	assert_int_equal(
+	    store_iter_groups(st, &p, STORE_GROUP_LATEST | STORE_GROUP_PREFIX, groups_cb, &g), 4);
+	assert_int_equal(g.total, 4);
+	assert_int_equal(group_count(&g, "198.18.5.0/24|1|critical|ssh=open,"), 1);
+	memset(&g, 0, sizeof(g));
+	p = (struct store_period){.sweep = sw.id};
+	assert_int_equal(store_iter_groups(st, &p, STORE_GROUP_LATEST, groups_cb, &g), 1);
+	assert_int_equal(g.total, 1);
 	store_close(st);
 }
 
